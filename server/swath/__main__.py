@@ -1,0 +1,3 @@
+from swath.cli.main import main
+
+raise SystemExit(main())

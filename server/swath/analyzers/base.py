@@ -1,0 +1,58 @@
+"""What an offline analyzer is.
+
+An analyzer is deterministic and cheap. A *map* analyzer looks at a batch of items; a
+*reduce* analyzer synthesises the records of upstream steps into one output. Both run in
+a worker thread, so they may block on disk and CPU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, Field
+
+from swath.findings.model import Finding
+from swath.findings.report import RuleInfo
+from swath.spec.records import Item, Record
+from swath.workspace import Workspace
+
+
+@dataclass
+class AnalyzerContext:
+    workspace: Workspace
+    inputs: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class AnalyzerOutput(BaseModel):
+    output: Any = None
+    findings: list[Finding] = Field(default_factory=list)
+    files_read: list[str] = Field(
+        default_factory=list, description="Files consulted beyond the items' own (they join the cache key)."
+    )
+
+
+@runtime_checkable
+class MapAnalyzer(Protocol):
+    name: ClassVar[str]
+    kind: ClassVar[Literal["map"]]
+    description: ClassVar[str]
+    version: ClassVar[str]
+    rules: ClassVar[list[RuleInfo]]
+
+    def analyze(self, items: list[Item], ctx: AnalyzerContext) -> AnalyzerOutput: ...
+
+
+@runtime_checkable
+class ReduceAnalyzer(Protocol):
+    name: ClassVar[str]
+    kind: ClassVar[Literal["reduce"]]
+    description: ClassVar[str]
+    version: ClassVar[str]
+    rules: ClassVar[list[RuleInfo]]
+
+    def reduce(self, records: list[Record], ctx: AnalyzerContext) -> AnalyzerOutput: ...
+
+
+Analyzer = MapAnalyzer | ReduceAnalyzer

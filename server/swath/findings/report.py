@@ -1,0 +1,73 @@
+"""The run summary: the JSON contract of DESIGN.md, and what every renderer reads."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from swath.findings.model import Finding
+
+
+class RunStatus(str, Enum):
+    running = "running"
+    succeeded = "succeeded"
+    partial = "partial"
+    failed = "failed"
+    cancelled = "cancelled"
+    budget_exhausted = "budget_exhausted"
+
+
+class Usage(BaseModel):
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def __add__(self, other: "Usage") -> "Usage":
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            cache_read_tokens=self.cache_read_tokens + other.cache_read_tokens,
+            cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
+            cost_usd=round(self.cost_usd + other.cost_usd, 10),
+        )
+
+
+class AgentCounts(BaseModel):
+    total: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    cached: int = 0
+
+
+class RuleInfo(BaseModel):
+    """What a rule means, for SARIF `rules` and Markdown legends."""
+
+    id: str
+    description: str = ""
+    help_uri: str | None = None
+
+
+class RunReport(BaseModel):
+    run_id: str
+    workflow: str
+    status: RunStatus
+    agents: AgentCounts = Field(default_factory=AgentCounts)
+    usage: Usage = Field(default_factory=Usage)
+    findings: list[Finding] = Field(default_factory=list)
+    outputs: dict[str, Any] = Field(default_factory=dict)
+    # Beyond the contract (extending it is allowed): verification counts, errors, timing.
+    dropped_findings: int = 0
+    reanchored_findings: int = 0
+    errors: list[str] = Field(default_factory=list)
+    started_at: str | None = None
+    finished_at: str | None = None
+    workspace: str | None = None
+    rules: list[RuleInfo] = Field(default_factory=list)
+
+    def contract_json(self) -> dict[str, Any]:
+        """The object `--format json` prints."""
+        return self.model_dump(mode="json", exclude={"rules", "workspace"})

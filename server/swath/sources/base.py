@@ -1,0 +1,24 @@
+"""What a source is: it discovers the work items of a `discover` step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+from swath.spec.records import Item
+from swath.workspace import Workspace
+
+
+@dataclass
+class SourceContext:
+    workspace: Workspace
+    paths: list[str] = field(default_factory=list)  # PATH... from the command line, workspace-relative
+    inputs: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)  # the step's `with:`
+
+
+class Source(Protocol):
+    name: ClassVar[str]
+    description: ClassVar[str]
+
+    def discover(self, ctx: SourceContext) -> list[Item]: ...

@@ -1,0 +1,169 @@
+"""The workflow language: a workflow is a DAG of typed steps.
+
+Every model forbids unknown keys so a typo in a workflow file is an error with a
+position, never a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+STEP_ID_PATTERN = r"^[a-z][a-z0-9_-]*$"
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class InputSpec(StrictModel):
+    """A value the user may pass with `-i KEY=VALUE`."""
+
+    type: Literal["string", "integer", "number", "boolean", "path"] = Field(
+        "string", description="How the value given on the command line is converted."
+    )
+    default: Any = Field(None, description="Used when the input is not given.")
+    description: str = Field("", description="Shown by `swath workflows show`.")
+    required: bool = Field(False, description="The run is refused when a required input is missing.")
+
+
+class Limits(StrictModel):
+    concurrency: int = Field(16, ge=1, le=256, description="Agents running at once.")
+    max_agents: int = Field(
+        1000, ge=1, description="Total agents one run may start; a larger plan is refused before it runs."
+    )
+    budget_usd: float | None = Field(None, ge=0, description="Stop starting agents past this spend.")
+    task_timeout_s: float = Field(300.0, gt=0, description="A task running longer than this fails.")
+
+
+class AgentSpec(StrictModel):
+    """One unit of work: an offline analyzer, a model agent, or both.
+
+    The analyzer always runs (cheap, deterministic, gives facts); when a model is configured
+    and `instructions` are given, the model gets those facts as grounding and adds judgement.
+    """
+
+    analyzer: str | None = Field(None, description="Name of an offline analyzer (see `swath workflows list`).")
+    params: dict[str, Any] = Field(default_factory=dict, description="Options passed to the analyzer.")
+    instructions: str | None = Field(None, description="Sandboxed Jinja2 prompt template for the model agent.")
+    system: str | None = Field(None, description="Extra system prompt text shared by all agents of the step.")
+    tools: list[str] = Field(default_factory=list, description="Read-only workspace tools the model may call.")
+    output: str | dict[str, Any] | None = Field(
+        None, description="Output schema: a registered schema name or an inline JSON Schema."
+    )
+    model: str | None = Field(None, description="Model for this step; defaults by tier (map: fast, reduce: strong).")
+    max_turns: int = Field(8, ge=1, le=100, description="Tool-use rounds before the agent must answer.")
+    max_tokens: int = Field(4096, ge=1, description="Output tokens per model reply.")
+
+
+class StepBase(StrictModel):
+    id: str = Field(pattern=STEP_ID_PATTERN, description="Unique name of the step; other steps refer to it.")
+    title: str = Field("", description="Human-readable title shown in plans and progress.")
+    needs: list[str] = Field(
+        default_factory=list, description="Steps that must finish before this one starts (besides `from`)."
+    )
+
+    def upstream(self) -> list[str]:
+        """Every step this one depends on."""
+        deps = list(self.needs)
+        src = getattr(self, "from_", None)
+        if isinstance(src, str):
+            deps.append(src)
+        elif isinstance(src, list):
+            deps.extend(src)
+        return list(dict.fromkeys(deps))
+
+
+class DiscoverStep(StepBase):
+    kind: Literal["discover"]
+    source: str = Field(description="Built-in source: files, diff, flags, symbols, grep.")
+    with_: dict[str, Any] = Field(default_factory=dict, alias="with", description="Options of the source.")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class MapStep(StepBase):
+    kind: Literal["map"]
+    from_: str = Field(alias="from", description="Step whose items this step maps over.")
+    batch: int = Field(1, ge=1, le=1000, description="Items per agent.")
+    agent: AgentSpec
+    stream: bool = Field(True, description="Start agents as upstream items arrive.")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class FilterStep(StepBase):
+    kind: Literal["filter"]
+    from_: str = Field(alias="from", description="Step whose records are filtered.")
+    where: str = Field(description="Sandboxed Jinja2 expression over `item`, `output`, `findings`, `inputs`.")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class VerifyStep(StepBase):
+    kind: Literal["verify"]
+    from_: str | list[str] = Field(alias="from", description="Step(s) whose findings are verified.")
+    reanchor_window: int = Field(
+        3, ge=0, le=50, description="Lines searched around a cited place for a moved quote."
+    )
+    dedupe: bool = Field(True, description="Drop findings with the same fingerprint.")
+    second_opinion: AgentSpec | None = Field(
+        None, description="Agent that re-checks findings of `second_opinion_severity` or worse."
+    )
+    second_opinion_severity: Literal["error", "warning", "information", "hint"] = "error"
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ReduceStep(StepBase):
+    kind: Literal["reduce"]
+    from_: str | list[str] = Field(alias="from", description="Step(s) whose results are synthesised.")
+    agent: AgentSpec
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class EmitStep(StepBase):
+    kind: Literal["emit"]
+    from_: str | list[str] = Field(alias="from", description="Step(s) whose findings become the run's findings.")
+    outputs: list[str] = Field(default_factory=list, description="Steps whose outputs appear in `outputs`.")
+    report: str | None = Field(None, description="Step whose output is the Markdown report's body.")
+    diagnostics: bool = Field(True, description="Show findings as editor diagnostics.")
+    code_lenses: bool = Field(True, description="Show code lenses from findings that carry a `lens` in data.")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+Step = Annotated[
+    Union[DiscoverStep, MapStep, FilterStep, VerifyStep, ReduceStep, EmitStep],
+    Field(discriminator="kind"),
+]
+
+STEP_KINDS = ("discover", "map", "filter", "verify", "reduce", "emit")
+
+
+class Workflow(StrictModel):
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]*$", description="Name used on the command line.")
+    description: str = Field("", description="What the workflow is for.")
+    version: int = Field(1, description="Bump when the meaning of results changes (invalidates the cache).")
+    inputs: dict[str, InputSpec] = Field(default_factory=dict)
+    limits: Limits = Field(default_factory=Limits)
+    model: str | None = Field(None, description="Default model for every model step of the workflow.")
+    steps: list[Step] = Field(min_length=1)
+
+    @field_validator("steps")
+    @classmethod
+    def _unique_ids(cls, steps: list[Any]) -> list[Any]:
+        seen: set[str] = set()
+        for s in steps:
+            if s.id in seen:
+                raise ValueError(f"step id {s.id!r} is used twice")
+            seen.add(s.id)
+        return steps
+
+    def step(self, step_id: str) -> Any:
+        for s in self.steps:
+            if s.id == step_id:
+                return s
+        raise KeyError(step_id)

@@ -1,0 +1,3 @@
+from swath.workspace.workspace import PathRefused, Workspace
+
+__all__ = ["PathRefused", "Workspace"]

@@ -1,0 +1,216 @@
+"""The workspace root: file listing that respects .gitignore, sandboxed paths, git.
+
+Everything here is synchronous and meant to be called from a worker thread
+(`asyncio.to_thread`) by the async layers above.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+# Paths no agent may read and no source hands out: secrets and git internals.
+DEFAULT_DENY = (
+    ".env",
+    ".env.*",
+    "*.pem",
+    "*.key",
+    "id_rsa*",
+    "*.p12",
+    "secrets/**",
+    ".git/**",
+    ".swath/swath.db*",
+)
+
+BINARY_SNIFF = 8192
+
+
+class PathRefused(ValueError):
+    """A path outside the workspace or on the deny list."""
+
+
+@dataclass(frozen=True)
+class BlameLine:
+    line: int  # zero-based
+    commit: str
+    author: str
+    author_mail: str
+    author_time: int  # unix seconds
+    text: str
+
+
+class Workspace:
+    def __init__(self, root: str | os.PathLike[str], deny: tuple[str, ...] | list[str] = DEFAULT_DENY) -> None:
+        self.root = Path(root).resolve()
+        self.deny_patterns = tuple(deny)
+        self._deny = pathspec.GitIgnoreSpec.from_lines(self.deny_patterns)
+        self._hash_cache: dict[str, tuple[int, int, str]] = {}
+        self._lock = threading.Lock()
+        self._is_git: bool | None = None
+
+    # -- paths ---------------------------------------------------------------------
+    def relpath(self, path: str | os.PathLike[str]) -> str:
+        p = Path(path)
+        if not p.is_absolute():
+            p = self.root / p
+        return p.resolve().relative_to(self.root).as_posix()
+
+    def is_denied(self, rel: str) -> bool:
+        return self._deny.match_file(rel)
+
+    def resolve(self, rel: str, *, must_exist: bool = True) -> Path:
+        """The real path of `rel`, refused when it leaves the workspace or is denied.
+
+        Absolute paths are refused outright (an agent has no business naming them);
+        `..` and symlinks are resolved first, then checked against the root.
+        """
+        if not isinstance(rel, str) or not rel.strip():
+            raise PathRefused("empty path")
+        if rel.startswith(("/", "\\")) or (len(rel) > 1 and rel[1] == ":"):
+            raise PathRefused(f"{rel}: absolute paths are refused; use a path relative to the workspace")
+        candidate = (self.root / rel).resolve()
+        try:
+            inside = candidate.relative_to(self.root).as_posix()
+        except ValueError:
+            raise PathRefused(f"{rel}: outside the workspace") from None
+        if inside != "." and self.is_denied(inside):
+            raise PathRefused(f"{rel}: on the deny list ({', '.join(self.deny_patterns)})")
+        lexical = os.path.normpath(rel).replace(os.sep, "/")
+        if lexical != inside and lexical != "." and self.is_denied(lexical):
+            raise PathRefused(f"{rel}: on the deny list")
+        if must_exist and not candidate.exists():
+            raise FileNotFoundError(f"{rel}: no such file or directory in the workspace")
+        return candidate
+
+    # -- files -----------------------------------------------------------------------
+    def is_git(self) -> bool:
+        if self._is_git is None:
+            try:
+                out = self.git("rev-parse", "--is-inside-work-tree", check=False)
+                self._is_git = out.strip() == "true"
+            except OSError:
+                self._is_git = False
+        return self._is_git
+
+    def list_files(self, paths: list[str] | None = None) -> list[str]:
+        """Workspace-relative files under `paths` (default: everything), honouring .gitignore."""
+        prefixes = [self.relpath(p) for p in paths] if paths else ["."]
+        if self.is_git():
+            args = ["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--"]
+            args += [p for p in prefixes]
+            out = self.git(*args)
+            files = [f for f in out.split("\0") if f]
+        else:
+            files = self._walk(prefixes)
+        result = []
+        for f in files:
+            if self.is_denied(f):
+                continue
+            full = self.root / f
+            if full.is_file() and not full.is_symlink():
+                result.append(f)
+            elif full.is_symlink():
+                try:
+                    self.resolve(f)
+                    if full.is_file():
+                        result.append(f)
+                except (PathRefused, FileNotFoundError):
+                    continue
+        return sorted(set(result))
+
+    def _walk(self, prefixes: list[str]) -> list[str]:
+        spec_lines: list[str] = [".git/"]
+        gi = self.root / ".gitignore"
+        if gi.is_file():
+            spec_lines += gi.read_text(encoding="utf-8", errors="replace").splitlines()
+        spec = pathspec.GitIgnoreSpec.from_lines(spec_lines)
+        out: list[str] = []
+        for prefix in prefixes:
+            base = self.root / prefix
+            if base.is_file():
+                out.append(prefix)
+                continue
+            for dirpath, dirnames, filenames in os.walk(base):
+                rel_dir = Path(dirpath).relative_to(self.root).as_posix()
+                rel_dir = "" if rel_dir == "." else rel_dir + "/"
+                dirnames[:] = [d for d in dirnames if not spec.match_file(rel_dir + d + "/")]
+                out += [rel_dir + n for n in filenames if not spec.match_file(rel_dir + n)]
+        return out
+
+    def read_bytes(self, rel: str) -> bytes:
+        return self.resolve(rel).read_bytes()
+
+    def read_text(self, rel: str) -> str:
+        return self.read_bytes(rel).decode("utf-8", errors="replace")
+
+    @staticmethod
+    def looks_binary(data: bytes) -> bool:
+        return b"\0" in data[:BINARY_SNIFF]
+
+    def file_hash(self, rel: str) -> str:
+        """sha256 of a file's bytes, memoised on (mtime, size); '' when it does not exist."""
+        full = self.root / rel
+        try:
+            st = full.stat()
+        except OSError:
+            return ""
+        with self._lock:
+            hit = self._hash_cache.get(rel)
+        if hit and hit[0] == st.st_mtime_ns and hit[1] == st.st_size:
+            return hit[2]
+        digest = hashlib.sha256(full.read_bytes()).hexdigest()
+        with self._lock:
+            self._hash_cache[rel] = (st.st_mtime_ns, st.st_size, digest)
+        return digest
+
+    # -- git -------------------------------------------------------------------------
+    def git(self, *args: str, check: bool = True, input: str | None = None) -> str:
+        proc = subprocess.run(
+            ["git", "-c", "core.quotepath=off", *args],
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            input=input,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
+        )
+        if check and proc.returncode != 0:
+            raise RuntimeError(f"git {' '.join(args)} failed: {proc.stderr.strip()}")
+        return proc.stdout
+
+    def blame(self, rel: str) -> list[BlameLine]:
+        """`git blame --line-porcelain`; uncommitted lines carry the all-zero commit."""
+        if not self.is_git():
+            return []
+        self.resolve(rel)
+        out = self.git("blame", "--line-porcelain", "--", rel, check=False)
+        lines: list[BlameLine] = []
+        cur: dict[str, str] = {}
+        for raw in out.splitlines():
+            if raw.startswith("\t"):
+                lines.append(
+                    BlameLine(
+                        line=int(cur["final"]) - 1,
+                        commit=cur["commit"],
+                        author=cur.get("author", ""),
+                        author_mail=cur.get("author-mail", "").strip("<>"),
+                        author_time=int(cur.get("author-time", "0")),
+                        text=raw[1:],
+                    )
+                )
+                cur = {}
+                continue
+            head, _, rest = raw.partition(" ")
+            if len(head) == 40 and all(c in "0123456789abcdef" for c in head) and "commit" not in cur:
+                cur["commit"] = head
+                cur["final"] = rest.split()[1]
+            else:
+                cur[head] = rest
+        return lines
