@@ -1,0 +1,210 @@
+"""SARIF 2.1.0 for GitHub code scanning (`github/codeql-action/upload-sarif`) and other
+SARIF viewers.
+
+What GitHub needs beyond schema validity, and why it is done this way:
+- URIs relative to the repository root, with `uriBaseId` `%SRCROOT%`: GitHub maps
+  them onto the checkout; absolute or `./`-prefixed paths show as "file not found".
+- `partialFingerprints`: GitHub tracks an alert across commits by it; ours ignores line
+  numbers (see `fingerprint_of`), so an edit above a finding doesn't reopen the alert.
+- `automationDetails.id` `"<workflow>/<run_id>"`: the part before the last slash is the
+  analysis category, so each workflow's results replace only that workflow's alerts.
+- Positions are ONE-based and `endColumn` is exclusive, like the LSP's end character.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote as url_quote
+
+from swath.findings.model import Finding, Range, Severity
+from swath.findings.render_text import finding_sort_key
+from swath.findings.report import RunReport, RunStatus
+
+SARIF_VERSION = "2.1.0"
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+TOOL_NAME = "swath"
+# Where a user of the report learns about the tool. Placeholder until the project has
+# a public home; callers can pass their own.
+DEFAULT_INFORMATION_URI = "https://github.com/swath-dev/swath"
+SRCROOT = "%SRCROOT%"
+FINGERPRINT_KEY = "swath/v1"
+
+LEVELS = {
+    Severity.error: "error",
+    Severity.warning: "warning",
+    Severity.information: "note",
+    Severity.hint: "note",
+}
+LEVEL_RANK = {"error": 0, "warning": 1, "note": 2}
+
+
+# -- locations -----------------------------------------------------------------------
+def sarif_uri(path: str) -> str:
+    """A repo-relative URI: forward slashes, no leading `./` or `/`, percent-encoded."""
+    p = path.replace("\\", "/")
+    while p.startswith("./"):
+        p = p[2:]
+    p = p.lstrip("/")
+    # Percent-encoding keeps spaces, `#` and `%` in file names valid as a URI reference.
+    return url_quote(p, safe="/")
+
+
+def sarif_region(r: Range) -> dict[str, int]:
+    """ONE-based region; the end is clamped so a malformed range still validates."""
+    start_line, start_col = r.start.line + 1, r.start.character + 1
+    end_line, end_col = r.end.line + 1, r.end.character + 1
+    if (end_line, end_col) < (start_line, start_col):
+        end_line, end_col = start_line, start_col
+    return {"startLine": start_line, "startColumn": start_col, "endLine": end_line, "endColumn": end_col}
+
+
+def sarif_location(f: Finding) -> dict[str, Any]:
+    return {
+        "physicalLocation": {
+            "artifactLocation": {"uri": sarif_uri(f.path), "uriBaseId": SRCROOT},
+            "region": sarif_region(f.range),
+        }
+    }
+
+
+def original_uri_base_ids(report: RunReport) -> dict[str, Any]:
+    # GitHub ignores the absolute root (it knows its checkout); local viewers use it to
+    # open files. Without a known workspace, a description keeps the base id declared.
+    if report.workspace:
+        return {SRCROOT: {"uri": Path(report.workspace).resolve().as_uri().rstrip("/") + "/"}}
+    return {SRCROOT: {"description": {"text": "The root of the workspace Swath analysed."}}}
+
+
+# -- rules ---------------------------------------------------------------------------
+def first_sentence(text: str) -> str:
+    head = text.strip().split("\n\n", 1)[0]
+    dot = head.find(". ")
+    return " ".join((head[: dot + 1] if dot >= 0 else head).split())
+
+
+def rule_level(rule_id: str, findings: list[Finding]) -> str:
+    """The most severe level the rule reported in this run; `warning` (SARIF's default) if none."""
+    levels = [LEVELS[f.severity] for f in findings if f.rule == rule_id]
+    return min(levels, key=LEVEL_RANK.__getitem__) if levels else "warning"
+
+
+def rule_ids(report: RunReport) -> list[str]:
+    return sorted({r.id for r in report.rules} | {f.rule for f in report.findings})
+
+
+def sarif_rule(rule_id: str, report: RunReport) -> dict[str, Any]:
+    info = next((r for r in report.rules if r.id == rule_id), None)
+    description = (info.description.strip() if info else "") or rule_id
+    rule: dict[str, Any] = {
+        "id": rule_id,
+        "shortDescription": {"text": first_sentence(description) or rule_id},
+        "fullDescription": {"text": description},
+        "defaultConfiguration": {"level": rule_level(rule_id, report.findings)},
+    }
+    if info and info.help_uri:
+        rule["helpUri"] = info.help_uri
+    return rule
+
+
+# -- results -------------------------------------------------------------------------
+def sarif_result(f: Finding, rule_index: int) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "ruleId": f.rule,
+        "ruleIndex": rule_index,
+        "level": LEVELS[f.severity],
+        # SARIF requires a non-empty message; a bare rule id is better than nothing.
+        "message": {"text": f.message.strip() or f.rule},
+        "locations": [sarif_location(f)],
+        "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
+    }
+    properties: dict[str, Any] = {}
+    if not f.verified:
+        properties["verified"] = False
+    if f.tags:
+        properties["tags"] = list(f.tags)
+    if properties:
+        result["properties"] = properties
+    return result
+
+
+# -- invocation ----------------------------------------------------------------------
+def utc_timestamp(value: str | None) -> str | None:
+    """ISO 8601 in UTC with a `Z`, as SARIF's date-time wants; None when unparseable."""
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def invocation(report: RunReport) -> dict[str, Any]:
+    # Only a fully succeeded run is "successful": partial, cancelled and over-budget runs
+    # produced incomplete results, and code scanning should not read them as complete.
+    inv: dict[str, Any] = {"executionSuccessful": report.status == RunStatus.succeeded}
+    for key, value in (("startTimeUtc", report.started_at), ("endTimeUtc", report.finished_at)):
+        stamp = utc_timestamp(value)
+        if stamp:
+            inv[key] = stamp
+    if report.errors:
+        inv["toolExecutionNotifications"] = [
+            {"level": "error", "message": {"text": err.strip() or "error"}} for err in report.errors
+        ]
+    return inv
+
+
+def run_properties(report: RunReport) -> dict[str, Any]:
+    return {
+        "status": report.status.value,
+        "agents": report.agents.model_dump(mode="json"),
+        "usage": report.usage.model_dump(mode="json"),
+        "droppedFindings": report.dropped_findings,
+        "reanchoredFindings": report.reanchored_findings,
+    }
+
+
+# -- the log -------------------------------------------------------------------------
+def render_sarif(
+    report: RunReport,
+    tool_version: str,
+    *,
+    information_uri: str = DEFAULT_INFORMATION_URI,
+) -> dict[str, Any]:
+    """The SARIF log as a JSON-ready dict: one run, one result per finding."""
+    ids = rule_ids(report)
+    index = {rule_id: i for i, rule_id in enumerate(ids)}
+    driver = {
+        "name": TOOL_NAME,
+        "informationUri": information_uri,
+        "semanticVersion": tool_version,
+        "version": tool_version,
+        "rules": [sarif_rule(rule_id, report) for rule_id in ids],
+    }
+    run = {
+        "tool": {"driver": driver},
+        "automationDetails": {"id": f"{report.workflow}/{report.run_id}"},
+        "originalUriBaseIds": original_uri_base_ids(report),
+        "invocations": [invocation(report)],
+        # Our characters are code points (see findings.model), not UTF-16 units.
+        "columnKind": "unicodeCodePoints",
+        "results": [sarif_result(f, index[f.rule]) for f in sorted(report.findings, key=finding_sort_key)],
+        "properties": run_properties(report),
+    }
+    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+
+
+def render_sarif_text(
+    report: RunReport,
+    tool_version: str,
+    *,
+    information_uri: str = DEFAULT_INFORMATION_URI,
+) -> str:
+    """`render_sarif` serialised with indent 2, ending with a newline."""
+    doc = render_sarif(report, tool_version, information_uri=information_uri)
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
