@@ -1,0 +1,1 @@
+"""The engine: runs workflows. Front ends import from here."""

@@ -67,6 +67,7 @@ class RunReport(BaseModel):
     finished_at: str | None = None
     workspace: str | None = None
     rules: list[RuleInfo] = Field(default_factory=list)
+    peak_concurrency: int = 0
 
     def contract_json(self) -> dict[str, Any]:
         """The object `--format json` prints."""

@@ -31,7 +31,8 @@ class Record(BaseModel):
     step: str
     key: str = Field(description="Unique within the step; the task key for map/reduce.")
     items: list[Item] = Field(default_factory=list)
-    output: Any = None
+    output: Any = None  # the analyzer's output (facts), or a filter/verify pass-through
+    judgement: Any = None  # the model agent's validated output, when a model ran
     findings: list[Finding] = Field(default_factory=list)
 
     @property

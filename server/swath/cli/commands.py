@@ -1,0 +1,285 @@
+"""The CLI's subcommands: thin shells over the engine and the store."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from swath import __version__
+from swath.engine.catalog import known_names
+from swath.engine.edits import preview_edits
+from swath.engine.events import RunPlan
+from swath.engine.inputs import InputError, parse_assignments
+from swath.engine.options import EngineError, PlanRefused, RunOptions
+from swath.engine.session import Session, find_root
+from swath.findings import render
+from swath.findings.report import RunReport, RunStatus
+from swath.spec.loader import WorkflowError, WorkflowNotFound, list_workflows, load_workflow, resolve_workflow
+from swath.spec.models import Workflow
+from swath.cli.progress import PlainProgress, Quiet, RichProgress
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+REPORTS_DIR = "reports"
+
+
+class UsageError(Exception):
+    """Bad usage: exit code 2 with this message."""
+
+
+def _root(args: argparse.Namespace) -> Path:
+    return find_root(Path(args.workspace) if args.workspace else Path.cwd())
+
+
+def _load(name: str, root: Path) -> Workflow:
+    try:
+        return load_workflow(resolve_workflow(name, root), known_names())
+    except (WorkflowError, WorkflowNotFound) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _options(args: argparse.Namespace, root: Path, **extra: Any) -> RunOptions:
+    try:
+        inputs = parse_assignments(args.inputs)
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
+    paths = []
+    for p in args.paths:
+        full = (Path.cwd() / p).resolve()
+        if not full.exists():
+            raise UsageError(f"{p}: no such file or directory")
+        try:
+            paths.append(full.relative_to(root).as_posix())
+        except ValueError:
+            raise UsageError(f"{p}: outside the workspace {root}") from None
+    try:
+        return RunOptions(
+            inputs=inputs, paths=paths, engine=args.engine, concurrency=args.concurrency,
+            max_agents=args.max_agents, budget_usd=args.budget, use_cache=not args.no_cache, **extra,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _progress(fmt: str) -> Any:
+    if fmt == "json" or not sys.stderr.isatty():
+        return PlainProgress() if fmt != "json" else Quiet()
+    return RichProgress()
+
+
+def exit_code(report: RunReport) -> int:
+    return EXIT_OK if report.status in (RunStatus.succeeded, RunStatus.partial) else EXIT_FAILED
+
+
+def write_report_file(root: Path, report: RunReport) -> Path:
+    """Every run leaves a Markdown report in .swath/reports/ (the editor opens it)."""
+    d = root / ".swath" / REPORTS_DIR
+    d.mkdir(parents=True, exist_ok=True)
+    path = d / f"{report.run_id}.md"
+    # Links in the report are workspace-relative; the file sits two folders down.
+    path.write_text(render(report, "markdown", body=report_body(report), link_prefix="../../"), encoding="utf-8")
+    return path
+
+
+def report_body(report: RunReport) -> str | None:
+    for value in report.outputs.values():
+        body = value.get("markdown") if isinstance(value, dict) else None
+        if isinstance(value, dict) and body is None and isinstance(value.get("model"), dict):
+            body = value["model"].get("markdown")
+        if isinstance(body, str):
+            return body
+    return None
+
+
+def _emit(report: RunReport, fmt: str, output: str | None) -> None:
+    text = render(report, fmt, body=report_body(report), tool_version=__version__)
+    if output:
+        Path(output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+async def _execute(session: Session, wf: Workflow, options: RunOptions, fmt: str, cancel: asyncio.Event) -> RunReport:
+    with _progress(fmt) as sink:
+        return await session.engine.run(wf, options, sink=sink, cancel=cancel)
+
+
+async def cmd_run(args: argparse.Namespace, cancel: asyncio.Event) -> int:
+    root = _root(args)
+    wf = _load(args.workflow, root)
+    options = _options(args, root, batch=args.batch)
+    session = Session.open(root, model=args.engine != "static")
+    try:
+        report = await _execute(session, wf, options, args.format, cancel)
+    except (PlanRefused, EngineError, InputError) as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        await session.aclose()
+    write_report_file(root, report)
+    _emit(report, args.format, args.output)
+    if args.fix_preview:
+        sys.stdout.write(preview_edits(Path(root), report.findings))
+    return exit_code(report)
+
+
+async def cmd_resume(args: argparse.Namespace, cancel: asyncio.Event) -> int:
+    root = _root(args)
+    session = Session.open(root)
+    try:
+        row = await session.store.get_run(args.run_id)
+        if row is None:
+            raise UsageError(f"no run {args.run_id!r} in {root / '.swath'}; `swath runs` lists them")
+        wf = Workflow.model_validate(row.spec)
+        opts = RunOptions.model_validate({**row.options, "run_id": row.id, "resume": True})
+        report = await _execute(session, wf, opts, args.format, cancel)
+    except (PlanRefused, EngineError, InputError) as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        await session.aclose()
+    write_report_file(root, report)
+    _emit(report, args.format, args.output)
+    return exit_code(report)
+
+
+async def cmd_plan(args: argparse.Namespace, cancel: asyncio.Event) -> int:
+    root = _root(args)
+    wf = _load(args.workflow, root)
+    options = _options(args, root)
+    session = Session.open(root, model=args.engine != "static")
+    try:
+        plan = await session.engine.plan(wf, options)
+    except (EngineError, InputError) as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        await session.aclose()
+    if args.format == "json":
+        print(json.dumps(plan.model_dump(mode="json"), indent=2))
+    else:
+        _print_plan(plan)
+    if plan.total_agents > plan.max_agents:
+        print(f"swath: this plan needs {plan.total_agents} agents, over the limit of {plan.max_agents}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def _print_plan(plan: RunPlan) -> None:
+    table = Table(title=f"{plan.workflow} · engine {plan.engine} · concurrency {plan.concurrency}")
+    for col in ("step", "kind", "items", "agents", "cached", "est. tokens", "est. cost"):
+        table.add_column(col, justify="right" if col not in ("step", "kind") else "left")
+    for s in plan.steps:
+        bound = "" if s.exact else "≤"
+        table.add_row(s.id, s.kind, f"{bound}{s.items}", f"{bound}{s.agents}" if s.agents else "-",
+                      str(s.cached) if s.agents else "-",
+                      f"{s.est_input_tokens + s.est_output_tokens:,}", f"${s.est_cost_usd:.4f}")
+    Console(width=120).print(table)
+    print(f"total: {plan.total_agents} agents ({plan.cached_agents} cached) of max {plan.max_agents}; "
+          f"estimated cost ${plan.est_cost_usd:.4f}")
+
+
+async def cmd_runs(args: argparse.Namespace, cancel: asyncio.Event) -> int:
+    root = _root(args)
+    session = Session.open(root, model=False)
+    try:
+        rows = await session.store.list_runs(args.limit)
+    finally:
+        await session.aclose()
+    if args.format == "json":
+        print(json.dumps([_run_summary(r) for r in rows], indent=2))
+        return EXIT_OK
+    if not rows:
+        print("no runs yet; start one with `swath run WORKFLOW`")
+    for r in rows:
+        s = _run_summary(r)
+        print(f"{s['run_id']}  {s['workflow']:<14} {s['status']:<17} {s['agents']:>5} agents "
+              f"{s['findings']:>5} findings  ${s['cost_usd']:.4f}  {s['started_at']}")
+    return EXIT_OK
+
+
+def _run_summary(r: Any) -> dict[str, Any]:
+    rep = r.report
+    return {
+        "run_id": r.id, "workflow": r.workflow, "status": r.status, "started_at": r.started_at,
+        "finished_at": r.finished_at, "agents": rep.agents.total if rep else 0,
+        "findings": len(rep.findings) if rep else 0, "cost_usd": rep.usage.cost_usd if rep else 0.0,
+    }
+
+
+async def cmd_show(args: argparse.Namespace, cancel: asyncio.Event) -> int:
+    root = _root(args)
+    session = Session.open(root, model=False)
+    try:
+        row = await session.store.get_run(args.run_id)
+        if row is None:
+            raise UsageError(f"no run {args.run_id!r}; `swath runs` lists them")
+        report = row.report
+        if report is None:  # interrupted: rebuild what is known from the store
+            report = RunReport(run_id=row.id, workflow=row.workflow, status=RunStatus(row.status),
+                               findings=await session.store.findings(row.id), started_at=row.started_at)
+    finally:
+        await session.aclose()
+    _emit(report, args.format, None)
+    return EXIT_OK
+
+
+async def cmd_workflows(args: argparse.Namespace, cancel: asyncio.Event) -> int:
+    root = _root(args)
+    if args.wf_command == "list":
+        infos = list_workflows(root)
+        if args.format == "json":
+            print(json.dumps([i.model_dump(mode="json") for i in infos], indent=2))
+        for i in infos if args.format == "text" else []:
+            where = "built-in" if i.builtin else str(Path(i.path).relative_to(root)) if _under(i.path, root) else i.path
+            print(f"{i.name:<16} {where:<32} {i.description.strip().splitlines()[0] if i.description else ''}")
+        return EXIT_OK
+    if args.wf_command == "show":
+        try:
+            path = resolve_workflow(args.name, root)
+        except WorkflowNotFound as exc:
+            raise UsageError(str(exc)) from None
+        print(f"# {path}")
+        sys.stdout.write(Path(path).read_text(encoding="utf-8"))
+        return EXIT_OK
+    # validate
+    bad = 0
+    known = known_names()
+    for f in args.files:
+        try:
+            load_workflow(Path(f), known)
+            print(f"{f}: ok")
+        except FileNotFoundError:
+            print(f"{f}: no such file", file=sys.stderr)
+            bad += 1
+        except WorkflowError as exc:
+            print(str(exc), file=sys.stderr)
+            bad += 1
+    return EXIT_USAGE if bad else EXIT_OK
+
+
+def _under(path: str | Path, root: Path) -> bool:
+    try:
+        Path(path).resolve().relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
+async def cmd_new(args: argparse.Namespace, cancel: asyncio.Event) -> int:
+    from swath.engine.generate import generate_workflow
+
+    root = _root(args)
+    session = Session.open(root)
+    try:
+        path = await generate_workflow(session, args.prompt, args.name)
+    except EngineError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        await session.aclose()
+    print(f"wrote {path}; inspect it with `swath plan {path}`, run it with `swath run {path}`")
+    return EXIT_OK

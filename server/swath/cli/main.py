@@ -1,0 +1,136 @@
+"""`swath`: the command line. Exit codes: 0 done, 1 run failed, 2 bad usage or invalid workflow."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from swath import __version__
+from swath.cli import commands
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-i", "--input", dest="inputs", action="append", default=[], metavar="KEY=VALUE",
+                   help="a workflow input (repeatable)")
+    p.add_argument("--engine", choices=["auto", "static", "model"], default="auto",
+                   help="static: offline analyzers only; model: require a model; auto: model when configured")
+    p.add_argument("--concurrency", type=int, metavar="N", help="agents running at once (1-256)")
+    p.add_argument("--max-agents", type=int, metavar="N", help="refuse a plan that needs more agents")
+    p.add_argument("--budget", type=float, metavar="USD", help="stop starting model agents past this spend")
+    p.add_argument("--no-cache", action="store_true", help="ignore cached results (they are still written)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="swath", description="Dynamic workflows: discover in parallel, "
+                                     "decide centrally, change with review.")
+    parser.add_argument("--version", action="version", version=f"swath {__version__}")
+    parser.add_argument("-C", "--workspace", metavar="DIR", help="workspace root (default: enclosing git repo)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a workflow")
+    run.add_argument("workflow", help="built-in name, saved workflow name, or path to a YAML file")
+    run.add_argument("paths", nargs="*", metavar="PATH", help="limit discovery to these paths")
+    _add_run_options(run)
+    run.add_argument("--format", choices=["text", "json", "markdown", "sarif"], default="text")
+    run.add_argument("-o", "--output", metavar="FILE", help="write the result here instead of stdout")
+    run.add_argument("--batch", action="store_true", help="submit single-turn model steps as a message batch")
+    run.add_argument("--fix-preview", action="store_true",
+                     help="print the edits findings carry as a unified diff (writes nothing)")
+
+    plan = sub.add_parser("plan", help="show steps, agent counts and cost estimate; runs nothing")
+    plan.add_argument("workflow")
+    plan.add_argument("paths", nargs="*", metavar="PATH")
+    _add_run_options(plan)
+    plan.add_argument("--format", choices=["text", "json"], default="text")
+
+    runs = sub.add_parser("runs", help="list recorded runs")
+    runs.add_argument("--format", choices=["text", "json"], default="text")
+    runs.add_argument("-n", "--limit", type=int, default=20)
+
+    show = sub.add_parser("show", help="show a recorded run")
+    show.add_argument("run_id", metavar="RUN")
+    show.add_argument("--format", choices=["markdown", "json", "text", "sarif"], default="markdown")
+
+    resume = sub.add_parser("resume", help="finish an interrupted run, repeating only unfinished tasks")
+    resume.add_argument("run_id", metavar="RUN")
+    resume.add_argument("--format", choices=["text", "json", "markdown", "sarif"], default="text")
+    resume.add_argument("-o", "--output", metavar="FILE")
+
+    wf = sub.add_parser("workflows", help="list, show or validate workflows")
+    wsub = wf.add_subparsers(dest="wf_command", metavar="ACTION")
+    wl = wsub.add_parser("list", help="built-in and saved workflows")
+    wl.add_argument("--format", choices=["text", "json"], default="text")
+    ws = wsub.add_parser("show", help="print a workflow's file and plan-relevant facts")
+    ws.add_argument("name")
+    wv = wsub.add_parser("validate", help="check workflow files; prints file:line:col: problem")
+    wv.add_argument("files", nargs="+", metavar="FILE")
+
+    new = sub.add_parser("new", help="generate a workflow file from a prompt (needs a model)")
+    new.add_argument("prompt")
+    new.add_argument("--name", help="workflow name (default: derived from the prompt)")
+
+    lsp = sub.add_parser("lsp", help="the language server (stdio by default)")
+    lsp.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio (debugging)")
+    lsp.add_argument("--stdio", action="store_true", help="stdio transport (the default; accepted for editors)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "lsp":
+        from swath.lsp.server import serve
+
+        return serve(args.tcp)
+    if args.command == "workflows" and args.wf_command is None:
+        parser.parse_args(["workflows", "--help"])
+    try:
+        return asyncio.run(_dispatch(args))
+    except commands.UsageError as exc:
+        print(f"swath: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:  # a second Ctrl-C while finishing up
+        return EXIT_FAILED
+
+
+async def _dispatch(args: argparse.Namespace) -> int:
+    handler = {
+        "run": commands.cmd_run,
+        "plan": commands.cmd_plan,
+        "runs": commands.cmd_runs,
+        "show": commands.cmd_show,
+        "resume": commands.cmd_resume,
+        "workflows": commands.cmd_workflows,
+        "new": commands.cmd_new,
+    }[args.command]
+    cancel = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    try:
+        # Ctrl-C ends the run as `cancelled`, keeping every finished result.
+        loop.add_signal_handler(signal.SIGINT, cancel.set)
+        loop.add_signal_handler(signal.SIGTERM, cancel.set)
+    except (NotImplementedError, RuntimeError):
+        pass
+    return await handler(args, cancel)
+
+
+def dump_json(obj: Any) -> str:
+    return json.dumps(obj, indent=2, ensure_ascii=False)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

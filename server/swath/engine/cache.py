@@ -1,0 +1,65 @@
+"""Cache keys: what a task's result depends on.
+
+A task's *input hash* covers the step's spec, its items and the run's inputs. Its result
+also depends on the content of the files it read; those are stored beside the result as
+`deps` and re-checked on lookup, so changing one file re-runs exactly the tasks that read it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from swath import __version__
+from swath.spec.records import Item, Record
+from swath.workspace import Workspace
+
+# Bump when the engine changes what a cached result means.
+CACHE_EPOCH = "1"
+
+
+def _digest(obj: Any) -> str:
+    blob = json.dumps(obj, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def task_key(items: list[Item]) -> str:
+    if len(items) == 1:
+        return items[0].id
+    ids = [i.id for i in items]
+    return f"{ids[0]}+{len(ids) - 1}#{_digest(ids)[:10]}"
+
+
+def input_hash(
+    *,
+    workflow: str,
+    workflow_version: int,
+    step_spec: dict[str, Any],
+    analyzer_version: str,
+    items: list[Item] | None = None,
+    records: list[Record] | None = None,
+    inputs: dict[str, Any],
+    model: str | None,
+) -> str:
+    return _digest(
+        {
+            "epoch": CACHE_EPOCH,
+            "swath": __version__.split(".")[0],
+            "workflow": [workflow, workflow_version],
+            "step": step_spec,
+            "analyzer": analyzer_version,
+            "items": [i.model_dump(mode="json") for i in items or []],
+            "records": [r.model_dump(mode="json") for r in records or []],
+            "inputs": inputs,
+            "model": model,
+        }
+    )
+
+
+def file_deps(workspace: Workspace, paths: list[str]) -> dict[str, str]:
+    return {p: workspace.file_hash(p) for p in sorted(set(paths))}
+
+
+def deps_unchanged(workspace: Workspace, deps: dict[str, str]) -> bool:
+    return all(workspace.file_hash(p) == h for p, h in deps.items())

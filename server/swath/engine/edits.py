@@ -1,0 +1,73 @@
+"""Edits carried by findings (`data.edit`): previewed as a unified diff, never written here."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from swath.findings.model import Finding, Range
+
+
+class TextEdit(BaseModel):
+    path: str
+    range: Range
+    new_text: str
+
+
+def finding_edits(findings: list[Finding]) -> dict[str, list[TextEdit]]:
+    by_path: dict[str, list[TextEdit]] = {}
+    seen: set[tuple[str, int, int, int, int]] = set()
+    for f in findings:
+        raw: Any = f.data.get("edit")
+        if not raw:
+            continue
+        try:
+            edit = TextEdit.model_validate({"path": f.path, **raw})
+        except ValidationError:
+            continue
+        r = edit.range
+        ident = (edit.path, r.start.line, r.start.character, r.end.line, r.end.character)
+        if ident in seen:
+            continue
+        seen.add(ident)
+        by_path.setdefault(edit.path, []).append(edit)
+    return by_path
+
+
+def _offset(lines: list[str], line: int, character: int) -> int:
+    return sum(len(l) for l in lines[:line]) + character
+
+
+def apply_edits(text: str, edits: list[TextEdit]) -> str:
+    """Apply non-overlapping edits, last first so earlier offsets stay valid; overlaps are skipped."""
+    lines = text.splitlines(keepends=True)
+    spans = sorted(
+        ((_offset(lines, e.range.start.line, e.range.start.character),
+          _offset(lines, e.range.end.line, e.range.end.character), e.new_text) for e in edits),
+        reverse=True,
+    )
+    out = text
+    floor = len(text) + 1
+    for start, end, new in spans:
+        if end > floor:
+            continue
+        out = out[:start] + new + out[end:]
+        floor = start
+    return out
+
+
+def preview_edits(root: Path, findings: list[Finding]) -> str:
+    chunks: list[str] = []
+    for path, edits in sorted(finding_edits(findings).items()):
+        full = root / path
+        if not full.is_file():
+            continue
+        before = full.read_text(encoding="utf-8")
+        after = apply_edits(before, edits)
+        chunks.extend(difflib.unified_diff(
+            before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{path}", f"b/{path}"
+        ))
+    return "".join(chunks)

@@ -1,0 +1,190 @@
+"""Discovery and the plan: how many agents each step will run, how many are cached,
+what the model steps would cost — all before any agent starts."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from typing import TYPE_CHECKING, Any
+
+from swath.analyzers import registry as analyzers
+from swath.engine import cache
+from swath.engine.events import RunPlan, StepPlan
+from swath.engine.options import EngineError, RunOptions
+from swath.sources import registry as sources
+from swath.sources.base import SourceContext
+from swath.spec.loader import step_order
+from swath.spec.models import (
+    AgentSpec,
+    DiscoverStep,
+    EmitStep,
+    FilterStep,
+    MapStep,
+    ReduceStep,
+    VerifyStep,
+    Workflow,
+)
+from swath.spec.records import Item, Record
+
+if TYPE_CHECKING:
+    from swath.engine.runner import Engine
+
+# Estimating every task of a large step through the API would cost a call per task;
+# a sample is enough for a preview.
+ESTIMATE_SAMPLE = 20
+
+
+def batches_of(items: list[Item], size: int) -> list[list[Item]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def leaf_steps(workflow: Workflow) -> list[str]:
+    used = {u for s in workflow.steps for u in s.upstream()}
+    return [s.id for s in workflow.steps if s.id not in used]
+
+
+class Planner:
+    def __init__(self, engine: "Engine", workflow: Workflow, options: RunOptions, inputs: dict[str, Any]) -> None:
+        self.engine = engine
+        self.workflow = workflow
+        self.options = options
+        self.inputs = inputs
+        self.discovered: dict[str, list[Item]] = {}
+        self._analyzer_versions: dict[str, str] = {}
+
+    async def discover(self) -> None:
+        paths = [self.engine.workspace.relpath(p) for p in self.options.paths]
+        for step in self.workflow.steps:
+            if not isinstance(step, DiscoverStep):
+                continue
+            try:
+                source = sources.get(step.source)
+            except KeyError as exc:
+                raise EngineError(str(exc)) from None
+            ctx = SourceContext(workspace=self.engine.workspace, paths=paths, inputs=self.inputs,
+                                options=dict(step.with_))
+            self.discovered[step.id] = await asyncio.to_thread(source.discover, ctx)
+
+    def analyzer_version(self, name: str | None) -> str:
+        if not name:
+            return ""
+        if name not in self._analyzer_versions:
+            a = analyzers.get(name)
+            self._analyzer_versions[name] = f"{name}@{getattr(a, 'version', '0')}"
+        return self._analyzer_versions[name]
+
+    def task_hash(
+        self, step: MapStep | ReduceStep, agent: AgentSpec, *, items: list[Item], records: list[Record]
+    ) -> str:
+        model_used = bool(agent.instructions) and self.engine.use_model(self.options)
+        return cache.input_hash(
+            workflow=self.workflow.name,
+            workflow_version=self.workflow.version,
+            step_spec=step.model_dump(mode="json", by_alias=True),
+            analyzer_version=self.analyzer_version(agent.analyzer),
+            items=items,
+            records=records,
+            inputs=self.inputs,
+            model=(agent.model or self.workflow.model or "default") if model_used else None,
+        )
+
+    async def plan(self) -> RunPlan:
+        limits = self.options.limits_for(self.workflow)
+        use_model = self.engine.use_model(self.options)
+        counts: dict[str, int] = {}
+        exact: dict[str, bool] = {}
+        steps: list[StepPlan] = []
+        for sid in step_order(self.workflow):
+            step = self.workflow.step(sid)
+            sp = StepPlan(id=sid, kind=step.kind, title=step.title)
+            if isinstance(step, DiscoverStep):
+                counts[sid] = sp.items = len(self.discovered.get(sid, []))
+                exact[sid] = True
+            elif isinstance(step, MapStep):
+                sp.items = counts[step.from_]
+                sp.exact = exact[step.from_]
+                sp.agents = math.ceil(sp.items / step.batch)
+                counts[sid] = sp.agents
+                exact[sid] = sp.exact
+                if step.from_ in self.discovered:
+                    batches = batches_of(self.discovered[step.from_], step.batch)
+                    sp.cached = await self._cached(step, batches)
+                    await self._estimate(sp, step, step.agent, batches, use_model)
+                elif use_model and step.agent.instructions:
+                    sp.model_agents = sp.agents
+            elif isinstance(step, ReduceStep):
+                sp.items = sum(counts[s] for s in _sources(step))
+                sp.agents = 1
+                sp.model_agents = 1 if use_model and step.agent.instructions else 0
+                counts[sid] = 1
+                exact[sid] = True
+            elif isinstance(step, FilterStep):
+                sp.items = counts[step.from_]
+                counts[sid] = sp.items  # an upper bound: the filter runs on results
+                exact[sid] = False
+                sp.exact = False
+            elif isinstance(step, (VerifyStep, EmitStep)):
+                sp.items = sum(counts[s] for s in _sources(step))
+                counts[sid] = sp.items
+                exact[sid] = all(exact[s] for s in _sources(step))
+            steps.append(sp)
+        return RunPlan(
+            workflow=self.workflow.name,
+            steps=steps,
+            total_agents=sum(s.agents for s in steps),
+            cached_agents=sum(s.cached for s in steps),
+            max_agents=limits.max_agents,
+            concurrency=limits.concurrency,
+            est_cost_usd=round(sum(s.est_cost_usd for s in steps), 6),
+            engine="model" if use_model else "static",
+        )
+
+    async def _cached(self, step: MapStep, batches: list[list[Item]]) -> int:
+        if not self.options.use_cache and not self.options.resume:
+            return 0
+        store = self.engine.store
+        ws = self.engine.workspace
+        prior = await store.finished_tasks(self.options.run_id) if self.options.resume and self.options.run_id else {}
+        hits = 0
+        for batch in batches:
+            ihash = self.task_hash(step, step.agent, items=batch, records=[])
+            p = prior.get((step.id, cache.task_key(batch)))
+            if p is not None and p.input_hash == ihash:
+                hits += 1
+                continue
+            if not self.options.use_cache:
+                continue
+            entry = await store.cache_get(ihash)
+            if entry is not None and await asyncio.to_thread(cache.deps_unchanged, ws, entry.deps):
+                hits += 1
+        return hits
+
+    async def _estimate(
+        self, sp: StepPlan, step: MapStep, agent: AgentSpec, batches: list[list[Item]], use_model: bool
+    ) -> None:
+        runner = self.engine.model_runner
+        if not (use_model and agent.instructions and runner is not None and batches):
+            return
+        from swath.agents.base import AgentEnv, ModelTask
+
+        sp.model_agents = sp.agents - sp.cached
+        sample = batches[:ESTIMATE_SAMPLE]
+        env = AgentEnv(workspace=self.engine.workspace)
+        total_in = total_out = 0
+        cost = 0.0
+        for batch in sample:
+            task = ModelTask(run_id="plan", step_id=step.id, task_key=cache.task_key(batch), tier="map",
+                             agent=agent, workflow_model=self.workflow.model, items=batch, inputs=self.inputs)
+            est = await runner.estimate(task, env)
+            total_in += est.input_tokens
+            total_out += est.output_tokens
+            cost += est.cost_usd
+        scale = sp.model_agents / len(sample)
+        sp.est_input_tokens = int(total_in * scale)
+        sp.est_output_tokens = int(total_out * scale)
+        sp.est_cost_usd = round(cost * scale, 6)
+
+
+def _sources(step: Any) -> list[str]:
+    src = step.from_
+    return [src] if isinstance(src, str) else list(src)

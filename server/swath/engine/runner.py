@@ -1,0 +1,589 @@
+"""The engine: runs a workflow's step DAG under limits and streams events.
+
+Shape of a run: every `discover` step runs first (cheap, no agents) so the plan — and
+the total-agent cap — is known before anything starts. Then every other step runs as its
+own coroutine, connected by channels; `map` starts agents as upstream records arrive,
+`reduce` waits for all of them. Tasks write to the store as they finish, so a killed run
+keeps every finished result and `resume` repeats only what had not finished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from swath.agents.base import AgentEnv, ModelRunner, ModelTask, ModelTaskFailed, ToolCall
+from swath.analyzers import registry as analyzers
+from swath.analyzers.base import AnalyzerContext, AnalyzerOutput
+from swath.engine import cache
+from swath.engine.channels import Channel, Inbox
+from swath.engine.events import (
+    Event,
+    FindingsEmitted,
+    RunFinished,
+    RunPlan,
+    RunStarted,
+    Sink,
+    StepFinished,
+    TaskFinished,
+    TaskStarted,
+)
+from swath.engine.inputs import resolve_inputs
+from swath.engine.options import EngineError, PlanRefused, RunOptions
+from swath.engine.planner import Planner, batches_of, leaf_steps
+from swath.engine.verify import EvidenceVerifier
+from swath.findings.model import Finding
+from swath.findings.report import AgentCounts, RuleInfo, RunReport, RunStatus, Usage
+from swath.spec.loader import step_order
+from swath.spec.models import (
+    AgentSpec,
+    DiscoverStep,
+    EmitStep,
+    FilterStep,
+    Limits,
+    MapStep,
+    ReduceStep,
+    VerifyStep,
+    Workflow,
+)
+from swath.spec.records import Item, Record
+from swath.spec.templates import compile_expression
+from swath.store import CacheEntry, RunStore
+from swath.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+def new_run_id() -> str:
+    # Sortable by time, unique enough for one workspace, short enough to type.
+    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class BudgetExhausted(RuntimeError):
+    pass
+
+
+class Engine:
+    """One engine per workspace; both front ends drive it through `plan` and `run`."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        store: RunStore,
+        model_runner: ModelRunner | None = None,
+        limiter_factory: Callable[[int], Any] | None = None,
+    ) -> None:
+        self.workspace = workspace
+        self.store = store
+        self.model_runner = model_runner
+        self.limiter_factory = limiter_factory or (lambda n: asyncio.Semaphore(n))
+
+    def use_model(self, options: RunOptions) -> bool:
+        if options.engine == "static":
+            return False
+        if options.engine == "model" and self.model_runner is None:
+            raise EngineError(
+                "--engine model needs a model: set ANTHROPIC_API_KEY (or the configured variable), "
+                "or use --engine static"
+            )
+        return self.model_runner is not None
+
+    async def plan(self, workflow: Workflow, options: RunOptions) -> RunPlan:
+        inputs = resolve_inputs(workflow, options.inputs)
+        planner = Planner(self, workflow, options, inputs)
+        await planner.discover()
+        return await planner.plan()
+
+    async def run(
+        self,
+        workflow: Workflow,
+        options: RunOptions,
+        sink: Sink | None = None,
+        cancel: asyncio.Event | None = None,
+    ) -> RunReport:
+        """Run to the end (or cancellation) and return the report; never loses finished work."""
+        inputs = resolve_inputs(workflow, options.inputs)
+        planner = Planner(self, workflow, options, inputs)
+        await planner.discover()
+        plan = await planner.plan()
+        limits = options.limits_for(workflow)
+        if plan.total_agents > limits.max_agents:
+            raise PlanRefused(
+                f"workflow {workflow.name!r} needs {plan.total_agents} agents, more than the limit of "
+                f"{limits.max_agents}; narrow the paths, raise --max-agents, or batch more items per agent"
+            )
+        run = _Run(self, workflow, options, inputs, limits, planner, sink)
+        return await run.execute(plan, cancel)
+
+
+class _Run:
+    def __init__(
+        self,
+        engine: Engine,
+        workflow: Workflow,
+        options: RunOptions,
+        inputs: dict[str, Any],
+        limits: Limits,
+        planner: Planner,
+        sink: Sink | None,
+    ) -> None:
+        self.engine = engine
+        self.ws = engine.workspace
+        self.store = engine.store
+        self.workflow = workflow
+        self.options = options
+        self.inputs = inputs
+        self.limits = limits
+        self.planner = planner
+        self.sink = sink
+        self.run_id = options.run_id or new_run_id()
+        self.use_model = engine.use_model(options)
+        self.limiter = engine.limiter_factory(limits.concurrency)
+        self.pool = ThreadPoolExecutor(max_workers=limits.concurrency, thread_name_prefix="swath-task")
+        self.channels = {s.id: Channel(s.id) for s in workflow.steps}
+        self.counts = AgentCounts()
+        self.usage = Usage()
+        self.inflight_cost = 0.0
+        self.total = 0
+        self.done = 0
+        self.running = 0
+        self.peak_running = 0
+        self.errors: list[str] = []
+        self.final: dict[str, Finding] = {}
+        self.dropped = 0
+        self.reanchored = 0
+        self.budget_hit = False
+        self.prior: dict[tuple[str, str], Any] = {}
+        self.rules: dict[str, RuleInfo] = {}
+        self.started_at = _now_iso()
+
+    # -- events ------------------------------------------------------------------------
+    def emit(self, event: Event) -> None:
+        if self.sink is None:
+            return
+        try:
+            self.sink(event)
+        except Exception:  # a broken sink must not break the run
+            log.exception("event sink failed on %s", event.type)
+
+    # -- the run -------------------------------------------------------------------------
+    async def execute(self, plan: RunPlan, cancel: asyncio.Event | None) -> RunReport:
+        self.total = plan.total_agents
+        await self._open_run()
+        self.emit(RunStarted(run_id=self.run_id, workflow=self.workflow.name, plan=plan))
+        work = asyncio.create_task(self._steps(), name=f"swath-run-{self.run_id}")
+        cancelled = False
+        try:
+            if cancel is None:
+                await asyncio.shield(work)
+            else:
+                waiter = asyncio.create_task(cancel.wait())
+                await asyncio.wait({work, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                if not work.done():
+                    cancelled = True
+                    work.cancel()
+                    await asyncio.gather(work, return_exceptions=True)
+                elif work.exception() is not None:
+                    raise work.exception()  # type: ignore[misc]
+        except asyncio.CancelledError:
+            cancelled = True
+            work.cancel()
+            await asyncio.gather(work, return_exceptions=True)
+            report = await self._finish(cancelled=True)
+            raise
+        except Exception as exc:  # a bug or a broken step: the run fails, finished work stays
+            log.exception("run %s failed", self.run_id)
+            self.errors.append(f"{type(exc).__name__}: {exc}")
+            return await self._finish(failed=True)
+        finally:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+        return await self._finish(cancelled=cancelled)
+
+    async def _open_run(self) -> None:
+        if self.options.resume:
+            self.prior = await self.store.finished_tasks(self.run_id)
+            await self.store.reopen_run(self.run_id)
+            return
+        await self.store.create_run(
+            self.run_id,
+            self.workflow.name,
+            self.workflow.model_dump(mode="json", by_alias=True),
+            self.inputs,
+            self.options.paths,
+            self.options.engine,
+            self.started_at,
+            options=self.options.model_dump(mode="json", exclude={"run_id", "resume"}),
+        )
+
+    async def _steps(self) -> None:
+        order = step_order(self.workflow)
+        # Subscribe every inbox before any step publishes, so no record is missed.
+        runners = [self._step_coro(self.workflow.step(sid)) for sid in order]
+        async with asyncio.TaskGroup() as tg:
+            for sid, coro in zip(order, runners):
+                tg.create_task(coro, name=f"swath-step-{sid}")
+
+    def _step_coro(self, step: Any) -> Any:
+        if isinstance(step, DiscoverStep):
+            return self._discover(step)
+        inbox = Inbox([self.channels[s] for s in _from(step)])
+        if isinstance(step, MapStep):
+            return self._map(step, inbox)
+        if isinstance(step, FilterStep):
+            return self._filter(step, inbox)
+        if isinstance(step, VerifyStep):
+            return self._verify(step, inbox)
+        if isinstance(step, ReduceStep):
+            return self._reduce(step, inbox)
+        if isinstance(step, EmitStep):
+            return self._emit_step(step, inbox)
+        raise EngineError(f"step {step.id}: unknown kind")
+
+    async def _wait_needs(self, step: Any) -> None:
+        for dep in step.needs:
+            await self.channels[dep].done.wait()
+
+    def _close(self, step_id: str) -> None:
+        ch = self.channels[step_id]
+        ch.close()
+        self.emit(StepFinished(run_id=self.run_id, step=step_id, records=len(ch.records)))
+
+    # -- step kinds ------------------------------------------------------------------------
+    async def _discover(self, step: DiscoverStep) -> None:
+        await self._wait_needs(step)
+        for item in self.planner.discovered[step.id]:
+            self.channels[step.id].publish(Record(step=step.id, key=item.id, items=[item]))
+        self._close(step.id)
+
+    async def _map(self, step: MapStep, inbox: Inbox) -> None:
+        await self._wait_needs(step)
+        ch = self.channels[step.id]
+        async with asyncio.TaskGroup() as tg:
+            if step.stream:
+                buffer: list[Item] = []
+                async for rec in inbox:
+                    buffer.append(rec.as_item())
+                    if len(buffer) >= step.batch:
+                        tg.create_task(self._task(step, step.agent, "map", buffer, [], ch))
+                        buffer = []
+                if buffer:
+                    tg.create_task(self._task(step, step.agent, "map", buffer, [], ch))
+            else:
+                items = [r.as_item() for r in await inbox.collect()]
+                for batch in batches_of(items, step.batch):
+                    tg.create_task(self._task(step, step.agent, "map", batch, [], ch))
+        self._close(step.id)
+
+    async def _filter(self, step: FilterStep, inbox: Inbox) -> None:
+        await self._wait_needs(step)
+        predicate = compile_expression(step.where)
+        async for rec in inbox:
+            try:
+                keep = predicate(_expression_context(rec, self.inputs))
+            except Exception as exc:  # one bad record must not stop the stream
+                self.errors.append(f"{step.id}: filter failed on {rec.key}: {exc}")
+                continue
+            if keep:
+                self.channels[step.id].publish(rec.model_copy(update={"step": step.id}))
+        self._close(step.id)
+
+    async def _verify(self, step: VerifyStep, inbox: Inbox) -> None:
+        await self._wait_needs(step)
+        verifier = EvidenceVerifier(self.ws, window=step.reanchor_window)
+        seen: set[str] = set()
+        loop = asyncio.get_running_loop()
+        async for rec in inbox:
+            outcome = await loop.run_in_executor(self.pool, verifier.verify, rec.findings)
+            self.dropped += len(outcome.dropped)
+            self.reanchored += outcome.reanchored
+            kept = outcome.kept
+            if step.dedupe:
+                kept = [f for f in kept if f.fingerprint not in seen]
+                seen.update(f.fingerprint for f in kept)
+            for finding, reason in outcome.dropped:
+                self.store.audit(self.run_id, step.id, rec.key, "finding_dropped",
+                                 {"rule": finding.rule, "path": finding.path, "reason": reason})
+            self.channels[step.id].publish(rec.model_copy(update={"step": step.id, "findings": kept}))
+        self._close(step.id)
+
+    async def _reduce(self, step: ReduceStep, inbox: Inbox) -> None:
+        await self._wait_needs(step)
+        records = await inbox.collect()
+        await self._task(step, step.agent, "reduce", [], records, self.channels[step.id])
+        self._close(step.id)
+
+    async def _emit_step(self, step: EmitStep, inbox: Inbox) -> None:
+        await self._wait_needs(step)
+        async for rec in inbox:
+            self._finalise(step.id, rec.findings)
+            self.channels[step.id].publish(rec.model_copy(update={"step": step.id}))
+        self._close(step.id)
+
+    def _finalise(self, step_id: str, findings: list[Finding]) -> None:
+        fresh = [f for f in findings if f.fingerprint not in self.final]
+        if not fresh:
+            return
+        for f in fresh:
+            self.final[f.fingerprint] = f
+        self.store.save_findings(self.run_id, step_id, fresh)
+        self.emit(FindingsEmitted(run_id=self.run_id, step=step_id, findings=fresh))
+
+    # -- one task ----------------------------------------------------------------------------
+    async def _task(
+        self,
+        step: MapStep | ReduceStep,
+        agent: AgentSpec,
+        tier: str,
+        items: list[Item],
+        records: list[Record],
+        out: Channel,
+    ) -> None:
+        key = cache.task_key(items) if items else "reduce"
+        ihash = self.planner.task_hash(step, agent, items=items, records=records)
+        record: Record | None = None
+        usage = Usage()
+        cached = False
+        try:
+            record, cached = await self._reuse(step.id, key, ihash)
+            if record is None:
+                async with self.limiter:
+                    self.running += 1
+                    self.peak_running = max(self.peak_running, self.running)
+                    try:
+                        self.store.task_started(self.run_id, step.id, key, ihash)
+                        self.emit(TaskStarted(run_id=self.run_id, step=step.id, key=key))
+                        async with asyncio.timeout(self.limits.task_timeout_s):
+                            record, usage = await self._perform(step, agent, tier, key, ihash, items, records)
+                    finally:
+                        self.running -= 1
+        except asyncio.CancelledError:
+            self.store.task_finished(self.run_id, step.id, key, ihash, "cancelled", None, usage, error="cancelled")
+            raise
+        except BudgetExhausted as exc:
+            self.budget_hit = True
+            self.store.task_finished(self.run_id, step.id, key, ihash, "cancelled", None, usage, error=str(exc))
+            return
+        except Exception as exc:  # a failed task fails alone
+            error = "timed out after %.0fs" % self.limits.task_timeout_s if isinstance(exc, TimeoutError) else (
+                f"{type(exc).__name__}: {exc}"
+            )
+            raw = getattr(exc, "raw", None)
+            usage = getattr(exc, "usage", usage) or usage
+            self.usage = self.usage + usage
+            self.counts.total += 1
+            self.counts.failed += 1
+            self.done += 1
+            self.errors.append(f"{step.id}/{key}: {error}")
+            self.store.task_finished(self.run_id, step.id, key, ihash, "failed", None, usage, error=error, raw=raw)
+            self.emit(self._finished_event(step.id, key, "failed", False, error, 0, usage))
+            return
+        assert record is not None
+        self.counts.total += 1
+        self.counts.succeeded += 1
+        if cached:
+            self.counts.cached += 1
+        else:
+            self.usage = self.usage + usage
+        self.done += 1
+        self.store.task_finished(self.run_id, step.id, key, ihash, "succeeded", record, usage, cached=cached)
+        out.publish(record)
+        self.emit(self._finished_event(step.id, key, "succeeded", cached, None, len(record.findings), usage))
+
+    def _finished_event(
+        self, step: str, key: str, status: Any, cached: bool, error: str | None, findings: int, usage: Usage
+    ) -> TaskFinished:
+        return TaskFinished(
+            run_id=self.run_id, step=step, key=key, status=status, cached=cached, error=error,
+            findings=findings, usage=usage, done=self.done, total=max(self.total, self.done),
+            agents=self.counts.model_copy(), run_usage=self.usage, run_findings=len(self.final),
+        )
+
+    async def _reuse(self, step_id: str, key: str, ihash: str) -> tuple[Record | None, bool]:
+        """A finished result of this run (resume) or of an earlier run (cache)."""
+        prior = self.prior.get((step_id, key))
+        if prior is not None and prior.input_hash == ihash and prior.record is not None:
+            return prior.record, True
+        if not self.options.use_cache:
+            return None, False
+        entry = await self.store.cache_get(ihash)
+        if entry is None:
+            return None, False
+        loop = asyncio.get_running_loop()
+        if not await loop.run_in_executor(self.pool, cache.deps_unchanged, self.ws, entry.deps):
+            return None, False
+        self.store.cache_hit(ihash)
+        return entry.record.model_copy(update={"step": step_id, "key": key}), True
+
+    async def _perform(
+        self,
+        step: MapStep | ReduceStep,
+        agent: AgentSpec,
+        tier: str,
+        key: str,
+        ihash: str,
+        items: list[Item],
+        records: list[Record],
+    ) -> tuple[Record, Usage]:
+        loop = asyncio.get_running_loop()
+        facts = AnalyzerOutput()
+        if agent.analyzer:
+            analyzer = analyzers.get(agent.analyzer)
+            for rule in getattr(analyzer, "rules", []) or []:
+                self.rules.setdefault(rule.id, rule)
+            ctx = AnalyzerContext(workspace=self.ws, inputs=self.inputs, params=agent.params)
+            if tier == "reduce":
+                facts = await loop.run_in_executor(self.pool, analyzer.reduce, records, ctx)  # type: ignore[union-attr]
+            else:
+                facts = await loop.run_in_executor(self.pool, analyzer.analyze, items, ctx)  # type: ignore[union-attr]
+        judgement: Any = None
+        findings = list(facts.findings)
+        files_read = list(facts.files_read)
+        usage = Usage()
+        if self.use_model and agent.instructions:
+            result = await self._model(step.id, key, tier, agent, items, records, facts.output)
+            judgement, usage = result.output, result.usage
+            findings += result.findings
+            files_read += result.files_read
+        record = Record(step=step.id, key=key, items=items, output=facts.output, judgement=judgement,
+                        findings=findings)
+        deps_paths = [f for i in items for f in i.files] + files_read
+        deps = await loop.run_in_executor(self.pool, cache.file_deps, self.ws, deps_paths)
+        self.store.cache_put(ihash, CacheEntry(deps=deps, record=record))
+        return record, usage
+
+    async def _model(
+        self, step_id: str, key: str, tier: str, agent: AgentSpec, items: list[Item], records: list[Record],
+        facts: Any,
+    ) -> Any:
+        runner = self.engine.model_runner
+        assert runner is not None
+        task = ModelTask(
+            run_id=self.run_id, step_id=step_id, task_key=key, tier=tier,  # type: ignore[arg-type]
+            agent=agent, workflow_model=self.workflow.model, items=items, records=records, facts=facts,
+            inputs=self.inputs,
+        )
+        env = AgentEnv(
+            workspace=self.ws,
+            audit=lambda call: self._audit_tool(step_id, key, call),
+            on_pushback=self._pushback,
+            on_usage=self._live_usage,
+        )
+        reserve = 0.0
+        if self.limits.budget_usd is not None:
+            est = await runner.estimate(task, env)
+            reserve = est.cost_usd
+            if self.usage.cost_usd + self.inflight_cost + reserve > self.limits.budget_usd:
+                raise BudgetExhausted(
+                    f"budget ${self.limits.budget_usd:.2f} reached (spent ${self.usage.cost_usd:.4f}, "
+                    f"in flight ${self.inflight_cost:.4f}, this agent ~${reserve:.4f})"
+                )
+        self.inflight_cost += reserve
+        try:
+            return await runner.run(task, env)
+        except ModelTaskFailed:
+            raise
+        finally:
+            self.inflight_cost -= reserve
+
+    def _audit_tool(self, step_id: str, key: str, call: ToolCall) -> None:
+        self.store.audit(self.run_id, step_id, key, "tool_call", call.model_dump(mode="json"))
+
+    def _pushback(self, retry_after: float) -> None:
+        hook = getattr(self.limiter, "on_pushback", None)
+        if hook is not None:
+            hook(retry_after)
+
+    def _live_usage(self, usage: Usage) -> None:
+        # Live cost for progress; the task's total is added once when it finishes.
+        pass
+
+    # -- the end -------------------------------------------------------------------------------
+    async def _finish(self, cancelled: bool = False, failed: bool = False) -> RunReport:
+        if not self.final:
+            # A workflow without `emit`: the findings of its leaf steps are the run's.
+            for sid in leaf_steps(self.workflow):
+                for rec in self.channels[sid].records:
+                    for f in rec.findings:
+                        self.final.setdefault(f.fingerprint, f)
+        if failed:
+            status = RunStatus.failed
+        elif cancelled:
+            status = RunStatus.cancelled
+        elif self.budget_hit:
+            status = RunStatus.budget_exhausted
+        elif self.counts.failed and not self.counts.succeeded:
+            status = RunStatus.failed
+        elif self.counts.failed or self.errors:
+            status = RunStatus.partial
+        else:
+            status = RunStatus.succeeded
+        report = RunReport(
+            run_id=self.run_id,
+            workflow=self.workflow.name,
+            status=status,
+            agents=self.counts,
+            usage=self.usage,
+            findings=sorted(self.final.values(), key=lambda f: (f.path, f.range.start.line, f.rule)),
+            outputs=self._outputs(),
+            dropped_findings=self.dropped,
+            reanchored_findings=self.reanchored,
+            errors=self.errors,
+            started_at=self.started_at,
+            finished_at=_now_iso(),
+            workspace=str(self.ws.root),
+            rules=sorted(self.rules.values(), key=lambda r: r.id),
+            peak_concurrency=self.peak_running,
+        )
+        self.store.save_findings(self.run_id, "final", report.findings)
+        await self.store.finish_run(report)
+        self.emit(RunFinished(run_id=self.run_id, report=report))
+        return report
+
+    def _outputs(self) -> dict[str, Any]:
+        emit = next((s for s in self.workflow.steps if isinstance(s, EmitStep)), None)
+        wanted = emit.outputs if emit else [s.id for s in self.workflow.steps if isinstance(s, ReduceStep)]
+        if emit and emit.report and emit.report not in wanted:
+            wanted = [*wanted, emit.report]
+        out: dict[str, Any] = {}
+        for sid in wanted:
+            recs = self.channels[sid].records
+            step = self.workflow.step(sid)
+            if isinstance(step, ReduceStep):
+                out[sid] = _record_output(recs[0]) if recs else None
+            else:
+                out[sid] = [_record_output(r) for r in recs]
+        return out
+
+
+def _record_output(rec: Record) -> Any:
+    if rec.judgement is None:
+        return rec.output
+    return {"analyzer": rec.output, "model": rec.judgement}
+
+
+def _from(step: Any) -> list[str]:
+    src = step.from_
+    return [src] if isinstance(src, str) else list(src)
+
+
+def _expression_context(rec: Record, inputs: dict[str, Any]) -> dict[str, Any]:
+    item = rec.item
+    return {
+        "item": item.model_dump() if item else None,
+        "items": [i.model_dump() for i in rec.items],
+        "output": rec.output,
+        "judgement": rec.judgement,
+        "findings": [f.model_dump(mode="json") for f in rec.findings],
+        "inputs": inputs,
+        "key": rec.key,
+    }

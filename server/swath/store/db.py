@@ -1,0 +1,150 @@
+"""SQLite behind one thread: the event loop never waits on disk.
+
+Every operation is queued to a single worker thread that owns the connection. The worker
+drains whatever is queued, runs it in one transaction and commits once, so a burst of a
+thousand task updates costs a handful of commits, and a `kill -9` loses at most the last
+few milliseconds (which resume simply re-runs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import sqlite3
+import threading
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+SCHEMA_VERSION = "1"
+
+_Op = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any] | None", "asyncio.AbstractEventLoop | None"]
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.row_factory = sqlite3.Row
+    schema = resources.files("swath.store").joinpath("schema.sql").read_text(encoding="utf-8")
+    conn.executescript(schema)
+    conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+    return conn
+
+
+class Database:
+    """A connection owned by one worker thread; `call` runs a function on it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._queue: queue.SimpleQueue[_Op | None] = queue.SimpleQueue()
+        self._conn = _connect(path)
+        self._thread = threading.Thread(target=self._work, name=f"swath-store:{path.name}", daemon=True)
+        self._closed = False
+        self._thread.start()
+
+    async def call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[T] = loop.create_future()
+        self._queue.put((fn, fut, loop))
+        return await fut
+
+    def submit(self, fn: Callable[[sqlite3.Connection], Any]) -> None:
+        """Fire and forget: ordered with every other operation, committed with its batch."""
+        self._queue.put((fn, None, None))
+
+    def call_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """For callers outside any event loop (CLI listing)."""
+        done = threading.Event()
+        box: dict[str, Any] = {}
+
+        def wrapped(conn: sqlite3.Connection) -> None:
+            try:
+                box["value"] = fn(conn)
+            except BaseException as exc:  # noqa: BLE001 - handed back to the caller
+                box["error"] = exc
+            finally:
+                done.set()
+
+        self._queue.put((wrapped, None, None))
+        done.wait()
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        await asyncio.to_thread(self._thread.join)
+
+    def close_sync(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        self._thread.join()
+
+    def _work(self) -> None:
+        conn = self._conn
+        stop = False
+        while not stop:
+            first = self._queue.get()
+            batch: list[_Op] = []
+            if first is None:
+                break
+            batch.append(first)
+            while len(batch) < 500:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
+            results: list[tuple[_Op, Any, BaseException | None]] = []
+            conn.execute("BEGIN")
+            for op in batch:
+                fn = op[0]
+                try:
+                    conn.execute("SAVEPOINT op")
+                    value = fn(conn)
+                    conn.execute("RELEASE op")
+                    results.append((op, value, None))
+                except BaseException as exc:  # noqa: BLE001 - reported to the awaiting caller
+                    conn.execute("ROLLBACK TO op")
+                    conn.execute("RELEASE op")
+                    if op[1] is None:
+                        log.error("store write failed: %s", exc)
+                    results.append((op, None, exc))
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                log.error("store commit failed: %s", exc)
+                conn.execute("ROLLBACK")
+                results = [(op, None, exc) for op, _, _ in results]
+            for (fn, fut, loop), value, err in results:
+                if fut is None or loop is None:
+                    continue
+                try:
+                    loop.call_soon_threadsafe(_resolve, fut, value, err)
+                except RuntimeError:  # the caller's loop has closed: nobody is waiting
+                    pass
+        conn.close()
+
+
+def _resolve(fut: asyncio.Future[Any], value: Any, err: BaseException | None) -> None:
+    if fut.done():
+        return
+    if err is not None:
+        fut.set_exception(err)
+    else:
+        fut.set_result(value)

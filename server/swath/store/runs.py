@@ -1,0 +1,314 @@
+"""RunStore: runs, tasks, findings, audit log and the result cache of one workspace."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from swath.findings.model import Finding
+from swath.findings.report import RunReport, Usage
+from swath.spec.records import Record
+from swath.store.db import Database
+
+SWATH_DIR = ".swath"
+DB_NAME = "swath.db"
+GITIGNORE = "# Swath's run database and reports are local; workflows/ and policy.yaml are meant to be shared.\nswath.db\nswath.db-*\nreports/\n"
+
+
+class RunRow(BaseModel):
+    id: str
+    workflow: str
+    status: str
+    spec: dict[str, Any]
+    inputs: dict[str, Any]
+    paths: list[str]
+    engine: str
+    options: dict[str, Any] = Field(default_factory=dict)
+    started_at: str
+    finished_at: str | None = None
+    pid: int | None = None
+    report: RunReport | None = None
+
+
+class TaskRow(BaseModel):
+    run_id: str
+    step: str
+    key: str
+    input_hash: str
+    status: str
+    attempts: int
+    cached: bool
+    record: Record | None = None
+    error: str | None = None
+    raw: str | None = None
+    usage: Usage = Field(default_factory=Usage)
+    started_at: float | None = None
+    finished_at: float | None = None
+
+
+class CacheEntry(BaseModel):
+    deps: dict[str, str]
+    record: Record
+
+
+class AuditRow(BaseModel):
+    run_id: str
+    step: str
+    key: str
+    at: float
+    kind: str
+    detail: dict[str, Any]
+
+
+def swath_dir(workspace_root: Path) -> Path:
+    d = Path(workspace_root) / SWATH_DIR
+    d.mkdir(parents=True, exist_ok=True)
+    gi = d / ".gitignore"
+    if not gi.exists():
+        gi.write_text(GITIGNORE, encoding="utf-8")
+    return d
+
+
+class RunStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @classmethod
+    def open(cls, workspace_root: Path) -> "RunStore":
+        return cls(Database(swath_dir(workspace_root) / DB_NAME))
+
+    async def aclose(self) -> None:
+        await self.db.aclose()
+
+    def close_sync(self) -> None:
+        self.db.close_sync()
+
+    async def flush(self) -> None:
+        """Wait until everything queued so far is committed."""
+        await self.db.call(lambda conn: None)
+
+    # -- runs ------------------------------------------------------------------------
+    async def create_run(
+        self,
+        run_id: str,
+        workflow: str,
+        spec: dict[str, Any],
+        inputs: dict[str, Any],
+        paths: list[str],
+        engine: str,
+        started_at: str,
+        options: dict[str, Any] | None = None,
+    ) -> None:
+        args = (
+            run_id, workflow, "running", json.dumps(spec), json.dumps(inputs), json.dumps(paths),
+            engine, json.dumps(options or {}), started_at, os.getpid(),
+        )
+        await self.db.call(
+            lambda c: c.execute(
+                "INSERT INTO runs(id, workflow, status, spec_json, inputs_json, paths_json, engine, options_json,"
+                " started_at, pid) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                args,
+            )
+        )
+
+    async def reopen_run(self, run_id: str) -> None:
+        pid = os.getpid()
+        await self.db.call(
+            lambda c: c.execute(
+                "UPDATE runs SET status='running', finished_at=NULL, pid=? WHERE id=?", (pid, run_id)
+            )
+        )
+
+    async def finish_run(self, report: RunReport) -> None:
+        payload = report.model_dump_json()
+        args = (report.status.value, report.finished_at, payload, report.run_id)
+        await self.db.call(
+            lambda c: c.execute("UPDATE runs SET status=?, finished_at=?, report_json=? WHERE id=?", args)
+        )
+
+    async def get_run(self, run_id: str) -> RunRow | None:
+        return await self.db.call(lambda c: _get_run(c, run_id))
+
+    def get_run_sync(self, run_id: str) -> RunRow | None:
+        return self.db.call_sync(lambda c: _get_run(c, run_id))
+
+    async def list_runs(self, limit: int = 50, workflow: str | None = None) -> list[RunRow]:
+        return await self.db.call(lambda c: _list_runs(c, limit, workflow))
+
+    def list_runs_sync(self, limit: int = 50) -> list[RunRow]:
+        return self.db.call_sync(lambda c: _list_runs(c, limit, None))
+
+    # -- tasks -----------------------------------------------------------------------
+    def task_started(self, run_id: str, step: str, key: str, input_hash: str) -> None:
+        now = time.time()
+        self.db.submit(
+            lambda c: c.execute(
+                "INSERT INTO tasks(run_id, step, key, input_hash, status, attempts, started_at)"
+                " VALUES (?,?,?,?, 'running', 1, ?)"
+                " ON CONFLICT(run_id, step, key) DO UPDATE SET status='running', attempts=attempts+1,"
+                " input_hash=excluded.input_hash, started_at=excluded.started_at, error=NULL",
+                (run_id, step, key, input_hash, now),
+            )
+        )
+
+    def task_finished(
+        self,
+        run_id: str,
+        step: str,
+        key: str,
+        input_hash: str,
+        status: str,
+        record: Record | None,
+        usage: Usage,
+        error: str | None = None,
+        raw: str | None = None,
+        cached: bool = False,
+    ) -> None:
+        now = time.time()
+        rec = record.model_dump_json() if record is not None else None
+        args = (run_id, step, key, input_hash, status, int(cached), rec, error, raw, usage.model_dump_json(), now, now)
+        self.db.submit(
+            lambda c: c.execute(
+                "INSERT INTO tasks(run_id, step, key, input_hash, status, attempts, cached, record_json, error, raw,"
+                " usage_json, started_at, finished_at) VALUES (?,?,?,?,?,0,?,?,?,?,?,?,?)"
+                " ON CONFLICT(run_id, step, key) DO UPDATE SET status=excluded.status, cached=excluded.cached,"
+                " record_json=excluded.record_json, error=excluded.error, raw=excluded.raw,"
+                " usage_json=excluded.usage_json, input_hash=excluded.input_hash, finished_at=excluded.finished_at",
+                args,
+            )
+        )
+
+    async def tasks(self, run_id: str, status: str | None = None) -> list[TaskRow]:
+        return await self.db.call(lambda c: _tasks(c, run_id, status))
+
+    async def finished_tasks(self, run_id: str) -> dict[tuple[str, str], TaskRow]:
+        rows = await self.tasks(run_id, "succeeded")
+        return {(t.step, t.key): t for t in rows}
+
+    # -- findings --------------------------------------------------------------------
+    def save_findings(self, run_id: str, step: str, findings: list[Finding]) -> None:
+        rows = [(run_id, step, f.fingerprint, f.path, f.model_dump_json()) for f in findings]
+        if rows:
+            self.db.submit(
+                lambda c: c.executemany(
+                    "INSERT OR REPLACE INTO findings(run_id, step, fingerprint, path, finding_json) VALUES (?,?,?,?,?)",
+                    rows,
+                )
+            )
+
+    async def findings(self, run_id: str) -> list[Finding]:
+        def q(c: sqlite3.Connection) -> list[Finding]:
+            cur = c.execute("SELECT finding_json FROM findings WHERE run_id=? ORDER BY path", (run_id,))
+            return [Finding.model_validate_json(r[0]) for r in cur]
+
+        return await self.db.call(q)
+
+    async def latest_runs_per_workflow(self) -> list[RunRow]:
+        """The newest finished run of every workflow: what an editor restores on start."""
+
+        def q(c: sqlite3.Connection) -> list[RunRow]:
+            cur = c.execute(
+                "SELECT * FROM runs r WHERE report_json IS NOT NULL AND started_at = ("
+                " SELECT MAX(started_at) FROM runs r2 WHERE r2.workflow = r.workflow AND r2.report_json IS NOT NULL)"
+            )
+            return [_run_row(r) for r in cur]
+
+        return await self.db.call(q)
+
+    # -- audit -----------------------------------------------------------------------
+    def audit(self, run_id: str, step: str, key: str, kind: str, detail: dict[str, Any]) -> None:
+        args = (run_id, step, key, time.time(), kind, json.dumps(detail, default=str))
+        self.db.submit(
+            lambda c: c.execute("INSERT INTO audit(run_id, step, key, at, kind, detail_json) VALUES (?,?,?,?,?,?)", args)
+        )
+
+    async def audit_log(self, run_id: str) -> list[AuditRow]:
+        def q(c: sqlite3.Connection) -> list[AuditRow]:
+            cur = c.execute("SELECT * FROM audit WHERE run_id=? ORDER BY id", (run_id,))
+            return [
+                AuditRow(run_id=r["run_id"], step=r["step"], key=r["key"], at=r["at"], kind=r["kind"],
+                         detail=json.loads(r["detail_json"]))
+                for r in cur
+            ]
+
+        return await self.db.call(q)
+
+    # -- cache -----------------------------------------------------------------------
+    async def cache_get(self, key: str) -> CacheEntry | None:
+        def q(c: sqlite3.Connection) -> CacheEntry | None:
+            row = c.execute("SELECT deps_json, record_json FROM cache WHERE key=?", (key,)).fetchone()
+            if row is None:
+                return None
+            return CacheEntry(deps=json.loads(row[0]), record=Record.model_validate_json(row[1]))
+
+        return await self.db.call(q)
+
+    def cache_hit(self, key: str) -> None:
+        self.db.submit(lambda c: c.execute("UPDATE cache SET hits = hits + 1 WHERE key=?", (key,)))
+
+    def cache_put(self, key: str, entry: CacheEntry) -> None:
+        args = (key, json.dumps(entry.deps), entry.record.model_dump_json(), time.time())
+        self.db.submit(
+            lambda c: c.execute(
+                "INSERT OR REPLACE INTO cache(key, deps_json, record_json, created_at) VALUES (?,?,?,?)", args
+            )
+        )
+
+
+def _run_row(r: sqlite3.Row) -> RunRow:
+    return RunRow(
+        id=r["id"],
+        workflow=r["workflow"],
+        status=r["status"],
+        spec=json.loads(r["spec_json"]),
+        inputs=json.loads(r["inputs_json"]),
+        paths=json.loads(r["paths_json"]),
+        engine=r["engine"],
+        options=json.loads(r["options_json"] or "{}"),
+        started_at=r["started_at"],
+        finished_at=r["finished_at"],
+        pid=r["pid"],
+        report=RunReport.model_validate_json(r["report_json"]) if r["report_json"] else None,
+    )
+
+
+def _get_run(c: sqlite3.Connection, run_id: str) -> RunRow | None:
+    row = c.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+    if row is None:  # a unique prefix is enough, like git
+        rows = c.execute("SELECT * FROM runs WHERE id LIKE ? LIMIT 2", (run_id + "%",)).fetchall()
+        row = rows[0] if len(rows) == 1 else None
+    return _run_row(row) if row else None
+
+
+def _list_runs(c: sqlite3.Connection, limit: int, workflow: str | None) -> list[RunRow]:
+    if workflow:
+        cur = c.execute("SELECT * FROM runs WHERE workflow=? ORDER BY started_at DESC LIMIT ?", (workflow, limit))
+    else:
+        cur = c.execute("SELECT * FROM runs ORDER BY started_at DESC LIMIT ?", (limit,))
+    return [_run_row(r) for r in cur]
+
+
+def _tasks(c: sqlite3.Connection, run_id: str, status: str | None) -> list[TaskRow]:
+    sql = "SELECT * FROM tasks WHERE run_id=?"
+    args: tuple[Any, ...] = (run_id,)
+    if status:
+        sql += " AND status=?"
+        args += (status,)
+    out = []
+    for r in c.execute(sql + " ORDER BY step, key", args):
+        out.append(
+            TaskRow(
+                run_id=r["run_id"], step=r["step"], key=r["key"], input_hash=r["input_hash"], status=r["status"],
+                attempts=r["attempts"], cached=bool(r["cached"]),
+                record=Record.model_validate_json(r["record_json"]) if r["record_json"] else None,
+                error=r["error"], raw=r["raw"], usage=Usage.model_validate_json(r["usage_json"] or "{}"),
+                started_at=r["started_at"], finished_at=r["finished_at"],
+            )
+        )
+    return out
