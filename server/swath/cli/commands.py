@@ -17,6 +17,7 @@ from swath.engine.catalog import known_names
 from swath.engine.edits import preview_edits
 from swath.engine.events import RunPlan
 from swath.engine.inputs import InputError, parse_assignments
+from swath.engine.reports import REPORTS_DIR, report_body, write_report_file  # noqa: F401 (re-exported)
 from swath.engine.options import EngineError, PlanRefused, RunOptions
 from swath.engine.session import Session, find_root
 from swath.findings import render
@@ -26,7 +27,6 @@ from swath.spec.models import Workflow
 from swath.cli.progress import PlainProgress, Quiet, RichProgress
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-REPORTS_DIR = "reports"
 
 
 class UsageError(Exception):
@@ -75,26 +75,6 @@ def _progress(fmt: str) -> Any:
 
 def exit_code(report: RunReport) -> int:
     return EXIT_OK if report.status in (RunStatus.succeeded, RunStatus.partial) else EXIT_FAILED
-
-
-def write_report_file(root: Path, report: RunReport) -> Path:
-    """Every run leaves a Markdown report in .swath/reports/ (the editor opens it)."""
-    d = root / ".swath" / REPORTS_DIR
-    d.mkdir(parents=True, exist_ok=True)
-    path = d / f"{report.run_id}.md"
-    # Links in the report are workspace-relative; the file sits two folders down.
-    path.write_text(render(report, "markdown", body=report_body(report), link_prefix="../../"), encoding="utf-8")
-    return path
-
-
-def report_body(report: RunReport) -> str | None:
-    for value in report.outputs.values():
-        body = value.get("markdown") if isinstance(value, dict) else None
-        if isinstance(value, dict) and body is None and isinstance(value.get("model"), dict):
-            body = value["model"].get("markdown")
-        if isinstance(body, str):
-            return body
-    return None
 
 
 def _emit(report: RunReport, fmt: str, output: str | None) -> None:
