@@ -74,11 +74,19 @@ async def test_concurrency_override_from_options(tmp_path: Path, engine: Engine)
     assert ConcurrencyProbe.peak == 2
 
 
-async def test_batches_group_items(tmp_path: Path, engine: Engine) -> None:
-    make_files(tmp_path, 10)
+async def test_batches_group_items_and_stay_stable_when_a_file_is_added(tmp_path: Path, engine: Engine) -> None:
+    make_files(tmp_path, 40)
     report = await engine.run(workflow(batch=4), RunOptions())
-    assert report.agents.total == 3
-    assert sorted(len(c) for c in ConcurrencyProbe.calls) == [2, 4, 4]
+    calls = ConcurrencyProbe.calls
+    assert report.agents.total == len(calls) >= 10
+    assert all(1 <= len(c) <= 8 for c in calls)
+    assert sorted(i for c in calls for i in c) == sorted(f"f{i:04d}.txt" for i in range(40))
+    ConcurrencyProbe.reset()
+    (tmp_path / "f0020a.txt").write_text("new\n")
+    again = await engine.run(workflow(batch=4), RunOptions())
+    # The batch the new file joins runs again (and at most the next one); the rest is cached.
+    assert 1 <= len(ConcurrencyProbe.calls) <= 2 and "f0020a.txt" in ConcurrencyProbe.calls[0]
+    assert again.agents.cached >= again.agents.total - 2 >= 8
 
 
 async def test_agent_cap_refuses_before_anything_runs(tmp_path: Path, engine: Engine) -> None:

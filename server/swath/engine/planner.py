@@ -4,6 +4,7 @@ what the model steps would cost — all before any agent starts."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +36,26 @@ ESTIMATE_SAMPLE = 20
 
 
 def batches_of(items: list[Item], size: int) -> list[list[Item]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
+    """Content-defined batches of `size` items on average, never more than twice that.
+
+    Plain fixed-size chunks would shift every later batch when one file is added, and the
+    cache would miss for all of them. A batch here ends after an item whose id hashes to a
+    cut (one in `size`), so the other batches stay identical and adding a file re-runs
+    about one batch.
+    """
+    if size <= 1:
+        return [[i] for i in items]
+    out: list[list[Item]] = []
+    cur: list[Item] = []
+    for item in items:
+        cur.append(item)
+        digest = hashlib.blake2b(item.id.encode("utf-8"), digest_size=4).digest()
+        if len(cur) >= 2 * size or int.from_bytes(digest, "big") % size == 0:
+            out.append(cur)
+            cur = []
+    if cur:
+        out.append(cur)
+    return out
 
 
 def leaf_steps(workflow: Workflow) -> list[str]:
@@ -104,14 +124,15 @@ class Planner:
                 sp.items = counts[step.from_]
                 sp.exact = exact[step.from_]
                 sp.agents = math.ceil(sp.items / step.batch)
-                counts[sid] = sp.agents
-                exact[sid] = sp.exact
                 if step.from_ in self.discovered:
                     batches = batches_of(self.discovered[step.from_], step.batch)
+                    sp.agents = len(batches)
                     sp.cached = await self._cached(step, batches)
                     await self._estimate(sp, step, step.agent, batches, use_model)
                 elif use_model and step.agent.instructions:
                     sp.model_agents = sp.agents
+                counts[sid] = sp.agents
+                exact[sid] = sp.exact
             elif isinstance(step, ReduceStep):
                 sp.items = sum(counts[s] for s in _sources(step))
                 sp.agents = 1

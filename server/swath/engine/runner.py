@@ -269,7 +269,12 @@ class _Run:
         await self._wait_needs(step)
         ch = self.channels[step.id]
         async with asyncio.TaskGroup() as tg:
-            if step.stream:
+            if step.from_ in self.planner.discovered:
+                # Discovered items are all known: batch them exactly as the plan (and cache) did.
+                items = [r.as_item() for r in await inbox.collect()]
+                for batch in batches_of(items, step.batch):
+                    tg.create_task(self._task(step, step.agent, "map", batch, [], ch))
+            elif step.stream:
                 buffer: list[Item] = []
                 async for rec in inbox:
                     buffer.append(rec.as_item())
@@ -280,8 +285,8 @@ class _Run:
                     tg.create_task(self._task(step, step.agent, "map", buffer, [], ch))
             else:
                 items = [r.as_item() for r in await inbox.collect()]
-                for batch in batches_of(items, step.batch):
-                    tg.create_task(self._task(step, step.agent, "map", batch, [], ch))
+                for start in range(0, len(items), step.batch):
+                    tg.create_task(self._task(step, step.agent, "map", items[start : start + step.batch], [], ch))
         self._close(step.id)
 
     async def _filter(self, step: FilterStep, inbox: Inbox) -> None:
@@ -395,7 +400,8 @@ class _Run:
         else:
             self.usage = self.usage + usage
         self.done += 1
-        self.store.task_finished(self.run_id, step.id, key, ihash, "succeeded", record, usage, cached=cached)
+        if (step.id, key) not in self.prior:  # a resumed task's row is already final
+            self.store.task_finished(self.run_id, step.id, key, ihash, "succeeded", record, usage, cached=cached)
         out.publish(record)
         self.emit(self._finished_event(step.id, key, "succeeded", cached, None, len(record.findings), usage))
 
@@ -413,6 +419,7 @@ class _Run:
         prior = self.prior.get((step_id, key))
         if prior is not None and prior.input_hash == ihash and prior.record is not None:
             return prior.record, True
+        self.prior.pop((step_id, key), None)  # stale: its inputs changed since
         if not self.options.use_cache:
             return None, False
         entry = await self.store.cache_get(ihash)

@@ -4,6 +4,7 @@ and (when configured) a model runner. The CLI and the LSP server both start here
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,9 +29,13 @@ def find_root(start: Path) -> Path:
 def make_model_runner(root: Path, overrides: dict[str, Any] | None = None) -> ModelRunner | None:
     """The Anthropic runner when an API key is configured, else None (offline analyzers)."""
     from swath.agents.config import load_model_config
-    from swath.agents.llm import AnthropicRunner
 
     config = load_model_config(root, overrides or {})
+    if not os.environ.get(config.api_key_env):
+        # No key, no model: skip importing the SDK at all (it is the slowest import we have).
+        return None
+    from swath.agents.llm import AnthropicRunner
+
     return AnthropicRunner.from_environment(config, workspace_root=root)
 
 

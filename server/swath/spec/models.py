@@ -29,6 +29,8 @@ class InputSpec(StrictModel):
 
 
 class Limits(StrictModel):
+    """Hard limits of a run."""
+
     concurrency: int = Field(16, ge=1, le=256, description="Agents running at once.")
     max_agents: int = Field(
         1000, ge=1, description="Total agents one run may start; a larger plan is refused before it runs."
@@ -76,7 +78,7 @@ class StepBase(StrictModel):
 
 
 class DiscoverStep(StepBase):
-    kind: Literal["discover"]
+    kind: Literal["discover"] = Field(description="`discover`: a built-in source produces the work items.")
     source: str = Field(description="Built-in source: files, diff, flags, symbols, grep.")
     with_: dict[str, Any] = Field(default_factory=dict, alias="with", description="Options of the source.")
 
@@ -84,17 +86,23 @@ class DiscoverStep(StepBase):
 
 
 class MapStep(StepBase):
-    kind: Literal["map"]
+    kind: Literal["map"] = Field(description="`map`: one agent per item (or per `batch` of items), in parallel.")
     from_: str = Field(alias="from", description="Step whose items this step maps over.")
-    batch: int = Field(1, ge=1, le=1000, description="Items per agent.")
-    agent: AgentSpec
+    batch: int = Field(
+        1,
+        ge=1,
+        le=1000,
+        description="Items per agent, on average (at most twice this). Discovered items are batched by their ids,"
+        " so adding one item re-runs about one batch instead of shifting all of them.",
+    )
+    agent: AgentSpec = Field(description="What each task runs: an offline analyzer and/or a model agent.")
     stream: bool = Field(True, description="Start agents as upstream items arrive.")
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class FilterStep(StepBase):
-    kind: Literal["filter"]
+    kind: Literal["filter"] = Field(description="`filter`: keep the records for which `where` is true.")
     from_: str = Field(alias="from", description="Step whose records are filtered.")
     where: str = Field(description="Sandboxed Jinja2 expression over `item`, `output`, `findings`, `inputs`.")
 
@@ -102,35 +110,44 @@ class FilterStep(StepBase):
 
 
 class VerifyStep(StepBase):
-    kind: Literal["verify"]
-    from_: str | list[str] = Field(alias="from", description="Step(s) whose findings are verified.")
-    reanchor_window: int = Field(
-        3, ge=0, le=50, description="Lines searched around a cited place for a moved quote."
+    kind: Literal["verify"] = Field(
+        description="`verify`: keep findings whose quoted evidence stands in the file; dedupe."
     )
+    from_: str | list[str] = Field(alias="from", description="Step(s) whose findings are verified.")
+    reanchor_window: int = Field(3, ge=0, le=50, description="Lines searched around a cited place for a moved quote.")
     dedupe: bool = Field(True, description="Drop findings with the same fingerprint.")
     second_opinion: AgentSpec | None = Field(
         None, description="Agent that re-checks findings of `second_opinion_severity` or worse."
     )
-    second_opinion_severity: Literal["error", "warning", "information", "hint"] = "error"
+    second_opinion_severity: Literal["error", "warning", "information", "hint"] = Field(
+        "error", description="Findings of this severity or worse get a second opinion."
+    )
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class ReduceStep(StepBase):
-    kind: Literal["reduce"]
+    kind: Literal["reduce"] = Field(description="`reduce`: one agent synthesises many results into one record.")
     from_: str | list[str] = Field(alias="from", description="Step(s) whose results are synthesised.")
-    agent: AgentSpec
+    agent: AgentSpec = Field(description="The agent that writes the synthesis: a report, catalogue or plan.")
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class EmitStep(StepBase):
-    kind: Literal["emit"]
+    kind: Literal["emit"] = Field(description="`emit`: choose the run's findings, outputs and report.")
     from_: str | list[str] = Field(alias="from", description="Step(s) whose findings become the run's findings.")
     outputs: list[str] = Field(default_factory=list, description="Steps whose outputs appear in `outputs`.")
     report: str | None = Field(None, description="Step whose output is the Markdown report's body.")
     diagnostics: bool = Field(True, description="Show findings as editor diagnostics.")
     code_lenses: bool = Field(True, description="Show code lenses from findings that carry a `lens` in data.")
+
+    def upstream(self) -> list[str]:
+        """An emit also waits for the steps it takes `outputs` and the `report` from."""
+        deps = super().upstream() + list(self.outputs)
+        if self.report:
+            deps.append(self.report)
+        return list(dict.fromkeys(deps))
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -147,10 +164,13 @@ class Workflow(StrictModel):
     name: str = Field(pattern=r"^[a-z][a-z0-9-]*$", description="Name used on the command line.")
     description: str = Field("", description="What the workflow is for.")
     version: int = Field(1, description="Bump when the meaning of results changes (invalidates the cache).")
-    inputs: dict[str, InputSpec] = Field(default_factory=dict)
-    limits: Limits = Field(default_factory=Limits)
+    inputs: dict[str, InputSpec] = Field(
+        default_factory=dict,
+        description="Values the user may pass with `-i KEY=VALUE`; templates see them as `inputs`.",
+    )
+    limits: Limits = Field(default_factory=Limits, description="Hard limits of a run: concurrency, agents, budget.")
     model: str | None = Field(None, description="Default model for every model step of the workflow.")
-    steps: list[Step] = Field(min_length=1)
+    steps: list[Step] = Field(min_length=1, description="The steps of the workflow; a DAG through `from` and `needs`.")
 
     @field_validator("steps")
     @classmethod

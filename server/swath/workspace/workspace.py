@@ -29,6 +29,8 @@ DEFAULT_DENY = (
 )
 
 BINARY_SNIFF = 8192
+# Swath's own folder (runs, reports, saved workflows) is never work for a workflow.
+SWATH_DIR = ".swath/"
 
 
 class PathRefused(ValueError):
@@ -110,7 +112,7 @@ class Workspace:
             files = self._walk(prefixes)
         result = []
         for f in files:
-            if self.is_denied(f):
+            if f.startswith(SWATH_DIR) or self.is_denied(f):
                 continue
             full = self.root / f
             if full.is_file() and not full.is_symlink():
