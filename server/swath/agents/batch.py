@@ -1,0 +1,161 @@
+"""Batch mode: single-turn model tasks through the Message Batches API at half price.
+
+The engine submits once and stores the batch id (`submit_batch`); it can then collect
+the results now or after a restart (`collect_batch`), which polls until the batch has
+ended, reporting progress, and maps each result back to its task by `custom_id`. A
+result that fails validation gets its repair turn through the ordinary Messages API
+(at the ordinary price): a batch cannot hold a conversation.
+
+`custom_id`s are derived from task keys (a hash, as the API allows only 64 characters
+of `[A-Za-z0-9_-]`), so the same tasks map back to the same results on resume.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pydantic import BaseModel
+
+from swath.agents.base import AgentEnv, ModelResult, ModelTask, ModelTaskFailed
+from swath.agents.llm import AnthropicRunner
+from swath.agents.transport import current_env
+
+log = logging.getLogger(__name__)
+
+EnvFor = Callable[[ModelTask], AgentEnv]
+
+
+class BatchProgress(BaseModel):
+    batch_id: str
+    status: str  # in_progress, canceling, ended
+    total: int
+    processing: int
+    succeeded: int
+    errored: int
+    canceled: int
+    expired: int
+
+    @property
+    def done(self) -> int:
+        return self.total - self.processing
+
+
+ProgressCallback = Callable[[BatchProgress], None]
+
+
+def custom_id_for(task_key: str) -> str:
+    return "t-" + hashlib.sha256(task_key.encode("utf-8")).hexdigest()[:48]
+
+
+def batchable(task: ModelTask) -> bool:
+    """Only single-turn tasks fit a batch: an agent with tools needs a conversation."""
+    return bool(task.agent.instructions) and not task.agent.tools
+
+
+class BatchRunner:
+    def __init__(self, runner: AnthropicRunner, *, poll_interval_s: float = 10.0, repair_concurrency: int = 8) -> None:
+        self.runner = runner
+        self.poll_interval_s = poll_interval_s
+        self.repair_concurrency = repair_concurrency
+
+    async def submit_batch(self, tasks: Sequence[ModelTask], env_for: EnvFor) -> str:
+        """Create the batch; returns its id (store it to resume). Raises ValueError for
+        tasks that cannot be batched and ModelTaskFailed when a prompt cannot be built."""
+        refused = [t.task_key for t in tasks if not batchable(t)]
+        if refused:
+            raise ValueError(f"tasks with tools cannot run in a batch: {refused[:5]}")
+        requests: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for task in tasks:
+            cid = custom_id_for(task.task_key)
+            if cid in seen:
+                raise ValueError(f"task key {task.task_key!r} appears twice")
+            seen.add(cid)
+            conv = self.runner.prepare(task, env_for(task))
+            requests.append({"custom_id": cid, "params": conv.params(final=True)})
+        batch = await self.runner.client.messages.batches.create(requests=requests)  # type: ignore[arg-type]
+        log.info("submitted batch %s with %d requests", batch.id, len(requests))
+        return batch.id
+
+    async def wait(self, batch_id: str, on_progress: ProgressCallback | None = None) -> BatchProgress:
+        """Poll until the batch has ended."""
+        while True:
+            batch = await self.runner.client.messages.batches.retrieve(batch_id)
+            c = batch.request_counts
+            progress = BatchProgress(
+                batch_id=batch_id,
+                status=batch.processing_status,
+                total=c.processing + c.succeeded + c.errored + c.canceled + c.expired,
+                processing=c.processing,
+                succeeded=c.succeeded,
+                errored=c.errored,
+                canceled=c.canceled,
+                expired=c.expired,
+            )
+            if on_progress is not None:
+                on_progress(progress)
+            if batch.processing_status == "ended":
+                return progress
+            await asyncio.sleep(self.poll_interval_s)
+
+    async def collect_batch(
+        self,
+        batch_id: str,
+        tasks: Sequence[ModelTask],
+        env_for: EnvFor,
+        on_progress: ProgressCallback | None = None,
+    ) -> dict[str, ModelResult | ModelTaskFailed]:
+        """Wait for the batch, then each task's result (or why it failed), by task key."""
+        await self.wait(batch_id, on_progress)
+        by_cid = {custom_id_for(t.task_key): t for t in tasks}
+        out: dict[str, ModelResult | ModelTaskFailed] = {}
+        pending: list[tuple[ModelTask, Any]] = []
+        async for entry in await self.runner.client.messages.batches.results(batch_id):
+            task = by_cid.get(entry.custom_id)
+            if task is None:
+                log.warning("batch %s: result for an unknown custom_id %s", batch_id, entry.custom_id)
+                continue
+            result = entry.result
+            if result.type == "succeeded":
+                pending.append((task, result.message))
+            elif result.type == "errored":
+                err = getattr(result.error, "error", None)
+                detail = f"{getattr(err, 'type', 'error')}: {getattr(err, 'message', '')}" if err else str(result.error)
+                out[task.task_key] = ModelTaskFailed(f"batch request errored: {detail}")
+            else:
+                out[task.task_key] = ModelTaskFailed(f"batch request {result.type}")
+
+        gate = asyncio.Semaphore(self.repair_concurrency)
+
+        async def finish(task: ModelTask, message: Any) -> None:
+            env = env_for(task)
+            async with gate:
+                token = current_env.set(env)
+                try:
+                    conv = self.runner.prepare(task, env)
+                    out[task.task_key] = await self.runner.drive(conv, env, first=message)
+                except ModelTaskFailed as exc:
+                    out[task.task_key] = exc
+                finally:
+                    current_env.reset(token)
+
+        await asyncio.gather(*(finish(t, m) for t, m in pending))
+        for task in tasks:
+            out.setdefault(task.task_key, ModelTaskFailed("no result in the batch"))
+        return out
+
+    async def run_batch(
+        self,
+        tasks: Sequence[ModelTask],
+        env_for: EnvFor,
+        on_progress: ProgressCallback | None = None,
+    ) -> dict[str, ModelResult | ModelTaskFailed]:
+        batch_id = await self.submit_batch(tasks, env_for)
+        return await self.collect_batch(batch_id, tasks, env_for, on_progress)
+
+    async def cancel(self, batch_id: str) -> None:
+        await self.runner.client.messages.batches.cancel(batch_id)

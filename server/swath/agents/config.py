@@ -1,0 +1,208 @@
+"""How the model agents are configured: which API, which models, which limits.
+
+Precedence, lowest first (each layer overrides the keys it sets):
+
+1. built-in defaults (this module);
+2. `[tool.swath.model]` and `[tool.swath.prices]` in the workspace's `pyproject.toml`;
+3. the `model:` and `prices:` sections of `.swath/config.yaml`;
+4. environment variables (`ANTHROPIC_BASE_URL`, `SWATH_MODEL_MAP`, `SWATH_MODEL_REDUCE`,
+   `SWATH_MODEL_VERIFY`, `SWATH_MAX_RETRIES`, `SWATH_TIMEOUT_S`);
+5. the `overrides` passed by the caller (command-line flags, LSP settings).
+
+The API key itself is never stored in a file: the config names the environment variable
+that holds it (`api_key_env`), so a committed config cannot leak it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+
+from swath.agents.pricing import ModelPrice
+from swath.spec.models import Workflow
+
+# Current, non-deprecated models (anthropic 2.14 lists them in `types.model_param` and marks
+# none of these in `_data.deprecated_models`): a fast, cheap one for the wide `map` fan-out
+# and a stronger one for synthesis (`reduce`) and second opinions (`verify`).
+DEFAULT_MODEL_MAP = "claude-haiku-5-5"
+DEFAULT_MODEL_REDUCE = "claude-sonnet-5-5"
+
+ENV_PREFIX = "SWATH_"
+
+
+class ConfigError(ValueError):
+    """A configuration file that does not parse or does not validate; names the file."""
+
+
+class ModelConfig(BaseModel):
+    """Everything the model runner needs to know besides the task itself."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    api_key_env: str = Field("ANTHROPIC_API_KEY", description="Environment variable holding the API key.")
+    base_url: str | None = Field(None, description="API base URL; default ANTHROPIC_BASE_URL or the SDK's.")
+    model_map: str = Field(
+        DEFAULT_MODEL_MAP, validation_alias=AliasChoices("model_map", "map"), description="Model of `map` tasks."
+    )
+    model_reduce: str = Field(
+        DEFAULT_MODEL_REDUCE,
+        validation_alias=AliasChoices("model_reduce", "reduce"),
+        description="Model of `reduce` tasks.",
+    )
+    model_verify: str | None = Field(
+        None,
+        validation_alias=AliasChoices("model_verify", "verify"),
+        description="Model of second opinions; defaults to the reduce model.",
+    )
+    max_retries: int = Field(4, ge=0, le=20, description="SDK retries on 429/5xx/connection errors.")
+    timeout_s: float = Field(120.0, gt=0, description="Per-request timeout.")
+    max_tokens_per_agent: int = Field(
+        200_000, ge=1000, description="Tokens (input, output and cache) one agent may use before it must answer."
+    )
+    max_tool_result_chars: int = Field(20_000, ge=1000, description="Tool results longer than this are cut.")
+    max_context_chars: int = Field(
+        200_000, ge=1000, description="Items, records and facts given up front are cut past this size."
+    )
+    deny_paths: list[str] = Field(
+        default_factory=list, description="Extra gitignore-style patterns no tool may read (added to the defaults)."
+    )
+    structured_output: str = Field(
+        "auto",
+        pattern="^(auto|tool|json_schema)$",
+        description="How the final answer is constrained: a strict `submit_result` tool, the API's "
+        "JSON-schema output format, or auto (tool for agents with tools, json_schema otherwise).",
+    )
+    strict_tools: bool = Field(
+        True, description="Mark the submit tool `strict` so the API enforces its schema while decoding."
+    )
+    prices: dict[str, ModelPrice] = Field(default_factory=dict, description="Price overrides per model.")
+
+    def model_for_tier(self, tier: str) -> str:
+        if tier == "map":
+            return self.model_map
+        if tier == "verify":
+            return self.model_verify or self.model_reduce
+        return self.model_reduce
+
+    def api_key(self, environ: Mapping[str, str] | None = None) -> str | None:
+        env = os.environ if environ is None else environ
+        key = env.get(self.api_key_env, "").strip()
+        return key or None
+
+
+def resolve_model(
+    config: ModelConfig, tier: str, agent_model: str | None = None, workflow_model: str | None = None
+) -> str:
+    """The model a task runs on: the step's own, else the workflow's, else the tier default."""
+    return agent_model or workflow_model or config.model_for_tier(tier)
+
+
+def workflow_models(workflow: Workflow, config: ModelConfig) -> dict[str, str]:
+    """The model each model step of `workflow` would call, by step id (second opinions as
+    `<step>.second_opinion`). Steps without model instructions call no model."""
+    out: dict[str, str] = {}
+    for step in workflow.steps:
+        agent = getattr(step, "agent", None)
+        if agent is not None and agent.instructions:
+            tier = "reduce" if step.kind == "reduce" else "map"
+            out[step.id] = resolve_model(config, tier, agent.model, workflow.model)
+        second = getattr(step, "second_opinion", None)
+        if second is not None and second.instructions:
+            out[f"{step.id}.second_opinion"] = resolve_model(config, "verify", second.model, workflow.model)
+    return out
+
+
+def _read_pyproject(root: Path) -> dict[str, Any]:
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    swath = data.get("tool", {}).get("swath", {})
+    return swath if isinstance(swath, dict) else {}
+
+
+def read_yaml_file(path: Path) -> dict[str, Any]:
+    """A YAML mapping from `path`, {} when the file is absent."""
+    if not path.is_file():
+        return {}
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+    except (YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _section(data: dict[str, Any], key: str, source: str) -> dict[str, Any]:
+    value = data.get(key) or {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: `{key}` must be a mapping")
+    return value
+
+
+def _env_layer(environ: Mapping[str, str]) -> dict[str, Any]:
+    layer: dict[str, Any] = {}
+    if environ.get("ANTHROPIC_BASE_URL"):
+        layer["base_url"] = environ["ANTHROPIC_BASE_URL"]
+    for name, key in (
+        ("MODEL_MAP", "model_map"),
+        ("MODEL_REDUCE", "model_reduce"),
+        ("MODEL_VERIFY", "model_verify"),
+        ("MAX_RETRIES", "max_retries"),
+        ("TIMEOUT_S", "timeout_s"),
+        ("MAX_TOKENS_PER_AGENT", "max_tokens_per_agent"),
+    ):
+        value = environ.get(ENV_PREFIX + name)
+        if value:
+            layer[key] = value
+    return layer
+
+
+def _canonical(layer: dict[str, Any]) -> dict[str, Any]:
+    """Aliases (`map`, `reduce`) to field names so later layers override earlier ones."""
+    aliases = {"map": "model_map", "reduce": "model_reduce", "verify": "model_verify"}
+    return {aliases.get(k, k): v for k, v in layer.items()}
+
+
+def load_model_config(
+    workspace_root: str | os.PathLike[str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> ModelConfig:
+    """The effective model configuration of a workspace (see the module docstring for precedence)."""
+    env = os.environ if environ is None else environ
+    merged: dict[str, Any] = {}
+    prices: dict[str, Any] = {}
+    if workspace_root is not None:
+        root = Path(workspace_root)
+        py = _read_pyproject(root)
+        merged.update(_canonical(_section(py, "model", "pyproject.toml [tool.swath]")))
+        prices.update(_section(py, "prices", "pyproject.toml [tool.swath]"))
+        cfg_path = root / ".swath" / "config.yaml"
+        yml = read_yaml_file(cfg_path)
+        merged.update(_canonical(_section(yml, "model", str(cfg_path))))
+        prices.update(_section(yml, "prices", str(cfg_path)))
+    merged.update(_env_layer(env))
+    extra = dict(overrides or {})
+    prices.update(extra.pop("prices", None) or {})
+    merged.update(_canonical({k: v for k, v in extra.items() if v is not None}))
+    if prices:
+        merged["prices"] = {**(merged.get("prices") or {}), **prices}
+    try:
+        return ModelConfig.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(f"model configuration: {exc}") from exc

@@ -1,0 +1,198 @@
+"""Adaptive concurrency: how many agents may be in flight while the API pushes back.
+
+AIMD, as TCP does it: every pushback (a 429 or 529) halves the limit, at most once per
+`decrease_cooldown_s` so that the 16 requests that hit the same rate-limit window do not
+collapse it to 1 at once; after `quiet_period_s` without pushback the limit climbs by
+one, and by one more every further quiet period, up to the configured maximum. A
+`retry-after` also holds back new starts until it has passed: requests already waiting
+in the SDK's retry loop should get the freed capacity first.
+
+Usage (the engine gates agent starts with it):
+
+    limiter = AdaptiveLimiter(max_limit=16)
+    env = AgentEnv(workspace, on_pushback=limiter.on_pushback, ...)
+    async with limiter:
+        await runner.run(task, env)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from types import TracebackType
+
+from pydantic import BaseModel
+
+
+class LimiterStats(BaseModel):
+    limit: int
+    in_flight: int
+    min_seen: int
+    max_seen: int
+    pushbacks: int
+    decreases: int
+    increases: int
+
+
+class AdaptiveLimiter:
+    def __init__(
+        self,
+        max_limit: int,
+        *,
+        initial: int | None = None,
+        min_limit: int = 1,
+        decrease_factor: float = 0.5,
+        increase_step: int = 1,
+        quiet_period_s: float = 5.0,
+        decrease_cooldown_s: float = 1.0,
+        honour_retry_after: bool = True,
+        max_hold_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_limit < 1:
+            raise ValueError("max_limit must be at least 1")
+        if not 0 < decrease_factor < 1:
+            raise ValueError("decrease_factor must be between 0 and 1")
+        self.max_limit = max_limit
+        self.min_limit = max(1, min(min_limit, max_limit))
+        self.decrease_factor = decrease_factor
+        self.increase_step = max(1, increase_step)
+        self.quiet_period_s = quiet_period_s
+        self.decrease_cooldown_s = decrease_cooldown_s
+        self.honour_retry_after = honour_retry_after
+        self.max_hold_s = max_hold_s
+        self._clock = clock
+        self._limit = max(self.min_limit, min(initial or max_limit, max_limit))
+        self._in_flight = 0
+        self._cond: asyncio.Condition | None = None
+        self._last_pushback = float("-inf")
+        self._last_decrease = float("-inf")
+        self._last_change = clock()
+        self._hold_until = float("-inf")
+        self.min_seen = self._limit
+        self.max_seen = self._limit
+        self.pushbacks = 0
+        self.decreases = 0
+        self.increases = 0
+        self.history: list[tuple[float, int]] = [(self._last_change, self._limit)]
+
+    # -- state -------------------------------------------------------------------------
+    @property
+    def limit(self) -> int:
+        self._maybe_increase()
+        return self._limit
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    def stats(self) -> LimiterStats:
+        return LimiterStats(
+            limit=self.limit,
+            in_flight=self._in_flight,
+            min_seen=self.min_seen,
+            max_seen=self.max_seen,
+            pushbacks=self.pushbacks,
+            decreases=self.decreases,
+            increases=self.increases,
+        )
+
+    def _set(self, value: int) -> None:
+        value = max(self.min_limit, min(self.max_limit, value))
+        if value == self._limit:
+            return
+        self._limit = value
+        now = self._clock()
+        self._last_change = now
+        self.history.append((now, value))
+        self.min_seen = min(self.min_seen, value)
+        self.max_seen = max(self.max_seen, value)
+        self._notify()
+
+    def _maybe_increase(self) -> None:
+        if self._limit >= self.max_limit:
+            return
+        now = self._clock()
+        quiet_since = max(self._last_pushback, self._last_change)
+        if now - quiet_since >= self.quiet_period_s:
+            self.increases += 1
+            self._set(self._limit + self.increase_step)
+
+    # -- signals -----------------------------------------------------------------------
+    def on_pushback(self, retry_after: float | None = None) -> None:
+        """The API said slow down (429/529). Safe to call from any callback on the loop's thread."""
+        now = self._clock()
+        self.pushbacks += 1
+        self._last_pushback = now
+        if self.honour_retry_after and retry_after and retry_after > 0:
+            self._hold_until = max(self._hold_until, now + min(retry_after, self.max_hold_s))
+        if now - self._last_decrease >= self.decrease_cooldown_s:
+            self._last_decrease = now
+            self.decreases += 1
+            self._set(int(self._limit * self.decrease_factor))
+
+    # -- gate --------------------------------------------------------------------------
+    def _condition(self) -> asyncio.Condition:
+        if self._cond is None:
+            self._cond = asyncio.Condition()
+        return self._cond
+
+    def _notify(self) -> None:
+        cond = self._cond
+        if cond is None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+
+        async def wake() -> None:
+            async with cond:
+                cond.notify(max(1, self._limit - self._in_flight))
+
+        loop.create_task(wake())
+
+    async def acquire(self) -> None:
+        cond = self._condition()
+        async with cond:
+            while True:
+                now = self._clock()
+                if now < self._hold_until:
+                    # Wake at the end of the hold; a notify may wake us sooner to re-check.
+                    try:
+                        await asyncio.wait_for(cond.wait(), timeout=self._hold_until - now)
+                    except asyncio.TimeoutError:
+                        pass
+                    continue
+                self._maybe_increase()
+                if self._in_flight < self._limit:
+                    self._in_flight += 1
+                    return
+                # While below the maximum, wake when a quiet period could raise the limit.
+                timeout = None if self._limit >= self.max_limit else self.quiet_period_s
+                try:
+                    await asyncio.wait_for(cond.wait(), timeout=timeout)
+                except asyncio.TimeoutError:
+                    pass
+
+    async def release(self) -> None:
+        cond = self._condition()
+        async with cond:
+            self._in_flight = max(0, self._in_flight - 1)
+            self._maybe_increase()
+            # Wake only as many waiters as there are free slots: with a thousand queued
+            # agents, notify_all on every release would cost a thousand wake-ups each time.
+            cond.notify(max(0, self._limit - self._in_flight))
+
+    async def __aenter__(self) -> AdaptiveLimiter:
+        await self.acquire()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.release()

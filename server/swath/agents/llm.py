@@ -1,0 +1,515 @@
+"""The model agent: one tool-using conversation with an Anthropic model per task.
+
+Shape of a conversation:
+
+    system  = Swath's rules + the step's `system` text        (cached: shared by the step)
+    tools   = the step's read-only tools + `submit_result`    (cached: shared by the step)
+    user    = rendered instructions + facts + items/records   (redacted)
+    ... up to `max_turns` rounds of tool_use / tool_result ...
+    final   = `submit_result` forced when the rounds or the token ceiling run out
+    repair  = one more turn quoting the validation error, if the answer does not validate
+
+The answer is validated against the step's output schema with `jsonschema`; findings in
+it become `Finding`s whose quotes the engine verifies afterwards. Usage is reported to
+the engine every turn, exactly as the API reported it, priced by the price table.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import anthropic
+from anthropic import AsyncAnthropic
+from anthropic.types import Message
+
+from swath.agents.base import AgentEnv, ModelEstimate, ModelResult, ModelTask, ModelTaskFailed
+from swath.agents.config import ModelConfig, load_model_config, resolve_model
+from swath.agents.policy import Policy, model_allowed
+from swath.agents.pricing import PriceTable
+from swath.agents.prompts import SUBMIT_TOOL, InstructionsError, system_text, user_context
+from swath.agents.redaction import Redactor, default_redactor
+from swath.agents.schemas import OutputSchema, SchemaError, findings_from_output
+from swath.agents.tools import FileCache, ToolBox
+from swath.agents.transport import PushbackMiddleware, TransportStats, current_env
+from swath.findings.report import Usage
+
+log = logging.getLogger(__name__)
+
+EPHEMERAL: dict[str, str] = {"type": "ephemeral"}
+FATAL_STATUSES = frozenset({401, 402, 403})
+SUBMIT_DESCRIPTION = (
+    "Submit your final answer for this task. The input is the answer itself, in the required "
+    "output format. Call it exactly once, when you are done."
+)
+
+
+class ModelAPIError(ModelTaskFailed):
+    """The API failed the request after the SDK's retries. `fatal` (bad key, no credit,
+    no permission) means every other task would fail the same way: stop the run."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        fatal: bool = False,
+        raw: str | None = None,
+        usage: Usage | None = None,
+    ) -> None:
+        super().__init__(message, raw=raw, usage=usage)
+        self.status = status
+        self.fatal = fatal
+
+
+@dataclass
+class Conversation:
+    """Everything one agent sends; built once per task, grown each turn."""
+
+    task: ModelTask
+    model: str
+    mode: str  # "tool" (submit_result), "json_schema" (structured output) or "text"
+    schema: OutputSchema | None
+    toolbox: ToolBox
+    system: list[dict[str, Any]]
+    tools: list[dict[str, Any]]
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def multi_turn(self) -> bool:
+        return bool(self.toolbox.names)
+
+    def params(self, *, final: bool) -> dict[str, Any]:
+        """Request parameters for the next turn."""
+        p: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": self.task.agent.max_tokens,
+            "system": self.system,
+            "messages": self._messages_for_request(),
+        }
+        if self.tools:
+            p["tools"] = self.tools
+        if self.mode == "tool" and (final or not self.multi_turn):
+            p["tool_choice"] = {"type": "tool", "name": SUBMIT_TOOL}
+        elif self.mode == "text" and final and self.tools:
+            p["tool_choice"] = {"type": "none"}
+        if self.mode == "json_schema" and self.schema is not None:
+            p["output_config"] = {"format": {"type": "json_schema", "schema": self.schema.api_schema}}
+        return p
+
+    def _messages_for_request(self) -> list[dict[str, Any]]:
+        # A second breakpoint on the newest turn lets turn N+1 read turns 1..N from the
+        # cache. A single-turn agent would only pay the 1.25x write for nothing.
+        if not self.multi_turn or not self.messages:
+            return self.messages
+        last = self.messages[-1]
+        content = last["content"]
+        if isinstance(content, str):
+            content = [{"type": "text", "text": content}]
+        content = list(content)
+        content[-1] = {**content[-1], "cache_control": EPHEMERAL}
+        return [*self.messages[:-1], {**last, "content": content}]
+
+    def count_params(self) -> dict[str, Any]:
+        """The first turn, as the token-counting endpoint takes it."""
+        p = self.params(final=False)
+        return {k: p[k] for k in ("model", "system", "messages", "tools", "tool_choice", "output_config") if k in p}
+
+
+def _block_param(block: Any) -> dict[str, Any]:
+    """A response content block as a request content block (only the fields the API takes back)."""
+    kind = getattr(block, "type", None)
+    if kind == "text":
+        return {"type": "text", "text": block.text}
+    if kind == "tool_use":
+        return {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
+    if kind == "thinking":
+        return {"type": "thinking", "thinking": block.thinking, "signature": block.signature}
+    if kind == "redacted_thinking":
+        return {"type": "redacted_thinking", "data": block.data}
+    return block.model_dump(mode="json", exclude_none=True)  # type: ignore[no-any-return]
+
+
+def _reply_text(message: Message) -> str:
+    return "".join(getattr(b, "text", "") for b in message.content if getattr(b, "type", None) == "text")
+
+
+def _raw(message: Message) -> str:
+    return json.dumps([_block_param(b) for b in message.content], ensure_ascii=False)
+
+
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
+
+
+def parse_json_reply(text: str) -> tuple[Any, str | None]:
+    """The JSON value in a text reply (bare, fenced, or the outermost braces); error if none."""
+    candidates = [text.strip()]
+    candidates += [m.group(1).strip() for m in _FENCE.finditer(text)]
+    for open_, close in (("{", "}"), ("[", "]")):
+        a, b = text.find(open_), text.rfind(close)
+        if 0 <= a < b:
+            candidates.append(text[a : b + 1])
+    for c in candidates:
+        if not c:
+            continue
+        try:
+            return json.loads(c), None
+        except ValueError:
+            continue
+    return None, "the reply is not valid JSON"
+
+
+def total_tokens(u: Usage) -> int:
+    return u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_write_tokens
+
+
+class AnthropicRunner:
+    """Implements `swath.agents.base.ModelRunner` on the Anthropic Messages API."""
+
+    def __init__(
+        self,
+        client: AsyncAnthropic,
+        config: ModelConfig | None = None,
+        *,
+        middleware: PushbackMiddleware | None = None,
+        prices: PriceTable | None = None,
+        redactor: Redactor | None = None,
+        policy: Policy | None = None,
+        file_cache: FileCache | None = None,
+    ) -> None:
+        self.client = client
+        self.config = config or ModelConfig()
+        self.middleware = middleware or _find_middleware(client) or PushbackMiddleware()
+        self.prices = prices or PriceTable(self.config.prices)
+        self.redactor = redactor or default_redactor()
+        self.policy = policy
+        self.file_cache = file_cache or FileCache()
+        self._count_unreachable = False
+        self._count_ratio: dict[tuple[str, str], list[float]] = {}
+
+    # -- construction ------------------------------------------------------------------
+    @classmethod
+    def create(
+        cls,
+        config: ModelConfig,
+        *,
+        api_key: str,
+        policy: Policy | None = None,
+        **client_kwargs: Any,
+    ) -> AnthropicRunner:
+        middleware = PushbackMiddleware()
+        client = AsyncAnthropic(
+            api_key=api_key,
+            base_url=config.base_url,
+            max_retries=config.max_retries,
+            timeout=config.timeout_s,
+            middleware=[middleware],
+            **client_kwargs,
+        )
+        return cls(client, config, middleware=middleware, policy=policy)
+
+    @classmethod
+    def from_environment(
+        cls,
+        config: ModelConfig | None = None,
+        *,
+        workspace_root: str | os.PathLike[str] | None = None,
+        environ: Mapping[str, str] | None = None,
+        policy: Policy | None = None,
+    ) -> AnthropicRunner | None:
+        """A runner when an API key is configured; None means "offline analyzers only"."""
+        cfg = config or load_model_config(workspace_root, environ=environ)
+        key = cfg.api_key(environ)
+        if key is None:
+            return None
+        return cls.create(cfg, api_key=key, policy=policy)
+
+    async def aclose(self) -> None:
+        await self.client.close()
+
+    # -- introspection -----------------------------------------------------------------
+    @property
+    def stats(self) -> TransportStats:
+        return self.middleware.stats
+
+    def add_pushback_listener(self, callback: Any) -> None:
+        self.middleware.add_listener(callback)
+
+    def model_for(self, task: ModelTask) -> str:
+        return resolve_model(self.config, task.tier, task.agent.model, task.workflow_model)
+
+    # -- building ----------------------------------------------------------------------
+    def prepare(self, task: ModelTask, env: AgentEnv) -> Conversation:
+        """The conversation's fixed parts and first user turn. Raises ModelTaskFailed."""
+        model = self.model_for(task)
+        if self.policy is not None and not model_allowed(self.policy, model):
+            raise ModelTaskFailed(f"model {model!r} is not allowed by the policy")
+        try:
+            schema = OutputSchema.of(task.agent.output)
+        except SchemaError as exc:
+            raise ModelTaskFailed(str(exc)) from exc
+        names = list(task.agent.tools)
+        if self.policy is not None and self.policy.allowed_tools is not None:
+            names = [n for n in names if n in self.policy.allowed_tools]
+        deny = list(self.config.deny_paths) + list(self.policy.denied_paths if self.policy else [])
+        try:
+            toolbox = ToolBox(
+                env.workspace,
+                self.redactor,
+                names,
+                audit=env.audit,
+                extra_deny=deny,
+                max_result_chars=self.config.max_tool_result_chars,
+                cache=self.file_cache,
+            )
+        except ValueError as exc:
+            raise ModelTaskFailed(str(exc)) from exc
+        mode = self._answer_mode(schema, bool(names))
+        tools = toolbox.definitions()
+        if mode == "tool" and schema is not None:
+            submit: dict[str, Any] = {
+                "name": SUBMIT_TOOL,
+                "description": SUBMIT_DESCRIPTION,
+                "input_schema": schema.tool_schema,
+            }
+            if self.config.strict_tools:
+                submit["strict"] = True
+            tools.append(submit)
+        # One breakpoint at the end of the system prompt caches tools + system together
+        # (the API's prefix order is tools, system, messages): the part every agent of
+        # the step shares.
+        system = [{"type": "text", "text": self.redactor.redact(t)} for t in system_text(task, mode)]
+        system[-1]["cache_control"] = EPHEMERAL
+        try:
+            user = user_context(task, self.redactor, self.config.max_context_chars)
+        except InstructionsError as exc:
+            raise ModelTaskFailed(str(exc)) from exc
+        messages = [{"role": "user", "content": [{"type": "text", "text": t} for t in user]}]
+        return Conversation(task, model, mode, schema, toolbox, system, tools, messages)
+
+    def _answer_mode(self, schema: OutputSchema | None, has_tools: bool) -> str:
+        if schema is None:
+            return "text"
+        if self.config.structured_output == "tool" or has_tools:
+            return "tool"
+        return "json_schema"
+
+    # -- running -----------------------------------------------------------------------
+    async def run(self, task: ModelTask, env: AgentEnv) -> ModelResult:
+        conv = self.prepare(task, env)
+        token = current_env.set(env)
+        try:
+            return await self.drive(conv, env)
+        finally:
+            current_env.reset(token)
+
+    async def _create(self, conv: Conversation, *, final: bool, spent: Usage) -> Message:
+        params = conv.params(final=final)
+        malformed = 0
+        while True:
+            try:
+                return await self.client.messages.create(**params)
+            except anthropic.APIStatusError as exc:
+                raise ModelAPIError(
+                    f"API error {exc.status_code}: {_error_message(exc)}",
+                    status=exc.status_code,
+                    fatal=exc.status_code in FATAL_STATUSES,
+                    usage=spent,
+                ) from exc
+            except anthropic.APIConnectionError as exc:
+                raise ModelAPIError(f"API unreachable after retries: {exc}", usage=spent) from exc
+            except (anthropic.APIResponseValidationError, ValueError) as exc:
+                # A 200 whose body is not a Message: the server's fault and nothing was
+                # billed to us; ask once more before failing the task.
+                malformed += 1
+                if malformed > 1:
+                    raise ModelAPIError(f"malformed API response: {exc}", usage=spent) from exc
+                log.warning("malformed API response, retrying once: %s", exc)
+
+    async def drive(self, conv: Conversation, env: AgentEnv, first: Message | None = None) -> ModelResult:
+        """Run the conversation to a validated answer. `first` is a reply obtained elsewhere
+        (a batch result), billed at the batch rate; the loop continues from it if needed."""
+        task = conv.task
+        agent = task.agent
+        spent = Usage()
+        turns = 0
+        tool_rounds = 0
+        repaired = False
+        final = conv.mode == "tool" and not conv.multi_turn
+        hard_cap = agent.max_turns + 3
+        raw: str | None = None
+        pending = first
+        while True:
+            if turns >= hard_cap:
+                raise ModelTaskFailed(f"no answer after {turns} turns", raw=raw, usage=spent)
+            if pending is not None:
+                message, batch_rate, pending = pending, True, None
+            else:
+                message = await self._create(conv, final=final, spent=spent)
+                batch_rate = False
+            turns += 1
+            usage = self.prices.usage_from_api(message.model or conv.model, message.usage, batch=batch_rate)
+            spent = spent + usage
+            env.on_usage(usage)
+            raw = _raw(message)
+            conv.messages.append({"role": "assistant", "content": [_block_param(b) for b in message.content]})
+            if not message.content:
+                conv.messages.pop()  # an empty assistant turn is not accepted back by the API
+
+            tool_uses = [b for b in message.content if getattr(b, "type", None) == "tool_use"]
+            submit = next((b for b in tool_uses if b.name == SUBMIT_TOOL), None)
+            work = [b for b in tool_uses if b.name != SUBMIT_TOOL]
+            truncated = message.stop_reason == "max_tokens"
+
+            # 1. An answer was given: validate it.
+            answer: Any = None
+            problem: str | None = None
+            answered = False
+            if conv.mode == "tool" and submit is not None:
+                answered = True
+                answer = conv.schema.unwrap(submit.input) if conv.schema else submit.input
+                errs = conv.schema.errors(answer) if conv.schema else []
+                problem = "; ".join(errs) if errs else None
+            elif conv.mode in ("tool", "json_schema") and not work:
+                answered = True
+                text = _reply_text(message)
+                answer, problem = parse_json_reply(text)
+                if problem is None and conv.schema is not None:
+                    errs = conv.schema.errors(answer)
+                    problem = "; ".join(errs) if errs else None
+                if problem is not None and conv.mode == "tool":
+                    problem += f"; answer by calling the `{SUBMIT_TOOL}` tool"
+            elif conv.mode == "text" and not work:
+                return self._result(conv, _reply_text(message), spent, turns, raw)
+
+            if answered:
+                if problem is None:
+                    return self._result(conv, answer, spent, turns, raw)
+                if truncated:
+                    problem += f" (the reply was cut at max_tokens={agent.max_tokens}; be more concise)"
+                if repaired:
+                    raise ModelTaskFailed(f"output does not match the schema after a repair turn: {problem}", raw=raw, usage=spent)
+                repaired = True
+                final = True
+                self._append_repair(conv, tool_uses, submit, problem)
+                continue
+
+            # 2. Tool calls: run them, unless the agent was told to answer.
+            if final:
+                raise ModelTaskFailed(
+                    f"no answer within max_turns={agent.max_turns}: the model kept calling tools", raw=raw, usage=spent
+                )
+            results = []
+            for use in work:
+                text, is_error = await conv.toolbox.call(use.name, use.input)
+                block: dict[str, Any] = {"type": "tool_result", "tool_use_id": use.id, "content": text}
+                if is_error:
+                    block["is_error"] = True
+                results.append(block)
+            tool_rounds += 1
+            if tool_rounds >= agent.max_turns or total_tokens(spent) >= self.config.max_tokens_per_agent:
+                final = True
+                why = (
+                    f"You have used all {agent.max_turns} tool rounds."
+                    if tool_rounds >= agent.max_turns
+                    else "You have used this agent's token budget."
+                )
+                results.append({"type": "text", "text": why + " Give your final answer now with what you know."})
+            conv.messages.append({"role": "user", "content": results})
+
+    def _append_repair(self, conv: Conversation, tool_uses: list[Any], submit: Any, problem: str) -> None:
+        note = f"Your answer does not match the required output schema: {problem}. Answer again, corrected."
+        if conv.mode == "tool" and tool_uses:
+            blocks: list[dict[str, Any]] = []
+            for use in tool_uses:
+                if use is submit:
+                    blocks.append({"type": "tool_result", "tool_use_id": use.id, "content": note, "is_error": True})
+                else:
+                    blocks.append(
+                        {
+                            "type": "tool_result",
+                            "tool_use_id": use.id,
+                            "content": f"not run: {SUBMIT_TOOL} was called in the same turn",
+                            "is_error": True,
+                        }
+                    )
+            conv.messages.append({"role": "user", "content": blocks})
+        else:
+            conv.messages.append({"role": "user", "content": [{"type": "text", "text": note}]})
+
+    def _result(self, conv: Conversation, output: Any, spent: Usage, turns: int, raw: str | None) -> ModelResult:
+        findings, dropped = findings_from_output(
+            output, conv.toolbox.workspace, model=conv.model, step=conv.task.step_id
+        )
+        if dropped:
+            log.info("%s: dropped %d findings with unusable paths or lines", conv.task.task_key, dropped)
+        return ModelResult(
+            output=output,
+            findings=findings,
+            usage=spent,
+            files_read=sorted(conv.toolbox.files_read),
+            model=conv.model,
+            turns=turns,
+            raw=raw,
+        )
+
+    # -- estimating --------------------------------------------------------------------
+    async def estimate(self, task: ModelTask, env: AgentEnv) -> ModelEstimate:
+        """Tokens and USD for one task before it runs.
+
+        The first turn's input is counted by the API's token-counting endpoint when it is
+        reachable (a few per step; the rest are scaled from the local chars/4 estimate by
+        the ratio those few showed), else estimated locally. Tool rounds are then assumed:
+        each adds what the conversation had so far plus an average tool result.
+        """
+        conv = self.prepare(task, env)
+        params = conv.count_params()
+        local = max(1, math.ceil(len(json.dumps(params, ensure_ascii=False)) / 4))
+        key = (task.step_id, conv.model)
+        ratios = self._count_ratio.setdefault(key, [])
+        first = local
+        if not self._count_unreachable and len(ratios) < 8:
+            counted = await self._count_tokens(params)
+            if counted is not None:
+                ratios.append(counted / local)
+                first = counted
+        elif ratios:
+            first = math.ceil(local * sum(ratios) / len(ratios))
+        rounds = min(task.agent.max_turns, 3) if conv.multi_turn else 0
+        per_round_in, per_round_out = 2000, 300
+        input_tokens = sum(first + k * (per_round_in + per_round_out) for k in range(rounds + 1))
+        output_tokens = rounds * per_round_out + min(task.agent.max_tokens, 1024)
+        cost = self.prices.cost(conv.model, input_tokens=input_tokens, output_tokens=output_tokens)
+        return ModelEstimate(input_tokens=input_tokens, output_tokens=output_tokens, cost_usd=cost)
+
+    async def _count_tokens(self, params: dict[str, Any]) -> int | None:
+        try:
+            quick = self.client.with_options(max_retries=0, timeout=10.0)
+            result = await quick.messages.count_tokens(**params)
+            return int(result.input_tokens)
+        except (anthropic.APIError, ValueError) as exc:
+            log.info("token counting unavailable, estimating locally: %s", exc)
+            self._count_unreachable = True
+            return None
+
+
+def _error_message(exc: anthropic.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        err = body.get("error")
+        if isinstance(err, dict) and err.get("message"):
+            return str(err["message"])
+    return str(exc.message)
+
+
+def _find_middleware(client: AsyncAnthropic) -> PushbackMiddleware | None:
+    for m in getattr(client, "middleware", ()):
+        if isinstance(m, PushbackMiddleware):
+            return m
+    return None
