@@ -1,0 +1,128 @@
+"""One engine session per workspace folder: each folder has its own `.swath/`.
+
+Sessions open lazily, in a worker thread (SQLite and configuration files are disk work),
+and reopen after a settings change that affects the model once no run uses them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from pygls.uris import from_fs_path, to_fs_path
+
+from swath.engine.session import Session, find_root
+
+log = logging.getLogger(__name__)
+
+
+def uri_to_path(uri: str) -> Path:
+    fs = to_fs_path(uri)
+    if fs is None:
+        raise ValueError(f"{uri}: not a file URI; Swath works on files on disk")
+    return Path(fs)
+
+
+def path_to_uri(path: Path) -> str:
+    return from_fs_path(str(path)) or path.as_uri()
+
+
+@dataclass
+class Folder:
+    root: Path
+    session: Session | None = None
+    opening: asyncio.Task[Session] | None = None
+    busy: int = 0  # runs using the session
+    stale: bool = False  # settings changed: reopen when idle
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class FolderSessions:
+    def __init__(self, overrides: Callable[[], dict[str, Any]], warn: Callable[[str], None]) -> None:
+        self._folders: dict[Path, Folder] = {}
+        self._overrides = overrides
+        self._warn = warn
+
+    # -- which folder ---------------------------------------------------------------------
+    def set_roots(self, roots: list[Path]) -> list[Path]:
+        """Declare the workspace folders; returns those newly added."""
+        added = []
+        for r in roots:
+            r = r.resolve()
+            if r not in self._folders:
+                self._folders[r] = Folder(r)
+                added.append(r)
+        return added
+
+    def remove_root(self, root: Path) -> Folder | None:
+        return self._folders.pop(root.resolve(), None)
+
+    @property
+    def roots(self) -> list[Path]:
+        return list(self._folders)
+
+    def root_for(self, path: Path) -> Path:
+        """The innermost workspace folder holding `path`, else its enclosing repository."""
+        path = path.resolve()
+        best: Path | None = None
+        for root in self._folders:
+            if path == root or root in path.parents:
+                if best is None or len(root.parts) > len(best.parts):
+                    best = root
+        if best is not None:
+            return best
+        root = find_root(path if path.is_dir() else path.parent)
+        self.set_roots([root])
+        return root
+
+    def default_root(self) -> Path:
+        if not self._folders:
+            raise LookupError("no workspace folder is open; open a folder (or pass a file URI) to run a workflow")
+        return next(iter(self._folders))
+
+    # -- sessions -------------------------------------------------------------------------
+    async def session(self, root: Path) -> Session:
+        folder = self._folders.get(root) or self._folders.setdefault(root, Folder(root))
+        async with folder.lock:
+            if folder.session is not None and folder.stale and folder.busy == 0:
+                old, folder.session, folder.stale = folder.session, None, False
+                await old.aclose()
+            if folder.session is None:
+                folder.session = await asyncio.to_thread(self._open, root)
+            return folder.session
+
+    def _open(self, root: Path) -> Session:
+        try:
+            return Session.open(root, model=True, overrides=self._overrides())
+        except Exception as exc:  # a broken model config must not cost the user the offline analyzers
+            self._warn(f"swath: the model configuration of {root} is not usable ({exc}); "
+                       "running offline analyzers only until it is fixed")
+            return Session.open(root, model=False)
+
+    def acquire(self, root: Path) -> None:
+        self._folders[root].busy += 1
+
+    def release(self, root: Path) -> None:
+        folder = self._folders.get(root)
+        if folder is not None:
+            folder.busy = max(0, folder.busy - 1)
+
+    def mark_stale(self) -> None:
+        for folder in self._folders.values():
+            if folder.session is not None:
+                folder.stale = True
+
+    def open_sessions(self) -> list[tuple[Path, Session]]:
+        return [(r, f.session) for r, f in self._folders.items() if f.session is not None]
+
+    async def aclose(self) -> None:
+        for folder in self._folders.values():
+            if folder.session is not None:
+                try:
+                    await folder.session.aclose()
+                except Exception:
+                    log.exception("closing the session of %s", folder.root)
+                folder.session = None

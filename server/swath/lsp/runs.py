@@ -1,0 +1,211 @@
+"""Runs started from the editor: background tasks on the shared engine, with progress.
+
+A command answers at once with the run's id; the run goes on in a task this module owns
+(kept in a set, with a done-callback that logs failures and drops the reference). Engine
+events arrive synchronously on the event loop: the sink only updates counters and queues
+findings; a consumer task anchors them to the text shown (disk reads in a thread) and
+tells the server which files changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from lsprotocol import types as lsp
+
+from swath.engine.events import Event, FindingsEmitted, RunStarted, TaskFinished
+from swath.engine.inputs import InputError
+from swath.engine.options import EngineError, PlanRefused, RunOptions
+from swath.engine.reports import report_path, write_report_file
+from swath.engine.runner import new_run_id
+from swath.findings.model import Finding
+from swath.findings.report import RunReport, RunStatus
+from swath.lsp.anchors import Anchor
+from swath.lsp.folders import path_to_uri, uri_to_path
+from swath.lsp.progress import RunProgress
+from swath.spec.models import EmitStep, Workflow
+
+if TYPE_CHECKING:
+    from swath.lsp.server import SwathServer
+
+log = logging.getLogger(__name__)
+
+_DONE = object()  # end-of-stream marker in a run's findings queue
+
+
+@dataclass
+class EmitFlags:
+    diagnostics: bool = True
+    lenses: bool = True
+
+    @classmethod
+    def of(cls, wf: Workflow | dict[str, Any]) -> "EmitFlags":
+        steps = wf.steps if isinstance(wf, Workflow) else wf.get("steps", [])
+        for s in steps:
+            if isinstance(s, EmitStep):
+                return cls(s.diagnostics, s.code_lenses)
+            if isinstance(s, dict) and s.get("kind") == "emit":
+                return cls(bool(s.get("diagnostics", True)), bool(s.get("code_lenses", True)))
+        return cls()
+
+
+@dataclass
+class ActiveRun:
+    run_id: str
+    root: Path
+    workflow: Workflow
+    options: RunOptions
+    progress: RunProgress
+    flags: EmitFlags
+    target: str | None = None  # the file or folder URI the command was about
+    cancel: asyncio.Event = field(default_factory=asyncio.Event)
+    queue: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
+    findings: int = 0
+
+    def in_scope(self, uri: str) -> bool:
+        """Is `uri` a file this run looked at (so its older findings there are replaced)?"""
+        try:
+            rel = uri_to_path(uri).resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return False
+        if not self.options.paths:
+            return True
+        return any(rel == p or rel.startswith(p.rstrip("/") + "/") or p in ("", ".") for p in self.options.paths)
+
+
+class RunCoordinator:
+    def __init__(self, server: "SwathServer") -> None:
+        self.server = server
+        self.active: dict[str, ActiveRun] = {}
+
+    # -- starting ------------------------------------------------------------------------
+    def start(self, root: Path, workflow: Workflow, options: RunOptions, target: str | None) -> str:
+        run_id = options.run_id or new_run_id()
+        options = options.model_copy(update={"run_id": run_id})
+        progress = RunProgress(
+            self.server, token=f"swath-run-{run_id}", title=f"Swath: {workflow.name}",
+            supported=self.server.features.work_done_progress, on_cancel=lambda: self.cancel(run_id),
+        )
+        run = ActiveRun(run_id, root, workflow, options, progress, EmitFlags.of(workflow), target)
+        self.active[run_id] = run
+        self.server.spawn(self._drive(run), name=f"swath-run-{run_id}")
+        self.server.lenses_changed()
+        return run_id
+
+    def cancel(self, run_id: str) -> bool:
+        run = self.active.get(run_id)
+        if run is None:
+            return False
+        run.cancel.set()
+        return True
+
+    def cancel_all(self) -> None:
+        for run in self.active.values():
+            run.cancel.set()
+
+    # -- one run -------------------------------------------------------------------------
+    async def _drive(self, run: ActiveRun) -> None:
+        folders = self.server.folders
+        consumer = asyncio.get_running_loop().create_task(self._consume(run), name=f"swath-findings-{run.run_id}")
+        acquired = False
+        try:
+            session = await folders.session(run.root)
+            folders.acquire(run.root)
+            acquired = True
+            await run.progress.begin("planning…")
+            try:
+                report: RunReport = await session.engine.run(run.workflow, run.options, sink=self._sink(run), cancel=run.cancel)
+            except (PlanRefused, EngineError, InputError) as exc:
+                run.progress.end(f"not started: {exc}")
+                self.server.tell(f"Swath: {run.workflow.name} did not start: {exc}", lsp.MessageType.Error)
+                return
+            finally:
+                run.queue.put_nowait(_DONE)
+                await consumer
+            await self._finish(run, report)
+        except asyncio.CancelledError:
+            run.progress.end("cancelled (the server is shutting down)")
+            raise
+        except Exception as exc:
+            log.exception("run %s failed", run.run_id)
+            run.progress.end(f"failed: {exc}")
+            self.server.tell(f"Swath: {run.workflow.name} failed: {exc}", lsp.MessageType.Error)
+        finally:
+            if not consumer.done():
+                consumer.cancel()
+            if acquired:
+                folders.release(run.root)
+            self.active.pop(run.run_id, None)
+            self.server.lenses_changed()
+
+    def _sink(self, run: ActiveRun) -> Callable[[Event], None]:
+        state = run.progress.state
+
+        def sink(event: Event) -> None:
+            if isinstance(event, TaskFinished):
+                state.done, state.total = event.done, max(event.total, state.total)
+                state.failed = event.agents.failed
+                state.cost_usd = event.run_usage.cost_usd
+                state.findings = max(state.findings, event.run_findings)
+                run.progress.update()
+                self.server.running_changed()
+            elif isinstance(event, FindingsEmitted):
+                run.findings += len(event.findings)
+                state.findings = max(state.findings, run.findings)
+                run.queue.put_nowait(event.findings)
+            elif isinstance(event, RunStarted):
+                state.total = event.plan.total_agents
+                run.progress.update()
+
+        return sink
+
+    async def _consume(self, run: ActiveRun) -> None:
+        """Anchor streamed findings to the text shown, in arrival order, batching bursts."""
+        done = False
+        while not done:
+            batch: list[Finding] = []
+            item = await run.queue.get()
+            while True:
+                if item is _DONE:
+                    done = True
+                    break
+                batch.extend(item)
+                if run.queue.empty():
+                    break
+                item = run.queue.get_nowait()
+            if batch:
+                await self.server.ingest(run.root, run.workflow.name, run.run_id, batch, run.flags)
+
+    async def _finish(self, run: ActiveRun, report: RunReport) -> None:
+        # Findings a workflow without `emit` reports only at the end; `ingest` skips known ones.
+        await self.server.ingest(run.root, run.workflow.name, run.run_id, report.findings, run.flags, only_new=True)
+        if report.status in (RunStatus.succeeded, RunStatus.partial):
+            changed = self.server.index.drop_older(run.workflow.name, run.run_id, run.in_scope)
+            self.server.findings_changed(changed)
+        path = await asyncio.to_thread(write_report_file, run.root, report)
+        summary = summarise(report)
+        run.progress.end(summary)
+        kind = lsp.MessageType.Info if report.status in (RunStatus.succeeded, RunStatus.partial) else (
+            lsp.MessageType.Warning)
+        self.server.tell(f"Swath: {summary}", kind)
+        if self.server.settings.open_report:
+            self.server.show_report(path)
+
+
+def summarise(report: RunReport) -> str:
+    a = report.agents
+    parts = [f"{report.workflow} {report.status.value}", f"{a.total} agents"]
+    if a.cached:
+        parts.append(f"{a.cached} cached")
+    if a.failed:
+        parts.append(f"{a.failed} failed")
+    parts += [f"{len(report.findings)} findings", f"${report.usage.cost_usd:.2f}", f"run {report.run_id}"]
+    return " · ".join(parts)
+
+
+def report_uri(root: Path, run_id: str) -> str:
+    return path_to_uri(report_path(root, run_id))
