@@ -85,7 +85,8 @@ async def test_batches_group_items_and_stay_stable_when_a_file_is_added(tmp_path
     (tmp_path / "f0020a.txt").write_text("new\n")
     again = await engine.run(workflow(batch=4), RunOptions())
     # The batch the new file joins runs again (and at most the next one); the rest is cached.
-    assert 1 <= len(ConcurrencyProbe.calls) <= 2 and "f0020a.txt" in ConcurrencyProbe.calls[0]
+    assert 1 <= len(ConcurrencyProbe.calls) <= 2
+    assert any("f0020a.txt" in call for call in ConcurrencyProbe.calls)
     assert again.agents.cached >= again.agents.total - 2 >= 8
 
 

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from swath.agents.base import AgentEnv, ModelRunner, ModelTask, ModelTaskFailed, ToolCall
+from swath.agents.limiter import AdaptiveLimiter
 from swath.analyzers import registry as analyzers
 from swath.analyzers.base import AnalyzerContext, AnalyzerOutput
 from swath.engine import cache
@@ -85,7 +86,7 @@ class Engine:
         self.workspace = workspace
         self.store = store
         self.model_runner = model_runner
-        self.limiter_factory = limiter_factory or (lambda n: asyncio.Semaphore(n))
+        self.limiter_factory = limiter_factory or (lambda n: AdaptiveLimiter(n))
 
     def use_model(self, options: RunOptions) -> bool:
         if options.engine == "static":
@@ -442,29 +443,31 @@ class _Run:
         records: list[Record],
     ) -> tuple[Record, Usage]:
         loop = asyncio.get_running_loop()
-        facts = AnalyzerOutput()
+        item_files = [f for i in items for f in i.files]
         if agent.analyzer:
             analyzer = analyzers.get(agent.analyzer)
             for rule in getattr(analyzer, "rules", []) or []:
                 self.rules.setdefault(rule.id, rule)
             ctx = AnalyzerContext(workspace=self.ws, inputs=self.inputs, params=agent.params)
-            if tier == "reduce":
-                facts = await loop.run_in_executor(self.pool, analyzer.reduce, records, ctx)  # type: ignore[union-attr]
-            else:
-                facts = await loop.run_in_executor(self.pool, analyzer.analyze, items, ctx)  # type: ignore[union-attr]
+            facts, deps = await loop.run_in_executor(
+                self.pool, _analyze_hashing, self.ws, analyzer, tier, items, records, ctx, item_files
+            )
+        else:
+            facts, deps = AnalyzerOutput(), await loop.run_in_executor(self.pool, cache.file_deps, self.ws, item_files)
         judgement: Any = None
         findings = list(facts.findings)
-        files_read = list(facts.files_read)
+        extra_reads = list(facts.files_read)
         usage = Usage()
         if self.use_model and agent.instructions:
             result = await self._model(step.id, key, tier, agent, items, records, facts.output)
             judgement, usage = result.output, result.usage
             findings += result.findings
-            files_read += result.files_read
+            extra_reads += result.files_read
         record = Record(step=step.id, key=key, items=items, output=facts.output, judgement=judgement,
                         findings=findings)
-        deps_paths = [f for i in items for f in i.files] + files_read
-        deps = await loop.run_in_executor(self.pool, cache.file_deps, self.ws, deps_paths)
+        extra = [p for p in extra_reads if p not in deps]
+        if extra:
+            deps.update(await loop.run_in_executor(self.pool, cache.file_deps, self.ws, extra))
         self.store.cache_put(ihash, CacheEntry(deps=deps, record=record))
         return record, usage
 
@@ -594,3 +597,17 @@ def _expression_context(rec: Record, inputs: dict[str, Any]) -> dict[str, Any]:
         "inputs": inputs,
         "key": rec.key,
     }
+
+
+def _analyze_hashing(
+    ws: Workspace, analyzer: Any, tier: str, items: list[Item], records: list[Record], ctx: AnalyzerContext,
+    paths: list[str],
+) -> tuple[AnalyzerOutput, dict[str, str]]:
+    """One trip to a worker thread: hash what the task reads, then analyze it.
+
+    Hashing first means a file edited during the analysis makes the cached result look
+    stale (re-run next time) rather than fresh.
+    """
+    deps = cache.file_deps(ws, paths)
+    out = analyzer.reduce(records, ctx) if tier == "reduce" else analyzer.analyze(items, ctx)
+    return out, deps

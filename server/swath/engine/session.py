@@ -47,12 +47,10 @@ class Session:
 
     @classmethod
     def open(cls, root: Path, *, model: bool = True, overrides: dict[str, Any] | None = None) -> "Session":
-        from swath.agents.limiter import AdaptiveLimiter
-
         workspace = Workspace(root)
         store = RunStore.open(workspace.root)
         runner = make_model_runner(workspace.root, overrides) if model else None
-        engine = Engine(workspace, store, runner, limiter_factory=lambda n: AdaptiveLimiter(n))
+        engine = Engine(workspace, store, runner)
         return cls(workspace, store, engine)
 
     async def aclose(self) -> None:
