@@ -1,0 +1,130 @@
+"""Finding workflows: built-in ones shipped with the package, and a repository's own.
+
+A repository's workflows live in `<workspace>/.swath/workflows/*.yaml` (committed and
+shared); one with the same name as a built-in replaces it for that repository, which is
+how a team customises `review-diff` without forking swath.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from swath.spec.errors import WorkflowNotFound
+from swath.spec.wording import did_you_mean
+
+WORKFLOW_SUFFIXES = (".yaml", ".yml")
+REPO_WORKFLOWS = Path(".swath") / "workflows"
+
+
+class WorkflowInfo(BaseModel):
+    name: str = Field(description="The file's `name:` (the file stem when it has none).")
+    path: Path
+    builtin: bool = Field(description="Shipped with swath rather than saved in the repository.")
+    description: str = ""
+    overrides_builtin: bool = Field(
+        default=False, description="A repository workflow that replaces a built-in of that name."
+    )
+    error: str | None = Field(
+        default=None, description="What is wrong with the file, if it cannot be read or is ignored."
+    )
+    ignored: bool = Field(default=False, description="Another file in the same folder already uses this name.")
+
+
+def builtin_workflows_dir() -> Path:
+    return Path(str(resources.files("swath.spec") / "workflows"))
+
+
+def repo_workflows_dir(workspace_root: Path) -> Path:
+    return workspace_root / REPO_WORKFLOWS
+
+
+def list_workflows(workspace_root: Path | None, *, builtin_dir: Path | None = None) -> list[WorkflowInfo]:
+    """Every workflow available in `workspace_root`, sorted by name.
+
+    Only `name` and `description` are read. A broken file still shows up, with `error`
+    set, so `swath workflows list` can say what is wrong instead of hiding it.
+    """
+    builtins = _scan(builtin_dir or builtin_workflows_dir(), builtin=True)
+    repo = _scan(repo_workflows_dir(workspace_root), builtin=False) if workspace_root else []
+    by_name = {w.name: w for w in builtins if not w.ignored}
+    ignored = [w for w in builtins + repo if w.ignored]
+    for info in repo:
+        if info.ignored:
+            continue
+        previous = by_name.get(info.name)
+        info.overrides_builtin = previous is not None and previous.builtin
+        by_name[info.name] = info
+    return sorted([*by_name.values(), *ignored], key=lambda w: (w.name, w.ignored, str(w.path)))
+
+
+def _scan(folder: Path, *, builtin: bool) -> list[WorkflowInfo]:
+    if not folder.is_dir():
+        return []
+    infos: list[WorkflowInfo] = []
+    owner: dict[str, Path] = {}
+    for path in sorted(p for p in folder.iterdir() if p.suffix in WORKFLOW_SUFFIXES and p.is_file()):
+        info = _read_info(path, builtin=builtin)
+        if info.name in owner:
+            # Two files claim one name: the first by file name wins; say so on the other
+            # rather than silently picking one.
+            info.ignored = True
+            info.error = f"name `{info.name}` is also used by {owner[info.name].name}; this file is ignored"
+        else:
+            owner[info.name] = path
+        infos.append(info)
+    return infos
+
+
+def _read_info(path: Path, *, builtin: bool) -> WorkflowInfo:
+    name, description, error = path.stem, "", None
+    try:
+        data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, YAMLError) as exc:
+        data, error = None, f"cannot read workflow: {str(exc).splitlines()[0]}"
+    if isinstance(data, dict):
+        if isinstance(data.get("name"), str) and data["name"]:
+            name = data["name"]
+        if isinstance(data.get("description"), str):
+            description = data["description"].strip()
+    elif error is None:
+        error = "not a workflow: the file is not a YAML mapping with `name:` and `steps:`"
+    return WorkflowInfo(name=name, path=path, builtin=builtin, description=description, error=error)
+
+
+def resolve_workflow(name_or_path: str, workspace_root: Path | None, *, builtin_dir: Path | None = None) -> Path:
+    """The file a WORKFLOW argument means.
+
+    In order: an existing file (relative to the current directory, then to the
+    workspace); anything ending in .yaml/.yml is a path and must exist; a workflow saved in
+    the repository; a built-in. Raises WorkflowNotFound listing what is available.
+    """
+    as_path = _existing_path(name_or_path, workspace_root)
+    if as_path is not None:
+        return as_path
+    # Unreadable files stay resolvable (by stem) so loading them reports what is wrong.
+    available = [w for w in list_workflows(workspace_root, builtin_dir=builtin_dir) if not w.ignored]
+    names = [w.name for w in available]
+    if name_or_path.endswith(WORKFLOW_SUFFIXES) or "/" in name_or_path:
+        raise WorkflowNotFound(name_or_path, names, None, detail=f"workflow file {name_or_path!r} does not exist")
+    for info in available:
+        if info.name == name_or_path:
+            return info.path
+    for info in available:  # a file's stem also works when its `name:` differs
+        if info.path.stem == name_or_path:
+            return info.path
+    raise WorkflowNotFound(name_or_path, names, did_you_mean(name_or_path, names))
+
+
+def _existing_path(name_or_path: str, workspace_root: Path | None) -> Path | None:
+    candidates = [Path(name_or_path).expanduser()]
+    if workspace_root is not None and not Path(name_or_path).is_absolute():
+        candidates.append(workspace_root / name_or_path)
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    return None

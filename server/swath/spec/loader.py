@@ -1,0 +1,168 @@
+"""Loading and validating workflow files, with every problem at its exact line and column.
+
+    wf, issues = validate_text(text, "flags.yaml", KnownNames(analyzers={...}))
+    wf = load_workflow(Path(".swath/workflows/flags.yaml"))      # raises WorkflowError
+
+Validation is one pass that reports everything it can: YAML syntax (only the first
+error, the parser cannot go on), then model errors from pydantic mapped back to YAML
+positions, plus the checks a model cannot do (references, cycles, registered names,
+template syntax), which run even when the model fails.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from swath.spec.checks import KnownNames, check_all
+from swath.spec.discovery import (
+    WorkflowInfo,
+    builtin_workflows_dir,
+    list_workflows,
+    repo_workflows_dir,
+    resolve_workflow,
+)
+from swath.spec.errors import SpecIssue, WorkflowError, WorkflowNotFound
+from swath.spec.model_errors import Problem, validate_model
+from swath.spec.models import Workflow
+from swath.spec.positions import Span, YamlDoc, parse_yaml
+from swath.spec.schema_registry import load_schema, schema_names
+
+__all__ = [
+    "KnownNames",
+    "SpecIssue",
+    "WorkflowError",
+    "WorkflowInfo",
+    "WorkflowNotFound",
+    "builtin_workflows_dir",
+    "downstream",
+    "list_workflows",
+    "load_schema",
+    "load_workflow",
+    "load_workflow_text",
+    "repo_workflows_dir",
+    "resolve_workflow",
+    "schema_names",
+    "step_order",
+    "validate_text",
+]
+
+
+def validate_text(text: str, filename: str, known: KnownNames | None = None) -> tuple[Workflow | None, list[SpecIssue]]:
+    """Validate a workflow's text; the Workflow is returned only when there are no issues."""
+    doc, yaml_problems = parse_yaml(text)
+    if doc is None:
+        return None, _issues(filename, [Problem(p.span, p.message, p.code) for p in yaml_problems])
+    problems = [Problem(p.span, p.message, p.code) for p in yaml_problems]
+    if not isinstance(doc.data, dict):
+        problems.append(_not_a_mapping(doc))
+        return None, _issues(filename, problems)
+    wf, model_problems = validate_model(doc)
+    problems += model_problems
+    problems += check_all(doc, known)
+    issues = _issues(filename, problems)
+    return (wf if not issues else None), issues
+
+
+def load_workflow_text(text: str, filename: str, known: KnownNames | None = None) -> Workflow:
+    wf, issues = validate_text(text, filename, known)
+    if wf is None:
+        raise WorkflowError(issues)
+    return wf
+
+
+def load_workflow(path: Path, known: KnownNames | None = None) -> Workflow:
+    """Load a workflow file; problems are reported with `path` as given (keep it relative).
+
+    A missing file raises FileNotFoundError as usual; a file that exists but cannot be
+    read as UTF-8 text is a WorkflowError with code `io`.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        issue = SpecIssue(
+            file=str(path),
+            line=1,
+            column=1,
+            end_line=1,
+            end_column=1,
+            message=f"cannot read workflow file: {reason}; check the path and that it is UTF-8 text",
+            code="io",
+        )
+        raise WorkflowError([issue]) from exc
+    return load_workflow_text(text, str(path), known)
+
+
+def _not_a_mapping(doc: YamlDoc) -> Problem:
+    what = "empty" if doc.data is None else f"a {type(doc.data).__name__}"
+    msg = (
+        f"a workflow file must be a YAML mapping, but this one is {what}; "
+        "start with `name: my-workflow` and a `steps:` list"
+    )
+    return Problem(doc.first_line_span(), msg, "type")
+
+
+def _issues(filename: str, problems: list[Problem]) -> list[SpecIssue]:
+    seen: set[tuple[int, int, str]] = set()
+    issues: list[SpecIssue] = []
+    for p in sorted(problems, key=lambda p: (p.span.line, p.span.col, p.code, p.message)):
+        key = (p.span.line, p.span.col, p.message)
+        if key in seen:
+            continue
+        seen.add(key)
+        issues.append(_issue(filename, p.span, p.message, p.code))
+    return issues
+
+
+def _issue(filename: str, span: Span, message: str, code: str) -> SpecIssue:
+    end_line, end_col = span.end_line, span.end_col
+    end_line, end_col = max((end_line, end_col), (span.line, span.col))
+    return SpecIssue(
+        file=filename,
+        line=span.line + 1,
+        column=span.col + 1,
+        end_line=end_line + 1,
+        end_column=end_col + 1,
+        message=message,
+        code=code,
+    )
+
+
+# -- the step graph ------------------------------------------------------------------------
+
+
+def step_order(wf: Workflow) -> list[str]:
+    """Step ids in an order where every step comes after all it depends on.
+
+    Stable: among the steps that are ready, the one written first in the file goes first,
+    so plans and progress read in the order the author wrote. Raises ValueError for an
+    unknown reference or a cycle (a loaded workflow has neither).
+    """
+    ids = [s.id for s in wf.steps]
+    deps = {s.id: set(s.upstream()) for s in wf.steps}
+    for sid, ups in deps.items():
+        missing = sorted(ups - set(ids))
+        if missing:
+            raise ValueError(f"step {sid!r} depends on unknown step(s): {', '.join(missing)}")
+    order: list[str] = []
+    done: set[str] = set()
+    while len(order) < len(ids):
+        ready = next((sid for sid in ids if sid not in done and deps[sid] <= done), None)
+        if ready is None:
+            stuck = [sid for sid in ids if sid not in done]
+            raise ValueError(f"steps form a cycle among: {', '.join(stuck)}")
+        order.append(ready)
+        done.add(ready)
+    return order
+
+
+def downstream(wf: Workflow) -> dict[str, list[str]]:
+    """For each step, the steps that directly depend on it, in file order."""
+    result: dict[str, list[str]] = {s.id: [] for s in wf.steps}
+    for step in wf.steps:
+        for up in step.upstream():
+            if up in result and step.id not in result[up]:
+                result[up].append(step.id)
+    return result

@@ -1,0 +1,71 @@
+"""The published JSON Schema of workflow files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from swath.spec.json_schema import DRAFT, SCHEMA_ID, main, schema_text, workflow_json_schema
+
+from .helpers import GOOD
+
+REPO = Path(__file__).resolve().parents[2]
+PUBLISHED = REPO / "docs" / "workflow.schema.json"
+
+
+def test_committed_schema_is_up_to_date() -> None:
+    assert PUBLISHED.read_text(encoding="utf-8") == schema_text(), (
+        "docs/workflow.schema.json is stale; run `python -m swath.spec.json_schema`"
+    )
+
+
+def test_schema_header() -> None:
+    schema = workflow_json_schema()
+    assert schema["$schema"] == DRAFT == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["$id"] == SCHEMA_ID
+    assert schema["title"] == "Swath workflow"
+    assert schema["description"]
+
+
+def _properties(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    found = [("Workflow", k, v) for k, v in schema["properties"].items()]
+    for name, d in schema["$defs"].items():
+        found += [(name, k, v) for k, v in d.get("properties", {}).items()]
+    return found
+
+
+def test_every_property_has_a_description_for_hover() -> None:
+    missing = [
+        f"{owner}.{key}" for owner, key, prop in _properties(workflow_json_schema()) if not prop.get("description")
+    ]
+    assert missing == []
+
+
+def test_schema_uses_yaml_spelling_and_discriminates_steps() -> None:
+    schema = workflow_json_schema()
+    assert "from" in schema["$defs"]["MapStep"]["properties"]
+    assert "with" in schema["$defs"]["DiscoverStep"]["properties"]
+    items = schema["properties"]["steps"]["items"]
+    assert items["discriminator"]["propertyName"] == "kind"
+    assert set(items["discriminator"]["mapping"]) == {"discover", "map", "filter", "verify", "reduce", "emit"}
+
+
+def test_main_writes_the_file(tmp_path: Path, capsys: Any) -> None:
+    out = tmp_path / "sub" / "schema.json"
+    assert main([str(out)]) == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["$id"] == SCHEMA_ID
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_good_example_is_valid_against_the_schema_shape() -> None:
+    # No JSON Schema validator is a dependency; check the example's keys are all declared.
+    from ruamel.yaml import YAML
+
+    data = YAML(typ="safe").load(GOOD)
+    schema = workflow_json_schema()
+    assert set(data) <= set(schema["properties"])
+    for step in data["steps"]:
+        ref = schema["properties"]["steps"]["items"]["discriminator"]["mapping"][step["kind"]]
+        props = schema["$defs"][ref.rsplit("/", 1)[1]]["properties"]
+        assert set(step) <= set(props)

@@ -1,0 +1,63 @@
+"""The sandboxed Jinja2 used for prompts and filter expressions."""
+
+from __future__ import annotations
+
+import pytest
+from swath.findings.model import Finding, Range
+from swath.spec.records import Item
+from swath.spec.templates import PromptError, check_expression, check_template, compile_expression, render_prompt
+
+
+def test_render_prompt_with_models_and_json() -> None:
+    item = Item(id="a.py", kind="file", path="a.py")
+    out = render_prompt("Look at {{ item.path }}: {{ item | tojson }}", {"item": item})
+    assert out.startswith("Look at a.py: {")
+    assert '"path": "a.py"' in out
+
+
+def test_undefined_names_fail_loudly_and_list_what_exists() -> None:
+    with pytest.raises(PromptError) as info:
+        render_prompt("{{ itme.path }}", {"item": {"path": "a"}, "inputs": {}})
+    assert "itme" in str(info.value) and "available names: inputs, item" in str(info.value)
+
+
+def test_sandbox_blocks_internals() -> None:
+    with pytest.raises(PromptError):
+        render_prompt("{{ item.__class__.__mro__ }}", {"item": "x"})
+
+
+def test_expression_filters_records() -> None:
+    keep = compile_expression("findings | length > 0 and output.score >= 3")
+    assert keep({"findings": [1], "output": {"score": 3}}) is True
+    assert keep({"findings": [], "output": {"score": 5}}) is False
+
+
+def test_expression_over_pydantic_findings() -> None:
+    f = Finding(rule="r", path="a.py", range=Range.of_line(0), message="m")
+    pick = compile_expression("findings | selectattr('severity', 'equalto', 'warning') | list | length")
+    assert pick({"findings": [f]}) == 1
+
+
+def test_expression_undefined_result_raises() -> None:
+    expr = compile_expression("nothing_here")
+    with pytest.raises(PromptError) as info:
+        expr({"item": {}})
+    assert "nothing_here" in str(info.value)
+
+
+def test_expression_syntax_error_at_compile_time() -> None:
+    with pytest.raises(PromptError):
+        compile_expression("a >")
+
+
+def test_check_template_gives_the_template_line() -> None:
+    assert check_template("ok {{ a }}") is None
+    found = check_template("line one\nline two {{ a\n")
+    assert found == (2, "unexpected end of template, expected 'end of print statement'.")
+    found = check_template("a\nb\n{% if x %}\n")
+    assert found is not None and "endif" in found[1]
+
+
+def test_check_expression() -> None:
+    assert check_expression("item.path.endswith('.py')") is None
+    assert check_expression("item.path ==") is not None
