@@ -1,0 +1,1 @@
+"""Feature-flag definitions: the parsers, the catalogue and the reference scan behind the `flags` source."""

@@ -1,0 +1,192 @@
+"""`.swath/flags.yaml` and the step's `with:` options: where flags live and how to read them.
+
+The file is optional. Everything in it may also be given in the discover step's `with:`
+(which wins, key by key at the top level). Unknown keys are errors with a line, so a
+typo never silently disables a part of the audit.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from swath.sources.flagdefs.model import CallName, DefinitionError, FlagState
+from swath.sources.flagdefs.structured import Document, DocumentError, load_yaml
+
+CONFIG_PATHS = (".swath/flags.yaml", ".swath/flags.yml")
+
+# Files whose name says they hold flags. LaunchDarkly and Unleash exports have no fixed
+# name, so JSON files are also sniffed for their shape (see detect.py).
+DEFAULT_INCLUDE = [
+    "**/flags*.json",
+    "**/flags*.yaml",
+    "**/flags*.yml",
+    "**/*.flagd.json",
+    "**/flagd*.json",
+    "**/feature-flags*.json",
+    "**/feature-flags*.yaml",
+    "**/feature_flags*.json",
+    "**/feature_flags*.yaml",
+    "**/features*.json",
+    "**/features*.yaml",
+    "**/launchdarkly*.json",
+    "**/unleash*.json",
+]
+DEFAULT_EXCLUDE = ["**/node_modules/**", "**/vendor/**", ".swath/**", "**/package.json", "**/package-lock.json"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class FileSelection(Strict):
+    include: list[str] = Field(default_factory=lambda: list(DEFAULT_INCLUDE), description="Globs of flag files.")
+    extra: list[str] = Field(default_factory=list, description="Globs added to the defaults.")
+    exclude: list[str] = Field(default_factory=list, description="Globs never read as flag files.")
+    sniff: bool = Field(True, description="Also read other *.json files that look like flag exports.")
+    environments: dict[str, str] = Field(
+        default_factory=dict, description="Glob -> environment the files under it describe."
+    )
+
+
+class StateMapping(Strict):
+    """How a captured state text maps to on/off/partial. `re:` entries are regexes."""
+
+    on: list[str] = Field(default_factory=lambda: ["true", "on", "enabled", "enable", "yes", "1", "100", "active",
+                                                    "ga", "released", "live", "full"])
+    off: list[str] = Field(default_factory=lambda: ["false", "off", "disabled", "disable", "no", "0", "inactive",
+                                                     "none", "dark", "killed"])
+    partial: list[str] = Field(default_factory=lambda: ["partial", "beta", "canary", "rollout", "experiment"])
+    numeric: bool = Field(True, description="Numbers are percentages: 0 off, 100 on, between partial.")
+
+
+class PatternSpec(Strict):
+    """One ast-grep pattern (or rule) or regex, and which captures give what."""
+
+    pattern: str | dict[str, Any] | None = Field(None, description="ast-grep pattern, or {context, selector}.")
+    rule: dict[str, Any] | None = Field(None, description="A full ast-grep rule (kind/inside/has/…).")
+    regex: str | None = Field(None, description="Python regex with named groups key/state/version.")
+    language: str | None = Field(None, description="ast-grep language; default from the file extension.")
+    key: str = Field("KEY", description="Metavariable (or regex group) holding the key.")
+    state: str | None = Field(None, description="Metavariable holding the state.")
+    state_value: FlagState | None = Field(None, description="A fixed state for every match.")
+    version: str | None = Field(None, description="Metavariable ordering versioned entries.")
+    kind: str | None = Field(None, description="Flag type of every match, e.g. kill-switch.")
+    is_check: bool | None = Field(None, description="References: the match is itself the yes/no check.")
+
+    @model_validator(mode="after")
+    def _one_matcher(self) -> "PatternSpec":
+        given = [n for n in ("pattern", "rule", "regex") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of `pattern`, `rule` or `regex`")
+        return self
+
+
+class SystemSpec(Strict):
+    """A homegrown flag system."""
+
+    name: str
+    files: list[str] = Field(description="Globs of the files that define the flags.")
+    language: str | None = None
+    definitions: list[PatternSpec] = Field(default_factory=list, alias="definition")
+    references: list[PatternSpec] = Field(default_factory=list, alias="reference")
+    states: StateMapping = Field(default_factory=StateMapping)
+    default_state: FlagState = Field("unknown", description="State of a definition that captures none.")
+    order: Literal["last", "first"] = Field("last", description="Which of several entries of one key decides.")
+    kill_switches: list[str] = Field(default_factory=list, description="Key globs that are kill switches.")
+    permanent: list[str] = Field(default_factory=list, description="Key globs that are permanent.")
+
+    @field_validator("definitions", "references", mode="before")
+    @classmethod
+    def _listify(cls, v: Any) -> Any:
+        return [v] if isinstance(v, dict) else v
+
+
+class OverrideSpec(Strict):
+    state: FlagState | None = None
+    percent: float | None = Field(None, ge=0, le=100)
+    environments: dict[str, FlagState] = Field(default_factory=dict)
+    reason: str = ""
+    kill_switch: bool | None = None
+    permanent: bool | None = None
+
+
+class FlagsConfig(Strict):
+    files: FileSelection = Field(default_factory=FileSelection)
+    environment: str | None = Field(None, description="Environment that decides; default production.")
+    call_names: list[str | CallName] = Field(default_factory=list, description="Extra SDK call names.")
+    systems: list[SystemSpec] = Field(default_factory=list)
+    overrides: dict[str, FlagState | OverrideSpec] = Field(default_factory=dict)
+    override_file: str | None = Field(None, description="JSON/YAML map key -> state (or override object).")
+    kill_switches: list[str] = Field(default_factory=list, description="Key globs that are kill switches.")
+    permanent: list[str] = Field(default_factory=list, description="Key globs that are permanent.")
+    report_undefined: bool | Literal["auto"] = Field(
+        "auto", description="Report SDK calls to undefined keys; auto: only when definitions were found."
+    )
+    ignore_keys: list[str] = Field(default_factory=list, description="Key globs left out of the audit.")
+    references: list[str] = Field(default_factory=list, description="Globs limiting where references are scanned.")
+    max_file_bytes: int = Field(5_000_000, ge=1, description="Bigger files are not scanned for references.")
+    workers: int | None = Field(None, ge=1, description="Scan processes; default: one per core.")
+
+    def call_name_specs(self) -> list[CallName]:
+        return [c if isinstance(c, CallName) else CallName(name=c) for c in self.call_names]
+
+    def override_for(self, key: str) -> OverrideSpec | None:
+        raw = self.overrides.get(key)
+        if raw is None:
+            return None
+        return raw if isinstance(raw, OverrideSpec) else OverrideSpec(state=raw)
+
+
+def config_errors(exc: ValidationError, doc: Document | None, path: str) -> list[DefinitionError]:
+    """pydantic's errors with the line of the offending key."""
+    out = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        line = doc.line_of(_doc_path(loc, doc)) if doc is not None else 0
+        where = ".".join(str(p) for p in loc)
+        out.append(DefinitionError(path=path, line=line, message=f"{where}: {err['msg']}", format="config"))
+    return out
+
+
+def _doc_path(loc: tuple[Any, ...], doc: Document) -> tuple[Any, ...]:
+    # pydantic adds union branch names ('OverrideSpec', 'str') to locations; keep the
+    # prefix that exists in the document.
+    out: tuple[Any, ...] = ()
+    for part in loc:
+        if (*out, part) in doc.positions:
+            out = (*out, part)
+    return out
+
+
+def load_config(text: str | None, path: str, options: dict[str, Any]) -> tuple[FlagsConfig, list[DefinitionError]]:
+    """The merged configuration and any errors; on error the defaults (plus what parsed) apply."""
+    errors: list[DefinitionError] = []
+    raw: dict[str, Any] = {}
+    doc: Document | None = None
+    if text is not None:
+        try:
+            doc = load_yaml(text)
+        except DocumentError as exc:
+            errors.append(DefinitionError(path=path, line=exc.line, message=str(exc), format="config"))
+        else:
+            if isinstance(doc.data, dict):
+                raw = dict(doc.data)
+            elif doc.data is not None:
+                errors.append(DefinitionError(path=path, line=0, message="expected a mapping at the top", format="config"))
+    step_opts = {k: v for k, v in options.items() if k not in {"config"}}
+    merged = {**raw, **step_opts}
+    try:
+        return FlagsConfig.model_validate(merged), errors
+    except ValidationError as exc:
+        errors += config_errors(exc, doc, path)
+    # Keep what validates, key by key, so one bad system does not disable the rest.
+    good: dict[str, Any] = {}
+    for k, v in merged.items():
+        try:
+            FlagsConfig.model_validate({k: v})
+            good[k] = v
+        except ValidationError:
+            continue
+    return FlagsConfig.model_validate(good), errors

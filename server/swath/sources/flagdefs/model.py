@@ -1,0 +1,147 @@
+"""What the flag source hands to the analyzers: definitions, references, errors.
+
+These models are the boundary between `swath.sources` and `swath.analyzers`: the source
+dumps them into `Item.data` (plain JSON), and the analyzers read that JSON back through
+their own models (the layering forbids the two packages from importing each other).
+Positions are zero-based lines and code-point columns, as in the LSP.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+FlagState = Literal["on", "off", "partial", "unknown"]
+FlagFormat = Literal["flagd", "launchdarkly", "unleash", "plain", "homegrown", "override"]
+ValueType = Literal["boolean", "string", "number", "object", "unknown"]
+RefKind = Literal["literal", "call", "constant-def", "constant-use", "identifier"]
+
+# The environment that decides when none is configured; the aliases are tried in order.
+PRODUCTION_NAMES = ("production", "prod", "live", "prd")
+
+
+class EnvState(BaseModel):
+    """What one environment serves."""
+
+    env: str
+    state: FlagState
+    percent: float | None = Field(
+        None, description="Share (0-100) of evaluations served the 'on' (truthy) value, when known."
+    )
+    value: Any = Field(None, description="The one value everybody gets, when state is on/off.")
+    code_default: bool = Field(
+        False, description="Nothing is served: the SDK returns the default value given at the call site."
+    )
+    reason: str = Field("", description="Why: in words a reviewer can check against the definition.")
+    lines: list[int] = Field(default_factory=list, description="Zero-based lines that carry this state.")
+
+
+class FlagDefinition(BaseModel):
+    key: str
+    format: FlagFormat
+    system: str | None = Field(None, description="Homegrown system name from .swath/flags.yaml.")
+    path: str
+    line: int = Field(ge=0, description="Line of the definition's key.")
+    end_line: int = Field(ge=0, description="Last line of the definition entry (what a removal deletes).")
+    quote: str = Field(description="Text of `line`, stripped: the evidence.")
+    name: str = ""
+    description: str = ""
+    kind: str = Field("", description="Flag type as the source names it: release, experiment, kill-switch, …")
+    kill_switch: bool = False
+    permanent: bool = False
+    value_type: ValueType = "unknown"
+    variants: dict[str, Any] = Field(default_factory=dict)
+    environments: dict[str, EnvState] = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list)
+    depends_on: list[str] = Field(default_factory=list, description="Prerequisite flags.")
+    notes: list[str] = Field(default_factory=list)
+
+
+class DefinitionError(BaseModel):
+    path: str
+    line: int = Field(0, ge=0)
+    message: str
+    format: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line + 1}: {self.message}"
+
+
+class ParseResult(BaseModel):
+    definitions: list[FlagDefinition] = Field(default_factory=list)
+    errors: list[DefinitionError] = Field(default_factory=list)
+
+    def extend(self, other: "ParseResult") -> None:
+        self.definitions += other.definitions
+        self.errors += other.errors
+
+
+class ReferenceHit(BaseModel):
+    """A place the key occurs, found by the text scan (the analyzer adds structure)."""
+
+    path: str
+    line: int
+    col: int = Field(description="Start of the occurrence, quotes included.")
+    end_col: int
+    text: str = Field(description="The whole line, without its line break.")
+    kind: RefKind
+    call: str | None = Field(None, description="SDK call name seen right before the key.")
+    via: str | None = Field(None, description="Constant the key is held in, for constant uses.")
+    test: bool = Field(False, description="The file looks like a test.")
+    lang: str | None = None
+
+
+class ConstantDef(BaseModel):
+    name: str
+    key: str
+    path: str
+    line: int
+    scope: Literal["global", "file"]
+
+
+class CallName(BaseModel):
+    """An SDK method whose first string argument (or second, after a context) is a key."""
+
+    name: str
+    family: str = "custom"
+    negated: bool = Field(False, description="True when the call answers 'is it off?' (GrowthBook is_off).")
+    returns: Literal["bool", "value"] = "bool"
+
+
+class ReferencePattern(BaseModel):
+    """A homegrown system's reference pattern, passed through to the analyzer."""
+
+    system: str
+    language: str | None = None
+    pattern: Any = None
+    rule: dict[str, Any] | None = None
+    regex: str | None = None
+    key: str = "KEY"
+    is_check: bool | None = None
+
+
+class FlagItemData(BaseModel):
+    """`Item.data` of kind 'flag'."""
+
+    key: str
+    defined: bool
+    definitions: list[FlagDefinition] = Field(default_factory=list)
+    references: list[ReferenceHit] = Field(default_factory=list)
+    constants: list[ConstantDef] = Field(default_factory=list)
+    mentions: list[ReferenceHit] = Field(
+        default_factory=list, description="Occurrences inside other flags' definition files (prerequisites…)."
+    )
+    environment: str | None = Field(None, description="Environment configured to decide; None: production.")
+    call_names: list[CallName] = Field(default_factory=list)
+    reference_patterns: list[ReferencePattern] = Field(default_factory=list)
+    catalogue_sources: list[str] = Field(default_factory=list, description="Every definition file found.")
+
+
+class FlagErrorData(BaseModel):
+    """`Item.data` of kind 'flag-error'."""
+
+    path: str
+    line: int
+    message: str
+    format: str = ""

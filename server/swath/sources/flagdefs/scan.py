@@ -1,0 +1,286 @@
+"""The reference scan: one pass over the tree finds every key of every flag.
+
+Why at discover time, once per run: every flag needs the same scan (and "which SDK calls
+name a key nobody defines" needs all of them at once), so scanning per map batch would
+read the tree once per batch. Doing it here also makes each flag item's `files` list the
+files that reference it, so the engine's result cache re-runs a flag's analysis exactly
+when one of those files changes.
+
+How: candidate search with an Aho-Corasick DFA over bytes in worker processes (reading
+files is GIL-bound, so threads do not help; processes do), then, for exported
+constants that hold a key, a second pass for their names over files of the same
+language. Structure (is this hit a call, which branch does it guard) is the analyzer's
+job, on the few files that matter.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+import threading
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+
+from swath.sources.flagdefs import scanworker
+from swath.sources.flagdefs.common import language_of
+from swath.sources.flagdefs.model import CallName, ConstantDef, ReferenceHit
+
+PARALLEL_MIN_FILES = 1500  # below this, starting processes costs more than it saves
+CHUNKS_PER_WORKER = 4
+_TEST_PATH = re.compile(
+    r"(^|/)(tests?|__tests__|spec|specs|testing)/|(^|/)test_[^/]*\.py$|_test\.(py|go)$|\.(test|spec)\.[cm]?[jt]sx?$"
+    r"|(^|/)conftest\.py$"
+)
+_FAMILY = {".py": "py", ".pyi": "py", ".ts": "js", ".tsx": "js", ".mts": "js", ".cts": "js", ".js": "js",
+           ".jsx": "js", ".mjs": "js", ".cjs": "js", ".go": "go"}
+
+_pool_lock = threading.Lock()
+_pool: ProcessPoolExecutor | None = None
+_pool_size = 0
+
+
+def is_test_path(path: str) -> bool:
+    return bool(_TEST_PATH.search(path))
+
+
+def family(path: str) -> str:
+    dot = path.rfind(".")
+    ext = path[dot:].lower() if dot >= 0 else ""
+    return _FAMILY.get(ext, ext)
+
+
+@dataclass
+class ScanStats:
+    files_listed: int = 0
+    files_read: int = 0
+    bytes_read: int = 0
+    seconds: float = 0.0
+    workers: int = 1
+    second_pass_files: int = 0
+
+
+@dataclass
+class ScanIndex:
+    """What the scan found, by key."""
+
+    references: dict[str, list[ReferenceHit]] = field(default_factory=dict)
+    mentions: dict[str, list[ReferenceHit]] = field(default_factory=dict)
+    constants: dict[str, list[ConstantDef]] = field(default_factory=dict)
+    undefined: dict[str, list[ReferenceHit]] = field(default_factory=dict)
+    stats: ScanStats = field(default_factory=ScanStats)
+
+
+@dataclass
+class DefinitionSpan:
+    key: str
+    path: str
+    line: int
+    end_line: int
+
+
+def _executor(workers: int) -> ProcessPoolExecutor:
+    """One pool per process, kept warm: an editor session scans many times."""
+    global _pool, _pool_size
+    with _pool_lock:
+        if _pool is None or _pool_size != workers:
+            if _pool is not None:
+                _pool.shutdown(wait=False, cancel_futures=True)
+            # forkserver: forking a threaded process (the LSP server, the engine's worker
+            # threads) can deadlock the child; the fork server is a clean single thread.
+            method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+            _pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+            _pool_size = workers
+        return _pool
+
+
+def shutdown_pool() -> None:
+    global _pool
+    with _pool_lock:
+        if _pool is not None:
+            _pool.shutdown(wait=True, cancel_futures=True)
+            _pool = None
+
+
+def warm_pool(workers: int | None = None) -> None:
+    """Start the scan workers ahead of the first scan (the LSP server does this at start-up)."""
+    n = workers or os.cpu_count() or 1
+    if n > 1:
+        ex = _executor(n)
+        list(ex.map(os.getpid, range(n)))
+
+
+def _run_chunks(root: str, files: list[str], fn_args: tuple[object, ...], workers: int,
+                fn: str) -> list[tuple[object, ...]]:
+    """Run `scanworker.<fn>` over interleaved chunks, in processes when it pays."""
+    target = getattr(scanworker, fn)
+    if workers <= 1 or len(files) < PARALLEL_MIN_FILES:
+        return [target(root, files, *fn_args)]
+    n_chunks = workers * CHUNKS_PER_WORKER
+    # Interleaved, not contiguous: neighbouring files are alike in size, so every chunk
+    # gets a fair share of the big ones.
+    chunks = [files[i::n_chunks] for i in range(n_chunks)]
+    try:
+        ex = _executor(workers)
+        futures: list[Future[object]] = [ex.submit(target, root, c, *fn_args) for c in chunks if c]
+        return [f.result() for f in futures]  # type: ignore[misc]
+    except (BrokenProcessPool, OSError, RuntimeError):
+        shutdown_pool()
+        return [target(root, files, *fn_args)]
+
+
+def scan_references(
+    root: str,
+    files: list[str],
+    keys: list[str],
+    call_names: list[CallName],
+    definitions: list[DefinitionSpan],
+    bare_keys: list[str] | None = None,
+    defined: set[str] | None = None,
+    max_bytes: int = 5_000_000,
+    workers: int | None = None,
+    follow_constants: bool = True,
+) -> ScanIndex:
+    t0 = time.perf_counter()
+    n_workers = workers or os.cpu_count() or 1
+    keys = [k for k in dict.fromkeys(keys) if k and not any(c in k for c in "\"'`\n\r")]
+    bare = [k for k in dict.fromkeys(bare_keys or []) if re.fullmatch(r"[A-Za-z_$][\w$]*", k)]
+    calls = [c.name for c in call_names]
+    defined = set(keys) if defined is None else defined
+    index = ScanIndex(stats=ScanStats(files_listed=len(files), workers=n_workers))
+    spans: dict[str, list[DefinitionSpan]] = {}
+    for d in definitions:
+        spans.setdefault(d.path, []).append(d)
+
+    results = _run_chunks(root, files, (keys, bare, calls, max_bytes), n_workers, "scan_chunk")
+    per_file: list[tuple[str, list[tuple[object, ...]]]] = []
+    for found, n_files, n_bytes in results:  # type: ignore[misc]
+        index.stats.files_read += n_files
+        index.stats.bytes_read += n_bytes
+        per_file += found
+
+    merger = _Merger(index, keys, bare, calls, defined, spans)
+    for path, hits in per_file:
+        merger.file(path, hits)
+    if follow_constants:
+        exported = merger.exported_constants()
+        if exported:
+            fams = {family(c.path) for cs in exported.values() for c in cs}
+            targets = [f for f in files if family(f) in fams]
+            index.stats.second_pass_files = len(targets)
+            names = sorted(exported)
+            for chunk in _run_chunks(root, targets, (names, max_bytes), n_workers, "scan_names"):
+                for path, hits in chunk:  # type: ignore[union-attr]
+                    merger.constant_uses(path, hits, exported)
+    merger.finish()
+    index.stats.seconds = time.perf_counter() - t0
+    return index
+
+
+class _Merger:
+    """Turns the workers' raw tuples into ReferenceHits, by key."""
+
+    def __init__(self, index: ScanIndex, keys: list[str], bare: list[str], calls: list[str], defined: set[str],
+                 spans: dict[str, list[DefinitionSpan]]) -> None:
+        self.index, self.keys, self.bare, self.calls, self.defined, self.spans = index, keys, bare, calls, defined, spans
+        self.at: dict[tuple[str, int, int], ReferenceHit] = {}
+        self.pending_calls: list[tuple[str, str, str, int, int, int, str]] = []  # path, ident, call, line, col, end, text
+        self.local_consts: dict[tuple[str, str], str] = {}  # (path, name) -> key
+
+    def _place(self, key: str, hit: ReferenceHit) -> None:
+        """References, or mentions when the hit sits in a definition file."""
+        own = False
+        other = False
+        for span in self.spans.get(hit.path, ()):
+            if span.line <= hit.line <= span.end_line:
+                if span.key == key:
+                    own = True
+                else:
+                    other = True
+        if own:
+            return  # the definition itself
+        in_definition_file = hit.path in self.spans
+        if other or (in_definition_file and language_of(hit.path) is None):
+            self.index.mentions.setdefault(key, []).append(hit)
+            return
+        self.index.references.setdefault(key, []).append(hit)
+        self.at[(hit.path, hit.line, hit.col)] = hit
+
+    def file(self, path: str, hits: list[tuple[object, ...]]) -> None:
+        test = is_test_path(path)
+        lang = language_of(path)
+        for h in hits:
+            kind = h[0]
+            if kind == "key":
+                _, idx, line, col, end_col, text, const, exported = h
+                key = self.keys[idx]  # type: ignore[index]
+                ref = ReferenceHit(path=path, line=line, col=col, end_col=end_col, text=text,  # type: ignore[arg-type]
+                                   kind="constant-def" if const else "literal", test=test, lang=lang)
+                if const:
+                    cdef = ConstantDef(name=str(const), key=key, path=path, line=line,  # type: ignore[arg-type]
+                                       scope="global" if exported else "file")
+                    self.index.constants.setdefault(key, []).append(cdef)
+                    if not exported:
+                        self.local_consts[(path, str(const))] = key
+                self._place(key, ref)
+            elif kind == "bare":
+                _, idx, line, col, end_col, text = h
+                key = self.bare[idx]  # type: ignore[index]
+                if (path, line, col) in self.at:
+                    continue
+                self._place(key, ReferenceHit(path=path, line=line, col=col, end_col=end_col, text=text,  # type: ignore[arg-type]
+                                              kind="identifier", test=test, lang=lang))
+            elif kind == "call":
+                _, idx, line, col, end_col, text, literal, ident, kline, kcol, kend, ktext = h
+                call = self.calls[idx]  # type: ignore[index]
+                if literal is not None:
+                    lit = str(literal)
+                    existing = self.at.get((path, kline, kcol))  # type: ignore[arg-type]
+                    if existing is not None:
+                        existing.kind, existing.call = "call", call
+                    elif lit not in self.defined:
+                        self.index.undefined.setdefault(lit, []).append(ReferenceHit(
+                            path=path, line=kline, col=kcol, end_col=kend, text=ktext,  # type: ignore[arg-type]
+                            kind="call", call=call, test=test, lang=lang))
+                elif ident is not None:
+                    self.pending_calls.append((path, str(ident), call, kline, kcol, kend, str(ktext)))  # type: ignore[arg-type]
+            elif kind == "use":
+                _, name, line, col, end_col, text = h
+                key = self.local_consts.get((path, str(name)))
+                if key is not None:
+                    self._place(key, ReferenceHit(path=path, line=line, col=col, end_col=end_col,  # type: ignore[arg-type]
+                                                  text=text, kind="constant-use", via=str(name), test=test, lang=lang))
+
+    def exported_constants(self) -> dict[str, list[ConstantDef]]:
+        out: dict[str, list[ConstantDef]] = {}
+        for cs in self.index.constants.values():
+            for c in cs:
+                if c.scope == "global":
+                    out.setdefault(c.name, []).append(c)
+        return out
+
+    def constant_uses(self, path: str, hits: list[tuple[object, ...]], exported: dict[str, list[ConstantDef]]) -> None:
+        test = is_test_path(path)
+        lang = language_of(path)
+        fam = family(path)
+        for _, name, line, col, end_col, text in hits:
+            for c in exported.get(str(name), []):
+                if c.path == path and c.line == line:
+                    continue  # the definition
+                if family(c.path) != fam:
+                    continue
+                self._place(c.key, ReferenceHit(path=path, line=line, col=col, end_col=end_col,  # type: ignore[arg-type]
+                                                text=text, kind="constant-use", via=str(name), test=test, lang=lang))
+
+    def finish(self) -> None:
+        # SDK calls whose key argument is a name: mark the constant use they contain.
+        for path, ident, call, line, col, end, text in self.pending_calls:
+            last = ident.rsplit(".", 1)[-1]
+            start = col + len(ident) - len(last)
+            hit = self.at.get((path, line, start))
+            if hit is not None and hit.kind == "constant-use":
+                hit.kind, hit.call = "call", call
+        for refs in self.index.references.values():
+            refs.sort(key=lambda r: (r.path, r.line, r.col))

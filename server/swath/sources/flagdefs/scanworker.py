@@ -1,0 +1,233 @@
+"""The inner loop of the reference scan: read files, find keys and SDK calls.
+
+Runs in worker processes, so it imports nothing heavy and returns only what it found.
+Reading files dominates a Python scan (see /work/shared/notes/baselines.md): we read
+with one `os.read` of the exact size, skip symlinks the way ripgrep does, and find every
+pattern in one pass of an Aho-Corasick DFA over the raw bytes (`ahocorasick_rs`, which
+releases the GIL). Line numbers and columns are worked out only for the few files that
+have a match.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+import ahocorasick_rs as ac
+
+QUOTES = (b'"', b"'", b"`")
+BINARY_SNIFF = 8192
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+_IDENT = re.compile(rb"[A-Za-z0-9_$]")
+
+# After an SDK call name: `(`, an optional context/request argument, then the key as a
+# string literal or as an identifier (a constant to follow).
+_CALL_ARGS = re.compile(
+    rb"""\s*\(\s*(?:[A-Za-z_$][\w$.]*(?:\(\))?\s*,\s*)?(?:(["'`])((?:(?!\1)[^\\\r\n]){1,200})\1|([A-Za-z_$][\w$.]*)\s*[,)])"""
+)
+# A line that only assigns the key to a name: `NAME = "key"`, `const NAME = 'key';`,
+# `Name string = "key"`, `NAME: Final = "key"`, `newCheckout: "key",`, `Name = "key",` (enum).
+_CONST_PREFIX = re.compile(
+    rb"""^\s*(export\s+)?(?:(?:public|private|protected|static|final|readonly|const|let|var|val)\s+)*"""
+    rb"""([A-Za-z_$][\w$]*)(?:\s*:\s*[^=:'"`]+?|\s+[A-Za-z_][\w.\[\]]*)?\s*(=|:=|:)\s*$"""
+)
+_CONST_SUFFIX = re.compile(rb"""^\s*[,;]?\s*(?:(?:#|//).*)?$""")
+
+Hit = tuple[Any, ...]
+# Only in code can a key be held in a constant (a YAML `name: "key"` is not one).
+CODE_EXTENSIONS = (".py", ".pyi", ".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".go", ".java",
+                   ".kt", ".rb", ".rs", ".cs", ".php", ".swift", ".scala")
+_automata: dict[int, tuple[Any, int, int, int]] = {}
+
+
+def build_patterns(keys: list[str], bare: list[str], calls: list[str]) -> list[bytes]:
+    """Quoted keys (3 per key), then bare identifiers, then call names."""
+    pats = [q + k.encode() + q for k in keys for q in QUOTES]
+    pats += [b.encode() for b in bare]
+    pats += [c.encode() for c in calls]
+    return pats
+
+
+def _automaton(keys: list[str], bare: list[str], calls: list[str]) -> tuple[Any, int, int, int]:
+    sig = hash((tuple(keys), tuple(bare), tuple(calls)))
+    hit = _automata.get(sig)
+    if hit is None:
+        pats = build_patterns(keys, bare, calls)
+        auto = ac.BytesAhoCorasick(pats, matchkind=ac.MATCHKIND_LEFTMOST_LONGEST,
+                                   implementation=ac.Implementation.DFA) if pats else None
+        hit = (auto, len(keys) * 3, len(keys) * 3 + len(bare), len(pats))
+        if len(_automata) > 8:
+            _automata.clear()
+        _automata[sig] = hit
+    return hit
+
+
+def read_file(path: str | bytes, max_bytes: int) -> bytes | None:
+    """The bytes of a regular file, or None for symlinks, unreadable, huge or binary files."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError:
+        return None
+    try:
+        size = os.fstat(fd).st_size
+        if size > max_bytes:
+            return None
+        data = os.read(fd, size + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    if b"\0" in data[:BINARY_SNIFF]:
+        return None
+    return data
+
+
+class _Lines:
+    """Line number, column and text of byte offsets, computed forwards once per file."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.offset = 0
+        self.line = 0
+
+    def locate(self, start: int, end: int) -> tuple[int, int, int, str, int]:
+        data = self.data
+        if start < self.offset:  # matches arrive in order; restart only if they did not
+            self.offset, self.line = 0, 0
+        self.line += data.count(b"\n", self.offset, start)
+        self.offset = start
+        ls = data.rfind(b"\n", 0, start) + 1
+        le = data.find(b"\n", end)
+        if le < 0:
+            le = len(data)
+        raw = data[ls:le]
+        if raw.endswith(b"\r"):
+            raw = raw[:-1]
+        col = len(data[ls:start].decode("utf-8", "replace"))
+        end_col = col + len(data[start:end].decode("utf-8", "replace"))
+        return self.line, col, end_col, raw.decode("utf-8", "replace"), ls
+
+
+def scan_chunk(root: str, paths: list[str], keys: list[str], bare: list[str], calls: list[str],
+               max_bytes: int) -> tuple[list[tuple[str, list[Hit]]], int, int]:
+    """([(path, hits)], files read, bytes read). Hit tuples:
+
+    ("key", key_index, line, col, end_col, text, const_name | None, const_exported)
+    ("bare", bare_index, line, col, end_col, text)
+    ("call", name_index, line, col, end_col, text, literal_key | None, identifier | None, key_col, key_end_col)
+    ("use", const_name, line, col, end_col, text)   # file-scope constant used in its own file
+    """
+    auto, n_quoted, n_bare, n_all = _automaton(keys, bare, calls)
+    out: list[tuple[str, list[Hit]]] = []
+    files = total = 0
+    prefix = root.rstrip("/") + "/"
+    for rel in paths:
+        data = read_file(prefix + rel, max_bytes)
+        if data is None:
+            continue
+        files += 1
+        total += len(data)
+        if auto is None:
+            continue
+        matches = auto.find_matches_as_indexes(data)
+        if matches:
+            hits = _hits(data, matches, n_quoted, n_bare, rel.endswith(CODE_EXTENSIONS))
+            if hits:
+                out.append((rel, hits))
+    return out, files, total
+
+
+def _hits(data: bytes, matches: list[tuple[int, int, int]], n_quoted: int, n_bare: int, code: bool) -> list[Hit]:
+    lines = _Lines(data)
+    hits: list[Hit] = []
+    local_consts: list[tuple[str, int]] = []
+    n = len(data)
+    for idx, start, end in matches:
+        if idx < n_quoted:
+            line, col, end_col, text, ls = lines.locate(start, end)
+            name, exported = _constant_on_line(data, ls, start, end) if code else (None, False)
+            hits.append(("key", idx // 3, line, col, end_col, text, name, exported))
+            if name and not exported:
+                local_consts.append((name, start))
+        elif idx < n_bare:
+            if (start and _IDENT.match(data, start - 1)) or (end < n and _IDENT.match(data, end)):
+                continue
+            hits.append(("bare", idx - n_quoted, *lines.locate(start, end)[:4]))
+        else:
+            if start and (_IDENT.match(data, start - 1)):
+                continue
+            m = _CALL_ARGS.match(data, end)
+            if m is None:
+                continue
+            line, col, end_col, text, _ = lines.locate(start, end)
+            literal = m.group(2).decode("utf-8", "replace") if m.group(2) is not None else None
+            ident = m.group(3).decode("utf-8", "replace") if m.group(3) is not None else None
+            kstart, kend = (m.start(1), m.end(1) + len(m.group(2)) + 1) if literal is not None else m.span(3)
+            kline, kcol, kend_col, ktext, _ = lines.locate(kstart, kend)
+            hits.append(("call", idx - n_bare, line, col, end_col, text, literal, ident, kline, kcol, kend_col, ktext))
+    for name, def_at in local_consts:
+        hits += _uses(data, name.encode(), def_at)
+    return hits
+
+
+def _constant_on_line(data: bytes, line_start: int, start: int, end: int) -> tuple[str | None, bool]:
+    """Is the key the whole right-hand side of a constant definition? (name, visible outside the file)."""
+    m = _CONST_PREFIX.match(data, line_start, start)
+    if m is None:
+        return None, False
+    le = data.find(b"\n", end)
+    if not _CONST_SUFFIX.match(data, end, le if le >= 0 else len(data)):
+        return None, False
+    name = m.group(2).decode("utf-8", "replace")
+    exported = bool(m.group(1)) or m.group(3) == b":" or name[:1].isupper()
+    return name, exported
+
+
+def _uses(data: bytes, name: bytes, def_at: int) -> list[Hit]:
+    """A file-scope constant's uses in its own file."""
+    out: list[Hit] = []
+    lines = _Lines(data)
+    i = data.find(name)
+    while i >= 0:
+        j = i + len(name)
+        before_ok = i == 0 or not _IDENT.match(data, i - 1)
+        after_ok = j >= len(data) or not _IDENT.match(data, j)
+        if before_ok and after_ok and not _is_definition_of(data, i, j, def_at):
+            line, col, end_col, text, _ = lines.locate(i, j)
+            out.append(("use", name.decode(), line, col, end_col, text))
+        i = data.find(name, j)
+    return out
+
+
+def _is_definition_of(data: bytes, i: int, j: int, def_at: int) -> bool:
+    line_start = data.rfind(b"\n", 0, def_at) + 1
+    return line_start <= i < def_at
+
+
+def scan_names(root: str, paths: list[str], names: list[str], max_bytes: int) -> list[tuple[str, list[Hit]]]:
+    """Uses of exported constants (identifier boundaries; `Flags.NAME` counts)."""
+    if not names:
+        return []
+    auto = ac.BytesAhoCorasick([n.encode() for n in names], matchkind=ac.MATCHKIND_LEFTMOST_LONGEST,
+                               implementation=ac.Implementation.DFA)
+    prefix = root.rstrip("/") + "/"
+    out = []
+    for rel in paths:
+        data = read_file(prefix + rel, max_bytes)
+        if data is None:
+            continue
+        matches = auto.find_matches_as_indexes(data)
+        if not matches:
+            continue
+        lines = _Lines(data)
+        hits: list[Hit] = []
+        n = len(data)
+        for idx, start, end in matches:
+            if (start and _IDENT.match(data, start - 1)) or (end < n and _IDENT.match(data, end)):
+                continue
+            line, col, end_col, text, _ = lines.locate(start, end)
+            hits.append(("use", names[idx], line, col, end_col, text))
+        if hits:
+            out.append((rel, hits))
+    return out

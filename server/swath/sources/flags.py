@@ -1,0 +1,147 @@
+"""The `flags` source: every feature flag of the workspace, one item per key.
+
+Definitions come from flag files (flagd, LaunchDarkly and Unleash exports, plain maps)
+and homegrown systems described in `.swath/flags.yaml`; references from one scan of
+the tree (see `flagdefs/scan.py` for why the scan happens here). Keys that SDK calls
+name but no definition has become items too (`defined: false`), and every malformed
+definition becomes an item of kind `flag-error` naming its file and line, so one broken
+file never stops the audit.
+
+Step options (`with:`) take the keys of `.swath/flags.yaml` (they win over the file),
+plus `config: PATH` to read another configuration file.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import logging
+from typing import ClassVar
+
+from swath.sources.base import SourceContext
+from swath.sources.flagdefs import catalogue as catalogue_mod
+from swath.sources.flagdefs import globs
+from swath.sources.flagdefs.config import CONFIG_PATHS, FlagsConfig, load_config
+from swath.sources.flagdefs.listing import scan_paths
+from swath.sources.flagdefs.model import (
+    DefinitionError,
+    FlagDefinition,
+    FlagErrorData,
+    FlagItemData,
+    ReferencePattern,
+)
+from swath.sources.flagdefs.scan import DefinitionSpan, ScanIndex, scan_references
+from swath.sources.flagdefs.sdk import merge_call_names
+from swath.spec.records import Item
+from swath.workspace import PathRefused, Workspace
+
+log = logging.getLogger(__name__)
+
+
+class FlagsSource:
+    name: ClassVar[str] = "flags"
+    description: ClassVar[str] = (
+        "Feature flags: definitions (flagd, LaunchDarkly, Unleash, plain maps, homegrown systems) with their "
+        "state per environment, and every reference in the tree."
+    )
+
+    last_scan: ClassVar[ScanIndex | None] = None  # for benchmarks and `swath plan`
+
+    def discover(self, ctx: SourceContext) -> list[Item]:
+        ws = ctx.workspace
+        cfg, config_path, errors = self._config(ws, ctx)
+        all_files = scan_paths(ws)
+        cat = catalogue_mod.build(all_files, cfg, ws.read_text, lambda p: _head(ws, p), config_path)
+        errors += cat.errors
+
+        ref_files = scan_paths(ws, ctx.paths) if ctx.paths else all_files
+        if cfg.references:
+            ref_files = globs.select(ref_files, cfg.references)
+        call_names = merge_call_names(cfg.call_name_specs())
+        by_key: dict[str, list[FlagDefinition]] = {}
+        for d in cat.definitions:
+            by_key.setdefault(d.key, []).append(d)
+        patterns = self._reference_patterns(cfg)
+        bare = sorted({d.key for d in cat.definitions if d.system in patterns})
+        index = scan_references(
+            str(ws.root), ref_files, sorted(by_key), call_names,
+            [DefinitionSpan(key=d.key, path=d.path, line=d.line, end_line=d.end_line) for d in cat.definitions],
+            bare_keys=bare, defined=set(by_key), max_bytes=cfg.max_file_bytes, workers=cfg.workers,
+        )
+        FlagsSource.last_scan = index
+
+        report_undefined = cfg.report_undefined is True or (cfg.report_undefined == "auto" and bool(by_key))
+        keys = list(by_key)
+        if report_undefined:
+            keys += [k for k in sorted(index.undefined)
+                     if k not in by_key and not any(fnmatch.fnmatchcase(k, g) for g in cfg.ignore_keys)]
+        environment = cfg.environment or ctx.inputs.get("environment") or None
+        items = [self._item(k, by_key.get(k, []), index, cfg, environment, call_names, patterns, cat.files,
+                            config_path) for k in keys]
+        items += [_error_item(e) for e in errors]
+        return items
+
+    # -- pieces ----------------------------------------------------------------------------
+    @staticmethod
+    def _config(ws: Workspace, ctx: SourceContext) -> tuple[FlagsConfig, str | None, list[DefinitionError]]:
+        explicit = ctx.options.get("config")
+        candidates = [explicit] if explicit else list(CONFIG_PATHS)
+        for rel in candidates:
+            try:
+                text = ws.read_text(rel)
+            except (FileNotFoundError, PathRefused, OSError):
+                continue
+            cfg, errors = load_config(text, rel, ctx.options)
+            return cfg, rel, errors
+        cfg, errors = load_config(None, explicit or CONFIG_PATHS[0], ctx.options)
+        if explicit:
+            errors.append(DefinitionError(path=explicit, line=0, format="config",
+                                          message="configuration file given in `with: config` does not exist"))
+        return cfg, None, errors
+
+    @staticmethod
+    def _reference_patterns(cfg: FlagsConfig) -> dict[str, list[ReferencePattern]]:
+        out: dict[str, list[ReferencePattern]] = {}
+        for system in cfg.systems:
+            for spec in system.references:
+                out.setdefault(system.name, []).append(ReferencePattern(
+                    system=system.name, language=spec.language or None, pattern=spec.pattern, rule=spec.rule,
+                    regex=spec.regex, key=spec.key, is_check=spec.is_check))
+        return out
+
+    @staticmethod
+    def _item(key: str, defs: list[FlagDefinition], index: ScanIndex, cfg: FlagsConfig, environment: str | None,
+              call_names: list, patterns: dict[str, list[ReferencePattern]], sources: list[str],
+              config_path: str | None) -> Item:
+        refs = index.references.get(key, []) if defs else index.undefined.get(key, [])
+        systems = {d.system for d in defs if d.system}
+        data = FlagItemData(
+            key=key,
+            defined=bool(defs),
+            definitions=defs,
+            references=refs,
+            constants=index.constants.get(key, []),
+            mentions=index.mentions.get(key, []),
+            environment=environment,
+            call_names=call_names,
+            reference_patterns=[p for s in sorted(systems) for p in patterns.get(s, [])],
+            catalogue_sources=sources,
+        )
+        files = {d.path for d in defs} | {r.path for r in refs} | {c.path for c in data.constants}
+        if config_path:
+            files.add(config_path)
+        return Item(id=key, kind="flag", path=defs[0].path if defs else (refs[0].path if refs else None),
+                    files=sorted(files), data=data.model_dump(mode="json"))
+
+
+def _error_item(e: DefinitionError) -> Item:
+    # Stable across runs (the engine caches by item id): no salted hash().
+    digest = hashlib.sha256(e.message.encode("utf-8")).hexdigest()[:8]
+    return Item(id=f"error:{e.path}:{e.line + 1}:{digest}", kind="flag-error", path=e.path,
+                files=[e.path], data=FlagErrorData(path=e.path, line=e.line, message=e.message,
+                                                   format=e.format).model_dump(mode="json"))
+
+
+def _head(ws: Workspace, rel: str) -> bytes:
+    with open(ws.resolve(rel), "rb") as fh:
+        return fh.read(catalogue_mod.SNIFF_BYTES)
