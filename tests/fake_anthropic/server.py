@@ -259,7 +259,8 @@ class FakeAnthropicServer:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = None
-        rec = RecordedRequest(request.method, request.path, dict(request.headers), body, raw, time.monotonic())
+        headers = {k.lower(): v for k, v in request.headers.items()}  # HTTP header names are case-insensitive
+        rec = RecordedRequest(request.method, request.path, headers, body, raw, time.monotonic())
         with self._lock:
             self.requests.append(rec)
         return rec
@@ -272,7 +273,7 @@ class FakeAnthropicServer:
     def _auth_error(self, rec: RecordedRequest) -> web.Response | None:
         if not self.require_api_key:
             return None
-        key = rec.headers.get("X-Api-Key") or rec.headers.get("x-api-key") or rec.headers.get("Authorization")
+        key = rec.headers.get("x-api-key") or rec.headers.get("authorization")
         if key:
             return None
         return self._respond(rec.path, 401, Fault(401, message="missing API key").body())
@@ -307,24 +308,32 @@ class FakeAnthropicServer:
         seed = hashlib.sha256(str(body.get("model")).encode()).hexdigest()
         cumulative = 0
         chain = seed
-        points: list[tuple[int, str]] = []  # (tokens up to and including a breakpoint, prefix hash)
-        for block, breakpoint in blocks:
+        positions: list[tuple[int, str]] = []  # (tokens up to and including block i, prefix hash)
+        breakpoints: list[int] = []
+        for i, (block, breakpoint) in enumerate(blocks):
             cumulative += _tokens(block)
             chain = hashlib.sha256((chain + json.dumps(block, sort_keys=True)).encode()).hexdigest()
+            positions.append((cumulative, chain))
             if breakpoint:
-                points.append((cumulative, chain))
+                breakpoints.append(i)
         total = cumulative
         read = 0
         write = 0
         with self._lock:
-            for tokens, h in points:
-                if h in self._cache:
-                    read = max(read, tokens)
-            if points:
-                last_tokens, _ = points[-1]
+            # As the API does: from each breakpoint, look back up to 20 blocks for the
+            # longest prefix already cached (so turn N+1 finds what turn N wrote).
+            for i in breakpoints:
+                for j in range(i, max(-1, i - 21), -1):
+                    tokens, h = positions[j]
+                    if h in self._cache:
+                        read = max(read, tokens)
+                        break
+            if breakpoints:
+                last_tokens = positions[breakpoints[-1]][0]
                 if last_tokens > read and last_tokens >= self.min_cache_tokens:
                     write = last_tokens - read
-                for tokens, h in points:
+                for i in breakpoints:
+                    tokens, h = positions[i]
                     if tokens >= self.min_cache_tokens:
                         self._cache.add(h)
         return {
