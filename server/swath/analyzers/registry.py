@@ -18,6 +18,8 @@ ENTRY_POINT_GROUP = "swath.analyzers"
 BUILTIN: dict[str, str] = {
     "todo-comments": "swath.analyzers.todo:TodoComments",
     "todo-report": "swath.analyzers.todo:TodoReport",
+    "flag-classify": "swath.analyzers.flags.analyzer:FlagClassify",
+    "flag-plan": "swath.analyzers.flags.plan:FlagPlan",
 }
 
 

@@ -1,0 +1,217 @@
+"""One flag, examined: state, history, references with their checks and removal edits.
+
+This is the work of the `flag-classify` map analyzer for each item; findings are made
+from its result in `findings.py`.
+"""
+
+from __future__ import annotations
+
+from swath.analyzers.flags import classify, history
+from swath.analyzers.flags.facts import (
+    DefinitionFact,
+    FlagFacts,
+    FlagIn,
+    HitIn,
+    ReferenceFact,
+    RemovalSpec,
+    TextEdit,
+)
+from swath.analyzers.flags.references import (
+    ParsedFile,
+    as_range,
+    find_check,
+    parsed,
+    pattern_matches,
+)
+from swath.analyzers.flags.rewrite import language_for, minimal_edit, rewrite_file
+from swath.workspace import Workspace
+
+RECENT_DAYS = 14
+CODE_KINDS = {"call", "literal", "constant-use", "identifier", "pattern"}
+
+
+def examine(ws: Workspace, flag: FlagIn, configured_env: str | None, *, rewrite: bool = True) -> FlagFacts:
+    decision = classify.decide(flag.definitions, configured_env or flag.environment)
+    refs = [r for r in flag.references if r.kind != "constant-def"]
+    files = {r.path for r in refs}
+    cat, why_not = classify.category(flag, decision.state, len(refs))
+    facts = FlagFacts(
+        key=flag.key,
+        defined=flag.defined,
+        state=decision.state if flag.defined else "unknown",
+        environment=decision.environment,
+        percent=decision.percent,
+        value=decision.value,
+        code_default=decision.code_default,
+        reason=decision.reason if flag.defined else "defined in no flag source",
+        env_states={name: {"state": st.state, "percent": st.percent, "reason": st.reason}
+                    for d in flag.definitions for name, st in d.environments.items()},
+        kill_switch=any(d.kill_switch for d in flag.definitions),
+        permanent=any(d.permanent for d in flag.definitions),
+        kind=next((d.kind for d in flag.definitions if d.kind), ""),
+        value_type=next((d.value_type for d in flag.definitions), "unknown"),
+        candidate=cat is not None,
+        category=cat,
+        not_candidate_because=why_not,
+        keep=classify.keep_words(cat, decision.value, decision.code_default),
+        definitions=[DefinitionFact(format=d.format, system=d.system, path=d.path, line=d.line, end_line=d.end_line,
+                                    quote=d.quote, kind=d.kind,
+                                    environments={n: {"state": s.state, "percent": s.percent, "reason": s.reason}
+                                                  for n, s in d.environments.items()})
+                     for d in flag.definitions],
+        ref_count=len(refs),
+        file_count=len(files),
+        tests=sorted({r.path for r in refs if r.test}),
+        constants=[c.model_dump() for c in flag.constants],
+        mentions=[{"path": m.path, "line": m.line, "quote": m.text.strip()} for m in flag.mentions],
+    )
+    for d in facts.definitions:
+        pf = parsed(ws, d.path)
+        if pf is not None and d.line < len(pf.lines):
+            d.col = len(pf.lines[d.line]) - len(pf.lines[d.line].lstrip())
+    if flag.defined and decision.lines:
+        facts.history = history.since(ws, decision.lines)
+    facts.references = _references(ws, flag, facts, refs, rewrite=rewrite and cat in ("fully-on", "fully-off",
+                                                                                       "undefined"))
+    facts.risks = _risks(flag, facts, decision.notes)
+    facts.lens = _lens(facts)
+    return facts
+
+
+def _bool_value(facts: FlagFacts) -> bool | None:
+    if facts.category == "fully-on" and facts.value is None and not facts.code_default:
+        return True
+    if isinstance(facts.value, bool) and facts.category in ("fully-on", "fully-off"):
+        return facts.value
+    if facts.category == "fully-off" and facts.value is None and not facts.code_default:
+        return False
+    return None
+
+
+def _references(ws: Workspace, flag: FlagIn, facts: FlagFacts, refs: list[HitIn], *,
+                rewrite: bool) -> list[ReferenceFact]:
+    bool_calls = {c.name for c in flag.call_names if c.returns == "bool"}
+    all_calls = {c.name for c in flag.call_names}
+    negated = {c.name for c in flag.call_names if c.negated}
+    aliases = {c.name for c in flag.constants}
+    out: list[ReferenceFact] = []
+    all_aliases: set[str] = set(aliases)
+    all_checks: set[str] = set()
+    by_file: dict[str, list[HitIn]] = {}
+    for r in refs:
+        by_file.setdefault(r.path, []).append(r)
+    for path, hits in by_file.items():
+        pf = parsed(ws, path)
+        checks_texts: set[str] = set()
+        key_aliases = set(aliases)
+        pattern_refs = []
+        if pf is not None and flag.reference_patterns and pf.lang is not None:
+            for m in pattern_matches(pf, flag.key, flag.reference_patterns):
+                (checks_texts if m.is_check else key_aliases).add(" ".join(m.text.split()))
+                pattern_refs.append(m)
+        all_aliases |= key_aliases
+        all_checks |= checks_texts
+        for hit in hits:
+            fact = ReferenceFact(path=path, line=hit.line, col=hit.col, end_col=hit.end_col, quote=hit.text.strip(),
+                                 kind=hit.kind, call=hit.call, via=hit.via, test=hit.test)
+            check = find_check(pf, hit, all_calls) if pf is not None else None
+            pattern = next((m for m in pattern_refs if m.line <= hit.line <= m.end_line), None)
+            if pattern is not None:
+                fact.kind = "pattern"
+                fact.check = True
+                fact.check_range = as_range((pattern.line, pattern.col), (pattern.end_line, pattern.end_col))
+            elif check is not None:
+                fact.call = check.call or fact.call
+                fact.kind = "call" if check.call and not check.membership else fact.kind
+                fact.check = check.membership or (check.call in bool_calls)
+                fact.check_range = as_range(check.start, check.end)
+            if rewrite and fact.check and pf is not None:
+                value = _bool_value(facts)
+                if value is None and check is not None:
+                    value = check.default  # code default: disabled or undefined flags
+                if value is not None:
+                    _attach_edit(pf, flag.key, value, fact, bool_calls, negated, key_aliases, checks_texts)
+            out.append(fact)
+    out.sort(key=lambda f: (f.path, f.line, f.col))
+    value = _bool_value(facts)
+    edited = sorted({f.path for f in out if f.edit is not None})
+    if value is not None and edited:
+        facts.removal = RemovalSpec(value=value, call_names=sorted(bool_calls), negated_calls=sorted(negated),
+                                    key_aliases=sorted(all_aliases), check_texts=sorted(all_checks), files=edited)
+    return out
+
+
+def _attach_edit(pf: ParsedFile, key: str, value: bool, fact: ReferenceFact, calls: set[str], negated: set[str],
+                 aliases: set[str], check_texts: set[str]) -> None:
+    lang = language_for(pf.path)
+    if lang is None:
+        fact.rewrite_note = "no automatic removal for this language"
+        return
+    at = (fact.line, fact.col)
+    result = rewrite_file(pf.text, lang, key, value, calls, negated_calls=negated, key_aliases=aliases,
+                          check_texts=check_texts, at=at)
+    if result.error:
+        fact.rewrite_note = result.error
+        return
+    edit = minimal_edit(pf.text, result.new_text)
+    if edit is None:
+        fact.rewrite_note = "nothing to rewrite at this reference"
+        return
+    rng, new_text = edit
+    fact.edit = TextEdit(path=pf.path, range=rng.model_dump(), new_text=new_text)
+    fact.dead_ranges = [{"range": r.model_dump(), "quote": pf.lines[r.start.line].strip()}
+                        for r in result.dead_ranges if r.start.line < len(pf.lines)]
+
+
+def _risks(flag: FlagIn, facts: FlagFacts, notes: list[str]) -> list[str]:
+    risks = list(notes)
+    if facts.category in ("fully-on", "fully-off"):
+        for env, st in facts.env_states.items():
+            if facts.environment and env != facts.environment and st["state"] != facts.state:
+                risks.append(f"{env} differs: {classify.state_words(st['state'], st['percent'])}")
+        if facts.history.age_days is not None and facts.history.age_days < RECENT_DAYS:
+            risks.append(f"the state changed {facts.history.age_days} days ago: give it time before removing")
+        if facts.history.uncommitted:
+            risks.append("the definition has uncommitted changes")
+        if facts.code_default:
+            risks.append("nothing is served: every call returns its own default, so check the defaults agree")
+        if facts.value is not None and not isinstance(facts.value, bool):
+            risks.append(f"not a boolean flag: reads return {facts.value!r}; replace them with that value by hand")
+    loose = [r for r in facts.references if r.kind in ("literal", "identifier", "constant-use") and not r.check
+             and not r.test]
+    if loose and facts.category is not None:
+        first = loose[0]
+        risks.append(f"{len(loose)} reference(s) outside an SDK check, e.g. {first.path}:{first.line + 1} "
+                     "(a helper, a config, a log line): review by hand")
+    for c in flag.constants:
+        risks.append(f"the key is held in constant {c.name} ({c.path}:{c.line + 1}): delete it when its uses are gone")
+    if flag.mentions:
+        m = flag.mentions[0]
+        risks.append(f"mentioned by other flag definitions, e.g. {m.path}:{m.line + 1} (a prerequisite?)")
+    for d in flag.definitions:
+        if d.depends_on:
+            risks.append(f"depends on {', '.join(d.depends_on)}: its state is only served when those are on")
+        risks += d.notes
+    if facts.category == "unreferenced":
+        risks.append("other services, mobile apps or config outside this repository may still read it")
+    if facts.category == "undefined":
+        risks.append("every evaluation returns the call's default; the flag may be defined in another project")
+    return list(dict.fromkeys(risks))
+
+
+def _lens(facts: FlagFacts) -> str:
+    refs = f"{facts.ref_count} ref{'s' if facts.ref_count != 1 else ''}"
+    if not facts.defined:
+        return f"⚑ {facts.key} · undefined · {refs}"
+    return f"⚑ {facts.key} · {classify.state_words(facts.state, facts.percent)} · {refs}"
+
+
+def definition_lens(facts: FlagFacts) -> str:
+    n, f = facts.ref_count, facts.file_count
+    if n == 0:
+        return "⚑ 0 references"
+    return f"⚑ {n} reference{'s' if n != 1 else ''} in {f} file{'s' if f != 1 else ''}"
+
+
+def is_code_reference(fact: ReferenceFact) -> bool:
+    return fact.kind in CODE_KINDS

@@ -1,0 +1,209 @@
+"""The analyzers' view of a flag item, and the facts they produce about it.
+
+The input models mirror `swath.sources.flagdefs.model` (the layering keeps the two
+packages apart, so the item data travels as JSON and is read back here); they ignore
+fields they do not use, so the source may grow without breaking the analyzers.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+State = Literal["on", "off", "partial", "unknown"]
+Category = Literal["fully-on", "fully-off", "unreferenced", "undefined"]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class EnvStateIn(_In):
+    env: str
+    state: State
+    percent: float | None = None
+    value: Any = None
+    code_default: bool = False
+    reason: str = ""
+    lines: list[int] = Field(default_factory=list)
+
+
+class DefinitionIn(_In):
+    key: str
+    format: str
+    system: str | None = None
+    path: str
+    line: int
+    end_line: int
+    quote: str = ""
+    name: str = ""
+    description: str = ""
+    kind: str = ""
+    kill_switch: bool = False
+    permanent: bool = False
+    value_type: str = "unknown"
+    variants: dict[str, Any] = Field(default_factory=dict)
+    environments: dict[str, EnvStateIn] = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list)
+    depends_on: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+class HitIn(_In):
+    path: str
+    line: int
+    col: int
+    end_col: int
+    text: str
+    kind: str
+    call: str | None = None
+    via: str | None = None
+    test: bool = False
+    lang: str | None = None
+
+
+class ConstantIn(_In):
+    name: str
+    key: str
+    path: str
+    line: int
+    scope: str = "file"
+
+
+class CallNameIn(_In):
+    name: str
+    family: str = "custom"
+    negated: bool = False
+    returns: str = "bool"
+
+
+class PatternIn(_In):
+    system: str
+    language: str | None = None
+    pattern: Any = None
+    rule: dict[str, Any] | None = None
+    regex: str | None = None
+    key: str = "KEY"
+    is_check: bool | None = None
+
+
+class FlagIn(_In):
+    key: str
+    defined: bool = True
+    definitions: list[DefinitionIn] = Field(default_factory=list)
+    references: list[HitIn] = Field(default_factory=list)
+    constants: list[ConstantIn] = Field(default_factory=list)
+    mentions: list[HitIn] = Field(default_factory=list)
+    environment: str | None = None
+    call_names: list[CallNameIn] = Field(default_factory=list)
+    reference_patterns: list[PatternIn] = Field(default_factory=list)
+    catalogue_sources: list[str] = Field(default_factory=list)
+
+
+class FlagErrorIn(_In):
+    path: str
+    line: int = 0
+    message: str
+    format: str = ""
+
+
+# -- what the map analyzer says about each flag ---------------------------------------------
+
+
+class TextEdit(BaseModel):
+    """An LSP-style edit: zero-based range in the file as it is now."""
+
+    path: str
+    range: dict[str, Any]
+    new_text: str
+
+
+class ReferenceFact(BaseModel):
+    path: str
+    line: int
+    col: int
+    end_col: int
+    quote: str
+    kind: str = Field(description="call, literal, constant-def, constant-use, identifier, pattern")
+    call: str | None = None
+    via: str | None = None
+    test: bool = False
+    check: bool = Field(False, description="The reference is a yes/no check whose branch can be chosen.")
+    check_range: dict[str, Any] | None = None
+    edit: TextEdit | None = None
+    dead_ranges: list[dict[str, Any]] = Field(
+        default_factory=list, description="[{range, quote}]: code the edit deletes, with its first line's text.")
+    rewrite_note: str | None = None
+
+
+class DefinitionFact(BaseModel):
+    format: str
+    system: str | None = None
+    path: str
+    line: int
+    end_line: int
+    col: int = Field(0, description="Indentation of the definition line.")
+    quote: str
+    kind: str = ""
+    environments: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class History(BaseModel):
+    since: str | None = Field(None, description="ISO date the state-carrying lines last changed.")
+    commit: str | None = None
+    author: str | None = None
+    age_days: int | None = None
+    uncommitted: bool = False
+
+
+class FlagFacts(BaseModel):
+    key: str
+    defined: bool
+    state: State
+    environment: str | None = None
+    percent: float | None = None
+    value: Any = None
+    code_default: bool = False
+    reason: str = ""
+    env_states: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    kill_switch: bool = False
+    permanent: bool = False
+    kind: str = ""
+    value_type: str = "unknown"
+    candidate: bool = False
+    category: Category | None = None
+    not_candidate_because: str | None = None
+    keep: str | None = Field(None, description="Which branch survives, in words.")
+    history: History = Field(default_factory=History)
+    definitions: list[DefinitionFact] = Field(default_factory=list)
+    references: list[ReferenceFact] = Field(default_factory=list)
+    ref_count: int = 0
+    file_count: int = 0
+    tests: list[str] = Field(default_factory=list)
+    constants: list[dict[str, Any]] = Field(default_factory=list)
+    mentions: list[dict[str, Any]] = Field(default_factory=list)
+    risks: list[str] = Field(default_factory=list)
+    lens: str = ""
+    removal: "RemovalSpec | None" = Field(None, description="How to rewrite the flag's checks away, file by file.")
+
+
+class RemovalSpec(BaseModel):
+    """What `rewrite_file` needs to remove every check of one flag (used by the plan's patch)."""
+
+    value: bool
+    call_names: list[str] = Field(default_factory=list)
+    negated_calls: list[str] = Field(default_factory=list)
+    key_aliases: list[str] = Field(default_factory=list)
+    check_texts: list[str] = Field(default_factory=list)
+    files: list[str] = Field(default_factory=list)
+
+
+FlagFacts.model_rebuild()
+
+
+class BatchFacts(BaseModel):
+    """Output of one `flag-classify` task."""
+
+    flags: list[FlagFacts] = Field(default_factory=list)
+    errors: list[FlagErrorIn] = Field(default_factory=list)

@@ -1,0 +1,266 @@
+"""`flag-plan`: the reduce step of the flag audit — a deprecation plan and the catalogue.
+
+Output: `{"markdown": str, "catalogue": [...every flag...], "patch": str, "summary": {...},
+"disagreements": [...]}`. `patch` is one unified diff removing every candidate's checks
+(what `--fix-preview` prints). In model mode the map records may also carry the model's
+`assessments`; where a model and the analyzer disagree on a flag, the plan says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import ValidationError
+
+from swath.analyzers.base import AnalyzerContext, AnalyzerOutput
+from swath.analyzers.flags import findings as findings_mod
+from swath.analyzers.flags.classify import state_words
+from swath.analyzers.flags.facts import FlagErrorIn, FlagFacts
+from swath.analyzers.flags.references import parsed
+from swath.analyzers.flags.rewrite import language_for, rewrite_file, unified_diff
+from swath.findings.report import RuleInfo
+from swath.spec.records import Record
+from swath.workspace import Workspace
+
+MAX_REFS_LISTED = 25
+CATEGORY_ORDER = {"fully-on": 0, "fully-off": 1, "unreferenced": 2, "undefined": 3}
+
+
+def collect(records: list[Record]) -> tuple[list[FlagFacts], list[FlagErrorIn], dict[str, list[dict[str, Any]]]]:
+    """Flags, errors and model assessments (by key) from the map records, whatever their wrapping."""
+    flags: dict[str, FlagFacts] = {}
+    errors: list[FlagErrorIn] = []
+    assessments: dict[str, list[dict[str, Any]]] = {}
+    for rec in records:
+        for out in _outputs(rec.output):
+            for raw in out.get("flags") or []:
+                try:
+                    f = FlagFacts.model_validate(raw)
+                except ValidationError:
+                    continue
+                flags.setdefault(f.key, f)
+            for raw in out.get("errors") or []:
+                try:
+                    errors.append(FlagErrorIn.model_validate(raw))
+                except ValidationError:
+                    continue
+            for a in out.get("assessments") or []:
+                if isinstance(a, dict) and isinstance(a.get("key"), str):
+                    assessments.setdefault(a["key"], []).append(a)
+    return sorted(flags.values(), key=lambda f: f.key), errors, assessments
+
+
+def _outputs(output: Any) -> list[dict[str, Any]]:
+    if not isinstance(output, dict):
+        return []
+    found = [output]
+    for k in ("facts", "analyzer", "model", "output"):
+        if isinstance(output.get(k), dict):
+            found += _outputs(output[k])
+    return found
+
+
+def disagreements(flags: list[FlagFacts], assessments: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    by_key = {f.key: f for f in flags}
+    out = []
+    for key, items in sorted(assessments.items()):
+        facts = by_key.get(key)
+        for a in items:
+            model_state = a.get("state")
+            model_candidate = a.get("candidate")
+            differs = []
+            if facts is None:
+                differs.append("the analyzer has no such flag")
+            else:
+                if model_state and model_state != facts.state:
+                    differs.append(f"state: model {model_state}, analyzer {facts.state}")
+                if isinstance(model_candidate, bool) and model_candidate != facts.candidate:
+                    differs.append(f"candidate: model {model_candidate}, analyzer {facts.candidate}")
+            if differs:
+                out.append({"key": key, "differences": differs, "model_reason": a.get("reason", "")})
+    return out
+
+
+def build_patch(ws: Workspace, flags: list[FlagFacts]) -> tuple[str, list[str]]:
+    """One diff removing every candidate's checks, applied flag after flag to each file."""
+    by_file: dict[str, list[FlagFacts]] = {}
+    for f in flags:
+        if f.removal is not None:
+            for path in f.removal.files:
+                by_file.setdefault(path, []).append(f)
+    chunks: list[str] = []
+    notes: list[str] = []
+    for path in sorted(by_file):
+        pf = parsed(ws, path)
+        lang = language_for(path)
+        if pf is None or lang is None:
+            continue
+        text = pf.text
+        for f in by_file[path]:
+            spec = f.removal
+            assert spec is not None
+            result = rewrite_file(text, lang, f.key, spec.value, spec.call_names, negated_calls=spec.negated_calls,
+                                  key_aliases=spec.key_aliases, check_texts=spec.check_texts)
+            if result.error:
+                notes.append(f"{path}: `{f.key}` not rewritten: {result.error}")
+                continue
+            text = result.new_text
+        if text != pf.text:
+            chunks.append(unified_diff(path, pf.text, text))
+    return "".join(chunks), notes
+
+
+def _md_code(text: str) -> str:
+    text = text.replace("\n", " ")
+    fence = "``" if "`" in text else "`"
+    pad = " " if "`" in text else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _since(f: FlagFacts) -> str:
+    if f.history.since:
+        return f" since {f.history.since}"
+    return " (uncommitted)" if f.history.uncommitted else ""
+
+
+def _heading(f: FlagFacts) -> str:
+    if f.category == "undefined":
+        return f"### `{f.key}`: referenced, defined nowhere"
+    if f.category == "unreferenced":
+        return f"### `{f.key}`: defined ({state_words(f.state, f.percent)}), referenced nowhere"
+    env = f" in {f.environment}" if f.environment and f.environment != "default" else ""
+    return f"### `{f.key}`: {state_words(f.state, f.percent)}{env}{_since(f)}"
+
+
+def _candidate_md(f: FlagFacts, assessments: list[dict[str, Any]]) -> list[str]:
+    lines = [_heading(f), ""]
+    for d in f.definitions:
+        label = d.system or d.format
+        lines.append(f"- **Defined** in {label}: `{d.path}:{d.line + 1}` {_md_code(d.quote)}")
+    if f.reason:
+        lines.append(f"- **State**: {f.reason}")
+    if f.keep:
+        lines.append(f"- **Keep**: {f.keep}")
+    if f.references:
+        lines.append(f"- **References** ({f.ref_count} in {f.file_count} file{'s' if f.file_count != 1 else ''}):")
+        for r in f.references[:MAX_REFS_LISTED]:
+            tags = [t for t in ("check" if r.check else r.kind, "automatic edit" if r.edit else None,
+                                "test" if r.test else None) if t]
+            lines.append(f"  - `{r.path}:{r.line + 1}` {_md_code(r.quote)} ({', '.join(tags)})")
+        if len(f.references) > MAX_REFS_LISTED:
+            lines.append(f"  - … and {len(f.references) - MAX_REFS_LISTED} more (see the catalogue)")
+    if f.category != "undefined":
+        for d in f.definitions:
+            lines.append(f"- **Delete** the definition entry: `{d.path}` lines {d.line + 1}-{d.end_line + 1}")
+    for c in f.constants:
+        lines.append(f"- **Delete** constant `{c['name']}` at `{c['path']}:{c['line'] + 1}` once unused")
+    if f.tests:
+        lines.append(f"- **Tests** touching it: {', '.join(f'`{t}`' for t in f.tests)}")
+    if f.risks:
+        lines.append("- **Risks**:")
+        lines += [f"  - {r}" for r in f.risks]
+    for a in assessments:
+        verdict = a.get("verdict") or ("candidate" if a.get("candidate") else "keep")
+        lines.append(f"- **Model review**: {verdict}; {a.get('reason', '')}".rstrip("; "))
+    lines.append("")
+    return lines
+
+
+def markdown(flags: list[FlagFacts], errors: list[FlagErrorIn], assessments: dict[str, list[dict[str, Any]]],
+             disagree: list[dict[str, Any]], patch_notes: list[str]) -> str:
+    cands = sorted((f for f in flags if f.candidate), key=lambda f: (CATEGORY_ORDER.get(f.category or "", 9), f.key))
+    count = {c: sum(1 for f in cands if f.category == c) for c in CATEGORY_ORDER}
+    partial = sum(1 for f in flags if f.state == "partial" and not f.candidate)
+    kept = sum(1 for f in flags if f.kill_switch or f.permanent)
+    sources = sorted({d.path for f in flags for d in f.definitions})
+    envs = sorted({f.environment for f in flags if f.environment})
+    lines = ["# Feature flag audit", ""]
+    lines.append(f"**{len(flags)} flags** from {len(sources)} definition file(s); **{len(cands)} removal "
+                 f"candidates**: {count['fully-on']} fully on, {count['fully-off']} fully off, "
+                 f"{count['unreferenced']} unreferenced, {count['undefined']} undefined. {partial} partially "
+                 f"rolled out, {kept} kill switches or permanent flags kept"
+                 + (f", {len(errors)} definition error(s)." if errors else "."))
+    if envs:
+        lines.append(f"Deciding environment: {', '.join(envs)}.")
+    lines.append("")
+    if disagree:
+        lines += ["## Model and analyzer disagree", ""]
+        for d in disagree:
+            lines.append(f"- `{d['key']}`: {'; '.join(d['differences'])}. Model: {d['model_reason']}".rstrip(" :."))
+        lines.append("")
+    lines += ["## Removal candidates", ""]
+    if not cands:
+        lines += ["None: every flag is partially rolled out, kept on purpose, or of unknown state.", ""]
+    for f in cands:
+        lines += _candidate_md(f, assessments.get(f.key, []))
+    rest = [f for f in flags if not f.candidate]
+    if rest:
+        lines += ["## Other flags", "", "| flag | state | environment | references | why not a candidate |",
+                  "| --- | --- | --- | --- | --- |"]
+        for f in rest:
+            lines.append(f"| `{f.key}` | {state_words(f.state, f.percent)} | {f.environment or '-'} | {f.ref_count} "
+                         f"| {(f.not_candidate_because or '').replace('|', '/')} |")
+        lines.append("")
+    if errors:
+        lines += ["## Definition errors", ""]
+        lines += [f"- `{e.path}:{e.line + 1}`: {e.message}" for e in errors]
+        lines.append("")
+    if patch_notes:
+        lines += ["## Not rewritten automatically", ""] + [f"- {n}" for n in patch_notes] + [""]
+    return "\n".join(lines)
+
+
+def catalogue(flags: list[FlagFacts], assessments: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    out = []
+    for f in flags:
+        evidence = [{"path": d.path, "line": d.line, "quote": d.quote} for d in f.definitions]
+        out.append({
+            "key": f.key, "defined": f.defined, "state": f.state, "environment": f.environment, "percent": f.percent,
+            "value": f.value, "reason": f.reason, "environments": f.env_states, "since": f.history.since,
+            "age_days": f.history.age_days, "candidate": f.candidate, "category": f.category,
+            "not_candidate_because": f.not_candidate_because, "kill_switch": f.kill_switch, "permanent": f.permanent,
+            "kind": f.kind, "keep": f.keep,
+            "definitions": [{"format": d.format, "system": d.system, "path": d.path, "line": d.line,
+                             "end_line": d.end_line, "quote": d.quote} for d in f.definitions],
+            "references": [{"path": r.path, "line": r.line, "kind": r.kind, "call": r.call, "check": r.check,
+                            "test": r.test, "quote": r.quote, "editable": r.edit is not None} for r in f.references],
+            "ref_count": f.ref_count, "file_count": f.file_count, "tests": f.tests, "risks": f.risks,
+            "evidence": evidence, "model": assessments.get(f.key, []),
+        })
+    return out
+
+
+class FlagPlan:
+    name: ClassVar[str] = "flag-plan"
+    kind: ClassVar[Literal["reduce"]] = "reduce"
+    description: ClassVar[str] = (
+        "Deprecation plan for stale feature flags (branch to keep, references, definitions to delete, tests, "
+        "risks) as Markdown, the catalogue of all flags, and one patch removing every candidate's checks."
+    )
+    version: ClassVar[str] = "1"
+    rules: ClassVar[list[RuleInfo]] = findings_mod.RULES
+
+    def reduce(self, records: list[Record], ctx: AnalyzerContext) -> AnalyzerOutput:
+        flags, errors, assessments = collect(records)
+        disagree = disagreements(flags, assessments)
+        patch, notes = build_patch(ctx.workspace, flags)
+        cands = [f for f in flags if f.candidate]
+        summary = {
+            "flags": len(flags),
+            "candidates": len(cands),
+            "fully_on": sum(1 for f in cands if f.category == "fully-on"),
+            "fully_off": sum(1 for f in cands if f.category == "fully-off"),
+            "unreferenced": sum(1 for f in cands if f.category == "unreferenced"),
+            "undefined": sum(1 for f in cands if f.category == "undefined"),
+            "partial": sum(1 for f in flags if f.state == "partial"),
+            "errors": len(errors),
+            "disagreements": len(disagree),
+        }
+        output = {
+            "markdown": markdown(flags, errors, assessments, disagree, notes),
+            "catalogue": catalogue(flags, assessments),
+            "patch": patch,
+            "summary": summary,
+            "disagreements": disagree,
+        }
+        return AnalyzerOutput(output=output)

@@ -1,0 +1,223 @@
+"""What a reference is, structurally: a check whose branch can be chosen, or a mention.
+
+The scan found the key's text; here ast-grep parses the few files that hold it and
+walks up from the key to the SDK call (or membership test, or homegrown pattern) around
+it, and reads the call's default argument. Parsed files are memoised per content across
+the map tasks of one process, since one file often references several flags.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from ast_grep_py import SgNode, SgRoot
+
+from swath.analyzers.flags.facts import HitIn, PatternIn
+from swath.workspace import Workspace
+
+LANG_BY_EXT = {".py": "python", ".pyi": "python", ".ts": "typescript", ".mts": "typescript", ".cts": "typescript",
+               ".tsx": "tsx", ".jsx": "tsx", ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript",
+               ".go": "go"}
+CALL_KINDS = {"call", "call_expression"}
+ARG_LISTS = {"argument_list", "arguments"}
+# Nodes between the key and the argument list: `Flags.NEW`, `await`, parentheses.
+KEY_WRAPPERS = {"attribute", "member_expression", "selector_expression", "parenthesized_expression",
+                "identifier", "property_identifier", "field_identifier", "keyword_argument", "string",
+                "interpreted_string_literal", "raw_string_literal", "template_string", "string_fragment",
+                "string_content"}
+MEMBERSHIP_METHODS = {"has", "includes", "contains"}
+_BOOL_LITERALS = {"True": True, "False": False, "true": True, "false": False}
+
+_lock = threading.Lock()
+_parsed: OrderedDict[tuple[str, str, str], "ParsedFile"] = OrderedDict()
+_MAX = 128
+
+
+def language_for(path: str) -> str | None:
+    dot = path.rfind(".")
+    return LANG_BY_EXT.get(path[dot:].lower()) if dot >= 0 else None
+
+
+@dataclass
+class ParsedFile:
+    path: str
+    text: str
+    lines: list[str]
+    lang: str | None
+    _root: SgNode | None = None
+    _pattern_hits: dict[str, list[tuple[str, SgNode]]] = field(default_factory=dict)
+
+    @property
+    def root(self) -> SgNode | None:
+        if self._root is None and self.lang is not None:
+            self._root = SgRoot(self.text, self.lang).root()
+        return self._root
+
+
+def parsed(ws: Workspace, path: str) -> ParsedFile | None:
+    try:
+        digest = ws.file_hash(path)
+        key = (str(ws.root), path, digest)
+        with _lock:
+            hit = _parsed.get(key)
+            if hit is not None:
+                _parsed.move_to_end(key)
+                return hit
+        text = ws.read_text(path)
+    except (OSError, ValueError):
+        return None
+    pf = ParsedFile(path=path, text=text, lines=re.split(r"\r\n|\r|\n", text), lang=language_for(path))
+    with _lock:
+        _parsed[key] = pf
+        while len(_parsed) > _MAX:
+            _parsed.popitem(last=False)
+    return pf
+
+
+@dataclass
+class Check:
+    """A yes/no question about the flag, at a reference."""
+
+    call: str | None
+    start: tuple[int, int]
+    end: tuple[int, int]
+    default: bool | None = None  # the call's literal boolean default, when it has one
+    membership: bool = False
+
+
+def _node_at(root: SgNode, line: int, col: int, end_col: int) -> SgNode | None:
+    rng = {"start": {"line": line, "column": col}, "end": {"line": line, "column": end_col}}
+    return root.find(range=rng)  # type: ignore[arg-type]
+
+
+def _call_name(call: SgNode) -> str | None:
+    f = call.field("function")
+    if f is None:
+        return None
+    kind = f.kind()
+    if kind == "identifier":
+        return f.text()
+    for name in ("attribute", "property", "field"):
+        sub = f.field(name)
+        if sub is not None:
+            return sub.text()
+    return None
+
+
+def _literal_default(args: list[SgNode]) -> bool | None:
+    for a in reversed(args):
+        text = a.text().strip()
+        if text in _BOOL_LITERALS:
+            return _BOOL_LITERALS[text]
+        if a.kind() == "keyword_argument":
+            value = a.field("value")
+            if value is not None and value.text() in _BOOL_LITERALS:
+                return _BOOL_LITERALS[value.text()]
+    return None
+
+
+def find_check(pf: ParsedFile, hit: HitIn, call_names: set[str]) -> Check | None:
+    """The check the key at `hit` takes part in, if any."""
+    root = pf.root
+    if root is None:
+        return None
+    node = _node_at(root, hit.line, hit.col, hit.end_col)
+    if node is None:
+        return None
+    cur = node
+    for _ in range(6):
+        parent = cur.parent()
+        if parent is None:
+            return None
+        pk = parent.kind()
+        if pk in ARG_LISTS:
+            call = parent.parent()
+            if call is None or call.kind() not in CALL_KINDS:
+                return None
+            name = _call_name(call)
+            args = parent.named_children()
+            r = call.range()
+            if name in call_names:
+                return Check(call=name, start=(r.start.line, r.start.column), end=(r.end.line, r.end.column),
+                             default=_literal_default(args[1:]))
+            if name in MEMBERSHIP_METHODS and len(args) == 1:
+                return Check(call=name, start=(r.start.line, r.start.column), end=(r.end.line, r.end.column),
+                             membership=True)
+            return None
+        if pk in ("comparison_operator", "binary_expression"):
+            op = parent.field("operator")
+            ops = {c.text() for c in parent.children() if not c.is_named()} | ({op.text()} if op else set())
+            if "in" in ops and parent.named_children()[0].range() == cur.range():
+                r = parent.range()
+                return Check(call=None, start=(r.start.line, r.start.column), end=(r.end.line, r.end.column),
+                             membership=True)
+            return None
+        if pk not in KEY_WRAPPERS:
+            return None
+        cur = parent
+    return None
+
+
+@dataclass
+class PatternMatch:
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    text: str
+    is_check: bool
+
+
+def pattern_matches(pf: ParsedFile, key: str, patterns: list[PatternIn]) -> list[PatternMatch]:
+    """Where a homegrown reference pattern captures `key` in this file."""
+    out: list[PatternMatch] = []
+    for p in patterns:
+        if p.regex is not None:
+            rx = re.compile(p.regex, re.MULTILINE)
+            for i, line in enumerate(pf.lines):
+                for m in rx.finditer(line):
+                    group = p.key if p.key in rx.groupindex else p.key.lower()
+                    if group in rx.groupindex and _unquote(m.group(group) or "") == key:
+                        out.append(PatternMatch(i, m.start(), i, m.end(), m.group(0), bool(p.is_check)))
+            continue
+        lang = p.language or pf.lang
+        if lang is None:
+            continue
+        root = pf.root if lang == pf.lang else SgRoot(pf.text, lang).root()
+        if root is None:
+            continue
+        for node in _pattern_nodes(pf, root, p):
+            cap = node.get_match(p.key.lstrip("$"))
+            if cap is None or _unquote(cap.text()) != key:
+                continue
+            r = node.range()
+            is_check = p.is_check if p.is_check is not None else node.kind() in CALL_KINDS
+            out.append(PatternMatch(r.start.line, r.start.column, r.end.line, r.end.column, node.text(), is_check))
+    return out
+
+
+def _pattern_nodes(pf: ParsedFile, root: SgNode, p: PatternIn) -> list[SgNode]:
+    sig = repr((p.pattern, p.rule, p.language))
+    hit = pf._pattern_hits.get(sig)
+    if hit is None:
+        try:
+            nodes = root.find_all({"rule": p.rule}) if p.rule else root.find_all(pattern=p.pattern)  # type: ignore[arg-type]
+        except (RuntimeError, ValueError):
+            nodes = []
+        hit = pf._pattern_hits[sig] = [("", n) for n in nodes]
+    return [n for _, n in hit]
+
+
+def _unquote(text: str) -> str:
+    text = text.strip()
+    if len(text) >= 2 and text[0] in "\"'`" and text[-1] == text[0]:
+        return text[1:-1]
+    return text
+
+
+def as_range(start: tuple[int, int], end: tuple[int, int]) -> dict[str, Any]:
+    return {"start": {"line": start[0], "character": start[1]}, "end": {"line": end[0], "character": end[1]}}
