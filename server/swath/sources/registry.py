@@ -14,6 +14,7 @@ BUILTIN: dict[str, str] = {
     "files": "swath.sources.files:FilesSource",
     "grep": "swath.sources.grep:GrepSource",
     "flags": "swath.sources.flags:FlagsSource",
+    "diff": "swath.sources.diff:DiffSource",
 }
 
 

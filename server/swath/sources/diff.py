@@ -1,0 +1,302 @@
+"""`diff`: one item per changed file (or per hunk) of `git diff`, with its added lines.
+
+What is compared: the working tree (staged and unstaged changes alike) against HEAD, or,
+with `base`, against the merge base of `base` and HEAD — what a reviewer of the branch
+sees, without the commits that landed on `base` since the branch was cut (those would
+otherwise show up reversed, as if this branch had added them). Untracked files that git
+does not ignore count as added in full (option `untracked`).
+
+Line numbers are those of the working-tree file, zero-based, split the way the LSP and
+the evidence verifier split lines (`\\r\\n`, `\\r` and `\\n`), so the analyzers can read
+the file and look at exactly the added lines.
+
+The diff is parsed with `unidiff` from `git diff -U0 --no-color --no-ext-diff
+--no-textconv -M`: renames (with or without edits), deleted and binary files, mode-only
+changes and C-quoted paths are handled; submodules are skipped, and so are paths on the
+workspace's deny list (their contents are not handed out).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from typing import Any, ClassVar, Literal
+
+import pathspec
+from pydantic import BaseModel, ConfigDict, Field
+from unidiff import PatchedFile, PatchSet
+
+from swath.sources.base import SourceContext
+from swath.spec.records import Item
+from swath.workspace import Workspace
+
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's well-known empty tree
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+LONE_CR = re.compile(rb"\r(?!\n)")
+DEV_NULL = "/dev/null"
+
+
+class DiffError(ValueError):
+    """The diff cannot be taken: not a git repository, an unknown base, git failed."""
+
+
+class DiffOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    base: str | None = Field(
+        None, description="Compare against the merge base of this revision and HEAD (input `base` wins)."
+    )
+    merge_base: bool = Field(True, description="Use the merge base of `base` and HEAD rather than `base` itself.")
+    untracked: bool = Field(True, description="Count untracked, not ignored files as added (input `untracked` wins).")
+    per: Literal["file", "hunk"] = Field("file", description="One item per changed file, or per hunk.")
+    include: list[str] = Field(default_factory=lambda: ["**/*"], description="gitignore-style globs to keep")
+    exclude: list[str] = Field(default_factory=list, description="gitignore-style globs to drop")
+    max_lines: int = Field(
+        5000, ge=0, description="Added text kept per file; line ranges are always complete (`truncated` is set)."
+    )
+    max_bytes: int = Field(2_000_000, description="Untracked files larger than this are skipped")
+
+
+def _git_bytes(ws: Workspace, *args: str, check: bool = True) -> bytes:
+    """git's raw output: a diff must keep lone `\\r` and non-UTF-8 bytes as they are."""
+    proc = subprocess.run(
+        ["git", "-c", "core.quotepath=off", *args],
+        cwd=ws.root,
+        capture_output=True,
+        env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
+    )
+    if check and proc.returncode != 0:
+        err = proc.stderr.decode("utf-8", "replace").strip()
+        raise DiffError(f"git {' '.join(args)} failed: {err}")
+    return proc.stdout
+
+
+_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
+
+
+def unquote_path(raw: str) -> str:
+    """A path as git prints it: C-quoted ("a/q\\"x", octal bytes) when it has odd characters."""
+    if not (len(raw) >= 2 and raw.startswith('"') and raw.endswith('"')):
+        return raw
+    body, out, i = raw[1:-1], bytearray(), 0
+    while i < len(body):
+        c = body[i]
+        if c == "\\" and i + 1 < len(body):
+            nxt = body[i + 1]
+            if re.fullmatch(r"[0-7]{3}", body[i + 1 : i + 4]):
+                out.append(int(body[i + 1 : i + 4], 8))
+                i += 4
+                continue
+            out.append(_ESCAPES.get(nxt, ord(nxt)))
+            i += 2
+            continue
+        out += c.encode("utf-8")
+        i += 1
+    return out.decode("utf-8", "replace")
+
+
+def _strip_prefix(path: str | None, prefix: str) -> str | None:
+    if path is None:
+        return None
+    path = unquote_path(path)
+    if path == DEV_NULL:
+        return None
+    return path[len(prefix) :] if path.startswith(prefix) else path
+
+
+def _line_value(value: str) -> str:
+    if value.endswith("\n"):
+        value = value[:-1]
+    if value.endswith("\r"):
+        value = value[:-1]
+    return value
+
+
+class _LineMap:
+    """git counts lines by `\\n`; the LSP also breaks at a lone `\\r`. Usually the same."""
+
+    def __init__(self, data: bytes | None) -> None:
+        self.offsets: list[int] | None = None
+        if data is None or not LONE_CR.search(data):
+            return
+        text = data.decode("utf-8", "replace")
+        offsets, acc = [], 0
+        for git_line in text.split("\n"):
+            offsets.append(acc)
+            acc += len(LINE_BREAK.split(git_line.removesuffix("\r")))
+        self.offsets = offsets
+
+    def lsp(self, git_line0: int) -> int:
+        if self.offsets is None:
+            return git_line0
+        if git_line0 < len(self.offsets):
+            return self.offsets[git_line0]
+        return self.offsets[-1] + (git_line0 - len(self.offsets) + 1) if self.offsets else git_line0
+
+
+class DiffSource:
+    name: ClassVar[str] = "diff"
+    description: ClassVar[str] = (
+        "One item per changed file (or hunk) of `git diff` against HEAD or the merge base of `base`, "
+        "with the added lines (zero-based, working-tree numbering)."
+    )
+
+    def discover(self, ctx: SourceContext) -> list[Item]:
+        opts = DiffOptions.model_validate(ctx.options)
+        ws = ctx.workspace
+        if not ws.is_git():
+            raise DiffError(f"{ws.root}: not a git repository; the diff source needs one")
+        base = ctx.inputs.get("base") or opts.base
+        untracked = ctx.inputs.get("untracked")
+        untracked = opts.untracked if untracked is None else bool(untracked)
+        rev, label = self._revision(ws, base, opts.merge_base)
+        include = pathspec.GitIgnoreSpec.from_lines(opts.include)
+        exclude = pathspec.GitIgnoreSpec.from_lines(opts.exclude)
+
+        def wanted(path: str) -> bool:
+            return include.match_file(path) and not exclude.match_file(path) and not ws.is_denied(path)
+
+        limit = ["--", *ctx.paths] if ctx.paths else []
+        raw = _git_bytes(
+            ws, "diff", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "-M",
+            "--src-prefix=a/", "--dst-prefix=b/", "--ignore-submodules=all", rev, *limit,
+        )
+        files: list[dict[str, Any]] = []
+        for patched in PatchSet(raw.decode("utf-8", "replace")):
+            entry = self._file(ws, patched, opts, label, rev)
+            if entry is not None and wanted(entry["path"]):
+                files.append(entry)
+        if untracked:
+            files += [e for e in self._untracked(ws, ctx.paths, opts, label, rev) if wanted(e["path"])]
+        files.sort(key=lambda e: e["path"])
+        return [it for e in files for it in self._items(e, opts)]
+
+    # -- the revision -------------------------------------------------------------------------
+    @staticmethod
+    def _revision(ws: Workspace, base: str | None, merge_base: bool) -> tuple[str, str]:
+        has_head = bool(_git_bytes(ws, "rev-parse", "--verify", "--quiet", "HEAD", check=False).strip())
+        if not base:
+            return ("HEAD", "HEAD") if has_head else (EMPTY_TREE, "(no commits yet)")
+        sha = _git_bytes(ws, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}", check=False).decode().strip()
+        if not sha:
+            raise DiffError(f"base {base!r} is not a commit, branch or tag of this repository")
+        if merge_base and has_head:
+            mb = _git_bytes(ws, "merge-base", sha, "HEAD", check=False).decode().strip()
+            if mb:
+                return mb, f"{base} (merge base {mb[:12]})"
+        return sha, base
+
+    # -- one changed file ---------------------------------------------------------------------
+    def _file(self, ws: Workspace, f: PatchedFile, opts: DiffOptions, label: str, rev: str) -> dict[str, Any] | None:
+        old = _strip_prefix(f.source_file, "a/")
+        new = _strip_prefix(f.target_file, "b/")
+        if new is None and old is None:
+            return None
+        if f.is_removed_file or new is None:
+            status, path = "deleted", old or ""
+        elif f.is_added_file or old is None:
+            status, path = "added", new
+        elif f.is_rename or (old is not None and old != new):
+            status, path = "renamed", new
+        else:
+            status, path = "modified", new
+        full = ws.root / path
+        if status != "deleted" and full.is_dir():  # a submodule or a path turned into a folder
+            return None
+        symlink = status != "deleted" and full.is_symlink()
+        data: bytes | None = None
+        if status != "deleted" and not f.is_binary_file and not symlink:
+            try:
+                data = full.read_bytes()
+            except OSError:
+                data = None
+        lines = _LineMap(data)
+        hunks: list[dict[str, Any]] = []
+        removed = 0
+        if not f.is_binary_file and not symlink and status != "deleted":
+            for h in f:
+                added_text: list[str] = []
+                for ln in h:
+                    if ln.is_added:
+                        added_text += LINE_BREAK.split(_line_value(ln.value)) if lines.offsets else [
+                            _line_value(ln.value)
+                        ]
+                removed_text = [_line_value(ln.value) for ln in h if ln.is_removed]
+                removed += len(removed_text)
+                # -U0: a hunk's added lines are one run starting at target_start (1-based);
+                # a pure deletion has target_length 0 and target_start = the line before it.
+                start = lines.lsp(h.target_start - 1) if h.target_length else lines.lsp(h.target_start)
+                hunks.append({
+                    "new_start": start,
+                    "new_count": len(added_text),
+                    "old_start": max(h.source_start - 1, 0) if h.source_length else h.source_start,
+                    "old_count": h.source_length,
+                    "header": h.section_header.strip(),
+                    "added": added_text,
+                    "removed": removed_text,
+                })
+        else:
+            removed = f.removed
+        return {
+            "path": path,
+            "status": status,
+            "old_path": old if old != path else None,
+            "binary": bool(f.is_binary_file),
+            "symlink": symlink,
+            "hunks": hunks,
+            "removed": removed,
+            "base": label,
+            "base_commit": rev,
+        }
+
+    @staticmethod
+    def _untracked(ws: Workspace, paths: list[str], opts: DiffOptions, label: str, rev: str) -> list[dict[str, Any]]:
+        out = _git_bytes(ws, "ls-files", "-z", "--others", "--exclude-standard", "--", *paths)
+        entries = []
+        for rel in (p for p in out.decode("utf-8", "replace").split("\0") if p):
+            full = ws.root / rel
+            if not full.is_file() or full.is_symlink() or ws.is_denied(rel):
+                continue
+            try:
+                if full.stat().st_size > opts.max_bytes:
+                    continue
+                data = full.read_bytes()
+            except OSError:
+                continue
+            binary = ws.looks_binary(data)
+            hunks = []
+            if not binary and data:
+                text = data.decode("utf-8", "replace")
+                lines = LINE_BREAK.split(text)
+                if lines and lines[-1] == "":
+                    lines.pop()
+                hunks.append({"new_start": 0, "new_count": len(lines), "old_start": 0, "old_count": 0,
+                              "header": "", "added": lines, "removed": []})
+            entries.append({"path": rel, "status": "untracked", "old_path": None, "binary": binary,
+                            "symlink": False, "hunks": hunks, "removed": 0, "base": label, "base_commit": rev})
+        return entries
+
+    # -- items ---------------------------------------------------------------------------------
+    @staticmethod
+    def _items(entry: dict[str, Any], opts: DiffOptions) -> list[Item]:
+        path = entry["path"]
+        files = [] if entry["status"] == "deleted" else [path]
+        added = sum(h["new_count"] for h in entry["hunks"])
+        budget = opts.max_lines
+        truncated = False
+        for h in entry["hunks"]:  # cap the text, never the ranges
+            if len(h["added"]) > budget:
+                h["added"] = h["added"][:budget]
+                truncated = True
+            budget = max(0, budget - len(h["added"]))
+            h["removed"] = h["removed"][: opts.max_lines]
+        common = {k: v for k, v in entry.items() if k not in ("path", "hunks")}
+        common.update(added=added, truncated=truncated)
+        if opts.per == "file" or not entry["hunks"]:
+            return [Item(id=path, kind="diff", path=path, files=files, data={**common, "hunks": entry["hunks"]})]
+        return [
+            Item(id=f"{path}#{n}", kind="hunk", path=path, files=files,
+                 data={**common, "hunk": n, "hunks": [h], "added": h["new_count"]})
+            for n, h in enumerate(entry["hunks"], start=1)
+        ]
+
