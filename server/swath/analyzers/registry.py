@@ -20,6 +20,8 @@ BUILTIN: dict[str, str] = {
     "todo-report": "swath.analyzers.todo:TodoReport",
     "flag-classify": "swath.analyzers.flags.analyzer:FlagClassify",
     "flag-plan": "swath.analyzers.flags.plan:FlagPlan",
+    "symbols": "swath.analyzers.symbols:Symbols",
+    "module-map": "swath.analyzers.symbols:ModuleMap",
 }
 
 

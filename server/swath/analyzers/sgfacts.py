@@ -1,0 +1,263 @@
+"""Facts about TypeScript/JavaScript and Go files, read with ast-grep (tree-sitter).
+
+Best effort, like an editor's outline: top-level declarations, class methods, exports,
+imports (ES modules, `require`, dynamic `import()`, re-exports; Go import specs). The
+tree is dropped as soon as the facts are out.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ast_grep_py import SgNode, SgRoot
+
+from swath.analyzers.sourcetext import split_lines
+
+DECLARATIONS = {
+    "function_declaration": "function",
+    "generator_function_declaration": "function",
+    "class_declaration": "class",
+    "abstract_class_declaration": "class",
+    "interface_declaration": "interface",
+    "type_alias_declaration": "type",
+    "enum_declaration": "enum",
+}
+FUNCTION_VALUES = ("arrow_function", "function_expression", "function", "generator_function")
+SCRIPT_BRANCHES = ("if_statement", "for_statement", "for_in_statement", "while_statement", "do_statement",
+                   "catch_clause", "ternary_expression", "switch_case", "conditional_expression")
+GO_BRANCHES = ("if_statement", "for_statement", "expression_case", "type_case", "communication_case")
+GO_MOD_LINE = re.compile(r"^\s*module\s+(\S+)", re.M)
+
+
+def find_kind(node: SgNode, kind: str) -> list[SgNode]:
+    """`find_all(kind=…)`, empty when the language's grammar has no such kind (ast-grep raises)."""
+    try:
+        return node.find_all(kind=kind)
+    except BaseException as exc:  # pyo3 raises a plain Exception subclass; never let it escape
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        return []
+
+
+def _string_value(node: SgNode | None) -> str | None:
+    if node is None:
+        return None
+    text = node.text()
+    if len(text) >= 2 and text[0] in "\"'`" and text[-1] == text[0]:
+        return text[1:-1]
+    return None
+
+
+def _leading_comment(root: SgNode) -> str:
+    for child in root.children():
+        kind = child.kind()
+        if kind in ("hash_bang_line",):
+            continue
+        if kind != "comment":
+            return ""
+        text = child.text()
+        body = re.sub(r"^/\*+|\*+/$|^//+", "", text.strip())
+        for line in body.splitlines():
+            line = re.sub(r"^\s*\*\s?", "", line).strip()
+            if line and not line.startswith("@"):
+                return line
+    return ""
+
+
+def _doc_before(node: SgNode) -> str:
+    prev = node.prev()
+    if prev is None or prev.kind() != "comment":
+        return ""
+    if prev.range().end.line < node.range().start.line - 1:
+        return ""
+    body = re.sub(r"^/\*+|\*+/$|^//+", "", prev.text().strip())
+    for line in body.splitlines():
+        line = re.sub(r"^\s*(\*|//)\s?", "", line).strip()
+        if line and not line.startswith("@"):
+            return line
+    return ""
+
+
+def _count(root: SgNode, kinds: tuple[str, ...]) -> int:
+    return sum(len(find_kind(root, k)) for k in kinds)
+
+
+def _sym(node: SgNode, name_node: SgNode | None, kind: str, qualname: str | None, exported: bool,
+         branches: tuple[str, ...], doc_node: SgNode | None = None) -> dict[str, Any]:
+    r = node.range()
+    name = name_node.text() if name_node is not None else (qualname or "default")
+    at = name_node.range().start if name_node is not None else r.start
+    return {
+        "name": name,
+        "qualname": qualname or name,
+        "kind": kind,
+        "line": at.line,
+        "column": at.column,
+        "start": r.start.line,
+        "end": r.end.line,
+        "lines": r.end.line - r.start.line + 1,
+        "doc": _doc_before(doc_node or node),
+        "public": exported,
+        "branches": _count(node, branches),
+    }
+
+
+def script_facts(path: str, text: str, language: str) -> dict[str, Any]:
+    lines = split_lines(text)
+    facts: dict[str, Any] = {
+        "language": language, "module": path, "lines": len(lines) if text else 0,
+        "code_lines": sum(1 for ln in lines if ln.strip() and not ln.lstrip().startswith(("//", "*", "/*"))),
+        "docstring": "", "symbols": [], "imports": [], "exports": [], "all_declared": False,
+        "entry": bool(lines and lines[0].startswith("#!")), "branches": 0, "error": None,
+    }
+    root = SgRoot(text, language).root()
+    try:
+        facts["docstring"] = _leading_comment(root)
+        facts["branches"] = _count(root, SCRIPT_BRANCHES)
+        symbols: list[dict[str, Any]] = []
+        exports: list[str] = []
+        imports: list[dict[str, Any]] = []
+
+        def add_import(node: SgNode, spec: str | None, kind: str) -> None:
+            if not spec:
+                return
+            line = node.range().start.line
+            imports.append({"line": line, "text": lines[line].strip() if line < len(lines) else "",
+                            "kind": kind, "module": spec, "names": [], "level": 0, "resolved": True,
+                            "deferred": kind == "dynamic", "type_checking": node.text().startswith("import type"),
+                            "optional": False})
+
+        for top in root.children():
+            node, exported = top, False
+            if top.kind() == "import_statement":
+                add_import(top, _string_value(top.field("source")), "import")
+                continue
+            if top.kind() == "export_statement":
+                exported = True
+                src = top.field("source")
+                if src is not None:
+                    add_import(top, _string_value(src), "reexport")
+                decl = top.field("declaration")
+                if decl is None:
+                    for spec in find_kind(top, "export_specifier"):
+                        alias = spec.field("alias") or spec.field("name")
+                        if alias is not None:
+                            exports.append(alias.text())
+                    if "default" in [c.text() for c in top.children()]:
+                        exports.append("default")
+                    continue
+                node = decl
+            kind = node.kind()
+            if kind in DECLARATIONS:
+                name_node = node.field("name")
+                sym = _sym(node, name_node, DECLARATIONS[kind], None, exported, SCRIPT_BRANCHES, top)
+                symbols.append(sym)
+                if exported:
+                    exports.append(sym["name"])
+                if DECLARATIONS[kind] == "class":
+                    for m in find_kind(node, "method_definition"):
+                        mname = m.field("name")
+                        if mname is None:
+                            continue
+                        symbols.append(_sym(m, mname, "method", f"{sym['name']}.{mname.text()}",
+                                            exported and not mname.text().startswith("#"), SCRIPT_BRANCHES))
+            elif kind in ("lexical_declaration", "variable_declaration"):
+                for decl in find_kind(node, "variable_declarator"):
+                    if decl.parent() is None or decl.parent() != node:
+                        continue
+                    name_node = decl.field("name")
+                    value = decl.field("value")
+                    if name_node is None or name_node.kind() != "identifier":
+                        continue
+                    is_fn = value is not None and value.kind() in FUNCTION_VALUES
+                    if is_fn or exported:
+                        symbols.append(_sym(decl, name_node, "function" if is_fn else "constant", None, exported,
+                                            SCRIPT_BRANCHES, top))
+                    if exported:
+                        exports.append(name_node.text())
+        for call in find_kind(root, "call_expression"):
+            fn = call.field("function")
+            if fn is None or fn.kind() not in ("identifier", "import") or fn.text() not in ("require", "import"):
+                continue
+            args = call.field("arguments")
+            first = next((c for c in args.children() if c.is_named()), None) if args is not None else None
+            add_import(call, _string_value(first), "require" if fn.text() == "require" else "dynamic")
+        # A default-exported symbol is also known by its own name.
+        names = {s["name"] for s in symbols}
+        for s in symbols:
+            if s["name"] in exports:
+                s["public"] = True
+        facts.update(symbols=symbols, imports=imports,
+                     exports=list(dict.fromkeys(e for e in exports if e in names or e == "default" or e)))
+        if not facts["entry"] and re.search(r"\brequire\.main\s*===?\s*module\b", text):
+            facts["entry"] = True
+    finally:
+        del root
+    return facts
+
+
+def go_facts(path: str, text: str) -> dict[str, Any]:
+    lines = split_lines(text)
+    facts: dict[str, Any] = {
+        "language": "go", "module": path, "package": "", "lines": len(lines) if text else 0,
+        "code_lines": sum(1 for ln in lines if ln.strip() and not ln.lstrip().startswith("//")),
+        "docstring": "", "symbols": [], "imports": [], "exports": [], "all_declared": False,
+        "entry": False, "branches": 0, "error": None,
+    }
+    root = SgRoot(text, "go").root()
+    try:
+        facts["branches"] = _count(root, GO_BRANCHES)
+        symbols: list[dict[str, Any]] = []
+        imports: list[dict[str, Any]] = []
+        for top in root.children():
+            kind = top.kind()
+            if kind == "package_clause":
+                ident = next((c for c in top.children() if c.kind() == "package_identifier"), None)
+                facts["package"] = ident.text() if ident is not None else ""
+                facts["docstring"] = re.sub(r"^Package \S+\s*", "", _doc_before(top)) or _doc_before(top)
+            elif kind == "import_declaration":
+                for spec in find_kind(top, "import_spec"):
+                    value = _string_value(spec.field("path"))
+                    line = spec.range().start.line
+                    if value:
+                        imports.append({"line": line, "text": lines[line].strip() if line < len(lines) else "",
+                                        "kind": "import", "module": value, "names": [], "level": 0,
+                                        "resolved": True, "deferred": False, "type_checking": False,
+                                        "optional": False})
+            elif kind == "function_declaration":
+                name = top.field("name")
+                symbols.append(_sym(top, name, "function", None, _exported_go(name), GO_BRANCHES))
+                if name is not None and name.text() == "main" and facts["package"] == "main":
+                    facts["entry"] = True
+            elif kind == "method_declaration":
+                name = top.field("name")
+                recv = top.field("receiver")
+                rtype = re.sub(r"[^\w]", " ", recv.text() if recv is not None else "").split()
+                owner = rtype[-1] if rtype else ""
+                qual = f"{owner}.{name.text()}" if name is not None and owner else None
+                symbols.append(_sym(top, name, "method", qual, _exported_go(name) and owner[:1].isupper(),
+                                    GO_BRANCHES))
+            elif kind in ("type_declaration", "const_declaration", "var_declaration"):
+                spec_kind = {"type_declaration": "type_spec", "const_declaration": "const_spec",
+                             "var_declaration": "var_spec"}[kind]
+                for spec in find_kind(top, spec_kind):
+                    name = spec.field("name")
+                    if kind == "type_declaration":
+                        symbols.append(_sym(spec, name, "type", None, _exported_go(name), GO_BRANCHES, top))
+                    elif _exported_go(name):
+                        symbols.append(_sym(spec, name, "constant", None, True, GO_BRANCHES, top))
+        facts.update(symbols=symbols, imports=imports,
+                     exports=[s["qualname"] for s in symbols if s["public"]])
+    finally:
+        del root
+    return facts
+
+
+def _exported_go(name: SgNode | None) -> bool:
+    return name is not None and name.text()[:1].isupper()
+
+
+def go_module_path(go_mod_text: str) -> str | None:
+    m = GO_MOD_LINE.search(go_mod_text)
+    return m.group(1) if m else None

@@ -1,0 +1,77 @@
+"""Small helpers the code analyzers share: languages, lines the LSP way, columns."""
+
+from __future__ import annotations
+
+import ast
+import re
+import threading
+import warnings
+from pathlib import PurePosixPath
+
+# The LSP's (and the evidence verifier's) line breaks. str.splitlines() would also split
+# on \f, \v, \x1c… and disagree with the editor's line numbers.
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+LANGUAGES = {
+    ".py": "python",
+    ".pyi": "python",
+    ".ts": "typescript",
+    ".mts": "typescript",
+    ".cts": "typescript",
+    ".tsx": "tsx",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".jsx": "javascript",
+    ".go": "go",
+}
+SCRIPT_LANGUAGES = ("typescript", "tsx", "javascript")
+
+
+def language_of(path: str) -> str | None:
+    return LANGUAGES.get(PurePosixPath(path).suffix.lower())
+
+
+def split_lines(text: str) -> list[str]:
+    return LINE_BREAK.split(text)
+
+
+def first_nonempty(lines: list[str]) -> tuple[int, str] | None:
+    for n, line in enumerate(lines):
+        if line.strip():
+            return n, line.strip()
+    return None
+
+
+def char_col(line: str, byte_col: int) -> int:
+    """Python's ast gives UTF-8 byte offsets; the LSP layer wants characters."""
+    if byte_col <= 0 or line.isascii():
+        return max(byte_col, 0)
+    return len(line.encode("utf-8")[:byte_col].decode("utf-8", "replace"))
+
+
+def is_test_path(path: str) -> bool:
+    p = PurePosixPath(path)
+    name = p.name
+    return (
+        name.startswith("test_")
+        or name.endswith(("_test.py", "_test.go", "_tests.py"))
+        or name == "conftest.py"
+        or any(part in ("tests", "test", "__tests__", "testing") for part in p.parts[:-1])
+        or bool(re.search(r"\.(test|spec)\.[cm]?[jt]sx?$", name))
+    )
+
+
+_PARSE_LOCK = threading.Lock()
+
+
+def parse_python(text: str, path: str) -> ast.Module:
+    """`ast.parse` with the parser's warnings silenced (an invalid escape such as "\\d" warns,
+    and under `-W error` would turn a good file into a SyntaxError).
+
+    `warnings.catch_warnings` swaps process-wide state; the lock keeps two worker threads
+    from restoring each other's filters. Parsing holds the GIL anyway, so it costs nothing.
+    """
+    with _PARSE_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(text, filename=path)
