@@ -65,7 +65,8 @@ class FlagsSource:
         bare = sorted({d.key for d in cat.definitions if d.system in patterns})
         index = scan_references(
             str(ws.root), ref_files, sorted(by_key), call_names,
-            [DefinitionSpan(key=d.key, path=d.path, line=d.line, end_line=d.end_line) for d in cat.definitions],
+            [DefinitionSpan(key=d.key, path=d.path, line=a, end_line=b)
+             for d in cat.definitions for a, b in (d.entries or [(d.line, d.end_line)])],
             bare_keys=bare, defined=set(by_key), max_bytes=cfg.max_file_bytes, workers=cfg.workers,
         )
         FlagsSource.last_scan = index

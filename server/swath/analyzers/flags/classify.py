@@ -51,8 +51,11 @@ def decide(defs: list[DefinitionIn], configured: str | None) -> Decision:
     wanted = configured or "production"
     chosen = [n for n in envs if _env_matches(n, wanted)]
     notes: list[str] = []
-    if not chosen and configured is None:
-        chosen = [n for n in envs if n == "default"] or (list(envs) if len(envs) == 1 else [])
+    if not chosen:
+        # "default": a file that names no environment serves every environment.
+        chosen = [n for n in envs if n == "default"]
+    if not chosen and configured is None and len(envs) == 1:
+        chosen = list(envs)
     if not chosen:
         states = {st.state for pairs in envs.values() for _, st in pairs}
         if len(states) == 1 and len(envs) > 1:

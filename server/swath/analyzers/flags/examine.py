@@ -27,12 +27,16 @@ from swath.analyzers.flags.rewrite import language_for, minimal_edit, rewrite_fi
 from swath.workspace import Workspace
 
 RECENT_DAYS = 14
+DOC_EXTENSIONS = (".md", ".markdown", ".rst", ".txt", ".adoc", ".org")
 CODE_KINDS = {"call", "literal", "constant-use", "identifier", "pattern"}
 
 
 def examine(ws: Workspace, flag: FlagIn, configured_env: str | None, *, rewrite: bool = True) -> FlagFacts:
     decision = classify.decide(flag.definitions, configured_env or flag.environment)
-    refs = [r for r in flag.references if r.kind != "constant-def"]
+    # Prose that names a flag is not a use of it: docs neither keep a flag alive nor get findings.
+    docs = [r for r in flag.references if r.path.lower().endswith(DOC_EXTENSIONS)]
+    code_refs = [r for r in flag.references if not r.path.lower().endswith(DOC_EXTENSIONS)]
+    refs = [r for r in code_refs if r.kind != "constant-def"]
     files = {r.path for r in refs}
     cat, why_not = classify.category(flag, decision.state, len(refs))
     facts = FlagFacts(
@@ -55,7 +59,7 @@ def examine(ws: Workspace, flag: FlagIn, configured_env: str | None, *, rewrite:
         not_candidate_because=why_not,
         keep=classify.keep_words(cat, decision.value, decision.code_default),
         definitions=[DefinitionFact(format=d.format, system=d.system, path=d.path, line=d.line, end_line=d.end_line,
-                                    quote=d.quote, kind=d.kind,
+                                    quote=d.quote, kind=d.kind, entries=d.entries or [(d.line, d.end_line)],
                                     environments={n: {"state": s.state, "percent": s.percent, "reason": s.reason}
                                                   for n, s in d.environments.items()})
                      for d in flag.definitions],
@@ -64,6 +68,7 @@ def examine(ws: Workspace, flag: FlagIn, configured_env: str | None, *, rewrite:
         tests=sorted({r.path for r in refs if r.test}),
         constants=[c.model_dump() for c in flag.constants],
         mentions=[{"path": m.path, "line": m.line, "quote": m.text.strip()} for m in flag.mentions],
+        docs=[{"path": d.path, "line": d.line, "quote": d.text.strip()} for d in docs],
     )
     for d in facts.definitions:
         pf = parsed(ws, d.path)
@@ -71,8 +76,10 @@ def examine(ws: Workspace, flag: FlagIn, configured_env: str | None, *, rewrite:
             d.col = len(pf.lines[d.line]) - len(pf.lines[d.line].lstrip())
     if flag.defined and decision.lines:
         facts.history = history.since(ws, decision.lines)
-    facts.references = _references(ws, flag, facts, refs, rewrite=rewrite and cat in ("fully-on", "fully-off",
-                                                                                       "undefined"))
+    # Constant definitions are listed (the plan deletes them) but do not count as uses.
+    listed = [r for r in code_refs if r.kind != "constant-def" or cat is not None]
+    facts.references = _references(ws, flag, facts, listed, rewrite=rewrite and cat in ("fully-on", "fully-off",
+                                                                                         "undefined"))
     facts.risks = _risks(flag, facts, decision.notes)
     facts.lens = _lens(facts)
     return facts
@@ -97,6 +104,7 @@ def _references(ws: Workspace, flag: FlagIn, facts: FlagFacts, refs: list[HitIn]
     out: list[ReferenceFact] = []
     all_aliases: set[str] = set(aliases)
     all_checks: set[str] = set()
+    values_used: set[bool] = set()
     by_file: dict[str, list[HitIn]] = {}
     for r in refs:
         by_file.setdefault(r.path, []).append(r)
@@ -131,9 +139,13 @@ def _references(ws: Workspace, flag: FlagIn, facts: FlagFacts, refs: list[HitIn]
                     value = check.default  # code default: disabled or undefined flags
                 if value is not None:
                     _attach_edit(pf, flag.key, value, fact, bool_calls, negated, key_aliases, checks_texts)
+                    if fact.edit is not None:
+                        values_used.add(value)
             out.append(fact)
     out.sort(key=lambda f: (f.path, f.line, f.col))
     value = _bool_value(facts)
+    if value is None and len(values_used) == 1:
+        (value,) = values_used  # served nothing: every call's default agrees, so that is the value
     edited = sorted({f.path for f in out if f.edit is not None})
     if value is not None and edited:
         facts.removal = RemovalSpec(value=value, call_names=sorted(bool_calls), negated_calls=sorted(negated),

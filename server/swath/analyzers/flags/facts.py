@@ -48,6 +48,7 @@ class DefinitionIn(_In):
     tags: list[str] = Field(default_factory=list)
     depends_on: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    entries: list[tuple[int, int]] = Field(default_factory=list)
 
 
 class HitIn(_In):
@@ -147,6 +148,7 @@ class DefinitionFact(BaseModel):
     quote: str
     kind: str = ""
     environments: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    entries: list[tuple[int, int]] = Field(default_factory=list, description="(line, end_line) of every entry.")
 
 
 class History(BaseModel):
@@ -183,6 +185,7 @@ class FlagFacts(BaseModel):
     tests: list[str] = Field(default_factory=list)
     constants: list[dict[str, Any]] = Field(default_factory=list)
     mentions: list[dict[str, Any]] = Field(default_factory=list)
+    docs: list[dict[str, Any]] = Field(default_factory=list, description="Mentions in documentation.")
     risks: list[str] = Field(default_factory=list)
     lens: str = ""
     removal: "RemovalSpec | None" = Field(None, description="How to rewrite the flag's checks away, file by file.")

@@ -55,10 +55,14 @@ def reference_message(facts: FlagFacts, ref: ReferenceFact) -> str:
         return (f"Flag `{facts.key}` is read{call} but no flag source defines it; every evaluation returns the "
                 f"call's default value. Define it, or remove the check keeping {facts.keep or 'the default branch'}.")
     state = state_words(facts.state, facts.percent)
+    head = f"Flag `{facts.key}` is {state}{_env(facts)}{_since(facts)} ({_where(facts)})"
+    if not ref.check:
+        what = {"constant-def": "holds the key in a constant", "test": "is a test that uses it"}.get(
+            "test" if ref.test else ref.kind, "mentions it outside a check")
+        return f"{head}; this line {what}: update or delete it when the flag goes."
     keep = facts.keep or "the surviving branch"
     how = " The code action rewrites it." if ref.edit is not None else ""
-    return (f"Flag `{facts.key}` is {state}{_env(facts)}{_since(facts)} ({_where(facts)}): "
-            f"remove the check and keep {keep}.{how}")
+    return f"{head}: remove the check and keep {keep}.{how}"
 
 
 def _data(facts: FlagFacts, **extra: Any) -> dict[str, Any]:

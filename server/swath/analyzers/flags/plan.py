@@ -151,11 +151,15 @@ def _candidate_md(f: FlagFacts, assessments: list[dict[str, Any]]) -> list[str]:
             lines.append(f"  - … and {len(f.references) - MAX_REFS_LISTED} more (see the catalogue)")
     if f.category != "undefined":
         for d in f.definitions:
-            lines.append(f"- **Delete** the definition entry: `{d.path}` lines {d.line + 1}-{d.end_line + 1}")
+            spans = ", ".join(f"{a + 1}-{b + 1}" if b > a else f"{a + 1}" for a, b in d.entries or [(d.line, d.end_line)])
+            lines.append(f"- **Delete** the definition entr{'ies' if len(d.entries) > 1 else 'y'}: `{d.path}` "
+                         f"line{'s' if ',' in spans or '-' in spans else ''} {spans}")
     for c in f.constants:
         lines.append(f"- **Delete** constant `{c['name']}` at `{c['path']}:{c['line'] + 1}` once unused")
     if f.tests:
         lines.append(f"- **Tests** touching it: {', '.join(f'`{t}`' for t in f.tests)}")
+    if f.docs:
+        lines.append("- **Docs** to update: " + ", ".join(f"`{d['path']}:{d['line'] + 1}`" for d in f.docs))
     if f.risks:
         lines.append("- **Risks**:")
         lines += [f"  - {r}" for r in f.risks]
@@ -221,10 +225,10 @@ def catalogue(flags: list[FlagFacts], assessments: dict[str, list[dict[str, Any]
             "not_candidate_because": f.not_candidate_because, "kill_switch": f.kill_switch, "permanent": f.permanent,
             "kind": f.kind, "keep": f.keep,
             "definitions": [{"format": d.format, "system": d.system, "path": d.path, "line": d.line,
-                             "end_line": d.end_line, "quote": d.quote} for d in f.definitions],
+                             "end_line": d.end_line, "entries": d.entries, "quote": d.quote} for d in f.definitions],
             "references": [{"path": r.path, "line": r.line, "kind": r.kind, "call": r.call, "check": r.check,
                             "test": r.test, "quote": r.quote, "editable": r.edit is not None} for r in f.references],
-            "ref_count": f.ref_count, "file_count": f.file_count, "tests": f.tests, "risks": f.risks,
+            "ref_count": f.ref_count, "file_count": f.file_count, "tests": f.tests, "docs": f.docs, "risks": f.risks,
             "evidence": evidence, "model": assessments.get(f.key, []),
         })
     return out

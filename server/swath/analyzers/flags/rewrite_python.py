@@ -194,6 +194,7 @@ class _Folder(cst.CSTTransformer):
         self.var_nodes: dict[int, bool] = {}
         self.dead: list[Range] = []
         self.replaced = 0
+        self.terminal: set[int] = set()  # lifted statements after which nothing runs
 
     # -- constants ---------------------------------------------------------------------
     def mk(self, value: bool) -> cst.Name:
@@ -326,7 +327,10 @@ class _Folder(cst.CSTTransformer):
         if len(body) > 1 and all(_is_pass(s) for s in body[:1]):
             body = body[1:]
         first = body[0].with_changes(leading_lines=[*lead, *body[0].leading_lines])
-        return cst.FlattenSentinel([first, *body[1:]])
+        lifted = [first, *body[1:]]
+        if _is_terminal(lifted[-1]):
+            self.terminal.add(id(lifted[-1]))
+        return cst.FlattenSentinel(lifted)
 
     def leave_While(self, original: cst.While, updated: cst.While) -> Any:
         if self.cv(updated.test) is False:
@@ -339,7 +343,33 @@ class _Folder(cst.CSTTransformer):
     def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
         if not updated.body:
             return updated.with_changes(body=[cst.SimpleStatementLine(body=[cst.Pass()])])
+        # A lifted branch that ends in return/raise makes what follows it unreachable:
+        # `if flag: return new()` + `return old()` must not leave `return old()` behind.
+        for i, stmt in enumerate(updated.body[:-1]):
+            if id(stmt) in self.terminal:
+                start = self._original_position(original, updated.body[i + 1:])
+                if start is not None:
+                    self.dead.append(start)
+                return updated.with_changes(body=updated.body[: i + 1])
         return updated
+
+    def _original_position(self, original: cst.IndentedBlock, rest: Any) -> Range | None:
+        """Where the trailing statements `rest` stood in the original block.
+
+        The transformer rebuilds nodes, so identity does not survive; the tail after the
+        lifted branch is the same statements in the same order, so count from the end.
+        """
+        hits = list(original.body[-len(rest):]) if rest else []
+        if not hits:
+            return None
+        first = self.get_metadata(PositionProvider, hits[0])
+        last = self.get_metadata(PositionProvider, hits[-1])
+        return Range(start=_to_range(first).start, end=_to_range(last).end)
+
+
+def _is_terminal(stmt: cst.BaseStatement) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and bool(stmt.body) and isinstance(
+        stmt.body[-1], (cst.Return, cst.Raise, cst.Continue, cst.Break))
 
 
 def _is_pass(stmt: cst.BaseStatement) -> bool:

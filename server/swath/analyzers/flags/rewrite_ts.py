@@ -20,6 +20,11 @@ from swath.findings.model import Position, Range
 STATEMENT_LISTS = {"program", "statement_block", "switch_case", "switch_default"}
 SYNTACTIC_PARENS = {"if_statement", "while_statement", "do_statement", "switch_statement", "for_statement"}
 JSX = {"jsx_element", "jsx_self_closing_element", "jsx_fragment"}
+TERMINAL = {"return_statement", "throw_statement", "break_statement", "continue_statement"}
+# Still meaningful after a return: declarations are hoisted or are types.
+KEEP_AFTER_RETURN = {"comment", "function_declaration", "generator_function_declaration", "class_declaration",
+                     "interface_declaration", "type_alias_declaration", "enum_declaration", "export_statement",
+                     "import_statement"}
 SIDE_EFFECTS = {"call_expression", "await_expression", "assignment_expression", "augmented_assignment_expression",
                 "update_expression", "new_expression", "yield_expression"}
 MEMBERSHIP_METHODS = {"has", "includes"}
@@ -33,6 +38,7 @@ class _R:
     changed: bool = False
     removed: bool = False  # a statement that folded away
     jsx: bool = False  # the text is a JSX element (a `{…}` around it can go)
+    terminal: bool = False  # lifted statements that end in return/throw: what follows is dead
 
 
 def _span(n: SgNode) -> tuple[int, int]:
@@ -195,7 +201,7 @@ class _Rewriter:
                 return out
         return self._splice(n)
 
-    def _splice(self, n: SgNode, skip: dict[tuple[int, int], _R] | None = None) -> _R:
+    def _splice(self, n: SgNode) -> _R:
         """`n`'s text with its children's new texts; statements that folded away lose their lines."""
         src = self.src
         ns, ne = _span(n)
@@ -203,9 +209,16 @@ class _Rewriter:
         drops_lines = is_list or n.kind() == "jsx_element"
         edits: list[tuple[int, int, str]] = []
         changed = False
+        unreachable = False
         for child in n.children():
             cs, ce = _span(child)
-            r = (skip or {}).get((cs, ce)) or self.rw(child, in_list=is_list)
+            if unreachable and child.is_named() and child.kind() not in KEEP_AFTER_RETURN:
+                self.dead.append(_range(child))
+                r = _R("", changed=True, removed=True)
+            else:
+                r = self.rw(child, in_list=is_list)
+            if is_list and r.terminal:
+                unreachable = True
             if not r.changed:
                 continue
             changed = True
@@ -334,14 +347,16 @@ class _Rewriter:
         """The statement(s) of `body` in place of `stmt`."""
         r = self.rw(body, in_list=False)
         if body.kind() != "statement_block" or not in_list:
-            return _R(r.text, changed=True)
+            return _R(r.text, changed=True, terminal=in_list and body.kind() in TERMINAL)
+        stmts = [c for c in body.named_children() if c.kind() != "comment"]
+        terminal = bool(stmts) and stmts[-1].kind() in TERMINAL
         text = r.text.strip()
         if text.startswith("{") and text.endswith("}"):
             text = text[1:-1]
         inner = text.strip("\n").rstrip()
         if not inner.strip():
             return _R("", changed=True, removed=True)
-        return _R(self._reindent(inner, stmt, body), changed=True)
+        return _R(self._reindent(inner, stmt, body), changed=True, terminal=terminal)
 
     def _reindent(self, inner: str, stmt: SgNode, body: SgNode) -> str:
         src = self.src

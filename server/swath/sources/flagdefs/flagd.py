@@ -131,8 +131,9 @@ def _enabled_state(env: str, key: str, variants: dict[str, Any], default: str | 
     if targeting in (None, {}):
         reason = f"ENABLED, no targeting: everybody gets defaultVariant {default!r}"
     else:
+        live_names = sorted(n for n, v in variants.items() if served.get(hashable(v), 0) > 0)
         reason = "ENABLED, targeting " + ("with conditions" if conditional else "split") + \
-            f" over variants served {sorted(str(k) for k in served)}"
+            f" serving {', '.join(repr(n) for n in live_names)}"
     live = {v for v, w in served.items() if w > 0}
     if len(live) == 1:
         (only,) = live

@@ -181,12 +181,14 @@ def parse_system(system: SystemSpec, files: list[tuple[str, str]], env: str) -> 
     if system.order == "first":
         matches.reverse()
     chosen: dict[str, tuple[_Match, str, list[str], int]] = {}
+    entries: dict[tuple[str, str], list[tuple[int, int]]] = {}
     for m, path, lines in matches:
         count = chosen[m.key][3] + 1 if m.key in chosen else 1
         chosen[m.key] = (m, path, lines, count)
+        entries.setdefault((m.key, path), []).append((m.line, m.end_line))
     for key, (m, path, lines, count) in chosen.items():
         state, pct = map_state(m.state_text, system.states, system.default_state)
-        reason = f"{system.name}: state {m.state_text!r}" if m.state_text is not None else \
+        reason = f"{system.name}: state {strip_quotes(m.state_text)!r}" if m.state_text is not None else \
             f"{system.name}: no state captured (default {system.default_state})"
         if count > 1:
             reason += f"; the {'last' if system.order == 'last' else 'first'} of {count} entries decides"
@@ -207,7 +209,13 @@ def parse_system(system: SystemSpec, files: list[tuple[str, str]], env: str) -> 
             quote=lines[m.line].strip() if m.line < len(lines) else "", kind=kind, kill_switch=kill,
             permanent=permanent, value_type="boolean", environments={env: env_state},
             notes=[f"{count} entries for this key"] if count > 1 else [],
+            entries=sorted(entries.get((key, path), [])),
         ))
+        # Superseded entries in other files are definitions too: a removal deletes them all.
+        for (k, other), spans in entries.items():
+            if k == key and other != path:
+                out.definitions[-1].notes.append(f"older entries in {other}: lines "
+                                                 + ", ".join(str(a + 1) for a, _ in spans))
     return out
 
 

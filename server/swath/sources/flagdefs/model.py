@@ -56,6 +56,8 @@ class FlagDefinition(BaseModel):
     tags: list[str] = Field(default_factory=list)
     depends_on: list[str] = Field(default_factory=list, description="Prerequisite flags.")
     notes: list[str] = Field(default_factory=list)
+    entries: list[tuple[int, int]] = Field(
+        default_factory=list, description="Every (line, end_line) entry of the key in `path` (versioned entries).")
 
 
 class DefinitionError(BaseModel):

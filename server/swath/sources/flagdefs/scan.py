@@ -186,7 +186,7 @@ class _Merger:
                  spans: dict[str, list[DefinitionSpan]]) -> None:
         self.index, self.keys, self.bare, self.calls, self.defined, self.spans = index, keys, bare, calls, defined, spans
         self.at: dict[tuple[str, int, int], ReferenceHit] = {}
-        self.pending_calls: list[tuple[str, str, str, int, int, int, str]] = []  # path, ident, call, line, col, end, text
+        self.pending_calls: list[tuple[str, str, str, int, int]] = []  # path, identifier, call, line, col
         self.local_consts: dict[tuple[str, str], str] = {}  # (path, name) -> key
 
     def _place(self, key: str, hit: ReferenceHit) -> None:
@@ -211,6 +211,7 @@ class _Merger:
     def file(self, path: str, hits: list[tuple[object, ...]]) -> None:
         test = is_test_path(path)
         lang = language_of(path)
+        calls: list[tuple[object, ...]] = []
         for h in hits:
             kind = h[0]
             if kind == "key":
@@ -233,25 +234,28 @@ class _Merger:
                 self._place(key, ReferenceHit(path=path, line=line, col=col, end_col=end_col, text=text,  # type: ignore[arg-type]
                                               kind="identifier", test=test, lang=lang))
             elif kind == "call":
-                _, idx, line, col, end_col, text, literal, ident, kline, kcol, kend, ktext = h
-                call = self.calls[idx]  # type: ignore[index]
-                if literal is not None:
-                    lit = str(literal)
-                    existing = self.at.get((path, kline, kcol))  # type: ignore[arg-type]
-                    if existing is not None:
-                        existing.kind, existing.call = "call", call
-                    elif lit not in self.defined:
-                        self.index.undefined.setdefault(lit, []).append(ReferenceHit(
-                            path=path, line=kline, col=kcol, end_col=kend, text=ktext,  # type: ignore[arg-type]
-                            kind="call", call=call, test=test, lang=lang))
-                elif ident is not None:
-                    self.pending_calls.append((path, str(ident), call, kline, kcol, kend, str(ktext)))  # type: ignore[arg-type]
+                calls.append(h)
             elif kind == "use":
                 _, name, line, col, end_col, text = h
                 key = self.local_consts.get((path, str(name)))
                 if key is not None:
                     self._place(key, ReferenceHit(path=path, line=line, col=col, end_col=end_col,  # type: ignore[arg-type]
                                                   text=text, kind="constant-use", via=str(name), test=test, lang=lang))
+        # Calls last: they mark the key hits (which come after the call name) as calls.
+        for h in calls:
+            _, idx, line, col, end_col, text, literal, kline, kcol, kend, ktext, idents = h
+            call = self.calls[idx]  # type: ignore[index]
+            if literal is not None:
+                lit = str(literal)
+                existing = self.at.get((path, kline, kcol))  # type: ignore[arg-type]
+                if existing is not None:
+                    existing.kind, existing.call = "call", call
+                elif lit not in self.defined:
+                    self.index.undefined.setdefault(lit, []).append(ReferenceHit(
+                        path=path, line=kline, col=kcol, end_col=kend, text=ktext,  # type: ignore[arg-type]
+                        kind="call", call=call, test=test, lang=lang))
+            for ident, iline, icol in idents:  # type: ignore[union-attr]
+                self.pending_calls.append((path, ident, call, iline, icol))
 
     def exported_constants(self) -> dict[str, list[ConstantDef]]:
         out: dict[str, list[ConstantDef]] = {}
@@ -276,10 +280,9 @@ class _Merger:
 
     def finish(self) -> None:
         # SDK calls whose key argument is a name: mark the constant use they contain.
-        for path, ident, call, line, col, end, text in self.pending_calls:
+        for path, ident, call, line, col in self.pending_calls:
             last = ident.rsplit(".", 1)[-1]
-            start = col + len(ident) - len(last)
-            hit = self.at.get((path, line, start))
+            hit = self.at.get((path, line, col + len(ident) - len(last)))
             if hit is not None and hit.kind == "constant-use":
                 hit.kind, hit.call = "call", call
         for refs in self.index.references.values():

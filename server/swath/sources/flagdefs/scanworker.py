@@ -21,18 +21,21 @@ BINARY_SNIFF = 8192
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 _IDENT = re.compile(rb"[A-Za-z0-9_$]")
 
-# After an SDK call name: `(`, an optional context/request argument, then the key as a
-# string literal or as an identifier (a constant to follow).
+# After an SDK call name: `(`, then the first two arguments, each a string literal (the
+# key) or a name (a context, a request, or a constant holding the key). Groups: quote 1,
+# literal 2, name 3 for the first argument; 4, 5, 6 for the second.
 _CALL_ARGS = re.compile(
-    rb"""\s*\(\s*(?:[A-Za-z_$][\w$.]*(?:\(\))?\s*,\s*)?(?:(["'`])((?:(?!\1)[^\\\r\n]){1,200})\1|([A-Za-z_$][\w$.]*)\s*[,)])"""
+    rb"""\s*\(\s*(?:(["'`])((?:(?!\1)[^\\\r\n]){1,200})\1|([A-Za-z_$][\w$.]*)(?:\(\))?)"""
+    rb"""(?:\s*,\s*(?:(["'`])((?:(?!\4)[^\\\r\n]){1,200})\4|([A-Za-z_$][\w$.]*)))?"""
 )
+_NOT_KEYS = {b"True", b"False", b"None", b"true", b"false", b"null", b"nil", b"undefined", b"this", b"self"}
 # A line that only assigns the key to a name: `NAME = "key"`, `const NAME = 'key';`,
 # `Name string = "key"`, `NAME: Final = "key"`, `newCheckout: "key",`, `Name = "key",` (enum).
-_CONST_PREFIX = re.compile(
-    rb"""^\s*(export\s+)?(?:(?:public|private|protected|static|final|readonly|const|let|var|val)\s+)*"""
+_CONST_PREFIX = re.compile(  # used with match(data, line_start, key_start): no `^`
+    rb"""\s*(export\s+)?(?:(?:public|private|protected|static|final|readonly|const|let|var|val)\s+)*"""
     rb"""([A-Za-z_$][\w$]*)(?:\s*:\s*[^=:'"`]+?|\s+[A-Za-z_][\w.\[\]]*)?\s*(=|:=|:)\s*$"""
 )
-_CONST_SUFFIX = re.compile(rb"""^\s*[,;]?\s*(?:(?:#|//).*)?$""")
+_CONST_SUFFIX = re.compile(rb"""\s*[,;]?\s*(?:(?:#|//).*)?$""")
 
 Hit = tuple[Any, ...]
 # Only in code can a key be held in a constant (a YAML `name: "key"` is not one).
@@ -115,7 +118,8 @@ def scan_chunk(root: str, paths: list[str], keys: list[str], bare: list[str], ca
 
     ("key", key_index, line, col, end_col, text, const_name | None, const_exported)
     ("bare", bare_index, line, col, end_col, text)
-    ("call", name_index, line, col, end_col, text, literal_key | None, identifier | None, key_col, key_end_col)
+    ("call", name_index, line, col, end_col, text, literal_key | None, key_line, key_col, key_end_col, key_text,
+     [(identifier, line, col)])
     ("use", const_name, line, col, end_col, text)   # file-scope constant used in its own file
     """
     auto, n_quoted, n_bare, n_all = _automaton(keys, bare, calls)
@@ -155,17 +159,30 @@ def _hits(data: bytes, matches: list[tuple[int, int, int]], n_quoted: int, n_bar
                 continue
             hits.append(("bare", idx - n_quoted, *lines.locate(start, end)[:4]))
         else:
-            if start and (_IDENT.match(data, start - 1)):
+            # SDK call names only count in code: `flags.Enabled("x")` in a YAML comment is prose.
+            if not code or (start and _IDENT.match(data, start - 1)):
                 continue
             m = _CALL_ARGS.match(data, end)
             if m is None:
                 continue
             line, col, end_col, text, _ = lines.locate(start, end)
-            literal = m.group(2).decode("utf-8", "replace") if m.group(2) is not None else None
-            ident = m.group(3).decode("utf-8", "replace") if m.group(3) is not None else None
-            kstart, kend = (m.start(1), m.end(1) + len(m.group(2)) + 1) if literal is not None else m.span(3)
-            kline, kcol, kend_col, ktext, _ = lines.locate(kstart, kend)
-            hits.append(("call", idx - n_bare, line, col, end_col, text, literal, ident, kline, kcol, kend_col, ktext))
+            literal, where = None, None
+            if m.group(2) is not None:
+                literal, where = m.group(2), (m.start(1), m.end(1) + len(m.group(2)) + 1)
+            elif m.group(5) is not None:
+                literal, where = m.group(5), (m.start(4), m.end(4) + len(m.group(5)) + 1)
+            idents = []
+            for g in (3, 6):
+                ident = m.group(g)
+                if ident is not None and ident not in _NOT_KEYS:
+                    iline, icol, _, _, _ = lines.locate(m.start(g), m.end(g))
+                    idents.append((ident.decode("utf-8", "replace"), iline, icol))
+            if where is not None:
+                kline, kcol, kend_col, ktext, _ = lines.locate(*where)
+                hits.append(("call", idx - n_bare, line, col, end_col, text, literal.decode("utf-8", "replace"),
+                             kline, kcol, kend_col, ktext, idents))
+            elif idents:
+                hits.append(("call", idx - n_bare, line, col, end_col, text, None, line, col, end_col, text, idents))
     for name, def_at in local_consts:
         hits += _uses(data, name.encode(), def_at)
     return hits
