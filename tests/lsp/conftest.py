@@ -229,6 +229,12 @@ async def lsp_session(root: Path, caps: lsp.ClientCapabilities,
         yield Session(client, rec, root)
         await asyncio.wait_for(client.shutdown_session(), 10)
     finally:
+        server = client._server  # the process this test started
+        if server is not None and server.returncode is None:
+            try:
+                await asyncio.wait_for(server.wait(), 3)
+            except TimeoutError:  # a failed test skipped shutdown/exit: don't wait forever
+                server.kill()
         await client.stop()
 
 

@@ -8,8 +8,10 @@ LSP methods are registered in `features.py`; each handler is small and delegates
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import Any, Coroutine, Iterable
@@ -303,6 +305,8 @@ def make_server() -> SwathServer:
 def serve(tcp: str | None = None) -> int:
     """Run the server on stdio (or TCP, for debugging) until the client says exit."""
     logging.getLogger("pygls").setLevel(logging.WARNING)
+    if hasattr(signal, "SIGUSR1"):  # `kill -USR1 <pid>` prints every thread's stack to stderr
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     root_logger = logging.getLogger()
     if not root_logger.handlers:
         logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="swath-lsp %(levelname)s %(name)s: %(message)s")
