@@ -172,6 +172,12 @@ class Session:
     client: LanguageClient
     rec: Recorder
     root: Path
+    init: lsp.InitializeResult | None = None
+
+    @property
+    def encoding(self) -> str:
+        enc = self.init.capabilities.position_encoding if self.init else None
+        return str(enc.value if hasattr(enc, "value") else enc or "utf-16")
 
     def uri(self, rel: str) -> str:
         return uri(self.root / rel)
@@ -209,6 +215,18 @@ class Session:
             text_document=lsp.TextDocumentItem(uri=u, language_id="python", version=version, text=text)))
         return u
 
+    def change(self, u: str, version: int, start: tuple[int, int], end: tuple[int, int], text: str) -> None:
+        self.client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+            text_document=lsp.VersionedTextDocumentIdentifier(uri=u, version=version),
+            content_changes=[lsp.TextDocumentContentChangePartial(
+                range=lsp.Range(start=lsp.Position(line=start[0], character=start[1]),
+                                end=lsp.Position(line=end[0], character=end[1])),
+                text=text)]))
+
+    async def lenses(self, u: str) -> list[lsp.CodeLens]:
+        return list(await self.client.text_document_code_lens_async(
+            lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=u))) or [])
+
     def swath_diagnostics(self, u: str) -> list[lsp.Diagnostic]:
         return [d for d in self.client.diagnostics.get(u, []) if d.source == "swath"]
 
@@ -220,13 +238,13 @@ async def lsp_session(root: Path, caps: lsp.ClientCapabilities,
     client = await config.start()
     rec: Recorder = client.recorder  # type: ignore[attr-defined]
     try:
-        await client.initialize_session(lsp.InitializeParams(
+        init = await client.initialize_session(lsp.InitializeParams(
             capabilities=caps,
             root_uri=uri(root),
             workspace_folders=[lsp.WorkspaceFolder(uri=uri(root), name=root.name)],
             initialization_options=init_options,
         ))
-        yield Session(client, rec, root)
+        yield Session(client, rec, root, init)
         await asyncio.wait_for(client.shutdown_session(), 10)
     finally:
         server = client._server  # the process this test started
