@@ -181,3 +181,17 @@ def test_added_text_is_capped_but_ranges_are_not(repo: Path) -> None:
     item = by_path(diff_items(repo, max_lines=10))["big.py"]
     assert item.data["truncated"] is True and item.data["added"] == 30
     assert item.data["hunks"][0]["new_count"] == 30 and len(item.data["hunks"][0]["added"]) == 10
+
+
+def test_move_without_git_mv_is_a_rename_when_the_bytes_match(repo: Path) -> None:
+    (repo / "move_me.py").rename(repo / "moved_by_hand.py")
+    (repo / "gone.py").rename(repo / "gone_and_edited.py")
+    (repo / "gone_and_edited.py").write_text("bye\nagain\n")
+    items = by_path(diff_items(repo))
+    assert "move_me.py" not in items
+    moved = items["moved_by_hand.py"].data
+    assert (moved["status"], moved["old_path"], moved["hunks"]) == ("renamed", "move_me.py", [])
+    # edited on the way: git cannot tell without the index, so it stays deleted + new
+    assert items["gone.py"].data["status"] == "deleted"
+    assert items["gone_and_edited.py"].data["status"] == "untracked"
+    assert not any(k.startswith("_") for i in items.values() for k in i.data)

@@ -18,6 +18,7 @@ workspace's deny list (their contents are not handed out).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
@@ -35,6 +36,7 @@ EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's well-known empt
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 LONE_CR = re.compile(rb"\r(?!\n)")
 DEV_NULL = "/dev/null"
+INDEX_LINE = re.compile(r"^index ([0-9a-f]{40,64})\.\.0+\b", re.M)
 
 
 class DiffError(ValueError):
@@ -134,6 +136,23 @@ class _LineMap:
         return self.offsets[-1] + (git_line0 - len(self.offsets) + 1) if self.offsets else git_line0
 
 
+def git_blob_id(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def _pair_moves(changed: list[dict[str, Any]], untracked: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A file moved without `git mv` shows up as deleted + untracked: pair them when the bytes
+    are the same, so an unchanged file under a new name is a rename with no added lines."""
+    deleted = {e["_old_blob"]: e for e in changed if e["status"] == "deleted" and e.get("_old_blob")}
+    moved: set[str] = set()
+    for e in untracked:
+        gone = deleted.pop(e.get("_blob") or "", None)
+        if gone is not None:
+            moved.add(gone["path"])
+            e.update(status="renamed", old_path=gone["path"], hunks=[], removed=0)
+    return [e for e in changed if e["path"] not in moved or e["status"] != "deleted"] + untracked
+
+
 class DiffSource:
     name: ClassVar[str] = "diff"
     description: ClassVar[str] = (
@@ -158,7 +177,7 @@ class DiffSource:
 
         limit = ["--", *ctx.paths] if ctx.paths else []
         raw = _git_bytes(
-            ws, "diff", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "-M",
+            ws, "diff", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "-M", "--full-index",
             "--src-prefix=a/", "--dst-prefix=b/", "--ignore-submodules=all", rev, *limit,
         )
         files: list[dict[str, Any]] = []
@@ -167,7 +186,8 @@ class DiffSource:
             if entry is not None and wanted(entry["path"]):
                 files.append(entry)
         if untracked:
-            files += [e for e in self._untracked(ws, ctx.paths, opts, label, rev) if wanted(e["path"])]
+            new_files = [e for e in self._untracked(ws, ctx.paths, opts, label, rev) if wanted(e["path"])]
+            files = _pair_moves(files, new_files)
         files.sort(key=lambda e: e["path"])
         return [it for e in files for it in self._items(e, opts)]
 
@@ -237,9 +257,11 @@ class DiffSource:
                 })
         else:
             removed = f.removed
+        blob = INDEX_LINE.search("".join(str(x) for x in f.patch_info or [])) if status == "deleted" else None
         return {
             "path": path,
             "status": status,
+            "_old_blob": blob.group(1) if blob else None,
             "old_path": old if old != path else None,
             "binary": bool(f.is_binary_file),
             "symlink": symlink,
@@ -272,7 +294,7 @@ class DiffSource:
                     lines.pop()
                 hunks.append({"new_start": 0, "new_count": len(lines), "old_start": 0, "old_count": 0,
                               "header": "", "added": lines, "removed": []})
-            entries.append({"path": rel, "status": "untracked", "old_path": None, "binary": binary,
+            entries.append({"path": rel, "status": "untracked", "_blob": git_blob_id(data), "old_path": None, "binary": binary,
                             "symlink": False, "hunks": hunks, "removed": 0, "base": label, "base_commit": rev})
         return entries
 
@@ -290,7 +312,7 @@ class DiffSource:
                 truncated = True
             budget = max(0, budget - len(h["added"]))
             h["removed"] = h["removed"][: opts.max_lines]
-        common = {k: v for k, v in entry.items() if k not in ("path", "hunks")}
+        common = {k: v for k, v in entry.items() if k not in ("path", "hunks") and not k.startswith("_")}
         common.update(added=added, truncated=truncated)
         if opts.per == "file" or not entry["hunks"]:
             return [Item(id=path, kind="diff", path=path, files=files, data={**common, "hunks": entry["hunks"]})]
