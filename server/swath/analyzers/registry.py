@@ -22,6 +22,8 @@ BUILTIN: dict[str, str] = {
     "flag-plan": "swath.analyzers.flags.plan:FlagPlan",
     "symbols": "swath.analyzers.symbols:Symbols",
     "module-map": "swath.analyzers.symbols:ModuleMap",
+    "diff-review": "swath.analyzers.review:DiffReview",
+    "review-summary": "swath.analyzers.review:ReviewSummary",
 }
 
 

@@ -1,0 +1,206 @@
+"""map-module and review-diff end to end: through the engine in-process, and through
+`python -m swath` in a subprocess on temporary git repositories."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from swath.agents.base import ModelTask
+from swath.agents.prompts import render_instructions
+from swath.engine.catalog import known_names
+from swath.engine.options import RunOptions
+from swath.engine.runner import Engine
+from swath.findings.report import RunStatus
+from swath.spec.discovery import builtin_workflows_dir
+from swath.spec.loader import load_workflow
+from swath.store import RunStore
+from swath.workspace import Workspace
+from tests.gitrepo import commit_files, git, init_repo
+from tests.workflows.helpers import diff_items, write
+
+MODULE = {
+    "shop/__init__.py": '"""The shop."""\nfrom shop.cart import Cart\n',
+    "shop/cart.py": '"""Shopping cart."""\nfrom shop.pricing import price\n\n\nclass Cart:\n    def total(self):\n'
+                    "        return price(self)\n",
+    "shop/pricing.py": '"""Prices."""\nfrom shop.cart import Cart\n\n\ndef price(cart: Cart) -> int:\n    return 1\n',
+    "shop/__main__.py": "from shop.cart import Cart\n\nif __name__ == '__main__':\n    print(Cart().total())\n",
+    "shop/web/app.ts": "import { api } from './api';\nexport const app = api;\n",
+    "shop/web/api.ts": "export const api = 1;\n",
+    "README.md": "The shop.\n",
+}
+
+BEFORE = {
+    "svc/handlers.py": "import subprocess\n\n\ndef run(cmd):\n    return subprocess.run(cmd)\n",
+    "web/ui.ts": "export function show(x: number) {\n  return x;\n}\n",
+}
+AFTER = {
+    "svc/handlers.py": "import subprocess\n\n\ndef run(cmd):\n    return subprocess.run(cmd)\n\n\n"
+                       "def run_shell(cmd, seen=[]):\n    try:\n        return subprocess.run(f'sh {cmd}', shell=True)\n"
+                       "    except:\n        return None\n",
+    "web/ui.ts": "export function show(x: number) {\n  console.log(x);\n  return x;\n}\n",
+}
+
+
+def swath(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "swath", *args], cwd=root, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "ANTHROPIC_API_KEY": "", "NO_COLOR": "1"},
+    )
+
+
+@pytest.fixture
+def module_repo(tmp_path: Path) -> Path:
+    root = init_repo(tmp_path / "repo")
+    commit_files(root, MODULE)
+    return root
+
+
+@pytest.fixture
+def diff_repo(tmp_path: Path) -> Path:
+    root = init_repo(tmp_path / "repo")
+    commit_files(root, BEFORE)
+    write(root, AFTER)
+    write(root, {"svc/new_secret.py": 'STRIPE = "sk_live_abcdefghijklmnopqrstuvwx"\n'})
+    return root
+
+
+def builtin(name: str) -> Any:
+    return load_workflow(builtin_workflows_dir() / f"{name}.yaml", known_names())
+
+
+# -- in-process ------------------------------------------------------------------------------
+
+
+async def run_engine(root: Path, name: str, paths: list[str] | None = None, **inputs: Any) -> Any:
+    store = RunStore.open(root)
+    try:
+        engine = Engine(Workspace(root), store)
+        return await engine.run(builtin(name), RunOptions(engine="static", paths=paths or [], inputs=inputs))
+    finally:
+        await store.aclose()
+
+
+async def test_map_module_through_the_engine(module_repo: Path) -> None:
+    report = await run_engine(module_repo, "map-module", ["shop"])
+    assert report.status == RunStatus.succeeded and report.dropped_findings == 0
+    modmap = report.outputs["modmap"]
+    assert modmap["files"] == 6 and modmap["entry_points"] == ["shop/__main__.py"]
+    assert [c["files"] for c in modmap["cycles"]] == [["shop/cart.py", "shop/pricing.py"]]
+    rules = sorted({f.rule for f in report.findings})
+    assert rules == ["map/import-cycle", "map/summary"]
+    assert all(f.verified for f in report.findings)
+    lens = {f.path: f.data["lens"] for f in report.findings if f.rule == "map/summary"}
+    assert lens["shop/cart.py"] == "⇄ used by 3 · imports 1" and lens["shop/web/api.ts"] == "⇄ used by 1 · imports 0"
+    assert {r.id for r in report.rules} >= {"map/import-cycle", "map/summary", "map/syntax-error"}
+
+
+async def test_review_diff_through_the_engine(diff_repo: Path) -> None:
+    report = await run_engine(diff_repo, "review-diff")
+    assert report.status == RunStatus.succeeded and report.dropped_findings == 0
+    found = sorted((f.path, f.range.start.line, f.rule) for f in report.findings)
+    assert found == [
+        ("svc/handlers.py", 7, "review/bug/mutable-default"),
+        ("svc/handlers.py", 9, "review/security/subprocess-shell"),
+        ("svc/handlers.py", 10, "review/bug/bare-except"),
+        ("svc/new_secret.py", 0, "review/security/hardcoded-secret"),
+        ("web/ui.ts", 1, "review/bug/console-log"),
+    ]
+    assert all(f.verified for f in report.findings)
+    summary = report.outputs["summary"]
+    assert summary["counts"]["by_severity"] == {"error": 2, "warning": 2, "information": 1, "hint": 0}
+    assert summary["verdict"] == "changes requested" and summary["counts"]["files_changed"] == 3
+
+
+def test_builtin_prompts_render_with_real_items_and_facts(diff_repo: Path) -> None:
+    """Model mode: the instructions of every map/reduce step render with what the engine passes."""
+    items = diff_items(diff_repo)
+    for name in ("map-module", "review-diff"):
+        wf = builtin(name)
+        for step in wf.steps:
+            agent = getattr(step, "agent", None)
+            if agent is None:
+                continue
+            assert agent.instructions and agent.output in ("findings", "report")
+            facts = {"files": [], "root": "svc", "verdict": "looks good", "counts": {}}
+            task = ModelTask(run_id="r", step_id=step.id, task_key="k", tier="map" if step.kind == "map" else "reduce",
+                             agent=agent, items=items[:2] if step.kind == "map" else [], facts=facts,
+                             inputs={"base": None, "untracked": True})
+            text = render_instructions(task)
+            assert "{{" not in text and "{%" not in text
+            if name == "review-diff" and step.kind == "map":
+                assert "return subprocess.run(f'sh {cmd}', shell=True)" in text and "svc/handlers.py" in text
+
+
+# -- the command line --------------------------------------------------------------------------
+
+
+def test_cli_map_module_json(module_repo: Path) -> None:
+    proc = swath(module_repo, "run", "map-module", "shop", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["workflow"] == "map-module" and out["status"] == "succeeded"
+    assert out["agents"]["failed"] == 0 and out["usage"]["cost_usd"] == 0.0
+    cycle = next(f for f in out["findings"] if f["rule"] == "map/import-cycle")
+    assert cycle["severity"] == "warning" and cycle["verified"] is True
+    assert [e["quote"] for e in cycle["evidence"]] == ["from shop.pricing import price", "from shop.cart import Cart"]
+    summaries = [f for f in out["findings"] if f["rule"] == "map/summary"]
+    assert len(summaries) == 6 and all(f["severity"] == "hint" and f["range"]["start"]["line"] == 0 for f in summaries)
+    assert out["outputs"]["modmap"]["markdown"].startswith("# Module map: `shop`")
+    report = next((module_repo / ".swath" / "reports").glob("*.md")).read_text()
+    assert "# Module map: `shop`" in report
+
+
+def test_cli_review_diff_json_text_and_cache(diff_repo: Path) -> None:
+    proc = swath(diff_repo, "run", "review-diff", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["workflow"] == "review-diff" and out["status"] == "succeeded"
+    rules = {(f["path"], f["rule"]) for f in out["findings"]}
+    assert ("svc/handlers.py", "review/security/subprocess-shell") in rules
+    assert ("svc/handlers.py", "review/security/eval") not in rules
+    shell = next(f for f in out["findings"] if f["rule"] == "review/security/subprocess-shell")
+    assert shell["severity"] == "error" and shell["range"]["start"] == {"line": 9, "character": 43}
+    assert shell["evidence"] == [{"path": "svc/handlers.py", "line": 9,
+                                  "quote": "return subprocess.run(f'sh {cmd}', shell=True)"}]
+    secret = next(f for f in out["findings"] if f["path"] == "svc/new_secret.py")
+    assert "abcdefghijklmnop" not in json.dumps(secret)
+    summary = out["outputs"]["summary"]
+    assert summary["counts"]["findings"] == len(out["findings"]) == 5
+    assert summary["markdown"].startswith("# Review of the diff against HEAD")
+    again = json.loads(swath(diff_repo, "run", "review-diff", "--format", "json").stdout)
+    assert again["agents"]["cached"] == again["agents"]["total"] and len(again["findings"]) == 5
+    text = swath(diff_repo, "run", "review-diff")
+    assert "svc/handlers.py:10:44: error review/security/subprocess-shell" in text.stdout
+
+
+def test_cli_review_diff_against_a_base_branch(diff_repo: Path) -> None:
+    git(diff_repo, "stash", "-u", "-q")
+    git(diff_repo, "checkout", "-q", "-b", "feature")
+    write(diff_repo, {"svc/feature.py": "def f(x):\n    return eval(x)\n"})
+    git(diff_repo, "add", "-A")
+    git(diff_repo, "commit", "-q", "-m", "feature")
+    proc = swath(diff_repo, "run", "review-diff", "-i", "base=main", "-i", "untracked=false", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert [(f["path"], f["rule"]) for f in out["findings"]] == [("svc/feature.py", "review/security/eval")]
+    assert out["outputs"]["summary"]["base"].startswith("main (merge base ")
+
+
+def test_cli_review_diff_with_nothing_changed(module_repo: Path) -> None:
+    proc = swath(module_repo, "run", "review-diff", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["findings"] == [] and out["outputs"]["summary"]["verdict"] == "looks good"
+
+
+def test_cli_review_diff_unknown_base_fails_with_the_reason(module_repo: Path) -> None:
+    proc = swath(module_repo, "run", "review-diff", "-i", "base=no-such-branch")
+    assert proc.returncode != 0
+    assert "base 'no-such-branch' is not a commit, branch or tag" in proc.stderr
