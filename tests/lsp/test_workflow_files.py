@@ -1,0 +1,97 @@
+"""Workflow files in the editor: validated live at the exact place, hover, completion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lsprotocol import types as lsp
+
+from tests.lsp.conftest import CLIENTS, SLOW_WORKFLOW, capabilities, lsp_session, make_repo
+
+WF = ".swath/workflows/slow-todos.yaml"
+
+
+def _open_yaml(s, rel: str, text: str) -> str:
+    u = s.uri(rel)
+    s.client.text_document_did_open(lsp.DidOpenTextDocumentParams(
+        text_document=lsp.TextDocumentItem(uri=u, language_id="yaml", version=1, text=text)))
+    return u
+
+
+@pytest.mark.parametrize("client_name", CLIENTS)
+async def test_invalid_workflow_file_gets_diagnostics_at_the_right_place(tmp_path: Path, client_name: str) -> None:
+    root = make_repo(tmp_path / "repo", modules=1)
+    bad = SLOW_WORKFLOW.replace("analyzer: todo-comments", "analyzer: todo-coments")
+    async with lsp_session(root, capabilities(client_name)) as s:
+        u = _open_yaml(s, WF, bad)
+        await s.wait_for(lambda: s.swath_diagnostics(u), what="workflow diagnostics")
+        (d,) = s.swath_diagnostics(u)
+        line = bad.split("\n").index("      analyzer: todo-coments")
+        assert (d.range.start.line, d.range.start.character) == (line, 16)
+        assert (d.range.end.line, d.range.end.character) == (line, 28)
+        assert d.code == "unknown-analyzer" and d.severity == lsp.DiagnosticSeverity.Error
+        assert "did you mean `todo-comments`" in d.message
+
+        # typing the fix clears it; a new mistake elsewhere is found as it is typed
+        s.change(u, 2, (line, 23), (line, 23), "m")  # todo-co|ents
+        await s.wait_for(lambda: not s.swath_diagnostics(u), what="fixed")
+        batch_line = bad.split("\n").index("    batch: 1")
+        s.change(u, 3, (batch_line, 11), (batch_line, 12), "many")
+        await s.wait_for(lambda: s.swath_diagnostics(u), what="new problem")
+        (d,) = s.swath_diagnostics(u)
+        assert (d.range.start.line, d.range.start.character, d.code) == (batch_line, 11, "type")
+
+        # a broken file cannot be run: the command says where it is broken
+        (root / WF).write_text(bad, encoding="utf-8")
+        with pytest.raises(Exception, match=r"slow-todos.yaml:20:17: .*todo-coments"):
+            await s.command("swath.runWorkflow", {"workflow": "slow-todos"})
+
+
+async def test_yaml_syntax_error_position(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", modules=0)
+    async with lsp_session(root, capabilities("neovim")) as s:
+        u = _open_yaml(s, ".swath/workflows/broken.yml", "name: broken\nsteps:\n  - id: [a\n")
+        await s.wait_for(lambda: s.swath_diagnostics(u), what="syntax error")
+        d = s.swath_diagnostics(u)[0]
+        assert d.code == "yaml" and d.range.start.line >= 2
+        # files that are not workflows are left alone
+        other = _open_yaml(s, "config.yaml", "steps: [")
+        assert not s.swath_diagnostics(other)
+
+
+async def test_hover_and_completion(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", modules=0)
+    text = SLOW_WORKFLOW.replace("      analyzer: todo-comments", "      analyzer: \n      to")
+    lines = text.split("\n")
+    async with lsp_session(root, capabilities("visual-studio-code")) as s:
+        u = _open_yaml(s, WF, text)
+        id_line = lines.index("  - id: todos")
+        hover = await s.client.text_document_hover_async(lsp.HoverParams(
+            text_document=lsp.TextDocumentIdentifier(uri=u), position=lsp.Position(line=id_line, character=5)))
+        assert hover is not None and "Unique name of the step" in hover.contents.value
+
+        def complete(line: int, character: int):
+            return s.client.text_document_completion_async(lsp.CompletionParams(
+                text_document=lsp.TextDocumentIdentifier(uri=u), position=lsp.Position(line=line, character=character)))
+
+        analyzer_line = lines.index("      analyzer: ")
+        labels = [i.label for i in (await complete(analyzer_line, 16)).items]
+        assert "todo-comments" in labels and "todo-report" in labels
+
+        key_line = analyzer_line + 1  # "      to" — a key of `agent` being typed
+        labels = [i.label for i in (await complete(key_line, 8)).items]
+        assert "tools" in labels and "instructions" in labels and "batch" not in labels
+
+        kind_line = lines.index("    kind: map")
+        labels = [i.label for i in (await complete(kind_line, 10)).items]
+        assert {"discover", "map", "filter", "verify", "reduce", "emit"} <= set(labels)
+
+        source_line = lines.index("    source: files")
+        labels = [i.label for i in (await complete(source_line, 12)).items]
+        assert "files" in labels and "grep" in labels
+
+        # other files get nothing from us
+        assert await s.client.text_document_hover_async(lsp.HoverParams(
+            text_document=lsp.TextDocumentIdentifier(uri=s.uri("README.md")),
+            position=lsp.Position(line=0, character=0))) is None
