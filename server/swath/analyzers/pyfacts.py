@@ -62,16 +62,6 @@ def _first_line(doc: str | None) -> str:
     return ""
 
 
-def _branches(node: ast.AST) -> int:
-    n = 0
-    for sub in ast.walk(node):
-        if isinstance(sub, BRANCH_NODES):
-            n += 1
-        elif isinstance(sub, ast.BoolOp):
-            n += len(sub.values) - 1
-    return n
-
-
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
@@ -108,8 +98,11 @@ def _signature(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     return sig if len(sig) <= SIGNATURE_MAX else sig[: SIGNATURE_MAX - 1] + "…"
 
 
-class _Imports(ast.NodeVisitor):
-    """Every import with where it stands: module level or deferred, TYPE_CHECKING, optional."""
+class _Walker(ast.NodeVisitor):
+    """One pass over the tree for everything that needs context: every import with where it
+    stands (module level or deferred, TYPE_CHECKING, optional), branch counts per function
+    and class, and module names quoted in strings. One walk, not one per symbol: walking the
+    tree is what mapping a large package spends its time on."""
 
     def __init__(self, lines: list[str], module: str, is_package: bool) -> None:
         self.lines = lines
@@ -119,6 +112,48 @@ class _Imports(ast.NodeVisitor):
         self.depth = 0
         self.type_checking = 0
         self.optional = 0
+        self.total_branches = 0
+        self.branches: dict[int, int] = {}  # id(def node) -> branches inside it
+        self.open: list[list[int]] = []
+        self.refs: set[str] = set()
+        self._methods = {
+            ast.Import: self.visit_Import, ast.ImportFrom: self.visit_ImportFrom, ast.If: self.visit_If,
+            ast.Try: self.visit_Try, ast.FunctionDef: self._definition, ast.AsyncFunctionDef: self._definition,
+            ast.ClassDef: self._definition, ast.Lambda: self._scoped,
+        }
+        if hasattr(ast, "TryStar"):
+            self._methods[ast.TryStar] = self.visit_Try
+
+    def visit(self, node: ast.AST) -> None:
+        t = type(node)
+        if t in BRANCH_NODES:
+            self._add(1)
+        elif t is ast.BoolOp:
+            self._add(len(node.values) - 1)  # type: ignore[attr-defined]
+        elif t is ast.Constant:
+            v = node.value  # type: ignore[attr-defined]
+            if type(v) is str and "." in v and len(v) < 200 and MODULE_REF.match(v):
+                self.refs.add(v.split(":")[0])
+        method = self._methods.get(t)
+        if method is None:
+            self.generic_visit(node)
+        else:
+            method(node)
+
+    def _add(self, n: int) -> None:
+        self.total_branches += n
+        for counter in self.open:
+            counter[0] += n
+
+    def _definition(self, node: ast.AST) -> None:
+        counter = [0]
+        self.open.append(counter)
+        deferred = not isinstance(node, ast.ClassDef)
+        self.depth += deferred
+        self.generic_visit(node)
+        self.depth -= deferred
+        self.open.pop()
+        self.branches[id(node)] = counter[0]
 
     def _text(self, node: ast.stmt) -> str:
         n = node.lineno - 1
@@ -158,8 +193,6 @@ class _Imports(ast.NodeVisitor):
         self.generic_visit(node)
         self.depth -= 1
 
-    visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = _scoped  # type: ignore[assignment]
-
     def visit_If(self, node: ast.If) -> None:
         if _is_type_checking(node.test):
             self.type_checking += 1
@@ -180,7 +213,6 @@ class _Imports(ast.NodeVisitor):
         for s in [*node.handlers, *node.orelse, *node.finalbody]:
             self.visit(s)
 
-    visit_TryStar = visit_Try  # type: ignore[assignment]
 
 
 def _all_names(tree: ast.Module) -> list[str] | None:
@@ -200,7 +232,7 @@ def _all_names(tree: ast.Module) -> list[str] | None:
     return names
 
 
-def _symbol(node: ast.AST, kind: str, qualname: str, lines: list[str]) -> dict[str, Any]:
+def _symbol(node: ast.AST, kind: str, qualname: str, lines: list[str], walker: _Walker) -> dict[str, Any]:
     start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])]) - 1  # type: ignore[attr-defined]
     end = (node.end_lineno or node.lineno) - 1  # type: ignore[attr-defined]
     line = node.lineno - 1  # type: ignore[attr-defined]
@@ -218,7 +250,7 @@ def _symbol(node: ast.AST, kind: str, qualname: str, lines: list[str]) -> dict[s
         "lines": end - start + 1,
         "doc": _first_line(ast.get_docstring(node)),  # type: ignore[arg-type]
         "public": not name.startswith("_") or (name.startswith("__") and name.endswith("__")),
-        "branches": _branches(node),
+        "branches": walker.branches.get(id(node), 0),
     }
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         sym["signature"] = _signature(node)
@@ -257,20 +289,22 @@ def python_facts(path: str, text: str, module: str) -> dict[str, Any]:
         return facts
     try:
         facts["docstring"] = _first_line(ast.get_docstring(tree))
-        facts["branches"] = _branches(tree)
+        walker = _Walker(lines, module, PurePosixPath(path).stem == "__init__")
+        walker.visit(tree)
+        facts["branches"] = walker.total_branches
         symbols: list[dict[str, Any]] = []
         top_names: list[str] = []
         for node in tree.body:
             if isinstance(node, ast.ClassDef):
-                symbols.append(_symbol(node, "class", node.name, lines))
+                symbols.append(_symbol(node, "class", node.name, lines, walker))
                 top_names.append(node.name)
                 for sub in node.body:
                     if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                        symbols.append(_symbol(sub, "method", f"{node.name}.{sub.name}", lines))
+                        symbols.append(_symbol(sub, "method", f"{node.name}.{sub.name}", lines, walker))
                     elif isinstance(sub, ast.ClassDef):
-                        symbols.append(_symbol(sub, "class", f"{node.name}.{sub.name}", lines))
+                        symbols.append(_symbol(sub, "class", f"{node.name}.{sub.name}", lines, walker))
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                symbols.append(_symbol(node, "function", node.name, lines))
+                symbols.append(_symbol(node, "function", node.name, lines, walker))
                 top_names.append(node.name)
             elif isinstance(node, (ast.Assign, ast.AnnAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -281,9 +315,7 @@ def python_facts(path: str, text: str, module: str) -> dict[str, Any]:
             elif _is_main_guard(node):
                 facts["entry"] = True
         facts["symbols"] = symbols
-        visitor = _Imports(lines, module, PurePosixPath(path).stem == "__init__")
-        visitor.visit(tree)
-        facts["imports"] = visitor.out
+        facts["imports"] = walker.out
         declared = _all_names(tree)
         if declared is not None:
             facts["all_declared"] = True
@@ -292,16 +324,11 @@ def python_facts(path: str, text: str, module: str) -> dict[str, Any]:
             exports = [n for n in top_names if not n.startswith("_")]
             if PurePosixPath(path).stem == "__init__":  # re-exports of a package
                 exports += [
-                    a for imp in visitor.out if imp["level"] > 0 and not imp["deferred"]
+                    a for imp in walker.out if imp["level"] > 0 and not imp["deferred"]
                     for a in imp["names"] if a != "*" and not a.startswith("_")
                 ]
         facts["exports"] = list(dict.fromkeys(exports))
-        refs = {
-            n.value.split(":")[0] for n in ast.walk(tree)
-            if isinstance(n, ast.Constant) and isinstance(n.value, str) and len(n.value) < 200
-            and MODULE_REF.match(n.value)
-        }
-        facts["string_refs"] = sorted(refs)[:MAX_REFS]
+        facts["string_refs"] = sorted(walker.refs)[:MAX_REFS]
         if PurePosixPath(path).name == "__main__.py" or (lines and lines[0].startswith("#!")):
             facts["entry"] = True
     finally:
