@@ -78,3 +78,16 @@ async def test_retry_after_holds_back_new_starts() -> None:
         waited = loop.time() - started
     assert waited >= 0.28
     assert lim.stats().pushbacks == 1
+
+
+def test_recovery_doubles_up_to_half_the_old_limit_then_climbs_by_one() -> None:
+    clock = Clock()
+    lim = AdaptiveLimiter(16, decrease_cooldown_s=0.0, quiet_period_s=1.0, clock=clock)
+    for _ in range(5):
+        lim.on_pushback()
+    assert lim.limit == 1
+    seen = []
+    for _ in range(9):
+        clock.now += 1.0
+        seen.append(lim.limit)
+    assert seen == [2, 4, 8, 9, 10, 11, 12, 13, 14]

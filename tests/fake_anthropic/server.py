@@ -187,6 +187,10 @@ class FakeAnthropicServer:
         app.router.add_get("/v1/messages/batches/{id}", self._batch_get)
         app.router.add_get("/v1/messages/batches/{id}/results", self._batch_results)
         app.router.add_post("/v1/messages/batches/{id}/cancel", self._batch_cancel)
+        # Control endpoints, for a server in another process (`python -m tests.fake_anthropic`).
+        app.router.add_post("/_fake/inject", self._control_inject)
+        app.router.add_post("/_fake/reset", self._control_reset)
+        app.router.add_get("/_fake/stats", self._control_stats)
         return app
 
     async def start_async(self) -> FakeAnthropicServer:
@@ -254,13 +258,14 @@ class FakeAnthropicServer:
 
     # -- recording ------------------------------------------------------------------------
     async def _record(self, request: web.Request) -> RecordedRequest:
+        arrived = time.monotonic()
         raw = await request.text()
         try:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = None
         headers = {k.lower(): v for k, v in request.headers.items()}  # HTTP header names are case-insensitive
-        rec = RecordedRequest(request.method, request.path, headers, body, raw, time.monotonic())
+        rec = RecordedRequest(request.method, request.path, headers, body, raw, arrived)
         with self._lock:
             self.requests.append(rec)
         return rec
@@ -345,7 +350,13 @@ class FakeAnthropicServer:
         }
 
     async def _answer(self, body: dict[str, Any], *, batch: bool = False) -> tuple[int, Any, dict[str, str]]:
-        """(status, JSON body or raw text, headers) for one Messages request."""
+        status, payload, headers, delay = self._compose(body, batch=batch)
+        if delay > 0:
+            await asyncio.sleep(delay)
+        return status, payload, headers
+
+    def _compose(self, body: dict[str, Any], *, batch: bool = False) -> tuple[int, Any, dict[str, str], float]:
+        """(status, JSON body or raw text, headers, seconds to wait) for one Messages request."""
         ctx = RequestContext(body=body, conversation=self._conversation(body))
         reply: Any = None
         if not batch:
@@ -360,18 +371,16 @@ class FakeAnthropicServer:
             reply = reply.reply if reply.reply is not None else Echo()
         if isinstance(reply, (Fault, Reply)):
             delay += reply.delay_s
-        if delay > 0:
-            await asyncio.sleep(delay)
         if isinstance(reply, Fault):
             headers = {}
             if reply.retry_after is not None:
                 headers["retry-after"] = f"{reply.retry_after:g}"
             headers["x-should-retry"] = "true" if reply.status in (429, 500, 529) else "false"
-            return reply.status, reply.body(), headers
+            return reply.status, reply.body(), headers, delay
         if isinstance(reply, Malformed):
-            return 200, reply.body, {}
+            return 200, reply.body, {}, delay
         if isinstance(reply, dict):  # a complete response body, sent as is
-            return 200, reply, {}
+            return 200, reply, {}, delay
         if isinstance(reply, Echo):
             reply = echo_reply(ctx)
         content = content_blocks(reply, ctx)
@@ -389,7 +398,7 @@ class FakeAnthropicServer:
             "stop_sequence": None,
             "usage": usage,
         }
-        return 200, message, {}
+        return 200, message, {}, delay
 
     # -- endpoints -----------------------------------------------------------------------
     async def _messages(self, request: web.Request) -> web.StreamResponse:
@@ -399,12 +408,19 @@ class FakeAnthropicServer:
             return denied
         if not isinstance(rec.body, dict):
             return self._respond(rec.path, 400, Fault(400, message="body is not JSON").body())
-        status, body, headers = await self._answer(rec.body)
+        status, body, headers, delay = self._compose(rec.body)
         if isinstance(body, str):
             with self._lock:
                 self.responses.append(RecordedResponse(rec.path, status, body))
-            return web.Response(text=body, status=status, content_type="application/json")
-        return self._respond(rec.path, status, body, headers)
+            response = web.Response(text=body, status=status, content_type="application/json")
+        else:
+            response = self._respond(rec.path, status, body, headers)
+        # "Answers in `delay` seconds": counted from the request's arrival, so the fake's own
+        # work (parsing, usage, JSON) does not add to the latency it is asked to show.
+        remaining = rec.at + delay - time.monotonic()
+        if remaining > 0:
+            await asyncio.sleep(remaining)
+        return response
 
     async def _count_tokens(self, request: web.Request) -> web.StreamResponse:
         rec = await self._record(request)
@@ -479,6 +495,33 @@ class FakeAnthropicServer:
             return self._respond(rec.path, 404, Fault(404, error_type="not_found_error", message="no results").body())
         lines = "\n".join(json.dumps(b.results[r["custom_id"]]) for r in reversed(b.requests)) + "\n"
         return web.Response(text=lines, content_type="application/x-jsonl")
+
+    async def _control_inject(self, request: web.Request) -> web.StreamResponse:
+        """Body: {"faults": [{"status": 429, "retry_after": 0.2}, ...]} or {"count": N, "status": ...}."""
+        body = await request.json()
+        specs = body.get("faults") or [
+            {k: v for k, v in body.items() if k in ("status", "retry_after", "message")}
+        ] * int(body.get("count", 1))
+        self.inject(*(Fault(**spec) for spec in specs))
+        return web.json_response({"queued": len(self._faults)})
+
+    async def _control_reset(self, request: web.Request) -> web.StreamResponse:
+        self.reset()
+        return web.json_response({"ok": True})
+
+    async def _control_stats(self, request: web.Request) -> web.StreamResponse:
+        by_status: dict[str, int] = {}
+        for r in self.responses:
+            by_status[str(r.status)] = by_status.get(str(r.status), 0) + 1
+        return web.json_response(
+            {
+                "requests": len(self.requests),
+                "messages": len(self.message_requests()),
+                "by_status": by_status,
+                "usage": self.usage_reported(),
+                "faults_queued": len(self._faults),
+            }
+        )
 
     async def _batch_cancel(self, request: web.Request) -> web.StreamResponse:
         rec = await self._record(request)

@@ -2,8 +2,10 @@
 
 AIMD, as TCP does it: every pushback (a 429 or 529) halves the limit, at most once per
 `decrease_cooldown_s` so that the 16 requests that hit the same rate-limit window do not
-collapse it to 1 at once; after `quiet_period_s` without pushback the limit climbs by
-one, and by one more every further quiet period, up to the configured maximum. A
+collapse it to 1 at once. After `quiet_period_s` without pushback the limit climbs: it
+doubles while below half of where the episode started (slow start, so one burst does not
+leave the run crawling for minutes), then grows by one per further quiet period, up to
+the configured maximum. A
 `retry-after` also holds back new starts until it has passed: requests already waiting
 in the SDK's retry loop should get the freed capacity first.
 
@@ -70,6 +72,7 @@ class AdaptiveLimiter:
         self._last_decrease = float("-inf")
         self._last_change = clock()
         self._hold_until = float("-inf")
+        self._threshold = self._limit  # slow start doubles up to here, then climbs by one
         self.min_seen = self._limit
         self.max_seen = self._limit
         self.pushbacks = 0
@@ -117,7 +120,10 @@ class AdaptiveLimiter:
         quiet_since = max(self._last_pushback, self._last_change)
         if now - quiet_since >= self.quiet_period_s:
             self.increases += 1
-            self._set(self._limit + self.increase_step)
+            if self._limit * 2 <= self._threshold:
+                self._set(self._limit * 2)
+            else:
+                self._set(self._limit + self.increase_step)
 
     # -- signals -----------------------------------------------------------------------
     def on_pushback(self, retry_after: float | None = None) -> None:
@@ -128,6 +134,9 @@ class AdaptiveLimiter:
         if self.honour_retry_after and retry_after and retry_after > 0:
             self._hold_until = max(self._hold_until, now + min(retry_after, self.max_hold_s))
         if now - self._last_decrease >= self.decrease_cooldown_s:
+            if now - self._last_decrease >= self.quiet_period_s:
+                # A new episode: remember half of where it started, as TCP's ssthresh.
+                self._threshold = max(self.min_limit, self._limit // 2)
             self._last_decrease = now
             self.decreases += 1
             self._set(int(self._limit * self.decrease_factor))

@@ -21,7 +21,7 @@ import pkgutil
 import re
 import threading
 from bisect import bisect_right
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -68,6 +68,11 @@ _ASSIGNMENT_HINT = re.compile(
 _PEM_BEGIN = re.compile(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
 _PEM_END = re.compile(r"-----END[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
 _PEM_HINT = re.compile(r"-----BEGIN")
+_NEWLINE = re.compile("\n")
+_MEMO_MAX_CHARS = 32_768  # texts up to this size are memoised (system prompts repeat per agent)
+_MEMO_ENTRIES = 2048
+_MEMO_LINE_CHARS = 2000
+_MEMO_LINES = 100_000
 # The keyword detector tries a dozen heavy regexes per line; none can match unless one of its
 # keywords is there, so look for those first (it is most of the cost otherwise).
 _KEYWORD_HINT = re.compile("|".join(DENYLIST), re.IGNORECASE)
@@ -136,6 +141,8 @@ class Redactor:
         self._extra_hint = re.compile("|".join(f"(?:{rx.pattern})" for _, rx in self._extra))
         self._lock = threading.Lock()
         self.counts: Counter[str] = Counter()
+        self._memo: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._line_memo: dict[tuple[int, str], str] = {}
 
     # -- detection -----------------------------------------------------------------
     def _secrets_in_line(
@@ -190,7 +197,7 @@ class Redactor:
     def _hints(self, text: str) -> dict[int, frozenset[str]]:
         """Which detector families could match on which line, from one pass per family over
         the whole text: far cheaper than trying every detector on every line."""
-        starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+        starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
         marks: dict[int, set[str]] = {}
         for name, rx in (
             ("extra", self._extra_hint),
@@ -213,13 +220,58 @@ class Redactor:
         """`text` with every detected secret replaced by `[REDACTED:<type>]`; same line count."""
         if not text:
             return text
-        hits: list[str] = []
-        out: list[str] = []
-        in_pem = False
+        if len(text) > _MEMO_MAX_CHARS:
+            return self._redact(text, filename)
+        key = (filename, text)
+        with self._lock:
+            hit = self._memo.get(key)
+            if hit is not None:
+                self._memo.move_to_end(key)
+                return hit
+        out = self._redact(text, filename)
+        with self._lock:
+            self._memo[key] = out
+            if len(self._memo) > _MEMO_ENTRIES:
+                self._memo.popitem(last=False)
+        return out
+
+    def _redact(self, text: str, filename: str) -> str:
         # The keyword detector knows assignment syntaxes per file type (quotes optional in Python).
         keyword_regexes = REGEX_BY_FILETYPE.get(
             determine_file_type(filename or "x.txt"), QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP
         )
+        if "-----BEGIN" in text:  # a PEM block spans lines: no line can be judged alone
+            return self._redact_block(text, keyword_regexes)
+        # Prompts of a step differ in a line or two (the item's path, its facts); the rest
+        # repeats for every agent. Judge each distinct line once.
+        lines = text.split("\n")
+        out = list(lines)
+        todo: list[int] = []
+        kind = id(keyword_regexes)
+        with self._lock:
+            for i, line in enumerate(lines):
+                if len(line) < _MIN_LINE:
+                    continue
+                hit = self._line_memo.get((kind, line)) if len(line) <= _MEMO_LINE_CHARS else None
+                if hit is None:
+                    todo.append(i)
+                else:
+                    out[i] = hit
+        if todo:
+            redacted = self._redact_block("\n".join(lines[i] for i in todo), keyword_regexes).split("\n")
+            with self._lock:
+                if len(self._line_memo) > _MEMO_LINES:
+                    self._line_memo.clear()
+                for i, new in zip(todo, redacted):
+                    out[i] = new
+                    if len(lines[i]) <= _MEMO_LINE_CHARS:
+                        self._line_memo[(kind, lines[i])] = new
+        return "\n".join(out)
+
+    def _redact_block(self, text: str, keyword_regexes: dict[re.Pattern[str], int]) -> str:
+        hits: list[str] = []
+        out: list[str] = []
+        in_pem = False
         hints = self._hints(text)
         none: frozenset[str] = frozenset()
         for i, line in enumerate(text.split("\n")):

@@ -128,8 +128,9 @@ class OutputSchema:
     def of(cls, output: str | dict[str, Any] | None) -> OutputSchema | None:
         if output is None:
             return None
-        schema = load_named_schema(output) if isinstance(output, str) else copy.deepcopy(output)
-        return _compiled(json.dumps(schema, sort_keys=True))
+        if isinstance(output, str):
+            return _named(output)
+        return _compiled(json.dumps(output, sort_keys=True))
 
     @property
     def tool_schema(self) -> dict[str, Any]:
@@ -151,6 +152,12 @@ class OutputSchema:
         best = best_match(errs)
         ordered = [best] + [e for e in errs if e is not best]
         return [f"{_where(e)}: {e.message}" for e in ordered[:5]]
+
+
+@lru_cache(maxsize=64)
+def _named(name: str) -> OutputSchema:
+    # Named schemas ship with the package and do not change while the process runs.
+    return _compiled(json.dumps(load_named_schema(name), sort_keys=True))
 
 
 @lru_cache(maxsize=256)

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import copy
 import re
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import pathspec
@@ -128,8 +130,13 @@ SPECS: dict[str, ToolSpec] = {
 
 def tool_definitions(names: Sequence[str]) -> list[dict[str, Any]]:
     """API tool definitions, in a stable order so every agent of a step shares the prefix."""
+    return copy.deepcopy(_definitions(tuple(sorted(set(names)))))
+
+
+@lru_cache(maxsize=64)
+def _definitions(names: tuple[str, ...]) -> list[dict[str, Any]]:
     out = []
-    for name in sorted(set(names)):
+    for name in names:
         spec = SPECS[name]
         schema = spec.args.model_json_schema()
         schema.pop("title", None)
