@@ -319,7 +319,10 @@ class _Folder(cst.CSTTransformer):
     def _inline(self, stmt: cst.If, block: cst.BaseSuite) -> _Result:
         lead = list(stmt.leading_lines)
         if isinstance(block, cst.SimpleStatementSuite):
-            return cst.SimpleStatementLine(body=block.body, leading_lines=lead)
+            line = cst.SimpleStatementLine(body=block.body, leading_lines=lead)
+            if _is_terminal(line):
+                self.terminal.add(id(line))
+            return line
         assert isinstance(block, cst.IndentedBlock)
         body = [s for s in block.body]
         if not body:

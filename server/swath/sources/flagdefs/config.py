@@ -69,9 +69,9 @@ class PatternSpec(Strict):
     regex: str | None = Field(None, description="Python regex with named groups key/state/version.")
     language: str | None = Field(None, description="ast-grep language; default from the file extension.")
     key: str = Field("KEY", description="Metavariable (or regex group) holding the key.")
-    state: str | None = Field(None, description="Metavariable holding the state.")
+    state: str | None = Field("STATE", description="Metavariable (or regex group) holding the state.")
     state_value: FlagState | None = Field(None, description="A fixed state for every match.")
-    version: str | None = Field(None, description="Metavariable ordering versioned entries.")
+    version: str | None = Field("VERSION", description="Metavariable ordering versioned entries.")
     kind: str | None = Field(None, description="Flag type of every match, e.g. kill-switch.")
     is_check: bool | None = Field(None, description="References: the match is itself the yes/no check.")
 
@@ -181,12 +181,20 @@ def load_config(text: str | None, path: str, options: dict[str, Any]) -> tuple[F
         return FlagsConfig.model_validate(merged), errors
     except ValidationError as exc:
         errors += config_errors(exc, doc, path)
-    # Keep what validates, key by key, so one bad system does not disable the rest.
+    # Keep what validates, key by key (and system by system), so one typo does not
+    # disable the rest of the audit.
     good: dict[str, Any] = {}
     for k, v in merged.items():
-        try:
-            FlagsConfig.model_validate({k: v})
+        if k == "systems" and isinstance(v, list):
+            v = [s for s in v if _valid({"systems": [s]})]
+        if _valid({k: v}):
             good[k] = v
-        except ValidationError:
-            continue
     return FlagsConfig.model_validate(good), errors
+
+
+def _valid(raw: dict[str, Any]) -> bool:
+    try:
+        FlagsConfig.model_validate(raw)
+    except ValidationError:
+        return False
+    return True

@@ -173,7 +173,7 @@ def parse_system(system: SystemSpec, files: list[tuple[str, str]], env: str) -> 
                                                   message=f"system {system.name!r}: bad pattern: {exc}"))
                 continue
             for m in found:
-                if spec.state is None and spec.state_value is not None:
+                if spec.state_value is not None and m.state_text is None:
                     m.state_text = spec.state_value
                 matches.append((m, path, lines))
     # Order: by version when captured, then position; the last entry of a key decides.

@@ -285,5 +285,9 @@ class _Merger:
             hit = self.at.get((path, line, col + len(ident) - len(last)))
             if hit is not None and hit.kind == "constant-use":
                 hit.kind, hit.call = "call", call
-        for refs in self.index.references.values():
-            refs.sort(key=lambda r: (r.path, r.line, r.col))
+        # Workers finish in any order: sort so that the same tree gives the same items.
+        for table in (self.index.references, self.index.mentions, self.index.undefined):
+            for refs in table.values():
+                refs.sort(key=lambda r: (r.path, r.line, r.col))
+        for consts in self.index.constants.values():
+            consts.sort(key=lambda c: (c.path, c.line, c.name))
