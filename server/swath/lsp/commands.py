@@ -195,8 +195,15 @@ def _input_if_declared(wf_inputs: dict[str, Any], candidates: tuple[str, ...], v
 
 
 async def map_module(ls: "SwathServer", args: tuple[Any, ...]) -> Any:
+    """Map the module at `uri`: a folder, or the folder (package) of the file given."""
     a: MapModuleArgs = parse(MapModuleArgs, args)
-    return await _start(ls, "map-module", a, target=a.uri, extra_paths=[a.uri])
+    try:
+        path = uri_to_path(a.uri)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    if not await asyncio.to_thread(path.is_dir):
+        path = path.parent
+    return await _start(ls, "map-module", a, target=a.uri, extra_paths=[path_to_uri(path)])
 
 
 async def audit_flags(ls: "SwathServer", args: tuple[Any, ...]) -> Any:

@@ -65,6 +65,7 @@ class ActiveRun:
     cancel: asyncio.Event = field(default_factory=asyncio.Event)
     queue: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
     findings: int = 0
+    started: bool = False  # the engine emitted RunStarted: planning is over
 
     def in_scope(self, uri: str) -> bool:
         """Is `uri` a file this run looked at (so its older findings there are replaced)?"""
@@ -131,9 +132,14 @@ class RunCoordinator:
             run.progress.end("cancelled (the server is shutting down)")
             raise
         except Exception as exc:
-            log.exception("run %s failed", run.run_id)
-            run.progress.end(f"failed: {exc}")
-            self.server.tell(f"Swath: {run.workflow.name} failed: {exc}", lsp.MessageType.Error)
+            if run.started:
+                log.exception("run %s failed", run.run_id)
+                run.progress.end(f"failed: {exc}")
+                self.server.tell(f"Swath: {run.workflow.name} failed: {exc}", lsp.MessageType.Error)
+            else:  # discovery refused (a source's own error type): the user's problem, not a crash
+                log.info("run %s did not start", run.run_id, exc_info=True)
+                run.progress.end(f"not started: {exc}")
+                self.server.tell(f"Swath: {run.workflow.name} did not start: {exc}", lsp.MessageType.Error)
         finally:
             if not consumer.done():
                 consumer.cancel()
@@ -158,6 +164,7 @@ class RunCoordinator:
                 state.findings = max(state.findings, run.findings)
                 run.queue.put_nowait(event.findings)
             elif isinstance(event, RunStarted):
+                run.started = True
                 state.total = event.plan.total_agents
                 run.progress.update()
 

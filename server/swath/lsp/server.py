@@ -189,8 +189,8 @@ class SwathServer(LanguageServer):
         lines = self.texts.lines(uri)
         lenses = [lens for a in self.index.anchors(uri) if a.lenses and (lens := finding_lens(a, codec, lines))]
         for run in self.runs.active.values():
-            if uri == run.target or self.index.has(uri, run.workflow.name) or (
-                run.target is not None and run.target.endswith("/") and uri.startswith(run.target)
+            if self.index.has(uri, run.workflow.name) or (
+                run.target is not None and (uri == run.target or uri.startswith(run.target.rstrip("/") + "/"))
             ):
                 title = f"⟳ {run.workflow.name} running · {run.progress.state.line()} · cancel"
                 lenses.insert(0, lsp.CodeLens(
