@@ -55,10 +55,12 @@ def control(url: str, path: str, body: dict[str, Any] | None = None) -> Any:
 
 
 def tasks(n: int) -> list[ModelTask]:
-    agent = AgentSpec(
-        instructions="Review {{ item.path }} and report problems with evidence.",
-        output="findings",
-        max_tokens=1024,
+    agent = AgentSpec.model_validate(
+        {
+            "instructions": "Review {{ item.path }} and report problems with evidence.",
+            "output": "findings",
+            "max_tokens": 1024,
+        }
     )
     return [
         ModelTask(

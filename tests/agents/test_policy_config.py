@@ -91,7 +91,7 @@ def test_a_compliant_workflow_passes_and_the_budget_ceiling_fills_in(tmp_path: P
     limits = apply_policy_limits(policy, wf.limits)
     assert limits.budget_usd == 3.0
     assert check_workflow(policy, wf, limits, models) == []
-    assert check_workflow(Policy(), wf, Limits(), models) == []
+    assert check_workflow(Policy(), wf, Limits.model_validate({}), models) == []
 
 
 def test_a_broken_policy_file_is_an_error_not_an_empty_policy(tmp_path: Path) -> None:

@@ -153,7 +153,7 @@ class RequestContext:
         return json.dumps(self.body, ensure_ascii=False)
 
 
-Script = Union[Callable[[RequestContext], ReplyLike], Sequence[ReplyLike]]
+Script = Union[Callable[[RequestContext], Any], Sequence[ReplyLike]]  # a callable returns a ReplyLike
 
 
 def tools_forever(name: str = "read_file", arguments: dict[str, Any] | None = None) -> Callable[[RequestContext], ReplyLike]:

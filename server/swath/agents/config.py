@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from swath.agents.pricing import ModelPrice
 from swath.spec.models import Workflow
@@ -42,43 +42,34 @@ class ConfigError(ValueError):
 class ModelConfig(BaseModel):
     """Everything the model runner needs to know besides the task itself."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid")
 
-    api_key_env: str = Field("ANTHROPIC_API_KEY", description="Environment variable holding the API key.")
-    base_url: str | None = Field(None, description="API base URL; default ANTHROPIC_BASE_URL or the SDK's.")
-    model_map: str = Field(
-        DEFAULT_MODEL_MAP, validation_alias=AliasChoices("model_map", "map"), description="Model of `map` tasks."
-    )
-    model_reduce: str = Field(
-        DEFAULT_MODEL_REDUCE,
-        validation_alias=AliasChoices("model_reduce", "reduce"),
-        description="Model of `reduce` tasks.",
-    )
-    model_verify: str | None = Field(
-        None,
-        validation_alias=AliasChoices("model_verify", "verify"),
-        description="Model of second opinions; defaults to the reduce model.",
-    )
-    max_retries: int = Field(4, ge=0, le=20, description="SDK retries on 429/5xx/connection errors.")
-    timeout_s: float = Field(120.0, gt=0, description="Per-request timeout.")
+    api_key_env: str = Field(default="ANTHROPIC_API_KEY", description="Environment variable holding the API key.")
+    base_url: str | None = Field(default=None, description="API base URL; default ANTHROPIC_BASE_URL or the SDK's.")
+    # In files these are spelled `map`, `reduce` and `verify` (see `_canonical`).
+    model_map: str = Field(default=DEFAULT_MODEL_MAP, description="Model of `map` tasks.")
+    model_reduce: str = Field(default=DEFAULT_MODEL_REDUCE, description="Model of `reduce` tasks.")
+    model_verify: str | None = Field(default=None, description="Model of second opinions; defaults to the reduce model.")
+    max_retries: int = Field(default=4, ge=0, le=20, description="SDK retries on 429/5xx/connection errors.")
+    timeout_s: float = Field(default=120.0, gt=0, description="Per-request timeout.")
     max_tokens_per_agent: int = Field(
-        200_000, ge=1000, description="Tokens (input, output and cache) one agent may use before it must answer."
+        default=200_000, ge=1000, description="Tokens (input, output and cache) one agent may use before it must answer."
     )
-    max_tool_result_chars: int = Field(20_000, ge=1000, description="Tool results longer than this are cut.")
+    max_tool_result_chars: int = Field(default=20_000, ge=1000, description="Tool results longer than this are cut.")
     max_context_chars: int = Field(
-        200_000, ge=1000, description="Items, records and facts given up front are cut past this size."
+        default=200_000, ge=1000, description="Items, records and facts given up front are cut past this size."
     )
     deny_paths: list[str] = Field(
         default_factory=list, description="Extra gitignore-style patterns no tool may read (added to the defaults)."
     )
     structured_output: str = Field(
-        "auto",
+        default="auto",
         pattern="^(auto|tool|json_schema)$",
         description="How the final answer is constrained: a strict `submit_result` tool, the API's "
         "JSON-schema output format, or auto (tool for agents with tools, json_schema otherwise).",
     )
     strict_tools: bool = Field(
-        True, description="Mark the submit tool `strict` so the API enforces its schema while decoding."
+        default=True, description="Mark the submit tool `strict` so the API enforces its schema while decoding."
     )
     prices: dict[str, ModelPrice] = Field(default_factory=dict, description="Price overrides per model.")
 

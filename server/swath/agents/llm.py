@@ -27,7 +27,7 @@ from typing import Any
 
 import anthropic
 from anthropic import AsyncAnthropic
-from anthropic.types import Message
+from anthropic.types import Message, ToolUseBlock
 
 from swath.agents.base import AgentEnv, ModelEstimate, ModelResult, ModelTask, ModelTaskFailed
 from swath.agents.config import ModelConfig, load_model_config, resolve_model
@@ -184,7 +184,7 @@ class AnthropicRunner:
         file_cache: FileCache | None = None,
     ) -> None:
         self.client = client
-        self.config = config or ModelConfig()
+        self.config = config or ModelConfig.model_validate({})
         self.middleware = middleware or _find_middleware(client) or PushbackMiddleware()
         self.prices = prices or PriceTable(self.config.prices)
         self.redactor = redactor or default_redactor()
@@ -284,7 +284,9 @@ class AnthropicRunner:
         # One breakpoint at the end of the system prompt caches tools + system together
         # (the API's prefix order is tools, system, messages): the part every agent of
         # the step shares.
-        system = [{"type": "text", "text": self.redactor.redact(t)} for t in system_text(task, mode)]
+        system: list[dict[str, Any]] = [
+            {"type": "text", "text": self.redactor.redact(t)} for t in system_text(task, mode)
+        ]
         system[-1]["cache_control"] = EPHEMERAL
         try:
             user = user_context(task, self.redactor, self.config.max_context_chars)
@@ -314,7 +316,8 @@ class AnthropicRunner:
         malformed = 0
         while True:
             try:
-                return await self.client.messages.create(**params)
+                message: Message = await self.client.messages.create(**params)
+                return message
             except anthropic.APIStatusError as exc:
                 raise ModelAPIError(
                     f"API error {exc.status_code}: {_error_message(exc)}",
@@ -362,7 +365,7 @@ class AnthropicRunner:
             if not message.content:
                 conv.messages.pop()  # an empty assistant turn is not accepted back by the API
 
-            tool_uses = [b for b in message.content if getattr(b, "type", None) == "tool_use"]
+            tool_uses = [b for b in message.content if isinstance(b, ToolUseBlock)]
             submit = next((b for b in tool_uses if b.name == SUBMIT_TOOL), None)
             work = [b for b in tool_uses if b.name != SUBMIT_TOOL]
             truncated = message.stop_reason == "max_tokens"
@@ -423,7 +426,9 @@ class AnthropicRunner:
                 results.append({"type": "text", "text": why + " Give your final answer now with what you know."})
             conv.messages.append({"role": "user", "content": results})
 
-    def _append_repair(self, conv: Conversation, tool_uses: list[Any], submit: Any, problem: str) -> None:
+    def _append_repair(
+        self, conv: Conversation, tool_uses: list[ToolUseBlock], submit: ToolUseBlock | None, problem: str
+    ) -> None:
         note = f"Your answer does not match the required output schema: {problem}. Answer again, corrected."
         if conv.mode == "tool" and tool_uses:
             blocks: list[dict[str, Any]] = []

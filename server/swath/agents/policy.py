@@ -35,14 +35,14 @@ class PolicyError(ValueError):
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    allowed_tools: list[str] | None = Field(None, description="Tools agents may call; None allows every read-only tool.")
+    allowed_tools: list[str] | None = Field(default=None, description="Tools agents may call; None allows every read-only tool.")
     denied_paths: list[str] = Field(default_factory=list, description="gitignore-style patterns no tool may read.")
-    allowed_models: list[str] | None = Field(None, description="Glob patterns of models that may be called.")
-    max_concurrency: int | None = Field(None, ge=1, description="No workflow may run more agents at once.")
-    max_agents_per_run: int | None = Field(None, ge=1, description="No run may start more agents.")
-    max_budget_usd: float | None = Field(None, ge=0, description="No run may be allowed to spend more.")
-    require_budget: bool = Field(False, description="Refuse model runs that set no budget at all.")
-    source: str | None = Field(None, exclude=True, description="Where the policy was read from.")
+    allowed_models: list[str] | None = Field(default=None, description="Glob patterns of models that may be called.")
+    max_concurrency: int | None = Field(default=None, ge=1, description="No workflow may run more agents at once.")
+    max_agents_per_run: int | None = Field(default=None, ge=1, description="No run may start more agents.")
+    max_budget_usd: float | None = Field(default=None, ge=0, description="No run may be allowed to spend more.")
+    require_budget: bool = Field(default=False, description="Refuse model runs that set no budget at all.")
+    source: str | None = Field(default=None, exclude=True, description="Where the policy was read from.")
 
 
 class PolicyViolation(BaseModel):
@@ -136,11 +136,13 @@ def check_workflow(
             if bad:
                 violate("allowed_tools", f"uses {', '.join(bad)}; allowed: {', '.join(sorted(allowed)) or 'none'}", step_id)
 
-    pairs = list(models_used.items()) if isinstance(models_used, Mapping) else [(None, m) for m in models_used]
+    pairs: list[tuple[str | None, str]] = (
+        list(models_used.items()) if isinstance(models_used, Mapping) else [(None, m) for m in models_used]
+    )
     if policy.allowed_models is not None:
-        for step_id, model in pairs:
+        for model_step, model in pairs:
             if not model_allowed(policy, model):
-                violate("allowed_models", f"model {model!r} is not in {policy.allowed_models}", step_id)
+                violate("allowed_models", f"model {model!r} is not in {policy.allowed_models}", model_step)
 
     if policy.max_concurrency is not None and effective_limits.concurrency > policy.max_concurrency:
         violate("max_concurrency", f"concurrency {effective_limits.concurrency} exceeds {policy.max_concurrency}")

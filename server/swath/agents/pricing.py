@@ -30,8 +30,8 @@ class ModelPrice(BaseModel):
 
     input: float = Field(ge=0)
     output: float = Field(ge=0)
-    cache_write: float | None = Field(None, ge=0)
-    cache_read: float | None = Field(None, ge=0)
+    cache_write: float | None = Field(default=None, ge=0)
+    cache_read: float | None = Field(default=None, ge=0)
 
     @property
     def cache_write_price(self) -> float:

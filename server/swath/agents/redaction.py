@@ -128,9 +128,11 @@ class Redactor:
 
     def __init__(self, extra_patterns: Iterable[tuple[str, str]] = ()) -> None:
         plugins = _load_plugins()
-        self._keyword = [p for p in plugins if isinstance(p, KeywordDetector)]
-        self._entropy = [p for p in plugins if isinstance(p, HighEntropyStringsPlugin)]
-        self._regex = [p for p in plugins if p not in self._keyword and p not in self._entropy]
+        self._keyword: list[KeywordDetector] = [p for p in plugins if isinstance(p, KeywordDetector)]
+        self._entropy: list[HighEntropyStringsPlugin] = [p for p in plugins if isinstance(p, HighEntropyStringsPlugin)]
+        self._regex: list[BasePlugin] = [
+            p for p in plugins if not isinstance(p, (KeywordDetector, HighEntropyStringsPlugin))
+        ]
         # One pass of a combined pattern tells whether any provider-format detector can match;
         # most source lines match none, and running 24 detectors on each is the bulk of the cost.
         patterns = [rx for p in self._regex for rx in getattr(p, "denylist", ())]
@@ -161,21 +163,20 @@ class Redactor:
                 if _looks_like_credential(value) and not _templated(value):
                     found.append((value, "Secret Keyword"))
             if "keyword" in hints:
-                for plugin in self._keyword:
-                    values = plugin.analyze_string(line, denylist_regex_to_group=keyword_regexes)
-                    found += [(v, plugin.secret_type) for v in values if v and not _templated(v)]
+                for keyword in self._keyword:
+                    values = keyword.analyze_string(line, denylist_regex_to_group=keyword_regexes)
+                    found += [(v, keyword.secret_type) for v in values if v and not _templated(v)]
         if "'" in line or '"' in line:  # the entropy detectors only look at quoted strings
-            for plugin in self._entropy:
-                for v in plugin.analyze_string(line):
-                    if v and not is_sequential_string(v) and plugin.calculate_shannon_entropy(v) > plugin.entropy_limit:
-                        found.append((v, plugin.secret_type))
+            for entropy in self._entropy:
+                for v in entropy.analyze_string(line):
+                    if v and not is_sequential_string(v) and entropy.calculate_shannon_entropy(v) > entropy.entropy_limit:
+                        found.append((v, entropy.secret_type))
         if "regex" in hints:
-            for plugin in self._regex:
-                for v in plugin.analyze_string(line):
-                    if isinstance(v, tuple):  # a regex with groups yields tuples
-                        v = max(v, key=len)
-                    if v:
-                        found.append((v, plugin.secret_type))
+            for detector in self._regex:
+                for match in detector.analyze_string(line):
+                    value = max(match, key=len) if isinstance(match, tuple) else match  # grouped regexes yield tuples
+                    if value:
+                        found.append((value, detector.secret_type))
         return found
 
     def _redact_line(

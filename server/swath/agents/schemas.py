@@ -80,7 +80,7 @@ class SchemaError(ValueError):
 
 def _from_spec_loader(name: str) -> dict[str, Any] | None:
     try:
-        from swath.spec.loader import load_schema  # type: ignore[import-not-found,attr-defined]
+        from swath.spec.loader import load_schema
     except ImportError:
         return None
     try:

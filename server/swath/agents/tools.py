@@ -58,44 +58,44 @@ class _Args(BaseModel):
 
 class ReadFileArgs(_Args):
     path: str = Field(description="Workspace-relative path of the file.")
-    start_line: int = Field(1, ge=1, description="First line to return (1-based).")
+    start_line: int = Field(default=1, ge=1, description="First line to return (1-based).")
     end_line: int | None = Field(
-        None, ge=1, description=f"Last line to return (inclusive); default start_line + {READ_DEFAULT_LINES - 1}."
+        default=None, ge=1, description=f"Last line to return (inclusive); default start_line + {READ_DEFAULT_LINES - 1}."
     )
 
 
 class ListDirArgs(_Args):
-    path: str = Field(".", description="Workspace-relative directory.")
+    path: str = Field(default=".", description="Workspace-relative directory.")
 
 
 class GlobArgs(_Args):
     pattern: str = Field(description="gitignore-style glob, e.g. `src/**/*.py` or `*.md`.")
-    path: str = Field(".", description="Directory to search under.")
+    path: str = Field(default=".", description="Directory to search under.")
 
 
 class GrepArgs(_Args):
     pattern: str = Field(description="Python regular expression searched line by line.")
-    path: str = Field(".", description="File or directory to search under.")
-    glob: str | None = Field(None, description="Only files matching this gitignore-style glob.")
+    path: str = Field(default=".", description="File or directory to search under.")
+    glob: str | None = Field(default=None, description="Only files matching this gitignore-style glob.")
     ignore_case: bool = False
-    max_results: int = Field(100, ge=1, le=500)
+    max_results: int = Field(default=100, ge=1, le=500)
 
 
 class GitLogArgs(_Args):
-    path: str | None = Field(None, description="Only commits touching this path.")
-    max_count: int = Field(20, ge=1, le=200)
+    path: str | None = Field(default=None, description="Only commits touching this path.")
+    max_count: int = Field(default=20, ge=1, le=200)
 
 
 class GitBlameArgs(_Args):
     path: str
-    start_line: int = Field(1, ge=1)
-    end_line: int | None = Field(None, ge=1)
+    start_line: int = Field(default=1, ge=1)
+    end_line: int | None = Field(default=None, ge=1)
 
 
 class GitDiffArgs(_Args):
-    base: str | None = Field(None, description="Revision to diff against (default: the index / HEAD).")
-    path: str | None = Field(None, description="Limit the diff to this path.")
-    staged: bool = Field(False, description="Diff the staged changes.")
+    base: str | None = Field(default=None, description="Revision to diff against (default: the index / HEAD).")
+    path: str | None = Field(default=None, description="Limit the diff to this path.")
+    staged: bool = Field(default=False, description="Diff the staged changes.")
 
 
 class SymbolsArgs(_Args):
@@ -274,7 +274,8 @@ class ToolBox:
     def _run(self, name: str, raw: dict[str, Any]) -> str:
         spec = SPECS[name]
         args = spec.args.model_validate(raw)
-        return getattr(self, f"_t_{name}")(args)
+        handler: Callable[[Any], str] = getattr(self, f"_t_{name}")
+        return handler(args)
 
     def _cap(self, text: str) -> str:
         if len(text) <= self.max_result_chars:
@@ -522,8 +523,8 @@ def python_outline(source: str) -> list[str]:
                     out.append(f"{pad}{', '.join(names)}  L{node.lineno}")
             elif depth == 0 and isinstance(node, (ast.Import, ast.ImportFrom)):
                 mod = getattr(node, "module", None)
-                names = ", ".join(a.name for a in node.names)
-                out.append(f"{pad}import {mod + ': ' if mod else ''}{names}  L{node.lineno}")
+                imported = ", ".join(a.name for a in node.names)
+                out.append(f"{pad}import {mod + ': ' if mod else ''}{imported}  L{node.lineno}")
 
     visit(tree.body, 0)
     return out
