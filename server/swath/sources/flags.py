@@ -24,13 +24,14 @@ from swath.sources.flagdefs import globs
 from swath.sources.flagdefs.config import CONFIG_PATHS, FlagsConfig, load_config
 from swath.sources.flagdefs.listing import scan_paths
 from swath.sources.flagdefs.model import (
+    CallName,
     DefinitionError,
     FlagDefinition,
     FlagErrorData,
     FlagItemData,
     ReferencePattern,
 )
-from swath.sources.flagdefs.scan import DefinitionSpan, ScanIndex, scan_references
+from swath.sources.flagdefs.scan import DefinitionSpan, ScanIndex, prestart, scan_references
 from swath.sources.flagdefs.sdk import merge_call_names
 from swath.spec.records import Item
 from swath.workspace import PathRefused, Workspace
@@ -51,6 +52,7 @@ class FlagsSource:
         ws = ctx.workspace
         cfg, config_path, errors = self._config(ws, ctx)
         all_files = scan_paths(ws)
+        prestart(len(all_files), cfg.workers)
         cat = catalogue_mod.build(all_files, cfg, ws.read_text, lambda p: _head(ws, p), config_path)
         errors += cat.errors
 
@@ -112,10 +114,14 @@ class FlagsSource:
 
     @staticmethod
     def _item(key: str, defs: list[FlagDefinition], index: ScanIndex, cfg: FlagsConfig, environment: str | None,
-              call_names: list, patterns: dict[str, list[ReferencePattern]], sources: list[str],
+              call_names: list[CallName], patterns: dict[str, list[ReferencePattern]], sources: list[str],
               config_path: str | None) -> Item:
         refs = index.references.get(key, []) if defs else index.undefined.get(key, [])
         systems = {d.system for d in defs if d.system}
+        # Only the SDK names this flag's references use: the analyzer needs no more, and
+        # 500 items each carrying all ~70 names would dominate the items' size.
+        used = {r.call for r in refs if r.call}
+        relevant = [c for c in call_names if c.name in used or any(c.name in r.text for r in refs)]
         data = FlagItemData(
             key=key,
             defined=bool(defs),
@@ -124,7 +130,7 @@ class FlagsSource:
             constants=index.constants.get(key, []),
             mentions=index.mentions.get(key, []),
             environment=environment,
-            call_names=call_names,
+            call_names=relevant,
             reference_patterns=[p for s in sorted(systems) for p in patterns.get(s, [])],
             catalogue_sources=sources,
         )

@@ -7,7 +7,7 @@ files that reference it, so the engine's result cache re-runs a flag's analysis 
 when one of those files changes.
 
 How: candidate search with an Aho-Corasick DFA over bytes in worker processes (reading
-files is GIL-bound, so threads do not help; processes do), then, for exported
+files is GIL-bound, so threads do not help; processes do: see scanpool.py), then, for exported
 constants that hold a key, a second pass for their names over files of the same
 language. Structure (is this hit a call, which branch does it guard) is the analyzer's
 job, on the few files that matter.
@@ -15,18 +15,18 @@ job, on the few files that matter.
 
 from __future__ import annotations
 
-import multiprocessing
+import logging
 import os
 import re
-import threading
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from typing import Any
 
-from swath.sources.flagdefs import scanworker
+from swath.sources.flagdefs import scanpool, scanworker
 from swath.sources.flagdefs.common import language_of
 from swath.sources.flagdefs.model import CallName, ConstantDef, ReferenceHit
+
+log = logging.getLogger(__name__)
 
 PARALLEL_MIN_FILES = 1500  # below this, starting processes costs more than it saves
 CHUNKS_PER_WORKER = 4
@@ -36,11 +36,6 @@ _TEST_PATH = re.compile(
 )
 _FAMILY = {".py": "py", ".pyi": "py", ".ts": "js", ".tsx": "js", ".mts": "js", ".cts": "js", ".js": "js",
            ".jsx": "js", ".mjs": "js", ".cjs": "js", ".go": "go"}
-
-_pool_lock = threading.Lock()
-_pool: ProcessPoolExecutor | None = None
-_pool_size = 0
-
 
 def is_test_path(path: str) -> bool:
     return bool(_TEST_PATH.search(path))
@@ -81,40 +76,28 @@ class DefinitionSpan:
     end_line: int
 
 
-def _executor(workers: int) -> ProcessPoolExecutor:
-    """One pool per process, kept warm: an editor session scans many times."""
-    global _pool, _pool_size
-    with _pool_lock:
-        if _pool is None or _pool_size != workers:
-            if _pool is not None:
-                _pool.shutdown(wait=False, cancel_futures=True)
-            # forkserver: forking a threaded process (the LSP server, the engine's worker
-            # threads) can deadlock the child; the fork server is a clean single thread.
-            method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-            _pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
-            _pool_size = workers
-        return _pool
-
-
 def shutdown_pool() -> None:
-    global _pool
-    with _pool_lock:
-        if _pool is not None:
-            _pool.shutdown(wait=True, cancel_futures=True)
-            _pool = None
+    scanpool.shutdown()
+
+
+def prestart(n_files: int, workers: int | None = None) -> None:
+    """Start the workers now when the scan will want them, so that their start-up overlaps
+    with reading the flag definitions."""
+    n = workers or os.cpu_count() or 1
+    if n > 1 and n_files >= PARALLEL_MIN_FILES:
+        scanpool.get(n)
 
 
 def warm_pool(workers: int | None = None) -> None:
-    """Start the scan workers ahead of the first scan (the LSP server does this at start-up)."""
+    """Start the scan workers ahead of the first scan (an editor session scans many times)."""
     n = workers or os.cpu_count() or 1
     if n > 1:
-        ex = _executor(n)
-        list(ex.map(os.getpid, range(n)))
+        scanpool.get(n).warm()
 
 
 def _run_chunks(root: str, files: list[str], fn_args: tuple[object, ...], workers: int,
-                fn: str) -> list[tuple[object, ...]]:
-    """Run `scanworker.<fn>` over interleaved chunks, in processes when it pays."""
+                fn: str) -> list[Any]:
+    """Run `scanworker.<fn>` over interleaved chunks, in worker processes when it pays."""
     target = getattr(scanworker, fn)
     if workers <= 1 or len(files) < PARALLEL_MIN_FILES:
         return [target(root, files, *fn_args)]
@@ -123,11 +106,10 @@ def _run_chunks(root: str, files: list[str], fn_args: tuple[object, ...], worker
     # gets a fair share of the big ones.
     chunks = [files[i::n_chunks] for i in range(n_chunks)]
     try:
-        ex = _executor(workers)
-        futures: list[Future[object]] = [ex.submit(target, root, c, *fn_args) for c in chunks if c]
-        return [f.result() for f in futures]  # type: ignore[misc]
-    except (BrokenProcessPool, OSError, RuntimeError):
-        shutdown_pool()
+        return scanpool.get(workers).map(fn, [(root, c, *fn_args) for c in chunks if c])
+    except (scanpool.WorkerFailed, OSError) as exc:
+        log.warning("scan workers failed, scanning in this process: %s", exc)
+        scanpool.shutdown()
         return [target(root, files, *fn_args)]
 
 

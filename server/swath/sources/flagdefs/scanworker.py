@@ -248,3 +248,49 @@ def scan_names(root: str, paths: list[str], names: list[str], max_bytes: int) ->
         if hits:
             out.append((rel, hits))
     return out
+
+
+# -- serving a parent process over pipes ----------------------------------------------------
+# `python -m swath.sources.flagdefs.scanworker` reads length-prefixed pickled requests
+# `(function name, args)` from stdin and answers `(ok, result or error text)` on stdout,
+# until stdin closes. See scanpool.py for why this is not multiprocessing.
+
+_SERVED = {"scan_chunk", "scan_names"}
+
+
+def _read_frame(stream: Any) -> bytes | None:
+    head = stream.read(8)
+    if len(head) < 8:
+        return None
+    size = int.from_bytes(head, "little")
+    return stream.read(size)
+
+
+def _write_frame(stream: Any, payload: bytes) -> None:
+    stream.write(len(payload).to_bytes(8, "little"))
+    stream.write(payload)
+    stream.flush()
+
+
+def serve() -> None:
+    import pickle
+    import sys
+    import traceback
+
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    while True:
+        frame = _read_frame(stdin)
+        if frame is None:
+            return
+        try:
+            name, args = pickle.loads(frame)
+            if name not in _SERVED:
+                raise ValueError(f"not a scan function: {name!r}")
+            reply = (True, globals()[name](*args))
+        except Exception:  # noqa: BLE001 - report to the parent, keep serving
+            reply = (False, traceback.format_exc())
+        _write_frame(stdout, pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+if __name__ == "__main__":
+    serve()

@@ -1,0 +1,240 @@
+"""Benchmark: the flag reference scan beside ripgrep (or git grep) on one generated tree.
+
+Generates a repository of 20,000 files (.py/.ts/.go, ~2 M lines) with 500 flags defined in
+a flagd file and referenced from ~3 % of the files (SDK calls, constants, plain literals),
+then times, in the same run and alternating so that machine noise hits both alike:
+
+- `rg -F -f keys.txt --count-matches` (ripgrep, both cores) when installed, else
+  `git grep -F -f keys.txt -c`: the floor for "find these 500 strings";
+- the `flags` source's reference scan (listing, Aho-Corasick over bytes in worker
+  processes, constants followed) and the whole `discover` (definitions + scan + items).
+
+Prints the medians, the ratio to the baseline (target: <= 2x), files per second and peak
+memory. `--full` also times the offline analysis of every flag (ast-grep on each
+referenced file, history, edits), which the scan leaves to the map step.
+
+    .venv/bin/python bench/flags.py [--files N] [--keys N] [--repeat N] [--keep DIR] [--full]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import string
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from swath.analyzers.base import AnalyzerContext
+from swath.analyzers.flags.analyzer import FlagClassify
+from swath.sources.base import SourceContext
+from swath.sources.flagdefs import scan as scan_mod
+from swath.sources.flagdefs import scanpool
+from swath.sources.flagdefs.listing import scan_paths
+from swath.sources.flagdefs.scan import DefinitionSpan, scan_references
+from swath.sources.flagdefs.sdk import DEFAULT_CALL_NAMES
+from swath.sources.flags import FlagsSource
+from swath.workspace import Workspace
+
+WORDS = ("user order cart total price item count value result index config data request response "
+         "session token cache queue event record batch").split()
+
+
+def make_keys(n: int, rng: random.Random) -> list[str]:
+    """Keys without a shared prefix (the case that defeats a regex alternation)."""
+    keys: set[str] = set()
+    while len(keys) < n:
+        a, b = rng.sample(WORDS, 2)
+        style = rng.randrange(3)
+        suffix = "".join(rng.choices(string.ascii_lowercase, k=3))
+        keys.add({0: f"{a}_{b}_{suffix}", 1: f"{a}-{b}-{suffix}", 2: f"{a}.{b}.{suffix}"}[style])
+    return sorted(keys)
+
+
+def filler(ext: str, rng: random.Random, n: int) -> list[str]:
+    out = []
+    for i in range(n):
+        a, b, c = rng.choice(WORDS), rng.choice(WORDS), rng.choice(WORDS)
+        if ext == "py":
+            out.append(f"    {a}_{i} = {b}.{c}({i})")
+        elif ext == "ts":
+            out.append(f"  const {a}{i} = {b}.{c}({i});")
+        else:
+            out.append(f"\t{a}{i} := {b}.{c}({i})")
+    return out
+
+
+def reference_line(ext: str, key: str, rng: random.Random) -> str:
+    kind = rng.randrange(4)
+    if ext == "py":
+        return [f'    if client.get_boolean_value("{key}", False):', f'    if ld.variation("{key}", ctx, False):',
+                f'    log.info("flag %s", "{key}")', f'    if unleash.is_enabled("{key}"):'][kind]
+    if ext == "ts":
+        return [f'  if (await client.getBooleanValue("{key}", false)) {{}}', f"  const on = ld.boolVariation('{key}', c, false);",
+                f'  track("{key}");', f'  if (unleash.isEnabled("{key}")) {{}}'][kind]
+    return [f'\tif on, _ := client.BooleanValue(ctx, "{key}", false, ec); on {{}}',
+            f'\ton, _ := ld.BoolVariation("{key}", u, false)', f'\tlog.Print("{key}")',
+            f'\tif unleash.IsEnabled("{key}") {{}}'][kind]
+
+
+def generate(root: Path, n_files: int, lines: int, keys: list[str], share: float, seed: int = 7) -> int:
+    rng = random.Random(seed)
+    total = 0
+    consts = {}
+    for i, key in enumerate(keys[: len(keys) // 20]):  # 5 % of the keys live in constants
+        consts[key] = f"FLAG_{i}"
+    (root / "flags").mkdir(parents=True)
+    flagd = {"flags": {k: {"state": "ENABLED", "variants": {"on": True, "off": False},
+                           "defaultVariant": rng.choice(["on", "off"])} for k in keys}}
+    (root / "flags" / "flags.flagd.json").write_text(json.dumps(flagd, indent=2))
+    const_lines = [f'{name} = "{key}"' for key, name in consts.items()]
+    (root / "flags" / "keys.py").write_text("\n".join(const_lines) + "\n")
+    for i in range(n_files):
+        ext = ("py", "ts", "go")[i % 3]
+        body = filler(ext, rng, lines - 3)
+        if rng.random() < share:
+            for _ in range(rng.randint(1, 2)):
+                key = rng.choice(keys)
+                if ext == "py" and key in consts and rng.random() < 0.5:
+                    body[rng.randrange(len(body))] = f"    if client.is_enabled({consts[key]}):"
+                else:
+                    body[rng.randrange(len(body))] = reference_line(ext, key, rng)
+        head = {"py": ["from app import client", "", "def f():"], "ts": ["import { client } from './c';", "",
+                                                                       "export async function f() {"],
+                "go": ["package p", "", "func f() {"]}[ext]
+        tail = {"py": [], "ts": ["}"], "go": ["}"]}[ext]
+        text = "\n".join(head + body + tail) + "\n"
+        d = root / f"src/mod{i % 200:03d}/pkg{i % 11}"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"file{i}.{ext}").write_text(text)
+        total += text.count("\n")
+    (root / "keys.txt").write_text("\n".join(keys) + "\n")
+    return total
+
+
+def timed(fn) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def baseline_cmd(root: Path) -> tuple[str, list[str]]:
+    if shutil.which("rg"):
+        return "rg -F -f keys.txt --count-matches", ["rg", "-F", "-f", "keys.txt", "--count-matches", "-g", "!keys.txt"]
+    return "git grep -F -f keys.txt -c", ["git", "grep", "-F", "-f", "keys.txt", "-c", "--", ".", ":!keys.txt"]
+
+
+def peak_mb(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024.0  # KiB on Linux
+
+
+def worker_peak_mb() -> float:
+    """Peak resident memory of the live scan workers (VmHWM), the largest of them."""
+    peaks = []
+    for pid in scanpool.worker_pids():
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024.0)
+        except OSError:
+            continue
+    return max(peaks, default=0.0)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--files", type=int, default=20_000)
+    ap.add_argument("--lines", type=int, default=100, help="lines per file")
+    ap.add_argument("--keys", type=int, default=500)
+    ap.add_argument("--share", type=float, default=0.03, help="share of files that reference a key")
+    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--keep", type=Path, help="generate into (or reuse) this directory")
+    ap.add_argument("--full", action="store_true", help="also time the offline analysis of every flag")
+    args = ap.parse_args()
+
+    tmp = None
+    if args.keep:
+        root = args.keep
+    else:
+        tmp = tempfile.mkdtemp(prefix="swath-flags-bench-")
+        root = Path(tmp) / "repo"
+    try:
+        if not (root / "keys.txt").exists():
+            root.mkdir(parents=True, exist_ok=True)
+            t = time.perf_counter()
+            keys = make_keys(args.keys, random.Random(1))
+            n_lines = generate(root, args.files, args.lines, keys, args.share)
+            subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+            subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+            print(f"generated {args.files:,} files, {n_lines:,} lines, {args.keys} keys in {time.perf_counter() - t:.1f}s "
+                  f"({root})")
+        keys = (root / "keys.txt").read_text().split()
+        size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file() and ".git" not in p.parts)
+        ws = Workspace(root)
+        label, cmd = baseline_cmd(root)
+
+        def run_baseline() -> None:
+            subprocess.run(cmd, cwd=root, stdout=subprocess.DEVNULL, check=False)
+
+        spans = [DefinitionSpan(key=k, path="flags/flags.flagd.json", line=0, end_line=0) for k in keys]
+        found: dict[str, int] = {}
+
+        def run_scan() -> None:
+            files = scan_paths(ws)
+            index = scan_references(str(ws.root), files, keys, DEFAULT_CALL_NAMES, spans)
+            found["refs"] = sum(len(v) for v in index.references.values())
+            found["files"] = index.stats.files_read
+            found["second"] = index.stats.second_pass_files
+
+        items: list = []
+
+        def run_discover() -> None:
+            items[:] = FlagsSource().discover(SourceContext(workspace=ws))
+
+        cold = timed(run_discover)  # the first discover of a process starts the scan workers
+        run_baseline()
+        base_t, scan_t, disc_t = [], [], []
+        for _ in range(args.repeat):
+            base_t.append(timed(run_baseline))
+            scan_t.append(timed(run_scan))
+            disc_t.append(timed(run_discover))
+        base, scan, disc = (statistics.median(x) for x in (base_t, scan_t, disc_t))
+        n_files = found["files"]
+        print(f"tree: {n_files:,} files, {size / 1e6:.0f} MB; {len(keys)} keys; {found['refs']:,} references found; "
+              f"{os.cpu_count()} cores; median of {args.repeat}, alternating")
+        print(f"{label:<40} {base * 1000:8.0f} ms   1.00x")
+        print(f"{'swath reference scan (warm workers)':<40} {scan * 1000:8.0f} ms   {scan / base:4.2f}x   "
+              f"{n_files / scan:,.0f} files/s")
+        print(f"{'swath flags discover, first (cold)':<40} {cold * 1000:8.0f} ms   {cold / base:4.2f}x   "
+              "(starts the scan workers)")
+        print(f"{'swath flags discover (defs+scan+items)':<40} {disc * 1000:8.0f} ms   {disc / base:4.2f}x   "
+              f"{len(items)} items")
+        print(f"   (constants followed: second pass over {found['second']:,} files)")
+        verdict = "OK" if scan / base <= 2.0 else "over target"
+        print(f"ratio scan/baseline: {scan / base:.2f} (target <= 2.0: {verdict})")
+        if args.full:
+            t = time.perf_counter()
+            n_findings = 0
+            for i in range(0, len(items), 10):
+                out = FlagClassify().analyze(items[i:i + 10], AnalyzerContext(workspace=ws, params={"rewrite": True}))
+                n_findings += len(out.findings)
+            full = time.perf_counter() - t
+            print(f"{'offline analysis of all flags (1 core)':<40} {full * 1000:8.0f} ms   {n_findings:,} findings")
+        print(f"peak memory (getrusage): this process {peak_mb(resource.RUSAGE_SELF):.0f} MB, largest finished "
+              f"child (rg, git) {peak_mb(resource.RUSAGE_CHILDREN):.0f} MB; scan worker {worker_peak_mb():.0f} MB each")
+    finally:
+        scan_mod.shutdown_pool()
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
