@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from swath.analyzers.base import AnalyzerContext
@@ -41,6 +42,7 @@ from swath.sources.flagdefs.listing import scan_paths
 from swath.sources.flagdefs.scan import DefinitionSpan, scan_references
 from swath.sources.flagdefs.sdk import DEFAULT_CALL_NAMES
 from swath.sources.flags import FlagsSource
+from swath.spec.records import Item
 from swath.workspace import Workspace
 
 WORDS = ("user order cart total price item count value result index config data request response "
@@ -119,7 +121,7 @@ def generate(root: Path, n_files: int, lines: int, keys: list[str], share: float
     return total
 
 
-def timed(fn) -> float:
+def timed(fn: Callable[[], None]) -> float:
     t = time.perf_counter()
     fn()
     return time.perf_counter() - t
@@ -193,7 +195,7 @@ def main() -> int:
             found["files"] = index.stats.files_read
             found["second"] = index.stats.second_pass_files
 
-        items: list = []
+        items: list[Item] = []
 
         def run_discover() -> None:
             items[:] = FlagsSource().discover(SourceContext(workspace=ws))

@@ -130,7 +130,7 @@ class ReferenceFact(BaseModel):
     call: str | None = None
     via: str | None = None
     test: bool = False
-    check: bool = Field(False, description="The reference is a yes/no check whose branch can be chosen.")
+    check: bool = Field(default=False, description="The reference is a yes/no check whose branch can be chosen.")
     check_range: dict[str, Any] | None = None
     edit: TextEdit | None = None
     dead_ranges: list[dict[str, Any]] = Field(
@@ -144,7 +144,7 @@ class DefinitionFact(BaseModel):
     path: str
     line: int
     end_line: int
-    col: int = Field(0, description="Indentation of the definition line.")
+    col: int = Field(default=0, description="Indentation of the definition line.")
     quote: str
     kind: str = ""
     environments: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -152,7 +152,7 @@ class DefinitionFact(BaseModel):
 
 
 class History(BaseModel):
-    since: str | None = Field(None, description="ISO date the state-carrying lines last changed.")
+    since: str | None = Field(default=None, description="ISO date the state-carrying lines last changed.")
     commit: str | None = None
     author: str | None = None
     age_days: int | None = None
@@ -176,7 +176,7 @@ class FlagFacts(BaseModel):
     candidate: bool = False
     category: Category | None = None
     not_candidate_because: str | None = None
-    keep: str | None = Field(None, description="Which branch survives, in words.")
+    keep: str | None = Field(default=None, description="Which branch survives, in words.")
     history: History = Field(default_factory=History)
     definitions: list[DefinitionFact] = Field(default_factory=list)
     references: list[ReferenceFact] = Field(default_factory=list)
@@ -188,7 +188,7 @@ class FlagFacts(BaseModel):
     docs: list[dict[str, Any]] = Field(default_factory=list, description="Mentions in documentation.")
     risks: list[str] = Field(default_factory=list)
     lens: str = ""
-    removal: "RemovalSpec | None" = Field(None, description="How to rewrite the flag's checks away, file by file.")
+    removal: "RemovalSpec | None" = Field(default=None, description="How to rewrite the flag's checks away, file by file.")
 
 
 class RemovalSpec(BaseModel):

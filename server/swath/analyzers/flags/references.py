@@ -12,9 +12,9 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from ast_grep_py import SgNode, SgRoot
+from ast_grep_py import Config, SgNode, SgRoot
 
 from swath.analyzers.flags.facts import HitIn, PatternIn
 from swath.workspace import Workspace
@@ -91,7 +91,7 @@ class Check:
 
 def _node_at(root: SgNode, line: int, col: int, end_col: int) -> SgNode | None:
     rng = {"start": {"line": line, "column": col}, "end": {"line": line, "column": end_col}}
-    return root.find(range=rng)  # type: ignore[arg-type]
+    return root.find(range=cast(Any, rng))
 
 
 def _call_name(call: SgNode) -> str | None:
@@ -205,7 +205,8 @@ def _pattern_nodes(pf: ParsedFile, root: SgNode, p: PatternIn) -> list[SgNode]:
     hit = pf._pattern_hits.get(sig)
     if hit is None:
         try:
-            nodes = root.find_all({"rule": p.rule}) if p.rule else root.find_all(pattern=p.pattern)  # type: ignore[arg-type]
+            nodes = (root.find_all(cast(Config, {"rule": p.rule})) if p.rule
+                     else root.find_all(pattern=cast(Any, p.pattern)))
         except (RuntimeError, ValueError):
             nodes = []
         hit = pf._pattern_hits[sig] = [("", n) for n in nodes]

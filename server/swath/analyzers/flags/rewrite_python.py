@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, Union, cast
 
 import libcst as cst
 from libcst.metadata import ClassScope, CodeRange, MetadataWrapper, PositionProvider, ScopeProvider
@@ -329,7 +329,8 @@ class _Folder(cst.CSTTransformer):
             return cst.RemoveFromParent()
         if len(body) > 1 and all(_is_pass(s) for s in body[:1]):
             body = body[1:]
-        first = body[0].with_changes(leading_lines=[*lead, *body[0].leading_lines])
+        head = cast(Any, body[0])  # every statement node has leading_lines; BaseStatement does not say so
+        first = head.with_changes(leading_lines=[*lead, *head.leading_lines])
         lifted = [first, *body[1:]]
         if _is_terminal(lifted[-1]):
             self.terminal.add(id(lifted[-1]))

@@ -179,7 +179,8 @@ class _Rewriter:
         memo_key = (*_span(n), n.kind(), in_list)
         hit = self.memo.get(memo_key)
         if hit is None:
-            hit = self.memo[memo_key] = self._rw(n, in_list)
+            hit = self._rw(n, in_list)
+            self.memo[memo_key] = hit
         return hit
 
     def _rw(self, n: SgNode, in_list: bool) -> _R:
@@ -196,7 +197,7 @@ class _Rewriter:
         kind = n.kind()
         handler = getattr(self, "_rw_" + kind, None)
         if handler is not None:
-            out = handler(n, in_list)
+            out: _R | None = handler(n, in_list)
             if out is not None:
                 return out
         return self._splice(n)

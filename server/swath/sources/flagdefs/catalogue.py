@@ -173,7 +173,7 @@ def _override_entries(cfg: FlagsConfig, read_text: Callable[[str], str], config_
         for key, raw in doc.data.items():
             line = doc.line_of((key,))
             try:
-                spec = OverrideSpec(state=raw) if isinstance(raw, str) else OverrideSpec.model_validate(raw)
+                spec = OverrideSpec.model_validate({"state": raw} if isinstance(raw, str) else raw)
             except ValueError as exc:
                 errors.append(DefinitionError(path=cfg.override_file, line=line, format="override",
                                               message=f"{key}: {_first_line(exc)}"))

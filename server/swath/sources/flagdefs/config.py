@@ -44,7 +44,7 @@ class FileSelection(Strict):
     include: list[str] = Field(default_factory=lambda: list(DEFAULT_INCLUDE), description="Globs of flag files.")
     extra: list[str] = Field(default_factory=list, description="Globs added to the defaults.")
     exclude: list[str] = Field(default_factory=list, description="Globs never read as flag files.")
-    sniff: bool = Field(True, description="Also read other *.json files that look like flag exports.")
+    sniff: bool = Field(default=True, description="Also read other *.json files that look like flag exports.")
     environments: dict[str, str] = Field(
         default_factory=dict, description="Glob -> environment the files under it describe."
     )
@@ -58,22 +58,22 @@ class StateMapping(Strict):
     off: list[str] = Field(default_factory=lambda: ["false", "off", "disabled", "disable", "no", "0", "inactive",
                                                      "none", "dark", "killed"])
     partial: list[str] = Field(default_factory=lambda: ["partial", "beta", "canary", "rollout", "experiment"])
-    numeric: bool = Field(True, description="Numbers are percentages: 0 off, 100 on, between partial.")
+    numeric: bool = Field(default=True, description="Numbers are percentages: 0 off, 100 on, between partial.")
 
 
 class PatternSpec(Strict):
     """One ast-grep pattern (or rule) or regex, and which captures give what."""
 
-    pattern: str | dict[str, Any] | None = Field(None, description="ast-grep pattern, or {context, selector}.")
-    rule: dict[str, Any] | None = Field(None, description="A full ast-grep rule (kind/inside/has/…).")
-    regex: str | None = Field(None, description="Python regex with named groups key/state/version.")
-    language: str | None = Field(None, description="ast-grep language; default from the file extension.")
-    key: str = Field("KEY", description="Metavariable (or regex group) holding the key.")
-    state: str | None = Field("STATE", description="Metavariable (or regex group) holding the state.")
-    state_value: FlagState | None = Field(None, description="A fixed state for every match.")
-    version: str | None = Field("VERSION", description="Metavariable ordering versioned entries.")
-    kind: str | None = Field(None, description="Flag type of every match, e.g. kill-switch.")
-    is_check: bool | None = Field(None, description="References: the match is itself the yes/no check.")
+    pattern: str | dict[str, Any] | None = Field(default=None, description="ast-grep pattern, or {context, selector}.")
+    rule: dict[str, Any] | None = Field(default=None, description="A full ast-grep rule (kind/inside/has/…).")
+    regex: str | None = Field(default=None, description="Python regex with named groups key/state/version.")
+    language: str | None = Field(default=None, description="ast-grep language; default from the file extension.")
+    key: str = Field(default="KEY", description="Metavariable (or regex group) holding the key.")
+    state: str | None = Field(default="STATE", description="Metavariable (or regex group) holding the state.")
+    state_value: FlagState | None = Field(default=None, description="A fixed state for every match.")
+    version: str | None = Field(default="VERSION", description="Metavariable ordering versioned entries.")
+    kind: str | None = Field(default=None, description="Flag type of every match, e.g. kill-switch.")
+    is_check: bool | None = Field(default=None, description="References: the match is itself the yes/no check.")
 
     @model_validator(mode="after")
     def _one_matcher(self) -> "PatternSpec":
@@ -92,8 +92,8 @@ class SystemSpec(Strict):
     definitions: list[PatternSpec] = Field(default_factory=list, alias="definition")
     references: list[PatternSpec] = Field(default_factory=list, alias="reference")
     states: StateMapping = Field(default_factory=StateMapping)
-    default_state: FlagState = Field("unknown", description="State of a definition that captures none.")
-    order: Literal["last", "first"] = Field("last", description="Which of several entries of one key decides.")
+    default_state: FlagState = Field(default="unknown", description="State of a definition that captures none.")
+    order: Literal["last", "first"] = Field(default="last", description="Which of several entries of one key decides.")
     kill_switches: list[str] = Field(default_factory=list, description="Key globs that are kill switches.")
     permanent: list[str] = Field(default_factory=list, description="Key globs that are permanent.")
 
@@ -105,7 +105,7 @@ class SystemSpec(Strict):
 
 class OverrideSpec(Strict):
     state: FlagState | None = None
-    percent: float | None = Field(None, ge=0, le=100)
+    percent: float | None = Field(default=None, ge=0, le=100)
     environments: dict[str, FlagState] = Field(default_factory=dict)
     reason: str = ""
     kill_switch: bool | None = None
@@ -114,20 +114,19 @@ class OverrideSpec(Strict):
 
 class FlagsConfig(Strict):
     files: FileSelection = Field(default_factory=FileSelection)
-    environment: str | None = Field(None, description="Environment that decides; default production.")
+    environment: str | None = Field(default=None, description="Environment that decides; default production.")
     call_names: list[str | CallName] = Field(default_factory=list, description="Extra SDK call names.")
     systems: list[SystemSpec] = Field(default_factory=list)
     overrides: dict[str, FlagState | OverrideSpec] = Field(default_factory=dict)
-    override_file: str | None = Field(None, description="JSON/YAML map key -> state (or override object).")
+    override_file: str | None = Field(default=None, description="JSON/YAML map key -> state (or override object).")
     kill_switches: list[str] = Field(default_factory=list, description="Key globs that are kill switches.")
     permanent: list[str] = Field(default_factory=list, description="Key globs that are permanent.")
-    report_undefined: bool | Literal["auto"] = Field(
-        "auto", description="Report SDK calls to undefined keys; auto: only when definitions were found."
+    report_undefined: bool | Literal["auto"] = Field(default="auto", description="Report SDK calls to undefined keys; auto: only when definitions were found."
     )
     ignore_keys: list[str] = Field(default_factory=list, description="Key globs left out of the audit.")
     references: list[str] = Field(default_factory=list, description="Globs limiting where references are scanned.")
-    max_file_bytes: int = Field(5_000_000, ge=1, description="Bigger files are not scanned for references.")
-    workers: int | None = Field(None, ge=1, description="Scan processes; default: one per core.")
+    max_file_bytes: int = Field(default=5_000_000, ge=1, description="Bigger files are not scanned for references.")
+    workers: int | None = Field(default=None, ge=1, description="Scan processes; default: one per core.")
 
     def call_name_specs(self) -> list[CallName]:
         return [c if isinstance(c, CallName) else CallName(name=c) for c in self.call_names]

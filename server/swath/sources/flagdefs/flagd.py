@@ -8,7 +8,7 @@ none, and a `fractional` split with all weight on one variant is a full rollout.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from swath.sources.flagdefs.common import (
     hashable,
@@ -21,7 +21,7 @@ from swath.sources.flagdefs.common import (
 from swath.sources.flagdefs.model import DefinitionError, EnvState, FlagDefinition, ParseResult
 from swath.sources.flagdefs.structured import Document
 
-FORMAT = "flagd"
+FORMAT: Final = "flagd"
 
 
 class _Unknowable(Exception):
@@ -43,7 +43,7 @@ def parse(doc: Document, path: str, env: str) -> ParseResult:
         out.errors.append(DefinitionError(path=path, line=0, format=FORMAT,
                                           message="flagd file without a `flags` object"))
         return out
-    evaluators = data.get("$evaluators") if isinstance(data.get("$evaluators"), dict) else {}
+    evaluators: dict[str, Any] = data["$evaluators"] if isinstance(data.get("$evaluators"), dict) else {}
     for key, flag in data["flags"].items():
         where = ("flags", key)
         line = doc.line_of(where)
@@ -76,7 +76,7 @@ def _definition(doc: Document, path: str, env: str, key: str, flag: Any, evaluat
     if default is not None and default not in variants:
         raise _FlagError(f"`defaultVariant` {default!r} is not one of the variants {sorted(variants)}",
                          doc.line_of((*where, "defaultVariant")))
-    metadata = flag.get("metadata") if isinstance(flag.get("metadata"), dict) else {}
+    metadata: dict[str, Any] = flag["metadata"] if isinstance(flag.get("metadata"), dict) else {}
     kind = str(metadata.get("type") or metadata.get("flagType") or "")
     tags = [str(t) for t in metadata.get("tags", [])] if isinstance(metadata.get("tags"), list) else []
     kill = bool(metadata.get("killSwitch")) or looks_like_kill_switch(key, tags, kind)

@@ -8,11 +8,13 @@ when a key is defined several times the last entry (or the highest version) deci
 
 from __future__ import annotations
 
+
 import bisect
 import fnmatch
 import re
+from typing import Any, Final, cast
 from dataclasses import dataclass
-from ast_grep_py import SgNode, SgRoot
+from ast_grep_py import Config, SgNode, SgRoot
 
 from swath.sources.flagdefs import globs
 from swath.sources.flagdefs.common import language_of, looks_like_kill_switch, state_from_percent
@@ -20,7 +22,7 @@ from swath.sources.flagdefs.config import PatternSpec, StateMapping, SystemSpec
 from swath.sources.flagdefs.model import DefinitionError, EnvState, FlagDefinition, FlagState, ParseResult
 from swath.sources.flagdefs.structured import split_lines
 
-FORMAT = "homegrown"
+FORMAT: Final = "homegrown"
 _QUOTES = "\"'`"
 
 
@@ -50,13 +52,14 @@ def map_state(text: str | None, mapping: StateMapping, default: FlagState) -> tu
     low = value.lower()
     if low.endswith("%"):
         low = low[:-1].strip()
-    for state in ("on", "off", "partial"):
+    states: tuple[FlagState, ...] = ("on", "off", "partial")
+    for state in states:
         for entry in getattr(mapping, state):
             if entry.startswith("re:"):
                 if re.fullmatch(entry[3:], value):
-                    return state, None  # type: ignore[return-value]
+                    return state, None
             elif entry.lower() == low:
-                return state, None  # type: ignore[return-value]
+                return state, None
     if mapping.numeric:
         try:
             pct = float(low)
@@ -83,11 +86,10 @@ def _capture(node: SgNode, name: str | None) -> SgNode | None:
 def _ast_matches(spec: PatternSpec, path: str, text: str, lang: str) -> list[_Match]:
     root = SgRoot(text, lang).root()
     if spec.rule is not None:
-        nodes = root.find_all({"rule": spec.rule})  # type: ignore[arg-type]
-    elif isinstance(spec.pattern, dict):
-        nodes = root.find_all(pattern=spec.pattern)  # type: ignore[arg-type]
+        nodes = root.find_all(cast(Config, {"rule": spec.rule}))
     else:
-        nodes = root.find_all(pattern=spec.pattern)
+        assert spec.pattern is not None
+        nodes = root.find_all(pattern=cast(Any, spec.pattern))  # a string or {context, selector}
     out: list[_Match] = []
     for node in nodes:
         key_node = _capture(node, spec.key)

@@ -13,7 +13,7 @@ fallthrough does not.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from swath.sources.flagdefs.common import (
     hashable,
@@ -26,7 +26,7 @@ from swath.sources.flagdefs.common import (
 from swath.sources.flagdefs.model import DefinitionError, EnvState, FlagDefinition, ParseResult
 from swath.sources.flagdefs.structured import Document
 
-FORMAT = "launchdarkly"
+FORMAT: Final = "launchdarkly"
 WEIGHT_SCALE = 100_000  # rollout weights are thousandths of a percent
 
 

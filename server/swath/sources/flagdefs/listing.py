@@ -23,9 +23,10 @@ def _deny_regex(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
     for p in spec.patterns:
         if p.include is None:
             continue
-        if p.include is False or getattr(p, "regex", None) is None:
+        regex = getattr(p, "regex", None)
+        if p.include is False or regex is None:
             return None  # negations change meaning with order: let pathspec decide
-        parts.append("(?:" + re.sub(r"\(\?P<\w+>", "(", p.regex.pattern) + ")")  # group names clash when joined
+        parts.append("(?:" + re.sub(r"\(\?P<\w+>", "(", regex.pattern) + ")")  # group names clash when joined
     return re.compile("|".join(parts)) if parts else re.compile(r"(?!x)x")
 
 

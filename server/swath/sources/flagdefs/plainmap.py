@@ -12,13 +12,13 @@ Under an optional top-level `flags:` or `features:` key. `rollout` (or `percenta
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from swath.sources.flagdefs.common import looks_like_kill_switch, looks_permanent, percent_value, state_from_percent
 from swath.sources.flagdefs.model import DefinitionError, EnvState, FlagDefinition, ParseResult
 from swath.sources.flagdefs.structured import Document
 
-FORMAT = "plain"
+FORMAT: Final = "plain"
 STATE_KEYS = {"enabled", "rollout", "percentage", "on", "state", "environments"}
 _WORDS_ON = {"on", "true", "enabled", "yes"}
 _WORDS_OFF = {"off", "false", "disabled", "no"}

@@ -137,8 +137,8 @@ def scan_references(
         spans.setdefault(d.path, []).append(d)
 
     results = _run_chunks(root, files, (keys, bare, calls, max_bytes), n_workers, "scan_chunk")
-    per_file: list[tuple[str, list[tuple[object, ...]]]] = []
-    for found, n_files, n_bytes in results:  # type: ignore[misc]
+    per_file: list[tuple[str, list[tuple[Any, ...]]]] = []
+    for found, n_files, n_bytes in results:
         index.stats.files_read += n_files
         index.stats.bytes_read += n_bytes
         per_file += found
@@ -154,7 +154,7 @@ def scan_references(
             index.stats.second_pass_files = len(targets)
             names = sorted(exported)
             for chunk in _run_chunks(root, targets, (names, max_bytes), n_workers, "scan_names"):
-                for path, hits in chunk:  # type: ignore[union-attr]
+                for path, hits in chunk:
                     merger.constant_uses(path, hits, exported)
     merger.finish()
     index.stats.seconds = time.perf_counter() - t0
@@ -190,19 +190,19 @@ class _Merger:
         self.index.references.setdefault(key, []).append(hit)
         self.at[(hit.path, hit.line, hit.col)] = hit
 
-    def file(self, path: str, hits: list[tuple[object, ...]]) -> None:
+    def file(self, path: str, hits: list[tuple[Any, ...]]) -> None:
         test = is_test_path(path)
         lang = language_of(path)
-        calls: list[tuple[object, ...]] = []
+        calls: list[tuple[Any, ...]] = []
         for h in hits:
             kind = h[0]
             if kind == "key":
                 _, idx, line, col, end_col, text, const, exported = h
-                key = self.keys[idx]  # type: ignore[index]
-                ref = ReferenceHit(path=path, line=line, col=col, end_col=end_col, text=text,  # type: ignore[arg-type]
+                key = self.keys[idx]
+                ref = ReferenceHit(path=path, line=line, col=col, end_col=end_col, text=text,
                                    kind="constant-def" if const else "literal", test=test, lang=lang)
                 if const:
-                    cdef = ConstantDef(name=str(const), key=key, path=path, line=line,  # type: ignore[arg-type]
+                    cdef = ConstantDef(name=str(const), key=key, path=path, line=line,
                                        scope="global" if exported else "file")
                     self.index.constants.setdefault(key, []).append(cdef)
                     if not exported:
@@ -210,10 +210,10 @@ class _Merger:
                 self._place(key, ref)
             elif kind == "bare":
                 _, idx, line, col, end_col, text = h
-                key = self.bare[idx]  # type: ignore[index]
+                key = self.bare[idx]
                 if (path, line, col) in self.at:
                     continue
-                self._place(key, ReferenceHit(path=path, line=line, col=col, end_col=end_col, text=text,  # type: ignore[arg-type]
+                self._place(key, ReferenceHit(path=path, line=line, col=col, end_col=end_col, text=text,
                                               kind="identifier", test=test, lang=lang))
             elif kind == "call":
                 calls.append(h)
@@ -221,22 +221,22 @@ class _Merger:
                 _, name, line, col, end_col, text = h
                 key = self.local_consts.get((path, str(name)))
                 if key is not None:
-                    self._place(key, ReferenceHit(path=path, line=line, col=col, end_col=end_col,  # type: ignore[arg-type]
+                    self._place(key, ReferenceHit(path=path, line=line, col=col, end_col=end_col,
                                                   text=text, kind="constant-use", via=str(name), test=test, lang=lang))
         # Calls last: they mark the key hits (which come after the call name) as calls.
         for h in calls:
             _, idx, line, col, end_col, text, literal, kline, kcol, kend, ktext, idents = h
-            call = self.calls[idx]  # type: ignore[index]
+            call = self.calls[idx]
             if literal is not None:
                 lit = str(literal)
-                existing = self.at.get((path, kline, kcol))  # type: ignore[arg-type]
+                existing = self.at.get((path, kline, kcol))
                 if existing is not None:
                     existing.kind, existing.call = "call", call
                 elif lit not in self.defined:
                     self.index.undefined.setdefault(lit, []).append(ReferenceHit(
-                        path=path, line=kline, col=kcol, end_col=kend, text=ktext,  # type: ignore[arg-type]
+                        path=path, line=kline, col=kcol, end_col=kend, text=ktext,
                         kind="call", call=call, test=test, lang=lang))
-            for ident, iline, icol in idents:  # type: ignore[union-attr]
+            for ident, iline, icol in idents:
                 self.pending_calls.append((path, ident, call, iline, icol))
 
     def exported_constants(self) -> dict[str, list[ConstantDef]]:
@@ -247,7 +247,7 @@ class _Merger:
                     out.setdefault(c.name, []).append(c)
         return out
 
-    def constant_uses(self, path: str, hits: list[tuple[object, ...]], exported: dict[str, list[ConstantDef]]) -> None:
+    def constant_uses(self, path: str, hits: list[tuple[Any, ...]], exported: dict[str, list[ConstantDef]]) -> None:
         test = is_test_path(path)
         lang = language_of(path)
         fam = family(path)
@@ -257,7 +257,7 @@ class _Merger:
                     continue  # the definition
                 if family(c.path) != fam:
                     continue
-                self._place(c.key, ReferenceHit(path=path, line=line, col=col, end_col=end_col,  # type: ignore[arg-type]
+                self._place(c.key, ReferenceHit(path=path, line=line, col=col, end_col=end_col,
                                                 text=text, kind="constant-use", via=str(name), test=test, lang=lang))
 
     def finish(self) -> None:

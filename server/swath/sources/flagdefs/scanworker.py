@@ -166,7 +166,8 @@ def _hits(data: bytes, matches: list[tuple[int, int, int]], n_quoted: int, n_bar
             if m is None:
                 continue
             line, col, end_col, text, _ = lines.locate(start, end)
-            literal, where = None, None
+            literal: bytes | None = None
+            where: tuple[int, int] | None = None
             if m.group(2) is not None:
                 literal, where = m.group(2), (m.start(1), m.end(1) + len(m.group(2)) + 1)
             elif m.group(5) is not None:
@@ -177,7 +178,7 @@ def _hits(data: bytes, matches: list[tuple[int, int, int]], n_quoted: int, n_bar
                 if ident is not None and ident not in _NOT_KEYS:
                     iline, icol, _, _, _ = lines.locate(m.start(g), m.end(g))
                     idents.append((ident.decode("utf-8", "replace"), iline, icol))
-            if where is not None:
+            if literal is not None and where is not None:
                 kline, kcol, kend_col, ktext, _ = lines.locate(*where)
                 hits.append(("call", idx - n_bare, line, col, end_col, text, literal.decode("utf-8", "replace"),
                              kline, kcol, kend_col, ktext, idents))
@@ -263,7 +264,8 @@ def _read_frame(stream: Any) -> bytes | None:
     if len(head) < 8:
         return None
     size = int.from_bytes(head, "little")
-    return stream.read(size)
+    data: bytes = stream.read(size)
+    return data
 
 
 def _write_frame(stream: Any, payload: bytes) -> None:

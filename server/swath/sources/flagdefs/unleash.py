@@ -14,13 +14,13 @@ segments or user lists only some. An enabled environment without strategies is o
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from swath.sources.flagdefs.common import looks_like_kill_switch, percent_value
 from swath.sources.flagdefs.model import DefinitionError, EnvState, FlagDefinition, ParseResult
 from swath.sources.flagdefs.structured import Document
 
-FORMAT = "unleash"
+FORMAT: Final = "unleash"
 ROLLOUT_STRATEGIES = {"flexibleRollout", "gradualRolloutRandom", "gradualRolloutUserId", "gradualRolloutSessionId"}
 ROLLOUT_PARAMS = ("rollout", "percentage")
 PERMANENT_TYPES = {"kill-switch", "permission"}
