@@ -235,3 +235,19 @@ def test_parse_json_reply() -> None:
     assert parse_json_reply('Here:\n```json\n{"a": 2}\n```') == ({"a": 2}, None)
     assert parse_json_reply('so {"a": 3} it is') == ({"a": 3}, None)
     assert parse_json_reply("no json")[1] is not None
+
+
+async def test_answer_tool_can_be_asked_for_instead_of_forced(fake_anthropic: FakeAnthropicServer, recorder: Recorder) -> None:
+    def polite(ctx: RequestContext) -> Any:
+        if "used all 1 tool rounds" in ctx.text():
+            return Submit({"findings": []})
+        return ToolUse("list_dir", {})
+
+    fake_anthropic.script(polite)
+    runner = AnthropicRunner.create(config_for(fake_anthropic, force_answer_tool=False), api_key="k")
+    try:
+        result = await runner.run(make_task(max_turns=1), recorder.env())
+    finally:
+        await runner.aclose()
+    assert result.turns == 2
+    assert all("tool_choice" not in r.body for r in fake_anthropic.message_requests())

@@ -68,6 +68,11 @@ class ModelConfig(BaseModel):
         description="How the final answer is constrained: a strict `submit_result` tool, the API's "
         "JSON-schema output format, or auto (tool for agents with tools, json_schema otherwise).",
     )
+    force_answer_tool: bool = Field(
+        default=True,
+        description="Force `submit_result` (tool_choice) on the final turn. Turn off for a model or gateway "
+        "that refuses forced tool choice (e.g. with thinking on); the agent is then only told to answer.",
+    )
     strict_tools: bool = Field(
         default=True, description="Mark the submit tool `strict` so the API enforces its schema while decoding."
     )

@@ -80,6 +80,7 @@ class Conversation:
     system: list[dict[str, Any]]
     tools: list[dict[str, Any]]
     messages: list[dict[str, Any]] = field(default_factory=list)
+    force_answer: bool = True
 
     @property
     def multi_turn(self) -> bool:
@@ -95,7 +96,7 @@ class Conversation:
         }
         if self.tools:
             p["tools"] = self.tools
-        if self.mode == "tool" and (final or not self.multi_turn):
+        if self.mode == "tool" and (final or not self.multi_turn) and self.force_answer:
             p["tool_choice"] = {"type": "tool", "name": SUBMIT_TOOL}
         elif self.mode == "text" and final and self.tools:
             p["tool_choice"] = {"type": "none"}
@@ -293,7 +294,9 @@ class AnthropicRunner:
         except InstructionsError as exc:
             raise ModelTaskFailed(str(exc)) from exc
         messages = [{"role": "user", "content": [{"type": "text", "text": t} for t in user]}]
-        return Conversation(task, model, mode, schema, toolbox, system, tools, messages)
+        return Conversation(
+            task, model, mode, schema, toolbox, system, tools, messages, force_answer=self.config.force_answer_tool
+        )
 
     def _answer_mode(self, schema: OutputSchema | None, has_tools: bool) -> str:
         if schema is None:

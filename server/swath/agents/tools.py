@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import copy
+import logging
 import re
 import threading
 import time
@@ -28,6 +29,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from swath.agents.base import ToolCall
 from swath.agents.redaction import Redactor
 from swath.workspace import PathRefused, Workspace
+
+log = logging.getLogger(__name__)
 
 TOOL_NAMES: tuple[str, ...] = (
     "read_file",
@@ -258,6 +261,9 @@ class ToolBox:
             error = f"not found: {exc}"
         except (OSError, RuntimeError, ValueError, SyntaxError) as exc:
             error = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # a bug in a tool fails the call, not the agent
+            log.exception("tool %s failed", name)
+            error = f"internal error in {name}: {type(exc).__name__}"
         result = self._cap(text) if ok else f"Error: {error}"
         self.audit(
             ToolCall(
