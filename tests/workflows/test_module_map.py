@@ -283,3 +283,12 @@ def test_tarjan_on_a_long_chain_and_nested_cycles() -> None:
     assert len(comp) == n
     [cycle] = find_cycles(graph)
     assert len(cycle["cycle"]) == n and cycle["eager"]
+
+
+def test_a_file_too_deep_to_map_does_not_cost_the_batch(tmp_path: Path) -> None:
+    write(tmp_path, {"a.py": "import b\n", "b.py": "z = " + "-" * 5000 + "1\n"})
+    mapped, result = module_map(tmp_path)
+    assert facts_of(mapped, "a.py")["imports"][0]["module"] == "b"
+    assert facts_of(mapped, "b.py")["error"]["message"] == "too deeply nested to parse"
+    assert not [f for f in mapped.findings if f.rule == "map/syntax-error"]
+    assert {(e["from"], e["to"]) for e in result.output["edges"]} == {("a.py", "b.py")}

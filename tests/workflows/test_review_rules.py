@@ -294,3 +294,12 @@ def test_review_goes_on_when_ruff_is_missing_or_broken(tmp_path: Path, monkeypat
     out = analyze("diff-review", items, root, {"ruff": str(broken)})
     assert [f.rule for f in out.findings] == ["review/security/eval"]
     assert "ruff failed (2): boom" in out.output["files"][0]["ruff"]
+
+
+def test_absurdly_nested_code_still_gets_the_line_rules(tmp_path: Path) -> None:
+    root = init_repo(tmp_path / "r")
+    commit_files(root, {"m.py": "x = 1\n"})
+    write(root, {"m.py": 'x = 1\nk = "AKIAIOSFODNN7EXAMPLE"\nz = ' + "-" * 5000 + "1\n"})
+    _, out = _review(root)
+    assert [f.rule for f in out.findings] == ["review/security/hardcoded-secret"]
+    assert out.output["files"][0]["error"] == "too deeply nested to parse"

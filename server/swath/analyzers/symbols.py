@@ -95,14 +95,22 @@ class Symbols:
                 continue
             try:
                 facts = _facts_of(ctx.workspace, item.path, go_mods, files_read)
-            except RecursionError:  # absurdly nested code: map what can be mapped, keep going
-                facts = {"path": item.path, "language": language_of(item.path), "error": {
-                    "message": "too deeply nested to parse", "line": 0, "column": 0}}
+            except (OSError, ValueError):  # gone or refused since discovery
+                continue
+            except Exception as exc:  # absurdly nested code, a grammar panic: one file, not the batch
+                log.warning("symbols: cannot map %s: %s", item.path, exc)
+                message = "too deeply nested to parse" if isinstance(exc, RecursionError) else str(exc)[:200]
+                lang = language_of(item.path)
+                ws = ctx.workspace
+                module = (module_name(item.path, lambda rel: (ws.root / rel).is_file(), ws.root.name)[0]
+                          if lang == "python" else item.path)
+                facts = {"path": item.path, "language": lang, "module": module, "symbols": [], "imports": [],
+                         "exports": [], "error": {"message": message, "line": 0, "column": 0, "limit": True}}
             if facts is None:
                 continue
             files.append(facts)
             err = facts.get("error")
-            if err and facts.get("language") == "python":
+            if err and facts.get("language") == "python" and not err.get("limit"):
                 findings.append(self._syntax_error(ctx.workspace, item.path, err))
         return AnalyzerOutput(output={"files": files}, findings=[f for f in findings if f is not None],
                               files_read=sorted(set(files_read)))
