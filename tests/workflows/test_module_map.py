@@ -192,11 +192,11 @@ def test_every_file_gets_a_summary_lens(pkg: Path) -> None:
 def test_markdown_map(pkg: Path) -> None:
     _, result = module_map(pkg)
     md = result.output["markdown"]
-    assert md.startswith("# Module map: `.`")
-    for heading in ("## Entry points", "## Most depended on", "## Import cycles", "## External dependencies",
-                    "## Orphans", "## Graph", "## Files", "## Unresolved imports"):
+    assert md.startswith("## Module map: `.`")
+    for heading in ("### Entry points", "### Most depended on", "### Import cycles", "### External dependencies",
+                    "### Orphans", "### Graph", "### Files", "### Unresolved imports"):
         assert heading in md
-    assert "### `pkg/core.py` (pkg.core)" in md
+    assert "#### `pkg/core.py` (pkg.core)" in md
     assert "- **Used by:** `pkg/__init__.py`, `pkg/__main__.py`, `pkg/models.py`, `tests/test_core.py`" in md
     assert "`pkg/core.py` → `pkg/models.py` → `pkg/core.py` (breaks at import time" in md
 

@@ -152,9 +152,9 @@ def test_cli_map_module_json(module_repo: Path) -> None:
     assert [e["quote"] for e in cycle["evidence"]] == ["from shop.pricing import price", "from shop.cart import Cart"]
     summaries = [f for f in out["findings"] if f["rule"] == "map/summary"]
     assert len(summaries) == 6 and all(f["severity"] == "hint" and f["range"]["start"]["line"] == 0 for f in summaries)
-    assert out["outputs"]["modmap"]["markdown"].startswith("# Module map: `shop`")
+    assert out["outputs"]["modmap"]["markdown"].startswith("## Module map: `shop`")
     report = next((module_repo / ".swath" / "reports").glob("*.md")).read_text()
-    assert "# Module map: `shop`" in report
+    assert "## Module map: `shop`" in report
 
 
 def test_cli_review_diff_json_text_and_cache(diff_repo: Path) -> None:
@@ -173,7 +173,7 @@ def test_cli_review_diff_json_text_and_cache(diff_repo: Path) -> None:
     assert "abcdefghijklmnop" not in json.dumps(secret)
     summary = out["outputs"]["summary"]
     assert summary["counts"]["findings"] == len(out["findings"]) == 5
-    assert summary["markdown"].startswith("# Review of the diff against HEAD")
+    assert summary["markdown"].startswith("## Review of the diff against HEAD")
     again = json.loads(swath(diff_repo, "run", "review-diff", "--format", "json").stdout)
     # Every review task comes from the cache. (The reduce's cache key depends on the order its
     # records arrive in, which the engine does not fix yet; so it may run again, for nothing.)

@@ -239,7 +239,7 @@ class ReviewSummary:
         sev = c["by_severity"]
         tally = " · ".join(f"{sev[s]} {s if sev[s] == 1 else s + 's'}" for s in SEVERITY_ORDER[:3])
         lines = [
-            f"# Review of the diff against {out['base']}",
+            f"## Review of the diff against {out['base']}",
             "",
             f"**{out['verdict'].capitalize()}** — {tally} in {len(c['by_file'])} of {c['files_changed']} changed "
             f"files (+{c['added_lines']} lines).",
@@ -260,7 +260,7 @@ class ReviewSummary:
             for path in sorted(by_file, key=lambda p: (min(SEVERITY_ORDER.index(f.severity.value)
                                                             for f in by_file[p]), p)):
                 info = meta.get(path, {})
-                lines += [f"## `{path}` ({info.get('status', 'changed')}, +{info.get('added_lines', 0)}; "
+                lines += [f"### `{path}` ({info.get('status', 'changed')}, +{info.get('added_lines', 0)}; "
                           f"{len(by_file[path])} findings)", ""]
                 for f in sorted(by_file[path], key=lambda f: (f.range.start.line, f.rule))[:SHOWN_PER_FILE]:
                     s = f.severity.value
@@ -272,7 +272,7 @@ class ReviewSummary:
                 lines.append("")
         skipped = [f for f in out["files"] if f.get("skipped")]
         if skipped:
-            lines += ["## Not reviewed", ""]
+            lines += ["### Not reviewed", ""]
             lines += [f"- `{f['path']}` ({f['skipped']})" for f in skipped]
             lines.append("")
         return "\n".join(lines)

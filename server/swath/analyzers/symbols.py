@@ -292,49 +292,49 @@ def render_markdown(out: dict[str, Any]) -> str:
     langs = ", ".join(f"{k} {v}" for k, v in out["languages"].items())
     internal = len(out["edges"])
     lines = [
-        f"# Module map: `{root or '.'}`",
+        f"## Module map: `{root or '.'}`",
         "",
         f"{out['files']} files ({langs}) · {out['lines']} lines · {internal} internal imports · "
         f"{len(out['external'])} external dependencies · {len(out['cycles'])} import cycles",
         "",
     ]
     if out["entry_points"]:
-        lines += ["## Entry points", ""]
+        lines += ["### Entry points", ""]
         lines += [f"- `{_rel(p, root)}` — {mods[p]['purpose'] or 'no docstring'}" for p in out["entry_points"]]
         lines.append("")
     if out["most_depended_on"]:
-        lines += ["## Most depended on", "", "| file | used by | imports | purpose |", "| --- | ---: | ---: | --- |"]
+        lines += ["### Most depended on", "", "| file | used by | imports | purpose |", "| --- | ---: | ---: | --- |"]
         for row in out["most_depended_on"]:
             m = mods[row["path"]]
             lines.append(f"| `{_rel(m['path'], root)}` | {row['used_by']} | {len(m['depends_on'])} | "
                          f"{m['purpose'].replace('|', '∣') or '—'} |")
         lines.append("")
     if out["cycles"]:
-        lines += ["## Import cycles", ""]
+        lines += ["### Import cycles", ""]
         for c in out["cycles"]:
             chain = " → ".join(f"`{_rel(p, root)}`" for p in [*c["cycle"], c["cycle"][0]])
             kind = "breaks at import time" if c["eager"] else "closed by a deferred import"
             lines.append(f"- {chain} ({kind}; {len(c['files'])} files in the tangle)")
         lines.append("")
     if out["external"]:
-        lines += ["## External dependencies", "", "| dependency | kind | files |", "| --- | --- | ---: |"]
+        lines += ["### External dependencies", "", "| dependency | kind | files |", "| --- | --- | ---: |"]
         lines += [f"| `{e['name']}` | {e['kind']} | {e['files']} |" for e in out["external"][:40]]
         if len(out["external"]) > 40:
             lines.append(f"| … {len(out['external']) - 40} more | | |")
         lines.append("")
     if out["orphans"]:
-        lines += ["## Orphans", "", "Nothing in the module imports these, and they are not entry points or tests:", ""]
+        lines += ["### Orphans", "", "Nothing in the module imports these, and they are not entry points or tests:", ""]
         lines += [f"- `{_rel(p, root)}`" for p in out["orphans"]]
         lines.append("")
     if 1 < out["files"] <= MERMAID_MAX_FILES and out["edges"]:
         ids = {p: f"n{i}" for i, p in enumerate(sorted(mods))}
-        lines += ["## Graph", "", "```mermaid", "graph LR"]
+        lines += ["### Graph", "", "```mermaid", "graph LR"]
         lines += [f'  {ids[p]}["{_rel(p, root)}"]' for p in sorted(mods)]
         lines += [f"  {ids[e['from']]} {'-->' if e['eager'] else '-.->'} {ids[e['to']]}" for e in out["edges"]]
         lines += ["```", ""]
-    lines += ["## Files", ""]
+    lines += ["### Files", ""]
     for m in out["modules"]:
-        title = f"### `{_rel(m['path'], root)}`"
+        title = f"#### `{_rel(m['path'], root)}`"
         if m["module"]:
             title += f" ({m['module']})"
         lines += [title, ""]
@@ -355,7 +355,7 @@ def render_markdown(out: dict[str, Any]) -> str:
             lines.append(f"- **External:** {_codes(m['external'])}")
         lines.append("")
     if out["unresolved"]:
-        lines += ["## Unresolved imports", ""]
+        lines += ["### Unresolved imports", ""]
         lines += [f"- `{u['path']}:{u['line'] + 1}` `{u['import']}` — {u['reason']}" for u in out["unresolved"]]
         lines.append("")
     return "\n".join(lines)
