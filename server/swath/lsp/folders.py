@@ -1,7 +1,8 @@
 """One engine session per workspace folder: each folder has its own `.swath/`.
 
-Sessions open lazily, in a worker thread (SQLite and configuration files are disk work),
-and reopen after a settings change that affects the model once no run uses them.
+The server's sessions read the store (runs, reports, restore) and plan; runs themselves
+go to worker processes that open their own. Sessions open lazily, in a thread (SQLite and
+configuration files are disk work), and reopen after a settings change for the model.
 """
 
 from __future__ import annotations
@@ -34,9 +35,7 @@ def path_to_uri(path: Path) -> str:
 class Folder:
     root: Path
     session: Session | None = None
-    opening: asyncio.Task[Session] | None = None
-    busy: int = 0  # runs using the session
-    stale: bool = False  # settings changed: reopen when idle
+    stale: bool = False  # settings changed: reopen on next use
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -87,7 +86,7 @@ class FolderSessions:
     async def session(self, root: Path) -> Session:
         folder = self._folders.get(root) or self._folders.setdefault(root, Folder(root))
         async with folder.lock:
-            if folder.session is not None and folder.stale and folder.busy == 0:
+            if folder.session is not None and folder.stale:
                 old, folder.session, folder.stale = folder.session, None, False
                 await old.aclose()
             if folder.session is None:
@@ -101,14 +100,6 @@ class FolderSessions:
             self._warn(f"swath: the model configuration of {root} is not usable ({exc}); "
                        "running offline analyzers only until it is fixed")
             return Session.open(root, model=False)
-
-    def acquire(self, root: Path) -> None:
-        self._folders[root].busy += 1
-
-    def release(self, root: Path) -> None:
-        folder = self._folders.get(root)
-        if folder is not None:
-            folder.busy = max(0, folder.busy - 1)
 
     def mark_stale(self) -> None:
         for folder in self._folders.values():

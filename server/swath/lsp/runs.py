@@ -1,10 +1,12 @@
 """Runs started from the editor: background tasks on the shared engine, with progress.
 
-A command answers at once with the run's id; the run goes on in a task this module owns
-(kept in a set, with a done-callback that logs failures and drops the reference). Engine
-events arrive synchronously on the event loop: the sink only updates counters and queues
-findings; a consumer task anchors them to the text shown (disk reads in a thread) and
-tells the server which files changed.
+A command answers at once with the run's id; the run goes on in a task the server owns
+(kept in a set, with a done-callback that logs failures and drops the reference). The
+engine itself runs in a worker process (`swath.engine.worker`): analyzers are CPU work in
+threads, and in this process they would hold the GIL the editor's requests wait for.
+Events arrive as JSON lines; the sink only updates counters and queues findings; a
+consumer task anchors them to the text shown (disk reads in a thread) and tells the
+server which files changed.
 """
 
 from __future__ import annotations
@@ -17,9 +19,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from lsprotocol import types as lsp
 
-from swath.engine.events import Event, FindingsEmitted, RunStarted, TaskFinished
-from swath.engine.inputs import InputError
-from swath.engine.options import EngineError, PlanRefused, RunOptions
+from swath.engine.events import Event, FindingsEmitted, RunFinished, RunStarted, TaskFinished
+from swath.engine.options import RunOptions
 from swath.engine.reports import report_path, write_report_file
 from swath.engine.runner import new_run_id
 from swath.findings.model import Finding
@@ -27,6 +28,7 @@ from swath.findings.report import RunReport, RunStatus
 from swath.lsp.anchors import Anchor
 from swath.lsp.folders import path_to_uri, uri_to_path
 from swath.lsp.progress import RunProgress
+from swath.lsp.worker import RunWorker, WorkerRequest
 from swath.spec.models import EmitStep, Workflow
 
 if TYPE_CHECKING:
@@ -65,7 +67,6 @@ class ActiveRun:
     cancel: asyncio.Event = field(default_factory=asyncio.Event)
     queue: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
     findings: int = 0
-    started: bool = False  # the engine emitted RunStarted: planning is over
 
     def in_scope(self, uri: str) -> bool:
         """Is `uri` a file this run looked at (so its older findings there are replaced)?"""
@@ -110,41 +111,53 @@ class RunCoordinator:
 
     # -- one run -------------------------------------------------------------------------
     async def _drive(self, run: ActiveRun) -> None:
-        folders = self.server.folders
+        """Run the workflow in a worker process and relay its events; the loop stays free."""
         consumer = asyncio.get_running_loop().create_task(self._consume(run), name=f"swath-findings-{run.run_id}")
-        acquired = False
+        worker: RunWorker | None = None
         try:
-            session = await folders.session(run.root)
-            folders.acquire(run.root)
-            acquired = True
             await run.progress.begin("planning…")
+            worker = await RunWorker.start(WorkerRequest(
+                root=str(run.root), workflow=run.workflow.model_dump(mode="json", by_alias=True),
+                options=run.options, model_overrides=self.server.settings.model_overrides(),
+            ))
+            forward_cancel = asyncio.get_running_loop().create_task(_forward_cancel(run.cancel, worker))
+            sink = self._sink(run)
+            report: RunReport | None = None
+            refused: str | None = None
             try:
-                report: RunReport = await session.engine.run(run.workflow, run.options, sink=self._sink(run), cancel=run.cancel)
-            except (PlanRefused, EngineError, InputError) as exc:
-                run.progress.end(f"not started: {exc}")
-                self.server.tell(f"Swath: {run.workflow.name} did not start: {exc}", lsp.MessageType.Error)
-                return
+                async for message in worker.messages():
+                    if "event" in message:
+                        sink(message["event"])
+                        if isinstance(message["event"], RunFinished):
+                            report = message["event"].report
+                    elif "warning" in message:
+                        self.server.warn(f"Swath: {message['warning']}")
+                    elif "refused" in message:
+                        refused = str(message["refused"])
+                code = await worker.wait()
             finally:
+                forward_cancel.cancel()
                 run.queue.put_nowait(_DONE)
                 await consumer
+            if refused is not None:
+                run.progress.end(f"not started: {refused}")
+                self.server.tell(f"Swath: {run.workflow.name} did not start: {refused}", lsp.MessageType.Error)
+                return
+            if report is None:
+                raise RuntimeError(f"its worker process exited with code {code}: {worker.stderr_tail()}")
             await self._finish(run, report)
         except asyncio.CancelledError:
             run.progress.end("cancelled (the server is shutting down)")
             raise
         except Exception as exc:
-            if run.started:
-                log.exception("run %s failed", run.run_id)
-                run.progress.end(f"failed: {exc}")
-                self.server.tell(f"Swath: {run.workflow.name} failed: {exc}", lsp.MessageType.Error)
-            else:  # discovery refused (a source's own error type): the user's problem, not a crash
-                log.info("run %s did not start", run.run_id, exc_info=True)
-                run.progress.end(f"not started: {exc}")
-                self.server.tell(f"Swath: {run.workflow.name} did not start: {exc}", lsp.MessageType.Error)
+            log.exception("run %s failed", run.run_id)
+            run.progress.end(f"failed: {exc}")
+            self.server.tell(f"Swath: {run.workflow.name} failed: {exc}", lsp.MessageType.Error)
         finally:
             if not consumer.done():
                 consumer.cancel()
-            if acquired:
-                folders.release(run.root)
+            if worker is not None:
+                worker.kill()
             self.active.pop(run.run_id, None)
             self.server.lenses_changed()
 
@@ -164,7 +177,6 @@ class RunCoordinator:
                 state.findings = max(state.findings, run.findings)
                 run.queue.put_nowait(event.findings)
             elif isinstance(event, RunStarted):
-                run.started = True
                 state.total = event.plan.total_agents
                 run.progress.update()
 
@@ -201,6 +213,11 @@ class RunCoordinator:
         self.server.tell(f"Swath: {summary}", kind)
         if self.server.settings.open_report:
             self.server.show_report(path)
+
+
+async def _forward_cancel(cancel: asyncio.Event, worker: "RunWorker") -> None:
+    await cancel.wait()
+    worker.cancel()
 
 
 def summarise(report: RunReport) -> str:

@@ -1,0 +1,89 @@
+"""The language server's side of a run's worker process (`python -m swath.engine.worker`).
+
+Pipes are read by the event loop itself (no reader threads); large lines (a report with
+thousands of findings) are parsed in a thread so one parse never stalls the editor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import logging
+import sys
+from typing import Any, AsyncIterator
+
+from swath.engine.worker import WorkerRequest, parse_event
+
+log = logging.getLogger(__name__)
+
+LINE_LIMIT = 256 * 1024 * 1024  # one event line: a final report can be large
+PARSE_INLINE = 64 * 1024  # bytes; longer lines are parsed in a thread
+
+__all__ = ["RunWorker", "WorkerRequest"]
+
+
+class RunWorker:
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self._stderr: collections.deque[str] = collections.deque(maxlen=20)
+        self._stderr_task = asyncio.get_running_loop().create_task(self._drain_stderr())
+
+    @classmethod
+    async def start(cls, request: WorkerRequest) -> "RunWorker":
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "swath.engine.worker",
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            cwd=request.root, limit=LINE_LIMIT,
+        )
+        worker = cls(proc)
+        assert proc.stdin is not None
+        proc.stdin.write(request.model_dump_json().encode("utf-8") + b"\n")
+        await proc.stdin.drain()
+        return worker
+
+    async def messages(self) -> AsyncIterator[dict[str, Any]]:
+        """Each line as a dict; `event` values come back as typed engine events."""
+        assert self.proc.stdout is not None
+        while line := await self.proc.stdout.readline():
+            if line.startswith(b'{"event":'):
+                if len(line) > PARSE_INLINE:
+                    event = await asyncio.to_thread(parse_event, line)
+                else:
+                    event = parse_event(line)
+                yield {"event": event}
+            elif line.strip():
+                try:
+                    yield json.loads(line)
+                except ValueError:
+                    log.warning("run worker wrote a line that is not JSON: %.200s", line)
+
+    def cancel(self) -> None:
+        """Ask the worker to end the run as cancelled (finished results are kept)."""
+        stdin = self.proc.stdin
+        if stdin is not None and not stdin.is_closing() and self.proc.returncode is None:
+            try:
+                stdin.write(b"cancel\n")
+            except (ConnectionError, RuntimeError):
+                pass
+
+    async def wait(self) -> int:
+        code = await self.proc.wait()
+        await asyncio.gather(self._stderr_task, return_exceptions=True)
+        return code
+
+    def kill(self) -> None:
+        if self.proc.returncode is None:
+            self.proc.kill()
+        if not self._stderr_task.done():
+            self._stderr_task.cancel()
+
+    def stderr_tail(self) -> str:
+        return " | ".join(self._stderr) or "(no output)"
+
+    async def _drain_stderr(self) -> None:
+        assert self.proc.stderr is not None
+        while line := await self.proc.stderr.readline():
+            text = line.decode("utf-8", errors="replace").rstrip()
+            self._stderr.append(text)
+            log.warning("%s", text)
