@@ -408,9 +408,8 @@ class AnthropicRunner:
 
             # 2. Tool calls: run them, unless the agent was told to answer.
             if final:
-                raise ModelTaskFailed(
-                    f"no answer within max_turns={agent.max_turns}: the model kept calling tools", raw=raw, usage=spent
-                )
+                why = "after the repair turn" if repaired else f"within max_turns={agent.max_turns}"
+                raise ModelTaskFailed(f"no answer {why}: the model kept calling tools", raw=raw, usage=spent)
             results = []
             for use in work:
                 text, is_error = await conv.toolbox.call(use.name, use.input)
