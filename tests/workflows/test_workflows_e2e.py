@@ -23,7 +23,8 @@ from swath.spec.loader import load_workflow
 from swath.store import RunStore
 from swath.workspace import Workspace
 from tests.gitrepo import commit_files, git, init_repo
-from tests.workflows.helpers import diff_items, write
+from swath.spec.records import Record
+from tests.workflows.helpers import analyze, by_path, diff_items, file_items, reduce, write
 
 MODULE = {
     "shop/__init__.py": '"""The shop."""\nfrom shop.cart import Cart\n',
@@ -118,24 +119,47 @@ async def test_review_diff_through_the_engine(diff_repo: Path) -> None:
     assert summary["verdict"] == "changes requested" and summary["counts"]["files_changed"] == 3
 
 
-def test_builtin_prompts_render_with_real_items_and_facts(diff_repo: Path) -> None:
-    """Model mode: the instructions of every map/reduce step render with what the engine passes."""
-    items = diff_items(diff_repo)
-    for name in ("map-module", "review-diff"):
-        wf = builtin(name)
-        for step in wf.steps:
-            agent = getattr(step, "agent", None)
-            if agent is None:
-                continue
-            assert agent.instructions and agent.output in ("findings", "report")
-            facts = {"files": [], "root": "svc", "verdict": "looks good", "counts": {}}
-            task = ModelTask(run_id="r", step_id=step.id, task_key="k", tier="map" if step.kind == "map" else "reduce",
-                             agent=agent, items=items[:2] if step.kind == "map" else [], facts=facts,
-                             inputs={"base": None, "untracked": True})
-            text = render_instructions(task)
-            assert "{{" not in text and "{%" not in text
-            if name == "review-diff" and step.kind == "map":
-                assert "return subprocess.run(f'sh {cmd}', shell=True)" in text and "svc/handlers.py" in text
+def _prompt(workflow: str, step_id: str, **kw: Any) -> str:
+    step = builtin(workflow).step(step_id)
+    assert step.agent.output in ("findings", "report")
+    task = ModelTask(run_id="r", step_id=step_id, task_key="k", tier="map" if step.kind == "map" else "reduce",
+                     agent=step.agent, **kw)
+    text = render_instructions(task)
+    assert "{{" not in text and "{%" not in text
+    return text
+
+
+def test_model_prompts_of_map_module_render_with_real_facts(module_repo: Path) -> None:
+    """Model mode: each step's instructions render with what the engine gives the model."""
+    items = file_items(module_repo, ["shop"])
+    mapped = analyze("symbols", items, module_repo)
+    text = _prompt("map-module", "symbols", items=items, facts=mapped.output)
+    assert "### `shop/cart.py` (python, 7 lines, module `shop.cart`)" in text
+    assert "class `Cart` (lines 5–7); method `Cart.total` (lines 6–7)" in text
+    assert "Imports: `shop.pricing`" in text
+    records = [Record(step="symbols", key="all", items=items, output=mapped.output)]
+    modmap = reduce("module-map", records, module_repo)
+    text = _prompt("map-module", "modmap", records=records, facts=modmap.output)
+    assert "mapped 6 files in 1 batches" in text
+    assert "- shop/cart.py → shop/pricing.py → shop/cart.py (eager; 2 files)" in text
+    assert "- `shop/cart.py`: Shopping cart. — used by 3, imports 1; API: Cart" in text
+
+
+def test_model_prompts_of_review_diff_render_with_real_facts(diff_repo: Path) -> None:
+    items = by_path(diff_items(diff_repo))
+    item = items["svc/handlers.py"]
+    reviewed = analyze("diff-review", [item], diff_repo, {"ruff": "off"})
+    text = _prompt("review-diff", "review", items=[item], facts=reviewed.output, inputs={"base": None})
+    assert "File `svc/handlers.py` (modified), diff against HEAD:" in text
+    assert " added:\n```\n" in text and "        return subprocess.run(f'sh {cmd}', shell=True)\n" in text
+    assert "review/security/subprocess-shell" in text  # the rule hits, as grounding
+    records = [Record(step="verified", key=i.id, items=[i], output=reviewed.output, findings=reviewed.findings)
+               for i in [item]]
+    summary = reduce("review-summary", records, diff_repo)
+    text = _prompt("review-diff", "summary", records=records, facts=summary.output)
+    assert "- error `review/security/subprocess-shell` svc/handlers.py:10: shell=True runs" in text
+    assert "`return subprocess.run(f'sh {cmd}', shell=True)`" in text
+    assert "(changes requested, unless the findings say otherwise)" in text
 
 
 # -- the command line --------------------------------------------------------------------------

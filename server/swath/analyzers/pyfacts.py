@@ -13,7 +13,7 @@ import sys
 from pathlib import PurePosixPath
 from typing import Any
 
-from swath.analyzers.sourcetext import char_col, parse_python, split_lines
+from swath.analyzers.sourcetext import char_col, line_count, parse_python, split_lines
 
 BRANCH_NODES = (ast.If, ast.IfExp, ast.For, ast.AsyncFor, ast.While, ast.ExceptHandler, ast.comprehension,
                 ast.match_case)
@@ -268,7 +268,7 @@ def python_facts(path: str, text: str, module: str) -> dict[str, Any]:
     facts: dict[str, Any] = {
         "language": "python",
         "module": module,
-        "lines": len(lines) if text else 0,
+        "lines": line_count(lines),
         "code_lines": sum(1 for ln in lines if ln.strip() and not ln.lstrip().startswith("#")),
         "docstring": "",
         "symbols": [],

@@ -12,7 +12,7 @@ from typing import Any
 
 from ast_grep_py import SgNode, SgRoot
 
-from swath.analyzers.sourcetext import split_lines
+from swath.analyzers.sourcetext import line_count, split_lines
 
 DECLARATIONS = {
     "function_declaration": "function",
@@ -106,7 +106,7 @@ def _sym(node: SgNode, name_node: SgNode | None, kind: str, qualname: str | None
 def script_facts(path: str, text: str, language: str) -> dict[str, Any]:
     lines = split_lines(text)
     facts: dict[str, Any] = {
-        "language": language, "module": path, "lines": len(lines) if text else 0,
+        "language": language, "module": path, "lines": line_count(lines),
         "code_lines": sum(1 for ln in lines if ln.strip() and not ln.lstrip().startswith(("//", "*", "/*"))),
         "docstring": "", "symbols": [], "imports": [], "exports": [], "all_declared": False,
         "entry": bool(lines and lines[0].startswith("#!")), "branches": 0, "error": None,
@@ -200,7 +200,7 @@ def script_facts(path: str, text: str, language: str) -> dict[str, Any]:
 def go_facts(path: str, text: str) -> dict[str, Any]:
     lines = split_lines(text)
     facts: dict[str, Any] = {
-        "language": "go", "module": path, "package": "", "lines": len(lines) if text else 0,
+        "language": "go", "module": path, "package": "", "lines": line_count(lines),
         "code_lines": sum(1 for ln in lines if ln.strip() and not ln.lstrip().startswith("//")),
         "docstring": "", "symbols": [], "imports": [], "exports": [], "all_declared": False,
         "entry": False, "branches": 0, "error": None,

@@ -36,6 +36,11 @@ def split_lines(text: str) -> list[str]:
     return LINE_BREAK.split(text)
 
 
+def line_count(lines: list[str]) -> int:
+    """Lines of a file as an editor numbers them, not counting the empty one after a final newline."""
+    return len(lines) - 1 if lines and lines[-1] == "" else len(lines)
+
+
 def first_nonempty(lines: list[str]) -> tuple[int, str] | None:
     for n, line in enumerate(lines):
         if line.strip():
