@@ -58,17 +58,16 @@ def parse_event(line: bytes | str) -> Event:
     return EVENT_ADAPTER.validate_python(json.loads(line)["event"])
 
 
-def _wants_model(root: Path, options: RunOptions, overrides: dict[str, Any], warnings: list[str]) -> bool:
-    """Open the model runner only when it can be used: importing the SDK costs a second."""
-    if options.engine == "static":
-        return False
+def model_wanted(root: Path, engine: str, overrides: dict[str, Any]) -> tuple[bool, str | None]:
+    """Whether to open the model runner (importing the SDK costs a second), and why not if broken."""
+    if engine == "static":
+        return False, None
     from swath.agents.config import load_model_config
 
     try:
-        return load_model_config(root, overrides).api_key() is not None or options.engine == "model"
+        return load_model_config(root, overrides).api_key() is not None or engine == "model", None
     except Exception as exc:  # a broken config: offline analyzers still run
-        warnings.append(f"the model configuration of {root} is not usable ({exc}); running offline analyzers only")
-        return False
+        return False, f"the model configuration of {root} is not usable ({exc}); running offline analyzers only"
 
 
 async def run(request: WorkerRequest, reader: asyncio.StreamReader, out: Any) -> int:
@@ -82,8 +81,8 @@ async def run(request: WorkerRequest, reader: asyncio.StreamReader, out: Any) ->
         out.flush()
 
     root = Path(request.root)
-    warnings: list[str] = []
-    use_model = _wants_model(root, request.options, request.model_overrides, warnings)
+    use_model, problem = model_wanted(root, request.options.engine, request.model_overrides)
+    warnings = [problem] if problem else []
     try:
         session = Session.open(root, model=use_model, overrides=request.model_overrides)
     except Exception as exc:

@@ -40,9 +40,11 @@ class Folder:
 
 
 class FolderSessions:
-    def __init__(self, overrides: Callable[[], dict[str, Any]], warn: Callable[[str], None]) -> None:
+    def __init__(self, overrides: Callable[[], dict[str, Any]], engine: Callable[[], str],
+                 warn: Callable[[str], None]) -> None:
         self._folders: dict[Path, Folder] = {}
         self._overrides = overrides
+        self._engine = engine
         self._warn = warn
 
     # -- which folder ---------------------------------------------------------------------
@@ -90,16 +92,23 @@ class FolderSessions:
                 old, folder.session, folder.stale = folder.session, None, False
                 await old.aclose()
             if folder.session is None:
-                folder.session = await asyncio.to_thread(self._open, root)
+                folder.session, warnings = await asyncio.to_thread(self._open, root)
+                for w in warnings:
+                    self._warn(w)
             return folder.session
 
-    def _open(self, root: Path) -> Session:
+    def _open(self, root: Path) -> tuple[Session, list[str]]:
+        """Runs in a worker thread: returns what to tell the user instead of telling it."""
+        from swath.engine.worker import model_wanted
+
+        use_model, problem = model_wanted(root, self._engine(), self._overrides())
+        warnings = [f"Swath: {problem}"] if problem else []
         try:
-            return Session.open(root, model=True, overrides=self._overrides())
+            return Session.open(root, model=use_model, overrides=self._overrides()), warnings
         except Exception as exc:  # a broken model config must not cost the user the offline analyzers
-            self._warn(f"swath: the model configuration of {root} is not usable ({exc}); "
-                       "running offline analyzers only until it is fixed")
-            return Session.open(root, model=False)
+            warnings.append(f"Swath: the model configuration of {root} is not usable ({exc}); "
+                            "running offline analyzers only until it is fixed")
+            return Session.open(root, model=False), warnings
 
     def mark_stale(self) -> None:
         for folder in self._folders.values():

@@ -45,7 +45,7 @@ class SwathServer(LanguageServer):
                          max_workers=4)
         self.settings = Settings()
         self.features = ClientFeatures()
-        self.folders = FolderSessions(lambda: self.settings.model_overrides(), self.warn)
+        self.folders = FolderSessions(lambda: self.settings.model_overrides(), lambda: self.settings.engine, self.warn)
         self.texts = TextSource()
         self.index = FindingIndex()
         self.runs = RunCoordinator(self)
@@ -102,7 +102,8 @@ class SwathServer(LanguageServer):
         self.settings, problems = parse_settings(raw, self.settings)
         for p in problems:
             self.tell(f"Swath: {p}", lsp.MessageType.Error)
-        if not initial and self.settings.model_overrides() != before.model_overrides():
+        if not initial and (self.settings.model_overrides(), self.settings.engine) != (
+                before.model_overrides(), before.engine):
             self.folders.mark_stale()
         if self.settings.max_diagnostics_per_file != before.max_diagnostics_per_file:
             self.findings_changed(self.index.uris())
