@@ -132,3 +132,19 @@ def test_malformed_definition_becomes_a_warning_finding(demo):
     assert "## Definition errors" in plan["markdown"]
     facts = {f["key"] for r in records for f in r.output["flags"]}
     assert "dark_mode" in facts  # the rest of the file still counts
+
+
+def test_identical_checks_in_one_file_stay_distinct(tmp_path):
+    from .conftest import make_repo
+
+    ws = make_repo(tmp_path, {
+        "flags.yaml": "promo: true\n",
+        "app.py": ('def a():\n    if client.is_enabled("promo"):\n        x()\n    else:\n        y()\n\n\n'
+                   'def b():\n    if client.is_enabled("promo"):\n        x()\n    else:\n        y()\n'),
+    })
+    _, found, _ = run_offline(ws)
+    checks = [f for f in found if f.rule == "flag/fully-on" and f.path == "app.py" and f.severity.value == "information"]
+    dead = [f for f in found if "unnecessary" in f.tags]
+    assert len(checks) == 2 and len({f.fingerprint for f in checks}) == 2
+    assert len(dead) == 2 and len({f.fingerprint for f in dead}) == 2
+    assert EvidenceVerifier(ws).verify(found).dropped == []

@@ -6,6 +6,8 @@ from its result in `findings.py`.
 
 from __future__ import annotations
 
+import re
+
 from swath.analyzers.flags import classify, history
 from swath.analyzers.flags.facts import (
     DefinitionFact,
@@ -143,6 +145,7 @@ def _references(ws: Workspace, flag: FlagIn, facts: FlagFacts, refs: list[HitIn]
                         values_used.add(value)
             out.append(fact)
     out.sort(key=lambda f: (f.path, f.line, f.col))
+    _disambiguate(ws, out)
     value = _bool_value(facts)
     if value is None and len(values_used) == 1:
         (value,) = values_used  # served nothing: every call's default agrees, so that is the value
@@ -151,6 +154,30 @@ def _references(ws: Workspace, flag: FlagIn, facts: FlagFacts, refs: list[HitIn]
         facts.removal = RemovalSpec(value=value, call_names=sorted(bool_calls), negated_calls=sorted(negated),
                                     key_aliases=sorted(all_aliases), check_texts=sorted(all_checks), files=edited)
     return out
+
+
+_HEADER = re.compile(r"^\s*(?:export\s+)?(?:async\s+)?(?:def|class|function|func|public|private|protected)\b"
+                     r"|^\s*(?:export\s+)?(?:const|let|var)\s+\w+\s*=\s*(?:async\s*)?(?:\(|function)")
+
+
+def _disambiguate(ws: Workspace, refs: list[ReferenceFact]) -> None:
+    """Findings are fingerprinted by their quotes, not their line numbers (so that they
+    survive edits above them). Two references on identical lines of one file would share a
+    fingerprint and be merged; the enclosing definition's header tells them apart."""
+    seen: dict[tuple[str, str], int] = {}
+    for r in refs:
+        seen[(r.path, r.quote)] = seen.get((r.path, r.quote), 0) + 1
+    for r in refs:
+        if seen[(r.path, r.quote)] < 2:
+            continue
+        pf = parsed(ws, r.path)
+        if pf is None:
+            continue
+        for i in range(r.line - 1, -1, -1):
+            text = pf.lines[i] if i < len(pf.lines) else ""
+            if _HEADER.match(text):
+                r.context = (i, text.strip())
+                break
 
 
 def _attach_edit(pf: ParsedFile, key: str, value: bool, fact: ReferenceFact, calls: set[str], negated: set[str],

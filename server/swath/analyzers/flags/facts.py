@@ -136,6 +136,8 @@ class ReferenceFact(BaseModel):
     dead_ranges: list[dict[str, Any]] = Field(
         default_factory=list, description="[{range, quote}]: code the edit deletes, with its first line's text.")
     rewrite_note: str | None = None
+    context: tuple[int, str] | None = Field(
+        default=None, description="(line, text) of the enclosing definition, to tell identical lines apart.")
 
 
 class DefinitionFact(BaseModel):

@@ -104,8 +104,11 @@ def _at_references(facts: FlagFacts, rule: str, severity: Severity) -> list[Find
             data["dead_ranges"] = ref.dead_ranges
         message = reference_message(facts, ref) if rule != "flag/state" else \
             f"Flag `{facts.key}`: {state_words(facts.state, facts.percent)}{_env(facts)} ({_where(facts)})."
+        evidence = [Evidence(path=ref.path, line=ref.line, quote=ref.quote)]
+        if ref.context is not None:
+            evidence.append(Evidence(path=ref.path, line=ref.context[0], quote=ref.context[1]))
         main = Finding(rule=rule, severity=severity, path=ref.path, range=_ref_range(ref), message=message,
-                       evidence=[Evidence(path=ref.path, line=ref.line, quote=ref.quote)], data=data)
+                       evidence=evidence, data=data)
         out.append(main)
         out += _dead(facts, ref, rule, main.id)
     return out
@@ -122,9 +125,14 @@ def _dead(facts: FlagFacts, ref: ReferenceFact, rule: str, main_id: str) -> list
         quote = dr.get("quote", "")
         if not quote:
             continue
+        # The check's line joins the evidence: `else:` alone would fingerprint every dead
+        # else-branch of the file alike.
         out.append(Finding(rule=rule, severity=Severity.hint, path=ref.path, range=rng, tags=["unnecessary"],
                            message=f"Dead once flag `{facts.key}` is removed ({state_words(facts.state, facts.percent)}).",
-                           evidence=[Evidence(path=ref.path, line=first, quote=quote)],
+                           evidence=[Evidence(path=ref.path, line=first, quote=quote),
+                                     Evidence(path=ref.path, line=ref.line, quote=ref.quote),
+                                     *([Evidence(path=ref.path, line=ref.context[0], quote=ref.context[1])]
+                                       if ref.context is not None else [])],
                            data={"key": facts.key, "dead_of": main_id}))
     return out
 
