@@ -192,6 +192,11 @@ def markdown(flags: list[FlagFacts], errors: list[FlagErrorIn], assessments: dic
         for d in disagree:
             lines.append(f"- `{d['key']}`: {'; '.join(d['differences'])}. Model: {d['model_reason']}".rstrip(" :."))
         lines.append("")
+    if not flags and not errors:
+        lines += ["No feature flags found: no flag file (flagd, LaunchDarkly or Unleash export, plain map) matched, "
+                  "no homegrown system is described in `.swath/flags.yaml`, and no SDK call names a key. "
+                  "See docs/flags.md for where Swath looks and how to describe your flags.", ""]
+        return "\n".join(lines)
     lines += ["## Removal candidates", ""]
     if not cands:
         lines += ["None: every flag is partially rolled out, kept on purpose, or of unknown state.", ""]
