@@ -33,7 +33,7 @@ DEFAULT_INCLUDE = [
     "**/launchdarkly*.json",
     "**/unleash*.json",
 ]
-DEFAULT_EXCLUDE = ["**/node_modules/**", "**/vendor/**", ".swath/**", "**/package.json", "**/package-lock.json"]
+DEFAULT_EXCLUDE = ["**/node_modules/**", "**/vendor/**", "**/.swath/**", "**/package.json", "**/package-lock.json"]
 
 
 class Strict(BaseModel):

@@ -34,6 +34,8 @@ _TEST_PATH = re.compile(
     r"(^|/)(tests?|__tests__|spec|specs|testing)/|(^|/)test_[^/]*\.py$|_test\.(py|go)$|\.(test|spec)\.[cm]?[jt]sx?$"
     r"|(^|/)conftest\.py$"
 )
+# What an undefined key may look like: a template (`flag_{i}`, `${name}`) or prose is not a key.
+_KEY_SHAPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}")
 _FAMILY = {".py": "py", ".pyi": "py", ".ts": "js", ".tsx": "js", ".mts": "js", ".cts": "js", ".js": "js",
            ".jsx": "js", ".mjs": "js", ".cjs": "js", ".go": "go"}
 
@@ -232,7 +234,7 @@ class _Merger:
                 existing = self.at.get((path, kline, kcol))
                 if existing is not None:
                     existing.kind, existing.call = "call", call
-                elif lit not in self.defined:
+                elif lit not in self.defined and _KEY_SHAPE.fullmatch(lit):
                     self.index.undefined.setdefault(lit, []).append(ReferenceHit(
                         path=path, line=kline, col=kcol, end_col=kend, text=ktext,
                         kind="call", call=call, test=test, lang=lang))
