@@ -148,3 +148,28 @@ def test_identical_checks_in_one_file_stay_distinct(tmp_path):
     assert len(checks) == 2 and len({f.fingerprint for f in checks}) == 2
     assert len(dead) == 2 and len({f.fingerprint for f in dead}) == 2
     assert EvidenceVerifier(ws).verify(found).dropped == []
+
+
+def test_plan_reports_where_model_and_analyzer_disagree(demo):
+    from swath.analyzers.base import AnalyzerContext
+    from swath.analyzers.flags.plan import FlagPlan
+    from swath.spec.records import Record
+
+    records, _, _ = run_offline(demo)
+    model = {"assessments": [
+        {"key": "new_checkout", "state": "on", "candidate": True, "keep": "enabled", "agrees_with_analyzer": True,
+         "verdict": "remove", "reason": "all four call sites read it the same way"},
+        {"key": "dark_mode", "state": "on", "candidate": True, "keep": "enabled", "agrees_with_analyzer": False,
+         "verdict": "investigate", "reason": "the 50/50 split was an experiment that ended"},
+    ]}
+    # model mode: the facts and the model's answer may arrive side by side or nested
+    mixed = [Record(step="classify", key=r.key, items=r.items, output={"facts": r.output, "model": model})
+             if i == 0 else r for i, r in enumerate(records)]
+    out = FlagPlan().reduce(mixed, AnalyzerContext(workspace=demo)).output
+    assert out["summary"]["disagreements"] == 1
+    assert out["disagreements"][0]["key"] == "dark_mode"
+    assert "## Model and analyzer disagree" in out["markdown"]
+    assert "state: model on, analyzer partial" in out["markdown"]
+    assert "**Model review**: remove" in out["markdown"]
+    catalogue = {c["key"]: c for c in out["catalogue"]}
+    assert catalogue["dark_mode"]["model"][0]["verdict"] == "investigate"
