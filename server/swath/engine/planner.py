@@ -83,7 +83,12 @@ class Planner:
                 raise EngineError(str(exc)) from None
             ctx = SourceContext(workspace=self.engine.workspace, paths=paths, inputs=self.inputs,
                                 options=dict(step.with_))
-            self.discovered[step.id] = await asyncio.to_thread(source.discover, ctx)
+            try:
+                self.discovered[step.id] = await asyncio.to_thread(source.discover, ctx)
+            except (OSError, ValueError, RuntimeError, LookupError) as exc:
+                # A source that cannot start (not a git repo, unknown base, bad option) is a
+                # problem with how the run was asked for, not a crash.
+                raise EngineError(f"step {step.id!r} (source {step.source}): {exc}") from exc
 
     def analyzer_version(self, name: str | None) -> str:
         if not name:

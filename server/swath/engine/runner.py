@@ -324,7 +324,9 @@ class _Run:
 
     async def _reduce(self, step: ReduceStep, inbox: Inbox) -> None:
         await self._wait_needs(step)
-        records = await inbox.collect()
+        # Records arrive in the order tasks finish; sorted, the reduce sees (and caches on)
+        # the same input however the map was scheduled.
+        records = sorted(await inbox.collect(), key=lambda r: (r.step, r.key))
         await self._task(step, step.agent, "reduce", [], records, self.channels[step.id])
         self._close(step.id)
 
