@@ -229,8 +229,10 @@ def main() -> int:
                 n_findings += len(out.findings)
             full = time.perf_counter() - t
             print(f"{'offline analysis of all flags (1 core)':<40} {full * 1000:8.0f} ms   {n_findings:,} findings")
-        print(f"peak memory (getrusage): this process {peak_mb(resource.RUSAGE_SELF):.0f} MB, largest finished "
-              f"child (rg, git) {peak_mb(resource.RUSAGE_CHILDREN):.0f} MB; scan worker {worker_peak_mb():.0f} MB each")
+        # RUSAGE_CHILDREN is not reported: a forked child's peak counts the parent's pages
+        # it shared before exec, so it would only echo this process's figure.
+        print(f"peak memory: this process {peak_mb(resource.RUSAGE_SELF):.0f} MB (getrusage), "
+              f"scan workers {worker_peak_mb():.0f} MB each (VmHWM)")
     finally:
         scan_mod.shutdown_pool()
         if tmp:
