@@ -6,6 +6,8 @@ Ranges are kept in code points (what the engine counts); they become the client'
 
 from __future__ import annotations
 
+import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -71,27 +73,42 @@ def to_client(codec: PositionCodec, lines: Sequence[str] | None, r: Range) -> ls
     return lsp.Range(start=_pos(codec, lines, start), end=_pos(codec, lines, end))
 
 
+def units(codec: PositionCodec, text: str) -> int:
+    """Length of `text` in the client's position units (ASCII: characters, the common case)."""
+    if text.isascii():
+        return len(text)
+    enc = str(getattr(codec.encoding, "value", codec.encoding) or "utf-16")
+    if enc == "utf-8":
+        return len(text.encode("utf-8"))
+    if enc == "utf-32":
+        return len(text)
+    return len(text.encode("utf-16-le")) // 2
+
+
 def _pos(codec: PositionCodec, lines: Sequence[str], p: lsp.Position) -> lsp.Position:
     if p.line >= len(lines):
         return p
-    line = lines[p.line]
-    return lsp.Position(line=p.line, character=codec.client_num_units(line[: p.character]))
+    return lsp.Position(line=p.line, character=units(codec, lines[p.line][: p.character]))
 
 
 def from_client(codec: PositionCodec, lines: Sequence[str], p: lsp.Position) -> tuple[int, int]:
     """A client position as (line, code point)."""
     if p.line >= len(lines):
         return p.line, p.character
-    units = 0
-    for i, ch in enumerate(lines[p.line]):
-        if units >= p.character:
+    line = lines[p.line]
+    if line.isascii():
+        return p.line, min(p.character, len(line))
+    count = 0
+    for i, ch in enumerate(line):
+        if count >= p.character:
             return p.line, i
-        units += codec.client_num_units(ch)
-    return p.line, len(lines[p.line])
+        count += units(codec, ch)
+    return p.line, len(line)
 
 
+@functools.lru_cache(maxsize=8192)
 def file_uri(root: Path, rel: str) -> str:
-    return from_fs_path(str(root / rel)) or (root / rel).as_uri()
+    return from_fs_path(os.path.join(str(root), rel)) or (root / rel).as_uri()
 
 
 def diagnostic(a: Anchor, root: Path, codec: PositionCodec, lines: Sequence[str] | None,

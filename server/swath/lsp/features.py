@@ -19,6 +19,9 @@ from swath.lsp.convert import ClientFeatures, fix_action, from_client
 from swath.lsp.folders import uri_to_path
 from swath.lsp.server import SwathServer
 from swath.lsp.workflow_files import completion, hover, is_workflow_uri
+# Imported now, at start-up, so the first run or hover does not import on the event loop.
+import swath.spec.keypath  # noqa: E402,F401
+import swath.spec.loader  # noqa: E402,F401
 
 log = logging.getLogger(__name__)
 

@@ -161,8 +161,10 @@ class SwathServer(LanguageServer):
         out: list[lsp.Diagnostic] = []
         shown = [a for a in self.index.anchors(uri) if a.diagnostics]
         cap = self.settings.max_diagnostics_per_file
+        root = root_of(uri, shown[0].finding) if shown else None
         for a in shown[:cap]:
-            out.append(diagnostic(a, root_of(uri, a.finding), codec, lines, self.features))
+            assert root is not None
+            out.append(diagnostic(a, root, codec, lines, self.features))
         if len(shown) > cap:
             out.append(overflow_diagnostic(len(shown) - cap, list({a.workflow for a in shown[cap:]})))
         for issue in self.validator.issues.get(uri, []):
@@ -316,5 +318,7 @@ def serve(tcp: str | None = None) -> int:
         host, _, port = tcp.rpartition(":")
         server.start_tcp(host or "127.0.0.1", int(port))
     else:
-        server.start_io()
+        from swath.lsp.transport import serve_stdio
+
+        serve_stdio(server)
     return 0
