@@ -14,7 +14,7 @@ from rich.table import Table
 
 from swath import __version__
 from swath.engine.catalog import known_names
-from swath.engine.edits import preview_edits
+from swath.engine.edits import fix_preview
 from swath.engine.events import RunPlan
 from swath.engine.inputs import InputError, parse_assignments
 from swath.engine.reports import REPORTS_DIR, report_body, write_report_file  # noqa: F401 (re-exported)
@@ -104,7 +104,7 @@ async def cmd_run(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     write_report_file(root, report)
     _emit(report, args.format, args.output)
     if args.fix_preview:
-        sys.stdout.write(preview_edits(Path(root), report.findings))
+        sys.stdout.write(fix_preview(root, report))
     return exit_code(report)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from swath.findings.model import Finding, Range
+from swath.findings.report import RunReport
 
 
 class TextEdit(BaseModel):
@@ -71,3 +72,17 @@ def preview_edits(root: Path, findings: list[Finding]) -> str:
             before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{path}", f"b/{path}"
         ))
     return "".join(chunks)
+
+
+def report_patch(report: RunReport) -> str | None:
+    """A reduce step may synthesise one combined patch (`patch` in its output): it knows how
+    edits of one file interact, which per-finding edits cannot, so it wins when present."""
+    for value in report.outputs.values():
+        for candidate in (value, value.get("model") if isinstance(value, dict) else None):
+            if isinstance(candidate, dict) and isinstance(candidate.get("patch"), str) and candidate["patch"]:
+                return candidate["patch"]
+    return None
+
+
+def fix_preview(root: Path, report: RunReport) -> str:
+    return report_patch(report) or preview_edits(root, report.findings)
