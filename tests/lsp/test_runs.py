@@ -220,3 +220,26 @@ async def test_bad_requests_are_answered_with_their_reason(tmp_path: Path) -> No
         # a bare string is the main argument
         run_id = (await s.command("swath.runWorkflow", "todo-audit"))["runId"]
         await s.wait_run(run_id)
+
+
+async def test_client_gone_without_shutdown_ends_runs_as_cancelled(tmp_path: Path) -> None:
+    import asyncio
+
+    from swath.store import RunStore
+
+    root = make_repo(tmp_path / "repo", modules=300)
+    async with lsp_session(root, capabilities("visual-studio-code")) as s:
+        run_id = (await s.command("swath.runWorkflow", {"workflow": "slow-todos"}))["runId"]
+        await s.wait_for(lambda: any(s.swath_diagnostics(u) for u in list(s.client.diagnostics)),
+                         what="first diagnostics")
+        server = s.client._server
+        server.stdin.close()  # the editor crashed: no shutdown, no exit
+        assert await asyncio.wait_for(server.wait(), 10) == 0
+        s.client.capabilities = None  # nothing left to shut down
+    store = RunStore.open(root)
+    try:
+        row = await store.get_run(run_id)
+    finally:
+        await store.aclose()
+    assert row is not None and row.status == "cancelled"
+    assert row.report is not None and 0 < len(row.report.findings) < 300

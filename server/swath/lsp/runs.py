@@ -157,7 +157,7 @@ class RunCoordinator:
             if not consumer.done():
                 consumer.cancel()
             if worker is not None:
-                worker.kill()
+                await worker.stop()
             self.active.pop(run.run_id, None)
             self.server.lenses_changed()
 

@@ -55,6 +55,7 @@ class SwathServer(LanguageServer):
         self._publisher: Coalescer | None = None
         self._lens_refresh: Throttle | None = None
         self._hidden_runs: dict[Path, set[str]] = {}
+        self._closed = False
 
     # -- background work -------------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
@@ -263,6 +264,9 @@ class SwathServer(LanguageServer):
         return self._hidden_runs[root]
 
     async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         self.runs.cancel_all()
         pending = [t for t in self.background if not t.done()]
         if pending:  # let cancelled runs record their status, briefly

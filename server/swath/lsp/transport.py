@@ -59,6 +59,8 @@ def serve_stdio(server: Any, stdin: BinaryIO | None = None, stdout: BinaryIO | N
             reader = StdinAsyncReader(stdin, server.thread_pool)
         await run_async(stop_event=stop_event, reader=reader, protocol=server.protocol, logger=log,
                         error_handler=server.report_server_error)
+        # The client went away without `shutdown`: still end runs as cancelled, not killed.
+        await server.aclose()
 
     try:
         asyncio.run(main())

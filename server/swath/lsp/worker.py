@@ -72,6 +72,16 @@ class RunWorker:
         await asyncio.gather(self._stderr_task, return_exceptions=True)
         return code
 
+    async def stop(self, grace: float = 1.0) -> None:
+        """Cancel, give the run `grace` seconds to record itself as cancelled, then kill."""
+        if self.proc.returncode is None:
+            self.cancel()
+            try:
+                await asyncio.wait_for(asyncio.shield(self.proc.wait()), grace)
+            except (TimeoutError, asyncio.CancelledError):
+                pass
+        self.kill()
+
     def kill(self) -> None:
         if self.proc.returncode is None:
             self.proc.kill()
