@@ -67,6 +67,13 @@ def _options(args: argparse.Namespace, root: Path, **extra: Any) -> RunOptions:
         raise UsageError(str(exc)) from None
 
 
+def _session(root: Path, *, model: bool = True) -> Session:
+    try:
+        return Session.open(root, model=model)
+    except EngineError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _progress(fmt: str) -> Any:
     if fmt == "json" or not sys.stderr.isatty():
         return PlainProgress() if fmt != "json" else Quiet()
@@ -94,7 +101,7 @@ async def cmd_run(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     root = _root(args)
     wf = _load(args.workflow, root)
     options = _options(args, root, batch=args.batch)
-    session = Session.open(root, model=args.engine != "static")
+    session = _session(root, model=args.engine != "static")
     try:
         report = await _execute(session, wf, options, args.format, cancel)
     except (PlanRefused, EngineError, InputError) as exc:
@@ -110,7 +117,7 @@ async def cmd_run(args: argparse.Namespace, cancel: asyncio.Event) -> int:
 
 async def cmd_resume(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     root = _root(args)
-    session = Session.open(root)
+    session = _session(root)
     try:
         row = await session.store.get_run(args.run_id)
         if row is None:
@@ -131,7 +138,7 @@ async def cmd_plan(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     root = _root(args)
     wf = _load(args.workflow, root)
     options = _options(args, root)
-    session = Session.open(root, model=args.engine != "static")
+    session = _session(root, model=args.engine != "static")
     try:
         plan = await session.engine.plan(wf, options)
     except (EngineError, InputError) as exc:
@@ -142,11 +149,15 @@ async def cmd_plan(args: argparse.Namespace, cancel: asyncio.Event) -> int:
         print(json.dumps(plan.model_dump(mode="json"), indent=2))
     else:
         _print_plan(plan)
+    refused = False
     if plan.total_agents > plan.max_agents:
         print(f"swath: this plan needs {plan.total_agents} agents, over the limit of {plan.max_agents}",
               file=sys.stderr)
-        return EXIT_USAGE
-    return EXIT_OK
+        refused = True
+    for violation in plan.policy_violations:
+        print(f"swath: {violation.strip()}", file=sys.stderr)
+        refused = True
+    return EXIT_USAGE if refused else EXIT_OK
 
 
 def _print_plan(plan: RunPlan) -> None:
@@ -165,7 +176,7 @@ def _print_plan(plan: RunPlan) -> None:
 
 async def cmd_runs(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     root = _root(args)
-    session = Session.open(root, model=False)
+    session = _session(root, model=False)
     try:
         rows = await session.store.list_runs(args.limit)
     finally:
@@ -193,7 +204,7 @@ def _run_summary(r: Any) -> dict[str, Any]:
 
 async def cmd_show(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     root = _root(args)
-    session = Session.open(root, model=False)
+    session = _session(root, model=False)
     try:
         row = await session.store.get_run(args.run_id)
         if row is None:
@@ -254,7 +265,7 @@ async def cmd_new(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     from swath.engine.generate import generate_workflow
 
     root = _root(args)
-    session = Session.open(root)
+    session = _session(root)
     try:
         path = await generate_workflow(session, args.prompt, args.name)
     except EngineError as exc:

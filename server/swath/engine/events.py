@@ -37,6 +37,7 @@ class RunPlan(BaseModel):
     concurrency: int
     est_cost_usd: float = 0.0
     engine: str = "static"
+    policy_violations: list[str] = Field(default_factory=list)
 
 
 class RunStarted(BaseModel):

@@ -20,6 +20,7 @@ from swath.spec.models import (
     DiscoverStep,
     EmitStep,
     FilterStep,
+    Limits,
     MapStep,
     ReduceStep,
     VerifyStep,
@@ -64,11 +65,14 @@ def leaf_steps(workflow: Workflow) -> list[str]:
 
 
 class Planner:
-    def __init__(self, engine: "Engine", workflow: Workflow, options: RunOptions, inputs: dict[str, Any]) -> None:
+    def __init__(
+        self, engine: "Engine", workflow: Workflow, options: RunOptions, inputs: dict[str, Any], limits: Limits
+    ) -> None:
         self.engine = engine
         self.workflow = workflow
         self.options = options
         self.inputs = inputs
+        self.limits = limits
         self.discovered: dict[str, list[Item]] = {}
         self._analyzer_versions: dict[str, str] = {}
 
@@ -114,7 +118,7 @@ class Planner:
         )
 
     async def plan(self) -> RunPlan:
-        limits = self.options.limits_for(self.workflow)
+        limits = self.limits
         use_model = self.engine.use_model(self.options)
         counts: dict[str, int] = {}
         exact: dict[str, bool] = {}

@@ -18,7 +18,9 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from swath.agents.base import AgentEnv, ModelRunner, ModelTask, ModelTaskFailed, ToolCall
+from swath.agents.config import ModelConfig
 from swath.agents.limiter import AdaptiveLimiter
+from swath.agents.policy import Policy
 from swath.analyzers import registry as analyzers
 from swath.analyzers.base import AnalyzerContext, AnalyzerOutput
 from swath.engine import cache
@@ -34,6 +36,7 @@ from swath.engine.events import (
     TaskFinished,
     TaskStarted,
 )
+from swath.engine.governance import PolicyRefused, enforce_policy, governed_limits
 from swath.engine.inputs import resolve_inputs
 from swath.engine.options import EngineError, PlanRefused, RunOptions
 from swath.engine.planner import Planner, batches_of, leaf_steps
@@ -73,6 +76,10 @@ class BudgetExhausted(RuntimeError):
     pass
 
 
+class FatalRunError(RuntimeError):
+    """Nothing more can succeed (e.g. the API key was refused): the run stops, results kept."""
+
+
 class Engine:
     """One engine per workspace; both front ends drive it through `plan` and `run`."""
 
@@ -82,10 +89,14 @@ class Engine:
         store: RunStore,
         model_runner: ModelRunner | None = None,
         limiter_factory: Callable[[int], Any] | None = None,
+        policy: Policy | None = None,
+        model_config: ModelConfig | None = None,
     ) -> None:
         self.workspace = workspace
         self.store = store
         self.model_runner = model_runner
+        self.policy = policy
+        self.model_config = model_config
         self.limiter_factory = limiter_factory or (lambda n: AdaptiveLimiter(n))
 
     def use_model(self, options: RunOptions) -> bool:
@@ -100,9 +111,15 @@ class Engine:
 
     async def plan(self, workflow: Workflow, options: RunOptions) -> RunPlan:
         inputs = resolve_inputs(workflow, options.inputs)
-        planner = Planner(self, workflow, options, inputs)
+        limits = governed_limits(workflow, options, self.policy)
+        planner = Planner(self, workflow, options, inputs, limits)
         await planner.discover()
-        return await planner.plan()
+        plan = await planner.plan()
+        try:
+            enforce_policy(self.policy, workflow, limits, self.model_config, self.use_model(options))
+        except PolicyRefused as exc:
+            plan.policy_violations = str(exc).splitlines()[1:]
+        return plan
 
     async def run(
         self,
@@ -113,10 +130,11 @@ class Engine:
     ) -> RunReport:
         """Run to the end (or cancellation) and return the report; never loses finished work."""
         inputs = resolve_inputs(workflow, options.inputs)
-        planner = Planner(self, workflow, options, inputs)
+        limits = governed_limits(workflow, options, self.policy)
+        enforce_policy(self.policy, workflow, limits, self.model_config, self.use_model(options))
+        planner = Planner(self, workflow, options, inputs, limits)
         await planner.discover()
         plan = await planner.plan()
-        limits = options.limits_for(workflow)
         if plan.total_agents > limits.max_agents:
             raise PlanRefused(
                 f"workflow {workflow.name!r} needs {plan.total_agents} agents, more than the limit of "
@@ -202,9 +220,11 @@ class _Run:
             await asyncio.gather(work, return_exceptions=True)
             report = await self._finish(cancelled=True)
             raise
-        except Exception as exc:  # a bug or a broken step: the run fails, finished work stays
-            log.exception("run %s failed", self.run_id)
-            self.errors.append(f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # a bug, a broken step or a fatal API error: the run fails, finished work stays
+            root = _root_cause(exc)
+            if not isinstance(root, FatalRunError):
+                log.exception("run %s failed", self.run_id)
+            self.errors.append(str(root) if isinstance(root, FatalRunError) else f"{type(root).__name__}: {root}")
             return await self._finish(failed=True)
         finally:
             self.pool.shutdown(wait=False, cancel_futures=True)
@@ -358,9 +378,7 @@ class _Run:
     ) -> None:
         key = cache.task_key(items) if items else "reduce"
         ihash = self.planner.task_hash(step, agent, items=items, records=records)
-        record: Record | None = None
         usage = Usage()
-        cached = False
         try:
             record, cached = await self._reuse(step.id, key, ihash)
             if record is None:
@@ -368,8 +386,7 @@ class _Run:
                     self.running += 1
                     self.peak_running = max(self.peak_running, self.running)
                     try:
-                        self.store.task_started(self.run_id, step.id, key, ihash)
-                        self.emit(TaskStarted(run_id=self.run_id, step=step.id, key=key))
+                        self._started(step.id, key, ihash)
                         async with asyncio.timeout(self.limits.task_timeout_s):
                             record, usage = await self._perform(step, agent, tier, key, ihash, items, records)
                     finally:
@@ -377,36 +394,47 @@ class _Run:
         except asyncio.CancelledError:
             self.store.task_finished(self.run_id, step.id, key, ihash, "cancelled", None, usage, error="cancelled")
             raise
-        except BudgetExhausted as exc:
-            self.budget_hit = True
-            self.store.task_finished(self.run_id, step.id, key, ihash, "cancelled", None, usage, error=str(exc))
+        except Exception as exc:  # a failed task fails alone (unless the API says nothing can succeed)
+            self._failed(step.id, key, ihash, exc)
             return
-        except Exception as exc:  # a failed task fails alone
-            error = "timed out after %.0fs" % self.limits.task_timeout_s if isinstance(exc, TimeoutError) else (
-                f"{type(exc).__name__}: {exc}"
-            )
-            raw = getattr(exc, "raw", None)
-            usage = getattr(exc, "usage", usage) or usage
-            self.usage = self.usage + usage
-            self.counts.total += 1
-            self.counts.failed += 1
-            self.done += 1
-            self.errors.append(f"{step.id}/{key}: {error}")
-            self.store.task_finished(self.run_id, step.id, key, ihash, "failed", None, usage, error=error, raw=raw)
-            self.emit(self._finished_event(step.id, key, "failed", False, error, 0, usage))
-            return
-        assert record is not None
+        self._succeeded(step.id, key, ihash, record, usage, cached, out)
+
+    def _started(self, step_id: str, key: str, ihash: str) -> None:
+        self.store.task_started(self.run_id, step_id, key, ihash)
+        self.emit(TaskStarted(run_id=self.run_id, step=step_id, key=key))
+
+    def _succeeded(
+        self, step_id: str, key: str, ihash: str, record: Record, usage: Usage, cached: bool, out: Channel
+    ) -> None:
         self.counts.total += 1
         self.counts.succeeded += 1
-        if cached:
-            self.counts.cached += 1
-        else:
-            self.usage = self.usage + usage
+        self.counts.cached += int(cached)
         self.done += 1
-        if (step.id, key) not in self.prior:  # a resumed task's row is already final
-            self.store.task_finished(self.run_id, step.id, key, ihash, "succeeded", record, usage, cached=cached)
+        if (step_id, key) not in self.prior:  # a resumed task's row is already final
+            self.store.task_finished(self.run_id, step_id, key, ihash, "succeeded", record, usage, cached=cached)
         out.publish(record)
-        self.emit(self._finished_event(step.id, key, "succeeded", cached, None, len(record.findings), usage))
+        self.emit(self._finished_event(step_id, key, "succeeded", cached, None, len(record.findings), usage))
+
+    def _failed(self, step_id: str, key: str, ihash: str, exc: BaseException) -> None:
+        usage = getattr(exc, "usage", None) or Usage()
+        if isinstance(exc, BudgetExhausted):
+            self.budget_hit = True
+            self.store.task_finished(self.run_id, step_id, key, ihash, "cancelled", None, usage, error=str(exc))
+            return
+        if isinstance(exc, TimeoutError):
+            error = f"timed out after {self.limits.task_timeout_s:g}s"
+        else:
+            error = f"{type(exc).__name__}: {exc}"
+        self.counts.total += 1
+        self.counts.failed += 1
+        self.done += 1
+        self.errors.append(f"{step_id}/{key}: {error}")
+        self.store.task_finished(self.run_id, step_id, key, ihash, "failed", None, usage, error=error,
+                                 raw=getattr(exc, "raw", None))
+        self.emit(self._finished_event(step_id, key, "failed", False, error, 0, usage))
+        if getattr(exc, "fatal", False):
+            # 401/402/403: no other agent can succeed either; stop instead of failing 1,000 times.
+            raise FatalRunError(f"the model API refused the run: {exc}") from exc
 
     def _finished_event(
         self, step: str, key: str, status: Any, cached: bool, error: str | None, findings: int, usage: Usage
@@ -516,8 +544,9 @@ class _Run:
             hook(retry_after)
 
     def _live_usage(self, usage: Usage) -> None:
-        # Live cost for progress; the task's total is added once when it finishes.
-        pass
+        # Every model reply is counted as it arrives, so the progress line and the budget see
+        # money as it is spent, failed tasks' tokens included; tasks never add it again.
+        self.usage = self.usage + usage
 
     # -- the end -------------------------------------------------------------------------------
     async def _finish(self, cancelled: bool = False, failed: bool = False) -> RunReport:
@@ -613,3 +642,10 @@ def _analyze_hashing(
     deps = cache.file_deps(ws, paths)
     out = analyzer.reduce(records, ctx) if tier == "reduce" else analyzer.analyze(items, ctx)
     return out, deps
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The first real error inside (nested) task-group exception groups."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc

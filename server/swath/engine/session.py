@@ -4,15 +4,18 @@ and (when configured) a model runner. The CLI and the LSP server both start here
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from swath.agents.base import ModelRunner
+from swath.agents.config import ConfigError, ModelConfig, load_model_config
+from swath.agents.policy import Policy, PolicyError, load_policy
+from swath.engine.options import EngineError
 from swath.engine.runner import Engine
 from swath.store import RunStore
 from swath.workspace import Workspace
+from swath.workspace.workspace import DEFAULT_DENY
 
 log = logging.getLogger(__name__)
 
@@ -26,17 +29,14 @@ def find_root(start: Path) -> Path:
     return start
 
 
-def make_model_runner(root: Path, overrides: dict[str, Any] | None = None) -> ModelRunner | None:
+def make_model_runner(root: Path, config: ModelConfig, policy: Policy) -> ModelRunner | None:
     """The Anthropic runner when an API key is configured, else None (offline analyzers)."""
-    from swath.agents.config import load_model_config
-
-    config = load_model_config(root, overrides or {})
-    if not os.environ.get(config.api_key_env):
+    if config.api_key() is None:
         # No key, no model: skip importing the SDK at all (it is the slowest import we have).
         return None
     from swath.agents.llm import AnthropicRunner
 
-    return AnthropicRunner.from_environment(config, workspace_root=root)
+    return AnthropicRunner.from_environment(config, workspace_root=root, policy=policy)
 
 
 @dataclass
@@ -47,10 +47,17 @@ class Session:
 
     @classmethod
     def open(cls, root: Path, *, model: bool = True, overrides: dict[str, Any] | None = None) -> "Session":
-        workspace = Workspace(root)
+        """Raises EngineError when `.swath/policy.yaml` or the model configuration is invalid."""
+        try:
+            policy = load_policy(root)
+            config = load_model_config(root, overrides or {})
+        except (PolicyError, ConfigError, ValueError) as exc:
+            raise EngineError(str(exc)) from exc
+        # Denied paths hold for everything that reads the workspace: sources, verification, tools.
+        workspace = Workspace(root, deny=(*DEFAULT_DENY, *policy.denied_paths, *config.deny_paths))
         store = RunStore.open(workspace.root)
-        runner = make_model_runner(workspace.root, overrides) if model else None
-        engine = Engine(workspace, store, runner)
+        runner = make_model_runner(workspace.root, config, policy) if model else None
+        engine = Engine(workspace, store, runner, policy=policy, model_config=config)
         return cls(workspace, store, engine)
 
     async def aclose(self) -> None:
