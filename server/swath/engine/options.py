@@ -21,6 +21,7 @@ class RunOptions(BaseModel):
     task_timeout_s: float | None = Field(None, gt=0)
     use_cache: bool = True
     batch: bool = False
+    batch_poll_s: float = Field(10.0, gt=0, description="How often a submitted Message Batch is polled")
     run_id: str | None = None
     resume: bool = False
 

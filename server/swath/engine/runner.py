@@ -39,6 +39,7 @@ from swath.engine.events import (
 from swath.engine.governance import PolicyRefused, enforce_policy, governed_limits
 from swath.engine.inputs import resolve_inputs
 from swath.engine.options import EngineError, PlanRefused, RunOptions
+from swath.engine.message_batches import MessageBatchStep
 from swath.engine.planner import Planner, batches_of, leaf_steps
 from swath.engine.verify import EvidenceVerifier
 from swath.findings.model import Finding
@@ -290,7 +291,11 @@ class _Run:
         await self._wait_needs(step)
         ch = self.channels[step.id]
         async with asyncio.TaskGroup() as tg:
-            if step.from_ in self.planner.discovered:
+            if self._batch_mode(step.agent):
+                # Message Batches: every task of the step goes out as one batch, at half price.
+                items = [r.as_item() for r in await inbox.collect()]
+                await MessageBatchStep(self, step, ch).execute(batches_of(items, step.batch))
+            elif step.from_ in self.planner.discovered:
                 # Discovered items are all known: batch them exactly as the plan (and cache) did.
                 items = [r.as_item() for r in await inbox.collect()]
                 for batch in batches_of(items, step.batch):
@@ -399,6 +404,72 @@ class _Run:
             return
         self._succeeded(step.id, key, ihash, record, usage, cached, out)
 
+    def _batch_mode(self, agent: AgentSpec) -> bool:
+        return (
+            self.options.batch and self.use_model and bool(agent.instructions) and not agent.tools
+            and self.engine.model_runner is not None
+        )
+
+    def agent_env(self, step_id: str, key: str) -> AgentEnv:
+        return AgentEnv(
+            workspace=self.ws,
+            audit=lambda call: self._audit_tool(step_id, key, call),
+            on_pushback=self._pushback,
+            on_usage=self._live_usage,
+        )
+
+    def model_task(
+        self, step_id: str, key: str, tier: str, agent: AgentSpec, items: list[Item], records: list[Record], facts: Any
+    ) -> ModelTask:
+        return ModelTask(
+            run_id=self.run_id, step_id=step_id, task_key=key, tier=tier,  # type: ignore[arg-type]
+            agent=agent, workflow_model=self.workflow.model, items=items, records=records, facts=facts,
+            inputs=self.inputs,
+        )
+
+    async def analyze(
+        self, agent: AgentSpec, tier: str, items: list[Item], records: list[Record]
+    ) -> tuple[AnalyzerOutput, dict[str, str]]:
+        """The step's analyzer on a worker thread, with the hashes of the files the task reads."""
+        loop = asyncio.get_running_loop()
+        item_files = [f for i in items for f in i.files]
+        if not agent.analyzer:
+            return AnalyzerOutput(), await loop.run_in_executor(self.pool, cache.file_deps, self.ws, item_files)
+        analyzer = analyzers.get(agent.analyzer)
+        for rule in getattr(analyzer, "rules", []) or []:
+            self.rules.setdefault(rule.id, rule)
+        ctx = AnalyzerContext(workspace=self.ws, inputs=self.inputs, params=agent.params)
+        return await loop.run_in_executor(
+            self.pool, _analyze_hashing, self.ws, analyzer, tier, items, records, ctx, item_files
+        )
+
+    async def remember(
+        self, step_id: str, key: str, ihash: str, items: list[Item], facts: AnalyzerOutput, deps: dict[str, str],
+        judgement: Any = None, model_findings: list[Finding] | None = None, model_reads: list[str] | None = None,
+    ) -> Record:
+        """The task's record, put in the cache with everything it read."""
+        record = Record(step=step_id, key=key, items=items, output=facts.output, judgement=judgement,
+                        findings=[*facts.findings, *(model_findings or [])])
+        extra = [p for p in [*facts.files_read, *(model_reads or [])] if p not in deps]
+        if extra:
+            loop = asyncio.get_running_loop()
+            deps = {**deps, **await loop.run_in_executor(self.pool, cache.file_deps, self.ws, extra)}
+        self.store.cache_put(ihash, CacheEntry(deps=deps, record=record))
+        return record
+
+    def reserve_budget(self, estimate_usd: float) -> float:
+        """Claim budget for an agent about to start, or raise BudgetExhausted."""
+        budget = self.limits.budget_usd
+        if budget is None:
+            return 0.0
+        if self.usage.cost_usd + self.inflight_cost + estimate_usd > budget:
+            raise BudgetExhausted(
+                f"budget ${budget:.2f} reached (spent ${self.usage.cost_usd:.4f}, in flight "
+                f"${self.inflight_cost:.4f}, next agent ~${estimate_usd:.4f})"
+            )
+        self.inflight_cost += estimate_usd
+        return estimate_usd
+
     def _started(self, step_id: str, key: str, ihash: str) -> None:
         self.store.task_started(self.run_id, step_id, key, ihash)
         self.emit(TaskStarted(run_id=self.run_id, step=step_id, key=key))
@@ -472,68 +543,23 @@ class _Run:
         items: list[Item],
         records: list[Record],
     ) -> tuple[Record, Usage]:
-        loop = asyncio.get_running_loop()
-        item_files = [f for i in items for f in i.files]
-        if agent.analyzer:
-            analyzer = analyzers.get(agent.analyzer)
-            for rule in getattr(analyzer, "rules", []) or []:
-                self.rules.setdefault(rule.id, rule)
-            ctx = AnalyzerContext(workspace=self.ws, inputs=self.inputs, params=agent.params)
-            facts, deps = await loop.run_in_executor(
-                self.pool, _analyze_hashing, self.ws, analyzer, tier, items, records, ctx, item_files
-            )
-        else:
-            facts, deps = AnalyzerOutput(), await loop.run_in_executor(self.pool, cache.file_deps, self.ws, item_files)
-        judgement: Any = None
-        findings = list(facts.findings)
-        extra_reads = list(facts.files_read)
-        usage = Usage()
-        if self.use_model and agent.instructions:
-            result = await self._model(step.id, key, tier, agent, items, records, facts.output)
-            judgement, usage = result.output, result.usage
-            findings += result.findings
-            extra_reads += result.files_read
-        record = Record(step=step.id, key=key, items=items, output=facts.output, judgement=judgement,
-                        findings=findings)
-        extra = [p for p in extra_reads if p not in deps]
-        if extra:
-            deps.update(await loop.run_in_executor(self.pool, cache.file_deps, self.ws, extra))
-        self.store.cache_put(ihash, CacheEntry(deps=deps, record=record))
-        return record, usage
-
-    async def _model(
-        self, step_id: str, key: str, tier: str, agent: AgentSpec, items: list[Item], records: list[Record],
-        facts: Any,
-    ) -> Any:
+        facts, deps = await self.analyze(agent, tier, items, records)
+        if not (self.use_model and agent.instructions):
+            return await self.remember(step.id, key, ihash, items, facts, deps), Usage()
         runner = self.engine.model_runner
         assert runner is not None
-        task = ModelTask(
-            run_id=self.run_id, step_id=step_id, task_key=key, tier=tier,  # type: ignore[arg-type]
-            agent=agent, workflow_model=self.workflow.model, items=items, records=records, facts=facts,
-            inputs=self.inputs,
-        )
-        env = AgentEnv(
-            workspace=self.ws,
-            audit=lambda call: self._audit_tool(step_id, key, call),
-            on_pushback=self._pushback,
-            on_usage=self._live_usage,
-        )
-        reserve = 0.0
+        task = self.model_task(step.id, key, tier, agent, items, records, facts.output)
+        env = self.agent_env(step.id, key)
+        reserved = 0.0
         if self.limits.budget_usd is not None:
-            est = await runner.estimate(task, env)
-            reserve = est.cost_usd
-            if self.usage.cost_usd + self.inflight_cost + reserve > self.limits.budget_usd:
-                raise BudgetExhausted(
-                    f"budget ${self.limits.budget_usd:.2f} reached (spent ${self.usage.cost_usd:.4f}, "
-                    f"in flight ${self.inflight_cost:.4f}, this agent ~${reserve:.4f})"
-                )
-        self.inflight_cost += reserve
+            reserved = self.reserve_budget((await runner.estimate(task, env)).cost_usd)
         try:
-            return await runner.run(task, env)
-        except ModelTaskFailed:
-            raise
+            result = await runner.run(task, env)
         finally:
-            self.inflight_cost -= reserve
+            self.inflight_cost -= reserved
+        record = await self.remember(step.id, key, ihash, items, facts, deps, result.output, result.findings,
+                                     result.files_read)
+        return record, result.usage
 
     def _audit_tool(self, step_id: str, key: str, call: ToolCall) -> None:
         self.store.audit(self.run_id, step_id, key, "tool_call", call.model_dump(mode="json"))

@@ -228,6 +228,18 @@ class RunStore:
             lambda c: c.execute("INSERT INTO audit(run_id, step, key, at, kind, detail_json) VALUES (?,?,?,?,?,?)", args)
         )
 
+    async def batch_id(self, run_id: str, step: str) -> str | None:
+        """The Message Batch this run already submitted for `step`, if any (resume collects it)."""
+
+        def q(c: sqlite3.Connection) -> str | None:
+            row = c.execute(
+                "SELECT detail_json FROM audit WHERE run_id=? AND step=? AND kind='batch_submitted' ORDER BY id DESC",
+                (run_id, step),
+            ).fetchone()
+            return json.loads(row[0]).get("batch_id") if row else None
+
+        return await self.db.call(q)
+
     async def audit_log(self, run_id: str) -> list[AuditRow]:
         def q(c: sqlite3.Connection) -> list[AuditRow]:
             cur = c.execute("SELECT * FROM audit WHERE run_id=? ORDER BY id", (run_id,))

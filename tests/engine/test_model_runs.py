@@ -1,0 +1,238 @@
+"""Model runs through the engine: the real anthropic SDK over real HTTP to the fake API."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from swath.agents.base import AgentEnv
+from swath.agents.llm import AnthropicRunner
+from swath.agents.policy import Policy
+from swath.engine.events import TaskFinished
+from swath.engine.governance import PolicyRefused
+from swath.engine.options import RunOptions
+from swath.engine.runner import Engine
+from swath.findings.report import RunStatus
+from swath.spec.models import Workflow
+from swath.store import RunStore
+from swath.workspace import Workspace
+from tests.engine import probe_analyzers
+from tests.fake_anthropic.fixtures import config_for, fake_anthropic, fake_anthropic_thread  # noqa: F401
+from tests.fake_anthropic.replies import JsonText
+from tests.fake_anthropic.server import FakeAnthropicServer
+from tests.gitrepo import commit_files, init_repo
+
+probe_analyzers.register()
+
+SUMMARY = {"type": "object", "properties": {"summary": {"type": "string"}}, "required": ["summary"]}
+
+
+def model_workflow(*, concurrency: int = 4, budget: float | None = None, tools: list[str] | None = None) -> Workflow:
+    limits: dict[str, Any] = {"concurrency": concurrency}
+    if budget is not None:
+        limits["budget_usd"] = budget
+    return Workflow.model_validate({
+        "name": "summaries", "limits": limits, "steps": [
+            {"id": "files", "kind": "discover", "source": "files", "with": {"include": ["*.txt"]}},
+            {"id": "sum", "kind": "map", "from": "files", "agent": {
+                "analyzer": "probe-sleep", "params": {"seconds": 0},
+                "instructions": "Summarise {{ items[0].path }} given the facts {{ facts }}.",
+                "tools": tools or [], "output": SUMMARY, "max_tokens": 256}},
+        ]})
+
+
+def make_files(root: Path, n: int) -> None:
+    for i in range(n):
+        (root / f"doc{i:03d}.txt").write_text(f"document {i}\n")
+
+
+async def engine_for(root: Path, server: FakeAnthropicServer, **kw: Any) -> tuple[Engine, AnthropicRunner]:
+    config = config_for(server)
+    runner = AnthropicRunner.create(config, api_key="sk-test-key")
+    return Engine(Workspace(root), RunStore.open(root), runner, model_config=config, **kw), runner
+
+
+async def test_usage_and_cost_equal_what_the_server_reported(tmp_path: Path, fake_anthropic: FakeAnthropicServer) -> None:
+    make_files(tmp_path, 12)
+    engine, runner = await engine_for(tmp_path, fake_anthropic)
+    seen: list[float] = []
+    report = await engine.run(model_workflow(), RunOptions(engine="model"),
+                              sink=lambda e: seen.append(e.run_usage.cost_usd) if isinstance(e, TaskFinished) else None)
+    await runner.aclose()
+    await engine.store.aclose()
+    assert report.status == RunStatus.succeeded and report.agents.succeeded == 12
+    server = fake_anthropic.usage_reported()
+    assert report.usage.input_tokens == server["input_tokens"]
+    assert report.usage.output_tokens == server["output_tokens"]
+    assert report.usage.cache_write_tokens == server["cache_creation_input_tokens"]
+    assert report.usage.cache_read_tokens == server["cache_read_input_tokens"]
+    expected = runner.prices.cost(runner.model_for(report_task(report)), input_tokens=server["input_tokens"],
+                                  output_tokens=server["output_tokens"],
+                                  cache_write_tokens=server["cache_creation_input_tokens"],
+                                  cache_read_tokens=server["cache_read_input_tokens"])
+    assert report.usage.cost_usd == pytest.approx(expected, rel=1e-9)
+    assert seen == sorted(seen) and seen[-1] == pytest.approx(report.usage.cost_usd)  # live, growing
+    assert len(fake_anthropic.message_requests()) == 12
+    stored = await_tasks(tmp_path, report.run_id)
+    assert all(isinstance(t["judgement"]["summary"], str) for t in stored)
+
+
+def report_task(report: Any) -> Any:
+    """A map-tier task, to ask the runner which model and price such a task gets."""
+    from swath.agents.base import ModelTask
+    from swath.spec.models import AgentSpec
+
+    return ModelTask(run_id="x", step_id="sum", task_key="k", tier="map", agent=AgentSpec(instructions="x"))
+
+
+def await_tasks(root: Path, run_id: str) -> list[dict[str, Any]]:
+    con = sqlite3.connect(root / ".swath" / "swath.db")
+    try:
+        rows = con.execute("SELECT record_json FROM tasks WHERE run_id=? AND status='succeeded'", (run_id,))
+        return [json.loads(r[0]) for r in rows]
+    finally:
+        con.close()
+
+
+async def test_rerun_on_unchanged_inputs_makes_zero_model_calls(tmp_path: Path,
+                                                              fake_anthropic: FakeAnthropicServer) -> None:
+    make_files(tmp_path, 5)
+    engine, runner = await engine_for(tmp_path, fake_anthropic)
+    first = await engine.run(model_workflow(), RunOptions(engine="model"))
+    calls = len(fake_anthropic.message_requests())
+    second = await engine.run(model_workflow(), RunOptions(engine="model"))
+    await runner.aclose()
+    await engine.store.aclose()
+    assert calls == 5 and len(fake_anthropic.message_requests()) == 5
+    assert first.status == RunStatus.succeeded and first.usage.cost_usd > 0
+    assert second.agents.cached == 5 and second.usage.cost_usd == 0.0
+
+
+async def test_budget_stops_new_agents_and_keeps_finished_results(tmp_path: Path,
+                                                                 fake_anthropic: FakeAnthropicServer) -> None:
+    # Calibrate: what one agent really costs here, and what the engine reserves before starting one.
+    one = tmp_path / "one"
+    one.mkdir()
+    make_files(one, 1)
+    calib, calib_runner = await engine_for(one, fake_anthropic)
+    cost = (await calib.run(model_workflow(), RunOptions(engine="model"))).usage.cost_usd
+    await calib_runner.aclose()
+    await calib.store.aclose()
+    fake_anthropic.reset()
+    work = tmp_path / "work"
+    work.mkdir()
+    make_files(work, 30)
+    engine, runner = await engine_for(work, fake_anthropic)
+    probe = model_workflow(concurrency=1)
+    est = await runner.estimate(report_task(None).model_copy(update={"agent": probe.steps[1].agent}),
+                                AgentEnv(Workspace(work)))
+    # An agent starts only while what was spent plus its estimate fits in the budget.
+    budget = est.cost_usd + 4.5 * cost
+    report = await engine.run(model_workflow(concurrency=1, budget=budget), RunOptions(engine="model"))
+    await runner.aclose()
+    await engine.store.flush()
+    assert report.status == RunStatus.budget_exhausted
+    assert 2 <= report.agents.succeeded < 30
+    # It stopped exactly when the next agent's estimate no longer fitted, never past the budget.
+    assert report.usage.cost_usd <= budget < report.usage.cost_usd + est.cost_usd
+    assert len(fake_anthropic.message_requests()) == report.agents.succeeded
+    done = await engine.store.tasks(report.run_id, "succeeded")
+    assert len(done) == report.agents.succeeded and all(t.record and t.record.judgement for t in done)
+    await engine.store.aclose()
+
+
+async def test_policy_refuses_a_workflow_before_any_call(tmp_path: Path, fake_anthropic: FakeAnthropicServer) -> None:
+    make_files(tmp_path, 3)
+    policy = Policy(allowed_models=["claude-haiku-*"], allowed_tools=["read_file"], max_concurrency=2)
+    engine, runner = await engine_for(tmp_path, fake_anthropic, policy=policy)
+    wf = model_workflow(concurrency=8, tools=["grep"])
+    with pytest.raises(PolicyRefused) as refused:
+        await engine.run(wf, RunOptions(engine="model"))
+    text = str(refused.value)
+    assert "allowed_tools" in text and "grep" in text and "max_concurrency" in text
+    assert fake_anthropic.requests == []
+    # Left at its default, the concurrency is clamped to the ceiling instead of refused.
+    lenient = Workflow.model_validate({**model_workflow().model_dump(by_alias=True), "limits": {}})
+    report = await engine.run(lenient, RunOptions(engine="model"))
+    assert report.status == RunStatus.succeeded and report.peak_concurrency <= 2
+    await runner.aclose()
+    await engine.store.aclose()
+
+
+async def test_batch_mode_end_to_end(tmp_path: Path, fake_anthropic: FakeAnthropicServer) -> None:
+    make_files(tmp_path, 8)
+    engine, runner = await engine_for(tmp_path, fake_anthropic)
+    report = await engine.run(model_workflow(), RunOptions(engine="model", batch=True, batch_poll_s=0.05))
+    await runner.aclose()
+    await engine.store.flush()
+    assert report.status == RunStatus.succeeded and report.agents.succeeded == 8
+    paths = [r.path for r in fake_anthropic.requests]
+    assert "/v1/messages/batches" in paths and "/v1/messages" not in paths
+    full = runner.prices.cost(runner.model_for(report_task(report)), input_tokens=report.usage.input_tokens,
+                              output_tokens=report.usage.output_tokens,
+                              cache_write_tokens=report.usage.cache_write_tokens,
+                              cache_read_tokens=report.usage.cache_read_tokens)
+    assert report.usage.cost_usd == pytest.approx(full / 2)  # half price
+    audit = await engine.store.audit_log(report.run_id)
+    assert [a.kind for a in audit].count("batch_submitted") == 1
+    await engine.store.aclose()
+
+
+def _succeeded(db: Path) -> int:
+    if not db.exists():
+        return 0
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        return con.execute("SELECT COUNT(*) FROM tasks WHERE status='succeeded'").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+    finally:
+        con.close()
+
+
+def test_killed_model_run_resumes_without_repeating_calls(tmp_path: Path) -> None:
+    server = FakeAnthropicServer(delay_s=0.05).start()
+    try:
+        root = init_repo(tmp_path / "repo")
+        commit_files(root, {f"doc{i:03d}.txt": f"document {i}\n" for i in range(60)})
+        wf = root / ".swath" / "workflows" / "summaries.yaml"
+        wf.parent.mkdir(parents=True)
+        wf.write_text(
+            "name: summaries\nlimits: {concurrency: 2}\nsteps:\n"
+            "  - {id: files, kind: discover, source: files, with: {include: ['*.txt']}}\n"
+            "  - id: sum\n    kind: map\n    from: files\n    agent:\n"
+            "      instructions: 'Summarise {{ items[0].path }}'\n      output: report\n"
+        )
+        env = {**os.environ, "ANTHROPIC_API_KEY": "sk-test-key", "ANTHROPIC_BASE_URL": server.url}
+        proc = subprocess.Popen([sys.executable, "-m", "swath", "run", "summaries", "--format", "json", "--no-cache"],
+                                cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        db = root / ".swath" / "swath.db"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and _succeeded(db) < 10:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        finished = _succeeded(db)
+        calls_before = len(server.message_requests())
+        assert 10 <= finished < 60
+        run_id = sqlite3.connect(db).execute("SELECT id FROM runs").fetchone()[0]
+        res = subprocess.run([sys.executable, "-m", "swath", "resume", run_id, "--format", "json"], cwd=root,
+                             env=env, capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stderr
+        out = json.loads(res.stdout)
+        assert out["status"] == "succeeded" and out["agents"]["succeeded"] == 60
+        calls_after = len(server.message_requests()) - calls_before
+        # Only unfinished tasks call the model again (those in flight at the kill may repeat).
+        assert calls_after <= 60 - finished + 2
+        assert calls_after >= 60 - finished
+    finally:
+        server.stop()
