@@ -236,3 +236,34 @@ def test_killed_model_run_resumes_without_repeating_calls(tmp_path: Path) -> Non
         assert calls_after >= 60 - finished
     finally:
         server.stop()
+
+
+async def test_second_opinion_drops_what_the_reviewer_rejects(tmp_path: Path,
+                                                              fake_anthropic: FakeAnthropicServer) -> None:
+    for i in range(4):
+        (tmp_path / f"n{i}.txt").write_text(f"a\nNEEDLE {i}\n")
+
+    def reviewer(ctx: Any) -> JsonText:
+        rejected = any(f"n{i}.txt" in ctx.conversation for i in (1, 3))
+        return JsonText({"keep": not rejected, "reason": "not a real needle" if rejected else "a real needle"})
+
+    fake_anthropic.script(reviewer)
+    wf = Workflow.model_validate({"name": "needles", "steps": [
+        {"id": "files", "kind": "discover", "source": "files", "with": {"include": ["*.txt"]}},
+        {"id": "find", "kind": "map", "from": "files", "agent": {"analyzer": "probe-find"}},
+        {"id": "check", "kind": "verify", "from": "find", "second_opinion_severity": "warning",
+         "second_opinion": {"instructions": "Is this finding right? {{ items[0].data.finding | tojson }}"}},
+        {"id": "out", "kind": "emit", "from": "check"}]})
+    engine, runner = await engine_for(tmp_path, fake_anthropic)
+    report = await engine.run(wf, RunOptions(engine="model"))
+    await runner.aclose()
+    await engine.store.flush()
+    assert sorted(f.path for f in report.findings) == ["n0.txt", "n2.txt"]
+    assert all(f.data["second_opinion"] == "a real needle" for f in report.findings)
+    assert report.dropped_findings == 2 and report.agents.total == 4 + 4
+    # The second opinion runs on the verify tier's (stronger) model, not the map tier's.
+    models = {json.loads(r.raw)["model"] for r in fake_anthropic.message_requests()}
+    assert models == {runner.config.model_for_tier("verify")}
+    dropped = [a for a in await engine.store.audit_log(report.run_id) if a.kind == "finding_dropped"]
+    assert sorted(a.detail["path"] for a in dropped) == ["n1.txt", "n3.txt"]
+    await engine.store.aclose()

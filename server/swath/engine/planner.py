@@ -103,7 +103,7 @@ class Planner:
         return self._analyzer_versions[name]
 
     def task_hash(
-        self, step: MapStep | ReduceStep, agent: AgentSpec, *, items: list[Item], records: list[Record]
+        self, step: MapStep | ReduceStep | VerifyStep, agent: AgentSpec, *, items: list[Item], records: list[Record]
     ) -> str:
         model_used = bool(agent.instructions) and self.engine.use_model(self.options)
         return cache.input_hash(

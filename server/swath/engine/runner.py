@@ -41,6 +41,7 @@ from swath.engine.inputs import resolve_inputs
 from swath.engine.options import EngineError, PlanRefused, RunOptions
 from swath.engine.message_batches import MessageBatchStep
 from swath.engine.planner import Planner, batches_of, leaf_steps
+from swath.engine.second_opinion import SecondOpinion
 from swath.engine.verify import EvidenceVerifier
 from swath.findings.model import Finding
 from swath.findings.report import AgentCounts, RuleInfo, RunReport, RunStatus, Usage
@@ -331,13 +332,14 @@ class _Run:
     async def _verify(self, step: VerifyStep, inbox: Inbox) -> None:
         await self._wait_needs(step)
         verifier = EvidenceVerifier(self.ws, window=step.reanchor_window)
+        opinion = SecondOpinion(self, step)
         seen: set[str] = set()
         loop = asyncio.get_running_loop()
         async for rec in inbox:
             outcome = await loop.run_in_executor(self.pool, verifier.verify, rec.findings)
             self.dropped += len(outcome.dropped)
             self.reanchored += outcome.reanchored
-            kept = outcome.kept
+            kept = await opinion.review(rec.key, outcome.kept)
             if step.dedupe:
                 kept = [f for f in kept if f.fingerprint not in seen]
                 seen.update(f.fingerprint for f in kept)
@@ -374,7 +376,7 @@ class _Run:
     # -- one task ----------------------------------------------------------------------------
     async def _task(
         self,
-        step: MapStep | ReduceStep,
+        step: MapStep | ReduceStep | VerifyStep,
         agent: AgentSpec,
         tier: str,
         items: list[Item],
@@ -535,7 +537,7 @@ class _Run:
 
     async def _perform(
         self,
-        step: MapStep | ReduceStep,
+        step: MapStep | ReduceStep | VerifyStep,
         agent: AgentSpec,
         tier: str,
         key: str,

@@ -1,0 +1,69 @@
+"""Second opinions: a stronger model re-checks the serious findings of a `verify` step.
+
+Each finding at or above `second_opinion_severity` becomes one agent task (cached, under
+the limits and the budget like any other) whose answer follows the `second-opinion` schema:
+`{keep, reason}`. A finding the second agent rejects is dropped and counted, with the reason
+in the audit log; one it keeps carries the reason in `data.second_opinion`. Without a model
+the step keeps its findings as they are: there is nobody to ask.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from swath.engine.channels import Channel
+from swath.findings.model import Finding
+from swath.spec.models import VerifyStep
+from swath.spec.records import Item
+
+if TYPE_CHECKING:
+    from swath.engine.runner import _Run
+
+RANK = {"hint": 0, "information": 1, "warning": 2, "error": 3}
+SCHEMA = "second-opinion"
+
+
+class SecondOpinion:
+    def __init__(self, run: "_Run", step: VerifyStep) -> None:
+        self.run = run
+        self.step = step
+        agent = step.second_opinion
+        self.agent = agent.model_copy(update={"output": agent.output or SCHEMA}) if agent else None
+        self.threshold = RANK[step.second_opinion_severity]
+
+    @property
+    def active(self) -> bool:
+        return self.agent is not None and bool(self.agent.instructions) and self.run.use_model
+
+    def wanted(self, finding: Finding) -> bool:
+        return RANK[finding.severity.value] >= self.threshold
+
+    async def review(self, record_key: str, findings: list[Finding]) -> list[Finding]:
+        if not self.active:
+            return findings
+        verdicts = await asyncio.gather(*(self._ask(record_key, f) for f in findings if self.wanted(f)))
+        by_fp = {fp: v for fp, v in verdicts}
+        kept: list[Finding] = []
+        for f in findings:
+            verdict = by_fp.get(f.fingerprint)
+            if verdict is None:
+                kept.append(f)
+            elif verdict.get("keep", True):
+                kept.append(f.model_copy(update={"data": {**f.data, "second_opinion": verdict.get("reason", "")}}))
+            else:
+                self.run.dropped += 1
+                self.run.store.audit(self.run.run_id, self.step.id, record_key, "finding_dropped",
+                                     {"rule": f.rule, "path": f.path, "reason": "second opinion: "
+                                      + str(verdict.get("reason", ""))})
+        return kept
+
+    async def _ask(self, record_key: str, finding: Finding) -> tuple[str, dict]:
+        assert self.agent is not None
+        item = Item(id=f"{record_key}#{finding.fingerprint[:12]}", kind="finding", path=finding.path,
+                    files=[finding.path], data={"finding": finding.model_dump(mode="json")})
+        inbox = Channel(self.step.id)  # private: the verdict is read here, not streamed on
+        await self.run._task(self.step, self.agent, "verify", [item], [], inbox)
+        if not inbox.records or not isinstance(inbox.records[0].judgement, dict):
+            return finding.fingerprint, {"keep": True, "reason": "no second opinion (the agent failed)"}
+        return finding.fingerprint, inbox.records[0].judgement
