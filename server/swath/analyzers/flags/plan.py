@@ -32,7 +32,8 @@ def collect(records: list[Record]) -> tuple[list[FlagFacts], list[FlagErrorIn], 
     errors: list[FlagErrorIn] = []
     assessments: dict[str, list[dict[str, Any]]] = {}
     for rec in records:
-        for out in _outputs(rec.output):
+        # The analyzer's facts are in `output`; a model's assessments, when one ran, in `judgement`.
+        for out in _outputs(rec.output) + _outputs(rec.judgement):
             for raw in out.get("flags") or []:
                 try:
                     f = FlagFacts.model_validate(raw)
