@@ -267,3 +267,18 @@ async def test_second_opinion_drops_what_the_reviewer_rejects(tmp_path: Path,
     dropped = [a for a in await engine.store.audit_log(report.run_id) if a.kind == "finding_dropped"]
     assert sorted(a.detail["path"] for a in dropped) == ["n1.txt", "n3.txt"]
     await engine.store.aclose()
+
+
+async def test_plan_estimates_model_cost_through_token_counting(tmp_path: Path,
+                                                               fake_anthropic: FakeAnthropicServer) -> None:
+    make_files(tmp_path, 40)
+    engine, runner = await engine_for(tmp_path, fake_anthropic)
+    plan = await engine.plan(model_workflow(), RunOptions(engine="model"))
+    await runner.aclose()
+    await engine.store.aclose()
+    step = next(s for s in plan.steps if s.id == "sum")
+    assert (step.agents, step.model_agents, step.cached) == (40, 40, 0)
+    assert step.est_input_tokens > 0 and step.est_cost_usd > 0 and plan.est_cost_usd == step.est_cost_usd
+    paths = [r.path for r in fake_anthropic.requests]
+    assert "/v1/messages" not in paths  # a plan runs nothing
+    assert 1 <= paths.count("/v1/messages/count_tokens") <= 20  # a sample, not one call per agent
