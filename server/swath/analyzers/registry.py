@@ -3,14 +3,8 @@
 
 from __future__ import annotations
 
-import logging
-from functools import lru_cache
-from importlib import import_module
-from importlib.metadata import entry_points
-
 from swath.analyzers.base import Analyzer
-
-log = logging.getLogger(__name__)
+from swath.plugins import EntryPointRegistry
 
 ENTRY_POINT_GROUP = "swath.analyzers"
 
@@ -27,27 +21,20 @@ BUILTIN: dict[str, str] = {
 }
 
 
+_registry = EntryPointRegistry(ENTRY_POINT_GROUP, BUILTIN, "analyzer")
+
+
 def register_builtin(name: str, target: str) -> None:
-    BUILTIN[name] = target
-    available.cache_clear()
+    _registry.register(name, target)
 
 
-@lru_cache(maxsize=1)
 def available() -> dict[str, str]:
-    names = dict(BUILTIN)
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        names.setdefault(ep.name, ep.value)
-    return names
+    return _registry.available()
 
 
 def names() -> set[str]:
-    return set(available())
+    return _registry.names()
 
 
 def get(name: str) -> Analyzer:
-    target = available().get(name)
-    if target is None:
-        raise KeyError(f"unknown analyzer {name!r}; known: {', '.join(sorted(available()))}")
-    module, _, attr = target.partition(":")
-    obj = getattr(import_module(module), attr)
-    return obj() if isinstance(obj, type) else obj
+    return _registry.get(name)  # type: ignore[no-any-return]

@@ -8,28 +8,17 @@ import threading
 import warnings
 from pathlib import PurePosixPath
 
+from swath.workspace.languages import ANALYZED_LANGUAGES, SCRIPT_LANGUAGES
+from swath.workspace.languages import language_of as _language_of
+
 # The LSP's (and the evidence verifier's) line breaks. str.splitlines() would also split
 # on \f, \v, \x1c… and disagree with the editor's line numbers.
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
-LANGUAGES = {
-    ".py": "python",
-    ".pyi": "python",
-    ".ts": "typescript",
-    ".mts": "typescript",
-    ".cts": "typescript",
-    ".tsx": "tsx",
-    ".js": "javascript",
-    ".mjs": "javascript",
-    ".cjs": "javascript",
-    ".jsx": "javascript",
-    ".go": "go",
-}
-SCRIPT_LANGUAGES = ("typescript", "tsx", "javascript")
 
 
 def language_of(path: str) -> str | None:
-    return LANGUAGES.get(PurePosixPath(path).suffix.lower())
+    return _language_of(path, ANALYZED_LANGUAGES)
 
 
 def split_lines(text: str) -> list[str]:

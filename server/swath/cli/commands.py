@@ -92,23 +92,25 @@ def _emit(report: RunReport, fmt: str, output: str | None) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-async def _execute(session: Session, wf: Workflow, options: RunOptions, fmt: str, cancel: asyncio.Event) -> RunReport:
-    with _progress(fmt) as sink:
-        return await session.engine.run(wf, options, sink=sink, cancel=cancel)
+async def _execute(session: Session, wf: Workflow, options: RunOptions, fmt: str,
+                   cancel: asyncio.Event) -> RunReport:
+    """Run, close the session, and leave the Markdown report in .swath/reports/."""
+    try:
+        with _progress(fmt) as sink:
+            report = await session.engine.run(wf, options, sink=sink, cancel=cancel)
+    except (PlanRefused, EngineError, InputError) as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        await session.aclose()
+    write_report_file(session.workspace.root, report)
+    return report
 
 
 async def cmd_run(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     root = _root(args)
     wf = _load(args.workflow, root)
     options = _options(args, root, batch=args.batch)
-    session = _session(root, model=args.engine != "static")
-    try:
-        report = await _execute(session, wf, options, args.format, cancel)
-    except (PlanRefused, EngineError, InputError) as exc:
-        raise UsageError(str(exc)) from None
-    finally:
-        await session.aclose()
-    write_report_file(root, report)
+    report = await _execute(_session(root, model=args.engine != "static"), wf, options, args.format, cancel)
     _emit(report, args.format, args.output)
     if args.fix_preview:
         sys.stdout.write(fix_preview(root, report))
@@ -118,18 +120,14 @@ async def cmd_run(args: argparse.Namespace, cancel: asyncio.Event) -> int:
 async def cmd_resume(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     root = _root(args)
     session = _session(root)
-    try:
-        row = await session.store.get_run(args.run_id)
-        if row is None:
-            raise UsageError(f"no run {args.run_id!r} in {root / '.swath'}; `swath runs` lists them")
-        wf = Workflow.model_validate(row.spec)
-        opts = RunOptions.model_validate({**row.options, "run_id": row.id, "resume": True})
-        report = await _execute(session, wf, opts, args.format, cancel)
-    except (PlanRefused, EngineError, InputError) as exc:
-        raise UsageError(str(exc)) from None
-    finally:
+    row = await session.store.get_run(args.run_id)
+    if row is None:
         await session.aclose()
-    write_report_file(root, report)
+        raise UsageError(f"no run {args.run_id!r} in {root / '.swath'}; `swath runs` lists them")
+    # The spec and options as run, not today's workflow file: resume finishes that run.
+    wf = Workflow.model_validate(row.spec)
+    opts = RunOptions.model_validate({**row.options, "run_id": row.id, "resume": True})
+    report = await _execute(session, wf, opts, args.format, cancel)
     _emit(report, args.format, args.output)
     return exit_code(report)
 

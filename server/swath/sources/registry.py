@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from importlib import import_module
-from importlib.metadata import entry_points
-
+from swath.plugins import EntryPointRegistry
 from swath.sources.base import Source
 
 ENTRY_POINT_GROUP = "swath.sources"
@@ -18,22 +15,16 @@ BUILTIN: dict[str, str] = {
 }
 
 
-@lru_cache(maxsize=1)
+_registry = EntryPointRegistry(ENTRY_POINT_GROUP, BUILTIN, "source")
+
+
 def available() -> dict[str, str]:
-    names = dict(BUILTIN)
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        names.setdefault(ep.name, ep.value)
-    return names
+    return _registry.available()
 
 
 def names() -> set[str]:
-    return set(available())
+    return _registry.names()
 
 
 def get(name: str) -> Source:
-    target = available().get(name)
-    if target is None:
-        raise KeyError(f"unknown source {name!r}; known: {', '.join(sorted(available()))}")
-    module, _, attr = target.partition(":")
-    obj = getattr(import_module(module), attr)
-    return obj() if isinstance(obj, type) else obj
+    return _registry.get(name)  # type: ignore[no-any-return]

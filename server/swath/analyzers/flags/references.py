@@ -18,10 +18,8 @@ from ast_grep_py import Config, SgNode, SgRoot
 
 from swath.analyzers.flags.facts import HitIn, PatternIn
 from swath.workspace import Workspace
+from swath.workspace.languages import ANALYZED_LANGUAGES, language_of
 
-LANG_BY_EXT = {".py": "python", ".pyi": "python", ".ts": "typescript", ".mts": "typescript", ".cts": "typescript",
-               ".tsx": "tsx", ".jsx": "tsx", ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript",
-               ".go": "go"}
 CALL_KINDS = {"call", "call_expression"}
 ARG_LISTS = {"argument_list", "arguments"}
 # Nodes between the key and the argument list: `Flags.NEW`, `await`, parentheses.
@@ -38,8 +36,7 @@ _MAX = 128
 
 
 def language_for(path: str) -> str | None:
-    dot = path.rfind(".")
-    return LANG_BY_EXT.get(path[dot:].lower()) if dot >= 0 else None
+    return language_of(path, ANALYZED_LANGUAGES)
 
 
 @dataclass

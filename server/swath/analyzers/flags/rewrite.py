@@ -15,11 +15,12 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from swath.findings.model import Position, Range
+from swath.workspace.languages import SCRIPT_LANGUAGES, language_of
 
 PYTHON = {"python"}
 TS_LIKE = {"typescript", "tsx", "javascript", "jsx"}
-LANG_BY_EXT = {".py": "python", ".pyi": "python", ".ts": "typescript", ".mts": "typescript", ".cts": "typescript",
-               ".tsx": "tsx", ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".jsx": "tsx"}
+# Removal rewrites exist for Python (libcst) and TypeScript/JavaScript (ast-grep).
+REWRITABLE = frozenset({"python"}) | SCRIPT_LANGUAGES
 
 
 @dataclass
@@ -48,8 +49,7 @@ class RewriteResult:
 
 
 def language_for(path: str) -> str | None:
-    dot = path.rfind(".")
-    return LANG_BY_EXT.get(path[dot:].lower()) if dot >= 0 else None
+    return language_of(path, REWRITABLE)
 
 
 def rewrite_file(text: str, lang: str, key: str, value: bool, call_names: Collection[str], *,

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from swath.sources.flagdefs.model import EnvState, FlagState, ValueType
+from swath.workspace.languages import language_of  # noqa: F401  (re-exported for the parsers)
 
 # Names teams give kill switches when the flag system has no type for them.
 _KILL_SWITCH_NAME = re.compile(r"(^|[^a-z])(kill[-_ .]?switch|killswitch|circuit[-_ .]?breaker|panic)([^a-z]|$)", re.I)
@@ -142,28 +143,3 @@ def state_from_percent(env: str, percent: float, reason: str, lines: list[int]) 
     return EnvState(env=env, state="partial", percent=percent, reason=reason, lines=lines)
 
 
-# ast-grep language names by file extension (the ones the scan and the analyzers read).
-LANG_BY_EXT = {
-    ".py": "python",
-    ".pyi": "python",
-    ".ts": "typescript",
-    ".mts": "typescript",
-    ".cts": "typescript",
-    ".tsx": "tsx",
-    ".js": "javascript",
-    ".mjs": "javascript",
-    ".cjs": "javascript",
-    ".jsx": "javascript",
-    ".go": "go",
-    ".java": "java",
-    ".kt": "kotlin",
-    ".rb": "ruby",
-    ".rs": "rust",
-    ".cs": "csharp",
-    ".php": "php",
-}
-
-
-def language_of(path: str) -> str | None:
-    dot = path.rfind(".")
-    return LANG_BY_EXT.get(path[dot:].lower()) if dot >= 0 else None
