@@ -39,7 +39,6 @@ from swath.engine.events import (
 from swath.engine.governance import PolicyRefused, enforce_policy, governed_limits
 from swath.engine.inputs import resolve_inputs
 from swath.engine.options import EngineError, PlanRefused, RunOptions
-from swath.engine.message_batches import MessageBatchStep
 from swath.engine.planner import Planner, batches_of, leaf_steps
 from swath.engine.second_opinion import SecondOpinion
 from swath.engine.verify import EvidenceVerifier
@@ -295,6 +294,8 @@ class _Run:
             if self._batch_mode(step.agent):
                 # Message Batches: every task of the step goes out as one batch, at half price.
                 items = [r.as_item() for r in await inbox.collect()]
+                from swath.engine.message_batches import MessageBatchStep  # imports the Anthropic SDK: only when used
+
                 await MessageBatchStep(self, step, ch).execute(batches_of(items, step.batch))
             elif step.from_ in self.planner.discovered:
                 # Discovered items are all known: batch them exactly as the plan (and cache) did.
