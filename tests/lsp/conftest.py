@@ -208,6 +208,16 @@ class Session:
 
         await self.wait_for(ended, timeout, f"run {run_id} to end")
 
+    async def wait_message(self, *parts: str, timeout: float = 30.0) -> str:
+        """Until a showMessage (or logMessage) containing every part arrives; returns it."""
+        def found() -> str | None:
+            for m in [*self.client.messages, *self.client.log_messages]:
+                if all(p in m.message for p in parts):
+                    return m.message
+            return None
+
+        return await self.wait_for(found, timeout, f"a message with {parts!r}")
+
     def open(self, rel: str, version: int = 1) -> str:
         u = self.uri(rel)
         text = (self.root / rel).read_text(encoding="utf-8")

@@ -66,8 +66,7 @@ async def test_review_diff_against_a_base(tmp_path: Path) -> None:
         assert d.range.start.line == 1 and "eval" in d.code
         bad = await s.command("swath.reviewDiff", {"base": "no-such-branch"})
         await s.wait_run(bad["runId"])
-        assert any("review-diff did not start" in m.message and "'no-such-branch' is not a commit" in m.message
-                   for m in s.client.messages if m.type == lsp.MessageType.Error)
+        await s.wait_message("review-diff did not start", "'no-such-branch' is not a commit")
 
 
 async def test_settings_from_initialization_and_changes(tmp_path: Path) -> None:
@@ -79,19 +78,18 @@ async def test_settings_from_initialization_and_changes(tmp_path: Path) -> None:
                          what="settings error shown")
         result = await s.command("swath.runWorkflow", {"workflow": "todo-audit"})
         await s.wait_run(result["runId"])
-        assert any("did not start" in m.message and "--engine model needs a model" in m.message
-                   for m in s.client.messages if m.type == lsp.MessageType.Error)
+        await s.wait_message("did not start", "--engine model needs a model")
         # a new configuration pushed by the editor applies to the next run
         s.client.workspace_did_change_configuration(lsp.DidChangeConfigurationParams(
             settings={"swath": {"engine": "static", "maxAgents": 1}}))
         result = await s.command("swath.runWorkflow", {"workflow": "todo-audit"})
         await s.wait_run(result["runId"])
-        assert any("needs 2 agents, more than the limit of 1" in m.message for m in s.client.messages)
+        await s.wait_message("needs 2 agents, more than the limit of 1")
         s.client.workspace_did_change_configuration(lsp.DidChangeConfigurationParams(
             settings={"swath": {"maxAgents": 100}}))
         result = await s.command("swath.runWorkflow", {"workflow": "todo-audit"})
         await s.wait_run(result["runId"])
-        assert any("todo-audit succeeded" in m.message for m in s.client.messages)
+        await s.wait_message("todo-audit succeeded")
 
 
 async def test_new_workflow_without_a_model_says_so(tmp_path: Path) -> None:

@@ -56,7 +56,8 @@ async def test_run_streams_progress_and_diagnostics(tmp_path: Path, client_name:
             assert not diag.related_information
 
         # The summary, and the report where the client can show documents.
-        assert any("slow-todos succeeded" in m.message for m in s.client.messages)
+        await s.wait_for(lambda: any("slow-todos succeeded" in m.message for m in s.client.messages),
+                         what="the summary message")
         report = root / ".swath" / "reports" / f"{run_id}.md"
         assert report.is_file()
         if client_name in ("visual-studio-code", "neovim"):
@@ -150,9 +151,9 @@ async def test_client_without_progress_or_lens_refresh(tmp_path: Path) -> None:
         await s.wait_run(run_id)
         await s.wait_for(lambda: s.swath_diagnostics(s.uri("pkg/m004.py")), what="diagnostics")
         assert not s.client.progress_reports  # no window/workDoneProgress/create, no $/progress
-        logs = [m.message for m in s.client.log_messages if "todo-audit" in m.message]
-        assert any("planning" in m for m in logs)
-        assert any("todo-audit succeeded" in m for m in logs)
+        await s.wait_message("Swath: todo-audit", "planning")
+        await s.wait_message("todo-audit succeeded")
+        assert any("todo-audit succeeded" in m.message for m in s.client.log_messages)
         assert s.rec.lens_refreshes == 0
         lenses = await s.client.text_document_code_lens_async(
             lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=s.uri("pkg/m004.py"))))
@@ -243,3 +244,20 @@ async def test_client_gone_without_shutdown_ends_runs_as_cancelled(tmp_path: Pat
         await store.aclose()
     assert row is not None and row.status == "cancelled"
     assert row.report is not None and 0 < len(row.report.findings) < 300
+
+
+async def test_many_findings_in_one_file_are_capped_and_summarised(tmp_path: Path) -> None:
+    from tests.gitrepo import commit_files
+
+    root = make_repo(tmp_path / "repo", modules=1)
+    commit_files(root, {"pkg/many.py": "".join(f"# FIXME: item {i}\n" for i in range(30))},
+                 date="2020-01-01T12:00:00+00:00", message="many")
+    async with lsp_session(root, capabilities("emacs"), init_options={"maxDiagnosticsPerFile": 10}) as s:
+        run_id = (await s.command("swath.runWorkflow", {"workflow": "todo-audit"}))["runId"]
+        await s.wait_run(run_id)
+        u = s.uri("pkg/many.py")
+        await s.wait_for(lambda: len(s.swath_diagnostics(u)) == 11, what="10 diagnostics and a summary")
+        diags = s.swath_diagnostics(u)
+        assert [d.code for d in diags[:10]] == ["todo/stale"] * 10
+        assert diags[:10][0].severity == lsp.DiagnosticSeverity.Warning  # FIXME: warnings first
+        assert diags[10].code == "swath/more" and "20 more findings of todo-audit" in diags[10].message

@@ -16,6 +16,8 @@ from typing import Callable, Hashable, Iterable
 
 log = logging.getLogger(__name__)
 
+SLICE = 0.008  # seconds of flushing before yielding to the event loop
+
 
 class Coalescer:
     """Calls `flush(key)` for each touched key, no more than once per `interval` per key."""
@@ -39,7 +41,7 @@ class Coalescer:
     async def _run(self) -> None:
         while self._dirty:
             self._wake.clear()
-            now = time.monotonic()
+            now = slice_start = time.monotonic()
             wait = self.interval
             for key in list(self._dirty):
                 due = self._last.get(key, 0.0) + self.interval
@@ -50,6 +52,9 @@ class Coalescer:
                         self._flush(key)
                     except Exception:  # one bad file must not stop the others
                         log.exception("flushing %s failed", key)
+                    if time.monotonic() - slice_start > SLICE:
+                        await asyncio.sleep(0)  # let waiting requests in between files
+                        slice_start = time.monotonic()
                 else:
                     wait = min(wait, due - now)
             if self._dirty:

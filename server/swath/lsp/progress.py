@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 REPORT_INTERVAL = 0.2  # seconds between $/progress reports
 LOG_INTERVAL = 2.0  # seconds between logMessage lines for clients without progress
+CREATE_TIMEOUT = 5.0  # a client that never answers window/workDoneProgress/create gets log lines
 
 
 @dataclass
@@ -60,7 +61,7 @@ class RunProgress:
     async def begin(self, message: str) -> None:
         if self.supported:
             try:
-                await self.ls.work_done_progress.create_async(self.token)
+                await asyncio.wait_for(self.ls.work_done_progress.create_async(self.token), CREATE_TIMEOUT)
             except Exception as exc:  # the client refused: fall back to log lines
                 log.warning("window/workDoneProgress/create refused (%s); logging progress instead", exc)
                 self.supported = False

@@ -13,6 +13,7 @@ import json
 import logging
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any, Coroutine, Iterable
 
@@ -25,7 +26,7 @@ from swath.lsp.anchors import Anchor
 from swath.lsp.convert import ClientFeatures, diagnostic, file_uri, finding_lens, overflow_diagnostic
 from swath.lsp.folders import FolderSessions, path_to_uri, uri_to_path
 from swath.lsp.index import FindingIndex
-from swath.lsp.pacing import Coalescer, Throttle
+from swath.lsp.pacing import SLICE, Coalescer, Throttle
 from swath.lsp.runs import EmitFlags, RunCoordinator
 from swath.lsp.settings import Settings, parse_settings
 from swath.lsp.texts import TextSource
@@ -205,7 +206,12 @@ class SwathServer(LanguageServer):
 
     # -- findings in -------------------------------------------------------------------------
     async def ingest(self, root: Path, workflow: str, run_id: str, findings: list[Finding], flags: EmitFlags,
-                     only_new: bool = False) -> None:
+                     only_new: bool = False, on_disk_only: bool = False) -> None:
+        """Findings of a run into the index, anchored to the text shown (files read in a thread).
+
+        `only_new` skips what this run already streamed; `on_disk_only` (restoring) drops
+        findings whose file cannot be read any more.
+        """
         by_uri: dict[str, list[Finding]] = {}
         for f in findings:
             by_uri.setdefault(file_uri(root, f.path), []).append(f)
@@ -219,10 +225,17 @@ class SwathServer(LanguageServer):
             return
         await self.texts.load(by_uri)
         changed = []
+        slice_start = time.monotonic()
         for uri, fs in by_uri.items():
+            lines = self.texts.lines(uri)
+            if lines is None and on_disk_only:
+                continue  # restored findings of a file that is gone (or unreadable)
             anchors = [Anchor.of(f, workflow, run_id, diagnostics=flags.diagnostics, lenses=flags.lenses) for f in fs]
-            if self.index.add(uri, anchors, self.texts.lines(uri)):
+            if self.index.add(uri, anchors, lines):
                 changed.append(uri)
+            if time.monotonic() - slice_start > SLICE:
+                await asyncio.sleep(0)  # thousands of files: let requests in between
+                slice_start = time.monotonic()
         self.findings_changed(changed)
 
     async def restore(self, roots: list[Path]) -> None:
@@ -235,7 +248,8 @@ class SwathServer(LanguageServer):
             for row in await session.store.latest_runs_per_workflow():
                 if row.report is None or row.id in hidden:
                     continue
-                await self.ingest(root, row.workflow, row.id, row.report.findings, EmitFlags.of(row.spec))
+                await self.ingest(root, row.workflow, row.id, row.report.findings, EmitFlags.of(row.spec),
+                                  on_disk_only=True)
 
     async def clear_findings(self, workflow: str | None, uri: str | None) -> int:
         def in_scope(u: str) -> bool:
