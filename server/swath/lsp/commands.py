@@ -19,7 +19,7 @@ from pydantic.alias_generators import to_camel
 from pygls.exceptions import JsonRpcInvalidParams
 
 from swath.engine.inputs import InputError, resolve_inputs
-from swath.engine.options import EngineError, RunOptions
+from swath.engine.options import EngineError, EngineMode, RunOptions
 from swath.engine.reports import report_path, write_report_file
 from swath.engine.runner import new_run_id
 from swath.findings.report import RunReport, RunStatus
@@ -51,7 +51,7 @@ class RunArgs(Args):
     inputs: dict[str, Any] = Field(default_factory=dict)
     paths: list[str] = Field(default_factory=list, description="Workspace-relative paths or file URIs")
     folder: str | None = Field(None, description="Workspace folder URI (default: the file's, else the first)")
-    engine: str | None = None
+    engine: EngineMode | None = None
     concurrency: int | None = None
     max_agents: int | None = None
     budget_usd: float | None = None

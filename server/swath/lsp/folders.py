@@ -95,6 +95,7 @@ class FolderSessions:
                 folder.session, warnings = await asyncio.to_thread(self._open, root)
                 for w in warnings:
                     self._warn(w)
+            assert folder.session is not None
             return folder.session
 
     def _open(self, root: Path) -> tuple[Session, list[str]]:

@@ -90,7 +90,7 @@ class RunCoordinator:
         options = options.model_copy(update={"run_id": run_id})
         progress = RunProgress(
             self.server, token=f"swath-run-{run_id}", title=f"Swath: {workflow.name}",
-            supported=self.server.features.work_done_progress, on_cancel=lambda: self.cancel(run_id),
+            supported=self.server.features.work_done_progress, on_cancel=lambda: self._cancel_quietly(run_id),
         )
         run = ActiveRun(run_id, root, workflow, options, progress, EmitFlags.of(workflow), target)
         self.active[run_id] = run
@@ -104,6 +104,9 @@ class RunCoordinator:
             return False
         run.cancel.set()
         return True
+
+    def _cancel_quietly(self, run_id: str) -> None:
+        self.cancel(run_id)
 
     def cancel_all(self) -> None:
         for run in self.active.values():

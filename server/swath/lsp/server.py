@@ -30,7 +30,7 @@ from swath.lsp.pacing import SLICE, Coalescer, Throttle
 from swath.lsp.runs import EmitFlags, RunCoordinator
 from swath.lsp.settings import Settings, parse_settings
 from swath.lsp.texts import TextSource
-from swath.lsp.workflow_files import KnownNamesCache, WorkflowValidator, is_workflow_uri, issue_diagnostic
+from swath.lsp.workflow_files import KnownNamesCache, WorkflowValidator, issue_diagnostic
 from swath.spec.errors import SpecIssue
 
 log = logging.getLogger(__name__)
@@ -169,21 +169,8 @@ class SwathServer(LanguageServer):
             out.append(diagnostic(a, root, codec, lines, self.features))
         if len(shown) > cap:
             out.append(overflow_diagnostic(len(shown) - cap, list({a.workflow for a in shown[cap:]})))
-        for issue in self.validator.issues.get(uri, []):
-            d = issue_diagnostic(issue)
-            if lines is not None:
-                d.range = self._to_client_range(lines, d.range)
-            out.append(d)
+        out += [issue_diagnostic(issue, codec, lines) for issue in self.validator.issues.get(uri, [])]
         return out
-
-    def _to_client_range(self, lines: Any, r: lsp.Range) -> lsp.Range:
-        from swath.lsp.convert import to_client
-        from swath.findings.model import Position, Range
-
-        return to_client(self.workspace.position_codec, lines, Range(
-            start=Position(line=r.start.line, character=r.start.character),
-            end=Position(line=r.end.line, character=r.end.character),
-        ))
 
     def _spec_issues_changed(self, uri: str, issues: list[SpecIssue]) -> None:
         if self._publisher is not None:

@@ -11,11 +11,14 @@ import asyncio
 import logging
 import re
 from pathlib import PurePosixPath
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from lsprotocol import types as lsp
 from pygls.uris import to_fs_path
+from pygls.workspace.position_codec import PositionCodec
 
+from swath.findings.model import Position, Range
+from swath.lsp.convert import to_client
 from swath.spec.checks import KnownNames
 from swath.spec.errors import SpecIssue
 
@@ -34,13 +37,12 @@ def is_workflow_uri(uri: str) -> bool:
     return path.suffix in (".yaml", ".yml") and path.parent.name == "workflows" and path.parent.parent.name == ".swath"
 
 
-def issue_diagnostic(issue: SpecIssue) -> lsp.Diagnostic:
-    """A loader issue (1-based, code points) as a diagnostic (0-based)."""
+def issue_diagnostic(issue: SpecIssue, codec: PositionCodec, lines: Sequence[str] | None) -> lsp.Diagnostic:
+    """A loader issue (1-based, code points) as a diagnostic (0-based, the client's units)."""
+    r = Range(start=Position(line=issue.line - 1, character=issue.column - 1),
+              end=Position(line=issue.end_line - 1, character=issue.end_column - 1))
     return lsp.Diagnostic(
-        range=lsp.Range(
-            start=lsp.Position(line=issue.line - 1, character=issue.column - 1),
-            end=lsp.Position(line=issue.end_line - 1, character=issue.end_column - 1),
-        ),
+        range=to_client(codec, lines, r),
         severity=lsp.DiagnosticSeverity.Error,
         code=issue.code,
         source="swath",
