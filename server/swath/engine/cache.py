@@ -16,7 +16,7 @@ from swath.spec.records import Item, Record
 from swath.workspace import Workspace
 
 # Bump when the engine changes what a cached result means.
-CACHE_EPOCH = "1"
+CACHE_EPOCH = "2"
 
 
 def _digest(obj: Any) -> str:
@@ -31,17 +31,16 @@ def task_key(items: list[Item]) -> str:
     return f"{ids[0]}+{len(ids) - 1}#{_digest(ids)[:10]}"
 
 
-def input_hash(
+def step_digest(
     *,
     workflow: str,
     workflow_version: int,
     step_spec: dict[str, Any],
     analyzer_version: str,
-    items: list[Item] | None = None,
-    records: list[Record] | None = None,
     inputs: dict[str, Any],
     model: str | None,
 ) -> str:
+    """What every task of a step shares; computed once per step, not once per task."""
     return _digest(
         {
             "epoch": CACHE_EPOCH,
@@ -49,12 +48,22 @@ def input_hash(
             "workflow": [workflow, workflow_version],
             "step": step_spec,
             "analyzer": analyzer_version,
-            "items": [i.model_dump(mode="json") for i in items or []],
-            "records": [r.model_dump(mode="json") for r in records or []],
             "inputs": inputs,
             "model": model,
         }
     )
+
+
+def input_hash(base: str, items: list[Item] | None = None, records: list[Record] | None = None) -> str:
+    """A task's key: its step's digest plus its own items (map) or records (reduce)."""
+    h = hashlib.sha256(base.encode("ascii"))
+    for i in items or []:
+        h.update(b"\x1eI")
+        h.update(i.model_dump_json().encode("utf-8"))
+    for r in records or []:
+        h.update(b"\x1eR")
+        h.update(r.model_dump_json().encode("utf-8"))
+    return h.hexdigest()
 
 
 def file_deps(workspace: Workspace, paths: list[str]) -> dict[str, str]:

@@ -75,6 +75,7 @@ class Planner:
         self.limits = limits
         self.discovered: dict[str, list[Item]] = {}
         self._analyzer_versions: dict[str, str] = {}
+        self._step_digests: dict[tuple[str, int], str] = {}
 
     async def discover(self) -> None:
         paths = [self.engine.workspace.relpath(p) for p in self.options.paths]
@@ -105,17 +106,19 @@ class Planner:
     def task_hash(
         self, step: MapStep | ReduceStep | VerifyStep, agent: AgentSpec, *, items: list[Item], records: list[Record]
     ) -> str:
-        model_used = bool(agent.instructions) and self.engine.use_model(self.options)
-        return cache.input_hash(
-            workflow=self.workflow.name,
-            workflow_version=self.workflow.version,
-            step_spec=step.model_dump(mode="json", by_alias=True),
-            analyzer_version=self.analyzer_version(agent.analyzer),
-            items=items,
-            records=records,
-            inputs=self.inputs,
-            model=(agent.model or self.workflow.model or "default") if model_used else None,
-        )
+        key = (step.id, id(agent))
+        base = self._step_digests.get(key)
+        if base is None:
+            model_used = bool(agent.instructions) and self.engine.use_model(self.options)
+            base = self._step_digests[key] = cache.step_digest(
+                workflow=self.workflow.name,
+                workflow_version=self.workflow.version,
+                step_spec=step.model_dump(mode="json", by_alias=True),
+                analyzer_version=self.analyzer_version(agent.analyzer),
+                inputs=self.inputs,
+                model=(agent.model or self.workflow.model or "default") if model_used else None,
+            )
+        return cache.input_hash(base, items, records)
 
     async def plan(self) -> RunPlan:
         limits = self.limits

@@ -300,8 +300,10 @@ class _Run:
             elif step.from_ in self.planner.discovered:
                 # Discovered items are all known: batch them exactly as the plan (and cache) did.
                 items = [r.as_item() for r in await inbox.collect()]
-                for batch in batches_of(items, step.batch):
+                for n, batch in enumerate(batches_of(items, step.batch), 1):
                     tg.create_task(self._task(step, step.agent, "map", batch, [], ch))
+                    if n % 64 == 0:
+                        await asyncio.sleep(0)  # let the first tasks (and the rest of the loop) run
             elif step.stream:
                 buffer: list[Item] = []
                 async for rec in inbox:
@@ -385,7 +387,13 @@ class _Run:
         out: Channel,
     ) -> None:
         key = cache.task_key(items) if items else "reduce"
-        ihash = self.planner.task_hash(step, agent, items=items, records=records)
+        if records:  # a reduce hashes every upstream record: megabytes, not for the event loop
+            loop = asyncio.get_running_loop()
+            ihash = await loop.run_in_executor(
+                self.pool, lambda: self.planner.task_hash(step, agent, items=items, records=records)
+            )
+        else:
+            ihash = self.planner.task_hash(step, agent, items=items, records=records)
         usage = Usage()
         try:
             record, cached = await self._reuse(step.id, key, ihash)
