@@ -38,7 +38,19 @@ async def test_audit_flags_offers_the_removal_as_a_previewed_fix(tmp_path: Path)
         assert doc_edit.text_document.uri == u
         annotation = doc_edit.edits[0].annotation_id
         assert edit.change_annotations[annotation].needs_confirmation is True
-        assert (await s.lenses(u)), "flag references carry code lenses"
+        lenses = {(lens.range.start.line, lens.command.title) for lens in await s.lenses(u) if lens.command}
+        assert (7, "⚑ new_checkout · 100% on · 6 refs") in lenses
+        assert (16, "⚑ holiday-theme · off (0%) · 2 refs") in lenses
+        definitions = {(lens.range.start.line, lens.command.title)
+                       for lens in await s.lenses(s.uri("flags/flags.flagd.json")) if lens.command}
+        assert (3, "⚑ 6 references in 4 files") in definitions and (39, "⚑ 0 references") in definitions
+        # The diagnostic says what the state is, since when, where it is defined and what to keep.
+        on = next(d for d in s.swath_diagnostics(u) if d.code == "flag/fully-on" and d.range.start.line == 7)
+        assert on.severity == lsp.DiagnosticSeverity.Information
+        assert "100% on since 2023-01-01" in on.message and "flags/flags.flagd.json:4" in on.message
+        assert "keep the enabled branch" in on.message
+        dead = [d for d in s.swath_diagnostics(u) if d.tags and lsp.DiagnosticTag.Unnecessary in d.tags]
+        assert dead, "the branch that would die is tagged Unnecessary"
 
 
 async def test_map_module_of_a_file_maps_its_folder(tmp_path: Path) -> None:
