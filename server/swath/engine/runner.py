@@ -58,7 +58,7 @@ from swath.spec.models import (
 )
 from swath.spec.records import Item, Record
 from swath.spec.templates import compile_expression
-from swath.store import CacheEntry, RunStore
+from swath.store import CacheEntry, RunStore, TaskRow
 from swath.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -182,7 +182,7 @@ class _Run:
         self.dropped = 0
         self.reanchored = 0
         self.budget_hit = False
-        self.prior: dict[tuple[str, str], Any] = {}
+        self.prior: dict[tuple[str, str], TaskRow] = {}
         self.rules: dict[str, RuleInfo] = {}
         self.started_at = _now_iso()
 
@@ -201,25 +201,20 @@ class _Run:
         await self._open_run()
         self.emit(RunStarted(run_id=self.run_id, workflow=self.workflow.name, plan=plan))
         work = asyncio.create_task(self._steps(), name=f"swath-run-{self.run_id}")
+        waiter = asyncio.create_task((cancel or asyncio.Event()).wait())
         cancelled = False
         try:
-            if cancel is None:
-                await asyncio.shield(work)
-            else:
-                waiter = asyncio.create_task(cancel.wait())
-                await asyncio.wait({work, waiter}, return_when=asyncio.FIRST_COMPLETED)
-                waiter.cancel()
-                if not work.done():
-                    cancelled = True
-                    work.cancel()
-                    await asyncio.gather(work, return_exceptions=True)
-                elif work.exception() is not None:
-                    raise work.exception()  # type: ignore[misc]
-        except asyncio.CancelledError:
-            cancelled = True
+            await asyncio.wait({work, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            if not work.done():
+                cancelled = True
+                work.cancel()
+                await asyncio.gather(work, return_exceptions=True)
+            elif work.exception() is not None:
+                raise work.exception()  # type: ignore[misc]
+        except asyncio.CancelledError:  # our caller was cancelled (Ctrl-C, editor gone): keep what finished
             work.cancel()
             await asyncio.gather(work, return_exceptions=True)
-            report = await self._finish(cancelled=True)
+            await self._finish(cancelled=True)
             raise
         except Exception as exc:  # a bug, a broken step or a fatal API error: the run fails, finished work stays
             root = _root_cause(exc)
@@ -228,6 +223,7 @@ class _Run:
             self.errors.append(str(root) if isinstance(root, FatalRunError) else f"{type(root).__name__}: {root}")
             return await self._finish(failed=True)
         finally:
+            waiter.cancel()
             self.pool.shutdown(wait=False, cancel_futures=True)
         return await self._finish(cancelled=cancelled)
 
