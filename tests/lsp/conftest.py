@@ -234,8 +234,10 @@ class Session:
                 text=text)]))
 
     async def lenses(self, u: str) -> list[lsp.CodeLens]:
-        return list(await self.client.text_document_code_lens_async(
-            lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=u))) or [])
+        """The findings' lenses on `u` (without the file-level `↻ re-run` lens)."""
+        return [lens for lens in await self.client.text_document_code_lens_async(
+            lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=u))) or []
+            if not (lens.command and lens.command.command == "swath.rerun")]
 
     def swath_diagnostics(self, u: str) -> list[lsp.Diagnostic]:
         return [d for d in self.client.diagnostics.get(u, []) if d.source == "swath"]

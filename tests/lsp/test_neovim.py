@@ -51,5 +51,7 @@ def test_headless_neovim_runs_a_workflow(tmp_path: Path) -> None:
     assert (d["lnum"], d["col"], d["end_col"]) == (3, 6, 10)
     assert d["source"] == "swath" and d["code"] == "todo/stale"
     assert "handle negative x in f1" in d["message"]
-    assert [lens["line"] for lens in seen["lenses"]] == [4]  # the lens moved with the edit too
-    assert seen["lenses"][0]["title"].startswith("TODO · ")
+    rerun, *findings = seen["lenses"]
+    assert (rerun["line"], rerun["title"]) == (0, "↻ re-run todo-audit")
+    assert [lens["line"] for lens in findings] == [4]  # the lens moved with the edit too
+    assert findings[0]["title"].startswith("TODO · ")

@@ -89,8 +89,10 @@ async def test_code_lenses_and_refresh(tmp_path: Path) -> None:
         await s.wait_for(lambda: s.rec.lens_refreshes > 0, what="workspace/codeLens/refresh")
         lenses = await s.client.text_document_code_lens_async(
             lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=s.uri("pkg/m002.py"))))
-        assert lenses and len(lenses) == 1
-        lens = lenses[0]
+        assert lenses and len(lenses) == 2
+        rerun, lens = lenses
+        assert rerun.range.start.line == 0 and rerun.command.title == "↻ re-run todo-audit"
+        assert rerun.command.command == "swath.rerun" and list(rerun.command.arguments) == [{"runId": run_id}]
         assert lens.range.start.line == 3
         assert lens.command.title.startswith("TODO · ") and "Ada Lovelace" in lens.command.title
         assert lens.command.command == "swath.showRun"
@@ -102,6 +104,13 @@ async def test_code_lenses_and_refresh(tmp_path: Path) -> None:
         await s.wait_for(lambda: len(s.client.shown_documents) > shown, what="report opened")
         # refreshes are throttled: a handful per run, not one per agent or finding
         assert s.rec.lens_refreshes <= 4
+        # the re-run lens starts the same workflow again with the same inputs
+        again = await s.command(rerun.command.command, *rerun.command.arguments)
+        assert again["rerunOf"] == run_id and again["runId"] != run_id and again["workflow"] == "todo-audit"
+        await s.wait_run(again["runId"])
+        info = await s.command("swath.showRun", {"runId": again["runId"]})
+        assert info["status"] == "succeeded" and info["findings"] == 3
+        assert info["agents"]["cached"] == info["agents"]["total"]  # nothing changed: all from the cache
 
 
 @pytest.mark.parametrize("client_name", CLIENTS)
@@ -155,9 +164,7 @@ async def test_client_without_progress_or_lens_refresh(tmp_path: Path) -> None:
         await s.wait_message("todo-audit succeeded")
         assert any("todo-audit succeeded" in m.message for m in s.client.log_messages)
         assert s.rec.lens_refreshes == 0
-        lenses = await s.client.text_document_code_lens_async(
-            lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=s.uri("pkg/m004.py"))))
-        assert [x.range.start.line for x in lenses] == [3]
+        assert [x.range.start.line for x in await s.lenses(s.uri("pkg/m004.py"))] == [3]
 
 
 async def test_restart_restores_findings_and_rerun_replaces(tmp_path: Path) -> None:

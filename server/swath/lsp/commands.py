@@ -268,6 +268,25 @@ async def _generate(ls: "SwathServer", root: Path, a: NewWorkflowArgs, run_id: s
     ls.show_document(Path(path), focus=True)
 
 
+async def rerun(ls: "SwathServer", args: tuple[Any, ...]) -> Any:
+    """Run a recorded run's workflow again with the same inputs, paths and engine, on the
+    files as they are now (the cache serves whatever did not change)."""
+    a: RunIdArgs = parse(RunIdArgs, args)
+    for root in ls.folders.roots:
+        session = await ls.folders.session(root)
+        row = await session.store.get_run(a.run_id)
+        if row is None:
+            continue
+        workflow = await _load(ls, row.workflow, root)
+        again = RunArgs(inputs=row.inputs, paths=row.paths, engine=row.options.get("engine"),
+                        concurrency=row.options.get("concurrency"), max_agents=row.options.get("max_agents"),
+                        budget_usd=row.options.get("budget_usd"))
+        options = _options(ls, root, workflow, again, {}, list(row.paths))
+        run_id = ls.runs.start(root, workflow, options, None)
+        return {"runId": run_id, "workflow": workflow.name, "folder": path_to_uri(root), "rerunOf": row.id}
+    raise CommandError(f"no run {a.run_id!r} in any workspace folder; swath.listRuns lists them")
+
+
 async def cancel(ls: "SwathServer", args: tuple[Any, ...]) -> Any:
     a: RunIdArgs = parse(RunIdArgs, args)
     return {"runId": a.run_id, "cancelled": ls.runs.cancel(a.run_id)}
@@ -330,6 +349,7 @@ COMMANDS: dict[str, Callable[["SwathServer", tuple[Any, ...]], Awaitable[Any]]] 
     "swath.runWorkflow": run_workflow,
     "swath.newWorkflow": new_workflow,
     "swath.plan": plan,
+    "swath.rerun": rerun,
     "swath.cancel": cancel,
     "swath.listRuns": list_runs,
     "swath.showRun": show_run,

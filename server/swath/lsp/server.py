@@ -179,7 +179,18 @@ class SwathServer(LanguageServer):
     def code_lenses(self, uri: str) -> list[lsp.CodeLens]:
         codec = self.workspace.position_codec
         lines = self.texts.lines(uri)
-        lenses = [lens for a in self.index.anchors(uri) if a.lenses and (lens := finding_lens(a, codec, lines))]
+        anchors = self.index.anchors(uri)
+        lenses = [lens for a in anchors if a.lenses and (lens := finding_lens(a, codec, lines))]
+        running = {run.workflow.name for run in self.runs.active.values()}
+        latest: dict[str, str] = {}
+        for a in anchors:  # run ids sort by time: the newest run of each workflow shown here
+            if a.workflow not in running and a.run_id > latest.get(a.workflow, ""):
+                latest[a.workflow] = a.run_id
+        for workflow, run_id in sorted(latest.items()):
+            lenses.insert(0, lsp.CodeLens(
+                range=lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=0, character=0)),
+                command=lsp.Command(title=f"↻ re-run {workflow}", command="swath.rerun", arguments=[{"runId": run_id}]),
+            ))
         for run in self.runs.active.values():
             if self.index.has(uri, run.workflow.name) or (
                 run.target is not None and (uri == run.target or uri.startswith(run.target.rstrip("/") + "/"))
