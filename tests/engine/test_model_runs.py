@@ -17,7 +17,7 @@ import pytest
 from swath.agents.base import AgentEnv
 from swath.agents.llm import AnthropicRunner
 from swath.agents.policy import Policy
-from swath.engine.events import TaskFinished
+from swath.engine.events import StepProgress, TaskFinished
 from swath.engine.governance import PolicyRefused
 from swath.engine.options import RunOptions
 from swath.engine.runner import Engine
@@ -171,8 +171,12 @@ async def test_policy_refuses_a_workflow_before_any_call(tmp_path: Path, fake_an
 async def test_batch_mode_end_to_end(tmp_path: Path, fake_anthropic: FakeAnthropicServer) -> None:
     make_files(tmp_path, 8)
     engine, runner = await engine_for(tmp_path, fake_anthropic)
-    report = await engine.run(model_workflow(), RunOptions(engine="model", batch=True, batch_poll_s=0.05))
+    seen: list[Any] = []
+    report = await engine.run(model_workflow(), RunOptions(engine="model", batch=True, batch_poll_s=0.05),
+                              sink=seen.append)
     await runner.aclose()
+    polls = [e for e in seen if isinstance(e, StepProgress)]
+    assert polls and polls[-1].done == polls[-1].total == 8 and "ended" in polls[-1].message
     await engine.store.flush()
     assert report.status == RunStatus.succeeded and report.agents.succeeded == 8
     paths = [r.path for r in fake_anthropic.requests]

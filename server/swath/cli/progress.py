@@ -9,7 +9,7 @@ from typing import TextIO
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from swath.engine.events import Event, RunStarted, StepFinished, TaskFinished
+from swath.engine.events import Event, RunStarted, StepFinished, StepProgress, TaskFinished
 
 
 def _summary(ev: TaskFinished) -> str:
@@ -47,6 +47,8 @@ class RichProgress:
             )
         elif isinstance(ev, TaskFinished) and self.task_id is not None:
             self.progress.update(self.task_id, completed=ev.done, total=max(ev.total, 1), summary=_summary(ev))
+        elif isinstance(ev, StepProgress) and self.task_id is not None:
+            self.progress.update(self.task_id, summary=f"{ev.step}: {ev.message}")
 
 
 class PlainProgress:
@@ -68,6 +70,8 @@ class PlainProgress:
             self._write(f"swath: run {ev.run_id} of {ev.workflow}: {ev.plan.total_agents} agents planned")
         elif isinstance(ev, StepFinished):
             self._write(f"swath: step {ev.step} done ({ev.records} records)")
+        elif isinstance(ev, StepProgress):
+            self._write(f"swath: step {ev.step}: {ev.message}")
         elif isinstance(ev, TaskFinished):
             now = time.monotonic()
             if now - self._last >= self.interval or ev.done == ev.total:

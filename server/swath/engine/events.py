@@ -81,6 +81,17 @@ class FindingsEmitted(BaseModel):
     findings: list[Finding]
 
 
+class StepProgress(BaseModel):
+    """Progress inside a step that is not a task finishing, e.g. a Message Batch being processed."""
+
+    type: Literal["step_progress"] = "step_progress"
+    run_id: str
+    step: str
+    message: str
+    done: int = 0
+    total: int = 0
+
+
 class StepFinished(BaseModel):
     type: Literal["step_finished"] = "step_finished"
     run_id: str
@@ -94,5 +105,5 @@ class RunFinished(BaseModel):
     report: RunReport
 
 
-Event = Union[RunStarted, TaskStarted, TaskFinished, FindingsEmitted, StepFinished, RunFinished]
+Event = Union[RunStarted, TaskStarted, TaskFinished, FindingsEmitted, StepProgress, StepFinished, RunFinished]
 Sink = Callable[[Event], None]

@@ -15,6 +15,7 @@ from swath.agents.base import ModelResult, ModelTask, ModelTaskFailed
 from swath.agents.batch import BatchProgress, BatchRunner
 from swath.analyzers.base import AnalyzerOutput
 from swath.engine import cache
+from swath.engine.events import StepProgress
 from swath.findings.report import Usage
 from swath.spec.models import MapStep
 from swath.spec.records import Item
@@ -106,7 +107,13 @@ class MessageBatchStep:
         return kept
 
     def _progress(self, progress: BatchProgress) -> None:
-        self.run.store.audit(self.run.run_id, self.step.id, "*", "batch_progress", progress.model_dump())
+        run = self.run
+        run.store.audit(run.run_id, self.step.id, "*", "batch_progress", progress.model_dump())
+        run.emit(StepProgress(
+            run_id=run.run_id, step=self.step.id, done=progress.done, total=progress.total,
+            message=f"batch {progress.batch_id}: {progress.status}, {progress.done}/{progress.total} processed "
+            f"({progress.succeeded} succeeded, {progress.errored} errored)",
+        ))
 
     async def _land(self, p: _Pending, result: ModelResult | ModelTaskFailed) -> None:
         run = self.run

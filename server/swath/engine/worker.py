@@ -32,6 +32,7 @@ from swath.engine.events import (
     RunFinished,
     RunStarted,
     StepFinished,
+    StepProgress,
     TaskFinished,
     TaskStarted,
 )
@@ -40,7 +41,7 @@ from swath.engine.options import RunOptions
 log = logging.getLogger(__name__)
 
 EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(
-    Annotated[Union[RunStarted, TaskStarted, TaskFinished, FindingsEmitted, StepFinished, RunFinished],
+    Annotated[Union[RunStarted, TaskStarted, TaskFinished, FindingsEmitted, StepProgress, StepFinished, RunFinished],
               Field(discriminator="type")]
 )
 

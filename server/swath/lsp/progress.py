@@ -31,11 +31,14 @@ class RunState:
     findings: int = 0
     cost_usd: float = 0.0
     failed: int = 0
+    note: str = ""  # what a step reports between tasks, e.g. a Message Batch being processed
 
     def line(self) -> str:
         parts = [f"{self.done}/{self.total} agents", f"{self.findings} findings", f"${self.cost_usd:.2f}"]
         if self.failed:
             parts.insert(1, f"{self.failed} failed")
+        if self.note:
+            parts.append(self.note)
         return " · ".join(parts)
 
     def percentage(self) -> int:

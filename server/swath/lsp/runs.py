@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from lsprotocol import types as lsp
 
-from swath.engine.events import Event, FindingsEmitted, RunFinished, RunStarted, TaskFinished
+from swath.engine.events import Event, FindingsEmitted, RunFinished, RunStarted, StepProgress, TaskFinished
 from swath.engine.options import RunOptions
 from swath.engine.reports import report_path, write_report_file
 from swath.engine.runner import new_run_id
@@ -181,6 +181,9 @@ class RunCoordinator:
                 run.queue.put_nowait(event.findings)
             elif isinstance(event, RunStarted):
                 state.total = event.plan.total_agents
+                run.progress.update()
+            elif isinstance(event, StepProgress):
+                state.note = f"{event.step}: {event.done}/{event.total} in batch"
                 run.progress.update()
 
         return sink
