@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -268,3 +272,23 @@ async def test_many_findings_in_one_file_are_capped_and_summarised(tmp_path: Pat
         assert [d.code for d in diags[:10]] == ["todo/stale"] * 10
         assert diags[:10][0].severity == lsp.DiagnosticSeverity.Warning  # FIXME: warnings first
         assert diags[10].code == "swath/more" and "20 more findings of todo-audit" in diags[10].message
+
+
+async def test_a_run_from_the_terminal_shows_up_in_the_open_editor(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", modules=3)
+    async with lsp_session(root, capabilities("visual-studio-code")) as s:
+        u = s.uri("pkg/m001.py")
+        assert not s.swath_diagnostics(u)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "swath", "run", "todo-audit", "--format", "json", cwd=root,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            env={**os.environ, "ANTHROPIC_API_KEY": ""})
+        out, err = await proc.communicate()
+        assert proc.returncode == 0, err.decode()
+        run_id = json.loads(out)["run_id"]
+        diags = await s.wait_for(lambda: s.swath_diagnostics(u), timeout=20, what="the terminal run's findings")
+        assert [d.range.start.line for d in diags] == [3] and diags[0].code == "todo/stale"
+        lenses = await s.client.text_document_code_lens_async(
+            lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=u)))
+        assert any(lens.command.command == "swath.rerun" and list(lens.command.arguments) == [{"runId": run_id}]
+                   for lens in lenses)

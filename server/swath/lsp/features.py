@@ -57,6 +57,7 @@ def register(server: SwathServer) -> None:  # noqa: C901 - one place that lists 
         async def settle_in() -> None:
             await ls.pull_settings()
             await ls.restore(ls.folders.roots)
+            ls.spawn(ls.follow_stores(), name="swath-follow-stores")
 
         ls.spawn(settle_in(), name="swath-restore")
 

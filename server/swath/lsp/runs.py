@@ -211,6 +211,7 @@ class RunCoordinator:
         if report.status in (RunStatus.succeeded, RunStatus.partial):
             changed = self.server.index.drop_older(run.workflow.name, run.run_id, run.in_scope)
             self.server.findings_changed(changed)
+            self.server.mark_shown(run.root, run.workflow.name, run.run_id)
         path = await asyncio.to_thread(write_report_file, run.root, report)
         summary = summarise(report)
         run.progress.end(summary)

@@ -36,6 +36,7 @@ from swath.spec.errors import SpecIssue
 log = logging.getLogger(__name__)
 
 PUBLISH_INTERVAL = 0.25  # per file: at most four publishes a second
+FOLLOW_INTERVAL = 3.0  # seconds between looks for runs finished outside this server
 LENS_REFRESH_INTERVAL = 1.0
 EDITOR_STATE = "editor.json"  # in .swath/: runs whose findings the user cleared
 
@@ -56,6 +57,7 @@ class SwathServer(LanguageServer):
         self._publisher: Coalescer | None = None
         self._lens_refresh: Throttle | None = None
         self._hidden_runs: dict[Path, set[str]] = {}
+        self._shown_runs: dict[tuple[Path, str], str] = {}  # (folder, workflow) -> newest run shown
         self._closed = False
 
     # -- background work -------------------------------------------------------------------
@@ -244,10 +246,48 @@ class SwathServer(LanguageServer):
             session = await self.folders.session(root)
             hidden = await self._load_hidden(root)
             for row in await session.store.latest_runs_per_workflow():
+                self._shown_runs[(root, row.workflow)] = row.id
                 if row.report is None or row.id in hidden:
                     continue
                 await self.ingest(root, row.workflow, row.id, row.report.findings, EmitFlags.of(row.spec),
                                   on_disk_only=True)
+
+    def mark_shown(self, root: Path, workflow: str, run_id: str) -> None:
+        """This server's own run is what the editor shows now; the follower need not load it."""
+        if run_id > self._shown_runs.get((root, workflow), ""):
+            self._shown_runs[(root, workflow)] = run_id
+
+    async def follow_stores(self, interval: float = FOLLOW_INTERVAL) -> None:
+        """Runs finished outside this server (`swath run` in a terminal, CI writing the same
+        store) replace what the editor shows, as this server's own runs do."""
+        while not self._closed:
+            await asyncio.sleep(interval)
+            for root in list(self.folders.roots):
+                try:
+                    await self._follow(root)
+                except Exception:  # a locked or broken store must not end the loop
+                    log.exception("could not check %s for new runs", root)
+
+    async def _follow(self, root: Path) -> None:
+        if not await asyncio.to_thread((root / ".swath" / "swath.db").is_file):
+            return
+        session = await self.folders.session(root)
+        active = set(self.runs.active)
+        for workflow, run_id in (await session.store.latest_run_ids_per_workflow()).items():
+            shown = self._shown_runs.get((root, workflow), "")
+            if run_id <= shown or run_id in active:
+                continue
+            self._shown_runs[(root, workflow)] = run_id
+            row = await session.store.get_run(run_id)
+            if row is None or row.report is None or run_id in await self._load_hidden(root):
+                continue
+            # A run limited to some paths replaces findings only there, as the editor's own runs do.
+            prefixes = tuple(path_to_uri(root / p).rstrip("/") for p in row.paths) or (path_to_uri(root).rstrip("/"),)
+            in_scope = lambda u: any(u == p or u.startswith(p + "/") for p in prefixes)  # noqa: E731
+            changed = self.index.drop_older(workflow, run_id, in_scope)
+            self.findings_changed(changed)
+            await self.ingest(root, workflow, run_id, row.report.findings, EmitFlags.of(row.spec), on_disk_only=True)
+            self.lenses_changed()
 
     async def clear_findings(self, workflow: str | None, uri: str | None) -> int:
         def in_scope(u: str) -> bool:

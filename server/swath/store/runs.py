@@ -221,6 +221,23 @@ class RunStore:
 
         return await self.db.call(q)
 
+    async def latest_run_ids_per_workflow(self) -> dict[str, str]:
+        """The newest run of each workflow that finished with results (succeeded or partial),
+        without loading any report, so it is cheap to poll."""
+
+        def q(c: sqlite3.Connection) -> dict[str, str]:
+            cur = c.execute(
+                "SELECT workflow, id FROM runs r WHERE status IN ('succeeded', 'partial') AND started_at = ("
+                " SELECT MAX(started_at) FROM runs r2 WHERE r2.workflow = r.workflow"
+                " AND r2.status IN ('succeeded', 'partial'))"
+            )
+            out: dict[str, str] = {}
+            for workflow, run_id in cur:
+                out[workflow] = max(run_id, out.get(workflow, ""))
+            return out
+
+        return await self.db.call(q)
+
     # -- audit -----------------------------------------------------------------------
     def audit(self, run_id: str, step: str, key: str, kind: str, detail: dict[str, Any]) -> None:
         args = (run_id, step, key, time.time(), kind, json.dumps(detail, default=str))
