@@ -25,7 +25,13 @@ async def test_audit_flags_offers_the_removal_as_a_previewed_fix(tmp_path: Path)
         assert result["workflow"] == "flag-audit"
         await s.wait_run(result["runId"])
         u = s.uri("web/src/checkout.ts")
-        await s.wait_for(lambda: s.swath_diagnostics(u), what="flag findings in checkout.ts")
+
+        def settled() -> bool:  # publishes are coalesced: wait for the full set, not the first one
+            ds = s.swath_diagnostics(u)
+            return any(d.code == "flag/fully-on" and d.range.start.line == 7 for d in ds) and any(
+                d.tags and lsp.DiagnosticTag.Unnecessary in d.tags for d in ds)
+
+        await s.wait_for(settled, what="flag findings in checkout.ts")
         with_fix = []
         for d in s.swath_diagnostics(u):
             actions = await s.client.text_document_code_action_async(lsp.CodeActionParams(
