@@ -97,7 +97,8 @@ def report_task(report: Any) -> Any:
 def await_tasks(root: Path, run_id: str) -> list[dict[str, Any]]:
     con = sqlite3.connect(root / ".swath" / "swath.db")
     try:
-        rows = con.execute("SELECT record_json FROM tasks WHERE run_id=? AND status='succeeded'", (run_id,))
+        rows = con.execute("SELECT record_json FROM tasks JOIN records ON records.hash = tasks.record_hash"
+                           " WHERE run_id=? AND status='succeeded'", (run_id,))
         return [json.loads(r[0]) for r in rows]
     finally:
         con.close()

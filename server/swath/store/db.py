@@ -20,12 +20,40 @@ from typing import Any, Callable, TypeVar
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 _Op = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any] | None", "asyncio.AbstractEventLoop | None"]
 
 
+def _stored_version(path: Path) -> str | None:
+    if not path.exists():
+        return None
+    conn = sqlite3.connect(path, timeout=30)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return row[0] if row else None
+    except sqlite3.DatabaseError:
+        return None
+    finally:
+        conn.close()
+
+
+def _set_aside_older(path: Path) -> None:
+    """A store of an older schema is moved aside (never deleted) and a fresh one started:
+    runs are history and results a cache, so nothing depends on carrying them over."""
+    version = _stored_version(path)
+    if version is None or version == SCHEMA_VERSION:
+        return
+    for suffix in ("", "-wal", "-shm"):
+        old = path.with_name(path.name + suffix)
+        if old.exists():
+            old.rename(path.with_name(f"{path.name}.v{version}.bak{suffix}"))
+    log.warning("%s had store schema %s (this Swath uses %s): kept as %s.v%s.bak, starting a new store",
+                path, version, SCHEMA_VERSION, path.name, version)
+
+
 def _connect(path: Path) -> sqlite3.Connection:
+    _set_aside_older(path)
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -18,7 +19,7 @@ from swath.store.db import Database
 
 SWATH_DIR = ".swath"
 DB_NAME = "swath.db"
-GITIGNORE = "# Swath's run database and reports are local; workflows/ and policy.yaml are meant to be shared.\nswath.db\nswath.db-*\nreports/\n"
+GITIGNORE = "# Swath's run database and reports are local; workflows/ and policy.yaml are meant to be shared.\nswath.db\nswath.db[.-]*\nreports/\n"
 
 
 class RunRow(BaseModel):
@@ -171,18 +172,20 @@ class RunStore:
         cached: bool = False,
     ) -> None:
         now = time.time()
-        rec = record.model_dump_json() if record is not None else None
-        args = (run_id, step, key, input_hash, status, int(cached), rec, error, raw, usage.model_dump_json(), now, now)
-        self.db.submit(
-            lambda c: c.execute(
-                "INSERT INTO tasks(run_id, step, key, input_hash, status, attempts, cached, record_json, error, raw,"
+
+        def write(c: sqlite3.Connection) -> None:
+            # Serialised here, on the store's thread: a reduce's record can be megabytes.
+            rec = _put_record(c, record) if record is not None else None
+            c.execute(
+                "INSERT INTO tasks(run_id, step, key, input_hash, status, attempts, cached, record_hash, error, raw,"
                 " usage_json, started_at, finished_at) VALUES (?,?,?,?,?,0,?,?,?,?,?,?,?)"
                 " ON CONFLICT(run_id, step, key) DO UPDATE SET status=excluded.status, cached=excluded.cached,"
-                " record_json=excluded.record_json, error=excluded.error, raw=excluded.raw,"
+                " record_hash=excluded.record_hash, error=excluded.error, raw=excluded.raw,"
                 " usage_json=excluded.usage_json, input_hash=excluded.input_hash, finished_at=excluded.finished_at",
-                args,
+                (run_id, step, key, input_hash, status, int(cached), rec, error, raw, usage.model_dump_json(), now, now),
             )
-        )
+
+        self.db.submit(write)
 
     async def tasks(self, run_id: str, status: str | None = None) -> list[TaskRow]:
         return await self.db.call(lambda c: _tasks(c, run_id, status))
@@ -271,7 +274,10 @@ class RunStore:
     # -- cache -----------------------------------------------------------------------
     async def cache_get(self, key: str) -> CacheEntry | None:
         def q(c: sqlite3.Connection) -> CacheEntry | None:
-            row = c.execute("SELECT deps_json, record_json FROM cache WHERE key=?", (key,)).fetchone()
+            row = c.execute(
+                "SELECT deps_json, record_json FROM cache JOIN records ON records.hash = cache.record_hash"
+                " WHERE key=?", (key,)
+            ).fetchone()
             if row is None:
                 return None
             return CacheEntry(deps=json.loads(row[0]), record=Record.model_validate_json(row[1]))
@@ -282,12 +288,22 @@ class RunStore:
         self.db.submit(lambda c: c.execute("UPDATE cache SET hits = hits + 1 WHERE key=?", (key,)))
 
     def cache_put(self, key: str, entry: CacheEntry) -> None:
-        args = (key, json.dumps(entry.deps), entry.record.model_dump_json(), time.time())
-        self.db.submit(
-            lambda c: c.execute(
-                "INSERT OR REPLACE INTO cache(key, deps_json, record_json, created_at) VALUES (?,?,?,?)", args
+        created = time.time()
+
+        def write(c: sqlite3.Connection) -> None:
+            c.execute(
+                "INSERT OR REPLACE INTO cache(key, deps_json, record_hash, created_at) VALUES (?,?,?,?)",
+                (key, json.dumps(entry.deps), _put_record(c, entry.record), created),
             )
-        )
+
+        self.db.submit(write)
+
+
+def _put_record(c: sqlite3.Connection, record: Record) -> str:
+    blob = record.model_dump_json()
+    digest = hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    c.execute("INSERT OR IGNORE INTO records(hash, record_json) VALUES (?, ?)", (digest, blob))
+    return digest
 
 
 def _run_row(r: sqlite3.Row) -> RunRow:
@@ -324,7 +340,8 @@ def _list_runs(c: sqlite3.Connection, limit: int, workflow: str | None) -> list[
 
 
 def _tasks(c: sqlite3.Connection, run_id: str, status: str | None) -> list[TaskRow]:
-    sql = "SELECT * FROM tasks WHERE run_id=?"
+    sql = "SELECT tasks.*, records.record_json FROM tasks LEFT JOIN records ON records.hash = tasks.record_hash" \
+          " WHERE run_id=?"
     args: tuple[Any, ...] = (run_id,)
     if status:
         sql += " AND status=?"

@@ -13,6 +13,12 @@ CREATE TABLE IF NOT EXISTS runs (
   pid           INTEGER,
   report_json   TEXT
 );
+-- Task results, stored once by content: a cached result reused by a hundred runs (or the
+-- same result in a task row and in the cache) costs its bytes once.
+CREATE TABLE IF NOT EXISTS records (
+  hash          TEXT PRIMARY KEY,
+  record_json   TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS tasks (
   run_id        TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
   step          TEXT NOT NULL,
@@ -21,7 +27,7 @@ CREATE TABLE IF NOT EXISTS tasks (
   status        TEXT NOT NULL,           -- running | succeeded | failed | cancelled
   attempts      INTEGER NOT NULL DEFAULT 0,
   cached        INTEGER NOT NULL DEFAULT 0,
-  record_json   TEXT,                    -- the Record the task produced
+  record_hash   TEXT REFERENCES records(hash),  -- the Record the task produced
   error         TEXT,
   raw           TEXT,                    -- a model's last reply when its output was invalid
   usage_json    TEXT NOT NULL DEFAULT '{}',
@@ -51,7 +57,7 @@ CREATE INDEX IF NOT EXISTS audit_run ON audit(run_id);
 CREATE TABLE IF NOT EXISTS cache (
   key           TEXT PRIMARY KEY,
   deps_json     TEXT NOT NULL,           -- {path: sha256} the result depends on
-  record_json   TEXT NOT NULL,
+  record_hash   TEXT NOT NULL REFERENCES records(hash),
   created_at    REAL NOT NULL,
   hits          INTEGER NOT NULL DEFAULT 0
 );
