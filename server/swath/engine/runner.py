@@ -188,7 +188,7 @@ class _Run:
 
     # -- events ------------------------------------------------------------------------
     def emit(self, event: Event) -> None:
-        if self.sink is None:
+        if self.sink is None:  # callers on hot paths check `self.sink` before building events
             return
         try:
             self.sink(event)
@@ -479,7 +479,8 @@ class _Run:
 
     def _started(self, step_id: str, key: str, ihash: str) -> None:
         self.store.task_started(self.run_id, step_id, key, ihash)
-        self.emit(TaskStarted(run_id=self.run_id, step=step_id, key=key))
+        if self.sink is not None:
+            self.emit(TaskStarted(run_id=self.run_id, step=step_id, key=key))
 
     def _succeeded(
         self, step_id: str, key: str, ihash: str, record: Record, usage: Usage, cached: bool, out: Channel
@@ -491,7 +492,8 @@ class _Run:
         if (step_id, key) not in self.prior:  # a resumed task's row is already final
             self.store.task_finished(self.run_id, step_id, key, ihash, "succeeded", record, usage, cached=cached)
         out.publish(record)
-        self.emit(self._finished_event(step_id, key, "succeeded", cached, None, len(record.findings), usage))
+        if self.sink is not None:
+            self.emit(self._finished_event(step_id, key, "succeeded", cached, None, len(record.findings), usage))
 
     def _failed(self, step_id: str, key: str, ihash: str, exc: BaseException) -> None:
         usage = getattr(exc, "usage", None) or Usage()
