@@ -179,7 +179,7 @@ async def main() -> int:
         l50, l99 = pct(loaded[name], 50), pct(loaded[name], 99)
         worst = max(worst, l99)
         print(f"{name:<11} {i50:8.2f}ms {i99:8.2f}ms {l50:8.2f}ms {l99:8.2f}ms {l99 / i99:6.1f} {len(loaded[name]):7d}")
-    print(f"mean under load: " + ", ".join(f"{k} {statistics.fmean(v):.2f}ms" for k, v in loaded.items()))
+    print("mean under load: " + ", ".join(f"{k} {statistics.fmean(v):.2f}ms" for k, v in loaded.items()))
     verdict = "meets" if worst <= 50 else "MISSES"
     print(f"worst p99 under load {worst:.1f} ms: {verdict} the 50 ms target")
     return 0 if worst <= 50 else 1

@@ -8,7 +8,6 @@ import json
 import logging
 import signal
 import sys
-from pathlib import Path
 from typing import Any, Sequence
 
 from swath import __version__

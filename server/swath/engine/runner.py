@@ -12,12 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from swath.agents.base import AgentEnv, ModelRunner, ModelTask, ModelTaskFailed, ToolCall
+from swath.agents.base import AgentEnv, ModelRunner, ModelTask, ToolCall
 from swath.agents.config import ModelConfig
 from swath.agents.limiter import AdaptiveLimiter
 from swath.agents.policy import Policy

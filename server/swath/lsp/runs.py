@@ -25,7 +25,6 @@ from swath.engine.reports import report_path, write_report_file
 from swath.engine.runner import new_run_id
 from swath.findings.model import Finding
 from swath.findings.report import RunReport, RunStatus
-from swath.lsp.anchors import Anchor
 from swath.lsp.folders import path_to_uri, uri_to_path
 from swath.lsp.progress import RunProgress
 from swath.lsp.worker import RunWorker, WorkerRequest
