@@ -7,7 +7,7 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from rich.console import Console
 from rich.table import Table
@@ -20,7 +20,7 @@ from swath.engine.inputs import InputError, parse_assignments
 from swath.engine.reports import REPORTS_DIR, report_body, write_report_file  # noqa: F401 (re-exported)
 from swath.engine.options import EngineError, PlanRefused, RunOptions
 from swath.engine.session import Session, find_root
-from swath.findings import render
+from swath.findings import Format, render
 from swath.findings.report import RunReport, RunStatus
 from swath.spec.loader import WorkflowError, WorkflowNotFound, list_workflows, load_workflow, resolve_workflow
 from swath.spec.models import Workflow
@@ -85,7 +85,8 @@ def exit_code(report: RunReport) -> int:
 
 
 def _emit(report: RunReport, fmt: str, output: str | None) -> None:
-    text = render(report, fmt, body=report_body(report), tool_version=__version__)
+    # argparse's `choices` already limited fmt to the renderers' formats.
+    text = render(report, cast(Format, fmt), body=report_body(report), tool_version=__version__)
     if output:
         Path(output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     else:

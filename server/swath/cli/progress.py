@@ -7,7 +7,7 @@ import time
 from typing import TextIO
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from swath.engine.events import Event, RunStarted, StepFinished, StepProgress, TaskFinished
 
@@ -31,7 +31,7 @@ class RichProgress:
             console=self.console,
             transient=False,
         )
-        self.task_id: int | None = None
+        self.task_id: TaskID | None = None
 
     def __enter__(self) -> "RichProgress":
         self.progress.start()
