@@ -287,3 +287,42 @@ async def test_plan_estimates_model_cost_through_token_counting(tmp_path: Path,
     paths = [r.path for r in fake_anthropic.requests]
     assert "/v1/messages" not in paths  # a plan runs nothing
     assert 1 <= paths.count("/v1/messages/count_tokens") <= 20  # a sample, not one call per agent
+
+
+def test_a_budget_stopped_run_resumes_with_a_new_budget(tmp_path: Path) -> None:
+    server = FakeAnthropicServer().start()
+    try:
+        root = init_repo(tmp_path / "repo")
+        commit_files(root, {f"doc{i:03d}.txt": f"document {i}\n" for i in range(20)})
+        wf = root / ".swath" / "workflows" / "summaries.yaml"
+        wf.parent.mkdir(parents=True)
+        wf.write_text(
+            "name: summaries\nlimits: {concurrency: 1}\nsteps:\n"
+            "  - {id: files, kind: discover, source: files, with: {include: ['*.txt']}}\n"
+            "  - id: sum\n    kind: map\n    from: files\n    agent:\n"
+            "      instructions: 'Summarise {{ items[0].path }}'\n      output: report\n"
+        )
+        env = {**os.environ, "ANTHROPIC_API_KEY": "sk-test-key", "ANTHROPIC_BASE_URL": server.url}
+
+        def swath(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([sys.executable, "-m", "swath", *args, "--format", "json"], cwd=root, env=env,
+                                  capture_output=True, text=True, timeout=120)
+
+        # The estimate per agent is ~$0.00054 and an agent really costs ~$0.000013 here: room for a few.
+        stopped = swath("run", "summaries", "--budget", "0.0006")
+        assert stopped.returncode == 1, stopped.stderr
+        first = json.loads(stopped.stdout)
+        assert first["status"] == "budget_exhausted" and 0 < first["agents"]["succeeded"] < 20
+        calls = len(server.message_requests())
+        assert calls == first["agents"]["succeeded"]
+        resumed = swath("resume", first["run_id"], "--budget", "5")
+        assert resumed.returncode == 0, resumed.stderr
+        out = json.loads(resumed.stdout)
+        assert out["status"] == "succeeded" and out["agents"]["succeeded"] == 20
+        assert out["agents"]["cached"] == first["agents"]["succeeded"]
+        assert len(server.message_requests()) - calls == 20 - first["agents"]["succeeded"]
+        bad = subprocess.run([sys.executable, "-m", "swath", "resume", first["run_id"], "--budget", "-1"], cwd=root,
+                             env=env, capture_output=True, text=True, timeout=60)
+        assert bad.returncode == 2 and "budget_usd" in bad.stderr
+    finally:
+        server.stop()

@@ -127,7 +127,12 @@ async def cmd_resume(args: argparse.Namespace, cancel: asyncio.Event) -> int:
         raise UsageError(f"no run {args.run_id!r} in {root / '.swath'}; `swath runs` lists them")
     # The spec and options as run, not today's workflow file: resume finishes that run.
     wf = Workflow.model_validate(row.spec)
-    opts = RunOptions.model_validate({**row.options, "run_id": row.id, "resume": True})
+    changed = {k: v for k, v in (("budget_usd", args.budget), ("concurrency", args.concurrency)) if v is not None}
+    try:
+        opts = RunOptions.model_validate({**row.options, **changed, "run_id": row.id, "resume": True})
+    except ValueError as exc:
+        await session.aclose()
+        raise UsageError(str(exc)) from None
     report = await _execute(session, wf, opts, args.format, cancel)
     _emit(report, args.format, args.output)
     return exit_code(report)

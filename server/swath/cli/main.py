@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     resume = sub.add_parser("resume", help="finish an interrupted run, repeating only unfinished tasks")
     resume.add_argument("run_id", metavar="RUN")
+    resume.add_argument("--budget", type=float, metavar="USD",
+                        help="a new budget for the rest of the run (one stopped by its budget goes on)")
+    resume.add_argument("--concurrency", type=int, metavar="N", help="agents running at once for the rest")
     resume.add_argument("--format", choices=["text", "json", "markdown", "sarif"], default="text")
     resume.add_argument("-o", "--output", metavar="FILE")
 
