@@ -75,18 +75,18 @@ async def test_usage_and_cost_equal_what_the_server_reported(tmp_path: Path, fak
     assert report.usage.output_tokens == server["output_tokens"]
     assert report.usage.cache_write_tokens == server["cache_creation_input_tokens"]
     assert report.usage.cache_read_tokens == server["cache_read_input_tokens"]
-    expected = runner.prices.cost(runner.model_for(report_task(report)), input_tokens=server["input_tokens"],
+    expected = runner.prices.cost(runner.model_for(map_task()), input_tokens=server["input_tokens"],
                                   output_tokens=server["output_tokens"],
                                   cache_write_tokens=server["cache_creation_input_tokens"],
                                   cache_read_tokens=server["cache_read_input_tokens"])
     assert report.usage.cost_usd == pytest.approx(expected, rel=1e-9)
     assert seen == sorted(seen) and seen[-1] == pytest.approx(report.usage.cost_usd)  # live, growing
     assert len(fake_anthropic.message_requests()) == 12
-    stored = await_tasks(tmp_path, report.run_id)
+    stored = stored_records(tmp_path, report.run_id)
     assert all(isinstance(t["judgement"]["summary"], str) for t in stored)
 
 
-def report_task(report: Any) -> Any:
+def map_task() -> Any:
     """A map-tier task, to ask the runner which model and price such a task gets."""
     from swath.agents.base import ModelTask
     from swath.spec.models import AgentSpec
@@ -94,7 +94,7 @@ def report_task(report: Any) -> Any:
     return ModelTask(run_id="x", step_id="sum", task_key="k", tier="map", agent=AgentSpec(instructions="x"))
 
 
-def await_tasks(root: Path, run_id: str) -> list[dict[str, Any]]:
+def stored_records(root: Path, run_id: str) -> list[dict[str, Any]]:
     con = sqlite3.connect(root / ".swath" / "swath.db")
     try:
         rows = con.execute("SELECT record_json FROM tasks JOIN records ON records.hash = tasks.record_hash"
@@ -134,7 +134,7 @@ async def test_budget_stops_new_agents_and_keeps_finished_results(tmp_path: Path
     make_files(work, 30)
     engine, runner = await engine_for(work, fake_anthropic)
     probe = model_workflow(concurrency=1)
-    est = await runner.estimate(report_task(None).model_copy(update={"agent": probe.steps[1].agent}),
+    est = await runner.estimate(map_task().model_copy(update={"agent": probe.steps[1].agent}),
                                 AgentEnv(Workspace(work)))
     # An agent starts only while what was spent plus its estimate fits in the budget.
     budget = est.cost_usd + 4.5 * cost
@@ -182,7 +182,7 @@ async def test_batch_mode_end_to_end(tmp_path: Path, fake_anthropic: FakeAnthrop
     assert report.status == RunStatus.succeeded and report.agents.succeeded == 8
     paths = [r.path for r in fake_anthropic.requests]
     assert "/v1/messages/batches" in paths and "/v1/messages" not in paths
-    full = runner.prices.cost(runner.model_for(report_task(report)), input_tokens=report.usage.input_tokens,
+    full = runner.prices.cost(runner.model_for(map_task()), input_tokens=report.usage.input_tokens,
                               output_tokens=report.usage.output_tokens,
                               cache_write_tokens=report.usage.cache_write_tokens,
                               cache_read_tokens=report.usage.cache_read_tokens)

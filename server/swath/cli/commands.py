@@ -17,7 +17,7 @@ from swath.engine.catalog import known_names
 from swath.engine.edits import fix_preview
 from swath.engine.events import RunPlan
 from swath.engine.inputs import InputError, parse_assignments
-from swath.engine.reports import REPORTS_DIR, report_body, write_report_file  # noqa: F401 (re-exported)
+from swath.engine.reports import report_body, write_report_file
 from swath.engine.options import EngineError, PlanRefused, RunOptions
 from swath.engine.session import Session, find_root
 from swath.findings import Format, render

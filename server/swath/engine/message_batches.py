@@ -58,7 +58,7 @@ class MessageBatchStep:
         batch_id = await run.store.batch_id(run.run_id, self.step.id)
         if batch_id is None:
             for p in pending:
-                run._started(self.step.id, p.key, p.ihash)
+                run.mark_started(self.step.id, p.key, p.ihash)
             batch_id = await batcher.submit_batch(tasks, env_for)
             run.store.audit(run.run_id, self.step.id, "*", BATCH_EVENT, {"batch_id": batch_id, "tasks": len(tasks)})
             await run.store.flush()  # the id must survive a kill: it is what resume collects
@@ -75,15 +75,15 @@ class MessageBatchStep:
         run, step = self.run, self.step
         key = cache.task_key(items)
         ihash = run.planner.task_hash(step, step.agent, items=items, records=[])
-        record, cached = await run._reuse(step.id, key, ihash)
+        record, cached = await run.reuse_result(step.id, key, ihash)
         if record is not None:
-            run._succeeded(step.id, key, ihash, record, Usage(), cached, self.out)
+            run.mark_succeeded(step.id, key, ihash, record, Usage(), cached, self.out)
             return None
         try:
             async with run.limiter:
                 facts, deps = await run.analyze(step.agent, "map", items, [])
         except Exception as exc:  # the analyzer failed: this task fails alone
-            run._failed(step.id, key, ihash, exc)
+            run.mark_failed(step.id, key, ihash, exc)
             return None
         task = run.model_task(step.id, key, "map", step.agent, items, [], facts.output)
         return _Pending(key=key, ihash=ihash, items=items, facts=facts, deps=deps, task=task)
@@ -101,7 +101,7 @@ class MessageBatchStep:
                 # Batch prices are half the estimate's ordinary ones: reserving the full price errs safe.
                 p.reserved = run.reserve_budget(estimate.cost_usd)
             except Exception as exc:
-                run._failed(self.step.id, p.key, p.ihash, exc)
+                run.mark_failed(self.step.id, p.key, p.ihash, exc)
                 continue
             kept.append(p)
         return kept
@@ -118,8 +118,8 @@ class MessageBatchStep:
     async def _land(self, p: _Pending, result: ModelResult | ModelTaskFailed) -> None:
         run = self.run
         if isinstance(result, ModelTaskFailed):
-            run._failed(self.step.id, p.key, p.ihash, result)
+            run.mark_failed(self.step.id, p.key, p.ihash, result)
             return
         record = await run.remember(self.step.id, p.key, p.ihash, p.items, p.facts, p.deps, result.output,
                                     result.findings, result.files_read)
-        run._succeeded(self.step.id, p.key, p.ihash, record, result.usage, False, self.out)
+        run.mark_succeeded(self.step.id, p.key, p.ihash, record, result.usage, False, self.out)

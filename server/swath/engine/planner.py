@@ -8,6 +8,7 @@ import hashlib
 import math
 from typing import TYPE_CHECKING, Any
 
+from swath.agents.base import AgentEnv, ModelTask
 from swath.analyzers import registry as analyzers
 from swath.engine import cache
 from swath.engine.events import RunPlan, StepPlan
@@ -198,8 +199,6 @@ class Planner:
         runner = self.engine.model_runner
         if not (use_model and agent.instructions and runner is not None and batches):
             return
-        from swath.agents.base import AgentEnv, ModelTask
-
         sp.model_agents = sp.agents - sp.cached
         sample = batches[:ESTIMATE_SAMPLE]
         env = AgentEnv(workspace=self.engine.workspace)

@@ -296,7 +296,7 @@ class _Run:
                 # Discovered items are all known: batch them exactly as the plan (and cache) did.
                 items = [r.as_item() for r in await inbox.collect()]
                 for n, batch in enumerate(batches_of(items, step.batch), 1):
-                    tg.create_task(self._task(step, step.agent, "map", batch, [], ch))
+                    tg.create_task(self.run_task(step, step.agent, "map", batch, [], ch))
                     if n % 64 == 0:
                         await asyncio.sleep(0)  # let the first tasks (and the rest of the loop) run
             elif step.stream:
@@ -304,14 +304,14 @@ class _Run:
                 async for rec in inbox:
                     buffer.append(rec.as_item())
                     if len(buffer) >= step.batch:
-                        tg.create_task(self._task(step, step.agent, "map", buffer, [], ch))
+                        tg.create_task(self.run_task(step, step.agent, "map", buffer, [], ch))
                         buffer = []
                 if buffer:
-                    tg.create_task(self._task(step, step.agent, "map", buffer, [], ch))
+                    tg.create_task(self.run_task(step, step.agent, "map", buffer, [], ch))
             else:
                 items = [r.as_item() for r in await inbox.collect()]
                 for start in range(0, len(items), step.batch):
-                    tg.create_task(self._task(step, step.agent, "map", items[start : start + step.batch], [], ch))
+                    tg.create_task(self.run_task(step, step.agent, "map", items[start : start + step.batch], [], ch))
         self._close(step.id)
 
     async def _filter(self, step: FilterStep, inbox: Inbox) -> None:
@@ -352,7 +352,7 @@ class _Run:
         # Records arrive in the order tasks finish; sorted, the reduce sees (and caches on)
         # the same input however the map was scheduled.
         records = sorted(await inbox.collect(), key=lambda r: (r.step, r.key))
-        await self._task(step, step.agent, "reduce", [], records, self.channels[step.id])
+        await self.run_task(step, step.agent, "reduce", [], records, self.channels[step.id])
         self._close(step.id)
 
     async def _emit_step(self, step: EmitStep, inbox: Inbox) -> None:
@@ -372,7 +372,7 @@ class _Run:
         self.emit(FindingsEmitted(run_id=self.run_id, step=step_id, findings=fresh))
 
     # -- one task ----------------------------------------------------------------------------
-    async def _task(
+    async def run_task(
         self,
         step: MapStep | ReduceStep | VerifyStep,
         agent: AgentSpec,
@@ -391,13 +391,13 @@ class _Run:
             ihash = self.planner.task_hash(step, agent, items=items, records=records)
         usage = Usage()
         try:
-            record, cached = await self._reuse(step.id, key, ihash)
+            record, cached = await self.reuse_result(step.id, key, ihash)
             if record is None:
                 async with self.limiter:
                     self.running += 1
                     self.peak_running = max(self.peak_running, self.running)
                     try:
-                        self._started(step.id, key, ihash)
+                        self.mark_started(step.id, key, ihash)
                         async with asyncio.timeout(self.limits.task_timeout_s):
                             record, usage = await self._perform(step, agent, tier, key, ihash, items, records)
                     finally:
@@ -406,9 +406,9 @@ class _Run:
             self.store.task_finished(self.run_id, step.id, key, ihash, "cancelled", None, usage, error="cancelled")
             raise
         except Exception as exc:  # a failed task fails alone (unless the API says nothing can succeed)
-            self._failed(step.id, key, ihash, exc)
+            self.mark_failed(step.id, key, ihash, exc)
             return
-        self._succeeded(step.id, key, ihash, record, usage, cached, out)
+        self.mark_succeeded(step.id, key, ihash, record, usage, cached, out)
 
     def _batch_mode(self, agent: AgentSpec) -> bool:
         return (
@@ -476,12 +476,12 @@ class _Run:
         self.inflight_cost += estimate_usd
         return estimate_usd
 
-    def _started(self, step_id: str, key: str, ihash: str) -> None:
+    def mark_started(self, step_id: str, key: str, ihash: str) -> None:
         self.store.task_started(self.run_id, step_id, key, ihash)
         if self.sink is not None:
             self.emit(TaskStarted(run_id=self.run_id, step=step_id, key=key))
 
-    def _succeeded(
+    def mark_succeeded(
         self, step_id: str, key: str, ihash: str, record: Record, usage: Usage, cached: bool, out: Channel
     ) -> None:
         self.counts.total += 1
@@ -494,7 +494,7 @@ class _Run:
         if self.sink is not None:
             self.emit(self._finished_event(step_id, key, "succeeded", cached, None, len(record.findings), usage))
 
-    def _failed(self, step_id: str, key: str, ihash: str, exc: BaseException) -> None:
+    def mark_failed(self, step_id: str, key: str, ihash: str, exc: BaseException) -> None:
         usage = getattr(exc, "usage", None) or Usage()
         if isinstance(exc, BudgetExhausted):
             self.budget_hit = True
@@ -524,7 +524,7 @@ class _Run:
             agents=self.counts.model_copy(), run_usage=self.usage, run_findings=len(self.final),
         )
 
-    async def _reuse(self, step_id: str, key: str, ihash: str) -> tuple[Record | None, bool]:
+    async def reuse_result(self, step_id: str, key: str, ihash: str) -> tuple[Record | None, bool]:
         """A finished result of this run (resume) or of an earlier run (cache)."""
         prior = self.prior.get((step_id, key))
         if prior is not None and prior.input_hash == ihash and prior.record is not None:

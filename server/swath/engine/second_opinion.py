@@ -63,7 +63,7 @@ class SecondOpinion:
         item = Item(id=f"{record_key}#{finding.fingerprint[:12]}", kind="finding", path=finding.path,
                     files=[finding.path], data={"finding": finding.model_dump(mode="json")})
         inbox = Channel(self.step.id)  # private: the verdict is read here, not streamed on
-        await self.run._task(self.step, self.agent, "verify", [item], [], inbox)
+        await self.run.run_task(self.step, self.agent, "verify", [item], [], inbox)
         if not inbox.records or not isinstance(inbox.records[0].judgement, dict):
             return finding.fingerprint, {"keep": True, "reason": "no second opinion (the agent failed)"}
         return finding.fingerprint, inbox.records[0].judgement
