@@ -585,11 +585,15 @@ class _Run:
     # -- the end -------------------------------------------------------------------------------
     async def _finish(self, cancelled: bool = False, failed: bool = False) -> RunReport:
         if not self.final:
-            # A workflow without `emit`: the findings of its leaf steps are the run's.
+            # A workflow without `emit`: the findings of its leaf steps are the run's (the
+            # findings an emit step streamed are in the store already).
+            late: dict[str, Finding] = {}
             for sid in leaf_steps(self.workflow):
                 for rec in self.channels[sid].records:
                     for f in rec.findings:
-                        self.final.setdefault(f.fingerprint, f)
+                        late.setdefault(f.fingerprint, f)
+            self.final.update(late)
+            self.store.save_findings(self.run_id, "final", list(late.values()))
         if failed:
             status = RunStatus.failed
         elif cancelled:
@@ -619,7 +623,6 @@ class _Run:
             rules=sorted(self.rules.values(), key=lambda r: r.id),
             peak_concurrency=self.peak_running,
         )
-        self.store.save_findings(self.run_id, "final", report.findings)
         await self.store.finish_run(report)
         self.emit(RunFinished(run_id=self.run_id, report=report))
         return report

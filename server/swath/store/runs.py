@@ -196,14 +196,17 @@ class RunStore:
 
     # -- findings --------------------------------------------------------------------
     def save_findings(self, run_id: str, step: str, findings: list[Finding]) -> None:
-        rows = [(run_id, step, f.fingerprint, f.path, f.model_dump_json()) for f in findings]
-        if rows:
-            self.db.submit(
-                lambda c: c.executemany(
-                    "INSERT OR REPLACE INTO findings(run_id, step, fingerprint, path, finding_json) VALUES (?,?,?,?,?)",
-                    rows,
-                )
+        if not findings:
+            return
+        findings = list(findings)
+
+        def write(c: sqlite3.Connection) -> None:  # serialised on the store's thread, off the loop
+            c.executemany(
+                "INSERT OR REPLACE INTO findings(run_id, step, fingerprint, path, finding_json) VALUES (?,?,?,?,?)",
+                [(run_id, step, f.fingerprint, f.path, f.model_dump_json()) for f in findings],
             )
+
+        self.db.submit(write)
 
     async def findings(self, run_id: str) -> list[Finding]:
         def q(c: sqlite3.Connection) -> list[Finding]:
