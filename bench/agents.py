@@ -49,7 +49,9 @@ def free_port() -> int:
 
 def control(url: str, path: str, body: dict[str, Any] | None = None) -> Any:
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url + path, data=data, headers={"content-type": "application/json"})
+    req = urllib.request.Request(
+        url + path, data=data, headers={"content-type": "application/json"}
+    )
     with urllib.request.urlopen(req, timeout=10) as resp:
         return json.loads(resp.read())
 
@@ -77,7 +79,13 @@ def tasks(n: int) -> list[ModelTask]:
 
 
 async def one_run(
-    url: str, workspace: Workspace, n: int, concurrency: int, *, burst: int = 0, retry_after: float = 0.2
+    url: str,
+    workspace: Workspace,
+    n: int,
+    concurrency: int,
+    *,
+    burst: int = 0,
+    retry_after: float = 0.2,
 ) -> dict[str, Any]:
     config = ModelConfig(base_url=url, max_retries=10, timeout_s=30)
     runner = AnthropicRunner.create(config, api_key="bench")
@@ -102,7 +110,10 @@ async def one_run(
         done += 1
         if done == burst_at:
             await asyncio.to_thread(
-                control, url, "/_fake/inject", {"count": burst, "status": 429, "retry_after": retry_after}
+                control,
+                url,
+                "/_fake/inject",
+                {"count": burst, "status": 429, "retry_after": retry_after},
             )
 
     work = tasks(n)
@@ -131,18 +142,32 @@ async def one_run(
 
 
 async def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--tasks", type=int, default=1000)
     ap.add_argument("--concurrency", type=int, default=16)
-    ap.add_argument("--delay", type=float, default=0.05, help="seconds the fake API takes per reply")
+    ap.add_argument(
+        "--delay", type=float, default=0.05, help="seconds the fake API takes per reply"
+    )
     ap.add_argument("--burst", type=int, default=120, help="429s queued in run 2")
     ap.add_argument("--retry-after", type=float, default=0.2)
-    ap.add_argument("--repeat", type=int, default=3, help="run 1 is repeated; the best and the median are shown")
+    ap.add_argument(
+        "--repeat", type=int, default=3, help="run 1 is repeated; the best and the median are shown"
+    )
     args = ap.parse_args()
 
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "tests.fake_anthropic", "--port", str(port), "--delay", str(args.delay)],
+        [
+            sys.executable,
+            "-m",
+            "tests.fake_anthropic",
+            "--port",
+            str(port),
+            "--delay",
+            str(args.delay),
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -162,13 +187,19 @@ async def main() -> int:
             walls = sorted(r["wall"] for r in runs)
             r1 = min(runs, key=lambda r: r["wall"])
             ratio = r1["wall"] / ideal
-            print(f"run 1: {args.tasks} model tasks, concurrency {args.concurrency}, fake API {args.delay * 1000:.0f} ms")
+            print(
+                f"run 1: {args.tasks} model tasks, concurrency {args.concurrency}, fake API {args.delay * 1000:.0f} ms"
+            )
             print(
                 f"  wall {r1['wall']:.3f} s (best of {len(runs)}; median {statistics.median(walls):.3f} s), "
                 f"ideal {ideal:.3f} s, wall/ideal {ratio:.3f} (target <= 1.15; median {statistics.median(walls) / ideal:.3f})"
             )
-            print(f"  client CPU {r1['cpu']:.2f} s for {r1['attempts']} requests ({r1['cpu'] / r1['attempts'] * 1000:.2f} ms each)")
-            print(f"  {r1['attempts'] / r1['wall']:.0f} requests/s, {r1['results']} results, {len(r1['failures'])} failures")
+            print(
+                f"  client CPU {r1['cpu']:.2f} s for {r1['attempts']} requests ({r1['cpu'] / r1['attempts'] * 1000:.2f} ms each)"
+            )
+            print(
+                f"  {r1['attempts'] / r1['wall']:.0f} requests/s, {r1['results']} results, {len(r1['failures'])} failures"
+            )
             u = r1["usage"]
             print(
                 f"  usage: {u.input_tokens} in, {u.output_tokens} out, {u.cache_read_tokens} cache read, "
@@ -176,8 +207,17 @@ async def main() -> int:
             )
 
             control(url, "/_fake/reset", {})
-            r2 = await one_run(url, workspace, args.tasks, args.concurrency, burst=args.burst, retry_after=args.retry_after)
-            print(f"run 2: the same, with a burst of {args.burst} x 429 (retry-after {args.retry_after} s) after {args.tasks // 5} results")
+            r2 = await one_run(
+                url,
+                workspace,
+                args.tasks,
+                args.concurrency,
+                burst=args.burst,
+                retry_after=args.retry_after,
+            )
+            print(
+                f"run 2: the same, with a burst of {args.burst} x 429 (retry-after {args.retry_after} s) after {args.tasks // 5} results"
+            )
             print(
                 f"  {r2['results']}/{args.tasks} results arrived, {len(r2['failures'])} failures; "
                 f"{r2['retries']} retries for {r2['pushbacks']} pushbacks"
@@ -186,7 +226,12 @@ async def main() -> int:
                 f"  concurrency limit: min {r2['limit_min']}, max {r2['limit_max']}, at the end {r2['limit_end']}; "
                 f"wall {r2['wall']:.3f} s ({r2['wall'] / ideal:.2f} x ideal)"
             )
-            ok = ratio <= 1.15 and r2["results"] == args.tasks and not r1["failures"] and not r2["failures"]
+            ok = (
+                ratio <= 1.15
+                and r2["results"] == args.tasks
+                and not r1["failures"]
+                and not r2["failures"]
+            )
             return 0 if ok else 1
     finally:
         server.terminate()

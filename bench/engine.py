@@ -47,14 +47,26 @@ register_builtin("bench-wait", f"{__name__}:Wait")
 
 
 async def one_run(root: Path, tasks: int, concurrency: int, ms: float) -> float:
-    wf = Workflow.model_validate({
-        "name": "bench",
-        "limits": {"concurrency": concurrency, "max_agents": tasks},
-        "steps": [
-            {"id": "files", "kind": "discover", "source": "files", "with": {"include": ["*.txt"]}},
-            {"id": "wait", "kind": "map", "from": "files", "agent": {"analyzer": "bench-wait", "params": {"ms": ms}}},
-        ],
-    })
+    wf = Workflow.model_validate(
+        {
+            "name": "bench",
+            "limits": {"concurrency": concurrency, "max_agents": tasks},
+            "steps": [
+                {
+                    "id": "files",
+                    "kind": "discover",
+                    "source": "files",
+                    "with": {"include": ["*.txt"]},
+                },
+                {
+                    "id": "wait",
+                    "kind": "map",
+                    "from": "files",
+                    "agent": {"analyzer": "bench-wait", "params": {"ms": ms}},
+                },
+            ],
+        }
+    )
     store = RunStore.open(root)
     engine = Engine(Workspace(root), store)
     plan_start = time.perf_counter()
@@ -103,11 +115,15 @@ def main() -> int:
     best, med = min(walls), statistics.median(walls)
     floor = statistics.median(floors)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"tasks={args.tasks} concurrency={args.concurrency} wait={args.ms:.0f}ms ideal={ideal:.3f}s")
+    print(
+        f"tasks={args.tasks} concurrency={args.concurrency} wait={args.ms:.0f}ms ideal={ideal:.3f}s"
+    )
     print(f"wall median={med:.3f}s best={best:.3f}s runs={[round(w, 3) for w in walls]}")
     print(f"wall/ideal median={med / ideal:.3f} best={best / ideal:.3f} (target <= 1.10)")
-    print(f"bare asyncio+threads floor median={floor:.3f}s ({floor / ideal:.3f} x ideal); "
-          f"engine over floor {med / floor:.3f}")
+    print(
+        f"bare asyncio+threads floor median={floor:.3f}s ({floor / ideal:.3f} x ideal); "
+        f"engine over floor {med / floor:.3f}"
+    )
     print(f"peak memory (max RSS) {peak_mb:.0f} MiB")
     return 0 if med / ideal <= 1.10 else 1
 

@@ -45,8 +45,10 @@ from swath.sources.flags import FlagsSource
 from swath.spec.records import Item
 from swath.workspace import Workspace
 
-WORDS = ("user order cart total price item count value result index config data request response "
-         "session token cache queue event record batch").split()
+WORDS = (
+    "user order cart total price item count value result index config data request response "
+    "session token cache queue event record batch"
+).split()
 
 
 def make_keys(n: int, rng: random.Random) -> list[str]:
@@ -76,25 +78,46 @@ def filler(ext: str, rng: random.Random, n: int) -> list[str]:
 def reference_line(ext: str, key: str, rng: random.Random) -> str:
     kind = rng.randrange(4)
     if ext == "py":
-        return [f'    if client.get_boolean_value("{key}", False):', f'    if ld.variation("{key}", ctx, False):',
-                f'    log.info("flag %s", "{key}")', f'    if unleash.is_enabled("{key}"):'][kind]
+        return [
+            f'    if client.get_boolean_value("{key}", False):',
+            f'    if ld.variation("{key}", ctx, False):',
+            f'    log.info("flag %s", "{key}")',
+            f'    if unleash.is_enabled("{key}"):',
+        ][kind]
     if ext == "ts":
-        return [f'  if (await client.getBooleanValue("{key}", false)) {{}}', f"  const on = ld.boolVariation('{key}', c, false);",
-                f'  track("{key}");', f'  if (unleash.isEnabled("{key}")) {{}}'][kind]
-    return [f'\tif on, _ := client.BooleanValue(ctx, "{key}", false, ec); on {{}}',
-            f'\ton, _ := ld.BoolVariation("{key}", u, false)', f'\tlog.Print("{key}")',
-            f'\tif unleash.IsEnabled("{key}") {{}}'][kind]
+        return [
+            f'  if (await client.getBooleanValue("{key}", false)) {{}}',
+            f"  const on = ld.boolVariation('{key}', c, false);",
+            f'  track("{key}");',
+            f'  if (unleash.isEnabled("{key}")) {{}}',
+        ][kind]
+    return [
+        f'\tif on, _ := client.BooleanValue(ctx, "{key}", false, ec); on {{}}',
+        f'\ton, _ := ld.BoolVariation("{key}", u, false)',
+        f'\tlog.Print("{key}")',
+        f'\tif unleash.IsEnabled("{key}") {{}}',
+    ][kind]
 
 
-def generate(root: Path, n_files: int, lines: int, keys: list[str], share: float, seed: int = 7) -> int:
+def generate(
+    root: Path, n_files: int, lines: int, keys: list[str], share: float, seed: int = 7
+) -> int:
     rng = random.Random(seed)
     total = 0
     consts = {}
     for i, key in enumerate(keys[: len(keys) // 20]):  # 5 % of the keys live in constants
         consts[key] = f"FLAG_{i}"
     (root / "flags").mkdir(parents=True)
-    flagd = {"flags": {k: {"state": "ENABLED", "variants": {"on": True, "off": False},
-                           "defaultVariant": rng.choice(["on", "off"])} for k in keys}}
+    flagd = {
+        "flags": {
+            k: {
+                "state": "ENABLED",
+                "variants": {"on": True, "off": False},
+                "defaultVariant": rng.choice(["on", "off"]),
+            }
+            for k in keys
+        }
+    }
     (root / "flags" / "flags.flagd.json").write_text(json.dumps(flagd, indent=2))
     const_lines = [f'{name} = "{key}"' for key, name in consts.items()]
     (root / "flags" / "keys.py").write_text("\n".join(const_lines) + "\n")
@@ -108,9 +131,11 @@ def generate(root: Path, n_files: int, lines: int, keys: list[str], share: float
                     body[rng.randrange(len(body))] = f"    if client.is_enabled({consts[key]}):"
                 else:
                     body[rng.randrange(len(body))] = reference_line(ext, key, rng)
-        head = {"py": ["from app import client", "", "def f():"], "ts": ["import { client } from './c';", "",
-                                                                       "export async function f() {"],
-                "go": ["package p", "", "func f() {"]}[ext]
+        head = {
+            "py": ["from app import client", "", "def f():"],
+            "ts": ["import { client } from './c';", "", "export async function f() {"],
+            "go": ["package p", "", "func f() {"],
+        }[ext]
         tail = {"py": [], "ts": ["}"], "go": ["}"]}[ext]
         text = "\n".join(head + body + tail) + "\n"
         d = root / f"src/mod{i % 200:03d}/pkg{i % 11}"
@@ -129,8 +154,26 @@ def timed(fn: Callable[[], None]) -> float:
 
 def baseline_cmd(root: Path) -> tuple[str, list[str]]:
     if shutil.which("rg"):
-        return "rg -F -f keys.txt --count-matches", ["rg", "-F", "-f", "keys.txt", "--count-matches", "-g", "!keys.txt"]
-    return "git grep -F -f keys.txt -c", ["git", "grep", "-F", "-f", "keys.txt", "-c", "--", ".", ":!keys.txt"]
+        return "rg -F -f keys.txt --count-matches", [
+            "rg",
+            "-F",
+            "-f",
+            "keys.txt",
+            "--count-matches",
+            "-g",
+            "!keys.txt",
+        ]
+    return "git grep -F -f keys.txt -c", [
+        "git",
+        "grep",
+        "-F",
+        "-f",
+        "keys.txt",
+        "-c",
+        "--",
+        ".",
+        ":!keys.txt",
+    ]
 
 
 def peak_mb(who: int) -> float:
@@ -151,14 +194,18 @@ def worker_peak_mb() -> float:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--files", type=int, default=20_000)
     ap.add_argument("--lines", type=int, default=100, help="lines per file")
     ap.add_argument("--keys", type=int, default=500)
     ap.add_argument("--share", type=float, default=0.03, help="share of files that reference a key")
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--keep", type=Path, help="generate into (or reuse) this directory")
-    ap.add_argument("--full", action="store_true", help="also time the offline analysis of every flag")
+    ap.add_argument(
+        "--full", action="store_true", help="also time the offline analysis of every flag"
+    )
     args = ap.parse_args()
 
     tmp = None
@@ -175,17 +222,23 @@ def main() -> int:
             n_lines = generate(root, args.files, args.lines, keys, args.share)
             subprocess.run(["git", "init", "-q"], cwd=root, check=True)
             subprocess.run(["git", "add", "-A"], cwd=root, check=True)
-            print(f"generated {args.files:,} files, {n_lines:,} lines, {args.keys} keys in {time.perf_counter() - t:.1f}s "
-                  f"({root})")
+            print(
+                f"generated {args.files:,} files, {n_lines:,} lines, {args.keys} keys in {time.perf_counter() - t:.1f}s "
+                f"({root})"
+            )
         keys = (root / "keys.txt").read_text().split()
-        size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file() and ".git" not in p.parts)
+        size = sum(
+            p.stat().st_size for p in root.rglob("*") if p.is_file() and ".git" not in p.parts
+        )
         ws = Workspace(root)
         label, cmd = baseline_cmd(root)
 
         def run_baseline() -> None:
             subprocess.run(cmd, cwd=root, stdout=subprocess.DEVNULL, check=False)
 
-        spans = [DefinitionSpan(key=k, path="flags/flags.flagd.json", line=0, end_line=0) for k in keys]
+        spans = [
+            DefinitionSpan(key=k, path="flags/flags.flagd.json", line=0, end_line=0) for k in keys
+        ]
         found: dict[str, int] = {}
 
         def run_scan() -> None:
@@ -209,15 +262,23 @@ def main() -> int:
             disc_t.append(timed(run_discover))
         base, scan, disc = (statistics.median(x) for x in (base_t, scan_t, disc_t))
         n_files = found["files"]
-        print(f"tree: {n_files:,} files, {size / 1e6:.0f} MB; {len(keys)} keys; {found['refs']:,} references found; "
-              f"{os.cpu_count()} cores; median of {args.repeat}, alternating")
+        print(
+            f"tree: {n_files:,} files, {size / 1e6:.0f} MB; {len(keys)} keys; {found['refs']:,} references found; "
+            f"{os.cpu_count()} cores; median of {args.repeat}, alternating"
+        )
         print(f"{label:<40} {base * 1000:8.0f} ms   1.00x")
-        print(f"{'swath reference scan (warm workers)':<40} {scan * 1000:8.0f} ms   {scan / base:4.2f}x   "
-              f"{n_files / scan:,.0f} files/s")
-        print(f"{'swath flags discover, first (cold)':<40} {cold * 1000:8.0f} ms   {cold / base:4.2f}x   "
-              "(starts the scan workers)")
-        print(f"{'swath flags discover (defs+scan+items)':<40} {disc * 1000:8.0f} ms   {disc / base:4.2f}x   "
-              f"{len(items)} items")
+        print(
+            f"{'swath reference scan (warm workers)':<40} {scan * 1000:8.0f} ms   {scan / base:4.2f}x   "
+            f"{n_files / scan:,.0f} files/s"
+        )
+        print(
+            f"{'swath flags discover, first (cold)':<40} {cold * 1000:8.0f} ms   {cold / base:4.2f}x   "
+            "(starts the scan workers)"
+        )
+        print(
+            f"{'swath flags discover (defs+scan+items)':<40} {disc * 1000:8.0f} ms   {disc / base:4.2f}x   "
+            f"{len(items)} items"
+        )
         print(f"   (constants followed: second pass over {found['second']:,} files)")
         verdict = "OK" if scan / base <= 2.0 else "over target"
         print(f"ratio scan/baseline: {scan / base:.2f} (target <= 2.0: {verdict})")
@@ -225,14 +286,20 @@ def main() -> int:
             t = time.perf_counter()
             n_findings = 0
             for i in range(0, len(items), 10):
-                out = FlagClassify().analyze(items[i:i + 10], AnalyzerContext(workspace=ws, params={"rewrite": True}))
+                out = FlagClassify().analyze(
+                    items[i : i + 10], AnalyzerContext(workspace=ws, params={"rewrite": True})
+                )
                 n_findings += len(out.findings)
             full = time.perf_counter() - t
-            print(f"{'offline analysis of all flags (1 core)':<40} {full * 1000:8.0f} ms   {n_findings:,} findings")
+            print(
+                f"{'offline analysis of all flags (1 core)':<40} {full * 1000:8.0f} ms   {n_findings:,} findings"
+            )
         # RUSAGE_CHILDREN is not reported: a forked child's peak counts the parent's pages
         # it shared before exec, so it would only echo this process's figure.
-        print(f"peak memory: this process {peak_mb(resource.RUSAGE_SELF):.0f} MB (getrusage), "
-              f"scan workers {worker_peak_mb():.0f} MB each (VmHWM)")
+        print(
+            f"peak memory: this process {peak_mb(resource.RUSAGE_SELF):.0f} MB (getrusage), "
+            f"scan workers {worker_peak_mb():.0f} MB each (VmHWM)"
+        )
     finally:
         scan_mod.shutdown_pool()
         if tmp:

@@ -59,9 +59,16 @@ steps:
 
 
 def git(root: Path, *args: str) -> None:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "b@example.com",
-           "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "b@example.com",
-           "GIT_AUTHOR_DATE": OLD, "GIT_COMMITTER_DATE": OLD, "GIT_CONFIG_GLOBAL": os.devnull}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "Bench",
+        "GIT_AUTHOR_EMAIL": "b@example.com",
+        "GIT_COMMITTER_NAME": "Bench",
+        "GIT_COMMITTER_EMAIL": "b@example.com",
+        "GIT_AUTHOR_DATE": OLD,
+        "GIT_COMMITTER_DATE": OLD,
+        "GIT_CONFIG_GLOBAL": os.devnull,
+    }
     subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
 
 
@@ -69,10 +76,16 @@ def make_repo(root: Path, files: int, concurrency: int) -> None:
     (root / "pkg").mkdir(parents=True)
     for n in range(files):
         (root / "pkg" / f"m{n:04d}.py").write_text(
-            f"def f{n}(x):\n    # TODO: handle negative x in f{n}\n    return x * 2\n", encoding="utf-8")
-    (root / "hot.py").write_text("".join(f"x{i} = {i}  # TODO: item {i}\n" for i in range(20)), encoding="utf-8")
+            f"def f{n}(x):\n    # TODO: handle negative x in f{n}\n    return x * 2\n",
+            encoding="utf-8",
+        )
+    (root / "hot.py").write_text(
+        "".join(f"x{i} = {i}  # TODO: item {i}\n" for i in range(20)), encoding="utf-8"
+    )
     (root / ".swath" / "workflows").mkdir(parents=True)
-    (root / ".swath" / "workflows" / "bench-todos.yaml").write_text(WORKFLOW.format(concurrency=concurrency))
+    (root / ".swath" / "workflows" / "bench-todos.yaml").write_text(
+        WORKFLOW.format(concurrency=concurrency)
+    )
     git(root, "init", "-q", "-b", "main")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "bench")
@@ -94,7 +107,9 @@ async def main() -> int:
     ap.add_argument("--files", type=int, default=1000)
     ap.add_argument("--samples", type=int, default=300, help="idle requests per kind")
     ap.add_argument("--concurrency", type=int, default=16)
-    ap.add_argument("--profile", metavar="FILE", help="run the server under cProfile, stats to FILE")
+    ap.add_argument(
+        "--profile", metavar="FILE", help="run the server under cProfile, stats to FILE"
+    )
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="swath-lsp-bench-"))
@@ -113,12 +128,18 @@ async def main() -> int:
     profile = ["-m", "cProfile", "-o", args.profile] if args.profile else []
     await client.start_io(sys.executable, *profile, "-m", "swath", "lsp", env=env)
     root_uri = from_fs_path(str(root))
-    await client.initialize_session(lsp.InitializeParams(
-        capabilities=client_capabilities("visual-studio-code"), root_uri=root_uri,
-        workspace_folders=[lsp.WorkspaceFolder(uri=root_uri, name="repo")]))
+    await client.initialize_session(
+        lsp.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code"),
+            root_uri=root_uri,
+            workspace_folders=[lsp.WorkspaceFolder(uri=root_uri, name="repo")],
+        )
+    )
 
     async def command(name: str, arg: dict[str, Any]) -> Any:
-        return await client.workspace_execute_command_async(lsp.ExecuteCommandParams(command=name, arguments=[arg]))
+        return await client.workspace_execute_command_async(
+            lsp.ExecuteCommandParams(command=name, arguments=[arg])
+        )
 
     def ended(run_id: str) -> bool:
         return any(v.kind == "end" for v in client.progress_reports.get(f"swath-run-{run_id}", []))
@@ -134,16 +155,27 @@ async def main() -> int:
     first = await command("swath.runWorkflow", {"workflow": "todo-audit", "paths": ["hot.py"]})
     await wait_end(first["runId"])
     text = (root / "hot.py").read_text(encoding="utf-8")
-    client.text_document_did_open(lsp.DidOpenTextDocumentParams(
-        text_document=lsp.TextDocumentItem(uri=hot, language_id="python", version=1, text=text)))
+    client.text_document_did_open(
+        lsp.DidOpenTextDocumentParams(
+            text_document=lsp.TextDocumentItem(uri=hot, language_id="python", version=1, text=text)
+        )
+    )
     doc = lsp.TextDocumentIdentifier(uri=hot)
-    whole = lsp.Range(start=lsp.Position(line=5, character=0), end=lsp.Position(line=5, character=10))
+    whole = lsp.Range(
+        start=lsp.Position(line=5, character=0), end=lsp.Position(line=5, character=10)
+    )
     requests: dict[str, Callable[[], Awaitable[Any]]] = {
-        "codeLens": lambda: client.text_document_code_lens_async(lsp.CodeLensParams(text_document=doc)),
+        "codeLens": lambda: client.text_document_code_lens_async(
+            lsp.CodeLensParams(text_document=doc)
+        ),
         "hover": lambda: client.text_document_hover_async(
-            lsp.HoverParams(text_document=doc, position=lsp.Position(line=3, character=2))),
-        "codeAction": lambda: client.text_document_code_action_async(lsp.CodeActionParams(
-            text_document=doc, range=whole, context=lsp.CodeActionContext(diagnostics=[]))),
+            lsp.HoverParams(text_document=doc, position=lsp.Position(line=3, character=2))
+        ),
+        "codeAction": lambda: client.text_document_code_action_async(
+            lsp.CodeActionParams(
+                text_document=doc, range=whole, context=lsp.CodeActionContext(diagnostics=[])
+            )
+        ),
     }
     lenses = await requests["codeLens"]()
     assert lenses is not None and len(lenses) == 20, f"expected 20 lenses on hot.py, got {lenses!r}"
@@ -171,15 +203,24 @@ async def main() -> int:
     await client.stop()
 
     print(f"swath lsp latency · {args.files} files · run: {end_message}")
-    print(f"run took {duration:.2f}s; {published_files} files got diagnostics; {refreshes} code-lens refreshes")
-    print(f"{'request':<11} {'idle p50':>9} {'idle p99':>9} {'load p50':>9} {'load p99':>9} {'p99 ×':>6} {'n load':>7}")
+    print(
+        f"run took {duration:.2f}s; {published_files} files got diagnostics; {refreshes} code-lens refreshes"
+    )
+    print(
+        f"{'request':<11} {'idle p50':>9} {'idle p99':>9} {'load p50':>9} {'load p99':>9} {'p99 ×':>6} {'n load':>7}"
+    )
     worst = 0.0
     for name in requests:
         i50, i99 = pct(idle[name], 50), pct(idle[name], 99)
         l50, l99 = pct(loaded[name], 50), pct(loaded[name], 99)
         worst = max(worst, l99)
-        print(f"{name:<11} {i50:8.2f}ms {i99:8.2f}ms {l50:8.2f}ms {l99:8.2f}ms {l99 / i99:6.1f} {len(loaded[name]):7d}")
-    print("mean under load: " + ", ".join(f"{k} {statistics.fmean(v):.2f}ms" for k, v in loaded.items()))
+        print(
+            f"{name:<11} {i50:8.2f}ms {i99:8.2f}ms {l50:8.2f}ms {l99:8.2f}ms {l99 / i99:6.1f} {len(loaded[name]):7d}"
+        )
+    print(
+        "mean under load: "
+        + ", ".join(f"{k} {statistics.fmean(v):.2f}ms" for k, v in loaded.items())
+    )
     verdict = "meets" if worst <= 50 else "MISSES"
     print(f"worst p99 under load {worst:.1f} ms: {verdict} the 50 ms target")
     return 0 if worst <= 50 else 1

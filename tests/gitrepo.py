@@ -19,7 +19,9 @@ def git(root: Path, *args: str, date: str | None = None) -> str:
     }
     if date:
         env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = date
-    out = subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        ["git", *args], cwd=root, env=env, check=True, capture_output=True, text=True
+    )
     return out.stdout
 
 
@@ -29,8 +31,14 @@ def init_repo(root: Path) -> Path:
     return root
 
 
-def commit_files(root: Path, files: dict[str, str], *, date: str | None = None, author: str | None = None,
-                 message: str = "change") -> None:
+def commit_files(
+    root: Path,
+    files: dict[str, str],
+    *,
+    date: str | None = None,
+    author: str | None = None,
+    message: str = "change",
+) -> None:
     for rel, text in files.items():
         p = root / rel
         p.parent.mkdir(parents=True, exist_ok=True)

@@ -36,7 +36,9 @@ class EntryPointRegistry:
     def get(self, name: str) -> Any:
         target = self.available().get(name)
         if target is None:
-            raise KeyError(f"unknown {self.kind} {name!r}; known: {', '.join(sorted(self.available()))}")
+            raise KeyError(
+                f"unknown {self.kind} {name!r}; known: {', '.join(sorted(self.available()))}"
+            )
         module, _, attr = target.partition(":")
         obj = getattr(import_module(module), attr)
         return obj() if isinstance(obj, type) else obj

@@ -11,7 +11,15 @@ from swath.agents.base import ModelTaskFailed
 from swath.agents.llm import AnthropicRunner, parse_json_reply
 from swath.findings.model import Severity
 from tests.agents.conftest import Recorder, make_task
-from tests.fake_anthropic import FakeAnthropicServer, JsonText, RequestContext, Submit, Text, ToolUse, tools_forever
+from tests.fake_anthropic import (
+    FakeAnthropicServer,
+    JsonText,
+    RequestContext,
+    Submit,
+    Text,
+    ToolUse,
+    tools_forever,
+)
 from tests.fake_anthropic.fixtures import config_for
 
 FINDING = {
@@ -35,7 +43,9 @@ async def test_multi_turn_tool_use_produces_validated_output(
     fake_anthropic.script(
         [
             ToolUse("grep", {"pattern": "is_enabled", "path": "src"}),
-            ToolUse("read_file", {"path": "src/shop/checkout.py", "start_line": 10, "end_line": 16}),
+            ToolUse(
+                "read_file", {"path": "src/shop/checkout.py", "start_line": 10, "end_line": 16}
+            ),
             Submit({"findings": [FINDING], "summary": "one flag check"}),
         ]
     )
@@ -60,7 +70,11 @@ async def test_multi_turn_tool_use_produces_validated_output(
     read_result = tool_results(requests[2].body)[0]
     assert '13\t        if is_enabled("new-checkout"):' in read_result["content"]
     assert [(c.tool, c.ok) for c in recorder.audits] == [("grep", True), ("read_file", True)]
-    assert recorder.audits[1].arguments == {"path": "src/shop/checkout.py", "start_line": 10, "end_line": 16}
+    assert recorder.audits[1].arguments == {
+        "path": "src/shop/checkout.py",
+        "start_line": 10,
+        "end_line": 16,
+    }
     assert recorder.audits[1].result_chars == len(read_result["content"])
     # The answer is constrained by a strict submit tool carrying the step's schema.
     submit = next(t for t in requests[0].body["tools"] if t["name"] == "submit_result")
@@ -71,7 +85,8 @@ async def test_grounding_facts_and_rendered_instructions_are_sent(
     fake_anthropic: FakeAnthropicServer, runner: AnthropicRunner, recorder: Recorder
 ) -> None:
     task = make_task(
-        instructions="Audit {{ item.path }} for flag {{ inputs.flag }}.", facts={"flags": ["new-checkout"]}
+        instructions="Audit {{ item.path }} for flag {{ inputs.flag }}.",
+        facts={"flags": ["new-checkout"]},
     )
     task.inputs["flag"] = "new-checkout"
     await runner.run(task, recorder.env())
@@ -92,9 +107,15 @@ async def test_repair_turn_quotes_the_validation_error(
     assert result.turns == 2 and len(result.findings) == 1
     repair = tool_results(fake_anthropic.message_requests()[1].body)[0]
     assert repair["is_error"] is True
-    assert "$.findings[0].line" in repair["content"] and "'fourteen' is not of type 'integer'" in repair["content"]
+    assert (
+        "$.findings[0].line" in repair["content"]
+        and "'fourteen' is not of type 'integer'" in repair["content"]
+    )
     # The repair turn forces the answer tool.
-    assert fake_anthropic.message_requests()[1].body["tool_choice"] == {"type": "tool", "name": "submit_result"}
+    assert fake_anthropic.message_requests()[1].body["tool_choice"] == {
+        "type": "tool",
+        "name": "submit_result",
+    }
 
 
 async def test_second_invalid_answer_fails_with_the_raw_reply(
@@ -121,7 +142,11 @@ async def test_max_turns_forces_the_answer(
     result = await runner.run(make_task(max_turns=2), recorder.env())
     assert result.turns == 3 and result.output == {"findings": []}
     requests = fake_anthropic.message_requests()
-    assert [r.body.get("tool_choice") for r in requests] == [None, None, {"type": "tool", "name": "submit_result"}]
+    assert [r.body.get("tool_choice") for r in requests] == [
+        None,
+        None,
+        {"type": "tool", "name": "submit_result"},
+    ]
     assert "used all 2 tool rounds" in json.dumps(requests[2].body["messages"][-1])
 
 
@@ -135,12 +160,16 @@ async def test_an_agent_calling_tools_forever_is_stopped(
     assert len(recorder.audits) == 3
 
 
-async def test_token_ceiling_forces_the_answer(fake_anthropic: FakeAnthropicServer, recorder: Recorder) -> None:
+async def test_token_ceiling_forces_the_answer(
+    fake_anthropic: FakeAnthropicServer, recorder: Recorder
+) -> None:
     def polite(ctx: RequestContext) -> Any:
         return Submit({"findings": []}) if ctx.forced_tool else ToolUse("list_dir", {})
 
     fake_anthropic.script(polite)
-    runner = AnthropicRunner.create(config_for(fake_anthropic, max_tokens_per_agent=1000), api_key="k")
+    runner = AnthropicRunner.create(
+        config_for(fake_anthropic, max_tokens_per_agent=1000), api_key="k"
+    )
     try:
         result = await runner.run(make_task(max_turns=10), recorder.env())
     finally:
@@ -152,7 +181,11 @@ async def test_token_ceiling_forces_the_answer(fake_anthropic: FakeAnthropicServ
 async def test_tool_less_agent_uses_structured_output(
     fake_anthropic: FakeAnthropicServer, runner: AnthropicRunner, recorder: Recorder
 ) -> None:
-    schema = {"type": "object", "properties": {"verdict": {"enum": ["keep", "remove"]}}, "required": ["verdict"]}
+    schema = {
+        "type": "object",
+        "properties": {"verdict": {"enum": ["keep", "remove"]}},
+        "required": ["verdict"],
+    }
     fake_anthropic.script([JsonText({"verdict": "maybe"}), JsonText({"verdict": "remove"})])
     result = await runner.run(make_task(tools=[], output=schema), recorder.env())
     assert result.output == {"verdict": "remove"} and result.turns == 2
@@ -178,7 +211,9 @@ async def test_free_text_agent_without_schema(
     assert result.model == "claude-sonnet-5-5"
 
 
-async def test_model_precedence(fake_anthropic: FakeAnthropicServer, runner: AnthropicRunner, recorder: Recorder) -> None:
+async def test_model_precedence(
+    fake_anthropic: FakeAnthropicServer, runner: AnthropicRunner, recorder: Recorder
+) -> None:
     task = make_task(model="claude-opus-5-5")
     task.workflow_model = "claude-sonnet-5"
     assert runner.model_for(task) == "claude-opus-5-5"
@@ -188,13 +223,17 @@ async def test_model_precedence(fake_anthropic: FakeAnthropicServer, runner: Ant
     assert runner.model_for(task) == "claude-haiku-5-5"
 
 
-async def test_sandboxed_template_cannot_reach_python_internals(runner: AnthropicRunner, recorder: Recorder) -> None:
+async def test_sandboxed_template_cannot_reach_python_internals(
+    runner: AnthropicRunner, recorder: Recorder
+) -> None:
     task = make_task(instructions="{{ item.__class__.__mro__[1].__subclasses__() }}")
     with pytest.raises(ModelTaskFailed, match="instructions template"):
         await runner.run(task, recorder.env())
 
 
-async def test_unknown_output_schema_fails_the_task(runner: AnthropicRunner, recorder: Recorder) -> None:
+async def test_unknown_output_schema_fails_the_task(
+    runner: AnthropicRunner, recorder: Recorder
+) -> None:
     with pytest.raises(ModelTaskFailed, match="unknown output schema"):
         await runner.run(make_task(output="no-such-schema"), recorder.env())
 
@@ -223,7 +262,11 @@ async def test_estimate_falls_back_to_a_local_count(recorder: Recorder) -> None:
 def test_from_environment_needs_a_key(tmp_path: Any) -> None:
     assert AnthropicRunner.from_environment(environ={}) is None
     runner = AnthropicRunner.from_environment(
-        environ={"ANTHROPIC_API_KEY": "k", "ANTHROPIC_BASE_URL": "http://127.0.0.1:9", "SWATH_MODEL_MAP": "claude-haiku-4-5"}
+        environ={
+            "ANTHROPIC_API_KEY": "k",
+            "ANTHROPIC_BASE_URL": "http://127.0.0.1:9",
+            "SWATH_MODEL_MAP": "claude-haiku-4-5",
+        }
     )
     assert runner is not None
     assert str(runner.client.base_url).startswith("http://127.0.0.1:9")
@@ -237,14 +280,18 @@ def test_parse_json_reply() -> None:
     assert parse_json_reply("no json")[1] is not None
 
 
-async def test_answer_tool_can_be_asked_for_instead_of_forced(fake_anthropic: FakeAnthropicServer, recorder: Recorder) -> None:
+async def test_answer_tool_can_be_asked_for_instead_of_forced(
+    fake_anthropic: FakeAnthropicServer, recorder: Recorder
+) -> None:
     def polite(ctx: RequestContext) -> Any:
         if "used all 1 tool rounds" in ctx.text():
             return Submit({"findings": []})
         return ToolUse("list_dir", {})
 
     fake_anthropic.script(polite)
-    runner = AnthropicRunner.create(config_for(fake_anthropic, force_answer_tool=False), api_key="k")
+    runner = AnthropicRunner.create(
+        config_for(fake_anthropic, force_answer_tool=False), api_key="k"
+    )
     try:
         result = await runner.run(make_task(max_turns=1), recorder.env())
     finally:

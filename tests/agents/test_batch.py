@@ -20,7 +20,9 @@ SCHEMA = {
 
 
 def flag_task(name: str):  # type: ignore[no-untyped-def]
-    return make_task(f"flag:{name}", tools=[], output=SCHEMA, instructions=f"Decide about flag {name}.")
+    return make_task(
+        f"flag:{name}", tools=[], output=SCHEMA, instructions=f"Decide about flag {name}."
+    )
 
 
 def verdicts(ctx: RequestContext) -> object:
@@ -54,10 +56,17 @@ async def test_batch_end_to_end(fake_anthropic: FakeAnthropicServer, recorder: R
     assert isinstance(failed, ModelTaskFailed) and "batch item failed" in str(failed)
 
     # One batch of five single-turn requests; only the repair went through /v1/messages.
-    [create] = [r for r in fake_anthropic.requests if r.method == "POST" and r.path == "/v1/messages/batches"]
+    [create] = [
+        r
+        for r in fake_anthropic.requests
+        if r.method == "POST" and r.path == "/v1/messages/batches"
+    ]
     ids = [req["custom_id"] for req in create.body["requests"]]
     assert ids == [custom_id_for(t.task_key) for t in tasks]
-    assert all(req["params"]["output_config"]["format"]["type"] == "json_schema" for req in create.body["requests"])
+    assert all(
+        req["params"]["output_config"]["format"]["type"] == "json_schema"
+        for req in create.body["requests"]
+    )
     assert len(fake_anthropic.message_requests()) == 1
     assert results["flag:broken"].turns == 2  # type: ignore[union-attr]
 
@@ -78,7 +87,9 @@ async def test_batch_end_to_end(fake_anthropic: FakeAnthropicServer, recorder: R
     assert ok.usage.cost_usd == pytest.approx(full / 2, rel=1e-9)
 
 
-async def test_a_batch_can_be_collected_after_a_restart(fake_anthropic: FakeAnthropicServer, recorder: Recorder) -> None:
+async def test_a_batch_can_be_collected_after_a_restart(
+    fake_anthropic: FakeAnthropicServer, recorder: Recorder
+) -> None:
     tasks = [flag_task(n) for n in ("x", "y")]
     first = AnthropicRunner.create(config_for(fake_anthropic), api_key="k")
     batch_id = await BatchRunner(first).submit_batch(tasks, lambda t: recorder.env())
@@ -86,14 +97,20 @@ async def test_a_batch_can_be_collected_after_a_restart(fake_anthropic: FakeAnth
 
     second = AnthropicRunner.create(config_for(fake_anthropic), api_key="k")
     try:
-        results = await BatchRunner(second, poll_interval_s=0.02).collect_batch(batch_id, tasks, lambda t: recorder.env())
+        results = await BatchRunner(second, poll_interval_s=0.02).collect_batch(
+            batch_id, tasks, lambda t: recorder.env()
+        )
     finally:
         await second.aclose()
     assert all(isinstance(r, ModelResult) for r in results.values())
-    assert [r.method for r in fake_anthropic.requests].count("POST") == 1  # submitted once, never again
+    assert [r.method for r in fake_anthropic.requests].count(
+        "POST"
+    ) == 1  # submitted once, never again
 
 
-async def test_tasks_with_tools_are_not_batchable(fake_anthropic: FakeAnthropicServer, recorder: Recorder) -> None:
+async def test_tasks_with_tools_are_not_batchable(
+    fake_anthropic: FakeAnthropicServer, recorder: Recorder
+) -> None:
     runner = AnthropicRunner.create(config_for(fake_anthropic), api_key="k")
     try:
         assert not batchable(make_task()) and batchable(flag_task("z"))

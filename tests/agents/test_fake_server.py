@@ -26,15 +26,24 @@ def test_thread_server_with_the_sync_sdk(fake_anthropic_thread: FakeAnthropicSer
     assert message.content[0].text == "hello"  # type: ignore[union-attr]
     assert message.usage.input_tokens > 0
     [request] = fake_anthropic_thread.requests
-    assert request.headers["authorization"] == "Bearer k" and request.body["messages"][0]["content"] == "hi"
-    counted = client.messages.count_tokens(model="claude-haiku-5-5", messages=[{"role": "user", "content": "hi"}])
+    assert (
+        request.headers["authorization"] == "Bearer k"
+        and request.body["messages"][0]["content"] == "hi"
+    )
+    counted = client.messages.count_tokens(
+        model="claude-haiku-5-5", messages=[{"role": "user", "content": "hi"}]
+    )
     assert counted.input_tokens == message.usage.input_tokens
 
 
 def test_missing_api_key_is_refused(fake_anthropic_thread: FakeAnthropicServer) -> None:
-    body = json.dumps({"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": "x"}]}).encode()
+    body = json.dumps(
+        {"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": "x"}]}
+    ).encode()
     request = urllib.request.Request(
-        fake_anthropic_thread.url + "/v1/messages", data=body, headers={"content-type": "application/json"}
+        fake_anthropic_thread.url + "/v1/messages",
+        data=body,
+        headers={"content-type": "application/json"},
     )
     try:
         urllib.request.urlopen(request, timeout=10)
@@ -58,7 +67,9 @@ def test_started_by_hand() -> None:
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == f"fake Anthropic API on http://127.0.0.1:{port}"
-        client = anthropic.Anthropic(base_url=f"http://127.0.0.1:{port}", api_key="k", max_retries=0)
+        client = anthropic.Anthropic(
+            base_url=f"http://127.0.0.1:{port}", api_key="k", max_retries=0
+        )
         message = client.messages.create(
             model="claude-haiku-5-5", max_tokens=10, messages=[{"role": "user", "content": "ping"}]
         )

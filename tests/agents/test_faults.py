@@ -49,13 +49,16 @@ async def test_529_and_500_are_retried(
     assert runner.stats.by_status == {529: 1, 500: 1, 200: 1}
 
 
-async def test_a_task_that_exhausts_its_retries_fails_alone(fake_anthropic: FakeAnthropicServer, recorder: Recorder) -> None:
+async def test_a_task_that_exhausts_its_retries_fails_alone(
+    fake_anthropic: FakeAnthropicServer, recorder: Recorder
+) -> None:
     fake_anthropic.script(lambda ctx: rate_limited(0.05), match="src/doomed.py")
     runner = AnthropicRunner.create(config_for(fake_anthropic, max_retries=2), api_key="k")
     try:
         keys = ["src/a.py", "src/doomed.py", "src/b.py"]
         results = await asyncio.gather(
-            *(runner.run(make_task(k, tools=[]), recorder.env()) for k in keys), return_exceptions=True
+            *(runner.run(make_task(k, tools=[]), recorder.env()) for k in keys),
+            return_exceptions=True,
         )
     finally:
         await runner.aclose()
@@ -67,7 +70,9 @@ async def test_a_task_that_exhausts_its_retries_fails_alone(fake_anthropic: Fake
     assert len(doomed) == 3  # the first attempt and two retries
 
 
-async def test_bad_api_key_is_fatal(fake_anthropic: FakeAnthropicServer, runner: AnthropicRunner, recorder: Recorder) -> None:
+async def test_bad_api_key_is_fatal(
+    fake_anthropic: FakeAnthropicServer, runner: AnthropicRunner, recorder: Recorder
+) -> None:
     fake_anthropic.inject(Fault(401, message="invalid x-api-key"))
     with pytest.raises(ModelAPIError) as caught:
         await runner.run(make_task(tools=[]), recorder.env())
@@ -87,9 +92,13 @@ async def test_malformed_body_is_asked_again_once(
         await runner.run(make_task(tools=[]), recorder.env())
 
 
-async def test_slow_reply_times_out_as_a_task_failure(fake_anthropic: FakeAnthropicServer, recorder: Recorder) -> None:
+async def test_slow_reply_times_out_as_a_task_failure(
+    fake_anthropic: FakeAnthropicServer, recorder: Recorder
+) -> None:
     fake_anthropic.inject(Slow(0.8))
-    runner = AnthropicRunner.create(config_for(fake_anthropic, timeout_s=0.3, max_retries=0), api_key="k")
+    runner = AnthropicRunner.create(
+        config_for(fake_anthropic, timeout_s=0.3, max_retries=0), api_key="k"
+    )
     try:
         with pytest.raises(ModelAPIError, match="unreachable"):
             await runner.run(make_task(tools=[]), recorder.env())
@@ -106,7 +115,9 @@ async def test_slow_replies_within_the_timeout_succeed(
     assert result.output == {"findings": []} and time.monotonic() - started >= 0.3
 
 
-async def test_concurrency_drops_under_429s_and_climbs_back(fake_anthropic: FakeAnthropicServer, recorder: Recorder) -> None:
+async def test_concurrency_drops_under_429s_and_climbs_back(
+    fake_anthropic: FakeAnthropicServer, recorder: Recorder
+) -> None:
     fake_anthropic.delay_s = 0.02
     limiter = AdaptiveLimiter(8, quiet_period_s=0.25, decrease_cooldown_s=0.05)
     runner = AnthropicRunner.create(config_for(fake_anthropic, max_retries=6), api_key="k")

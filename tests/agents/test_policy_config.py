@@ -9,7 +9,13 @@ import pytest
 from swath.agents.base import ModelTaskFailed
 from swath.agents.config import ConfigError, ModelConfig, load_model_config, workflow_models
 from swath.agents.llm import AnthropicRunner
-from swath.agents.policy import Policy, PolicyError, apply_policy_limits, check_workflow, load_policy
+from swath.agents.policy import (
+    Policy,
+    PolicyError,
+    apply_policy_limits,
+    check_workflow,
+    load_policy,
+)
 from swath.spec.models import Limits, Workflow
 from tests.agents.conftest import Recorder, make_task
 from tests.fake_anthropic import FakeAnthropicServer
@@ -21,20 +27,38 @@ def workflow(**overrides: object) -> Workflow:
         "name": "review-diff",
         "limits": {"concurrency": 32, "max_agents": 500, "budget_usd": 5.0},
         "steps": [
-            {"id": "files", "kind": "discover", "source": "files", "with": {"paths": ["src", ".env"]}},
+            {
+                "id": "files",
+                "kind": "discover",
+                "source": "files",
+                "with": {"paths": ["src", ".env"]},
+            },
             {
                 "id": "review",
                 "kind": "map",
                 "from": "files",
-                "agent": {"instructions": "Review {{ item.path }}", "tools": ["read_file", "git_diff"], "output": "findings"},
+                "agent": {
+                    "instructions": "Review {{ item.path }}",
+                    "tools": ["read_file", "git_diff"],
+                    "output": "findings",
+                },
             },
             {
                 "id": "check",
                 "kind": "verify",
                 "from": "review",
-                "second_opinion": {"instructions": "Check it", "tools": ["grep"], "model": "claude-opus-5-5"},
+                "second_opinion": {
+                    "instructions": "Check it",
+                    "tools": ["grep"],
+                    "model": "claude-opus-5-5",
+                },
             },
-            {"id": "report", "kind": "reduce", "from": "check", "agent": {"instructions": "Summarise", "output": None}},
+            {
+                "id": "report",
+                "kind": "reduce",
+                "from": "check",
+                "agent": {"instructions": "Summarise", "output": None},
+            },
             {"id": "out", "kind": "emit", "from": "report"},
         ],
     }
@@ -99,7 +123,9 @@ def test_a_broken_policy_file_is_an_error_not_an_empty_policy(tmp_path: Path) ->
     (tmp_path / ".swath/policy.yaml").write_text("max_concurrency: lots\n", encoding="utf-8")
     with pytest.raises(PolicyError):
         load_policy(tmp_path)
-    (tmp_path / ".swath/policy.yaml").write_text("allowed_tool: [read_file]\n", encoding="utf-8")  # a typo
+    (tmp_path / ".swath/policy.yaml").write_text(
+        "allowed_tool: [read_file]\n", encoding="utf-8"
+    )  # a typo
     with pytest.raises(PolicyError):
         load_policy(tmp_path)
     (tmp_path / ".swath/policy.yaml").write_text("[unclosed\n", encoding="utf-8")
@@ -107,7 +133,9 @@ def test_a_broken_policy_file_is_an_error_not_an_empty_policy(tmp_path: Path) ->
         load_policy(tmp_path)
 
 
-async def test_the_runner_enforces_the_policy_too(fake_anthropic: FakeAnthropicServer, recorder: Recorder) -> None:
+async def test_the_runner_enforces_the_policy_too(
+    fake_anthropic: FakeAnthropicServer, recorder: Recorder
+) -> None:
     policy = Policy(allowed_models=["claude-sonnet-*"], allowed_tools=["grep"])
     runner = AnthropicRunner.create(config_for(fake_anthropic), api_key="k", policy=policy)
     try:
@@ -124,7 +152,7 @@ async def test_the_runner_enforces_the_policy_too(fake_anthropic: FakeAnthropicS
 def test_config_precedence(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
         '[tool.swath.model]\nmap = "from-pyproject"\nreduce = "reduce-pyproject"\nmax_retries = 1\n'
-        '[tool.swath.prices.from-pyproject]\ninput = 1.0\noutput = 2.0\n',
+        "[tool.swath.prices.from-pyproject]\ninput = 1.0\noutput = 2.0\n",
         encoding="utf-8",
     )
     (tmp_path / ".swath").mkdir()
@@ -133,12 +161,23 @@ def test_config_precedence(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     cfg = load_model_config(tmp_path, environ={})
-    assert (cfg.model_map, cfg.model_reduce, cfg.max_retries, cfg.timeout_s) == ("from-yaml", "reduce-pyproject", 1, 30.0)
+    assert (cfg.model_map, cfg.model_reduce, cfg.max_retries, cfg.timeout_s) == (
+        "from-yaml",
+        "reduce-pyproject",
+        1,
+        30.0,
+    )
     assert cfg.deny_paths == ["private/**"]
     assert set(cfg.prices) == {"from-pyproject", "from-yaml"}
-    cfg = load_model_config(tmp_path, environ={"SWATH_MODEL_MAP": "from-env", "ANTHROPIC_BASE_URL": "http://x"})
+    cfg = load_model_config(
+        tmp_path, environ={"SWATH_MODEL_MAP": "from-env", "ANTHROPIC_BASE_URL": "http://x"}
+    )
     assert cfg.model_map == "from-env" and cfg.base_url == "http://x"
-    cfg = load_model_config(tmp_path, {"model_map": "from-flag", "max_retries": None}, environ={"SWATH_MODEL_MAP": "from-env"})
+    cfg = load_model_config(
+        tmp_path,
+        {"model_map": "from-flag", "max_retries": None},
+        environ={"SWATH_MODEL_MAP": "from-env"},
+    )
     assert cfg.model_map == "from-flag" and cfg.max_retries == 1
     assert cfg.model_for_tier("verify") == "reduce-pyproject"
     assert cfg.api_key({"ANTHROPIC_API_KEY": " "}) is None
@@ -149,7 +188,9 @@ def test_config_errors_name_the_problem(tmp_path: Path) -> None:
     (tmp_path / ".swath/config.yaml").write_text("model:\n  mpa: typo\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="mpa"):
         load_model_config(tmp_path, environ={})
-    cfg = load_model_config(tmp_path / "nowhere", environ={"MY_KEY": "k"}, overrides={"api_key_env": "MY_KEY"})
+    cfg = load_model_config(
+        tmp_path / "nowhere", environ={"MY_KEY": "k"}, overrides={"api_key_env": "MY_KEY"}
+    )
     assert cfg.api_key({"MY_KEY": "k"}) == "k"
 
 

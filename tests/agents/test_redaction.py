@@ -16,7 +16,10 @@ CASES = [
     ('password = "hunter2hunter2"', "Secret Keyword"),
     ("DB_PASSWORD=s3cr3tP4ssw0rd", "Secret Keyword"),
     ('blob = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"', "Base64 High Entropy String"),
-    ("jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", "JSON Web Token"),
+    (
+        "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+        "JSON Web Token",
+    ),
 ]
 
 

@@ -52,7 +52,11 @@ def obedient_agent(ctx: RequestContext) -> Any:
 
 
 async def test_planted_instructions_cannot_do_harm_and_no_secret_reaches_the_server(
-    fake_anthropic: FakeAnthropicServer, runner: AnthropicRunner, recorder: Recorder, repo: Path, tmp_path: Path
+    fake_anthropic: FakeAnthropicServer,
+    runner: AnthropicRunner,
+    recorder: Recorder,
+    repo: Path,
+    tmp_path: Path,
 ) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -70,10 +74,20 @@ async def test_planted_instructions_cannot_do_harm_and_no_secret_reaches_the_ser
     assert "root:x:0:0" not in sent
     assert "[REDACTED:AWS Access Key]" in sent  # the checkout file was read, its key replaced
 
-    calls = {(c.tool, str(c.arguments.get("path", c.arguments.get("base", "")))): c for c in recorder.audits}
+    calls = {
+        (c.tool, str(c.arguments.get("path", c.arguments.get("base", "")))): c
+        for c in recorder.audits
+    }
     assert "unknown tool 'bash'" in (calls[("bash", "")].error or "")
     assert "unknown tool 'write_file'" in (calls[("write_file", "pwned.txt")].error or "")
-    for path in ("../../etc/passwd", "/etc/passwd", ".env", "secrets/prod.txt", "id_rsa", "escape/passwd"):
+    for path in (
+        "../../etc/passwd",
+        "/etc/passwd",
+        ".env",
+        "secrets/prod.txt",
+        "id_rsa",
+        "escape/passwd",
+    ):
         call_ = calls[("read_file", path)]
         assert not call_.ok and "refused" in (call_.error or ""), path
     assert "refused revision" in (calls[("git_diff", "--output=pwned.txt")].error or "")
@@ -82,11 +96,19 @@ async def test_planted_instructions_cannot_do_harm_and_no_secret_reaches_the_ser
     assert calls[("read_file", "README.md")].ok
 
 
-async def test_tools_refuse_paths_outside_the_workspace(workspace: Workspace, repo: Path, tmp_path: Path) -> None:
+async def test_tools_refuse_paths_outside_the_workspace(
+    workspace: Workspace, repo: Path, tmp_path: Path
+) -> None:
     (tmp_path / "secret.txt").write_text("outside\n", encoding="utf-8")
     os.symlink(tmp_path / "secret.txt", repo / "link.txt")
     box = toolbox(workspace)
-    for path in ("../../etc/passwd", "/etc/passwd", "../secret.txt", "link.txt", "src/../../secret.txt"):
+    for path in (
+        "../../etc/passwd",
+        "/etc/passwd",
+        "../secret.txt",
+        "link.txt",
+        "src/../../secret.txt",
+    ):
         text, is_error = await call(box, "read_file", path=path)
         assert is_error and "refused" in text, (path, text)
     for path in (".env", ".env.local", "id_rsa", "secrets/prod.txt", ".git/config"):
@@ -117,7 +139,9 @@ async def test_grep_cannot_probe_a_redacted_secret(workspace: Workspace) -> None
 async def test_read_file_line_ranges_and_cap(workspace: Workspace, repo: Path) -> None:
     (repo / "big.txt").write_text("".join(f"line {i}\n" for i in range(1, 5001)), encoding="utf-8")
     box = toolbox(workspace, max_result_chars=2000)
-    text, is_error = await call(box, "read_file", path="src/shop/checkout.py", start_line=7, end_line=8)
+    text, is_error = await call(
+        box, "read_file", path="src/shop/checkout.py", start_line=7, end_line=8
+    )
     assert not is_error
     assert text.splitlines() == [
         "src/shop/checkout.py (lines 7-8 of 15)",
@@ -172,7 +196,9 @@ async def test_git_diff_withholds_denied_files(workspace: Workspace, repo: Path)
 
 
 async def test_symbols_outline(workspace: Workspace, repo: Path) -> None:
-    (repo / "web.ts").write_text("export class Cart {}\nexport function total(c: Cart) {}\nconst f = (x) => x\n")
+    (repo / "web.ts").write_text(
+        "export class Cart {}\nexport function total(c: Cart) {}\nconst f = (x) => x\n"
+    )
     box = toolbox(workspace)
     text, _ = await call(box, "symbols", path="src/shop/checkout.py")
     assert "class Checkout  L11-15" in text
@@ -180,7 +206,11 @@ async def test_symbols_outline(workspace: Workspace, repo: Path) -> None:
     assert "def total(cart)  L7-8" in text
     assert "AWS_ACCESS_KEY_ID  L4" in text
     text, _ = await call(box, "symbols", path="web.ts")
-    assert "L1: export class Cart {}" in text and "L2: export function total" in text and "L3: const f" in text
+    assert (
+        "L1: export class Cart {}" in text
+        and "L2: export function total" in text
+        and "L3: const f" in text
+    )
 
 
 @pytest.mark.parametrize("name", ALL_TOOLS)

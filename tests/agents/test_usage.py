@@ -26,7 +26,9 @@ async def test_usage_and_cost_equal_what_the_server_reported(
     fake_anthropic: FakeAnthropicServer, runner: AnthropicRunner, recorder: Recorder
 ) -> None:
     fake_anthropic.script(two_rounds)
-    results = await asyncio.gather(*(runner.run(make_task(f"src/f{i}.py"), recorder.env()) for i in range(5)))
+    results = await asyncio.gather(
+        *(runner.run(make_task(f"src/f{i}.py"), recorder.env()) for i in range(5))
+    )
     reported = fake_anthropic.usage_reported()
     total = Usage()
     for r in results:
@@ -72,8 +74,20 @@ async def test_multi_turn_agents_cache_their_own_conversation(
     assert result.usage.cache_read_tokens == turn2.cache_read_tokens + turn3.cache_read_tokens
 
 
-async def test_price_overrides_from_config(fake_anthropic: FakeAnthropicServer, recorder: Recorder) -> None:
-    cfg = config_for(fake_anthropic, prices={"claude-haiku-5-5": {"input": 1000.0, "output": 0.0, "cache_write": 0.0, "cache_read": 0.0}})
+async def test_price_overrides_from_config(
+    fake_anthropic: FakeAnthropicServer, recorder: Recorder
+) -> None:
+    cfg = config_for(
+        fake_anthropic,
+        prices={
+            "claude-haiku-5-5": {
+                "input": 1000.0,
+                "output": 0.0,
+                "cache_write": 0.0,
+                "cache_read": 0.0,
+            }
+        },
+    )
     runner = AnthropicRunner.create(cfg, api_key="k")
     try:
         result = await runner.run(make_task(tools=[]), recorder.env())
@@ -86,7 +100,15 @@ def test_price_table() -> None:
     table = PriceTable({"my-model": {"input": 2.0, "output": 8.0}})
     assert table.price_for("claude-sonnet-5-5-20261001") is table.prices["claude-sonnet-5-5"]
     assert table.price_for("unknown-model") == FALLBACK
-    cost = table.cost("my-model", input_tokens=1_000_000, output_tokens=1_000_000, cache_write_tokens=1_000_000, cache_read_tokens=1_000_000)
+    cost = table.cost(
+        "my-model",
+        input_tokens=1_000_000,
+        output_tokens=1_000_000,
+        cache_write_tokens=1_000_000,
+        cache_read_tokens=1_000_000,
+    )
     assert cost == pytest.approx(2.0 + 8.0 + 2.5 + 0.2)
-    assert table.cost("my-model", input_tokens=1_000_000, batch=True) == pytest.approx(2.0 * BATCH_DISCOUNT)
+    assert table.cost("my-model", input_tokens=1_000_000, batch=True) == pytest.approx(
+        2.0 * BATCH_DISCOUNT
+    )
     assert ModelPrice(input=3.0, output=15.0, cache_read=0.1).cache_read_price == 0.1

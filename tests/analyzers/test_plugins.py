@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-PLUGIN = '''
+PLUGIN = """
 from typing import ClassVar, Literal
 from swath.analyzers.base import AnalyzerContext, AnalyzerOutput
 from swath.findings.model import Evidence, Finding, Range
@@ -28,7 +28,7 @@ class LongLines:
                     out.append(Finding(rule="plugin/long-line", path=item.path, range=Range.of_line(n, 20, len(line)),
                                        message=f"{len(line)} characters", evidence=[Evidence(path=item.path, line=n, quote=line)]))
         return AnalyzerOutput(output={"n": len(out)}, findings=out)
-'''
+"""
 
 WORKFLOW = """name: long-lines
 steps:
@@ -44,16 +44,25 @@ def test_entry_point_analyzer_is_found_validated_and_run(tmp_path: Path) -> None
     dist = site / "swath_longlines-1.0.dist-info"
     dist.mkdir(parents=True)
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: swath-longlines\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text("[swath.analyzers]\nlong-lines = longlines_plugin:LongLines\n")
+    (dist / "entry_points.txt").write_text(
+        "[swath.analyzers]\nlong-lines = longlines_plugin:LongLines\n"
+    )
     (site / "longlines_plugin.py").write_text(PLUGIN)
     work = tmp_path / "work"
     (work / ".swath" / "workflows").mkdir(parents=True)
     (work / ".swath" / "workflows" / "long-lines.yaml").write_text(WORKFLOW)
     (work / "a.txt").write_text("short\nthis line is certainly longer than twenty\n")
     env = {**os.environ, "PYTHONPATH": str(site), "ANTHROPIC_API_KEY": ""}
-    run = lambda *a: subprocess.run([sys.executable, "-m", "swath", "-C", str(work), *a],  # noqa: E731
-                                    capture_output=True, text=True, env=env, timeout=60)
-    assert run("workflows", "validate", str(work / ".swath/workflows/long-lines.yaml")).returncode == 0
+    run = lambda *a: subprocess.run(
+        [sys.executable, "-m", "swath", "-C", str(work), *a],  # noqa: E731
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert (
+        run("workflows", "validate", str(work / ".swath/workflows/long-lines.yaml")).returncode == 0
+    )
     proc = run("run", "long-lines", "--format", "json")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
@@ -61,7 +70,20 @@ def test_entry_point_analyzer_is_found_validated_and_run(tmp_path: Path) -> None
         ("plugin/long-line", 1, True)
     ]
     # Without the distribution on the path the same file is invalid, with the position of the name.
-    bad = subprocess.run([sys.executable, "-m", "swath", "-C", str(work), "workflows", "validate",
-                          str(work / ".swath/workflows/long-lines.yaml")], capture_output=True, text=True,
-                         env={**os.environ, "ANTHROPIC_API_KEY": ""}, timeout=60)
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "swath",
+            "-C",
+            str(work),
+            "workflows",
+            "validate",
+            str(work / ".swath/workflows/long-lines.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ANTHROPIC_API_KEY": ""},
+        timeout=60,
+    )
     assert bad.returncode == 2 and "long-lines.yaml:4:" in bad.stderr and "long-lines" in bad.stderr

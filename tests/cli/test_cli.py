@@ -21,7 +21,11 @@ AS_OF = "2025-06-01"
 
 def swath(root: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "swath", *args], cwd=root, capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-m", "swath", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         env={**os.environ, "ANTHROPIC_API_KEY": "", "NO_COLOR": "1"},
     )
 
@@ -29,11 +33,15 @@ def swath(root: Path, *args: str, timeout: float = 120) -> subprocess.CompletedP
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     root = init_repo(tmp_path / "repo")
-    commit_files(root, {
-        "app/main.py": "import os\n\n# TODO: drop the legacy path\ndef main():\n    return 1  # FIXME(bob): wrong\n",
-        "web/ui.ts": "// HACK remove after launch\nexport const x = 1;\n",
-        "README.md": "No todo markers in prose: TODO-less.\n",
-    }, date=OLD)
+    commit_files(
+        root,
+        {
+            "app/main.py": "import os\n\n# TODO: drop the legacy path\ndef main():\n    return 1  # FIXME(bob): wrong\n",
+            "web/ui.ts": "// HACK remove after launch\nexport const x = 1;\n",
+            "README.md": "No todo markers in prose: TODO-less.\n",
+        },
+        date=OLD,
+    )
     commit_files(root, {"app/new.py": "# TODO: recent one\n"}, date="2025-05-20T12:00:00+00:00")
     return root
 
@@ -42,7 +50,9 @@ def test_run_text_prints_one_based_findings(repo: Path) -> None:
     proc = swath(repo, "run", "todo-audit", "-i", f"as_of={AS_OF}")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert "app/main.py:3:3: information todo/stale TODO by Ada Lovelace, 502 days old" in proc.stdout
+    assert (
+        "app/main.py:3:3: information todo/stale TODO by Ada Lovelace, 502 days old" in proc.stdout
+    )
     assert any(l.startswith("app/main.py:5:17: warning todo/stale FIXME by bob") for l in lines)
     assert any(l.startswith("web/ui.ts:1:4: warning todo/stale HACK") for l in lines)
     assert "app/new.py" not in proc.stdout  # 12 days old, under the 180-day threshold
@@ -51,10 +61,28 @@ def test_run_text_prints_one_based_findings(repo: Path) -> None:
 
 
 def test_run_json_follows_the_contract(repo: Path) -> None:
-    proc = swath(repo, "run", "todo-audit", "-i", f"as_of={AS_OF}", "-i", "max_age_days=10", "--format", "json")
+    proc = swath(
+        repo,
+        "run",
+        "todo-audit",
+        "-i",
+        f"as_of={AS_OF}",
+        "-i",
+        "max_age_days=10",
+        "--format",
+        "json",
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    assert list(out)[:7] == ["run_id", "workflow", "status", "agents", "usage", "findings", "outputs"]
+    assert list(out)[:7] == [
+        "run_id",
+        "workflow",
+        "status",
+        "agents",
+        "usage",
+        "findings",
+        "outputs",
+    ]
     assert out["workflow"] == "todo-audit" and out["status"] == "succeeded"
     assert set(out["agents"]) == {"total", "succeeded", "failed", "cached"}
     assert out["usage"]["cost_usd"] == 0.0
@@ -70,13 +98,20 @@ def test_sarif_to_file_and_rerun_is_cached(repo: Path) -> None:
     first = swath(repo, "run", "todo-audit", "-i", f"as_of={AS_OF}", "--format", "json")
     total = json.loads(first.stdout)["agents"]["total"]
     out_file = repo.parent / "out.sarif"  # outside the repo: a new file in it would be new work
-    proc = swath(repo, "run", "todo-audit", "-i", f"as_of={AS_OF}", "--format", "sarif", "-o", str(out_file))
+    proc = swath(
+        repo, "run", "todo-audit", "-i", f"as_of={AS_OF}", "--format", "sarif", "-o", str(out_file)
+    )
     assert proc.returncode == 0, proc.stderr
     sarif = json.loads(out_file.read_text())
     assert sarif["version"] == "2.1.0"
-    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]}
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in sarif["runs"][0]["results"]
+    }
     assert "app/main.py" in uris
-    again = json.loads(swath(repo, "run", "todo-audit", "-i", f"as_of={AS_OF}", "--format", "json").stdout)
+    again = json.loads(
+        swath(repo, "run", "todo-audit", "-i", f"as_of={AS_OF}", "--format", "json").stdout
+    )
     assert again["agents"]["cached"] == again["agents"]["total"] == total
 
 
@@ -92,12 +127,16 @@ def test_plan_runs_nothing_and_counts_agents(repo: Path) -> None:
     run = json.loads(swath(repo, "run", "todo-audit", "--format", "json").stdout)
     assert run["agents"]["total"] == plan["total_agents"]
     again = json.loads(swath(repo, "plan", "todo-audit", "--format", "json").stdout)
-    assert again["cached_agents"] == by_id["todos"]["agents"]  # the reduce's cache is checked only when it runs
+    assert (
+        again["cached_agents"] == by_id["todos"]["agents"]
+    )  # the reduce's cache is checked only when it runs
 
 
 def test_invalid_workflow_exits_2_with_position(repo: Path) -> None:
     wf = repo / "bad.yaml"
-    wf.write_text("name: bad\nsteps:\n  - id: files\n    kind: discover\n    source: files\n    colour: red\n")
+    wf.write_text(
+        "name: bad\nsteps:\n  - id: files\n    kind: discover\n    source: files\n    colour: red\n"
+    )
     proc = swath(repo, "run", str(wf))
     assert proc.returncode == 2
     assert "bad.yaml:6:5:" in proc.stderr and "colour" in proc.stderr
@@ -115,7 +154,8 @@ def test_unknown_workflow_and_bad_input_exit_2(repo: Path) -> None:
 def test_workflows_list_and_show(repo: Path) -> None:
     (repo / ".swath" / "workflows").mkdir(parents=True)
     (repo / ".swath" / "workflows" / "mine.yaml").write_text(
-        "name: mine\ndescription: my own\nsteps:\n  - id: files\n    kind: discover\n    source: files\n")
+        "name: mine\ndescription: my own\nsteps:\n  - id: files\n    kind: discover\n    source: files\n"
+    )
     listing = swath(repo, "workflows", "list").stdout
     assert "todo-audit" in listing and "mine" in listing
     shown = swath(repo, "workflows", "show", "mine")
@@ -123,7 +163,9 @@ def test_workflows_list_and_show(repo: Path) -> None:
 
 
 def test_runs_and_show(repo: Path) -> None:
-    out = json.loads(swath(repo, "run", "todo-audit", "-i", f"as_of={AS_OF}", "--format", "json").stdout)
+    out = json.loads(
+        swath(repo, "run", "todo-audit", "-i", f"as_of={AS_OF}", "--format", "json").stdout
+    )
     runs = json.loads(swath(repo, "runs", "--format", "json").stdout)
     assert runs[0]["run_id"] == out["run_id"] and runs[0]["status"] == "succeeded"
     md = swath(repo, "show", out["run_id"][:17])
@@ -149,7 +191,9 @@ def _succeeded(db: Path) -> dict[str, float]:
         return {}
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
     try:
-        return dict(con.execute("SELECT key, finished_at FROM tasks WHERE status='succeeded'").fetchall())
+        return dict(
+            con.execute("SELECT key, finished_at FROM tasks WHERE status='succeeded'").fetchall()
+        )
     except sqlite3.OperationalError:
         return {}
     finally:
@@ -160,8 +204,12 @@ def test_resume_after_sigkill_repeats_only_unfinished_tasks(tmp_path: Path) -> N
     root = init_repo(tmp_path / "big")
     n = 300
     _slow_repo(root, n)
-    proc = subprocess.Popen([sys.executable, "-m", "swath", "run", "slow-todos", "--no-cache", "--format", "json"],
-                            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "swath", "run", "slow-todos", "--no-cache", "--format", "json"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     db = root / ".swath" / "swath.db"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(_succeeded(db)) < 40:
@@ -185,8 +233,13 @@ def test_resume_after_sigkill_repeats_only_unfinished_tasks(tmp_path: Path) -> N
 def test_ctrl_c_cancels_and_keeps_finished_results(tmp_path: Path) -> None:
     root = init_repo(tmp_path / "big")
     _slow_repo(root, 300)
-    proc = subprocess.Popen([sys.executable, "-m", "swath", "run", "slow-todos", "--no-cache", "--format", "json"],
-                            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "swath", "run", "slow-todos", "--no-cache", "--format", "json"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     db = root / ".swath" / "swath.db"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(_succeeded(db)) < 20:

@@ -68,10 +68,15 @@ class LineFinder:
             for n, line in enumerate(ctx.workspace.read_text(item.path).splitlines()):
                 if needle in line:
                     cited = max(n + shift, 0)
-                    findings.append(Finding(
-                        rule="probe/needle", path=item.path, range=Range.of_line(cited, 0, len(line)),
-                        message=f"needle at {n}", evidence=[Evidence(path=item.path, line=cited, quote=line.strip())],
-                    ))
+                    findings.append(
+                        Finding(
+                            rule="probe/needle",
+                            path=item.path,
+                            range=Range.of_line(cited, 0, len(line)),
+                            message=f"needle at {n}",
+                            evidence=[Evidence(path=item.path, line=cited, quote=line.strip())],
+                        )
+                    )
         return AnalyzerOutput(output={"found": len(findings)}, findings=findings)
 
 
@@ -84,7 +89,9 @@ class Counter:
 
     def reduce(self, records: list[Record], ctx: AnalyzerContext) -> AnalyzerOutput:
         n = sum(len((r.output or {}).get("ids", [])) for r in records)
-        return AnalyzerOutput(output={"records": len(records), "items": n, "markdown": f"{n} items"})
+        return AnalyzerOutput(
+            output={"records": len(records), "items": n, "markdown": f"{n} items"}
+        )
 
 
 def register() -> None:

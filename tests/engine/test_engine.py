@@ -21,18 +21,34 @@ from tests.engine.probe_analyzers import ConcurrencyProbe
 probe_analyzers.register()
 
 
-def workflow(*, seconds: float = 0.01, batch: int = 1, concurrency: int = 16, max_agents: int = 1000,
-             extra_steps: list[dict[str, Any]] | None = None, analyzer: str = "probe-sleep",
-             params: dict[str, Any] | None = None) -> Workflow:
+def workflow(
+    *,
+    seconds: float = 0.01,
+    batch: int = 1,
+    concurrency: int = 16,
+    max_agents: int = 1000,
+    extra_steps: list[dict[str, Any]] | None = None,
+    analyzer: str = "probe-sleep",
+    params: dict[str, Any] | None = None,
+) -> Workflow:
     steps: list[dict[str, Any]] = [
         {"id": "files", "kind": "discover", "source": "files", "with": {"include": ["*.txt"]}},
-        {"id": "work", "kind": "map", "from": "files", "batch": batch,
-         "agent": {"analyzer": analyzer, "params": params or {"seconds": seconds}}},
+        {
+            "id": "work",
+            "kind": "map",
+            "from": "files",
+            "batch": batch,
+            "agent": {"analyzer": analyzer, "params": params or {"seconds": seconds}},
+        },
     ]
     steps += extra_steps or []
-    return Workflow.model_validate({
-        "name": "probe", "limits": {"concurrency": concurrency, "max_agents": max_agents}, "steps": steps,
-    })
+    return Workflow.model_validate(
+        {
+            "name": "probe",
+            "limits": {"concurrency": concurrency, "max_agents": max_agents},
+            "steps": steps,
+        }
+    )
 
 
 def make_files(root: Path, n: int, *, prefix: str = "f", text: str = "hello\n") -> None:
@@ -74,7 +90,9 @@ async def test_concurrency_override_from_options(tmp_path: Path, engine: Engine)
     assert ConcurrencyProbe.peak == 2
 
 
-async def test_batches_group_items_and_stay_stable_when_a_file_is_added(tmp_path: Path, engine: Engine) -> None:
+async def test_batches_group_items_and_stay_stable_when_a_file_is_added(
+    tmp_path: Path, engine: Engine
+) -> None:
     make_files(tmp_path, 40)
     report = await engine.run(workflow(batch=4), RunOptions())
     calls = ConcurrencyProbe.calls
@@ -118,10 +136,12 @@ async def test_task_timeout_fails_the_task(tmp_path: Path, engine: Engine) -> No
 
 async def test_dag_runs_reduce_after_map_and_streams_events(tmp_path: Path, engine: Engine) -> None:
     make_files(tmp_path, 8)
-    wf = workflow(extra_steps=[
-        {"id": "count", "kind": "reduce", "from": "work", "agent": {"analyzer": "probe-count"}},
-        {"id": "out", "kind": "emit", "from": "work", "outputs": ["count"], "report": "count"},
-    ])
+    wf = workflow(
+        extra_steps=[
+            {"id": "count", "kind": "reduce", "from": "work", "agent": {"analyzer": "probe-count"}},
+            {"id": "out", "kind": "emit", "from": "work", "outputs": ["count"], "report": "count"},
+        ]
+    )
     rec = Recorder()
     report = await engine.run(wf, RunOptions(), sink=rec)
     assert report.outputs["count"] == {"records": 8, "items": 8, "markdown": "8 items"}
@@ -133,10 +153,17 @@ async def test_dag_runs_reduce_after_map_and_streams_events(tmp_path: Path, engi
 
 async def test_filter_keeps_matching_records(tmp_path: Path, engine: Engine) -> None:
     make_files(tmp_path, 6)
-    wf = workflow(extra_steps=[
-        {"id": "odd", "kind": "filter", "from": "work", "where": "item.id[4] | int is odd"},
-        {"id": "again", "kind": "map", "from": "odd", "agent": {"analyzer": "probe-sleep", "params": {"seconds": 0}}},
-    ])
+    wf = workflow(
+        extra_steps=[
+            {"id": "odd", "kind": "filter", "from": "work", "where": "item.id[4] | int is odd"},
+            {
+                "id": "again",
+                "kind": "map",
+                "from": "odd",
+                "agent": {"analyzer": "probe-sleep", "params": {"seconds": 0}},
+            },
+        ]
+    )
     report = await engine.run(wf, RunOptions())
     assert report.agents.total == 6 + 3
 
@@ -144,12 +171,23 @@ async def test_filter_keeps_matching_records(tmp_path: Path, engine: Engine) -> 
 async def test_findings_stream_before_the_run_ends(tmp_path: Path, engine: Engine) -> None:
     for i in range(6):
         (tmp_path / f"n{i}.txt").write_text(f"a\nNEEDLE {i}\nb\n")
-    wf = Workflow.model_validate({"name": "needles", "limits": {"concurrency": 1}, "steps": [
-        {"id": "files", "kind": "discover", "source": "files", "with": {"include": ["*.txt"]}},
-        {"id": "find", "kind": "map", "from": "files", "agent": {"analyzer": "probe-find"}},
-        {"id": "check", "kind": "verify", "from": "find"},
-        {"id": "out", "kind": "emit", "from": "check"},
-    ]})
+    wf = Workflow.model_validate(
+        {
+            "name": "needles",
+            "limits": {"concurrency": 1},
+            "steps": [
+                {
+                    "id": "files",
+                    "kind": "discover",
+                    "source": "files",
+                    "with": {"include": ["*.txt"]},
+                },
+                {"id": "find", "kind": "map", "from": "files", "agent": {"analyzer": "probe-find"}},
+                {"id": "check", "kind": "verify", "from": "find"},
+                {"id": "out", "kind": "emit", "from": "check"},
+            ],
+        }
+    )
     rec = Recorder()
     report = await engine.run(wf, RunOptions(), sink=rec)
     kinds = [type(e).__name__ for e in rec.events]
@@ -165,11 +203,22 @@ async def test_verify_reanchors_and_drops(tmp_path: Path, engine: Engine) -> Non
     base = {"id": "files", "kind": "discover", "source": "files", "with": {"include": ["*.txt"]}}
 
     def wf(shift: int) -> Workflow:
-        return Workflow.model_validate({"name": "needles", "steps": [
-            base, {"id": "find", "kind": "map", "from": "files",
-                   "agent": {"analyzer": "probe-find", "params": {"shift": shift}}},
-            {"id": "check", "kind": "verify", "from": "find", "reanchor_window": 3},
-            {"id": "out", "kind": "emit", "from": "check"}]})
+        return Workflow.model_validate(
+            {
+                "name": "needles",
+                "steps": [
+                    base,
+                    {
+                        "id": "find",
+                        "kind": "map",
+                        "from": "files",
+                        "agent": {"analyzer": "probe-find", "params": {"shift": shift}},
+                    },
+                    {"id": "check", "kind": "verify", "from": "find", "reanchor_window": 3},
+                    {"id": "out", "kind": "emit", "from": "check"},
+                ],
+            }
+        )
 
     moved = await engine.run(wf(-2), RunOptions(use_cache=False))
     assert moved.reanchored_findings == 1 and moved.dropped_findings == 0
@@ -178,7 +227,9 @@ async def test_verify_reanchors_and_drops(tmp_path: Path, engine: Engine) -> Non
     assert lost.dropped_findings == 1 and lost.findings == []
 
 
-async def test_unchanged_rerun_is_served_from_cache_and_one_change_reruns_one(tmp_path: Path, engine: Engine) -> None:
+async def test_unchanged_rerun_is_served_from_cache_and_one_change_reruns_one(
+    tmp_path: Path, engine: Engine
+) -> None:
     make_files(tmp_path, 10)
     first = await engine.run(workflow(), RunOptions())
     assert (first.agents.total, first.agents.cached) == (10, 0)
@@ -204,7 +255,9 @@ async def test_cancellation_keeps_finished_results(tmp_path: Path, engine: Engin
         if isinstance(ev, TaskFinished) and ev.done == 5:
             cancel.set()
 
-    report = await engine.run(workflow(seconds=0.05, concurrency=2), RunOptions(), sink=sink, cancel=cancel)
+    report = await engine.run(
+        workflow(seconds=0.05, concurrency=2), RunOptions(), sink=sink, cancel=cancel
+    )
     assert report.status == RunStatus.cancelled
     assert 5 <= report.agents.succeeded < 40
     await engine.store.flush()

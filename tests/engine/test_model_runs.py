@@ -36,18 +36,39 @@ probe_analyzers.register()
 SUMMARY = {"type": "object", "properties": {"summary": {"type": "string"}}, "required": ["summary"]}
 
 
-def model_workflow(*, concurrency: int = 4, budget: float | None = None, tools: list[str] | None = None) -> Workflow:
+def model_workflow(
+    *, concurrency: int = 4, budget: float | None = None, tools: list[str] | None = None
+) -> Workflow:
     limits: dict[str, Any] = {"concurrency": concurrency}
     if budget is not None:
         limits["budget_usd"] = budget
-    return Workflow.model_validate({
-        "name": "summaries", "limits": limits, "steps": [
-            {"id": "files", "kind": "discover", "source": "files", "with": {"include": ["*.txt"]}},
-            {"id": "sum", "kind": "map", "from": "files", "agent": {
-                "analyzer": "probe-sleep", "params": {"seconds": 0},
-                "instructions": "Summarise {{ items[0].path }} given the facts {{ facts }}.",
-                "tools": tools or [], "output": SUMMARY, "max_tokens": 256}},
-        ]})
+    return Workflow.model_validate(
+        {
+            "name": "summaries",
+            "limits": limits,
+            "steps": [
+                {
+                    "id": "files",
+                    "kind": "discover",
+                    "source": "files",
+                    "with": {"include": ["*.txt"]},
+                },
+                {
+                    "id": "sum",
+                    "kind": "map",
+                    "from": "files",
+                    "agent": {
+                        "analyzer": "probe-sleep",
+                        "params": {"seconds": 0},
+                        "instructions": "Summarise {{ items[0].path }} given the facts {{ facts }}.",
+                        "tools": tools or [],
+                        "output": SUMMARY,
+                        "max_tokens": 256,
+                    },
+                },
+            ],
+        }
+    )
 
 
 def make_files(root: Path, n: int) -> None:
@@ -55,18 +76,25 @@ def make_files(root: Path, n: int) -> None:
         (root / f"doc{i:03d}.txt").write_text(f"document {i}\n")
 
 
-async def engine_for(root: Path, server: FakeAnthropicServer, **kw: Any) -> tuple[Engine, AnthropicRunner]:
+async def engine_for(
+    root: Path, server: FakeAnthropicServer, **kw: Any
+) -> tuple[Engine, AnthropicRunner]:
     config = config_for(server)
     runner = AnthropicRunner.create(config, api_key="sk-test-key")
     return Engine(Workspace(root), RunStore.open(root), runner, model_config=config, **kw), runner
 
 
-async def test_usage_and_cost_equal_what_the_server_reported(tmp_path: Path, fake_anthropic: FakeAnthropicServer) -> None:
+async def test_usage_and_cost_equal_what_the_server_reported(
+    tmp_path: Path, fake_anthropic: FakeAnthropicServer
+) -> None:
     make_files(tmp_path, 12)
     engine, runner = await engine_for(tmp_path, fake_anthropic)
     seen: list[float] = []
-    report = await engine.run(model_workflow(), RunOptions(engine="model"),
-                              sink=lambda e: seen.append(e.run_usage.cost_usd) if isinstance(e, TaskFinished) else None)
+    report = await engine.run(
+        model_workflow(),
+        RunOptions(engine="model"),
+        sink=lambda e: seen.append(e.run_usage.cost_usd) if isinstance(e, TaskFinished) else None,
+    )
     await runner.aclose()
     await engine.store.aclose()
     assert report.status == RunStatus.succeeded and report.agents.succeeded == 12
@@ -75,12 +103,17 @@ async def test_usage_and_cost_equal_what_the_server_reported(tmp_path: Path, fak
     assert report.usage.output_tokens == server["output_tokens"]
     assert report.usage.cache_write_tokens == server["cache_creation_input_tokens"]
     assert report.usage.cache_read_tokens == server["cache_read_input_tokens"]
-    expected = runner.prices.cost(runner.model_for(map_task()), input_tokens=server["input_tokens"],
-                                  output_tokens=server["output_tokens"],
-                                  cache_write_tokens=server["cache_creation_input_tokens"],
-                                  cache_read_tokens=server["cache_read_input_tokens"])
+    expected = runner.prices.cost(
+        runner.model_for(map_task()),
+        input_tokens=server["input_tokens"],
+        output_tokens=server["output_tokens"],
+        cache_write_tokens=server["cache_creation_input_tokens"],
+        cache_read_tokens=server["cache_read_input_tokens"],
+    )
     assert report.usage.cost_usd == pytest.approx(expected, rel=1e-9)
-    assert seen == sorted(seen) and seen[-1] == pytest.approx(report.usage.cost_usd)  # live, growing
+    assert seen == sorted(seen) and seen[-1] == pytest.approx(
+        report.usage.cost_usd
+    )  # live, growing
     assert len(fake_anthropic.message_requests()) == 12
     stored = stored_records(tmp_path, report.run_id)
     assert all(isinstance(t["judgement"]["summary"], str) for t in stored)
@@ -91,21 +124,27 @@ def map_task() -> Any:
     from swath.agents.base import ModelTask
     from swath.spec.models import AgentSpec
 
-    return ModelTask(run_id="x", step_id="sum", task_key="k", tier="map", agent=AgentSpec(instructions="x"))
+    return ModelTask(
+        run_id="x", step_id="sum", task_key="k", tier="map", agent=AgentSpec(instructions="x")
+    )
 
 
 def stored_records(root: Path, run_id: str) -> list[dict[str, Any]]:
     con = sqlite3.connect(root / ".swath" / "swath.db")
     try:
-        rows = con.execute("SELECT record_json FROM tasks JOIN records ON records.hash = tasks.record_hash"
-                           " WHERE run_id=? AND status='succeeded'", (run_id,))
+        rows = con.execute(
+            "SELECT record_json FROM tasks JOIN records ON records.hash = tasks.record_hash"
+            " WHERE run_id=? AND status='succeeded'",
+            (run_id,),
+        )
         return [json.loads(r[0]) for r in rows]
     finally:
         con.close()
 
 
-async def test_rerun_on_unchanged_inputs_makes_zero_model_calls(tmp_path: Path,
-                                                              fake_anthropic: FakeAnthropicServer) -> None:
+async def test_rerun_on_unchanged_inputs_makes_zero_model_calls(
+    tmp_path: Path, fake_anthropic: FakeAnthropicServer
+) -> None:
     make_files(tmp_path, 5)
     engine, runner = await engine_for(tmp_path, fake_anthropic)
     first = await engine.run(model_workflow(), RunOptions(engine="model"))
@@ -118,8 +157,9 @@ async def test_rerun_on_unchanged_inputs_makes_zero_model_calls(tmp_path: Path,
     assert second.agents.cached == 5 and second.usage.cost_usd == 0.0
 
 
-async def test_budget_stops_new_agents_and_keeps_finished_results(tmp_path: Path,
-                                                                 fake_anthropic: FakeAnthropicServer) -> None:
+async def test_budget_stops_new_agents_and_keeps_finished_results(
+    tmp_path: Path, fake_anthropic: FakeAnthropicServer
+) -> None:
     # Calibrate: what one agent really costs here, and what the engine reserves before starting one.
     one = tmp_path / "one"
     one.mkdir()
@@ -134,11 +174,14 @@ async def test_budget_stops_new_agents_and_keeps_finished_results(tmp_path: Path
     make_files(work, 30)
     engine, runner = await engine_for(work, fake_anthropic)
     probe = model_workflow(concurrency=1)
-    est = await runner.estimate(map_task().model_copy(update={"agent": probe.steps[1].agent}),
-                                AgentEnv(Workspace(work)))
+    est = await runner.estimate(
+        map_task().model_copy(update={"agent": probe.steps[1].agent}), AgentEnv(Workspace(work))
+    )
     # An agent starts only while what was spent plus its estimate fits in the budget.
     budget = est.cost_usd + 4.5 * cost
-    report = await engine.run(model_workflow(concurrency=1, budget=budget), RunOptions(engine="model"))
+    report = await engine.run(
+        model_workflow(concurrency=1, budget=budget), RunOptions(engine="model")
+    )
     await runner.aclose()
     await engine.store.flush()
     assert report.status == RunStatus.budget_exhausted
@@ -147,13 +190,19 @@ async def test_budget_stops_new_agents_and_keeps_finished_results(tmp_path: Path
     assert report.usage.cost_usd <= budget < report.usage.cost_usd + est.cost_usd
     assert len(fake_anthropic.message_requests()) == report.agents.succeeded
     done = await engine.store.tasks(report.run_id, "succeeded")
-    assert len(done) == report.agents.succeeded and all(t.record and t.record.judgement for t in done)
+    assert len(done) == report.agents.succeeded and all(
+        t.record and t.record.judgement for t in done
+    )
     await engine.store.aclose()
 
 
-async def test_policy_refuses_a_workflow_before_any_call(tmp_path: Path, fake_anthropic: FakeAnthropicServer) -> None:
+async def test_policy_refuses_a_workflow_before_any_call(
+    tmp_path: Path, fake_anthropic: FakeAnthropicServer
+) -> None:
     make_files(tmp_path, 3)
-    policy = Policy(allowed_models=["claude-haiku-*"], allowed_tools=["read_file"], max_concurrency=2)
+    policy = Policy(
+        allowed_models=["claude-haiku-*"], allowed_tools=["read_file"], max_concurrency=2
+    )
     engine, runner = await engine_for(tmp_path, fake_anthropic, policy=policy)
     wf = model_workflow(concurrency=8, tools=["grep"])
     with pytest.raises(PolicyRefused) as refused:
@@ -173,8 +222,11 @@ async def test_batch_mode_end_to_end(tmp_path: Path, fake_anthropic: FakeAnthrop
     make_files(tmp_path, 8)
     engine, runner = await engine_for(tmp_path, fake_anthropic)
     seen: list[Any] = []
-    report = await engine.run(model_workflow(), RunOptions(engine="model", batch=True, batch_poll_s=0.05),
-                              sink=seen.append)
+    report = await engine.run(
+        model_workflow(),
+        RunOptions(engine="model", batch=True, batch_poll_s=0.05),
+        sink=seen.append,
+    )
     await runner.aclose()
     polls = [e for e in seen if isinstance(e, StepProgress)]
     assert polls and polls[-1].done == polls[-1].total == 8 and "ended" in polls[-1].message
@@ -182,10 +234,13 @@ async def test_batch_mode_end_to_end(tmp_path: Path, fake_anthropic: FakeAnthrop
     assert report.status == RunStatus.succeeded and report.agents.succeeded == 8
     paths = [r.path for r in fake_anthropic.requests]
     assert "/v1/messages/batches" in paths and "/v1/messages" not in paths
-    full = runner.prices.cost(runner.model_for(map_task()), input_tokens=report.usage.input_tokens,
-                              output_tokens=report.usage.output_tokens,
-                              cache_write_tokens=report.usage.cache_write_tokens,
-                              cache_read_tokens=report.usage.cache_read_tokens)
+    full = runner.prices.cost(
+        runner.model_for(map_task()),
+        input_tokens=report.usage.input_tokens,
+        output_tokens=report.usage.output_tokens,
+        cache_write_tokens=report.usage.cache_write_tokens,
+        cache_read_tokens=report.usage.cache_read_tokens,
+    )
     assert report.usage.cost_usd == pytest.approx(full / 2)  # half price
     audit = await engine.store.audit_log(report.run_id)
     assert [a.kind for a in audit].count("batch_submitted") == 1
@@ -218,8 +273,13 @@ def test_killed_model_run_resumes_without_repeating_calls(tmp_path: Path) -> Non
             "      instructions: 'Summarise {{ items[0].path }}'\n      output: report\n"
         )
         env = {**os.environ, "ANTHROPIC_API_KEY": "sk-test-key", "ANTHROPIC_BASE_URL": server.url}
-        proc = subprocess.Popen([sys.executable, "-m", "swath", "run", "summaries", "--format", "json", "--no-cache"],
-                                cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "swath", "run", "summaries", "--format", "json", "--no-cache"],
+            cwd=root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         db = root / ".swath" / "swath.db"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and _succeeded(db) < 10:
@@ -230,8 +290,14 @@ def test_killed_model_run_resumes_without_repeating_calls(tmp_path: Path) -> Non
         calls_before = len(server.message_requests())
         assert 10 <= finished < 60
         run_id = sqlite3.connect(db).execute("SELECT id FROM runs").fetchone()[0]
-        res = subprocess.run([sys.executable, "-m", "swath", "resume", run_id, "--format", "json"], cwd=root,
-                             env=env, capture_output=True, text=True, timeout=120)
+        res = subprocess.run(
+            [sys.executable, "-m", "swath", "resume", run_id, "--format", "json"],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert res.returncode == 0, res.stderr
         out = json.loads(res.stdout)
         assert out["status"] == "succeeded" and out["agents"]["succeeded"] == 60
@@ -243,22 +309,43 @@ def test_killed_model_run_resumes_without_repeating_calls(tmp_path: Path) -> Non
         server.stop()
 
 
-async def test_second_opinion_drops_what_the_reviewer_rejects(tmp_path: Path,
-                                                              fake_anthropic: FakeAnthropicServer) -> None:
+async def test_second_opinion_drops_what_the_reviewer_rejects(
+    tmp_path: Path, fake_anthropic: FakeAnthropicServer
+) -> None:
     for i in range(4):
         (tmp_path / f"n{i}.txt").write_text(f"a\nNEEDLE {i}\n")
 
     def reviewer(ctx: Any) -> JsonText:
         rejected = any(f"n{i}.txt" in ctx.conversation for i in (1, 3))
-        return JsonText({"keep": not rejected, "reason": "not a real needle" if rejected else "a real needle"})
+        return JsonText(
+            {"keep": not rejected, "reason": "not a real needle" if rejected else "a real needle"}
+        )
 
     fake_anthropic.script(reviewer)
-    wf = Workflow.model_validate({"name": "needles", "steps": [
-        {"id": "files", "kind": "discover", "source": "files", "with": {"include": ["*.txt"]}},
-        {"id": "find", "kind": "map", "from": "files", "agent": {"analyzer": "probe-find"}},
-        {"id": "check", "kind": "verify", "from": "find", "second_opinion_severity": "warning",
-         "second_opinion": {"instructions": "Is this finding right? {{ items[0].data.finding | tojson }}"}},
-        {"id": "out", "kind": "emit", "from": "check"}]})
+    wf = Workflow.model_validate(
+        {
+            "name": "needles",
+            "steps": [
+                {
+                    "id": "files",
+                    "kind": "discover",
+                    "source": "files",
+                    "with": {"include": ["*.txt"]},
+                },
+                {"id": "find", "kind": "map", "from": "files", "agent": {"analyzer": "probe-find"}},
+                {
+                    "id": "check",
+                    "kind": "verify",
+                    "from": "find",
+                    "second_opinion_severity": "warning",
+                    "second_opinion": {
+                        "instructions": "Is this finding right? {{ items[0].data.finding | tojson }}"
+                    },
+                },
+                {"id": "out", "kind": "emit", "from": "check"},
+            ],
+        }
+    )
     engine, runner = await engine_for(tmp_path, fake_anthropic)
     report = await engine.run(wf, RunOptions(engine="model"))
     await runner.aclose()
@@ -269,13 +356,16 @@ async def test_second_opinion_drops_what_the_reviewer_rejects(tmp_path: Path,
     # The second opinion runs on the verify tier's (stronger) model, not the map tier's.
     models = {json.loads(r.raw)["model"] for r in fake_anthropic.message_requests()}
     assert models == {runner.config.model_for_tier("verify")}
-    dropped = [a for a in await engine.store.audit_log(report.run_id) if a.kind == "finding_dropped"]
+    dropped = [
+        a for a in await engine.store.audit_log(report.run_id) if a.kind == "finding_dropped"
+    ]
     assert sorted(a.detail["path"] for a in dropped) == ["n1.txt", "n3.txt"]
     await engine.store.aclose()
 
 
-async def test_plan_estimates_model_cost_through_token_counting(tmp_path: Path,
-                                                               fake_anthropic: FakeAnthropicServer) -> None:
+async def test_plan_estimates_model_cost_through_token_counting(
+    tmp_path: Path, fake_anthropic: FakeAnthropicServer
+) -> None:
     make_files(tmp_path, 40)
     engine, runner = await engine_for(tmp_path, fake_anthropic)
     plan = await engine.plan(model_workflow(), RunOptions(engine="model"))
@@ -283,7 +373,11 @@ async def test_plan_estimates_model_cost_through_token_counting(tmp_path: Path,
     await engine.store.aclose()
     step = next(s for s in plan.steps if s.id == "sum")
     assert (step.agents, step.model_agents, step.cached) == (40, 40, 0)
-    assert step.est_input_tokens > 0 and step.est_cost_usd > 0 and plan.est_cost_usd == step.est_cost_usd
+    assert (
+        step.est_input_tokens > 0
+        and step.est_cost_usd > 0
+        and plan.est_cost_usd == step.est_cost_usd
+    )
     paths = [r.path for r in fake_anthropic.requests]
     assert "/v1/messages" not in paths  # a plan runs nothing
     assert 1 <= paths.count("/v1/messages/count_tokens") <= 20  # a sample, not one call per agent
@@ -305,8 +399,14 @@ def test_a_budget_stopped_run_resumes_with_a_new_budget(tmp_path: Path) -> None:
         env = {**os.environ, "ANTHROPIC_API_KEY": "sk-test-key", "ANTHROPIC_BASE_URL": server.url}
 
         def swath(*args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run([sys.executable, "-m", "swath", *args, "--format", "json"], cwd=root, env=env,
-                                  capture_output=True, text=True, timeout=120)
+            return subprocess.run(
+                [sys.executable, "-m", "swath", *args, "--format", "json"],
+                cwd=root,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
 
         # The estimate per agent is ~$0.00054 and an agent really costs ~$0.000013 here: room for a few.
         stopped = swath("run", "summaries", "--budget", "0.0006")
@@ -321,8 +421,14 @@ def test_a_budget_stopped_run_resumes_with_a_new_budget(tmp_path: Path) -> None:
         assert out["status"] == "succeeded" and out["agents"]["succeeded"] == 20
         assert out["agents"]["cached"] == first["agents"]["succeeded"]
         assert len(server.message_requests()) - calls == 20 - first["agents"]["succeeded"]
-        bad = subprocess.run([sys.executable, "-m", "swath", "resume", first["run_id"], "--budget", "-1"], cwd=root,
-                             env=env, capture_output=True, text=True, timeout=60)
+        bad = subprocess.run(
+            [sys.executable, "-m", "swath", "resume", first["run_id"], "--budget", "-1"],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert bad.returncode == 2 and "budget_usd" in bad.stderr
     finally:
         server.stop()

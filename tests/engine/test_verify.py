@@ -48,11 +48,15 @@ def make(
     span: int = 0,
 ) -> Finding:
     """A finding whose range and evidence both sit at `line` (range `span` lines long)."""
-    evidence = [Evidence(path=evidence_path or path, line=line, quote=quote)] if quote is not None else []
+    evidence = (
+        [Evidence(path=evidence_path or path, line=line, quote=quote)] if quote is not None else []
+    )
     return Finding(
         rule=rule,
         path=path,
-        range=Range(start=Position(line=line, character=4), end=Position(line=line + span, character=9)),
+        range=Range(
+            start=Position(line=line, character=4), end=Position(line=line + span, character=9)
+        ),
         message="m",
         evidence=evidence,
     )
@@ -84,7 +88,9 @@ def test_exact_hit_is_kept_verified_and_unmoved(ws: Workspace) -> None:
     assert out.reanchored == 0
 
 
-@pytest.mark.parametrize("cited,actual", [(QUERY - 2, QUERY), (EXECUTE + 3, EXECUTE), (USER + 1, USER)])
+@pytest.mark.parametrize(
+    "cited,actual", [(QUERY - 2, QUERY), (EXECUTE + 3, EXECUTE), (USER + 1, USER)]
+)
 def test_reanchor_moves_evidence_and_range(ws: Workspace, cited: int, actual: int) -> None:
     quote = APP.splitlines()[actual].strip()
     f = make(cited, quote, span=1)

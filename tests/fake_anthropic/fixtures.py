@@ -1,6 +1,6 @@
 """Pytest fixtures for the fake API. Use them from any test package's conftest.py:
 
-    from tests.fake_anthropic.fixtures import fake_anthropic, fake_anthropic_thread, model_config  # noqa: F401
+from tests.fake_anthropic.fixtures import fake_anthropic, fake_anthropic_thread, model_config  # noqa: F401
 """
 
 from __future__ import annotations

@@ -153,10 +153,14 @@ class RequestContext:
         return json.dumps(self.body, ensure_ascii=False)
 
 
-Script = Union[Callable[[RequestContext], Any], Sequence[ReplyLike]]  # a callable returns a ReplyLike
+Script = Union[
+    Callable[[RequestContext], Any], Sequence[ReplyLike]
+]  # a callable returns a ReplyLike
 
 
-def tools_forever(name: str = "read_file", arguments: dict[str, Any] | None = None) -> Callable[[RequestContext], ReplyLike]:
+def tools_forever(
+    name: str = "read_file", arguments: dict[str, Any] | None = None
+) -> Callable[[RequestContext], ReplyLike]:
     """An agent that never answers: it calls a tool every turn, whatever tool_choice says."""
     args = arguments or {"path": "README.md"}
 
@@ -249,10 +253,22 @@ def content_blocks(reply: Any, ctx: RequestContext) -> list[dict[str, Any]]:
             blocks.append({"type": "text", "text": json.dumps(item.value)})
         elif isinstance(item, Submit):
             blocks.append(
-                {"type": "tool_use", "id": f"toolu_fake_{next(_ids)}", "name": SUBMIT_TOOL, "input": _wrap_submit(ctx, item.output)}
+                {
+                    "type": "tool_use",
+                    "id": f"toolu_fake_{next(_ids)}",
+                    "name": SUBMIT_TOOL,
+                    "input": _wrap_submit(ctx, item.output),
+                }
             )
         elif isinstance(item, ToolUse):
-            blocks.append({"type": "tool_use", "id": item.id or f"toolu_fake_{next(_ids)}", "name": item.name, "input": item.input})
+            blocks.append(
+                {
+                    "type": "tool_use",
+                    "id": item.id or f"toolu_fake_{next(_ids)}",
+                    "name": item.name,
+                    "input": item.input,
+                }
+            )
         else:
             raise TypeError(f"cannot turn {item!r} into a content block")
     return blocks

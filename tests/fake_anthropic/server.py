@@ -78,7 +78,12 @@ class _Batch:
 
 
 def _tokens(obj: Any) -> int:
-    return max(1, math.ceil(len(json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)) / 4))
+    return max(
+        1,
+        math.ceil(
+            len(json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)) / 4
+        ),
+    )
 
 
 def _strip_cache_control(block: Any) -> Any:
@@ -97,12 +102,21 @@ def _prefix_blocks(body: dict[str, Any]) -> list[tuple[Any, bool]]:
         out.append((("system", system), False))
     elif isinstance(system, list):
         for b in system:
-            out.append((("system", _strip_cache_control(b)), isinstance(b, dict) and "cache_control" in b))
+            out.append(
+                (("system", _strip_cache_control(b)), isinstance(b, dict) and "cache_control" in b)
+            )
     for m in body.get("messages") or []:
         content = m.get("content")
-        blocks = [{"type": "text", "text": content}] if isinstance(content, str) else (content or [])
+        blocks = (
+            [{"type": "text", "text": content}] if isinstance(content, str) else (content or [])
+        )
         for b in blocks:
-            out.append(((m.get("role"), _strip_cache_control(b)), isinstance(b, dict) and "cache_control" in b))
+            out.append(
+                (
+                    (m.get("role"), _strip_cache_control(b)),
+                    isinstance(b, dict) and "cache_control" in b,
+                )
+            )
     if body.get("cache_control") and out:  # top-level automatic caching: the last block
         out[-1] = (out[-1][0], True)
     return out
@@ -168,7 +182,12 @@ class FakeAnthropicServer:
 
     def usage_reported(self) -> dict[str, int]:
         """Sum of the usage in every successful /v1/messages response."""
-        total = {"input_tokens": 0, "output_tokens": 0, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+        total = {
+            "input_tokens": 0,
+            "output_tokens": 0,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+        }
         for r in self.responses:
             if r.path == "/v1/messages" and r.status == 200 and isinstance(r.body, dict):
                 for k in total:
@@ -264,13 +283,17 @@ class FakeAnthropicServer:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = None
-        headers = {k.lower(): v for k, v in request.headers.items()}  # HTTP header names are case-insensitive
+        headers = {
+            k.lower(): v for k, v in request.headers.items()
+        }  # HTTP header names are case-insensitive
         rec = RecordedRequest(request.method, request.path, headers, body, raw, arrived)
         with self._lock:
             self.requests.append(rec)
         return rec
 
-    def _respond(self, path: str, status: int, body: Any, headers: dict[str, str] | None = None) -> web.Response:
+    def _respond(
+        self, path: str, status: int, body: Any, headers: dict[str, str] | None = None
+    ) -> web.Response:
         with self._lock:
             self.responses.append(RecordedResponse(path, status, body))
         return web.json_response(body, status=status, headers=headers)
@@ -308,7 +331,9 @@ class FakeAnthropicServer:
                 return "\n".join(b.get("text", "") for b in content or [] if isinstance(b, dict))
         return ""
 
-    def _usage(self, body: dict[str, Any], content: list[dict[str, Any]], *, batch: bool = False) -> dict[str, Any]:
+    def _usage(
+        self, body: dict[str, Any], content: list[dict[str, Any]], *, batch: bool = False
+    ) -> dict[str, Any]:
         blocks = _prefix_blocks(body)
         seed = hashlib.sha256(str(body.get("model")).encode()).hexdigest()
         cumulative = 0
@@ -349,13 +374,17 @@ class FakeAnthropicServer:
             "service_tier": "batch" if batch else "standard",
         }
 
-    async def _answer(self, body: dict[str, Any], *, batch: bool = False) -> tuple[int, Any, dict[str, str]]:
+    async def _answer(
+        self, body: dict[str, Any], *, batch: bool = False
+    ) -> tuple[int, Any, dict[str, str]]:
         status, payload, headers, delay = self._compose(body, batch=batch)
         if delay > 0:
             await asyncio.sleep(delay)
         return status, payload, headers
 
-    def _compose(self, body: dict[str, Any], *, batch: bool = False) -> tuple[int, Any, dict[str, str], float]:
+    def _compose(
+        self, body: dict[str, Any], *, batch: bool = False
+    ) -> tuple[int, Any, dict[str, str], float]:
         """(status, JSON body or raw text, headers, seconds to wait) for one Messages request."""
         ctx = RequestContext(body=body, conversation=self._conversation(body))
         reply: Any = None
@@ -394,7 +423,8 @@ class FakeAnthropicServer:
             "role": "assistant",
             "model": body.get("model", "unknown"),
             "content": content,
-            "stop_reason": stop or ("tool_use" if any(b["type"] == "tool_use" for b in content) else "end_turn"),
+            "stop_reason": stop
+            or ("tool_use" if any(b["type"] == "tool_use" for b in content) else "end_turn"),
             "stop_sequence": None,
             "usage": usage,
         }
@@ -446,13 +476,18 @@ class FakeAnthropicServer:
             "ended_at": b.ended_at.isoformat() if b.ended_at else None,
             "cancel_initiated_at": None,
             "archived_at": None,
-            "results_url": f"{self.url}/v1/messages/batches/{b.id}/results" if b.status == "ended" else None,
+            "results_url": f"{self.url}/v1/messages/batches/{b.id}/results"
+            if b.status == "ended"
+            else None,
         }
 
     async def _process_batch(self, b: _Batch) -> None:
         for r in b.requests:
             if b.cancel:
-                b.results[r["custom_id"]] = {"custom_id": r["custom_id"], "result": {"type": "canceled"}}
+                b.results[r["custom_id"]] = {
+                    "custom_id": r["custom_id"],
+                    "result": {"type": "canceled"},
+                }
                 continue
             if self.batch_delay_s:
                 await asyncio.sleep(self.batch_delay_s)
@@ -473,8 +508,14 @@ class FakeAnthropicServer:
             return denied
         reqs = (rec.body or {}).get("requests") if isinstance(rec.body, dict) else None
         if not isinstance(reqs, list) or not reqs:
-            return self._respond(rec.path, 400, Fault(400, message="requests must be a non-empty list").body())
-        b = _Batch(id=f"msgbatch_fake_{next(self._ids)}", requests=reqs, created_at=datetime.now(timezone.utc))
+            return self._respond(
+                rec.path, 400, Fault(400, message="requests must be a non-empty list").body()
+            )
+        b = _Batch(
+            id=f"msgbatch_fake_{next(self._ids)}",
+            requests=reqs,
+            created_at=datetime.now(timezone.utc),
+        )
         self._batches[b.id] = b
         task = asyncio.get_running_loop().create_task(self._process_batch(b))
         self._batch_tasks.add(task)
@@ -485,15 +526,23 @@ class FakeAnthropicServer:
         rec = await self._record(request)
         b = self._batches.get(request.match_info["id"])
         if b is None:
-            return self._respond(rec.path, 404, Fault(404, error_type="not_found_error", message="no such batch").body())
+            return self._respond(
+                rec.path,
+                404,
+                Fault(404, error_type="not_found_error", message="no such batch").body(),
+            )
         return self._respond(rec.path, 200, self._batch_json(b))
 
     async def _batch_results(self, request: web.Request) -> web.StreamResponse:
         rec = await self._record(request)
         b = self._batches.get(request.match_info["id"])
         if b is None or b.status != "ended":
-            return self._respond(rec.path, 404, Fault(404, error_type="not_found_error", message="no results").body())
-        lines = "\n".join(json.dumps(b.results[r["custom_id"]]) for r in reversed(b.requests)) + "\n"
+            return self._respond(
+                rec.path, 404, Fault(404, error_type="not_found_error", message="no results").body()
+            )
+        lines = (
+            "\n".join(json.dumps(b.results[r["custom_id"]]) for r in reversed(b.requests)) + "\n"
+        )
         return web.Response(text=lines, content_type="application/x-jsonl")
 
     async def _control_inject(self, request: web.Request) -> web.StreamResponse:
@@ -527,7 +576,11 @@ class FakeAnthropicServer:
         rec = await self._record(request)
         b = self._batches.get(request.match_info["id"])
         if b is None:
-            return self._respond(rec.path, 404, Fault(404, error_type="not_found_error", message="no such batch").body())
+            return self._respond(
+                rec.path,
+                404,
+                Fault(404, error_type="not_found_error", message="no such batch").body(),
+            )
         b.cancel = True
         if b.status == "in_progress":
             b.status = "canceling"

@@ -75,7 +75,11 @@ def report(tmp_path: Path) -> RunReport:
         status=RunStatus.succeeded,
         agents=AgentCounts(total=120, succeeded=118, failed=2, cached=5),
         usage=Usage(
-            input_tokens=12345, output_tokens=678, cache_read_tokens=9000, cache_write_tokens=100, cost_usd=0.12345
+            input_tokens=12345,
+            output_tokens=678,
+            cache_read_tokens=9000,
+            cache_write_tokens=100,
+            cost_usd=0.12345,
         ),
         findings=findings,
         outputs={"report": "# Summary\n\nAll good."},
@@ -86,7 +90,10 @@ def report(tmp_path: Path) -> RunReport:
         finished_at="2025-01-02T03:05:06+00:00",
         workspace=str(tmp_path),
         rules=[
-            RuleInfo(id="flag/fully-on", description="Flag is fully rolled out. Remove the check and the dead branch."),
+            RuleInfo(
+                id="flag/fully-on",
+                description="Flag is fully rolled out. Remove the check and the dead branch.",
+            ),
             RuleInfo(id="unused/rule", description="A rule that found nothing this run."),
         ],
     )

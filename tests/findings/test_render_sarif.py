@@ -37,7 +37,9 @@ def validator() -> jsonschema.Draft4Validator:
 
 
 def schema_errors(doc: dict[str, Any]) -> list[str]:
-    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator().iter_errors(doc)]
+    return [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator().iter_errors(doc)
+    ]
 
 
 def the_run(doc: dict[str, Any]) -> dict[str, Any]:
@@ -65,7 +67,13 @@ def test_validator_is_not_vacuous(report: RunReport) -> None:
 
 @pytest.mark.parametrize(
     "status",
-    [RunStatus.succeeded, RunStatus.partial, RunStatus.failed, RunStatus.cancelled, RunStatus.budget_exhausted],
+    [
+        RunStatus.succeeded,
+        RunStatus.partial,
+        RunStatus.failed,
+        RunStatus.cancelled,
+        RunStatus.budget_exhausted,
+    ],
 )
 def test_valid_for_every_status_and_without_workspace(report: RunReport, status: RunStatus) -> None:
     report.status = status
@@ -103,7 +111,9 @@ def test_rules_have_descriptions_and_levels(report: RunReport) -> None:
     assert set(rules) == {"flag/fully-on", "sec/sql-injection", "unused/rule"}
     flag = rules["flag/fully-on"]
     assert flag["shortDescription"] == {"text": "Flag is fully rolled out."}
-    assert flag["fullDescription"] == {"text": "Flag is fully rolled out. Remove the check and the dead branch."}
+    assert flag["fullDescription"] == {
+        "text": "Flag is fully rolled out. Remove the check and the dead branch."
+    }
     # information and hint both become note; the most severe one is the default.
     assert flag["defaultConfiguration"] == {"level": "note"}
     # No RuleInfo: the id stands in for the description, which SARIF and GitHub need.
@@ -124,7 +134,12 @@ def test_rule_index_points_at_the_rule(report: RunReport) -> None:
 
 @pytest.mark.parametrize(
     "severity,level",
-    [(Severity.error, "error"), (Severity.warning, "warning"), (Severity.information, "note"), (Severity.hint, "note")],
+    [
+        (Severity.error, "error"),
+        (Severity.warning, "warning"),
+        (Severity.information, "note"),
+        (Severity.hint, "note"),
+    ],
 )
 def test_levels(report: RunReport, severity: Severity, level: str) -> None:
     report.findings = [finding("r/x", "a.py", 0, severity=severity)]
@@ -170,7 +185,9 @@ def test_empty_and_inverted_ranges_stay_valid(report: RunReport) -> None:
     empty = finding("r/x", "a.py", 3, start=5)
     inverted = finding("r/y", "b.py", 0)
     inverted = inverted.model_copy(
-        update={"range": Range(start=Position(line=4, character=9), end=Position(line=2, character=1))}
+        update={
+            "range": Range(start=Position(line=4, character=9), end=Position(line=2, character=1))
+        }
     )
     report.findings = [empty, inverted]
     doc = render_sarif(report, "0.1.0")
@@ -195,7 +212,8 @@ def test_unverified_findings_say_so(report: RunReport) -> None:
     checkout = next(
         r
         for r in the_run(doc)["results"]
-        if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "src/shop/checkout.py"
+        if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        == "src/shop/checkout.py"
     )
     assert "verified" not in checkout.get("properties", {})
     assert checkout["properties"]["tags"] == ["unnecessary"]
@@ -217,7 +235,8 @@ def test_original_uri_base_ids(report: RunReport, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "status,ok", [(RunStatus.succeeded, True), (RunStatus.partial, False), (RunStatus.failed, False)]
+    "status,ok",
+    [(RunStatus.succeeded, True), (RunStatus.partial, False), (RunStatus.failed, False)],
 )
 def test_invocation(report: RunReport, status: RunStatus, ok: bool) -> None:
     report.status = status

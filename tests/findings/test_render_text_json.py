@@ -5,7 +5,14 @@ import json
 import pytest
 
 from swath import __version__
-from swath.findings import FORMATS, render, render_json, render_markdown, render_sarif_text, render_text
+from swath.findings import (
+    FORMATS,
+    render,
+    render_json,
+    render_markdown,
+    render_sarif_text,
+    render_text,
+)
 from swath.findings.model import Severity
 from swath.findings.report import RunReport, RunStatus
 
@@ -29,12 +36,18 @@ def test_text_sorts_by_line_within_a_file(report: RunReport) -> None:
         finding("r/x", "b.py", 3, message="early"),
     ]
     lines = render_text(report).splitlines()
-    assert [line.split(":")[0:2] for line in lines[:3]] == [["a.py", "8"], ["b.py", "4"], ["b.py", "51"]]
+    assert [line.split(":")[0:2] for line in lines[:3]] == [
+        ["a.py", "8"],
+        ["b.py", "4"],
+        ["b.py", "51"],
+    ]
 
 
 def test_text_summary_line(report: RunReport) -> None:
     summary = render_text(report).splitlines()[-1]
-    assert summary == ("succeeded: 120 agents (118 succeeded, 2 failed, 5 cached), 3 findings, 2 dropped, cost $0.1235")
+    assert summary == (
+        "succeeded: 120 agents (118 succeeded, 2 failed, 5 cached), 3 findings, 2 dropped, cost $0.1235"
+    )
 
 
 def test_text_has_no_ansi_and_ends_with_one_newline(report: RunReport) -> None:
@@ -45,7 +58,10 @@ def test_text_has_no_ansi_and_ends_with_one_newline(report: RunReport) -> None:
 
 def test_text_without_findings_is_just_the_summary() -> None:
     out = render_text(RunReport(run_id="r", workflow="w", status=RunStatus.failed))
-    assert out == "failed: 0 agents (0 succeeded, 0 failed, 0 cached), 0 findings, 0 dropped, cost $0.0000\n"
+    assert (
+        out
+        == "failed: 0 agents (0 succeeded, 0 failed, 0 cached), 0 findings, 0 dropped, cost $0.0000\n"
+    )
 
 
 # -- json ----------------------------------------------------------------------------
@@ -95,7 +111,11 @@ def test_json_finding_shape(report: RunReport) -> None:
     # Zero-based like the LSP, unlike the text format.
     assert f["range"] == {"start": {"line": 9, "character": 4}, "end": {"line": 9, "character": 60}}
     assert f["evidence"] == [
-        {"path": "src/db/query.py", "line": 9, "quote": 'cur.execute("SELECT * FROM t WHERE id = " + user_id)'}
+        {
+            "path": "src/db/query.py",
+            "line": 9,
+            "quote": 'cur.execute("SELECT * FROM t WHERE id = " + user_id)',
+        }
     ]
     assert f["severity"] == "error" and f["verified"] is False
     assert isinstance(f["id"], str) and isinstance(f["fingerprint"], str) and f["fingerprint"]
@@ -126,7 +146,9 @@ def test_render_passes_body_and_version(report: RunReport) -> None:
     assert "Synthesis here" in render(report, "markdown", body="Synthesis here")
     assert "](../../src/db/query.py#L10)" in render(report, "markdown", link_prefix="../../")
     assert (
-        json.loads(render(report, "sarif", tool_version="9.9.9"))["runs"][0]["tool"]["driver"]["semanticVersion"]
+        json.loads(render(report, "sarif", tool_version="9.9.9"))["runs"][0]["tool"]["driver"][
+            "semanticVersion"
+        ]
         == "9.9.9"
     )
 
@@ -139,4 +161,6 @@ def test_render_rejects_unknown_format(report: RunReport) -> None:
 
 def test_severity_values_render_as_words(report: RunReport) -> None:
     report.findings = [finding("r/x", "a.py", i, severity=s) for i, s in enumerate(Severity)]
-    assert [line.split()[1] for line in render_text(report).splitlines()[:-1]] == [s.value for s in Severity]
+    assert [line.split()[1] for line in render_text(report).splitlines()[:-1]] == [
+        s.value for s in Severity
+    ]

@@ -24,17 +24,28 @@ DEMO = REPO / "examples" / "flags-demo"
 
 
 def git(root: Path, *args: str) -> str:
-    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_AUTHOR_DATE": "2024-03-01T12:00:00Z",
-           "GIT_COMMITTER_DATE": "2024-03-01T12:00:00Z", "PATH": "/usr/bin:/bin:/usr/local/bin"}
-    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True, env=env).stdout
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+        "GIT_AUTHOR_DATE": "2024-03-01T12:00:00Z",
+        "GIT_COMMITTER_DATE": "2024-03-01T12:00:00Z",
+        "PATH": "/usr/bin:/bin:/usr/local/bin",
+    }
+    return subprocess.run(
+        ["git", *args], cwd=root, check=True, capture_output=True, text=True, env=env
+    ).stdout
 
 
 def write(root: Path, files: dict[str, str]) -> None:
     for rel, text in files.items():
         p = root / rel
         p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(textwrap.dedent(text).lstrip("\n") if not rel.endswith(".json") else text, encoding="utf-8")
+        p.write_text(
+            textwrap.dedent(text).lstrip("\n") if not rel.endswith(".json") else text,
+            encoding="utf-8",
+        )
 
 
 def make_repo(root: Path, files: dict[str, str], commit: bool = True) -> Workspace:
@@ -58,15 +69,24 @@ def errors(items: list[Item]) -> list[dict[str, Any]]:
     return [i.data for i in items if i.kind == "flag-error"]
 
 
-def run_offline(ws: Workspace, batch: int = 10, **params: Any) -> tuple[list[Record], list[Finding], dict[str, Any]]:
+def run_offline(
+    ws: Workspace, batch: int = 10, **params: Any
+) -> tuple[list[Record], list[Finding], dict[str, Any]]:
     """discover -> flag-classify in batches -> flag-plan, as the engine would run them."""
     items = discover(ws)
     records, found = [], []
     for i in range(0, len(items), batch):
-        chunk = items[i:i + batch]
+        chunk = items[i : i + batch]
         out = FlagClassify().analyze(chunk, AnalyzerContext(workspace=ws, params=params))
-        records.append(Record(step="classify", key=f"batch{i}", items=chunk, output=out.output,
-                              findings=out.findings))
+        records.append(
+            Record(
+                step="classify",
+                key=f"batch{i}",
+                items=chunk,
+                output=out.output,
+                findings=out.findings,
+            )
+        )
         found += out.findings
     plan = FlagPlan().reduce(records, AnalyzerContext(workspace=ws))
     return records, found, plan.output

@@ -13,12 +13,24 @@ from swath.engine.verify import EvidenceVerifier
 from .conftest import discover, errors, flag_items, run_offline
 
 EXPECTED = {
-    "new_checkout": "fully-on", "search_v2": "fully-on", "recommendations": "fully-on",
-    "new-onboarding": "fully-on", "FAST_SHIPPING": "fully-on", "go_fast_path": "fully-on",
-    "legacy_search": "fully-off", "old_pricing": "fully-off", "holiday-theme": "fully-off",
-    "go_batch_writes": "fully-off", "unused_banner": "unreferenced", "ghost_feature": "undefined",
-    "dark_mode": None, "beta-reports": None, "ai_summary": None, "GIFT_WRAP": None,
-    "payments_kill_switch": None, "ops-maintenance-mode": None,
+    "new_checkout": "fully-on",
+    "search_v2": "fully-on",
+    "recommendations": "fully-on",
+    "new-onboarding": "fully-on",
+    "FAST_SHIPPING": "fully-on",
+    "go_fast_path": "fully-on",
+    "legacy_search": "fully-off",
+    "old_pricing": "fully-off",
+    "holiday-theme": "fully-off",
+    "go_batch_writes": "fully-off",
+    "unused_banner": "unreferenced",
+    "ghost_feature": "undefined",
+    "dark_mode": None,
+    "beta-reports": None,
+    "ai_summary": None,
+    "GIFT_WRAP": None,
+    "payments_kill_switch": None,
+    "ops-maintenance-mode": None,
 }
 
 
@@ -50,8 +62,15 @@ def test_demo_classification_and_plan(demo):
     assert set(catalogue) == set(EXPECTED)  # all flags, not only candidates
     assert catalogue["new_checkout"]["evidence"][0]["path"] == "flags/flags.flagd.json"
     md = plan["markdown"]
-    for words in ("## Removal candidates", "### `new_checkout`: 100% on", "**Keep**", "**Delete** the definition",
-                  "**Tests** touching it: `tests/test_checkout.py`", "**Risks**", "## Other flags"):
+    for words in (
+        "## Removal candidates",
+        "### `new_checkout`: 100% on",
+        "**Keep**",
+        "**Delete** the definition",
+        "**Tests** touching it: `tests/test_checkout.py`",
+        "**Risks**",
+        "## Other flags",
+    ):
         assert words in md
     assert plan["summary"]["candidates"] == 12
 
@@ -82,15 +101,20 @@ def test_demo_findings_lenses_and_edits(demo):
 def test_demo_edits_parse_and_keep_the_right_branch(demo):
     _, found, plan = run_offline(demo)
     edits = [f for f in found if "edit" in f.data]
-    assert {f.path for f in edits} >= {"app/checkout.py", "app/search.py", "app/shipping.py", "web/src/checkout.ts",
-                                       "web/src/Onboarding.tsx"}
+    assert {f.path for f in edits} >= {
+        "app/checkout.py",
+        "app/search.py",
+        "app/shipping.py",
+        "web/src/checkout.ts",
+        "web/src/Onboarding.tsx",
+    }
     for f in edits:
         edit = f.data["edit"]
         text = (demo.root / edit["path"]).read_text()
         lines = text.split("\n")
         r = edit["range"]
-        start = sum(len(x) + 1 for x in lines[:r["start"]["line"]]) + r["start"]["character"]
-        end = sum(len(x) + 1 for x in lines[:r["end"]["line"]]) + r["end"]["character"]
+        start = sum(len(x) + 1 for x in lines[: r["start"]["line"]]) + r["start"]["character"]
+        end = sum(len(x) + 1 for x in lines[: r["end"]["line"]]) + r["end"]["character"]
         new = text[:start] + edit["new_text"] + text[end:]
         if edit["path"].endswith(".py"):
             ast.parse(new)
@@ -103,14 +127,23 @@ def test_demo_edits_parse_and_keep_the_right_branch(demo):
     # the plan's patch applies cleanly and every file still parses
     subprocess.run(["git", "apply", "-"], cwd=demo.root, input=plan["patch"], text=True, check=True)
     ast.parse((demo.root / "app/checkout.py").read_text())
-    assert "legacy" not in (demo.root / "web/src/checkout.ts").read_text().split("checkoutPage")[1].split("}")[0]
+    assert (
+        "legacy"
+        not in (demo.root / "web/src/checkout.ts")
+        .read_text()
+        .split("checkoutPage")[1]
+        .split("}")[0]
+    )
     assert not has_errors((demo.root / "web/src/Onboarding.tsx").read_text(), "tsx")
 
 
 def test_demo_annotate_all_adds_hints_for_the_rest(demo):
     _, found, _ = run_offline(demo, annotate_all=True)
     states = [f for f in found if f.rule == "flag/state"]
-    assert any(f.data["key"] == "dark_mode" and f.data["lens"].startswith("⚑ dark_mode · 50% partial") for f in states)
+    assert any(
+        f.data["key"] == "dark_mode" and f.data["lens"].startswith("⚑ dark_mode · 50% partial")
+        for f in states
+    )
     assert all(f.severity.value == "hint" for f in states)
 
 
@@ -118,7 +151,9 @@ def test_demo_environment_param_switches_the_deciding_environment(demo):
     records, _, _ = run_offline(demo, environment="staging")
     facts = {f["key"]: f for r in records for f in r.output["flags"]}
     assert facts["new-onboarding"]["environment"] == "staging"
-    assert facts["holiday-theme"]["state"] == "unknown"  # no staging, production alone does not decide
+    assert (
+        facts["holiday-theme"]["state"] == "unknown"
+    )  # no staging, production alone does not decide
 
 
 def test_malformed_definition_becomes_a_warning_finding(demo):
@@ -128,7 +163,11 @@ def test_malformed_definition_becomes_a_warning_finding(demo):
     path.write_text(json.dumps(data, indent=2))
     records, found, plan = run_offline(demo)
     bad = [f for f in found if f.rule == "flag/malformed"]
-    assert len(bad) == 1 and bad[0].path == "flags/flags.flagd.json" and "SOMETIMES" in bad[0].evidence[0].quote
+    assert (
+        len(bad) == 1
+        and bad[0].path == "flags/flags.flagd.json"
+        and "SOMETIMES" in bad[0].evidence[0].quote
+    )
     assert "## Definition errors" in plan["markdown"]
     facts = {f["key"] for r in records for f in r.output["flags"]}
     assert "dark_mode" in facts  # the rest of the file still counts
@@ -137,13 +176,22 @@ def test_malformed_definition_becomes_a_warning_finding(demo):
 def test_identical_checks_in_one_file_stay_distinct(tmp_path):
     from .conftest import make_repo
 
-    ws = make_repo(tmp_path, {
-        "flags.yaml": "promo: true\n",
-        "app.py": ('def a():\n    if client.is_enabled("promo"):\n        x()\n    else:\n        y()\n\n\n'
-                   'def b():\n    if client.is_enabled("promo"):\n        x()\n    else:\n        y()\n'),
-    })
+    ws = make_repo(
+        tmp_path,
+        {
+            "flags.yaml": "promo: true\n",
+            "app.py": (
+                'def a():\n    if client.is_enabled("promo"):\n        x()\n    else:\n        y()\n\n\n'
+                'def b():\n    if client.is_enabled("promo"):\n        x()\n    else:\n        y()\n'
+            ),
+        },
+    )
     _, found, _ = run_offline(ws)
-    checks = [f for f in found if f.rule == "flag/fully-on" and f.path == "app.py" and f.severity.value == "information"]
+    checks = [
+        f
+        for f in found
+        if f.rule == "flag/fully-on" and f.path == "app.py" and f.severity.value == "information"
+    ]
     dead = [f for f in found if "unnecessary" in f.tags]
     assert len(checks) == 2 and len({f.fingerprint for f in checks}) == 2
     assert len(dead) == 2 and len({f.fingerprint for f in dead}) == 2
@@ -156,15 +204,37 @@ def test_plan_reports_where_model_and_analyzer_disagree(demo):
     from swath.spec.records import Record
 
     records, _, _ = run_offline(demo)
-    model = {"assessments": [
-        {"key": "new_checkout", "state": "on", "candidate": True, "keep": "enabled", "agrees_with_analyzer": True,
-         "verdict": "remove", "reason": "all four call sites read it the same way"},
-        {"key": "dark_mode", "state": "on", "candidate": True, "keep": "enabled", "agrees_with_analyzer": False,
-         "verdict": "investigate", "reason": "the 50/50 split was an experiment that ended"},
-    ]}
+    model = {
+        "assessments": [
+            {
+                "key": "new_checkout",
+                "state": "on",
+                "candidate": True,
+                "keep": "enabled",
+                "agrees_with_analyzer": True,
+                "verdict": "remove",
+                "reason": "all four call sites read it the same way",
+            },
+            {
+                "key": "dark_mode",
+                "state": "on",
+                "candidate": True,
+                "keep": "enabled",
+                "agrees_with_analyzer": False,
+                "verdict": "investigate",
+                "reason": "the 50/50 split was an experiment that ended",
+            },
+        ]
+    }
     # model mode: the facts and the model's answer may arrive side by side or nested
-    mixed = [Record(step="classify", key=r.key, items=r.items, output={"facts": r.output, "model": model})
-             if i == 0 else r for i, r in enumerate(records)]
+    mixed = [
+        Record(
+            step="classify", key=r.key, items=r.items, output={"facts": r.output, "model": model}
+        )
+        if i == 0
+        else r
+        for i, r in enumerate(records)
+    ]
     out = FlagPlan().reduce(mixed, AnalyzerContext(workspace=demo)).output
     assert out["summary"]["disagreements"] == 1
     assert out["disagreements"][0]["key"] == "dark_mode"

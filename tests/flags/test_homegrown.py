@@ -34,8 +34,10 @@ def test_state_mapping():
 
 
 def test_python_enum_members_with_state_values(tmp_path):
-    ws = make_repo(tmp_path, {
-        ".swath/flags.yaml": """
+    ws = make_repo(
+        tmp_path,
+        {
+            ".swath/flags.yaml": """
             systems:
               - name: flag-enum
                 files: ["app/flags.py"]
@@ -46,7 +48,7 @@ def test_python_enum_members_with_state_values(tmp_path):
                 reference:
                   pattern: Flags.$KEY
         """,
-        "app/flags.py": """
+            "app/flags.py": """
             import enum
 
             class Flags(enum.Enum):
@@ -56,7 +58,7 @@ def test_python_enum_members_with_state_values(tmp_path):
 
             DEFAULT = "x"
         """,
-        "app/views.py": """
+            "app/views.py": """
             from app.flags import Flags
 
             def view(mode):
@@ -64,11 +66,16 @@ def test_python_enum_members_with_state_values(tmp_path):
                     return "new"
                 return "old"
         """,
-    })
+        },
+    )
     items = discover(ws)
     assert errors(items) == []
     st = states(items)
-    assert st == {"NEW_SEARCH": {"default": "on"}, "DARK_MODE": {"default": "off"}, "BETA": {"default": "partial"}}
+    assert st == {
+        "NEW_SEARCH": {"default": "on"},
+        "DARK_MODE": {"default": "off"},
+        "BETA": {"default": "partial"},
+    }
     refs = flag_items(items)["NEW_SEARCH"].data["references"]
     assert [(r["path"], r["line"], r["kind"]) for r in refs] == [("app/views.py", 3, "identifier")]
 
@@ -79,8 +86,10 @@ def test_python_enum_members_with_state_values(tmp_path):
 
 
 def test_typescript_object_entries_with_state_fields(tmp_path):
-    ws = make_repo(tmp_path, {
-        ".swath/flags.yaml": """
+    ws = make_repo(
+        tmp_path,
+        {
+            ".swath/flags.yaml": """
             systems:
               - name: feature-map
                 files: ["src/features.ts"]
@@ -101,14 +110,14 @@ def test_typescript_object_entries_with_state_fields(tmp_path):
                   pattern: FEATURES.$KEY.enabled
                   is_check: true
         """,
-        "src/features.ts": """
+            "src/features.ts": """
             export const FEATURES = {
               newSearch: { enabled: true, owner: "search" },
               darkMode: { enabled: false },
               beta: { owner: "x", enabled: "partial" },
             };
         """,
-        "src/app.ts": """
+            "src/app.ts": """
             import { FEATURES } from "./features";
 
             export function page(): string {
@@ -118,10 +127,15 @@ def test_typescript_object_entries_with_state_fields(tmp_path):
               return "old";
             }
         """,
-    })
+        },
+    )
     items = discover(ws)
     st = states(items)
-    assert st == {"newSearch": {"default": "on"}, "darkMode": {"default": "off"}, "beta": {"default": "partial"}}
+    assert st == {
+        "newSearch": {"default": "on"},
+        "darkMode": {"default": "off"},
+        "beta": {"default": "partial"},
+    }
     _, found, plan = run_offline(ws)
     at_ref = [f for f in found if f.path == "src/app.ts" and f.severity.value == "information"]
     assert len(at_ref) == 1
@@ -129,19 +143,25 @@ def test_typescript_object_entries_with_state_fields(tmp_path):
 
 
 def test_versioned_entries_last_or_highest_version_decides(tmp_path):
-    system = SystemSpec.model_validate({
-        "name": "releases", "files": ["releases.py"],
-        "definition": {"pattern": '{"name": $KEY, "version": $VERSION, "enabled": $STATE}', "version": "VERSION",
-                       "state": "STATE"},
-    })
+    system = SystemSpec.model_validate(
+        {
+            "name": "releases",
+            "files": ["releases.py"],
+            "definition": {
+                "pattern": '{"name": $KEY, "version": $VERSION, "enabled": $STATE}',
+                "version": "VERSION",
+                "state": "STATE",
+            },
+        }
+    )
     text = (
-        'RELEASES = [\n'
+        "RELEASES = [\n"
         '    {"name": "search", "version": 1, "enabled": False},\n'
         '    {"name": "search", "version": 3, "enabled": True},\n'
         '    {"name": "search", "version": 2, "enabled": False},\n'
         '    {"name": "cart", "version": 1, "enabled": True},\n'
         '    {"name": "cart", "version": 2, "enabled": False},\n'
-        ']\n'
+        "]\n"
     )
     result = parse_system(system, [("releases.py", text)], "default")
     by_key = {d.key: d for d in result.definitions}
@@ -156,8 +176,10 @@ def test_versioned_entries_last_or_highest_version_decides(tmp_path):
 
 
 def test_go_constants_and_comment_annotations(tmp_path):
-    ws = make_repo(tmp_path, {
-        ".swath/flags.yaml": """
+    ws = make_repo(
+        tmp_path,
+        {
+            ".swath/flags.yaml": """
             call_names: [Enabled]
             systems:
               - name: go-consts
@@ -172,7 +194,7 @@ def test_go_constants_and_comment_annotations(tmp_path):
                 definition:
                   regex: '#\\s*flag:\\s*(?P<key>[\\w-]+)\\s+rollout=(?P<state>\\d+)%'
         """,
-        "flags/flags.go": """
+            "flags/flags.go": """
             package flags
 
             const EnableFoo = true
@@ -180,7 +202,7 @@ def test_go_constants_and_comment_annotations(tmp_path):
             \tEnableBar = false
             )
         """,
-        "main.go": """
+            "main.go": """
             package main
 
             import "example.com/x/flags"
@@ -191,14 +213,15 @@ def test_go_constants_and_comment_annotations(tmp_path):
             \t}
             }
         """,
-        "jobs.py": """
+            "jobs.py": """
             # flag: nightly-export rollout=100%
             # flag: new-indexer rollout=40%
             def run(client):
                 if client.Enabled("nightly-export"):
                     export()
         """,
-    })
+        },
+    )
     items = discover(ws)
     assert errors(items) == []
     st = states(items)
@@ -211,18 +234,23 @@ def test_go_constants_and_comment_annotations(tmp_path):
 
 
 def test_overrides_in_config_and_override_file(tmp_path):
-    ws = make_repo(tmp_path, {
-        ".swath/flags.yaml": """
+    ws = make_repo(
+        tmp_path,
+        {
+            ".swath/flags.yaml": """
             overrides:
               remote-flag: "on"
               half-flag: {state: partial, percent: 50, reason: "LaunchDarkly dashboard, 2024-02"}
               checkout: {environments: {production: "off"}}
             override_file: ops/flag-states.json
         """,
-        "ops/flag-states.json": json.dumps({"from-file": "off", "broken": {"state": "sideways"}}, indent=2),
-        "flags.yaml": "checkout: {enabled: true}\n",
-        "app.py": 'if client.is_enabled("remote-flag"):\n    go()\nclient.is_enabled("checkout")\n',
-    })
+            "ops/flag-states.json": json.dumps(
+                {"from-file": "off", "broken": {"state": "sideways"}}, indent=2
+            ),
+            "flags.yaml": "checkout: {enabled: true}\n",
+            "app.py": 'if client.is_enabled("remote-flag"):\n    go()\nclient.is_enabled("checkout")\n',
+        },
+    )
     items = discover(ws)
     flags = flag_items(items)
     assert flags["remote-flag"].data["definitions"][0]["format"] == "override"
@@ -231,15 +259,19 @@ def test_overrides_in_config_and_override_file(tmp_path):
     half = flags["half-flag"].data["definitions"][0]["environments"]["production"]
     assert half["state"] == "partial" and half["percent"] == 50
     checkout = flags["checkout"].data["definitions"][0]
-    assert checkout["format"] == "plain" and checkout["environments"]["production"]["state"] == "off"
+    assert (
+        checkout["format"] == "plain" and checkout["environments"]["production"]["state"] == "off"
+    )
     assert flags["from-file"].data["definitions"][0]["path"] == "ops/flag-states.json"
     errs = errors(items)
     assert len(errs) == 1 and errs[0]["path"] == "ops/flag-states.json" and errs[0]["line"] == 2
 
 
 def test_bad_system_is_reported_and_the_rest_still_runs(tmp_path):
-    ws = make_repo(tmp_path, {
-        ".swath/flags.yaml": """
+    ws = make_repo(
+        tmp_path,
+        {
+            ".swath/flags.yaml": """
             systems:
               - name: nothing-matches
                 files: ["nowhere/*.py"]
@@ -248,9 +280,10 @@ def test_bad_system_is_reported_and_the_rest_still_runs(tmp_path):
                 files: ["a.py"]
                 definition: {key: KEY}
         """,
-        "flags.json": json.dumps({"ok": {"enabled": True}}),
-        "a.py": 'client.is_enabled("ok")\n',
-    })
+            "flags.json": json.dumps({"ok": {"enabled": True}}),
+            "a.py": 'client.is_enabled("ok")\n',
+        },
+    )
     items = discover(ws)
     msgs = [e["message"] for e in errors(items)]
     assert any("nothing-matches" in m and "no file matches" in m for m in msgs)

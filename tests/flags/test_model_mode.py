@@ -39,18 +39,36 @@ def reviewer(ctx: RequestContext) -> Any:
         key, state = match.groups()
         candidate = "removal candidate" in section.split("\n- why")[0]
         disagree = key == "dark_mode"
-        assessments.append({
-            "key": key, "state": "on" if disagree else state.rstrip(":,"), "candidate": True if disagree else candidate,
-            "keep": "enabled", "agrees_with_analyzer": not disagree,
-            "verdict": "investigate" if disagree else "keep", "reason": "the experiment ended" if disagree else "ok",
-        })
+        assessments.append(
+            {
+                "key": key,
+                "state": "on" if disagree else state.rstrip(":,"),
+                "candidate": True if disagree else candidate,
+                "keep": "enabled",
+                "agrees_with_analyzer": not disagree,
+                "verdict": "investigate" if disagree else "keep",
+                "reason": "the experiment ended" if disagree else "ok",
+            }
+        )
     findings = []
     if "new_checkout" in prompt:
         findings = [
-            {"rule": "flag/risk", "severity": "warning", "path": "app/checkout.py", "line": 5,
-             "quote": 'if client.get_boolean_value("new_checkout", False):', "message": "pricing differs per branch"},
-            {"rule": "flag/risk", "severity": "warning", "path": "app/checkout.py", "line": 2,
-             "quote": "this line does not exist", "message": "invented"},
+            {
+                "rule": "flag/risk",
+                "severity": "warning",
+                "path": "app/checkout.py",
+                "line": 5,
+                "quote": 'if client.get_boolean_value("new_checkout", False):',
+                "message": "pricing differs per branch",
+            },
+            {
+                "rule": "flag/risk",
+                "severity": "warning",
+                "path": "app/checkout.py",
+                "line": 2,
+                "quote": "this line does not exist",
+                "message": "invented",
+            },
         ]
     return Submit({"assessments": assessments, "findings": findings, "summary": "reviewed"})
 

@@ -16,15 +16,26 @@ from swath.sources.flagdefs.sdk import DEFAULT_CALL_NAMES
 
 from .conftest import discover, flag_items, make_repo
 
-KEYS = ["new_checkout", "dark-mode", "beta_reports", "search_v2", "waffle_flag", "gb_feature", "ld-flag"]
+KEYS = [
+    "new_checkout",
+    "dark-mode",
+    "beta_reports",
+    "search_v2",
+    "waffle_flag",
+    "gb_feature",
+    "ld-flag",
+]
 PLAIN = json.dumps({k: {"enabled": True} for k in KEYS}, indent=2)
 
 
 def refs(items, key):
-    return [(r["path"], r["line"], r["kind"], r["call"]) for r in flag_items(items)[key].data["references"]]
+    return [
+        (r["path"], r["line"], r["kind"], r["call"])
+        for r in flag_items(items)[key].data["references"]
+    ]
 
 
-PY = '''\
+PY = """\
 from openfeature import api
 import ldclient
 from UnleashClient import UnleashClient
@@ -51,9 +62,9 @@ def view(request, user):
         False,
     )
     log.info("%s is %s", "new_checkout", enabled)
-'''
+"""
 
-TS = '''\
+TS = """\
 import { OpenFeature } from "@openfeature/server-sdk";
 
 const client = OpenFeature.getClient();
@@ -65,16 +76,16 @@ export async function page(ctx: Ctx): Promise<void> {
   if (growthbook.isOn("gb_feature")) {}
   const reports = client?.getBooleanValue("beta_reports", false);
 }
-'''
+"""
 
-JS = '''\
+JS = """\
 const flags = require("./flags");
 module.exports = function (client) {
   return client.isEnabled("search_v2") ? "v2" : "v1";
 };
-'''
+"""
 
-GO = '''\
+GO = """\
 package main
 
 func handler(ctx context.Context) {
@@ -84,21 +95,32 @@ func handler(ctx context.Context) {
 \tld, _ := ldClient.BoolVariation("ld-flag", user, false)
 \t_, _ = dark, ld
 }
-'''
+"""
 
 
 @pytest.fixture
 def polyglot(tmp_path):
-    return make_repo(tmp_path, {"flags.json": PLAIN, "app/views.py": PY, "web/page.ts": TS, "web/legacy.js": JS,
-                                "svc/main.go": GO, "docs/flags.md": "Turn on `new_checkout` in flagd.\n",
-                                "deploy/values.yaml": "features:\n  - 'dark-mode'\n"})
+    return make_repo(
+        tmp_path,
+        {
+            "flags.json": PLAIN,
+            "app/views.py": PY,
+            "web/page.ts": TS,
+            "web/legacy.js": JS,
+            "svc/main.go": GO,
+            "docs/flags.md": "Turn on `new_checkout` in flagd.\n",
+            "deploy/values.yaml": "features:\n  - 'dark-mode'\n",
+        },
+    )
 
 
 def test_python_sdk_calls_of_every_vendor(polyglot):
     items = discover(polyglot)
     py = {k: [r for r in refs(items, k) if r[0] == "app/views.py"] for k in KEYS}
-    assert py["new_checkout"] == [("app/views.py", 10, "call", "get_boolean_value"),
-                                  ("app/views.py", 25, "literal", None)]
+    assert py["new_checkout"] == [
+        ("app/views.py", 10, "call", "get_boolean_value"),
+        ("app/views.py", 25, "literal", None),
+    ]
     assert py["search_v2"] == [("app/views.py", 12, "call", "get_string_value")]
     assert py["ld-flag"] == [("app/views.py", 13, "call", "variation")]
     assert py["dark-mode"] == [("app/views.py", 15, "call", "is_enabled")]
@@ -133,10 +155,15 @@ def test_structure_of_each_reference_through_ast_grep(polyglot):
     items = flag_items(discover(polyglot))
     facts = examine(polyglot, FlagIn.model_validate(items["new_checkout"].data), None)
     by_place = {(r.path, r.line): r for r in facts.references}
-    assert by_place[("app/views.py", 10)].check and by_place[("app/views.py", 10)].call == "get_boolean_value"
+    assert (
+        by_place[("app/views.py", 10)].check
+        and by_place[("app/views.py", 10)].call == "get_boolean_value"
+    )
     assert not by_place[("app/views.py", 25)].check  # a log line, not a check
     assert by_place[("web/page.ts", 5)].check
-    assert by_place[("svc/main.go", 3)].check and by_place[("svc/main.go", 3)].call == "BooleanValue"
+    assert (
+        by_place[("svc/main.go", 3)].check and by_place[("svc/main.go", 3)].call == "BooleanValue"
+    )
     assert ("docs/flags.md", 0) not in by_place and facts.docs[0]["path"] == "docs/flags.md"
     search = examine(polyglot, FlagIn.model_validate(items["search_v2"].data), None)
     # a string getter is a reference but not a yes/no check
@@ -144,27 +171,33 @@ def test_structure_of_each_reference_through_ast_grep(polyglot):
 
 
 def test_call_names_from_config(tmp_path):
-    ws = make_repo(tmp_path, {
-        ".swath/flags.yaml": "call_names: [feature_on, {name: featureOff, negated: true}]\n",
-        "flags.yaml": "alpha: true\nbeta: false\n",
-        "a.py": 'if feature_on("alpha"):\n    x()\n',
-        "b.ts": 'if (featureOff("beta")) { y(); }\n',
-    })
+    ws = make_repo(
+        tmp_path,
+        {
+            ".swath/flags.yaml": "call_names: [feature_on, {name: featureOff, negated: true}]\n",
+            "flags.yaml": "alpha: true\nbeta: false\n",
+            "a.py": 'if feature_on("alpha"):\n    x()\n',
+            "b.ts": 'if (featureOff("beta")) { y(); }\n',
+        },
+    )
     items = discover(ws)
     assert refs(items, "alpha") == [("a.py", 0, "call", "feature_on")]
     assert refs(items, "beta") == [("b.ts", 0, "call", "featureOff")]
 
 
 def test_constants_are_followed_to_their_uses(tmp_path):
-    ws = make_repo(tmp_path, {
-        "flags.yaml": "new_checkout: true\n",
-        "app/keys.py": 'NEW_CHECKOUT = "new_checkout"\n',
-        "app/views.py": "from app.keys import NEW_CHECKOUT\n\nif client.is_enabled(NEW_CHECKOUT):\n    go()\n",
-        "app/local.py": 'key = "new_checkout"\nif client.is_enabled(key):\n    go()\n',
-        "web/keys.ts": 'export const NewCheckout = "new_checkout";\n',
-        "web/page.ts": 'import { NewCheckout } from "./keys";\nif (client.isEnabled(NewCheckout)) { go(); }\n',
-        "go/other.go": "package x\n// NEW_CHECKOUT is a Python name, not ours\n",
-    })
+    ws = make_repo(
+        tmp_path,
+        {
+            "flags.yaml": "new_checkout: true\n",
+            "app/keys.py": 'NEW_CHECKOUT = "new_checkout"\n',
+            "app/views.py": "from app.keys import NEW_CHECKOUT\n\nif client.is_enabled(NEW_CHECKOUT):\n    go()\n",
+            "app/local.py": 'key = "new_checkout"\nif client.is_enabled(key):\n    go()\n',
+            "web/keys.ts": 'export const NewCheckout = "new_checkout";\n',
+            "web/page.ts": 'import { NewCheckout } from "./keys";\nif (client.isEnabled(NewCheckout)) { go(); }\n',
+            "go/other.go": "package x\n// NEW_CHECKOUT is a Python name, not ours\n",
+        },
+    )
     items = discover(ws)
     got = set(refs(items, "new_checkout"))
     assert ("app/keys.py", 0, "constant-def", None) in got
@@ -178,11 +211,14 @@ def test_constants_are_followed_to_their_uses(tmp_path):
 
 
 def test_undefined_keys_from_sdk_calls(tmp_path):
-    ws = make_repo(tmp_path, {
-        "flags.yaml": "known: true\n",
-        "a.py": 'client.is_enabled("known")\nclient.is_enabled("ghost")\nprint("not-a-flag")\n',
-        "b.yaml": 'note: flags.is_enabled("in-yaml")\n',
-    })
+    ws = make_repo(
+        tmp_path,
+        {
+            "flags.yaml": "known: true\n",
+            "a.py": 'client.is_enabled("known")\nclient.is_enabled("ghost")\nprint("not-a-flag")\n',
+            "b.yaml": 'note: flags.is_enabled("in-yaml")\n',
+        },
+    )
     items = discover(ws)
     flags = flag_items(items)
     assert set(flags) == {"known", "ghost"}
@@ -195,12 +231,16 @@ def test_undefined_keys_from_sdk_calls(tmp_path):
 
 
 def test_gitignore_binary_and_symlinks_are_skipped(tmp_path):
-    ws = make_repo(tmp_path, {
-        ".gitignore": "build/\n",
-        "flags.yaml": "k: true\n",
-        "build/out.js": 'isEnabled("k")\n',
-        "src/a.py": 'is_enabled("k")\n',
-    }, commit=False)
+    ws = make_repo(
+        tmp_path,
+        {
+            ".gitignore": "build/\n",
+            "flags.yaml": "k: true\n",
+            "build/out.js": 'isEnabled("k")\n',
+            "src/a.py": 'is_enabled("k")\n',
+        },
+        commit=False,
+    )
     (tmp_path / "src" / "blob.bin").write_bytes(b'\0\0"k"\0')
     os.symlink(tmp_path / "src" / "a.py", tmp_path / "src" / "link.py")
     items = discover(ws)
@@ -208,13 +248,21 @@ def test_gitignore_binary_and_symlinks_are_skipped(tmp_path):
 
 
 def test_parallel_scan_matches_the_serial_one(tmp_path, monkeypatch):
-    files = {f"pkg{i % 7}/m{i}.py": (f'if client.is_enabled("flag_{i % 13}"):\n    pass\nNAME_{i} = "flag_{i % 5}"\n'
-                                     if i % 3 == 0 else "x = 1\n") for i in range(300)}
+    files = {
+        f"pkg{i % 7}/m{i}.py": (
+            f'if client.is_enabled("flag_{i % 13}"):\n    pass\nNAME_{i} = "flag_{i % 5}"\n'
+            if i % 3 == 0
+            else "x = 1\n"
+        )
+        for i in range(300)
+    }
     files["flags.yaml"] = "\n".join(f"flag_{i}: true" for i in range(13)) + "\n"
     ws = make_repo(tmp_path, files)
     paths = sorted(files)
     keys = [f"flag_{i}" for i in range(13)]
-    spans = [DefinitionSpan(key=k, path="flags.yaml", line=i, end_line=i) for i, k in enumerate(keys)]
+    spans = [
+        DefinitionSpan(key=k, path="flags.yaml", line=i, end_line=i) for i, k in enumerate(keys)
+    ]
     serial = scan_references(str(ws.root), paths, keys, DEFAULT_CALL_NAMES, spans, workers=1)
     monkeypatch.setattr(scan_mod, "PARALLEL_MIN_FILES", 10)
     parallel = scan_references(str(ws.root), paths, keys, DEFAULT_CALL_NAMES, spans, workers=2)

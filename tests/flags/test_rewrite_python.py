@@ -31,12 +31,12 @@ def assert_untouched_outside(old: str, new: str) -> None:
     j = 0
     while j < min(len(a), len(b)) - i and a[-1 - j] == b[-1 - j]:
         j += 1
-    assert a[:i] == b[:i] and a[len(a) - j:] == b[len(b) - j:]
+    assert a[:i] == b[:i] and a[len(a) - j :] == b[len(b) - j :]
 
 
 SHAPES = {
     "if_else": (
-        d('''
+        d("""
         def checkout(cart):
             # choose the flow
             if client.get_boolean_value("new_checkout", False):
@@ -46,43 +46,43 @@ SHAPES = {
                 return new_flow(cart, total)
             else:
                 return old_flow(cart)
-        '''),
-        d('''
+        """),
+        d("""
         def checkout(cart):
             # choose the flow
             total = cart.total()
             if total > 100:
                 discount(cart)  # big baskets
             return new_flow(cart, total)
-        '''),
-        d('''
+        """),
+        d("""
         def checkout(cart):
             # choose the flow
             return old_flow(cart)
-        '''),
+        """),
     ),
     "if_only": (
-        d('''
+        d("""
         def f():
             prepare()
             if client.is_enabled("new_checkout"):
                 banner()
             finish()
-        '''),
-        d('''
+        """),
+        d("""
         def f():
             prepare()
             banner()
             finish()
-        '''),
-        d('''
+        """),
+        d("""
         def f():
             prepare()
             finish()
-        '''),
+        """),
     ),
     "elif_middle": (
-        d('''
+        d("""
         if a:
             one()
         elif client.is_enabled("new_checkout"):
@@ -91,92 +91,92 @@ SHAPES = {
             three()
         else:
             four()
-        '''),
-        d('''
+        """),
+        d("""
         if a:
             one()
         else:
             two()
-        '''),
-        d('''
+        """),
+        d("""
         if a:
             one()
         elif b:
             three()
         else:
             four()
-        '''),
+        """),
     ),
     "elif_head": (
-        d('''
+        d("""
         if client.is_enabled("new_checkout"):
             one()
         elif b:
             two()
-        '''),
-        d('''
+        """),
+        d("""
         one()
-        '''),
-        d('''
+        """),
+        d("""
         if b:
             two()
-        '''),
+        """),
     ),
     "not": (
-        d('''
+        d("""
         if not client.is_enabled("new_checkout"):
             legacy()
         else:
             modern()
-        '''),
-        d('''
+        """),
+        d("""
         modern()
-        '''),
-        d('''
+        """),
+        d("""
         legacy()
-        '''),
+        """),
     ),
     "ternary": (
-        d('''
+        d("""
         label = "Pay now" if client.is_enabled("new_checkout") else "Checkout"
-        '''),
-        d('''
+        """),
+        d("""
         label = "Pay now"
-        '''),
-        d('''
+        """),
+        d("""
         label = "Checkout"
-        '''),
+        """),
     ),
     "and": (
-        d('''
+        d("""
         if user.beta and client.is_enabled("new_checkout"):
             go()
         done()
-        '''),
-        d('''
+        """),
+        d("""
         if user.beta:
             go()
         done()
-        '''),
-        d('''
+        """),
+        d("""
         done()
-        '''),
+        """),
     ),
     "or": (
-        d('''
+        d("""
         if client.is_enabled("new_checkout") or user.is_staff:
             go()
-        '''),
-        d('''
+        """),
+        d("""
         go()
-        '''),
-        d('''
+        """),
+        d("""
         if user.is_staff:
             go()
-        '''),
+        """),
     ),
     "variable": (
-        d('''
+        d("""
         def view(user):
             enabled = client.get_boolean_value("new_checkout", False)
             if enabled:
@@ -185,134 +185,134 @@ SHAPES = {
                 page = old_page()
             log("checkout", enabled=enabled)
             return page
-        '''),
-        d('''
+        """),
+        d("""
         def view(user):
             page = new_page()
             log("checkout", enabled=True)
             return page
-        '''),
-        d('''
+        """),
+        d("""
         def view(user):
             page = old_page()
             log("checkout", enabled=False)
             return page
-        '''),
+        """),
     ),
     "membership": (
-        d('''
+        d("""
         def options(mode):
             out = ["standard"]
             if Feature.NEW_CHECKOUT in mode:
                 out.append("express")
             return out
-        '''),
-        d('''
+        """),
+        d("""
         def options(mode):
             out = ["standard"]
             out.append("express")
             return out
-        '''),
-        d('''
+        """),
+        d("""
         def options(mode):
             out = ["standard"]
             return out
-        '''),
+        """),
     ),
     "not_in": (  # membership means "on": `key in enabled_flags`
-        d('''
+        d("""
         if "new_checkout" not in enabled_flags:
             legacy()
         done()
-        '''),
-        d('''
+        """),
+        d("""
         done()
-        '''),
-        d('''
+        """),
+        d("""
         legacy()
         done()
-        '''),
+        """),
     ),
     "await": (
-        d('''
+        d("""
         async def page():
             if await client.get_boolean_value("new_checkout", False):
                 return await new()
             return await old()
-        '''),
-        d('''
+        """),
+        d("""
         async def page():
             return await new()
-        '''),
-        d('''
+        """),
+        d("""
         async def page():
             return await old()
-        '''),
+        """),
     ),
     "early_return": (
-        d('''
+        d("""
         def price(cart):
             if not client.is_enabled("new_checkout"):
                 return cart.legacy_price()
             total = cart.price()
             return total
-        '''),
-        d('''
+        """),
+        d("""
         def price(cart):
             total = cart.price()
             return total
-        '''),
-        d('''
+        """),
+        d("""
         def price(cart):
             return cart.legacy_price()
-        '''),
+        """),
     ),
     "negated_call": (
-        d('''
+        d("""
         if gb.is_off("new_checkout"):
             old()
         else:
             new()
-        '''),
-        d('''
+        """),
+        d("""
         new()
-        '''),
-        d('''
+        """),
+        d("""
         old()
-        '''),
+        """),
     ),
     "only_statement": (
-        d('''
+        d("""
         class View:
             def render(self):
                 if client.is_enabled("new_checkout"):
                     self.new()
-        '''),
-        d('''
+        """),
+        d("""
         class View:
             def render(self):
                 self.new()
-        '''),
-        d('''
+        """),
+        d("""
         class View:
             def render(self):
                 pass
-        '''),
+        """),
     ),
     "one_liner": (
-        d('''
+        d("""
         def f():
             if client.is_enabled("new_checkout"): return 1
             return 2
-        '''),
-        d('''
+        """),
+        d("""
         def f():
             return 1
-        '''),
-        d('''
+        """),
+        d("""
         def f():
             return 2
-        '''),
+        """),
     ),
 }
 
@@ -340,22 +340,22 @@ def test_dead_ranges_point_at_the_branch_that_dies() -> None:
 
 
 def test_other_code_and_other_flags_are_left_alone() -> None:
-    src = d('''
+    src = d("""
         if client.is_enabled("other_flag"):
             a()
         if True and x:
             b()
         if client.is_enabled("new_checkout"):
             c()
-        ''')
+        """)
     result = rewrite(src, True)
-    assert result.new_text == d('''
+    assert result.new_text == d("""
         if client.is_enabled("other_flag"):
             a()
         if True and x:
             b()
         c()
-        ''')
+        """)
 
 
 def test_side_effects_are_not_dropped() -> None:
@@ -366,19 +366,19 @@ def test_side_effects_are_not_dropped() -> None:
 
 
 def test_reassigned_variable_is_not_inlined() -> None:
-    src = d('''
+    src = d("""
         def f():
             on = client.is_enabled("new_checkout")
             on = on and user.beta
             return on
-        ''')
+        """)
     result = rewrite(src, True)
-    assert result.new_text == d('''
+    assert result.new_text == d("""
         def f():
             on = True
             on = on and user.beta
             return on
-        ''')
+        """)
 
 
 def test_at_limits_the_rewrite_to_one_check() -> None:
@@ -392,9 +392,15 @@ def test_at_limits_the_rewrite_to_one_check() -> None:
 
 
 def test_check_texts_of_a_homegrown_system() -> None:
-    src = 'if features.enabled(Feature.NEW_CHECKOUT):\n    a()\nelse:\n    b()\n'
-    result = rewrite_file(src, "python", "NEW_CHECKOUT", False, [],
-                          check_texts=["features.enabled(Feature.NEW_CHECKOUT)"])
+    src = "if features.enabled(Feature.NEW_CHECKOUT):\n    a()\nelse:\n    b()\n"
+    result = rewrite_file(
+        src,
+        "python",
+        "NEW_CHECKOUT",
+        False,
+        [],
+        check_texts=["features.enabled(Feature.NEW_CHECKOUT)"],
+    )
     assert result.new_text == "b()\n"
 
 

@@ -20,7 +20,9 @@ def d(text: str) -> str:
 
 
 SHAPES: dict[str, tuple[str, str, str, str]] = {  # name: (lang, source, when on, when off)
-    "if_else": ("typescript", d('''
+    "if_else": (
+        "typescript",
+        d("""
         function checkout(cart: Cart): string {
           // choose the flow
           if (client.isEnabled("new_checkout")) {
@@ -33,7 +35,8 @@ SHAPES: dict[str, tuple[str, str, str, str]] = {  # name: (lang, source, when on
             return oldFlow(cart);
           }
         }
-        '''), d('''
+        """),
+        d("""
         function checkout(cart: Cart): string {
           // choose the flow
           const total = cart.total();
@@ -42,13 +45,17 @@ SHAPES: dict[str, tuple[str, str, str, str]] = {  # name: (lang, source, when on
           }
           return newFlow(cart, total);
         }
-        '''), d('''
+        """),
+        d("""
         function checkout(cart: Cart): string {
           // choose the flow
           return oldFlow(cart);
         }
-        ''')),
-    "if_only": ("javascript", d('''
+        """),
+    ),
+    "if_only": (
+        "javascript",
+        d("""
         function f() {
           prepare();
           if (client.isEnabled('new_checkout')) {
@@ -56,19 +63,24 @@ SHAPES: dict[str, tuple[str, str, str, str]] = {  # name: (lang, source, when on
           }
           finish();
         }
-        '''), d('''
+        """),
+        d("""
         function f() {
           prepare();
           banner();
           finish();
         }
-        '''), d('''
+        """),
+        d("""
         function f() {
           prepare();
           finish();
         }
-        ''')),
-    "else_if_middle": ("typescript", d('''
+        """),
+    ),
+    "else_if_middle": (
+        "typescript",
+        d("""
         if (a) {
           one();
         } else if (client.isEnabled("new_checkout")) {
@@ -78,13 +90,15 @@ SHAPES: dict[str, tuple[str, str, str, str]] = {  # name: (lang, source, when on
         } else {
           four();
         }
-        '''), d('''
+        """),
+        d("""
         if (a) {
           one();
         } else {
           two();
         }
-        '''), d('''
+        """),
+        d("""
         if (a) {
           one();
         } else if (b) {
@@ -92,63 +106,86 @@ SHAPES: dict[str, tuple[str, str, str, str]] = {  # name: (lang, source, when on
         } else {
           four();
         }
-        ''')),
-    "else_if_last": ("typescript", d('''
+        """),
+    ),
+    "else_if_last": (
+        "typescript",
+        d("""
         if (a) {
           one();
         } else if (client.isEnabled("new_checkout")) {
           two();
         }
         done();
-        '''), d('''
+        """),
+        d("""
         if (a) {
           one();
         } else {
           two();
         }
         done();
-        '''), d('''
+        """),
+        d("""
         if (a) {
           one();
         }
         done();
-        ''')),
-    "not": ("typescript", d('''
+        """),
+    ),
+    "not": (
+        "typescript",
+        d("""
         if (!client.isEnabled("new_checkout")) {
           legacy();
         } else {
           modern();
         }
-        '''), d('''
+        """),
+        d("""
         modern();
-        '''), d('''
+        """),
+        d("""
         legacy();
-        ''')),
-    "ternary": ("typescript", d('''
+        """),
+    ),
+    "ternary": (
+        "typescript",
+        d("""
         const label = client.isEnabled("new_checkout") ? "Pay now" : "Checkout";
-        '''), d('''
+        """),
+        d("""
         const label = "Pay now";
-        '''), d('''
+        """),
+        d("""
         const label = "Checkout";
-        ''')),
-    "and_or": ("typescript", d('''
+        """),
+    ),
+    "and_or": (
+        "typescript",
+        d("""
         if (user.beta && client.isEnabled("new_checkout")) {
           go();
         }
         if (client.isEnabled("new_checkout") || user.staff) {
           go2();
         }
-        '''), d('''
+        """),
+        d("""
         if (user.beta) {
           go();
         }
         go2();
-        '''), d('''
+        """),
+        d("""
         if (user.staff) {
           go2();
         }
-        ''')),
-    "variable": ("typescript", d('''
+        """),
+    ),
+    "variable": (
+        "typescript",
+        d("""
         export async function page(cart: Cart): Promise<string> {
           const useNew = await client.getBooleanValue("new_checkout", false);
           track("checkout", useNew);
@@ -157,18 +194,23 @@ SHAPES: dict[str, tuple[str, str, str, str]] = {  # name: (lang, source, when on
           }
           return renderOld(cart);
         }
-        '''), d('''
+        """),
+        d("""
         export async function page(cart: Cart): Promise<string> {
           track("checkout", true);
           return renderNew(cart);
         }
-        '''), d('''
+        """),
+        d("""
         export async function page(cart: Cart): Promise<string> {
           track("checkout", false);
           return renderOld(cart);
         }
-        ''')),
-    "membership_has": ("typescript", d('''
+        """),
+    ),
+    "membership_has": (
+        "typescript",
+        d("""
         function options(mode: Set<Feature>): string[] {
           const out = ["standard"];
           if (mode.has(Feature.NEW_CHECKOUT)) {
@@ -176,63 +218,88 @@ SHAPES: dict[str, tuple[str, str, str, str]] = {  # name: (lang, source, when on
           }
           return out;
         }
-        '''), d('''
+        """),
+        d("""
         function options(mode: Set<Feature>): string[] {
           const out = ["standard"];
           out.push("express");
           return out;
         }
-        '''), d('''
+        """),
+        d("""
         function options(mode: Set<Feature>): string[] {
           const out = ["standard"];
           return out;
         }
-        ''')),
-    "membership_in": ("javascript", d('''
+        """),
+    ),
+    "membership_in": (
+        "javascript",
+        d("""
         if ("new_checkout" in flags) {
           go();
         }
         done();
-        '''), d('''
+        """),
+        d("""
         go();
         done();
-        '''), d('''
+        """),
+        d("""
         done();
-        ''')),
-    "single_statement": ("typescript", d('''
+        """),
+    ),
+    "single_statement": (
+        "typescript",
+        d("""
         function f(): number {
           if (client.isEnabled("new_checkout")) return 1;
           return 2;
         }
-        '''), d('''
+        """),
+        d("""
         function f(): number {
           return 1;
         }
-        '''), d('''
+        """),
+        d("""
         function f(): number {
           return 2;
         }
-        ''')),
-    "negated_call": ("typescript", d('''
+        """),
+    ),
+    "negated_call": (
+        "typescript",
+        d("""
         if (gb.isOff("new_checkout")) {
           old();
         } else {
           fresh();
         }
-        '''), d('''
+        """),
+        d("""
         fresh();
-        '''), d('''
+        """),
+        d("""
         old();
-        ''')),
-    "optional_chain": ("typescript", d('''
+        """),
+    ),
+    "optional_chain": (
+        "typescript",
+        d("""
         const on = ldClient?.variation("new_checkout", false);
         render(on ? newView() : oldView());
-        '''), d('''
+        """),
+        d("""
         render(newView());
-        '''), d('''
+        """),
+        d("""
         render(oldView());
-        ''')),
-    "jsx": ("tsx", d('''
+        """),
+    ),
+    "jsx": (
+        "tsx",
+        d("""
         export function Page(): JSX.Element {
           const showNew = ldClient.variation("new_checkout", false);
           return (
@@ -243,7 +310,8 @@ SHAPES: dict[str, tuple[str, str, str, str]] = {  # name: (lang, source, when on
             </div>
           );
         }
-        '''), d('''
+        """),
+        d("""
         export function Page(): JSX.Element {
           return (
             <div>
@@ -252,7 +320,8 @@ SHAPES: dict[str, tuple[str, str, str, str]] = {  # name: (lang, source, when on
             </div>
           );
         }
-        '''), d('''
+        """),
+        d("""
         export function Page(): JSX.Element {
           return (
             <div>
@@ -261,7 +330,8 @@ SHAPES: dict[str, tuple[str, str, str, str]] = {  # name: (lang, source, when on
             </div>
           );
         }
-        ''')),
+        """),
+    ),
 }
 
 
@@ -269,8 +339,15 @@ SHAPES: dict[str, tuple[str, str, str, str]] = {  # name: (lang, source, when on
 @pytest.mark.parametrize("shape", sorted(SHAPES))
 def test_shapes(shape: str, value: bool) -> None:
     lang, src, when_on, when_off = SHAPES[shape]
-    result = rewrite_file(src, lang, "new_checkout", value, CALLS, negated_calls=["isOff"],
-                          key_aliases=["Feature.NEW_CHECKOUT"])
+    result = rewrite_file(
+        src,
+        lang,
+        "new_checkout",
+        value,
+        CALLS,
+        negated_calls=["isOff"],
+        key_aliases=["Feature.NEW_CHECKOUT"],
+    )
     assert result.error is None
     assert result.new_text == (when_on if value else when_off)
     assert not has_errors(result.new_text, lang)
@@ -279,15 +356,15 @@ def test_shapes(shape: str, value: bool) -> None:
 
 
 def test_exported_variable_is_kept_and_others_untouched() -> None:
-    src = d('''
+    src = d("""
         export const NEW = client.isEnabled("new_checkout");
         if (client.isEnabled("other")) { a(); }
-        ''')
+        """)
     result = rewrite_file(src, "typescript", "new_checkout", True, CALLS)
-    assert result.new_text == d('''
+    assert result.new_text == d("""
         export const NEW = true;
         if (client.isEnabled("other")) { a(); }
-        ''')
+        """)
 
 
 def test_side_effects_are_kept() -> None:
@@ -297,13 +374,13 @@ def test_side_effects_are_kept() -> None:
 
 
 def test_shadowed_variable_is_not_inlined() -> None:
-    src = d('''
+    src = d("""
         function f() {
           let on = client.isEnabled("new_checkout");
           on = on && beta;
           return on;
         }
-        ''')
+        """)
     result = rewrite_file(src, "typescript", "new_checkout", True, CALLS)
     assert result.new_text == src.replace('client.isEnabled("new_checkout")', "true")
 
@@ -317,5 +394,7 @@ def test_dead_ranges_and_at() -> None:
 
 
 def test_broken_source_is_not_rewritten() -> None:
-    result = rewrite_file("if (client.isEnabled('new_checkout') {\n", "typescript", "new_checkout", True, CALLS)
+    result = rewrite_file(
+        "if (client.isEnabled('new_checkout') {\n", "typescript", "new_checkout", True, CALLS
+    )
     assert result.error and result.checks == 0

@@ -32,20 +32,39 @@ def test_model_prompts_render_with_the_analyzers_facts(demo):
     records, _, plan = run_offline(demo)
     classify = wf.step("classify")
     batch = records[0]
-    task = ModelTask(run_id="r", step_id="classify", task_key=batch.key, tier="map", agent=classify.agent,
-                     items=batch.items, facts=batch.output)
+    task = ModelTask(
+        run_id="r",
+        step_id="classify",
+        task_key=batch.key,
+        tier="map",
+        agent=classify.agent,
+        items=batch.items,
+        facts=batch.output,
+    )
     text = render_instructions(task)
     first = batch.output["flags"][0]
     assert f"## `{first['key']}`" in text
     assert "verdict" in text and "agrees_with_analyzer" in text
-    reduce_task = ModelTask(run_id="r", step_id="plan", task_key="plan", tier="reduce",
-                            agent=wf.step("plan").agent, records=records, facts=plan)
+    reduce_task = ModelTask(
+        run_id="r",
+        step_id="plan",
+        task_key="plan",
+        tier="reduce",
+        agent=wf.step("plan").agent,
+        records=records,
+        facts=plan,
+    )
     assert "# Feature flag audit" in render_instructions(reduce_task)
 
 
 def test_cli_run_on_the_demo(demo):
-    proc = subprocess.run([sys.executable, "-m", "swath", "run", "flag-audit", "--format", "json"], cwd=demo.root,
-                          capture_output=True, text=True, timeout=240)
+    proc = subprocess.run(
+        [sys.executable, "-m", "swath", "run", "flag-audit", "--format", "json"],
+        cwd=demo.root,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["workflow"] == "flag-audit" and out["status"] == "succeeded"

@@ -116,7 +116,9 @@ def recording_client() -> LanguageClient:
     client = LanguageClient(converter_factory=default_converter)
     client.recorder = attach_recorder(client)  # type: ignore[attr-defined]
     mine = set(client.protocol.fm.features)
-    register_lsp_features(client, {m: f for m, f in DEFAULT_CLIENT_FEATURES.items() if m not in mine})
+    register_lsp_features(
+        client, {m: f for m, f in DEFAULT_CLIENT_FEATURES.items() if m not in mine}
+    )
     return client
 
 
@@ -158,12 +160,16 @@ def attach_recorder(client: LanguageClient) -> Recorder:
     return rec
 
 
-def capabilities(name: str, *, progress: bool = True, lens_refresh: bool | None = None) -> lsp.ClientCapabilities:
+def capabilities(
+    name: str, *, progress: bool = True, lens_refresh: bool | None = None
+) -> lsp.ClientCapabilities:
     caps = client_capabilities(name)
     if not progress and caps.window is not None:
         caps.window.work_done_progress = False
     if lens_refresh is not None and caps.workspace is not None:
-        caps.workspace.code_lens = lsp.CodeLensWorkspaceClientCapabilities(refresh_support=lens_refresh)
+        caps.workspace.code_lens = lsp.CodeLensWorkspaceClientCapabilities(
+            refresh_support=lens_refresh
+        )
     return caps
 
 
@@ -188,9 +194,14 @@ class Session:
         )
 
     def run_ended(self, run_id: str) -> bool:
-        return any(v.get("kind") == "end" for v in self.client.progress_reports.get(f"swath-run-{run_id}", []))
+        return any(
+            v.get("kind") == "end"
+            for v in self.client.progress_reports.get(f"swath-run-{run_id}", [])
+        )
 
-    async def wait_for(self, cond: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
+    async def wait_for(
+        self, cond: Callable[[], Any], timeout: float = 30.0, what: str = "condition"
+    ) -> Any:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             value = cond()
@@ -201,6 +212,7 @@ class Session:
 
     async def wait_run(self, run_id: str, timeout: float = 60.0) -> None:
         """Until the run's end is known: progress end, or its summary in a message."""
+
         def ended() -> bool:
             if self.run_ended(run_id):
                 return True
@@ -210,6 +222,7 @@ class Session:
 
     async def wait_message(self, *parts: str, timeout: float = 30.0) -> str:
         """Until a showMessage (or logMessage) containing every part arrives; returns it."""
+
         def found() -> str | None:
             for m in [*self.client.messages, *self.client.log_messages]:
                 if all(p in m.message for p in parts):
@@ -221,41 +234,66 @@ class Session:
     def open(self, rel: str, version: int = 1) -> str:
         u = self.uri(rel)
         text = (self.root / rel).read_text(encoding="utf-8")
-        self.client.text_document_did_open(lsp.DidOpenTextDocumentParams(
-            text_document=lsp.TextDocumentItem(uri=u, language_id="python", version=version, text=text)))
+        self.client.text_document_did_open(
+            lsp.DidOpenTextDocumentParams(
+                text_document=lsp.TextDocumentItem(
+                    uri=u, language_id="python", version=version, text=text
+                )
+            )
+        )
         return u
 
-    def change(self, u: str, version: int, start: tuple[int, int], end: tuple[int, int], text: str) -> None:
-        self.client.text_document_did_change(lsp.DidChangeTextDocumentParams(
-            text_document=lsp.VersionedTextDocumentIdentifier(uri=u, version=version),
-            content_changes=[lsp.TextDocumentContentChangePartial(
-                range=lsp.Range(start=lsp.Position(line=start[0], character=start[1]),
-                                end=lsp.Position(line=end[0], character=end[1])),
-                text=text)]))
+    def change(
+        self, u: str, version: int, start: tuple[int, int], end: tuple[int, int], text: str
+    ) -> None:
+        self.client.text_document_did_change(
+            lsp.DidChangeTextDocumentParams(
+                text_document=lsp.VersionedTextDocumentIdentifier(uri=u, version=version),
+                content_changes=[
+                    lsp.TextDocumentContentChangePartial(
+                        range=lsp.Range(
+                            start=lsp.Position(line=start[0], character=start[1]),
+                            end=lsp.Position(line=end[0], character=end[1]),
+                        ),
+                        text=text,
+                    )
+                ],
+            )
+        )
 
     async def lenses(self, u: str) -> list[lsp.CodeLens]:
         """The findings' lenses on `u` (without the file-level `↻ re-run` lens)."""
-        return [lens for lens in await self.client.text_document_code_lens_async(
-            lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=u))) or []
-            if not (lens.command and lens.command.command == "swath.rerun")]
+        return [
+            lens
+            for lens in await self.client.text_document_code_lens_async(
+                lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=u))
+            )
+            or []
+            if not (lens.command and lens.command.command == "swath.rerun")
+        ]
 
     def swath_diagnostics(self, u: str) -> list[lsp.Diagnostic]:
         return [d for d in self.client.diagnostics.get(u, []) if d.source == "swath"]
 
 
 @asynccontextmanager
-async def lsp_session(root: Path, caps: lsp.ClientCapabilities,
-                      init_options: Any = None) -> AsyncIterator[Session]:
-    config = ClientServerConfig(server_command=SERVER, server_env=server_env(), client_factory=recording_client)
+async def lsp_session(
+    root: Path, caps: lsp.ClientCapabilities, init_options: Any = None
+) -> AsyncIterator[Session]:
+    config = ClientServerConfig(
+        server_command=SERVER, server_env=server_env(), client_factory=recording_client
+    )
     client = await config.start()
     rec: Recorder = client.recorder  # type: ignore[attr-defined]
     try:
-        init = await client.initialize_session(lsp.InitializeParams(
-            capabilities=caps,
-            root_uri=uri(root),
-            workspace_folders=[lsp.WorkspaceFolder(uri=uri(root), name=root.name)],
-            initialization_options=init_options,
-        ))
+        init = await client.initialize_session(
+            lsp.InitializeParams(
+                capabilities=caps,
+                root_uri=uri(root),
+                workspace_folders=[lsp.WorkspaceFolder(uri=uri(root), name=root.name)],
+                initialization_options=init_options,
+            )
+        )
         yield Session(client, rec, root, init)
         await asyncio.wait_for(client.shutdown_session(), 10)
     finally:

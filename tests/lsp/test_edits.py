@@ -56,20 +56,30 @@ async def test_whole_document_change_reanchors_by_quote(tmp_path: Path) -> None:
         await _run_todo_audit(s, "pkg/m000.py")
         u = s.open("pkg/m000.py")
         text = (root / "pkg" / "m000.py").read_text(encoding="utf-8")
-        s.client.text_document_did_change(lsp.DidChangeTextDocumentParams(
-            text_document=lsp.VersionedTextDocumentIdentifier(uri=u, version=2),
-            content_changes=[lsp.TextDocumentContentChangeWholeDocument(text="# a\n# b\n" + text)]))
+        s.client.text_document_did_change(
+            lsp.DidChangeTextDocumentParams(
+                text_document=lsp.VersionedTextDocumentIdentifier(uri=u, version=2),
+                content_changes=[
+                    lsp.TextDocumentContentChangeWholeDocument(text="# a\n# b\n" + text)
+                ],
+            )
+        )
         await s.wait_for(lambda: _lines(s, u) == [5], what="re-anchored two lines down")
-        s.client.text_document_did_change(lsp.DidChangeTextDocumentParams(
-            text_document=lsp.VersionedTextDocumentIdentifier(uri=u, version=3),
-            content_changes=[lsp.TextDocumentContentChangeWholeDocument(text="def f0(x):\n    return x\n")]))
+        s.client.text_document_did_change(
+            lsp.DidChangeTextDocumentParams(
+                text_document=lsp.VersionedTextDocumentIdentifier(uri=u, version=3),
+                content_changes=[
+                    lsp.TextDocumentContentChangeWholeDocument(text="def f0(x):\n    return x\n")
+                ],
+            )
+        )
         await s.wait_for(lambda: _lines(s, u) == [], what="dropped with its quote")
 
 
 @pytest.mark.parametrize("client_name", CLIENTS)
 async def test_positions_use_the_negotiated_encoding(tmp_path: Path, client_name: str) -> None:
     root = make_repo(tmp_path / "repo", modules=0)
-    line = 's = "h\u00e9llo \U0001F600"  # TODO: say it in ASCII\n'
+    line = 's = "h\u00e9llo \U0001f600"  # TODO: say it in ASCII\n'
     commit_files(root, {"pkg/uni.py": line}, date=OLD, message="unicode")
     async with lsp_session(root, capabilities(client_name)) as s:
         await _run_todo_audit(s, "pkg/uni.py")
@@ -88,36 +98,59 @@ async def test_positions_use_the_negotiated_encoding(tmp_path: Path, client_name
         await s.wait_for(lambda: not s.swath_diagnostics(u), what="dropped")
 
 
-FLAGS_PY = '''import flags
+FLAGS_PY = """import flags
 
 
 def checkout():
     if flags.enabled("new-checkout"):
         return "new"
     return "old"
-'''
+"""
 
 
 async def _seed_flag_run(root: Path) -> str:
     """A finished flag-audit run in the store whose finding carries an edit."""
     quote = 'if flags.enabled("new-checkout"):'
     finding = Finding(
-        rule="flag/fully-on", severity=Severity.information, path="pkg/flags.py",
+        rule="flag/fully-on",
+        severity=Severity.information,
+        path="pkg/flags.py",
         range=Range.of_line(4, 7, 36),
         message="flag new-checkout is 100% on everywhere; remove the check",
-        evidence=[Evidence(path="pkg/flags.py", line=4, quote=quote)], verified=True,
+        evidence=[Evidence(path="pkg/flags.py", line=4, quote=quote)],
+        verified=True,
         tags=["unnecessary"],
-        data={"key": "new-checkout", "lens": "flag new-checkout · fully on",
-              "edit": {"range": {"start": {"line": 4, "character": 0}, "end": {"line": 7, "character": 0}},
-                       "new_text": '    return "new"\n', "title": "Remove flag new-checkout (keep the on branch)"}},
+        data={
+            "key": "new-checkout",
+            "lens": "flag new-checkout · fully on",
+            "edit": {
+                "range": {"start": {"line": 4, "character": 0}, "end": {"line": 7, "character": 0}},
+                "new_text": '    return "new"\n',
+                "title": "Remove flag new-checkout (keep the on branch)",
+            },
+        },
     )
     run_id = "20240101-000000-f1a9f1"
     store = RunStore.open(root)
-    await store.create_run(run_id, "flag-audit", {"name": "flag-audit", "steps": []}, {}, [], "static",
-                           "2024-01-01T00:00:00+00:00")
-    await store.finish_run(RunReport(run_id=run_id, workflow="flag-audit", status=RunStatus.succeeded,
-                                     findings=[finding], started_at="2024-01-01T00:00:00+00:00",
-                                     finished_at="2024-01-01T00:00:01+00:00"))
+    await store.create_run(
+        run_id,
+        "flag-audit",
+        {"name": "flag-audit", "steps": []},
+        {},
+        [],
+        "static",
+        "2024-01-01T00:00:00+00:00",
+    )
+    await store.finish_run(
+        RunReport(
+            run_id=run_id,
+            workflow="flag-audit",
+            status=RunStatus.succeeded,
+            findings=[finding],
+            started_at="2024-01-01T00:00:00+00:00",
+            finished_at="2024-01-01T00:00:01+00:00",
+        )
+    )
     await store.aclose()
     return run_id
 
@@ -137,9 +170,13 @@ async def test_fix_is_a_code_action_needing_confirmation(tmp_path: Path, client_
         await s.wait_for(lambda: _lines(s, u) == [5], what="moved with the edit")
         (d,) = s.swath_diagnostics(u)
 
-        actions = await s.client.text_document_code_action_async(lsp.CodeActionParams(
-            text_document=lsp.TextDocumentIdentifier(uri=u), range=d.range,
-            context=lsp.CodeActionContext(diagnostics=[d])))
+        actions = await s.client.text_document_code_action_async(
+            lsp.CodeActionParams(
+                text_document=lsp.TextDocumentIdentifier(uri=u),
+                range=d.range,
+                context=lsp.CodeActionContext(diagnostics=[d]),
+            )
+        )
         assert actions and len(actions) == 1
         (action,) = actions
         assert action.title == "Remove flag new-checkout (keep the on branch)"
@@ -153,14 +190,22 @@ async def test_fix_is_a_code_action_needing_confirmation(tmp_path: Path, client_
             assert doc_edit.text_document.version == 2
         else:  # clients without annotation support get a plain edit (still applied only on request)
             (text_edit,) = edit.changes[u]
-        assert (text_edit.range.start.line, text_edit.range.end.line) == (5, 8)  # followed the edit too
+        assert (text_edit.range.start.line, text_edit.range.end.line) == (
+            5,
+            8,
+        )  # followed the edit too
         assert text_edit.new_text == '    return "new"\n'
 
         # nothing is offered away from the finding
-        nothing = await s.client.text_document_code_action_async(lsp.CodeActionParams(
-            text_document=lsp.TextDocumentIdentifier(uri=u),
-            range=lsp.Range(start=lsp.Position(line=1, character=0), end=lsp.Position(line=1, character=0)),
-            context=lsp.CodeActionContext(diagnostics=[])))
+        nothing = await s.client.text_document_code_action_async(
+            lsp.CodeActionParams(
+                text_document=lsp.TextDocumentIdentifier(uri=u),
+                range=lsp.Range(
+                    start=lsp.Position(line=1, character=0), end=lsp.Position(line=1, character=0)
+                ),
+                context=lsp.CodeActionContext(diagnostics=[]),
+            )
+        )
         assert not nothing
         # the lens follows too
         assert [x.range.start.line for x in await s.lenses(u)] == [5]

@@ -17,8 +17,14 @@ TEXT = "a = 1\nb = 2\n# TODO: fix c\nc = 3\nd = 4\n"
 
 
 def todo(line: int = 2, path: str = "x.py", **data) -> Finding:
-    return Finding(rule="todo/stale", path=path, range=Range.of_line(line, 2, 6), message="old",
-                   evidence=[Evidence(path=path, line=line, quote="# TODO: fix c")], data=data)
+    return Finding(
+        rule="todo/stale",
+        path=path,
+        range=Range.of_line(line, 2, 6),
+        message="old",
+        evidence=[Evidence(path=path, line=line, quote="# TODO: fix c")],
+        data=data,
+    )
 
 
 def placed(f: Finding, text: str = TEXT, workflow: str = "w", run: str = "r1") -> Anchor:
@@ -81,8 +87,12 @@ def test_whole_text_change_reanchors_by_quote() -> None:
 
 
 def test_edit_range_moves_with_the_finding() -> None:
-    f = todo(edit={"range": {"start": {"line": 2, "character": 0}, "end": {"line": 4, "character": 0}},
-                   "new_text": "c = 3\n"})
+    f = todo(
+        edit={
+            "range": {"start": {"line": 2, "character": 0}, "end": {"line": 4, "character": 0}},
+            "new_text": "c = 3\n",
+        }
+    )
     a = placed(f)
     assert (a.lo, a.hi) == (2, 4)
     (b,) = edit([a], "0\n" + TEXT, LineChange(0, 0, 0, 0, "0\n"))
@@ -92,7 +102,11 @@ def test_edit_range_moves_with_the_finding() -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 8), st.integers(0, 3), st.text("ab\n", max_size=6)), max_size=6))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 8), st.integers(0, 3), st.text("ab\n", max_size=6)), max_size=6
+    )
+)
 def test_a_kept_finding_always_sits_on_its_quote(edits) -> None:
     """Whatever lines are inserted or deleted, a finding still shown stands on its quote."""
     text = TEXT
@@ -114,8 +128,17 @@ def test_index_merges_workflows_and_replaces_per_workflow() -> None:
     lines = split_lines(TEXT)
     uri = "file:///r/x.py"
     idx.add(uri, [Anchor.of(todo(), "todo-audit", "r1")], lines)
-    idx.add(uri, [Anchor.of(todo().model_copy(update={"rule": "other", "fingerprint": "", "id": ""}),
-                            "other-wf", "r9")], lines)
+    idx.add(
+        uri,
+        [
+            Anchor.of(
+                todo().model_copy(update={"rule": "other", "fingerprint": "", "id": ""}),
+                "other-wf",
+                "r9",
+            )
+        ],
+        lines,
+    )
     assert len(idx.anchors(uri)) == 2
     # the same finding again from a newer run replaces the older copy
     idx.add(uri, [Anchor.of(todo(), "todo-audit", "r2")], lines)
@@ -128,7 +151,9 @@ def test_index_merges_workflows_and_replaces_per_workflow() -> None:
 
 
 def test_settings_are_validated_and_never_fatal() -> None:
-    s, problems = parse_settings({"swath": {"engine": "static", "concurrency": 0, "colour": "blue"}})
+    s, problems = parse_settings(
+        {"swath": {"engine": "static", "concurrency": 0, "colour": "blue"}}
+    )
     assert s.engine == "static" and s.concurrency is None
     assert any("swath.concurrency" in p for p in problems)
     assert any("unknown setting swath.colour" in p and "maxAgents" in p for p in problems)

@@ -16,15 +16,24 @@ from tests.lsp.conftest import make_repo, server_env
 
 def _request(root: Path, **options: object) -> bytes:
     wf = load_workflow(resolve_workflow("slow-todos", root))
-    req = WorkerRequest(root=str(root), workflow=wf.model_dump(mode="json", by_alias=True),
-                        options=RunOptions(**options))  # type: ignore[arg-type]
+    req = WorkerRequest(
+        root=str(root),
+        workflow=wf.model_dump(mode="json", by_alias=True),
+        options=RunOptions(**options),
+    )  # type: ignore[arg-type]
     return req.model_dump_json().encode() + b"\n"
 
 
 def _run(root: Path, stdin: bytes, keep_open: bool = True) -> tuple[int, list[dict], str]:
     """Run the worker; with `keep_open` its stdin stays open until it is done (as under the server)."""
-    proc = subprocess.Popen([sys.executable, "-m", "swath.engine.worker"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=root, env=server_env())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "swath.engine.worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=root,
+        env=server_env(),
+    )
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     proc.stdin.write(stdin)
     proc.stdin.flush()
@@ -49,7 +58,9 @@ def test_worker_streams_events_and_ends_with_the_report(tmp_path: Path) -> None:
     assert report.run_id == "20240101-000000-aaaaaa" and report.status.value == "succeeded"
     streamed = [f for e in events if isinstance(e, FindingsEmitted) for f in e.findings]
     assert len(streamed) == len(report.findings) == 5
-    assert not [x for x in lines if x.get("event", {}).get("type") in ("task_started", "step_finished")]
+    assert not [
+        x for x in lines if x.get("event", {}).get("type") in ("task_started", "step_finished")
+    ]
 
 
 def test_end_of_input_cancels_and_refusals_are_reported(tmp_path: Path) -> None:

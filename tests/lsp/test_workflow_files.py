@@ -14,13 +14,18 @@ WF = ".swath/workflows/slow-todos.yaml"
 
 def _open_yaml(s, rel: str, text: str) -> str:
     u = s.uri(rel)
-    s.client.text_document_did_open(lsp.DidOpenTextDocumentParams(
-        text_document=lsp.TextDocumentItem(uri=u, language_id="yaml", version=1, text=text)))
+    s.client.text_document_did_open(
+        lsp.DidOpenTextDocumentParams(
+            text_document=lsp.TextDocumentItem(uri=u, language_id="yaml", version=1, text=text)
+        )
+    )
     return u
 
 
 @pytest.mark.parametrize("client_name", CLIENTS)
-async def test_invalid_workflow_file_gets_diagnostics_at_the_right_place(tmp_path: Path, client_name: str) -> None:
+async def test_invalid_workflow_file_gets_diagnostics_at_the_right_place(
+    tmp_path: Path, client_name: str
+) -> None:
     root = make_repo(tmp_path / "repo", modules=1)
     bad = SLOW_WORKFLOW.replace("analyzer: todo-comments", "analyzer: todo-coments")
     async with lsp_session(root, capabilities(client_name)) as s:
@@ -67,13 +72,21 @@ async def test_hover_and_completion(tmp_path: Path) -> None:
     async with lsp_session(root, capabilities("visual-studio-code")) as s:
         u = _open_yaml(s, WF, text)
         id_line = lines.index("  - id: todos")
-        hover = await s.client.text_document_hover_async(lsp.HoverParams(
-            text_document=lsp.TextDocumentIdentifier(uri=u), position=lsp.Position(line=id_line, character=5)))
+        hover = await s.client.text_document_hover_async(
+            lsp.HoverParams(
+                text_document=lsp.TextDocumentIdentifier(uri=u),
+                position=lsp.Position(line=id_line, character=5),
+            )
+        )
         assert hover is not None and "Unique name of the step" in hover.contents.value
 
         def complete(line: int, character: int):
-            return s.client.text_document_completion_async(lsp.CompletionParams(
-                text_document=lsp.TextDocumentIdentifier(uri=u), position=lsp.Position(line=line, character=character)))
+            return s.client.text_document_completion_async(
+                lsp.CompletionParams(
+                    text_document=lsp.TextDocumentIdentifier(uri=u),
+                    position=lsp.Position(line=line, character=character),
+                )
+            )
 
         analyzer_line = lines.index("      analyzer: ")
         labels = [i.label for i in (await complete(analyzer_line, 16)).items]
@@ -92,6 +105,12 @@ async def test_hover_and_completion(tmp_path: Path) -> None:
         assert "files" in labels and "grep" in labels
 
         # other files get nothing from us
-        assert await s.client.text_document_hover_async(lsp.HoverParams(
-            text_document=lsp.TextDocumentIdentifier(uri=s.uri("README.md")),
-            position=lsp.Position(line=0, character=0))) is None
+        assert (
+            await s.client.text_document_hover_async(
+                lsp.HoverParams(
+                    text_document=lsp.TextDocumentIdentifier(uri=s.uri("README.md")),
+                    position=lsp.Position(line=0, character=0),
+                )
+            )
+            is None
+        )

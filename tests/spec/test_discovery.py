@@ -5,7 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from swath.spec.loader import WorkflowNotFound, builtin_workflows_dir, list_workflows, resolve_workflow
+from swath.spec.loader import (
+    WorkflowNotFound,
+    builtin_workflows_dir,
+    list_workflows,
+    resolve_workflow,
+)
 
 
 def _wf(folder: Path, filename: str, name: str | None, description: str = "") -> Path:
@@ -43,25 +48,38 @@ def test_repo_workflows_override_builtins(dirs: tuple[Path, Path]) -> None:
     assert by_name["review-diff"].builtin is False
     assert by_name["review-diff"].overrides_builtin is True
     assert by_name["review-diff"].description == "Our review"
-    assert by_name["map-module"].builtin is True and by_name["map-module"].overrides_builtin is False
+    assert (
+        by_name["map-module"].builtin is True and by_name["map-module"].overrides_builtin is False
+    )
     assert by_name["todo-hunt"].path.name == "mine.yml"
 
 
 def test_without_workspace_only_builtins(dirs: tuple[Path, Path]) -> None:
     builtin, _ = dirs
-    assert [i.name for i in list_workflows(None, builtin_dir=builtin)] == ["map-module", "review-diff"]
+    assert [i.name for i in list_workflows(None, builtin_dir=builtin)] == [
+        "map-module",
+        "review-diff",
+    ]
 
 
 def test_saved_name_comes_from_the_file(dirs: tuple[Path, Path]) -> None:
     builtin, workspace = dirs
     assert resolve_workflow("todo-hunt", workspace, builtin_dir=builtin).name == "mine.yml"
-    assert resolve_workflow("mine", workspace, builtin_dir=builtin).name == "mine.yml"  # the stem works too
+    assert (
+        resolve_workflow("mine", workspace, builtin_dir=builtin).name == "mine.yml"
+    )  # the stem works too
 
 
 def test_resolve_prefers_repo_then_builtin(dirs: tuple[Path, Path]) -> None:
     builtin, workspace = dirs
-    assert resolve_workflow("review-diff", workspace, builtin_dir=builtin) == workspace / ".swath/workflows/review.yaml"
-    assert resolve_workflow("map-module", workspace, builtin_dir=builtin) == builtin / "map-module.yaml"
+    assert (
+        resolve_workflow("review-diff", workspace, builtin_dir=builtin)
+        == workspace / ".swath/workflows/review.yaml"
+    )
+    assert (
+        resolve_workflow("map-module", workspace, builtin_dir=builtin)
+        == builtin / "map-module.yaml"
+    )
 
 
 def test_resolve_existing_path(dirs: tuple[Path, Path], tmp_path: Path) -> None:
@@ -99,7 +117,10 @@ def test_broken_files_are_listed_with_their_error(tmp_path: Path) -> None:
     assert infos["broken"].error and "cannot read workflow" in infos["broken"].error
     assert infos["list"].error and "not a workflow" in infos["list"].error
     # still resolvable, so loading it reports the exact problem
-    assert resolve_workflow("broken", tmp_path, builtin_dir=tmp_path / "none") == folder / "broken.yaml"
+    assert (
+        resolve_workflow("broken", tmp_path, builtin_dir=tmp_path / "none")
+        == folder / "broken.yaml"
+    )
 
 
 def test_two_files_with_one_name(tmp_path: Path) -> None:

@@ -31,7 +31,9 @@ def test_documented_error_messages_are_real() -> None:
     broken = broken.replace("from: suspicious", "from: suspicous")
     _, issues = validate_text(broken, ".swath/workflows/sql-review.yaml", KNOWN)
     doc = DOC.read_text(encoding="utf-8")
-    shown = [line for line in doc.splitlines() if line.startswith(".swath/workflows/sql-review.yaml:")]
+    shown = [
+        line for line in doc.splitlines() if line.startswith(".swath/workflows/sql-review.yaml:")
+    ]
     assert len(shown) == 2
     for line, issue in zip(shown, issues, strict=True):
         assert str(issue).startswith(line.removesuffix("...")), (line, str(issue))

@@ -37,7 +37,9 @@ def _properties(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]
 
 def test_every_property_has_a_description_for_hover() -> None:
     missing = [
-        f"{owner}.{key}" for owner, key, prop in _properties(workflow_json_schema()) if not prop.get("description")
+        f"{owner}.{key}"
+        for owner, key, prop in _properties(workflow_json_schema())
+        if not prop.get("description")
     ]
     assert missing == []
 
@@ -48,7 +50,14 @@ def test_schema_uses_yaml_spelling_and_discriminates_steps() -> None:
     assert "with" in schema["$defs"]["DiscoverStep"]["properties"]
     items = schema["properties"]["steps"]["items"]
     assert items["discriminator"]["propertyName"] == "kind"
-    assert set(items["discriminator"]["mapping"]) == {"discover", "map", "filter", "verify", "reduce", "emit"}
+    assert set(items["discriminator"]["mapping"]) == {
+        "discover",
+        "map",
+        "filter",
+        "verify",
+        "reduce",
+        "emit",
+    }
 
 
 def test_main_writes_the_file(tmp_path: Path, capsys: Any) -> None:

@@ -104,9 +104,17 @@ def test_flow_mapping_when_valid() -> None:
 
 
 def test_description_for_fields() -> None:
-    assert description_for(["limits", "concurrency"]) == Limits.model_fields["concurrency"].description
-    assert description_for(["steps", 0, "agent", "tools"], "map") == AgentSpec.model_fields["tools"].description
-    assert description_for(["steps", 0, "agent", "tools", 2], "map") == AgentSpec.model_fields["tools"].description
+    assert (
+        description_for(["limits", "concurrency"]) == Limits.model_fields["concurrency"].description
+    )
+    assert (
+        description_for(["steps", 0, "agent", "tools"], "map")
+        == AgentSpec.model_fields["tools"].description
+    )
+    assert (
+        description_for(["steps", 0, "agent", "tools", 2], "map")
+        == AgentSpec.model_fields["tools"].description
+    )
     assert description_for(["steps", 3, "from"], "map") == MapStep.model_fields["from_"].description
     assert description_for(["inputs", "base"]) is not None  # the InputSpec docstring
     assert description_for(["nope"]) is None
@@ -118,7 +126,9 @@ def test_description_for_resolves_the_kind() -> None:
     assert "filtered" in (description_for(["steps", 0, "from"], "filter") or "")
     # without the kind only keys common to every kind are described
     assert description_for(["steps", 0, "from"]) is None
-    assert description_for(["steps", 0, "id"]) == "Unique name of the step; other steps refer to it."
+    assert (
+        description_for(["steps", 0, "id"]) == "Unique name of the step; other steps refer to it."
+    )
     assert "discover, map" in (description_for(["steps", 0, "kind"]) or "")
     assert "one agent per item" in (description_for(["steps", 0, "kind"], "map") or "")
 

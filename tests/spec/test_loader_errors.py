@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from swath.spec.loader import KnownNames, SpecIssue, WorkflowError, load_workflow_text, validate_text
+from swath.spec.loader import (
+    KnownNames,
+    SpecIssue,
+    WorkflowError,
+    load_workflow_text,
+    validate_text,
+)
 
 from .helpers import at, issues_of, only
 
@@ -85,7 +91,10 @@ def test_unknown_key_suggests_aliases_such_as_from() -> None:
 
 
 def test_unknown_top_level_key() -> None:
-    issue = only(issues_of("name: x\nstep:\n  - id: a\n    kind: discover\n    source: files\n"), "unknown-key")
+    issue = only(
+        issues_of("name: x\nstep:\n  - id: a\n    kind: discover\n    source: files\n"),
+        "unknown-key",
+    )
     assert at(issue) == (2, 1, 2, 5)
     assert "did you mean `steps`?" in issue.message
 
@@ -164,7 +173,10 @@ def test_literal_value_with_did_you_mean() -> None:
 
 
 def test_pattern_error_explains_the_pattern() -> None:
-    issue = only(issues_of("name: My Flow\nsteps:\n  - id: a\n    kind: discover\n    source: files\n"), "type")
+    issue = only(
+        issues_of("name: My Flow\nsteps:\n  - id: a\n    kind: discover\n    source: files\n"),
+        "type",
+    )
     assert at(issue) == (1, 7, 1, 14)
     assert "lowercase letters, digits and `-`" in issue.message
 
@@ -224,7 +236,10 @@ def test_missing_name_points_at_the_start() -> None:
 def test_missing_kind() -> None:
     issue = only(issues_of("name: x\nsteps:\n  - id: a\n    source: files\n"), "missing")
     assert at(issue) == (3, 5, 3, 10)
-    assert "has no `kind`" in issue.message and "discover, map, filter, verify, reduce, emit" in issue.message
+    assert (
+        "has no `kind`" in issue.message
+        and "discover, map, filter, verify, reduce, emit" in issue.message
+    )
 
 
 def test_invalid_kind_with_did_you_mean() -> None:
@@ -239,7 +254,9 @@ def test_empty_steps() -> None:
     assert "no steps" in issue.message
 
 
-@pytest.mark.parametrize("text, what", [("", "empty"), ("- a\n", "a list"), ("just text\n", "a str")])
+@pytest.mark.parametrize(
+    "text, what", [("", "empty"), ("- a\n", "a list"), ("just text\n", "a str")]
+)
 def test_file_that_is_not_a_mapping(text: str, what: str) -> None:
     issue = only(issues_of(text), "type")
     assert (issue.line, issue.column) == (1, 1)
@@ -262,7 +279,9 @@ def test_duplicate_step_id_points_at_the_second_id() -> None:
     issue = only(issues, "duplicate-step")
     assert at(issue) == (6, 9, 6, 10)
     assert "already used by the step on line 3" in issue.message
-    assert [i.code for i in issues] == ["duplicate-step"]  # no second report from pydantic, no fake cycle
+    assert [i.code for i in issues] == [
+        "duplicate-step"
+    ]  # no second report from pydantic, no fake cycle
 
 
 def test_unknown_step_references_everywhere() -> None:
@@ -292,7 +311,10 @@ def test_unknown_step_references_everywhere() -> None:
         (14, 15, 14, 18),
         (15, 13, 15, 17),
     ]
-    assert "`from` of step `keep` names step `fils`, which does not exist; did you mean `files`?" in refs[0].message
+    assert (
+        "`from` of step `keep` names step `fils`, which does not exist; did you mean `files`?"
+        in refs[0].message
+    )
     assert "did you mean `keep`?" in refs[2].message
     assert "known steps: files, out" in refs[1].message  # not the step itself
 
@@ -345,7 +367,10 @@ def test_two_step_cycle_through_needs() -> None:
 
 
 def test_self_reference_is_a_cycle() -> None:
-    issue = only(issues_of("name: x\nsteps:\n  - id: a\n    kind: filter\n    from: a\n    where: 'true'\n"), "cycle")
+    issue = only(
+        issues_of("name: x\nsteps:\n  - id: a\n    kind: filter\n    from: a\n    where: 'true'\n"),
+        "cycle",
+    )
     assert (issue.line, issue.column) == (5, 11)
     assert "a -> a" in issue.message
 
@@ -507,7 +532,9 @@ def test_references_of_a_step_without_a_valid_id_are_still_checked() -> None:
 
 
 def test_wrongly_shaped_reference_is_a_type_error_only() -> None:
-    issues = issues_of("name: x\nsteps:\n  - id: a\n    kind: discover\n    source: files\n    needs: a\n")
+    issues = issues_of(
+        "name: x\nsteps:\n  - id: a\n    kind: discover\n    source: files\n    needs: a\n"
+    )
     assert [(i.line, i.column, i.code) for i in issues] == [(6, 12, "type")]
     assert issues[0].message == "`needs` of discover step `a` should be a list, got 'a'"
 

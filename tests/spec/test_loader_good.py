@@ -30,7 +30,9 @@ def test_good_workflow_loads_with_every_check_on() -> None:
     usages = wf.step("usages")
     assert isinstance(usages, MapStep)
     assert usages.from_ == "flags" and usages.agent.tools == ["read_file", "grep"]
-    assert usages.agent.instructions is not None and usages.agent.instructions.startswith("Check whether")
+    assert usages.agent.instructions is not None and usages.agent.instructions.startswith(
+        "Check whether"
+    )
     assert type(wf.step("flags").with_) is dict  # plain data, not ruamel's CommentedMap
 
 
@@ -164,7 +166,9 @@ def _render(ids: list[str], deps: dict[str, list[str]], order: list[int]) -> str
 
 @settings(max_examples=150, deadline=None)
 @given(dags())
-def test_any_dag_in_any_file_order_loads_and_orders(case: tuple[list[str], dict[str, list[str]], list[int]]) -> None:
+def test_any_dag_in_any_file_order_loads_and_orders(
+    case: tuple[list[str], dict[str, list[str]], list[int]],
+) -> None:
     ids, deps, order = case
     wf, issues = validate_text(_render(ids, deps, order), "prop.yaml", KNOWN)
     assert issues == [] and wf is not None

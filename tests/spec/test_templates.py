@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 from swath.findings.model import Finding, Range
 from swath.spec.records import Item
-from swath.spec.templates import PromptError, check_expression, check_template, compile_expression, render_prompt
+from swath.spec.templates import (
+    PromptError,
+    check_expression,
+    check_template,
+    compile_expression,
+    render_prompt,
+)
 
 
 def test_render_prompt_with_models_and_json() -> None:
@@ -34,7 +40,9 @@ def test_expression_filters_records() -> None:
 
 def test_expression_over_pydantic_findings() -> None:
     f = Finding(rule="r", path="a.py", range=Range.of_line(0), message="m")
-    pick = compile_expression("findings | selectattr('severity', 'equalto', 'warning') | list | length")
+    pick = compile_expression(
+        "findings | selectattr('severity', 'equalto', 'warning') | list | length"
+    )
     assert pick({"findings": [f]}) == 1
 
 

@@ -14,10 +14,20 @@ from tests.engine import probe_analyzers
 
 probe_analyzers.register()
 
-WORKFLOW = Workflow.model_validate({"name": "probe", "steps": [
-    {"id": "files", "kind": "discover", "source": "files", "with": {"include": ["*.txt"]}},
-    {"id": "work", "kind": "map", "from": "files", "agent": {"analyzer": "probe-sleep", "params": {"seconds": 0}}},
-]})
+WORKFLOW = Workflow.model_validate(
+    {
+        "name": "probe",
+        "steps": [
+            {"id": "files", "kind": "discover", "source": "files", "with": {"include": ["*.txt"]}},
+            {
+                "id": "work",
+                "kind": "map",
+                "from": "files",
+                "agent": {"analyzer": "probe-sleep", "params": {"seconds": 0}},
+            },
+        ],
+    }
+)
 
 
 def count(db: Path, table: str) -> int:
@@ -41,7 +51,9 @@ async def test_a_result_reused_by_many_runs_is_stored_once(tmp_path: Path) -> No
     assert count(db, "tasks") == 50  # every run keeps its own task rows ...
     assert count(db, "records") == 10  # ... but each distinct result's bytes exist once
     tasks = await _reopen_tasks(tmp_path, report.run_id)
-    assert sorted(t.record.output["ids"][0] for t in tasks if t.record) == [f"f{i}.txt" for i in range(10)]
+    assert sorted(t.record.output["ids"][0] for t in tasks if t.record) == [
+        f"f{i}.txt" for i in range(10)
+    ]
 
 
 async def _reopen_tasks(root: Path, run_id: str) -> list:

@@ -27,7 +27,9 @@ def write(root: Path, files: dict[str, str | bytes]) -> None:
 
 def diff_items(root: Path, *, paths: list[str] | None = None, **options: Any) -> list[Item]:
     inputs = {k: options.pop(k) for k in ("base", "untracked") if k in options}
-    ctx = SourceContext(workspace=Workspace(root), paths=paths or [], inputs=inputs, options=options)
+    ctx = SourceContext(
+        workspace=Workspace(root), paths=paths or [], inputs=inputs, options=options
+    )
     return DiffSource().discover(ctx)
 
 
@@ -35,18 +37,27 @@ def by_path(items: list[Item]) -> dict[str, Item]:
     return {i.path: i for i in items if i.path}
 
 
-def file_items(root: Path, paths: list[str] | None = None, include: list[str] | None = None) -> list[Item]:
-    ctx = SourceContext(workspace=Workspace(root), paths=paths or [],
-                        options={"include": include or ["*.py", "*.ts", "*.tsx", "*.js", "*.go"]})
+def file_items(
+    root: Path, paths: list[str] | None = None, include: list[str] | None = None
+) -> list[Item]:
+    ctx = SourceContext(
+        workspace=Workspace(root),
+        paths=paths or [],
+        options={"include": include or ["*.py", "*.ts", "*.tsx", "*.js", "*.go"]},
+    )
     return FilesSource().discover(ctx)
 
 
-def analyze(name: str, items: list[Item], root: Path, params: dict[str, Any] | None = None) -> AnalyzerOutput:
+def analyze(
+    name: str, items: list[Item], root: Path, params: dict[str, Any] | None = None
+) -> AnalyzerOutput:
     ctx = AnalyzerContext(workspace=Workspace(root), params=params or {})
     return analyzers.get(name).analyze(items, ctx)  # type: ignore[union-attr]
 
 
-def reduce(name: str, records: list[Record], root: Path, params: dict[str, Any] | None = None) -> AnalyzerOutput:
+def reduce(
+    name: str, records: list[Record], root: Path, params: dict[str, Any] | None = None
+) -> AnalyzerOutput:
     ctx = AnalyzerContext(workspace=Workspace(root), params=params or {})
     return analyzers.get(name).reduce(records, ctx)  # type: ignore[union-attr]
 

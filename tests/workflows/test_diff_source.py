@@ -15,13 +15,16 @@ from tests.workflows.helpers import by_path, diff_items, stage, write
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     root = init_repo(tmp_path / "repo")
-    commit_files(root, {
-        "app.py": "a = 1\nb = 2\nc = 3\n",
-        "move_me.py": "one\ntwo\nthree\nfour\nfive\n",
-        "edit_and_move.py": "alpha\nbeta\ngamma\ndelta\nepsilon\nzeta\n",
-        "gone.py": "bye\n",
-        ".gitignore": "*.log\n",
-    })
+    commit_files(
+        root,
+        {
+            "app.py": "a = 1\nb = 2\nc = 3\n",
+            "move_me.py": "one\ntwo\nthree\nfour\nfive\n",
+            "edit_and_move.py": "alpha\nbeta\ngamma\ndelta\nepsilon\nzeta\n",
+            "gone.py": "bye\n",
+            ".gitignore": "*.log\n",
+        },
+    )
     write(root, {"logo.bin": b"\x00\x01\x02binary"})
     git(root, "add", "logo.bin")
     git(root, "commit", "-q", "-m", "binary")
@@ -37,7 +40,9 @@ def test_modified_file_reports_added_lines_in_working_tree_numbering(repo: Path)
     item = by_path(diff_items(repo))["app.py"]
     assert item.id == "app.py" and item.kind == "diff" and item.files == ["app.py"]
     d = item.data
-    assert d["status"] == "modified" and d["base"] == "HEAD" and d["added"] == 3 and d["removed"] == 1
+    assert (
+        d["status"] == "modified" and d["base"] == "HEAD" and d["added"] == 3 and d["removed"] == 1
+    )
     assert [(h["new_start"], h["new_count"], h["added"], h["removed"]) for h in d["hunks"]] == [
         (1, 1, ["B = 20"], ["b = 2"]),
         (3, 2, ["d = 4", "e = 5"], []),
@@ -79,7 +84,11 @@ def test_deleted_file_is_an_item_without_files_or_hunks(repo: Path) -> None:
 def test_binary_change_is_flagged_without_hunks(repo: Path) -> None:
     write(repo, {"logo.bin": b"\x00\x01\x02changed"})
     item = by_path(diff_items(repo))["logo.bin"]
-    assert item.data["binary"] is True and item.data["hunks"] == [] and item.data["status"] == "modified"
+    assert (
+        item.data["binary"] is True
+        and item.data["hunks"] == []
+        and item.data["status"] == "modified"
+    )
 
 
 def test_untracked_files_count_as_added_unless_ignored_or_turned_off(repo: Path) -> None:
@@ -87,8 +96,17 @@ def test_untracked_files_count_as_added_unless_ignored_or_turned_off(repo: Path)
     items = by_path(diff_items(repo))
     item = items["new/mod.py"]
     assert item.data["status"] == "untracked"
-    assert item.data["hunks"] == [{"new_start": 0, "new_count": 2, "old_start": 0, "old_count": 0, "header": "",
-                                   "added": ["x = 1", "y = 2"], "removed": []}]
+    assert item.data["hunks"] == [
+        {
+            "new_start": 0,
+            "new_count": 2,
+            "old_start": 0,
+            "old_count": 0,
+            "header": "",
+            "added": ["x = 1", "y = 2"],
+            "removed": [],
+        }
+    ]
     assert "debug.log" not in items  # .gitignore'd
     assert items["blob.dat"].data["binary"] is True and items["blob.dat"].data["hunks"] == []
     assert "new/mod.py" not in by_path(diff_items(repo, untracked=False))
@@ -105,7 +123,11 @@ def test_base_uses_the_merge_base_not_later_commits_on_base(repo: Path) -> None:
     git(repo, "checkout", "-q", "-b", "feature")
     commit_files(repo, {"feature.py": "f = 1\n"}, message="feature work")
     git(repo, "checkout", "-q", "main")
-    commit_files(repo, {"mainline.py": "m = 1\n", "app.py": "a = 1\nb = 2\nc = 3\nlater = 4\n"}, message="main moves")
+    commit_files(
+        repo,
+        {"mainline.py": "m = 1\n", "app.py": "a = 1\nb = 2\nc = 3\nlater = 4\n"},
+        message="main moves",
+    )
     git(repo, "checkout", "-q", "feature")
     write(repo, {"wip.py": "w = 1\n"})
     items = by_path(diff_items(repo, base="main"))
@@ -133,7 +155,10 @@ def test_repository_without_commits(tmp_path: Path) -> None:
     write(root, {"staged.py": "s = 1\n", "loose.py": "l = 1\n"})
     stage(root, "staged.py")
     items = by_path(diff_items(root))
-    assert items["staged.py"].data["status"] == "added" and items["loose.py"].data["status"] == "untracked"
+    assert (
+        items["staged.py"].data["status"] == "added"
+        and items["loose.py"].data["status"] == "untracked"
+    )
     assert items["staged.py"].data["base"] == "(no commits yet)"
 
 
@@ -147,18 +172,39 @@ def test_per_hunk_items(repo: Path) -> None:
 
 
 def test_paths_globs_and_deny_list_limit_the_items(repo: Path) -> None:
-    write(repo, {"app.py": "a = 1\nb = 2\nc = 3\nx = 1\n", "sub/new.ts": "let x = 1;\n", ".env": "TOKEN=abc\n",
-                 "sub/data.lock": "lock\n"})
+    write(
+        repo,
+        {
+            "app.py": "a = 1\nb = 2\nc = 3\nx = 1\n",
+            "sub/new.ts": "let x = 1;\n",
+            ".env": "TOKEN=abc\n",
+            "sub/data.lock": "lock\n",
+        },
+    )
     assert set(by_path(diff_items(repo, paths=["sub"]))) == {"sub/new.ts", "sub/data.lock"}
-    assert set(by_path(diff_items(repo, exclude=["*.lock"]))) == {"app.py", "sub/new.ts"}  # .env: denied
+    assert set(by_path(diff_items(repo, exclude=["*.lock"]))) == {
+        "app.py",
+        "sub/new.ts",
+    }  # .env: denied
     assert set(by_path(diff_items(repo, include=["*.py"]))) == {"app.py"}
 
 
 def test_odd_file_names(repo: Path) -> None:
     commit_files(repo, {'q"uote.py': "q = 1\n", "café.py": "c = 1\n", "with space.py": "w = 1\n"})
-    write(repo, {'q"uote.py': "q = 1\nq2 = 2\n", "café.py": "c = 1\nc2 = 2\n", "with space.py": "w = 1\nw2 = 2\n"})
+    write(
+        repo,
+        {
+            'q"uote.py': "q = 1\nq2 = 2\n",
+            "café.py": "c = 1\nc2 = 2\n",
+            "with space.py": "w = 1\nw2 = 2\n",
+        },
+    )
     items = by_path(diff_items(repo))
-    for name, added in [('q"uote.py', "q2 = 2"), ("café.py", "c2 = 2"), ("with space.py", "w2 = 2")]:
+    for name, added in [
+        ('q"uote.py', "q2 = 2"),
+        ("café.py", "c2 = 2"),
+        ("with space.py", "w2 = 2"),
+    ]:
         assert items[name].data["hunks"][0]["added"] == [added]
     assert unquote_path(r'"a/caf\303\251\t.py"') == "a/café\t.py"
 

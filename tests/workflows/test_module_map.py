@@ -39,7 +39,7 @@ PACKAGE = {
         "    pass\n"
     ),
     "pkg/util.py": '"""Helpers."""\nimport os\nimport requests\nfrom typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n'
-                   '    from pkg.models import Model\n\n\ndef helper(x):\n    return os.path.join(x)\n',
+    "    from pkg.models import Model\n\n\ndef helper(x):\n    return os.path.join(x)\n",
     "pkg/models.py": '"""Models."""\nfrom pkg import core\n\n\nclass Model:\n    pass\n',
     "pkg/a.py": '"""A."""\nimport pkg.b\n',
     "pkg/b.py": '"""B."""\n\n\ndef later():\n    from pkg import a\n    return a\n',
@@ -61,7 +61,9 @@ def facts_of(out: Any, path: str) -> dict[str, Any]:
 def module_map(root: Path, paths: list[str] | None = None) -> tuple[Any, Any]:
     items = file_items(root, paths)
     mapped = analyze("symbols", items, root)
-    rec = Record(step="symbols", key="all", items=items, output=mapped.output, findings=mapped.findings)
+    rec = Record(
+        step="symbols", key="all", items=items, output=mapped.output, findings=mapped.findings
+    )
     return mapped, reduce("module-map", [rec], root)
 
 
@@ -79,11 +81,22 @@ def test_python_symbols_imports_and_api(pkg: Path) -> None:
     assert set(syms) == {"Engine", "Engine.name", "Engine.run", "_private"}
     engine = syms["Engine"]
     assert (engine["kind"], engine["line"], engine["start"], engine["end"], engine["doc"]) == (
-        "class", 5, 5, 15, "Runs things.")
+        "class",
+        5,
+        5,
+        15,
+        "Runs things.",
+    )
     run = syms["Engine.run"]
-    assert run["kind"] == "method" and run["async"] and run["signature"] == "(self, x: int=1) -> Model | None"
+    assert (
+        run["kind"] == "method"
+        and run["async"]
+        and run["signature"] == "(self, x: int=1) -> Model | None"
+    )
     assert run["branches"] == 2  # the if and the `and`
-    assert syms["Engine.name"]["start"] == 8 and syms["Engine.name"]["line"] == 9  # decorator included
+    assert (
+        syms["Engine.name"]["start"] == 8 and syms["Engine.name"]["line"] == 9
+    )  # decorator included
     assert syms["Engine.name"]["decorators"] == ["property"]
     assert not syms["_private"]["public"] and core["exports"] == ["Engine"]
     imports = {(i["module"], tuple(i["names"])) for i in core["imports"]}
@@ -97,7 +110,10 @@ def test_python_symbols_imports_and_api(pkg: Path) -> None:
     assert b["imports"][0]["deferred"] is True
     deep = facts_of(mapped, "pkg/sub/deep.py")
     assert deep["module"] == "pkg.sub.deep"
-    assert [(i["module"], i["resolved"]) for i in deep["imports"]] == [("pkg.util", True), ("...", False)]
+    assert [(i["module"], i["resolved"]) for i in deep["imports"]] == [
+        ("pkg.util", True),
+        ("...", False),
+    ]
     assert facts_of(mapped, "pkg/__main__.py")["entry"] is True
 
 
@@ -129,11 +145,24 @@ def test_graph_edges_externals_and_unresolved(pkg: Path) -> None:
     } <= edges
     assert ("pkg/core.py", "pkg/__init__.py") not in edges
     eager = {(e["from"], e["to"]): e["eager"] for e in out["edges"]}
-    assert eager[("pkg/util.py", "pkg/models.py")] is False and eager[("pkg/b.py", "pkg/a.py")] is False
+    assert (
+        eager[("pkg/util.py", "pkg/models.py")] is False
+        and eager[("pkg/b.py", "pkg/a.py")] is False
+    )
     ext = {(e["name"], e["kind"]): e["files"] for e in out["external"]}
-    assert ext[("os", "stdlib")] == 1 and ext[("requests", "package")] == 1 and ext[("typing", "stdlib")] == 1
-    assert out["unresolved"] == [{"path": "pkg/sub/deep.py", "line": 3, "import": "from ... import nope",
-                                  "reason": "relative import beyond the top-level package"}]
+    assert (
+        ext[("os", "stdlib")] == 1
+        and ext[("requests", "package")] == 1
+        and ext[("typing", "stdlib")] == 1
+    )
+    assert out["unresolved"] == [
+        {
+            "path": "pkg/sub/deep.py",
+            "line": 3,
+            "import": "from ... import nope",
+            "reason": "relative import beyond the top-level package",
+        }
+    ]
 
 
 def test_cycles_entry_points_orphans_and_ranking(pkg: Path) -> None:
@@ -148,7 +177,12 @@ def test_cycles_entry_points_orphans_and_ranking(pkg: Path) -> None:
     }
     assert out["entry_points"] == ["pkg/__main__.py"]
     # registry.py names plugin.py in a string: loaded by name, so not an orphan
-    assert out["orphans"] == ["pkg/broken.py", "pkg/orphan.py", "pkg/registry.py", "pkg/sub/deep.py"]
+    assert out["orphans"] == [
+        "pkg/broken.py",
+        "pkg/orphan.py",
+        "pkg/registry.py",
+        "pkg/sub/deep.py",
+    ]
     assert out["most_depended_on"][0] == {"path": "pkg/core.py", "used_by": 4}
     plugin = next(m for m in out["modules"] if m["path"] == "pkg/plugin.py")
     assert plugin["loaded_by_name"] == ["pkg/registry.py"] and not plugin["orphan"]
@@ -161,7 +195,10 @@ def test_cycle_findings_quote_the_import_lines_and_verify(pkg: Path) -> None:
     [info] = [f for f in cycles if f.data["files"] == ["pkg/a.py", "pkg/b.py"]]
     [typing_only] = [f for f in cycles if len(f.data["files"]) == 3]
     assert typing_only.severity == Severity.information and typing_only.data["cycle"] == [
-        "pkg/util.py", "pkg/models.py", "pkg/core.py"]
+        "pkg/util.py",
+        "pkg/models.py",
+        "pkg/core.py",
+    ]
     assert warn.severity == Severity.warning and warn.path == "pkg/core.py"
     assert [(e.path, e.line, e.quote) for e in warn.evidence] == [
         ("pkg/core.py", 2, "from .models import Model"),
@@ -182,7 +219,9 @@ def test_every_file_gets_a_summary_lens(pkg: Path) -> None:
     core = lenses["pkg/core.py"]
     assert core.severity == Severity.hint and core.range.start.line == 0
     assert core.data["lens"] == "⇄ used by 4 · imports 2"
-    assert core.evidence[0].quote == '"""Core engine: runs models."""' and core.evidence[0].line == 0
+    assert (
+        core.evidence[0].quote == '"""Core engine: runs models."""' and core.evidence[0].line == 0
+    )
     deep = lenses["pkg/sub/deep.py"]
     assert (deep.evidence[0].line, deep.evidence[0].quote) == (2, "from ..util import helper")
     assert lenses["pkg/sub/__init__.py"].evidence == []  # an empty file has nothing to quote
@@ -193,11 +232,22 @@ def test_markdown_map(pkg: Path) -> None:
     _, result = module_map(pkg)
     md = result.output["markdown"]
     assert md.startswith("## Module map: `.`")
-    for heading in ("### Entry points", "### Most depended on", "### Import cycles", "### External dependencies",
-                    "### Orphans", "### Graph", "### Files", "### Unresolved imports"):
+    for heading in (
+        "### Entry points",
+        "### Most depended on",
+        "### Import cycles",
+        "### External dependencies",
+        "### Orphans",
+        "### Graph",
+        "### Files",
+        "### Unresolved imports",
+    ):
         assert heading in md
     assert "#### `pkg/core.py` (pkg.core)" in md
-    assert "- **Used by:** `pkg/__init__.py`, `pkg/__main__.py`, `pkg/models.py`, `tests/test_core.py`" in md
+    assert (
+        "- **Used by:** `pkg/__init__.py`, `pkg/__main__.py`, `pkg/models.py`, `tests/test_core.py`"
+        in md
+    )
     assert "`pkg/core.py` → `pkg/models.py` → `pkg/core.py` (breaks at import time" in md
 
 
@@ -210,17 +260,20 @@ def test_mapping_a_subfolder_keeps_module_names_and_counts_the_rest_as_project(p
 
 
 def test_typescript_and_javascript(tmp_path: Path) -> None:
-    write(tmp_path, {
-        "web/index.ts": "/** Entry of the web app. */\nimport { render } from './view';\nimport type { T } from './types';\n"
-                        "import React from 'react';\nimport { x } from '@scope/pkg/sub';\nimport fs from 'node:fs';\n"
-                        "export { render };\n",
-        "web/view.tsx": "// Renders things.\nimport { helper } from './util/index.js';\n"
-                        "export function render(): void { if (helper()) { return; } }\n"
-                        "export class View {\n  show() {}\n  #hidden() {}\n}\nconst local = () => 1;\n",
-        "web/util/index.ts": "export const helper = () => true;\nexport default function main() {}\n",
-        "web/types.ts": "export interface T { a: number }\nexport type U = string;\nexport enum E { A }\n",
-        "web/legacy.js": "const view = require('./view');\nmodule.exports = {};\nasync function f() { await import('./types'); }\n",
-    })
+    write(
+        tmp_path,
+        {
+            "web/index.ts": "/** Entry of the web app. */\nimport { render } from './view';\nimport type { T } from './types';\n"
+            "import React from 'react';\nimport { x } from '@scope/pkg/sub';\nimport fs from 'node:fs';\n"
+            "export { render };\n",
+            "web/view.tsx": "// Renders things.\nimport { helper } from './util/index.js';\n"
+            "export function render(): void { if (helper()) { return; } }\n"
+            "export class View {\n  show() {}\n  #hidden() {}\n}\nconst local = () => 1;\n",
+            "web/util/index.ts": "export const helper = () => true;\nexport default function main() {}\n",
+            "web/types.ts": "export interface T { a: number }\nexport type U = string;\nexport enum E { A }\n",
+            "web/legacy.js": "const view = require('./view');\nmodule.exports = {};\nasync function f() { await import('./types'); }\n",
+        },
+    )
     mapped, result = module_map(tmp_path)
     view = facts_of(mapped, "web/view.tsx")
     assert view["language"] == "tsx" and view["docstring"] == "Renders things."
@@ -231,7 +284,11 @@ def test_typescript_and_javascript(tmp_path: Path) -> None:
     util = facts_of(mapped, "web/util/index.ts")
     assert set(util["exports"]) == {"helper", "main"}
     types = facts_of(mapped, "web/types.ts")
-    assert [(s["name"], s["kind"]) for s in types["symbols"]] == [("T", "interface"), ("U", "type"), ("E", "enum")]
+    assert [(s["name"], s["kind"]) for s in types["symbols"]] == [
+        ("T", "interface"),
+        ("U", "type"),
+        ("E", "enum"),
+    ]
     edges = {(e["from"], e["to"]): e["eager"] for e in result.output["edges"]}
     assert edges == {
         ("web/index.ts", "web/view.tsx"): True,
@@ -246,16 +303,19 @@ def test_typescript_and_javascript(tmp_path: Path) -> None:
 
 
 def test_go_packages(tmp_path: Path) -> None:
-    write(tmp_path, {
-        "go.mod": "module example.com/shop\n\ngo 1.22\n",
-        "cmd/shop/main.go": "// Command shop serves the shop.\npackage main\n\nimport (\n\t\"fmt\"\n"
-                            "\t\"example.com/shop/internal/cart\"\n\t\"github.com/acme/log/v2\"\n)\n\n"
-                            "func main() { fmt.Println(cart.Total()) }\n",
-        "internal/cart/cart.go": "// Package cart adds things up.\npackage cart\n\n// Total sums the cart.\n"
-                                 "func Total() int { if true { return 1 }; return 0 }\n\ntype Cart struct{}\n\n"
-                                 "func (c *Cart) Add(x int) {}\nfunc (c *Cart) reset() {}\n",
-        "internal/cart/cart_test.go": "package cart\n",
-    })
+    write(
+        tmp_path,
+        {
+            "go.mod": "module example.com/shop\n\ngo 1.22\n",
+            "cmd/shop/main.go": '// Command shop serves the shop.\npackage main\n\nimport (\n\t"fmt"\n'
+            '\t"example.com/shop/internal/cart"\n\t"github.com/acme/log/v2"\n)\n\n'
+            "func main() { fmt.Println(cart.Total()) }\n",
+            "internal/cart/cart.go": "// Package cart adds things up.\npackage cart\n\n// Total sums the cart.\n"
+            "func Total() int { if true { return 1 }; return 0 }\n\ntype Cart struct{}\n\n"
+            "func (c *Cart) Add(x int) {}\nfunc (c *Cart) reset() {}\n",
+            "internal/cart/cart_test.go": "package cart\n",
+        },
+    )
     mapped, result = module_map(tmp_path)
     cart = facts_of(mapped, "internal/cart/cart.go")
     assert cart["package"] == "cart" and cart["docstring"] == "adds things up."
@@ -265,19 +325,47 @@ def test_go_packages(tmp_path: Path) -> None:
     assert cart["exports"] == ["Total", "Cart", "Cart.Add"]
     main = facts_of(mapped, "cmd/shop/main.go")
     assert main["entry"] and main["go_module"] == "example.com/shop"
-    assert {(e["from"], e["to"]) for e in result.output["edges"]} == {("cmd/shop/main.go", "internal/cart/cart.go")}
+    assert {(e["from"], e["to"]) for e in result.output["edges"]} == {
+        ("cmd/shop/main.go", "internal/cart/cart.go")
+    }
     assert {(e["name"], e["kind"]) for e in result.output["external"]} == {
-        ("fmt", "stdlib"), ("github.com/acme/log", "package")}
+        ("fmt", "stdlib"),
+        ("github.com/acme/log", "package"),
+    }
     assert result.output["entry_points"] == ["cmd/shop/main.go"]
 
 
 def test_tarjan_on_a_long_chain_and_nested_cycles() -> None:
     n = 3000  # deep enough to break a recursive implementation
-    files = [{"path": f"m{i}.py", "language": "python", "module": f"m{i}",
-              "imports": [{"line": 0, "text": f"import m{i + 1}", "kind": "import", "module": f"m{i + 1}",
-                           "names": [], "level": 0}] if i < n - 1 else
-              [{"line": 0, "text": "import m0", "kind": "import", "module": "m0", "names": [], "level": 0}]}
-             for i in range(n)]
+    files = [
+        {
+            "path": f"m{i}.py",
+            "language": "python",
+            "module": f"m{i}",
+            "imports": [
+                {
+                    "line": 0,
+                    "text": f"import m{i + 1}",
+                    "kind": "import",
+                    "module": f"m{i + 1}",
+                    "names": [],
+                    "level": 0,
+                }
+            ]
+            if i < n - 1
+            else [
+                {
+                    "line": 0,
+                    "text": "import m0",
+                    "kind": "import",
+                    "module": "m0",
+                    "names": [],
+                    "level": 0,
+                }
+            ],
+        }
+        for i in range(n)
+    ]
     graph = build_graph(files)
     [comp] = strongly_connected(graph)
     assert len(comp) == n

@@ -29,7 +29,7 @@ from tests.workflows.helpers import analyze, by_path, diff_items, file_items, re
 MODULE = {
     "shop/__init__.py": '"""The shop."""\nfrom shop.cart import Cart\n',
     "shop/cart.py": '"""Shopping cart."""\nfrom shop.pricing import price\n\n\nclass Cart:\n    def total(self):\n'
-                    "        return price(self)\n",
+    "        return price(self)\n",
     "shop/pricing.py": '"""Prices."""\nfrom shop.cart import Cart\n\n\ndef price(cart: Cart) -> int:\n    return 1\n',
     "shop/__main__.py": "from shop.cart import Cart\n\nif __name__ == '__main__':\n    print(Cart().total())\n",
     "shop/web/app.ts": "import { api } from './api';\nexport const app = api;\n",
@@ -43,15 +43,19 @@ BEFORE = {
 }
 AFTER = {
     "svc/handlers.py": "import subprocess\n\n\ndef run(cmd):\n    return subprocess.run(cmd)\n\n\n"
-                       "def run_shell(cmd, seen=[]):\n    try:\n        return subprocess.run(f'sh {cmd}', shell=True)\n"
-                       "    except:\n        return None\n",
+    "def run_shell(cmd, seen=[]):\n    try:\n        return subprocess.run(f'sh {cmd}', shell=True)\n"
+    "    except:\n        return None\n",
     "web/ui.ts": "export function show(x: number) {\n  console.log(x);\n  return x;\n}\n",
 }
 
 
 def swath(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "swath", *args], cwd=root, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "swath", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "ANTHROPIC_API_KEY": "", "NO_COLOR": "1"},
     )
 
@@ -83,7 +87,9 @@ async def run_engine(root: Path, name: str, paths: list[str] | None = None, **in
     store = RunStore.open(root)
     try:
         engine = Engine(Workspace(root), store)
-        return await engine.run(builtin(name), RunOptions(engine="static", paths=paths or [], inputs=inputs))
+        return await engine.run(
+            builtin(name), RunOptions(engine="static", paths=paths or [], inputs=inputs)
+        )
     finally:
         await store.aclose()
 
@@ -98,7 +104,10 @@ async def test_map_module_through_the_engine(module_repo: Path) -> None:
     assert rules == ["map/import-cycle", "map/summary"]
     assert all(f.verified for f in report.findings)
     lens = {f.path: f.data["lens"] for f in report.findings if f.rule == "map/summary"}
-    assert lens["shop/cart.py"] == "⇄ used by 3 · imports 1" and lens["shop/web/api.ts"] == "⇄ used by 1 · imports 0"
+    assert (
+        lens["shop/cart.py"] == "⇄ used by 3 · imports 1"
+        and lens["shop/web/api.ts"] == "⇄ used by 1 · imports 0"
+    )
     assert {r.id for r in report.rules} >= {"map/import-cycle", "map/summary", "map/syntax-error"}
 
 
@@ -115,15 +124,26 @@ async def test_review_diff_through_the_engine(diff_repo: Path) -> None:
     ]
     assert all(f.verified for f in report.findings)
     summary = report.outputs["summary"]
-    assert summary["counts"]["by_severity"] == {"error": 2, "warning": 2, "information": 1, "hint": 0}
+    assert summary["counts"]["by_severity"] == {
+        "error": 2,
+        "warning": 2,
+        "information": 1,
+        "hint": 0,
+    }
     assert summary["verdict"] == "changes requested" and summary["counts"]["files_changed"] == 3
 
 
 def _prompt(workflow: str, step_id: str, **kw: Any) -> str:
     step = builtin(workflow).step(step_id)
     assert step.agent.output in ("findings", "report")
-    task = ModelTask(run_id="r", step_id=step_id, task_key="k", tier="map" if step.kind == "map" else "reduce",
-                     agent=step.agent, **kw)
+    task = ModelTask(
+        run_id="r",
+        step_id=step_id,
+        task_key="k",
+        tier="map" if step.kind == "map" else "reduce",
+        agent=step.agent,
+        **kw,
+    )
     text = render_instructions(task)
     assert "{{" not in text and "{%" not in text
     return text
@@ -149,12 +169,21 @@ def test_model_prompts_of_review_diff_render_with_real_facts(diff_repo: Path) ->
     items = by_path(diff_items(diff_repo))
     item = items["svc/handlers.py"]
     reviewed = analyze("diff-review", [item], diff_repo, {"ruff": "off"})
-    text = _prompt("review-diff", "review", items=[item], facts=reviewed.output, inputs={"base": None})
+    text = _prompt(
+        "review-diff", "review", items=[item], facts=reviewed.output, inputs={"base": None}
+    )
     assert "File `svc/handlers.py` (modified), diff against HEAD:" in text
-    assert " added:\n```\n" in text and "        return subprocess.run(f'sh {cmd}', shell=True)\n" in text
+    assert (
+        " added:\n```\n" in text
+        and "        return subprocess.run(f'sh {cmd}', shell=True)\n" in text
+    )
     assert "review/security/subprocess-shell" in text  # the rule hits, as grounding
-    records = [Record(step="verified", key=i.id, items=[i], output=reviewed.output, findings=reviewed.findings)
-               for i in [item]]
+    records = [
+        Record(
+            step="verified", key=i.id, items=[i], output=reviewed.output, findings=reviewed.findings
+        )
+        for i in [item]
+    ]
     summary = reduce("review-summary", records, diff_repo)
     text = _prompt("review-diff", "summary", records=records, facts=summary.output)
     assert "- error `review/security/subprocess-shell` svc/handlers.py:10: shell=True runs" in text
@@ -173,9 +202,14 @@ def test_cli_map_module_json(module_repo: Path) -> None:
     assert out["agents"]["failed"] == 0 and out["usage"]["cost_usd"] == 0.0
     cycle = next(f for f in out["findings"] if f["rule"] == "map/import-cycle")
     assert cycle["severity"] == "warning" and cycle["verified"] is True
-    assert [e["quote"] for e in cycle["evidence"]] == ["from shop.pricing import price", "from shop.cart import Cart"]
+    assert [e["quote"] for e in cycle["evidence"]] == [
+        "from shop.pricing import price",
+        "from shop.cart import Cart",
+    ]
     summaries = [f for f in out["findings"] if f["rule"] == "map/summary"]
-    assert len(summaries) == 6 and all(f["severity"] == "hint" and f["range"]["start"]["line"] == 0 for f in summaries)
+    assert len(summaries) == 6 and all(
+        f["severity"] == "hint" and f["range"]["start"]["line"] == 0 for f in summaries
+    )
     assert out["outputs"]["modmap"]["markdown"].startswith("## Module map: `shop`")
     report = next((module_repo / ".swath" / "reports").glob("*.md")).read_text()
     assert "## Module map: `shop`" in report
@@ -191,8 +225,13 @@ def test_cli_review_diff_json_text_and_cache(diff_repo: Path) -> None:
     assert ("svc/handlers.py", "review/security/eval") not in rules
     shell = next(f for f in out["findings"] if f["rule"] == "review/security/subprocess-shell")
     assert shell["severity"] == "error" and shell["range"]["start"] == {"line": 9, "character": 43}
-    assert shell["evidence"] == [{"path": "svc/handlers.py", "line": 9,
-                                  "quote": "return subprocess.run(f'sh {cmd}', shell=True)"}]
+    assert shell["evidence"] == [
+        {
+            "path": "svc/handlers.py",
+            "line": 9,
+            "quote": "return subprocess.run(f'sh {cmd}', shell=True)",
+        }
+    ]
     secret = next(f for f in out["findings"] if f["path"] == "svc/new_secret.py")
     assert "abcdefghijklmnop" not in json.dumps(secret)
     summary = out["outputs"]["summary"]
@@ -212,10 +251,22 @@ def test_cli_review_diff_against_a_base_branch(diff_repo: Path) -> None:
     write(diff_repo, {"svc/feature.py": "def f(x):\n    return eval(x)\n"})
     git(diff_repo, "add", "-A")
     git(diff_repo, "commit", "-q", "-m", "feature")
-    proc = swath(diff_repo, "run", "review-diff", "-i", "base=main", "-i", "untracked=false", "--format", "json")
+    proc = swath(
+        diff_repo,
+        "run",
+        "review-diff",
+        "-i",
+        "base=main",
+        "-i",
+        "untracked=false",
+        "--format",
+        "json",
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    assert [(f["path"], f["rule"]) for f in out["findings"]] == [("svc/feature.py", "review/security/eval")]
+    assert [(f["path"], f["rule"]) for f in out["findings"]] == [
+        ("svc/feature.py", "review/security/eval")
+    ]
     assert out["outputs"]["summary"]["base"].startswith("main (merge base ")
 
 

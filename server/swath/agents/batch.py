@@ -57,7 +57,9 @@ def batchable(task: ModelTask) -> bool:
 
 
 class BatchRunner:
-    def __init__(self, runner: AnthropicRunner, *, poll_interval_s: float = 10.0, repair_concurrency: int = 8) -> None:
+    def __init__(
+        self, runner: AnthropicRunner, *, poll_interval_s: float = 10.0, repair_concurrency: int = 8
+    ) -> None:
         self.runner = runner
         self.poll_interval_s = poll_interval_s
         self.repair_concurrency = repair_concurrency
@@ -81,7 +83,9 @@ class BatchRunner:
         log.info("submitted batch %s with %d requests", batch.id, len(requests))
         return batch.id
 
-    async def wait(self, batch_id: str, on_progress: ProgressCallback | None = None) -> BatchProgress:
+    async def wait(
+        self, batch_id: str, on_progress: ProgressCallback | None = None
+    ) -> BatchProgress:
         """Poll until the batch has ended."""
         while True:
             batch = await self.runner.client.messages.batches.retrieve(batch_id)
@@ -117,14 +121,20 @@ class BatchRunner:
         async for entry in await self.runner.client.messages.batches.results(batch_id):
             task = by_cid.get(entry.custom_id)
             if task is None:
-                log.warning("batch %s: result for an unknown custom_id %s", batch_id, entry.custom_id)
+                log.warning(
+                    "batch %s: result for an unknown custom_id %s", batch_id, entry.custom_id
+                )
                 continue
             result = entry.result
             if result.type == "succeeded":
                 pending.append((task, result.message))
             elif result.type == "errored":
                 err = getattr(result.error, "error", None)
-                detail = f"{getattr(err, 'type', 'error')}: {getattr(err, 'message', '')}" if err else str(result.error)
+                detail = (
+                    f"{getattr(err, 'type', 'error')}: {getattr(err, 'message', '')}"
+                    if err
+                    else str(result.error)
+                )
                 out[task.task_key] = ModelTaskFailed(f"batch request errored: {detail}")
             else:
                 out[task.task_key] = ModelTaskFailed(f"batch request {result.type}")

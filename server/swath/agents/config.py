@@ -44,23 +44,38 @@ class ModelConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    api_key_env: str = Field(default="ANTHROPIC_API_KEY", description="Environment variable holding the API key.")
-    base_url: str | None = Field(default=None, description="API base URL; default ANTHROPIC_BASE_URL or the SDK's.")
+    api_key_env: str = Field(
+        default="ANTHROPIC_API_KEY", description="Environment variable holding the API key."
+    )
+    base_url: str | None = Field(
+        default=None, description="API base URL; default ANTHROPIC_BASE_URL or the SDK's."
+    )
     # In files these are spelled `map`, `reduce` and `verify` (see `_canonical`).
     model_map: str = Field(default=DEFAULT_MODEL_MAP, description="Model of `map` tasks.")
     model_reduce: str = Field(default=DEFAULT_MODEL_REDUCE, description="Model of `reduce` tasks.")
-    model_verify: str | None = Field(default=None, description="Model of second opinions; defaults to the reduce model.")
-    max_retries: int = Field(default=4, ge=0, le=20, description="SDK retries on 429/5xx/connection errors.")
+    model_verify: str | None = Field(
+        default=None, description="Model of second opinions; defaults to the reduce model."
+    )
+    max_retries: int = Field(
+        default=4, ge=0, le=20, description="SDK retries on 429/5xx/connection errors."
+    )
     timeout_s: float = Field(default=120.0, gt=0, description="Per-request timeout.")
     max_tokens_per_agent: int = Field(
-        default=200_000, ge=1000, description="Tokens (input, output and cache) one agent may use before it must answer."
+        default=200_000,
+        ge=1000,
+        description="Tokens (input, output and cache) one agent may use before it must answer.",
     )
-    max_tool_result_chars: int = Field(default=20_000, ge=1000, description="Tool results longer than this are cut.")
+    max_tool_result_chars: int = Field(
+        default=20_000, ge=1000, description="Tool results longer than this are cut."
+    )
     max_context_chars: int = Field(
-        default=200_000, ge=1000, description="Items, records and facts given up front are cut past this size."
+        default=200_000,
+        ge=1000,
+        description="Items, records and facts given up front are cut past this size.",
     )
     deny_paths: list[str] = Field(
-        default_factory=list, description="Extra gitignore-style patterns no tool may read (added to the defaults)."
+        default_factory=list,
+        description="Extra gitignore-style patterns no tool may read (added to the defaults).",
     )
     structured_output: str = Field(
         default="auto",
@@ -74,9 +89,12 @@ class ModelConfig(BaseModel):
         "that refuses forced tool choice (e.g. with thinking on); the agent is then only told to answer.",
     )
     strict_tools: bool = Field(
-        default=True, description="Mark the submit tool `strict` so the API enforces its schema while decoding."
+        default=True,
+        description="Mark the submit tool `strict` so the API enforces its schema while decoding.",
     )
-    prices: dict[str, ModelPrice] = Field(default_factory=dict, description="Price overrides per model.")
+    prices: dict[str, ModelPrice] = Field(
+        default_factory=dict, description="Price overrides per model."
+    )
 
     def model_for_tier(self, tier: str) -> str:
         if tier == "map":
@@ -92,7 +110,10 @@ class ModelConfig(BaseModel):
 
 
 def resolve_model(
-    config: ModelConfig, tier: str, agent_model: str | None = None, workflow_model: str | None = None
+    config: ModelConfig,
+    tier: str,
+    agent_model: str | None = None,
+    workflow_model: str | None = None,
 ) -> str:
     """The model a task runs on: the step's own, else the workflow's, else the tier default."""
     return agent_model or workflow_model or config.model_for_tier(tier)
@@ -109,7 +130,9 @@ def workflow_models(workflow: Workflow, config: ModelConfig) -> dict[str, str]:
             out[step.id] = resolve_model(config, tier, agent.model, workflow.model)
         second = getattr(step, "second_opinion", None)
         if second is not None and second.instructions:
-            out[f"{step.id}.second_opinion"] = resolve_model(config, "verify", second.model, workflow.model)
+            out[f"{step.id}.second_opinion"] = resolve_model(
+                config, "verify", second.model, workflow.model
+            )
     return out
 
 

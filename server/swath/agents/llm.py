@@ -101,7 +101,9 @@ class Conversation:
         elif self.mode == "text" and final and self.tools:
             p["tool_choice"] = {"type": "none"}
         if self.mode == "json_schema" and self.schema is not None:
-            p["output_config"] = {"format": {"type": "json_schema", "schema": self.schema.api_schema}}
+            p["output_config"] = {
+                "format": {"type": "json_schema", "schema": self.schema.api_schema}
+            }
         return p
 
     def _messages_for_request(self) -> list[dict[str, Any]]:
@@ -120,7 +122,11 @@ class Conversation:
     def count_params(self) -> dict[str, Any]:
         """The first turn, as the token-counting endpoint takes it."""
         p = self.params(final=False)
-        return {k: p[k] for k in ("model", "system", "messages", "tools", "tool_choice", "output_config") if k in p}
+        return {
+            k: p[k]
+            for k in ("model", "system", "messages", "tools", "tool_choice", "output_config")
+            if k in p
+        }
 
 
 def _block_param(block: Any) -> dict[str, Any]:
@@ -138,7 +144,9 @@ def _block_param(block: Any) -> dict[str, Any]:
 
 
 def _reply_text(message: Message) -> str:
-    return "".join(getattr(b, "text", "") for b in message.content if getattr(b, "type", None) == "text")
+    return "".join(
+        getattr(b, "text", "") for b in message.content if getattr(b, "type", None) == "text"
+    )
 
 
 def _raw(message: Message) -> str:
@@ -295,7 +303,15 @@ class AnthropicRunner:
             raise ModelTaskFailed(str(exc)) from exc
         messages = [{"role": "user", "content": [{"type": "text", "text": t} for t in user]}]
         return Conversation(
-            task, model, mode, schema, toolbox, system, tools, messages, force_answer=self.config.force_answer_tool
+            task,
+            model,
+            mode,
+            schema,
+            toolbox,
+            system,
+            tools,
+            messages,
+            force_answer=self.config.force_answer_tool,
         )
 
     def _answer_mode(self, schema: OutputSchema | None, has_tools: bool) -> str:
@@ -338,7 +354,9 @@ class AnthropicRunner:
                     raise ModelAPIError(f"malformed API response: {exc}", usage=spent) from exc
                 log.warning("malformed API response, retrying once: %s", exc)
 
-    async def drive(self, conv: Conversation, env: AgentEnv, first: Message | None = None) -> ModelResult:
+    async def drive(
+        self, conv: Conversation, env: AgentEnv, first: Message | None = None
+    ) -> ModelResult:
         """Run the conversation to a validated answer. `first` is a reply obtained elsewhere
         (a batch result), billed at the batch rate; the loop continues from it if needed."""
         task = conv.task
@@ -360,11 +378,15 @@ class AnthropicRunner:
                 message = await self._create(conv, final=final, spent=spent)
                 batch_rate = False
             turns += 1
-            usage = self.prices.usage_from_api(message.model or conv.model, message.usage, batch=batch_rate)
+            usage = self.prices.usage_from_api(
+                message.model or conv.model, message.usage, batch=batch_rate
+            )
             spent = spent + usage
             env.on_usage(usage)
             raw = _raw(message)
-            conv.messages.append({"role": "assistant", "content": [_block_param(b) for b in message.content]})
+            conv.messages.append(
+                {"role": "assistant", "content": [_block_param(b) for b in message.content]}
+            )
             if not message.content:
                 conv.messages.pop()  # an empty assistant turn is not accepted back by the API
 
@@ -398,9 +420,15 @@ class AnthropicRunner:
                 if problem is None:
                     return self._result(conv, answer, spent, turns, raw)
                 if truncated:
-                    problem += f" (the reply was cut at max_tokens={agent.max_tokens}; be more concise)"
+                    problem += (
+                        f" (the reply was cut at max_tokens={agent.max_tokens}; be more concise)"
+                    )
                 if repaired:
-                    raise ModelTaskFailed(f"output does not match the schema after a repair turn: {problem}", raw=raw, usage=spent)
+                    raise ModelTaskFailed(
+                        f"output does not match the schema after a repair turn: {problem}",
+                        raw=raw,
+                        usage=spent,
+                    )
                 repaired = True
                 final = True
                 self._append_repair(conv, tool_uses, submit, problem)
@@ -409,34 +437,59 @@ class AnthropicRunner:
             # 2. Tool calls: run them, unless the agent was told to answer.
             if final:
                 why = "after the repair turn" if repaired else f"within max_turns={agent.max_turns}"
-                raise ModelTaskFailed(f"no answer {why}: the model kept calling tools", raw=raw, usage=spent)
+                raise ModelTaskFailed(
+                    f"no answer {why}: the model kept calling tools", raw=raw, usage=spent
+                )
             results = []
             for use in work:
                 text, is_error = await conv.toolbox.call(use.name, use.input)
-                block: dict[str, Any] = {"type": "tool_result", "tool_use_id": use.id, "content": text}
+                block: dict[str, Any] = {
+                    "type": "tool_result",
+                    "tool_use_id": use.id,
+                    "content": text,
+                }
                 if is_error:
                     block["is_error"] = True
                 results.append(block)
             tool_rounds += 1
-            if tool_rounds >= agent.max_turns or total_tokens(spent) >= self.config.max_tokens_per_agent:
+            if (
+                tool_rounds >= agent.max_turns
+                or total_tokens(spent) >= self.config.max_tokens_per_agent
+            ):
                 final = True
                 why = (
                     f"You have used all {agent.max_turns} tool rounds."
                     if tool_rounds >= agent.max_turns
                     else "You have used this agent's token budget."
                 )
-                results.append({"type": "text", "text": why + " Give your final answer now with what you know."})
+                results.append(
+                    {
+                        "type": "text",
+                        "text": why + " Give your final answer now with what you know.",
+                    }
+                )
             conv.messages.append({"role": "user", "content": results})
 
     def _append_repair(
-        self, conv: Conversation, tool_uses: list[ToolUseBlock], submit: ToolUseBlock | None, problem: str
+        self,
+        conv: Conversation,
+        tool_uses: list[ToolUseBlock],
+        submit: ToolUseBlock | None,
+        problem: str,
     ) -> None:
         note = f"Your answer does not match the required output schema: {problem}. Answer again, corrected."
         if conv.mode == "tool" and tool_uses:
             blocks: list[dict[str, Any]] = []
             for use in tool_uses:
                 if use is submit:
-                    blocks.append({"type": "tool_result", "tool_use_id": use.id, "content": note, "is_error": True})
+                    blocks.append(
+                        {
+                            "type": "tool_result",
+                            "tool_use_id": use.id,
+                            "content": note,
+                            "is_error": True,
+                        }
+                    )
                 else:
                     blocks.append(
                         {
@@ -450,12 +503,16 @@ class AnthropicRunner:
         else:
             conv.messages.append({"role": "user", "content": [{"type": "text", "text": note}]})
 
-    def _result(self, conv: Conversation, output: Any, spent: Usage, turns: int, raw: str | None) -> ModelResult:
+    def _result(
+        self, conv: Conversation, output: Any, spent: Usage, turns: int, raw: str | None
+    ) -> ModelResult:
         findings, dropped = findings_from_output(
             output, conv.toolbox.workspace, model=conv.model, step=conv.task.step_id
         )
         if dropped:
-            log.info("%s: dropped %d findings with unusable paths or lines", conv.task.task_key, dropped)
+            log.info(
+                "%s: dropped %d findings with unusable paths or lines", conv.task.task_key, dropped
+            )
         return ModelResult(
             output=output,
             findings=findings,

@@ -35,14 +35,30 @@ class PolicyError(ValueError):
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    allowed_tools: list[str] | None = Field(default=None, description="Tools agents may call; None allows every read-only tool.")
-    denied_paths: list[str] = Field(default_factory=list, description="gitignore-style patterns no tool may read.")
-    allowed_models: list[str] | None = Field(default=None, description="Glob patterns of models that may be called.")
-    max_concurrency: int | None = Field(default=None, ge=1, description="No workflow may run more agents at once.")
-    max_agents_per_run: int | None = Field(default=None, ge=1, description="No run may start more agents.")
-    max_budget_usd: float | None = Field(default=None, ge=0, description="No run may be allowed to spend more.")
-    require_budget: bool = Field(default=False, description="Refuse model runs that set no budget at all.")
-    source: str | None = Field(default=None, exclude=True, description="Where the policy was read from.")
+    allowed_tools: list[str] | None = Field(
+        default=None, description="Tools agents may call; None allows every read-only tool."
+    )
+    denied_paths: list[str] = Field(
+        default_factory=list, description="gitignore-style patterns no tool may read."
+    )
+    allowed_models: list[str] | None = Field(
+        default=None, description="Glob patterns of models that may be called."
+    )
+    max_concurrency: int | None = Field(
+        default=None, ge=1, description="No workflow may run more agents at once."
+    )
+    max_agents_per_run: int | None = Field(
+        default=None, ge=1, description="No run may start more agents."
+    )
+    max_budget_usd: float | None = Field(
+        default=None, ge=0, description="No run may be allowed to spend more."
+    )
+    require_budget: bool = Field(
+        default=False, description="Refuse model runs that set no budget at all."
+    )
+    source: str | None = Field(
+        default=None, exclude=True, description="Where the policy was read from."
+    )
 
 
 class PolicyViolation(BaseModel):
@@ -67,13 +83,22 @@ def load_policy(workspace_root: str | os.PathLike[str]) -> Policy:
             return Policy.model_validate({**data, "source": str(POLICY_FILE)})
         pyproject = root / "pyproject.toml"
         if pyproject.is_file():
-            section = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {}).get("swath", {}).get("policy")
+            section = (
+                tomllib.loads(pyproject.read_text(encoding="utf-8"))
+                .get("tool", {})
+                .get("swath", {})
+                .get("policy")
+            )
             if isinstance(section, dict):
-                return Policy.model_validate({**section, "source": "pyproject.toml [tool.swath.policy]"})
+                return Policy.model_validate(
+                    {**section, "source": "pyproject.toml [tool.swath.policy]"}
+                )
     except (ConfigError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise PolicyError(f"cannot read the policy: {exc}") from exc
     except ValidationError as exc:
-        raise PolicyError(f"invalid policy in {path if path.is_file() else 'pyproject.toml'}: {exc}") from exc
+        raise PolicyError(
+            f"invalid policy in {path if path.is_file() else 'pyproject.toml'}: {exc}"
+        ) from exc
     return Policy()
 
 
@@ -134,25 +159,47 @@ def check_workflow(
         for step_id, agent in _agents(workflow):
             bad = sorted(set(agent.tools) - allowed)
             if bad:
-                violate("allowed_tools", f"uses {', '.join(bad)}; allowed: {', '.join(sorted(allowed)) or 'none'}", step_id)
+                violate(
+                    "allowed_tools",
+                    f"uses {', '.join(bad)}; allowed: {', '.join(sorted(allowed)) or 'none'}",
+                    step_id,
+                )
 
     pairs: list[tuple[str | None, str]] = (
-        list(models_used.items()) if isinstance(models_used, Mapping) else [(None, m) for m in models_used]
+        list(models_used.items())
+        if isinstance(models_used, Mapping)
+        else [(None, m) for m in models_used]
     )
     if policy.allowed_models is not None:
         for model_step, model in pairs:
             if not model_allowed(policy, model):
-                violate("allowed_models", f"model {model!r} is not in {policy.allowed_models}", model_step)
+                violate(
+                    "allowed_models",
+                    f"model {model!r} is not in {policy.allowed_models}",
+                    model_step,
+                )
 
     if policy.max_concurrency is not None and effective_limits.concurrency > policy.max_concurrency:
-        violate("max_concurrency", f"concurrency {effective_limits.concurrency} exceeds {policy.max_concurrency}")
-    if policy.max_agents_per_run is not None and effective_limits.max_agents > policy.max_agents_per_run:
-        violate("max_agents_per_run", f"max_agents {effective_limits.max_agents} exceeds {policy.max_agents_per_run}")
+        violate(
+            "max_concurrency",
+            f"concurrency {effective_limits.concurrency} exceeds {policy.max_concurrency}",
+        )
+    if (
+        policy.max_agents_per_run is not None
+        and effective_limits.max_agents > policy.max_agents_per_run
+    ):
+        violate(
+            "max_agents_per_run",
+            f"max_agents {effective_limits.max_agents} exceeds {policy.max_agents_per_run}",
+        )
     budget = effective_limits.budget_usd
     if policy.max_budget_usd is not None and budget is not None and budget > policy.max_budget_usd:
         violate("max_budget_usd", f"budget ${budget:g} exceeds ${policy.max_budget_usd:g}")
     if policy.require_budget and budget is None and pairs:
-        violate("require_budget", "a run that calls a model must set a budget (--budget or limits.budget_usd)")
+        violate(
+            "require_budget",
+            "a run that calls a model must set a budget (--budget or limits.budget_usd)",
+        )
 
     if policy.denied_paths:
         spec = pathspec.GitIgnoreSpec.from_lines(policy.denied_paths)

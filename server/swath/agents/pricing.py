@@ -35,11 +35,17 @@ class ModelPrice(BaseModel):
 
     @property
     def cache_write_price(self) -> float:
-        return self.cache_write if self.cache_write is not None else self.input * CACHE_WRITE_MULTIPLIER
+        return (
+            self.cache_write
+            if self.cache_write is not None
+            else self.input * CACHE_WRITE_MULTIPLIER
+        )
 
     @property
     def cache_read_price(self) -> float:
-        return self.cache_read if self.cache_read is not None else self.input * CACHE_READ_MULTIPLIER
+        return (
+            self.cache_read if self.cache_read is not None else self.input * CACHE_READ_MULTIPLIER
+        )
 
 
 # Published list prices for the Claude API (standard tier, prompts under any long-context
@@ -65,10 +71,14 @@ FALLBACK = ModelPrice(input=10.0, output=50.0)
 
 
 class PriceTable:
-    def __init__(self, overrides: Mapping[str, ModelPrice | Mapping[str, float]] | None = None) -> None:
+    def __init__(
+        self, overrides: Mapping[str, ModelPrice | Mapping[str, float]] | None = None
+    ) -> None:
         self.prices: dict[str, ModelPrice] = dict(DEFAULT_PRICES)
         for name, price in (overrides or {}).items():
-            self.prices[name] = price if isinstance(price, ModelPrice) else ModelPrice.model_validate(price)
+            self.prices[name] = (
+                price if isinstance(price, ModelPrice) else ModelPrice.model_validate(price)
+            )
         self._warned: set[str] = set()
 
     def price_for(self, model: str) -> ModelPrice:

@@ -45,7 +45,9 @@ TOOL_ANSWER = (
     f"When you are done, call the `{SUBMIT_TOOL}` tool once with your answer; its input schema "
     "is the required output format."
 )
-JSON_ANSWER = "Answer with a single JSON value that matches the required output schema, and nothing else."
+JSON_ANSWER = (
+    "Answer with a single JSON value that matches the required output schema, and nothing else."
+)
 TEXT_ANSWER = "Answer in concise Markdown."
 
 _env = ImmutableSandboxedEnvironment(
@@ -108,7 +110,9 @@ def system_text(task: ModelTask, answer_mode: str) -> list[str]:
 
 
 def _json_block(title: str, value: Any, budget: int) -> tuple[str, int]:
-    text = json.dumps(to_jsonable_python(value, fallback=str), indent=1, ensure_ascii=False, sort_keys=True)
+    text = json.dumps(
+        to_jsonable_python(value, fallback=str), indent=1, ensure_ascii=False, sort_keys=True
+    )
     if len(text) > budget:
         cut = len(text) - budget
         text = text[: max(0, budget)] + f"\n[... {cut} more characters cut ...]"
@@ -121,7 +125,11 @@ def user_context(task: ModelTask, redactor: Redactor, max_chars: int) -> list[st
     already include (facts, items, records), each redacted and cut to the budget."""
     rendered = render_instructions(task).strip()
     names = template_names(task.agent.instructions or "")
-    parts = [redactor.redact(rendered) if rendered else "Do the task of this step for the work items below."]
+    parts = [
+        redactor.redact(rendered)
+        if rendered
+        else "Do the task of this step for the work items below."
+    ]
     budget = max_chars
     if task.facts is not None and "facts" not in names:
         block, used = _json_block(
@@ -132,13 +140,20 @@ def user_context(task: ModelTask, redactor: Redactor, max_chars: int) -> list[st
         parts.append(redactor.redact(block))
         budget -= used
     if task.items and not names & {"item", "items"}:
-        items = [i.model_dump(mode="json", exclude_none=True, exclude_defaults=True) for i in task.items]
+        items = [
+            i.model_dump(mode="json", exclude_none=True, exclude_defaults=True) for i in task.items
+        ]
         block, used = _json_block("Work items:", items, max(budget, 1000))
         parts.append(redactor.redact(block))
         budget -= used
     if task.records and "records" not in names:
         records = [
-            {"key": r.key, "step": r.step, "output": r.output, "findings": [f.model_dump(mode="json") for f in r.findings]}
+            {
+                "key": r.key,
+                "step": r.step,
+                "output": r.output,
+                "findings": [f.model_dump(mode="json") for f in r.findings],
+            }
             for r in task.records
         ]
         block, _ = _json_block("Results of the upstream steps:", records, max(budget, 1000))

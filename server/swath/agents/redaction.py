@@ -48,7 +48,10 @@ _SKIP_PLUGINS = {"IPPublicDetector"}
 # Patterns detect-secrets 1.5 does not cover. Ordered: most specific first.
 EXTRA_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("Anthropic API Key", re.compile(r"\bsk-ant-[A-Za-z0-9_\-]{16,}")),
-    ("API Key", re.compile(r"\bsk-(?!ant-)(?:proj-|svcacct-|admin-|live-|test-)?[A-Za-z0-9_\-]{20,}")),
+    (
+        "API Key",
+        re.compile(r"\bsk-(?!ant-)(?:proj-|svcacct-|admin-|live-|test-)?[A-Za-z0-9_\-]{20,}"),
+    ),
     ("Google API Key", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}")),
     ("GitHub Token", re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,}")),
     ("GitHub Token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}")),
@@ -79,7 +82,11 @@ _KEYWORD_HINT = re.compile("|".join(DENYLIST), re.IGNORECASE)
 _MIN_LINE = 8  # nothing shorter can hold a secret any detector would flag
 # Generic detectors lose to specific ones when both flag the same value, so the marker
 # says "AWS Access Key" rather than "Secret Keyword".
-_GENERIC_KINDS = {"Secret Keyword": 1, "Base64 High Entropy String": 2, "Hex High Entropy String": 2}
+_GENERIC_KINDS = {
+    "Secret Keyword": 1,
+    "Base64 High Entropy String": 2,
+    "Hex High Entropy String": 2,
+}
 
 
 def _entropy(value: str) -> float:
@@ -95,7 +102,11 @@ def _looks_like_credential(value: str) -> bool:
 
 
 def _templated(value: str) -> bool:
-    return is_templated_secret(value) or is_prefixed_with_dollar_sign(value) or is_sequential_string(value)
+    return (
+        is_templated_secret(value)
+        or is_prefixed_with_dollar_sign(value)
+        or is_sequential_string(value)
+    )
 
 
 def marker(kind: str) -> str:
@@ -128,8 +139,12 @@ class Redactor:
 
     def __init__(self, extra_patterns: Iterable[tuple[str, str]] = ()) -> None:
         plugins = _load_plugins()
-        self._keyword: list[KeywordDetector] = [p for p in plugins if isinstance(p, KeywordDetector)]
-        self._entropy: list[HighEntropyStringsPlugin] = [p for p in plugins if isinstance(p, HighEntropyStringsPlugin)]
+        self._keyword: list[KeywordDetector] = [
+            p for p in plugins if isinstance(p, KeywordDetector)
+        ]
+        self._entropy: list[HighEntropyStringsPlugin] = [
+            p for p in plugins if isinstance(p, HighEntropyStringsPlugin)
+        ]
         self._regex: list[BasePlugin] = [
             p for p in plugins if not isinstance(p, (KeywordDetector, HighEntropyStringsPlugin))
         ]
@@ -137,7 +152,9 @@ class Redactor:
         # most source lines match none, and running 24 detectors on each is the bulk of the cost.
         patterns = [rx for p in self._regex for rx in getattr(p, "denylist", ())]
         self._regex_hint = (
-            re.compile("|".join(f"(?:{rx.pattern})" for rx in patterns), re.MULTILINE) if patterns else None
+            re.compile("|".join(f"(?:{rx.pattern})" for rx in patterns), re.MULTILINE)
+            if patterns
+            else None
         )
         self._extra = EXTRA_PATTERNS + tuple((kind, re.compile(rx)) for kind, rx in extra_patterns)
         self._extra_hint = re.compile("|".join(f"(?:{rx.pattern})" for _, rx in self._extra))
@@ -169,18 +186,28 @@ class Redactor:
         if "'" in line or '"' in line:  # the entropy detectors only look at quoted strings
             for entropy in self._entropy:
                 for v in entropy.analyze_string(line):
-                    if v and not is_sequential_string(v) and entropy.calculate_shannon_entropy(v) > entropy.entropy_limit:
+                    if (
+                        v
+                        and not is_sequential_string(v)
+                        and entropy.calculate_shannon_entropy(v) > entropy.entropy_limit
+                    ):
                         found.append((v, entropy.secret_type))
         if "regex" in hints:
             for detector in self._regex:
                 for match in detector.analyze_string(line):
-                    value = max(match, key=len) if isinstance(match, tuple) else match  # grouped regexes yield tuples
+                    value = (
+                        max(match, key=len) if isinstance(match, tuple) else match
+                    )  # grouped regexes yield tuples
                     if value:
                         found.append((value, detector.secret_type))
         return found
 
     def _redact_line(
-        self, line: str, hints: frozenset[str], keyword_regexes: dict[re.Pattern[str], int], hits: list[str]
+        self,
+        line: str,
+        hints: frozenset[str],
+        keyword_regexes: dict[re.Pattern[str], int],
+        hits: list[str],
     ) -> str:
         if len(line) < _MIN_LINE or (not hints and "'" not in line and '"' not in line):
             return line
@@ -188,7 +215,9 @@ class Redactor:
         if not secrets:
             return line
         # Longest first, so a key is not half-replaced by a match on its own prefix.
-        for value, kind in sorted(set(secrets), key=lambda s: (-len(s[0]), _GENERIC_KINDS.get(s[1], 0), s[1])):
+        for value, kind in sorted(
+            set(secrets), key=lambda s: (-len(s[0]), _GENERIC_KINDS.get(s[1], 0), s[1])
+        ):
             if len(value) < 4 or value not in line:
                 continue
             line = line.replace(value, marker(kind))
@@ -259,7 +288,9 @@ class Redactor:
                 else:
                     out[i] = hit
         if todo:
-            redacted = self._redact_block("\n".join(lines[i] for i in todo), keyword_regexes).split("\n")
+            redacted = self._redact_block("\n".join(lines[i] for i in todo), keyword_regexes).split(
+                "\n"
+            )
             with self._lock:
                 if len(self._line_memo) > _MEMO_LINES:
                     self._line_memo.clear()
@@ -304,7 +335,9 @@ class Redactor:
     def scan(self, text: str, filename: str = "") -> list[Hit]:
         """Where secrets are (for tests and diagnostics); does not change `text`."""
         hits: list[Hit] = []
-        for i, (before, after) in enumerate(zip(text.split("\n"), self.redact(text, filename).split("\n"))):
+        for i, (before, after) in enumerate(
+            zip(text.split("\n"), self.redact(text, filename).split("\n"))
+        ):
             if before != after:
                 hits.extend(Hit(i, kind) for kind in re.findall(r"\[REDACTED:([^\]]+)\]", after))
         return hits

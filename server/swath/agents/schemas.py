@@ -34,11 +34,21 @@ FINDING_ITEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "path": {"type": "string", "description": "Workspace-relative path of the file."},
-        "line": {"type": "integer", "minimum": 1, "description": "1-based line the quote stands on."},
-        "quote": {"type": "string", "description": "The cited line, verbatim, without the line-number prefix."},
+        "line": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "1-based line the quote stands on.",
+        },
+        "quote": {
+            "type": "string",
+            "description": "The cited line, verbatim, without the line-number prefix.",
+        },
         "rule": {"type": "string", "description": "Rule id, e.g. security/sql-injection."},
         "severity": {"type": "string", "enum": ["error", "warning", "information", "hint"]},
-        "message": {"type": "string", "description": "What is wrong and why, in one or two sentences."},
+        "message": {
+            "type": "string",
+            "description": "What is wrong and why, in one or two sentences.",
+        },
     },
     "required": ["path", "line", "quote", "rule", "severity", "message"],
 }
@@ -136,7 +146,11 @@ class OutputSchema:
     def tool_schema(self) -> dict[str, Any]:
         """The submit tool's `input_schema` (an object, as the API requires)."""
         if self.wrapped:
-            return {"type": "object", "properties": {"result": self.api_schema}, "required": ["result"]}
+            return {
+                "type": "object",
+                "properties": {"result": self.api_schema},
+                "required": ["result"],
+            }
         return self.api_schema
 
     def unwrap(self, tool_input: Any) -> Any:
@@ -164,7 +178,9 @@ def _named(name: str) -> OutputSchema:
 def _compiled(schema_json: str) -> OutputSchema:
     schema = json.loads(schema_json)
     try:
-        validator_cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+        validator_cls = jsonschema.validators.validator_for(
+            schema, default=jsonschema.Draft202012Validator
+        )
         validator_cls.check_schema(schema)
     except jsonschema.SchemaError as exc:
         raise SchemaError(f"invalid output schema: {exc.message}") from exc

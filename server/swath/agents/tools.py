@@ -43,7 +43,9 @@ TOOL_NAMES: tuple[str, ...] = (
     "symbols",
 )
 
-MAX_FILE_BYTES = 8 * 1024 * 1024  # larger files are refused: grep them or read a range of a smaller one
+MAX_FILE_BYTES = (
+    8 * 1024 * 1024
+)  # larger files are refused: grep them or read a range of a smaller one
 GREP_MAX_FILE_BYTES = 2 * 1024 * 1024
 GREP_TIME_LIMIT_S = 10.0
 READ_DEFAULT_LINES = 400
@@ -63,7 +65,9 @@ class ReadFileArgs(_Args):
     path: str = Field(description="Workspace-relative path of the file.")
     start_line: int = Field(default=1, ge=1, description="First line to return (1-based).")
     end_line: int | None = Field(
-        default=None, ge=1, description=f"Last line to return (inclusive); default start_line + {READ_DEFAULT_LINES - 1}."
+        default=None,
+        ge=1,
+        description=f"Last line to return (inclusive); default start_line + {READ_DEFAULT_LINES - 1}.",
     )
 
 
@@ -79,7 +83,9 @@ class GlobArgs(_Args):
 class GrepArgs(_Args):
     pattern: str = Field(description="Python regular expression searched line by line.")
     path: str = Field(default=".", description="File or directory to search under.")
-    glob: str | None = Field(default=None, description="Only files matching this gitignore-style glob.")
+    glob: str | None = Field(
+        default=None, description="Only files matching this gitignore-style glob."
+    )
     ignore_case: bool = False
     max_results: int = Field(default=100, ge=1, le=500)
 
@@ -96,7 +102,9 @@ class GitBlameArgs(_Args):
 
 
 class GitDiffArgs(_Args):
-    base: str | None = Field(default=None, description="Revision to diff against (default: the index / HEAD).")
+    base: str | None = Field(
+        default=None, description="Revision to diff against (default: the index / HEAD)."
+    )
     path: str | None = Field(default=None, description="Limit the diff to this path.")
     staged: bool = Field(default=False, description="Diff the staged changes.")
 
@@ -115,18 +123,40 @@ class ToolSpec:
 SPECS: dict[str, ToolSpec] = {
     s.name: s
     for s in (
-        ToolSpec("read_file", "Read a text file of the workspace, with line numbers. Use line ranges for big files.", ReadFileArgs),
-        ToolSpec("list_dir", "List a directory of the workspace (files and subdirectories, .gitignore honoured).", ListDirArgs),
+        ToolSpec(
+            "read_file",
+            "Read a text file of the workspace, with line numbers. Use line ranges for big files.",
+            ReadFileArgs,
+        ),
+        ToolSpec(
+            "list_dir",
+            "List a directory of the workspace (files and subdirectories, .gitignore honoured).",
+            ListDirArgs,
+        ),
         ToolSpec("glob", "Find files by glob pattern (.gitignore honoured).", GlobArgs),
         ToolSpec(
             "grep",
             "Search file contents with a regular expression; returns path:line: text (.gitignore honoured, binaries skipped).",
             GrepArgs,
         ),
-        ToolSpec("git_log", "Recent commits (short hash, date, author, subject), optionally for one path.", GitLogArgs),
-        ToolSpec("git_blame", "Who last changed each line of a file, and in which commit.", GitBlameArgs),
-        ToolSpec("git_diff", "Unified diff of the working tree against a revision (default: uncommitted changes).", GitDiffArgs),
-        ToolSpec("symbols", "Outline of a source file: classes, functions and methods with their lines.", SymbolsArgs),
+        ToolSpec(
+            "git_log",
+            "Recent commits (short hash, date, author, subject), optionally for one path.",
+            GitLogArgs,
+        ),
+        ToolSpec(
+            "git_blame", "Who last changed each line of a file, and in which commit.", GitBlameArgs
+        ),
+        ToolSpec(
+            "git_diff",
+            "Unified diff of the working tree against a revision (default: uncommitted changes).",
+            GitDiffArgs,
+        ),
+        ToolSpec(
+            "symbols",
+            "Outline of a source file: classes, functions and methods with their lines.",
+            SymbolsArgs,
+        ),
     )
 }
 
@@ -170,7 +200,9 @@ class FileCache:
             raise ToolError(f"{rel}: is a directory; use list_dir")
         st = full.stat()
         if st.st_size > MAX_FILE_BYTES:
-            raise ToolError(f"{rel}: too large ({st.st_size} bytes); use grep to find what you need")
+            raise ToolError(
+                f"{rel}: too large ({st.st_size} bytes); use grep to find what you need"
+            )
         key = (str(workspace.root), rel, st.st_mtime_ns, st.st_size)
         with self._lock:
             hit = self._texts.get(key)
@@ -222,7 +254,9 @@ class ToolBox:
         self.redactor = redactor
         self.names = tuple(sorted(set(names)))
         self.audit = audit
-        self._extra_deny = pathspec.GitIgnoreSpec.from_lines(list(extra_deny)) if extra_deny else None
+        self._extra_deny = (
+            pathspec.GitIgnoreSpec.from_lines(list(extra_deny)) if extra_deny else None
+        )
         self.max_result_chars = max_result_chars
         self.cache = cache or FileCache()
         self.files_read: set[str] = set()
@@ -293,7 +327,9 @@ class ToolBox:
 
     # -- paths -----------------------------------------------------------------------
     def _denied(self, rel: str) -> bool:
-        return self.workspace.is_denied(rel) or (self._extra_deny is not None and self._extra_deny.match_file(rel))
+        return self.workspace.is_denied(rel) or (
+            self._extra_deny is not None and self._extra_deny.match_file(rel)
+        )
 
     def _resolve(self, path: str, *, must_exist: bool = True) -> str:
         """The workspace-relative form of `path` after every sandbox check."""
@@ -339,7 +375,11 @@ class ToolBox:
             body.append(row)
             shown_end = n
         head = f"{rel} (lines {start}-{shown_end} of {total})"
-        more = f"\n[... more lines: call read_file with start_line={shown_end + 1}]" if shown_end < total else ""
+        more = (
+            f"\n[... more lines: call read_file with start_line={shown_end + 1}]"
+            if shown_end < total
+            else ""
+        )
         return head + "\n" + "\n".join(body) + more
 
     def _t_list_dir(self, a: ListDirArgs) -> str:
@@ -394,7 +434,9 @@ class ToolBox:
                 truncated = f"\n[... stopped at {a.max_results} matches]"
                 break
             if time.monotonic() > deadline:
-                truncated = f"\n[... stopped after {GREP_TIME_LIMIT_S:.0f}s; narrow the path or pattern]"
+                truncated = (
+                    f"\n[... stopped after {GREP_TIME_LIMIT_S:.0f}s; narrow the path or pattern]"
+                )
                 break
             if self._denied(f):
                 continue
@@ -431,7 +473,14 @@ class ToolBox:
 
     def _t_git_log(self, a: GitLogArgs) -> str:
         self._require_git()
-        cmd = ["log", f"-n{a.max_count}", "--date=short", "--format=%h%x09%ad%x09%an%x09%s", "--no-color", "--"]
+        cmd = [
+            "log",
+            f"-n{a.max_count}",
+            "--date=short",
+            "--format=%h%x09%ad%x09%an%x09%s",
+            "--no-color",
+            "--",
+        ]
         if a.path:
             cmd.append(self._resolve(a.path, must_exist=False))
         out = self.workspace.git(*cmd, check=False).strip()
@@ -478,7 +527,9 @@ class ToolBox:
         for chunk in chunks:
             m = re.match(r"diff --git a/(\S+) b/(\S+)", chunk)
             if m and (self._denied(m.group(1)) or self._denied(m.group(2))):
-                kept.append(f"diff --git a/{m.group(1)} b/{m.group(2)}\n[denied path: diff withheld]\n")
+                kept.append(
+                    f"diff --git a/{m.group(1)} b/{m.group(2)}\n[denied path: diff withheld]\n"
+                )
                 continue
             kept.append(chunk)
         return "".join(kept)
@@ -492,7 +543,9 @@ class ToolBox:
             try:
                 outline = python_outline(text)
             except SyntaxError as exc:
-                outline = [f"(syntax error at line {exc.lineno}; regex outline follows)"] + regex_outline(text)
+                outline = [
+                    f"(syntax error at line {exc.lineno}; regex outline follows)"
+                ] + regex_outline(text)
         else:
             outline = regex_outline(text)
         return f"{rel}\n" + ("\n".join(outline) if outline else "(no symbols found)")
@@ -518,7 +571,11 @@ def python_outline(source: str) -> list[str]:
             span = f"L{node.lineno}-{getattr(node, 'end_lineno', node.lineno)}"
             if isinstance(node, ast.ClassDef):
                 bases = ", ".join(ast.unparse(b) for b in node.bases)
-                out.append(f"{pad}class {node.name}({bases})  {span}" if bases else f"{pad}class {node.name}  {span}")
+                out.append(
+                    f"{pad}class {node.name}({bases})  {span}"
+                    if bases
+                    else f"{pad}class {node.name}  {span}"
+                )
                 visit(node.body, depth + 1)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 out.append(f"{pad}{sig(node)}  {span}")
@@ -537,11 +594,17 @@ def python_outline(source: str) -> list[str]:
 
 
 _OUTLINE_PATTERNS = [
-    re.compile(r"^\s*(?:export\s+)?(?:default\s+)?(?:abstract\s+)?(?:class|interface|enum|trait|struct|module|type)\s+([A-Za-z_$][\w$]*)"),
+    re.compile(
+        r"^\s*(?:export\s+)?(?:default\s+)?(?:abstract\s+)?(?:class|interface|enum|trait|struct|module|type)\s+([A-Za-z_$][\w$]*)"
+    ),
     re.compile(r"^\s*(?:export\s+)?(?:async\s+)?function\s*\*?\s*([A-Za-z_$][\w$]*)"),
-    re.compile(r"^\s*(?:export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*(?:async\s*)?(?:\([^)]*\)|[A-Za-z_$][\w$]*)\s*=>"),
+    re.compile(
+        r"^\s*(?:export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*(?:async\s*)?(?:\([^)]*\)|[A-Za-z_$][\w$]*)\s*=>"
+    ),
     re.compile(r"^\s*func\s+(?:\([^)]*\)\s*)?([A-Za-z_]\w*)"),  # Go
-    re.compile(r"^\s*(?:pub(?:\([^)]*\))?\s+)?(?:async\s+)?(?:unsafe\s+)?fn\s+([A-Za-z_]\w*)"),  # Rust
+    re.compile(
+        r"^\s*(?:pub(?:\([^)]*\))?\s+)?(?:async\s+)?(?:unsafe\s+)?fn\s+([A-Za-z_]\w*)"
+    ),  # Rust
     re.compile(r"^\s*(?:pub\s+)?impl(?:<[^>]*>)?\s+([A-Za-z_][\w:<>, ]*)"),
     re.compile(r"^\s*def\s+([A-Za-z_]\w*[?!]?)"),  # Ruby, Python fallback
     re.compile(

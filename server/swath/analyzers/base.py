@@ -29,7 +29,8 @@ class AnalyzerOutput(BaseModel):
     output: Any = None
     findings: list[Finding] = Field(default_factory=list)
     files_read: list[str] = Field(
-        default_factory=list, description="Files consulted beyond the items' own (they join the cache key)."
+        default_factory=list,
+        description="Files consulted beyond the items' own (they join the cache key).",
     )
 
 

@@ -91,7 +91,11 @@ def _closest(candidates: list[str], importer: str) -> str:
     here = posixpath.dirname(importer)
 
     def score(c: str) -> tuple[int, str]:
-        common = posixpath.commonpath([here, posixpath.dirname(c)]) if here and posixpath.dirname(c) else ""
+        common = (
+            posixpath.commonpath([here, posixpath.dirname(c)])
+            if here and posixpath.dirname(c)
+            else ""
+        )
         return (-len(common.split("/")) if common else 0, c)
 
     return min(candidates, key=score)
@@ -132,13 +136,24 @@ def _eager(imp: dict[str, Any]) -> bool:
     return not (imp.get("deferred") or imp.get("type_checking"))
 
 
-def _resolve_python(graph: ImportGraph, f: dict[str, Any], imp: dict[str, Any], index: dict[str, list[str]],
-                    top_packages: set[str]) -> None:
+def _resolve_python(
+    graph: ImportGraph,
+    f: dict[str, Any],
+    imp: dict[str, Any],
+    index: dict[str, list[str]],
+    top_packages: set[str],
+) -> None:
     src = f["path"]
     module = str(imp.get("module") or "")
     if not imp.get("resolved", True):
-        graph.unresolved.append({"path": src, "line": imp["line"], "import": imp.get("text", ""),
-                                 "reason": "relative import beyond the top-level package"})
+        graph.unresolved.append(
+            {
+                "path": src,
+                "line": imp["line"],
+                "import": imp.get("text", ""),
+                "reason": "relative import beyond the top-level package",
+            }
+        )
         return
     targets: list[str] = []
     if imp.get("kind") == "from":
@@ -175,7 +190,9 @@ def _script_candidates(base: str) -> list[str]:
     out = [base]
     stem, ext = posixpath.splitext(base)
     if ext in (".js", ".jsx", ".mjs", ".cjs"):  # TS sources imported by their emitted name
-        swap = {".js": (".ts", ".tsx"), ".jsx": (".tsx",), ".mjs": (".mts",), ".cjs": (".cts",)}[ext]
+        swap = {".js": (".ts", ".tsx"), ".jsx": (".tsx",), ".mjs": (".mts",), ".cjs": (".cts",)}[
+            ext
+        ]
         out += [stem + e for e in swap]
     out += [base + e for e in SCRIPT_EXTS]
     out += [posixpath.join(base, "index" + e) for e in SCRIPT_EXTS]
@@ -202,12 +219,16 @@ def _resolve_script(graph: ImportGraph, f: dict[str, Any], imp: dict[str, Any]) 
     graph.add_external(src, name, "package")
 
 
-def _resolve_go(graph: ImportGraph, f: dict[str, Any], imp: dict[str, Any], go_dirs: dict[str, list[str]]) -> None:
+def _resolve_go(
+    graph: ImportGraph, f: dict[str, Any], imp: dict[str, Any], go_dirs: dict[str, list[str]]
+) -> None:
     src = f["path"]
     path = str(imp.get("module") or "")
     mod = f.get("go_module")
     if mod and (path == mod or path.startswith(mod + "/")):
-        folder = posixpath.normpath(posixpath.join(f.get("go_mod_dir") or "", path[len(mod) :].lstrip("/")))
+        folder = posixpath.normpath(
+            posixpath.join(f.get("go_mod_dir") or "", path[len(mod) :].lstrip("/"))
+        )
         folder = "" if folder == "." else folder
         targets = [t for t in go_dirs.get(folder, []) if t != src]
         for t in targets:
@@ -273,7 +294,9 @@ def strongly_connected(graph: ImportGraph, eager_only: bool = False) -> list[lis
     return sorted(out)
 
 
-def cycle_through(graph: ImportGraph, start: str, within: set[str], eager_only: bool = False) -> list[str]:
+def cycle_through(
+    graph: ImportGraph, start: str, within: set[str], eager_only: bool = False
+) -> list[str]:
     """A shortest cycle `start -> … -> start` inside `within` (BFS), as the list of its nodes."""
     prev: dict[str, str] = {}
     queue = deque([start])
@@ -305,7 +328,9 @@ def find_cycles(graph: ImportGraph) -> list[dict[str, Any]]:
     covered: set[str] = set()
     for comp in strongly_connected(graph, eager_only=True):
         cycle = cycle_through(graph, comp[0], set(comp), eager_only=True)
-        found.append({"files": comp, "cycle": cycle, "eager": True, "edges": cycle_edges(graph, cycle)})
+        found.append(
+            {"files": comp, "cycle": cycle, "eager": True, "edges": cycle_edges(graph, cycle)}
+        )
         covered.update(comp)
     for comp in strongly_connected(graph):
         rest = [n for n in comp if n not in covered]
@@ -313,7 +338,9 @@ def find_cycles(graph: ImportGraph) -> list[dict[str, Any]]:
             continue
         cycle = cycle_through(graph, rest[0], set(comp))
         if cycle:
-            found.append({"files": comp, "cycle": cycle, "eager": False, "edges": cycle_edges(graph, cycle)})
+            found.append(
+                {"files": comp, "cycle": cycle, "eager": False, "edges": cycle_edges(graph, cycle)}
+            )
     return found
 
 

@@ -15,8 +15,16 @@ from typing import Any
 
 from swath.analyzers.sourcetext import char_col, line_count, parse_python, split_lines
 
-BRANCH_NODES = (ast.If, ast.IfExp, ast.For, ast.AsyncFor, ast.While, ast.ExceptHandler, ast.comprehension,
-                ast.match_case)
+BRANCH_NODES = (
+    ast.If,
+    ast.IfExp,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.ExceptHandler,
+    ast.comprehension,
+    ast.match_case,
+)
 SIGNATURE_MAX = 160
 # "pkg.module" or "pkg.module:attr" in a string: a module loaded by name (registries, entry points).
 MODULE_REF = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?::[A-Za-z_][\w.]*)?$")
@@ -82,7 +90,8 @@ def _catches_import_error(handler: ast.ExceptHandler) -> bool:
     t = handler.type
     names = [t] if not isinstance(t, ast.Tuple) else list(t.elts)
     return t is None or any(
-        isinstance(n, (ast.Name, ast.Attribute)) and getattr(n, "id", getattr(n, "attr", ""))
+        isinstance(n, (ast.Name, ast.Attribute))
+        and getattr(n, "id", getattr(n, "attr", ""))
         in ("ImportError", "ModuleNotFoundError", "Exception")
         for n in names
     )
@@ -117,9 +126,14 @@ class _Walker(ast.NodeVisitor):
         self.open: list[list[int]] = []
         self.refs: set[str] = set()
         self._methods = {
-            ast.Import: self.visit_Import, ast.ImportFrom: self.visit_ImportFrom, ast.If: self.visit_If,
-            ast.Try: self.visit_Try, ast.FunctionDef: self._definition, ast.AsyncFunctionDef: self._definition,
-            ast.ClassDef: self._definition, ast.Lambda: self._scoped,
+            ast.Import: self.visit_Import,
+            ast.ImportFrom: self.visit_ImportFrom,
+            ast.If: self.visit_If,
+            ast.Try: self.visit_Try,
+            ast.FunctionDef: self._definition,
+            ast.AsyncFunctionDef: self._definition,
+            ast.ClassDef: self._definition,
+            ast.Lambda: self._scoped,
         }
         if hasattr(ast, "TryStar"):
             self._methods[ast.TryStar] = self.visit_Try
@@ -160,14 +174,16 @@ class _Walker(ast.NodeVisitor):
         return self.lines[n].strip() if 0 <= n < len(self.lines) else ""
 
     def _record(self, node: ast.stmt, **kw: Any) -> None:
-        self.out.append({
-            "line": node.lineno - 1,
-            "text": self._text(node),
-            "deferred": self.depth > 0,
-            "type_checking": self.type_checking > 0,
-            "optional": self.optional > 0,
-            **kw,
-        })
+        self.out.append(
+            {
+                "line": node.lineno - 1,
+                "text": self._text(node),
+                "deferred": self.depth > 0,
+                "type_checking": self.type_checking > 0,
+                "optional": self.optional > 0,
+                **kw,
+            }
+        )
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
@@ -176,17 +192,27 @@ class _Walker(ast.NodeVisitor):
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         names = [a.name for a in node.names]
         if node.level == 0:
-            self._record(node, kind="from", module=node.module or "", names=names, level=0, resolved=True)
+            self._record(
+                node, kind="from", module=node.module or "", names=names, level=0, resolved=True
+            )
             return
         package = self.module.split(".") if self.is_package else self.module.split(".")[:-1]
         up = node.level - 1
         if up >= len(package):  # beyond the top-level package
-            self._record(node, kind="from", module="." * node.level + (node.module or ""), names=names,
-                         level=node.level, resolved=False)
+            self._record(
+                node,
+                kind="from",
+                module="." * node.level + (node.module or ""),
+                names=names,
+                level=node.level,
+                resolved=False,
+            )
             return
         base = package[: len(package) - up]
         target = ".".join([*base, *([node.module] if node.module else [])])
-        self._record(node, kind="from", module=target, names=names, level=node.level, resolved=bool(target))
+        self._record(
+            node, kind="from", module=target, names=names, level=node.level, resolved=bool(target)
+        )
 
     def _scoped(self, node: ast.AST) -> None:
         self.depth += 1
@@ -214,7 +240,6 @@ class _Walker(ast.NodeVisitor):
             self.visit(s)
 
 
-
 def _all_names(tree: ast.Module) -> list[str] | None:
     names: list[str] | None = None
     for node in tree.body:
@@ -227,12 +252,18 @@ def _all_names(tree: ast.Module) -> list[str] | None:
         if not any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets) or value is None:
             continue
         if isinstance(value, (ast.List, ast.Tuple)):
-            found = [e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+            found = [
+                e.value
+                for e in value.elts
+                if isinstance(e, ast.Constant) and isinstance(e.value, str)
+            ]
             names = (names or []) + found if isinstance(node, ast.AugAssign) else found
     return names
 
 
-def _symbol(node: ast.AST, kind: str, qualname: str, lines: list[str], walker: _Walker) -> dict[str, Any]:
+def _symbol(
+    node: ast.AST, kind: str, qualname: str, lines: list[str], walker: _Walker
+) -> dict[str, Any]:
     start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])]) - 1  # type: ignore[attr-defined]
     end = (node.end_lineno or node.lineno) - 1  # type: ignore[attr-defined]
     line = node.lineno - 1  # type: ignore[attr-defined]
@@ -284,8 +315,11 @@ def python_facts(path: str, text: str, module: str) -> dict[str, Any]:
         tree = parse_python(text, path)
     except (SyntaxError, ValueError) as exc:
         line = max((getattr(exc, "lineno", None) or 1) - 1, 0)
-        facts["error"] = {"message": getattr(exc, "msg", str(exc)), "line": line,
-                          "column": max((getattr(exc, "offset", None) or 1) - 1, 0)}
+        facts["error"] = {
+            "message": getattr(exc, "msg", str(exc)),
+            "line": line,
+            "column": max((getattr(exc, "offset", None) or 1) - 1, 0),
+        }
         return facts
     try:
         facts["docstring"] = _first_line(ast.get_docstring(tree))
@@ -300,9 +334,13 @@ def python_facts(path: str, text: str, module: str) -> dict[str, Any]:
                 top_names.append(node.name)
                 for sub in node.body:
                     if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                        symbols.append(_symbol(sub, "method", f"{node.name}.{sub.name}", lines, walker))
+                        symbols.append(
+                            _symbol(sub, "method", f"{node.name}.{sub.name}", lines, walker)
+                        )
                     elif isinstance(sub, ast.ClassDef):
-                        symbols.append(_symbol(sub, "class", f"{node.name}.{sub.name}", lines, walker))
+                        symbols.append(
+                            _symbol(sub, "class", f"{node.name}.{sub.name}", lines, walker)
+                        )
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 symbols.append(_symbol(node, "function", node.name, lines, walker))
                 top_names.append(node.name)
@@ -324,8 +362,11 @@ def python_facts(path: str, text: str, module: str) -> dict[str, Any]:
             exports = [n for n in top_names if not n.startswith("_")]
             if PurePosixPath(path).stem == "__init__":  # re-exports of a package
                 exports += [
-                    a for imp in walker.out if imp["level"] > 0 and not imp["deferred"]
-                    for a in imp["names"] if a != "*" and not a.startswith("_")
+                    a
+                    for imp in walker.out
+                    if imp["level"] > 0 and not imp["deferred"]
+                    for a in imp["names"]
+                    if a != "*" and not a.startswith("_")
                 ]
         facts["exports"] = list(dict.fromkeys(exports))
         facts["string_refs"] = sorted(walker.refs)[:MAX_REFS]

@@ -64,8 +64,13 @@ class DiffReview:
             if not item.path:
                 continue
             entry: dict[str, Any] = {
-                "path": item.path, "status": item.data.get("status"), "language": language_of(item.path),
-                "added_lines": int(item.data.get("added") or 0), "checks": [], "skipped": None, "hits": [],
+                "path": item.path,
+                "status": item.data.get("status"),
+                "language": language_of(item.path),
+                "added_lines": int(item.data.get("added") or 0),
+                "checks": [],
+                "skipped": None,
+                "hits": [],
             }
             files.append(entry)
             reason = self._skip_reason(item)
@@ -101,8 +106,15 @@ class DiffReview:
             kept = self._keep(hits, added, disabled)
             for h in kept:
                 findings.append(self._finding(entry["path"], h, lines))
-            entry["hits"] = [{"rule": h.rule, "line": h.line, "severity": self._severity(h).value,
-                              "message": h.message} for h in kept]
+            entry["hits"] = [
+                {
+                    "rule": h.rule,
+                    "line": h.line,
+                    "severity": self._severity(h).value,
+                    "message": h.message,
+                }
+                for h in kept
+            ]
         return AnalyzerOutput(output={"files": files}, findings=findings)
 
     @staticmethod
@@ -119,8 +131,9 @@ class DiffReview:
         return None
 
     @staticmethod
-    def _hits(path: str, text: str, lines: list[str], language: str | None,
-              added: set[int]) -> tuple[list[Hit], list[str]]:
+    def _hits(
+        path: str, text: str, lines: list[str], language: str | None, added: set[int]
+    ) -> tuple[list[Hit], list[str]]:
         hits: list[Hit] = []
         checks: list[str] = []
         if language == "python":
@@ -129,8 +142,16 @@ class DiffReview:
             checks.append("python-ast")
             if error is not None:
                 line = min(int(error["line"]), max(len(lines) - 1, 0))
-                hits.append(Hit("review/bug/syntax-error", line, 0, len(lines[line]) if lines else 0,
-                                f"The file no longer parses: {error['message']}.", data={"anywhere": True}))
+                hits.append(
+                    Hit(
+                        "review/bug/syntax-error",
+                        line,
+                        0,
+                        len(lines[line]) if lines else 0,
+                        f"The file no longer parses: {error['message']}.",
+                        data={"anywhere": True},
+                    )
+                )
         elif language in SCRIPT_LANGUAGES:
             try:
                 hits += script_hits(text, language)
@@ -146,7 +167,9 @@ class DiffReview:
         seen: set[tuple[str, int]] = set()
         kept = []
         for h in sorted(hits, key=lambda h: (h.line, h.start, h.rule)):
-            if h.rule in disabled or any(h.rule.startswith(d.rstrip("*")) for d in disabled if d.endswith("*")):
+            if h.rule in disabled or any(
+                h.rule.startswith(d.rstrip("*")) for d in disabled if d.endswith("*")
+            ):
                 continue
             # A syntax error is the file's, wherever the parser noticed it; all else only on added lines.
             if h.line not in added and not h.data.get("anywhere"):
@@ -182,7 +205,9 @@ class DiffReview:
 class ReviewSummary:
     name: ClassVar[str] = "review-summary"
     kind: ClassVar[Literal["reduce"]] = "reduce"
-    description: ClassVar[str] = "A Markdown review of the diff: findings by severity and file, with counts."
+    description: ClassVar[str] = (
+        "A Markdown review of the diff: findings by severity and file, with counts."
+    )
     version: ClassVar[str] = "1"
     rules: ClassVar[list[RuleInfo]] = []
 
@@ -192,24 +217,42 @@ class ReviewSummary:
         base = None
         for rec in records:
             for it in rec.items:
-                base = base or it.data.get("base") or (it.data.get("items") or [{}])[0].get("data", {}).get("base")
+                base = (
+                    base
+                    or it.data.get("base")
+                    or (it.data.get("items") or [{}])[0].get("data", {}).get("base")
+                )
             out = rec.output if isinstance(rec.output, dict) else {}
             for f in out.get("files") or []:
                 files[f["path"]] = f
             for f in rec.findings:
                 findings.setdefault(f.fingerprint, f)
-        ordered = sorted(findings.values(), key=lambda f: (
-            SEVERITY_ORDER.index(f.severity.value), f.path, f.range.start.line, f.rule))
+        ordered = sorted(
+            findings.values(),
+            key=lambda f: (
+                SEVERITY_ORDER.index(f.severity.value),
+                f.path,
+                f.range.start.line,
+                f.rule,
+            ),
+        )
         counts = self._counts(ordered, files)
-        verdict = ("changes requested" if counts["by_severity"]["error"]
-                   else "needs a look" if counts["by_severity"]["warning"] else "looks good")
+        verdict = (
+            "changes requested"
+            if counts["by_severity"]["error"]
+            else "needs a look"
+            if counts["by_severity"]["warning"]
+            else "looks good"
+        )
         output = {
             "base": base or "HEAD",
             "verdict": verdict,
             "counts": counts,
             "files": [
-                {**{k: v for k, v in files[p].items() if k != "hits"},
-                 "findings": sum(1 for f in ordered if f.path == p)}
+                {
+                    **{k: v for k, v in files[p].items() if k != "hits"},
+                    "findings": sum(1 for f in ordered if f.path == p),
+                }
                 for p in sorted(files)
             ],
         }
@@ -223,10 +266,20 @@ class ReviewSummary:
         return {
             "findings": len(findings),
             "by_severity": by_sev,
-            "by_category": dict(sorted(Counter(
-                (f.rule.split("/")[1] if f.rule.count("/") >= 2 else "other") for f in findings).items())),
-            "by_rule": dict(sorted(Counter(f.rule for f in findings).items(), key=lambda kv: (-kv[1], kv[0]))),
-            "by_file": dict(sorted(Counter(f.path for f in findings).items(), key=lambda kv: (-kv[1], kv[0]))),
+            "by_category": dict(
+                sorted(
+                    Counter(
+                        (f.rule.split("/")[1] if f.rule.count("/") >= 2 else "other")
+                        for f in findings
+                    ).items()
+                )
+            ),
+            "by_rule": dict(
+                sorted(Counter(f.rule for f in findings).items(), key=lambda kv: (-kv[1], kv[0]))
+            ),
+            "by_file": dict(
+                sorted(Counter(f.path for f in findings).items(), key=lambda kv: (-kv[1], kv[0]))
+            ),
             "files_changed": len(files),
             "files_reviewed": sum(1 for f in files.values() if not f.get("skipped")),
             "files_skipped": sum(1 for f in files.values() if f.get("skipped")),
@@ -257,14 +310,23 @@ class ReviewSummary:
             for f in findings:
                 by_file.setdefault(f.path, []).append(f)
             meta = {f["path"]: f for f in out["files"]}
-            for path in sorted(by_file, key=lambda p: (min(SEVERITY_ORDER.index(f.severity.value)
-                                                            for f in by_file[p]), p)):
+            for path in sorted(
+                by_file,
+                key=lambda p: (min(SEVERITY_ORDER.index(f.severity.value) for f in by_file[p]), p),
+            ):
                 info = meta.get(path, {})
-                lines += [f"### `{path}` ({info.get('status', 'changed')}, +{info.get('added_lines', 0)}; "
-                          f"{len(by_file[path])} findings)", ""]
-                for f in sorted(by_file[path], key=lambda f: (f.range.start.line, f.rule))[:SHOWN_PER_FILE]:
+                lines += [
+                    f"### `{path}` ({info.get('status', 'changed')}, +{info.get('added_lines', 0)}; "
+                    f"{len(by_file[path])} findings)",
+                    "",
+                ]
+                for f in sorted(by_file[path], key=lambda f: (f.range.start.line, f.rule))[
+                    :SHOWN_PER_FILE
+                ]:
                     s = f.severity.value
-                    lines.append(f"- {ICONS[s]} **{s}** line {f.range.start.line + 1} `{f.rule}`: {f.message}")
+                    lines.append(
+                        f"- {ICONS[s]} **{s}** line {f.range.start.line + 1} `{f.rule}`: {f.message}"
+                    )
                     if f.evidence:
                         lines.append(f"  `{f.evidence[0].quote.replace('`', 'ˋ')}`")
                 if len(by_file[path]) > SHOWN_PER_FILE:

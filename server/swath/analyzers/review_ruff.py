@@ -24,9 +24,39 @@ log = logging.getLogger(__name__)
 SELECT = "S,B,PERF,ASYNC,T10,T20,E722"
 # Covered by swath's own rules (which also look at context ruff does not): not repeated.
 COVERED = {
-    "E722", "S110", "T100", "T201", "T203", "S307", "S102", "B006", "B008", "S602", "S604", "S605", "S606", "S607",
-    "S301", "S302", "S403", "S506", "S608", "S105", "S106", "S107", "B011", "B012", "F632", "E711", "ASYNC251",
-    "ASYNC210", "ASYNC220", "ASYNC221", "ASYNC222", "PERF401", "C419",
+    "E722",
+    "S110",
+    "T100",
+    "T201",
+    "T203",
+    "S307",
+    "S102",
+    "B006",
+    "B008",
+    "S602",
+    "S604",
+    "S605",
+    "S606",
+    "S607",
+    "S301",
+    "S302",
+    "S403",
+    "S506",
+    "S608",
+    "S105",
+    "S106",
+    "S107",
+    "B011",
+    "B012",
+    "F632",
+    "E711",
+    "ASYNC251",
+    "ASYNC210",
+    "ASYNC220",
+    "ASYNC221",
+    "ASYNC222",
+    "PERF401",
+    "C419",
 }
 TIMEOUT_S = 60
 
@@ -51,12 +81,25 @@ def severity_of(code: str) -> Severity:
     return Severity.information
 
 
-def ruff_hits(command: list[str], root: Path, paths: list[str]) -> tuple[dict[str, list[Hit]], str | None]:
+def ruff_hits(
+    command: list[str], root: Path, paths: list[str]
+) -> tuple[dict[str, list[Hit]], str | None]:
     """Hits per workspace-relative path, and why ruff gave nothing (None when it ran)."""
     if not paths:
         return {}, None
-    args = [*command, "check", "--isolated", "--no-cache", "--exit-zero", "--output-format", "json",
-            "--select", SELECT, "--", *paths]
+    args = [
+        *command,
+        "check",
+        "--isolated",
+        "--no-cache",
+        "--exit-zero",
+        "--output-format",
+        "json",
+        "--select",
+        SELECT,
+        "--",
+        *paths,
+    ]
     try:
         proc = subprocess.run(args, cwd=root, capture_output=True, text=True, timeout=TIMEOUT_S)
     except (OSError, subprocess.SubprocessError) as exc:
@@ -77,13 +120,21 @@ def ruff_hits(command: list[str], root: Path, paths: list[str]) -> tuple[dict[st
             loc, end = d["location"], d.get("end_location") or d["location"]
             line = int(loc["row"]) - 1
             start = max(int(loc["column"]) - 1, 0)
-            stop = max(int(end["column"]) - 1, start) if int(end["row"]) == int(loc["row"]) else start
+            stop = (
+                max(int(end["column"]) - 1, start) if int(end["row"]) == int(loc["row"]) else start
+            )
         except (KeyError, TypeError, ValueError):
             continue
         url = d.get("url")
-        out.setdefault(rel, []).append(Hit(
-            rule=f"review/ruff/{code}", line=line, start=start, end=stop,
-            message=f"{d.get('message', code)} (ruff {code})", severity=severity_of(code),
-            data={"ruff": code, **({"url": url} if url else {})},
-        ))
+        out.setdefault(rel, []).append(
+            Hit(
+                rule=f"review/ruff/{code}",
+                line=line,
+                start=start,
+                end=stop,
+                message=f"{d.get('message', code)} (ruff {code})",
+                severity=severity_of(code),
+                data={"ruff": code, **({"url": url} if url else {})},
+            )
+        )
     return out, None

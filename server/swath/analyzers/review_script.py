@@ -15,15 +15,30 @@ SQL_TEXT = re.compile(
     r"(?is)\b(?:select\s.+?\sfrom|insert\s+into|update\s+[\w.\"`\[\]]+\s+set|delete\s+from|"
     r"create\s+(?:table|index|view)|drop\s+(?:table|index|view)|alter\s+table|replace\s+into)\b"
 )
-QUERY_CALLS = {"query", "execute", "exec", "raw", "$queryRawUnsafe", "$executeRawUnsafe", "unsafe", "run", "all",
-               "get", "prepare"}
+QUERY_CALLS = {
+    "query",
+    "execute",
+    "exec",
+    "raw",
+    "$queryRawUnsafe",
+    "$executeRawUnsafe",
+    "unsafe",
+    "run",
+    "all",
+    "get",
+    "prepare",
+}
 CHILD_PROCESS = re.compile(r"""(?:require\(\s*|from\s+)["'](?:node:)?child_process["']""")
 SHELL_CALLS = {"exec", "execSync"}
 
 
 def _hit(rule: str, node: SgNode, message: str, severity: Severity | None = None) -> Hit:
     r = node.range()
-    end = r.end.column if r.end.line == r.start.line else r.start.column + len(node.text().split("\n", 1)[0])
+    end = (
+        r.end.column
+        if r.end.line == r.start.line
+        else r.start.column + len(node.text().split("\n", 1)[0])
+    )
     return Hit(rule, r.start.line, r.start.column, end, message, severity)
 
 
@@ -34,8 +49,15 @@ def _interpolated(node: SgNode | None) -> bool:
         return any(c.kind() == "template_substitution" for c in node.children())
     if node.kind() == "binary_expression":
         op = node.field("operator")
-        return op is not None and op.text() == "+" and not all(
-            c.kind() in ("string", "number") for c in (node.field("left"), node.field("right")) if c is not None)
+        return (
+            op is not None
+            and op.text() == "+"
+            and not all(
+                c.kind() in ("string", "number")
+                for c in (node.field("left"), node.field("right"))
+                if c is not None
+            )
+        )
     return False
 
 
@@ -60,68 +82,157 @@ def script_hits(text: str, language: str) -> list[Hit]:
                 obj, prop = fn.field("object"), fn.field("property")
                 obj_text, prop_text = (obj.text() if obj else ""), (prop.text() if prop else "")
                 if obj_text == "console" and prop_text in CONSOLE_METHODS:
-                    hits.append(_hit("review/bug/console-log", call,
-                                     f"console.{prop_text}() left in the code; remove it or use the app's logger."))
+                    hits.append(
+                        _hit(
+                            "review/bug/console-log",
+                            call,
+                            f"console.{prop_text}() left in the code; remove it or use the app's logger.",
+                        )
+                    )
                 elif obj_text == "document" and prop_text in ("write", "writeln"):
-                    hits.append(_hit("review/security/inner-html", call,
-                                     f"document.{prop_text}() inserts raw HTML; build DOM nodes or escape it."))
-                elif prop_text in SHELL_CALLS and uses_child_process and _interpolated(_first_arg(call)):
-                    hits.append(_hit("review/security/subprocess-shell", call,
-                                     f"{name}() runs a command string built from variables through the shell; use "
-                                     "execFile/spawn with an argument array.", Severity.error))
+                    hits.append(
+                        _hit(
+                            "review/security/inner-html",
+                            call,
+                            f"document.{prop_text}() inserts raw HTML; build DOM nodes or escape it.",
+                        )
+                    )
+                elif (
+                    prop_text in SHELL_CALLS
+                    and uses_child_process
+                    and _interpolated(_first_arg(call))
+                ):
+                    hits.append(
+                        _hit(
+                            "review/security/subprocess-shell",
+                            call,
+                            f"{name}() runs a command string built from variables through the shell; use "
+                            "execFile/spawn with an argument array.",
+                            Severity.error,
+                        )
+                    )
                 elif prop_text in QUERY_CALLS and _interpolated(_first_arg(call)):
                     arg = _first_arg(call)
                     if arg is not None and SQL_TEXT.search(arg.text()):
-                        hits.append(_hit("review/security/sql-format", arg,
-                                         f"SQL built from interpolated values and passed to {name}(): an "
-                                         "injection risk; use placeholders and bound parameters.", Severity.error))
+                        hits.append(
+                            _hit(
+                                "review/security/sql-format",
+                                arg,
+                                f"SQL built from interpolated values and passed to {name}(): an "
+                                "injection risk; use placeholders and bound parameters.",
+                                Severity.error,
+                            )
+                        )
             elif kind == "identifier":
                 if name == "eval":
-                    hits.append(_hit("review/security/eval", fn, "eval() runs code built at run time."))
+                    hits.append(
+                        _hit("review/security/eval", fn, "eval() runs code built at run time.")
+                    )
                 elif name in SHELL_CALLS and uses_child_process and _interpolated(_first_arg(call)):
-                    hits.append(_hit("review/security/subprocess-shell", call,
-                                     f"{name}() runs a command string built from variables through the shell; use "
-                                     "execFile/spawn with an argument array.", Severity.error))
+                    hits.append(
+                        _hit(
+                            "review/security/subprocess-shell",
+                            call,
+                            f"{name}() runs a command string built from variables through the shell; use "
+                            "execFile/spawn with an argument array.",
+                            Severity.error,
+                        )
+                    )
         for new in find_kind(root, "new_expression"):
             ctor = new.field("constructor")
             if ctor is not None and ctor.text() == "Function":
-                hits.append(_hit("review/security/eval", new, "new Function() compiles code built at run time."))
+                hits.append(
+                    _hit(
+                        "review/security/eval",
+                        new,
+                        "new Function() compiles code built at run time.",
+                    )
+                )
         for node in find_kind(root, "debugger_statement"):
-            hits.append(_hit("review/bug/debugger", node, "`debugger;` left in the code: it pauses every user "
-                             "with the devtools open."))
+            hits.append(
+                _hit(
+                    "review/bug/debugger",
+                    node,
+                    "`debugger;` left in the code: it pauses every user with the devtools open.",
+                )
+            )
         for asg in find_kind(root, "assignment_expression"):
             left, right = asg.field("left"), asg.field("right")
-            prop = left.field("property") if left is not None and left.kind() == "member_expression" else None
-            if prop is not None and prop.text() in ("innerHTML", "outerHTML") and right is not None and (
-                    right.kind() not in ("string",) and not (right.kind() == "template_string"
-                                                             and not _interpolated(right))):
-                hits.append(_hit("review/security/inner-html", asg,
-                                 f"Assigning {prop.text()} from a value invites XSS; use textContent or sanitise."))
+            prop = (
+                left.field("property")
+                if left is not None and left.kind() == "member_expression"
+                else None
+            )
+            if (
+                prop is not None
+                and prop.text() in ("innerHTML", "outerHTML")
+                and right is not None
+                and (
+                    right.kind() not in ("string",)
+                    and not (right.kind() == "template_string" and not _interpolated(right))
+                )
+            ):
+                hits.append(
+                    _hit(
+                        "review/security/inner-html",
+                        asg,
+                        f"Assigning {prop.text()} from a value invites XSS; use textContent or sanitise.",
+                    )
+                )
         for attr in find_kind(root, "jsx_attribute"):
             first = attr.children()[0] if attr.children() else None
             if first is not None and first.text() == "dangerouslySetInnerHTML":
-                hits.append(_hit("review/security/inner-html", attr,
-                                 "dangerouslySetInnerHTML renders raw HTML; sanitise it (DOMPurify) or render text."))
+                hits.append(
+                    _hit(
+                        "review/security/inner-html",
+                        attr,
+                        "dangerouslySetInnerHTML renders raw HTML; sanitise it (DOMPurify) or render text.",
+                    )
+                )
         for tpl in find_kind(root, "template_string"):
             parent = tpl.parent()
-            if parent is not None and parent.kind() == "call_expression":  # sql`...` tagged templates are safe
+            if (
+                parent is not None and parent.kind() == "call_expression"
+            ):  # sql`...` tagged templates are safe
                 continue
-            if _interpolated(tpl) and SQL_TEXT.search(tpl.text()) and not any(
-                    h.rule == "review/security/sql-format" and h.line == tpl.range().start.line for h in hits):
-                hits.append(_hit("review/security/sql-format", tpl,
-                                 "SQL built in a template literal from interpolated values; use bound parameters "
-                                 "(or a tagged sql`` template)."))
+            if (
+                _interpolated(tpl)
+                and SQL_TEXT.search(tpl.text())
+                and not any(
+                    h.rule == "review/security/sql-format" and h.line == tpl.range().start.line
+                    for h in hits
+                )
+            ):
+                hits.append(
+                    _hit(
+                        "review/security/sql-format",
+                        tpl,
+                        "SQL built in a template literal from interpolated values; use bound parameters "
+                        "(or a tagged sql`` template).",
+                    )
+                )
         for b in find_kind(root, "binary_expression"):
             op = b.field("operator")
             if op is None or op.text() not in ("==", "!="):
                 continue
             sides = [b.field("left"), b.field("right")]
-            if any(s is not None and s.kind() in ("null", "undefined") or (s is not None and s.text() == "undefined")
-                   for s in sides):
+            if any(
+                s is not None
+                and s.kind() in ("null", "undefined")
+                or (s is not None and s.text() == "undefined")
+                for s in sides
+            ):
                 continue  # `x == null` is the idiom for null-or-undefined
             r = op.range()
-            hits.append(Hit("review/bug/loose-equality", r.start.line, r.start.column, r.end.column,
-                            f"`{op.text()}` converts types before comparing; use `{op.text()}=`."))
+            hits.append(
+                Hit(
+                    "review/bug/loose-equality",
+                    r.start.line,
+                    r.start.column,
+                    r.end.column,
+                    f"`{op.text()}` converts types before comparing; use `{op.text()}=`.",
+                )
+            )
     finally:
         del root
     return hits

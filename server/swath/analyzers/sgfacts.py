@@ -24,9 +24,24 @@ DECLARATIONS = {
     "enum_declaration": "enum",
 }
 FUNCTION_VALUES = ("arrow_function", "function_expression", "function", "generator_function")
-SCRIPT_BRANCHES = ("if_statement", "for_statement", "for_in_statement", "while_statement", "do_statement",
-                   "catch_clause", "ternary_expression", "switch_case", "conditional_expression")
-GO_BRANCHES = ("if_statement", "for_statement", "expression_case", "type_case", "communication_case")
+SCRIPT_BRANCHES = (
+    "if_statement",
+    "for_statement",
+    "for_in_statement",
+    "while_statement",
+    "do_statement",
+    "catch_clause",
+    "ternary_expression",
+    "switch_case",
+    "conditional_expression",
+)
+GO_BRANCHES = (
+    "if_statement",
+    "for_statement",
+    "expression_case",
+    "type_case",
+    "communication_case",
+)
 GO_MOD_LINE = re.compile(r"^\s*module\s+(\S+)", re.M)
 
 
@@ -83,8 +98,15 @@ def _count(root: SgNode, kinds: tuple[str, ...]) -> int:
     return sum(len(find_kind(root, k)) for k in kinds)
 
 
-def _sym(node: SgNode, name_node: SgNode | None, kind: str, qualname: str | None, exported: bool,
-         branches: tuple[str, ...], doc_node: SgNode | None = None) -> dict[str, Any]:
+def _sym(
+    node: SgNode,
+    name_node: SgNode | None,
+    kind: str,
+    qualname: str | None,
+    exported: bool,
+    branches: tuple[str, ...],
+    doc_node: SgNode | None = None,
+) -> dict[str, Any]:
     r = node.range()
     name = name_node.text() if name_node is not None else (qualname or "default")
     at = name_node.range().start if name_node is not None else r.start
@@ -106,10 +128,20 @@ def _sym(node: SgNode, name_node: SgNode | None, kind: str, qualname: str | None
 def script_facts(path: str, text: str, language: str) -> dict[str, Any]:
     lines = split_lines(text)
     facts: dict[str, Any] = {
-        "language": language, "module": path, "lines": line_count(lines),
-        "code_lines": sum(1 for ln in lines if ln.strip() and not ln.lstrip().startswith(("//", "*", "/*"))),
-        "docstring": "", "symbols": [], "imports": [], "exports": [], "all_declared": False,
-        "entry": bool(lines and lines[0].startswith("#!")), "branches": 0, "error": None,
+        "language": language,
+        "module": path,
+        "lines": line_count(lines),
+        "code_lines": sum(
+            1 for ln in lines if ln.strip() and not ln.lstrip().startswith(("//", "*", "/*"))
+        ),
+        "docstring": "",
+        "symbols": [],
+        "imports": [],
+        "exports": [],
+        "all_declared": False,
+        "entry": bool(lines and lines[0].startswith("#!")),
+        "branches": 0,
+        "error": None,
     }
     root = SgRoot(text, language).root()
     try:
@@ -123,10 +155,20 @@ def script_facts(path: str, text: str, language: str) -> dict[str, Any]:
             if not spec:
                 return
             line = node.range().start.line
-            imports.append({"line": line, "text": lines[line].strip() if line < len(lines) else "",
-                            "kind": kind, "module": spec, "names": [], "level": 0, "resolved": True,
-                            "deferred": kind == "dynamic", "type_checking": node.text().startswith("import type"),
-                            "optional": False})
+            imports.append(
+                {
+                    "line": line,
+                    "text": lines[line].strip() if line < len(lines) else "",
+                    "kind": kind,
+                    "module": spec,
+                    "names": [],
+                    "level": 0,
+                    "resolved": True,
+                    "deferred": kind == "dynamic",
+                    "type_checking": node.text().startswith("import type"),
+                    "optional": False,
+                }
+            )
 
         for top in root.children():
             node, exported = top, False
@@ -151,7 +193,9 @@ def script_facts(path: str, text: str, language: str) -> dict[str, Any]:
             kind = node.kind()
             if kind in DECLARATIONS:
                 name_node = node.field("name")
-                sym = _sym(node, name_node, DECLARATIONS[kind], None, exported, SCRIPT_BRANCHES, top)
+                sym = _sym(
+                    node, name_node, DECLARATIONS[kind], None, exported, SCRIPT_BRANCHES, top
+                )
                 symbols.append(sym)
                 if exported:
                     exports.append(sym["name"])
@@ -160,8 +204,16 @@ def script_facts(path: str, text: str, language: str) -> dict[str, Any]:
                         mname = m.field("name")
                         if mname is None:
                             continue
-                        symbols.append(_sym(m, mname, "method", f"{sym['name']}.{mname.text()}",
-                                            exported and not mname.text().startswith("#"), SCRIPT_BRANCHES))
+                        symbols.append(
+                            _sym(
+                                m,
+                                mname,
+                                "method",
+                                f"{sym['name']}.{mname.text()}",
+                                exported and not mname.text().startswith("#"),
+                                SCRIPT_BRANCHES,
+                            )
+                        )
             elif kind in ("lexical_declaration", "variable_declaration"):
                 for decl in find_kind(node, "variable_declarator"):
                     if decl.parent() is None or decl.parent() != node:
@@ -172,24 +224,46 @@ def script_facts(path: str, text: str, language: str) -> dict[str, Any]:
                         continue
                     is_fn = value is not None and value.kind() in FUNCTION_VALUES
                     if is_fn or exported:
-                        symbols.append(_sym(decl, name_node, "function" if is_fn else "constant", None, exported,
-                                            SCRIPT_BRANCHES, top))
+                        symbols.append(
+                            _sym(
+                                decl,
+                                name_node,
+                                "function" if is_fn else "constant",
+                                None,
+                                exported,
+                                SCRIPT_BRANCHES,
+                                top,
+                            )
+                        )
                     if exported:
                         exports.append(name_node.text())
         for call in find_kind(root, "call_expression"):
             fn = call.field("function")
-            if fn is None or fn.kind() not in ("identifier", "import") or fn.text() not in ("require", "import"):
+            if (
+                fn is None
+                or fn.kind() not in ("identifier", "import")
+                or fn.text() not in ("require", "import")
+            ):
                 continue
             args = call.field("arguments")
-            first = next((c for c in args.children() if c.is_named()), None) if args is not None else None
-            add_import(call, _string_value(first), "require" if fn.text() == "require" else "dynamic")
+            first = (
+                next((c for c in args.children() if c.is_named()), None)
+                if args is not None
+                else None
+            )
+            add_import(
+                call, _string_value(first), "require" if fn.text() == "require" else "dynamic"
+            )
         # A default-exported symbol is also known by its own name.
         names = {s["name"] for s in symbols}
         for s in symbols:
             if s["name"] in exports:
                 s["public"] = True
-        facts.update(symbols=symbols, imports=imports,
-                     exports=list(dict.fromkeys(e for e in exports if e in names or e == "default" or e)))
+        facts.update(
+            symbols=symbols,
+            imports=imports,
+            exports=list(dict.fromkeys(e for e in exports if e in names or e == "default" or e)),
+        )
         if not facts["entry"] and re.search(r"\brequire\.main\s*===?\s*module\b", text):
             facts["entry"] = True
     finally:
@@ -200,10 +274,19 @@ def script_facts(path: str, text: str, language: str) -> dict[str, Any]:
 def go_facts(path: str, text: str) -> dict[str, Any]:
     lines = split_lines(text)
     facts: dict[str, Any] = {
-        "language": "go", "module": path, "package": "", "lines": line_count(lines),
+        "language": "go",
+        "module": path,
+        "package": "",
+        "lines": line_count(lines),
         "code_lines": sum(1 for ln in lines if ln.strip() and not ln.lstrip().startswith("//")),
-        "docstring": "", "symbols": [], "imports": [], "exports": [], "all_declared": False,
-        "entry": False, "branches": 0, "error": None,
+        "docstring": "",
+        "symbols": [],
+        "imports": [],
+        "exports": [],
+        "all_declared": False,
+        "entry": False,
+        "branches": 0,
+        "error": None,
     }
     root = SgRoot(text, "go").root()
     try:
@@ -215,16 +298,28 @@ def go_facts(path: str, text: str) -> dict[str, Any]:
             if kind == "package_clause":
                 ident = next((c for c in top.children() if c.kind() == "package_identifier"), None)
                 facts["package"] = ident.text() if ident is not None else ""
-                facts["docstring"] = re.sub(r"^Package \S+\s*", "", _doc_before(top)) or _doc_before(top)
+                facts["docstring"] = re.sub(
+                    r"^Package \S+\s*", "", _doc_before(top)
+                ) or _doc_before(top)
             elif kind == "import_declaration":
                 for spec in find_kind(top, "import_spec"):
                     value = _string_value(spec.field("path"))
                     line = spec.range().start.line
                     if value:
-                        imports.append({"line": line, "text": lines[line].strip() if line < len(lines) else "",
-                                        "kind": "import", "module": value, "names": [], "level": 0,
-                                        "resolved": True, "deferred": False, "type_checking": False,
-                                        "optional": False})
+                        imports.append(
+                            {
+                                "line": line,
+                                "text": lines[line].strip() if line < len(lines) else "",
+                                "kind": "import",
+                                "module": value,
+                                "names": [],
+                                "level": 0,
+                                "resolved": True,
+                                "deferred": False,
+                                "type_checking": False,
+                                "optional": False,
+                            }
+                        )
             elif kind == "function_declaration":
                 name = top.field("name")
                 symbols.append(_sym(top, name, "function", None, _exported_go(name), GO_BRANCHES))
@@ -236,19 +331,35 @@ def go_facts(path: str, text: str) -> dict[str, Any]:
                 rtype = re.sub(r"[^\w]", " ", recv.text() if recv is not None else "").split()
                 owner = rtype[-1] if rtype else ""
                 qual = f"{owner}.{name.text()}" if name is not None and owner else None
-                symbols.append(_sym(top, name, "method", qual, _exported_go(name) and owner[:1].isupper(),
-                                    GO_BRANCHES))
+                symbols.append(
+                    _sym(
+                        top,
+                        name,
+                        "method",
+                        qual,
+                        _exported_go(name) and owner[:1].isupper(),
+                        GO_BRANCHES,
+                    )
+                )
             elif kind in ("type_declaration", "const_declaration", "var_declaration"):
-                spec_kind = {"type_declaration": "type_spec", "const_declaration": "const_spec",
-                             "var_declaration": "var_spec"}[kind]
+                spec_kind = {
+                    "type_declaration": "type_spec",
+                    "const_declaration": "const_spec",
+                    "var_declaration": "var_spec",
+                }[kind]
                 for spec in find_kind(top, spec_kind):
                     name = spec.field("name")
                     if kind == "type_declaration":
-                        symbols.append(_sym(spec, name, "type", None, _exported_go(name), GO_BRANCHES, top))
+                        symbols.append(
+                            _sym(spec, name, "type", None, _exported_go(name), GO_BRANCHES, top)
+                        )
                     elif _exported_go(name):
                         symbols.append(_sym(spec, name, "constant", None, True, GO_BRANCHES, top))
-        facts.update(symbols=symbols, imports=imports,
-                     exports=[s["qualname"] for s in symbols if s["public"]])
+        facts.update(
+            symbols=symbols,
+            imports=imports,
+            exports=[s["qualname"] for s in symbols if s["public"]],
+        )
     finally:
         del root
     return facts

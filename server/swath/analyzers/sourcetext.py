@@ -16,7 +16,6 @@ from swath.workspace.languages import language_of as _language_of
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-
 def language_of(path: str) -> str | None:
     return _language_of(path, ANALYZED_LANGUAGES)
 

@@ -33,8 +33,12 @@ MERMAID_MAX_FILES = 40
 API_SHOWN = 12
 
 
-def _facts_of(ws: Workspace, path: str, go_mods: dict[str, tuple[str | None, str | None]],
-              files_read: list[str]) -> dict[str, Any] | None:
+def _facts_of(
+    ws: Workspace,
+    path: str,
+    go_mods: dict[str, tuple[str | None, str | None]],
+    files_read: list[str],
+) -> dict[str, Any] | None:
     language = language_of(path)
     if language is None:
         return None
@@ -55,8 +59,12 @@ def _facts_of(ws: Workspace, path: str, go_mods: dict[str, tuple[str | None, str
     return facts
 
 
-def _go_module(ws: Workspace, folder: str, cache: dict[str, tuple[str | None, str | None]],
-               files_read: list[str]) -> tuple[str | None, str | None]:
+def _go_module(
+    ws: Workspace,
+    folder: str,
+    cache: dict[str, tuple[str | None, str | None]],
+    files_read: list[str],
+) -> tuple[str | None, str | None]:
     """(folder of the nearest go.mod, its module path), walking up to the workspace root."""
     if folder in cache:
         return cache[folder]
@@ -82,7 +90,10 @@ class Symbols:
     )
     version: ClassVar[str] = "1"
     rules: ClassVar[list[RuleInfo]] = [
-        RuleInfo(id="map/syntax-error", description="A Python file that does not parse: its map is empty."),
+        RuleInfo(
+            id="map/syntax-error",
+            description="A Python file that does not parse: its map is empty.",
+        ),
     ]
 
     def analyze(self, items: list[Item], ctx: AnalyzerContext) -> AnalyzerOutput:
@@ -97,23 +108,42 @@ class Symbols:
                 facts = _facts_of(ctx.workspace, item.path, go_mods, files_read)
             except (OSError, ValueError):  # gone or refused since discovery
                 continue
-            except Exception as exc:  # absurdly nested code, a grammar panic: one file, not the batch
+            except (
+                Exception
+            ) as exc:  # absurdly nested code, a grammar panic: one file, not the batch
                 log.warning("symbols: cannot map %s: %s", item.path, exc)
-                message = "too deeply nested to parse" if isinstance(exc, RecursionError) else str(exc)[:200]
+                message = (
+                    "too deeply nested to parse"
+                    if isinstance(exc, RecursionError)
+                    else str(exc)[:200]
+                )
                 lang = language_of(item.path)
                 ws = ctx.workspace
-                module = (module_name(item.path, lambda rel: (ws.root / rel).is_file(), ws.root.name)[0]
-                          if lang == "python" else item.path)
-                facts = {"path": item.path, "language": lang, "module": module, "symbols": [], "imports": [],
-                         "exports": [], "error": {"message": message, "line": 0, "column": 0, "limit": True}}
+                module = (
+                    module_name(item.path, lambda rel: (ws.root / rel).is_file(), ws.root.name)[0]
+                    if lang == "python"
+                    else item.path
+                )
+                facts = {
+                    "path": item.path,
+                    "language": lang,
+                    "module": module,
+                    "symbols": [],
+                    "imports": [],
+                    "exports": [],
+                    "error": {"message": message, "line": 0, "column": 0, "limit": True},
+                }
             if facts is None:
                 continue
             files.append(facts)
             err = facts.get("error")
             if err and facts.get("language") == "python" and not err.get("limit"):
                 findings.append(self._syntax_error(ctx.workspace, item.path, err))
-        return AnalyzerOutput(output={"files": files}, findings=[f for f in findings if f is not None],
-                              files_read=sorted(set(files_read)))
+        return AnalyzerOutput(
+            output={"files": files},
+            findings=[f for f in findings if f is not None],
+            files_read=sorted(set(files_read)),
+        )
 
     @staticmethod
     def _syntax_error(ws: Workspace, path: str, err: dict[str, Any]) -> Finding | None:
@@ -121,7 +151,9 @@ class Symbols:
         line = min(int(err.get("line") or 0), max(len(lines) - 1, 0))
         quote = lines[line].strip() if line < len(lines) else ""
         return Finding(
-            rule="map/syntax-error", severity=Severity.error, path=path,
+            rule="map/syntax-error",
+            severity=Severity.error,
+            path=path,
             range=Range.of_line(line, 0, len(lines[line]) if line < len(lines) else 0),
             message=f"Does not parse: {err.get('message')}; this file is missing from the module map's graph.",
             evidence=[Evidence(path=path, line=line, quote=quote)] if quote else [],
@@ -137,11 +169,18 @@ class ModuleMap:
     )
     version: ClassVar[str] = "1"
     rules: ClassVar[list[RuleInfo]] = [
-        RuleInfo(id="map/import-cycle", description=(
-            "Files that import each other in a cycle. A warning when every import of the cycle runs at import "
-            "time (it can break with a partially initialised module); information when a deferred import "
-            "(inside a function, under TYPE_CHECKING, dynamic import()) closes it.")),
-        RuleInfo(id="map/summary", description="Per-file summary of the module map (code lens: used by / imports)."),
+        RuleInfo(
+            id="map/import-cycle",
+            description=(
+                "Files that import each other in a cycle. A warning when every import of the cycle runs at import "
+                "time (it can break with a partially initialised module); information when a deferred import "
+                "(inside a function, under TYPE_CHECKING, dynamic import()) closes it."
+            ),
+        ),
+        RuleInfo(
+            id="map/summary",
+            description="Per-file summary of the module map (code lens: used by / imports).",
+        ),
     ]
 
     def reduce(self, records: list[Record], ctx: AnalyzerContext) -> AnalyzerOutput:
@@ -176,31 +215,37 @@ class ModuleMap:
             p = f["path"]
             deps = sorted(graph.edges.get(p, {}))
             users = sorted(used_by.get(p, set()))
-            modules.append({
-                "path": p,
-                "module": f.get("module") if f.get("language") == "python" else None,
-                "language": f.get("language"),
-                "purpose": f.get("docstring") or "",
-                "lines": f.get("lines", 0),
-                "code_lines": f.get("code_lines", 0),
-                "branches": f.get("branches", 0),
-                "symbols": len(f.get("symbols") or []),
-                "public_api": list(f.get("exports") or []),
-                "depends_on": deps,
-                "used_by": users,
-                "external": sorted(set(ext_by_file.get(p, []))),
-                "entry": bool(f.get("entry")),
-                "loaded_by_name": sorted(graph.loaded_by_name.get(p, set())),
-                "orphan": is_orphan(p, f, len(users) + len(graph.loaded_by_name.get(p, ()))),
-                "in_cycle": p in in_cycle,
-                "error": (f.get("error") or {}).get("message") if f.get("error") else None,
-            })
+            modules.append(
+                {
+                    "path": p,
+                    "module": f.get("module") if f.get("language") == "python" else None,
+                    "language": f.get("language"),
+                    "purpose": f.get("docstring") or "",
+                    "lines": f.get("lines", 0),
+                    "code_lines": f.get("code_lines", 0),
+                    "branches": f.get("branches", 0),
+                    "symbols": len(f.get("symbols") or []),
+                    "public_api": list(f.get("exports") or []),
+                    "depends_on": deps,
+                    "used_by": users,
+                    "external": sorted(set(ext_by_file.get(p, []))),
+                    "entry": bool(f.get("entry")),
+                    "loaded_by_name": sorted(graph.loaded_by_name.get(p, set())),
+                    "orphan": is_orphan(p, f, len(users) + len(graph.loaded_by_name.get(p, ()))),
+                    "in_cycle": p in in_cycle,
+                    "error": (f.get("error") or {}).get("message") if f.get("error") else None,
+                }
+            )
         paths = [m["path"] for m in modules]
         root = posixpath.commonpath(paths) if paths else ""
         if len(paths) == 1 or (root and root in paths):
             root = posixpath.dirname(root)
-        externals = sorted(graph.external.values(), key=lambda e: (-len(e.importers), e.kind, e.name))
-        ranked = sorted((m for m in modules if m["used_by"]), key=lambda m: (-len(m["used_by"]), m["path"]))
+        externals = sorted(
+            graph.external.values(), key=lambda e: (-len(e.importers), e.kind, e.name)
+        )
+        ranked = sorted(
+            (m for m in modules if m["used_by"]), key=lambda m: (-len(m["used_by"]), m["path"])
+        )
         return {
             "root": root,
             "files": len(modules),
@@ -209,13 +254,20 @@ class ModuleMap:
             "modules": modules,
             "edges": [
                 {"from": e.src, "to": e.dst, "line": e.line, "eager": e.eager}
-                for src in sorted(graph.edges) for e in (graph.edges[src][d] for d in sorted(graph.edges[src]))
+                for src in sorted(graph.edges)
+                for e in (graph.edges[src][d] for d in sorted(graph.edges[src]))
             ],
-            "external": [{"name": e.name, "kind": e.kind, "files": len(e.importers)} for e in externals],
+            "external": [
+                {"name": e.name, "kind": e.kind, "files": len(e.importers)} for e in externals
+            ],
             "entry_points": [m["path"] for m in modules if m["entry"]],
             "orphans": [m["path"] for m in modules if m["orphan"]],
-            "cycles": [{"files": c["files"], "cycle": c["cycle"], "eager": c["eager"]} for c in cycles],
-            "most_depended_on": [{"path": m["path"], "used_by": len(m["used_by"])} for m in ranked[:top]],
+            "cycles": [
+                {"files": c["files"], "cycle": c["cycle"], "eager": c["eager"]} for c in cycles
+            ],
+            "most_depended_on": [
+                {"path": m["path"], "used_by": len(m["used_by"])} for m in ranked[:top]
+            ],
             "unresolved": graph.unresolved,
             "_cycles": cycles,
         }
@@ -233,24 +285,39 @@ class ModuleMap:
             size = len(c["files"])
             more = f" ({size} files are tangled in this cycle)" if size > len(c["cycle"]) else ""
             if c["eager"]:
-                message = (f"Import cycle: {chain}{more}. Importing any of them first runs the others while it is "
-                           "half initialised; move the shared code into a module both import, or defer one import.")
+                message = (
+                    f"Import cycle: {chain}{more}. Importing any of them first runs the others while it is "
+                    "half initialised; move the shared code into a module both import, or defer one import."
+                )
             else:
-                message = (f"Import cycle closed only by a deferred import: {chain}{more}. It works today; the "
-                           "deferred import is what keeps it from breaking.")
-            findings.append(Finding(
-                rule="map/import-cycle",
-                severity=Severity.warning if c["eager"] else Severity.information,
-                path=first.src,
-                range=Range.of_line(first.line, 0, len(first.text)),
-                message=message,
-                evidence=[Evidence(path=e.src, line=e.line, quote=e.text) for e in edges if e.text],
-                data={"cycle": c["cycle"], "files": c["files"], "eager": c["eager"], "key": "→".join(c["cycle"])},
-            ))
+                message = (
+                    f"Import cycle closed only by a deferred import: {chain}{more}. It works today; the "
+                    "deferred import is what keeps it from breaking."
+                )
+            findings.append(
+                Finding(
+                    rule="map/import-cycle",
+                    severity=Severity.warning if c["eager"] else Severity.information,
+                    path=first.src,
+                    range=Range.of_line(first.line, 0, len(first.text)),
+                    message=message,
+                    evidence=[
+                        Evidence(path=e.src, line=e.line, quote=e.text) for e in edges if e.text
+                    ],
+                    data={
+                        "cycle": c["cycle"],
+                        "files": c["files"],
+                        "eager": c["eager"],
+                        "key": "→".join(c["cycle"]),
+                    },
+                )
+            )
         return findings
 
     @staticmethod
-    def _summaries(modules: list[dict[str, Any]], files: dict[str, dict[str, Any]]) -> list[Finding]:
+    def _summaries(
+        modules: list[dict[str, Any]], files: dict[str, dict[str, Any]]
+    ) -> list[Finding]:
         out = []
         for m in modules:
             first = files[m["path"]].get("first_line")
@@ -258,17 +325,29 @@ class ModuleMap:
             lens = f"⇄ used by {used} · imports {deps}"
             label = m["module"] or m["path"]
             purpose = m["purpose"].rstrip(".") or "no module docstring"
-            out.append(Finding(
-                rule="map/summary",
-                severity=Severity.hint,
-                path=m["path"],
-                range=Range.of_line(0, 0, 0),
-                message=(f"{label}: {purpose}. Used by {used} and imports {deps} file(s) of this module; "
-                         f"{len(m['external'])} external dependencies."),
-                evidence=[Evidence(path=m["path"], line=int(first[0]), quote=str(first[1]))] if first else [],
-                data={"lens": lens, "used_by": m["used_by"], "depends_on": m["depends_on"],
-                      "external": m["external"], "public_api": m["public_api"][:50], "module": m["module"]},
-            ))
+            out.append(
+                Finding(
+                    rule="map/summary",
+                    severity=Severity.hint,
+                    path=m["path"],
+                    range=Range.of_line(0, 0, 0),
+                    message=(
+                        f"{label}: {purpose}. Used by {used} and imports {deps} file(s) of this module; "
+                        f"{len(m['external'])} external dependencies."
+                    ),
+                    evidence=[Evidence(path=m["path"], line=int(first[0]), quote=str(first[1]))]
+                    if first
+                    else [],
+                    data={
+                        "lens": lens,
+                        "used_by": m["used_by"],
+                        "depends_on": m["depends_on"],
+                        "external": m["external"],
+                        "public_api": m["public_api"][:50],
+                        "module": m["module"],
+                    },
+                )
+            )
         return out
 
 
@@ -300,14 +379,24 @@ def render_markdown(out: dict[str, Any]) -> str:
     ]
     if out["entry_points"]:
         lines += ["### Entry points", ""]
-        lines += [f"- `{_rel(p, root)}` — {mods[p]['purpose'] or 'no docstring'}" for p in out["entry_points"]]
+        lines += [
+            f"- `{_rel(p, root)}` — {mods[p]['purpose'] or 'no docstring'}"
+            for p in out["entry_points"]
+        ]
         lines.append("")
     if out["most_depended_on"]:
-        lines += ["### Most depended on", "", "| file | used by | imports | purpose |", "| --- | ---: | ---: | --- |"]
+        lines += [
+            "### Most depended on",
+            "",
+            "| file | used by | imports | purpose |",
+            "| --- | ---: | ---: | --- |",
+        ]
         for row in out["most_depended_on"]:
             m = mods[row["path"]]
-            lines.append(f"| `{_rel(m['path'], root)}` | {row['used_by']} | {len(m['depends_on'])} | "
-                         f"{m['purpose'].replace('|', '∣') or '—'} |")
+            lines.append(
+                f"| `{_rel(m['path'], root)}` | {row['used_by']} | {len(m['depends_on'])} | "
+                f"{m['purpose'].replace('|', '∣') or '—'} |"
+            )
         lines.append("")
     if out["cycles"]:
         lines += ["### Import cycles", ""]
@@ -317,20 +406,33 @@ def render_markdown(out: dict[str, Any]) -> str:
             lines.append(f"- {chain} ({kind}; {len(c['files'])} files in the tangle)")
         lines.append("")
     if out["external"]:
-        lines += ["### External dependencies", "", "| dependency | kind | files |", "| --- | --- | ---: |"]
+        lines += [
+            "### External dependencies",
+            "",
+            "| dependency | kind | files |",
+            "| --- | --- | ---: |",
+        ]
         lines += [f"| `{e['name']}` | {e['kind']} | {e['files']} |" for e in out["external"][:40]]
         if len(out["external"]) > 40:
             lines.append(f"| … {len(out['external']) - 40} more | | |")
         lines.append("")
     if out["orphans"]:
-        lines += ["### Orphans", "", "Nothing in the module imports these, and they are not entry points or tests:", ""]
+        lines += [
+            "### Orphans",
+            "",
+            "Nothing in the module imports these, and they are not entry points or tests:",
+            "",
+        ]
         lines += [f"- `{_rel(p, root)}`" for p in out["orphans"]]
         lines.append("")
     if 1 < out["files"] <= MERMAID_MAX_FILES and out["edges"]:
         ids = {p: f"n{i}" for i, p in enumerate(sorted(mods))}
         lines += ["### Graph", "", "```mermaid", "graph LR"]
         lines += [f'  {ids[p]}["{_rel(p, root)}"]' for p in sorted(mods)]
-        lines += [f"  {ids[e['from']]} {'-->' if e['eager'] else '-.->'} {ids[e['to']]}" for e in out["edges"]]
+        lines += [
+            f"  {ids[e['from']]} {'-->' if e['eager'] else '-.->'} {ids[e['to']]}"
+            for e in out["edges"]
+        ]
         lines += ["```", ""]
     lines += ["### Files", ""]
     for m in out["modules"]:
@@ -340,10 +442,19 @@ def render_markdown(out: dict[str, Any]) -> str:
         lines += [title, ""]
         if m["purpose"]:
             lines += [m["purpose"], ""]
-        flags = [x for x, on in (("entry point", m["entry"]), ("orphan", m["orphan"]), ("in a cycle", m["in_cycle"]))
-                 if on]
-        lines.append(f"- {m['lines']} lines, {m['symbols']} symbols, {m['branches']} branches"
-                     + (f" · {', '.join(flags)}" if flags else ""))
+        flags = [
+            x
+            for x, on in (
+                ("entry point", m["entry"]),
+                ("orphan", m["orphan"]),
+                ("in a cycle", m["in_cycle"]),
+            )
+            if on
+        ]
+        lines.append(
+            f"- {m['lines']} lines, {m['symbols']} symbols, {m['branches']} branches"
+            + (f" · {', '.join(flags)}" if flags else "")
+        )
         if m["error"]:
             lines.append(f"- **Does not parse:** {m['error']}")
         lines.append(f"- **Public API:** {_codes(m['public_api'])}")
@@ -356,6 +467,9 @@ def render_markdown(out: dict[str, Any]) -> str:
         lines.append("")
     if out["unresolved"]:
         lines += ["### Unresolved imports", ""]
-        lines += [f"- `{u['path']}:{u['line'] + 1}` `{u['import']}` — {u['reason']}" for u in out["unresolved"]]
+        lines += [
+            f"- `{u['path']}:{u['line'] + 1}` `{u['import']}` — {u['reason']}"
+            for u in out["unresolved"]
+        ]
         lines.append("")
     return "\n".join(lines)

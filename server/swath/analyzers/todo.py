@@ -22,7 +22,12 @@ COMMENT_TAG = re.compile(
 )
 NOT_COMMITTED = "0" * 40
 DAY = 86400
-AGE_BUCKETS = ((30, "< 30 days"), (180, "30–180 days"), (365, "180 days – 1 year"), (10**9, "> 1 year"))
+AGE_BUCKETS = (
+    (30, "< 30 days"),
+    (180, "30–180 days"),
+    (365, "180 days – 1 year"),
+    (10**9, "> 1 year"),
+)
 
 
 class TodoEntry(BaseModel):
@@ -64,7 +69,10 @@ class TodoComments:
     description: ClassVar[str] = "TODO/FIXME/HACK/XXX comments with their git blame author and age."
     version: ClassVar[str] = "1"
     rules: ClassVar[list[RuleInfo]] = [
-        RuleInfo(id="todo/stale", description="A TODO-style comment older than the workflow's max_age_days."),
+        RuleInfo(
+            id="todo/stale",
+            description="A TODO-style comment older than the workflow's max_age_days.",
+        ),
     ]
 
     def analyze(self, items: list[Item], ctx: AnalyzerContext) -> AnalyzerOutput:
@@ -85,7 +93,9 @@ class TodoComments:
                 entries.append(entry)
                 if entry.age_days is not None and entry.age_days > max_age:
                     findings.append(self._finding(entry, max_age))
-        return AnalyzerOutput(output={"todos": [e.model_dump() for e in entries]}, findings=findings)
+        return AnalyzerOutput(
+            output={"todos": [e.model_dump() for e in entries]}, findings=findings
+        )
 
     def _entry(self, path: str, n: int, m: re.Match[str], blame: Any, now: float) -> TodoEntry:
         committed = blame is not None and blame.commit != NOT_COMMITTED
@@ -115,20 +125,30 @@ class TodoComments:
             range=Range.of_line(e.line, e.column, e.column + len(e.tag)),
             message=f"{e.tag} by {e.owner}, {e.age_days} days old (since {e.date}; limit {max_age}): {e.text}",
             evidence=[Evidence(path=e.path, line=e.line, quote=e.quote)],
-            data={"tag": e.tag, "owner": e.owner, "age_days": e.age_days, "date": e.date, "commit": e.commit,
-                  "lens": f"{e.tag} · {e.age_days} days · {e.owner}"},
+            data={
+                "tag": e.tag,
+                "owner": e.owner,
+                "age_days": e.age_days,
+                "date": e.date,
+                "commit": e.commit,
+                "lens": f"{e.tag} · {e.age_days} days · {e.owner}",
+            },
         )
 
 
 class TodoReport:
     name: ClassVar[str] = "todo-report"
     kind: ClassVar[Literal["reduce"]] = "reduce"
-    description: ClassVar[str] = "Catalogue of TODO comments grouped by owner and age, with a Markdown report."
+    description: ClassVar[str] = (
+        "Catalogue of TODO comments grouped by owner and age, with a Markdown report."
+    )
     version: ClassVar[str] = "1"
     rules: ClassVar[list[RuleInfo]] = []
 
     def reduce(self, records: list[Record], ctx: AnalyzerContext) -> AnalyzerOutput:
-        entries = [TodoEntry.model_validate(t) for r in records for t in (r.output or {}).get("todos", [])]
+        entries = [
+            TodoEntry.model_validate(t) for r in records for t in (r.output or {}).get("todos", [])
+        ]
         entries.sort(key=lambda e: (-(e.age_days or -1), e.path, e.line))
         max_age = int(ctx.inputs.get("max_age_days") or 180)
         by_owner: dict[str, dict[str, Any]] = {}
@@ -166,7 +186,10 @@ def _markdown(out: dict[str, Any], entries: list[TodoEntry]) -> str:
         "| owner | comments | stale | oldest (days) |",
         "| --- | ---: | ---: | ---: |",
     ]
-    lines += [f"| {o} | {v['count']} | {v['stale']} | {v['oldest_days']} |" for o, v in out["by_owner"].items()]
+    lines += [
+        f"| {o} | {v['count']} | {v['stale']} | {v['oldest_days']} |"
+        for o, v in out["by_owner"].items()
+    ]
     lines += ["", "| age | comments |", "| --- | ---: |"]
     lines += [f"| {k} | {v} |" for k, v in out["by_age"].items()]
     lines += ["", "### Oldest first", ""]

@@ -22,7 +22,13 @@ from swath.engine.options import EngineError, PlanRefused, RunOptions
 from swath.engine.session import Session, find_root
 from swath.findings import Format, render
 from swath.findings.report import RunReport, RunStatus
-from swath.spec.loader import WorkflowError, WorkflowNotFound, list_workflows, load_workflow, resolve_workflow
+from swath.spec.loader import (
+    WorkflowError,
+    WorkflowNotFound,
+    list_workflows,
+    load_workflow,
+    resolve_workflow,
+)
 from swath.spec.models import Workflow
 from swath.cli.progress import PlainProgress, Quiet, RichProgress
 
@@ -60,8 +66,14 @@ def _options(args: argparse.Namespace, root: Path, **extra: Any) -> RunOptions:
             raise UsageError(f"{p}: outside the workspace {root}") from None
     try:
         return RunOptions(
-            inputs=inputs, paths=paths, engine=args.engine, concurrency=args.concurrency,
-            max_agents=args.max_agents, budget_usd=args.budget, use_cache=not args.no_cache, **extra,
+            inputs=inputs,
+            paths=paths,
+            engine=args.engine,
+            concurrency=args.concurrency,
+            max_agents=args.max_agents,
+            budget_usd=args.budget,
+            use_cache=not args.no_cache,
+            **extra,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -93,8 +105,9 @@ def _emit(report: RunReport, fmt: str, output: str | None) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-async def _execute(session: Session, wf: Workflow, options: RunOptions, fmt: str,
-                   cancel: asyncio.Event) -> RunReport:
+async def _execute(
+    session: Session, wf: Workflow, options: RunOptions, fmt: str, cancel: asyncio.Event
+) -> RunReport:
     """Run, close the session, and leave the Markdown report in .swath/reports/."""
     try:
         with _progress(fmt) as sink:
@@ -111,7 +124,9 @@ async def cmd_run(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     root = _root(args)
     wf = _load(args.workflow, root)
     options = _options(args, root, batch=args.batch)
-    report = await _execute(_session(root, model=args.engine != "static"), wf, options, args.format, cancel)
+    report = await _execute(
+        _session(root, model=args.engine != "static"), wf, options, args.format, cancel
+    )
     _emit(report, args.format, args.output)
     if args.fix_preview:
         sys.stdout.write(fix_preview(root, report))
@@ -127,9 +142,15 @@ async def cmd_resume(args: argparse.Namespace, cancel: asyncio.Event) -> int:
         raise UsageError(f"no run {args.run_id!r} in {root / '.swath'}; `swath runs` lists them")
     # The spec and options as run, not today's workflow file: resume finishes that run.
     wf = Workflow.model_validate(row.spec)
-    changed = {k: v for k, v in (("budget_usd", args.budget), ("concurrency", args.concurrency)) if v is not None}
+    changed = {
+        k: v
+        for k, v in (("budget_usd", args.budget), ("concurrency", args.concurrency))
+        if v is not None
+    }
     try:
-        opts = RunOptions.model_validate({**row.options, **changed, "run_id": row.id, "resume": True})
+        opts = RunOptions.model_validate(
+            {**row.options, **changed, "run_id": row.id, "resume": True}
+        )
     except ValueError as exc:
         await session.aclose()
         raise UsageError(str(exc)) from None
@@ -155,8 +176,10 @@ async def cmd_plan(args: argparse.Namespace, cancel: asyncio.Event) -> int:
         _print_plan(plan)
     refused = False
     if plan.total_agents > plan.max_agents:
-        print(f"swath: this plan needs {plan.total_agents} agents, over the limit of {plan.max_agents}",
-              file=sys.stderr)
+        print(
+            f"swath: this plan needs {plan.total_agents} agents, over the limit of {plan.max_agents}",
+            file=sys.stderr,
+        )
         refused = True
     for violation in plan.policy_violations:
         print(f"swath: {violation.strip()}", file=sys.stderr)
@@ -170,12 +193,20 @@ def _print_plan(plan: RunPlan) -> None:
         table.add_column(col, justify="right" if col not in ("step", "kind") else "left")
     for s in plan.steps:
         bound = "" if s.exact else "≤"
-        table.add_row(s.id, s.kind, f"{bound}{s.items}", f"{bound}{s.agents}" if s.agents else "-",
-                      str(s.cached) if s.agents else "-",
-                      f"{s.est_input_tokens + s.est_output_tokens:,}", f"${s.est_cost_usd:.4f}")
+        table.add_row(
+            s.id,
+            s.kind,
+            f"{bound}{s.items}",
+            f"{bound}{s.agents}" if s.agents else "-",
+            str(s.cached) if s.agents else "-",
+            f"{s.est_input_tokens + s.est_output_tokens:,}",
+            f"${s.est_cost_usd:.4f}",
+        )
     Console(width=120).print(table)
-    print(f"total: {plan.total_agents} agents ({plan.cached_agents} cached) of max {plan.max_agents}; "
-          f"estimated cost ${plan.est_cost_usd:.4f}")
+    print(
+        f"total: {plan.total_agents} agents ({plan.cached_agents} cached) of max {plan.max_agents}; "
+        f"estimated cost ${plan.est_cost_usd:.4f}"
+    )
 
 
 async def cmd_runs(args: argparse.Namespace, cancel: asyncio.Event) -> int:
@@ -192,17 +223,24 @@ async def cmd_runs(args: argparse.Namespace, cancel: asyncio.Event) -> int:
         print("no runs yet; start one with `swath run WORKFLOW`")
     for r in rows:
         s = _run_summary(r)
-        print(f"{s['run_id']}  {s['workflow']:<14} {s['status']:<17} {s['agents']:>5} agents "
-              f"{s['findings']:>5} findings  ${s['cost_usd']:.4f}  {s['started_at']}")
+        print(
+            f"{s['run_id']}  {s['workflow']:<14} {s['status']:<17} {s['agents']:>5} agents "
+            f"{s['findings']:>5} findings  ${s['cost_usd']:.4f}  {s['started_at']}"
+        )
     return EXIT_OK
 
 
 def _run_summary(r: Any) -> dict[str, Any]:
     rep = r.report
     return {
-        "run_id": r.id, "workflow": r.workflow, "status": r.status, "started_at": r.started_at,
-        "finished_at": r.finished_at, "agents": rep.agents.total if rep else 0,
-        "findings": len(rep.findings) if rep else 0, "cost_usd": rep.usage.cost_usd if rep else 0.0,
+        "run_id": r.id,
+        "workflow": r.workflow,
+        "status": r.status,
+        "started_at": r.started_at,
+        "finished_at": r.finished_at,
+        "agents": rep.agents.total if rep else 0,
+        "findings": len(rep.findings) if rep else 0,
+        "cost_usd": rep.usage.cost_usd if rep else 0.0,
     }
 
 
@@ -215,8 +253,13 @@ async def cmd_show(args: argparse.Namespace, cancel: asyncio.Event) -> int:
             raise UsageError(f"no run {args.run_id!r}; `swath runs` lists them")
         report = row.report
         if report is None:  # interrupted: rebuild what is known from the store
-            report = RunReport(run_id=row.id, workflow=row.workflow, status=RunStatus(row.status),
-                               findings=await session.store.findings(row.id), started_at=row.started_at)
+            report = RunReport(
+                run_id=row.id,
+                workflow=row.workflow,
+                status=RunStatus(row.status),
+                findings=await session.store.findings(row.id),
+                started_at=row.started_at,
+            )
     finally:
         await session.aclose()
     _emit(report, args.format, None)
@@ -230,8 +273,16 @@ async def cmd_workflows(args: argparse.Namespace, cancel: asyncio.Event) -> int:
         if args.format == "json":
             print(json.dumps([i.model_dump(mode="json") for i in infos], indent=2))
         for i in infos if args.format == "text" else []:
-            where = "built-in" if i.builtin else str(Path(i.path).relative_to(root)) if _under(i.path, root) else i.path
-            print(f"{i.name:<16} {where:<32} {i.description.strip().splitlines()[0] if i.description else ''}")
+            where = (
+                "built-in"
+                if i.builtin
+                else str(Path(i.path).relative_to(root))
+                if _under(i.path, root)
+                else i.path
+            )
+            print(
+                f"{i.name:<16} {where:<32} {i.description.strip().splitlines()[0] if i.description else ''}"
+            )
         return EXIT_OK
     if args.wf_command == "show":
         try:

@@ -17,21 +17,43 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-i", "--input", dest="inputs", action="append", default=[], metavar="KEY=VALUE",
-                   help="a workflow input (repeatable)")
-    p.add_argument("--engine", choices=["auto", "static", "model"], default="auto",
-                   help="static: offline analyzers only; model: require a model; auto: model when configured")
+    p.add_argument(
+        "-i",
+        "--input",
+        dest="inputs",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a workflow input (repeatable)",
+    )
+    p.add_argument(
+        "--engine",
+        choices=["auto", "static", "model"],
+        default="auto",
+        help="static: offline analyzers only; model: require a model; auto: model when configured",
+    )
     p.add_argument("--concurrency", type=int, metavar="N", help="agents running at once (1-256)")
-    p.add_argument("--max-agents", type=int, metavar="N", help="refuse a plan that needs more agents")
-    p.add_argument("--budget", type=float, metavar="USD", help="stop starting model agents past this spend")
-    p.add_argument("--no-cache", action="store_true", help="ignore cached results (they are still written)")
+    p.add_argument(
+        "--max-agents", type=int, metavar="N", help="refuse a plan that needs more agents"
+    )
+    p.add_argument(
+        "--budget", type=float, metavar="USD", help="stop starting model agents past this spend"
+    )
+    p.add_argument(
+        "--no-cache", action="store_true", help="ignore cached results (they are still written)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="swath", description="Dynamic workflows: discover in parallel, "
-                                     "decide centrally, change with review.")
+    parser = argparse.ArgumentParser(
+        prog="swath",
+        description="Dynamic workflows: discover in parallel, "
+        "decide centrally, change with review.",
+    )
     parser.add_argument("--version", action="version", version=f"swath {__version__}")
-    parser.add_argument("-C", "--workspace", metavar="DIR", help="workspace root (default: enclosing git repo)")
+    parser.add_argument(
+        "-C", "--workspace", metavar="DIR", help="workspace root (default: enclosing git repo)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -40,10 +62,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("paths", nargs="*", metavar="PATH", help="limit discovery to these paths")
     _add_run_options(run)
     run.add_argument("--format", choices=["text", "json", "markdown", "sarif"], default="text")
-    run.add_argument("-o", "--output", metavar="FILE", help="write the result here instead of stdout")
-    run.add_argument("--batch", action="store_true", help="submit single-turn model steps as a message batch")
-    run.add_argument("--fix-preview", action="store_true",
-                     help="print the edits findings carry as a unified diff (writes nothing)")
+    run.add_argument(
+        "-o", "--output", metavar="FILE", help="write the result here instead of stdout"
+    )
+    run.add_argument(
+        "--batch", action="store_true", help="submit single-turn model steps as a message batch"
+    )
+    run.add_argument(
+        "--fix-preview",
+        action="store_true",
+        help="print the edits findings carry as a unified diff (writes nothing)",
+    )
 
     plan = sub.add_parser("plan", help="show steps, agent counts and cost estimate; runs nothing")
     plan.add_argument("workflow")
@@ -59,11 +88,19 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("run_id", metavar="RUN")
     show.add_argument("--format", choices=["markdown", "json", "text", "sarif"], default="markdown")
 
-    resume = sub.add_parser("resume", help="finish an interrupted run, repeating only unfinished tasks")
+    resume = sub.add_parser(
+        "resume", help="finish an interrupted run, repeating only unfinished tasks"
+    )
     resume.add_argument("run_id", metavar="RUN")
-    resume.add_argument("--budget", type=float, metavar="USD",
-                        help="a new budget for the rest of the run (one stopped by its budget goes on)")
-    resume.add_argument("--concurrency", type=int, metavar="N", help="agents running at once for the rest")
+    resume.add_argument(
+        "--budget",
+        type=float,
+        metavar="USD",
+        help="a new budget for the rest of the run (one stopped by its budget goes on)",
+    )
+    resume.add_argument(
+        "--concurrency", type=int, metavar="N", help="agents running at once for the rest"
+    )
     resume.add_argument("--format", choices=["text", "json", "markdown", "sarif"], default="text")
     resume.add_argument("-o", "--output", metavar="FILE")
 
@@ -81,8 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--name", help="workflow name (default: derived from the prompt)")
 
     lsp = sub.add_parser("lsp", help="the language server (stdio by default)")
-    lsp.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio (debugging)")
-    lsp.add_argument("--stdio", action="store_true", help="stdio transport (the default; accepted for editors)")
+    lsp.add_argument(
+        "--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio (debugging)"
+    )
+    lsp.add_argument(
+        "--stdio", action="store_true", help="stdio transport (the default; accepted for editors)"
+    )
     return parser
 
 
@@ -92,8 +133,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     if args.command == "lsp":
         from swath.lsp.server import serve
 

@@ -7,7 +7,15 @@ import time
 from typing import TextIO
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from swath.engine.events import Event, RunStarted, StepFinished, StepProgress, TaskFinished
 
@@ -46,7 +54,9 @@ class RichProgress:
                 f"{ev.workflow} {ev.run_id}", total=max(ev.plan.total_agents, 1), summary=""
             )
         elif isinstance(ev, TaskFinished) and self.task_id is not None:
-            self.progress.update(self.task_id, completed=ev.done, total=max(ev.total, 1), summary=_summary(ev))
+            self.progress.update(
+                self.task_id, completed=ev.done, total=max(ev.total, 1), summary=_summary(ev)
+            )
         elif isinstance(ev, StepProgress) and self.task_id is not None:
             self.progress.update(self.task_id, summary=f"{ev.step}: {ev.message}")
 
@@ -67,7 +77,9 @@ class PlainProgress:
 
     def __call__(self, ev: Event) -> None:
         if isinstance(ev, RunStarted):
-            self._write(f"swath: run {ev.run_id} of {ev.workflow}: {ev.plan.total_agents} agents planned")
+            self._write(
+                f"swath: run {ev.run_id} of {ev.workflow}: {ev.plan.total_agents} agents planned"
+            )
         elif isinstance(ev, StepFinished):
             self._write(f"swath: step {ev.step} done ({ev.records} records)")
         elif isinstance(ev, StepProgress):

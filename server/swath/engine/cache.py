@@ -54,7 +54,9 @@ def step_digest(
     )
 
 
-def input_hash(base: str, items: list[Item] | None = None, records: list[Record] | None = None) -> str:
+def input_hash(
+    base: str, items: list[Item] | None = None, records: list[Record] | None = None
+) -> str:
     """A task's key: its step's digest plus its own items (map) or records (reduce)."""
     h = hashlib.sha256(base.encode("ascii"))
     for i in items or []:

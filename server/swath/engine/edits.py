@@ -46,8 +46,14 @@ def apply_edits(text: str, edits: list[TextEdit]) -> str:
     """Apply non-overlapping edits, last first so earlier offsets stay valid; overlaps are skipped."""
     lines = text.splitlines(keepends=True)
     spans = sorted(
-        ((_offset(lines, e.range.start.line, e.range.start.character),
-          _offset(lines, e.range.end.line, e.range.end.character), e.new_text) for e in edits),
+        (
+            (
+                _offset(lines, e.range.start.line, e.range.start.character),
+                _offset(lines, e.range.end.line, e.range.end.character),
+                e.new_text,
+            )
+            for e in edits
+        ),
         reverse=True,
     )
     out = text
@@ -68,9 +74,14 @@ def preview_edits(root: Path, findings: list[Finding]) -> str:
             continue
         before = full.read_text(encoding="utf-8")
         after = apply_edits(before, edits)
-        chunks.extend(difflib.unified_diff(
-            before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{path}", f"b/{path}"
-        ))
+        chunks.extend(
+            difflib.unified_diff(
+                before.splitlines(keepends=True),
+                after.splitlines(keepends=True),
+                f"a/{path}",
+                f"b/{path}",
+            )
+        )
     return "".join(chunks)
 
 
@@ -79,7 +90,11 @@ def report_patch(report: RunReport) -> str | None:
     edits of one file interact, which per-finding edits cannot, so it wins when present."""
     for value in report.outputs.values():
         for candidate in (value, value.get("model") if isinstance(value, dict) else None):
-            if isinstance(candidate, dict) and isinstance(candidate.get("patch"), str) and candidate["patch"]:
+            if (
+                isinstance(candidate, dict)
+                and isinstance(candidate.get("patch"), str)
+                and candidate["patch"]
+            ):
                 return candidate["patch"]
     return None
 

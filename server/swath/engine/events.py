@@ -105,5 +105,7 @@ class RunFinished(BaseModel):
     report: RunReport
 
 
-Event = Union[RunStarted, TaskStarted, TaskFinished, FindingsEmitted, StepProgress, StepFinished, RunFinished]
+Event = Union[
+    RunStarted, TaskStarted, TaskFinished, FindingsEmitted, StepProgress, StepFinished, RunFinished
+]
 Sink = Callable[[Event], None]

@@ -72,8 +72,14 @@ async def generate_workflow(session: "Session", prompt: str, name: str | None) -
     target_name = name or slug(prompt)
     filename = f".swath/workflows/{target_name}.yaml"
     for attempt in range(2):
-        task = ModelTask(run_id="new", step_id="generate", task_key=f"attempt-{attempt}", tier="reduce",
-                         agent=agent, inputs=inputs)
+        task = ModelTask(
+            run_id="new",
+            step_id="generate",
+            task_key=f"attempt-{attempt}",
+            tier="reduce",
+            agent=agent,
+            inputs=inputs,
+        )
         result = await runner.run(task, env)
         text = str((result.output or {}).get("yaml", ""))
         if name:  # the user's name wins over the model's
@@ -90,4 +96,6 @@ async def generate_workflow(session: "Session", prompt: str, name: str | None) -
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
         return path
-    raise EngineError(f"the model's workflow did not validate after a repair round:\n{inputs['problems']}")
+    raise EngineError(
+        f"the model's workflow did not validate after a repair round:\n{inputs['problems']}"
+    )

@@ -23,7 +23,9 @@ def governed_limits(workflow: Workflow, options: RunOptions, policy: Policy | No
     if policy is None:
         return limits
     explicit = set(workflow.limits.model_fields_set)
-    explicit |= {name for name in ("concurrency", "max_agents") if getattr(options, name) is not None}
+    explicit |= {
+        name for name in ("concurrency", "max_agents") if getattr(options, name) is not None
+    }
     update: dict[str, int] = {}
     if policy.max_concurrency is not None and "concurrency" not in explicit:
         update["concurrency"] = min(limits.concurrency, policy.max_concurrency)
@@ -33,7 +35,11 @@ def governed_limits(workflow: Workflow, options: RunOptions, policy: Policy | No
 
 
 def enforce_policy(
-    policy: Policy | None, workflow: Workflow, limits: Limits, config: ModelConfig | None, use_model: bool
+    policy: Policy | None,
+    workflow: Workflow,
+    limits: Limits,
+    config: ModelConfig | None,
+    use_model: bool,
 ) -> None:
     if policy is None:
         return
@@ -41,4 +47,6 @@ def enforce_policy(
     violations = check_workflow(policy, workflow, limits, models)
     if violations:
         lines = "\n".join(f"  {v}" for v in violations)
-        raise PolicyRefused(f"workflow {workflow.name!r} breaks the policy; nothing was run:\n{lines}")
+        raise PolicyRefused(
+            f"workflow {workflow.name!r} breaks the policy; nothing was run:\n{lines}"
+        )

@@ -52,7 +52,9 @@ def resolve_inputs(workflow: Workflow, given: dict[str, Any]) -> dict[str, Any]:
         if name in given:
             out[name] = _convert(name, spec, given[name])
         elif spec.required:
-            raise InputError(f"workflow {workflow.name!r} needs input {name!r}: pass -i {name}=VALUE")
+            raise InputError(
+                f"workflow {workflow.name!r} needs input {name!r}: pass -i {name}=VALUE"
+            )
         else:
             out[name] = spec.default
     return out

@@ -45,7 +45,9 @@ class MessageBatchStep:
         self.out = out
 
     async def execute(self, batches: list[list[Item]]) -> None:
-        pending = [p for p in await asyncio.gather(*(self._prepare(b) for b in batches)) if p is not None]
+        pending = [
+            p for p in await asyncio.gather(*(self._prepare(b) for b in batches)) if p is not None
+        ]
         pending = await self._within_budget(pending)
         if not pending:
             return
@@ -60,7 +62,13 @@ class MessageBatchStep:
             for p in pending:
                 run.mark_started(self.step.id, p.key, p.ihash)
             batch_id = await batcher.submit_batch(tasks, env_for)
-            run.store.audit(run.run_id, self.step.id, "*", BATCH_EVENT, {"batch_id": batch_id, "tasks": len(tasks)})
+            run.store.audit(
+                run.run_id,
+                self.step.id,
+                "*",
+                BATCH_EVENT,
+                {"batch_id": batch_id, "tasks": len(tasks)},
+            )
             await run.store.flush()  # the id must survive a kill: it is what resume collects
         try:
             results = await batcher.collect_batch(batch_id, tasks, env_for, self._progress)
@@ -109,17 +117,31 @@ class MessageBatchStep:
     def _progress(self, progress: BatchProgress) -> None:
         run = self.run
         run.store.audit(run.run_id, self.step.id, "*", "batch_progress", progress.model_dump())
-        run.emit(StepProgress(
-            run_id=run.run_id, step=self.step.id, done=progress.done, total=progress.total,
-            message=f"batch {progress.batch_id}: {progress.status}, {progress.done}/{progress.total} processed "
-            f"({progress.succeeded} succeeded, {progress.errored} errored)",
-        ))
+        run.emit(
+            StepProgress(
+                run_id=run.run_id,
+                step=self.step.id,
+                done=progress.done,
+                total=progress.total,
+                message=f"batch {progress.batch_id}: {progress.status}, {progress.done}/{progress.total} processed "
+                f"({progress.succeeded} succeeded, {progress.errored} errored)",
+            )
+        )
 
     async def _land(self, p: _Pending, result: ModelResult | ModelTaskFailed) -> None:
         run = self.run
         if isinstance(result, ModelTaskFailed):
             run.mark_failed(self.step.id, p.key, p.ihash, result)
             return
-        record = await run.remember(self.step.id, p.key, p.ihash, p.items, p.facts, p.deps, result.output,
-                                    result.findings, result.files_read)
+        record = await run.remember(
+            self.step.id,
+            p.key,
+            p.ihash,
+            p.items,
+            p.facts,
+            p.deps,
+            result.output,
+            result.findings,
+            result.files_read,
+        )
         run.mark_succeeded(self.step.id, p.key, p.ihash, record, result.usage, False, self.out)

@@ -13,7 +13,9 @@ EngineMode = Literal["auto", "static", "model"]
 
 class RunOptions(BaseModel):
     inputs: dict[str, Any] = Field(default_factory=dict)
-    paths: list[str] = Field(default_factory=list, description="Workspace-relative paths the run is limited to")
+    paths: list[str] = Field(
+        default_factory=list, description="Workspace-relative paths the run is limited to"
+    )
     engine: EngineMode = "auto"
     concurrency: int | None = Field(None, ge=1, le=256)
     max_agents: int | None = Field(None, ge=1)
@@ -21,7 +23,9 @@ class RunOptions(BaseModel):
     task_timeout_s: float | None = Field(None, gt=0)
     use_cache: bool = True
     batch: bool = False
-    batch_poll_s: float = Field(10.0, gt=0, description="How often a submitted Message Batch is polled")
+    batch_poll_s: float = Field(
+        10.0, gt=0, description="How often a submitted Message Batch is polled"
+    )
     run_id: str | None = None
     resume: bool = False
 

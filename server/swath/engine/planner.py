@@ -67,7 +67,12 @@ def leaf_steps(workflow: Workflow) -> list[str]:
 
 class Planner:
     def __init__(
-        self, engine: "Engine", workflow: Workflow, options: RunOptions, inputs: dict[str, Any], limits: Limits
+        self,
+        engine: "Engine",
+        workflow: Workflow,
+        options: RunOptions,
+        inputs: dict[str, Any],
+        limits: Limits,
     ) -> None:
         self.engine = engine
         self.workflow = workflow
@@ -87,8 +92,12 @@ class Planner:
                 source = sources.get(step.source)
             except KeyError as exc:
                 raise EngineError(str(exc)) from None
-            ctx = SourceContext(workspace=self.engine.workspace, paths=paths, inputs=self.inputs,
-                                options=dict(step.with_))
+            ctx = SourceContext(
+                workspace=self.engine.workspace,
+                paths=paths,
+                inputs=self.inputs,
+                options=dict(step.with_),
+            )
             try:
                 self.discovered[step.id] = await asyncio.to_thread(source.discover, ctx)
             except (OSError, ValueError, RuntimeError, LookupError) as exc:
@@ -105,7 +114,12 @@ class Planner:
         return self._analyzer_versions[name]
 
     def task_hash(
-        self, step: MapStep | ReduceStep | VerifyStep, agent: AgentSpec, *, items: list[Item], records: list[Record]
+        self,
+        step: MapStep | ReduceStep | VerifyStep,
+        agent: AgentSpec,
+        *,
+        items: list[Item],
+        records: list[Record],
     ) -> str:
         key = (step.id, id(agent))
         base = self._step_digests.get(key)
@@ -178,7 +192,11 @@ class Planner:
             return 0
         store = self.engine.store
         ws = self.engine.workspace
-        prior = await store.finished_tasks(self.options.run_id) if self.options.resume and self.options.run_id else {}
+        prior = (
+            await store.finished_tasks(self.options.run_id)
+            if self.options.resume and self.options.run_id
+            else {}
+        )
         hits = 0
         for batch in batches:
             ihash = self.task_hash(step, step.agent, items=batch, records=[])
@@ -194,7 +212,12 @@ class Planner:
         return hits
 
     async def _estimate(
-        self, sp: StepPlan, step: MapStep, agent: AgentSpec, batches: list[list[Item]], use_model: bool
+        self,
+        sp: StepPlan,
+        step: MapStep,
+        agent: AgentSpec,
+        batches: list[list[Item]],
+        use_model: bool,
     ) -> None:
         runner = self.engine.model_runner
         if not (use_model and agent.instructions and runner is not None and batches):
@@ -205,8 +228,16 @@ class Planner:
         total_in = total_out = 0
         cost = 0.0
         for batch in sample:
-            task = ModelTask(run_id="plan", step_id=step.id, task_key=cache.task_key(batch), tier="map",
-                             agent=agent, workflow_model=self.workflow.model, items=batch, inputs=self.inputs)
+            task = ModelTask(
+                run_id="plan",
+                step_id=step.id,
+                task_key=cache.task_key(batch),
+                tier="map",
+                agent=agent,
+                workflow_model=self.workflow.model,
+                items=batch,
+                inputs=self.inputs,
+            )
             est = await runner.estimate(task, env)
             total_in += est.input_tokens
             total_out += est.output_tokens

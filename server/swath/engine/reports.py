@@ -19,7 +19,9 @@ def write_report_file(root: Path, report: RunReport) -> Path:
     path = report_path(root, report.run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Links in the report are workspace-relative; the file sits two folders down.
-    path.write_text(render(report, "markdown", body=report_body(report), link_prefix="../../"), encoding="utf-8")
+    path.write_text(
+        render(report, "markdown", body=report_body(report), link_prefix="../../"), encoding="utf-8"
+    )
     return path
 
 

@@ -116,7 +116,9 @@ class Engine:
         await planner.discover()
         plan = await planner.plan()
         try:
-            enforce_policy(self.policy, workflow, limits, self.model_config, self.use_model(options))
+            enforce_policy(
+                self.policy, workflow, limits, self.model_config, self.use_model(options)
+            )
         except PolicyRefused as exc:
             plan.policy_violations = str(exc).splitlines()[1:]
         return plan
@@ -167,7 +169,9 @@ class _Run:
         self.run_id = options.run_id or new_run_id()
         self.use_model = engine.use_model(options)
         self.limiter = engine.limiter_factory(limits.concurrency)
-        self.pool = ThreadPoolExecutor(max_workers=limits.concurrency, thread_name_prefix="swath-task")
+        self.pool = ThreadPoolExecutor(
+            max_workers=limits.concurrency, thread_name_prefix="swath-task"
+        )
         self.channels = {s.id: Channel(s.id) for s in workflow.steps}
         self.counts = AgentCounts()
         self.usage = Usage()
@@ -210,16 +214,22 @@ class _Run:
                 await asyncio.gather(work, return_exceptions=True)
             elif work.exception() is not None:
                 raise work.exception()  # type: ignore[misc]
-        except asyncio.CancelledError:  # our caller was cancelled (Ctrl-C, editor gone): keep what finished
+        except (
+            asyncio.CancelledError
+        ):  # our caller was cancelled (Ctrl-C, editor gone): keep what finished
             work.cancel()
             await asyncio.gather(work, return_exceptions=True)
             await self._finish(cancelled=True)
             raise
-        except Exception as exc:  # a bug, a broken step or a fatal API error: the run fails, finished work stays
+        except (
+            Exception
+        ) as exc:  # a bug, a broken step or a fatal API error: the run fails, finished work stays
             root = _root_cause(exc)
             if not isinstance(root, FatalRunError):
                 log.exception("run %s failed", self.run_id)
-            self.errors.append(str(root) if isinstance(root, FatalRunError) else f"{type(root).__name__}: {root}")
+            self.errors.append(
+                str(root) if isinstance(root, FatalRunError) else f"{type(root).__name__}: {root}"
+            )
             return await self._finish(failed=True)
         finally:
             waiter.cancel()
@@ -289,7 +299,9 @@ class _Run:
             if self._batch_mode(step.agent):
                 # Message Batches: every task of the step goes out as one batch, at half price.
                 items = [r.as_item() for r in await inbox.collect()]
-                from swath.engine.message_batches import MessageBatchStep  # imports the Anthropic SDK: only when used
+                from swath.engine.message_batches import (
+                    MessageBatchStep,
+                )  # imports the Anthropic SDK: only when used
 
                 await MessageBatchStep(self, step, ch).execute(batches_of(items, step.batch))
             elif step.from_ in self.planner.discovered:
@@ -311,7 +323,11 @@ class _Run:
             else:
                 items = [r.as_item() for r in await inbox.collect()]
                 for start in range(0, len(items), step.batch):
-                    tg.create_task(self.run_task(step, step.agent, "map", items[start : start + step.batch], [], ch))
+                    tg.create_task(
+                        self.run_task(
+                            step, step.agent, "map", items[start : start + step.batch], [], ch
+                        )
+                    )
         self._close(step.id)
 
     async def _filter(self, step: FilterStep, inbox: Inbox) -> None:
@@ -342,9 +358,16 @@ class _Run:
                 kept = [f for f in kept if f.fingerprint not in seen]
                 seen.update(f.fingerprint for f in kept)
             for finding, reason in outcome.dropped:
-                self.store.audit(self.run_id, step.id, rec.key, "finding_dropped",
-                                 {"rule": finding.rule, "path": finding.path, "reason": reason})
-            self.channels[step.id].publish(rec.model_copy(update={"step": step.id, "findings": kept}))
+                self.store.audit(
+                    self.run_id,
+                    step.id,
+                    rec.key,
+                    "finding_dropped",
+                    {"rule": finding.rule, "path": finding.path, "reason": reason},
+                )
+            self.channels[step.id].publish(
+                rec.model_copy(update={"step": step.id, "findings": kept})
+            )
         self._close(step.id)
 
     async def _reduce(self, step: ReduceStep, inbox: Inbox) -> None:
@@ -399,20 +422,29 @@ class _Run:
                     try:
                         self.mark_started(step.id, key, ihash)
                         async with asyncio.timeout(self.limits.task_timeout_s):
-                            record, usage = await self._perform(step, agent, tier, key, ihash, items, records)
+                            record, usage = await self._perform(
+                                step, agent, tier, key, ihash, items, records
+                            )
                     finally:
                         self.running -= 1
         except asyncio.CancelledError:
-            self.store.task_finished(self.run_id, step.id, key, ihash, "cancelled", None, usage, error="cancelled")
+            self.store.task_finished(
+                self.run_id, step.id, key, ihash, "cancelled", None, usage, error="cancelled"
+            )
             raise
-        except Exception as exc:  # a failed task fails alone (unless the API says nothing can succeed)
+        except (
+            Exception
+        ) as exc:  # a failed task fails alone (unless the API says nothing can succeed)
             self.mark_failed(step.id, key, ihash, exc)
             return
         self.mark_succeeded(step.id, key, ihash, record, usage, cached, out)
 
     def _batch_mode(self, agent: AgentSpec) -> bool:
         return (
-            self.options.batch and self.use_model and bool(agent.instructions) and not agent.tools
+            self.options.batch
+            and self.use_model
+            and bool(agent.instructions)
+            and not agent.tools
             and self.engine.model_runner is not None
         )
 
@@ -425,11 +457,25 @@ class _Run:
         )
 
     def model_task(
-        self, step_id: str, key: str, tier: str, agent: AgentSpec, items: list[Item], records: list[Record], facts: Any
+        self,
+        step_id: str,
+        key: str,
+        tier: str,
+        agent: AgentSpec,
+        items: list[Item],
+        records: list[Record],
+        facts: Any,
     ) -> ModelTask:
         return ModelTask(
-            run_id=self.run_id, step_id=step_id, task_key=key, tier=tier,  # type: ignore[arg-type]
-            agent=agent, workflow_model=self.workflow.model, items=items, records=records, facts=facts,
+            run_id=self.run_id,
+            step_id=step_id,
+            task_key=key,
+            tier=tier,  # type: ignore[arg-type]
+            agent=agent,
+            workflow_model=self.workflow.model,
+            items=items,
+            records=records,
+            facts=facts,
             inputs=self.inputs,
         )
 
@@ -440,7 +486,9 @@ class _Run:
         loop = asyncio.get_running_loop()
         item_files = [f for i in items for f in i.files]
         if not agent.analyzer:
-            return AnalyzerOutput(), await loop.run_in_executor(self.pool, cache.file_deps, self.ws, item_files)
+            return AnalyzerOutput(), await loop.run_in_executor(
+                self.pool, cache.file_deps, self.ws, item_files
+            )
         analyzer = analyzers.get(agent.analyzer)
         for rule in getattr(analyzer, "rules", []) or []:
             self.rules.setdefault(rule.id, rule)
@@ -450,16 +498,33 @@ class _Run:
         )
 
     async def remember(
-        self, step_id: str, key: str, ihash: str, items: list[Item], facts: AnalyzerOutput, deps: dict[str, str],
-        judgement: Any = None, model_findings: list[Finding] | None = None, model_reads: list[str] | None = None,
+        self,
+        step_id: str,
+        key: str,
+        ihash: str,
+        items: list[Item],
+        facts: AnalyzerOutput,
+        deps: dict[str, str],
+        judgement: Any = None,
+        model_findings: list[Finding] | None = None,
+        model_reads: list[str] | None = None,
     ) -> Record:
         """The task's record, put in the cache with everything it read."""
-        record = Record(step=step_id, key=key, items=items, output=facts.output, judgement=judgement,
-                        findings=[*facts.findings, *(model_findings or [])])
+        record = Record(
+            step=step_id,
+            key=key,
+            items=items,
+            output=facts.output,
+            judgement=judgement,
+            findings=[*facts.findings, *(model_findings or [])],
+        )
         extra = [p for p in [*facts.files_read, *(model_reads or [])] if p not in deps]
         if extra:
             loop = asyncio.get_running_loop()
-            deps = {**deps, **await loop.run_in_executor(self.pool, cache.file_deps, self.ws, extra)}
+            deps = {
+                **deps,
+                **await loop.run_in_executor(self.pool, cache.file_deps, self.ws, extra),
+            }
         self.store.cache_put(ihash, CacheEntry(deps=deps, record=record))
         return record
 
@@ -482,23 +547,38 @@ class _Run:
             self.emit(TaskStarted(run_id=self.run_id, step=step_id, key=key))
 
     def mark_succeeded(
-        self, step_id: str, key: str, ihash: str, record: Record, usage: Usage, cached: bool, out: Channel
+        self,
+        step_id: str,
+        key: str,
+        ihash: str,
+        record: Record,
+        usage: Usage,
+        cached: bool,
+        out: Channel,
     ) -> None:
         self.counts.total += 1
         self.counts.succeeded += 1
         self.counts.cached += int(cached)
         self.done += 1
         if (step_id, key) not in self.prior:  # a resumed task's row is already final
-            self.store.task_finished(self.run_id, step_id, key, ihash, "succeeded", record, usage, cached=cached)
+            self.store.task_finished(
+                self.run_id, step_id, key, ihash, "succeeded", record, usage, cached=cached
+            )
         out.publish(record)
         if self.sink is not None:
-            self.emit(self._finished_event(step_id, key, "succeeded", cached, None, len(record.findings), usage))
+            self.emit(
+                self._finished_event(
+                    step_id, key, "succeeded", cached, None, len(record.findings), usage
+                )
+            )
 
     def mark_failed(self, step_id: str, key: str, ihash: str, exc: BaseException) -> None:
         usage = getattr(exc, "usage", None) or Usage()
         if isinstance(exc, BudgetExhausted):
             self.budget_hit = True
-            self.store.task_finished(self.run_id, step_id, key, ihash, "cancelled", None, usage, error=str(exc))
+            self.store.task_finished(
+                self.run_id, step_id, key, ihash, "cancelled", None, usage, error=str(exc)
+            )
             return
         if isinstance(exc, TimeoutError):
             error = f"timed out after {self.limits.task_timeout_s:g}s"
@@ -508,20 +588,46 @@ class _Run:
         self.counts.failed += 1
         self.done += 1
         self.errors.append(f"{step_id}/{key}: {error}")
-        self.store.task_finished(self.run_id, step_id, key, ihash, "failed", None, usage, error=error,
-                                 raw=getattr(exc, "raw", None))
+        self.store.task_finished(
+            self.run_id,
+            step_id,
+            key,
+            ihash,
+            "failed",
+            None,
+            usage,
+            error=error,
+            raw=getattr(exc, "raw", None),
+        )
         self.emit(self._finished_event(step_id, key, "failed", False, error, 0, usage))
         if getattr(exc, "fatal", False):
             # 401/402/403: no other agent can succeed either; stop instead of failing 1,000 times.
             raise FatalRunError(f"the model API refused the run: {exc}") from exc
 
     def _finished_event(
-        self, step: str, key: str, status: Any, cached: bool, error: str | None, findings: int, usage: Usage
+        self,
+        step: str,
+        key: str,
+        status: Any,
+        cached: bool,
+        error: str | None,
+        findings: int,
+        usage: Usage,
     ) -> TaskFinished:
         return TaskFinished(
-            run_id=self.run_id, step=step, key=key, status=status, cached=cached, error=error,
-            findings=findings, usage=usage, done=self.done, total=max(self.total, self.done),
-            agents=self.counts.model_copy(), run_usage=self.usage, run_findings=len(self.final),
+            run_id=self.run_id,
+            step=step,
+            key=key,
+            status=status,
+            cached=cached,
+            error=error,
+            findings=findings,
+            usage=usage,
+            done=self.done,
+            total=max(self.total, self.done),
+            agents=self.counts.model_copy(),
+            run_usage=self.usage,
+            run_findings=len(self.final),
         )
 
     async def reuse_result(self, step_id: str, key: str, ihash: str) -> tuple[Record | None, bool]:
@@ -565,8 +671,17 @@ class _Run:
             result = await runner.run(task, env)
         finally:
             self.inflight_cost -= reserved
-        record = await self.remember(step.id, key, ihash, items, facts, deps, result.output, result.findings,
-                                     result.files_read)
+        record = await self.remember(
+            step.id,
+            key,
+            ihash,
+            items,
+            facts,
+            deps,
+            result.output,
+            result.findings,
+            result.files_read,
+        )
         return record, result.usage
 
     def _audit_tool(self, step_id: str, key: str, call: ToolCall) -> None:
@@ -612,7 +727,9 @@ class _Run:
             status=status,
             agents=self.counts,
             usage=self.usage,
-            findings=sorted(self.final.values(), key=lambda f: (f.path, f.range.start.line, f.rule)),
+            findings=sorted(
+                self.final.values(), key=lambda f: (f.path, f.range.start.line, f.rule)
+            ),
             outputs=self._outputs(),
             dropped_findings=self.dropped,
             reanchored_findings=self.reanchored,
@@ -629,7 +746,11 @@ class _Run:
 
     def _outputs(self) -> dict[str, Any]:
         emit = next((s for s in self.workflow.steps if isinstance(s, EmitStep)), None)
-        wanted = emit.outputs if emit else [s.id for s in self.workflow.steps if isinstance(s, ReduceStep)]
+        wanted = (
+            emit.outputs
+            if emit
+            else [s.id for s in self.workflow.steps if isinstance(s, ReduceStep)]
+        )
         if emit and emit.report and emit.report not in wanted:
             wanted = [*wanted, emit.report]
         out: dict[str, Any] = {}
@@ -668,7 +789,12 @@ def _expression_context(rec: Record, inputs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _analyze_hashing(
-    ws: Workspace, analyzer: Any, tier: str, items: list[Item], records: list[Record], ctx: AnalyzerContext,
+    ws: Workspace,
+    analyzer: Any,
+    tier: str,
+    items: list[Item],
+    records: list[Record],
+    ctx: AnalyzerContext,
     paths: list[str],
 ) -> tuple[AnalyzerOutput, dict[str, str]]:
     """One trip to a worker thread: hash what the task reads, then analyze it.

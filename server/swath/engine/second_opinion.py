@@ -42,7 +42,9 @@ class SecondOpinion:
     async def review(self, record_key: str, findings: list[Finding]) -> list[Finding]:
         if not self.active:
             return findings
-        verdicts = await asyncio.gather(*(self._ask(record_key, f) for f in findings if self.wanted(f)))
+        verdicts = await asyncio.gather(
+            *(self._ask(record_key, f) for f in findings if self.wanted(f))
+        )
         by_fp = {fp: v for fp, v in verdicts}
         kept: list[Finding] = []
         for f in findings:
@@ -50,20 +52,40 @@ class SecondOpinion:
             if verdict is None:
                 kept.append(f)
             elif verdict.get("keep", True):
-                kept.append(f.model_copy(update={"data": {**f.data, "second_opinion": verdict.get("reason", "")}}))
+                kept.append(
+                    f.model_copy(
+                        update={"data": {**f.data, "second_opinion": verdict.get("reason", "")}}
+                    )
+                )
             else:
                 self.run.dropped += 1
-                self.run.store.audit(self.run.run_id, self.step.id, record_key, "finding_dropped",
-                                     {"rule": f.rule, "path": f.path, "reason": "second opinion: "
-                                      + str(verdict.get("reason", ""))})
+                self.run.store.audit(
+                    self.run.run_id,
+                    self.step.id,
+                    record_key,
+                    "finding_dropped",
+                    {
+                        "rule": f.rule,
+                        "path": f.path,
+                        "reason": "second opinion: " + str(verdict.get("reason", "")),
+                    },
+                )
         return kept
 
     async def _ask(self, record_key: str, finding: Finding) -> tuple[str, dict]:
         assert self.agent is not None
-        item = Item(id=f"{record_key}#{finding.fingerprint[:12]}", kind="finding", path=finding.path,
-                    files=[finding.path], data={"finding": finding.model_dump(mode="json")})
+        item = Item(
+            id=f"{record_key}#{finding.fingerprint[:12]}",
+            kind="finding",
+            path=finding.path,
+            files=[finding.path],
+            data={"finding": finding.model_dump(mode="json")},
+        )
         inbox = Channel(self.step.id)  # private: the verdict is read here, not streamed on
         await self.run.run_task(self.step, self.agent, "verify", [item], [], inbox)
         if not inbox.records or not isinstance(inbox.records[0].judgement, dict):
-            return finding.fingerprint, {"keep": True, "reason": "no second opinion (the agent failed)"}
+            return finding.fingerprint, {
+                "keep": True,
+                "reason": "no second opinion (the agent failed)",
+            }
         return finding.fingerprint, inbox.records[0].judgement

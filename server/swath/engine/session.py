@@ -46,7 +46,9 @@ class Session:
     engine: Engine
 
     @classmethod
-    def open(cls, root: Path, *, model: bool = True, overrides: dict[str, Any] | None = None) -> "Session":
+    def open(
+        cls, root: Path, *, model: bool = True, overrides: dict[str, Any] | None = None
+    ) -> "Session":
         """Raises EngineError when `.swath/policy.yaml` or the model configuration is invalid."""
         try:
             policy = load_policy(root)

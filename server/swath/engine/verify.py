@@ -164,7 +164,9 @@ class EvidenceVerifier:
         # verified, so front ends can show it as such.
         line = f.range.start.line
         if line >= len(lines):
-            raise Unverifiable(f"{f.path}:{line + 1}: beyond the end of the file ({len(lines)} lines)")
+            raise Unverifiable(
+                f"{f.path}:{line + 1}: beyond the end of the file ({len(lines)} lines)"
+            )
         return f.model_copy(deep=True, update={"verified": False})
 
     def _locate(self, ev: Evidence, files: _Files) -> Evidence:
@@ -175,8 +177,12 @@ class EvidenceVerifier:
         lines = files.lines(ev.path)
         for line in candidate_lines(ev.line, self.window):
             if quote_at(lines, line, quote):
-                return ev.model_copy(update={"line": line})  # a copy even when unmoved: callers own it
-        raise Unverifiable(f"{ev.path}:{ev.line + 1}: quote not found within ±{self.window} lines: {preview(quote)!r}")
+                return ev.model_copy(
+                    update={"line": line}
+                )  # a copy even when unmoved: callers own it
+        raise Unverifiable(
+            f"{ev.path}:{ev.line + 1}: quote not found within ±{self.window} lines: {preview(quote)!r}"
+        )
 
     @staticmethod
     def _range_delta(f: Finding, located: list[Evidence]) -> int:

@@ -41,14 +41,26 @@ from swath.engine.options import RunOptions
 log = logging.getLogger(__name__)
 
 EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(
-    Annotated[Union[RunStarted, TaskStarted, TaskFinished, FindingsEmitted, StepProgress, StepFinished, RunFinished],
-              Field(discriminator="type")]
+    Annotated[
+        Union[
+            RunStarted,
+            TaskStarted,
+            TaskFinished,
+            FindingsEmitted,
+            StepProgress,
+            StepFinished,
+            RunFinished,
+        ],
+        Field(discriminator="type"),
+    ]
 )
 
 
 class WorkerRequest(BaseModel):
     root: str
-    workflow: dict[str, Any] = Field(description="The workflow as validated by the caller (by alias)")
+    workflow: dict[str, Any] = Field(
+        description="The workflow as validated by the caller (by alias)"
+    )
     options: RunOptions
     model_overrides: dict[str, Any] = Field(default_factory=dict)
     skip_events: list[str] = Field(default_factory=lambda: ["task_started", "step_finished"])
@@ -68,7 +80,10 @@ def model_wanted(root: Path, engine: str, overrides: dict[str, Any]) -> tuple[bo
     try:
         return load_model_config(root, overrides).api_key() is not None or engine == "model", None
     except Exception as exc:  # a broken config: offline analyzers still run
-        return False, f"the model configuration of {root} is not usable ({exc}); running offline analyzers only"
+        return (
+            False,
+            f"the model configuration of {root} is not usable ({exc}); running offline analyzers only",
+        )
 
 
 async def run(request: WorkerRequest, reader: asyncio.StreamReader, out: Any) -> int:
@@ -87,7 +102,9 @@ async def run(request: WorkerRequest, reader: asyncio.StreamReader, out: Any) ->
     try:
         session = Session.open(root, model=use_model, overrides=request.model_overrides)
     except Exception as exc:
-        warnings.append(f"the model configuration of {root} is not usable ({exc}); running offline analyzers only")
+        warnings.append(
+            f"the model configuration of {root} is not usable ({exc}); running offline analyzers only"
+        )
         session = Session.open(root, model=False)
     for w in warnings:
         write({"warning": w})
@@ -133,8 +150,11 @@ async def amain() -> int:
 
 
 def main() -> int:
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING,
-                        format="swath-worker %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.WARNING,
+        format="swath-worker %(levelname)s %(name)s: %(message)s",
+    )
     return asyncio.run(amain())
 
 

@@ -165,7 +165,9 @@ def rule_rank(findings: list[Finding]) -> int:
     return min(SEVERITY_RANK[f.severity] for f in findings)
 
 
-def rule_section(rule: str, findings: list[Finding], description: str, link_prefix: str) -> list[str]:
+def rule_section(
+    rule: str, findings: list[Finding], description: str, link_prefix: str
+) -> list[str]:
     lines = [f"### `{rule}` ({plural(len(findings), 'finding')})", ""]
     if description:
         lines += [description, ""]

@@ -24,7 +24,9 @@ from swath.findings.render_text import finding_sort_key
 from swath.findings.report import RunReport, RunStatus
 
 SARIF_VERSION = "2.1.0"
-SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SARIF_SCHEMA = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
 TOOL_NAME = "swath"
 # Where a user of the report learns about the tool. Placeholder until the project has
 # a public home; callers can pass their own.
@@ -58,7 +60,12 @@ def sarif_region(r: Range) -> dict[str, int]:
     end_line, end_col = r.end.line + 1, r.end.character + 1
     if (end_line, end_col) < (start_line, start_col):
         end_line, end_col = start_line, start_col
-    return {"startLine": start_line, "startColumn": start_col, "endLine": end_line, "endColumn": end_col}
+    return {
+        "startLine": start_line,
+        "startColumn": start_col,
+        "endLine": end_line,
+        "endColumn": end_col,
+    }
 
 
 def sarif_location(f: Finding) -> dict[str, Any]:
@@ -193,7 +200,9 @@ def render_sarif(
         "invocations": [invocation(report)],
         # Our characters are code points (see findings.model), not UTF-16 units.
         "columnKind": "unicodeCodePoints",
-        "results": [sarif_result(f, index[f.rule]) for f in sorted(report.findings, key=finding_sort_key)],
+        "results": [
+            sarif_result(f, index[f.rule]) for f in sorted(report.findings, key=finding_sort_key)
+        ],
         "properties": run_properties(report),
     }
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}

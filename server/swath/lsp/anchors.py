@@ -41,9 +41,25 @@ class Anchor:
     lenses: bool = True
 
     @classmethod
-    def of(cls, finding: Finding, workflow: str, run_id: str, *, diagnostics: bool = True,
-           lenses: bool = True) -> "Anchor":
-        return cls(finding, workflow, run_id, finding.range, edit_range_of(finding), None, diagnostics, lenses)
+    def of(
+        cls,
+        finding: Finding,
+        workflow: str,
+        run_id: str,
+        *,
+        diagnostics: bool = True,
+        lenses: bool = True,
+    ) -> "Anchor":
+        return cls(
+            finding,
+            workflow,
+            run_id,
+            finding.range,
+            edit_range_of(finding),
+            None,
+            diagnostics,
+            lenses,
+        )
 
     @property
     def id(self) -> str:
@@ -62,8 +78,11 @@ class Anchor:
     def shifted(self, delta: int) -> "Anchor":
         if not delta:
             return self
-        return replace(self, range=shift(self.range, delta),
-                       edit_range=shift(self.edit_range, delta) if self.edit_range else None)
+        return replace(
+            self,
+            range=shift(self.range, delta),
+            edit_range=shift(self.edit_range, delta) if self.edit_range else None,
+        )
 
 
 def edit_range_of(f: Finding) -> Range | None:
@@ -104,7 +123,14 @@ def anchor_to(a: Anchor, lines: Sequence[str]) -> Anchor | None:
         recorded, text = quote
         # Where the quote should be now, given shifts applied since the finding was made.
         expected = recorded + (a.range.start.line - a.finding.range.start.line)
-        found = next((ln for ln in candidate_lines(expected, REANCHOR_WINDOW) if quote_at(list(lines), ln, text)), None)
+        found = next(
+            (
+                ln
+                for ln in candidate_lines(expected, REANCHOR_WINDOW)
+                if quote_at(list(lines), ln, text)
+            ),
+            None,
+        )
         if found is None:
             return None
         delta = found - expected
@@ -149,8 +175,10 @@ def apply_change(anchors: list[Anchor], change: LineChange | None) -> list[Ancho
             change.text.endswith(("\n", "\r")) or (change.text == "" and change.start_char == 0)
         ):
             out.append(a.shifted(change.delta))  # lines inserted/deleted right above it
-        elif (change.start_line, change.end_line) == (a.hi, a.hi) and change.start_char == change.end_char and (
-            change.text.startswith(("\n", "\r"))
+        elif (
+            (change.start_line, change.end_line) == (a.hi, a.hi)
+            and change.start_char == change.end_char
+            and (change.text.startswith(("\n", "\r")))
         ):
             out.append(a)  # Enter at the end of its last line: `settle` checks it was the end
         # else: its own lines changed; never show it on text it was not made for
@@ -180,7 +208,12 @@ def relocate(anchors: list[Anchor], lines: Sequence[str]) -> list[Anchor]:
     """
     out: list[Anchor] = []
     for a in anchors:
-        if a.snapshot is not None and 0 <= a.lo and a.hi < len(lines) and tuple(lines[a.lo : a.hi + 1]) == a.snapshot:
+        if (
+            a.snapshot is not None
+            and 0 <= a.lo
+            and a.hi < len(lines)
+            and tuple(lines[a.lo : a.hi + 1]) == a.snapshot
+        ):
             out.append(a)
             continue
         placed = anchor_to(replace(a, snapshot=None), lines)

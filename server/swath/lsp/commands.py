@@ -49,8 +49,12 @@ class RunArgs(Args):
     """What every command that starts a run accepts besides its own arguments."""
 
     inputs: dict[str, Any] = Field(default_factory=dict)
-    paths: list[str] = Field(default_factory=list, description="Workspace-relative paths or file URIs")
-    folder: str | None = Field(None, description="Workspace folder URI (default: the file's, else the first)")
+    paths: list[str] = Field(
+        default_factory=list, description="Workspace-relative paths or file URIs"
+    )
+    folder: str | None = Field(
+        None, description="Workspace folder URI (default: the file's, else the first)"
+    )
     engine: EngineMode | None = None
     concurrency: int | None = None
     max_agents: int | None = None
@@ -119,15 +123,24 @@ def parse(model: type[Args], args: tuple[Any, ...]) -> Any:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'argument'}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'argument'}: {e['msg']}" for e in exc.errors()
+        )
         raise CommandError(f"invalid arguments: {problems}") from None
 
 
 # -- starting runs ---------------------------------------------------------------------------
 
 
-async def _start(ls: "SwathServer", workflow_name: str, a: RunArgs, *, target: str | None = None,
-                 extra_inputs: dict[str, Any] | None = None, extra_paths: list[str] | None = None) -> dict[str, Any]:
+async def _start(
+    ls: "SwathServer",
+    workflow_name: str,
+    a: RunArgs,
+    *,
+    target: str | None = None,
+    extra_inputs: dict[str, Any] | None = None,
+    extra_paths: list[str] | None = None,
+) -> dict[str, Any]:
     root = _root_of(ls, a.folder, target)
     workflow = await _load(ls, workflow_name, root)
     options = _options(ls, root, workflow, a, extra_inputs or {}, [*(extra_paths or []), *a.paths])
@@ -170,24 +183,36 @@ def _relative(root: Path, p: str) -> str:
         raise CommandError(f"{p}: outside the workspace folder {root}") from None
 
 
-def _options(ls: "SwathServer", root: Path, wf: Workflow, a: RunArgs, extra_inputs: dict[str, Any],
-             paths: list[str]) -> RunOptions:
+def _options(
+    ls: "SwathServer",
+    root: Path,
+    wf: Workflow,
+    a: RunArgs,
+    extra_inputs: dict[str, Any],
+    paths: list[str],
+) -> RunOptions:
     s = ls.settings
     inputs = {**extra_inputs, **a.inputs}
     try:
         resolve_inputs(wf, inputs)  # refuse bad inputs now, not in a progress bar later
         rel = [_relative(root, p) for p in paths]
         return RunOptions(
-            inputs=inputs, paths=[p for p in rel if p not in ("", ".")], engine=a.engine or s.engine,
-            concurrency=a.concurrency or s.concurrency, max_agents=a.max_agents or s.max_agents,
-            budget_usd=a.budget_usd if a.budget_usd is not None else s.budget_usd, use_cache=a.use_cache,
+            inputs=inputs,
+            paths=[p for p in rel if p not in ("", ".")],
+            engine=a.engine or s.engine,
+            concurrency=a.concurrency or s.concurrency,
+            max_agents=a.max_agents or s.max_agents,
+            budget_usd=a.budget_usd if a.budget_usd is not None else s.budget_usd,
+            use_cache=a.use_cache,
             run_id=new_run_id(),
         )
     except (InputError, ValueError) as exc:
         raise CommandError(f"{wf.name}: {exc}") from None
 
 
-def _input_if_declared(wf_inputs: dict[str, Any], candidates: tuple[str, ...], value: Any) -> dict[str, Any]:
+def _input_if_declared(
+    wf_inputs: dict[str, Any], candidates: tuple[str, ...], value: Any
+) -> dict[str, Any]:
     for name in candidates:
         if name in wf_inputs:
             return {name: value}
@@ -217,7 +242,9 @@ async def review_diff(ls: "SwathServer", args: tuple[Any, ...]) -> Any:
     wf = await _load(ls, "review-diff", root)
     extra = _input_if_declared(wf.inputs, ("base", "base_ref", "against"), a.base) if a.base else {}
     if a.base and not extra:
-        raise CommandError(f"review-diff declares no `base` input (it has: {', '.join(wf.inputs) or 'none'})")
+        raise CommandError(
+            f"review-diff declares no `base` input (it has: {', '.join(wf.inputs) or 'none'})"
+        )
     return await _start(ls, "review-diff", a, extra_inputs=extra)
 
 
@@ -253,8 +280,13 @@ async def _generate(ls: "SwathServer", root: Path, a: NewWorkflowArgs, run_id: s
     from swath.engine.generate import generate_workflow
     from swath.lsp.progress import RunProgress
 
-    progress = RunProgress(ls, f"swath-{run_id}", "Swath: new workflow", ls.features.work_done_progress,
-                           on_cancel=lambda: None)
+    progress = RunProgress(
+        ls,
+        f"swath-{run_id}",
+        "Swath: new workflow",
+        ls.features.work_done_progress,
+        on_cancel=lambda: None,
+    )
     await progress.begin(f"drafting from: {a.prompt[:60]}")
     try:
         session = await ls.folders.session(root)
@@ -264,7 +296,9 @@ async def _generate(ls: "SwathServer", root: Path, a: NewWorkflowArgs, run_id: s
         ls.tell(f"Swath: could not write a workflow: {exc}", lsp.MessageType.Error)
         return
     progress.end(f"wrote {path}")
-    ls.tell(f"Swath: wrote {path}; check it, then run it with swath.runWorkflow", lsp.MessageType.Info)
+    ls.tell(
+        f"Swath: wrote {path}; check it, then run it with swath.runWorkflow", lsp.MessageType.Info
+    )
     ls.show_document(Path(path), focus=True)
 
 
@@ -278,12 +312,22 @@ async def rerun(ls: "SwathServer", args: tuple[Any, ...]) -> Any:
         if row is None:
             continue
         workflow = await _load(ls, row.workflow, root)
-        again = RunArgs(inputs=row.inputs, paths=row.paths, engine=row.options.get("engine"),
-                        concurrency=row.options.get("concurrency"), max_agents=row.options.get("max_agents"),
-                        budget_usd=row.options.get("budget_usd"))
+        again = RunArgs(
+            inputs=row.inputs,
+            paths=row.paths,
+            engine=row.options.get("engine"),
+            concurrency=row.options.get("concurrency"),
+            max_agents=row.options.get("max_agents"),
+            budget_usd=row.options.get("budget_usd"),
+        )
         options = _options(ls, root, workflow, again, {}, list(row.paths))
         run_id = ls.runs.start(root, workflow, options, None)
-        return {"runId": run_id, "workflow": workflow.name, "folder": path_to_uri(root), "rerunOf": row.id}
+        return {
+            "runId": run_id,
+            "workflow": workflow.name,
+            "folder": path_to_uri(root),
+            "rerunOf": row.id,
+        }
     raise CommandError(f"no run {a.run_id!r} in any workspace folder; swath.listRuns lists them")
 
 
@@ -300,13 +344,19 @@ async def list_runs(ls: "SwathServer", args: tuple[Any, ...]) -> Any:
         session = await ls.folders.session(root)
         for row in await session.store.list_runs(a.limit):
             rep = row.report
-            out.append({
-                "runId": row.id, "workflow": row.workflow, "folder": path_to_uri(root),
-                "status": "running" if row.id in ls.runs.active else row.status,
-                "startedAt": row.started_at, "finishedAt": row.finished_at,
-                "agents": rep.agents.total if rep else 0, "findings": len(rep.findings) if rep else 0,
-                "costUsd": rep.usage.cost_usd if rep else 0.0,
-            })
+            out.append(
+                {
+                    "runId": row.id,
+                    "workflow": row.workflow,
+                    "folder": path_to_uri(root),
+                    "status": "running" if row.id in ls.runs.active else row.status,
+                    "startedAt": row.started_at,
+                    "finishedAt": row.finished_at,
+                    "agents": rep.agents.total if rep else 0,
+                    "findings": len(rep.findings) if rep else 0,
+                    "costUsd": rep.usage.cost_usd if rep else 0.0,
+                }
+            )
     out.sort(key=lambda r: r["startedAt"] or "", reverse=True)
     return {"runs": out[: a.limit]}
 
@@ -319,8 +369,11 @@ async def show_run(ls: "SwathServer", args: tuple[Any, ...]) -> Any:
         if row is None:
             continue
         report = row.report or RunReport(
-            run_id=row.id, workflow=row.workflow, status=RunStatus(row.status),
-            findings=await session.store.findings(row.id), started_at=row.started_at,
+            run_id=row.id,
+            workflow=row.workflow,
+            status=RunStatus(row.status),
+            findings=await session.store.findings(row.id),
+            started_at=row.started_at,
         )
         path = report_path(root, row.id)
         if not await asyncio.to_thread(path.is_file):
@@ -329,10 +382,15 @@ async def show_run(ls: "SwathServer", args: tuple[Any, ...]) -> Any:
             ls.show_document(path, focus=True)
         active = ls.runs.active.get(row.id)
         return {
-            "runId": row.id, "workflow": row.workflow, "status": "running" if active else row.status,
-            "summary": summarise(report), "report": path_to_uri(path),
-            "findings": len(report.findings), "agents": report.agents.model_dump(),
-            "usage": report.usage.model_dump(), "errors": report.errors,
+            "runId": row.id,
+            "workflow": row.workflow,
+            "status": "running" if active else row.status,
+            "summary": summarise(report),
+            "report": path_to_uri(path),
+            "findings": len(report.findings),
+            "agents": report.agents.model_dump(),
+            "usage": report.usage.model_dump(),
+            "errors": report.errors,
         }
     raise CommandError(f"no run {a.run_id!r} in any workspace folder; swath.listRuns lists them")
 

@@ -61,7 +61,9 @@ class ClientFeatures:
             document_changes=bool(edit and edit.document_changes),
             change_annotations=bool(edit and edit.change_annotation_support),
             configuration=bool(ws and ws.configuration),
-            code_action_literals=bool(td and td.code_action and td.code_action.code_action_literal_support),
+            code_action_literals=bool(
+                td and td.code_action and td.code_action.code_action_literal_support
+            ),
         )
 
 
@@ -111,8 +113,13 @@ def file_uri(root: Path, rel: str) -> str:
     return from_fs_path(os.path.join(str(root), rel)) or (root / rel).as_uri()
 
 
-def diagnostic(a: Anchor, root: Path, codec: PositionCodec, lines: Sequence[str] | None,
-               features: ClientFeatures) -> lsp.Diagnostic:
+def diagnostic(
+    a: Anchor,
+    root: Path,
+    codec: PositionCodec,
+    lines: Sequence[str] | None,
+    features: ClientFeatures,
+) -> lsp.Diagnostic:
     f = a.finding
     related = None
     if features.related_information and f.evidence:
@@ -139,10 +146,13 @@ def diagnostic(a: Anchor, root: Path, codec: PositionCodec, lines: Sequence[str]
     )
 
 
-def _evidence_range(a: Anchor, path: str, line: int, codec: PositionCodec,
-                    lines: Sequence[str] | None) -> lsp.Range:
+def _evidence_range(
+    a: Anchor, path: str, line: int, codec: PositionCodec, lines: Sequence[str] | None
+) -> lsp.Range:
     if path != a.finding.path or lines is None:  # the whole line, without its text at hand
-        return lsp.Range(start=lsp.Position(line=line, character=0), end=lsp.Position(line=line + 1, character=0))
+        return lsp.Range(
+            start=lsp.Position(line=line, character=0), end=lsp.Position(line=line + 1, character=0)
+        )
     line += a.range.start.line - a.finding.range.start.line  # it followed the same edits
     end = len(lines[line]) if 0 <= line < len(lines) else 0
     return to_client(codec, lines, Range.of_line(line, 0, end))
@@ -150,7 +160,9 @@ def _evidence_range(a: Anchor, path: str, line: int, codec: PositionCodec,
 
 def overflow_diagnostic(hidden: int, workflows: list[str]) -> lsp.Diagnostic:
     return lsp.Diagnostic(
-        range=lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=0, character=0)),
+        range=lsp.Range(
+            start=lsp.Position(line=0, character=0), end=lsp.Position(line=0, character=0)
+        ),
         severity=lsp.DiagnosticSeverity.Information,
         code="swath/more",
         source=SOURCE,
@@ -159,19 +171,30 @@ def overflow_diagnostic(hidden: int, workflows: list[str]) -> lsp.Diagnostic:
     )
 
 
-def finding_lens(a: Anchor, codec: PositionCodec, lines: Sequence[str] | None) -> lsp.CodeLens | None:
+def finding_lens(
+    a: Anchor, codec: PositionCodec, lines: Sequence[str] | None
+) -> lsp.CodeLens | None:
     text = a.finding.data.get("lens")
     if not isinstance(text, str) or not text:
         return None
     r = to_client(codec, lines, a.range)
     return lsp.CodeLens(
         range=lsp.Range(start=r.start, end=r.start),
-        command=lsp.Command(title=text, command="swath.showRun", arguments=[{"runId": a.run_id, "open": True}]),
+        command=lsp.Command(
+            title=text, command="swath.showRun", arguments=[{"runId": a.run_id, "open": True}]
+        ),
     )
 
 
-def fix_action(a: Anchor, uri: str, version: int | None, codec: PositionCodec, lines: Sequence[str] | None,
-               features: ClientFeatures, diag: lsp.Diagnostic | None) -> lsp.CodeAction | None:
+def fix_action(
+    a: Anchor,
+    uri: str,
+    version: int | None,
+    codec: PositionCodec,
+    lines: Sequence[str] | None,
+    features: ClientFeatures,
+    diag: lsp.Diagnostic | None,
+) -> lsp.CodeAction | None:
     """The finding's edit as a quick fix the editor previews before applying."""
     f: Finding = a.finding
     raw: Any = f.data.get("edit")
@@ -187,12 +210,18 @@ def fix_action(a: Anchor, uri: str, version: int | None, codec: PositionCodec, l
         edit = lsp.WorkspaceEdit(
             document_changes=[
                 lsp.TextDocumentEdit(
-                    text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version),
-                    edits=[lsp.AnnotatedTextEdit(range=r, new_text=new_text, annotation_id=annotation)],
+                    text_document=lsp.OptionalVersionedTextDocumentIdentifier(
+                        uri=uri, version=version
+                    ),
+                    edits=[
+                        lsp.AnnotatedTextEdit(range=r, new_text=new_text, annotation_id=annotation)
+                    ],
                 )
             ],
             change_annotations={
-                annotation: lsp.ChangeAnnotation(label=title, needs_confirmation=True, description=f.message)
+                annotation: lsp.ChangeAnnotation(
+                    label=title, needs_confirmation=True, description=f.message
+                )
             },
         )
     else:

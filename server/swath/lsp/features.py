@@ -19,6 +19,7 @@ from swath.lsp.convert import ClientFeatures, fix_action, from_client
 from swath.lsp.folders import uri_to_path
 from swath.lsp.server import SwathServer
 from swath.lsp.workflow_files import completion, hover, is_workflow_uri
+
 # Imported now, at start-up, so the first run or hover does not import on the event loop.
 import swath.spec.keypath  # noqa: E402,F401
 import swath.spec.loader  # noqa: E402,F401
@@ -97,8 +98,15 @@ def register(server: SwathServer) -> None:  # noqa: C901 - one place that lists 
         if lines is None:
             return
         changes = [
-            LineChange(c.range.start.line, c.range.start.character, c.range.end.line, c.range.end.character, c.text)
-            if isinstance(c, lsp.TextDocumentContentChangePartial) else None
+            LineChange(
+                c.range.start.line,
+                c.range.start.character,
+                c.range.end.line,
+                c.range.end.character,
+                c.text,
+            )
+            if isinstance(c, lsp.TextDocumentContentChangePartial)
+            else None
             for c in params.content_changes
         ]
         if ls.index.edited(uri, changes, lines):
@@ -136,7 +144,9 @@ def register(server: SwathServer) -> None:  # noqa: C901 - one place that lists 
 
     @server.feature(
         lsp.TEXT_DOCUMENT_CODE_ACTION,
-        lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix], resolve_provider=False),
+        lsp.CodeActionOptions(
+            code_action_kinds=[lsp.CodeActionKind.QuickFix], resolve_provider=False
+        ),
     )
     def code_action(ls: SwathServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction] | None:
         uri = params.text_document.uri
@@ -145,7 +155,11 @@ def register(server: SwathServer) -> None:  # noqa: C901 - one place that lists 
             return None
         lines = ls.texts.lines(uri)
         codec = ls.workspace.position_codec
-        wanted_ids = {d.data for d in params.context.diagnostics if d.source == "swath" and isinstance(d.data, str)}
+        wanted_ids = {
+            d.data
+            for d in params.context.diagnostics
+            if d.source == "swath" and isinstance(d.data, str)
+        }
         first = params.range.start.line
         last = params.range.end.line
         by_id = {d.data: d for d in params.context.diagnostics if isinstance(d.data, str)}
@@ -155,7 +169,9 @@ def register(server: SwathServer) -> None:  # noqa: C901 - one place that lists 
             hit = a.id in wanted_ids or (a.range.start.line <= last and a.range.end.line >= first)
             if not hit:
                 continue
-            action = fix_action(a, uri, doc.version if doc else None, codec, lines, ls.features, by_id.get(a.id))
+            action = fix_action(
+                a, uri, doc.version if doc else None, codec, lines, ls.features, by_id.get(a.id)
+            )
             if action is not None:
                 actions.append(action)
         return actions
@@ -171,8 +187,12 @@ def register(server: SwathServer) -> None:  # noqa: C901 - one place that lists 
         line, char = from_client(ls.workspace.position_codec, doc.lines, params.position)
         return await asyncio.to_thread(hover, text, line, char)
 
-    @server.feature(lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=[":", " ", "-"]))
-    async def on_completion(ls: SwathServer, params: lsp.CompletionParams) -> lsp.CompletionList | None:
+    @server.feature(
+        lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=[":", " ", "-"])
+    )
+    async def on_completion(
+        ls: SwathServer, params: lsp.CompletionParams
+    ) -> lsp.CompletionList | None:
         uri = params.text_document.uri
         if not is_workflow_uri(uri):
             return None

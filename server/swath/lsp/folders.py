@@ -40,8 +40,12 @@ class Folder:
 
 
 class FolderSessions:
-    def __init__(self, overrides: Callable[[], dict[str, Any]], engine: Callable[[], str],
-                 warn: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        overrides: Callable[[], dict[str, Any]],
+        engine: Callable[[], str],
+        warn: Callable[[str], None],
+    ) -> None:
         self._folders: dict[Path, Folder] = {}
         self._overrides = overrides
         self._engine = engine
@@ -81,7 +85,9 @@ class FolderSessions:
 
     def default_root(self) -> Path:
         if not self._folders:
-            raise LookupError("no workspace folder is open; open a folder (or pass a file URI) to run a workflow")
+            raise LookupError(
+                "no workspace folder is open; open a folder (or pass a file URI) to run a workflow"
+            )
         return next(iter(self._folders))
 
     # -- sessions -------------------------------------------------------------------------
@@ -106,9 +112,13 @@ class FolderSessions:
         warnings = [f"Swath: {problem}"] if problem else []
         try:
             return Session.open(root, model=use_model, overrides=self._overrides()), warnings
-        except Exception as exc:  # a broken model config must not cost the user the offline analyzers
-            warnings.append(f"Swath: the model configuration of {root} is not usable ({exc}); "
-                            "running offline analyzers only until it is fixed")
+        except (
+            Exception
+        ) as exc:  # a broken model config must not cost the user the offline analyzers
+            warnings.append(
+                f"Swath: the model configuration of {root} is not usable ({exc}); "
+                "running offline analyzers only until it is fixed"
+            )
             return Session.open(root, model=False), warnings
 
     def mark_stale(self) -> None:

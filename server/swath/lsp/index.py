@@ -26,8 +26,14 @@ class FindingIndex:
         """Every workflow's anchors on `uri`, most severe first, then by position."""
         groups = self._files.get(uri, {})
         merged = [a for anchors in groups.values() for a in anchors]
-        merged.sort(key=lambda a: (SEVERITY_ORDER.get(a.finding.severity.value, 9), a.range.start.line,
-                                   a.range.start.character, a.finding.rule))
+        merged.sort(
+            key=lambda a: (
+                SEVERITY_ORDER.get(a.finding.severity.value, 9),
+                a.range.start.line,
+                a.range.start.character,
+                a.finding.rule,
+            )
+        )
         return merged
 
     def find(self, uri: str, finding_id: str) -> Anchor | None:
@@ -41,7 +47,9 @@ class FindingIndex:
         return bool(self._files.get(uri, {}).get(workflow))
 
     def count(self, workflow: str | None = None) -> int:
-        return sum(len(v) for g in self._files.values() for w, v in g.items() if workflow in (None, w))
+        return sum(
+            len(v) for g in self._files.values() for w, v in g.items() if workflow in (None, w)
+        )
 
     # -- writing -----------------------------------------------------------------------
     def add(self, uri: str, new: Iterable[Anchor], lines: Sequence[str] | None) -> bool:
@@ -72,7 +80,9 @@ class FindingIndex:
                 self._set(uri, workflow, kept)
         return changed
 
-    def clear(self, workflow: str | None = None, in_scope: Callable[[str], bool] = lambda uri: True) -> set[str]:
+    def clear(
+        self, workflow: str | None = None, in_scope: Callable[[str], bool] = lambda uri: True
+    ) -> set[str]:
         changed: set[str] = set()
         for uri, groups in list(self._files.items()):
             if not in_scope(uri):
@@ -84,7 +94,13 @@ class FindingIndex:
         return changed
 
     def run_ids(self, in_scope: Callable[[str], bool] = lambda uri: True) -> set[str]:
-        return {a.run_id for uri, g in self._files.items() if in_scope(uri) for v in g.values() for a in v}
+        return {
+            a.run_id
+            for uri, g in self._files.items()
+            if in_scope(uri)
+            for v in g.values()
+            for a in v
+        }
 
     # -- following the text ------------------------------------------------------------
     def edited(self, uri: str, changes: Sequence[LineChange | None], lines: Sequence[str]) -> bool:

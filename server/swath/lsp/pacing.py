@@ -36,7 +36,9 @@ class Coalescer:
         if self._dirty:
             self._wake.set()
             if self._task is None or self._task.done():
-                self._task = asyncio.get_running_loop().create_task(self._run(), name="swath-coalescer")
+                self._task = asyncio.get_running_loop().create_task(
+                    self._run(), name="swath-coalescer"
+                )
 
     async def _run(self) -> None:
         while self._dirty:

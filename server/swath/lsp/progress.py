@@ -34,7 +34,11 @@ class RunState:
     note: str = ""  # what a step reports between tasks, e.g. a Message Batch being processed
 
     def line(self) -> str:
-        parts = [f"{self.done}/{self.total} agents", f"{self.findings} findings", f"${self.cost_usd:.2f}"]
+        parts = [
+            f"{self.done}/{self.total} agents",
+            f"{self.findings} findings",
+            f"${self.cost_usd:.2f}",
+        ]
         if self.failed:
             parts.insert(1, f"{self.failed} failed")
         if self.note:
@@ -48,8 +52,14 @@ class RunState:
 class RunProgress:
     """Progress of one run; `token` is fresh per run (pygls refuses a reused one)."""
 
-    def __init__(self, ls: LanguageServer, token: str, title: str, supported: bool,
-                 on_cancel: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        ls: LanguageServer,
+        token: str,
+        title: str,
+        supported: bool,
+        on_cancel: Callable[[], None],
+    ) -> None:
         self.ls = ls
         self.token = token
         self.title = title
@@ -64,9 +74,13 @@ class RunProgress:
     async def begin(self, message: str) -> None:
         if self.supported:
             try:
-                await asyncio.wait_for(self.ls.work_done_progress.create_async(self.token), CREATE_TIMEOUT)
+                await asyncio.wait_for(
+                    self.ls.work_done_progress.create_async(self.token), CREATE_TIMEOUT
+                )
             except Exception as exc:  # the client refused: fall back to log lines
-                log.warning("window/workDoneProgress/create refused (%s); logging progress instead", exc)
+                log.warning(
+                    "window/workDoneProgress/create refused (%s); logging progress instead", exc
+                )
                 self.supported = False
         if self.supported:
             future = self.ls.work_done_progress.tokens.get(self.token)
@@ -74,7 +88,9 @@ class RunProgress:
                 future.add_done_callback(lambda f: self.on_cancel() if f.cancelled() else None)
             self.ls.work_done_progress.begin(
                 self.token,
-                lsp.WorkDoneProgressBegin(title=self.title, message=message, percentage=0, cancellable=True),
+                lsp.WorkDoneProgressBegin(
+                    title=self.title, message=message, percentage=0, cancellable=True
+                ),
             )
         else:
             self._log(f"{self.title}: {message}")
@@ -90,7 +106,9 @@ class RunProgress:
         if now - self._last_sent < interval:
             if not self._pending:  # make sure the latest state goes out even if events stop
                 self._pending = True
-                asyncio.get_running_loop().call_later(interval - (now - self._last_sent), self.flush)
+                asyncio.get_running_loop().call_later(
+                    interval - (now - self._last_sent), self.flush
+                )
             return
         self._send()
 
@@ -104,8 +122,9 @@ class RunProgress:
         if self.supported:
             self.ls.work_done_progress.report(
                 self.token,
-                lsp.WorkDoneProgressReport(message=self.state.line(), percentage=self.state.percentage(),
-                                           cancellable=True),
+                lsp.WorkDoneProgressReport(
+                    message=self.state.line(), percentage=self.state.percentage(), cancellable=True
+                ),
             )
         else:
             self._log(f"{self.title}: {self.state.line()}")

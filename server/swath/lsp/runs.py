@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from lsprotocol import types as lsp
 
-from swath.engine.events import Event, FindingsEmitted, RunFinished, RunStarted, StepProgress, TaskFinished
+from swath.engine.events import (
+    Event,
+    FindingsEmitted,
+    RunFinished,
+    RunStarted,
+    StepProgress,
+    TaskFinished,
+)
 from swath.engine.options import RunOptions
 from swath.engine.reports import report_path, write_report_file
 from swath.engine.runner import new_run_id
@@ -75,7 +82,10 @@ class ActiveRun:
             return False
         if not self.options.paths:
             return True
-        return any(rel == p or rel.startswith(p.rstrip("/") + "/") or p in ("", ".") for p in self.options.paths)
+        return any(
+            rel == p or rel.startswith(p.rstrip("/") + "/") or p in ("", ".")
+            for p in self.options.paths
+        )
 
 
 class RunCoordinator:
@@ -88,8 +98,11 @@ class RunCoordinator:
         run_id = options.run_id or new_run_id()
         options = options.model_copy(update={"run_id": run_id})
         progress = RunProgress(
-            self.server, token=f"swath-run-{run_id}", title=f"Swath: {workflow.name}",
-            supported=self.server.features.work_done_progress, on_cancel=lambda: self._cancel_quietly(run_id),
+            self.server,
+            token=f"swath-run-{run_id}",
+            title=f"Swath: {workflow.name}",
+            supported=self.server.features.work_done_progress,
+            on_cancel=lambda: self._cancel_quietly(run_id),
         )
         run = ActiveRun(run_id, root, workflow, options, progress, EmitFlags.of(workflow), target)
         self.active[run_id] = run
@@ -114,15 +127,23 @@ class RunCoordinator:
     # -- one run -------------------------------------------------------------------------
     async def _drive(self, run: ActiveRun) -> None:
         """Run the workflow in a worker process and relay its events; the loop stays free."""
-        consumer = asyncio.get_running_loop().create_task(self._consume(run), name=f"swath-findings-{run.run_id}")
+        consumer = asyncio.get_running_loop().create_task(
+            self._consume(run), name=f"swath-findings-{run.run_id}"
+        )
         worker: RunWorker | None = None
         try:
             await run.progress.begin("planning…")
-            worker = await RunWorker.start(WorkerRequest(
-                root=str(run.root), workflow=run.workflow.model_dump(mode="json", by_alias=True),
-                options=run.options, model_overrides=self.server.settings.model_overrides(),
-            ))
-            forward_cancel = asyncio.get_running_loop().create_task(_forward_cancel(run.cancel, worker))
+            worker = await RunWorker.start(
+                WorkerRequest(
+                    root=str(run.root),
+                    workflow=run.workflow.model_dump(mode="json", by_alias=True),
+                    options=run.options,
+                    model_overrides=self.server.settings.model_overrides(),
+                )
+            )
+            forward_cancel = asyncio.get_running_loop().create_task(
+                _forward_cancel(run.cancel, worker)
+            )
             sink = self._sink(run)
             report: RunReport | None = None
             refused: str | None = None
@@ -143,10 +164,14 @@ class RunCoordinator:
                 await consumer
             if refused is not None:
                 run.progress.end(f"not started: {refused}")
-                self.server.tell(f"Swath: {run.workflow.name} did not start: {refused}", lsp.MessageType.Error)
+                self.server.tell(
+                    f"Swath: {run.workflow.name} did not start: {refused}", lsp.MessageType.Error
+                )
                 return
             if report is None:
-                raise RuntimeError(f"its worker process exited with code {code}: {worker.stderr_tail()}")
+                raise RuntimeError(
+                    f"its worker process exited with code {code}: {worker.stderr_tail()}"
+                )
             await self._finish(run, report)
         except asyncio.CancelledError:
             run.progress.end("cancelled (the server is shutting down)")
@@ -206,7 +231,9 @@ class RunCoordinator:
 
     async def _finish(self, run: ActiveRun, report: RunReport) -> None:
         # Findings a workflow without `emit` reports only at the end; `ingest` skips known ones.
-        await self.server.ingest(run.root, run.workflow.name, run.run_id, report.findings, run.flags, only_new=True)
+        await self.server.ingest(
+            run.root, run.workflow.name, run.run_id, report.findings, run.flags, only_new=True
+        )
         if report.status in (RunStatus.succeeded, RunStatus.partial):
             changed = self.server.index.drop_older(run.workflow.name, run.run_id, run.in_scope)
             self.server.findings_changed(changed)
@@ -214,8 +241,11 @@ class RunCoordinator:
         path = await asyncio.to_thread(write_report_file, run.root, report)
         summary = summarise(report)
         run.progress.end(summary)
-        kind = lsp.MessageType.Info if report.status in (RunStatus.succeeded, RunStatus.partial) else (
-            lsp.MessageType.Warning)
+        kind = (
+            lsp.MessageType.Info
+            if report.status in (RunStatus.succeeded, RunStatus.partial)
+            else (lsp.MessageType.Warning)
+        )
         self.server.tell(f"Swath: {summary}", kind)
         if self.server.settings.open_report:
             self.server.show_report(path)
@@ -233,7 +263,11 @@ def summarise(report: RunReport) -> str:
         parts.append(f"{a.cached} cached")
     if a.failed:
         parts.append(f"{a.failed} failed")
-    parts += [f"{len(report.findings)} findings", f"${report.usage.cost_usd:.2f}", f"run {report.run_id}"]
+    parts += [
+        f"{len(report.findings)} findings",
+        f"${report.usage.cost_usd:.2f}",
+        f"run {report.run_id}",
+    ]
     return " · ".join(parts)
 
 

@@ -23,7 +23,13 @@ from pygls.lsp.server import LanguageServer
 from swath import __version__
 from swath.findings.model import Finding
 from swath.lsp.anchors import Anchor
-from swath.lsp.convert import ClientFeatures, diagnostic, file_uri, finding_lens, overflow_diagnostic
+from swath.lsp.convert import (
+    ClientFeatures,
+    diagnostic,
+    file_uri,
+    finding_lens,
+    overflow_diagnostic,
+)
 from swath.lsp.folders import FolderSessions, path_to_uri, uri_to_path
 from swath.lsp.index import FindingIndex
 from swath.lsp.pacing import SLICE, Coalescer, Throttle
@@ -43,11 +49,17 @@ EDITOR_STATE = "editor.json"  # in .swath/: runs whose findings the user cleared
 
 class SwathServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("swath", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
-                         max_workers=4)
+        super().__init__(
+            "swath",
+            __version__,
+            text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
+            max_workers=4,
+        )
         self.settings = Settings()
         self.features = ClientFeatures()
-        self.folders = FolderSessions(lambda: self.settings.model_overrides(), lambda: self.settings.engine, self.warn)
+        self.folders = FolderSessions(
+            lambda: self.settings.model_overrides(), lambda: self.settings.engine, self.warn
+        )
         self.texts = TextSource()
         self.index = FindingIndex()
         self.runs = RunCoordinator(self)
@@ -107,7 +119,9 @@ class SwathServer(LanguageServer):
         for p in problems:
             self.tell(f"Swath: {p}", lsp.MessageType.Error)
         if not initial and (self.settings.model_overrides(), self.settings.engine) != (
-                before.model_overrides(), before.engine):
+            before.model_overrides(),
+            before.engine,
+        ):
             self.folders.mark_stale()
         if self.settings.max_diagnostics_per_file != before.max_diagnostics_per_file:
             self.findings_changed(self.index.uris())
@@ -170,8 +184,12 @@ class SwathServer(LanguageServer):
             assert root is not None
             out.append(diagnostic(a, root, codec, lines, self.features))
         if len(shown) > cap:
-            out.append(overflow_diagnostic(len(shown) - cap, list({a.workflow for a in shown[cap:]})))
-        out += [issue_diagnostic(issue, codec, lines) for issue in self.validator.issues.get(uri, [])]
+            out.append(
+                overflow_diagnostic(len(shown) - cap, list({a.workflow for a in shown[cap:]}))
+            )
+        out += [
+            issue_diagnostic(issue, codec, lines) for issue in self.validator.issues.get(uri, [])
+        ]
         return out
 
     def _spec_issues_changed(self, uri: str, issues: list[SpecIssue]) -> None:
@@ -189,24 +207,51 @@ class SwathServer(LanguageServer):
             if a.workflow not in running and a.run_id > latest.get(a.workflow, ""):
                 latest[a.workflow] = a.run_id
         for workflow, run_id in sorted(latest.items()):
-            lenses.insert(0, lsp.CodeLens(
-                range=lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=0, character=0)),
-                command=lsp.Command(title=f"↻ re-run {workflow}", command="swath.rerun", arguments=[{"runId": run_id}]),
-            ))
+            lenses.insert(
+                0,
+                lsp.CodeLens(
+                    range=lsp.Range(
+                        start=lsp.Position(line=0, character=0),
+                        end=lsp.Position(line=0, character=0),
+                    ),
+                    command=lsp.Command(
+                        title=f"↻ re-run {workflow}",
+                        command="swath.rerun",
+                        arguments=[{"runId": run_id}],
+                    ),
+                ),
+            )
         for run in self.runs.active.values():
             if self.index.has(uri, run.workflow.name) or (
-                run.target is not None and (uri == run.target or uri.startswith(run.target.rstrip("/") + "/"))
+                run.target is not None
+                and (uri == run.target or uri.startswith(run.target.rstrip("/") + "/"))
             ):
                 title = f"⟳ {run.workflow.name} running · {run.progress.state.line()} · cancel"
-                lenses.insert(0, lsp.CodeLens(
-                    range=lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=0, character=0)),
-                    command=lsp.Command(title=title, command="swath.cancel", arguments=[{"runId": run.run_id}]),
-                ))
+                lenses.insert(
+                    0,
+                    lsp.CodeLens(
+                        range=lsp.Range(
+                            start=lsp.Position(line=0, character=0),
+                            end=lsp.Position(line=0, character=0),
+                        ),
+                        command=lsp.Command(
+                            title=title, command="swath.cancel", arguments=[{"runId": run.run_id}]
+                        ),
+                    ),
+                )
         return lenses
 
     # -- findings in -------------------------------------------------------------------------
-    async def ingest(self, root: Path, workflow: str, run_id: str, findings: list[Finding], flags: EmitFlags,
-                     only_new: bool = False, on_disk_only: bool = False) -> None:
+    async def ingest(
+        self,
+        root: Path,
+        workflow: str,
+        run_id: str,
+        findings: list[Finding],
+        flags: EmitFlags,
+        only_new: bool = False,
+        on_disk_only: bool = False,
+    ) -> None:
         """Findings of a run into the index, anchored to the text shown (files read in a thread).
 
         `only_new` skips what this run already streamed; `on_disk_only` (restoring) drops
@@ -217,7 +262,9 @@ class SwathServer(LanguageServer):
             by_uri.setdefault(file_uri(root, f.path), []).append(f)
         if only_new:
             for uri in list(by_uri):
-                known = {a.finding.fingerprint for a in self.index.anchors(uri) if a.run_id == run_id}
+                known = {
+                    a.finding.fingerprint for a in self.index.anchors(uri) if a.run_id == run_id
+                }
                 by_uri[uri] = [f for f in by_uri[uri] if f.fingerprint not in known]
                 if not by_uri[uri]:
                     del by_uri[uri]
@@ -230,7 +277,10 @@ class SwathServer(LanguageServer):
             lines = self.texts.lines(uri)
             if lines is None and on_disk_only:
                 continue  # restored findings of a file that is gone (or unreadable)
-            anchors = [Anchor.of(f, workflow, run_id, diagnostics=flags.diagnostics, lenses=flags.lenses) for f in fs]
+            anchors = [
+                Anchor.of(f, workflow, run_id, diagnostics=flags.diagnostics, lenses=flags.lenses)
+                for f in fs
+            ]
             if self.index.add(uri, anchors, lines):
                 changed.append(uri)
             if time.monotonic() - slice_start > SLICE:
@@ -249,8 +299,14 @@ class SwathServer(LanguageServer):
                 self._shown_runs[(root, row.workflow)] = row.id
                 if row.report is None or row.id in hidden:
                     continue
-                await self.ingest(root, row.workflow, row.id, row.report.findings, EmitFlags.of(row.spec),
-                                  on_disk_only=True)
+                await self.ingest(
+                    root,
+                    row.workflow,
+                    row.id,
+                    row.report.findings,
+                    EmitFlags.of(row.spec),
+                    on_disk_only=True,
+                )
 
     def mark_shown(self, root: Path, workflow: str, run_id: str) -> None:
         """This server's own run is what the editor shows now; the follower need not load it."""
@@ -282,11 +338,20 @@ class SwathServer(LanguageServer):
             if row is None or row.report is None or run_id in await self._load_hidden(root):
                 continue
             # A run limited to some paths replaces findings only there, as the editor's own runs do.
-            prefixes = tuple(path_to_uri(root / p).rstrip("/") for p in row.paths) or (path_to_uri(root).rstrip("/"),)
+            prefixes = tuple(path_to_uri(root / p).rstrip("/") for p in row.paths) or (
+                path_to_uri(root).rstrip("/"),
+            )
             in_scope = lambda u: any(u == p or u.startswith(p + "/") for p in prefixes)  # noqa: E731
             changed = self.index.drop_older(workflow, run_id, in_scope)
             self.findings_changed(changed)
-            await self.ingest(root, workflow, run_id, row.report.findings, EmitFlags.of(row.spec), on_disk_only=True)
+            await self.ingest(
+                root,
+                workflow,
+                run_id,
+                row.report.findings,
+                EmitFlags.of(row.spec),
+                on_disk_only=True,
+            )
             self.lenses_changed()
 
     async def clear_findings(self, workflow: str | None, uri: str | None) -> int:
@@ -350,7 +415,9 @@ def _write_hidden(root: Path, hidden: set[str]) -> None:
     d = root / ".swath"
     if not d.is_dir():
         return
-    (d / EDITOR_STATE).write_text(json.dumps({"hidden_runs": sorted(hidden)[-500:]}, indent=1), encoding="utf-8")
+    (d / EDITOR_STATE).write_text(
+        json.dumps({"hidden_runs": sorted(hidden)[-500:]}, indent=1), encoding="utf-8"
+    )
 
 
 def make_server() -> SwathServer:
@@ -368,7 +435,11 @@ def serve(tcp: str | None = None) -> int:
         faulthandler.register(signal.SIGUSR1, all_threads=True)
     root_logger = logging.getLogger()
     if not root_logger.handlers:
-        logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="swath-lsp %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            stream=sys.stderr,
+            level=logging.WARNING,
+            format="swath-lsp %(levelname)s %(name)s: %(message)s",
+        )
     server = make_server()
     if tcp:
         host, _, port = tcp.rpartition(":")

@@ -19,15 +19,22 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
 
     engine: Literal["auto", "static", "model"] = Field(
-        "auto", description="static: offline analyzers only; model: require a model; auto: model when configured."
+        "auto",
+        description="static: offline analyzers only; model: require a model; auto: model when configured.",
     )
-    model: str | None = Field(None, description="Model for every tier (overrides the workspace configuration).")
+    model: str | None = Field(
+        None, description="Model for every tier (overrides the workspace configuration)."
+    )
     concurrency: int | None = Field(None, ge=1, le=256, description="Agents running at once.")
     max_agents: int | None = Field(None, ge=1, description="Refuse a run that needs more agents.")
-    budget_usd: float | None = Field(None, ge=0, description="Stop starting model agents past this spend.")
+    budget_usd: float | None = Field(
+        None, ge=0, description="Stop starting model agents past this spend."
+    )
     api_key_env: str | None = Field(None, description="Environment variable holding the API key.")
     open_report: bool = Field(True, description="Open the run's Markdown report when a run ends.")
-    max_diagnostics_per_file: int = Field(500, ge=1, le=10_000, description="More findings in one file are summarised.")
+    max_diagnostics_per_file: int = Field(
+        500, ge=1, le=10_000, description="More findings in one file are summarised."
+    )
 
     def model_overrides(self) -> dict[str, Any]:
         """What the model configuration takes from these settings (see swath.agents.config)."""
@@ -56,7 +63,9 @@ def parse_settings(raw: Any, base: Settings | None = None) -> tuple[Settings, li
     if data is None:
         return base, []
     if not isinstance(data, dict):
-        return base, [f"swath settings must be an object, got {type(data).__name__}; using the previous settings"]
+        return base, [
+            f"swath settings must be an object, got {type(data).__name__}; using the previous settings"
+        ]
     merged = {**base.model_dump(by_alias=True), **data}
     try:
         return Settings.model_validate(merged), []
@@ -69,7 +78,9 @@ def parse_settings(raw: Any, base: Settings | None = None) -> tuple[Settings, li
                 known = ", ".join(Settings.model_json_schema(by_alias=True)["properties"])
                 problems.append(f"unknown setting swath.{key} (known: {known}); ignored")
             else:
-                problems.append(f"setting swath.{key}: {err['msg']} (got {err.get('input')!r}); using the default")
+                problems.append(
+                    f"setting swath.{key}: {err['msg']} (got {err.get('input')!r}); using the default"
+                )
         kept = {k: v for k, v in merged.items() if k not in bad}
         try:
             return Settings.model_validate(kept), problems

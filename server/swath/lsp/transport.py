@@ -53,12 +53,20 @@ def serve_stdio(server: Any, stdin: BinaryIO | None = None, stdout: BinaryIO | N
         try:
             await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), stdin)
             reader: Any = PipeReader(stream)
-        except (ValueError, OSError):  # not a pipe (a file, a tty): pygls's threaded reader works anywhere
+        except (
+            ValueError,
+            OSError,
+        ):  # not a pipe (a file, a tty): pygls's threaded reader works anywhere
             from pygls.io_ import StdinAsyncReader
 
             reader = StdinAsyncReader(stdin, server.thread_pool)
-        await run_async(stop_event=stop_event, reader=reader, protocol=server.protocol, logger=log,
-                        error_handler=server.report_server_error)
+        await run_async(
+            stop_event=stop_event,
+            reader=reader,
+            protocol=server.protocol,
+            logger=log,
+            error_handler=server.report_server_error,
+        )
         # The client went away without `shutdown`: still end runs as cancelled, not killed.
         await server.aclose()
 

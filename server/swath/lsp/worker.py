@@ -32,9 +32,14 @@ class RunWorker:
     @classmethod
     async def start(cls, request: WorkerRequest) -> "RunWorker":
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "swath.engine.worker",
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            cwd=request.root, limit=LINE_LIMIT,
+            sys.executable,
+            "-m",
+            "swath.engine.worker",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=request.root,
+            limit=LINE_LIMIT,
         )
         worker = cls(proc)
         assert proc.stdin is not None

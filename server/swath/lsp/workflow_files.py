@@ -28,19 +28,36 @@ DEBOUNCE_S = 0.15
 _KEY_BEFORE_CURSOR = re.compile(r"^\s*(?:-\s+)*(?P<key>[A-Za-z_][\w-]*)\s*:\s*(?P<value>[^#]*)$")
 _ITEM_BEFORE_CURSOR = re.compile(r"^\s*-\s+(?P<value>[^#:]*)$")
 
-VALUE_KINDS = {"kind": "kind", "analyzer": "analyzer", "source": "source", "output": "schema",
-               "tools": "tool", "from": "step", "needs": "step", "report": "step", "outputs": "step"}
+VALUE_KINDS = {
+    "kind": "kind",
+    "analyzer": "analyzer",
+    "source": "source",
+    "output": "schema",
+    "tools": "tool",
+    "from": "step",
+    "needs": "step",
+    "report": "step",
+    "outputs": "step",
+}
 
 
 def is_workflow_uri(uri: str) -> bool:
     path = PurePosixPath((to_fs_path(uri) or uri).replace("\\", "/"))
-    return path.suffix in (".yaml", ".yml") and path.parent.name == "workflows" and path.parent.parent.name == ".swath"
+    return (
+        path.suffix in (".yaml", ".yml")
+        and path.parent.name == "workflows"
+        and path.parent.parent.name == ".swath"
+    )
 
 
-def issue_diagnostic(issue: SpecIssue, codec: PositionCodec, lines: Sequence[str] | None) -> lsp.Diagnostic:
+def issue_diagnostic(
+    issue: SpecIssue, codec: PositionCodec, lines: Sequence[str] | None
+) -> lsp.Diagnostic:
     """A loader issue (1-based, code points) as a diagnostic (0-based, the client's units)."""
-    r = Range(start=Position(line=issue.line - 1, character=issue.column - 1),
-              end=Position(line=issue.end_line - 1, character=issue.end_column - 1))
+    r = Range(
+        start=Position(line=issue.line - 1, character=issue.column - 1),
+        end=Position(line=issue.end_line - 1, character=issue.end_column - 1),
+    )
     return lsp.Diagnostic(
         range=to_client(codec, lines, r),
         severity=lsp.DiagnosticSeverity.Error,
@@ -77,7 +94,9 @@ def _collect_names() -> KnownNames:
 class WorkflowValidator:
     """Validates workflow documents as they change and hands the issues to `publish`."""
 
-    def __init__(self, names: KnownNamesCache, publish: Callable[[str, list[SpecIssue]], None]) -> None:
+    def __init__(
+        self, names: KnownNamesCache, publish: Callable[[str, list[SpecIssue]], None]
+    ) -> None:
         self._names = names
         self._publish = publish
         self._pending: dict[str, asyncio.Task[None]] = {}
@@ -87,8 +106,10 @@ class WorkflowValidator:
         previous = self._pending.pop(uri, None)
         if previous is not None:
             previous.cancel()
-        task = asyncio.get_running_loop().create_task(self._validate(uri, text, 0 if immediately else DEBOUNCE_S),
-                                                      name=f"swath-validate-{uri}")
+        task = asyncio.get_running_loop().create_task(
+            self._validate(uri, text, 0 if immediately else DEBOUNCE_S),
+            name=f"swath-validate-{uri}",
+        )
         self._pending[uri] = task
         task.add_done_callback(lambda t: self._done(uri, t))
 
@@ -134,7 +155,11 @@ def completion(text: str, line: int, character: int, names: KnownNames) -> lsp.C
     lines = text.split("\n")
     before = lines[line][:character] if line < len(lines) else ""
     path = key_path_at(text, line, character) or [""]
-    kind = step_kind_at(text, path[1]) if len(path) > 1 and path[0] == "steps" and isinstance(path[1], int) else None
+    kind = (
+        step_kind_at(text, path[1])
+        if len(path) > 1 and path[0] == "steps" and isinstance(path[1], int)
+        else None
+    )
 
     value_of = _value_context(before, path)
     if value_of is not None:
@@ -152,7 +177,10 @@ def completion(text: str, line: int, character: int, names: KnownNames) -> lsp.C
             choices = {n: "read-only tool" for n in sorted(names.tools or ())}
         elif what == "step":
             choices = {s: "step" for s in _step_ids(text)}
-        items = [lsp.CompletionItem(label=k, kind=lsp.CompletionItemKind.Value, detail=d) for k, d in choices.items()]
+        items = [
+            lsp.CompletionItem(label=k, kind=lsp.CompletionItemKind.Value, detail=d)
+            for k, d in choices.items()
+        ]
         return lsp.CompletionList(is_incomplete=False, items=items)
 
     keys = allowed_keys_at(path[:-1], kind)
@@ -186,4 +214,6 @@ def _value_context(before: str, path: list[Any]) -> str | None:
 
 
 def _step_ids(text: str) -> list[str]:
-    return list(dict.fromkeys(re.findall(r"^\s*-?\s*id:\s*([a-z][a-z0-9_-]*)\s*$", text, flags=re.M)))
+    return list(
+        dict.fromkeys(re.findall(r"^\s*-?\s*id:\s*([a-z][a-z0-9_-]*)\s*$", text, flags=re.M))
+    )

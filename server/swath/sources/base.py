@@ -12,7 +12,9 @@ from swath.workspace import Workspace
 @dataclass
 class SourceContext:
     workspace: Workspace
-    paths: list[str] = field(default_factory=list)  # PATH... from the command line, workspace-relative
+    paths: list[str] = field(
+        default_factory=list
+    )  # PATH... from the command line, workspace-relative
     inputs: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)  # the step's `with:`
 

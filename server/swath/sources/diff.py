@@ -46,15 +46,26 @@ class DiffError(ValueError):
 class DiffOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     base: str | None = Field(
-        None, description="Compare against the merge base of this revision and HEAD (input `base` wins)."
+        None,
+        description="Compare against the merge base of this revision and HEAD (input `base` wins).",
     )
-    merge_base: bool = Field(True, description="Use the merge base of `base` and HEAD rather than `base` itself.")
-    untracked: bool = Field(True, description="Count untracked, not ignored files as added (input `untracked` wins).")
-    per: Literal["file", "hunk"] = Field("file", description="One item per changed file, or per hunk.")
-    include: list[str] = Field(default_factory=lambda: ["**/*"], description="gitignore-style globs to keep")
+    merge_base: bool = Field(
+        True, description="Use the merge base of `base` and HEAD rather than `base` itself."
+    )
+    untracked: bool = Field(
+        True, description="Count untracked, not ignored files as added (input `untracked` wins)."
+    )
+    per: Literal["file", "hunk"] = Field(
+        "file", description="One item per changed file, or per hunk."
+    )
+    include: list[str] = Field(
+        default_factory=lambda: ["**/*"], description="gitignore-style globs to keep"
+    )
     exclude: list[str] = Field(default_factory=list, description="gitignore-style globs to drop")
     max_lines: int = Field(
-        5000, ge=0, description="Added text kept per file; line ranges are always complete (`truncated` is set)."
+        5000,
+        ge=0,
+        description="Added text kept per file; line ranges are always complete (`truncated` is set).",
     )
     max_bytes: int = Field(2_000_000, description="Untracked files larger than this are skipped")
 
@@ -140,10 +151,14 @@ def git_blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
-def _pair_moves(changed: list[dict[str, Any]], untracked: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _pair_moves(
+    changed: list[dict[str, Any]], untracked: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """A file moved without `git mv` shows up as deleted + untracked: pair them when the bytes
     are the same, so an unchanged file under a new name is a rename with no added lines."""
-    deleted = {e["_old_blob"]: e for e in changed if e["status"] == "deleted" and e.get("_old_blob")}
+    deleted = {
+        e["_old_blob"]: e for e in changed if e["status"] == "deleted" and e.get("_old_blob")
+    }
     moved: set[str] = set()
     for e in untracked:
         gone = deleted.pop(e.get("_blob") or "", None)
@@ -173,12 +188,25 @@ class DiffSource:
         exclude = pathspec.GitIgnoreSpec.from_lines(opts.exclude)
 
         def wanted(path: str) -> bool:
-            return include.match_file(path) and not exclude.match_file(path) and not ws.is_denied(path)
+            return (
+                include.match_file(path) and not exclude.match_file(path) and not ws.is_denied(path)
+            )
 
         limit = ["--", *ctx.paths] if ctx.paths else []
         raw = _git_bytes(
-            ws, "diff", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "-M", "--full-index",
-            "--src-prefix=a/", "--dst-prefix=b/", "--ignore-submodules=all", rev, *limit,
+            ws,
+            "diff",
+            "-U0",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-textconv",
+            "-M",
+            "--full-index",
+            "--src-prefix=a/",
+            "--dst-prefix=b/",
+            "--ignore-submodules=all",
+            rev,
+            *limit,
         )
         files: list[dict[str, Any]] = []
         for patched in PatchSet(raw.decode("utf-8", "replace")):
@@ -186,7 +214,9 @@ class DiffSource:
             if entry is not None and wanted(entry["path"]):
                 files.append(entry)
         if untracked:
-            new_files = [e for e in self._untracked(ws, ctx.paths, opts, label, rev) if wanted(e["path"])]
+            new_files = [
+                e for e in self._untracked(ws, ctx.paths, opts, label, rev) if wanted(e["path"])
+            ]
             files = _pair_moves(files, new_files)
         files.sort(key=lambda e: e["path"])
         return [it for e in files for it in self._items(e, opts)]
@@ -194,10 +224,16 @@ class DiffSource:
     # -- the revision -------------------------------------------------------------------------
     @staticmethod
     def _revision(ws: Workspace, base: str | None, merge_base: bool) -> tuple[str, str]:
-        has_head = bool(_git_bytes(ws, "rev-parse", "--verify", "--quiet", "HEAD", check=False).strip())
+        has_head = bool(
+            _git_bytes(ws, "rev-parse", "--verify", "--quiet", "HEAD", check=False).strip()
+        )
         if not base:
             return ("HEAD", "HEAD") if has_head else (EMPTY_TREE, "(no commits yet)")
-        sha = _git_bytes(ws, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}", check=False).decode().strip()
+        sha = (
+            _git_bytes(ws, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}", check=False)
+            .decode()
+            .strip()
+        )
         if not sha:
             raise DiffError(f"base {base!r} is not a commit, branch or tag of this repository")
         if merge_base and has_head:
@@ -207,7 +243,9 @@ class DiffSource:
         return sha, base
 
     # -- one changed file ---------------------------------------------------------------------
-    def _file(self, ws: Workspace, f: PatchedFile, opts: DiffOptions, label: str, rev: str) -> dict[str, Any] | None:
+    def _file(
+        self, ws: Workspace, f: PatchedFile, opts: DiffOptions, label: str, rev: str
+    ) -> dict[str, Any] | None:
         old = _strip_prefix(f.source_file, "a/")
         new = _strip_prefix(f.target_file, "b/")
         if new is None and old is None:
@@ -238,26 +276,38 @@ class DiffSource:
                 added_text: list[str] = []
                 for ln in h:
                     if ln.is_added:
-                        added_text += LINE_BREAK.split(_line_value(ln.value)) if lines.offsets else [
-                            _line_value(ln.value)
-                        ]
+                        added_text += (
+                            LINE_BREAK.split(_line_value(ln.value))
+                            if lines.offsets
+                            else [_line_value(ln.value)]
+                        )
                 removed_text = [_line_value(ln.value) for ln in h if ln.is_removed]
                 removed += len(removed_text)
                 # -U0: a hunk's added lines are one run starting at target_start (1-based);
                 # a pure deletion has target_length 0 and target_start = the line before it.
-                start = lines.lsp(h.target_start - 1) if h.target_length else lines.lsp(h.target_start)
-                hunks.append({
-                    "new_start": start,
-                    "new_count": len(added_text),
-                    "old_start": max(h.source_start - 1, 0) if h.source_length else h.source_start,
-                    "old_count": h.source_length,
-                    "header": h.section_header.strip(),
-                    "added": added_text,
-                    "removed": removed_text,
-                })
+                start = (
+                    lines.lsp(h.target_start - 1) if h.target_length else lines.lsp(h.target_start)
+                )
+                hunks.append(
+                    {
+                        "new_start": start,
+                        "new_count": len(added_text),
+                        "old_start": max(h.source_start - 1, 0)
+                        if h.source_length
+                        else h.source_start,
+                        "old_count": h.source_length,
+                        "header": h.section_header.strip(),
+                        "added": added_text,
+                        "removed": removed_text,
+                    }
+                )
         else:
             removed = f.removed
-        blob = INDEX_LINE.search("".join(str(x) for x in f.patch_info or [])) if status == "deleted" else None
+        blob = (
+            INDEX_LINE.search("".join(str(x) for x in f.patch_info or []))
+            if status == "deleted"
+            else None
+        )
         return {
             "path": path,
             "status": status,
@@ -272,7 +322,9 @@ class DiffSource:
         }
 
     @staticmethod
-    def _untracked(ws: Workspace, paths: list[str], opts: DiffOptions, label: str, rev: str) -> list[dict[str, Any]]:
+    def _untracked(
+        ws: Workspace, paths: list[str], opts: DiffOptions, label: str, rev: str
+    ) -> list[dict[str, Any]]:
         out = _git_bytes(ws, "ls-files", "-z", "--others", "--exclude-standard", "--", *paths)
         entries = []
         for rel in (p for p in out.decode("utf-8", "replace").split("\0") if p):
@@ -292,10 +344,31 @@ class DiffSource:
                 lines = LINE_BREAK.split(text)
                 if lines and lines[-1] == "":
                     lines.pop()
-                hunks.append({"new_start": 0, "new_count": len(lines), "old_start": 0, "old_count": 0,
-                              "header": "", "added": lines, "removed": []})
-            entries.append({"path": rel, "status": "untracked", "_blob": git_blob_id(data), "old_path": None, "binary": binary,
-                            "symlink": False, "hunks": hunks, "removed": 0, "base": label, "base_commit": rev})
+                hunks.append(
+                    {
+                        "new_start": 0,
+                        "new_count": len(lines),
+                        "old_start": 0,
+                        "old_count": 0,
+                        "header": "",
+                        "added": lines,
+                        "removed": [],
+                    }
+                )
+            entries.append(
+                {
+                    "path": rel,
+                    "status": "untracked",
+                    "_blob": git_blob_id(data),
+                    "old_path": None,
+                    "binary": binary,
+                    "symlink": False,
+                    "hunks": hunks,
+                    "removed": 0,
+                    "base": label,
+                    "base_commit": rev,
+                }
+            )
         return entries
 
     # -- items ---------------------------------------------------------------------------------
@@ -312,13 +385,27 @@ class DiffSource:
                 truncated = True
             budget = max(0, budget - len(h["added"]))
             h["removed"] = h["removed"][: opts.max_lines]
-        common = {k: v for k, v in entry.items() if k not in ("path", "hunks") and not k.startswith("_")}
+        common = {
+            k: v for k, v in entry.items() if k not in ("path", "hunks") and not k.startswith("_")
+        }
         common.update(added=added, truncated=truncated)
         if opts.per == "file" or not entry["hunks"]:
-            return [Item(id=path, kind="diff", path=path, files=files, data={**common, "hunks": entry["hunks"]})]
+            return [
+                Item(
+                    id=path,
+                    kind="diff",
+                    path=path,
+                    files=files,
+                    data={**common, "hunks": entry["hunks"]},
+                )
+            ]
         return [
-            Item(id=f"{path}#{n}", kind="hunk", path=path, files=files,
-                 data={**common, "hunk": n, "hunks": [h], "added": h["new_count"]})
+            Item(
+                id=f"{path}#{n}",
+                kind="hunk",
+                path=path,
+                files=files,
+                data={**common, "hunk": n, "hunks": [h], "added": h["new_count"]},
+            )
             for n, h in enumerate(entry["hunks"], start=1)
         ]
-

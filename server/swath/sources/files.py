@@ -13,9 +13,13 @@ from swath.spec.records import Item
 
 class FilesOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    include: list[str] = Field(default_factory=lambda: ["**/*"], description="gitignore-style globs to keep")
+    include: list[str] = Field(
+        default_factory=lambda: ["**/*"], description="gitignore-style globs to keep"
+    )
     exclude: list[str] = Field(default_factory=list, description="gitignore-style globs to drop")
-    max_bytes: int = Field(2_000_000, description="Larger files are skipped (generated or vendored data)")
+    max_bytes: int = Field(
+        2_000_000, description="Larger files are skipped (generated or vendored data)"
+    )
     text_only: bool = True
 
 
@@ -44,7 +48,9 @@ def select_files(ctx: SourceContext, opts: FilesOptions) -> list[str]:
 
 class FilesSource:
     name: ClassVar[str] = "files"
-    description: ClassVar[str] = "One item per file under the given paths (globs in `include`/`exclude`)."
+    description: ClassVar[str] = (
+        "One item per file under the given paths (globs in `include`/`exclude`)."
+    )
 
     def discover(self, ctx: SourceContext) -> list[Item]:
         opts = FilesOptions.model_validate(ctx.options)

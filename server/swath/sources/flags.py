@@ -66,27 +66,55 @@ class FlagsSource:
         patterns = self._reference_patterns(cfg)
         bare = sorted({d.key for d in cat.definitions if d.system in patterns})
         index = scan_references(
-            str(ws.root), ref_files, sorted(by_key), call_names,
-            [DefinitionSpan(key=d.key, path=d.path, line=a, end_line=b)
-             for d in cat.definitions for a, b in (d.entries or [(d.line, d.end_line)])],
-            bare_keys=bare, defined=set(by_key), max_bytes=cfg.max_file_bytes, workers=cfg.workers,
+            str(ws.root),
+            ref_files,
+            sorted(by_key),
+            call_names,
+            [
+                DefinitionSpan(key=d.key, path=d.path, line=a, end_line=b)
+                for d in cat.definitions
+                for a, b in (d.entries or [(d.line, d.end_line)])
+            ],
+            bare_keys=bare,
+            defined=set(by_key),
+            max_bytes=cfg.max_file_bytes,
+            workers=cfg.workers,
         )
         FlagsSource.last_scan = index
 
-        report_undefined = cfg.report_undefined is True or (cfg.report_undefined == "auto" and bool(by_key))
+        report_undefined = cfg.report_undefined is True or (
+            cfg.report_undefined == "auto" and bool(by_key)
+        )
         keys = list(by_key)
         if report_undefined:
-            keys += [k for k in sorted(index.undefined)
-                     if k not in by_key and not any(fnmatch.fnmatchcase(k, g) for g in cfg.ignore_keys)]
+            keys += [
+                k
+                for k in sorted(index.undefined)
+                if k not in by_key and not any(fnmatch.fnmatchcase(k, g) for g in cfg.ignore_keys)
+            ]
         environment = cfg.environment or ctx.inputs.get("environment") or None
-        items = [self._item(k, by_key.get(k, []), index, cfg, environment, call_names, patterns, cat.files,
-                            config_path) for k in keys]
+        items = [
+            self._item(
+                k,
+                by_key.get(k, []),
+                index,
+                cfg,
+                environment,
+                call_names,
+                patterns,
+                cat.files,
+                config_path,
+            )
+            for k in keys
+        ]
         items += [_error_item(e) for e in errors]
         return items
 
     # -- pieces ----------------------------------------------------------------------------
     @staticmethod
-    def _config(ws: Workspace, ctx: SourceContext) -> tuple[FlagsConfig, str | None, list[DefinitionError]]:
+    def _config(
+        ws: Workspace, ctx: SourceContext
+    ) -> tuple[FlagsConfig, str | None, list[DefinitionError]]:
         explicit = ctx.options.get("config")
         candidates = [explicit] if explicit else list(CONFIG_PATHS)
         for rel in candidates:
@@ -98,8 +126,14 @@ class FlagsSource:
             return cfg, rel, errors
         cfg, errors = load_config(None, explicit or CONFIG_PATHS[0], ctx.options)
         if explicit:
-            errors.append(DefinitionError(path=explicit, line=0, format="config",
-                                          message="configuration file given in `with: config` does not exist"))
+            errors.append(
+                DefinitionError(
+                    path=explicit,
+                    line=0,
+                    format="config",
+                    message="configuration file given in `with: config` does not exist",
+                )
+            )
         return cfg, None, errors
 
     @staticmethod
@@ -107,15 +141,31 @@ class FlagsSource:
         out: dict[str, list[ReferencePattern]] = {}
         for system in cfg.systems:
             for spec in system.references:
-                out.setdefault(system.name, []).append(ReferencePattern(
-                    system=system.name, language=spec.language or None, pattern=spec.pattern, rule=spec.rule,
-                    regex=spec.regex, key=spec.key, is_check=spec.is_check))
+                out.setdefault(system.name, []).append(
+                    ReferencePattern(
+                        system=system.name,
+                        language=spec.language or None,
+                        pattern=spec.pattern,
+                        rule=spec.rule,
+                        regex=spec.regex,
+                        key=spec.key,
+                        is_check=spec.is_check,
+                    )
+                )
         return out
 
     @staticmethod
-    def _item(key: str, defs: list[FlagDefinition], index: ScanIndex, cfg: FlagsConfig, environment: str | None,
-              call_names: list[CallName], patterns: dict[str, list[ReferencePattern]], sources: list[str],
-              config_path: str | None) -> Item:
+    def _item(
+        key: str,
+        defs: list[FlagDefinition],
+        index: ScanIndex,
+        cfg: FlagsConfig,
+        environment: str | None,
+        call_names: list[CallName],
+        patterns: dict[str, list[ReferencePattern]],
+        sources: list[str],
+        config_path: str | None,
+    ) -> Item:
         refs = index.references.get(key, []) if defs else index.undefined.get(key, [])
         systems = {d.system for d in defs if d.system}
         # Only the SDK names this flag's references use: the analyzer needs no more, and
@@ -137,16 +187,27 @@ class FlagsSource:
         files = {d.path for d in defs} | {r.path for r in refs} | {c.path for c in data.constants}
         if config_path:
             files.add(config_path)
-        return Item(id=key, kind="flag", path=defs[0].path if defs else (refs[0].path if refs else None),
-                    files=sorted(files), data=data.model_dump(mode="json"))
+        return Item(
+            id=key,
+            kind="flag",
+            path=defs[0].path if defs else (refs[0].path if refs else None),
+            files=sorted(files),
+            data=data.model_dump(mode="json"),
+        )
 
 
 def _error_item(e: DefinitionError) -> Item:
     # Stable across runs (the engine caches by item id): no salted hash().
     digest = hashlib.sha256(e.message.encode("utf-8")).hexdigest()[:8]
-    return Item(id=f"error:{e.path}:{e.line + 1}:{digest}", kind="flag-error", path=e.path,
-                files=[e.path], data=FlagErrorData(path=e.path, line=e.line, message=e.message,
-                                                   format=e.format).model_dump(mode="json"))
+    return Item(
+        id=f"error:{e.path}:{e.line + 1}:{digest}",
+        kind="flag-error",
+        path=e.path,
+        files=[e.path],
+        data=FlagErrorData(path=e.path, line=e.line, message=e.message, format=e.format).model_dump(
+            mode="json"
+        ),
+    )
 
 
 def _head(ws: Workspace, rel: str) -> bytes:

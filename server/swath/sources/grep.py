@@ -34,8 +34,18 @@ class GrepSource:
                 m = rx.search(line)
                 if m:
                     items.append(
-                        Item(id=f"{rel}:{n + 1}", kind="match", path=rel, files=[rel],
-                             data={"line": n, "column": m.start(), "text": line, "match": m.group(0)})
+                        Item(
+                            id=f"{rel}:{n + 1}",
+                            kind="match",
+                            path=rel,
+                            files=[rel],
+                            data={
+                                "line": n,
+                                "column": m.start(),
+                                "text": line,
+                                "match": m.group(0),
+                            },
+                        )
                     )
                     if len(items) >= opts.max_matches:
                         return items

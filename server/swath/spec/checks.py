@@ -111,7 +111,9 @@ def step_refs(steps: list[RawStep]) -> Iterator[StepRef]:
     for step in steps:
         yield from _refs_in(step, "needs", one=False, many=True)
         if step.kind != "discover":  # a discover step's `from` is an unknown key, reported as such
-            yield from _refs_in(step, "from", one=True, many=step.kind in ("verify", "reduce", "emit"))
+            yield from _refs_in(
+                step, "from", one=True, many=step.kind in ("verify", "reduce", "emit")
+            )
         if step.kind == "emit":
             yield from _refs_in(step, "outputs", one=False, many=True)
             yield from _refs_in(step, "report", one=True, many=False)
@@ -195,7 +197,9 @@ def _cycle_problem(doc: YamlDoc, ref: StepRef, loop: list[str]) -> Problem:
 
 def agent_paths(step: RawStep) -> list[PathT]:
     """Where agent specs sit in a step (map/reduce `agent`, verify `second_opinion`)."""
-    keys = {"map": ["agent"], "reduce": ["agent"], "verify": ["second_opinion"]}.get(step.kind or "", [])
+    keys = {"map": ["agent"], "reduce": ["agent"], "verify": ["second_opinion"]}.get(
+        step.kind or "", []
+    )
     return [step.path(k) for k in keys if isinstance(step.data.get(k), dict)]
 
 
@@ -215,18 +219,28 @@ def registered_names(doc: YamlDoc, steps: list[RawStep], known: KnownNames) -> l
     problems: list[Problem] = []
     for step in steps:
         if step.kind == "discover":
-            problems += _name_check(doc, step.path("source"), known.sources, "sources", "unknown-source")
+            problems += _name_check(
+                doc, step.path("source"), known.sources, "sources", "unknown-source"
+            )
         for agent in agent_paths(step):
-            problems += _name_check(doc, agent + ("analyzer",), known.analyzers, "analyzers", "unknown-analyzer")
-            problems += _name_check(doc, agent + ("output",), known.schemas, "schemas", "unknown-schema")
+            problems += _name_check(
+                doc, agent + ("analyzer",), known.analyzers, "analyzers", "unknown-analyzer"
+            )
+            problems += _name_check(
+                doc, agent + ("output",), known.schemas, "schemas", "unknown-schema"
+            )
             tools = _get(doc, agent + ("tools",))
             if isinstance(tools, list):
                 for i in range(len(tools)):
-                    problems += _name_check(doc, agent + ("tools", i), known.tools, "tools", "unknown-tool")
+                    problems += _name_check(
+                        doc, agent + ("tools", i), known.tools, "tools", "unknown-tool"
+                    )
     return problems
 
 
-def _name_check(doc: YamlDoc, path: PathT, names: set[str] | None, noun: str, code: str) -> list[Problem]:
+def _name_check(
+    doc: YamlDoc, path: PathT, names: set[str] | None, noun: str, code: str
+) -> list[Problem]:
     value = _get(doc, path)
     if names is None or not isinstance(value, str) or value in names:
         return []

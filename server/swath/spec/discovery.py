@@ -32,7 +32,9 @@ class WorkflowInfo(BaseModel):
     error: str | None = Field(
         default=None, description="What is wrong with the file, if it cannot be read or is ignored."
     )
-    ignored: bool = Field(default=False, description="Another file in the same folder already uses this name.")
+    ignored: bool = Field(
+        default=False, description="Another file in the same folder already uses this name."
+    )
 
 
 def builtin_workflows_dir() -> Path:
@@ -43,7 +45,9 @@ def repo_workflows_dir(workspace_root: Path) -> Path:
     return workspace_root / REPO_WORKFLOWS
 
 
-def list_workflows(workspace_root: Path | None, *, builtin_dir: Path | None = None) -> list[WorkflowInfo]:
+def list_workflows(
+    workspace_root: Path | None, *, builtin_dir: Path | None = None
+) -> list[WorkflowInfo]:
     """Every workflow available in `workspace_root`, sorted by name.
 
     Only `name` and `description` are read. A broken file still shows up, with `error`
@@ -67,13 +71,17 @@ def _scan(folder: Path, *, builtin: bool) -> list[WorkflowInfo]:
         return []
     infos: list[WorkflowInfo] = []
     owner: dict[str, Path] = {}
-    for path in sorted(p for p in folder.iterdir() if p.suffix in WORKFLOW_SUFFIXES and p.is_file()):
+    for path in sorted(
+        p for p in folder.iterdir() if p.suffix in WORKFLOW_SUFFIXES and p.is_file()
+    ):
         info = _read_info(path, builtin=builtin)
         if info.name in owner:
             # Two files claim one name: the first by file name wins; say so on the other
             # rather than silently picking one.
             info.ignored = True
-            info.error = f"name `{info.name}` is also used by {owner[info.name].name}; this file is ignored"
+            info.error = (
+                f"name `{info.name}` is also used by {owner[info.name].name}; this file is ignored"
+            )
         else:
             owner[info.name] = path
         infos.append(info)
@@ -96,7 +104,9 @@ def _read_info(path: Path, *, builtin: bool) -> WorkflowInfo:
     return WorkflowInfo(name=name, path=path, builtin=builtin, description=description, error=error)
 
 
-def resolve_workflow(name_or_path: str, workspace_root: Path | None, *, builtin_dir: Path | None = None) -> Path:
+def resolve_workflow(
+    name_or_path: str, workspace_root: Path | None, *, builtin_dir: Path | None = None
+) -> Path:
     """The file a WORKFLOW argument means.
 
     In order: an existing file (relative to the current directory, then to the
@@ -107,10 +117,14 @@ def resolve_workflow(name_or_path: str, workspace_root: Path | None, *, builtin_
     if as_path is not None:
         return as_path
     # Unreadable files stay resolvable (by stem) so loading them reports what is wrong.
-    available = [w for w in list_workflows(workspace_root, builtin_dir=builtin_dir) if not w.ignored]
+    available = [
+        w for w in list_workflows(workspace_root, builtin_dir=builtin_dir) if not w.ignored
+    ]
     names = [w.name for w in available]
     if name_or_path.endswith(WORKFLOW_SUFFIXES) or "/" in name_or_path:
-        raise WorkflowNotFound(name_or_path, names, None, detail=f"workflow file {name_or_path!r} does not exist")
+        raise WorkflowNotFound(
+            name_or_path, names, None, detail=f"workflow file {name_or_path!r} does not exist"
+        )
     for info in available:
         if info.name == name_or_path:
             return info.path

@@ -43,7 +43,9 @@ class WorkflowError(Exception):
 class WorkflowNotFound(LookupError):
     """A workflow name or path that names no workflow; the message lists what exists."""
 
-    def __init__(self, name: str, available: list[str], suggestion: str | None = None, detail: str = "") -> None:
+    def __init__(
+        self, name: str, available: list[str], suggestion: str | None = None, detail: str = ""
+    ) -> None:
         self.name = name
         self.available = list(available)
         self.suggestion = suggestion

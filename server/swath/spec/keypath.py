@@ -21,7 +21,9 @@ from swath.spec.positions import YamlDoc, parse_yaml
 
 PathT = list[str | int]
 
-_KEY_RE = re.compile(r"""(?P<key>"[^"]*"|'[^']*'|[^\s#'"\-\[\]{},][^:#]*?|-[^\s:#][^:#]*?)\s*:(?=\s|$)""")
+_KEY_RE = re.compile(
+    r"""(?P<key>"[^"]*"|'[^']*'|[^\s#'"\-\[\]{},][^:#]*?|-[^\s:#][^:#]*?)\s*:(?=\s|$)"""
+)
 _DASH_RE = re.compile(r"-(?=\s|$)")
 _BLOCK_SCALAR_RE = re.compile(r"^[|>][-+0-9]*\s*(#.*)?$")
 
@@ -88,7 +90,11 @@ def step_kind_at(text: str, step_index: int) -> str | None:
     doc, _ = parse_yaml(text)
     if doc is not None and isinstance(doc.data, dict):
         steps = doc.data.get("steps")
-        if isinstance(steps, list) and 0 <= step_index < len(steps) and isinstance(steps[step_index], dict):
+        if (
+            isinstance(steps, list)
+            and 0 <= step_index < len(steps)
+            and isinstance(steps[step_index], dict)
+        ):
             kind = steps[step_index].get("kind")
             return kind if isinstance(kind, str) else None
         return None
@@ -101,7 +107,11 @@ def hover_at(text: str, line0: int, char0: int) -> str | None:
     path = key_path_at(text, line0, char0)
     if not path:
         return None
-    kind = step_kind_at(text, path[1]) if len(path) > 1 and path[0] == "steps" and isinstance(path[1], int) else None
+    kind = (
+        step_kind_at(text, path[1])
+        if len(path) > 1 and path[0] == "steps" and isinstance(path[1], int)
+        else None
+    )
     return description_for(path, kind)
 
 
@@ -153,7 +163,9 @@ def _in_key_region(doc: YamlDoc, loc: Any, line0: int, char0: int) -> bool:
     if key.line != line0 or char0 < key.col:
         return False
     value_start = loc.value.start_mark
-    if value_start.line == line0 and not (isinstance(loc.value, ScalarNode) and loc.value.value == ""):
+    if value_start.line == line0 and not (
+        isinstance(loc.value, ScalarNode) and loc.value.value == ""
+    ):
         return char0 <= max(key.end_col, int(value_start.column) - 1)
     return char0 <= len(doc.line_text(line0))
 
@@ -315,4 +327,11 @@ def _unquote(key: str) -> str:
     return key
 
 
-__all__ = ["allowed_keys_at", "description_for", "hover_at", "key_path_at", "keys_of_place", "step_kind_at"]
+__all__ = [
+    "allowed_keys_at",
+    "description_for",
+    "hover_at",
+    "key_path_at",
+    "keys_of_place",
+    "step_kind_at",
+]

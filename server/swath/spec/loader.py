@@ -47,7 +47,9 @@ __all__ = [
 ]
 
 
-def validate_text(text: str, filename: str, known: KnownNames | None = None) -> tuple[Workflow | None, list[SpecIssue]]:
+def validate_text(
+    text: str, filename: str, known: KnownNames | None = None
+) -> tuple[Workflow | None, list[SpecIssue]]:
     """Validate a workflow's text; the Workflow is returned only when there are no issues."""
     doc, yaml_problems = parse_yaml(text)
     if doc is None:

@@ -98,7 +98,9 @@ def problems_from(exc: ValidationError, doc: YamlDoc) -> list[Problem]:
 def _handled_elsewhere(r: ResolvedError) -> bool:
     # The duplicate-id validator on `steps` fails the whole list; the loader reports each
     # duplicate at its own `id:` instead.
-    return r.path == ("steps",) and r.error["type"] == "value_error" and "used twice" in r.error["msg"]
+    return (
+        r.path == ("steps",) and r.error["type"] == "value_error" and "used twice" in r.error["msg"]
+    )
 
 
 def resolve_loc(error: ErrorDetails) -> ResolvedError:
@@ -255,7 +257,11 @@ def _literal(r: ResolvedError, doc: YamlDoc) -> Problem:
     choices = [c.strip(" '\"") for c in expected.replace(" or ", ", ").split(",") if c.strip()]
     where = describe_path(r.path, doc.data)
     msg = f"{where} is {show_value(value)}, which is not allowed"
-    msg += suggestion_text(str(value), choices, "values") if isinstance(value, str) else f"; use one of: {expected}"
+    msg += (
+        suggestion_text(str(value), choices, "values")
+        if isinstance(value, str)
+        else f"; use one of: {expected}"
+    )
     return Problem(doc.value_span(r.path), msg, "type")
 
 

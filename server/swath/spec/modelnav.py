@@ -127,7 +127,9 @@ def _common_step_child(elem: str | int) -> Place | None:
     return None
 
 
-def place_at(path: list[str | int] | tuple[str | int, ...], kinds: dict[int, str] | None = None) -> Place | None:
+def place_at(
+    path: list[str | int] | tuple[str | int, ...], kinds: dict[int, str] | None = None
+) -> Place | None:
     """Walk from the workflow root; `kinds` maps step index -> kind for the discriminator."""
     place: Place | None = Place(Workflow)
     for i, elem in enumerate(path):

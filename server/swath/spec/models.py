@@ -25,7 +25,9 @@ class InputSpec(StrictModel):
     )
     default: Any = Field(None, description="Used when the input is not given.")
     description: str = Field("", description="Shown by `swath workflows show`.")
-    required: bool = Field(False, description="The run is refused when a required input is missing.")
+    required: bool = Field(
+        False, description="The run is refused when a required input is missing."
+    )
 
 
 class Limits(StrictModel):
@@ -33,9 +35,13 @@ class Limits(StrictModel):
 
     concurrency: int = Field(16, ge=1, le=256, description="Agents running at once.")
     max_agents: int = Field(
-        1000, ge=1, description="Total agents one run may start; a larger plan is refused before it runs."
+        1000,
+        ge=1,
+        description="Total agents one run may start; a larger plan is refused before it runs.",
     )
-    budget_usd: float | None = Field(None, ge=0, description="Stop starting agents past this spend.")
+    budget_usd: float | None = Field(
+        None, ge=0, description="Stop starting agents past this spend."
+    )
     task_timeout_s: float = Field(300.0, gt=0, description="A task running longer than this fails.")
 
 
@@ -46,24 +52,41 @@ class AgentSpec(StrictModel):
     and `instructions` are given, the model gets those facts as grounding and adds judgement.
     """
 
-    analyzer: str | None = Field(None, description="Name of an offline analyzer (see `swath workflows list`).")
-    params: dict[str, Any] = Field(default_factory=dict, description="Options passed to the analyzer.")
-    instructions: str | None = Field(None, description="Sandboxed Jinja2 prompt template for the model agent.")
-    system: str | None = Field(None, description="Extra system prompt text shared by all agents of the step.")
-    tools: list[str] = Field(default_factory=list, description="Read-only workspace tools the model may call.")
+    analyzer: str | None = Field(
+        None, description="Name of an offline analyzer (see `swath workflows list`)."
+    )
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="Options passed to the analyzer."
+    )
+    instructions: str | None = Field(
+        None, description="Sandboxed Jinja2 prompt template for the model agent."
+    )
+    system: str | None = Field(
+        None, description="Extra system prompt text shared by all agents of the step."
+    )
+    tools: list[str] = Field(
+        default_factory=list, description="Read-only workspace tools the model may call."
+    )
     output: str | dict[str, Any] | None = Field(
         None, description="Output schema: a registered schema name or an inline JSON Schema."
     )
-    model: str | None = Field(None, description="Model for this step; defaults by tier (map: fast, reduce: strong).")
-    max_turns: int = Field(8, ge=1, le=100, description="Tool-use rounds before the agent must answer.")
+    model: str | None = Field(
+        None, description="Model for this step; defaults by tier (map: fast, reduce: strong)."
+    )
+    max_turns: int = Field(
+        8, ge=1, le=100, description="Tool-use rounds before the agent must answer."
+    )
     max_tokens: int = Field(4096, ge=1, description="Output tokens per model reply.")
 
 
 class StepBase(StrictModel):
-    id: str = Field(pattern=STEP_ID_PATTERN, description="Unique name of the step; other steps refer to it.")
+    id: str = Field(
+        pattern=STEP_ID_PATTERN, description="Unique name of the step; other steps refer to it."
+    )
     title: str = Field("", description="Human-readable title shown in plans and progress.")
     needs: list[str] = Field(
-        default_factory=list, description="Steps that must finish before this one starts (besides `from`)."
+        default_factory=list,
+        description="Steps that must finish before this one starts (besides `from`).",
     )
 
     def upstream(self) -> list[str]:
@@ -78,15 +101,21 @@ class StepBase(StrictModel):
 
 
 class DiscoverStep(StepBase):
-    kind: Literal["discover"] = Field(description="`discover`: a built-in source produces the work items.")
+    kind: Literal["discover"] = Field(
+        description="`discover`: a built-in source produces the work items."
+    )
     source: str = Field(description="Built-in source: files, diff, flags, symbols, grep.")
-    with_: dict[str, Any] = Field(default_factory=dict, alias="with", description="Options of the source.")
+    with_: dict[str, Any] = Field(
+        default_factory=dict, alias="with", description="Options of the source."
+    )
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class MapStep(StepBase):
-    kind: Literal["map"] = Field(description="`map`: one agent per item (or per `batch` of items), in parallel.")
+    kind: Literal["map"] = Field(
+        description="`map`: one agent per item (or per `batch` of items), in parallel."
+    )
     from_: str = Field(alias="from", description="Step whose items this step maps over.")
     batch: int = Field(
         1,
@@ -95,16 +124,22 @@ class MapStep(StepBase):
         description="Items per agent, on average (at most twice this). Discovered items are batched by their ids,"
         " so adding one item re-runs about one batch instead of shifting all of them.",
     )
-    agent: AgentSpec = Field(description="What each task runs: an offline analyzer and/or a model agent.")
+    agent: AgentSpec = Field(
+        description="What each task runs: an offline analyzer and/or a model agent."
+    )
     stream: bool = Field(True, description="Start agents as upstream items arrive.")
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class FilterStep(StepBase):
-    kind: Literal["filter"] = Field(description="`filter`: keep the records for which `where` is true.")
+    kind: Literal["filter"] = Field(
+        description="`filter`: keep the records for which `where` is true."
+    )
     from_: str = Field(alias="from", description="Step whose records are filtered.")
-    where: str = Field(description="Sandboxed Jinja2 expression over `item`, `output`, `findings`, `inputs`.")
+    where: str = Field(
+        description="Sandboxed Jinja2 expression over `item`, `output`, `findings`, `inputs`."
+    )
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -114,7 +149,9 @@ class VerifyStep(StepBase):
         description="`verify`: keep findings whose quoted evidence stands in the file; dedupe."
     )
     from_: str | list[str] = Field(alias="from", description="Step(s) whose findings are verified.")
-    reanchor_window: int = Field(3, ge=0, le=50, description="Lines searched around a cited place for a moved quote.")
+    reanchor_window: int = Field(
+        3, ge=0, le=50, description="Lines searched around a cited place for a moved quote."
+    )
     dedupe: bool = Field(True, description="Drop findings with the same fingerprint.")
     second_opinion: AgentSpec | None = Field(
         None, description="Agent that re-checks findings of `second_opinion_severity` or worse."
@@ -127,20 +164,34 @@ class VerifyStep(StepBase):
 
 
 class ReduceStep(StepBase):
-    kind: Literal["reduce"] = Field(description="`reduce`: one agent synthesises many results into one record.")
-    from_: str | list[str] = Field(alias="from", description="Step(s) whose results are synthesised.")
-    agent: AgentSpec = Field(description="The agent that writes the synthesis: a report, catalogue or plan.")
+    kind: Literal["reduce"] = Field(
+        description="`reduce`: one agent synthesises many results into one record."
+    )
+    from_: str | list[str] = Field(
+        alias="from", description="Step(s) whose results are synthesised."
+    )
+    agent: AgentSpec = Field(
+        description="The agent that writes the synthesis: a report, catalogue or plan."
+    )
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class EmitStep(StepBase):
-    kind: Literal["emit"] = Field(description="`emit`: choose the run's findings, outputs and report.")
-    from_: str | list[str] = Field(alias="from", description="Step(s) whose findings become the run's findings.")
-    outputs: list[str] = Field(default_factory=list, description="Steps whose outputs appear in `outputs`.")
+    kind: Literal["emit"] = Field(
+        description="`emit`: choose the run's findings, outputs and report."
+    )
+    from_: str | list[str] = Field(
+        alias="from", description="Step(s) whose findings become the run's findings."
+    )
+    outputs: list[str] = Field(
+        default_factory=list, description="Steps whose outputs appear in `outputs`."
+    )
     report: str | None = Field(None, description="Step whose output is the Markdown report's body.")
     diagnostics: bool = Field(True, description="Show findings as editor diagnostics.")
-    code_lenses: bool = Field(True, description="Show code lenses from findings that carry a `lens` in data.")
+    code_lenses: bool = Field(
+        True, description="Show code lenses from findings that carry a `lens` in data."
+    )
 
     def upstream(self) -> list[str]:
         """An emit also waits for the steps it takes `outputs` and the `report` from."""
@@ -163,14 +214,22 @@ STEP_KINDS = ("discover", "map", "filter", "verify", "reduce", "emit")
 class Workflow(StrictModel):
     name: str = Field(pattern=r"^[a-z][a-z0-9-]*$", description="Name used on the command line.")
     description: str = Field("", description="What the workflow is for.")
-    version: int = Field(1, description="Bump when the meaning of results changes (invalidates the cache).")
+    version: int = Field(
+        1, description="Bump when the meaning of results changes (invalidates the cache)."
+    )
     inputs: dict[str, InputSpec] = Field(
         default_factory=dict,
         description="Values the user may pass with `-i KEY=VALUE`; templates see them as `inputs`.",
     )
-    limits: Limits = Field(default_factory=Limits, description="Hard limits of a run: concurrency, agents, budget.")
-    model: str | None = Field(None, description="Default model for every model step of the workflow.")
-    steps: list[Step] = Field(min_length=1, description="The steps of the workflow; a DAG through `from` and `needs`.")
+    limits: Limits = Field(
+        default_factory=Limits, description="Hard limits of a run: concurrency, agents, budget."
+    )
+    model: str | None = Field(
+        None, description="Default model for every model step of the workflow."
+    )
+    steps: list[Step] = Field(
+        min_length=1, description="The steps of the workflow; a DAG through `from` and `needs`."
+    )
 
     @field_validator("steps")
     @classmethod

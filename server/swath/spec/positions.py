@@ -169,7 +169,9 @@ def _syntax_problem(text: str, exc: MarkedYAMLError) -> YamlProblem:
         hint = "indent with spaces; YAML does not allow tabs"
     else:
         hint = "check indentation, quoting and that every `key:` is followed by a space"
-    return YamlProblem(Span(line, col, line, max(end_col, col)), f"invalid YAML: {what}; {hint}", "yaml")
+    return YamlProblem(
+        Span(line, col, line, max(end_col, col)), f"invalid YAML: {what}; {hint}", "yaml"
+    )
 
 
 def duplicate_key_problems(doc: YamlDoc) -> list[YamlProblem]:
@@ -182,7 +184,9 @@ def duplicate_key_problems(doc: YamlDoc) -> list[YamlProblem]:
             first = seen.setdefault(key.value, key)
             if first is not key:
                 line = first.start_mark.line + 1
-                msg = f"duplicate key `{key.value}` (first set on line {line}); keep only one of them"
+                msg = (
+                    f"duplicate key `{key.value}` (first set on line {line}); keep only one of them"
+                )
                 problems.append(YamlProblem(doc.node_span(key), msg, "duplicate-key"))
     return problems
 
@@ -222,7 +226,9 @@ def _index_node(node: Node, path: Path_, index: dict[Path_, Located], visiting: 
             _index_node(item, path + (i,), index, visiting)
 
 
-def _index_merged(value: Node, path: Path_, index: dict[Path_, Located], visiting: set[int]) -> None:
+def _index_merged(
+    value: Node, path: Path_, index: dict[Path_, Located], visiting: set[int]
+) -> None:
     """Keys pulled in with `<<: *anchor` point at the anchor; explicit keys win."""
     sources = value.value if isinstance(value, SequenceNode) else [value]
     for src in sources:
@@ -250,7 +256,11 @@ def _content_end(text: str, start: int, end: int) -> int:
 
 
 def _is_empty_scalar(node: Node) -> bool:
-    return isinstance(node, ScalarNode) and node.value == "" and node.start_mark.index == node.end_mark.index
+    return (
+        isinstance(node, ScalarNode)
+        and node.value == ""
+        and node.start_mark.index == node.end_mark.index
+    )
 
 
 def _line_starts(text: str) -> list[int]:

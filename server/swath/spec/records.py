@@ -20,7 +20,8 @@ class Item(BaseModel):
     kind: str = Field(description="file, hunk, flag, symbol, match, ...")
     path: str | None = Field(None, description="Workspace-relative path the item lives in, if any.")
     files: list[str] = Field(
-        default_factory=list, description="Workspace-relative files whose content the item depends on (cache key)."
+        default_factory=list,
+        description="Workspace-relative files whose content the item depends on (cache key).",
     )
     data: dict[str, Any] = Field(default_factory=dict)
 

@@ -93,7 +93,9 @@ def compile_expression(expr: str) -> Callable[[dict[str, Any]], Any]:
                 value._fail_with_undefined_error()
             return value
         except TemplateError as exc:
-            raise PromptError(f"expression `{expr}` failed: {exc}; available names: {_names(context)}") from exc
+            raise PromptError(
+                f"expression `{expr}` failed: {exc}; available names: {_names(context)}"
+            ) from exc
 
     return evaluate
 

@@ -22,7 +22,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 SCHEMA_VERSION = "2"
 
-_Op = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any] | None", "asyncio.AbstractEventLoop | None"]
+_Op = tuple[
+    Callable[[sqlite3.Connection], Any],
+    "asyncio.Future[Any] | None",
+    "asyncio.AbstractEventLoop | None",
+]
 
 
 def _stored_version(path: Path) -> str | None:
@@ -48,8 +52,14 @@ def _set_aside_older(path: Path) -> None:
         old = path.with_name(path.name + suffix)
         if old.exists():
             old.rename(path.with_name(f"{path.name}.v{version}.bak{suffix}"))
-    log.warning("%s had store schema %s (this Swath uses %s): kept as %s.v%s.bak, starting a new store",
-                path, version, SCHEMA_VERSION, path.name, version)
+    log.warning(
+        "%s had store schema %s (this Swath uses %s): kept as %s.v%s.bak, starting a new store",
+        path,
+        version,
+        SCHEMA_VERSION,
+        path.name,
+        version,
+    )
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -62,7 +72,9 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn.row_factory = sqlite3.Row
     schema = resources.files("swath.store").joinpath("schema.sql").read_text(encoding="utf-8")
     conn.executescript(schema)
-    conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+    conn.execute(
+        "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
+    )
     return conn
 
 
@@ -73,7 +85,9 @@ class Database:
         self.path = path
         self._queue: queue.SimpleQueue[_Op | None] = queue.SimpleQueue()
         self._conn = _connect(path)
-        self._thread = threading.Thread(target=self._work, name=f"swath-store:{path.name}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._work, name=f"swath-store:{path.name}", daemon=True
+        )
         self._closed = False
         self._thread.start()
 

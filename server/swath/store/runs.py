@@ -107,8 +107,16 @@ class RunStore:
         options: dict[str, Any] | None = None,
     ) -> None:
         args = (
-            run_id, workflow, "running", json.dumps(spec), json.dumps(inputs), json.dumps(paths),
-            engine, json.dumps(options or {}), started_at, os.getpid(),
+            run_id,
+            workflow,
+            "running",
+            json.dumps(spec),
+            json.dumps(inputs),
+            json.dumps(paths),
+            engine,
+            json.dumps(options or {}),
+            started_at,
+            os.getpid(),
         )
         await self.db.call(
             lambda c: c.execute(
@@ -122,7 +130,8 @@ class RunStore:
         pid = os.getpid()
         await self.db.call(
             lambda c: c.execute(
-                "UPDATE runs SET status='running', finished_at=NULL, pid=? WHERE id=?", (pid, run_id)
+                "UPDATE runs SET status='running', finished_at=NULL, pid=? WHERE id=?",
+                (pid, run_id),
             )
         )
 
@@ -130,7 +139,9 @@ class RunStore:
         payload = report.model_dump_json()
         args = (report.status.value, report.finished_at, payload, report.run_id)
         await self.db.call(
-            lambda c: c.execute("UPDATE runs SET status=?, finished_at=?, report_json=? WHERE id=?", args)
+            lambda c: c.execute(
+                "UPDATE runs SET status=?, finished_at=?, report_json=? WHERE id=?", args
+            )
         )
 
     async def get_run(self, run_id: str) -> RunRow | None:
@@ -182,7 +193,20 @@ class RunStore:
                 " ON CONFLICT(run_id, step, key) DO UPDATE SET status=excluded.status, cached=excluded.cached,"
                 " record_hash=excluded.record_hash, error=excluded.error, raw=excluded.raw,"
                 " usage_json=excluded.usage_json, input_hash=excluded.input_hash, finished_at=excluded.finished_at",
-                (run_id, step, key, input_hash, status, int(cached), rec, error, raw, usage.model_dump_json(), now, now),
+                (
+                    run_id,
+                    step,
+                    key,
+                    input_hash,
+                    status,
+                    int(cached),
+                    rec,
+                    error,
+                    raw,
+                    usage.model_dump_json(),
+                    now,
+                    now,
+                ),
             )
 
         self.db.submit(write)
@@ -210,7 +234,9 @@ class RunStore:
 
     async def findings(self, run_id: str) -> list[Finding]:
         def q(c: sqlite3.Connection) -> list[Finding]:
-            cur = c.execute("SELECT finding_json FROM findings WHERE run_id=? ORDER BY path", (run_id,))
+            cur = c.execute(
+                "SELECT finding_json FROM findings WHERE run_id=? ORDER BY path", (run_id,)
+            )
             return [Finding.model_validate_json(r[0]) for r in cur]
 
         return await self.db.call(q)
@@ -248,7 +274,10 @@ class RunStore:
     def audit(self, run_id: str, step: str, key: str, kind: str, detail: dict[str, Any]) -> None:
         args = (run_id, step, key, time.time(), kind, json.dumps(detail, default=str))
         self.db.submit(
-            lambda c: c.execute("INSERT INTO audit(run_id, step, key, at, kind, detail_json) VALUES (?,?,?,?,?,?)", args)
+            lambda c: c.execute(
+                "INSERT INTO audit(run_id, step, key, at, kind, detail_json) VALUES (?,?,?,?,?,?)",
+                args,
+            )
         )
 
     async def batch_id(self, run_id: str, step: str) -> str | None:
@@ -267,8 +296,14 @@ class RunStore:
         def q(c: sqlite3.Connection) -> list[AuditRow]:
             cur = c.execute("SELECT * FROM audit WHERE run_id=? ORDER BY id", (run_id,))
             return [
-                AuditRow(run_id=r["run_id"], step=r["step"], key=r["key"], at=r["at"], kind=r["kind"],
-                         detail=json.loads(r["detail_json"]))
+                AuditRow(
+                    run_id=r["run_id"],
+                    step=r["step"],
+                    key=r["key"],
+                    at=r["at"],
+                    kind=r["kind"],
+                    detail=json.loads(r["detail_json"]),
+                )
                 for r in cur
             ]
 
@@ -279,7 +314,8 @@ class RunStore:
         def q(c: sqlite3.Connection) -> CacheEntry | None:
             row = c.execute(
                 "SELECT deps_json, record_json FROM cache JOIN records ON records.hash = cache.record_hash"
-                " WHERE key=?", (key,)
+                " WHERE key=?",
+                (key,),
             ).fetchone()
             if row is None:
                 return None
@@ -336,15 +372,20 @@ def _get_run(c: sqlite3.Connection, run_id: str) -> RunRow | None:
 
 def _list_runs(c: sqlite3.Connection, limit: int, workflow: str | None) -> list[RunRow]:
     if workflow:
-        cur = c.execute("SELECT * FROM runs WHERE workflow=? ORDER BY started_at DESC LIMIT ?", (workflow, limit))
+        cur = c.execute(
+            "SELECT * FROM runs WHERE workflow=? ORDER BY started_at DESC LIMIT ?",
+            (workflow, limit),
+        )
     else:
         cur = c.execute("SELECT * FROM runs ORDER BY started_at DESC LIMIT ?", (limit,))
     return [_run_row(r) for r in cur]
 
 
 def _tasks(c: sqlite3.Connection, run_id: str, status: str | None) -> list[TaskRow]:
-    sql = "SELECT tasks.*, records.record_json FROM tasks LEFT JOIN records ON records.hash = tasks.record_hash" \
-          " WHERE run_id=?"
+    sql = (
+        "SELECT tasks.*, records.record_json FROM tasks LEFT JOIN records ON records.hash = tasks.record_hash"
+        " WHERE run_id=?"
+    )
     args: tuple[Any, ...] = (run_id,)
     if status:
         sql += " AND status=?"
@@ -353,11 +394,19 @@ def _tasks(c: sqlite3.Connection, run_id: str, status: str | None) -> list[TaskR
     for r in c.execute(sql + " ORDER BY step, key", args):
         out.append(
             TaskRow(
-                run_id=r["run_id"], step=r["step"], key=r["key"], input_hash=r["input_hash"], status=r["status"],
-                attempts=r["attempts"], cached=bool(r["cached"]),
+                run_id=r["run_id"],
+                step=r["step"],
+                key=r["key"],
+                input_hash=r["input_hash"],
+                status=r["status"],
+                attempts=r["attempts"],
+                cached=bool(r["cached"]),
                 record=Record.model_validate_json(r["record_json"]) if r["record_json"] else None,
-                error=r["error"], raw=r["raw"], usage=Usage.model_validate_json(r["usage_json"] or "{}"),
-                started_at=r["started_at"], finished_at=r["finished_at"],
+                error=r["error"],
+                raw=r["raw"],
+                usage=Usage.model_validate_json(r["usage_json"] or "{}"),
+                started_at=r["started_at"],
+                finished_at=r["finished_at"],
             )
         )
     return out

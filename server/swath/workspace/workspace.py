@@ -48,7 +48,9 @@ class BlameLine:
 
 
 class Workspace:
-    def __init__(self, root: str | os.PathLike[str], deny: tuple[str, ...] | list[str] = DEFAULT_DENY) -> None:
+    def __init__(
+        self, root: str | os.PathLike[str], deny: tuple[str, ...] | list[str] = DEFAULT_DENY
+    ) -> None:
         self.root = Path(root).resolve()
         self.deny_patterns = tuple(deny)
         self._deny = pathspec.GitIgnoreSpec.from_lines(self.deny_patterns)
@@ -75,7 +77,9 @@ class Workspace:
         if not isinstance(rel, str) or not rel.strip():
             raise PathRefused("empty path")
         if rel.startswith(("/", "\\")) or (len(rel) > 1 and rel[1] == ":"):
-            raise PathRefused(f"{rel}: absolute paths are refused; use a path relative to the workspace")
+            raise PathRefused(
+                f"{rel}: absolute paths are refused; use a path relative to the workspace"
+            )
         candidate = (self.root / rel).resolve()
         try:
             inside = candidate.relative_to(self.root).as_posix()
@@ -210,7 +214,11 @@ class Workspace:
                 cur = {}
                 continue
             head, _, rest = raw.partition(" ")
-            if len(head) == 40 and all(c in "0123456789abcdef" for c in head) and "commit" not in cur:
+            if (
+                len(head) == 40
+                and all(c in "0123456789abcdef" for c in head)
+                and "commit" not in cur
+            ):
                 cur["commit"] = head
                 cur["final"] = rest.split()[1]
             else:

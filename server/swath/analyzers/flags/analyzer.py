@@ -59,7 +59,9 @@ class FlagClassify:
                 err = FlagErrorIn.model_validate(item.data)
                 batch.errors.append(err)
                 pf = parsed(ctx.workspace, err.path)
-                line_text = pf.lines[err.line] if pf is not None and err.line < len(pf.lines) else None
+                line_text = (
+                    pf.lines[err.line] if pf is not None and err.line < len(pf.lines) else None
+                )
                 found.append(findings_mod.for_error(err, line_text))
                 continue
             if item.kind != "flag":
@@ -67,7 +69,9 @@ class FlagClassify:
             try:
                 flag = FlagIn.model_validate(item.data)
             except ValidationError as exc:
-                batch.errors.append(FlagErrorIn(path=item.path or item.id, message=f"bad flag item: {exc}"))
+                batch.errors.append(
+                    FlagErrorIn(path=item.path or item.id, message=f"bad flag item: {exc}")
+                )
                 continue
             facts = examine(ctx.workspace, flag, env, rewrite=rewrite)
             batch.flags.append(facts)

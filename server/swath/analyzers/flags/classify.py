@@ -62,21 +62,40 @@ def decide(defs: list[DefinitionIn], configured: str | None) -> Decision:
             chosen = sorted(envs)
             notes.append(f"no {wanted!r} environment; all of {', '.join(sorted(envs))} agree")
         else:
-            return Decision(None, "unknown", None, None, False,
-                            f"no {wanted!r} environment and the others ({', '.join(sorted(envs))}) disagree",
-                            [], [f"set `environment` in .swath/flags.yaml to one of {', '.join(sorted(envs))}"])
+            return Decision(
+                None,
+                "unknown",
+                None,
+                None,
+                False,
+                f"no {wanted!r} environment and the others ({', '.join(sorted(envs))}) disagree",
+                [],
+                [f"set `environment` in .swath/flags.yaml to one of {', '.join(sorted(envs))}"],
+            )
     pairs = [p for n in chosen for p in envs[n]]
     env_name = chosen[0]
     states = {st.state for _, st in pairs}
     lines = [(d.path, ln) for d, st in pairs for ln in st.lines]
     if len(states) > 1:
         where = "; ".join(f"{d.format} {d.path}:{d.line + 1} says {st.state}" for d, st in pairs)
-        return Decision(env_name, "unknown", None, None, False, f"definitions disagree: {where}", lines,
-                        ["definitions disagree about the state"])
+        return Decision(
+            env_name,
+            "unknown",
+            None,
+            None,
+            False,
+            f"definitions disagree: {where}",
+            lines,
+            ["definitions disagree about the state"],
+        )
     d0, st0 = pairs[0]
     if len(pairs) > 1:
-        notes.append(f"defined {len(pairs)} times ({', '.join(sorted({d.format for d, _ in pairs}))}); they agree")
-    return Decision(env_name, st0.state, st0.percent, st0.value, st0.code_default, st0.reason, lines, notes)
+        notes.append(
+            f"defined {len(pairs)} times ({', '.join(sorted({d.format for d, _ in pairs}))}); they agree"
+        )
+    return Decision(
+        env_name, st0.state, st0.percent, st0.value, st0.code_default, st0.reason, lines, notes
+    )
 
 
 def category(flag: FlagIn, state: State, ref_count: int) -> tuple[Category | None, str | None]:
@@ -112,7 +131,9 @@ def keep_words(cat: Category | None, value: object, code_default: bool) -> str |
             return "the fallback (disabled) branch: the check is always false"
         return f"the code for value {value!r}: every evaluation returns it"
     if cat == "undefined":
-        return "the branch the call's default value selects: an undefined flag always evaluates to it"
+        return (
+            "the branch the call's default value selects: an undefined flag always evaluates to it"
+        )
     return None
 
 

@@ -33,7 +33,9 @@ DOC_EXTENSIONS = (".md", ".markdown", ".rst", ".txt", ".adoc", ".org")
 CODE_KINDS = {"call", "literal", "constant-use", "identifier", "pattern"}
 
 
-def examine(ws: Workspace, flag: FlagIn, configured_env: str | None, *, rewrite: bool = True) -> FlagFacts:
+def examine(
+    ws: Workspace, flag: FlagIn, configured_env: str | None, *, rewrite: bool = True
+) -> FlagFacts:
     decision = classify.decide(flag.definitions, configured_env or flag.environment)
     # Prose that names a flag is not a use of it: docs neither keep a flag alive nor get findings.
     docs = [r for r in flag.references if r.path.lower().endswith(DOC_EXTENSIONS)]
@@ -50,8 +52,11 @@ def examine(ws: Workspace, flag: FlagIn, configured_env: str | None, *, rewrite:
         value=decision.value,
         code_default=decision.code_default,
         reason=decision.reason if flag.defined else "defined in no flag source",
-        env_states={name: {"state": st.state, "percent": st.percent, "reason": st.reason}
-                    for d in flag.definitions for name, st in d.environments.items()},
+        env_states={
+            name: {"state": st.state, "percent": st.percent, "reason": st.reason}
+            for d in flag.definitions
+            for name, st in d.environments.items()
+        },
         kill_switch=any(d.kill_switch for d in flag.definitions),
         permanent=any(d.permanent for d in flag.definitions),
         kind=next((d.kind for d in flag.definitions if d.kind), ""),
@@ -60,11 +65,23 @@ def examine(ws: Workspace, flag: FlagIn, configured_env: str | None, *, rewrite:
         category=cat,
         not_candidate_because=why_not,
         keep=classify.keep_words(cat, decision.value, decision.code_default),
-        definitions=[DefinitionFact(format=d.format, system=d.system, path=d.path, line=d.line, end_line=d.end_line,
-                                    quote=d.quote, kind=d.kind, entries=d.entries or [(d.line, d.end_line)],
-                                    environments={n: {"state": s.state, "percent": s.percent, "reason": s.reason}
-                                                  for n, s in d.environments.items()})
-                     for d in flag.definitions],
+        definitions=[
+            DefinitionFact(
+                format=d.format,
+                system=d.system,
+                path=d.path,
+                line=d.line,
+                end_line=d.end_line,
+                quote=d.quote,
+                kind=d.kind,
+                entries=d.entries or [(d.line, d.end_line)],
+                environments={
+                    n: {"state": s.state, "percent": s.percent, "reason": s.reason}
+                    for n, s in d.environments.items()
+                },
+            )
+            for d in flag.definitions
+        ],
         ref_count=len(refs),
         file_count=len(files),
         tests=sorted({r.path for r in refs if r.test}),
@@ -80,8 +97,9 @@ def examine(ws: Workspace, flag: FlagIn, configured_env: str | None, *, rewrite:
         facts.history = history.since(ws, decision.lines)
     # Constant definitions are listed (the plan deletes them) but do not count as uses.
     listed = [r for r in code_refs if r.kind != "constant-def" or cat is not None]
-    facts.references = _references(ws, flag, facts, listed, rewrite=rewrite and cat in ("fully-on", "fully-off",
-                                                                                         "undefined"))
+    facts.references = _references(
+        ws, flag, facts, listed, rewrite=rewrite and cat in ("fully-on", "fully-off", "undefined")
+    )
     facts.risks = _risks(flag, facts, decision.notes)
     facts.lens = _lens(facts)
     return facts
@@ -97,8 +115,9 @@ def _bool_value(facts: FlagFacts) -> bool | None:
     return None
 
 
-def _references(ws: Workspace, flag: FlagIn, facts: FlagFacts, refs: list[HitIn], *,
-                rewrite: bool) -> list[ReferenceFact]:
+def _references(
+    ws: Workspace, flag: FlagIn, facts: FlagFacts, refs: list[HitIn], *, rewrite: bool
+) -> list[ReferenceFact]:
     bool_calls = {c.name for c in flag.call_names if c.returns == "bool"}
     all_calls = {c.name for c in flag.call_names}
     negated = {c.name for c in flag.call_names if c.negated}
@@ -122,14 +141,25 @@ def _references(ws: Workspace, flag: FlagIn, facts: FlagFacts, refs: list[HitIn]
         all_aliases |= key_aliases
         all_checks |= checks_texts
         for hit in hits:
-            fact = ReferenceFact(path=path, line=hit.line, col=hit.col, end_col=hit.end_col, quote=hit.text.strip(),
-                                 kind=hit.kind, call=hit.call, via=hit.via, test=hit.test)
+            fact = ReferenceFact(
+                path=path,
+                line=hit.line,
+                col=hit.col,
+                end_col=hit.end_col,
+                quote=hit.text.strip(),
+                kind=hit.kind,
+                call=hit.call,
+                via=hit.via,
+                test=hit.test,
+            )
             check = find_check(pf, hit, all_calls) if pf is not None else None
             pattern = next((m for m in pattern_refs if m.line <= hit.line <= m.end_line), None)
             if pattern is not None:
                 fact.kind = "pattern"
                 fact.check = True
-                fact.check_range = as_range((pattern.line, pattern.col), (pattern.end_line, pattern.end_col))
+                fact.check_range = as_range(
+                    (pattern.line, pattern.col), (pattern.end_line, pattern.end_col)
+                )
             elif check is not None:
                 fact.call = check.call or fact.call
                 fact.kind = "call" if check.call and not check.membership else fact.kind
@@ -140,7 +170,9 @@ def _references(ws: Workspace, flag: FlagIn, facts: FlagFacts, refs: list[HitIn]
                 if value is None and check is not None:
                     value = check.default  # code default: disabled or undefined flags
                 if value is not None:
-                    _attach_edit(pf, flag.key, value, fact, bool_calls, negated, key_aliases, checks_texts)
+                    _attach_edit(
+                        pf, flag.key, value, fact, bool_calls, negated, key_aliases, checks_texts
+                    )
                     if fact.edit is not None:
                         values_used.add(value)
             out.append(fact)
@@ -151,13 +183,21 @@ def _references(ws: Workspace, flag: FlagIn, facts: FlagFacts, refs: list[HitIn]
         (value,) = values_used  # served nothing: every call's default agrees, so that is the value
     edited = sorted({f.path for f in out if f.edit is not None})
     if value is not None and edited:
-        facts.removal = RemovalSpec(value=value, call_names=sorted(bool_calls), negated_calls=sorted(negated),
-                                    key_aliases=sorted(all_aliases), check_texts=sorted(all_checks), files=edited)
+        facts.removal = RemovalSpec(
+            value=value,
+            call_names=sorted(bool_calls),
+            negated_calls=sorted(negated),
+            key_aliases=sorted(all_aliases),
+            check_texts=sorted(all_checks),
+            files=edited,
+        )
     return out
 
 
-_HEADER = re.compile(r"^\s*(?:export\s+)?(?:async\s+)?(?:def|class|function|func|public|private|protected)\b"
-                     r"|^\s*(?:export\s+)?(?:const|let|var)\s+\w+\s*=\s*(?:async\s*)?(?:\(|function)")
+_HEADER = re.compile(
+    r"^\s*(?:export\s+)?(?:async\s+)?(?:def|class|function|func|public|private|protected)\b"
+    r"|^\s*(?:export\s+)?(?:const|let|var)\s+\w+\s*=\s*(?:async\s*)?(?:\(|function)"
+)
 
 
 def _disambiguate(ws: Workspace, refs: list[ReferenceFact]) -> None:
@@ -180,15 +220,32 @@ def _disambiguate(ws: Workspace, refs: list[ReferenceFact]) -> None:
                 break
 
 
-def _attach_edit(pf: ParsedFile, key: str, value: bool, fact: ReferenceFact, calls: set[str], negated: set[str],
-                 aliases: set[str], check_texts: set[str]) -> None:
+def _attach_edit(
+    pf: ParsedFile,
+    key: str,
+    value: bool,
+    fact: ReferenceFact,
+    calls: set[str],
+    negated: set[str],
+    aliases: set[str],
+    check_texts: set[str],
+) -> None:
     lang = language_for(pf.path)
     if lang is None:
         fact.rewrite_note = "no automatic removal for this language"
         return
     at = (fact.line, fact.col)
-    result = rewrite_file(pf.text, lang, key, value, calls, negated_calls=negated, key_aliases=aliases,
-                          check_texts=check_texts, at=at)
+    result = rewrite_file(
+        pf.text,
+        lang,
+        key,
+        value,
+        calls,
+        negated_calls=negated,
+        key_aliases=aliases,
+        check_texts=check_texts,
+        at=at,
+    )
     if result.error:
         fact.rewrite_note = result.error
         return
@@ -198,8 +255,11 @@ def _attach_edit(pf: ParsedFile, key: str, value: bool, fact: ReferenceFact, cal
         return
     rng, new_text = edit
     fact.edit = TextEdit(path=pf.path, range=rng.model_dump(), new_text=new_text)
-    fact.dead_ranges = [{"range": r.model_dump(), "quote": pf.lines[r.start.line].strip()}
-                        for r in result.dead_ranges if r.start.line < len(pf.lines)]
+    fact.dead_ranges = [
+        {"range": r.model_dump(), "quote": pf.lines[r.start.line].strip()}
+        for r in result.dead_ranges
+        if r.start.line < len(pf.lines)
+    ]
 
 
 def _risks(flag: FlagIn, facts: FlagFacts, notes: list[str]) -> list[str]:
@@ -209,32 +269,53 @@ def _risks(flag: FlagIn, facts: FlagFacts, notes: list[str]) -> list[str]:
             if facts.environment and env != facts.environment and st["state"] != facts.state:
                 risks.append(f"{env} differs: {classify.state_words(st['state'], st['percent'])}")
         if facts.history.age_days is not None and facts.history.age_days < RECENT_DAYS:
-            risks.append(f"the state changed {facts.history.age_days} days ago: give it time before removing")
+            risks.append(
+                f"the state changed {facts.history.age_days} days ago: give it time before removing"
+            )
         if facts.history.uncommitted:
             risks.append("the definition has uncommitted changes")
         if facts.code_default:
-            risks.append("nothing is served: every call returns its own default, so check the defaults agree")
+            risks.append(
+                "nothing is served: every call returns its own default, so check the defaults agree"
+            )
         if facts.value is not None and not isinstance(facts.value, bool):
-            risks.append(f"not a boolean flag: reads return {facts.value!r}; replace them with that value by hand")
-    loose = [r for r in facts.references if r.kind in ("literal", "identifier", "constant-use") and not r.check
-             and not r.test]
+            risks.append(
+                f"not a boolean flag: reads return {facts.value!r}; replace them with that value by hand"
+            )
+    loose = [
+        r
+        for r in facts.references
+        if r.kind in ("literal", "identifier", "constant-use") and not r.check and not r.test
+    ]
     if loose and facts.category is not None:
         first = loose[0]
-        risks.append(f"{len(loose)} reference(s) outside an SDK check, e.g. {first.path}:{first.line + 1} "
-                     "(a helper, a config, a log line): review by hand")
+        risks.append(
+            f"{len(loose)} reference(s) outside an SDK check, e.g. {first.path}:{first.line + 1} "
+            "(a helper, a config, a log line): review by hand"
+        )
     for c in flag.constants:
-        risks.append(f"the key is held in constant {c.name} ({c.path}:{c.line + 1}): delete it when its uses are gone")
+        risks.append(
+            f"the key is held in constant {c.name} ({c.path}:{c.line + 1}): delete it when its uses are gone"
+        )
     if flag.mentions:
         m = flag.mentions[0]
-        risks.append(f"mentioned by other flag definitions, e.g. {m.path}:{m.line + 1} (a prerequisite?)")
+        risks.append(
+            f"mentioned by other flag definitions, e.g. {m.path}:{m.line + 1} (a prerequisite?)"
+        )
     for d in flag.definitions:
         if d.depends_on:
-            risks.append(f"depends on {', '.join(d.depends_on)}: its state is only served when those are on")
+            risks.append(
+                f"depends on {', '.join(d.depends_on)}: its state is only served when those are on"
+            )
         risks += d.notes
     if facts.category == "unreferenced":
-        risks.append("other services, mobile apps or config outside this repository may still read it")
+        risks.append(
+            "other services, mobile apps or config outside this repository may still read it"
+        )
     if facts.category == "undefined":
-        risks.append("every evaluation returns the call's default; the flag may be defined in another project")
+        risks.append(
+            "every evaluation returns the call's default; the flag may be defined in another project"
+        )
     return list(dict.fromkeys(risks))
 
 

@@ -130,14 +130,20 @@ class ReferenceFact(BaseModel):
     call: str | None = None
     via: str | None = None
     test: bool = False
-    check: bool = Field(default=False, description="The reference is a yes/no check whose branch can be chosen.")
+    check: bool = Field(
+        default=False, description="The reference is a yes/no check whose branch can be chosen."
+    )
     check_range: dict[str, Any] | None = None
     edit: TextEdit | None = None
     dead_ranges: list[dict[str, Any]] = Field(
-        default_factory=list, description="[{range, quote}]: code the edit deletes, with its first line's text.")
+        default_factory=list,
+        description="[{range, quote}]: code the edit deletes, with its first line's text.",
+    )
     rewrite_note: str | None = None
     context: tuple[int, str] | None = Field(
-        default=None, description="(line, text) of the enclosing definition, to tell identical lines apart.")
+        default=None,
+        description="(line, text) of the enclosing definition, to tell identical lines apart.",
+    )
 
 
 class DefinitionFact(BaseModel):
@@ -150,11 +156,15 @@ class DefinitionFact(BaseModel):
     quote: str
     kind: str = ""
     environments: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    entries: list[tuple[int, int]] = Field(default_factory=list, description="(line, end_line) of every entry.")
+    entries: list[tuple[int, int]] = Field(
+        default_factory=list, description="(line, end_line) of every entry."
+    )
 
 
 class History(BaseModel):
-    since: str | None = Field(default=None, description="ISO date the state-carrying lines last changed.")
+    since: str | None = Field(
+        default=None, description="ISO date the state-carrying lines last changed."
+    )
     commit: str | None = None
     author: str | None = None
     age_days: int | None = None
@@ -187,10 +197,14 @@ class FlagFacts(BaseModel):
     tests: list[str] = Field(default_factory=list)
     constants: list[dict[str, Any]] = Field(default_factory=list)
     mentions: list[dict[str, Any]] = Field(default_factory=list)
-    docs: list[dict[str, Any]] = Field(default_factory=list, description="Mentions in documentation.")
+    docs: list[dict[str, Any]] = Field(
+        default_factory=list, description="Mentions in documentation."
+    )
     risks: list[str] = Field(default_factory=list)
     lens: str = ""
-    removal: "RemovalSpec | None" = Field(default=None, description="How to rewrite the flag's checks away, file by file.")
+    removal: "RemovalSpec | None" = Field(
+        default=None, description="How to rewrite the flag's checks away, file by file."
+    )
 
 
 class RemovalSpec(BaseModel):

@@ -17,13 +17,22 @@ from swath.findings.model import Evidence, Finding, Position, Range, Severity
 from swath.findings.report import RuleInfo
 
 RULES = [
-    RuleInfo(id="flag/fully-on", description="A feature flag is on for everybody: its check and the dead "
-                                             "branch can go."),
-    RuleInfo(id="flag/fully-off", description="A feature flag is off for everybody: the code it guards is dead."),
+    RuleInfo(
+        id="flag/fully-on",
+        description="A feature flag is on for everybody: its check and the dead branch can go.",
+    ),
+    RuleInfo(
+        id="flag/fully-off",
+        description="A feature flag is off for everybody: the code it guards is dead.",
+    ),
     RuleInfo(id="flag/unreferenced", description="A flag is defined but no code reads it."),
     RuleInfo(id="flag/undefined", description="Code reads a flag that no flag source defines."),
-    RuleInfo(id="flag/malformed", description="A flag definition file that cannot be read as its format."),
-    RuleInfo(id="flag/state", description="The state of a flag at a reference (only with annotate_all)."),
+    RuleInfo(
+        id="flag/malformed", description="A flag definition file that cannot be read as its format."
+    ),
+    RuleInfo(
+        id="flag/state", description="The state of a flag at a reference (only with annotate_all)."
+    ),
 ]
 
 
@@ -46,19 +55,25 @@ def _where(facts: FlagFacts) -> str:
 
 
 def _env(facts: FlagFacts) -> str:
-    return f" in {facts.environment}" if facts.environment and facts.environment != "default" else ""
+    return (
+        f" in {facts.environment}" if facts.environment and facts.environment != "default" else ""
+    )
 
 
 def reference_message(facts: FlagFacts, ref: ReferenceFact) -> str:
     if facts.category == "undefined":
         call = f" through `{ref.call}(…)`" if ref.call else ""
-        return (f"Flag `{facts.key}` is read{call} but no flag source defines it; every evaluation returns the "
-                f"call's default value. Define it, or remove the check keeping {facts.keep or 'the default branch'}.")
+        return (
+            f"Flag `{facts.key}` is read{call} but no flag source defines it; every evaluation returns the "
+            f"call's default value. Define it, or remove the check keeping {facts.keep or 'the default branch'}."
+        )
     state = state_words(facts.state, facts.percent)
     head = f"Flag `{facts.key}` is {state}{_env(facts)}{_since(facts)} ({_where(facts)})"
     if not ref.check:
-        what = {"constant-def": "holds the key in a constant", "test": "is a test that uses it"}.get(
-            "test" if ref.test else ref.kind, "mentions it outside a check")
+        what = {
+            "constant-def": "holds the key in a constant",
+            "test": "is a test that uses it",
+        }.get("test" if ref.test else ref.kind, "mentions it outside a check")
         return f"{head}; this line {what}: update or delete it when the flag goes."
     keep = facts.keep or "the surviving branch"
     how = " The code action rewrites it." if ref.edit is not None else ""
@@ -66,20 +81,34 @@ def reference_message(facts: FlagFacts, ref: ReferenceFact) -> str:
 
 
 def _data(facts: FlagFacts, **extra: Any) -> dict[str, Any]:
-    return {"key": facts.key, "state": facts.state, "environment": facts.environment, "percent": facts.percent,
-            "category": facts.category, "since": facts.history.since, **extra}
+    return {
+        "key": facts.key,
+        "state": facts.state,
+        "environment": facts.environment,
+        "percent": facts.percent,
+        "category": facts.category,
+        "since": facts.history.since,
+        **extra,
+    }
 
 
 def _rule(facts: FlagFacts) -> str:
-    return {"fully-on": "flag/fully-on", "fully-off": "flag/fully-off", "undefined": "flag/undefined",
-            "unreferenced": "flag/unreferenced"}.get(facts.category or "", "flag/state")
+    return {
+        "fully-on": "flag/fully-on",
+        "fully-off": "flag/fully-off",
+        "undefined": "flag/undefined",
+        "unreferenced": "flag/unreferenced",
+    }.get(facts.category or "", "flag/state")
 
 
 def _ref_range(ref: ReferenceFact) -> Range:
     cr = ref.check_range
     if cr and cr["start"]["line"] == cr["end"]["line"] == ref.line:
         return Range.model_validate(cr)
-    return Range(start=Position(line=ref.line, character=ref.col), end=Position(line=ref.line, character=ref.end_col))
+    return Range(
+        start=Position(line=ref.line, character=ref.col),
+        end=Position(line=ref.line, character=ref.end_col),
+    )
 
 
 def for_flag(facts: FlagFacts, *, annotate_all: bool = False) -> list[Finding]:
@@ -88,7 +117,9 @@ def for_flag(facts: FlagFacts, *, annotate_all: bool = False) -> list[Finding]:
         out += _at_references(facts, _rule(facts), Severity.information)
     elif annotate_all and facts.references:
         out += _at_references(facts, "flag/state", Severity.hint)
-    if facts.category in ("fully-on", "fully-off", "unreferenced") or (annotate_all and facts.definitions):
+    if facts.category in ("fully-on", "fully-off", "unreferenced") or (
+        annotate_all and facts.definitions
+    ):
         out += _at_definitions(facts)
     return out
 
@@ -98,17 +129,29 @@ def _at_references(facts: FlagFacts, rule: str, severity: Severity) -> list[Find
     for ref in facts.references:
         if not ref.quote:
             continue
-        data = _data(facts, lens=facts.lens, keep=facts.keep, reference_kind=ref.kind, call=ref.call)
+        data = _data(
+            facts, lens=facts.lens, keep=facts.keep, reference_kind=ref.kind, call=ref.call
+        )
         if ref.edit is not None:
             data["edit"] = ref.edit.model_dump()
             data["dead_ranges"] = ref.dead_ranges
-        message = reference_message(facts, ref) if rule != "flag/state" else \
-            f"Flag `{facts.key}`: {state_words(facts.state, facts.percent)}{_env(facts)} ({_where(facts)})."
+        message = (
+            reference_message(facts, ref)
+            if rule != "flag/state"
+            else f"Flag `{facts.key}`: {state_words(facts.state, facts.percent)}{_env(facts)} ({_where(facts)})."
+        )
         evidence = [Evidence(path=ref.path, line=ref.line, quote=ref.quote)]
         if ref.context is not None:
             evidence.append(Evidence(path=ref.path, line=ref.context[0], quote=ref.context[1]))
-        main = Finding(rule=rule, severity=severity, path=ref.path, range=_ref_range(ref), message=message,
-                       evidence=evidence, data=data)
+        main = Finding(
+            rule=rule,
+            severity=severity,
+            path=ref.path,
+            range=_ref_range(ref),
+            message=message,
+            evidence=evidence,
+            data=data,
+        )
         out.append(main)
         out += _dead(facts, ref, rule, main.id)
     return out
@@ -127,13 +170,26 @@ def _dead(facts: FlagFacts, ref: ReferenceFact, rule: str, main_id: str) -> list
             continue
         # The check's line joins the evidence: `else:` alone would fingerprint every dead
         # else-branch of the file alike.
-        out.append(Finding(rule=rule, severity=Severity.hint, path=ref.path, range=rng, tags=["unnecessary"],
-                           message=f"Dead once flag `{facts.key}` is removed ({state_words(facts.state, facts.percent)}).",
-                           evidence=[Evidence(path=ref.path, line=first, quote=quote),
-                                     Evidence(path=ref.path, line=ref.line, quote=ref.quote),
-                                     *([Evidence(path=ref.path, line=ref.context[0], quote=ref.context[1])]
-                                       if ref.context is not None else [])],
-                           data={"key": facts.key, "dead_of": main_id}))
+        out.append(
+            Finding(
+                rule=rule,
+                severity=Severity.hint,
+                path=ref.path,
+                range=rng,
+                tags=["unnecessary"],
+                message=f"Dead once flag `{facts.key}` is removed ({state_words(facts.state, facts.percent)}).",
+                evidence=[
+                    Evidence(path=ref.path, line=first, quote=quote),
+                    Evidence(path=ref.path, line=ref.line, quote=ref.quote),
+                    *(
+                        [Evidence(path=ref.path, line=ref.context[0], quote=ref.context[1])]
+                        if ref.context is not None
+                        else []
+                    ),
+                ],
+                data={"key": facts.key, "dead_of": main_id},
+            )
+        )
     return out
 
 
@@ -145,34 +201,67 @@ def _at_definitions(facts: FlagFacts) -> list[Finding]:
             continue
         if facts.category == "unreferenced":
             rule = "flag/unreferenced"
-            message = (f"Flag `{facts.key}` ({state_words(facts.state, facts.percent)}{_env(facts)}) is referenced "
-                       f"nowhere in this workspace: delete the definition (lines {d.line + 1}-{d.end_line + 1}) "
-                       "unless another service reads it.")
+            message = (
+                f"Flag `{facts.key}` ({state_words(facts.state, facts.percent)}{_env(facts)}) is referenced "
+                f"nowhere in this workspace: delete the definition (lines {d.line + 1}-{d.end_line + 1}) "
+                "unless another service reads it."
+            )
         elif facts.category in ("fully-on", "fully-off"):
             rule = _rule(facts)
-            message = (f"Flag `{facts.key}` is {state_words(facts.state, facts.percent)}{_env(facts)}{_since(facts)}"
-                       f" with {facts.ref_count} reference(s) in {facts.file_count} file(s): remove them, keeping "
-                       f"{facts.keep}, then delete this definition (lines {d.line + 1}-{d.end_line + 1}).")
+            message = (
+                f"Flag `{facts.key}` is {state_words(facts.state, facts.percent)}{_env(facts)}{_since(facts)}"
+                f" with {facts.ref_count} reference(s) in {facts.file_count} file(s): remove them, keeping "
+                f"{facts.keep}, then delete this definition (lines {d.line + 1}-{d.end_line + 1})."
+            )
         else:
             rule = "flag/state"
-            why = f"; not a removal candidate: {facts.not_candidate_because}" if facts.not_candidate_because else ""
-            message = f"Flag `{facts.key}`: {state_words(facts.state, facts.percent)}{_env(facts)}{why}."
+            why = (
+                f"; not a removal candidate: {facts.not_candidate_because}"
+                if facts.not_candidate_because
+                else ""
+            )
+            message = (
+                f"Flag `{facts.key}`: {state_words(facts.state, facts.percent)}{_env(facts)}{why}."
+            )
         severity = Severity.hint if rule == "flag/state" else Severity.information
         end = len(d.quote) + d.col
-        out.append(Finding(rule=rule, severity=severity, path=d.path,
-                           range=Range(start=Position(line=d.line, character=d.col),
-                                       end=Position(line=d.line, character=end)),
-                           message=message, evidence=[Evidence(path=d.path, line=d.line, quote=d.quote)],
-                           data=_data(facts, lens=lens, definition={"path": d.path, "line": d.line,
-                                                                    "end_line": d.end_line, "format": d.format})))
+        out.append(
+            Finding(
+                rule=rule,
+                severity=severity,
+                path=d.path,
+                range=Range(
+                    start=Position(line=d.line, character=d.col),
+                    end=Position(line=d.line, character=end),
+                ),
+                message=message,
+                evidence=[Evidence(path=d.path, line=d.line, quote=d.quote)],
+                data=_data(
+                    facts,
+                    lens=lens,
+                    definition={
+                        "path": d.path,
+                        "line": d.line,
+                        "end_line": d.end_line,
+                        "format": d.format,
+                    },
+                ),
+            )
+        )
     return out
 
 
 def for_error(err: FlagErrorIn, line_text: str | None) -> Finding:
     quote = (line_text or "").strip()
-    return Finding(rule="flag/malformed", severity=Severity.warning, path=err.path,
-                   range=Range(start=Position(line=err.line, character=0),
-                               end=Position(line=err.line, character=len(line_text or ""))),
-                   message=f"{err.path}:{err.line + 1}: {err.message}",
-                   evidence=[Evidence(path=err.path, line=err.line, quote=quote)] if quote else [],
-                   data={"format": err.format})
+    return Finding(
+        rule="flag/malformed",
+        severity=Severity.warning,
+        path=err.path,
+        range=Range(
+            start=Position(line=err.line, character=0),
+            end=Position(line=err.line, character=len(line_text or "")),
+        ),
+        message=f"{err.path}:{err.line + 1}: {err.message}",
+        evidence=[Evidence(path=err.path, line=err.line, quote=quote)] if quote else [],
+        data={"format": err.format},
+    )

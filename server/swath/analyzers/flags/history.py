@@ -57,5 +57,10 @@ def since(ws: Workspace, places: list[tuple[str, int]], now: datetime | None = N
         return History(uncommitted=uncommitted)
     when = datetime.fromtimestamp(newest.author_time, tz=timezone.utc)
     now = now or datetime.now(tz=timezone.utc)
-    return History(since=when.date().isoformat(), commit=newest.commit[:12], author=newest.author,
-                   age_days=max(0, (now - when).days), uncommitted=uncommitted)
+    return History(
+        since=when.date().isoformat(),
+        commit=newest.commit[:12],
+        author=newest.author,
+        age_days=max(0, (now - when).days),
+        uncommitted=uncommitted,
+    )

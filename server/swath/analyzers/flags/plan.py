@@ -26,7 +26,9 @@ MAX_REFS_LISTED = 25
 CATEGORY_ORDER = {"fully-on": 0, "fully-off": 1, "unreferenced": 2, "undefined": 3}
 
 
-def collect(records: list[Record]) -> tuple[list[FlagFacts], list[FlagErrorIn], dict[str, list[dict[str, Any]]]]:
+def collect(
+    records: list[Record],
+) -> tuple[list[FlagFacts], list[FlagErrorIn], dict[str, list[dict[str, Any]]]]:
     """Flags, errors and model assessments (by key) from the map records, whatever their wrapping."""
     flags: dict[str, FlagFacts] = {}
     errors: list[FlagErrorIn] = []
@@ -61,7 +63,9 @@ def _outputs(output: Any) -> list[dict[str, Any]]:
     return found
 
 
-def disagreements(flags: list[FlagFacts], assessments: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+def disagreements(
+    flags: list[FlagFacts], assessments: dict[str, list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
     by_key = {f.key: f for f in flags}
     out = []
     for key, items in sorted(assessments.items()):
@@ -76,9 +80,13 @@ def disagreements(flags: list[FlagFacts], assessments: dict[str, list[dict[str, 
                 if model_state and model_state != facts.state:
                     differs.append(f"state: model {model_state}, analyzer {facts.state}")
                 if isinstance(model_candidate, bool) and model_candidate != facts.candidate:
-                    differs.append(f"candidate: model {model_candidate}, analyzer {facts.candidate}")
+                    differs.append(
+                        f"candidate: model {model_candidate}, analyzer {facts.candidate}"
+                    )
             if differs:
-                out.append({"key": key, "differences": differs, "model_reason": a.get("reason", "")})
+                out.append(
+                    {"key": key, "differences": differs, "model_reason": a.get("reason", "")}
+                )
     return out
 
 
@@ -100,8 +108,16 @@ def build_patch(ws: Workspace, flags: list[FlagFacts]) -> tuple[str, list[str]]:
         for f in by_file[path]:
             spec = f.removal
             assert spec is not None
-            result = rewrite_file(text, lang, f.key, spec.value, spec.call_names, negated_calls=spec.negated_calls,
-                                  key_aliases=spec.key_aliases, check_texts=spec.check_texts)
+            result = rewrite_file(
+                text,
+                lang,
+                f.key,
+                spec.value,
+                spec.call_names,
+                negated_calls=spec.negated_calls,
+                key_aliases=spec.key_aliases,
+                check_texts=spec.check_texts,
+            )
             if result.error:
                 notes.append(f"{path}: `{f.key}` not rewritten: {result.error}")
                 continue
@@ -143,24 +159,44 @@ def _candidate_md(f: FlagFacts, assessments: list[dict[str, Any]]) -> list[str]:
     if f.keep:
         lines.append(f"- **Keep**: {f.keep}")
     if f.references:
-        lines.append(f"- **References** ({f.ref_count} in {f.file_count} file{'s' if f.file_count != 1 else ''}):")
+        lines.append(
+            f"- **References** ({f.ref_count} in {f.file_count} file{'s' if f.file_count != 1 else ''}):"
+        )
         for r in f.references[:MAX_REFS_LISTED]:
-            tags = [t for t in ("check" if r.check else r.kind, "automatic edit" if r.edit else None,
-                                "test" if r.test else None) if t]
+            tags = [
+                t
+                for t in (
+                    "check" if r.check else r.kind,
+                    "automatic edit" if r.edit else None,
+                    "test" if r.test else None,
+                )
+                if t
+            ]
             lines.append(f"  - `{r.path}:{r.line + 1}` {_md_code(r.quote)} ({', '.join(tags)})")
         if len(f.references) > MAX_REFS_LISTED:
-            lines.append(f"  - … and {len(f.references) - MAX_REFS_LISTED} more (see the catalogue)")
+            lines.append(
+                f"  - … and {len(f.references) - MAX_REFS_LISTED} more (see the catalogue)"
+            )
     if f.category != "undefined":
         for d in f.definitions:
-            spans = ", ".join(f"{a + 1}-{b + 1}" if b > a else f"{a + 1}" for a, b in d.entries or [(d.line, d.end_line)])
-            lines.append(f"- **Delete** the definition entr{'ies' if len(d.entries) > 1 else 'y'}: `{d.path}` "
-                         f"line{'s' if ',' in spans or '-' in spans else ''} {spans}")
+            spans = ", ".join(
+                f"{a + 1}-{b + 1}" if b > a else f"{a + 1}"
+                for a, b in d.entries or [(d.line, d.end_line)]
+            )
+            lines.append(
+                f"- **Delete** the definition entr{'ies' if len(d.entries) > 1 else 'y'}: `{d.path}` "
+                f"line{'s' if ',' in spans or '-' in spans else ''} {spans}"
+            )
     for c in f.constants:
-        lines.append(f"- **Delete** constant `{c['name']}` at `{c['path']}:{c['line'] + 1}` once unused")
+        lines.append(
+            f"- **Delete** constant `{c['name']}` at `{c['path']}:{c['line'] + 1}` once unused"
+        )
     if f.tests:
         lines.append(f"- **Tests** touching it: {', '.join(f'`{t}`' for t in f.tests)}")
     if f.docs:
-        lines.append("- **Docs** to update: " + ", ".join(f"`{d['path']}:{d['line'] + 1}`" for d in f.docs))
+        lines.append(
+            "- **Docs** to update: " + ", ".join(f"`{d['path']}:{d['line'] + 1}`" for d in f.docs)
+        )
     if f.risks:
         lines.append("- **Risks**:")
         lines += [f"  - {r}" for r in f.risks]
@@ -171,45 +207,71 @@ def _candidate_md(f: FlagFacts, assessments: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def markdown(flags: list[FlagFacts], errors: list[FlagErrorIn], assessments: dict[str, list[dict[str, Any]]],
-             disagree: list[dict[str, Any]], patch_notes: list[str]) -> str:
-    cands = sorted((f for f in flags if f.candidate), key=lambda f: (CATEGORY_ORDER.get(f.category or "", 9), f.key))
+def markdown(
+    flags: list[FlagFacts],
+    errors: list[FlagErrorIn],
+    assessments: dict[str, list[dict[str, Any]]],
+    disagree: list[dict[str, Any]],
+    patch_notes: list[str],
+) -> str:
+    cands = sorted(
+        (f for f in flags if f.candidate),
+        key=lambda f: (CATEGORY_ORDER.get(f.category or "", 9), f.key),
+    )
     count = {c: sum(1 for f in cands if f.category == c) for c in CATEGORY_ORDER}
     partial = sum(1 for f in flags if f.state == "partial" and not f.candidate)
     kept = sum(1 for f in flags if f.kill_switch or f.permanent)
     sources = sorted({d.path for f in flags for d in f.definitions})
     envs = sorted({f.environment for f in flags if f.environment})
     lines = ["# Feature flag audit", ""]
-    lines.append(f"**{len(flags)} flags** from {len(sources)} definition file(s); **{len(cands)} removal "
-                 f"candidates**: {count['fully-on']} fully on, {count['fully-off']} fully off, "
-                 f"{count['unreferenced']} unreferenced, {count['undefined']} undefined. {partial} partially "
-                 f"rolled out, {kept} kill switches or permanent flags kept"
-                 + (f", {len(errors)} definition error(s)." if errors else "."))
+    lines.append(
+        f"**{len(flags)} flags** from {len(sources)} definition file(s); **{len(cands)} removal "
+        f"candidates**: {count['fully-on']} fully on, {count['fully-off']} fully off, "
+        f"{count['unreferenced']} unreferenced, {count['undefined']} undefined. {partial} partially "
+        f"rolled out, {kept} kill switches or permanent flags kept"
+        + (f", {len(errors)} definition error(s)." if errors else ".")
+    )
     if envs:
         lines.append(f"Deciding environment: {', '.join(envs)}.")
     lines.append("")
     if disagree:
         lines += ["## Model and analyzer disagree", ""]
         for d in disagree:
-            lines.append(f"- `{d['key']}`: {'; '.join(d['differences'])}. Model: {d['model_reason']}".rstrip(" :."))
+            lines.append(
+                f"- `{d['key']}`: {'; '.join(d['differences'])}. Model: {d['model_reason']}".rstrip(
+                    " :."
+                )
+            )
         lines.append("")
     if not flags and not errors:
-        lines += ["No feature flags found: no flag file (flagd, LaunchDarkly or Unleash export, plain map) matched, "
-                  "no homegrown system is described in `.swath/flags.yaml`, and no SDK call names a key. "
-                  "See docs/flags.md for where Swath looks and how to describe your flags.", ""]
+        lines += [
+            "No feature flags found: no flag file (flagd, LaunchDarkly or Unleash export, plain map) matched, "
+            "no homegrown system is described in `.swath/flags.yaml`, and no SDK call names a key. "
+            "See docs/flags.md for where Swath looks and how to describe your flags.",
+            "",
+        ]
         return "\n".join(lines)
     lines += ["## Removal candidates", ""]
     if not cands:
-        lines += ["None: every flag is partially rolled out, kept on purpose, or of unknown state.", ""]
+        lines += [
+            "None: every flag is partially rolled out, kept on purpose, or of unknown state.",
+            "",
+        ]
     for f in cands:
         lines += _candidate_md(f, assessments.get(f.key, []))
     rest = [f for f in flags if not f.candidate]
     if rest:
-        lines += ["## Other flags", "", "| flag | state | environment | references | why not a candidate |",
-                  "| --- | --- | --- | --- | --- |"]
+        lines += [
+            "## Other flags",
+            "",
+            "| flag | state | environment | references | why not a candidate |",
+            "| --- | --- | --- | --- | --- |",
+        ]
         for f in rest:
-            lines.append(f"| `{f.key}` | {state_words(f.state, f.percent)} | {f.environment or '-'} | {f.ref_count} "
-                         f"| {(f.not_candidate_because or '').replace('|', '/')} |")
+            lines.append(
+                f"| `{f.key}` | {state_words(f.state, f.percent)} | {f.environment or '-'} | {f.ref_count} "
+                f"| {(f.not_candidate_because or '').replace('|', '/')} |"
+            )
         lines.append("")
     if errors:
         lines += ["## Definition errors", ""]
@@ -220,23 +282,65 @@ def markdown(flags: list[FlagFacts], errors: list[FlagErrorIn], assessments: dic
     return "\n".join(lines)
 
 
-def catalogue(flags: list[FlagFacts], assessments: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+def catalogue(
+    flags: list[FlagFacts], assessments: dict[str, list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
     out = []
     for f in flags:
         evidence = [{"path": d.path, "line": d.line, "quote": d.quote} for d in f.definitions]
-        out.append({
-            "key": f.key, "defined": f.defined, "state": f.state, "environment": f.environment, "percent": f.percent,
-            "value": f.value, "reason": f.reason, "environments": f.env_states, "since": f.history.since,
-            "age_days": f.history.age_days, "candidate": f.candidate, "category": f.category,
-            "not_candidate_because": f.not_candidate_because, "kill_switch": f.kill_switch, "permanent": f.permanent,
-            "kind": f.kind, "keep": f.keep,
-            "definitions": [{"format": d.format, "system": d.system, "path": d.path, "line": d.line,
-                             "end_line": d.end_line, "entries": d.entries, "quote": d.quote} for d in f.definitions],
-            "references": [{"path": r.path, "line": r.line, "kind": r.kind, "call": r.call, "check": r.check,
-                            "test": r.test, "quote": r.quote, "editable": r.edit is not None} for r in f.references],
-            "ref_count": f.ref_count, "file_count": f.file_count, "tests": f.tests, "docs": f.docs, "risks": f.risks,
-            "evidence": evidence, "model": assessments.get(f.key, []),
-        })
+        out.append(
+            {
+                "key": f.key,
+                "defined": f.defined,
+                "state": f.state,
+                "environment": f.environment,
+                "percent": f.percent,
+                "value": f.value,
+                "reason": f.reason,
+                "environments": f.env_states,
+                "since": f.history.since,
+                "age_days": f.history.age_days,
+                "candidate": f.candidate,
+                "category": f.category,
+                "not_candidate_because": f.not_candidate_because,
+                "kill_switch": f.kill_switch,
+                "permanent": f.permanent,
+                "kind": f.kind,
+                "keep": f.keep,
+                "definitions": [
+                    {
+                        "format": d.format,
+                        "system": d.system,
+                        "path": d.path,
+                        "line": d.line,
+                        "end_line": d.end_line,
+                        "entries": d.entries,
+                        "quote": d.quote,
+                    }
+                    for d in f.definitions
+                ],
+                "references": [
+                    {
+                        "path": r.path,
+                        "line": r.line,
+                        "kind": r.kind,
+                        "call": r.call,
+                        "check": r.check,
+                        "test": r.test,
+                        "quote": r.quote,
+                        "editable": r.edit is not None,
+                    }
+                    for r in f.references
+                ],
+                "ref_count": f.ref_count,
+                "file_count": f.file_count,
+                "tests": f.tests,
+                "docs": f.docs,
+                "risks": f.risks,
+                "evidence": evidence,
+                "model": assessments.get(f.key, []),
+            }
+        )
     return out
 
 

@@ -23,10 +23,22 @@ from swath.workspace.languages import ANALYZED_LANGUAGES, language_of
 CALL_KINDS = {"call", "call_expression"}
 ARG_LISTS = {"argument_list", "arguments"}
 # Nodes between the key and the argument list: `Flags.NEW`, `await`, parentheses.
-KEY_WRAPPERS = {"attribute", "member_expression", "selector_expression", "parenthesized_expression",
-                "identifier", "property_identifier", "field_identifier", "keyword_argument", "string",
-                "interpreted_string_literal", "raw_string_literal", "template_string", "string_fragment",
-                "string_content"}
+KEY_WRAPPERS = {
+    "attribute",
+    "member_expression",
+    "selector_expression",
+    "parenthesized_expression",
+    "identifier",
+    "property_identifier",
+    "field_identifier",
+    "keyword_argument",
+    "string",
+    "interpreted_string_literal",
+    "raw_string_literal",
+    "template_string",
+    "string_fragment",
+    "string_content",
+}
 MEMBERSHIP_METHODS = {"has", "includes", "contains"}
 _BOOL_LITERALS = {"True": True, "False": False, "true": True, "false": False}
 
@@ -67,7 +79,9 @@ def parsed(ws: Workspace, path: str) -> ParsedFile | None:
         text = ws.read_text(path)
     except (OSError, ValueError):
         return None
-    pf = ParsedFile(path=path, text=text, lines=re.split(r"\r\n|\r|\n", text), lang=language_for(path))
+    pf = ParsedFile(
+        path=path, text=text, lines=re.split(r"\r\n|\r|\n", text), lang=language_for(path)
+    )
     with _lock:
         _parsed[key] = pf
         while len(_parsed) > _MAX:
@@ -139,19 +153,33 @@ def find_check(pf: ParsedFile, hit: HitIn, call_names: set[str]) -> Check | None
             args = parent.named_children()
             r = call.range()
             if name in call_names:
-                return Check(call=name, start=(r.start.line, r.start.column), end=(r.end.line, r.end.column),
-                             default=_literal_default(args[1:]))
+                return Check(
+                    call=name,
+                    start=(r.start.line, r.start.column),
+                    end=(r.end.line, r.end.column),
+                    default=_literal_default(args[1:]),
+                )
             if name in MEMBERSHIP_METHODS and len(args) == 1:
-                return Check(call=name, start=(r.start.line, r.start.column), end=(r.end.line, r.end.column),
-                             membership=True)
+                return Check(
+                    call=name,
+                    start=(r.start.line, r.start.column),
+                    end=(r.end.line, r.end.column),
+                    membership=True,
+                )
             return None
         if pk in ("comparison_operator", "binary_expression"):
             op = parent.field("operator")
-            ops = {c.text() for c in parent.children() if not c.is_named()} | ({op.text()} if op else set())
+            ops = {c.text() for c in parent.children() if not c.is_named()} | (
+                {op.text()} if op else set()
+            )
             if "in" in ops and parent.named_children()[0].range() == cur.range():
                 r = parent.range()
-                return Check(call=None, start=(r.start.line, r.start.column), end=(r.end.line, r.end.column),
-                             membership=True)
+                return Check(
+                    call=None,
+                    start=(r.start.line, r.start.column),
+                    end=(r.end.line, r.end.column),
+                    membership=True,
+                )
             return None
         if pk not in KEY_WRAPPERS:
             return None
@@ -179,7 +207,9 @@ def pattern_matches(pf: ParsedFile, key: str, patterns: list[PatternIn]) -> list
                 for m in rx.finditer(line):
                     group = p.key if p.key in rx.groupindex else p.key.lower()
                     if group in rx.groupindex and _unquote(m.group(group) or "") == key:
-                        out.append(PatternMatch(i, m.start(), i, m.end(), m.group(0), bool(p.is_check)))
+                        out.append(
+                            PatternMatch(i, m.start(), i, m.end(), m.group(0), bool(p.is_check))
+                        )
             continue
         lang = p.language or pf.lang
         if lang is None:
@@ -193,7 +223,11 @@ def pattern_matches(pf: ParsedFile, key: str, patterns: list[PatternIn]) -> list
                 continue
             r = node.range()
             is_check = p.is_check if p.is_check is not None else node.kind() in CALL_KINDS
-            out.append(PatternMatch(r.start.line, r.start.column, r.end.line, r.end.column, node.text(), is_check))
+            out.append(
+                PatternMatch(
+                    r.start.line, r.start.column, r.end.line, r.end.column, node.text(), is_check
+                )
+            )
     return out
 
 
@@ -202,8 +236,11 @@ def _pattern_nodes(pf: ParsedFile, root: SgNode, p: PatternIn) -> list[SgNode]:
     hit = pf._pattern_hits.get(sig)
     if hit is None:
         try:
-            nodes = (root.find_all(cast(Config, {"rule": p.rule})) if p.rule
-                     else root.find_all(pattern=cast(Any, p.pattern)))
+            nodes = (
+                root.find_all(cast(Config, {"rule": p.rule}))
+                if p.rule
+                else root.find_all(pattern=cast(Any, p.pattern))
+            )
         except (RuntimeError, ValueError):
             nodes = []
         hit = pf._pattern_hits[sig] = [("", n) for n in nodes]
@@ -218,4 +255,7 @@ def _unquote(text: str) -> str:
 
 
 def as_range(start: tuple[int, int], end: tuple[int, int]) -> dict[str, Any]:
-    return {"start": {"line": start[0], "character": start[1]}, "end": {"line": end[0], "character": end[1]}}
+    return {
+        "start": {"line": start[0], "character": start[1]},
+        "end": {"line": end[0], "character": end[1]},
+    }

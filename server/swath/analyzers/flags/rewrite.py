@@ -52,12 +52,28 @@ def language_for(path: str) -> str | None:
     return language_of(path, REWRITABLE)
 
 
-def rewrite_file(text: str, lang: str, key: str, value: bool, call_names: Collection[str], *,
-                 negated_calls: Collection[str] = (), key_aliases: Collection[str] = (),
-                 check_texts: Collection[str] = (), at: tuple[int, int] | None = None) -> RewriteResult:
+def rewrite_file(
+    text: str,
+    lang: str,
+    key: str,
+    value: bool,
+    call_names: Collection[str],
+    *,
+    negated_calls: Collection[str] = (),
+    key_aliases: Collection[str] = (),
+    check_texts: Collection[str] = (),
+    at: tuple[int, int] | None = None,
+) -> RewriteResult:
     """`text` with the flag `key` fixed to `value`. Unsupported languages come back unchanged."""
-    req = RewriteRequest(key=key, value=value, call_names=set(call_names), negated_calls=set(negated_calls),
-                         key_aliases=set(key_aliases), check_texts={" ".join(t.split()) for t in check_texts}, at=at)
+    req = RewriteRequest(
+        key=key,
+        value=value,
+        call_names=set(call_names),
+        negated_calls=set(negated_calls),
+        key_aliases=set(key_aliases),
+        check_texts={" ".join(t.split()) for t in check_texts},
+        at=at,
+    )
     if lang in PYTHON:
         from swath.analyzers.flags import rewrite_python
 
@@ -102,7 +118,9 @@ def minimal_edit(old: str, new: str) -> tuple[Range, str] | None:
     end_nl = old.find("\n", len(old) - s)
     end = len(old) if end_nl < 0 else end_nl
     new_end = len(new) - (len(old) - end)
-    return Range(start=offset_to_position(old, start), end=offset_to_position(old, end)), new[start:new_end]
+    return Range(start=offset_to_position(old, start), end=offset_to_position(old, end)), new[
+        start:new_end
+    ]
 
 
 def offset_to_position(text: str, offset: int) -> Position:
@@ -113,8 +131,12 @@ def offset_to_position(text: str, offset: int) -> Position:
 
 def unified_diff(path: str, old: str, new: str) -> str:
     """What `swath run flag-audit --fix-preview` prints: a patch `git apply` accepts."""
-    lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
-                                 fromfile=f"a/{path}", tofile=f"b/{path}")
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True),
+        new.splitlines(keepends=True),
+        fromfile=f"a/{path}",
+        tofile=f"b/{path}",
+    )
     out = []
     for line in lines:
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")

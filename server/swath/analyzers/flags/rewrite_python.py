@@ -19,8 +19,21 @@ from swath.analyzers.flags.rewrite import RewriteRequest, RewriteResult
 from swath.findings.model import Position, Range
 
 _EMPTY = cst.Module(body=[])
-_ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.SimpleString, cst.ConcatenatedString,
-          cst.FormattedString, cst.Integer, cst.Float, cst.List, cst.Dict, cst.Set, cst.Tuple)
+_ATOMS = (
+    cst.Name,
+    cst.Attribute,
+    cst.Call,
+    cst.Subscript,
+    cst.SimpleString,
+    cst.ConcatenatedString,
+    cst.FormattedString,
+    cst.Integer,
+    cst.Float,
+    cst.List,
+    cst.Dict,
+    cst.Set,
+    cst.Tuple,
+)
 _KEY_KEYWORDS = {"key", "flag", "flag_key", "feature", "feature_key", "name", "flag_name"}
 
 
@@ -29,8 +42,10 @@ def code(node: cst.CSTNode) -> str:
 
 
 def _to_range(r: CodeRange) -> Range:
-    return Range(start=Position(line=r.start.line - 1, character=r.start.column),
-                 end=Position(line=r.end.line - 1, character=r.end.column))
+    return Range(
+        start=Position(line=r.start.line - 1, character=r.start.column),
+        end=Position(line=r.end.line - 1, character=r.end.column),
+    )
 
 
 @dataclass
@@ -68,14 +83,20 @@ class _Matcher:
             name = self.func_name(node)
             if name is not None and name in req.call_names:
                 positional = [a for a in node.args if a.keyword is None and not a.star][:2]
-                keyed = [a for a in node.args if a.keyword is not None and a.keyword.value in _KEY_KEYWORDS]
+                keyed = [
+                    a
+                    for a in node.args
+                    if a.keyword is not None and a.keyword.value in _KEY_KEYWORDS
+                ]
                 if any(self.is_key(a.value) for a in positional + keyed):
                     return (not req.value) if name in req.negated_calls else req.value
         if isinstance(node, cst.Comparison) and len(node.comparisons) == 1:
             op = node.comparisons[0].operator
             if isinstance(op, (cst.In, cst.NotIn)) and self.is_key(node.left):
                 return req.value if isinstance(op, cst.In) else not req.value
-        if req.check_texts and isinstance(node, (cst.Call, cst.Attribute, cst.Name, cst.Subscript, cst.Comparison)):
+        if req.check_texts and isinstance(
+            node, (cst.Call, cst.Attribute, cst.Name, cst.Subscript, cst.Comparison)
+        ):
             if " ".join(code(node).split()) in req.check_texts:
                 return req.value
         return None
@@ -117,7 +138,9 @@ class _Prepass(cst.CSTVisitor):
         super().__init__()
         self.matcher = matcher
         self.checks: dict[int, bool] = {}  # id(original node) -> value
-        self.assigns: dict[int, tuple[bool, list[int]]] = {}  # id(Assign) -> (removable, access node ids)
+        self.assigns: dict[
+            int, tuple[bool, list[int]]
+        ] = {}  # id(Assign) -> (removable, access node ids)
         self.elifs: set[int] = set()
 
     def _in_scope(self, node: cst.CSTNode) -> bool:
@@ -212,7 +235,12 @@ class _Folder(cst.CSTTransformer):
 
     def reparen(self, old: Any, new: cst.BaseExpression) -> cst.BaseExpression:
         """`new` where `old` stood: keep the parentheses when precedence could need them."""
-        if id(new) in self.consts or isinstance(new, _ATOMS) or new.lpar or not getattr(old, "lpar", None):
+        if (
+            id(new) in self.consts
+            or isinstance(new, _ATOMS)
+            or new.lpar
+            or not getattr(old, "lpar", None)
+        ):
             return new
         return new.with_changes(lpar=old.lpar, rpar=old.rpar)
 
@@ -229,15 +257,17 @@ class _Folder(cst.CSTTransformer):
     def leave_Await(self, original: cst.Await, updated: cst.Await) -> cst.BaseExpression:
         return updated.expression if self.cv(updated.expression) is not None else updated
 
-    def leave_UnaryOperation(self, original: cst.UnaryOperation,
-                             updated: cst.UnaryOperation) -> cst.BaseExpression:
+    def leave_UnaryOperation(
+        self, original: cst.UnaryOperation, updated: cst.UnaryOperation
+    ) -> cst.BaseExpression:
         v = self.cv(updated.expression)
         if v is not None and isinstance(updated.operator, cst.Not):
             return self.mk(not v)
         return updated
 
-    def leave_BooleanOperation(self, original: cst.BooleanOperation,
-                               updated: cst.BooleanOperation) -> cst.BaseExpression:
+    def leave_BooleanOperation(
+        self, original: cst.BooleanOperation, updated: cst.BooleanOperation
+    ) -> cst.BaseExpression:
         left, right = self.cv(updated.left), self.cv(updated.right)
         is_and = isinstance(updated.operator, cst.And)
         # The operand that decides, by the rules of `and`/`or` on a known operand.
@@ -267,7 +297,9 @@ class _Folder(cst.CSTTransformer):
     def leave_AnnAssign(self, original: cst.AnnAssign, updated: cst.AnnAssign) -> Any:
         return self._variable(original, updated, updated.value)
 
-    def _variable(self, original: cst.CSTNode, updated: Any, value: cst.BaseExpression | None) -> Any:
+    def _variable(
+        self, original: cst.CSTNode, updated: Any, value: cst.BaseExpression | None
+    ) -> Any:
         hit = self.pre.assigns.get(id(original))
         v = self.cv(value)
         if hit is None or v is None:
@@ -309,7 +341,9 @@ class _Folder(cst.CSTTransformer):
             assert isinstance(orig.orelse, cst.If)
             kind, payload = self._fold_chain(orig.orelse, upd.orelse)
             if kind == "body":
-                return "if", upd.with_changes(orelse=cst.Else(body=payload, leading_lines=upd.orelse.leading_lines))
+                return "if", upd.with_changes(
+                    orelse=cst.Else(body=payload, leading_lines=upd.orelse.leading_lines)
+                )
             if kind == "none":
                 return "if", upd.with_changes(orelse=None)
             if payload is not upd.orelse:
@@ -329,7 +363,9 @@ class _Folder(cst.CSTTransformer):
             return cst.RemoveFromParent()
         if len(body) > 1 and all(_is_pass(s) for s in body[:1]):
             body = body[1:]
-        head = cast(Any, body[0])  # every statement node has leading_lines; BaseStatement does not say so
+        head = cast(
+            Any, body[0]
+        )  # every statement node has leading_lines; BaseStatement does not say so
         first = head.with_changes(leading_lines=[*lead, *head.leading_lines])
         lifted = [first, *body[1:]]
         if _is_terminal(lifted[-1]):
@@ -344,14 +380,16 @@ class _Folder(cst.CSTTransformer):
             return cst.RemoveFromParent()
         return updated
 
-    def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
+    def leave_IndentedBlock(
+        self, original: cst.IndentedBlock, updated: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
         if not updated.body:
             return updated.with_changes(body=[cst.SimpleStatementLine(body=[cst.Pass()])])
         # A lifted branch that ends in return/raise makes what follows it unreachable:
         # `if flag: return new()` + `return old()` must not leave `return old()` behind.
         for i, stmt in enumerate(updated.body[:-1]):
             if id(stmt) in self.terminal:
-                start = self._original_position(original, updated.body[i + 1:])
+                start = self._original_position(original, updated.body[i + 1 :])
                 if start is not None:
                     self.dead.append(start)
                 return updated.with_changes(body=updated.body[: i + 1])
@@ -363,7 +401,7 @@ class _Folder(cst.CSTTransformer):
         The transformer rebuilds nodes, so identity does not survive; the tail after the
         lifted branch is the same statements in the same order, so count from the end.
         """
-        hits = list(original.body[-len(rest):]) if rest else []
+        hits = list(original.body[-len(rest) :]) if rest else []
         if not hits:
             return None
         first = self.get_metadata(PositionProvider, hits[0])
@@ -372,19 +410,26 @@ class _Folder(cst.CSTTransformer):
 
 
 def _is_terminal(stmt: cst.BaseStatement) -> bool:
-    return isinstance(stmt, cst.SimpleStatementLine) and bool(stmt.body) and isinstance(
-        stmt.body[-1], (cst.Return, cst.Raise, cst.Continue, cst.Break))
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and bool(stmt.body)
+        and isinstance(stmt.body[-1], (cst.Return, cst.Raise, cst.Continue, cst.Break))
+    )
 
 
 def _is_pass(stmt: cst.BaseStatement) -> bool:
-    return isinstance(stmt, cst.SimpleStatementLine) and all(isinstance(s, cst.Pass) for s in stmt.body)
+    return isinstance(stmt, cst.SimpleStatementLine) and all(
+        isinstance(s, cst.Pass) for s in stmt.body
+    )
 
 
 def rewrite(text: str, req: RewriteRequest) -> RewriteResult:
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        return RewriteResult(new_text=text, error=f"the file does not parse: {exc.message} (line {exc.raw_line})")
+        return RewriteResult(
+            new_text=text, error=f"the file does not parse: {exc.message} (line {exc.raw_line})"
+        )
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     pre = _Prepass(_Matcher(req))
     wrapper.visit(pre)
@@ -395,5 +440,7 @@ def rewrite(text: str, req: RewriteRequest) -> RewriteResult:
     try:
         ast.parse(new_text)
     except SyntaxError as exc:  # a bug of ours: never hand out code that does not parse
-        return RewriteResult(new_text=text, error=f"rewrite would not parse ({exc.msg} at line {exc.lineno})")
+        return RewriteResult(
+            new_text=text, error=f"rewrite would not parse ({exc.msg} at line {exc.lineno})"
+        )
     return RewriteResult(new_text=new_text, dead_ranges=folder.dead, checks=folder.replaced)

@@ -18,15 +18,36 @@ from swath.analyzers.flags.rewrite import RewriteRequest, RewriteResult
 from swath.findings.model import Position, Range
 
 STATEMENT_LISTS = {"program", "statement_block", "switch_case", "switch_default"}
-SYNTACTIC_PARENS = {"if_statement", "while_statement", "do_statement", "switch_statement", "for_statement"}
+SYNTACTIC_PARENS = {
+    "if_statement",
+    "while_statement",
+    "do_statement",
+    "switch_statement",
+    "for_statement",
+}
 JSX = {"jsx_element", "jsx_self_closing_element", "jsx_fragment"}
 TERMINAL = {"return_statement", "throw_statement", "break_statement", "continue_statement"}
 # Still meaningful after a return: declarations are hoisted or are types.
-KEEP_AFTER_RETURN = {"comment", "function_declaration", "generator_function_declaration", "class_declaration",
-                     "interface_declaration", "type_alias_declaration", "enum_declaration", "export_statement",
-                     "import_statement"}
-SIDE_EFFECTS = {"call_expression", "await_expression", "assignment_expression", "augmented_assignment_expression",
-                "update_expression", "new_expression", "yield_expression"}
+KEEP_AFTER_RETURN = {
+    "comment",
+    "function_declaration",
+    "generator_function_declaration",
+    "class_declaration",
+    "interface_declaration",
+    "type_alias_declaration",
+    "enum_declaration",
+    "export_statement",
+    "import_statement",
+}
+SIDE_EFFECTS = {
+    "call_expression",
+    "await_expression",
+    "assignment_expression",
+    "augmented_assignment_expression",
+    "update_expression",
+    "new_expression",
+    "yield_expression",
+}
 MEMBERSHIP_METHODS = {"has", "includes"}
 _QUOTES = "\"'`"
 
@@ -48,8 +69,10 @@ def _span(n: SgNode) -> tuple[int, int]:
 
 def _range(n: SgNode) -> Range:
     r = n.range()
-    return Range(start=Position(line=r.start.line, character=r.start.column),
-                 end=Position(line=r.end.line, character=r.end.column))
+    return Range(
+        start=Position(line=r.start.line, character=r.start.column),
+        end=Position(line=r.end.line, character=r.end.column),
+    )
 
 
 class _Rewriter:
@@ -103,7 +126,12 @@ class _Rewriter:
             left = n.field("left")
             if op is not None and op.text() == "in" and left is not None and self._is_key(left):
                 return req.value
-        if req.check_texts and kind in ("call_expression", "member_expression", "identifier", "binary_expression"):
+        if req.check_texts and kind in (
+            "call_expression",
+            "member_expression",
+            "identifier",
+            "binary_expression",
+        ):
             if " ".join(n.text().split()) in req.check_texts:
                 return req.value
         return None
@@ -155,14 +183,26 @@ class _Rewriter:
                 continue
             parent = ident.parent()
             pk = parent.kind() if parent is not None else ""
-            if pk in ("variable_declarator", "required_parameter", "optional_parameter", "formal_parameters",
-                      "assignment_expression", "augmented_assignment_expression", "update_expression",
-                      "function_declaration", "arrow_function", "catch_clause"):
+            if pk in (
+                "variable_declarator",
+                "required_parameter",
+                "optional_parameter",
+                "formal_parameters",
+                "assignment_expression",
+                "augmented_assignment_expression",
+                "update_expression",
+                "function_declaration",
+                "arrow_function",
+                "catch_clause",
+            ):
                 return  # shadowed or reassigned somewhere: not safe to inline
             if _span(ident)[0] < decl_end:
                 return
             accesses.append(_span(ident))
-        if scope.find(kind="shorthand_property_identifier", regex=f"^{re.escape(name)}$") is not None:
+        if (
+            scope.find(kind="shorthand_property_identifier", regex=f"^{re.escape(name)}$")
+            is not None
+        ):
             return  # `{ name }` would need rewriting into `{ name: true }`
         exported = decl.parent() is not None and decl.parent().kind() == "export_statement"  # type: ignore[union-attr]
         self.var_decls[_span(decl)] = (name, not exported, accesses)
@@ -414,7 +454,9 @@ def has_errors(text: str, lang: str) -> bool:
 def rewrite(text: str, lang: str, req: RewriteRequest) -> RewriteResult:
     rw = _Rewriter(text, lang, req)
     if has_errors(text, lang):
-        return RewriteResult(new_text=text, error="the file does not parse cleanly; not rewriting it")
+        return RewriteResult(
+            new_text=text, error="the file does not parse cleanly; not rewriting it"
+        )
     rw.prepass()
     if not rw.checks:
         return RewriteResult(new_text=text)

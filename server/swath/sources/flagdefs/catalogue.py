@@ -17,11 +17,23 @@ from swath.sources.flagdefs import flagd, globs, homegrown, launchdarkly, plainm
 from swath.sources.flagdefs.common import env_from_path
 from swath.sources.flagdefs.config import DEFAULT_EXCLUDE, FlagsConfig, OverrideSpec
 from swath.sources.flagdefs.model import DefinitionError, EnvState, FlagDefinition, ParseResult
-from swath.sources.flagdefs.structured import Document, DocumentError, load_document, load_json, load_yaml
+from swath.sources.flagdefs.structured import (
+    Document,
+    DocumentError,
+    load_document,
+    load_json,
+    load_yaml,
+)
 
 SNIFF_BYTES = 65_536
-SNIFF_MARKS = (b'"defaultVariant"', b'"fallthrough"', b'"offVariation"', b'"featureStrategies"', b'"strategies"',
-               b'"variations"')
+SNIFF_MARKS = (
+    b'"defaultVariant"',
+    b'"fallthrough"',
+    b'"offVariation"',
+    b'"featureStrategies"',
+    b'"strategies"',
+    b'"variations"',
+)
 MAX_DEFINITION_BYTES = 50_000_000
 
 # Order matters: the most specific shape first (a flagd file is also "a map of objects").
@@ -43,7 +55,9 @@ class Catalogue:
         return {d.key for d in self.definitions}
 
 
-def definition_files(paths: list[str], cfg: FlagsConfig, read_head: Callable[[str], bytes]) -> tuple[list[str], set[str]]:
+def definition_files(
+    paths: list[str], cfg: FlagsConfig, read_head: Callable[[str], bytes]
+) -> tuple[list[str], set[str]]:
     """(files to parse, those matched by name rather than sniffed)."""
     exclude = [*DEFAULT_EXCLUDE, *cfg.files.exclude]
     include = [*cfg.files.include, *cfg.files.extra]
@@ -57,7 +71,9 @@ def definition_files(paths: list[str], cfg: FlagsConfig, read_head: Callable[[st
                 head = read_head(p)
             except OSError:
                 continue
-            if sum(mark in head for mark in SNIFF_MARKS) >= 2 or (b'"flags"' in head and b'"defaultVariant"' in head):
+            if sum(mark in head for mark in SNIFF_MARKS) >= 2 or (
+                b'"flags"' in head and b'"defaultVariant"' in head
+            ):
                 sniffed.add(p)
     return sorted(named | sniffed), named
 
@@ -81,16 +97,25 @@ def parse_file(path: str, text: str, env: str, by_name: bool) -> ParseResult:
         if looks_like(doc.data):
             return parse(doc, path, env)
     if by_name and doc.data not in (None, {}, []):
-        out.errors.append(DefinitionError(
-            path=path, line=0,
-            message="matches a flag-file glob but is not a flagd file, a LaunchDarkly or Unleash export, or a map "
-                    "of name -> {enabled, rollout}; add it to `files.exclude` in .swath/flags.yaml if it is not "
-                    "a flag file"))
+        out.errors.append(
+            DefinitionError(
+                path=path,
+                line=0,
+                message="matches a flag-file glob but is not a flagd file, a LaunchDarkly or Unleash export, or a map "
+                "of name -> {enabled, rollout}; add it to `files.exclude` in .swath/flags.yaml if it is not "
+                "a flag file",
+            )
+        )
     return out
 
 
-def build(paths: list[str], cfg: FlagsConfig, read_text: Callable[[str], str],
-          read_head: Callable[[str], bytes], config_path: str | None) -> Catalogue:
+def build(
+    paths: list[str],
+    cfg: FlagsConfig,
+    read_text: Callable[[str], str],
+    read_head: Callable[[str], bytes],
+    config_path: str | None,
+) -> Catalogue:
     cat = Catalogue()
     files, named = definition_files(paths, cfg, read_head)
     for path in files:
@@ -104,8 +129,14 @@ def build(paths: list[str], cfg: FlagsConfig, read_text: Callable[[str], str],
     for system in cfg.systems:
         sys_files = homegrown.system_files(system, paths)
         if not sys_files:
-            cat.errors.append(DefinitionError(path=config_path or ".swath/flags.yaml", line=0, format="homegrown",
-                                              message=f"system {system.name!r}: no file matches {system.files}"))
+            cat.errors.append(
+                DefinitionError(
+                    path=config_path or ".swath/flags.yaml",
+                    line=0,
+                    format="homegrown",
+                    message=f"system {system.name!r}: no file matches {system.files}",
+                )
+            )
             continue
         texts = []
         for p in sys_files:
@@ -115,7 +146,9 @@ def build(paths: list[str], cfg: FlagsConfig, read_text: Callable[[str], str],
                 cat.errors.append(DefinitionError(path=p, line=0, message=f"cannot be read: {exc}"))
         result = homegrown.parse_system(system, texts, cfg.environment or "default")
         for p in {d.path for d in result.definitions}:
-            _collect(cat, ParseResult(definitions=[d for d in result.definitions if d.path == p]), p)
+            _collect(
+                cat, ParseResult(definitions=[d for d in result.definitions if d.path == p]), p
+            )
         cat.errors += result.errors
     _apply_overrides(cat, cfg, read_text, config_path)
     _apply_key_globs(cat, cfg)
@@ -136,11 +169,19 @@ def _apply_key_globs(cat: Catalogue, cfg: FlagsConfig) -> None:
         if any(fnmatch.fnmatchcase(d.key, g) for g in cfg.permanent):
             d.permanent = True
     if cfg.ignore_keys:
-        cat.definitions = [d for d in cat.definitions if not any(fnmatch.fnmatchcase(d.key, g) for g in cfg.ignore_keys)]
+        cat.definitions = [
+            d
+            for d in cat.definitions
+            if not any(fnmatch.fnmatchcase(d.key, g) for g in cfg.ignore_keys)
+        ]
 
 
-def _override_entries(cfg: FlagsConfig, read_text: Callable[[str], str], config_path: str | None,
-                      errors: list[DefinitionError]) -> list[tuple[str, OverrideSpec, str, int, str]]:
+def _override_entries(
+    cfg: FlagsConfig,
+    read_text: Callable[[str], str],
+    config_path: str | None,
+    errors: list[DefinitionError],
+) -> list[tuple[str, OverrideSpec, str, int, str]]:
     """(key, override, path, line, quote) from the config and the override file."""
     out: list[tuple[str, OverrideSpec, str, int, str]] = []
     cfg_path = config_path or ".swath/flags.yaml"
@@ -160,23 +201,45 @@ def _override_entries(cfg: FlagsConfig, read_text: Callable[[str], str], config_
             text = read_text(cfg.override_file)
             doc = load_json(text) if cfg.override_file.endswith(".json") else load_yaml(text)
         except (OSError, FileNotFoundError) as exc:
-            errors.append(DefinitionError(path=cfg.override_file, line=0, format="override",
-                                          message=f"override file cannot be read: {exc}"))
+            errors.append(
+                DefinitionError(
+                    path=cfg.override_file,
+                    line=0,
+                    format="override",
+                    message=f"override file cannot be read: {exc}",
+                )
+            )
             return out
         except DocumentError as exc:
-            errors.append(DefinitionError(path=cfg.override_file, line=exc.line, format="override", message=str(exc)))
+            errors.append(
+                DefinitionError(
+                    path=cfg.override_file, line=exc.line, format="override", message=str(exc)
+                )
+            )
             return out
         if not isinstance(doc.data, dict):
-            errors.append(DefinitionError(path=cfg.override_file, line=0, format="override",
-                                          message="expected a map of key -> state"))
+            errors.append(
+                DefinitionError(
+                    path=cfg.override_file,
+                    line=0,
+                    format="override",
+                    message="expected a map of key -> state",
+                )
+            )
             return out
         for key, raw in doc.data.items():
             line = doc.line_of((key,))
             try:
                 spec = OverrideSpec.model_validate({"state": raw} if isinstance(raw, str) else raw)
             except ValueError as exc:
-                errors.append(DefinitionError(path=cfg.override_file, line=line, format="override",
-                                              message=f"{key}: {_first_line(exc)}"))
+                errors.append(
+                    DefinitionError(
+                        path=cfg.override_file,
+                        line=line,
+                        format="override",
+                        message=f"{key}: {_first_line(exc)}",
+                    )
+                )
                 continue
             out.append((str(key), spec, cfg.override_file, line, doc.quote(line)))
     return out
@@ -186,8 +249,9 @@ def _first_line(exc: Exception) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
-def _apply_overrides(cat: Catalogue, cfg: FlagsConfig, read_text: Callable[[str], str],
-                     config_path: str | None) -> None:
+def _apply_overrides(
+    cat: Catalogue, cfg: FlagsConfig, read_text: Callable[[str], str], config_path: str | None
+) -> None:
     """State that lives outside the repository: replaces what the files say."""
     by_key: dict[str, list[FlagDefinition]] = {}
     for d in cat.definitions:
@@ -210,10 +274,23 @@ def _apply_overrides(cat: Catalogue, cfg: FlagsConfig, read_text: Callable[[str]
                 if spec.permanent is not None:
                     d.permanent = spec.permanent
             continue
-        cat.definitions.append(FlagDefinition(
-            key=key, format="override", path=path, line=line, end_line=line, quote=quote, environments=envs,
-            kill_switch=bool(spec.kill_switch), permanent=bool(spec.permanent), value_type="boolean",
-            notes=["defined only by an override: its real definition lives outside the repository"]))
+        cat.definitions.append(
+            FlagDefinition(
+                key=key,
+                format="override",
+                path=path,
+                line=line,
+                end_line=line,
+                quote=quote,
+                environments=envs,
+                kill_switch=bool(spec.kill_switch),
+                permanent=bool(spec.permanent),
+                value_type="boolean",
+                notes=[
+                    "defined only by an override: its real definition lives outside the repository"
+                ],
+            )
+        )
         if path not in cat.files:
             cat.files.append(path)
 

@@ -9,8 +9,16 @@ from swath.sources.flagdefs.model import EnvState, FlagState, ValueType
 from swath.workspace.languages import language_of  # noqa: F401  (re-exported for the parsers)
 
 # Names teams give kill switches when the flag system has no type for them.
-_KILL_SWITCH_NAME = re.compile(r"(^|[^a-z])(kill[-_ .]?switch|killswitch|circuit[-_ .]?breaker|panic)([^a-z]|$)", re.I)
-_KILL_SWITCH_TAGS = {"kill-switch", "killswitch", "kill_switch", "circuit-breaker", "ops-kill-switch"}
+_KILL_SWITCH_NAME = re.compile(
+    r"(^|[^a-z])(kill[-_ .]?switch|killswitch|circuit[-_ .]?breaker|panic)([^a-z]|$)", re.I
+)
+_KILL_SWITCH_TAGS = {
+    "kill-switch",
+    "killswitch",
+    "kill_switch",
+    "circuit-breaker",
+    "ops-kill-switch",
+}
 _PERMANENT_TAGS = {"permanent", "ops", "operational", "permission", "entitlement"}
 # Served values that mean "the feature is off" for non-boolean flags.
 _FALSY_STRINGS = {"", "off", "false", "disabled", "control", "none", "no", "0", "legacy", "old"}
@@ -74,15 +82,23 @@ def truthy(value: Any) -> bool:
 def single_value_state(env: str, value: Any, reason: str, lines: list[int]) -> EnvState:
     """Everybody gets `value`."""
     on = truthy(value)
-    return EnvState(env=env, state="on" if on else "off", percent=100.0 if on else 0.0, value=value,
-                    reason=reason, lines=sorted(set(lines)))
+    return EnvState(
+        env=env,
+        state="on" if on else "off",
+        percent=100.0 if on else 0.0,
+        value=value,
+        reason=reason,
+        lines=sorted(set(lines)),
+    )
 
 
 def weighted_state(env: str, served: dict[Any, float], reason: str, lines: list[int]) -> EnvState:
     """`served` maps each value (hashable repr) to its share; one value left means on/off."""
     live = {v: w for v, w in served.items() if w > 0}
     if not live:
-        return EnvState(env=env, state="unknown", reason=reason + "; nothing is served", lines=lines)
+        return EnvState(
+            env=env, state="unknown", reason=reason + "; nothing is served", lines=lines
+        )
     if len(live) == 1:
         (value,) = live
         return single_value_state(env, _unhash(value), reason, lines)
@@ -141,5 +157,3 @@ def state_from_percent(env: str, percent: float, reason: str, lines: list[int]) 
     if percent <= 0:
         return EnvState(env=env, state="off", percent=0.0, value=False, reason=reason, lines=lines)
     return EnvState(env=env, state="partial", percent=percent, reason=reason, lines=lines)
-
-

@@ -33,7 +33,13 @@ DEFAULT_INCLUDE = [
     "**/launchdarkly*.json",
     "**/unleash*.json",
 ]
-DEFAULT_EXCLUDE = ["**/node_modules/**", "**/vendor/**", "**/.swath/**", "**/package.json", "**/package-lock.json"]
+DEFAULT_EXCLUDE = [
+    "**/node_modules/**",
+    "**/vendor/**",
+    "**/.swath/**",
+    "**/package.json",
+    "**/package-lock.json",
+]
 
 
 class Strict(BaseModel):
@@ -41,10 +47,14 @@ class Strict(BaseModel):
 
 
 class FileSelection(Strict):
-    include: list[str] = Field(default_factory=lambda: list(DEFAULT_INCLUDE), description="Globs of flag files.")
+    include: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_INCLUDE), description="Globs of flag files."
+    )
     extra: list[str] = Field(default_factory=list, description="Globs added to the defaults.")
     exclude: list[str] = Field(default_factory=list, description="Globs never read as flag files.")
-    sniff: bool = Field(default=True, description="Also read other *.json files that look like flag exports.")
+    sniff: bool = Field(
+        default=True, description="Also read other *.json files that look like flag exports."
+    )
     environments: dict[str, str] = Field(
         default_factory=dict, description="Glob -> environment the files under it describe."
     )
@@ -53,27 +63,75 @@ class FileSelection(Strict):
 class StateMapping(Strict):
     """How a captured state text maps to on/off/partial. `re:` entries are regexes."""
 
-    on: list[str] = Field(default_factory=lambda: ["true", "on", "enabled", "enable", "yes", "1", "100", "active",
-                                                    "ga", "released", "live", "full"])
-    off: list[str] = Field(default_factory=lambda: ["false", "off", "disabled", "disable", "no", "0", "inactive",
-                                                     "none", "dark", "killed"])
-    partial: list[str] = Field(default_factory=lambda: ["partial", "beta", "canary", "rollout", "experiment"])
-    numeric: bool = Field(default=True, description="Numbers are percentages: 0 off, 100 on, between partial.")
+    on: list[str] = Field(
+        default_factory=lambda: [
+            "true",
+            "on",
+            "enabled",
+            "enable",
+            "yes",
+            "1",
+            "100",
+            "active",
+            "ga",
+            "released",
+            "live",
+            "full",
+        ]
+    )
+    off: list[str] = Field(
+        default_factory=lambda: [
+            "false",
+            "off",
+            "disabled",
+            "disable",
+            "no",
+            "0",
+            "inactive",
+            "none",
+            "dark",
+            "killed",
+        ]
+    )
+    partial: list[str] = Field(
+        default_factory=lambda: ["partial", "beta", "canary", "rollout", "experiment"]
+    )
+    numeric: bool = Field(
+        default=True, description="Numbers are percentages: 0 off, 100 on, between partial."
+    )
 
 
 class PatternSpec(Strict):
     """One ast-grep pattern (or rule) or regex, and which captures give what."""
 
-    pattern: str | dict[str, Any] | None = Field(default=None, description="ast-grep pattern, or {context, selector}.")
-    rule: dict[str, Any] | None = Field(default=None, description="A full ast-grep rule (kind/inside/has/…).")
-    regex: str | None = Field(default=None, description="Python regex with named groups key/state/version.")
-    language: str | None = Field(default=None, description="ast-grep language; default from the file extension.")
+    pattern: str | dict[str, Any] | None = Field(
+        default=None, description="ast-grep pattern, or {context, selector}."
+    )
+    rule: dict[str, Any] | None = Field(
+        default=None, description="A full ast-grep rule (kind/inside/has/…)."
+    )
+    regex: str | None = Field(
+        default=None, description="Python regex with named groups key/state/version."
+    )
+    language: str | None = Field(
+        default=None, description="ast-grep language; default from the file extension."
+    )
     key: str = Field(default="KEY", description="Metavariable (or regex group) holding the key.")
-    state: str | None = Field(default="STATE", description="Metavariable (or regex group) holding the state.")
-    state_value: FlagState | None = Field(default=None, description="A fixed state for every match.")
-    version: str | None = Field(default="VERSION", description="Metavariable ordering versioned entries.")
-    kind: str | None = Field(default=None, description="Flag type of every match, e.g. kill-switch.")
-    is_check: bool | None = Field(default=None, description="References: the match is itself the yes/no check.")
+    state: str | None = Field(
+        default="STATE", description="Metavariable (or regex group) holding the state."
+    )
+    state_value: FlagState | None = Field(
+        default=None, description="A fixed state for every match."
+    )
+    version: str | None = Field(
+        default="VERSION", description="Metavariable ordering versioned entries."
+    )
+    kind: str | None = Field(
+        default=None, description="Flag type of every match, e.g. kill-switch."
+    )
+    is_check: bool | None = Field(
+        default=None, description="References: the match is itself the yes/no check."
+    )
 
     @model_validator(mode="after")
     def _one_matcher(self) -> "PatternSpec":
@@ -92,9 +150,15 @@ class SystemSpec(Strict):
     definitions: list[PatternSpec] = Field(default_factory=list, alias="definition")
     references: list[PatternSpec] = Field(default_factory=list, alias="reference")
     states: StateMapping = Field(default_factory=StateMapping)
-    default_state: FlagState = Field(default="unknown", description="State of a definition that captures none.")
-    order: Literal["last", "first"] = Field(default="last", description="Which of several entries of one key decides.")
-    kill_switches: list[str] = Field(default_factory=list, description="Key globs that are kill switches.")
+    default_state: FlagState = Field(
+        default="unknown", description="State of a definition that captures none."
+    )
+    order: Literal["last", "first"] = Field(
+        default="last", description="Which of several entries of one key decides."
+    )
+    kill_switches: list[str] = Field(
+        default_factory=list, description="Key globs that are kill switches."
+    )
     permanent: list[str] = Field(default_factory=list, description="Key globs that are permanent.")
 
     @field_validator("definitions", "references", mode="before")
@@ -114,19 +178,37 @@ class OverrideSpec(Strict):
 
 class FlagsConfig(Strict):
     files: FileSelection = Field(default_factory=FileSelection)
-    environment: str | None = Field(default=None, description="Environment that decides; default production.")
-    call_names: list[str | CallName] = Field(default_factory=list, description="Extra SDK call names.")
+    environment: str | None = Field(
+        default=None, description="Environment that decides; default production."
+    )
+    call_names: list[str | CallName] = Field(
+        default_factory=list, description="Extra SDK call names."
+    )
     systems: list[SystemSpec] = Field(default_factory=list)
     overrides: dict[str, FlagState | OverrideSpec] = Field(default_factory=dict)
-    override_file: str | None = Field(default=None, description="JSON/YAML map key -> state (or override object).")
-    kill_switches: list[str] = Field(default_factory=list, description="Key globs that are kill switches.")
-    permanent: list[str] = Field(default_factory=list, description="Key globs that are permanent.")
-    report_undefined: bool | Literal["auto"] = Field(default="auto", description="Report SDK calls to undefined keys; auto: only when definitions were found."
+    override_file: str | None = Field(
+        default=None, description="JSON/YAML map key -> state (or override object)."
     )
-    ignore_keys: list[str] = Field(default_factory=list, description="Key globs left out of the audit.")
-    references: list[str] = Field(default_factory=list, description="Globs limiting where references are scanned.")
-    max_file_bytes: int = Field(default=5_000_000, ge=1, description="Bigger files are not scanned for references.")
-    workers: int | None = Field(default=None, ge=1, description="Scan processes; default: one per core.")
+    kill_switches: list[str] = Field(
+        default_factory=list, description="Key globs that are kill switches."
+    )
+    permanent: list[str] = Field(default_factory=list, description="Key globs that are permanent.")
+    report_undefined: bool | Literal["auto"] = Field(
+        default="auto",
+        description="Report SDK calls to undefined keys; auto: only when definitions were found.",
+    )
+    ignore_keys: list[str] = Field(
+        default_factory=list, description="Key globs left out of the audit."
+    )
+    references: list[str] = Field(
+        default_factory=list, description="Globs limiting where references are scanned."
+    )
+    max_file_bytes: int = Field(
+        default=5_000_000, ge=1, description="Bigger files are not scanned for references."
+    )
+    workers: int | None = Field(
+        default=None, ge=1, description="Scan processes; default: one per core."
+    )
 
     def call_name_specs(self) -> list[CallName]:
         return [c if isinstance(c, CallName) else CallName(name=c) for c in self.call_names]
@@ -145,7 +227,9 @@ def config_errors(exc: ValidationError, doc: Document | None, path: str) -> list
         loc = tuple(err["loc"])
         line = doc.line_of(_doc_path(loc, doc)) if doc is not None else 0
         where = ".".join(str(p) for p in loc)
-        out.append(DefinitionError(path=path, line=line, message=f"{where}: {err['msg']}", format="config"))
+        out.append(
+            DefinitionError(path=path, line=line, message=f"{where}: {err['msg']}", format="config")
+        )
     return out
 
 
@@ -159,7 +243,9 @@ def _doc_path(loc: tuple[Any, ...], doc: Document) -> tuple[Any, ...]:
     return out
 
 
-def load_config(text: str | None, path: str, options: dict[str, Any]) -> tuple[FlagsConfig, list[DefinitionError]]:
+def load_config(
+    text: str | None, path: str, options: dict[str, Any]
+) -> tuple[FlagsConfig, list[DefinitionError]]:
     """The merged configuration and any errors; on error the defaults (plus what parsed) apply."""
     errors: list[DefinitionError] = []
     raw: dict[str, Any] = {}
@@ -168,12 +254,18 @@ def load_config(text: str | None, path: str, options: dict[str, Any]) -> tuple[F
         try:
             doc = load_yaml(text)
         except DocumentError as exc:
-            errors.append(DefinitionError(path=path, line=exc.line, message=str(exc), format="config"))
+            errors.append(
+                DefinitionError(path=path, line=exc.line, message=str(exc), format="config")
+            )
         else:
             if isinstance(doc.data, dict):
                 raw = dict(doc.data)
             elif doc.data is not None:
-                errors.append(DefinitionError(path=path, line=0, message="expected a mapping at the top", format="config"))
+                errors.append(
+                    DefinitionError(
+                        path=path, line=0, message="expected a mapping at the top", format="config"
+                    )
+                )
     step_opts = {k: v for k, v in options.items() if k not in {"config"}}
     merged = {**raw, **step_opts}
     try:

@@ -19,7 +19,13 @@ from ast_grep_py import Config, SgNode, SgRoot
 from swath.sources.flagdefs import globs
 from swath.sources.flagdefs.common import language_of, looks_like_kill_switch, state_from_percent
 from swath.sources.flagdefs.config import PatternSpec, StateMapping, SystemSpec
-from swath.sources.flagdefs.model import DefinitionError, EnvState, FlagDefinition, FlagState, ParseResult
+from swath.sources.flagdefs.model import (
+    DefinitionError,
+    EnvState,
+    FlagDefinition,
+    FlagState,
+    ParseResult,
+)
 from swath.sources.flagdefs.structured import split_lines
 
 FORMAT: Final = "homegrown"
@@ -45,7 +51,9 @@ def strip_quotes(text: str) -> str:
     return text
 
 
-def map_state(text: str | None, mapping: StateMapping, default: FlagState) -> tuple[FlagState, float | None]:
+def map_state(
+    text: str | None, mapping: StateMapping, default: FlagState
+) -> tuple[FlagState, float | None]:
     if text is None:
         return default, None
     value = strip_quotes(text).strip()
@@ -98,16 +106,18 @@ def _ast_matches(spec: PatternSpec, path: str, text: str, lang: str) -> list[_Ma
         state_node = _capture(node, spec.state)
         version_node = _capture(node, spec.version)
         r = node.range()
-        out.append(_Match(
-            key=strip_quotes(key_node.text()),
-            line=r.start.line,
-            end_line=r.end.line,
-            state_text=state_node.text() if state_node is not None else None,
-            state_line=(state_node or node).range().start.line,
-            version=version_node.text() if version_node is not None else None,
-            kind=spec.kind,
-            order=(path, r.start.index),
-        ))
+        out.append(
+            _Match(
+                key=strip_quotes(key_node.text()),
+                line=r.start.line,
+                end_line=r.end.line,
+                state_text=state_node.text() if state_node is not None else None,
+                state_line=(state_node or node).range().start.line,
+                version=version_node.text() if version_node is not None else None,
+                kind=spec.kind,
+                order=(path, r.start.index),
+            )
+        )
     return out
 
 
@@ -136,9 +146,18 @@ def _regex_matches(spec: PatternSpec, path: str, text: str) -> list[_Match]:
         state, state_at = _group(m, spec.state or "state")
         version, _ = _group(m, spec.version or "version")
         kind, _ = _group(m, "kind")
-        out.append(_Match(key=strip_quotes(key), line=line_at(m.start()), end_line=line_at(max(m.end() - 1, m.start())),
-                          state_text=state, state_line=line_at(state_at if state_at is not None else m.start()),
-                          version=version, kind=spec.kind or kind, order=(path, m.start())))
+        out.append(
+            _Match(
+                key=strip_quotes(key),
+                line=line_at(m.start()),
+                end_line=line_at(max(m.end() - 1, m.start())),
+                state_text=state,
+                state_line=line_at(state_at if state_at is not None else m.start()),
+                version=version,
+                kind=spec.kind or kind,
+                order=(path, m.start()),
+            )
+        )
     return out
 
 
@@ -164,15 +183,27 @@ def parse_system(system: SystemSpec, files: list[tuple[str, str]], env: str) -> 
                 if spec.regex is not None:
                     found = _regex_matches(spec, path, text)
                 elif lang is None:
-                    out.errors.append(DefinitionError(path=path, line=0, format=FORMAT,
-                                                      message=f"system {system.name!r}: no ast-grep language for "
-                                                              "this file; set `language`"))
+                    out.errors.append(
+                        DefinitionError(
+                            path=path,
+                            line=0,
+                            format=FORMAT,
+                            message=f"system {system.name!r}: no ast-grep language for "
+                            "this file; set `language`",
+                        )
+                    )
                     continue
                 else:
                     found = _ast_matches(spec, path, text, lang)
             except (re.error, RuntimeError, ValueError) as exc:
-                out.errors.append(DefinitionError(path=path, line=0, format=FORMAT,
-                                                  message=f"system {system.name!r}: bad pattern: {exc}"))
+                out.errors.append(
+                    DefinitionError(
+                        path=path,
+                        line=0,
+                        format=FORMAT,
+                        message=f"system {system.name!r}: bad pattern: {exc}",
+                    )
+                )
                 continue
             for m in found:
                 if spec.state_value is not None and m.state_text is None:
@@ -190,10 +221,15 @@ def parse_system(system: SystemSpec, files: list[tuple[str, str]], env: str) -> 
         entries.setdefault((m.key, path), []).append((m.line, m.end_line))
     for key, (m, path, lines, count) in chosen.items():
         state, pct = map_state(m.state_text, system.states, system.default_state)
-        reason = f"{system.name}: state {strip_quotes(m.state_text)!r}" if m.state_text is not None else \
-            f"{system.name}: no state captured (default {system.default_state})"
+        reason = (
+            f"{system.name}: state {strip_quotes(m.state_text)!r}"
+            if m.state_text is not None
+            else f"{system.name}: no state captured (default {system.default_state})"
+        )
         if count > 1:
-            reason += f"; the {'last' if system.order == 'last' else 'first'} of {count} entries decides"
+            reason += (
+                f"; the {'last' if system.order == 'last' else 'first'} of {count} entries decides"
+            )
         if state == "unknown" and m.state_text is not None:
             reason += " (not in the system's `states` mapping)"
         env_state = EnvState(env=env, state=state, reason=reason, lines=[m.state_line])
@@ -204,20 +240,34 @@ def parse_system(system: SystemSpec, files: list[tuple[str, str]], env: str) -> 
         elif pct is not None:
             env_state.percent = pct
         kind = m.kind or ""
-        kill = any(fnmatch.fnmatchcase(key, g) for g in system.kill_switches) or looks_like_kill_switch(key, [], kind)
+        kill = any(
+            fnmatch.fnmatchcase(key, g) for g in system.kill_switches
+        ) or looks_like_kill_switch(key, [], kind)
         permanent = kill or any(fnmatch.fnmatchcase(key, g) for g in system.permanent)
-        out.definitions.append(FlagDefinition(
-            key=key, format=FORMAT, system=system.name, path=path, line=m.line, end_line=m.end_line,
-            quote=lines[m.line].strip() if m.line < len(lines) else "", kind=kind, kill_switch=kill,
-            permanent=permanent, value_type="boolean", environments={env: env_state},
-            notes=[f"{count} entries for this key"] if count > 1 else [],
-            entries=sorted(entries.get((key, path), [])),
-        ))
+        out.definitions.append(
+            FlagDefinition(
+                key=key,
+                format=FORMAT,
+                system=system.name,
+                path=path,
+                line=m.line,
+                end_line=m.end_line,
+                quote=lines[m.line].strip() if m.line < len(lines) else "",
+                kind=kind,
+                kill_switch=kill,
+                permanent=permanent,
+                value_type="boolean",
+                environments={env: env_state},
+                notes=[f"{count} entries for this key"] if count > 1 else [],
+                entries=sorted(entries.get((key, path), [])),
+            )
+        )
         # Superseded entries in other files are definitions too: a removal deletes them all.
         for (k, other), spans in entries.items():
             if k == key and other != path:
-                out.definitions[-1].notes.append(f"older entries in {other}: lines "
-                                                 + ", ".join(str(a + 1) for a, _ in spans))
+                out.definitions[-1].notes.append(
+                    f"older entries in {other}: lines " + ", ".join(str(a + 1) for a, _ in spans)
+                )
     return out
 
 

@@ -65,19 +65,28 @@ def parse(doc: Document, path: str, env: str) -> ParseResult:
     elif isinstance(data, dict) and isinstance(data.get("flags"), dict):
         entries = [(("flags", k), f) for k, f in data["flags"].items()]
     else:
-        out.errors.append(DefinitionError(path=path, line=0, format=FORMAT, message="not a LaunchDarkly flag export"))
+        out.errors.append(
+            DefinitionError(
+                path=path, line=0, format=FORMAT, message="not a LaunchDarkly flag export"
+            )
+        )
         return out
     for where, flag in entries:
         try:
             out.definitions.append(_definition(doc, path, env, where, flag))
         except _FlagError as exc:
             label = flag.get("key") if isinstance(flag, dict) else where[-1]
-            out.errors.append(DefinitionError(path=path, line=exc.line, format=FORMAT,
-                                              message=f"flag {label!r}: {exc}"))
+            out.errors.append(
+                DefinitionError(
+                    path=path, line=exc.line, format=FORMAT, message=f"flag {label!r}: {exc}"
+                )
+            )
     return out
 
 
-def _definition(doc: Document, path: str, default_env: str, where: tuple[Any, ...], flag: Any) -> FlagDefinition:
+def _definition(
+    doc: Document, path: str, default_env: str, where: tuple[Any, ...], flag: Any
+) -> FlagDefinition:
     line = doc.line_of(where)
     if not isinstance(flag, dict):
         raise _FlagError("expected a flag object", line)
@@ -86,9 +95,15 @@ def _definition(doc: Document, path: str, default_env: str, where: tuple[Any, ..
         raise _FlagError("flag without a string `key`", line)
     key_line = doc.line_of((*where, "key"))
     variations = flag.get("variations")
-    if not isinstance(variations, list) or not variations or not all(isinstance(v, dict) and "value" in v
-                                                                         for v in variations):
-        raise _FlagError("`variations` must be a non-empty list of {value: …}", doc.line_of((*where, "variations")))
+    if (
+        not isinstance(variations, list)
+        or not variations
+        or not all(isinstance(v, dict) and "value" in v for v in variations)
+    ):
+        raise _FlagError(
+            "`variations` must be a non-empty list of {value: …}",
+            doc.line_of((*where, "variations")),
+        )
     values = [v["value"] for v in variations]
     tags = [str(t) for t in flag.get("tags", []) if isinstance(t, (str, int))]
     kind = str(flag.get("kind", ""))
@@ -99,17 +114,23 @@ def _definition(doc: Document, path: str, default_env: str, where: tuple[Any, ..
     notes: list[str] = []
     if isinstance(flag.get("environments"), dict):
         for env_name, env_data in flag["environments"].items():
-            envs[str(env_name)] = _env_state(doc, (*where, "environments", env_name), str(env_name), env_data, values)
+            envs[str(env_name)] = _env_state(
+                doc, (*where, "environments", env_name), str(env_name), env_data, values
+            )
     elif "on" in flag or "fallthrough" in flag:
         envs[default_env] = _env_state(doc, where, default_env, flag, values)
     else:
-        raise _FlagError("no `environments` and no targeting of its own (`on`, `fallthrough`)", line)
+        raise _FlagError(
+            "no `environments` and no targeting of its own (`on`, `fallthrough`)", line
+        )
     if flag.get("archived"):
         notes.append("archived in LaunchDarkly: SDKs get the code default")
     prereqs = []
     for env_data in (flag.get("environments") or {"": flag}).values():
         if isinstance(env_data, dict):
-            prereqs += [p.get("key") for p in env_data.get("prerequisites") or [] if isinstance(p, dict)]
+            prereqs += [
+                p.get("key") for p in env_data.get("prerequisites") or [] if isinstance(p, dict)
+            ]
     return FlagDefinition(
         key=key,
         format=FORMAT,
@@ -119,7 +140,8 @@ def _definition(doc: Document, path: str, default_env: str, where: tuple[Any, ..
         quote=doc.quote(key_line),
         name=str(flag.get("name", "")),
         description=str(flag.get("description", "") or ""),
-        kind=purpose or ("temporary" if flag.get("temporary") else ("permanent" if permanent else kind)),
+        kind=purpose
+        or ("temporary" if flag.get("temporary") else ("permanent" if permanent else kind)),
         kill_switch=kill,
         permanent=permanent,
         value_type=value_type(values),
@@ -156,22 +178,36 @@ def _served_by(node: Any, values: list[Any], line: int) -> dict[Any, float]:
     raise _FlagError("neither `variation` nor `rollout.variations`", line)
 
 
-def _env_state(doc: Document, where: tuple[Any, ...], env: str, data: Any, values: list[Any]) -> EnvState:
+def _env_state(
+    doc: Document, where: tuple[Any, ...], env: str, data: Any, values: list[Any]
+) -> EnvState:
     line = doc.line_of(where)
     if not isinstance(data, dict):
         raise _FlagError(f"environment {env!r}: expected an object", line)
     on = data.get("on")
     if not isinstance(on, bool):
-        raise _FlagError(f"environment {env!r}: `on` must be true or false", doc.line_of((*where, "on")))
+        raise _FlagError(
+            f"environment {env!r}: `on` must be true or false", doc.line_of((*where, "on"))
+        )
     on_line = doc.line_of((*where, "on"))
     if not on:
         off = data.get("offVariation")
         if off is None:
-            return EnvState(env=env, state="off", percent=0.0, code_default=True, lines=[on_line],
-                            reason="targeting off and no offVariation: SDKs return the code default")
+            return EnvState(
+                env=env,
+                state="off",
+                percent=0.0,
+                code_default=True,
+                lines=[on_line],
+                reason="targeting off and no offVariation: SDKs return the code default",
+            )
         value = _variation(values, off, doc.line_of((*where, "offVariation")))
-        return single_value_state(env, value, f"targeting off: everybody gets offVariation {off} ({value!r})",
-                                  [on_line, doc.line_of((*where, "offVariation"))])
+        return single_value_state(
+            env,
+            value,
+            f"targeting off: everybody gets offVariation {off} ({value!r})",
+            [on_line, doc.line_of((*where, "offVariation"))],
+        )
     ft_line = doc.line_of((*where, "fallthrough"))
     served = _served_by(data.get("fallthrough"), values, ft_line)
     lines = [on_line, ft_line]
@@ -187,12 +223,19 @@ def _env_state(doc: Document, where: tuple[Any, ...], env: str, data: Any, value
             if w > 0:
                 conditional[v] = 1.0
         lines.append(r_line)
-    reason = "targeting on: fallthrough " + ", ".join(f"{_fmt(v)} {w:g}%" for v, w in served.items() if w > 0)
+    reason = "targeting on: fallthrough " + ", ".join(
+        f"{_fmt(v)} {w:g}%" for v, w in served.items() if w > 0
+    )
     extra = {v for v in conditional if served.get(v, 0) <= 0}
     if extra:
         # Who matches a rule depends on the user: a share cannot be given.
-        return EnvState(env=env, state="partial", percent=None, lines=sorted(set(lines)),
-                        reason=reason + f"; targets/rules also serve {', '.join(_fmt(v) for v in extra)}")
+        return EnvState(
+            env=env,
+            state="partial",
+            percent=None,
+            lines=sorted(set(lines)),
+            reason=reason + f"; targets/rules also serve {', '.join(_fmt(v) for v in extra)}",
+        )
     if conditional:
         reason += "; targets/rules serve nothing the fallthrough does not"
     return weighted_state(env, served, reason, lines)

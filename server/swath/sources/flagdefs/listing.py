@@ -26,7 +26,9 @@ def _deny_regex(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
         regex = getattr(p, "regex", None)
         if p.include is False or regex is None:
             return None  # negations change meaning with order: let pathspec decide
-        parts.append("(?:" + re.sub(r"\(\?P<\w+>", "(", regex.pattern) + ")")  # group names clash when joined
+        parts.append(
+            "(?:" + re.sub(r"\(\?P<\w+>", "(", regex.pattern) + ")"
+        )  # group names clash when joined
     return re.compile("|".join(parts)) if parts else re.compile(r"(?!x)x")
 
 

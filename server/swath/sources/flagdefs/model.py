@@ -26,26 +26,43 @@ class EnvState(BaseModel):
 
     env: str
     state: FlagState
-    percent: float | None = Field(default=None, description="Share (0-100) of evaluations served the 'on' (truthy) value, when known."
+    percent: float | None = Field(
+        default=None,
+        description="Share (0-100) of evaluations served the 'on' (truthy) value, when known.",
     )
-    value: Any = Field(default=None, description="The one value everybody gets, when state is on/off.")
-    code_default: bool = Field(default=False, description="Nothing is served: the SDK returns the default value given at the call site."
+    value: Any = Field(
+        default=None, description="The one value everybody gets, when state is on/off."
     )
-    reason: str = Field(default="", description="Why: in words a reviewer can check against the definition.")
-    lines: list[int] = Field(default_factory=list, description="Zero-based lines that carry this state.")
+    code_default: bool = Field(
+        default=False,
+        description="Nothing is served: the SDK returns the default value given at the call site.",
+    )
+    reason: str = Field(
+        default="", description="Why: in words a reviewer can check against the definition."
+    )
+    lines: list[int] = Field(
+        default_factory=list, description="Zero-based lines that carry this state."
+    )
 
 
 class FlagDefinition(BaseModel):
     key: str
     format: FlagFormat
-    system: str | None = Field(default=None, description="Homegrown system name from .swath/flags.yaml.")
+    system: str | None = Field(
+        default=None, description="Homegrown system name from .swath/flags.yaml."
+    )
     path: str
     line: int = Field(ge=0, description="Line of the definition's key.")
-    end_line: int = Field(ge=0, description="Last line of the definition entry (what a removal deletes).")
+    end_line: int = Field(
+        ge=0, description="Last line of the definition entry (what a removal deletes)."
+    )
     quote: str = Field(description="Text of `line`, stripped: the evidence.")
     name: str = ""
     description: str = ""
-    kind: str = Field(default="", description="Flag type as the source names it: release, experiment, kill-switch, …")
+    kind: str = Field(
+        default="",
+        description="Flag type as the source names it: release, experiment, kill-switch, …",
+    )
     kill_switch: bool = False
     permanent: bool = False
     value_type: ValueType = "unknown"
@@ -55,7 +72,9 @@ class FlagDefinition(BaseModel):
     depends_on: list[str] = Field(default_factory=list, description="Prerequisite flags.")
     notes: list[str] = Field(default_factory=list)
     entries: list[tuple[int, int]] = Field(
-        default_factory=list, description="Every (line, end_line) entry of the key in `path` (versioned entries).")
+        default_factory=list,
+        description="Every (line, end_line) entry of the key in `path` (versioned entries).",
+    )
 
 
 class DefinitionError(BaseModel):
@@ -87,7 +106,9 @@ class ReferenceHit(BaseModel):
     text: str = Field(description="The whole line, without its line break.")
     kind: RefKind
     call: str | None = Field(default=None, description="SDK call name seen right before the key.")
-    via: str | None = Field(default=None, description="Constant the key is held in, for constant uses.")
+    via: str | None = Field(
+        default=None, description="Constant the key is held in, for constant uses."
+    )
     test: bool = Field(default=False, description="The file looks like a test.")
     lang: str | None = None
 
@@ -105,7 +126,9 @@ class CallName(BaseModel):
 
     name: str
     family: str = "custom"
-    negated: bool = Field(default=False, description="True when the call answers 'is it off?' (GrowthBook is_off).")
+    negated: bool = Field(
+        default=False, description="True when the call answers 'is it off?' (GrowthBook is_off)."
+    )
     returns: Literal["bool", "value"] = "bool"
 
 
@@ -130,12 +153,17 @@ class FlagItemData(BaseModel):
     references: list[ReferenceHit] = Field(default_factory=list)
     constants: list[ConstantDef] = Field(default_factory=list)
     mentions: list[ReferenceHit] = Field(
-        default_factory=list, description="Occurrences inside other flags' definition files (prerequisites…)."
+        default_factory=list,
+        description="Occurrences inside other flags' definition files (prerequisites…).",
     )
-    environment: str | None = Field(default=None, description="Environment configured to decide; None: production.")
+    environment: str | None = Field(
+        default=None, description="Environment configured to decide; None: production."
+    )
     call_names: list[CallName] = Field(default_factory=list)
     reference_patterns: list[ReferencePattern] = Field(default_factory=list)
-    catalogue_sources: list[str] = Field(default_factory=list, description="Every definition file found.")
+    catalogue_sources: list[str] = Field(
+        default_factory=list, description="Every definition file found."
+    )
 
 
 class FlagErrorData(BaseModel):

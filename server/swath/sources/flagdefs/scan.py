@@ -36,8 +36,20 @@ _TEST_PATH = re.compile(
 )
 # What an undefined key may look like: a template (`flag_{i}`, `${name}`) or prose is not a key.
 _KEY_SHAPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}")
-_FAMILY = {".py": "py", ".pyi": "py", ".ts": "js", ".tsx": "js", ".mts": "js", ".cts": "js", ".js": "js",
-           ".jsx": "js", ".mjs": "js", ".cjs": "js", ".go": "go"}
+_FAMILY = {
+    ".py": "py",
+    ".pyi": "py",
+    ".ts": "js",
+    ".tsx": "js",
+    ".mts": "js",
+    ".cts": "js",
+    ".js": "js",
+    ".jsx": "js",
+    ".mjs": "js",
+    ".cjs": "js",
+    ".go": "go",
+}
+
 
 def is_test_path(path: str) -> bool:
     return bool(_TEST_PATH.search(path))
@@ -97,8 +109,9 @@ def warm_pool(workers: int | None = None) -> None:
         scanpool.get(n).warm()
 
 
-def _run_chunks(root: str, files: list[str], fn_args: tuple[object, ...], workers: int,
-                fn: str) -> list[Any]:
+def _run_chunks(
+    root: str, files: list[str], fn_args: tuple[object, ...], workers: int, fn: str
+) -> list[Any]:
     """Run `scanworker.<fn>` over interleaved chunks, in worker processes when it pays."""
     target = getattr(scanworker, fn)
     if workers <= 1 or len(files) < PARALLEL_MIN_FILES:
@@ -166,11 +179,27 @@ def scan_references(
 class _Merger:
     """Turns the workers' raw tuples into ReferenceHits, by key."""
 
-    def __init__(self, index: ScanIndex, keys: list[str], bare: list[str], calls: list[str], defined: set[str],
-                 spans: dict[str, list[DefinitionSpan]]) -> None:
-        self.index, self.keys, self.bare, self.calls, self.defined, self.spans = index, keys, bare, calls, defined, spans
+    def __init__(
+        self,
+        index: ScanIndex,
+        keys: list[str],
+        bare: list[str],
+        calls: list[str],
+        defined: set[str],
+        spans: dict[str, list[DefinitionSpan]],
+    ) -> None:
+        self.index, self.keys, self.bare, self.calls, self.defined, self.spans = (
+            index,
+            keys,
+            bare,
+            calls,
+            defined,
+            spans,
+        )
         self.at: dict[tuple[str, int, int], ReferenceHit] = {}
-        self.pending_calls: list[tuple[str, str, str, int, int]] = []  # path, identifier, call, line, col
+        self.pending_calls: list[
+            tuple[str, str, str, int, int]
+        ] = []  # path, identifier, call, line, col
         self.local_consts: dict[tuple[str, str], str] = {}  # (path, name) -> key
 
     def _place(self, key: str, hit: ReferenceHit) -> None:
@@ -201,11 +230,24 @@ class _Merger:
             if kind == "key":
                 _, idx, line, col, end_col, text, const, exported = h
                 key = self.keys[idx]
-                ref = ReferenceHit(path=path, line=line, col=col, end_col=end_col, text=text,
-                                   kind="constant-def" if const else "literal", test=test, lang=lang)
+                ref = ReferenceHit(
+                    path=path,
+                    line=line,
+                    col=col,
+                    end_col=end_col,
+                    text=text,
+                    kind="constant-def" if const else "literal",
+                    test=test,
+                    lang=lang,
+                )
                 if const:
-                    cdef = ConstantDef(name=str(const), key=key, path=path, line=line,
-                                       scope="global" if exported else "file")
+                    cdef = ConstantDef(
+                        name=str(const),
+                        key=key,
+                        path=path,
+                        line=line,
+                        scope="global" if exported else "file",
+                    )
                     self.index.constants.setdefault(key, []).append(cdef)
                     if not exported:
                         self.local_consts[(path, str(const))] = key
@@ -215,16 +257,39 @@ class _Merger:
                 key = self.bare[idx]
                 if (path, line, col) in self.at:
                     continue
-                self._place(key, ReferenceHit(path=path, line=line, col=col, end_col=end_col, text=text,
-                                              kind="identifier", test=test, lang=lang))
+                self._place(
+                    key,
+                    ReferenceHit(
+                        path=path,
+                        line=line,
+                        col=col,
+                        end_col=end_col,
+                        text=text,
+                        kind="identifier",
+                        test=test,
+                        lang=lang,
+                    ),
+                )
             elif kind == "call":
                 calls.append(h)
             elif kind == "use":
                 _, name, line, col, end_col, text = h
                 key = self.local_consts.get((path, str(name)))
                 if key is not None:
-                    self._place(key, ReferenceHit(path=path, line=line, col=col, end_col=end_col,
-                                                  text=text, kind="constant-use", via=str(name), test=test, lang=lang))
+                    self._place(
+                        key,
+                        ReferenceHit(
+                            path=path,
+                            line=line,
+                            col=col,
+                            end_col=end_col,
+                            text=text,
+                            kind="constant-use",
+                            via=str(name),
+                            test=test,
+                            lang=lang,
+                        ),
+                    )
         # Calls last: they mark the key hits (which come after the call name) as calls.
         for h in calls:
             _, idx, line, col, end_col, text, literal, kline, kcol, kend, ktext, idents = h
@@ -235,9 +300,19 @@ class _Merger:
                 if existing is not None:
                     existing.kind, existing.call = "call", call
                 elif lit not in self.defined and _KEY_SHAPE.fullmatch(lit):
-                    self.index.undefined.setdefault(lit, []).append(ReferenceHit(
-                        path=path, line=kline, col=kcol, end_col=kend, text=ktext,
-                        kind="call", call=call, test=test, lang=lang))
+                    self.index.undefined.setdefault(lit, []).append(
+                        ReferenceHit(
+                            path=path,
+                            line=kline,
+                            col=kcol,
+                            end_col=kend,
+                            text=ktext,
+                            kind="call",
+                            call=call,
+                            test=test,
+                            lang=lang,
+                        )
+                    )
             for ident, iline, icol in idents:
                 self.pending_calls.append((path, ident, call, iline, icol))
 
@@ -249,7 +324,9 @@ class _Merger:
                     out.setdefault(c.name, []).append(c)
         return out
 
-    def constant_uses(self, path: str, hits: list[tuple[Any, ...]], exported: dict[str, list[ConstantDef]]) -> None:
+    def constant_uses(
+        self, path: str, hits: list[tuple[Any, ...]], exported: dict[str, list[ConstantDef]]
+    ) -> None:
         test = is_test_path(path)
         lang = language_of(path)
         fam = family(path)
@@ -259,8 +336,20 @@ class _Merger:
                     continue  # the definition
                 if family(c.path) != fam:
                     continue
-                self._place(c.key, ReferenceHit(path=path, line=line, col=col, end_col=end_col,
-                                                text=text, kind="constant-use", via=str(name), test=test, lang=lang))
+                self._place(
+                    c.key,
+                    ReferenceHit(
+                        path=path,
+                        line=line,
+                        col=col,
+                        end_col=end_col,
+                        text=text,
+                        kind="constant-use",
+                        via=str(name),
+                        test=test,
+                        lang=lang,
+                    ),
+                )
 
     def finish(self) -> None:
         # SDK calls whose key argument is a name: mark the constant use they contain.

@@ -31,14 +31,18 @@ class _Worker:
     def __init__(self) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "swath.sources.flagdefs.scanworker"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
             env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
         )
 
     def call(self, name: str, args: tuple[Any, ...]) -> Any:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         try:
-            _write_frame(self.proc.stdin, pickle.dumps((name, args), protocol=pickle.HIGHEST_PROTOCOL))
+            _write_frame(
+                self.proc.stdin, pickle.dumps((name, args), protocol=pickle.HIGHEST_PROTOCOL)
+            )
             frame = _read_frame(self.proc.stdout)
         except (BrokenPipeError, OSError) as exc:
             raise WorkerFailed(f"scan worker {self.proc.pid} is gone: {exc}") from exc

@@ -28,7 +28,18 @@ _CALL_ARGS = re.compile(
     rb"""\s*\(\s*(?:(["'`])((?:(?!\1)[^\\\r\n]){1,200})\1|([A-Za-z_$][\w$.]*)(?:\(\))?)"""
     rb"""(?:\s*,\s*(?:(["'`])((?:(?!\4)[^\\\r\n]){1,200})\4|([A-Za-z_$][\w$.]*)))?"""
 )
-_NOT_KEYS = {b"True", b"False", b"None", b"true", b"false", b"null", b"nil", b"undefined", b"this", b"self"}
+_NOT_KEYS = {
+    b"True",
+    b"False",
+    b"None",
+    b"true",
+    b"false",
+    b"null",
+    b"nil",
+    b"undefined",
+    b"this",
+    b"self",
+}
 # A line that only assigns the key to a name: `NAME = "key"`, `const NAME = 'key';`,
 # `Name string = "key"`, `NAME: Final = "key"`, `newCheckout: "key",`, `Name = "key",` (enum).
 _CONST_PREFIX = re.compile(  # used with match(data, line_start, key_start): no `^`
@@ -39,8 +50,27 @@ _CONST_SUFFIX = re.compile(rb"""\s*[,;]?\s*(?:(?:#|//).*)?$""")
 
 Hit = tuple[Any, ...]
 # Only in code can a key be held in a constant (a YAML `name: "key"` is not one).
-CODE_EXTENSIONS = (".py", ".pyi", ".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".go", ".java",
-                   ".kt", ".rb", ".rs", ".cs", ".php", ".swift", ".scala")
+CODE_EXTENSIONS = (
+    ".py",
+    ".pyi",
+    ".ts",
+    ".tsx",
+    ".mts",
+    ".cts",
+    ".js",
+    ".jsx",
+    ".mjs",
+    ".cjs",
+    ".go",
+    ".java",
+    ".kt",
+    ".rb",
+    ".rs",
+    ".cs",
+    ".php",
+    ".swift",
+    ".scala",
+)
 _automata: dict[int, tuple[Any, int, int, int]] = {}
 
 
@@ -57,8 +87,13 @@ def _automaton(keys: list[str], bare: list[str], calls: list[str]) -> tuple[Any,
     hit = _automata.get(sig)
     if hit is None:
         pats = build_patterns(keys, bare, calls)
-        auto = ac.BytesAhoCorasick(pats, matchkind=ac.MATCHKIND_LEFTMOST_LONGEST,
-                                   implementation=ac.Implementation.DFA) if pats else None
+        auto = (
+            ac.BytesAhoCorasick(
+                pats, matchkind=ac.MATCHKIND_LEFTMOST_LONGEST, implementation=ac.Implementation.DFA
+            )
+            if pats
+            else None
+        )
         hit = (auto, len(keys) * 3, len(keys) * 3 + len(bare), len(pats))
         if len(_automata) > 8:
             _automata.clear()
@@ -112,8 +147,9 @@ class _Lines:
         return self.line, col, end_col, raw.decode("utf-8", "replace"), ls
 
 
-def scan_chunk(root: str, paths: list[str], keys: list[str], bare: list[str], calls: list[str],
-               max_bytes: int) -> tuple[list[tuple[str, list[Hit]]], int, int]:
+def scan_chunk(
+    root: str, paths: list[str], keys: list[str], bare: list[str], calls: list[str], max_bytes: int
+) -> tuple[list[tuple[str, list[Hit]]], int, int]:
     """([(path, hits)], files read, bytes read). Hit tuples:
 
     ("key", key_index, line, col, end_col, text, const_name | None, const_exported)
@@ -142,7 +178,9 @@ def scan_chunk(root: str, paths: list[str], keys: list[str], bare: list[str], ca
     return out, files, total
 
 
-def _hits(data: bytes, matches: list[tuple[int, int, int]], n_quoted: int, n_bare: int, code: bool) -> list[Hit]:
+def _hits(
+    data: bytes, matches: list[tuple[int, int, int]], n_quoted: int, n_bare: int, code: bool
+) -> list[Hit]:
     lines = _Lines(data)
     hits: list[Hit] = []
     local_consts: list[tuple[str, int]] = []
@@ -180,16 +218,47 @@ def _hits(data: bytes, matches: list[tuple[int, int, int]], n_quoted: int, n_bar
                     idents.append((ident.decode("utf-8", "replace"), iline, icol))
             if literal is not None and where is not None:
                 kline, kcol, kend_col, ktext, _ = lines.locate(*where)
-                hits.append(("call", idx - n_bare, line, col, end_col, text, literal.decode("utf-8", "replace"),
-                             kline, kcol, kend_col, ktext, idents))
+                hits.append(
+                    (
+                        "call",
+                        idx - n_bare,
+                        line,
+                        col,
+                        end_col,
+                        text,
+                        literal.decode("utf-8", "replace"),
+                        kline,
+                        kcol,
+                        kend_col,
+                        ktext,
+                        idents,
+                    )
+                )
             elif idents:
-                hits.append(("call", idx - n_bare, line, col, end_col, text, None, line, col, end_col, text, idents))
+                hits.append(
+                    (
+                        "call",
+                        idx - n_bare,
+                        line,
+                        col,
+                        end_col,
+                        text,
+                        None,
+                        line,
+                        col,
+                        end_col,
+                        text,
+                        idents,
+                    )
+                )
     for name, def_at in local_consts:
         hits += _uses(data, name.encode(), def_at)
     return hits
 
 
-def _constant_on_line(data: bytes, line_start: int, start: int, end: int) -> tuple[str | None, bool]:
+def _constant_on_line(
+    data: bytes, line_start: int, start: int, end: int
+) -> tuple[str | None, bool]:
     """Is the key the whole right-hand side of a constant definition? (name, visible outside the file)."""
     m = _CONST_PREFIX.match(data, line_start, start)
     if m is None:
@@ -223,12 +292,17 @@ def _is_definition_of(data: bytes, i: int, j: int, def_at: int) -> bool:
     return line_start <= i < def_at
 
 
-def scan_names(root: str, paths: list[str], names: list[str], max_bytes: int) -> list[tuple[str, list[Hit]]]:
+def scan_names(
+    root: str, paths: list[str], names: list[str], max_bytes: int
+) -> list[tuple[str, list[Hit]]]:
     """Uses of exported constants (identifier boundaries; `Flags.NAME` counts)."""
     if not names:
         return []
-    auto = ac.BytesAhoCorasick([n.encode() for n in names], matchkind=ac.MATCHKIND_LEFTMOST_LONGEST,
-                               implementation=ac.Implementation.DFA)
+    auto = ac.BytesAhoCorasick(
+        [n.encode() for n in names],
+        matchkind=ac.MATCHKIND_LEFTMOST_LONGEST,
+        implementation=ac.Implementation.DFA,
+    )
     prefix = root.rstrip("/") + "/"
     out = []
     for rel in paths:

@@ -11,7 +11,9 @@ from __future__ import annotations
 from swath.sources.flagdefs.model import CallName
 
 
-def _names(family: str, bools: list[str], values: list[str] = (), negated: list[str] = ()) -> list[CallName]:  # type: ignore[assignment]
+def _names(
+    family: str, bools: list[str], values: list[str] = (), negated: list[str] = ()
+) -> list[CallName]:  # type: ignore[assignment]
     out = [CallName(name=n, family=family) for n in bools]
     out += [CallName(name=n, family=family, returns="value") for n in values]
     out += [CallName(name=n, family=family, negated=True) for n in negated]
@@ -21,24 +23,77 @@ def _names(family: str, bools: list[str], values: list[str] = (), negated: list[
 DEFAULT_CALL_NAMES: list[CallName] = [
     *_names(
         "openfeature",
-        ["get_boolean_value", "getBooleanValue", "BooleanValue", "get_boolean_details", "getBooleanDetails",
-         "BooleanValueDetails"],
-        ["get_string_value", "get_integer_value", "get_float_value", "get_object_value", "get_string_details",
-         "getStringValue", "getNumberValue", "getObjectValue", "getStringDetails", "getNumberDetails",
-         "StringValue", "IntValue", "FloatValue", "ObjectValue", "StringValueDetails", "IntValueDetails"],
+        [
+            "get_boolean_value",
+            "getBooleanValue",
+            "BooleanValue",
+            "get_boolean_details",
+            "getBooleanDetails",
+            "BooleanValueDetails",
+        ],
+        [
+            "get_string_value",
+            "get_integer_value",
+            "get_float_value",
+            "get_object_value",
+            "get_string_details",
+            "getStringValue",
+            "getNumberValue",
+            "getObjectValue",
+            "getStringDetails",
+            "getNumberDetails",
+            "StringValue",
+            "IntValue",
+            "FloatValue",
+            "ObjectValue",
+            "StringValueDetails",
+            "IntValueDetails",
+        ],
     ),
     *_names(
         "launchdarkly",
-        ["bool_variation", "boolVariation", "BoolVariation", "variation", "variation_detail", "variationDetail",
-         "boolVariationDetail", "BoolVariationDetail"],
-        ["string_variation", "stringVariation", "StringVariation", "int_variation", "IntVariation",
-         "numberVariation", "float_variation", "Float64Variation", "json_variation", "jsonVariation",
-         "JSONVariation"],
+        [
+            "bool_variation",
+            "boolVariation",
+            "BoolVariation",
+            "variation",
+            "variation_detail",
+            "variationDetail",
+            "boolVariationDetail",
+            "BoolVariationDetail",
+        ],
+        [
+            "string_variation",
+            "stringVariation",
+            "StringVariation",
+            "int_variation",
+            "IntVariation",
+            "numberVariation",
+            "float_variation",
+            "Float64Variation",
+            "json_variation",
+            "jsonVariation",
+            "JSONVariation",
+        ],
     ),
-    *_names("unleash", ["is_enabled", "isEnabled", "IsEnabled"], ["get_variant", "getVariant", "GetVariant"]),
-    *_names("growthbook", ["is_on", "isOn", "IsOn"], ["get_feature_value", "getFeatureValue", "GetFeatureValue",
-                                                       "eval_feature", "evalFeature", "EvalFeature"],
-            ["is_off", "isOff", "IsOff"]),
+    *_names(
+        "unleash",
+        ["is_enabled", "isEnabled", "IsEnabled"],
+        ["get_variant", "getVariant", "GetVariant"],
+    ),
+    *_names(
+        "growthbook",
+        ["is_on", "isOn", "IsOn"],
+        [
+            "get_feature_value",
+            "getFeatureValue",
+            "GetFeatureValue",
+            "eval_feature",
+            "evalFeature",
+            "EvalFeature",
+        ],
+        ["is_off", "isOff", "IsOff"],
+    ),
     *_names("waffle", ["flag_is_active", "switch_is_active", "sample_is_active"]),
 ]
 

@@ -65,7 +65,9 @@ def load_json(text: str) -> Document:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DocumentError(f"invalid JSON: {exc.msg} (column {exc.colno})", exc.lineno - 1) from None
+        raise DocumentError(
+            f"invalid JSON: {exc.msg} (column {exc.colno})", exc.lineno - 1
+        ) from None
     starts, ends = _json_positions(text)
     return Document(data=data, positions=starts, lines=split_lines(text), end_positions=ends)
 
