@@ -157,9 +157,13 @@ def test_settings_are_validated_and_never_fatal() -> None:
     assert s.engine == "static" and s.concurrency is None
     assert any("swath.concurrency" in p for p in problems)
     assert any("unknown setting swath.colour" in p and "maxAgents" in p for p in problems)
-    s2, problems = parse_settings({"maxAgents": 50, "apiKeyEnv": "MY_KEY", "model": "m"}, s)
+    s2, problems = parse_settings({"maxAgents": 50, "model": "m"}, s)
     assert (s2.engine, s2.max_agents, problems) == ("static", 50, [])
-    assert s2.model_overrides() == {"model_map": "m", "model_reduce": "m", "api_key_env": "MY_KEY"}
+    assert s2.model_overrides() == {"model_map": "m", "model_reduce": "m"}
+    # A workspace's settings file may not choose the key's variable: refused, reported, ignored.
+    s3, problems = parse_settings({"apiKeyEnv": "GITHUB_TOKEN", "concurrency": 3}, s2)
+    assert s3.concurrency == 3 and "api_key_env" not in s3.model_overrides()
+    assert len(problems) == 1 and "swath.apiKeyEnv is not read from editor settings" in problems[0]
     assert parse_settings("nope", s2)[0] == s2
     assert parse_settings(None)[0] == Settings()
 

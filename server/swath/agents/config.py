@@ -3,14 +3,20 @@
 Precedence, lowest first (each layer overrides the keys it sets):
 
 1. built-in defaults (this module);
-2. `[tool.swath.model]` and `[tool.swath.prices]` in the workspace's `pyproject.toml`;
-3. the `model:` and `prices:` sections of `.swath/config.yaml`;
-4. environment variables (`ANTHROPIC_BASE_URL`, `SWATH_MODEL_MAP`, `SWATH_MODEL_REDUCE`,
+2. the user's own `model:` and `prices:` in `$XDG_CONFIG_HOME/swath/config.yaml`
+   (`~/.config/swath/config.yaml`);
+3. `[tool.swath.model]` and `[tool.swath.prices]` in the workspace's `pyproject.toml`;
+4. the `model:` and `prices:` sections of the workspace's `.swath/config.yaml`;
+5. environment variables (`ANTHROPIC_BASE_URL`, `SWATH_MODEL_MAP`, `SWATH_MODEL_REDUCE`,
    `SWATH_MODEL_VERIFY`, `SWATH_MAX_RETRIES`, `SWATH_TIMEOUT_S`);
-5. the `overrides` passed by the caller (command-line flags, LSP settings).
+6. the `overrides` passed by the caller (command-line flags).
 
-The API key itself is never stored in a file: the config names the environment variable
-that holds it (`api_key_env`), so a committed config cannot leak it.
+Credentials come only from the user: where requests go (`base_url`) and which environment
+variable holds the key (`api_key_env`) are read from the environment, the user's own config
+and the caller, never from files in the workspace. A cloned repository is not trusted: a
+committed `.swath/config.yaml` that set `base_url: https://evil` and `api_key_env: GITHUB_TOKEN`
+would otherwise send the user's token to a host of its choosing. A workspace file that tries is
+ignored and reported (`ModelConfig.ignored_settings`). The key itself is never read from any file.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from swath.agents.pricing import ModelPrice
 from swath.spec.models import Workflow
@@ -33,6 +39,9 @@ DEFAULT_MODEL_MAP = "claude-haiku-5-5"
 DEFAULT_MODEL_REDUCE = "claude-sonnet-5-5"
 
 ENV_PREFIX = "SWATH_"
+
+# Keys that decide where the user's key goes: only the user may set them (see the docstring).
+CREDENTIAL_KEYS = ("api_key_env", "base_url")
 
 
 class ConfigError(ValueError):
@@ -95,6 +104,12 @@ class ModelConfig(BaseModel):
     prices: dict[str, ModelPrice] = Field(
         default_factory=dict, description="Price overrides per model."
     )
+    # What a workspace file tried to set and was refused (reported by the front ends).
+    _ignored: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def ignored_settings(self) -> list[str]:
+        return list(self._ignored)
 
     def model_for_tier(self, tier: str) -> str:
         if tier == "map":
@@ -197,6 +212,28 @@ def _canonical(layer: dict[str, Any]) -> dict[str, Any]:
     return {aliases.get(k, k): v for k, v in layer.items()}
 
 
+def user_config_path(environ: Mapping[str, str] | None = None) -> Path:
+    """The user's own config file: `$XDG_CONFIG_HOME/swath/config.yaml`, else under `~/.config`."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CONFIG_HOME") or os.path.join(
+        env.get("HOME") or str(Path.home()), ".config"
+    )
+    return Path(base) / "swath" / "config.yaml"
+
+
+def _untrusted(
+    layer: dict[str, Any], source: str, ignored: list[str], user_path: Path
+) -> dict[str, Any]:
+    """`layer` without the credential keys, each refusal noted with where it came from."""
+    for key in CREDENTIAL_KEYS:
+        if key in layer:
+            ignored.append(
+                f"{source}: `{key}` ignored: a workspace file may not say where the API key is "
+                f"read from or sent; set it in {user_path} or the environment instead"
+            )
+    return {k: v for k, v in layer.items() if k not in CREDENTIAL_KEYS}
+
+
 def load_model_config(
     workspace_root: str | os.PathLike[str] | None = None,
     overrides: Mapping[str, Any] | None = None,
@@ -206,14 +243,25 @@ def load_model_config(
     env = os.environ if environ is None else environ
     merged: dict[str, Any] = {}
     prices: dict[str, Any] = {}
+    ignored: list[str] = []
+    user_path = user_config_path(env)
+    user = read_yaml_file(user_path)
+    merged.update(_canonical(_section(user, "model", str(user_path))))
+    prices.update(_section(user, "prices", str(user_path)))
     if workspace_root is not None:
         root = Path(workspace_root)
         py = _read_pyproject(root)
-        merged.update(_canonical(_section(py, "model", "pyproject.toml [tool.swath]")))
+        source = f"{root / 'pyproject.toml'} [tool.swath.model]"
+        merged.update(
+            _untrusted(_canonical(_section(py, "model", source)), source, ignored, user_path)
+        )
         prices.update(_section(py, "prices", "pyproject.toml [tool.swath]"))
         cfg_path = root / ".swath" / "config.yaml"
         yml = read_yaml_file(cfg_path)
-        merged.update(_canonical(_section(yml, "model", str(cfg_path))))
+        source = f"{cfg_path} model:"
+        merged.update(
+            _untrusted(_canonical(_section(yml, "model", source)), source, ignored, user_path)
+        )
         prices.update(_section(yml, "prices", str(cfg_path)))
     merged.update(_env_layer(env))
     extra = dict(overrides or {})
@@ -222,6 +270,8 @@ def load_model_config(
     if prices:
         merged["prices"] = {**(merged.get("prices") or {}), **prices}
     try:
-        return ModelConfig.model_validate(merged)
+        config = ModelConfig.model_validate(merged)
     except ValidationError as exc:
         raise ConfigError(f"model configuration: {exc}") from exc
+    config._ignored.extend(ignored)
+    return config

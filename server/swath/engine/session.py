@@ -44,6 +44,8 @@ class Session:
     workspace: Workspace
     store: RunStore
     engine: Engine
+    # Settings of workspace files that were refused (credential keys); front ends show them.
+    notices: tuple[str, ...] = ()
 
     @classmethod
     def open(
@@ -60,7 +62,9 @@ class Session:
         store = RunStore.open(workspace.root)
         runner = make_model_runner(workspace.root, config, policy) if model else None
         engine = Engine(workspace, store, runner, policy=policy, model_config=config)
-        return cls(workspace, store, engine)
+        for notice in config.ignored_settings:
+            log.warning("%s", notice)
+        return cls(workspace, store, engine, tuple(config.ignored_settings))
 
     async def aclose(self) -> None:
         runner = self.engine.model_runner

@@ -106,6 +106,7 @@ async def run(request: WorkerRequest, reader: asyncio.StreamReader, out: Any) ->
             f"the model configuration of {root} is not usable ({exc}); running offline analyzers only"
         )
         session = Session.open(root, model=False)
+    warnings.extend(session.notices)
     for w in warnings:
         write({"warning": w})
 

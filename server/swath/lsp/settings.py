@@ -14,6 +14,16 @@ from pydantic.alias_generators import to_camel
 
 SECTION = "swath"
 
+# Editor settings can come from a file in the workspace (`.vscode/settings.json`), which a
+# cloned repository controls: nothing here may choose where the API key is read from or sent.
+REFUSED = {
+    "api_key_env": "swath.api_key_env is not read from editor settings (a repository's settings "
+    "file could set it); set it under `model:` in ~/.config/swath/config.yaml; ignored",
+    "apiKeyEnv": "swath.apiKeyEnv is not read from editor settings (a repository's settings file "
+    "could set it); set `api_key_env` under `model:` in ~/.config/swath/config.yaml, or put the "
+    "key in ANTHROPIC_API_KEY; ignored",
+}
+
 
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
@@ -30,7 +40,6 @@ class Settings(BaseModel):
     budget_usd: float | None = Field(
         None, ge=0, description="Stop starting model agents past this spend."
     )
-    api_key_env: str | None = Field(None, description="Environment variable holding the API key.")
     open_report: bool = Field(True, description="Open the run's Markdown report when a run ends.")
     max_diagnostics_per_file: int = Field(
         500, ge=1, le=10_000, description="More findings in one file are summarised."
@@ -41,8 +50,6 @@ class Settings(BaseModel):
         out: dict[str, Any] = {}
         if self.model:
             out["model_map"] = out["model_reduce"] = self.model
-        if self.api_key_env:
-            out["api_key_env"] = self.api_key_env
         return out
 
 
@@ -66,11 +73,13 @@ def parse_settings(raw: Any, base: Settings | None = None) -> tuple[Settings, li
         return base, [
             f"swath settings must be an object, got {type(data).__name__}; using the previous settings"
         ]
+    refused = [REFUSED[k] for k in data if k in REFUSED]
+    data = {k: v for k, v in data.items() if k not in REFUSED}
     merged = {**base.model_dump(by_alias=True), **data}
     try:
-        return Settings.model_validate(merged), []
+        return Settings.model_validate(merged), refused
     except ValidationError as exc:
-        problems, bad = [], set()
+        problems, bad = list(refused), set()
         for err in exc.errors():
             key = str(err["loc"][0]) if err["loc"] else "?"
             bad.add(key)
