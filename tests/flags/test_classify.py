@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from swath.analyzers.flags.classify import category, decide, keep_words
-from swath.analyzers.flags.facts import DefinitionIn, FlagIn
+from swath.items.flags import FlagDefinition, FlagItemData
 
 
 def definition(
@@ -17,14 +17,15 @@ def definition(
     permanent: bool = False,
     fmt: str = "flagd",
     path: str = "f.json",
-) -> DefinitionIn:
-    return DefinitionIn.model_validate(
+) -> FlagDefinition:
+    return FlagDefinition.model_validate(
         {
             "key": "k",
             "format": fmt,
             "path": path,
             "line": 1,
             "end_line": 3,
+            "quote": "k",
             "kill_switch": kill,
             "permanent": permanent,
             "environments": {n: {"env": n, "lines": [1], **st} for n, st in envs.items()},
@@ -65,8 +66,8 @@ def test_definitions_that_disagree_are_unknown_and_agreeing_ones_are_noted():
     assert agree.state == "on" and any("agree" in n for n in agree.notes)
 
 
-def flag(defs: list[DefinitionIn] | None, defined: bool = True) -> FlagIn:
-    return FlagIn(key="k", defined=defined, definitions=defs or [])
+def flag(defs: list[FlagDefinition] | None, defined: bool = True) -> FlagItemData:
+    return FlagItemData(key="k", defined=defined, definitions=defs or [])
 
 
 @pytest.mark.parametrize(

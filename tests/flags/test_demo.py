@@ -6,8 +6,8 @@ import ast
 import json
 import subprocess
 
-from swath.analyzers.flags.rewrite_ts import has_errors
 from swath.analyzers import registry
+from swath.analyzers.flags.rewrite_ts import has_errors
 from swath.engine.verify import EvidenceVerifier
 
 from .conftest import discover, errors, flag_items, run_offline

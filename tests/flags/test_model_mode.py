@@ -23,7 +23,7 @@ from tests.fake_anthropic.server import FakeAnthropicServer
 from tests.gitrepo import commit_files, init_repo
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "flags-demo"
-KEY = re.compile(r"^## `([^`]+)`: (\S+)", re.M)
+KEY = re.compile(r"^## `([^`]+)`: (\S+)", re.MULTILINE)
 
 
 def reviewer(ctx: RequestContext) -> Any:

@@ -9,7 +9,7 @@ import os
 import pytest
 
 from swath.analyzers.flags.examine import examine
-from swath.analyzers.flags.facts import FlagIn
+from swath.items.flags import FlagItemData
 from swath.sources.flagdefs import scan as scan_mod
 from swath.sources.flagdefs.scan import DefinitionSpan, scan_references
 from swath.sources.flagdefs.sdk import DEFAULT_CALL_NAMES
@@ -153,7 +153,7 @@ def test_quoted_literals_in_any_text_file(polyglot):
 def test_structure_of_each_reference_through_ast_grep(polyglot):
     """The analyzer confirms each call with ast-grep and finds the check around it."""
     items = flag_items(discover(polyglot))
-    facts = examine(polyglot, FlagIn.model_validate(items["new_checkout"].data), None)
+    facts = examine(polyglot, FlagItemData.model_validate(items["new_checkout"].data), None)
     by_place = {(r.path, r.line): r for r in facts.references}
     assert (
         by_place[("app/views.py", 10)].check
@@ -165,7 +165,7 @@ def test_structure_of_each_reference_through_ast_grep(polyglot):
         by_place[("svc/main.go", 3)].check and by_place[("svc/main.go", 3)].call == "BooleanValue"
     )
     assert ("docs/flags.md", 0) not in by_place and facts.docs[0]["path"] == "docs/flags.md"
-    search = examine(polyglot, FlagIn.model_validate(items["search_v2"].data), None)
+    search = examine(polyglot, FlagItemData.model_validate(items["search_v2"].data), None)
     # a string getter is a reference but not a yes/no check
     assert [r.check for r in search.references if r.path == "app/views.py"] == [False]
 

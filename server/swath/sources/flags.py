@@ -18,12 +18,7 @@ import hashlib
 import logging
 from typing import ClassVar
 
-from swath.sources.base import SourceContext
-from swath.sources.flagdefs import catalogue as catalogue_mod
-from swath.sources.flagdefs import globs
-from swath.sources.flagdefs.config import CONFIG_PATHS, FlagsConfig, load_config
-from swath.sources.flagdefs.listing import scan_paths
-from swath.sources.flagdefs.model import (
+from swath.items.flags import (
     CallName,
     DefinitionError,
     FlagDefinition,
@@ -31,6 +26,11 @@ from swath.sources.flagdefs.model import (
     FlagItemData,
     ReferencePattern,
 )
+from swath.sources.base import SourceContext
+from swath.sources.flagdefs import catalogue as catalogue_mod
+from swath.sources.flagdefs import globs
+from swath.sources.flagdefs.config import CONFIG_PATHS, FlagsConfig, load_config
+from swath.sources.flagdefs.listing import scan_paths
 from swath.sources.flagdefs.scan import DefinitionSpan, ScanIndex, prestart, scan_references
 from swath.sources.flagdefs.sdk import merge_call_names
 from swath.spec.records import Item

@@ -19,10 +19,11 @@ from pydantic import ValidationError
 from swath.analyzers.base import AnalyzerContext, AnalyzerOutput
 from swath.analyzers.flags import findings as findings_mod
 from swath.analyzers.flags.examine import examine
-from swath.analyzers.flags.facts import BatchFacts, FlagErrorIn, FlagIn
+from swath.analyzers.flags.facts import BatchFacts
 from swath.analyzers.flags.references import parsed
 from swath.findings.model import Finding
 from swath.findings.report import RuleInfo
+from swath.items.flags import FlagErrorData, FlagItemData
 from swath.spec.records import Item
 
 
@@ -56,7 +57,7 @@ class FlagClassify:
         found: list[Finding] = []
         for item in items:
             if item.kind == "flag-error":
-                err = FlagErrorIn.model_validate(item.data)
+                err = FlagErrorData.model_validate(item.data)
                 batch.errors.append(err)
                 pf = parsed(ctx.workspace, err.path)
                 line_text = (
@@ -67,10 +68,10 @@ class FlagClassify:
             if item.kind != "flag":
                 continue
             try:
-                flag = FlagIn.model_validate(item.data)
+                flag = FlagItemData.model_validate(item.data)
             except ValidationError as exc:
                 batch.errors.append(
-                    FlagErrorIn(path=item.path or item.id, message=f"bad flag item: {exc}")
+                    FlagErrorData(path=item.path or item.id, message=f"bad flag item: {exc}")
                 )
                 continue
             facts = examine(ctx.workspace, flag, env, rewrite=rewrite)

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from swath.analyzers.flags.facts import Category, DefinitionIn, EnvStateIn, FlagIn, State
+from swath.analyzers.flags.facts import Category
+from swath.items.flags import EnvState, FlagDefinition, FlagItemData, FlagState
 
 PRODUCTION = ("production", "prod", "prd", "live")
 
@@ -24,7 +25,7 @@ PRODUCTION = ("production", "prod", "prd", "live")
 @dataclass
 class Decision:
     environment: str | None
-    state: State
+    state: FlagState
     percent: float | None
     value: object
     code_default: bool
@@ -40,9 +41,9 @@ def _env_matches(name: str, wanted: str) -> bool:
     return n in PRODUCTION and w in PRODUCTION
 
 
-def decide(defs: list[DefinitionIn], configured: str | None) -> Decision:
+def decide(defs: list[FlagDefinition], configured: str | None) -> Decision:
     """The state of the decisive environment across all definitions of one key."""
-    envs: dict[str, list[tuple[DefinitionIn, EnvStateIn]]] = {}
+    envs: dict[str, list[tuple[FlagDefinition, EnvState]]] = {}
     for d in defs:
         for name, st in d.environments.items():
             envs.setdefault(name, []).append((d, st))
@@ -98,7 +99,9 @@ def decide(defs: list[DefinitionIn], configured: str | None) -> Decision:
     )
 
 
-def category(flag: FlagIn, state: State, ref_count: int) -> tuple[Category | None, str | None]:
+def category(
+    flag: FlagItemData, state: FlagState, ref_count: int
+) -> tuple[Category | None, str | None]:
     """(category when the flag is a removal candidate, else why not)."""
     if not flag.defined:
         return ("undefined", None) if ref_count else (None, "neither defined nor referenced")
@@ -137,7 +140,7 @@ def keep_words(cat: Category | None, value: object, code_default: bool) -> str |
     return None
 
 
-def state_words(state: State, percent: float | None) -> str:
+def state_words(state: FlagState, percent: float | None) -> str:
     if state == "on":
         return "100% on"
     if state == "off":

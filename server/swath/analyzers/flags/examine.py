@@ -12,8 +12,6 @@ from swath.analyzers.flags import classify, history
 from swath.analyzers.flags.facts import (
     DefinitionFact,
     FlagFacts,
-    FlagIn,
-    HitIn,
     ReferenceFact,
     RemovalSpec,
     TextEdit,
@@ -26,6 +24,7 @@ from swath.analyzers.flags.references import (
     pattern_matches,
 )
 from swath.analyzers.flags.rewrite import language_for, minimal_edit, rewrite_file
+from swath.items.flags import FlagItemData, ReferenceHit
 from swath.workspace import Workspace
 
 RECENT_DAYS = 14
@@ -34,7 +33,7 @@ CODE_KINDS = {"call", "literal", "constant-use", "identifier", "pattern"}
 
 
 def examine(
-    ws: Workspace, flag: FlagIn, configured_env: str | None, *, rewrite: bool = True
+    ws: Workspace, flag: FlagItemData, configured_env: str | None, *, rewrite: bool = True
 ) -> FlagFacts:
     decision = classify.decide(flag.definitions, configured_env or flag.environment)
     # Prose that names a flag is not a use of it: docs neither keep a flag alive nor get findings.
@@ -116,7 +115,7 @@ def _bool_value(facts: FlagFacts) -> bool | None:
 
 
 def _references(
-    ws: Workspace, flag: FlagIn, facts: FlagFacts, refs: list[HitIn], *, rewrite: bool
+    ws: Workspace, flag: FlagItemData, facts: FlagFacts, refs: list[ReferenceHit], *, rewrite: bool
 ) -> list[ReferenceFact]:
     bool_calls = {c.name for c in flag.call_names if c.returns == "bool"}
     all_calls = {c.name for c in flag.call_names}
@@ -126,7 +125,7 @@ def _references(
     all_aliases: set[str] = set(aliases)
     all_checks: set[str] = set()
     values_used: set[bool] = set()
-    by_file: dict[str, list[HitIn]] = {}
+    by_file: dict[str, list[ReferenceHit]] = {}
     for r in refs:
         by_file.setdefault(r.path, []).append(r)
     for path, hits in by_file.items():
@@ -262,7 +261,7 @@ def _attach_edit(
     ]
 
 
-def _risks(flag: FlagIn, facts: FlagFacts, notes: list[str]) -> list[str]:
+def _risks(flag: FlagItemData, facts: FlagFacts, notes: list[str]) -> list[str]:
     risks = list(notes)
     if facts.category in ("fully-on", "fully-off"):
         for env, st in facts.env_states.items():

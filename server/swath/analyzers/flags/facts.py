@@ -1,6 +1,6 @@
 """The analyzers' view of a flag item, and the facts they produce about it.
 
-The input models mirror `swath.sources.flagdefs.model` (the layering keeps the two
+The input models mirror `swath.items.flags` (the layering keeps the two
 packages apart, so the item data travels as JSON and is read back here); they ignore
 fields they do not use, so the source may grow without breaking the analyzers.
 """
@@ -9,104 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-State = Literal["on", "off", "partial", "unknown"]
+from swath.items.flags import FlagErrorData, FlagState
+
 Category = Literal["fully-on", "fully-off", "unreferenced", "undefined"]
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class EnvStateIn(_In):
-    env: str
-    state: State
-    percent: float | None = None
-    value: Any = None
-    code_default: bool = False
-    reason: str = ""
-    lines: list[int] = Field(default_factory=list)
-
-
-class DefinitionIn(_In):
-    key: str
-    format: str
-    system: str | None = None
-    path: str
-    line: int
-    end_line: int
-    quote: str = ""
-    name: str = ""
-    description: str = ""
-    kind: str = ""
-    kill_switch: bool = False
-    permanent: bool = False
-    value_type: str = "unknown"
-    variants: dict[str, Any] = Field(default_factory=dict)
-    environments: dict[str, EnvStateIn] = Field(default_factory=dict)
-    tags: list[str] = Field(default_factory=list)
-    depends_on: list[str] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list)
-    entries: list[tuple[int, int]] = Field(default_factory=list)
-
-
-class HitIn(_In):
-    path: str
-    line: int
-    col: int
-    end_col: int
-    text: str
-    kind: str
-    call: str | None = None
-    via: str | None = None
-    test: bool = False
-    lang: str | None = None
-
-
-class ConstantIn(_In):
-    name: str
-    key: str
-    path: str
-    line: int
-    scope: str = "file"
-
-
-class CallNameIn(_In):
-    name: str
-    family: str = "custom"
-    negated: bool = False
-    returns: str = "bool"
-
-
-class PatternIn(_In):
-    system: str
-    language: str | None = None
-    pattern: Any = None
-    rule: dict[str, Any] | None = None
-    regex: str | None = None
-    key: str = "KEY"
-    is_check: bool | None = None
-
-
-class FlagIn(_In):
-    key: str
-    defined: bool = True
-    definitions: list[DefinitionIn] = Field(default_factory=list)
-    references: list[HitIn] = Field(default_factory=list)
-    constants: list[ConstantIn] = Field(default_factory=list)
-    mentions: list[HitIn] = Field(default_factory=list)
-    environment: str | None = None
-    call_names: list[CallNameIn] = Field(default_factory=list)
-    reference_patterns: list[PatternIn] = Field(default_factory=list)
-    catalogue_sources: list[str] = Field(default_factory=list)
-
-
-class FlagErrorIn(_In):
-    path: str
-    line: int = 0
-    message: str
-    format: str = ""
 
 
 # -- what the map analyzer says about each flag ---------------------------------------------
@@ -174,7 +81,7 @@ class History(BaseModel):
 class FlagFacts(BaseModel):
     key: str
     defined: bool
-    state: State
+    state: FlagState
     environment: str | None = None
     percent: float | None = None
     value: Any = None
@@ -202,7 +109,7 @@ class FlagFacts(BaseModel):
     )
     risks: list[str] = Field(default_factory=list)
     lens: str = ""
-    removal: "RemovalSpec | None" = Field(
+    removal: RemovalSpec | None = Field(
         default=None, description="How to rewrite the flag's checks away, file by file."
     )
 
@@ -225,4 +132,4 @@ class BatchFacts(BaseModel):
     """Output of one `flag-classify` task."""
 
     flags: list[FlagFacts] = Field(default_factory=list)
-    errors: list[FlagErrorIn] = Field(default_factory=list)
+    errors: list[FlagErrorData] = Field(default_factory=list)

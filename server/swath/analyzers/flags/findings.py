@@ -12,9 +12,10 @@ from typing import Any
 
 from swath.analyzers.flags.classify import state_words
 from swath.analyzers.flags.examine import definition_lens
-from swath.analyzers.flags.facts import FlagErrorIn, FlagFacts, ReferenceFact
+from swath.analyzers.flags.facts import FlagFacts, ReferenceFact
 from swath.findings.model import Evidence, Finding, Position, Range, Severity
 from swath.findings.report import RuleInfo
+from swath.items.flags import FlagErrorData
 
 RULES = [
     RuleInfo(
@@ -251,7 +252,7 @@ def _at_definitions(facts: FlagFacts) -> list[Finding]:
     return out
 
 
-def for_error(err: FlagErrorIn, line_text: str | None) -> Finding:
+def for_error(err: FlagErrorData, line_text: str | None) -> Finding:
     quote = (line_text or "").strip()
     return Finding(
         rule="flag/malformed",

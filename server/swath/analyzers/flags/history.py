@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from swath.analyzers.flags.facts import History
 from swath.workspace import Workspace
@@ -55,8 +55,8 @@ def since(ws: Workspace, places: list[tuple[str, int]], now: datetime | None = N
             newest = b
     if newest is None:
         return History(uncommitted=uncommitted)
-    when = datetime.fromtimestamp(newest.author_time, tz=timezone.utc)
-    now = now or datetime.now(tz=timezone.utc)
+    when = datetime.fromtimestamp(newest.author_time, tz=UTC)
+    now = now or datetime.now(tz=UTC)
     return History(
         since=when.date().isoformat(),
         commit=newest.commit[:12],

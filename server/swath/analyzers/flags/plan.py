@@ -15,10 +15,11 @@ from pydantic import ValidationError
 from swath.analyzers.base import AnalyzerContext, AnalyzerOutput
 from swath.analyzers.flags import findings as findings_mod
 from swath.analyzers.flags.classify import state_words
-from swath.analyzers.flags.facts import FlagErrorIn, FlagFacts
+from swath.analyzers.flags.facts import FlagFacts
 from swath.analyzers.flags.references import parsed
 from swath.analyzers.flags.rewrite import language_for, rewrite_file, unified_diff
 from swath.findings.report import RuleInfo
+from swath.items.flags import FlagErrorData
 from swath.spec.records import Record
 from swath.workspace import Workspace
 
@@ -28,10 +29,10 @@ CATEGORY_ORDER = {"fully-on": 0, "fully-off": 1, "unreferenced": 2, "undefined":
 
 def collect(
     records: list[Record],
-) -> tuple[list[FlagFacts], list[FlagErrorIn], dict[str, list[dict[str, Any]]]]:
+) -> tuple[list[FlagFacts], list[FlagErrorData], dict[str, list[dict[str, Any]]]]:
     """Flags, errors and model assessments (by key) from the map records, whatever their wrapping."""
     flags: dict[str, FlagFacts] = {}
-    errors: list[FlagErrorIn] = []
+    errors: list[FlagErrorData] = []
     assessments: dict[str, list[dict[str, Any]]] = {}
     for rec in records:
         # The analyzer's facts are in `output`; a model's assessments, when one ran, in `judgement`.
@@ -44,7 +45,7 @@ def collect(
                 flags.setdefault(f.key, f)
             for raw in out.get("errors") or []:
                 try:
-                    errors.append(FlagErrorIn.model_validate(raw))
+                    errors.append(FlagErrorData.model_validate(raw))
                 except ValidationError:
                     continue
             for a in out.get("assessments") or []:
@@ -209,7 +210,7 @@ def _candidate_md(f: FlagFacts, assessments: list[dict[str, Any]]) -> list[str]:
 
 def markdown(
     flags: list[FlagFacts],
-    errors: list[FlagErrorIn],
+    errors: list[FlagErrorData],
     assessments: dict[str, list[dict[str, Any]]],
     disagree: list[dict[str, Any]],
     patch_notes: list[str],

@@ -16,7 +16,7 @@ from typing import Any, cast
 
 from ast_grep_py import Config, SgNode, SgRoot
 
-from swath.analyzers.flags.facts import HitIn, PatternIn
+from swath.items.flags import ReferenceHit, ReferencePattern
 from swath.workspace import Workspace
 from swath.workspace.languages import ANALYZED_LANGUAGES, language_of
 
@@ -43,7 +43,7 @@ MEMBERSHIP_METHODS = {"has", "includes", "contains"}
 _BOOL_LITERALS = {"True": True, "False": False, "true": True, "false": False}
 
 _lock = threading.Lock()
-_parsed: OrderedDict[tuple[str, str, str], "ParsedFile"] = OrderedDict()
+_parsed: OrderedDict[tuple[str, str, str], ParsedFile] = OrderedDict()
 _MAX = 128
 
 
@@ -131,7 +131,7 @@ def _literal_default(args: list[SgNode]) -> bool | None:
     return None
 
 
-def find_check(pf: ParsedFile, hit: HitIn, call_names: set[str]) -> Check | None:
+def find_check(pf: ParsedFile, hit: ReferenceHit, call_names: set[str]) -> Check | None:
     """The check the key at `hit` takes part in, if any."""
     root = pf.root
     if root is None:
@@ -197,7 +197,9 @@ class PatternMatch:
     is_check: bool
 
 
-def pattern_matches(pf: ParsedFile, key: str, patterns: list[PatternIn]) -> list[PatternMatch]:
+def pattern_matches(
+    pf: ParsedFile, key: str, patterns: list[ReferencePattern]
+) -> list[PatternMatch]:
     """Where a homegrown reference pattern captures `key` in this file."""
     out: list[PatternMatch] = []
     for p in patterns:
@@ -231,7 +233,7 @@ def pattern_matches(pf: ParsedFile, key: str, patterns: list[PatternIn]) -> list
     return out
 
 
-def _pattern_nodes(pf: ParsedFile, root: SgNode, p: PatternIn) -> list[SgNode]:
+def _pattern_nodes(pf: ParsedFile, root: SgNode, p: ReferencePattern) -> list[SgNode]:
     sig = repr((p.pattern, p.rule, p.language))
     hit = pf._pattern_hits.get(sig)
     if hit is None:

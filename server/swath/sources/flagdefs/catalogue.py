@@ -10,13 +10,14 @@ something else is silently skipped.
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
+from swath.items.flags import DefinitionError, EnvState, FlagDefinition, ParseResult
 from swath.sources.flagdefs import flagd, globs, homegrown, launchdarkly, plainmap, unleash
 from swath.sources.flagdefs.common import env_from_path
 from swath.sources.flagdefs.config import DEFAULT_EXCLUDE, FlagsConfig, OverrideSpec
-from swath.sources.flagdefs.model import DefinitionError, EnvState, FlagDefinition, ParseResult
 from swath.sources.flagdefs.structured import (
     Document,
     DocumentError,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from swath.sources.flagdefs.model import EnvState, FlagState, ValueType
+from swath.items.flags import EnvState, FlagState, ValueType
 from swath.workspace.languages import language_of  # noqa: F401  (re-exported for the parsers)
 
 # Names teams give kill switches when the flag system has no type for them.
 _KILL_SWITCH_NAME = re.compile(
-    r"(^|[^a-z])(kill[-_ .]?switch|killswitch|circuit[-_ .]?breaker|panic)([^a-z]|$)", re.I
+    r"(^|[^a-z])(kill[-_ .]?switch|killswitch|circuit[-_ .]?breaker|panic)([^a-z]|$)", re.IGNORECASE
 )
 _KILL_SWITCH_TAGS = {
     "kill-switch",

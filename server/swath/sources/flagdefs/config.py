@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from swath.sources.flagdefs.model import CallName, DefinitionError, FlagState
+from swath.items.flags import CallName, DefinitionError, FlagState
 from swath.sources.flagdefs.structured import Document, DocumentError, load_yaml
 
 CONFIG_PATHS = (".swath/flags.yaml", ".swath/flags.yml")
@@ -134,7 +134,7 @@ class PatternSpec(Strict):
     )
 
     @model_validator(mode="after")
-    def _one_matcher(self) -> "PatternSpec":
+    def _one_matcher(self) -> PatternSpec:
         given = [n for n in ("pattern", "rule", "regex") if getattr(self, n) is not None]
         if len(given) != 1:
             raise ValueError("give exactly one of `pattern`, `rule` or `regex`")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from swath.items.flags import DefinitionError, EnvState, FlagDefinition, ParseResult
 from swath.sources.flagdefs.common import (
     hashable,
     looks_like_kill_switch,
@@ -18,7 +19,6 @@ from swath.sources.flagdefs.common import (
     value_type,
     weighted_state,
 )
-from swath.sources.flagdefs.model import DefinitionError, EnvState, FlagDefinition, ParseResult
 from swath.sources.flagdefs.structured import Document
 
 FORMAT: Final = "flagd"

@@ -8,24 +8,24 @@ when a key is defined several times the last entry (or the highest version) deci
 
 from __future__ import annotations
 
-
 import bisect
 import fnmatch
 import re
-from typing import Any, Final, cast
 from dataclasses import dataclass
+from typing import Any, Final, cast
+
 from ast_grep_py import Config, SgNode, SgRoot
 
-from swath.sources.flagdefs import globs
-from swath.sources.flagdefs.common import language_of, looks_like_kill_switch, state_from_percent
-from swath.sources.flagdefs.config import PatternSpec, StateMapping, SystemSpec
-from swath.sources.flagdefs.model import (
+from swath.items.flags import (
     DefinitionError,
     EnvState,
     FlagDefinition,
     FlagState,
     ParseResult,
 )
+from swath.sources.flagdefs import globs
+from swath.sources.flagdefs.common import language_of, looks_like_kill_switch, state_from_percent
+from swath.sources.flagdefs.config import PatternSpec, StateMapping, SystemSpec
 from swath.sources.flagdefs.structured import split_lines
 
 FORMAT: Final = "homegrown"

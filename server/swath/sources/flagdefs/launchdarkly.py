@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from swath.items.flags import DefinitionError, EnvState, FlagDefinition, ParseResult
 from swath.sources.flagdefs.common import (
     hashable,
     looks_like_kill_switch,
@@ -23,7 +24,6 @@ from swath.sources.flagdefs.common import (
     value_type,
     weighted_state,
 )
-from swath.sources.flagdefs.model import DefinitionError, EnvState, FlagDefinition, ParseResult
 from swath.sources.flagdefs.structured import Document
 
 FORMAT: Final = "launchdarkly"

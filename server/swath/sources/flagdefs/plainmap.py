@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from swath.items.flags import DefinitionError, EnvState, FlagDefinition, ParseResult
 from swath.sources.flagdefs.common import (
     looks_like_kill_switch,
     looks_permanent,
     percent_value,
     state_from_percent,
 )
-from swath.sources.flagdefs.model import DefinitionError, EnvState, FlagDefinition, ParseResult
 from swath.sources.flagdefs.structured import Document
 
 FORMAT: Final = "plain"

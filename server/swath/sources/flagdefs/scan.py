@@ -22,9 +22,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from swath.items.flags import CallName, ConstantDef, ReferenceHit
 from swath.sources.flagdefs import scanpool, scanworker
 from swath.sources.flagdefs.common import language_of
-from swath.sources.flagdefs.model import CallName, ConstantDef, ReferenceHit
 
 log = logging.getLogger(__name__)
 

@@ -8,12 +8,14 @@ references, but no branch can be chosen for them.
 
 from __future__ import annotations
 
-from swath.sources.flagdefs.model import CallName
+from collections.abc import Sequence
+
+from swath.items.flags import CallName
 
 
 def _names(
-    family: str, bools: list[str], values: list[str] = (), negated: list[str] = ()
-) -> list[CallName]:  # type: ignore[assignment]
+    family: str, bools: Sequence[str], values: Sequence[str] = (), negated: Sequence[str] = ()
+) -> list[CallName]:
     out = [CallName(name=n, family=family) for n in bools]
     out += [CallName(name=n, family=family, returns="value") for n in values]
     out += [CallName(name=n, family=family, negated=True) for n in negated]

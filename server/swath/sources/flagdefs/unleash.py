@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from swath.items.flags import DefinitionError, EnvState, FlagDefinition, ParseResult
 from swath.sources.flagdefs.common import looks_like_kill_switch, percent_value
-from swath.sources.flagdefs.model import DefinitionError, EnvState, FlagDefinition, ParseResult
 from swath.sources.flagdefs.structured import Document
 
 FORMAT: Final = "unleash"

@@ -1,8 +1,9 @@
 """What the flag source hands to the analyzers: definitions, references, errors.
 
-These models are the boundary between `swath.sources` and `swath.analyzers`: the source
-dumps them into `Item.data` (plain JSON), and the analyzers read that JSON back through
-their own models (the layering forbids the two packages from importing each other).
+The `flags` source (`swath.sources.flagdefs`) builds these models and dumps them into
+`Item.data` (plain JSON, so results can be stored and cached); the flag analyzers
+(`swath.analyzers.flags`) validate that JSON back into the same models. Unknown fields
+are ignored on the way in, so stored items of an older version still load.
 Positions are zero-based lines and code-point columns, as in the LSP.
 """
 
@@ -91,7 +92,7 @@ class ParseResult(BaseModel):
     definitions: list[FlagDefinition] = Field(default_factory=list)
     errors: list[DefinitionError] = Field(default_factory=list)
 
-    def extend(self, other: "ParseResult") -> None:
+    def extend(self, other: ParseResult) -> None:
         self.definitions += other.definitions
         self.errors += other.errors
 
@@ -170,6 +171,6 @@ class FlagErrorData(BaseModel):
     """`Item.data` of kind 'flag-error'."""
 
     path: str
-    line: int
+    line: int = 0
     message: str
     format: str = ""
