@@ -191,8 +191,9 @@ async def test_git_diff_withholds_denied_files(workspace: Workspace, repo: Path)
     (repo / "secrets/prod.txt").write_text(f"stripe={STRIPE_KEY}\nmore=1\n", encoding="utf-8")
     box = toolbox(workspace)
     text, _ = await call(box, "git_diff")
-    assert "secrets/prod.txt" in text and "diff withheld" in text
-    assert STRIPE_KEY not in text
+    assert "1 changed file on the deny list withheld" in text
+    assert STRIPE_KEY not in text and "secrets/prod.txt" not in text
+    assert "+    return x * 3" in text  # the rest of the diff is still there
 
 
 async def test_symbols_outline(workspace: Workspace, repo: Path) -> None:

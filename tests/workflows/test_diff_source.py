@@ -241,3 +241,21 @@ def test_move_without_git_mv_is_a_rename_when_the_bytes_match(repo: Path) -> Non
     assert items["gone.py"].data["status"] == "deleted"
     assert items["gone_and_edited.py"].data["status"] == "untracked"
     assert not any(k.startswith("_") for i in items.values() for k in i.data)
+
+
+def test_denied_files_are_never_items_whatever_their_path(repo: Path) -> None:
+    """git leaves them out (exclude pathspecs), so a quoted or spaced path cannot slip through."""
+    denied = ["conf dir/.env", 'we"ird/.env', "tab\there/.netrc", "ünï/.npmrc", "k/id_ed25519"]
+    commit_files(repo, {p: "old\n" for p in denied})
+    write(repo, {p: "DB_PASSWORD=hunter2hunter2\n" for p in denied})
+    write(repo, {"app.py": "a = 1\nb = 2\nc = 3\nd = 4\n"})
+    items = diff_items(repo)
+    assert [i.id for i in items] == ["app.py"]
+    assert "hunter2" not in repr([i.data for i in items])
+
+
+def test_a_subfolder_workspace_sees_only_its_own_changes(repo: Path) -> None:
+    commit_files(repo, {"pkg/mod.py": "x = 1\n"})
+    write(repo, {"pkg/mod.py": "x = 2\n", "app.py": "changed = True\n"})
+    items = diff_items(repo / "pkg")
+    assert [i.id for i in items] == ["mod.py"]

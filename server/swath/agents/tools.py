@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from swath.agents.base import ToolCall
 from swath.agents.redaction import Redactor
 from swath.workspace import PathRefused, Workspace
+from swath.workspace.workspace import exclude_pathspecs
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,10 @@ GREP_MAX_FILE_BYTES = 2 * 1024 * 1024
 GREP_TIME_LIMIT_S = 10.0
 READ_DEFAULT_LINES = 400
 _SAFE_REV = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/~^@{}:\-]{0,199}$")
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 class ToolError(Exception):
@@ -254,6 +259,7 @@ class ToolBox:
         self.redactor = redactor
         self.names = tuple(sorted(set(names)))
         self.audit = audit
+        self._extra_patterns = tuple(extra_deny)
         self._extra_deny = (
             pathspec.GitIgnoreSpec.from_lines(list(extra_deny)) if extra_deny else None
         )
@@ -505,34 +511,31 @@ class ToolBox:
 
     def _t_git_diff(self, a: GitDiffArgs) -> str:
         self._require_git()
-        cmd = ["diff", "--no-color", "--no-ext-diff", "--no-textconv"]
+        # --relative: only changes inside the workspace, named relative to it (a workspace in a
+        # subfolder of a repository would otherwise see, and send, the whole repository's diff).
+        revs = ["--relative"]
         if a.staged:
-            cmd.append("--cached")
+            revs.append("--cached")
         if a.base:
             # A revision starting with '-' would be read as an option (`--output=...` writes files).
             if not _SAFE_REV.match(a.base):
                 raise ToolError(f"refused revision {a.base!r}")
-            cmd.append(a.base)
-        cmd.append("--")
-        if a.path:
-            cmd.append(self._resolve(a.path, must_exist=False))
-        out = self.workspace.git(*cmd, check=False)
-        kept = self._drop_denied_files(out)
-        return self.redactor.redact(kept) if kept.strip() else "no differences"
-
-    def _drop_denied_files(self, diff: str) -> str:
-        """Remove the sections of files on the deny list (a `.env` change is a secret too)."""
-        chunks = re.split(r"(?m)^(?=diff --git )", diff)
-        kept = []
-        for chunk in chunks:
-            m = re.match(r"diff --git a/(\S+) b/(\S+)", chunk)
-            if m and (self._denied(m.group(1)) or self._denied(m.group(2))):
-                kept.append(
-                    f"diff --git a/{m.group(1)} b/{m.group(2)}\n[denied path: diff withheld]\n"
-                )
-                continue
-            kept.append(chunk)
-        return "".join(kept)
+            revs.append(a.base)
+        scope = [f":(literal){self._resolve(a.path, must_exist=False)}"] if a.path else ["."]
+        # Denied files are left out by git itself, through exclude pathspecs; the NUL-separated
+        # name list (unambiguous whatever the path holds) catches what a pattern cannot say.
+        excludes = self.workspace.deny_pathspecs() + exclude_pathspecs(self._extra_patterns)
+        names = self.workspace.git(
+            "diff", "--name-only", "-z", "--no-renames", *revs, "--", *scope, check=False
+        )
+        denied = sorted({n for n in names.split("\0") if n and self._denied(n)})
+        excludes += [f":(exclude,literal){n}" for n in denied]
+        cmd = ["diff", "--no-color", "--no-ext-diff", "--no-textconv", *revs]
+        out = self.workspace.git(*cmd, "--", *scope, *excludes, check=False)
+        text = self.redactor.redact(out) if out.strip() else "no differences"
+        if denied:
+            text += f"\n[{_plural(len(denied), 'changed file')} on the deny list withheld]"
+        return text
 
     def _t_symbols(self, a: SymbolsArgs) -> str:
         rel = self._resolve(a.path)

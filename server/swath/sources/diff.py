@@ -192,10 +192,14 @@ class DiffSource:
                 include.match_file(path) and not exclude.match_file(path) and not ws.is_denied(path)
             )
 
-        limit = ["--", *ctx.paths] if ctx.paths else []
+        # Denied files are left out by git itself (exclude pathspecs): names parsed back out of
+        # git's output miss paths with spaces and the paths git quotes.
+        limit = ["--", *(ctx.paths or ["."]), *ws.deny_pathspecs()]
         raw = _git_bytes(
             ws,
             "diff",
+            # Only changes inside the workspace, named relative to it, when it is a subfolder.
+            "--relative",
             "-U0",
             "--no-color",
             "--no-ext-diff",

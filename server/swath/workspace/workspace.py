@@ -10,23 +10,63 @@ import hashlib
 import os
 import subprocess
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pathspec
 
-# Paths no agent may read and no source hands out: secrets and git internals.
+# Paths no agent may read and no source hands out: secrets, credential files of the usual
+# tools (netrc, npm, PyPI, direnv, git's credential store, SSH and cloud keys), git internals.
 DEFAULT_DENY = (
     ".env",
     ".env.*",
+    ".envrc",
+    ".netrc",
+    "_netrc",
+    ".npmrc",
+    ".pypirc",
+    ".git-credentials",
+    ".aws/credentials",
     "*.pem",
     "*.key",
     "id_rsa*",
+    "id_dsa*",
+    "id_ecdsa*",
+    "id_ed25519*",
     "*.p12",
+    "*.pfx",
+    "*.jks",
+    "*.keystore",
     "secrets/**",
     ".git/**",
     ".swath/swath.db*",
 )
+
+
+def exclude_pathspecs(patterns: Iterable[str]) -> list[str]:
+    """Gitignore-style deny patterns as git exclude pathspecs (`:(exclude,glob)…`).
+
+    Handed to git so that git itself leaves denied files out of a diff: parsing them out of
+    git's output afterwards missed paths with spaces and paths git quotes. A negated pattern
+    (`!keep.pem`) has no pathspec form and is skipped, which only ever excludes more.
+    """
+    out: list[str] = []
+    for raw in patterns:
+        pat = raw.strip()
+        if not pat or pat.startswith(("#", "!")):
+            continue
+        pat = pat.removeprefix("\\")
+        dir_only = pat.endswith("/")
+        pat = pat.rstrip("/")
+        # As in .gitignore: a slash anywhere but the end anchors the pattern at the root.
+        anchored = "/" in pat
+        base = pat.lstrip("/") if anchored else f"**/{pat}"
+        if not dir_only:
+            out.append(f":(exclude,glob){base}")
+        out.append(f":(exclude,glob){base}/**")
+    return out
+
 
 BINARY_SNIFF = 8192
 # Swath's own folder (runs, reports, saved workflows) is never work for a workflow.
@@ -67,6 +107,10 @@ class Workspace:
 
     def is_denied(self, rel: str) -> bool:
         return self._deny.match_file(rel)
+
+    def deny_pathspecs(self) -> list[str]:
+        """The deny list as git exclude pathspecs, for every git command that shows contents."""
+        return exclude_pathspecs(self.deny_patterns)
 
     def resolve(self, rel: str, *, must_exist: bool = True) -> Path:
         """The real path of `rel`, refused when it leaves the workspace or is denied.
