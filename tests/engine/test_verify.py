@@ -101,8 +101,10 @@ def test_reanchor_moves_evidence_and_range(ws: Workspace, cited: int, actual: in
     assert kept.range.start == Position(line=cited + delta, character=4)
     assert kept.range.end == Position(line=cited + 1 + delta, character=9)
     assert kept.verified is True and out.reanchored == 1
-    # Line numbers are not part of the identity: GitHub and the LSP keep tracking it.
-    assert kept.fingerprint == f.fingerprint and kept.id == f.id
+    # The identity follows the line the quote really stands on: the same as a finding
+    # cited right in the first place (GitHub and the LSP keep tracking one alert).
+    cited_right = only_kept(verify(ws, make(actual, quote, span=1)))
+    assert kept.fingerprint == cited_right.fingerprint and kept.id == cited_right.id
 
 
 def test_nearest_occurrence_wins(ws: Workspace) -> None:
@@ -326,12 +328,28 @@ def test_negative_window_is_refused(ws: Workspace) -> None:
 # -- dedupe -----------------------------------------------------------------------------------
 def test_dedupe_keeps_the_first_of_each_fingerprint(ws: Workspace) -> None:
     first = make(QUERY, 'query = "SELECT')
-    same_elsewhere = make(QUERY + 3, 'query = "SELECT')  # same rule, file and quote
+    same_place = make(QUERY, 'query = "SELECT * FROM t')  # same rule and line, longer quote
     other_rule = make(QUERY, 'query = "SELECT', rule="r/other")
     other_quote = make(USER, "user = request.user")
-    assert same_elsewhere.fingerprint == first.fingerprint
-    findings = [first, other_rule, same_elsewhere, other_quote, first]
+    first, same_place, other_rule, other_quote = verify(
+        ws, first, same_place, other_rule, other_quote
+    ).kept
+    assert same_place.fingerprint == first.fingerprint
+    findings = [first, other_rule, same_place, other_quote, first]
     assert dedupe(findings) == [first, other_rule, other_quote]
     assert dedupe(findings)[0] is first
     assert EvidenceVerifier(ws).dedupe(findings) == [first, other_rule, other_quote]
     assert dedupe([]) == []
+
+
+def test_identical_lines_stay_apart_and_survive_an_insertion_above(ws: Workspace) -> None:
+    # src/dup.py is "x\ndup\ny\ndup\n": one rule on both `dup` lines is two findings.
+    first, second = verify(
+        ws, make(1, "dup", path="src/dup.py"), make(3, "dup", path="src/dup.py")
+    ).kept
+    assert first.fingerprint != second.fingerprint
+    assert dedupe([first, second]) == [first, second]
+    # An unrelated line above both moves them down; their identities stay.
+    (ws.root / "src" / "dup.py").write_text("new\nx\ndup\ny\ndup\n", encoding="utf-8")
+    moved = verify(ws, make(2, "dup", path="src/dup.py"), make(4, "dup", path="src/dup.py")).kept
+    assert [f.fingerprint for f in moved] == [first.fingerprint, second.fingerprint]

@@ -16,7 +16,7 @@ from swath.spec.records import Item, Record
 from swath.workspace import Workspace
 
 # Bump when the engine changes what a cached result means.
-CACHE_EPOCH = "2"
+CACHE_EPOCH = "3"  # 3: fingerprints by line text and occurrence (identity.py)
 
 
 def _digest(obj: Any) -> str:

@@ -40,7 +40,7 @@ from swath.engine.inputs import resolve_inputs
 from swath.engine.options import EngineError, PlanRefused, RunOptions
 from swath.engine.planner import Planner, batches_of, leaf_steps
 from swath.engine.second_opinion import SecondOpinion
-from swath.engine.verify import EvidenceVerifier
+from swath.engine.verify import EvidenceVerifier, identify
 from swath.findings.model import Finding
 from swath.findings.report import AgentCounts, RuleInfo, RunReport, RunStatus, Usage
 from swath.spec.loader import step_order
@@ -510,17 +510,20 @@ class _Run:
         model_reads: list[str] | None = None,
     ) -> Record:
         """The task's record, put in the cache with everything it read."""
+        loop = asyncio.get_running_loop()
+        findings = [*facts.findings, *(model_findings or [])]
+        if findings:  # reads the findings' files: a worker thread's job
+            findings = await loop.run_in_executor(self.pool, identify, self.ws, findings)
         record = Record(
             step=step_id,
             key=key,
             items=items,
             output=facts.output,
             judgement=judgement,
-            findings=[*facts.findings, *(model_findings or [])],
+            findings=findings,
         )
         extra = [p for p in [*facts.files_read, *(model_reads or [])] if p not in deps]
         if extra:
-            loop = asyncio.get_running_loop()
             deps = {
                 **deps,
                 **await loop.run_in_executor(self.pool, cache.file_deps, self.ws, extra),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from swath.findings.identity import with_identity
 from swath.findings.model import Evidence, Finding, Position, Range
 from swath.workspace import PathRefused, Workspace
 
@@ -36,8 +37,8 @@ class Unverifiable(Exception):
 
 
 @dataclass
-class _Files:
-    """Lines of each path, read at most once per `verify` call."""
+class FileLines:
+    """Lines of each path, read at most once per `verify` (or identity) call."""
 
     workspace: Workspace
     cache: dict[str, list[str] | Unverifiable] = field(default_factory=dict)
@@ -49,6 +50,12 @@ class _Files:
         if isinstance(hit, Unverifiable):
             raise hit
         return hit
+
+    def lines_or_none(self, path: str) -> list[str] | None:
+        try:
+            return self.lines(path)
+        except Unverifiable:
+            return None
 
     def _read(self, path: str) -> list[str] | Unverifiable:
         try:
@@ -106,8 +113,13 @@ def shift_range(r: Range, delta: int) -> Range:
     return Range(start=move(r.start), end=move(r.end))
 
 
+def identify(workspace: Workspace, findings: list[Finding]) -> list[Finding]:
+    """`findings` with their stable fingerprints, from the files as they are now."""
+    return with_identity(findings, FileLines(workspace).lines_or_none)
+
+
 def dedupe(findings: list[Finding]) -> list[Finding]:
-    """The first finding of each fingerprint, in input order."""
+    """The first finding of each fingerprint, in input order: one per rule and place."""
     seen: set[str] = set()
     out: list[Finding] = []
     for f in findings:
@@ -125,7 +137,7 @@ class EvidenceVerifier:
         self.window = window
 
     def verify(self, findings: list[Finding]) -> VerifyOutcome:
-        files = _Files(self.workspace)
+        files = FileLines(self.workspace)
         kept: list[Finding] = []
         dropped: list[tuple[Finding, str]] = []
         reanchored = 0
@@ -137,6 +149,8 @@ class EvidenceVerifier:
                 continue
             kept.append(checked)
             reanchored += moved
+        # Re-anchoring moved some findings: their identity follows their new line.
+        kept = with_identity(kept, files.lines_or_none)
         return VerifyOutcome(kept=kept, dropped=dropped, reanchored=reanchored)
 
     @staticmethod
@@ -145,7 +159,7 @@ class EvidenceVerifier:
         return dedupe(findings)
 
     # -- one finding ------------------------------------------------------------------
-    def _check(self, f: Finding, files: _Files) -> tuple[Finding, bool]:
+    def _check(self, f: Finding, files: FileLines) -> tuple[Finding, bool]:
         """The verified copy of `f` and whether it moved; raises Unverifiable."""
         own_lines = files.lines(f.path)  # the finding's own file must exist and be readable
         if not f.evidence:
@@ -169,7 +183,7 @@ class EvidenceVerifier:
             )
         return f.model_copy(deep=True, update={"verified": False})
 
-    def _locate(self, ev: Evidence, files: _Files) -> Evidence:
+    def _locate(self, ev: Evidence, files: FileLines) -> Evidence:
         """`ev` at the line its quote really starts on; raises Unverifiable."""
         quote = ev.quote.strip()
         if not quote:

@@ -6,11 +6,12 @@ code points; the LSP layer converts with the document's codec).
 
 from __future__ import annotations
 
-import hashlib
 from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from swath.findings.identity import provisional_fingerprint
 
 
 class Severity(str, Enum):
@@ -68,11 +69,9 @@ class Finding(BaseModel):
 
 
 def fingerprint_of(f: Finding) -> str:
-    """Stable across runs and line shifts: rule, file and the quoted text, not the line number.
+    """The provisional fingerprint a finding is born with (see `swath.findings.identity`).
 
-    Line numbers move with every edit above a finding; keying on them would make the same
-    problem look new (SARIF partialFingerprints, LSP de-duplication, re-run replacement).
+    It names the place by line number; the engine swaps it for the stable one (line text +
+    occurrence index) once it holds the file, so edits above a finding do not make it new.
     """
-    quotes = "\n".join(e.quote.strip() for e in f.evidence) or f.message
-    key = "\x1f".join([f.rule, f.path, quotes, str(f.data.get("key", ""))])
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return provisional_fingerprint(f)

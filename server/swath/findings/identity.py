@@ -1,0 +1,114 @@
+"""Finding identity: which findings are the same finding, across runs and edits.
+
+A fingerprint is rule + path + the normalised text of the finding's line + the
+occurrence index of that text among the file's identical lines above it (+ the flag
+key a finding is about, when it has one). The same idea as GitHub's
+`primaryLocationLineHash`:
+
+- no line number in it, so inserting an unrelated line above a finding keeps its
+  fingerprint (the alert is not re-opened, the editor keeps its diagnostic);
+- the occurrence index keeps three bare `except:` of one file three findings,
+  where the text alone would fold them into one.
+
+Two findings with one fingerprint are therefore the same rule at the same place: true
+duplicates, which is all the engine's dedupe merges.
+
+`Finding` computes a provisional fingerprint on construction (with the line number in
+place of the occurrence index, so nothing merges that is not at one place); the engine
+replaces it with this one, with the file at hand, when a task's record is made and
+again after verification moves a finding.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from swath.findings.model import Finding
+
+# The lines of a workspace file (split the LSP's way), or None when it cannot be read.
+LinesOf = Callable[[str], "list[str] | None"]
+
+
+def normalise_line(text: str) -> str:
+    """Whitespace runs as one space, ends trimmed: re-indenting a line keeps its identity."""
+    return " ".join(text.split())
+
+
+def fingerprint(rule: str, path: str, line_text: str, occurrence: str, key: str = "") -> str:
+    parts = [rule, path, normalise_line(line_text), occurrence, key]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+def quoted_line(f: Finding) -> str:
+    """The finding's line as its own evidence quotes it, or its message when it quotes none."""
+    for ev in f.evidence:
+        if ev.path == f.path and ev.quote.strip():
+            return ev.quote.strip().splitlines()[0]
+    return f.message
+
+
+def provisional_fingerprint(f: Finding) -> str:
+    return fingerprint(
+        f.rule, f.path, quoted_line(f), f"L{f.range.start.line}", str(f.data.get("key", ""))
+    )
+
+
+class _LineIndex:
+    """Per normalised text, the sorted line numbers holding it in one file."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.at: dict[str, list[int]] = {}
+        for n, line in enumerate(lines):
+            self.at.setdefault(normalise_line(line), []).append(n)
+
+    def text_and_occurrence(self, line: int) -> tuple[str, int] | None:
+        if line >= len(self.lines):
+            return None
+        text = normalise_line(self.lines[line])
+        return text, bisect.bisect_left(self.at[text], line)
+
+
+def with_identity(findings: list[Finding], lines_of: LinesOf) -> list[Finding]:
+    """Copies of `findings` carrying their stable fingerprint (and the id derived from it).
+
+    A finding whose file cannot be read (or whose line lies past its end) is counted
+    among the findings given here instead: its occurrence is the rank of its line among
+    the lines of those with the same rule, path, quoted text and key.
+    """
+    indexes: dict[str, _LineIndex | None] = {}
+    fallback: dict[tuple[str, str, str, str], list[int]] = {}
+    prints: list[str | None] = []
+    for n, f in enumerate(findings):
+        if f.path not in indexes:
+            lines = lines_of(f.path)
+            indexes[f.path] = _LineIndex(lines) if lines is not None else None
+        index = indexes[f.path]
+        hit = index.text_and_occurrence(f.range.start.line) if index is not None else None
+        key = str(f.data.get("key", ""))
+        if hit is None:
+            group = (f.rule, f.path, normalise_line(quoted_line(f)), key)
+            fallback.setdefault(group, []).append(n)
+            prints.append(None)
+        else:
+            prints.append(fingerprint(f.rule, f.path, hit[0], str(hit[1]), key))
+    for (rule, path, text, key), members in fallback.items():
+        # Ranked by line, not by finding: two findings on one line are one place.
+        at_lines = sorted({findings[i].range.start.line for i in members})
+        for i in members:
+            rank = bisect.bisect_left(at_lines, findings[i].range.start.line)
+            prints[i] = fingerprint(rule, path, text, f"~{rank}", key)
+    return [_stamped(f, fp or f.fingerprint) for f, fp in zip(findings, prints, strict=True)]
+
+
+def _stamped(f: Finding, fp: str) -> Finding:
+    if f.fingerprint == fp:
+        return f
+    update: dict[str, str] = {"fingerprint": fp}
+    if f.id == f.fingerprint[:16]:  # an id derived from the old fingerprint follows it
+        update["id"] = fp[:16]
+    return f.model_copy(update=update)
