@@ -13,14 +13,14 @@ import logging
 import queue
 import sqlite3
 import threading
-from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, TypeVar
+
+from swath.store.migrations import BASELINE_VERSION, SCHEMA_VERSION, migrate, stored_version
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-SCHEMA_VERSION = "2"
 
 _Op = tuple[
     Callable[[sqlite3.Connection], Any],
@@ -29,34 +29,34 @@ _Op = tuple[
 ]
 
 
-def _stored_version(path: Path) -> str | None:
+def _stored_version(path: Path) -> int | None:
     if not path.exists():
         return None
     conn = sqlite3.connect(path, timeout=30)
     try:
-        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        return row[0] if row else None
-    except sqlite3.DatabaseError:
+        return stored_version(conn)
+    except ValueError:  # a version that is not a number: not a store of ours
         return None
     finally:
         conn.close()
 
 
 def _set_aside_older(path: Path) -> None:
-    """A store of an older schema is moved aside (never deleted) and a fresh one started:
-    runs are history and results a cache, so nothing depends on carrying them over."""
+    """A store from before migrations existed is moved aside (never deleted) and a fresh
+    one started; every later store is migrated in place (see `migrations.py`)."""
     version = _stored_version(path)
-    if version is None or version == SCHEMA_VERSION:
+    if version is None or version >= BASELINE_VERSION:
         return
     for suffix in ("", "-wal", "-shm"):
         old = path.with_name(path.name + suffix)
         if old.exists():
             old.rename(path.with_name(f"{path.name}.v{version}.bak{suffix}"))
     log.warning(
-        "%s had store schema %s (this Swath uses %s): kept as %s.v%s.bak, starting a new store",
+        "%s had store schema %s, older than any this Swath migrates (%s): kept as %s.v%s.bak,"
+        " starting a new store",
         path,
         version,
-        SCHEMA_VERSION,
+        BASELINE_VERSION,
         path.name,
         version,
     )
@@ -70,11 +70,13 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=30000")
     conn.row_factory = sqlite3.Row
-    schema = resources.files("swath.store").joinpath("schema.sql").read_text(encoding="utf-8")
-    conn.executescript(schema)
-    conn.execute(
-        "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
-    )
+    try:
+        found = migrate(conn, str(path))
+    except BaseException:
+        conn.close()
+        raise
+    if found < SCHEMA_VERSION:
+        log.info("%s: store schema %s migrated to %s", path, found, SCHEMA_VERSION)
     return conn
 
 

@@ -1,0 +1,102 @@
+"""Store schema versions: `schema.sql` is version 2, each later version one migration.
+
+Run history is what a user looks back on, so an upgrade carries it forward instead of
+starting a new store. To change the schema, append one `Migration` to `MIGRATIONS`
+(the next version number, the SQL that turns the previous version into it) and nothing
+else: a new store is built as `schema.sql` plus every migration, an old one gets the
+migrations it lacks, each in its own transaction with its version bump, so a crash or a
+second process opening the store at the same moment never leaves it half-migrated.
+`schema.sql` itself is never edited again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from importlib import resources
+
+# The version `schema.sql` creates; stores older than this predate migrations.
+BASELINE_VERSION = 2
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    summary: str
+    sql: str  # one or more statements; run inside the migration's transaction
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        3,
+        "runs indexed by workflow and start: retention keeps the newest N of each workflow",
+        "CREATE INDEX IF NOT EXISTS runs_by_workflow ON runs(workflow, started_at);",
+    ),
+)
+
+SCHEMA_VERSION = MIGRATIONS[-1].version if MIGRATIONS else BASELINE_VERSION
+
+
+class StoreTooNew(RuntimeError):
+    """The store was written by a newer Swath; migrating down would lose what it added."""
+
+
+def stored_version(conn: sqlite3.Connection) -> int | None:
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    except sqlite3.DatabaseError:  # no meta table: a new (or foreign) database
+        return None
+    return int(row[0]) if row else None
+
+
+def statements(sql: str) -> list[str]:
+    """`sql` split into whole statements (a trigger's inner `;` does not split it)."""
+    out: list[str] = []
+    pending = ""
+    for line in sql.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            out.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"incomplete SQL statement in a migration: {pending.strip()[:80]!r}")
+    return out
+
+
+def migrate(conn: sqlite3.Connection, path: str = "the store") -> int:
+    """Bring `conn` (autocommit mode) to `SCHEMA_VERSION`; returns the version it found."""
+    found = stored_version(conn)
+    if found is not None and found > SCHEMA_VERSION:
+        raise StoreTooNew(
+            f"{path} has store schema {found}, newer than this Swath's {SCHEMA_VERSION}: "
+            "upgrade Swath, or move the file away to start a new store"
+        )
+    if found is None:
+        baseline = resources.files("swath.store").joinpath("schema.sql").read_text("utf-8")
+        conn.executescript(baseline)  # CREATE … IF NOT EXISTS: safe if another process won
+        conn.execute(
+            "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
+            (str(BASELINE_VERSION),),
+        )
+    for m in MIGRATIONS:
+        _apply(conn, m)
+    return found if found is not None else BASELINE_VERSION
+
+
+def _apply(conn: sqlite3.Connection, m: Migration) -> None:
+    conn.execute("BEGIN IMMEDIATE")  # one writer: a second process waits, then sees it done
+    try:
+        current = stored_version(conn)
+        if current is not None and current >= m.version:
+            conn.execute("COMMIT")
+            return
+        for stmt in statements(m.sql):
+            conn.execute(stmt)
+        conn.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
+            (str(m.version),),
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

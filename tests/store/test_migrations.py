@@ -1,0 +1,114 @@
+"""Schema migrations: a store written before an upgrade keeps its runs after it."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from swath.store import RunStore, migrations
+from swath.store.migrations import SCHEMA_VERSION, Migration, StoreTooNew, statements
+
+FIXTURE = Path(__file__).parent / "fixtures" / "store-v2.sql"  # written by Swath at schema 2
+
+
+def v2_store(root: Path) -> Path:
+    db = root / ".swath" / "swath.db"
+    db.parent.mkdir(parents=True)
+    conn = sqlite3.connect(db)
+    conn.executescript(FIXTURE.read_text(encoding="utf-8"))
+    conn.close()
+    return db
+
+
+def version_of(db: Path) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        return int(conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0])
+    finally:
+        conn.close()
+
+
+async def test_a_schema_2_store_is_migrated_with_its_runs_still_listed(tmp_path: Path) -> None:
+    db = v2_store(tmp_path)
+    assert version_of(db) == 2
+    store = RunStore.open(tmp_path)
+    try:
+        runs = await store.list_runs()
+        assert [r.workflow for r in runs] == ["review-diff", "todo-audit", "map-module"]
+        mapped = await store.get_run(runs[-1].id)
+        assert mapped is not None and mapped.report is not None
+        assert len(mapped.report.findings) == 2
+        assert len(await store.findings(mapped.id)) == 2
+        assert {t.status for t in await store.tasks(mapped.id)} == {"succeeded"}
+    finally:
+        await store.aclose()
+    assert version_of(db) == SCHEMA_VERSION
+    assert not list(db.parent.glob("*.bak"))  # nothing set aside
+    conn = sqlite3.connect(db)
+    indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    conn.close()
+    assert "runs_by_workflow" in indexes
+
+
+async def test_a_new_migration_is_one_entry_and_applies_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = v2_store(tmp_path)
+    lease = Migration(
+        SCHEMA_VERSION + 1,
+        "a column and a trigger, as a later version might add",
+        "ALTER TABLE runs ADD COLUMN lease_until REAL;\n"
+        "CREATE TRIGGER runs_lease AFTER UPDATE OF status ON runs BEGIN\n"
+        "  UPDATE runs SET lease_until = NULL WHERE id = new.id;\n"
+        "END;\n",
+    )
+    monkeypatch.setattr(migrations, "MIGRATIONS", (*migrations.MIGRATIONS, lease))
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", lease.version)
+    for _ in range(2):  # opening again finds it done and changes nothing
+        store = RunStore.open(tmp_path)
+        assert len(await store.list_runs()) == 3
+        await store.aclose()
+    assert version_of(db) == lease.version
+    conn = sqlite3.connect(db)
+    cols = [r[1] for r in conn.execute("PRAGMA table_info(runs)")]
+    conn.close()
+    assert cols.count("lease_until") == 1
+
+
+async def test_a_failing_migration_leaves_the_store_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = v2_store(tmp_path)
+    broken = Migration(
+        SCHEMA_VERSION + 1,
+        "half good, half broken",
+        "ALTER TABLE runs ADD COLUMN x INTEGER;\nALTER TABLE no_such_table ADD COLUMN y;\n",
+    )
+    monkeypatch.setattr(migrations, "MIGRATIONS", (*migrations.MIGRATIONS, broken))
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", broken.version)
+    with pytest.raises(sqlite3.OperationalError, match="no_such_table"):
+        RunStore.open(tmp_path)
+    assert version_of(db) == broken.version - 1  # the earlier migrations stay done
+    conn = sqlite3.connect(db)
+    assert "x" not in [r[1] for r in conn.execute("PRAGMA table_info(runs)")]
+    conn.close()
+
+
+def test_a_store_from_a_newer_swath_is_refused_not_rewritten(tmp_path: Path) -> None:
+    db = v2_store(tmp_path)
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION + 5),))
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreTooNew, match=f"schema {SCHEMA_VERSION + 5}, newer"):
+        RunStore.open(tmp_path)
+    assert version_of(db) == SCHEMA_VERSION + 5
+
+
+def test_statements_keep_a_trigger_whole() -> None:
+    sql = "CREATE TABLE t(a);\nCREATE TRIGGER g AFTER INSERT ON t BEGIN\n  SELECT 1;\nEND;\n"
+    assert len(statements(sql)) == 2
+    with pytest.raises(ValueError, match="incomplete"):
+        statements("CREATE TABLE t(a")
