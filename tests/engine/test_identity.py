@@ -106,3 +106,18 @@ def test_true_duplicates_merge_and_unreadable_files_still_count_occurrences() ->
     moved = with_identity([finding(1, "x = 1"), finding(3, "x = 1")], lambda p: ["new", *lines])
     assert first.fingerprint != second.fingerprint
     assert [f.fingerprint for f in moved] == [first.fingerprint, second.fingerprint]
+
+
+def test_two_columns_of_one_line_are_two_places_and_ids_stay() -> None:
+    line = 'label = "Pay" if on("x") else "Checkout"'
+
+    def at(col: int) -> Finding:
+        return Finding(rule="flag/fully-on", path="a.py", range=Range.of_line(0, col), message="m")
+
+    check, dead = at(17), at(30)
+    stamped = with_identity([check, dead], lambda p: [line])
+    assert stamped[0].fingerprint != stamped[1].fingerprint
+    # Ids name findings within a run (a dead branch's data.dead_of points at one): kept.
+    assert [f.id for f in stamped] == [check.id, dead.id]
+    reindented = with_identity([at(21), at(34)], lambda p: ["    " + line])
+    assert [f.fingerprint for f in reindented] == [f.fingerprint for f in stamped]

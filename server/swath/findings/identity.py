@@ -1,9 +1,10 @@
 """Finding identity: which findings are the same finding, across runs and edits.
 
 A fingerprint is rule + path + the normalised text of the finding's line + the
-occurrence index of that text among the file's identical lines above it (+ the flag
-key a finding is about, when it has one). The same idea as GitHub's
-`primaryLocationLineHash`:
+occurrence index of that text among the file's identical lines above it + the start
+column counted from the line's first non-blank (+ the flag key a finding is about, when
+it has one). The same idea as GitHub's `primaryLocationLineHash` and
+`primaryLocationStartColumnFingerprint`:
 
 - no line number in it, so inserting an unrelated line above a finding keeps its
   fingerprint (the alert is not re-opened, the editor keeps its diagnostic);
@@ -11,7 +12,8 @@ key a finding is about, when it has one). The same idea as GitHub's
   where the text alone would fold them into one.
 
 Two findings with one fingerprint are therefore the same rule at the same place: true
-duplicates, which is all the engine's dedupe merges.
+duplicates, which is all the engine's dedupe merges. (A flag check and its dead branch
+on one line are two places: their columns differ.)
 
 `Finding` computes a provisional fingerprint on construction (with the line number in
 place of the occurrence index, so nothing merges that is not at one place); the engine
@@ -52,9 +54,14 @@ def quoted_line(f: Finding) -> str:
 
 
 def provisional_fingerprint(f: Finding) -> str:
-    return fingerprint(
-        f.rule, f.path, quoted_line(f), f"L{f.range.start.line}", str(f.data.get("key", ""))
-    )
+    start = f.range.start
+    place = f"L{start.line}:{start.character}"
+    return fingerprint(f.rule, f.path, quoted_line(f), place, str(f.data.get("key", "")))
+
+
+def column_in_text(line: str, character: int) -> int:
+    """`character` counted from the line's first non-blank: re-indenting keeps it."""
+    return max(0, character - (len(line) - len(line.lstrip())))
 
 
 class _LineIndex:
@@ -66,15 +73,18 @@ class _LineIndex:
         for n, line in enumerate(lines):
             self.at.setdefault(normalise_line(line), []).append(n)
 
-    def text_and_occurrence(self, line: int) -> tuple[str, int] | None:
+    def place(self, line: int, character: int) -> tuple[str, str] | None:
+        """The line's normalised text, and which of its copies (and column in it) this is."""
         if line >= len(self.lines):
             return None
-        text = normalise_line(self.lines[line])
-        return text, bisect.bisect_left(self.at[text], line)
+        raw = self.lines[line]
+        text = normalise_line(raw)
+        occurrence = bisect.bisect_left(self.at[text], line)
+        return text, f"{occurrence}:{column_in_text(raw, character)}"
 
 
 def with_identity(findings: list[Finding], lines_of: LinesOf) -> list[Finding]:
-    """Copies of `findings` carrying their stable fingerprint (and the id derived from it).
+    """Copies of `findings` carrying their stable fingerprint (their ids stay as they were).
 
     A finding whose file cannot be read (or whose line lies past its end) is counted
     among the findings given here instead: its occurrence is the rank of its line among
@@ -88,7 +98,8 @@ def with_identity(findings: list[Finding], lines_of: LinesOf) -> list[Finding]:
             lines = lines_of(f.path)
             indexes[f.path] = _LineIndex(lines) if lines is not None else None
         index = indexes[f.path]
-        hit = index.text_and_occurrence(f.range.start.line) if index is not None else None
+        start = f.range.start
+        hit = index.place(start.line, start.character) if index is not None else None
         key = str(f.data.get("key", ""))
         if hit is None:
             group = (f.rule, f.path, normalise_line(quoted_line(f)), key)
@@ -97,18 +108,16 @@ def with_identity(findings: list[Finding], lines_of: LinesOf) -> list[Finding]:
         else:
             prints.append(fingerprint(f.rule, f.path, hit[0], str(hit[1]), key))
     for (rule, path, text, key), members in fallback.items():
-        # Ranked by line, not by finding: two findings on one line are one place.
+        # Ranked by line, not by finding: two findings at one line and column are one place.
         at_lines = sorted({findings[i].range.start.line for i in members})
         for i in members:
-            rank = bisect.bisect_left(at_lines, findings[i].range.start.line)
-            prints[i] = fingerprint(rule, path, text, f"~{rank}", key)
+            start = findings[i].range.start
+            rank = bisect.bisect_left(at_lines, start.line)
+            prints[i] = fingerprint(rule, path, text, f"~{rank}:{start.character}", key)
     return [_stamped(f, fp or f.fingerprint) for f, fp in zip(findings, prints, strict=True)]
 
 
 def _stamped(f: Finding, fp: str) -> Finding:
-    if f.fingerprint == fp:
-        return f
-    update: dict[str, str] = {"fingerprint": fp}
-    if f.id == f.fingerprint[:16]:  # an id derived from the old fingerprint follows it
-        update["id"] = fp[:16]
-    return f.model_copy(update=update)
+    # The id stays: it names the finding within its run, and other findings refer to it
+    # by it (a dead branch's `data.dead_of`).
+    return f if f.fingerprint == fp else f.model_copy(update={"fingerprint": fp})
