@@ -6,9 +6,12 @@ names (for validation and completion) stays cheap. A class is instantiated on `g
 
 from __future__ import annotations
 
+import logging
 from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 class EntryPointRegistry:
@@ -32,6 +35,25 @@ class EntryPointRegistry:
 
     def names(self) -> set[str]:
         return set(self.available())
+
+    def declared(self, attribute: str) -> dict[str, Any]:
+        """Each registered class's `attribute` (e.g. its options model), where it has one.
+
+        Imports the classes but does not instantiate them; one that fails to import is
+        left out here (running it reports the error).
+        """
+        found: dict[str, Any] = {}
+        for name, target in self.available().items():
+            module, _, attr = target.partition(":")
+            try:
+                obj = getattr(import_module(module), attr)
+            except Exception:  # a broken plug-in must not stop validating the rest
+                log.warning("cannot import %s %r (%s)", self.kind, name, target, exc_info=True)
+                continue
+            value = getattr(obj, attribute, None)
+            if value is not None:
+                found[name] = value
+        return found
 
     def get(self, name: str) -> Any:
         target = self.available().get(name)

@@ -114,3 +114,41 @@ async def test_hover_and_completion(tmp_path: Path) -> None:
             )
             is None
         )
+
+
+async def test_option_and_template_typos_are_diagnostics_and_options_complete(
+    tmp_path: Path,
+) -> None:
+    root = make_repo(tmp_path / "repo", modules=0)
+    bad = SLOW_WORKFLOW.replace('include: ["pkg/**/*.py"]', 'includ: ["pkg/**/*.py"]').replace(
+        "      analyzer: todo-comments",
+        "      analyzer: todo-comments\n      instructions: Look at {{ itme.path }}",
+    )
+    lines = bad.split("\n")
+    async with lsp_session(root, capabilities("neovim")) as s:
+        u = _open_yaml(s, WF, bad)
+        await s.wait_for(lambda: len(s.swath_diagnostics(u)) == 2, what="two diagnostics")
+        by_code = {d.code: d for d in s.swath_diagnostics(u)}
+        opt = by_code["unknown-key"]
+        assert (opt.range.start.line, opt.range.start.character) == (
+            lines.index('      includ: ["pkg/**/*.py"]'),
+            6,
+        )
+        assert "did you mean `include`?" in opt.message
+        name = by_code["template-name"]
+        assert name.range.start.line == lines.index("      instructions: Look at {{ itme.path }}")
+        assert name.range.start.character == lines[name.range.start.line].index("itme")
+        assert "did you mean `item`?" in name.message
+
+        # completion inside `with:` offers the `files` source's declared options
+        with_line = lines.index('      includ: ["pkg/**/*.py"]')
+        s.change(u, 2, (with_line, 0), (with_line, len(lines[with_line])), "      ex")
+        done = await s.client.text_document_completion_async(
+            lsp.CompletionParams(
+                text_document=lsp.TextDocumentIdentifier(uri=u),
+                position=lsp.Position(line=with_line, character=8),
+            )
+        )
+        labels = {i.label for i in done.items}
+        assert {"include", "exclude", "max_bytes", "text_only"} <= labels
+        assert "source" not in labels

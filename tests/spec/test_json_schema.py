@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from swath.spec.json_schema import DRAFT, SCHEMA_ID, main, schema_text, workflow_json_schema
+from swath.engine.catalog import main, workflow_schema_text
+from swath.spec.json_schema import DRAFT, SCHEMA_ID, workflow_json_schema
 
 from .helpers import GOOD
 
@@ -15,8 +16,8 @@ PUBLISHED = REPO / "docs" / "workflow.schema.json"
 
 
 def test_committed_schema_is_up_to_date() -> None:
-    assert PUBLISHED.read_text(encoding="utf-8") == schema_text(), (
-        "docs/workflow.schema.json is stale; run `python -m swath.spec.json_schema`"
+    assert PUBLISHED.read_text(encoding="utf-8") == workflow_schema_text(), (
+        "docs/workflow.schema.json is stale; run `python -m swath.engine.catalog`"
     )
 
 
@@ -35,13 +36,40 @@ def _properties(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]
     return found
 
 
+def _published() -> dict[str, Any]:
+    return json.loads(workflow_schema_text())
+
+
 def test_every_property_has_a_description_for_hover() -> None:
     missing = [
         f"{owner}.{key}"
-        for owner, key, prop in _properties(workflow_json_schema())
+        for owner, key, prop in _properties(_published())
         if not prop.get("description")
     ]
     assert missing == []
+
+
+def test_declared_options_are_in_the_schema() -> None:
+    schema = _published()
+    defs = schema["$defs"]
+    by_source = {
+        rule["if"]["properties"]["source"]["const"]: rule["then"]["properties"]["with"]["$ref"]
+        for rule in defs["DiscoverStep"]["allOf"]
+    }
+    assert set(by_source) >= {"files", "grep", "diff", "flags"}
+    files = defs[by_source["files"].rsplit("/", 1)[1]]
+    assert {"include", "exclude", "max_bytes"} <= set(files["properties"])
+    assert files["additionalProperties"] is False
+    by_analyzer = {
+        rule["if"]["properties"]["analyzer"]["const"]: rule["then"]["properties"]["params"]["$ref"]
+        for rule in defs["AgentSpec"]["allOf"]
+    }
+    top = defs[by_analyzer["module-map"].rsplit("/", 1)[1]]["properties"]["top"]
+    assert top["type"] == "integer" and top["default"] == 10
+
+
+def test_schema_without_registries_has_no_option_rules() -> None:
+    assert "allOf" not in workflow_json_schema()["$defs"]["DiscoverStep"]
 
 
 def test_schema_uses_yaml_spelling_and_discriminates_steps() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from swath.spec.loader import (
     KnownNames,
     SpecIssue,
@@ -543,3 +544,36 @@ def test_null_value_points_at_its_key() -> None:
     issue = only(issues_of("name: x\nsteps:\n"), "type")
     assert at(issue) == (2, 1, 2, 6)
     assert issue.message == "`steps` should be a list, got nothing (null)"
+
+
+def test_unknown_template_names_are_load_errors_at_the_name() -> None:
+    issues = issues_of(
+        """\
+        name: x
+        inputs:
+          base: {type: string}
+        steps:
+          - id: a
+            kind: discover
+            source: files
+          - id: b
+            kind: map
+            from: a
+            agent:
+              instructions: |
+                Review {{ itme.path }}
+                against {{ inputs.bsae }}.
+          - id: c
+            kind: filter
+            from: b
+            where: "ouput.score > 3"
+        """
+    )
+    names = [i for i in issues if i.code == "template-name"]
+    assert [(i.line, i.column) for i in names] == [(13, 19), (14, 27), (18, 13)]
+    assert "did you mean `item`?" in names[0].message
+    assert (
+        "declares no input `bsae`" in names[1].message
+        and "did you mean `base`?" in names[1].message
+    )
+    assert "did you mean `output`?" in names[2].message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from swath.findings.model import Finding, Range
 from swath.spec.records import Item
 from swath.spec.templates import (
@@ -69,3 +70,44 @@ def test_check_template_gives_the_template_line() -> None:
 def test_check_expression() -> None:
     assert check_expression("item.path.endswith('.py')") is None
     assert check_expression("item.path ==") is not None
+
+
+def test_one_policy_missing_fields_read_empty_but_unknown_names_fail() -> None:
+    ctx = {"item": {"path": "a.py", "history": {}}}
+    out = render_prompt("[{{ item.history.since }}]{% if item.nope %}x{% endif %}", ctx)
+    assert out == "[]"
+    with pytest.raises(PromptError):
+        render_prompt("{{ item.history.since > 3 }}", ctx)
+    with pytest.raises(PromptError) as info:
+        render_prompt("{% if itme.history %}x{% endif %}", ctx)
+    assert "'itme' is undefined" in str(info.value)
+
+
+def test_unknown_names_are_found_with_their_template_line() -> None:
+    from swath.spec.templates import AGENT_NAMES, unknown_names
+
+    text = "ok {{ item.path }}\n{% for f in facts.flags %}{{ f.key }}{% endfor %}\n{{ itme }}"
+    assert unknown_names(text, AGENT_NAMES) == [(3, "itme", "name")]
+    assert unknown_names("{{ inputs.bsae }}", AGENT_NAMES, {"base"}) == [(1, "bsae", "input")]
+    assert unknown_names("{{ inputs.base }} {{ range(3) | list }}", AGENT_NAMES, {"base"}) == []
+    assert unknown_names("ouput.score > 3", AGENT_NAMES, expression=True) == [(1, "ouput", "name")]
+
+
+def test_production_rendering_uses_the_same_strict_environment() -> None:
+    from swath.agents.base import ModelTask
+    from swath.agents.prompts import InstructionsError, render_instructions
+    from swath.spec.models import AgentSpec
+
+    task = ModelTask(
+        run_id="r",
+        step_id="s",
+        task_key="k",
+        tier="map",
+        agent=AgentSpec(instructions="Look at {{ itme.path }}"),
+        items=[Item(id="a.py", kind="file", path="a.py")],
+    )
+    with pytest.raises(InstructionsError) as info:
+        render_instructions(task)
+    assert "itme" in str(info.value)
+    good = task.model_copy(update={"agent": AgentSpec(instructions="Look at {{ item.path }}")})
+    assert render_instructions(good) == "Look at a.py"

@@ -2,23 +2,21 @@
 grounding context (analyzer facts, work items, upstream records).
 
 Instructions are Jinja2 templates from workflow files, which may come from any repo, so
-they render in the immutable sandbox: no attribute tricks reach Python internals.
+they render in the one immutable sandbox of `spec/templates.py` (the same environment
+validation uses): no attribute tricks reach Python internals, unknown names fail.
 Everything rendered here passes through secret redaction before it is sent.
 """
 
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import Any
 
-import jinja2
-from jinja2 import meta
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic_core import to_jsonable_python
 
 from swath.agents.base import ModelTask
 from swath.agents.redaction import Redactor
+from swath.spec.templates import PromptError, render_prompt, template_names
 
 SUBMIT_TOOL = "submit_result"
 
@@ -50,30 +48,9 @@ JSON_ANSWER = (
 )
 TEXT_ANSWER = "Answer in concise Markdown."
 
-_env = ImmutableSandboxedEnvironment(
-    undefined=jinja2.ChainableUndefined,  # `item.data.flag` on a missing key renders empty
-    autoescape=False,
-    keep_trailing_newline=True,
-)
 
-
-class InstructionsError(ValueError):
+class InstructionsError(PromptError):
     """The instructions template does not parse or render."""
-
-
-@lru_cache(maxsize=512)
-def _compile(source: str) -> tuple[jinja2.Template, frozenset[str]]:
-    try:
-        parsed = _env.parse(source)
-        names = frozenset(meta.find_undeclared_variables(parsed))
-        return _env.from_string(source), names
-    except jinja2.TemplateError as exc:
-        raise InstructionsError(f"instructions template: {exc}") from exc
-
-
-def template_names(source: str) -> frozenset[str]:
-    """Top-level names a template refers to (`item`, `records`, ...)."""
-    return _compile(source)[1]
 
 
 def template_context(task: ModelTask) -> dict[str, Any]:
@@ -90,14 +67,11 @@ def template_context(task: ModelTask) -> dict[str, Any]:
 
 
 def render_instructions(task: ModelTask) -> str:
-    source = task.agent.instructions or ""
-    template, _ = _compile(source)
+    """The step's instructions rendered in the one template environment (spec/templates.py)."""
     try:
-        return template.render(**template_context(task))
-    except jinja2.TemplateError as exc:
+        return render_prompt(task.agent.instructions or "", template_context(task))
+    except PromptError as exc:
         raise InstructionsError(f"instructions template: {exc}") from exc
-    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
-        raise InstructionsError(f"instructions template: {type(exc).__name__}: {exc}") from exc
 
 
 def system_text(task: ModelTask, answer_mode: str) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from swath.findings.model import Finding
 from swath.findings.report import RuleInfo
@@ -32,6 +32,18 @@ class AnalyzerOutput(BaseModel):
         default_factory=list,
         description="Files consulted beyond the items' own (they join the cache key).",
     )
+
+
+class NoParams(BaseModel):
+    """This analyzer takes no params."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# Besides the members below, an analyzer may declare `params_model: ClassVar[type[BaseModel]]`,
+# the pydantic model of its `params:` (unknown keys forbidden): the workflow loader checks
+# a step's params against it, and the JSON Schema and the editor offer its keys. It is not
+# a Protocol member so that third-party analyzers without one still match.
 
 
 @runtime_checkable

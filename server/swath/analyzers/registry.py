@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from swath.analyzers.base import Analyzer
 from swath.plugins import EntryPointRegistry
 
@@ -34,6 +36,11 @@ def available() -> dict[str, str]:
 
 def names() -> set[str]:
     return _registry.names()
+
+
+def param_models() -> dict[str, type[BaseModel]]:
+    """Each analyzer's declared `params:` (`params_model`), by analyzer name."""
+    return _registry.declared("params_model")
 
 
 def get(name: str) -> Analyzer:

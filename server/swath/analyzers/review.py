@@ -17,7 +17,9 @@ import logging
 from collections import Counter
 from typing import Any, ClassVar, Literal
 
-from swath.analyzers.base import AnalyzerContext, AnalyzerOutput
+from pydantic import BaseModel, ConfigDict, Field
+
+from swath.analyzers.base import AnalyzerContext, AnalyzerOutput, NoParams
 from swath.analyzers.review_python import python_hits
 from swath.analyzers.review_rules import RULES, Hit, rule_infos
 from swath.analyzers.review_ruff import ruff_command, ruff_hits
@@ -44,6 +46,19 @@ def added_lines(item: Item) -> set[int]:
     return out
 
 
+class DiffReviewParams(BaseModel):
+    """Params of `diff-review`."""
+
+    model_config = ConfigDict(extra="forbid")
+    ruff: str | bool = Field(
+        "auto",
+        description="`auto` runs ruff when it is installed, `off` never; anything else is the ruff executable.",
+    )
+    disable: list[str] = Field(
+        default_factory=list, description="Rule ids to leave out, e.g. `review/print-call`."
+    )
+
+
 class DiffReview:
     name: ClassVar[str] = "diff-review"
     kind: ClassVar[Literal["map"]] = "map"
@@ -51,6 +66,7 @@ class DiffReview:
         "Security, performance and bug rules on the added lines of a diff (Python via ast, TS/JS via ast-grep, "
         "secrets and conflict markers in any file; ruff's S/B/PERF rules when ruff is installed)."
     )
+    params_model: ClassVar[type[BaseModel]] = DiffReviewParams
     version: ClassVar[str] = "1"
     rules: ClassVar[list[RuleInfo]] = rule_infos()
 
@@ -208,6 +224,7 @@ class ReviewSummary:
     description: ClassVar[str] = (
         "A Markdown review of the diff: findings by severity and file, with counts."
     )
+    params_model: ClassVar[type[BaseModel]] = NoParams
     version: ClassVar[str] = "1"
     rules: ClassVar[list[RuleInfo]] = []
 

@@ -17,7 +17,9 @@ import posixpath
 from collections import Counter
 from typing import Any, ClassVar, Literal
 
-from swath.analyzers.base import AnalyzerContext, AnalyzerOutput
+from pydantic import BaseModel, ConfigDict, Field
+
+from swath.analyzers.base import AnalyzerContext, AnalyzerOutput, NoParams
 from swath.analyzers.importgraph import ImportGraph, build_graph, find_cycles, is_orphan
 from swath.analyzers.pyfacts import module_name, python_facts
 from swath.analyzers.sgfacts import go_facts, go_module_path, script_facts
@@ -88,6 +90,7 @@ class Symbols:
         "Per file: classes, functions and methods with line ranges and docstrings, imports (relative ones "
         "resolved), public API and a complexity proxy (Python via ast; TS/JS/Go via ast-grep)."
     )
+    params_model: ClassVar[type[BaseModel]] = NoParams
     version: ClassVar[str] = "1"
     rules: ClassVar[list[RuleInfo]] = [
         RuleInfo(
@@ -160,6 +163,14 @@ class Symbols:
         )
 
 
+class ModuleMapParams(BaseModel):
+    """Params of `module-map`."""
+
+    model_config = ConfigDict(extra="forbid")
+    top: int = Field(10, ge=1, le=1000, description="How many most-depended-on files to list.")
+    lenses: bool = Field(True, description="A summary finding with a code lens on every file.")
+
+
 class ModuleMap:
     name: ClassVar[str] = "module-map"
     kind: ClassVar[Literal["reduce"]] = "reduce"
@@ -167,6 +178,7 @@ class ModuleMap:
         "Import graph of the mapped files (internal edges, external dependencies), entry points, cycles, "
         "orphans, the most depended-on files, per-file code lenses and a Markdown module map."
     )
+    params_model: ClassVar[type[BaseModel]] = ModuleMapParams
     version: ClassVar[str] = "1"
     rules: ClassVar[list[RuleInfo]] = [
         RuleInfo(

@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel
 
-from swath.analyzers.base import AnalyzerContext, AnalyzerOutput
+from swath.analyzers.base import AnalyzerContext, AnalyzerOutput, NoParams
 from swath.findings.model import Evidence, Finding, Range, Severity
 from swath.findings.report import RuleInfo
 from swath.spec.records import Item, Record
@@ -67,6 +67,7 @@ class TodoComments:
     name: ClassVar[str] = "todo-comments"
     kind: ClassVar[Literal["map"]] = "map"
     description: ClassVar[str] = "TODO/FIXME/HACK/XXX comments with their git blame author and age."
+    params_model: ClassVar[type[BaseModel]] = NoParams
     version: ClassVar[str] = "1"
     rules: ClassVar[list[RuleInfo]] = [
         RuleInfo(
@@ -142,6 +143,7 @@ class TodoReport:
     description: ClassVar[str] = (
         "Catalogue of TODO comments grouped by owner and age, with a Markdown report."
     )
+    params_model: ClassVar[type[BaseModel]] = NoParams
     version: ClassVar[str] = "1"
     rules: ClassVar[list[RuleInfo]] = []
 

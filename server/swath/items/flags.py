@@ -125,12 +125,14 @@ class ConstantDef(BaseModel):
 class CallName(BaseModel):
     """An SDK method whose first string argument (or second, after a context) is a key."""
 
-    name: str
-    family: str = "custom"
+    name: str = Field(description="Method or function name, e.g. `is_enabled`.")
+    family: str = Field(default="custom", description="SDK family shown in the catalogue.")
     negated: bool = Field(
         default=False, description="True when the call answers 'is it off?' (GrowthBook is_off)."
     )
-    returns: Literal["bool", "value"] = "bool"
+    returns: Literal["bool", "value"] = Field(
+        default="bool", description="`bool` for a yes/no check, `value` for a variation."
+    )
 
 
 class ReferencePattern(BaseModel):

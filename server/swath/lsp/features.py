@@ -185,7 +185,8 @@ def register(server: SwathServer) -> None:  # noqa: C901 - one place that lists 
         doc = ls.workspace.get_text_document(uri)
         text = doc.source
         line, char = from_client(ls.workspace.position_codec, doc.lines, params.position)
-        return await asyncio.to_thread(hover, text, line, char)
+        names = await ls.names.get()
+        return await asyncio.to_thread(hover, text, line, char, names)
 
     @server.feature(
         lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=[":", " ", "-"])

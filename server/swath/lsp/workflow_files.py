@@ -139,17 +139,19 @@ class WorkflowValidator:
 # -- hover and completion ------------------------------------------------------------------
 
 
-def hover(text: str, line: int, character: int) -> lsp.Hover | None:
+def hover(
+    text: str, line: int, character: int, names: KnownNames | None = None
+) -> lsp.Hover | None:
     from swath.spec.keypath import hover_at
 
-    description = hover_at(text, line, character)
+    description = hover_at(text, line, character, names)
     if not description:
         return None
     return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=description))
 
 
 def completion(text: str, line: int, character: int, names: KnownNames) -> lsp.CompletionList:
-    from swath.spec.keypath import allowed_keys_at, key_path_at, step_kind_at
+    from swath.spec.keypath import allowed_keys_at, key_path_at, options_root, step_kind_at
     from swath.spec.modelnav import step_kinds
 
     lines = text.split("\n")
@@ -183,7 +185,7 @@ def completion(text: str, line: int, character: int, names: KnownNames) -> lsp.C
         ]
         return lsp.CompletionList(is_incomplete=False, items=items)
 
-    keys = allowed_keys_at(path[:-1], kind)
+    keys = allowed_keys_at(path[:-1], kind, options_root(text, path, names))
     items = [
         lsp.CompletionItem(
             label=k,

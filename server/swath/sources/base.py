@@ -20,6 +20,10 @@ class SourceContext:
 
 
 class Source(Protocol):
+    """A source; it may also declare `options_model: ClassVar[type[BaseModel]]`, the
+    pydantic model of its `with:` options (unknown keys forbidden), which the workflow
+    loader checks with positions, and the JSON Schema and the editor offer."""
+
     name: ClassVar[str]
     description: ClassVar[str]
 

@@ -44,6 +44,8 @@ class DiffError(ValueError):
 
 
 class DiffOptions(BaseModel):
+    """Options of the `diff` source."""
+
     model_config = ConfigDict(extra="forbid")
     base: str | None = Field(
         None,
@@ -174,6 +176,7 @@ class DiffSource:
         "One item per changed file (or hunk) of `git diff` against HEAD or the merge base of `base`, "
         "with the added lines (zero-based, working-tree numbering)."
     )
+    options_model: ClassVar[type[BaseModel]] = DiffOptions
 
     def discover(self, ctx: SourceContext) -> list[Item]:
         opts = DiffOptions.model_validate(ctx.options)

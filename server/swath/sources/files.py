@@ -12,6 +12,8 @@ from swath.spec.records import Item
 
 
 class FilesOptions(BaseModel):
+    """Options of the `files` source."""
+
     model_config = ConfigDict(extra="forbid")
     include: list[str] = Field(
         default_factory=lambda: ["**/*"], description="gitignore-style globs to keep"
@@ -20,7 +22,7 @@ class FilesOptions(BaseModel):
     max_bytes: int = Field(
         2_000_000, description="Larger files are skipped (generated or vendored data)"
     )
-    text_only: bool = True
+    text_only: bool = Field(True, description="Skip files that look binary")
 
 
 def select_files(ctx: SourceContext, opts: FilesOptions) -> list[str]:
@@ -51,6 +53,7 @@ class FilesSource:
     description: ClassVar[str] = (
         "One item per file under the given paths (globs in `include`/`exclude`)."
     )
+    options_model: ClassVar[type[BaseModel]] = FilesOptions
 
     def discover(self, ctx: SourceContext) -> list[Item]:
         opts = FilesOptions.model_validate(ctx.options)

@@ -18,6 +18,8 @@ import hashlib
 import logging
 from typing import ClassVar
 
+from pydantic import BaseModel
+
 from swath.items.flags import (
     CallName,
     DefinitionError,
@@ -29,7 +31,7 @@ from swath.items.flags import (
 from swath.sources.base import SourceContext
 from swath.sources.flagdefs import catalogue as catalogue_mod
 from swath.sources.flagdefs import globs
-from swath.sources.flagdefs.config import CONFIG_PATHS, FlagsConfig, load_config
+from swath.sources.flagdefs.config import CONFIG_PATHS, FlagsConfig, FlagsOptions, load_config
 from swath.sources.flagdefs.listing import scan_paths
 from swath.sources.flagdefs.scan import DefinitionSpan, ScanIndex, prestart, scan_references
 from swath.sources.flagdefs.sdk import merge_call_names
@@ -46,6 +48,7 @@ class FlagsSource:
         "state per environment, and every reference in the tree."
     )
 
+    options_model: ClassVar[type[BaseModel]] = FlagsOptions
     last_scan: ClassVar[ScanIndex | None] = None  # for benchmarks and `swath plan`
 
     def discover(self, ctx: SourceContext) -> list[Item]:

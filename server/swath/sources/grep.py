@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from swath.sources.base import SourceContext
 from swath.sources.files import FilesOptions, select_files
@@ -13,14 +13,17 @@ from swath.spec.records import Item
 
 
 class GrepOptions(FilesOptions):
+    """Options of the `grep` source."""
+
     pattern: str = Field(description="Python regular expression searched line by line")
-    ignore_case: bool = False
-    max_matches: int = 10_000
+    ignore_case: bool = Field(False, description="Match letters of either case")
+    max_matches: int = Field(10_000, ge=1, description="Stop after this many matching lines")
 
 
 class GrepSource:
     name: ClassVar[str] = "grep"
     description: ClassVar[str] = "One item per matching line of a regular expression."
+    options_model: ClassVar[type[BaseModel]] = GrepOptions
 
     def discover(self, ctx: SourceContext) -> list[Item]:
         opts = GrepOptions.model_validate(ctx.options)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from swath.plugins import EntryPointRegistry
 from swath.sources.base import Source
 
@@ -24,6 +26,11 @@ def available() -> dict[str, str]:
 
 def names() -> set[str]:
     return _registry.names()
+
+
+def option_models() -> dict[str, type[BaseModel]]:
+    """Each source's declared `with:` options (`options_model`), by source name."""
+    return _registry.declared("options_model")
 
 
 def get(name: str) -> Source:

@@ -7,13 +7,22 @@ every problem.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from swath.spec.model_errors import Problem
+from pydantic import BaseModel, ValidationError
+
+from swath.spec.model_errors import Problem, problems_from
 from swath.spec.positions import Span, YamlDoc
-from swath.spec.templates import check_expression, check_template
+from swath.spec.templates import (
+    AGENT_NAMES,
+    FILTER_NAMES,
+    check_expression,
+    check_template,
+    unknown_names,
+)
 from swath.spec.wording import describe_path, step_label, suggestion_text
 
 PathT = tuple[str | int, ...]
@@ -31,6 +40,10 @@ class KnownNames:
     tools: set[str] | None = None
     schemas: set[str] | None = None
     sources: set[str] | None = None
+    # The declared options: a source's `with:` and an analyzer's `params:` models. A name
+    # missing here (a plug-in that declares none) takes any options.
+    source_options: dict[str, type[BaseModel]] = field(default_factory=dict)
+    analyzer_params: dict[str, type[BaseModel]] = field(default_factory=dict)
 
 
 @dataclass
@@ -82,6 +95,7 @@ def check_all(doc: YamlDoc, known: KnownNames | None) -> list[Problem]:
     problems += templates(doc, steps)
     if known is not None:
         problems += registered_names(doc, steps, known)
+        problems += declared_options(doc, steps, known)
     return problems
 
 
@@ -238,6 +252,32 @@ def registered_names(doc: YamlDoc, steps: list[RawStep], known: KnownNames) -> l
     return problems
 
 
+def declared_options(doc: YamlDoc, steps: list[RawStep], known: KnownNames) -> list[Problem]:
+    """A source's `with:` and an analyzer's `params:` against the models they declare."""
+    problems: list[Problem] = []
+    for step in steps:
+        if step.kind == "discover":
+            source = step.data.get("source")
+            model = known.source_options.get(source) if isinstance(source, str) else None
+            problems += _options_check(doc, step.path("with"), model)
+        for agent in agent_paths(step):
+            analyzer = _get(doc, agent + ("analyzer",))
+            model = known.analyzer_params.get(analyzer) if isinstance(analyzer, str) else None
+            problems += _options_check(doc, agent + ("params",), model)
+    return problems
+
+
+def _options_check(doc: YamlDoc, path: PathT, model: type[BaseModel] | None) -> list[Problem]:
+    value = _get(doc, path)
+    if model is None or not isinstance(value, dict):
+        return []  # a non-mapping is a type error of the workflow model itself
+    try:
+        model.model_validate(value)
+    except ValidationError as exc:
+        return problems_from(exc, doc, model, path)
+    return []
+
+
 def _name_check(
     doc: YamlDoc, path: PathT, names: set[str] | None, noun: str, code: str
 ) -> list[Problem]:
@@ -255,13 +295,62 @@ def _name_check(
 
 def templates(doc: YamlDoc, steps: list[RawStep]) -> list[Problem]:
     problems: list[Problem] = []
+    inputs = _declared_inputs(doc)
     for step in steps:
         for agent in agent_paths(step):
             for key in ("instructions", "system"):
                 problems += _template_check(doc, agent + (key,), check_template, "template")
+            # `system` is sent as written; only `instructions` is rendered with a context.
+            problems += _names_check(doc, agent + ("instructions",), AGENT_NAMES, inputs, False)
         if step.kind == "filter":
             problems += _template_check(doc, step.path("where"), check_expression, "expression")
+            problems += _names_check(doc, step.path("where"), FILTER_NAMES, inputs, True)
     return problems
+
+
+def _declared_inputs(doc: YamlDoc) -> set[str] | None:
+    declared = doc.data.get("inputs", {}) if isinstance(doc.data, dict) else None
+    if declared is None:
+        return set()
+    return {str(k) for k in declared} if isinstance(declared, dict) else None
+
+
+def _names_check(
+    doc: YamlDoc,
+    path: PathT,
+    allowed: frozenset[str],
+    inputs: set[str] | None,
+    expression: bool,
+) -> list[Problem]:
+    text = _get(doc, path)
+    if not isinstance(text, str):
+        return []
+    what = "expression" if expression else "template"
+    where = describe_path(path, doc.data)
+    problems: list[Problem] = []
+    for line, name, sort in unknown_names(text, allowed, inputs, expression=expression):
+        if sort == "input":
+            msg = (
+                f"{what} {where} reads `inputs.{name}`, but the workflow declares no input `{name}`"
+            )
+            msg += suggestion_text(name, inputs or (), "inputs")
+            msg += "; declare it under `inputs:` or fix the name"
+        else:
+            msg = f"{what} {where} uses `{name}`, which is not defined when it is rendered"
+            msg += suggestion_text(name, allowed, "names")
+        span = _word_span(doc, template_line_span(doc, path, line), name)
+        problems.append(Problem(span, msg, "template-name"))
+    return problems
+
+
+def _word_span(doc: YamlDoc, span: Span, word: str) -> Span:
+    """The first `word` on the span's first line, at or after its start; else the span."""
+    found = re.compile(rf"(?<![\w.]){re.escape(word)}\b|(?<=\.){re.escape(word)}\b").search(
+        doc.line_text(span.line), span.col
+    )
+    if found is None:
+        return span
+    return Span(span.line, found.start(), span.line, found.end())
 
 
 def _template_check(

@@ -13,8 +13,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
 from ruamel.yaml.nodes import ScalarNode
 
+from swath.spec.checks import KnownNames
 from swath.spec.modelnav import Place, child, keys_of_place, place_at, step_kinds, strip
 from swath.spec.models import Workflow
 from swath.spec.positions import YamlDoc, parse_yaml
@@ -46,11 +48,16 @@ def key_path_at(text: str, line0: int, char0: int) -> PathT | None:
     return _scan(lines, stop_line=line0, cursor=char0).cursor_path
 
 
-def description_for(path: PathT | tuple[str | int, ...], kind: str | None = None) -> str | None:
+def description_for(
+    path: PathT | tuple[str | int, ...],
+    kind: str | None = None,
+    options: OptionsRoot | None = None,
+) -> str | None:
     """The schema description of the key at `path`.
 
     `kind` resolves the step type for paths under `steps[i]`; without it, keys common to
-    every step kind (id, needs, ...) are still described.
+    every step kind (id, needs, ...) are still described. `options` says where a declared
+    options model (a source's `with:`, an analyzer's `params:`) takes over the walk.
     """
     path = list(path)
     if len(path) == 3 and path[0] == "steps" and path[2] == "kind" and not kind:
@@ -60,6 +67,8 @@ def description_for(path: PathT | tuple[str | int, ...], kind: str | None = None
     nearest: str | None = None
     place = Place(Workflow)
     for i, elem in enumerate(path):
+        if options is not None and i == options.index:
+            place = Place(options.model)
         step_kind = kind if i == 2 and path[0] == "steps" else None
         found = child(place, elem, step_kind)
         if found is None:
@@ -74,35 +83,76 @@ def description_for(path: PathT | tuple[str | int, ...], kind: str | None = None
     return nearest
 
 
-def allowed_keys_at(path: PathT | tuple[str | int, ...], kind: str | None = None) -> dict[str, str]:
+def allowed_keys_at(
+    path: PathT | tuple[str | int, ...],
+    kind: str | None = None,
+    options: OptionsRoot | None = None,
+) -> dict[str, str]:
     """Keys that may be written in the mapping at `path`, with their descriptions."""
     path = list(path)
-    kinds = {path[1]: kind} if kind and len(path) > 1 and isinstance(path[1], int) else None
-    place = place_at(path, kinds)
+    place: Place | None
+    if options is not None and len(path) >= options.index:
+        place = Place(options.model)
+        for elem in path[options.index :]:
+            place = child(place, elem) if place is not None else None
+    else:
+        kinds = {path[1]: kind} if kind and len(path) > 1 and isinstance(path[1], int) else None
+        place = place_at(path, kinds)
     if place is None:
         return {}
     step_kind = kind if len(path) == 2 and path[0] == "steps" else None
-    return {k: description_for(path + [k], kind) or "" for k in keys_of_place(place, step_kind)}
+    return {
+        k: description_for(path + [k], kind, options) or "" for k in keys_of_place(place, step_kind)
+    }
+
+
+@dataclass(frozen=True)
+class OptionsRoot:
+    """Where in a path a declared options model starts: `index` is the first key inside it."""
+
+    index: int
+    model: type[BaseModel]
+
+
+def options_root(text: str, path: PathT, known: KnownNames | None) -> OptionsRoot | None:
+    """The declared options model a path under `with:` or `params:` is inside, if any."""
+    if known is None or len(path) < 4 or path[0] != "steps" or not isinstance(path[1], int):
+        return None
+    step = path[1]
+    if path[2] == "with":
+        source = value_at(text, ("steps", step, "source"))
+        model = known.source_options.get(source or "")
+        return OptionsRoot(3, model) if model is not None else None
+    if path[2] in ("agent", "second_opinion") and path[3] == "params" and len(path) > 4:
+        analyzer = value_at(text, ("steps", step, path[2], "analyzer"))
+        model = known.analyzer_params.get(analyzer or "")
+        return OptionsRoot(4, model) if model is not None else None
+    return None
 
 
 def step_kind_at(text: str, step_index: int) -> str | None:
     """The `kind:` written in step `step_index`, read even from a file that does not parse."""
+    return value_at(text, ("steps", step_index, "kind"))
+
+
+def value_at(text: str, path: tuple[str | int, ...]) -> str | None:
+    """The scalar written at `path`, read even from a file that does not parse."""
     doc, _ = parse_yaml(text)
     if doc is not None and isinstance(doc.data, dict):
-        steps = doc.data.get("steps")
-        if (
-            isinstance(steps, list)
-            and 0 <= step_index < len(steps)
-            and isinstance(steps[step_index], dict)
-        ):
-            kind = steps[step_index].get("kind")
-            return kind if isinstance(kind, str) else None
-        return None
+        value: Any = doc.data
+        for elem in path:
+            if isinstance(value, dict):
+                value = value.get(elem)
+            elif isinstance(value, list) and isinstance(elem, int) and 0 <= elem < len(value):
+                value = value[elem]
+            else:
+                return None
+        return value if isinstance(value, str) else None
     scan = _scan(text.split("\n"), stop_line=None, cursor=0)
-    return scan.values.get(("steps", step_index, "kind"))
+    return scan.values.get(path)
 
 
-def hover_at(text: str, line0: int, char0: int) -> str | None:
+def hover_at(text: str, line0: int, char0: int, known: KnownNames | None = None) -> str | None:
     """Description of the key under the cursor, resolving the step kind from the file."""
     path = key_path_at(text, line0, char0)
     if not path:
@@ -112,13 +162,14 @@ def hover_at(text: str, line0: int, char0: int) -> str | None:
         if len(path) > 1 and path[0] == "steps" and isinstance(path[1], int)
         else None
     )
-    return description_for(path, kind)
+    return description_for(path, kind, options_root(text, path, known))
 
 
 def _model_doc(place: Place) -> str | None:
     tp = strip(place.tp)
-    doc = getattr(tp, "__doc__", None) if isinstance(tp, type) else None
-    if not doc or tp.__module__ != "swath.spec.models":
+    # The workflow's own models and the declared option models describe themselves.
+    doc = tp.__doc__ if isinstance(tp, type) and issubclass(tp, BaseModel) else None
+    if not doc or doc == BaseModel.__doc__:
         return None
     return " ".join(doc.strip().split("\n\n")[0].split())
 
@@ -328,10 +379,12 @@ def _unquote(key: str) -> str:
 
 
 __all__ = [
+    "OptionsRoot",
     "allowed_keys_at",
     "description_for",
     "hover_at",
     "key_path_at",
     "keys_of_place",
+    "options_root",
     "step_kind_at",
 ]

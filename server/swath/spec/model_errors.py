@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, get_origin
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from swath.spec.modelnav import (
@@ -86,8 +86,15 @@ def validate_model(doc: YamlDoc) -> tuple[Workflow | None, list[Problem]]:
         return None, problems_from(exc, doc)
 
 
-def problems_from(exc: ValidationError, doc: YamlDoc) -> list[Problem]:
-    resolved = [resolve_loc(e) for e in exc.errors(include_url=False)]
+def problems_from(
+    exc: ValidationError,
+    doc: YamlDoc,
+    root: type[BaseModel] = Workflow,
+    prefix: PathT = (),
+) -> list[Problem]:
+    """Positioned problems for `exc`; `root` and `prefix` say what model validated which
+    part of the file (a source's `with:` options at `("steps", 0, "with")`)."""
+    resolved = [resolve_loc(e, root, prefix) for e in exc.errors(include_url=False)]
     resolved = [r for r in resolved if not _handled_elsewhere(r)]
     problems: list[Problem] = []
     for group in _group_unions(resolved):
@@ -103,11 +110,13 @@ def _handled_elsewhere(r: ResolvedError) -> bool:
     )
 
 
-def resolve_loc(error: ErrorDetails) -> ResolvedError:
+def resolve_loc(
+    error: ErrorDetails, root: type[BaseModel] = Workflow, prefix: PathT = ()
+) -> ResolvedError:
     """Drop union tags and member labels from a pydantic location."""
-    place: Place | None = Place(Workflow)
+    place: Place | None = Place(root)
     parent: Place | None = None
-    path: list[str | int] = []
+    path: list[str | int] = list(prefix)
     union_at: PathT | None = None
     key_error = False
     for elem in error["loc"]:

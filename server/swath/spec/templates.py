@@ -1,26 +1,90 @@
-"""Sandboxed Jinja2 for prompt templates and `filter.where` expressions.
+"""The one sandboxed Jinja2 environment: prompt templates and `filter.where` expressions.
 
 Workflow files are shared in repositories and may come from a model (`swath new`), so
 templates run in Jinja's immutable sandbox: no attribute access to internals, no
-mutation of the records they see. StrictUndefined turns a typo such as `{{ itme.path }}`
-into an error instead of an empty string silently sent to the model.
+mutation of the records they see. Validation (here and in `checks.py`) and rendering
+(`agents/prompts.py`, the engine's filter) use this same environment, so what loads is
+what runs.
+
+The policy on undefined values, in one place:
+- an unknown *name* (`{{ itme.path }}`) is an error: at load time, where the file's names
+  are checked against the names a step provides (`unknown_names`), and again when rendering;
+- a missing *field* of a record that exists (`{{ f.history.since }}` when an analyzer left
+  it out) reads as empty in text and false in tests, because model outputs and facts have
+  optional fields a template cannot know; arithmetic or comparison on it still fails.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined
-from jinja2.exceptions import TemplateError
+from jinja2 import ChainableUndefined, Template, TemplateSyntaxError, Undefined, nodes
+from jinja2.exceptions import TemplateError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.utils import missing
 from pydantic import BaseModel
+
+# What a model or analyzer agent's instructions see (built by agents/prompts.py).
+AGENT_NAMES = frozenset({"item", "items", "records", "facts", "inputs", "step", "task_key"})
+# What a `filter.where` expression sees (built by the engine for each record).
+FILTER_NAMES = frozenset({"item", "items", "output", "judgement", "findings", "inputs", "key"})
 
 
 class PromptError(ValueError):
     """A template or expression that failed while rendering/evaluating, with the reason."""
+
+
+class NameStrictUndefined(ChainableUndefined):
+    """Strict for unknown names, chainable for missing fields of existing values."""
+
+    __slots__ = ()
+
+    def _unknown_name(self) -> bool:
+        # The sandbox refusing an attribute (`__class__`) is never a quiet empty string.
+        return self._undefined_obj is missing or self._undefined_exception is not UndefinedError
+
+    def _fail_if_unknown_name(self) -> None:
+        if self._unknown_name():
+            self._fail_with_undefined_error()
+
+    def __getattr__(self, name: str) -> Any:
+        if name[:2] == "__":
+            raise AttributeError(name)
+        self._fail_if_unknown_name()
+        return self
+
+    def __getitem__(self, _name: Any) -> Any:
+        self._fail_if_unknown_name()
+        return self
+
+    def __str__(self) -> str:
+        self._fail_if_unknown_name()
+        return ""
+
+    def __iter__(self) -> Iterator[Any]:
+        self._fail_if_unknown_name()
+        return iter(())
+
+    def __bool__(self) -> bool:
+        self._fail_if_unknown_name()
+        return False
+
+    def __len__(self) -> int:
+        self._fail_if_unknown_name()
+        return 0
+
+    def __eq__(self, other: object) -> bool:
+        self._fail_if_unknown_name()
+        return type(self) is type(other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return id(type(self))
 
 
 def _json_default(obj: Any) -> Any:
@@ -40,11 +104,9 @@ def _dumps(obj: Any, **kwargs: Any) -> str:
 
 def _make_env() -> ImmutableSandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(
-        undefined=StrictUndefined,
+        undefined=NameStrictUndefined,
         autoescape=False,  # prompts are plain text, not HTML
         keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
     )
     env.policies["json.dumps_function"] = _dumps
     env.policies["json.dumps_kwargs"] = {"sort_keys": True}
@@ -55,8 +117,12 @@ ENV = _make_env()
 
 
 @lru_cache(maxsize=512)
-def _compiled_template(template: str) -> Any:
-    return ENV.from_string(template)
+def compile_template(template: str) -> Template:
+    """The compiled template (cached); raises PromptError for a syntax error."""
+    try:
+        return ENV.from_string(template)
+    except TemplateSyntaxError as exc:
+        raise PromptError(f"template syntax error on its line {exc.lineno}: {exc.message}") from exc
 
 
 @lru_cache(maxsize=512)
@@ -67,12 +133,13 @@ def _compiled_expression(expr: str) -> Any:
 
 def render_prompt(template: str, context: dict[str, Any]) -> str:
     """Render a prompt template; raises PromptError saying what is wrong and which names exist."""
+    compiled = compile_template(template)
     try:
-        return str(_compiled_template(template).render(**context))
-    except TemplateSyntaxError as exc:
-        raise PromptError(f"template syntax error on its line {exc.lineno}: {exc.message}") from exc
+        return str(compiled.render(**context))
     except TemplateError as exc:
         raise PromptError(f"template failed: {exc}; available names: {_names(context)}") from exc
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+        raise PromptError(f"template failed: {type(exc).__name__}: {exc}") from exc
 
 
 def compile_expression(expr: str) -> Callable[[dict[str, Any]], Any]:
@@ -116,6 +183,62 @@ def check_expression(expr: str) -> tuple[int, str] | None:
     except TemplateSyntaxError as exc:
         return (exc.lineno or 1), exc.message or "invalid expression"
     return None
+
+
+@lru_cache(maxsize=512)
+def template_names(source: str) -> frozenset[str]:
+    """Top-level names a template reads from its context (`item`, `records`, ...)."""
+    from jinja2 import meta
+
+    try:
+        return frozenset(meta.find_undeclared_variables(ENV.parse(source)))
+    except TemplateSyntaxError:
+        return frozenset()
+
+
+def unknown_names(
+    text: str, allowed: frozenset[str], inputs: set[str] | None = None, *, expression: bool = False
+) -> list[tuple[int, str, str]]:
+    """(1-based line, unknown name, what is wrong) for each name the context will not have.
+
+    `inputs`, when given, are the workflow's declared inputs: `inputs.x` for an undeclared
+    `x` is reported too. A template that does not parse yields nothing (its syntax error is
+    reported on its own).
+    """
+    from jinja2 import meta
+
+    try:
+        tree = ENV.parse(f"{{{{ {text} }}}}" if expression else text)
+    except TemplateSyntaxError:
+        return []
+    undeclared = set(meta.find_undeclared_variables(tree))
+    free = undeclared - set(ENV.globals) - set(allowed)
+    found: list[tuple[int, str, str]] = []
+    reported: set[str] = set()
+    for node in tree.find_all(nodes.Name):
+        if node.ctx == "load" and node.name in free and node.name not in reported:
+            reported.add(node.name)
+            found.append((node.lineno, node.name, "name"))
+    if inputs is not None and "inputs" in undeclared and "inputs" in allowed:
+        for key, line in _input_keys(tree):
+            if key not in inputs and f"inputs.{key}" not in reported:
+                reported.add(f"inputs.{key}")
+                found.append((line, key, "input"))
+    return sorted(found)
+
+
+def _input_keys(tree: nodes.Template) -> Iterator[tuple[str, int]]:
+    for node in tree.find_all(nodes.Getattr):
+        if isinstance(node.node, nodes.Name) and node.node.name == "inputs":
+            yield node.attr, node.lineno
+    for sub in tree.find_all(nodes.Getitem):
+        if (
+            isinstance(sub.node, nodes.Name)
+            and sub.node.name == "inputs"
+            and isinstance(sub.arg, nodes.Const)
+            and isinstance(sub.arg.value, str)
+        ):
+            yield sub.arg.value, sub.lineno
 
 
 def _names(context: dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from swath.analyzers.base import AnalyzerContext, AnalyzerOutput
 from swath.analyzers.flags import findings as findings_mod
@@ -39,6 +39,20 @@ def _truthy(value: Any) -> bool:
     return bool(value)
 
 
+class FlagClassifyParams(BaseModel):
+    """Params of `flag-classify` (each also read from the workflow input of the same name)."""
+
+    model_config = ConfigDict(extra="forbid")
+    environment: str | None = Field(
+        None, description="Environment whose state decides (default production, else the only one)."
+    )
+    annotate_all: bool = Field(
+        False,
+        description="Also annotate flags that are not removal candidates (hints with lenses).",
+    )
+    rewrite: bool = Field(True, description="Compute removal edits for the code action.")
+
+
 class FlagClassify:
     name: ClassVar[str] = "flag-classify"
     kind: ClassVar[Literal["map"]] = "map"
@@ -46,6 +60,7 @@ class FlagClassify:
         "Feature flags: state per environment and since when, every reference and whether it is a check, "
         "removal candidates (fully on/off, unreferenced, undefined) with findings, lenses and removal edits."
     )
+    params_model: ClassVar[type[BaseModel]] = FlagClassifyParams
     version: ClassVar[str] = "1"
     rules: ClassVar[list[RuleInfo]] = findings_mod.RULES
 

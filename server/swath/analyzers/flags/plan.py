@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from swath.analyzers.base import AnalyzerContext, AnalyzerOutput
+from swath.analyzers.base import AnalyzerContext, AnalyzerOutput, NoParams
 from swath.analyzers.flags import findings as findings_mod
 from swath.analyzers.flags.classify import state_words
 from swath.analyzers.flags.facts import FlagFacts
@@ -352,6 +352,7 @@ class FlagPlan:
         "Deprecation plan for stale feature flags (branch to keep, references, definitions to delete, tests, "
         "risks) as Markdown, the catalogue of all flags, and one patch removing every candidate's checks."
     )
+    params_model: ClassVar[type[BaseModel]] = NoParams
     version: ClassVar[str] = "1"
     rules: ClassVar[list[RuleInfo]] = findings_mod.RULES
 

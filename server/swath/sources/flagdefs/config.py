@@ -64,6 +64,7 @@ class StateMapping(Strict):
     """How a captured state text maps to on/off/partial. `re:` entries are regexes."""
 
     on: list[str] = Field(
+        description="State texts that mean on.",
         default_factory=lambda: [
             "true",
             "on",
@@ -77,9 +78,10 @@ class StateMapping(Strict):
             "released",
             "live",
             "full",
-        ]
+        ],
     )
     off: list[str] = Field(
+        description="State texts that mean off.",
         default_factory=lambda: [
             "false",
             "off",
@@ -91,10 +93,11 @@ class StateMapping(Strict):
             "none",
             "dark",
             "killed",
-        ]
+        ],
     )
     partial: list[str] = Field(
-        default_factory=lambda: ["partial", "beta", "canary", "rollout", "experiment"]
+        description="State texts that mean partly on.",
+        default_factory=lambda: ["partial", "beta", "canary", "rollout", "experiment"],
     )
     numeric: bool = Field(
         default=True, description="Numbers are percentages: 0 off, 100 on, between partial."
@@ -144,12 +147,20 @@ class PatternSpec(Strict):
 class SystemSpec(Strict):
     """A homegrown flag system."""
 
-    name: str
+    name: str = Field(description="Name of the system, shown in the catalogue.")
     files: list[str] = Field(description="Globs of the files that define the flags.")
-    language: str | None = None
-    definitions: list[PatternSpec] = Field(default_factory=list, alias="definition")
-    references: list[PatternSpec] = Field(default_factory=list, alias="reference")
-    states: StateMapping = Field(default_factory=StateMapping)
+    language: str | None = Field(
+        default=None, description="ast-grep language; default from the file extension."
+    )
+    definitions: list[PatternSpec] = Field(
+        default_factory=list, alias="definition", description="Patterns of a flag's definition."
+    )
+    references: list[PatternSpec] = Field(
+        default_factory=list, alias="reference", description="Patterns of a flag's use in code."
+    )
+    states: StateMapping = Field(
+        default_factory=StateMapping, description="How captured state texts map to on/off."
+    )
     default_state: FlagState = Field(
         default="unknown", description="State of a definition that captures none."
     )
@@ -168,24 +179,32 @@ class SystemSpec(Strict):
 
 
 class OverrideSpec(Strict):
-    state: FlagState | None = None
-    percent: float | None = Field(default=None, ge=0, le=100)
-    environments: dict[str, FlagState] = Field(default_factory=dict)
-    reason: str = ""
-    kill_switch: bool | None = None
-    permanent: bool | None = None
+    state: FlagState | None = Field(default=None, description="The state that decides.")
+    percent: float | None = Field(default=None, ge=0, le=100, description="Rollout percentage.")
+    environments: dict[str, FlagState] = Field(
+        default_factory=dict, description="State per environment."
+    )
+    reason: str = Field(default="", description="Why the state is overridden (shown in reports).")
+    kill_switch: bool | None = Field(default=None, description="The flag is a kill switch.")
+    permanent: bool | None = Field(default=None, description="The flag is meant to stay.")
 
 
 class FlagsConfig(Strict):
-    files: FileSelection = Field(default_factory=FileSelection)
+    files: FileSelection = Field(
+        default_factory=FileSelection, description="Which files hold flag definitions."
+    )
     environment: str | None = Field(
         default=None, description="Environment that decides; default production."
     )
     call_names: list[str | CallName] = Field(
         default_factory=list, description="Extra SDK call names."
     )
-    systems: list[SystemSpec] = Field(default_factory=list)
-    overrides: dict[str, FlagState | OverrideSpec] = Field(default_factory=dict)
+    systems: list[SystemSpec] = Field(
+        default_factory=list, description="Homegrown flag systems, described by patterns."
+    )
+    overrides: dict[str, FlagState | OverrideSpec] = Field(
+        default_factory=dict, description="Key -> state (or override object) that wins."
+    )
     override_file: str | None = Field(
         default=None, description="JSON/YAML map key -> state (or override object)."
     )
@@ -218,6 +237,15 @@ class FlagsConfig(Strict):
         if raw is None:
             return None
         return raw if isinstance(raw, OverrideSpec) else OverrideSpec(state=raw)
+
+
+class FlagsOptions(FlagsConfig):
+    """Options of the `flags` source: everything `.swath/flags.yaml` may hold, plus where it is."""
+
+    config: str | None = Field(
+        default=None,
+        description="Path of the flags configuration file (default .swath/flags.yaml).",
+    )
 
 
 def config_errors(exc: ValidationError, doc: Document | None, path: str) -> list[DefinitionError]:
