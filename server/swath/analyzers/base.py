@@ -30,7 +30,10 @@ class AnalyzerOutput(BaseModel):
     findings: list[Finding] = Field(default_factory=list)
     files_read: list[str] = Field(
         default_factory=list,
-        description="Files consulted beyond the items' own (they join the cache key).",
+        description=(
+            "Files consulted beyond the items' own (they join the cache key); `exists:PATH` for a "
+            "file whose presence, not its content, the output depends on (a package's __init__.py)."
+        ),
     )
 
 

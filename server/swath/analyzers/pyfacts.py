@@ -1,35 +1,53 @@
-"""Facts about one Python file, read with `ast`: symbols, imports, public API, complexity.
+"""Facts about one Python file, read with tree-sitter: symbols, imports, public API, complexity.
 
-The tree is walked once and dropped: keeping many trees alive makes `ast.parse` itself
-several times slower through garbage collection (see the baselines), so only plain
-dicts leave this module.
+One parse per file and one query over the tree pull out everything the map needs (the
+imports, the definitions, the branch points); the rest is read from the few nodes found.
+tree-sitter, not `ast`: it parses a large package about twice as fast, builds no Python
+object per node, and has no recursion limit (a valid file of deeply nested expressions
+that CPython's own `ast` module refuses is mapped like any other). A tree with error
+nodes is confirmed with `compile()`, which gives CPython's message and position; a file
+CPython accepts is mapped from the tree as it is.
 """
 
 from __future__ import annotations
 
-import ast
 import re
 import sys
+import warnings
+from bisect import bisect_left
 from pathlib import PurePosixPath
 from typing import Any
 
-from swath.analyzers.sourcetext import char_col, line_count, parse_python, split_lines
+import tree_sitter as ts
+import tree_sitter_python
 
-BRANCH_NODES = (
-    ast.If,
-    ast.IfExp,
-    ast.For,
-    ast.AsyncFor,
-    ast.While,
-    ast.ExceptHandler,
-    ast.comprehension,
-    ast.match_case,
+from swath.analyzers.sourcetext import char_col, line_count, split_lines
+
+LANGUAGE = ts.Language(tree_sitter_python.language())
+_PARSER = ts.Parser(LANGUAGE)
+BRANCH_KINDS = (
+    "if_statement",
+    "elif_clause",
+    "for_statement",
+    "while_statement",
+    "except_clause",
+    "conditional_expression",
+    "for_in_clause",
+    "case_clause",
+    "boolean_operator",  # binary in the grammar: `a and b and c` counts 2, as ast's BoolOp does
+)
+_QUERY = ts.Query(
+    LANGUAGE,
+    "(import_statement) @import (import_from_statement) @from "
+    "(function_definition) @def (class_definition) @def "
+    "[" + " ".join(f"({k})" for k in BRANCH_KINDS) + "] @branch",
 )
 SIGNATURE_MAX = 160
 # "pkg.module" or "pkg.module:attr" in a string: a module loaded by name (registries, entry points).
-MODULE_REF = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?::[A-Za-z_][\w.]*)?$")
+MODULE_REF = re.compile(r"""["']([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(?::[A-Za-z_][\w.]*)?["']""")
 MAX_REFS = 100
 STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
+_IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
 
 
 def module_name(path: str, exists: Any, root_name: str = "") -> tuple[str, list[str]]:
@@ -61,241 +79,268 @@ def module_name(path: str, exists: Any, root_name: str = "") -> tuple[str, list[
     return ".".join(parts), asked
 
 
-def _first_line(doc: str | None) -> str:
-    if not doc:
-        return ""
+def importable(module: str) -> bool:
+    """Whether every part of a dotted name is an identifier (`my-tools.x` is not importable)."""
+    return all(part.isidentifier() for part in module.split("."))
+
+
+def is_stdlib(module: str) -> bool:
+    return module.split(".")[0] in STDLIB
+
+
+def _text(node: ts.Node | None) -> str:
+    return node.text.decode("utf-8", "replace") if node is not None and node.text else ""
+
+
+def _first_sentence_line(doc: str) -> str:
     for line in doc.strip().splitlines():
         if line.strip():
             return line.strip()
     return ""
 
 
-def _is_type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-    )
+def _docstring(body: ts.Node | None) -> str:
+    """The first line of the docstring that opens `body` (a block or the module)."""
+    if body is None or not body.named_children:
+        return ""
+    first = body.named_children[0]
+    if first.type != "expression_statement" or not first.named_children:
+        return ""
+    string = first.named_children[0]
+    if string.type != "string":
+        return ""
+    content = [c for c in string.named_children if c.type == "string_content"]
+    return _first_sentence_line(_text(content[0])) if content else ""
 
 
-def _is_main_guard(node: ast.stmt) -> bool:
-    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
-        return False
-    t = node.test
-    sides = [t.left, *t.comparators]
-    return any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides) and any(
-        isinstance(s, ast.Constant) and s.value == "__main__" for s in sides
-    )
+def _context(node: ts.Node) -> tuple[bool, bool, bool]:
+    """(deferred, type_checking, optional) of an import: where it stands in the tree."""
+    deferred = type_checking = optional = False
+    child, parent = node, node.parent
+    while parent is not None and parent.type != "module":
+        kind = parent.type
+        if kind in ("function_definition", "lambda"):
+            deferred = True
+        elif kind == "if_statement" and child == parent.child_by_field_name("consequence"):
+            cond = _text(parent.child_by_field_name("condition"))
+            if cond in ("TYPE_CHECKING", "typing.TYPE_CHECKING", "t.TYPE_CHECKING"):
+                type_checking = True
+        elif kind == "try_statement" and child == parent.child_by_field_name("body"):
+            for handler in parent.named_children:
+                if handler.type != "except_clause":
+                    continue
+                caught = set(re.findall(r"\w+", _text(handler).split(":", 1)[0])) - {"except"}
+                if not caught or caught & _IMPORT_ERRORS:
+                    optional = True
+        child, parent = parent, parent.parent
+    return deferred, type_checking, optional
 
 
-def _catches_import_error(handler: ast.ExceptHandler) -> bool:
-    t = handler.type
-    names = [t] if not isinstance(t, ast.Tuple) else list(t.elts)
-    return t is None or any(
-        isinstance(n, (ast.Name, ast.Attribute))
-        and getattr(n, "id", getattr(n, "attr", ""))
-        in ("ImportError", "ModuleNotFoundError", "Exception")
-        for n in names
-    )
-
-
-def _signature(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
-    try:
-        sig = f"({ast.unparse(fn.args)})"
-        if fn.returns is not None:
-            sig += f" -> {ast.unparse(fn.returns)}"
-    except Exception:  # unparse of exotic nodes: the name is enough
-        return "(…)"
-    return sig if len(sig) <= SIGNATURE_MAX else sig[: SIGNATURE_MAX - 1] + "…"
-
-
-class _Walker(ast.NodeVisitor):
-    """One pass over the tree for everything that needs context: every import with where it
-    stands (module level or deferred, TYPE_CHECKING, optional), branch counts per function
-    and class, and module names quoted in strings. One walk, not one per symbol: walking the
-    tree is what mapping a large package spends its time on."""
+class _Imports:
+    """Every import with where it stands."""
 
     def __init__(self, lines: list[str], module: str, is_package: bool) -> None:
         self.lines = lines
-        self.module = module
-        self.is_package = is_package
+        self.package = module.split(".") if is_package else module.split(".")[:-1]
         self.out: list[dict[str, Any]] = []
-        self.depth = 0
-        self.type_checking = 0
-        self.optional = 0
-        self.total_branches = 0
-        self.branches: dict[int, int] = {}  # id(def node) -> branches inside it
-        self.open: list[list[int]] = []
-        self.refs: set[str] = set()
-        self._methods = {
-            ast.Import: self.visit_Import,
-            ast.ImportFrom: self.visit_ImportFrom,
-            ast.If: self.visit_If,
-            ast.Try: self.visit_Try,
-            ast.FunctionDef: self._definition,
-            ast.AsyncFunctionDef: self._definition,
-            ast.ClassDef: self._definition,
-            ast.Lambda: self._scoped,
-        }
-        if hasattr(ast, "TryStar"):
-            self._methods[ast.TryStar] = self.visit_Try
 
-    def visit(self, node: ast.AST) -> None:
-        t = type(node)
-        if t in BRANCH_NODES:
-            self._add(1)
-        elif t is ast.BoolOp:
-            self._add(len(node.values) - 1)  # type: ignore[attr-defined]
-        elif t is ast.Constant:
-            v = node.value  # type: ignore[attr-defined]
-            if type(v) is str and "." in v and len(v) < 200 and MODULE_REF.match(v):
-                self.refs.add(v.split(":")[0])
-        method = self._methods.get(t)
-        if method is None:
-            self.generic_visit(node)
-        else:
-            method(node)
-
-    def _add(self, n: int) -> None:
-        self.total_branches += n
-        for counter in self.open:
-            counter[0] += n
-
-    def _definition(self, node: ast.AST) -> None:
-        counter = [0]
-        self.open.append(counter)
-        deferred = not isinstance(node, ast.ClassDef)
-        self.depth += deferred
-        self.generic_visit(node)
-        self.depth -= deferred
-        self.open.pop()
-        self.branches[id(node)] = counter[0]
-
-    def _text(self, node: ast.stmt) -> str:
-        n = node.lineno - 1
-        return self.lines[n].strip() if 0 <= n < len(self.lines) else ""
-
-    def _record(self, node: ast.stmt, **kw: Any) -> None:
+    def _record(self, node: ts.Node, **kw: Any) -> None:
+        line = node.start_point.row
+        deferred, type_checking, optional = (
+            (False, False, False) if node.parent.type == "module" else _context(node)
+        )
         self.out.append(
             {
-                "line": node.lineno - 1,
-                "text": self._text(node),
-                "deferred": self.depth > 0,
-                "type_checking": self.type_checking > 0,
-                "optional": self.optional > 0,
+                "line": line,
+                "text": self.lines[line].strip() if line < len(self.lines) else "",
+                "deferred": deferred,
+                "type_checking": type_checking,
+                "optional": optional,
                 **kw,
             }
         )
 
-    def visit_Import(self, node: ast.Import) -> None:
-        for alias in node.names:
-            self._record(node, kind="import", module=alias.name, names=[], level=0, resolved=True)
+    def plain(self, node: ts.Node) -> None:
+        for name in node.children_by_field_name("name"):
+            if name.type == "aliased_import":
+                name = name.child_by_field_name("name")
+            module = _text(name)
+            self._record(node, kind="import", module=module, names=[], level=0, resolved=True)
 
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        names = [a.name for a in node.names]
-        if node.level == 0:
+    def from_(self, node: ts.Node) -> None:
+        source = node.child_by_field_name("module_name")
+        names = []
+        for name in node.children_by_field_name("name"):
+            if name.type == "aliased_import":
+                name = name.child_by_field_name("name")
+            names.append(_text(name))
+        if any(c.type == "wildcard_import" for c in node.children):
+            names.append("*")
+        if source is not None and source.type == "relative_import":
+            prefix = next((c for c in source.children if c.type == "import_prefix"), None)
+            level = len(_text(prefix))
+            dotted = next((c for c in source.children if c.type == "dotted_name"), None)
+            rest = _text(dotted)
+            up = level - 1
+            if up >= len(self.package):  # beyond the top-level package
+                self._record(
+                    node,
+                    kind="from",
+                    module="." * level + rest,
+                    names=names,
+                    level=level,
+                    resolved=False,
+                )
+                return
+            target = ".".join([*self.package[: len(self.package) - up], *([rest] if rest else [])])
             self._record(
-                node, kind="from", module=node.module or "", names=names, level=0, resolved=True
+                node, kind="from", module=target, names=names, level=level, resolved=bool(target)
             )
-            return
-        package = self.module.split(".") if self.is_package else self.module.split(".")[:-1]
-        up = node.level - 1
-        if up >= len(package):  # beyond the top-level package
-            self._record(
-                node,
-                kind="from",
-                module="." * node.level + (node.module or ""),
-                names=names,
-                level=node.level,
-                resolved=False,
-            )
-            return
-        base = package[: len(package) - up]
-        target = ".".join([*base, *([node.module] if node.module else [])])
-        self._record(
-            node, kind="from", module=target, names=names, level=node.level, resolved=bool(target)
-        )
-
-    def _scoped(self, node: ast.AST) -> None:
-        self.depth += 1
-        self.generic_visit(node)
-        self.depth -= 1
-
-    def visit_If(self, node: ast.If) -> None:
-        if _is_type_checking(node.test):
-            self.type_checking += 1
-            for s in node.body:
-                self.visit(s)
-            self.type_checking -= 1
-            for s in node.orelse:
-                self.visit(s)
-            return
-        self.generic_visit(node)
-
-    def visit_Try(self, node: ast.Try) -> None:
-        optional = any(_catches_import_error(h) for h in node.handlers)
-        self.optional += optional
-        for s in node.body:
-            self.visit(s)
-        self.optional -= optional
-        for s in [*node.handlers, *node.orelse, *node.finalbody]:
-            self.visit(s)
+        else:
+            target = _text(source)
+            self._record(node, kind="from", module=target, names=names, level=0, resolved=True)
 
 
-def _all_names(tree: ast.Module) -> list[str] | None:
-    names: list[str] | None = None
-    for node in tree.body:
-        targets: list[ast.expr] = []
-        value: ast.expr | None = None
-        if isinstance(node, ast.Assign):
-            targets, value = node.targets, node.value
-        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
-            targets, value = [node.target], node.value
-        if not any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets) or value is None:
-            continue
-        if isinstance(value, (ast.List, ast.Tuple)):
-            found = [
-                e.value
-                for e in value.elts
-                if isinstance(e, ast.Constant) and isinstance(e.value, str)
-            ]
-            names = (names or []) + found if isinstance(node, ast.AugAssign) else found
-    return names
+def _signature(node: ts.Node) -> str:
+    sig = _text(node.child_by_field_name("parameters"))
+    returns = node.child_by_field_name("return_type")
+    if returns is not None:
+        sig += " -> " + _text(returns)
+    sig = " ".join(sig.split())
+    return sig if len(sig) <= SIGNATURE_MAX else sig[: SIGNATURE_MAX - 1] + "…"
 
 
 def _symbol(
-    node: ast.AST, kind: str, qualname: str, lines: list[str], walker: _Walker
+    node: ts.Node, outer: ts.Node, kind: str, qualname: str, lines: list[str], branches: list[int]
 ) -> dict[str, Any]:
-    start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])]) - 1  # type: ignore[attr-defined]
-    end = (node.end_lineno or node.lineno) - 1  # type: ignore[attr-defined]
-    line = node.lineno - 1  # type: ignore[attr-defined]
+    name_node = node.child_by_field_name("name")
     name = qualname.rsplit(".", 1)[-1]
+    line, byte_col = name_node.start_point if name_node is not None else node.start_point
     text = lines[line] if line < len(lines) else ""
-    col = text.find(name, char_col(text, node.col_offset))  # type: ignore[attr-defined]
+    start, end = outer.start_point.row, node.end_point.row
     sym: dict[str, Any] = {
         "name": name,
         "qualname": qualname,
         "kind": kind,
         "line": line,
-        "column": max(col, 0),
+        "column": char_col(text, byte_col),
         "start": start,
         "end": end,
         "lines": end - start + 1,
-        "doc": _first_line(ast.get_docstring(node)),  # type: ignore[arg-type]
+        "doc": _docstring(node.child_by_field_name("body")),
         "public": not name.startswith("_") or (name.startswith("__") and name.endswith("__")),
-        "branches": walker.branches.get(id(node), 0),
+        "branches": bisect_left(branches, node.end_byte) - bisect_left(branches, node.start_byte),
     }
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+    if node.type == "function_definition":
         sym["signature"] = _signature(node)
-        sym["async"] = isinstance(node, ast.AsyncFunctionDef)
-        decorators = [ast.unparse(d).split("(")[0] for d in node.decorator_list]
-        if decorators:
-            sym["decorators"] = decorators
-    elif isinstance(node, ast.ClassDef):
-        sym["bases"] = [ast.unparse(b) for b in node.bases][:8]
+        sym["async"] = bool(node.children) and node.children[0].type == "async"
+        if outer is not node:
+            sym["decorators"] = [
+                _text(d).lstrip("@").split("(")[0].strip()
+                for d in outer.named_children
+                if d.type == "decorator"
+            ]
+    else:
+        bases = node.child_by_field_name("superclasses")
+        sym["bases"] = [_text(b) for b in (bases.named_children if bases is not None else [])][:8]
     return sym
+
+
+def _definitions(
+    defs: list[ts.Node], lines: list[str], branches: list[int]
+) -> list[dict[str, Any]]:
+    """Top-level classes and functions, the methods and classes of top-level classes."""
+    found: list[tuple[int, dict[str, Any]]] = []
+    for node in defs:
+        outer = node.parent if node.parent.type == "decorated_definition" else node
+        holder = outer.parent
+        kind = "class" if node.type == "class_definition" else "function"
+        name = _text(node.child_by_field_name("name"))
+        if holder.type == "module":
+            found.append((node.start_byte, _symbol(node, outer, kind, name, lines, branches)))
+            continue
+        owner = holder.parent if holder.type == "block" else None
+        if owner is None or owner.type != "class_definition":
+            continue
+        owner_outer = owner.parent if owner.parent.type == "decorated_definition" else owner
+        if owner_outer.parent.type != "module":
+            continue
+        qual = f"{_text(owner.child_by_field_name('name'))}.{name}"
+        kind = "method" if kind == "function" else kind
+        found.append((node.start_byte, _symbol(node, outer, kind, qual, lines, branches)))
+    found.sort(key=lambda p: p[0])
+    return [s for _, s in found]
+
+
+def _strings(node: ts.Node | None) -> list[str]:
+    if node is None or node.type not in ("list", "tuple"):
+        return []
+    out = []
+    for e in node.named_children:
+        if e.type == "string":
+            content = [c for c in e.named_children if c.type == "string_content"]
+            out.append(_text(content[0]) if content else "")
+    return out
+
+
+def _top_level(root: ts.Node, facts: dict[str, Any]) -> tuple[list[str], list[str] | None]:
+    """Names bound at module level, `__all__` when declared, and the `__main__` guard."""
+    names: list[str] = []
+    declared: list[str] | None = None
+    for stmt in root.named_children:
+        kind = stmt.type
+        if kind == "expression_statement" and stmt.named_children:
+            expr = stmt.named_children[0]
+            if expr.type not in ("assignment", "augmented_assignment"):
+                continue
+            left = expr.child_by_field_name("left")
+            if left is None:
+                continue
+            if _text(left) == "__all__":
+                found = _strings(expr.child_by_field_name("right"))
+                if expr.type == "augmented_assignment":
+                    declared = (declared or []) + found
+                else:
+                    declared = found
+                continue
+            if expr.type == "assignment":
+                if left.type == "identifier":
+                    names.append(_text(left))
+                else:
+                    names += [_text(n) for n in left.named_children if n.type == "identifier"]
+        elif kind in ("function_definition", "class_definition", "decorated_definition"):
+            node = (
+                stmt.child_by_field_name("definition") if kind == "decorated_definition" else stmt
+            )
+            if node is not None:
+                names.append(_text(node.child_by_field_name("name")))
+        elif kind == "if_statement":
+            cond = _text(stmt.child_by_field_name("condition")).replace("'", '"')
+            if "__name__" in cond and '"__main__"' in cond:
+                facts["entry"] = True
+    return names, declared
+
+
+def _syntax_error(text: str, path: str) -> dict[str, Any] | None:
+    """CPython's verdict on a file tree-sitter found errors in: its message, or None if valid."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "\d" in a string warns; -W error would raise
+            compile(text, path, "exec", dont_inherit=True, flags=0x400)  # PyCF_ONLY_AST
+    except SyntaxError as exc:
+        return {
+            "message": exc.msg,
+            "line": max((exc.lineno or 1) - 1, 0),
+            "column": max((exc.offset or 1) - 1, 0),
+        }
+    except (RecursionError, MemoryError, ValueError):
+        return None  # CPython cannot say; the tree-sitter map stands
+    return None
 
 
 def python_facts(path: str, text: str, module: str) -> dict[str, Any]:
     lines = split_lines(text)
+    stem = PurePosixPath(path).stem
     facts: dict[str, Any] = {
         "language": "python",
         "module": module,
@@ -311,71 +356,45 @@ def python_facts(path: str, text: str, module: str) -> dict[str, Any]:
         "error": None,
         "string_refs": [],
     }
-    try:
-        tree = parse_python(text, path)
-    except (SyntaxError, ValueError) as exc:
-        line = max((getattr(exc, "lineno", None) or 1) - 1, 0)
-        facts["error"] = {
-            "message": getattr(exc, "msg", str(exc)),
-            "line": line,
-            "column": max((getattr(exc, "offset", None) or 1) - 1, 0),
-        }
-        return facts
-    try:
-        facts["docstring"] = _first_line(ast.get_docstring(tree))
-        walker = _Walker(lines, module, PurePosixPath(path).stem == "__init__")
-        walker.visit(tree)
-        facts["branches"] = walker.total_branches
-        symbols: list[dict[str, Any]] = []
-        top_names: list[str] = []
-        for node in tree.body:
-            if isinstance(node, ast.ClassDef):
-                symbols.append(_symbol(node, "class", node.name, lines, walker))
-                top_names.append(node.name)
-                for sub in node.body:
-                    if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                        symbols.append(
-                            _symbol(sub, "method", f"{node.name}.{sub.name}", lines, walker)
-                        )
-                    elif isinstance(sub, ast.ClassDef):
-                        symbols.append(
-                            _symbol(sub, "class", f"{node.name}.{sub.name}", lines, walker)
-                        )
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                symbols.append(_symbol(node, "function", node.name, lines, walker))
-                top_names.append(node.name)
-            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for t in targets:
-                    for n in ast.walk(t):
-                        if isinstance(n, ast.Name) and n.id != "__all__":
-                            top_names.append(n.id)
-            elif _is_main_guard(node):
-                facts["entry"] = True
-        facts["symbols"] = symbols
-        facts["imports"] = walker.out
-        declared = _all_names(tree)
-        if declared is not None:
-            facts["all_declared"] = True
-            exports = declared
+    data = text.encode("utf-8", "surrogatepass")
+    tree = _PARSER.parse(data)
+    root = tree.root_node
+    if root.has_error:
+        err = _syntax_error(text, path)
+        if err is not None:
+            facts["error"] = err
+            return facts
+    captures = ts.QueryCursor(_QUERY).captures(root)
+    branches = sorted(n.start_byte for n in captures.get("branch", []))
+    imports = _Imports(lines, module, stem == "__init__")
+    for node in sorted(
+        captures.get("import", []) + captures.get("from", []), key=lambda n: n.start_byte
+    ):
+        if node.type == "import_statement":
+            imports.plain(node)
         else:
-            exports = [n for n in top_names if not n.startswith("_")]
-            if PurePosixPath(path).stem == "__init__":  # re-exports of a package
-                exports += [
-                    a
-                    for imp in walker.out
-                    if imp["level"] > 0 and not imp["deferred"]
-                    for a in imp["names"]
-                    if a != "*" and not a.startswith("_")
-                ]
-        facts["exports"] = list(dict.fromkeys(exports))
-        facts["string_refs"] = sorted(walker.refs)[:MAX_REFS]
-        if PurePosixPath(path).name == "__main__.py" or (lines and lines[0].startswith("#!")):
-            facts["entry"] = True
-    finally:
-        del tree  # drop the tree now: see the module docstring
+            imports.from_(node)
+    facts["docstring"] = _docstring(root)
+    facts["branches"] = len(branches)
+    facts["symbols"] = _definitions(captures.get("def", []), lines, branches)
+    facts["imports"] = imports.out
+    top_names, declared = _top_level(root, facts)
+    if declared is not None:
+        facts["all_declared"] = True
+        exports = declared
+    else:
+        exports = [n for n in top_names if n and not n.startswith("_")]
+        if stem == "__init__":  # re-exports of a package
+            exports += [
+                a
+                for imp in imports.out
+                if imp["level"] > 0 and not imp["deferred"]
+                for a in imp["names"]
+                if a != "*" and not a.startswith("_")
+            ]
+    facts["exports"] = list(dict.fromkeys(exports))
+    refs = {m for m in MODULE_REF.findall(text) if len(m) < 200}
+    facts["string_refs"] = sorted(refs)[:MAX_REFS]
+    if PurePosixPath(path).name == "__main__.py" or (lines and lines[0].startswith("#!")):
+        facts["entry"] = True
     return facts
-
-
-def is_stdlib(module: str) -> bool:
-    return module.split(".")[0] in STDLIB

@@ -19,11 +19,11 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from swath.analyzers.base import AnalyzerContext, AnalyzerOutput, NoParams
+from swath import procpool
+from swath.analyzers.base import AnalyzerContext, AnalyzerOutput
+from swath.analyzers.filefacts import facts_batch
 from swath.analyzers.importgraph import ImportGraph, build_graph, find_cycles, is_orphan
-from swath.analyzers.pyfacts import module_name, python_facts
-from swath.analyzers.sgfacts import go_facts, go_module_path, script_facts
-from swath.analyzers.sourcetext import SCRIPT_LANGUAGES, first_nonempty, language_of, split_lines
+from swath.analyzers.sourcetext import split_lines
 from swath.findings.model import Evidence, Finding, Range, Severity
 from swath.findings.report import RuleInfo
 from swath.spec.records import Item, Record
@@ -33,54 +33,25 @@ log = logging.getLogger(__name__)
 
 MERMAID_MAX_FILES = 40
 API_SHOWN = 12
+FACTS_WORKER = "swath.analyzers.filefacts"
 
 
-def _facts_of(
-    ws: Workspace,
-    path: str,
-    go_mods: dict[str, tuple[str | None, str | None]],
-    files_read: list[str],
-) -> dict[str, Any] | None:
-    language = language_of(path)
-    if language is None:
-        return None
-    text = ws.read_text(path)
-    if language == "python":
-        module, asked = module_name(path, lambda rel: (ws.root / rel).is_file(), ws.root.name)
-        files_read += asked
-        facts = python_facts(path, text, module)
-    elif language in SCRIPT_LANGUAGES:
-        facts = script_facts(path, text, language)
-    else:
-        facts = go_facts(path, text)
-        mod_dir, mod = _go_module(ws, posixpath.dirname(path), go_mods, files_read)
-        facts["go_module"], facts["go_mod_dir"] = mod, mod_dir
-    first = first_nonempty(split_lines(text))
-    facts["path"] = path
-    facts["first_line"] = list(first) if first else None
-    return facts
+def _facts_in_workers(root: str, paths: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The batch on a worker process (both cores parse); in this process if none can start."""
+    try:
+        return procpool.get(FACTS_WORKER).call("facts_batch", root, paths)  # type: ignore[no-any-return]
+    except (procpool.WorkerFailed, OSError) as exc:
+        log.warning("symbols: worker failed (%s); mapping in-process", exc)
+        return facts_batch(root, paths)
 
 
-def _go_module(
-    ws: Workspace,
-    folder: str,
-    cache: dict[str, tuple[str | None, str | None]],
-    files_read: list[str],
-) -> tuple[str | None, str | None]:
-    """(folder of the nearest go.mod, its module path), walking up to the workspace root."""
-    if folder in cache:
-        return cache[folder]
-    gomod = posixpath.join(folder, "go.mod") if folder else "go.mod"
-    files_read.append(gomod)
-    if (ws.root / gomod).is_file():
-        result = (folder, go_module_path(ws.read_text(gomod)))
-    elif folder:
-        parent = posixpath.dirname(folder)
-        result = _go_module(ws, parent, cache, files_read)
-    else:
-        result = (None, None)
-    cache[folder] = result
-    return result
+class SymbolsParams(BaseModel):
+    """Params of `symbols`."""
+
+    model_config = ConfigDict(extra="forbid")
+    processes: bool = Field(
+        True, description="Parse on worker processes (one per core); false parses in-process."
+    )
 
 
 class Symbols:
@@ -88,10 +59,11 @@ class Symbols:
     kind: ClassVar[Literal["map"]] = "map"
     description: ClassVar[str] = (
         "Per file: classes, functions and methods with line ranges and docstrings, imports (relative ones "
-        "resolved), public API and a complexity proxy (Python via ast; TS/JS/Go via ast-grep)."
+        "resolved), the imported names it uses, public API and a complexity proxy (Python and TS/JS/Go "
+        "via tree-sitter), parsed on worker processes."
     )
-    params_model: ClassVar[type[BaseModel]] = NoParams
-    version: ClassVar[str] = "1"
+    params_model: ClassVar[type[BaseModel]] = SymbolsParams
+    version: ClassVar[str] = "2"
     rules: ClassVar[list[RuleInfo]] = [
         RuleInfo(
             id="map/syntax-error",
@@ -100,56 +72,21 @@ class Symbols:
     ]
 
     def analyze(self, items: list[Item], ctx: AnalyzerContext) -> AnalyzerOutput:
-        files: list[dict[str, Any]] = []
+        paths = [item.path for item in items if item.path]
+        root = str(ctx.workspace.root)
+        if ctx.params.get("processes", True):
+            files, files_read = _facts_in_workers(root, paths)
+        else:
+            files, files_read = facts_batch(root, paths)
         findings: list[Finding] = []
-        files_read: list[str] = []
-        go_mods: dict[str, tuple[str | None, str | None]] = {}
-        for item in items:
-            if not item.path:
-                continue
-            try:
-                facts = _facts_of(ctx.workspace, item.path, go_mods, files_read)
-            except (OSError, ValueError):  # gone or refused since discovery
-                continue
-            except (
-                Exception
-            ) as exc:  # absurdly nested code, a grammar panic: one file, not the batch
-                log.warning("symbols: cannot map %s: %s", item.path, exc)
-                message = (
-                    "too deeply nested to parse"
-                    if isinstance(exc, RecursionError)
-                    else str(exc)[:200]
-                )
-                lang = language_of(item.path)
-                ws = ctx.workspace
-                module = (
-                    module_name(item.path, lambda rel: (ws.root / rel).is_file(), ws.root.name)[0]
-                    if lang == "python"
-                    else item.path
-                )
-                facts = {
-                    "path": item.path,
-                    "language": lang,
-                    "module": module,
-                    "symbols": [],
-                    "imports": [],
-                    "exports": [],
-                    "error": {"message": message, "line": 0, "column": 0, "limit": True},
-                }
-            if facts is None:
-                continue
-            files.append(facts)
+        for facts in files:
             err = facts.get("error")
             if err and facts.get("language") == "python" and not err.get("limit"):
-                findings.append(self._syntax_error(ctx.workspace, item.path, err))
-        return AnalyzerOutput(
-            output={"files": files},
-            findings=[f for f in findings if f is not None],
-            files_read=sorted(set(files_read)),
-        )
+                findings.append(self._syntax_error(ctx.workspace, facts["path"], err))
+        return AnalyzerOutput(output={"files": files}, findings=findings, files_read=files_read)
 
     @staticmethod
-    def _syntax_error(ws: Workspace, path: str, err: dict[str, Any]) -> Finding | None:
+    def _syntax_error(ws: Workspace, path: str, err: dict[str, Any]) -> Finding:
         lines = split_lines(ws.read_text(path))
         line = min(int(err.get("line") or 0), max(len(lines) - 1, 0))
         quote = lines[line].strip() if line < len(lines) else ""

@@ -68,9 +68,19 @@ def input_hash(
     return h.hexdigest()
 
 
+EXISTS = "exists:"
+
+
+def _dep_hash(workspace: Workspace, path: str) -> str:
+    """A file's content hash; for `exists:PATH`, only whether it is a file ("1" or "")."""
+    if path.startswith(EXISTS):
+        return "1" if (workspace.root / path[len(EXISTS) :]).is_file() else ""
+    return workspace.file_hash(path)
+
+
 def file_deps(workspace: Workspace, paths: list[str]) -> dict[str, str]:
-    return {p: workspace.file_hash(p) for p in sorted(set(paths))}
+    return {p: _dep_hash(workspace, p) for p in sorted(set(paths))}
 
 
 def deps_unchanged(workspace: Workspace, deps: dict[str, str]) -> bool:
-    return all(workspace.file_hash(p) == h for p, h in deps.items())
+    return all(_dep_hash(workspace, p) == h for p, h in deps.items())

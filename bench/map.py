@@ -1,0 +1,161 @@
+"""Benchmark: map-module on a large real package beside grimp, in one run.
+
+Copies an installed package (sympy by default: ~1,500 files, 750 k lines; a test
+dependency) into a temporary workspace, then times, alternating so machine noise hits
+both alike:
+
+- grimp's `build_graph(PACKAGE, cache_dir=None)`: the import graph alone, in Rust;
+- the first map: the built-in `map-module` workflow through the real engine and store,
+  in this process (workers parse on every core), with a fresh store;
+- the re-map after one changed file (its batch is parsed again, the rest is cached);
+- a fully cached re-run, and how many bytes it added to the store.
+
+Prints medians, files per second, the first map's ratio to grimp (target <= 4.5) and peak
+memory (this process, and the largest worker). `--quick` maps one sub-package, once.
+
+    .venv/bin/python bench/map.py [--package sympy] [--repeat 3] [--quick] [--ts-files N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from swath import procpool
+from swath.engine.options import RunOptions
+from swath.engine.runner import Engine
+from swath.spec.discovery import builtin_workflows_dir
+from swath.spec.loader import load_workflow
+from swath.store import RunStore
+from swath.workspace import Workspace
+
+QUICK_SUBPACKAGE = "logic"
+
+
+def copy_package(name: str, dest: Path, quick: bool) -> int:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit(f"bench/map.py: package {name!r} is not installed (pip install {name})")
+    src = Path(next(iter(spec.submodule_search_locations)))
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    if quick:  # the top package's __init__ and one sub-package: grimp and swath see the same
+        (dest / name).mkdir(parents=True)
+        shutil.copy(src / "__init__.py", dest / name / "__init__.py")
+        shutil.copytree(src / QUICK_SUBPACKAGE, dest / name / QUICK_SUBPACKAGE, ignore=ignore)
+    else:
+        shutil.copytree(src, dest / name, ignore=ignore)
+    return sum(1 for _ in (dest / name).rglob("*.py"))
+
+
+def grimp_build(root: Path, name: str) -> tuple[float, int]:
+    """grimp in a fresh interpreter, so its module cache and ours do not mix."""
+    code = (
+        "import sys, time, grimp; sys.path.insert(0, sys.argv[1]); t = time.perf_counter(); "
+        "g = grimp.build_graph(sys.argv[2], cache_dir=None); "
+        "print(time.perf_counter() - t, len(g.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(root), name], capture_output=True, text=True, check=True
+    ).stdout.split()
+    return float(out[0]), int(out[1])
+
+
+async def map_once(root: Path, paths: list[str]) -> tuple[float, Any]:
+    wf = load_workflow(builtin_workflows_dir() / "map-module.yaml")
+    store = RunStore.open(root)
+    engine = Engine(Workspace(root), store)
+    start = time.perf_counter()
+    report = await engine.run(wf, RunOptions(paths=paths, max_agents=10_000))
+    wall = time.perf_counter() - start
+    await store.aclose()
+    if report.status.value != "succeeded":
+        raise SystemExit(f"bench/map.py: the map {report.status.value}: {report.errors[:3]}")
+    return wall, report
+
+
+def store_bytes(root: Path) -> int:
+    return sum(p.stat().st_size for p in (root / ".swath").glob("swath.db*"))
+
+
+def fresh_store(root: Path) -> None:
+    shutil.rmtree(root / ".swath", ignore_errors=True)
+
+
+def touch_one(root: Path, name: str, n: int) -> None:
+    target = root / name / "__init__.py"
+    with target.open("a", encoding="utf-8") as fh:
+        fh.write(f"# bench edit {n}\n")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--package", default="sympy")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="one sub-package, once")
+    args = ap.parse_args()
+    repeat = 1 if args.quick else args.repeat
+    with tempfile.TemporaryDirectory(prefix="swath-map-bench-") as tmp:
+        root = Path(tmp)
+        files = copy_package(args.package, root, args.quick)
+        paths = [args.package]
+        asyncio.run(map_once(root, paths))  # warm the page cache and the parse workers
+        grimps, firsts, remaps, cached = [], [], [], []
+        modules = 0
+        growth = 0
+        report: Any = None
+        for n in range(repeat):
+            g, modules = grimp_build(root, args.package)
+            grimps.append(g)
+            fresh_store(root)
+            wall, report = asyncio.run(map_once(root, paths))
+            firsts.append(wall)
+            touch_one(root, args.package, n)
+            remaps.append(asyncio.run(map_once(root, paths))[0])
+            before = store_bytes(root)
+            cached.append(asyncio.run(map_once(root, paths))[0])
+            growth = store_bytes(root) - before
+        edges = len(report.outputs["modmap"]["edges"]) if report is not None else 0
+    g, first, remap = (
+        statistics.median(grimps),
+        statistics.median(firsts),
+        statistics.median(remaps),
+    )
+    peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(
+        f"package={args.package}{' (quick: ' + QUICK_SUBPACKAGE + ')' if args.quick else ''} "
+        f"files={files} grimp_modules={modules} swath_edges={edges} runs={repeat}"
+    )
+    print(f"grimp build_graph median={g:.3f}s ({files / g:.0f} files/s)")
+    print(
+        f"swath first map median={first:.3f}s ({files / first:.0f} files/s) "
+        f"runs={[round(x, 3) for x in firsts]}"
+    )
+    print(
+        f"swath re-map after one changed file median={remap:.3f}s "
+        f"runs={[round(x, 3) for x in remaps]}"
+    )
+    print(
+        f"swath fully cached re-run median={statistics.median(cached):.3f}s; "
+        f"store grew {growth / 1024:.1f} KiB"
+    )
+    print(f"ratio first map / grimp = {first / g:.2f} (target <= 4.5)")
+    print(
+        f"peak memory: this process {peak_self:.0f} MiB, largest child (parse worker or grimp) {peak_child:.0f} MiB"
+    )
+    procpool.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
