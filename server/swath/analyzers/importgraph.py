@@ -7,11 +7,13 @@ cycle), and whether that import runs when `a` is imported (*eager*) or only late
 cycles break an import.
 
 Resolution follows Python's rules the way grimp does (`from a import b` is an edge to
-module `a.b` when that is a module of the map, else to `a`); relative ES-module paths
-with the usual extension and `index` lookups; Go import paths under the module path of
-the nearest go.mod. Everything that does not resolve to a file of the map is an external
-dependency, classed as `stdlib`, `project` (the same top-level package, or a relative
-path, outside the mapped folder) or `package` (third party).
+module `a.b` when that is a module of the map, else to `a`); TypeScript/JavaScript the
+way tsc and Node do (`tsresolve`: relative paths, tsconfig `paths`/`baseUrl`, package.json
+`imports`/`exports` of workspace packages); Go import paths under the module path of the
+nearest go.mod. What does not resolve to a file of the map is an external dependency,
+classed as `stdlib`, `project` (the same top-level package, or a path, outside the mapped
+folder) or `package` (third party), or, for a specifier that names nothing, *unresolved*
+with the reason.
 """
 
 from __future__ import annotations
@@ -23,13 +25,7 @@ from typing import Any
 
 from swath.analyzers.pyfacts import is_stdlib
 from swath.analyzers.sourcetext import SCRIPT_LANGUAGES, is_test_path
-
-SCRIPT_EXTS = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".d.ts")
-NODE_BUILTINS = frozenset(
-    "assert buffer child_process cluster crypto dgram dns events fs http http2 https module net os path "
-    "perf_hooks process querystring readline stream string_decoder timers tls tty url util v8 vm "
-    "worker_threads zlib".split()
-)
+from swath.analyzers.tsresolve import ScriptResolver
 
 
 @dataclass
@@ -101,8 +97,10 @@ def _closest(candidates: list[str], importer: str) -> str:
     return min(candidates, key=score)
 
 
-def build_graph(files: list[dict[str, Any]]) -> ImportGraph:
+def build_graph(files: list[dict[str, Any]], scripts: ScriptResolver | None = None) -> ImportGraph:
     graph = ImportGraph(files={f["path"]: f for f in files})
+    if scripts is None:
+        scripts = ScriptResolver(None, set(graph.files))
     py_index: dict[str, list[str]] = {}
     for f in files:
         if f.get("language") == "python" and f.get("module"):
@@ -122,7 +120,7 @@ def build_graph(files: list[dict[str, Any]]) -> ImportGraph:
             if lang == "python":
                 _resolve_python(graph, f, imp, py_index, top_packages)
             elif lang in SCRIPT_LANGUAGES:
-                _resolve_script(graph, f, imp)
+                _resolve_script(graph, f, imp, scripts)
             elif lang == "go":
                 _resolve_go(graph, f, imp, go_dirs)
     return graph
@@ -186,37 +184,26 @@ def _resolve_python(
         graph.add_external(src, module.split(".")[0], "package")
 
 
-def _script_candidates(base: str) -> list[str]:
-    out = [base]
-    stem, ext = posixpath.splitext(base)
-    if ext in (".js", ".jsx", ".mjs", ".cjs"):  # TS sources imported by their emitted name
-        swap = {".js": (".ts", ".tsx"), ".jsx": (".tsx",), ".mjs": (".mts",), ".cjs": (".cts",)}[
-            ext
-        ]
-        out += [stem + e for e in swap]
-    out += [base + e for e in SCRIPT_EXTS]
-    out += [posixpath.join(base, "index" + e) for e in SCRIPT_EXTS]
-    return out
-
-
-def _resolve_script(graph: ImportGraph, f: dict[str, Any], imp: dict[str, Any]) -> None:
+def _resolve_script(
+    graph: ImportGraph, f: dict[str, Any], imp: dict[str, Any], scripts: ScriptResolver
+) -> None:
     src = f["path"]
     spec = str(imp.get("module") or "")
     eager = not (imp.get("deferred") or imp.get("type_checking"))
-    if spec.startswith("."):
-        base = posixpath.normpath(posixpath.join(posixpath.dirname(src), spec))
-        for cand in _script_candidates(base):
-            if cand in graph.files:
-                graph.add_edge(src, cand, imp, eager)
-                return
-        graph.add_external(src, base, "project")
-        return
-    if spec.startswith("node:") or spec.split("/")[0] in NODE_BUILTINS:
-        graph.add_external(src, spec.removeprefix("node:").split("/")[0], "stdlib")
-        return
-    parts = spec.split("/")
-    name = "/".join(parts[:2]) if spec.startswith("@") else parts[0]
-    graph.add_external(src, name, "package")
+    found = scripts.resolve(src, spec)
+    if found.kind == "file":
+        graph.add_edge(src, found.target, imp, eager)
+    elif found.kind == "unresolved":
+        graph.unresolved.append(
+            {
+                "path": src,
+                "line": imp["line"],
+                "import": imp.get("text", ""),
+                "reason": found.target,
+            }
+        )
+    else:
+        graph.add_external(src, found.target, found.kind)
 
 
 def _resolve_go(

@@ -24,6 +24,7 @@ from swath.analyzers.base import AnalyzerContext, AnalyzerOutput
 from swath.analyzers.filefacts import facts_batch
 from swath.analyzers.importgraph import ImportGraph, build_graph, find_cycles, is_orphan
 from swath.analyzers.sourcetext import split_lines
+from swath.analyzers.tsresolve import ScriptResolver
 from swath.findings.model import Evidence, Finding, Range, Severity
 from swath.findings.report import RuleInfo
 from swath.spec.records import Item, Record
@@ -140,15 +141,17 @@ class ModuleMap:
                 if isinstance(f, dict) and f.get("path"):
                     files[f["path"]] = f
         ordered = [files[p] for p in sorted(files)]
-        graph = build_graph(ordered)
+        scripts = ScriptResolver(ctx.workspace.root, set(files))
+        graph = build_graph(ordered, scripts)
         top = int(ctx.params.get("top") or 10)
         output = self._output(graph, ordered, top)
         findings = self._cycle_findings(output["_cycles"], graph)
         if ctx.params.get("lenses", True):
             findings += self._summaries(output["modules"], files)
         del output["_cycles"]
+        output["config_problems"] = scripts.problems
         output["markdown"] = render_markdown(output)
-        return AnalyzerOutput(output=output, findings=findings)
+        return AnalyzerOutput(output=output, findings=findings, files_read=scripts.deps())
 
     # -- the map ------------------------------------------------------------------------------
     def _output(self, graph: ImportGraph, files: list[dict[str, Any]], top: int) -> dict[str, Any]:

@@ -65,13 +65,24 @@ def column_in_text(line: str, character: int) -> int:
 
 
 class _LineIndex:
-    """Per normalised text, the sorted line numbers holding it in one file."""
+    """Per normalised text, the sorted line numbers holding it in one file.
+
+    Built on a file's second finding: for the first, counting the identical lines above
+    it is cheaper than indexing the whole file, and most files of a large map (one
+    summary finding each, on their first line) never get a second.
+    """
 
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines
-        self.at: dict[str, list[int]] = {}
-        for n, line in enumerate(lines):
-            self.at.setdefault(normalise_line(line), []).append(n)
+        self.at: dict[str, list[int]] | None = None
+        self.asked = 0
+
+    def _index(self) -> dict[str, list[int]]:
+        if self.at is None:
+            self.at = {}
+            for n, line in enumerate(self.lines):
+                self.at.setdefault(normalise_line(line), []).append(n)
+        return self.at
 
     def place(self, line: int, character: int) -> tuple[str, str] | None:
         """The line's normalised text, and which of its copies (and column in it) this is."""
@@ -79,7 +90,14 @@ class _LineIndex:
             return None
         raw = self.lines[line]
         text = normalise_line(raw)
-        occurrence = bisect.bisect_left(self.at[text], line)
+        self.asked += 1
+        if self.asked == 1:
+            word = text.split(" ", 1)[0]  # in every line that normalises to `text`
+            occurrence = sum(
+                1 for other in self.lines[:line] if word in other and normalise_line(other) == text
+            )
+        else:
+            occurrence = bisect.bisect_left(self._index()[text], line)
         return text, f"{occurrence}:{column_in_text(raw, character)}"
 
 

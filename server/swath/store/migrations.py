@@ -32,6 +32,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         "runs indexed by workflow and start: retention keeps the newest N of each workflow",
         "CREATE INDEX IF NOT EXISTS runs_by_workflow ON runs(workflow, started_at);",
     ),
+    Migration(
+        4,
+        "a finished run's outputs and findings stored once by content: a cached re-run of a "
+        "large map adds a run row, not megabytes",
+        "CREATE TABLE IF NOT EXISTS blobs (hash TEXT PRIMARY KEY, json TEXT NOT NULL);\n"
+        "ALTER TABLE runs ADD COLUMN outputs_hash TEXT REFERENCES blobs(hash);\n"
+        "ALTER TABLE runs ADD COLUMN findings_hash TEXT REFERENCES blobs(hash);",
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version if MIGRATIONS else BASELINE_VERSION

@@ -136,13 +136,32 @@ class RunStore:
         )
 
     async def finish_run(self, report: RunReport) -> None:
-        payload = report.model_dump_json()
-        args = (report.status.value, report.finished_at, payload, report.run_id)
-        await self.db.call(
-            lambda c: c.execute(
-                "UPDATE runs SET status=?, finished_at=?, report_json=? WHERE id=?", args
+        """The report, with its outputs and findings stored by content (see `blobs`).
+
+        The findings streamed while the run went on are replaced by the report's set: a
+        re-run with the same results then costs a run row, not a copy of every finding.
+        """
+        run_id = report.run_id
+
+        def write(c: sqlite3.Connection) -> None:
+            head = report.model_dump_json(exclude={"findings", "outputs"})
+            findings = "[" + ",".join(f.model_dump_json() for f in report.findings) + "]"
+            outputs = json.dumps(report.model_dump(mode="json", include={"outputs"})["outputs"])
+            c.execute(
+                "UPDATE runs SET status=?, finished_at=?, report_json=?, outputs_hash=?, findings_hash=?"
+                " WHERE id=?",
+                (
+                    report.status.value,
+                    report.finished_at,
+                    head,
+                    _put_blob(c, outputs),
+                    _put_blob(c, findings),
+                    run_id,
+                ),
             )
-        )
+            c.execute("DELETE FROM findings WHERE run_id=?", (run_id,))
+
+        await self.db.call(write)
 
     async def get_run(self, run_id: str) -> RunRow | None:
         return await self.db.call(lambda c: _get_run(c, run_id))
@@ -233,7 +252,17 @@ class RunStore:
         self.db.submit(write)
 
     async def findings(self, run_id: str) -> list[Finding]:
+        """A finished run's findings from its report; an unfinished one's as they were streamed."""
+
         def q(c: sqlite3.Connection) -> list[Finding]:
+            row = c.execute(
+                "SELECT blobs.json FROM runs JOIN blobs ON blobs.hash = runs.findings_hash"
+                " WHERE runs.id=?",
+                (run_id,),
+            ).fetchone()
+            if row is not None:
+                found = [Finding.model_validate(f) for f in json.loads(row[0])]
+                return sorted(found, key=lambda f: f.path)
             cur = c.execute(
                 "SELECT finding_json FROM findings WHERE run_id=? ORDER BY path", (run_id,)
             )
@@ -246,8 +275,9 @@ class RunStore:
 
         def q(c: sqlite3.Connection) -> list[RunRow]:
             cur = c.execute(
-                "SELECT * FROM runs r WHERE report_json IS NOT NULL AND started_at = ("
-                " SELECT MAX(started_at) FROM runs r2 WHERE r2.workflow = r.workflow AND r2.report_json IS NOT NULL)"
+                _RUNS + " WHERE runs.report_json IS NOT NULL AND runs.started_at = ("
+                " SELECT MAX(started_at) FROM runs r2 WHERE r2.workflow = runs.workflow"
+                " AND r2.report_json IS NOT NULL)"
             )
             return [_run_row(r) for r in cur]
 
@@ -338,10 +368,25 @@ class RunStore:
         self.db.submit(write)
 
 
+# The record last stored and its hash: a task's record goes to the cache and to its task row
+# one after the other on the store's thread, and is serialised once for both.
+_last_put: tuple[Record | None, str] = (None, "")
+
+
 def _put_record(c: sqlite3.Connection, record: Record) -> str:
+    global _last_put
+    if _last_put[0] is record:
+        return _last_put[1]
     blob = record.model_dump_json()
     digest = hashlib.sha256(blob.encode("utf-8")).hexdigest()
     c.execute("INSERT OR IGNORE INTO records(hash, record_json) VALUES (?, ?)", (digest, blob))
+    _last_put = (record, digest)
+    return digest
+
+
+def _put_blob(c: sqlite3.Connection, text: str) -> str:
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    c.execute("INSERT OR IGNORE INTO blobs(hash, json) VALUES (?, ?)", (digest, text))
     return digest
 
 
@@ -358,14 +403,33 @@ def _run_row(r: sqlite3.Row) -> RunRow:
         started_at=r["started_at"],
         finished_at=r["finished_at"],
         pid=r["pid"],
-        report=RunReport.model_validate_json(r["report_json"]) if r["report_json"] else None,
+        report=_report(r),
     )
 
 
+def _report(r: sqlite3.Row) -> RunReport | None:
+    if not r["report_json"]:
+        return None
+    report = RunReport.model_validate_json(r["report_json"])
+    keys = r.keys()
+    if "outputs_blob" in keys and r["outputs_blob"] is not None:
+        report.outputs = json.loads(r["outputs_blob"])
+    if "findings_blob" in keys and r["findings_blob"] is not None:
+        report.findings = [Finding.model_validate(f) for f in json.loads(r["findings_blob"])]
+    return report
+
+
+# A run row with its report's outputs and findings joined back from `blobs`.
+_RUNS = (
+    "SELECT runs.*, o.json AS outputs_blob, f.json AS findings_blob FROM runs"
+    " LEFT JOIN blobs o ON o.hash = runs.outputs_hash LEFT JOIN blobs f ON f.hash = runs.findings_hash"
+)
+
+
 def _get_run(c: sqlite3.Connection, run_id: str) -> RunRow | None:
-    row = c.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+    row = c.execute(_RUNS + " WHERE runs.id=?", (run_id,)).fetchone()
     if row is None:  # a unique prefix is enough, like git
-        rows = c.execute("SELECT * FROM runs WHERE id LIKE ? LIMIT 2", (run_id + "%",)).fetchall()
+        rows = c.execute(_RUNS + " WHERE runs.id LIKE ? LIMIT 2", (run_id + "%",)).fetchall()
         row = rows[0] if len(rows) == 1 else None
     return _run_row(row) if row else None
 
@@ -373,11 +437,11 @@ def _get_run(c: sqlite3.Connection, run_id: str) -> RunRow | None:
 def _list_runs(c: sqlite3.Connection, limit: int, workflow: str | None) -> list[RunRow]:
     if workflow:
         cur = c.execute(
-            "SELECT * FROM runs WHERE workflow=? ORDER BY started_at DESC LIMIT ?",
+            _RUNS + " WHERE runs.workflow=? ORDER BY runs.started_at DESC LIMIT ?",
             (workflow, limit),
         )
     else:
-        cur = c.execute("SELECT * FROM runs ORDER BY started_at DESC LIMIT ?", (limit,))
+        cur = c.execute(_RUNS + " ORDER BY runs.started_at DESC LIMIT ?", (limit,))
     return [_run_row(r) for r in cur]
 
 
