@@ -21,7 +21,7 @@ from typing import Any
 import tree_sitter as ts
 import tree_sitter_python
 
-from swath.analyzers.sourcetext import char_col, line_count, split_lines
+from swath.analyzers.sourcetext import char_col, first_sentence, line_count, split_lines
 
 LANGUAGE = ts.Language(tree_sitter_python.language())
 _PARSER = ts.Parser(LANGUAGE)
@@ -92,13 +92,6 @@ def _text(node: ts.Node | None) -> str:
     return node.text.decode("utf-8", "replace") if node is not None and node.text else ""
 
 
-def _first_sentence_line(doc: str) -> str:
-    for line in doc.strip().splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
-
-
 def _docstring(body: ts.Node | None) -> str:
     """The first line of the docstring that opens `body` (a block or the module)."""
     if body is None or not body.named_children:
@@ -110,7 +103,7 @@ def _docstring(body: ts.Node | None) -> str:
     if string.type != "string":
         return ""
     content = [c for c in string.named_children if c.type == "string_content"]
-    return _first_sentence_line(_text(content[0])) if content else ""
+    return first_sentence(_text(content[0])) if content else ""
 
 
 def _context(node: ts.Node) -> tuple[bool, bool, bool]:

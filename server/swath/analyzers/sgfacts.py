@@ -12,7 +12,7 @@ from typing import Any
 
 from ast_grep_py import SgNode, SgRoot
 
-from swath.analyzers.sourcetext import line_count, split_lines
+from swath.analyzers.sourcetext import first_sentence, line_count, split_lines
 
 DECLARATIONS = {
     "function_declaration": "function",
@@ -65,19 +65,22 @@ def _string_value(node: SgNode | None) -> str | None:
 
 
 def _leading_comment(root: SgNode) -> str:
-    for child in root.children():
-        kind = child.kind()
-        if kind in ("hash_bang_line",):
-            continue
-        if kind != "comment":
-            return ""
-        text = child.text()
-        body = re.sub(r"^/\*+|\*+/$|^//+", "", text.strip())
-        for line in body.splitlines():
-            line = re.sub(r"^\s*\*\s?", "", line).strip()
-            if line and not line.startswith("@"):
-                return line
-    return ""
+    """The first sentence of the comment block that opens the file."""
+    node = next((c for c in root.children() if c.kind() != "hash_bang_line"), None)
+    block: list[str] = []
+    while node is not None and node.kind() == "comment":
+        block.append(_comment_text(node.text()))
+        after = node.next()
+        if after is None or after.range().start.line > node.range().end.line + 1:
+            break
+        node = after
+    return first_sentence("\n".join(block))
+
+
+def _comment_text(text: str) -> str:
+    body = re.sub(r"^/\*+|\*+/$", "", text.strip())
+    lines = [re.sub(r"^\s*(\*|//+)\s?", "", ln).rstrip() for ln in body.splitlines()]
+    return "\n".join(ln for ln in lines if not ln.lstrip().startswith("@"))
 
 
 def _doc_before(node: SgNode) -> str:
@@ -92,6 +95,18 @@ def _doc_before(node: SgNode) -> str:
         if line and not line.startswith("@"):
             return line
     return ""
+
+
+def _comment_block(node: SgNode) -> str:
+    """The text of the comments right above `node` (a run of `//` lines is one block)."""
+    parts: list[str] = []
+    below = node.range().start.line
+    prev = node.prev()
+    while prev is not None and prev.kind() == "comment" and prev.range().end.line >= below - 1:
+        parts.append(prev.text())
+        below = prev.range().start.line
+        prev = prev.prev()
+    return "\n".join(_comment_text(text) for text in reversed(parts))
 
 
 def _count(root: SgNode, kinds: tuple[str, ...]) -> int:
@@ -298,9 +313,8 @@ def go_facts(path: str, text: str) -> dict[str, Any]:
             if kind == "package_clause":
                 ident = next((c for c in top.children() if c.kind() == "package_identifier"), None)
                 facts["package"] = ident.text() if ident is not None else ""
-                facts["docstring"] = re.sub(
-                    r"^Package \S+\s*", "", _doc_before(top)
-                ) or _doc_before(top)
+                doc = first_sentence(_comment_block(top))
+                facts["docstring"] = re.sub(r"^Package \S+\s+", "", doc) or doc
             elif kind == "import_declaration":
                 for spec in find_kind(top, "import_spec"):
                     value = _string_value(spec.field("path"))

@@ -36,6 +36,27 @@ def first_nonempty(lines: list[str]) -> tuple[int, str] | None:
     return None
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+
+
+def first_sentence(text: str, limit: int = 240) -> str:
+    """The first sentence of a doc comment's first paragraph, its lines joined.
+
+    "Package x does this\n// and that. More." is "Package x does this and that.": a purpose
+    that wraps over lines is one sentence, not its last line nor its first half.
+    """
+    paragraph: list[str] = []
+    for line in text.strip().splitlines():
+        if not line.strip():
+            if paragraph:
+                break
+            continue
+        paragraph.append(line.strip())
+    joined = " ".join(paragraph)
+    sentence = _SENTENCE_END.split(joined, 1)[0] if joined else ""
+    return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
+
+
 def char_col(line: str, byte_col: int) -> int:
     """Python's ast gives UTF-8 byte offsets; the LSP layer wants characters."""
     if byte_col <= 0 or line.isascii():
