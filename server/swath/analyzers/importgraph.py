@@ -163,13 +163,10 @@ def _resolve_python(
             # some names are attributes of `module` itself (or `*`): an edge to it too
             if module in index:
                 targets.append(module)
-    if not targets:
-        parts = module.split(".")
-        for n in range(len(parts), 0, -1):
-            prefix = ".".join(parts[:n])
-            if prefix in index:
-                targets.append(prefix)
-                break
+    if not targets and module in index:
+        # `import a.b` is an edge to a.b only: like grimp, not to the parent packages Python
+        # also runs, and none to a module the map lacks (a compiled extension, a file outside)
+        targets.append(module)
     if targets:
         for t in dict.fromkeys(targets):
             graph.add_edge(src, _closest(index[t], src), imp, _eager(imp))
