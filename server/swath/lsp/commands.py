@@ -104,6 +104,11 @@ class ListRunsArgs(Args):
     limit: int = Field(20, ge=1, le=500)
 
 
+class FolderArgs(Args):
+    MAIN: ClassVar[str | None] = "folder"
+    folder: str | None = None
+
+
 class ClearArgs(Args):
     MAIN: ClassVar[str | None] = "workflow"
     workflow: str | None = None
@@ -395,6 +400,59 @@ async def show_run(ls: "SwathServer", args: tuple[Any, ...]) -> Any:
     raise CommandError(f"no run {a.run_id!r} in any workspace folder; swath.listRuns lists them")
 
 
+async def list_workflows(ls: "SwathServer", args: tuple[Any, ...]) -> Any:
+    """Built-in and saved workflows with what an editor needs to ask for their inputs."""
+    from swath.spec.loader import WorkflowError, load_workflow
+    from swath.spec.loader import list_workflows as available
+
+    a: FolderArgs = parse(FolderArgs, args)
+    root = _root_of(ls, a.folder, None)
+    names = await ls.names.get()
+
+    def describe() -> list[dict[str, Any]]:
+        out = []
+        for info in available(root):
+            if info.ignored:
+                continue
+            entry: dict[str, Any] = {
+                "name": info.name,
+                "description": info.description,
+                "builtin": info.builtin,
+                "overridesBuiltin": info.overrides_builtin,
+                "uri": path_to_uri(info.path),
+                "inputs": {},
+                "error": info.error,
+            }
+            if info.error is None:
+                try:
+                    wf = load_workflow(info.path, names)
+                    entry["inputs"] = {k: v.model_dump(mode="json") for k, v in wf.inputs.items()}
+                except WorkflowError as exc:
+                    entry["error"] = str(exc)
+            out.append(entry)
+        return out
+
+    return {"folder": path_to_uri(root), "workflows": await asyncio.to_thread(describe)}
+
+
+async def active_runs(ls: "SwathServer", args: tuple[Any, ...]) -> Any:
+    """The runs going now, with their live counts and spend (an editor's status line)."""
+    parse(Args, args)
+    runs = [
+        {
+            "runId": run.run_id,
+            "workflow": run.workflow.name,
+            "folder": path_to_uri(run.root),
+            "done": run.progress.state.done,
+            "total": run.progress.state.total,
+            "findings": run.progress.state.findings,
+            "costUsd": run.progress.state.cost_usd,
+        }
+        for run in ls.runs.active.values()
+    ]
+    return {"runs": runs, "costUsd": sum(r["costUsd"] for r in runs)}
+
+
 async def clear_findings(ls: "SwathServer", args: tuple[Any, ...]) -> Any:
     a: ClearArgs = parse(ClearArgs, args)
     return {"cleared": await ls.clear_findings(a.workflow, a.uri)}
@@ -412,4 +470,6 @@ COMMANDS: dict[str, Callable[["SwathServer", tuple[Any, ...]], Awaitable[Any]]] 
     "swath.listRuns": list_runs,
     "swath.showRun": show_run,
     "swath.clearFindings": clear_findings,
+    "swath.listWorkflows": list_workflows,
+    "swath.activeRuns": active_runs,
 }

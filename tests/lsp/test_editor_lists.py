@@ -1,0 +1,61 @@
+"""What an editor's pickers and status line ask for: the workflows and the runs going now."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from tests.gitrepo import commit_files
+from tests.lsp.conftest import capabilities, lsp_session, make_repo
+
+
+async def test_list_workflows_gives_builtins_saved_ones_and_their_inputs(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", modules=1)
+    commit_files(root, {".swath/workflows/broken.yaml": "name: broken\nsteps: 3\n"}, message="x")
+    async with lsp_session(root, capabilities("visual-studio-code")) as s:
+        listed = (await s.command("swath.listWorkflows"))["workflows"]
+        by_name = {w["name"]: w for w in listed}
+        assert {"map-module", "flag-audit", "review-diff", "todo-audit"} <= set(by_name)
+        assert by_name["flag-audit"]["builtin"] is True and by_name["flag-audit"]["description"]
+        saved = by_name["slow-todos"]
+        assert saved["builtin"] is False and saved["error"] is None
+        assert saved["description"].startswith("todo-audit one file per agent")
+        assert saved["uri"].endswith("/.swath/workflows/slow-todos.yaml")
+        assert saved["inputs"] == {
+            "max_age_days": {
+                "type": "integer",
+                "default": 180,
+                "description": "",
+                "required": False,
+            }
+        }
+        # a file that does not load is listed with its problem, not hidden
+        assert "broken.yaml:2" in by_name["broken"]["error"]
+        assert by_name["broken"]["inputs"] == {}
+
+
+async def test_active_runs_counts_the_runs_going_and_forgets_finished_ones(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", modules=200)
+    async with lsp_session(root, capabilities("visual-studio-code")) as s:
+        assert await s.command("swath.activeRuns") == {"runs": [], "costUsd": 0.0}
+        run_id = (await s.command("swath.runWorkflow", {"workflow": "slow-todos"}))["runId"]
+        seen: list[dict] = []
+
+        async def going() -> bool:
+            seen[:] = (await s.command("swath.activeRuns"))["runs"]
+            return bool(seen) and seen[0]["done"] > 0
+
+        while not await going():
+            assert not s.run_ended(run_id), "the run ended before activeRuns saw it going"
+            await asyncio.sleep(0.02)
+        (run,) = seen
+        assert run["runId"] == run_id and run["workflow"] == "slow-todos"
+        assert run["total"] == 200 and 0 < run["done"] <= 200 and run["costUsd"] == 0.0
+        await s.command("swath.cancel", {"runId": run_id})
+        await s.wait_run(run_id)
+        for _ in range(100):  # the progress ends a moment before the run is let go of
+            if (await s.command("swath.activeRuns"))["runs"] == []:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("a cancelled run is still listed as going")
