@@ -278,10 +278,15 @@ class Session:
 
 @asynccontextmanager
 async def lsp_session(
-    root: Path, caps: lsp.ClientCapabilities, init_options: Any = None
+    root: Path,
+    caps: lsp.ClientCapabilities,
+    init_options: Any = None,
+    extra_env: dict[str, str] | None = None,
 ) -> AsyncIterator[Session]:
     config = ClientServerConfig(
-        server_command=SERVER, server_env=server_env(), client_factory=recording_client
+        server_command=SERVER,
+        server_env={**server_env(), **(extra_env or {})},
+        client_factory=recording_client,
     )
     client = await config.start()
     rec: Recorder = client.recorder  # type: ignore[attr-defined]

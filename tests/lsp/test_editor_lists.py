@@ -5,6 +5,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+from pygls.exceptions import JsonRpcException
+
+from tests.fake_anthropic.replies import JsonText
+from tests.fake_anthropic.server import FakeAnthropicServer
 from tests.gitrepo import commit_files
 from tests.lsp.conftest import capabilities, lsp_session, make_repo
 
@@ -59,3 +64,35 @@ async def test_active_runs_counts_the_runs_going_and_forgets_finished_ones(tmp_p
             await asyncio.sleep(0.05)
         else:
             raise AssertionError("a cancelled run is still listed as going")
+
+
+async def test_new_workflow_can_answer_with_the_file_it_wrote(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", modules=1)
+    async with lsp_session(root, capabilities("visual-studio-code")) as s:
+        with pytest.raises(JsonRpcException, match="could not write a workflow: .*needs a model"):
+            await s.command("swath.newWorkflow", {"prompt": "find prints", "wait": True})
+    fake = FakeAnthropicServer().start()
+    fake.script(lambda ctx: JsonText({"name": "py-todos", "yaml": DRAFT}))
+    env = {"ANTHROPIC_API_KEY": "sk-test-key", "ANTHROPIC_BASE_URL": fake.url}
+    try:
+        async with lsp_session(root, capabilities("visual-studio-code"), extra_env=env) as s:
+            result = await s.command("swath.newWorkflow", {"prompt": "todos", "wait": True})
+            assert result["uri"] == s.uri(".swath/workflows/py-todos.yaml")
+            assert (root / ".swath" / "workflows" / "py-todos.yaml").read_text() == DRAFT
+            plan = await s.command("swath.plan", {"workflow": result["uri"]})
+            assert plan["plan"]["total_agents"] >= 1 and plan["refused"] is False
+    finally:
+        fake.stop()
+
+
+DRAFT = """name: py-todos
+steps:
+  - id: files
+    kind: discover
+    source: files
+    with: {include: ['pkg/*.py']}
+  - id: scan
+    kind: map
+    from: files
+    agent: {analyzer: todo-comments}
+"""

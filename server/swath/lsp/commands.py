@@ -88,6 +88,10 @@ class NewWorkflowArgs(Args):
     prompt: str = Field(min_length=1)
     name: str | None = None
     folder: str | None = None
+    wait: bool = Field(
+        False,
+        description="Answer when the file is written (with its uri), so the editor can plan it",
+    )
 
 
 class RunIdArgs(Args):
@@ -277,11 +281,17 @@ async def new_workflow(ls: "SwathServer", args: tuple[Any, ...]) -> Any:
     a: NewWorkflowArgs = parse(NewWorkflowArgs, args)
     root = _root_of(ls, a.folder, None)
     run_id = "new-" + new_run_id()
-    ls.spawn(_generate(ls, root, a, run_id), name=f"swath-new-{run_id}")
-    return {"runId": run_id}
+    if not a.wait:
+        ls.spawn(_generate(ls, root, a, run_id), name=f"swath-new-{run_id}")
+        return {"runId": run_id}
+    path = await _generate(ls, root, a, run_id)
+    if isinstance(path, str):
+        raise CommandError(f"could not write a workflow: {path}")
+    return {"runId": run_id, "uri": path_to_uri(path), "folder": path_to_uri(root)}
 
 
-async def _generate(ls: "SwathServer", root: Path, a: NewWorkflowArgs, run_id: str) -> None:
+async def _generate(ls: "SwathServer", root: Path, a: NewWorkflowArgs, run_id: str) -> Path | str:
+    """The file written, or what went wrong (already shown to the user)."""
     from swath.engine.generate import generate_workflow
     from swath.lsp.progress import RunProgress
 
@@ -298,13 +308,17 @@ async def _generate(ls: "SwathServer", root: Path, a: NewWorkflowArgs, run_id: s
         path = await generate_workflow(session, a.prompt, a.name)
     except Exception as exc:  # EngineError (no model), a model failure, an invalid draft
         progress.end(f"failed: {exc}")
-        ls.tell(f"Swath: could not write a workflow: {exc}", lsp.MessageType.Error)
-        return
+        if not a.wait:  # a waiting caller gets the error as the command's answer instead
+            ls.tell(f"Swath: could not write a workflow: {exc}", lsp.MessageType.Error)
+        return str(exc)
     progress.end(f"wrote {path}")
-    ls.tell(
-        f"Swath: wrote {path}; check it, then run it with swath.runWorkflow", lsp.MessageType.Info
-    )
+    if not a.wait:
+        ls.tell(
+            f"Swath: wrote {path}; check it, then run it with swath.runWorkflow",
+            lsp.MessageType.Info,
+        )
     ls.show_document(Path(path), focus=True)
+    return Path(path)
 
 
 async def rerun(ls: "SwathServer", args: tuple[Any, ...]) -> Any:
