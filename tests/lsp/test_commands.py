@@ -98,13 +98,20 @@ async def test_map_module_of_a_file_maps_its_folder(tmp_path: Path) -> None:
 async def test_review_diff_against_a_base(tmp_path: Path) -> None:
     root = make_repo(tmp_path / "repo", modules=1)
     git(root, "branch", "base")
-    commit_files(root, {"pkg/run.py": "def run(cmd):\n    return eval(cmd)\n"}, message="eval")
+    commit_files(
+        root,
+        {"pkg/run.py": "import os\n\n\ndef run(cmd):\n    return eval(cmd)\n"},
+        message="eval",
+    )
     async with lsp_session(root, capabilities("visual-studio-code")) as s:
-        result = await s.command("swath.reviewDiff", {"base": "base"})
+        result = await s.command("swath.reviewDiff", {"base": "base", "passes": ["security"]})
         await s.wait_run(result["runId"])
         await s.wait_for(lambda: s.swath_diagnostics(s.uri("pkg/run.py")), what="review finding")
-        (d,) = s.swath_diagnostics(s.uri("pkg/run.py"))
-        assert d.range.start.line == 1 and "eval" in d.code
+        (d,) = s.swath_diagnostics(s.uri("pkg/run.py"))  # the tests pass was not asked for
+        assert d.range.start.line == 4 and d.code == "ruff/S307" and d.source == "swath/security"
+        # the file's review lens stands on its first changed line, not on the finding's
+        (lens,) = await s.lenses(s.uri("pkg/run.py"))
+        assert lens.range.start.line == 0 and lens.command.title == "review: 1 security"
         bad = await s.command("swath.reviewDiff", {"base": "no-such-branch"})
         await s.wait_run(bad["runId"])
         await s.wait_message("review-diff did not start", "'no-such-branch' is not a commit")

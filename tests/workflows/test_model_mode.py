@@ -43,57 +43,111 @@ async def run_with_model(
         await runner.aclose()
 
 
+def _finding(rule: str, severity: str, line: int, quote: str, message: str) -> dict[str, Any]:
+    return {
+        "rule": rule,
+        "severity": severity,
+        "path": "svc/handlers.py",
+        "line": line,
+        "quote": quote,
+        "message": message,
+    }
+
+
 async def test_review_diff_with_a_model(
     diff_repo: Path, fake_anthropic: FakeAnthropicServer
 ) -> None:  # noqa: F811
     server = fake_anthropic
-    server.script(answer({"findings": []}), match="Review this change")
+    server.script(answer({"findings": []}), match="pass of a code review")
     server.script(
         answer(
             {
                 "findings": [
-                    {
-                        "rule": "review/bug/swallowed-error",
-                        "severity": "warning",
-                        "path": "svc/handlers.py",
-                        "line": 12,
-                        "quote": "return None",
-                        "message": "The failure is swallowed: callers cannot tell it from no output.",
-                    },
-                    {
-                        "rule": "review/bug/invented",
-                        "severity": "error",
-                        "path": "svc/handlers.py",
-                        "line": 3,
-                        "quote": "this line is not in the file",
-                        "message": "A hallucinated problem.",
-                    },
+                    _finding(
+                        "review/security/shell-injection",
+                        "error",
+                        10,
+                        "return subprocess.run(f'sh {cmd}', shell=True)",
+                        "cmd reaches the shell unquoted.",
+                    ),
+                    _finding(
+                        "review/security/bare-except", "warning", 11, "except:", "Hides errors."
+                    ),
                 ]
             }
         ),
-        match="File `svc/handlers.py`",
+        match="You are the **security** pass",
     )
     server.script(
-        answer({"markdown": "## Review by the model\n\nFix the shell call first.\n"}),
+        answer(
+            {
+                "findings": [
+                    # cited one line off: the verify step finds the quote two lines down
+                    _finding(
+                        "review/correctness/swallowed-error",
+                        "warning",
+                        10,
+                        "return None",
+                        "The failure is swallowed: callers cannot tell it from no output.",
+                    ),
+                    _finding(
+                        "review/correctness/bare-except",
+                        "warning",
+                        11,
+                        "except:",
+                        "Catches SystemExit.",
+                    ),
+                    _finding(
+                        "review/correctness/invented",
+                        "warning",
+                        3,
+                        "this line is not in the file",
+                        "A hallucinated problem.",
+                    ),
+                ]
+            }
+        ),
+        match="You are the **correctness** pass",
+    )
+
+    def second_opinion(ctx: RequestContext) -> ReplyLike:
+        keep = (
+            "shell-injection" not in ctx.conversation
+        )  # the secret is real; the shell call is not
+        value = {"keep": keep, "reason": "checked against the callers"}
+        return Submit(value) if SUBMIT_TOOL in ctx.tools else JsonText(value)
+
+    server.script(second_opinion, match="Another reviewer reported this as an error")
+    server.script(
+        answer({"markdown": "## Review by the model\n\nFix the bare except first.\n"}),
         match="Write the review of this change",
     )
     report = await run_with_model(diff_repo, server, "review-diff")
     assert report.status == RunStatus.succeeded
-    model_finding = next(f for f in report.findings if f.rule == "review/bug/swallowed-error")
-    assert model_finding.verified and model_finding.range.start.line == 11
-    assert not any(f.rule == "review/bug/invented" for f in report.findings)
-    assert report.dropped_findings == 1
-    assert {"review/security/subprocess-shell", "review/bug/console-log"} <= {
-        f.rule for f in report.findings
-    }
+    rules = {f.rule for f in report.findings}
+    swallowed = next(f for f in report.findings if f.rule == "review/correctness/swallowed-error")
+    assert swallowed.verified and swallowed.range.start.line == 11  # re-anchored from line 10
+    assert "review/correctness/invented" not in rules
+    assert "review/security/shell-injection" not in rules  # the second opinion rejected it
+    secret = next(f for f in report.findings if f.rule == "review/security/hardcoded-secret")
+    assert secret.data["second_opinion"] == "checked against the callers"
+    assert report.dropped_findings == 2
+    # security and correctness saw the same bare except: one finding, both passes
+    [both] = [f for f in report.findings if f.rule.endswith("/bare-except")]
+    assert both.data["passes"] == ["security", "correctness"]
+    assert both.data["source"] == "swath/security+correctness"
+    assert {"ruff/S602", "ruff/E722", "review/correctness/console-log"} <= rules
     summary = report.outputs["summary"]
-    assert summary["model"] == {"markdown": "## Review by the model\n\nFix the shell call first.\n"}
+    assert summary["model"] == {
+        "markdown": "## Review by the model\n\nFix the bare except first.\n"
+    }
     assert summary["analyzer"]["verdict"] == "changes requested"
     prompts = server.all_request_text()
-    assert (
-        "return subprocess.run(f'sh {cmd}', shell=True)" in prompts
-    )  # the added lines reach the model
-    assert "sk_live_abcdefghijklmnopqrstuvwx" not in prompts  # and the planted secret does not
+    assert "   10 +         return subprocess.run(f'sh {cmd}', shell=True)" in prompts
+    assert "sk_live_abcdefghijklmnopqrstuvwx" not in prompts  # the planted secret never leaves
+    assert "You are the **tests** pass" in prompts
+    # no markup changed: the accessibility pass's agent is never started
+    assert "You are the **accessibility** pass" not in prompts
     assert report.usage.input_tokens > 0
 
 

@@ -114,22 +114,48 @@ async def test_map_module_through_the_engine(module_repo: Path) -> None:
 async def test_review_diff_through_the_engine(diff_repo: Path) -> None:
     report = await run_engine(diff_repo, "review-diff")
     assert report.status == RunStatus.succeeded and report.dropped_findings == 0
-    found = sorted((f.path, f.range.start.line, f.rule) for f in report.findings)
+    found = sorted((f.path, f.range.start.line, f.rule, f.data["pass"]) for f in report.findings)
     assert found == [
-        ("svc/handlers.py", 7, "review/bug/mutable-default"),
-        ("svc/handlers.py", 9, "review/security/subprocess-shell"),
-        ("svc/handlers.py", 10, "review/bug/bare-except"),
-        ("svc/new_secret.py", 0, "review/security/hardcoded-secret"),
-        ("web/ui.ts", 1, "review/bug/console-log"),
+        ("svc/handlers.py", 7, "review/tests/untested-change", "tests"),
+        ("svc/handlers.py", 7, "ruff/B006", "correctness"),
+        ("svc/handlers.py", 9, "ruff/S602", "security"),
+        ("svc/handlers.py", 10, "ruff/E722", "correctness"),
+        ("svc/new_secret.py", 0, "review/security/hardcoded-secret", "security"),
+        ("web/ui.ts", 0, "review/tests/untested-change", "tests"),
+        ("web/ui.ts", 1, "review/correctness/console-log", "correctness"),
     ]
     assert all(f.verified for f in report.findings)
+    # One code lens per file, on its first changed line, counting the file's findings by pass.
+    lenses = {
+        f.path: (f.data["lens"], f.data["lens_line"]) for f in report.findings if "lens" in f.data
+    }
+    assert lenses == {
+        "svc/handlers.py": ("review: 1 security · 2 correctness · 1 tests", 5),
+        "svc/new_secret.py": ("review: 1 security", 0),
+        "web/ui.ts": ("review: 1 correctness · 1 tests", 1),
+    }
     summary = report.outputs["summary"]
     assert summary["counts"]["by_severity"] == {
-        "error": 2,
-        "warning": 2,
-        "information": 1,
+        "error": 1,
+        "warning": 3,
+        "information": 3,
         "hint": 0,
     }
+    assert summary["counts"]["by_pass"] == {
+        "security": 2,
+        "correctness": 3,
+        "performance": 0,
+        "tests": 2,
+        "accessibility": 0,
+    }
+    md = summary["markdown"]
+    assert [line for line in md.splitlines() if line.startswith("### ")] == [
+        "### Security (2)",
+        "### Correctness (3)",
+        "### Performance (0)",
+        "### Tests (2)",
+        "### Accessibility (0)",
+    ]
     assert summary["verdict"] == "changes requested" and summary["counts"]["files_changed"] == 3
 
 
@@ -166,29 +192,45 @@ def test_model_prompts_of_map_module_render_with_real_facts(module_repo: Path) -
 
 
 def test_model_prompts_of_review_diff_render_with_real_facts(diff_repo: Path) -> None:
+    """Each pass's instructions come from its own template file, with the compact diff."""
     items = by_path(diff_items(diff_repo))
     item = items["svc/handlers.py"]
-    reviewed = analyze("diff-review", [item], diff_repo, {"ruff": "off"})
-    text = _prompt(
-        "review-diff", "review", items=[item], facts=reviewed.output, inputs={"base": None}
-    )
-    assert "File `svc/handlers.py` (modified), diff against HEAD:" in text
-    assert (
-        " added:\n```\n" in text
-        and "        return subprocess.run(f'sh {cmd}', shell=True)\n" in text
-    )
-    assert "review/security/subprocess-shell" in text  # the rule hits, as grounding
+    texts = {}
+    for p in ("security", "correctness", "performance", "tests", "accessibility"):
+        reviewed = analyze("diff-review", [item], diff_repo, {"pass": p})
+        texts[p] = _prompt("review-diff", p, items=[item], facts=reviewed.output, inputs={})
+    sec = texts["security"]
+    assert sec.startswith("You are the **security** pass of a code review.")
+    assert "=== svc/handlers.py (modified)" in sec
+    assert "   10 +         return subprocess.run(f'sh {cmd}', shell=True)" in sec
+    assert "- svc/handlers.py:10 `ruff/S602`" in sec  # the pass's offline facts, as grounding
+    assert "ruff/E722" not in sec and "- svc/handlers.py:11 `ruff/E722`" in texts["correctness"]
+    assert "rule id `review/performance/<short-name>`" in texts["performance"]
+    assert texts["accessibility"].startswith("You are the **accessibility** pass")
+    reviewed = analyze("diff-review", [item], diff_repo, {"pass": "security"})
     records = [
         Record(
-            step="verified", key=i.id, items=[i], output=reviewed.output, findings=reviewed.findings
+            step="verified",
+            key=item.id,
+            items=[item],
+            output=reviewed.output,
+            findings=reviewed.findings,
         )
-        for i in [item]
     ]
-    summary = reduce("review-summary", records, diff_repo)
-    text = _prompt("review-diff", "summary", records=records, facts=summary.output)
-    assert "- error `review/security/subprocess-shell` svc/handlers.py:10: shell=True runs" in text
+    merged = reduce("review-merge", records, diff_repo)
+    merged_records = [
+        Record(
+            step="merged", key="merged", items=[], output=merged.output, findings=merged.findings
+        )
+    ]
+    summary = reduce("review-summary", merged_records, diff_repo)
+    text = _prompt("review-diff", "summary", records=merged_records, facts=summary.output)
+    assert (
+        "- [security] warning `ruff/S602` svc/handlers.py:10: `subprocess` call with `shell=True`"
+        in text
+    )
     assert "`return subprocess.run(f'sh {cmd}', shell=True)`" in text
-    assert "(changes requested, unless the findings say otherwise)" in text
+    assert "(needs a look, unless the findings say otherwise)" in text
 
 
 # -- the command line --------------------------------------------------------------------------
@@ -221,10 +263,13 @@ def test_cli_review_diff_json_text_and_cache(diff_repo: Path) -> None:
     out = json.loads(proc.stdout)
     assert out["workflow"] == "review-diff" and out["status"] == "succeeded"
     rules = {(f["path"], f["rule"]) for f in out["findings"]}
-    assert ("svc/handlers.py", "review/security/subprocess-shell") in rules
-    assert ("svc/handlers.py", "review/security/eval") not in rules
-    shell = next(f for f in out["findings"] if f["rule"] == "review/security/subprocess-shell")
-    assert shell["severity"] == "error" and shell["range"]["start"] == {"line": 9, "character": 43}
+    assert ("svc/handlers.py", "ruff/S602") in rules
+    assert ("svc/handlers.py", "ruff/S307") not in rules
+    shell = next(f for f in out["findings"] if f["rule"] == "ruff/S602")
+    assert shell["severity"] == "warning" and shell["range"]["start"] == {
+        "line": 9,
+        "character": 15,
+    }
     assert shell["evidence"] == [
         {
             "path": "svc/handlers.py",
@@ -232,17 +277,27 @@ def test_cli_review_diff_json_text_and_cache(diff_repo: Path) -> None:
             "quote": "return subprocess.run(f'sh {cmd}', shell=True)",
         }
     ]
+    assert shell["data"]["source"] == "swath/security"
     secret = next(f for f in out["findings"] if f["path"] == "svc/new_secret.py")
     assert "abcdefghijklmnop" not in json.dumps(secret)
     summary = out["outputs"]["summary"]
-    assert summary["counts"]["findings"] == len(out["findings"]) == 5
+    assert summary["counts"]["findings"] == len(out["findings"]) == 7, [(f["path"], f["rule"]) for f in out["findings"]]
     assert summary["markdown"].startswith("## Review of the diff against HEAD")
     again = json.loads(swath(diff_repo, "run", "review-diff", "--format", "json").stdout)
-    # Every task, the reduce included, comes from the cache.
-    assert again["agents"]["cached"] == again["agents"]["total"] and len(again["findings"]) == 5
+    # Every task, the reduces included, comes from the cache.
+    assert again["agents"]["cached"] == again["agents"]["total"] and len(again["findings"]) == 7, (again["agents"], [(f["path"], f["rule"]) for f in again["findings"]])
     assert again["outputs"]["summary"] == summary
     text = swath(diff_repo, "run", "review-diff")
-    assert "svc/handlers.py:10:44: error review/security/subprocess-shell" in text.stdout
+    assert "svc/handlers.py:10:16: warning ruff/S602" in text.stdout
+    only = json.loads(
+        swath(diff_repo, "run", "review-diff", "-i", "passes=security", "--format", "json").stdout
+    )
+    assert {f["data"]["pass"] for f in only["findings"]} == {"security"}
+    assert only["outputs"]["summary"]["passes"] == ["security"]
+    assert (
+        "not run: correctness, performance, tests, accessibility"
+        in only["outputs"]["summary"]["markdown"]
+    )
 
 
 def test_cli_review_diff_against_a_base_branch(diff_repo: Path) -> None:
@@ -265,7 +320,8 @@ def test_cli_review_diff_against_a_base_branch(diff_repo: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert [(f["path"], f["rule"]) for f in out["findings"]] == [
-        ("svc/feature.py", "review/security/eval")
+        ("svc/feature.py", "review/tests/untested-change"),
+        ("svc/feature.py", "ruff/S307"),
     ]
     assert out["outputs"]["summary"]["base"].startswith("main (merge base ")
 

@@ -35,6 +35,11 @@ class AnalyzerOutput(BaseModel):
             "file whose presence, not its content, the output depends on (a package's __init__.py)."
         ),
     )
+    skip_model: bool = Field(
+        False,
+        description="Nothing here for a model to judge (e.g. a pass with no files of its kind): "
+        "the task ends with the analyzer's result even when a model is configured.",
+    )
 
 
 class NoParams(BaseModel):

@@ -19,7 +19,8 @@ BUILTIN: dict[str, str] = {
     "symbols": "swath.analyzers.symbols:Symbols",
     "module-map": "swath.analyzers.symbols:ModuleMap",
     "diff-review": "swath.analyzers.review:DiffReview",
-    "review-summary": "swath.analyzers.review:ReviewSummary",
+    "review-merge": "swath.analyzers.review_report:ReviewMerge",
+    "review-summary": "swath.analyzers.review_report:ReviewSummary",
 }
 
 

@@ -1,40 +1,38 @@
-"""review-diff's analyzers.
+"""review-diff's map analyzer: one pass's offline checks on a batch of changed files.
 
-`diff-review` (map): for each changed file of the `diff` source, the rules of
-`review_rules` on the *added* lines only — Python through `ast`, TypeScript/JavaScript
-through ast-grep, credentials and conflict markers in any text file, and ruff's S/B/PERF
-rules when ruff happens to be installed. A rule fires only when the exact token it is
-about stands on an added line, so old code around a change is never blamed on it. Every
-finding quotes its added line verbatim (a secret only up to its first characters).
+`diff-review` with `params.pass` (security, correctness, performance, tests,
+accessibility) keeps the hits of that pass on the *added* lines of each file of the
+`diff` source: ruff over all the batch's Python files at once (shared by the passes),
+Swath's own rules where ruff has none, detect-secrets, ast-grep for TS/JS/Go and the
+markup checks. A rule fires only when the token it is about stands on an added line, so
+old code around a change is never blamed on it; suppression comments and the
+repository's review setting are honoured. Every finding quotes its added line verbatim
+(a secret only up to its first characters) and says its pass in `data.pass`.
 
-`review-summary` (reduce): the verified findings by severity, rule and file, as
-`{markdown, counts, verdict, files}`.
+The analyzer's output is the grounding for the pass's model agent: the compact diff with
+numbered new-side lines, the facts per file, and the pass's instructions rendered from
+its template file (`review_prompts/<pass>.md`).
 """
 
 from __future__ import annotations
 
-import logging
-from collections import Counter
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from swath.analyzers.base import AnalyzerContext, AnalyzerOutput, NoParams
-from swath.analyzers.review_python import python_hits
-from swath.analyzers.review_rules import RULES, Hit, rule_infos
+from swath.analyzers.base import AnalyzerContext, AnalyzerOutput
+from swath.analyzers.review_facts import FileChecks, file_checks, hit_pass, is_markup
+from swath.analyzers.review_passes import PASSES, PassError, parse_passes
+from swath.analyzers.review_prompt import render_pass_prompt
 from swath.analyzers.review_ruff import ruff_command, ruff_hits
-from swath.analyzers.review_script import script_hits
-from swath.analyzers.review_text import text_hits
-from swath.analyzers.sourcetext import SCRIPT_LANGUAGES, language_of, split_lines
+from swath.analyzers.review_rules import RULES, Hit, rule_infos
+from swath.analyzers.review_settings import ReviewSettings, load_settings
+from swath.analyzers.review_suppress import suppressed
+from swath.analyzers.sourcetext import language_of, split_lines
 from swath.findings.model import Evidence, Finding, Range, Severity
 from swath.findings.report import RuleInfo
-from swath.spec.records import Item, Record
-
-log = logging.getLogger(__name__)
-
-SEVERITY_ORDER = ["error", "warning", "information", "hint"]
-ICONS = {"error": "🔴", "warning": "🟠", "information": "🔵", "hint": "⚪"}
-SHOWN_PER_FILE = 50
+from swath.spec.records import Item
+from swath.workspace.roles import path_role
 
 
 def added_lines(item: Item) -> set[int]:
@@ -46,52 +44,93 @@ def added_lines(item: Item) -> set[int]:
     return out
 
 
+def _skip_reason(item: Item, role: str) -> str | None:
+    d = item.data
+    if d.get("status") == "deleted":
+        return "deleted"
+    if d.get("binary"):
+        return "binary"
+    if d.get("symlink"):
+        return "symlink"
+    if not d.get("hunks"):
+        return "no added lines"
+    if role == "test-data":
+        return "test data"
+    return None
+
+
+def _committed(item: Item) -> bool | None:
+    """Whether the added lines are in a commit already: never for the working tree against HEAD."""
+    base = str(item.data.get("base") or "")
+    return False if base in ("HEAD", "(no commits yet)") else None
+
+
 class DiffReviewParams(BaseModel):
     """Params of `diff-review`."""
 
     model_config = ConfigDict(extra="forbid")
+    pass_: Literal["all", "security", "correctness", "performance", "tests", "accessibility"] = (
+        Field(
+            "all", alias="pass", description="The review pass whose checks run (`all`: every pass)."
+        )
+    )
     ruff: str | bool = Field(
         "auto",
-        description="`auto` runs ruff when it is installed, `off` never; anything else is the ruff executable.",
+        description="`auto`: the ruff that comes with Swath; `off`: none; anything else: the ruff executable.",
     )
     disable: list[str] = Field(
-        default_factory=list, description="Rule ids to leave out, e.g. `review/print-call`."
+        default_factory=list,
+        description="Rules to leave out: ids (`ruff/S608`, `review/tests/untested-change`), "
+        "prefixes ending in `*`, or bare ruff codes.",
     )
+
+
+class _FileState:
+    def __init__(self, item: Item, entry: dict[str, Any], lines: list[str], added: set[int]):
+        self.item, self.entry, self.lines, self.added = item, entry, lines, added
+        self.checks = FileChecks()
 
 
 class DiffReview:
     name: ClassVar[str] = "diff-review"
     kind: ClassVar[Literal["map"]] = "map"
     description: ClassVar[str] = (
-        "Security, performance and bug rules on the added lines of a diff (Python via ast, TS/JS via ast-grep, "
-        "secrets and conflict markers in any file; ruff's S/B/PERF rules when ruff is installed)."
+        "One review pass (params.pass) on the added lines of a diff: ruff for Python (one run shared "
+        "by the passes), ast-grep for TS/JS/Go, detect-secrets, markup accessibility checks."
     )
     params_model: ClassVar[type[BaseModel]] = DiffReviewParams
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"
     rules: ClassVar[list[RuleInfo]] = rule_infos()
 
     def analyze(self, items: list[Item], ctx: AnalyzerContext) -> AnalyzerOutput:
         ws = ctx.workspace
-        ruff = ruff_command(ctx.params.get("ruff", "auto"))
-        disabled = set(ctx.params.get("disable") or [])
+        pass_ = str(ctx.params.get("pass") or "all")
+        if pass_ != "all" and pass_ not in PASSES:
+            raise PassError(f"diff-review: params.pass {pass_!r} is not one of {', '.join(PASSES)}")
+        wanted = (set(PASSES) if pass_ == "all" else {pass_}) & set(
+            parse_passes(ctx.inputs.get("passes"))
+        )
+        settings = load_settings(ws.root)
+        switched_off = sorted(wanted - set(settings.passes))
+        wanted -= set(switched_off)
+        states: list[_FileState] = []
         files: list[dict[str, Any]] = []
-        pending: list[tuple[dict[str, Any], list[Hit], list[str], set[int]]] = []
         for item in items:
             if not item.path:
                 continue
+            role = path_role(item.path, settings.tests, settings.test_data)
             entry: dict[str, Any] = {
                 "path": item.path,
                 "status": item.data.get("status"),
                 "language": language_of(item.path),
+                "role": role,
                 "added_lines": int(item.data.get("added") or 0),
                 "checks": [],
-                "skipped": None,
+                "skipped": _skip_reason(item, role),
                 "hits": [],
             }
             files.append(entry)
-            reason = self._skip_reason(item)
-            if reason:
-                entry["skipped"] = reason
+            if entry["skipped"] or not wanted:
                 continue
             try:
                 text = ws.read_text(item.path)
@@ -99,30 +138,28 @@ class DiffReview:
                 entry["skipped"] = f"unreadable: {exc}"
                 continue
             lines = split_lines(text)
-            added = added_lines(item)
-            try:
-                hits, checks = self._hits(item.path, text, lines, entry["language"], added)
-            except RecursionError:  # absurdly nested code: the line rules still apply
-                hits, checks = text_hits(lines, added, generic=True), ["secrets"]
-                entry["error"] = "too deeply nested to parse"
-            entry["checks"] = checks
-            pending.append((entry, hits, lines, added))
-        if ruff:
-            py = [e["path"] for e, *_ in pending if e["language"] == "python"]
-            by_path, problem = ruff_hits(ruff, ws.root, py)
-            for entry, hits, _, _ in pending:
-                if entry["language"] == "python":
-                    if problem:
-                        entry["ruff"] = problem
-                    else:
-                        entry["checks"].append("ruff")
-                        hits += by_path.get(entry["path"], [])
+            state = _FileState(item, entry, lines, added_lines(item))
+            state.checks = file_checks(
+                item.path,
+                text,
+                lines,
+                entry["language"],
+                role,
+                state.added,
+                bool(item.data.get("tests_changed")),
+                _committed(item),
+            )
+            entry["checks"] = list(state.checks.checks)
+            if state.checks.notes:
+                entry["notes"] = list(state.checks.notes)
+            states.append(state)
+        self._add_ruff(states, ws.root, ctx.params.get("ruff", "auto"), wanted)
         findings: list[Finding] = []
-        for entry, hits, lines, added in pending:
-            kept = self._keep(hits, added, disabled)
-            for h in kept:
-                findings.append(self._finding(entry["path"], h, lines))
-            entry["hits"] = [
+        disabled = list(ctx.params.get("disable") or [])
+        for s in states:
+            kept = self._keep(s, wanted, settings, disabled)
+            findings += [self._finding(s.entry["path"], h, s.lines) for h in kept]
+            s.entry["hits"] = [
                 {
                     "rule": h.rule,
                     "line": h.line,
@@ -131,66 +168,64 @@ class DiffReview:
                 }
                 for h in kept
             ]
-        return AnalyzerOutput(output={"files": files}, findings=findings)
+        output: dict[str, Any] = {"pass": pass_, "ran": bool(wanted), "files": files}
+        if switched_off:
+            output["switched_off"] = {p: settings.source or "setting" for p in switched_off}
+        if pass_ != "all":
+            output["prompt"] = render_pass_prompt(pass_, items, files)
+        return AnalyzerOutput(
+            output=output, findings=findings, skip_model=self._nothing_to_judge(pass_, states)
+        )
 
     @staticmethod
-    def _skip_reason(item: Item) -> str | None:
-        d = item.data
-        if d.get("status") == "deleted":
-            return "deleted"
-        if d.get("binary"):
-            return "binary"
-        if d.get("symlink"):
-            return "symlink"
-        if not d.get("hunks"):
-            return "no added lines"
-        return None
+    def _nothing_to_judge(pass_: str, states: list[_FileState]) -> bool:
+        """No model agent when the pass has nothing of its kind in the batch."""
+        if not states:
+            return True
+        if pass_ == "accessibility":
+            return not any(
+                s.entry["language"] == "tsx" or is_markup(s.entry["path"]) for s in states
+            )
+        if pass_ != "tests":
+            return all(s.entry["role"] != "source" for s in states)
+        return False
 
     @staticmethod
-    def _hits(
-        path: str, text: str, lines: list[str], language: str | None, added: set[int]
-    ) -> tuple[list[Hit], list[str]]:
-        hits: list[Hit] = []
-        checks: list[str] = []
-        if language == "python":
-            found, error = python_hits(path, text, lines)
-            hits += found
-            checks.append("python-ast")
-            if error is not None:
-                line = min(int(error["line"]), max(len(lines) - 1, 0))
-                hits.append(
-                    Hit(
-                        "review/bug/syntax-error",
-                        line,
-                        0,
-                        len(lines[line]) if lines else 0,
-                        f"The file no longer parses: {error['message']}.",
-                        data={"anywhere": True},
-                    )
-                )
-        elif language in SCRIPT_LANGUAGES:
-            try:
-                hits += script_hits(text, language)
-                checks.append("ast-grep")
-            except Exception as exc:  # a grammar problem must not cost the text rules
-                log.warning("ast-grep failed on %s: %s", path, exc)
-        checks.append("secrets")
-        hits += text_hits(lines, added, generic=language != "python")
-        return hits, checks
+    def _add_ruff(states: list[_FileState], root: Any, setting: Any, wanted: set[str]) -> None:
+        if not wanted & {"security", "correctness", "performance", "tests"}:
+            return
+        command = ruff_command(setting)
+        # The same file list for every pass (whatever it wants), so they share one ruff run.
+        py = [s for s in states if s.entry["language"] == "python"]
+        if not command or not py:
+            return
+        result = ruff_hits(command, root, [s.entry["path"] for s in py])
+        for s in py:
+            if result.problem:
+                s.entry["ruff"] = result.problem
+                continue
+            s.entry["checks"].append("ruff")
+            hits = result.hits.get(s.entry["path"], [])
+            if s.entry["role"] == "test":  # in a test, only the tests pass's rules
+                hits = [h for h in hits if hit_pass(h) == "tests"]
+            s.checks = FileChecks(
+                hits=s.checks.hits + hits, checks=s.checks.checks, notes=s.checks.notes
+            )
 
     @staticmethod
-    def _keep(hits: list[Hit], added: set[int], disabled: set[str]) -> list[Hit]:
+    def _keep(
+        s: _FileState, wanted: set[str], settings: ReviewSettings, disabled: list[str]
+    ) -> list[Hit]:
         seen: set[tuple[str, int]] = set()
         kept = []
-        for h in sorted(hits, key=lambda h: (h.line, h.start, h.rule)):
-            if h.rule in disabled or any(
-                h.rule.startswith(d.rstrip("*")) for d in disabled if d.endswith("*")
-            ):
+        for h in sorted(s.checks.hits, key=lambda h: (h.line, h.start, h.rule)):
+            p = hit_pass(h)
+            if p not in wanted or settings.rule_disabled(h.rule, disabled):
                 continue
             # A syntax error is the file's, wherever the parser noticed it; all else only on added lines.
-            if h.line not in added and not h.data.get("anywhere"):
+            if h.line not in s.added and not h.data.get("anywhere"):
                 continue
-            if (h.rule, h.line) in seen:
+            if (h.rule, h.line) in seen or suppressed(h.rule, p, h.line, s.lines):
                 continue
             seen.add((h.rule, h.line))
             kept.append(h)
@@ -206,7 +241,8 @@ class DiffReview:
     def _finding(self, path: str, h: Hit, lines: list[str]) -> Finding:
         text = lines[h.line] if h.line < len(lines) else ""
         quote = h.quote if h.quote is not None else text.strip()
-        category = h.rule.split("/")[1] if h.rule.count("/") >= 2 else "other"
+        p = hit_pass(h) or "correctness"
+        data = {k: v for k, v in h.data.items() if k != "anywhere"}
         return Finding(
             rule=h.rule,
             severity=self._severity(h),
@@ -214,144 +250,5 @@ class DiffReview:
             range=Range.of_line(h.line, h.start, max(h.end, h.start)),
             message=h.message,
             evidence=[Evidence(path=path, line=h.line, quote=quote)] if quote else [],
-            data={"category": category, **h.data},
+            data={"pass": p, "passes": [p], "source": f"swath/{p}", **data},
         )
-
-
-class ReviewSummary:
-    name: ClassVar[str] = "review-summary"
-    kind: ClassVar[Literal["reduce"]] = "reduce"
-    description: ClassVar[str] = (
-        "A Markdown review of the diff: findings by severity and file, with counts."
-    )
-    params_model: ClassVar[type[BaseModel]] = NoParams
-    version: ClassVar[str] = "1"
-    rules: ClassVar[list[RuleInfo]] = []
-
-    def reduce(self, records: list[Record], ctx: AnalyzerContext) -> AnalyzerOutput:
-        files: dict[str, dict[str, Any]] = {}
-        findings: dict[str, Finding] = {}
-        base = None
-        for rec in records:
-            for it in rec.items:
-                base = (
-                    base
-                    or it.data.get("base")
-                    or (it.data.get("items") or [{}])[0].get("data", {}).get("base")
-                )
-            out = rec.output if isinstance(rec.output, dict) else {}
-            for f in out.get("files") or []:
-                files[f["path"]] = f
-            for f in rec.findings:
-                findings.setdefault(f.fingerprint, f)
-        ordered = sorted(
-            findings.values(),
-            key=lambda f: (
-                SEVERITY_ORDER.index(f.severity.value),
-                f.path,
-                f.range.start.line,
-                f.rule,
-            ),
-        )
-        counts = self._counts(ordered, files)
-        verdict = (
-            "changes requested"
-            if counts["by_severity"]["error"]
-            else "needs a look"
-            if counts["by_severity"]["warning"]
-            else "looks good"
-        )
-        output = {
-            "base": base or "HEAD",
-            "verdict": verdict,
-            "counts": counts,
-            "files": [
-                {
-                    **{k: v for k, v in files[p].items() if k != "hits"},
-                    "findings": sum(1 for f in ordered if f.path == p),
-                }
-                for p in sorted(files)
-            ],
-        }
-        output["markdown"] = self._markdown(output, ordered)
-        return AnalyzerOutput(output=output)
-
-    @staticmethod
-    def _counts(findings: list[Finding], files: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        by_sev = {s: 0 for s in SEVERITY_ORDER}
-        by_sev.update(Counter(f.severity.value for f in findings))
-        return {
-            "findings": len(findings),
-            "by_severity": by_sev,
-            "by_category": dict(
-                sorted(
-                    Counter(
-                        (f.rule.split("/")[1] if f.rule.count("/") >= 2 else "other")
-                        for f in findings
-                    ).items()
-                )
-            ),
-            "by_rule": dict(
-                sorted(Counter(f.rule for f in findings).items(), key=lambda kv: (-kv[1], kv[0]))
-            ),
-            "by_file": dict(
-                sorted(Counter(f.path for f in findings).items(), key=lambda kv: (-kv[1], kv[0]))
-            ),
-            "files_changed": len(files),
-            "files_reviewed": sum(1 for f in files.values() if not f.get("skipped")),
-            "files_skipped": sum(1 for f in files.values() if f.get("skipped")),
-            "added_lines": sum(int(f.get("added_lines") or 0) for f in files.values()),
-        }
-
-    @staticmethod
-    def _markdown(out: dict[str, Any], findings: list[Finding]) -> str:
-        c = out["counts"]
-        sev = c["by_severity"]
-        tally = " · ".join(f"{sev[s]} {s if sev[s] == 1 else s + 's'}" for s in SEVERITY_ORDER[:3])
-        lines = [
-            f"## Review of the diff against {out['base']}",
-            "",
-            f"**{out['verdict'].capitalize()}** — {tally} in {len(c['by_file'])} of {c['files_changed']} changed "
-            f"files (+{c['added_lines']} lines).",
-            "",
-        ]
-        if not findings:
-            lines += [f"No problems found on the {c['added_lines']} added lines.", ""]
-        else:
-            lines += ["| severity | findings |", "| --- | ---: |"]
-            lines += [f"| {ICONS[s]} {s} | {n} |" for s, n in sev.items() if n]
-            lines += ["", "| rule | findings |", "| --- | ---: |"]
-            lines += [f"| `{r}` | {n} |" for r, n in c["by_rule"].items()]
-            lines.append("")
-            by_file: dict[str, list[Finding]] = {}
-            for f in findings:
-                by_file.setdefault(f.path, []).append(f)
-            meta = {f["path"]: f for f in out["files"]}
-            for path in sorted(
-                by_file,
-                key=lambda p: (min(SEVERITY_ORDER.index(f.severity.value) for f in by_file[p]), p),
-            ):
-                info = meta.get(path, {})
-                lines += [
-                    f"### `{path}` ({info.get('status', 'changed')}, +{info.get('added_lines', 0)}; "
-                    f"{len(by_file[path])} findings)",
-                    "",
-                ]
-                for f in sorted(by_file[path], key=lambda f: (f.range.start.line, f.rule))[
-                    :SHOWN_PER_FILE
-                ]:
-                    s = f.severity.value
-                    lines.append(
-                        f"- {ICONS[s]} **{s}** line {f.range.start.line + 1} `{f.rule}`: {f.message}"
-                    )
-                    if f.evidence:
-                        lines.append(f"  `{f.evidence[0].quote.replace('`', 'ˋ')}`")
-                if len(by_file[path]) > SHOWN_PER_FILE:
-                    lines.append(f"- … {len(by_file[path]) - SHOWN_PER_FILE} more")
-                lines.append("")
-        skipped = [f for f in out["files"] if f.get("skipped")]
-        if skipped:
-            lines += ["### Not reviewed", ""]
-            lines += [f"- `{f['path']}` ({f['skipped']})" for f in skipped]
-            lines.append("")
-        return "\n".join(lines)

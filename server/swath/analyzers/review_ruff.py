@@ -1,140 +1,250 @@
-"""Optional: ruff's security, bugbear and performance rules on the changed Python files.
+"""ruff over the changed Python files: one process for all of them and every pass.
 
-ruff is not a dependency of swath. When a `ruff` executable is on PATH (or the `ruff`
-module is importable) it runs once per batch of files; its diagnostics on added lines
-become `review/ruff/<CODE>` findings, except the codes swath's own rules already cover.
-Without ruff, or when it fails, the review goes on without it.
+ruff is a dependency (its PyPI wheel ships the binary). It runs from the workspace root
+with the project's own configuration, so `target-version` / `requires-python`,
+`per-file-ignores`, `exclude` (with `--force-exclude`) and `# noqa` are ruff's to apply.
+Two things a command line `--select` would lose are applied here: the rules the project
+`ignore`s stay off, and the rules it `select`s in a pass's family join that pass (the
+project keeps its code clean of them, so a new one is news).
+
+ruff's parser knows the syntax of every Python version, unlike the interpreter running
+Swath: a file is reported as not parsing only when ruff says so, and syntax newer than the
+project's target version is a warning about the target, not an error.
+
+The result is kept per (files, their sizes and mtimes, settings), so the five passes of
+one review share one ruff run.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
-import shutil
+import os
+import re
 import subprocess
-import sys
+import threading
+import tomllib
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from swath.analyzers.review_passes import RUFF, ruff_pass, selector_matches
 from swath.analyzers.review_rules import Hit
 from swath.findings.model import Severity
 
 log = logging.getLogger(__name__)
 
-SELECT = "S,B,PERF,ASYNC,T10,T20,E722"
-# Covered by swath's own rules (which also look at context ruff does not): not repeated.
-COVERED = {
-    "E722",
-    "S110",
-    "T100",
-    "T201",
-    "T203",
-    "S307",
-    "S102",
-    "B006",
-    "B008",
-    "S602",
-    "S604",
-    "S605",
-    "S606",
-    "S607",
-    "S301",
-    "S302",
-    "S403",
-    "S506",
-    "S608",
-    "S105",
-    "S106",
-    "S107",
-    "B011",
-    "B012",
-    "F632",
-    "E711",
-    "ASYNC251",
-    "ASYNC210",
-    "ASYNC220",
-    "ASYNC221",
-    "ASYNC222",
-    "PERF401",
-    "C419",
-}
 TIMEOUT_S = 60
+CONFIG_FILES = (".ruff.toml", "ruff.toml", "pyproject.toml")
+UNSUPPORTED = re.compile(r"^Cannot use .+ on Python (?P<target>\d+\.\d+)")
+SYNTAX_ERROR = "review/correctness/syntax-error"
+UNSUPPORTED_SYNTAX = "review/correctness/unsupported-syntax"
 
 
-def ruff_command(setting: str | None) -> list[str] | None:
-    """The command to run ruff with: `auto` finds it, `off` disables, anything else is a path."""
+def ruff_command(setting: Any) -> list[str] | None:
+    """`auto`: the ruff that came with Swath (or the one on PATH); `off`: none; else a path."""
     if setting in ("off", "false", "no", False):
         return None
     if setting and setting not in ("auto", True):
         return [str(setting)]
-    exe = shutil.which("ruff")
-    if exe:
-        return [exe]
-    if importlib.util.find_spec("ruff") is not None:
-        return [sys.executable, "-m", "ruff"]
-    return None
+    try:
+        from ruff.__main__ import find_ruff_bin
+
+        return [os.fsdecode(find_ruff_bin())]
+    except (ImportError, FileNotFoundError):
+        from shutil import which
+
+        exe = which("ruff")
+        return [exe] if exe else None
+
+
+@dataclass(frozen=True)
+class ProjectRuff:
+    """The parts of the project's ruff configuration a `--select` on the command line drops."""
+
+    ignore: tuple[str, ...] = ()
+    select: tuple[str, ...] = ()
+    target: str | None = None  # from requires-python, for the run without the config
+    source: str | None = None
+
+
+def _lint_table(data: dict[str, Any]) -> dict[str, Any]:
+    lint = dict(data.get("lint") or {})
+    for key in ("ignore", "extend-ignore", "select", "extend-select"):
+        if key in data and key not in lint:
+            lint[key] = data[key]
+    return lint
+
+
+def project_ruff(root: Path) -> ProjectRuff:
+    target = None
+    for name in CONFIG_FILES:
+        path = root / name
+        if not path.is_file():
+            continue
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+        if name == "pyproject.toml":
+            rp = str(data.get("project", {}).get("requires-python") or "")
+            m = re.search(r">=?\s*3\.(\d+)", rp)
+            target = f"py3{m.group(1)}" if m else None
+            data = data.get("tool", {}).get("ruff")
+            if data is None:
+                continue
+        lint = _lint_table(data)
+        return ProjectRuff(
+            ignore=tuple(lint.get("ignore") or ()) + tuple(lint.get("extend-ignore") or ()),
+            select=tuple(lint.get("select") or ()) + tuple(lint.get("extend-select") or ()),
+            target=str(data.get("target-version") or target or "") or None,
+            source=name,
+        )
+    return ProjectRuff(target=target)
+
+
+def selection(project: ProjectRuff) -> list[str]:
+    chosen = [s for sels in RUFF.values() for s in sels]
+    chosen += [s for s in project.select if s != "ALL" and ruff_pass(s) and s not in chosen]
+    return chosen
 
 
 def severity_of(code: str) -> Severity:
-    if code.startswith(("S", "ASYNC", "T10")) or code.startswith("B"):
-        return Severity.warning
-    return Severity.information
+    if code.startswith(("PERF", "PT", "TRY")):
+        return Severity.information
+    return Severity.warning
 
 
-def ruff_hits(
-    command: list[str], root: Path, paths: list[str]
-) -> tuple[dict[str, list[Hit]], str | None]:
-    """Hits per workspace-relative path, and why ruff gave nothing (None when it ran)."""
-    if not paths:
-        return {}, None
-    args = [
+@dataclass
+class RuffResult:
+    hits: dict[str, list[Hit]] = field(default_factory=dict)
+    problem: str | None = None  # why ruff gave nothing, when it did not run
+
+
+def _run(command: list[str], root: Path, paths: list[str], project: ProjectRuff) -> RuffResult:
+    base = [
         *command,
         "check",
-        "--isolated",
         "--no-cache",
         "--exit-zero",
+        "--force-exclude",
         "--output-format",
         "json",
         "--select",
-        SELECT,
-        "--",
-        *paths,
+        ",".join(selection(project)),
     ]
-    try:
-        proc = subprocess.run(args, cwd=root, capture_output=True, text=True, timeout=TIMEOUT_S)
-    except (OSError, subprocess.SubprocessError) as exc:
-        return {}, f"ruff did not run: {exc}"
-    if proc.returncode not in (0, 1):
-        return {}, f"ruff failed ({proc.returncode}): {proc.stderr.strip()[:300]}"
-    try:
-        diagnostics = json.loads(proc.stdout or "[]")
-    except json.JSONDecodeError:
-        return {}, "ruff printed no JSON"
+    attempts = [
+        base,
+        [*base, "--isolated", *(["--target-version", project.target] if project.target else [])],
+    ]
+    problem = None
+    for args in attempts:
+        try:
+            proc = subprocess.run(
+                [*args, "--", *paths], cwd=root, capture_output=True, text=True, timeout=TIMEOUT_S
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            return RuffResult(problem=f"ruff did not run: {exc}")
+        if proc.returncode == 0:
+            try:
+                return RuffResult(hits=_parse(proc.stdout, root, project))
+            except (json.JSONDecodeError, TypeError):
+                return RuffResult(problem="ruff printed no JSON")
+        # The project's configuration may be for another ruff: once more without it.
+        problem = f"ruff failed ({proc.returncode}): {proc.stderr.strip()[:300]}"
+        log.info("%s", problem)
+    return RuffResult(problem=problem)
+
+
+def _parse(stdout: str, root: Path, project: ProjectRuff) -> dict[str, list[Hit]]:
     out: dict[str, list[Hit]] = {}
-    for d in diagnostics if isinstance(diagnostics, list) else []:
-        code = str(d.get("code") or "")
-        if not code or code in COVERED:
+    resolved = root.resolve()
+    for d in json.loads(stdout or "[]"):
+        code = str(d.get("code") or "invalid-syntax")
+        if any(selector_matches(s, code) for s in project.ignore):
             continue
         try:
-            rel = Path(d["filename"]).resolve().relative_to(root.resolve()).as_posix()
+            rel = Path(d["filename"]).resolve().relative_to(resolved).as_posix()
             loc, end = d["location"], d.get("end_location") or d["location"]
             line = int(loc["row"]) - 1
             start = max(int(loc["column"]) - 1, 0)
-            stop = (
-                max(int(end["column"]) - 1, start) if int(end["row"]) == int(loc["row"]) else start
-            )
+            same = int(end["row"]) == int(loc["row"])
+            stop = max(int(end["column"]) - 1, start) if same else start
         except (KeyError, TypeError, ValueError):
             continue
-        url = d.get("url")
-        out.setdefault(rel, []).append(
-            Hit(
-                rule=f"review/ruff/{code}",
+        message = str(d.get("message") or code)
+        if code == "invalid-syntax":
+            hit = _syntax_hit(message, line, start, stop, project)
+        else:
+            url = d.get("url")
+            hit = Hit(
+                rule=f"ruff/{code}",
                 line=line,
                 start=start,
                 end=stop,
-                message=f"{d.get('message', code)} (ruff {code})",
+                message=f"{message} (ruff {code})",
                 severity=severity_of(code),
                 data={"ruff": code, **({"url": url} if url else {})},
             )
+        out.setdefault(rel, []).append(hit)
+    return out
+
+
+def _syntax_hit(message: str, line: int, start: int, stop: int, project: ProjectRuff) -> Hit:
+    m = UNSUPPORTED.match(message)
+    if m:  # valid Python, only not on the version the project says it supports
+        return Hit(
+            UNSUPPORTED_SYNTAX,
+            line,
+            start,
+            stop,
+            f"{message}; the project targets Python {m.group('target')} "
+            f"({project.source or 'ruff default'}): raise its target version or avoid this syntax.",
         )
-    return out, None
+    return Hit(
+        SYNTAX_ERROR,
+        line,
+        start,
+        stop,
+        f"The file no longer parses: {message} (ruff's parser).",
+        data={"anywhere": True},
+    )
+
+
+_memo: OrderedDict[tuple[Any, ...], RuffResult] = OrderedDict()
+_memo_lock = threading.Lock()
+_key_locks: dict[tuple[Any, ...], threading.Lock] = {}
+MEMO_SIZE = 16
+
+
+def _stamp(root: Path, rel: str) -> tuple[str, int, int]:
+    try:
+        st = (root / rel).stat()
+        return rel, st.st_mtime_ns, st.st_size
+    except OSError:
+        return rel, -1, -1
+
+
+def ruff_hits(command: list[str], root: Path, paths: list[str]) -> RuffResult:
+    """ruff's hits per workspace-relative path (shared by every pass looking at the same files)."""
+    if not paths:
+        return RuffResult()
+    config = tuple(_stamp(root, n) for n in CONFIG_FILES)
+    key = (str(root), tuple(command), tuple(_stamp(root, p) for p in sorted(paths)), config)
+    with _memo_lock:
+        if key in _memo:
+            _memo.move_to_end(key)
+            return _memo[key]
+        lock = _key_locks.setdefault(key, threading.Lock())
+    with lock:  # the other passes wait for the first one's run instead of starting their own
+        with _memo_lock:
+            if key in _memo:
+                return _memo[key]
+        result = _run(command, root, sorted(paths), project_ruff(root))
+        with _memo_lock:
+            _memo[key] = result
+            while len(_memo) > MEMO_SIZE:
+                _memo.popitem(last=False)
+            _key_locks.pop(key, None)
+    return result

@@ -1,4 +1,9 @@
-"""The rules of `diff-review`: ids, severities, descriptions, and what a hit is."""
+"""The review's own rules (ids, severities, descriptions) and what a hit is.
+
+Only rules ruff has no equivalent for live here: the TS/JS, Go and markup checks, the
+secrets and conflict-marker line checks, two loop rules for Python, and the tests pass.
+Python's security, bug and performance rules are ruff's (`ruff/<CODE>`).
+"""
 
 from __future__ import annotations
 
@@ -35,104 +40,61 @@ _W, _I, _E = Severity.warning, Severity.information, Severity.error
 RULES: dict[str, Rule] = {
     r.id: r
     for r in [
-        # security
-        Rule(
-            "review/security/eval",
-            _W,
-            "eval()/exec() (or JS eval/new Function) runs code built at run time.",
-        ),
+        Rule("review/security/eval", _W, "JS eval() / new Function() runs code built at run time."),
         Rule(
             "review/security/subprocess-shell",
-            _W,
-            "A command run through the shell (shell=True, os.system, child_process.exec); an error when the "
-            "command is built from variables (injection).",
-        ),
-        Rule(
-            "review/security/pickle",
-            _W,
-            "Unpickling (pickle, dill, marshal, shelve) runs code from the data.",
-        ),
-        Rule(
-            "review/security/yaml-load",
-            _W,
-            "yaml.load without a safe loader can construct arbitrary objects.",
+            _E,
+            "child_process.exec with a command string built from variables (shell injection).",
         ),
         Rule(
             "review/security/hardcoded-secret",
             _E,
-            "A credential in the source: a provider key pattern, a private key, or a secret-named variable "
-            "assigned a literal.",
+            "A credential on an added line (detect-secrets' provider and keyword plugins).",
         ),
         Rule(
             "review/security/sql-format",
             _W,
-            "SQL built with f-strings, %, .format() or + (or a JS template literal); an error when passed "
-            "straight to execute(). Use bound parameters.",
+            "SQL built in a JS template literal or by concatenation; use bound parameters.",
         ),
         Rule(
             "review/security/inner-html",
             _W,
-            "Assigning HTML from a variable (innerHTML, document.write, "
-            "dangerouslySetInnerHTML) invites XSS.",
+            "HTML assigned from a value (innerHTML, document.write, dangerouslySetInnerHTML).",
         ),
-        # performance
         Rule(
-            "review/perf/string-concat-in-loop",
+            "review/performance/string-concat-in-loop",
             _I,
-            "A string grown with += inside a loop is quadratic; collect the parts and ''.join() them.",
+            "A string grown with += inside a loop is quadratic; collect the parts and join them.",
         ),
+        Rule("review/performance/query-in-loop", _I, "A database query inside a loop (N+1)."),
+        Rule("review/correctness/debugger", _W, "`debugger;` left in TS/JS code."),
+        Rule("review/correctness/console-log", _I, "console.log/debug/trace left in TS/JS code."),
+        Rule("review/correctness/loose-equality", _I, "== / != coerce types in JS; use === / !==."),
+        Rule("review/correctness/debug-print", _I, "fmt.Print*/println outside package main (Go)."),
         Rule(
-            "review/perf/blocking-call-in-async",
+            "review/correctness/unchecked-error",
             _W,
-            "A blocking call (time.sleep, requests, subprocess, urlopen) inside async def stalls the event loop.",
+            "A Go call's last result (usually its error) assigned to `_`.",
+        ),
+        Rule("review/correctness/conflict-marker", _E, "A merge conflict marker was committed."),
+        Rule("review/correctness/syntax-error", _E, "The changed file no longer parses (ruff)."),
+        Rule(
+            "review/correctness/unsupported-syntax",
+            _W,
+            "Valid Python that is newer than the project's target version.",
         ),
         Rule(
-            "review/perf/any-all-list",
+            "review/tests/untested-change",
             _I,
-            "any()/all() over a list comprehension builds the whole list first; pass a generator to short-circuit.",
+            "A public function changed in a diff that changes no test.",
         ),
+        Rule("review/accessibility/img-alt", _W, "An image without alt text."),
         Rule(
-            "review/perf/query-in-loop",
-            _I,
-            "A database query inside a loop (N+1 queries); batch it.",
-        ),
-        # regressions and bugs
-        Rule(
-            "review/bug/bare-except",
+            "review/accessibility/click-without-key",
             _W,
-            "A bare `except:` also catches KeyboardInterrupt and SystemExit.",
+            "A click handler on a non-interactive element with no role and no keyboard handler.",
         ),
-        Rule(
-            "review/bug/mutable-default",
-            _W,
-            "A mutable default argument is created once and shared between calls.",
-        ),
-        Rule("review/bug/assert-tuple", _E, "assert on a non-empty tuple is always true."),
-        Rule(
-            "review/bug/none-comparison",
-            _I,
-            "Comparison to None with == or !=; use `is` / `is not`.",
-        ),
-        Rule(
-            "review/bug/is-literal",
-            _W,
-            "`is` with a str/number literal compares identity, not value.",
-        ),
-        Rule(
-            "review/bug/return-in-finally",
-            _W,
-            "return/break/continue in `finally` swallows the exception being raised.",
-        ),
-        Rule("review/bug/leftover-print", _I, "A print() left in library code."),
-        Rule(
-            "review/bug/debugger",
-            _W,
-            "A debugger breakpoint (breakpoint(), pdb, `debugger;`) left in the code.",
-        ),
-        Rule("review/bug/console-log", _I, "A console.log/debug/trace left in the code."),
-        Rule("review/bug/loose-equality", _I, "== / != coerce types in JavaScript; use === / !==."),
-        Rule("review/bug/conflict-marker", _E, "A merge conflict marker was committed."),
-        Rule("review/bug/syntax-error", _E, "The changed file no longer parses."),
+        Rule("review/accessibility/input-label", _W, "A form field without a label."),
     ]
 }
 

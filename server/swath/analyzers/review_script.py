@@ -1,4 +1,4 @@
-"""diff-review's TypeScript/JavaScript rules, on the ast-grep (tree-sitter) tree of the file."""
+"""The review's TypeScript/JavaScript and Go rules, on the ast-grep (tree-sitter) tree of the file."""
 
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def script_hits(text: str, language: str) -> list[Hit]:
                 if obj_text == "console" and prop_text in CONSOLE_METHODS:
                     hits.append(
                         _hit(
-                            "review/bug/console-log",
+                            "review/correctness/console-log",
                             call,
                             f"console.{prop_text}() left in the code; remove it or use the app's logger.",
                         )
@@ -151,7 +151,7 @@ def script_hits(text: str, language: str) -> list[Hit]:
         for node in find_kind(root, "debugger_statement"):
             hits.append(
                 _hit(
-                    "review/bug/debugger",
+                    "review/correctness/debugger",
                     node,
                     "`debugger;` left in the code: it pauses every user with the devtools open.",
                 )
@@ -226,7 +226,7 @@ def script_hits(text: str, language: str) -> list[Hit]:
             r = op.range()
             hits.append(
                 Hit(
-                    "review/bug/loose-equality",
+                    "review/correctness/loose-equality",
                     r.start.line,
                     r.start.column,
                     r.end.column,

@@ -374,7 +374,11 @@ class _Run:
         await self._wait_needs(step)
         # Records arrive in the order tasks finish; sorted, the reduce sees (and caches on)
         # the same input however the map was scheduled.
-        records = sorted(await inbox.collect(), key=lambda r: (r.step, r.key))
+        # Several upstream steps can share a key (passes mapping the same items, then one
+        # verify): their content breaks the tie, or the cache key would follow the schedule.
+        records = sorted(
+            await inbox.collect(), key=lambda r: (r.step, r.key, r.model_dump_json())
+        )
         await self.run_task(step, step.agent, "reduce", [], records, self.channels[step.id])
         self._close(step.id)
 
@@ -661,7 +665,7 @@ class _Run:
         records: list[Record],
     ) -> tuple[Record, Usage]:
         facts, deps = await self.analyze(agent, tier, items, records)
-        if not (self.use_model and agent.instructions):
+        if not (self.use_model and agent.instructions) or facts.skip_model:
             return await self.remember(step.id, key, ihash, items, facts, deps), Usage()
         runner = self.engine.model_runner
         assert runner is not None

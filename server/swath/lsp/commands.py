@@ -75,6 +75,7 @@ class AuditFlagsArgs(RunArgs):
 class ReviewDiffArgs(RunArgs):
     MAIN: ClassVar[str | None] = "base"
     base: str | None = None
+    passes: list[str] | str | None = None  # e.g. ["security", "correctness"]; default all
 
 
 class RunWorkflowArgs(RunArgs):
@@ -254,6 +255,11 @@ async def review_diff(ls: "SwathServer", args: tuple[Any, ...]) -> Any:
         raise CommandError(
             f"review-diff declares no `base` input (it has: {', '.join(wf.inputs) or 'none'})"
         )
+    if a.passes:
+        if "passes" not in wf.inputs:
+            raise CommandError("this review-diff declares no `passes` input")
+        names = a.passes if isinstance(a.passes, str) else ",".join(a.passes)
+        extra["passes"] = names
     return await _start(ls, "review-diff", a, extra_inputs=extra)
 
 

@@ -21,6 +21,16 @@ from swath.lsp.anchors import Anchor
 
 SOURCE = "swath"
 
+
+def source_of(f: Finding) -> str:
+    """`swath`, or `swath/<part>` when the finding names its part (a review pass: `swath/security`)."""
+    named = f.data.get("source")
+    return named if isinstance(named, str) and named.startswith(SOURCE + "/") else SOURCE
+
+
+def is_swath_source(source: str | None) -> bool:
+    return source == SOURCE or (source or "").startswith(SOURCE + "/")
+
 SEVERITY = {
     "error": lsp.DiagnosticSeverity.Error,
     "warning": lsp.DiagnosticSeverity.Warning,
@@ -138,7 +148,7 @@ def diagnostic(
         range=to_client(codec, lines, a.range),
         severity=SEVERITY.get(f.severity.value, lsp.DiagnosticSeverity.Warning),
         code=f.rule,
-        source=SOURCE,
+        source=source_of(f),
         message=f.message if f.verified or not f.evidence else f"{f.message} (unverified)",
         related_information=related,
         tags=tags,
@@ -178,8 +188,13 @@ def finding_lens(
     if not isinstance(text, str) or not text:
         return None
     r = to_client(codec, lines, a.range)
+    start = r.start
+    lens_line = a.finding.data.get("lens_line")
+    if isinstance(lens_line, int):  # its own line (a file's first change), moved with the finding's
+        line = max(0, lens_line + a.range.start.line - a.finding.range.start.line)
+        start = lsp.Position(line=line, character=0)
     return lsp.CodeLens(
-        range=lsp.Range(start=r.start, end=r.start),
+        range=lsp.Range(start=start, end=start),
         command=lsp.Command(
             title=text, command="swath.showRun", arguments=[{"runId": a.run_id, "open": True}]
         ),

@@ -15,7 +15,7 @@ from lsprotocol import types as lsp
 
 from swath.lsp.anchors import LineChange
 from swath.lsp.commands import COMMANDS
-from swath.lsp.convert import ClientFeatures, fix_action, from_client
+from swath.lsp.convert import ClientFeatures, fix_action, from_client, is_swath_source
 from swath.lsp.folders import uri_to_path
 from swath.lsp.server import SwathServer
 from swath.lsp.workflow_files import completion, hover, is_workflow_uri
@@ -158,7 +158,7 @@ def register(server: SwathServer) -> None:  # noqa: C901 - one place that lists 
         wanted_ids = {
             d.data
             for d in params.context.diagnostics
-            if d.source == "swath" and isinstance(d.data, str)
+            if is_swath_source(d.source) and isinstance(d.data, str)
         }
         first = params.range.start.line
         last = params.range.end.line

@@ -31,11 +31,13 @@ from unidiff import PatchedFile, PatchSet
 from swath.sources.base import SourceContext
 from swath.spec.records import Item
 from swath.workspace import Workspace
+from swath.workspace.roles import path_role
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's well-known empty tree
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 LONE_CR = re.compile(rb"\r(?!\n)")
 DEV_NULL = "/dev/null"
+MAX_TESTS_LISTED = 20
 INDEX_LINE = re.compile(r"^index ([0-9a-f]{40,64})\.\.0+\b", re.M)
 
 
@@ -226,6 +228,11 @@ class DiffSource:
             ]
             files = _pair_moves(files, new_files)
         files.sort(key=lambda e: e["path"])
+        # Whether the change touches tests at all is a fact about the whole diff, which a
+        # batch of items cannot see; it changes rarely, so it costs the cache little.
+        tests = [e["path"] for e in files if path_role(e["path"]) == "test"][:MAX_TESTS_LISTED]
+        for e in files:
+            e["tests_changed"] = tests
         return [it for e in files for it in self._items(e, opts)]
 
     # -- the revision -------------------------------------------------------------------------

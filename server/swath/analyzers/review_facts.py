@@ -1,0 +1,136 @@
+"""Every offline check of one changed file, for all passes at once.
+
+The passes run as separate steps over the same files; parsing a file five times would
+cost five times as much. So a file is read and checked once, its hits kept in a small
+memo keyed by its content, and each pass takes the hits that are its own.
+
+What a file gets depends on its role (swath.workspace.roles): source code gets every
+check; a test gets the secrets check, conflict markers and the tests pass's ruff rules;
+test data gets nothing (it is input, not code).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from swath.analyzers.review_a11y import a11y_hits, jsx_elements, markup_elements
+from swath.analyzers.review_go import go_hits
+from swath.analyzers.review_passes import pass_of_rule
+from swath.analyzers.review_python import python_hits
+from swath.analyzers.review_rules import Hit
+from swath.analyzers.review_script import script_hits
+from swath.analyzers.review_secrets import secret_hits
+from swath.analyzers.review_tests import untested_hits
+from swath.analyzers.review_text import conflict_hits
+from swath.analyzers.sourcetext import SCRIPT_LANGUAGES
+from swath.workspace.roles import Role
+
+log = logging.getLogger(__name__)
+
+MARKUP_EXTENSIONS = (".html", ".htm", ".vue", ".svelte", ".astro", ".jinja", ".j2", ".hbs")
+MEMO_SIZE = 4096
+
+
+def is_markup(path: str) -> bool:
+    return path.lower().endswith(MARKUP_EXTENSIONS)
+
+
+@dataclass
+class FileChecks:
+    """The hits of one file (every pass) and the checks that ran on it."""
+
+    hits: list[Hit] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def file_checks(
+    path: str,
+    text: str,
+    lines: list[str],
+    language: str | None,
+    role: Role,
+    added: set[int],
+    tests_changed: bool,
+    committed: bool | None,
+) -> FileChecks:
+    """Every pass's hits in the file (before the added-line and suppression filters)."""
+    key = (
+        path,
+        hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest(),
+        language,
+        role,
+        tests_changed,
+        committed,
+        hash(frozenset(added)),
+    )
+    with _lock:
+        if key in _memo:
+            _memo.move_to_end(key)
+            return _memo[key]
+    out = _compute(path, text, lines, language, role, added, tests_changed, committed)
+    with _lock:
+        _memo[key] = out
+        while len(_memo) > MEMO_SIZE:
+            _memo.popitem(last=False)
+    return out
+
+
+_memo: OrderedDict[tuple[Any, ...], FileChecks] = OrderedDict()
+_lock = threading.Lock()
+
+
+def _compute(
+    path: str,
+    text: str,
+    lines: list[str],
+    language: str | None,
+    role: Role,
+    added: set[int],
+    tests_changed: bool,
+    committed: bool | None,
+) -> FileChecks:
+    out = FileChecks()
+    if role == "test-data":
+        return out
+    out.hits += conflict_hits(lines, added)
+    out.hits += secret_hits(path, lines, added, committed)
+    out.checks += ["conflict-markers", "secrets"]
+    if role == "test":
+        return out
+    try:
+        if language == "python":
+            own = python_hits(path, text, lines)
+            if own is None:
+                out.notes.append("loop rules skipped: syntax this Python does not parse")
+            else:
+                out.hits += own
+                out.checks.append("python-loops")
+        elif language in SCRIPT_LANGUAGES:
+            out.hits += script_hits(text, language)
+            out.checks.append("ast-grep")
+            if language == "tsx":
+                out.hits += a11y_hits(text, jsx_elements(text, language))
+                out.checks.append("accessibility")
+        elif language == "go":
+            out.hits += go_hits(text, path)
+            out.checks.append("ast-grep")
+        elif is_markup(path):
+            out.hits += a11y_hits(text, markup_elements(text))
+            out.checks.append("accessibility")
+        if not tests_changed and language in ("python", "go", "typescript", "tsx", "javascript"):
+            out.hits += untested_hits(text, language, added)
+            out.checks.append("tests")
+    except Exception as exc:  # a grammar problem must not cost the file its other checks
+        log.warning("review checks failed on %s: %s", path, exc)
+        out.notes.append(f"structural checks failed: {exc}")
+    return out
+
+
+def hit_pass(hit: Hit) -> str | None:
+    return pass_of_rule(hit.rule)

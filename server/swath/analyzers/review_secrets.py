@@ -1,0 +1,119 @@
+"""Credentials on added lines, found by detect-secrets' plugins and its false-positive filters.
+
+The provider plugins (AWS, GitHub, Slack, Stripe, private keys, …) and the keyword plugin
+(`password = "…"`) run; the entropy plugins and the IP-address plugin are left out: in
+code they mostly find hashes, ids and test vectors. A value that reads as a placeholder
+(`changeme`, `<token>`, an ENV_NAME) is not reported.
+
+A secret is never repeated in a finding: the message names its kind and length, and the
+evidence quotes the line up to four characters into the value (a verbatim substring, so
+the verify step still checks it). Whether the value is already in git history is said
+as it is: an uncommitted secret can still be kept out of it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from contextlib import ExitStack
+from functools import lru_cache
+from typing import Any
+
+from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+from detect_secrets.core.scan import _is_filtered_out
+from detect_secrets.settings import default_settings
+from detect_secrets.util.code_snippet import get_code_snippet
+
+from swath.analyzers.review_rules import Hit
+from swath.analyzers.review_text import looks_placeholder
+from swath.findings.model import Severity
+
+RULE = "review/security/hardcoded-secret"
+LEFT_OUT = {"Base64 High Entropy String", "Hex High Entropy String", "Public IP (ipv4)"}
+KEYWORD = "Secret Keyword"
+_lock = threading.Lock()  # detect-secrets keeps its settings in a process-wide singleton
+_settings = ExitStack()
+atexit.register(_settings.close)  # detect-secrets' settings generator, closed before shutdown
+
+
+@lru_cache(maxsize=1)
+def _plugins() -> list[Any]:
+    _settings.enter_context(default_settings())
+    return [
+        cls()
+        for kind, cls in get_mapping_from_secret_type_to_class().items()
+        if kind not in LEFT_OUT
+    ]
+
+
+def _masked_quote(line: str, value_start: int) -> str:
+    return line[: value_start + 4].strip()
+
+
+def secret_hits(path: str, lines: list[str], added: set[int], committed: bool | None) -> list[Hit]:
+    """Secrets on the added lines. `committed`: True / False when known whether the lines are
+    in a commit already, None when it depends on the line (the caller words it)."""
+    hits: list[Hit] = []
+    with _lock:
+        plugins = _plugins()
+        for n in sorted(added):
+            if n >= len(lines) or len(lines[n]) > 4000:  # minified or data: noise only
+                continue
+            line = lines[n]
+            context = get_code_snippet(lines=lines, line_number=n + 1)
+            for plugin in plugins:
+                for secret in (
+                    plugin.analyze_line(
+                        filename=path, line=line, line_number=n + 1, context=context
+                    )
+                    or ()
+                ):
+                    value = secret.secret_value or ""
+                    if not value or _is_filtered_out(
+                        required_filter_parameters=["secret"],
+                        filename=path,
+                        secret=value,
+                        plugin=plugin,
+                        line=line,
+                    ):
+                        continue
+                    if secret.type == KEYWORD and (looks_placeholder(value) or len(value) < 8):
+                        continue
+                    start = line.find(value)
+                    if start < 0:
+                        continue
+                    hits.append(_hit(n, line, start, start + len(value), secret.type, committed))
+    return _one_per_line(hits)
+
+
+def _one_per_line(hits: list[Hit]) -> list[Hit]:
+    """A provider's own plugin is more precise than the keyword one on the same line."""
+    best: dict[int, Hit] = {}
+    for h in hits:
+        old = best.get(h.line)
+        if old is None or (old.data["kind"] == KEYWORD and h.data["kind"] != KEYWORD):
+            best[h.line] = h
+    return sorted(best.values(), key=lambda h: h.line)
+
+
+def _hit(n: int, line: str, start: int, end: int, kind: str, committed: bool | None) -> Hit:
+    what = "secret" if kind == KEYWORD else kind
+    if committed:
+        advice = "it is in a commit already: rotate it, removing the line is not enough."
+    elif committed is False:
+        advice = "it is not committed yet: keep it out of the repository (environment or a secret store)."
+    else:
+        advice = (
+            "move it to the environment or a secret store (and rotate it if it was ever pushed)."
+        )
+    severity = Severity.warning if kind == KEYWORD else Severity.error
+    return Hit(
+        rule=RULE,
+        line=n,
+        start=start,
+        end=end,
+        message=f"Hard-coded {what} ({end - start} characters): {advice}",
+        severity=severity,
+        quote=_masked_quote(line, start),
+        data={"kind": what},
+    )
