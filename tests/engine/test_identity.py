@@ -46,12 +46,12 @@ async def test_review_keeps_three_identical_bare_excepts(tmp_path: Path) -> None
     commit_files(root, {"README.md": "r\n"})
     write(root, {"svc/jobs.py": THREE_EXCEPTS})
     report = await run(root, "review-diff")
-    hits = of_rule(report, "review/bug/bare-except")
+    hits = of_rule(report, "ruff/E722")
     assert [f.range.start.line for f in hits] == [3, 10, 17]
     assert len({f.fingerprint for f in hits}) == 3 and len({f.id for f in hits}) == 3
     # An unrelated line at the top: every line moves, no identity changes.
     write(root, {"svc/jobs.py": "import os\n" + THREE_EXCEPTS})
-    again = of_rule(await run(root, "review-diff"), "review/bug/bare-except")
+    again = of_rule(await run(root, "review-diff"), "ruff/E722")
     assert [f.range.start.line for f in again] == [4, 11, 18]
     assert [f.fingerprint for f in again] == [f.fingerprint for f in hits]
 

@@ -101,7 +101,7 @@ def project_ruff(root: Path) -> ProjectRuff:
             target=str(data.get("target-version") or target or "") or None,
             source=name,
         )
-    return ProjectRuff(target=target)
+    return ProjectRuff(target=target, source="pyproject.toml requires-python" if target else None)
 
 
 def selection(project: ProjectRuff) -> list[str]:

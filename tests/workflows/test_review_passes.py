@@ -1,0 +1,361 @@
+"""review-diff's passes on real git repositories: the project's Python version and ruff
+configuration, tests and test data, suppressions, the repository setting, merging, and the
+ways a change can stand in git (staged, unstaged, untracked, renamed, on a branch)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from swath.analyzers.review_passes import PassError, parse_passes, selector_matches
+from swath.analyzers.review_report import merge_passes
+from swath.analyzers.review_settings import ReviewSettingError
+from swath.findings.model import Evidence, Finding, Range, Severity
+from swath.findings.report import RunReport, RunStatus
+from tests.gitrepo import commit_files, git, init_repo
+from tests.workflows.helpers import analyze, diff_items, write
+from tests.workflows.test_workflows_e2e import run_engine
+
+PEP695 = "type Pair[T] = tuple[T, T]\n\n\ndef first[T](p: Pair[T]) -> T:\n    return p[0]\n"
+TSTRING = 'def greet(name):\n    return t"hello {name}"\n'
+
+
+def _repo(tmp_path: Path, committed: dict[str, str], *, requires: str | None = None) -> Path:
+    root = init_repo(tmp_path / "repo")
+    files = dict(committed)
+    if requires:
+        files["pyproject.toml"] = f'[project]\nname = "p"\nrequires-python = "{requires}"\n'
+    commit_files(root, files or {"README.md": "r\n"})
+    return root
+
+
+def _review(root: Path, **params: Any) -> list[Finding]:
+    return analyze("diff-review", diff_items(root), root, params).findings
+
+
+def _rules(findings: list[Finding]) -> list[tuple[str, str, int]]:
+    return sorted((f.path, f.rule, f.range.start.line) for f in findings)
+
+
+def review(root: Path, **inputs: Any) -> RunReport:
+    report: RunReport = asyncio.run(run_engine(root, "review-diff", **inputs))
+    return report
+
+
+# -- the Python the project targets ----------------------------------------------------------
+
+
+def test_new_syntax_under_a_project_that_targets_it_is_no_error(tmp_path: Path) -> None:
+    root = _repo(tmp_path, {"lib/a.py": "x = 1\n"}, requires=">=3.14")
+    write(root, {"lib/a.py": "x = 1\n" + PEP695, "lib/b.py": TSTRING})
+    report = review(root, passes="correctness,security")
+    assert report.status == RunStatus.succeeded
+    assert [f.rule for f in report.findings] == []
+    summary = report.outputs["summary"]
+    assert summary["verdict"] == "looks good"
+    # the interpreter running this test may be older than 3.12: its ast cannot read the files,
+    # which costs the loop rules only, and says so
+    notes = {f["path"]: f.get("notes") for f in summary["files"]}
+    assert set(notes) == {"lib/a.py", "lib/b.py"}
+
+
+def test_syntax_newer_than_the_target_is_a_warning_not_an_error(tmp_path: Path) -> None:
+    root = _repo(tmp_path, {"lib/b.py": "x = 1\n"}, requires=">=3.12")
+    write(root, {"lib/b.py": "x = 1\n" + TSTRING})
+    findings = _review(root, **{"pass": "correctness"})
+    [f] = findings
+    assert (f.rule, f.range.start.line, f.severity) == (
+        "review/correctness/unsupported-syntax",
+        2,
+        Severity.warning,
+    )
+    assert "Cannot use t-strings on Python 3.12" in f.message and "pyproject.toml" in f.message
+
+
+def test_a_file_that_truly_no_longer_parses_is_an_error(tmp_path: Path) -> None:
+    root = _repo(tmp_path, {"lib/c.py": "x = 1\n"}, requires=">=3.14")
+    write(root, {"lib/c.py": "x = 1\ndef broken(:\n    pass\n"})
+    report = review(root, passes="correctness")
+    errors = [f for f in report.findings if f.severity == Severity.error]
+    assert [(f.rule, f.range.start.line) for f in errors] == [
+        ("review/correctness/syntax-error", 1)
+    ]
+    assert report.outputs["summary"]["verdict"] == "changes requested"
+
+
+# -- the project's ruff configuration ----------------------------------------------------------
+
+
+def test_the_projects_ruff_ignore_per_file_ignores_and_select_are_honoured(
+    tmp_path: Path,
+) -> None:
+    config = (
+        '[project]\nname = "p"\nrequires-python = ">=3.11"\n'
+        "[tool.ruff.lint]\n"
+        'select = ["E", "F", "B"]\n'
+        'ignore = ["E722"]\n'
+        'per-file-ignores = {"legacy/*" = ["S"]}\n'
+    )
+    root = _repo(
+        tmp_path, {"pyproject.toml": config, "app.py": "x = 1\n", "legacy/old.py": "y = 1\n"}
+    )
+    code = (
+        "def f(b):\n    try:\n        return eval(b)\n    except:\n        pass\n"
+        "    try:\n        return int(b)\n    except ValueError:\n        raise KeyError(b)\n"
+    )
+    write(root, {"app.py": "x = 1\n" + code, "legacy/old.py": "y = 1\n" + code})
+    found = {(f.path, f.rule) for f in _review(root) if f.rule.startswith("ruff/")}
+    assert found == {
+        ("app.py", "ruff/S307"),  # security is the review's, whatever the project selects
+        ("app.py", "ruff/B904"),  # the project selects all of B: B904 joins correctness
+        ("legacy/old.py", "ruff/B904"),  # per-file-ignores drop S here, not B
+    }  # and E722, which the project ignores, nowhere
+
+
+def test_ruff_selectors_follow_ruffs_meaning() -> None:
+    assert selector_matches("B", "B904") and not selector_matches("B", "BLE001")
+    assert selector_matches("S1", "S101") and not selector_matches("S1", "S201")
+    assert selector_matches("PL", "PLE0101") and selector_matches("ALL", "T201")
+
+
+# -- tests and test data -------------------------------------------------------------------------
+
+
+def test_tests_get_secrets_and_their_own_rules_and_test_data_nothing(tmp_path: Path) -> None:
+    root = _repo(tmp_path, {"README.md": "r\n"})
+    test_code = (
+        "import pytest\n\n\ndef test_f():\n    print('debug')\n    assert eval('1') == 1\n"
+        '    token = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"\n'
+        "    with pytest.raises(ValueError):\n        int('x')\n"
+    )
+    write(
+        root,
+        {
+            "tests/test_f.py": test_code,
+            "tests/data/sample.py": "eval(x)\nexcept_all = 1\ntry:\n    pass\nexcept:\n    pass\n",
+            "pkg/testdata/config.js": 'console.log("x"); const key = "AKIAIOSFODNN7EXAMPLE";\n',
+            "web/__snapshots__/a.tsx": 'export const A = () => <img src="a.png" />;\n',
+        },
+    )
+    out = analyze("diff-review", diff_items(root), root)
+    assert _rules(out.findings) == [
+        ("tests/test_f.py", "review/security/hardcoded-secret", 6),
+        ("tests/test_f.py", "ruff/PT011", 7),
+    ]
+    skipped = {f["path"]: f["skipped"] for f in out.output["files"]}
+    assert skipped == {
+        "tests/test_f.py": None,
+        "tests/data/sample.py": "test data",
+        "pkg/testdata/config.js": "test data",
+        "web/__snapshots__/a.tsx": "test data",
+    }
+
+
+def test_a_changed_public_function_with_no_test_change_and_with_one(tmp_path: Path) -> None:
+    root = _repo(
+        tmp_path,
+        {
+            "lib/m.py": "def area(w, h):\n    return w * h\n\n\ndef _helper():\n    return 1\n",
+            "tests/test_m.py": "def test_area():\n    assert True\n",
+        },
+    )
+    write(
+        root,
+        {"lib/m.py": "def area(w, h):\n    return abs(w * h)\n\n\ndef _helper():\n    return 2\n"},
+    )
+    untested = [f for f in _review(root) if f.data["pass"] == "tests"]
+    assert _rules(untested) == [("lib/m.py", "review/tests/untested-change", 0)]
+    assert "`area` changed and no test in this diff did" in untested[0].message
+    write(root, {"tests/test_m.py": "def test_area():\n    assert area(-1, 2) == 2\n"})
+    assert [f for f in _review(root) if f.data["pass"] == "tests"] == []
+
+
+# -- suppressions ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "line", "rule"),
+    [
+        ("a.py", "y = eval(x)  # noqa", "ruff/S307"),
+        ("a.py", "y = eval(x)  # noqa: S307", "ruff/S307"),
+        ("a.py", "y = eval(x)  # nosec", "ruff/S307"),
+        ("a.py", "y = eval(x)  # nosec B307", "ruff/S307"),
+        ("a.py", "y = eval(x)  # swath: ignore[ruff/S307]", "ruff/S307"),
+        ("a.py", "y = eval(x)  # swath: ignore", "ruff/S307"),
+        (
+            "a.ts",
+            "console.log(x); // eslint-disable-line no-console",
+            "review/correctness/console-log",
+        ),
+        (
+            "a.ts",
+            "// eslint-disable-next-line no-console\nconsole.log(x);",
+            "review/correctness/console-log",
+        ),
+        ("a.ts", "console.log(x); // swath: ignore[console-log]", "review/correctness/console-log"),
+        (
+            "a.go",
+            'func F() {\n\t_ = os.Remove("x") //nolint:errcheck\n}',
+            "review/correctness/unchecked-error",
+        ),
+    ],
+)
+def test_suppression_comments(tmp_path: Path, path: str, line: str, rule: str) -> None:
+    head = (
+        "package a\n"
+        if path.endswith(".go")
+        else "x = 1\n"
+        if path.endswith(".py")
+        else "let x = 1;\n"
+    )
+    root = _repo(tmp_path, {path: head})
+    write(root, {path: head + line + "\n"})
+    assert [f.rule for f in _review(root) if f.rule == rule] == []
+    # the same line without the comment is reported: the suppression is what silenced it
+    bare = "\n".join(
+        part.split(" #")[0].split(" //")[0]
+        for part in line.split("\n")
+        if "eslint-disable-next" not in part
+    )
+    write(root, {path: head + bare + "\n"})
+    assert [f.rule for f in _review(root) if f.rule == rule] == [rule]
+
+
+def test_a_suppression_names_its_rule(tmp_path: Path) -> None:
+    root = _repo(tmp_path, {"a.py": "x = 1\n"})
+    write(root, {"a.py": "x = 1\ny = eval(x)  # noqa: E722\n"})
+    assert [f.rule for f in _review(root)] == ["ruff/S307"]
+    write(root, {"a.py": "x = 1\ny = eval(x)  # nosec\n"})  # nosec is about security only
+    assert [f.rule for f in _review(root)] == []
+
+
+# -- the repository setting -------------------------------------------------------------------------
+
+
+PLANTED = {
+    "svc/a.py": "x = 1\ny = eval(x)\ntry:\n    pass\nexcept:\n    pass\n",
+    "web/a.tsx": 'export const A = () => <img src="a.png" />;\nconsole.log(A);\n',
+}
+
+
+def test_the_repository_setting_switches_passes_and_rules_off(tmp_path: Path) -> None:
+    root = _repo(tmp_path, {"README.md": "r\n"})
+    write(root, PLANTED)
+    write(root, {".swath/review.yaml": "passes: [security, correctness]\ndisable: [E722]\n"})
+    report = review(root)
+    assert sorted(f.rule for f in report.findings) == [
+        "review/correctness/console-log",
+        "ruff/S307",
+    ]
+    md = report.outputs["summary"]["markdown"]
+    assert "### Accessibility\n\nSwitched off in `.swath/review.yaml`." in md
+    assert report.outputs["summary"]["passes"] == ["security", "correctness"]
+
+
+def test_the_setting_in_pyproject(tmp_path: Path) -> None:
+    root = _repo(tmp_path, {"README.md": "r\n"})
+    write(root, PLANTED)
+    write(root, {"pyproject.toml": '[tool.swath.review]\npasses = ["accessibility"]\n'})
+    assert [f.rule for f in _review(root)] == ["review/accessibility/img-alt"]
+
+
+def test_a_broken_setting_says_where(tmp_path: Path) -> None:
+    root = _repo(tmp_path, {"README.md": "r\n"})
+    write(root, PLANTED)
+    write(root, {".swath/review.yaml": "disable: [E722]\npasses: [security, speed]\n"})
+    with pytest.raises(ReviewSettingError, match=r"\.swath/review\.yaml:2:1: passes: .*'speed'"):
+        _review(root)
+
+
+def test_unknown_pass_names_say_what_exists() -> None:
+    assert parse_passes("security, tests") == ["security", "tests"]
+    assert parse_passes(None) == parse_passes("all") == parse_passes("")
+    with pytest.raises(PassError, match=r"no pass 'securty' \(did you mean 'security'\?\)"):
+        parse_passes("securty")
+
+
+# -- merging across passes ----------------------------------------------------------------------------
+
+
+def _f(rule: str, line: int, severity: Severity, p: str) -> tuple[Finding, str]:
+    f = Finding(
+        rule=rule,
+        severity=severity,
+        path="a.py",
+        range=Range.of_line(line, 0, 5),
+        message=f"{p} says so",
+        evidence=[Evidence(path="a.py", line=line, quote="except:")],
+        data={"pass": p},
+    )
+    return f, p
+
+
+def test_the_same_problem_from_two_passes_is_one_finding_with_both_tags() -> None:
+    merged = merge_passes(
+        [
+            _f("review/correctness/bare-except", 3, Severity.warning, "correctness"),
+            _f("review/security/bare-except", 3, Severity.error, "security"),
+            _f("review/security/bare-except", 9, Severity.warning, "security"),  # another line
+            _f("review/performance/slow-loop", 3, Severity.information, "performance"),
+        ]
+    )
+    assert [(f.rule, f.range.start.line, f.data["passes"]) for f in merged] == [
+        ("review/performance/slow-loop", 3, ["performance"]),
+        ("review/security/bare-except", 3, ["security", "correctness"]),
+        ("review/security/bare-except", 9, ["security"]),
+    ]
+    both = merged[1]
+    assert both.severity == Severity.error and both.message == "security says so"
+    assert both.data["also"] == [
+        {
+            "pass": "correctness",
+            "rule": "review/correctness/bare-except",
+            "message": "correctness says so",
+        }
+    ]
+
+
+# -- where the change stands in git --------------------------------------------------------------------
+
+
+def test_staged_unstaged_untracked_and_renamed_changes_are_all_reviewed(tmp_path: Path) -> None:
+    root = _repo(
+        tmp_path,
+        {"staged.py": "x = 1\n", "unstaged.py": "x = 1\n", "old_name.py": "x = 1\n" * 5},
+    )
+    write(root, {"staged.py": "x = 1\ny = eval(x)\n"})
+    git(root, "add", "staged.py")
+    write(root, {"unstaged.py": "x = 1\ny = eval(x)\n", "untracked.py": "y = eval(1)\n"})
+    git(root, "mv", "old_name.py", "new_name.py")
+    write(root, {"new_name.py": "x = 1\n" * 5 + "y = eval(x)\n"})
+    found = _rules([f for f in _review(root) if f.rule == "ruff/S307"])
+    assert found == [
+        ("new_name.py", "ruff/S307", 5),
+        ("staged.py", "ruff/S307", 1),
+        ("unstaged.py", "ruff/S307", 1),
+        ("untracked.py", "ruff/S307", 0),
+    ]
+    # the renamed file's old lines are not the change's: only its edit is reviewed
+    assert {
+        f.path for f in _review(root) if f.range.start.line < 5 and f.path == "new_name.py"
+    } == set()
+
+
+def test_against_a_base_only_the_branchs_lines_count(tmp_path: Path) -> None:
+    root = _repo(tmp_path, {"a.py": "x = 1\n"})
+    git(root, "checkout", "-q", "-b", "feature")
+    commit_files(root, {"a.py": "x = 1\ny = eval(x)\n"}, message="feature")
+    git(root, "checkout", "-q", "main")
+    commit_files(root, {"b.py": "z = eval(2)\n"}, message="main moves on")
+    git(root, "checkout", "-q", "feature")
+    findings = analyze("diff-review", diff_items(root, base="main"), root).findings
+    assert _rules([f for f in findings if f.rule.startswith("ruff/")]) == [("a.py", "ruff/S307", 1)]
+    secret_root = _repo(tmp_path / "s", {"a.py": "x = 1\n"})
+    git(secret_root, "checkout", "-q", "-b", "feature")
+    commit_files(secret_root, {"a.py": 'x = 1\nKEY = "AKIAIOSFODNN7EXAMPLE"\n'}, message="key")
+    [secret] = analyze("diff-review", diff_items(secret_root, base="main"), secret_root).findings
+    assert "rotate it if it was ever pushed" in secret.message
+    assert "not committed yet" not in secret.message
