@@ -21,7 +21,13 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from swath.analyzers.base import AnalyzerContext, AnalyzerOutput
-from swath.analyzers.review_facts import FileChecks, file_checks, hit_pass, is_markup
+from swath.analyzers.review_facts import (
+    FileChecks,
+    FileToCheck,
+    file_checks,
+    hit_pass,
+    is_markup,
+)
 from swath.analyzers.review_passes import PASSES, PassError, parse_passes
 from swath.analyzers.review_prompt import render_pass_prompt
 from swath.analyzers.review_ruff import ruff_command, ruff_hits
@@ -140,14 +146,16 @@ class DiffReview:
             lines = split_lines(text)
             state = _FileState(item, entry, lines, added_lines(item))
             state.checks = file_checks(
-                item.path,
-                text,
-                lines,
-                entry["language"],
-                role,
-                state.added,
-                bool(item.data.get("tests_changed")),
-                _committed(item),
+                FileToCheck(
+                    path=item.path,
+                    text=text,
+                    lines=lines,
+                    language=entry["language"],
+                    role=role,
+                    added=frozenset(state.added),
+                    tests_changed=bool(item.data.get("tests_changed")),
+                    committed=_committed(item),
+                )
             )
             entry["checks"] = list(state.checks.checks)
             if state.checks.notes:

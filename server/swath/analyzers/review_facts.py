@@ -11,12 +11,10 @@ test data gets nothing (it is input, not code).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
 
 from swath.analyzers.review_a11y import a11y_hits, jsx_elements, markup_elements
 from swath.analyzers.review_go import go_hits
@@ -49,63 +47,52 @@ class FileChecks:
     notes: list[str] = field(default_factory=list)
 
 
-def file_checks(
-    path: str,
-    text: str,
-    lines: list[str],
-    language: str | None,
-    role: Role,
-    added: set[int],
-    tests_changed: bool,
-    committed: bool | None,
-) -> FileChecks:
+@dataclass(frozen=True)
+class FileToCheck:
+    """One changed file and what its checks depend on."""
+
+    path: str
+    text: str
+    lines: list[str] = field(hash=False, compare=False)
+    language: str | None
+    role: Role
+    added: frozenset[int]
+    tests_changed: bool
+    committed: bool | None  # whether the added lines are in a commit already (None: unknown)
+
+
+def file_checks(f: FileToCheck) -> FileChecks:
     """Every pass's hits in the file (before the added-line and suppression filters)."""
-    key = (
-        path,
-        hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest(),
-        language,
-        role,
-        tests_changed,
-        committed,
-        hash(frozenset(added)),
-    )
     with _lock:
-        if key in _memo:
-            _memo.move_to_end(key)
-            return _memo[key]
-    out = _compute(path, text, lines, language, role, added, tests_changed, committed)
+        if f in _memo:
+            _memo.move_to_end(f)
+            return _memo[f]
+    out = _compute(f)
     with _lock:
-        _memo[key] = out
+        _memo[f] = out
         while len(_memo) > MEMO_SIZE:
             _memo.popitem(last=False)
     return out
 
 
-_memo: OrderedDict[tuple[Any, ...], FileChecks] = OrderedDict()
+_memo: OrderedDict[FileToCheck, FileChecks] = OrderedDict()
 _lock = threading.Lock()
 
 
-def _compute(
-    path: str,
-    text: str,
-    lines: list[str],
-    language: str | None,
-    role: Role,
-    added: set[int],
-    tests_changed: bool,
-    committed: bool | None,
-) -> FileChecks:
+def _compute(f: FileToCheck) -> FileChecks:
     out = FileChecks()
-    if role == "test-data":
+    if f.role == "test-data":
         return out
-    out.hits += conflict_hits(lines, added)
-    out.hits += secret_hits(path, lines, added, committed)
+    added = set(f.added)
+    out.hits += conflict_hits(f.lines, added)
+    out.hits += secret_hits(f.path, f.lines, added, f.committed)
     out.checks += ["conflict-markers", "secrets"]
-    if role == "test":
+    if f.role == "test":
         return out
+    text, language, path = f.text, f.language, f.path
     try:
         if language == "python":
-            own = python_hits(path, text, lines)
+            own = python_hits(path, text, f.lines)
             if own is None:
                 out.notes.append("loop rules skipped: syntax this Python does not parse")
             else:
@@ -123,7 +110,7 @@ def _compute(
         elif is_markup(path):
             out.hits += a11y_hits(text, markup_elements(text))
             out.checks.append("accessibility")
-        if not tests_changed and language in ("python", "go", "typescript", "tsx", "javascript"):
+        if not f.tests_changed and language in ("python", "go", "typescript", "tsx", "javascript"):
             out.hits += untested_hits(text, language, added)
             out.checks.append("tests")
     except Exception as exc:  # a grammar problem must not cost the file its other checks
