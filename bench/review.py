@@ -1,0 +1,207 @@
+"""Benchmark: review-diff offline beside `git diff` + one `ruff check` of the same files.
+
+Builds a git repository from real code (modules of Python's standard library): each file
+is committed without its last top-level definitions, and the working tree has them back,
+so the diff adds ~2,000 lines over 50 files. Then times, alternating in one run:
+
+- the floor a user would reach for: `git diff -U0 HEAD` and one `ruff check` of the
+  changed files with the review's rule selection (two processes);
+- the offline review in-process (`Engine.run` of review-diff, static engine, no result
+  cache, the review's memos cleared before each run: every file parsed, ruff run);
+- the whole CLI run, `python -m swath run review-diff --engine static --no-cache`.
+
+Prints the medians and the ratio of the in-process review to the floor (target: <= 2x),
+and the CLI run's median (target: < 0.5 s).
+
+    .venv/bin/python bench/review.py [--quick] [--files N] [--added N] [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import asyncio
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+from swath.analyzers import review_facts, review_ruff
+from swath.engine.catalog import known_names
+from swath.engine.options import RunOptions
+from swath.engine.runner import Engine
+from swath.spec.discovery import builtin_workflows_dir
+from swath.spec.loader import load_workflow
+from swath.store import RunStore
+from swath.workspace import Workspace
+
+ENV = {
+    **os.environ,
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.com",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.com",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "ANTHROPIC_API_KEY": "",
+}
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=root, check=True, capture_output=True, text=True, env=ENV
+    ).stdout
+
+
+def split_tail(text: str, want: int) -> tuple[str, str] | None:
+    """The file without its last top-level statements covering about `want` lines, and all of it."""
+    try:
+        body = ast.parse(text).body
+    except SyntaxError:
+        return None
+    lines = text.splitlines(keepends=True)
+    for stmt in reversed(body):
+        start = stmt.lineno - 1 - len(getattr(stmt, "decorator_list", []))
+        if len(lines) - start >= want:
+            return "".join(lines[:start]), text
+    return None
+
+
+def build_repo(root: Path, files: int, added_per_file: int) -> list[str]:
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    root.mkdir(parents=True)
+    git(root, "init", "-q", "-b", "main")
+    chosen: list[tuple[str, str, str]] = []
+    for path in sorted(stdlib.glob("*.py")) + sorted(stdlib.glob("*/*.py")):
+        if "test" in path.parts[-2] or path.name.startswith("test"):
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        pair = split_tail(text, added_per_file)
+        if pair and 0 < len(pair[1].splitlines()) - len(pair[0].splitlines()) <= 2 * added_per_file:
+            chosen.append((f"lib/{path.relative_to(stdlib).as_posix()}", *pair))
+        if len(chosen) == files:
+            break
+    for rel, old, _ in chosen:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(old, encoding="utf-8")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "before")
+    for rel, _, new in chosen:
+        (root / rel).write_text(new, encoding="utf-8")
+    return [rel for rel, _, _ in chosen]
+
+
+def floor_once(root: Path, paths: list[str]) -> float:
+    ruff = review_ruff.ruff_command("auto")
+    assert ruff is not None
+    select = ",".join(review_ruff.selection(review_ruff.project_ruff(root)))
+    t = time.perf_counter()
+    subprocess.run(
+        ["git", "diff", "-U0", "--no-color", "HEAD"], cwd=root, capture_output=True, check=True
+    )
+    subprocess.run(
+        [
+            *ruff,
+            "check",
+            "--no-cache",
+            "--exit-zero",
+            "--output-format",
+            "json",
+            "--select",
+            select,
+            "--",
+            *paths,
+        ],
+        cwd=root,
+        capture_output=True,
+        check=True,
+    )
+    return time.perf_counter() - t
+
+
+async def review_once(root: Path) -> tuple[float, int]:
+    review_ruff._memo.clear()
+    review_facts._memo.clear()
+    store = RunStore.open(root)
+    try:
+        wf = load_workflow(builtin_workflows_dir() / "review-diff.yaml", known_names())
+        engine = Engine(Workspace(root), store)
+        t = time.perf_counter()
+        report = await engine.run(wf, RunOptions(engine="static", use_cache=False))
+        return time.perf_counter() - t, len(report.findings)
+    finally:
+        await store.aclose()
+
+
+def cli_once(root: Path) -> float:
+    t = time.perf_counter()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "swath",
+            "run",
+            "review-diff",
+            "--engine",
+            "static",
+            "--no-cache",
+            "--format",
+            "json",
+            "-o",
+            os.devnull,
+        ],
+        cwd=root,
+        capture_output=True,
+        env=ENV,
+    )
+    elapsed = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise SystemExit(f"swath run failed: {proc.stderr.decode()[-500:]}")
+    return elapsed
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="10 files, 3 repeats")
+    ap.add_argument("--files", type=int, default=50)
+    ap.add_argument("--added", type=int, default=40, help="added lines per file, about")
+    ap.add_argument("--repeat", type=int, default=7)
+    args = ap.parse_args()
+    if args.quick:
+        args.files, args.repeat = 10, 3
+    work = Path(tempfile.mkdtemp(prefix="swath-review-bench-"))
+    try:
+        root = work / "repo"
+        paths = build_repo(root, args.files, args.added)
+        added = sum(
+            int(line.split("\t")[0]) for line in git(root, "diff", "--numstat", "HEAD").splitlines()
+        )
+        print(f"diff: {len(paths)} files of Python's standard library, +{added} lines")
+        asyncio.run(review_once(root))  # warm: imports, the first store
+        floor, inproc, cli = [], [], []
+        findings = 0
+        for _ in range(args.repeat):
+            floor.append(floor_once(root, paths))
+            took, findings = asyncio.run(review_once(root))
+            inproc.append(took)
+            cli.append(cli_once(root))
+        f, r, c = (statistics.median(x) for x in (floor, inproc, cli))
+        print(f"git diff + ruff check (floor)   median {f * 1000:7.1f} ms")
+        print(f"review-diff in-process          median {r * 1000:7.1f} ms  ({findings} findings)")
+        print(f"swath run review-diff (CLI)     median {c * 1000:7.1f} ms  (target < 500 ms)")
+        print(f"ratio in-process / floor: {r / f:.2f}x (target <= 2x); CLI run {c:.2f} s")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""Benchmark: how noisy review-diff is on real code nobody here wrote.
+
+For each package, the sdists of two releases come from PyPI (`pip download --no-deps
+--no-binary :all: PKG==A PKG==B`), are unpacked into a temporary git repository as two
+commits, and review-diff runs in-process (offline) against the older one (`base=HEAD~1`).
+Prints, per package and in total, the added lines and the findings per pass, and the
+findings per 1,000 added lines (target: <= 1 on mature projects' release diffs).
+`--list` prints every finding (path:line, rule, message, quoted line) for judging them.
+
+    .venv/bin/python bench/review_noise.py [--quick] [--list] [--cache DIR] [PKG==A..B ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from swath.analyzers.review_passes import PASSES
+from swath.engine.catalog import known_names
+from swath.engine.options import RunOptions
+from swath.engine.runner import Engine
+from swath.spec.discovery import builtin_workflows_dir
+from swath.spec.loader import load_workflow
+from swath.store import RunStore
+from swath.workspace import Workspace
+
+# Mature, widely used packages; release pairs a few months apart.
+RELEASES = [
+    "requests==2.31.0..2.32.3",
+    "click==8.1.3..8.1.8",
+    "attrs==23.1.0..24.2.0",
+    "rich==13.6.0..13.9.4",
+    "httpx==0.25.0..0.27.2",
+    "flask==2.3.3..3.0.3",
+    "jinja2==3.1.2..3.1.4",
+    "packaging==23.1..24.1",
+]
+QUICK = ["idna==3.6..3.7"]
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.com",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.com",
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def git(root: Path, *args: str) -> str:
+    import os
+
+    return subprocess.run(
+        ["git", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **GIT_ENV},
+    ).stdout
+
+
+def download(pkg: str, version: str, cache: Path) -> Path:
+    found = sorted(cache.glob(f"{pkg.replace('-', '_')}-{version}.*")) + sorted(
+        cache.glob(f"{pkg}-{version}.*")
+    )
+    if found:
+        return found[0]
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            "-d",
+            str(cache),
+            f"{pkg}=={version}",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return download(pkg, version, cache)
+
+
+def unpack(archive: Path, into: Path) -> None:
+    """The sdist's files, without its top folder, in `into` (emptied first, .git kept)."""
+    for child in into.iterdir():
+        if child.name != ".git":
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+    with tempfile.TemporaryDirectory() as tmp:
+        t = Path(tmp)
+        if archive.suffix == ".zip":
+            with zipfile.ZipFile(archive) as z:
+                z.extractall(t)
+        else:
+            with tarfile.open(archive) as tar:
+                tar.extractall(t, filter="data")
+        [top] = [p for p in t.iterdir()]
+        for child in top.iterdir():
+            shutil.move(str(child), into / child.name)
+
+
+def release_repo(spec: str, cache: Path, work: Path) -> Path:
+    pkg, versions = spec.split("==")
+    old, new = versions.split("..")
+    root = work / pkg
+    root.mkdir(parents=True)
+    git(root, "init", "-q", "-b", "main")
+    for version in (old, new):
+        unpack(download(pkg, version, cache), root)
+        git(root, "add", "-A", "-f")
+        git(root, "commit", "-q", "--allow-empty", "-m", f"{pkg} {version}")
+    return root
+
+
+async def review(root: Path) -> Any:
+    store = RunStore.open(root)
+    try:
+        wf = load_workflow(builtin_workflows_dir() / "review-diff.yaml", known_names())
+        return await Engine(Workspace(root), store).run(
+            wf, RunOptions(engine="static", inputs={"base": "HEAD~1", "untracked": False})
+        )
+    finally:
+        await store.aclose()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("releases", nargs="*", help="PKG==OLD..NEW (default: a set of mature packages)")
+    ap.add_argument("--quick", action="store_true", help="one small package pair")
+    ap.add_argument("--list", action="store_true", help="print every finding")
+    ap.add_argument(
+        "--cache", type=Path, default=Path(tempfile.gettempdir()) / "swath-bench-sdists"
+    )
+    args = ap.parse_args()
+    specs = args.releases or (QUICK if args.quick else RELEASES)
+    args.cache.mkdir(parents=True, exist_ok=True)
+    total_added = 0
+    by_pass: Counter[str] = Counter()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="swath-noise-") as tmp:
+        for spec in specs:
+            try:
+                root = release_repo(spec, args.cache, Path(tmp))
+            except subprocess.CalledProcessError as exc:
+                err = exc.stderr.decode() if isinstance(exc.stderr, bytes) else str(exc.stderr)
+                print(f"{spec}: cannot get the sdists: {err.strip()[-300:]}", file=sys.stderr)
+                return 2
+            report = asyncio.run(review(root))
+            summary = report.outputs["summary"]
+            reviewed = [f for f in summary["files"] if not f.get("skipped")]
+            added = sum(int(f.get("added_lines") or 0) for f in reviewed)
+            counts = Counter(str(f.data.get("pass")) for f in report.findings)
+            total_added += added
+            by_pass.update(counts)
+            rows.append((spec, added, len(report.findings), counts))
+            if args.list:
+                for f in sorted(report.findings, key=lambda f: (f.path, f.range.start.line)):
+                    quote = f.evidence[0].quote if f.evidence else ""
+                    print(
+                        f"  [{spec}] {f.path}:{f.range.start.line + 1} {f.severity.value} {f.rule} "
+                        f"({'+'.join(f.data.get('passes') or [])}): {f.message}\n      | {quote}"
+                    )
+    print(
+        f"{'release diff':32} {'added':>7} {'findings':>8} {'/1k':>6}  "
+        + " ".join(f"{p[:5]:>5}" for p in PASSES)
+    )
+    for spec, added, n, counts in rows:
+        per_k = 1000 * n / added if added else 0.0
+        print(
+            f"{spec:32} {added:7d} {n:8d} {per_k:6.2f}  "
+            + " ".join(f"{counts[p]:5d}" for p in PASSES)
+        )
+    n = sum(by_pass.values())
+    per_k = 1000 * n / total_added if total_added else 0.0
+    per_pass = ", ".join(
+        f"{p} {1000 * by_pass[p] / total_added if total_added else 0:.2f}" for p in PASSES
+    )
+    print(
+        f"findings per 1,000 added lines: {per_k:.2f} ({n} findings / {total_added} added lines; "
+        f"target <= 1); per pass: {per_pass}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
