@@ -62,7 +62,7 @@ async def test_a_task_that_exhausts_its_retries_fails_alone(
         )
     finally:
         await runner.aclose()
-    ok = {k: r for k, r in zip(keys, results) if not isinstance(r, BaseException)}
+    ok = {k: r for k, r in zip(keys, results, strict=True) if not isinstance(r, BaseException)}
     assert set(ok) == {"src/a.py", "src/b.py"}
     failed = results[1]
     assert isinstance(failed, ModelAPIError) and failed.status == 429 and not failed.fatal

@@ -53,13 +53,16 @@ def test_entry_point_analyzer_is_found_validated_and_run(tmp_path: Path) -> None
     (work / ".swath" / "workflows" / "long-lines.yaml").write_text(WORKFLOW)
     (work / "a.txt").write_text("short\nthis line is certainly longer than twenty\n")
     env = {**os.environ, "PYTHONPATH": str(site), "ANTHROPIC_API_KEY": ""}
-    run = lambda *a: subprocess.run(
-        [sys.executable, "-m", "swath", "-C", str(work), *a],  # noqa: E731
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+
+    def run(*a: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "swath", "-C", str(work), *a],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+
     assert (
         run("workflows", "validate", str(work / ".swath/workflows/long-lines.yaml")).returncode == 0
     )

@@ -53,8 +53,8 @@ def test_run_text_prints_one_based_findings(repo: Path) -> None:
     assert (
         "app/main.py:3:3: information todo/stale TODO by Ada Lovelace, 502 days old" in proc.stdout
     )
-    assert any(l.startswith("app/main.py:5:17: warning todo/stale FIXME by bob") for l in lines)
-    assert any(l.startswith("web/ui.ts:1:4: warning todo/stale HACK") for l in lines)
+    assert any(ln.startswith("app/main.py:5:17: warning todo/stale FIXME by bob") for ln in lines)
+    assert any(ln.startswith("web/ui.ts:1:4: warning todo/stale HACK") for ln in lines)
     assert "app/new.py" not in proc.stdout  # 12 days old, under the 180-day threshold
     assert (repo / ".swath" / ".gitignore").is_file()
     assert list((repo / ".swath" / "reports").glob("*.md"))

@@ -64,6 +64,7 @@ class AdaptiveLimiter:
         self.decrease_cooldown_s = decrease_cooldown_s
         self.honour_retry_after = honour_retry_after
         self.max_hold_s = max_hold_s
+        self._wakers: set[asyncio.Task[None]] = set()
         self._clock = clock
         self._limit = max(self.min_limit, min(initial or max_limit, max_limit))
         self._in_flight = 0
@@ -161,7 +162,10 @@ class AdaptiveLimiter:
             async with cond:
                 cond.notify(max(1, self._limit - self._in_flight))
 
-        loop.create_task(wake())
+        # Keep a reference until it ran: the loop holds tasks only weakly.
+        task = loop.create_task(wake())
+        self._wakers.add(task)
+        task.add_done_callback(self._wakers.discard)
 
     async def acquire(self) -> None:
         # Fast path: a free slot and nobody queued takes no lock and no extra loop turn, which

@@ -354,7 +354,7 @@ class AnthropicRunner:
                     raise ModelAPIError(f"malformed API response: {exc}", usage=spent) from exc
                 log.warning("malformed API response, retrying once: %s", exc)
 
-    async def drive(
+    async def drive(  # noqa: C901 - one tool-use loop: each stop reason and its recovery is a branch of the same state
         self, conv: Conversation, env: AgentEnv, first: Message | None = None
     ) -> ModelResult:
         """Run the conversation to a validated answer. `first` is a reply obtained elsewhere

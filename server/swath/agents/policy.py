@@ -137,7 +137,7 @@ def _paths_in(value: Any) -> Iterable[str]:
             yield from _paths_in(v)
 
 
-def check_workflow(
+def check_workflow(  # noqa: C901 - one branch per policy rule, in the order the user reads them
     policy: Policy,
     workflow: Workflow,
     effective_limits: Limits,

@@ -164,7 +164,7 @@ class Redactor:
         self._line_memo: dict[tuple[int, str], str] = {}
 
     # -- detection -----------------------------------------------------------------
-    def _secrets_in_line(
+    def _secrets_in_line(  # noqa: C901 - one branch per detector family, cheapest first, on a hot path
         self, line: str, hints: frozenset[str], keyword_regexes: dict[re.Pattern[str], int]
     ) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
@@ -294,7 +294,7 @@ class Redactor:
             with self._lock:
                 if len(self._line_memo) > _MEMO_LINES:
                     self._line_memo.clear()
-                for i, new in zip(todo, redacted):
+                for i, new in zip(todo, redacted, strict=True):
                     out[i] = new
                     if len(lines[i]) <= _MEMO_LINE_CHARS:
                         self._line_memo[(kind, lines[i])] = new
@@ -336,7 +336,7 @@ class Redactor:
         """Where secrets are (for tests and diagnostics); does not change `text`."""
         hits: list[Hit] = []
         for i, (before, after) in enumerate(
-            zip(text.split("\n"), self.redact(text, filename).split("\n"))
+            zip(text.split("\n"), self.redact(text, filename).split("\n"), strict=False)
         ):
             if before != after:
                 hits.extend(Hit(i, kind) for kind in re.findall(r"\[REDACTED:([^\]]+)\]", after))

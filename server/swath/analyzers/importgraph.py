@@ -303,7 +303,7 @@ def cycle_through(
 
 
 def cycle_edges(graph: ImportGraph, cycle: list[str]) -> list[Edge]:
-    return [graph.edges[a][b] for a, b in zip(cycle, cycle[1:] + cycle[:1])]
+    return [graph.edges[a][b] for a, b in zip(cycle, cycle[1:] + cycle[:1], strict=True)]
 
 
 def find_cycles(graph: ImportGraph) -> list[dict[str, Any]]:

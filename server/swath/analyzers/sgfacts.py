@@ -140,7 +140,7 @@ def _sym(
     }
 
 
-def script_facts(path: str, text: str, language: str) -> dict[str, Any]:
+def script_facts(path: str, text: str, language: str) -> dict[str, Any]:  # noqa: C901 - one pass over the syntax tree for every fact: parsing twice costs more
     lines = split_lines(text)
     facts: dict[str, Any] = {
         "language": language,

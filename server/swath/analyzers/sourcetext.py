@@ -8,7 +8,8 @@ import threading
 import warnings
 from pathlib import PurePosixPath
 
-from swath.workspace.languages import ANALYZED_LANGUAGES, SCRIPT_LANGUAGES  # noqa: F401  (re-exported)
+from swath.workspace.languages import ANALYZED_LANGUAGES as ANALYZED_LANGUAGES
+from swath.workspace.languages import SCRIPT_LANGUAGES as SCRIPT_LANGUAGES
 from swath.workspace.languages import language_of as _language_of
 
 # The LSP's (and the evidence verifier's) line breaks. str.splitlines() would also split

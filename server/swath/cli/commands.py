@@ -290,7 +290,8 @@ async def cmd_workflows(args: argparse.Namespace, cancel: asyncio.Event) -> int:
         except WorkflowNotFound as exc:
             raise UsageError(str(exc)) from None
         print(f"# {path}")
-        sys.stdout.write(Path(path).read_text(encoding="utf-8"))
+        # A terminal command with nothing else to do meanwhile: blocking here is harmless.
+        sys.stdout.write(Path(path).read_text(encoding="utf-8"))  # noqa: ASYNC240
         return EXIT_OK
     # validate
     bad = 0

@@ -39,7 +39,7 @@ def finding_edits(findings: list[Finding]) -> dict[str, list[TextEdit]]:
 
 
 def _offset(lines: list[str], line: int, character: int) -> int:
-    return sum(len(l) for l in lines[:line]) + character
+    return sum(len(text) for text in lines[:line]) + character
 
 
 def apply_edits(text: str, edits: list[TextEdit]) -> str:
@@ -95,7 +95,8 @@ def report_patch(report: RunReport) -> str | None:
                 and isinstance(candidate.get("patch"), str)
                 and candidate["patch"]
             ):
-                return candidate["patch"]
+                patch: str = candidate["patch"]
+                return patch
     return None
 
 

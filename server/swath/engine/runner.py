@@ -257,7 +257,7 @@ class _Run:
         # Subscribe every inbox before any step publishes, so no record is missed.
         runners = [self._step_coro(self.workflow.step(sid)) for sid in order]
         async with asyncio.TaskGroup() as tg:
-            for sid, coro in zip(order, runners):
+            for sid, coro in zip(order, runners, strict=True):
                 tg.create_task(coro, name=f"swath-step-{sid}")
 
     def _step_coro(self, step: Any) -> Any:

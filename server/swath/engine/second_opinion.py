@@ -10,7 +10,7 @@ the step keeps its findings as they are: there is nobody to ask.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from swath.engine.channels import Channel
 from swath.findings.model import Finding
@@ -72,7 +72,7 @@ class SecondOpinion:
                 )
         return kept
 
-    async def _ask(self, record_key: str, finding: Finding) -> tuple[str, dict]:
+    async def _ask(self, record_key: str, finding: Finding) -> tuple[str, dict[str, Any]]:
         assert self.agent is not None
         item = Item(
             id=f"{record_key}#{finding.fingerprint[:12]}",

@@ -40,7 +40,7 @@ from swath.engine.options import RunOptions
 
 log = logging.getLogger(__name__)
 
-EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(
     Annotated[
         Union[
             RunStarted,

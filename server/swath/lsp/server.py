@@ -341,7 +341,7 @@ class SwathServer(LanguageServer):
             prefixes = tuple(path_to_uri(root / p).rstrip("/") for p in row.paths) or (
                 path_to_uri(root).rstrip("/"),
             )
-            in_scope = lambda u: any(u == p or u.startswith(p + "/") for p in prefixes)  # noqa: E731
+            in_scope = lambda u, ps=prefixes: any(u == p or u.startswith(p + "/") for p in ps)  # noqa: E731
             changed = self.index.drop_older(workflow, run_id, in_scope)
             self.findings_changed(changed)
             await self.ingest(

@@ -26,7 +26,7 @@ from typing import Any, ClassVar, Literal
 
 import pathspec
 from pydantic import BaseModel, ConfigDict, Field
-from unidiff import PatchedFile, PatchSet
+from unidiff.patch import PatchedFile, PatchSet
 
 from swath.sources.base import SourceContext
 from swath.spec.records import Item

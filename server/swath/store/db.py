@@ -120,7 +120,8 @@ class Database:
         done.wait()
         if "error" in box:
             raise box["error"]
-        return box["value"]
+        value: T = box["value"]
+        return value
 
     async def aclose(self) -> None:
         if self._closed:
@@ -175,7 +176,7 @@ class Database:
                 log.error("store commit failed: %s", exc)
                 conn.execute("ROLLBACK")
                 results = [(op, None, exc) for op, _, _ in results]
-            for (fn, fut, loop), value, err in results:
+            for (_fn, fut, loop), value, err in results:
                 if fut is None or loop is None:
                     continue
                 try:

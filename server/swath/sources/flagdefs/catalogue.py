@@ -94,7 +94,7 @@ def parse_file(path: str, text: str, env: str, by_name: bool) -> ParseResult:
         if by_name:
             out.errors.append(DefinitionError(path=path, line=exc.line, message=str(exc)))
         return out
-    for name, looks_like, parse in FORMATS:
+    for _name, looks_like, parse in FORMATS:
         if looks_like(doc.data):
             return parse(doc, path, env)
     if by_name and doc.data not in (None, {}, []):

@@ -6,7 +6,9 @@ import re
 from typing import Any
 
 from swath.items.flags import EnvState, FlagState, ValueType
-from swath.workspace.languages import language_of  # noqa: F401  (re-exported for the parsers)
+
+# Re-exported for the parsers.
+from swath.workspace.languages import language_of as language_of
 
 # Names teams give kill switches when the flag system has no type for them.
 _KILL_SWITCH_NAME = re.compile(

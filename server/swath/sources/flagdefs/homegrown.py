@@ -171,7 +171,7 @@ def _version_key(v: str | None) -> tuple[int, float, str]:
         return (2, 0.0, text)
 
 
-def parse_system(system: SystemSpec, files: list[tuple[str, str]], env: str) -> ParseResult:
+def parse_system(system: SystemSpec, files: list[tuple[str, str]], env: str) -> ParseResult:  # noqa: C901 - matching, then one branch per kind of state a definition may carry
     """Definitions of one system from `files` ([(path, text)], any order)."""
     out = ParseResult()
     matches: list[tuple[_Match, str, list[str]]] = []
