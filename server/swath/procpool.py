@@ -20,21 +20,21 @@ import threading
 import traceback
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 
 class WorkerFailed(RuntimeError):
     pass
 
 
-def read_frame(stream: BinaryIO) -> bytes | None:
+def read_frame(stream: IO[bytes]) -> bytes | None:
     head = stream.read(8)
     if len(head) < 8:
         return None
     return stream.read(int.from_bytes(head, "little"))
 
 
-def write_frame(stream: BinaryIO, payload: bytes) -> None:
+def write_frame(stream: IO[bytes], payload: bytes) -> None:
     stream.write(len(payload).to_bytes(8, "little"))
     stream.write(payload)
     stream.flush()

@@ -273,7 +273,11 @@ class Session:
         ]
 
     def swath_diagnostics(self, u: str) -> list[lsp.Diagnostic]:
-        return [d for d in self.client.diagnostics.get(u, []) if d.source == "swath" or (d.source or "").startswith("swath/")]
+        return [
+            d
+            for d in self.client.diagnostics.get(u, [])
+            if d.source == "swath" or (d.source or "").startswith("swath/")
+        ]
 
 
 @asynccontextmanager

@@ -281,11 +281,16 @@ def test_cli_review_diff_json_text_and_cache(diff_repo: Path) -> None:
     secret = next(f for f in out["findings"] if f["path"] == "svc/new_secret.py")
     assert "abcdefghijklmnop" not in json.dumps(secret)
     summary = out["outputs"]["summary"]
-    assert summary["counts"]["findings"] == len(out["findings"]) == 7, [(f["path"], f["rule"]) for f in out["findings"]]
+    assert summary["counts"]["findings"] == len(out["findings"]) == 7, [
+        (f["path"], f["rule"]) for f in out["findings"]
+    ]
     assert summary["markdown"].startswith("## Review of the diff against HEAD")
     again = json.loads(swath(diff_repo, "run", "review-diff", "--format", "json").stdout)
     # Every task, the reduces included, comes from the cache.
-    assert again["agents"]["cached"] == again["agents"]["total"] and len(again["findings"]) == 7, (again["agents"], [(f["path"], f["rule"]) for f in again["findings"]])
+    assert again["agents"]["cached"] == again["agents"]["total"] and len(again["findings"]) == 7, (
+        again["agents"],
+        [(f["path"], f["rule"]) for f in again["findings"]],
+    )
     assert again["outputs"]["summary"] == summary
     text = swath(diff_repo, "run", "review-diff")
     assert "svc/handlers.py:10:16: warning ruff/S602" in text.stdout

@@ -52,6 +52,7 @@ def _go_module(
         return cache[folder]
     gomod = posixpath.join(folder, "go.mod") if folder else "go.mod"
     files_read.append(gomod)
+    result: tuple[str | None, str | None]
     if (ws.root / gomod).is_file():
         result = (folder, go_module_path(ws.read_text(gomod)))
     elif folder:

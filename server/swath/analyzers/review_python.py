@@ -45,7 +45,7 @@ class _LoopRules(ast.NodeVisitor):
         self.loops.pop()
         self.str_names.pop()
 
-    visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = visit_ClassDef = _scope  # type: ignore[assignment]
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = visit_ClassDef = _scope
 
     def _loop(self, node: ast.For | ast.AsyncFor | ast.While) -> None:
         if isinstance(node, ast.While):
@@ -60,7 +60,7 @@ class _LoopRules(ast.NodeVisitor):
         for stmt in node.orelse:
             self.visit(stmt)
 
-    visit_For = visit_AsyncFor = visit_While = _loop  # type: ignore[assignment]
+    visit_For = visit_AsyncFor = visit_While = _loop
 
     def _stringish(self, node: ast.expr) -> bool:
         if isinstance(node, ast.Constant):

@@ -40,7 +40,7 @@ atexit.register(_settings.close)  # detect-secrets' settings generator, closed b
 def _plugins() -> list[Any]:
     _settings.enter_context(default_settings())
     return [
-        cls()
+        cls()  # type: ignore[misc]  # detect-secrets types its plugin classes as abstract
         for kind, cls in get_mapping_from_secret_type_to_class().items()
         if kind not in LEFT_OUT
     ]

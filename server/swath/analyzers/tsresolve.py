@@ -252,9 +252,11 @@ class ScriptResolver:
                 for line in pnpm.read_text("utf-8", errors="replace").splitlines()
                 if line.strip().startswith("-")
             ]
-        for pattern in globs if self.root is not None else []:
-            for folder in sorted(self.root.glob(str(pattern).rstrip("/"))):
-                rel = folder.relative_to(self.root).as_posix()
+        root = self.root
+        for pattern in globs if root is not None else []:
+            assert root is not None
+            for folder in sorted(root.glob(str(pattern).rstrip("/"))):
+                rel = folder.relative_to(root).as_posix()
                 if "node_modules" not in rel.split("/"):
                     pkg = self._package(rel)
                     if pkg is not None and pkg.name:
@@ -339,7 +341,7 @@ class ScriptResolver:
         return self._in_package(pkg, [*fields, "index", "src/index"])
 
     # -- the specifier -------------------------------------------------------------------
-    def resolve(self, importer: str, spec: str) -> Resolution:
+    def resolve(self, importer: str, spec: str) -> Resolution:  # noqa: C901 - one branch per resolution rule, in the order TypeScript applies them
         if spec.startswith("."):
             base = _posix_join(posixpath.dirname(importer), spec)
             hit = self.file_at(base)
@@ -400,8 +402,8 @@ class ScriptResolver:
         if self.declared(name, importer) or self.package_for(importer) is None:
             # declared, or no package.json says what is: a dependency as far as anyone can tell
             return Resolution("package", name, "dependency")
-        tried = f" ({alias_miss})" if alias_miss else ""
-        reason = f"{spec}: no file of the project{tried}, and {name} is not a dependency any package.json declares"
+        miss = f" ({alias_miss})" if alias_miss else ""
+        reason = f"{spec}: no file of the project{miss}, and {name} is not a dependency any package.json declares"
         return Resolution("unresolved", reason, "bare")
 
     def deps(self) -> list[str]:

@@ -376,9 +376,7 @@ class _Run:
         # the same input however the map was scheduled.
         # Several upstream steps can share a key (passes mapping the same items, then one
         # verify): their content breaks the tie, or the cache key would follow the schedule.
-        records = sorted(
-            await inbox.collect(), key=lambda r: (r.step, r.key, r.model_dump_json())
-        )
+        records = sorted(await inbox.collect(), key=lambda r: (r.step, r.key, r.model_dump_json()))
         await self.run_task(step, step.agent, "reduce", [], records, self.channels[step.id])
         self._close(step.id)
 

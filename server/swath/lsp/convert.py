@@ -31,6 +31,7 @@ def source_of(f: Finding) -> str:
 def is_swath_source(source: str | None) -> bool:
     return source == SOURCE or (source or "").startswith(SOURCE + "/")
 
+
 SEVERITY = {
     "error": lsp.DiagnosticSeverity.Error,
     "warning": lsp.DiagnosticSeverity.Warning,
