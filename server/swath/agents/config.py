@@ -170,8 +170,12 @@ def read_yaml_file(path: Path) -> dict[str, Any]:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
+    from swath.spec.yaml_bounds import check_yaml_bounds
+
     try:
-        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        check_yaml_bounds(text)
+        data = YAML(typ="safe", pure=True).load(text)
     except (YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     if data is None:

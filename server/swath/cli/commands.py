@@ -280,9 +280,10 @@ async def cmd_workflows(args: argparse.Namespace, cancel: asyncio.Event) -> int:
                 if _under(i.path, root)
                 else i.path
             )
-            print(
-                f"{i.name:<16} {where:<32} {i.description.strip().splitlines()[0] if i.description else ''}"
-            )
+            about = i.description.strip().splitlines()[0] if i.description else ""
+            if i.error:  # a broken file is listed with what is wrong, never hidden
+                about = f"(unusable: {i.error})"
+            print(f"{i.name:<16} {where:<32} {about}")
         return EXIT_OK
     if args.wf_command == "show":
         try:

@@ -16,6 +16,7 @@ from ruamel.yaml.error import YAMLError
 
 from swath.spec.errors import WorkflowNotFound
 from swath.spec.wording import did_you_mean
+from swath.spec.yaml_bounds import check_yaml_bounds
 
 WORKFLOW_SUFFIXES = (".yaml", ".yml")
 REPO_WORKFLOWS = Path(".swath") / "workflows"
@@ -91,8 +92,11 @@ def _scan(folder: Path, *, builtin: bool) -> list[WorkflowInfo]:
 def _read_info(path: Path, *, builtin: bool) -> WorkflowInfo:
     name, description, error = path.stem, "", None
     try:
-        data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, YAMLError) as exc:
+        text = path.read_text(encoding="utf-8")
+        check_yaml_bounds(text)
+        data = YAML(typ="safe").load(text)
+    except (OSError, UnicodeDecodeError, YAMLError, RecursionError, MemoryError) as exc:
+        # Whatever is wrong with one file, the other workflows (and every command) still work.
         data, error = None, f"cannot read workflow: {str(exc).splitlines()[0]}"
     if isinstance(data, dict):
         if isinstance(data.get("name"), str) and data["name"]:

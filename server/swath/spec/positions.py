@@ -17,6 +17,8 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.scalarbool import ScalarBoolean
 
+from swath.spec.yaml_bounds import YamlTooComplex, check_yaml_bounds
+
 PathElem = str | int
 Path_ = tuple[PathElem, ...]
 
@@ -137,8 +139,11 @@ def parse_yaml(text: str) -> tuple[YamlDoc | None, list[YamlProblem]]:
     """Parse `text`; on a syntax error return None and the problem at ruamel's mark."""
     yaml = _yaml()
     try:
+        check_yaml_bounds(text)
         root = yaml.compose(text)
         data = to_plain(yaml.load(text))
+    except YamlTooComplex as exc:
+        return None, [_limit_problem(exc)]
     except MarkedYAMLError as exc:
         return None, [_syntax_problem(text, exc)]
     except YAMLError as exc:  # unmarked errors are rare (e.g. bad encoding); point at the start
@@ -152,6 +157,12 @@ def _yaml() -> YAML:
     # Duplicates are reported by us with both places, and without stopping at the first.
     yaml.allow_duplicate_keys = True
     return yaml
+
+
+def _limit_problem(exc: YamlTooComplex) -> YamlProblem:
+    mark = exc.problem_mark
+    line, col = (mark.line, mark.column) if mark is not None else (0, 0)
+    return YamlProblem(Span(line, col, line, col + 1), f"YAML too complex: {exc.problem}", "yaml")
 
 
 def _syntax_problem(text: str, exc: MarkedYAMLError) -> YamlProblem:

@@ -18,6 +18,12 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from swath.spec.yaml_bounds import YamlLimits, check_yaml_bounds
+
+# Flag exports can be large (thousands of flags with targeting rules), but never need a
+# nesting or alias expansion a workflow file would not.
+CATALOGUE_LIMITS = YamlLimits(max_bytes=50_000_000, max_expanded_nodes=5_000_000)
+
 Path = tuple[str | int, ...]
 
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
@@ -122,6 +128,7 @@ def _json_positions(text: str) -> tuple[dict[Path, int], dict[Path, int]]:
 def load_yaml(text: str) -> Document:
     yaml = YAML(typ="rt")
     try:
+        check_yaml_bounds(text, CATALOGUE_LIMITS)
         raw = yaml.load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
