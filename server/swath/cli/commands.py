@@ -40,7 +40,18 @@ class UsageError(Exception):
 
 
 def _root(args: argparse.Namespace) -> Path:
-    return find_root(Path(args.workspace) if args.workspace else Path.cwd())
+    """The workspace: `-C DIR`, else the current directory's git work tree (never `/`)."""
+    start = Path(args.workspace) if args.workspace else Path.cwd()
+    if not start.is_dir():
+        what = "does not exist" if not start.exists() else "is a file, not a folder"
+        raise UsageError(f"-C {start}: {what}; pass the folder of a project")
+    root = find_root(start)
+    if root == Path(root.anchor):
+        raise UsageError(
+            "refusing to use the filesystem root as the workspace; "
+            "run swath inside a project or pass -C DIR"
+        )
+    return root
 
 
 def _load(name: str, root: Path) -> Workflow:

@@ -56,9 +56,9 @@ class RunArgs(Args):
         None, description="Workspace folder URI (default: the file's, else the first)"
     )
     engine: EngineMode | None = None
-    concurrency: int | None = None
-    max_agents: int | None = None
-    budget_usd: float | None = None
+    concurrency: int | None = Field(None, ge=1, le=1024)
+    max_agents: int | None = Field(None, ge=1)
+    budget_usd: float | None = Field(None, ge=0)
     use_cache: bool = True
 
 
@@ -188,9 +188,12 @@ async def _load(ls: "SwathServer", name: str, root: Path) -> Workflow:
 def _relative(root: Path, p: str) -> str:
     path = uri_to_path(p) if p.startswith("file:") else (root / p)
     try:
-        return path.resolve().relative_to(root).as_posix()
+        rel = path.resolve().relative_to(root).as_posix()
     except ValueError:
         raise CommandError(f"{p}: outside the workspace folder {root}") from None
+    if not path.exists():  # a typo must not become a run over nothing
+        raise CommandError(f"{p}: no such file or folder in {root}")
+    return rel
 
 
 def _options(

@@ -31,6 +31,17 @@ def path_to_uri(path: Path) -> str:
     return from_fs_path(str(path)) or path.as_uri()
 
 
+def folder_problem(root: Path) -> str | None:
+    """Why `root` cannot be a workspace folder, or None when it can."""
+    if root == Path(root.anchor):
+        return "the filesystem root is never a workspace; open a project folder"
+    if not root.exists():
+        return "it does not exist"
+    if not root.is_dir():
+        return "it is a file, not a folder"
+    return None
+
+
 @dataclass
 class Folder:
     root: Path
@@ -47,16 +58,27 @@ class FolderSessions:
         warn: Callable[[str], None],
     ) -> None:
         self._folders: dict[Path, Folder] = {}
+        # Whether the client named any workspace folder: then nothing outside them is used.
+        self.declared = False
         self._overrides = overrides
         self._engine = engine
         self._warn = warn
 
     # -- which folder ---------------------------------------------------------------------
     def set_roots(self, roots: list[Path]) -> list[Path]:
-        """Declare the workspace folders; returns those newly added."""
+        """Declare the workspace folders; returns those newly added.
+
+        A folder that is missing, is a file, or is the filesystem root is refused with a
+        warning: nothing may create directories there or run over the whole disk.
+        """
         added = []
+        self.declared = self.declared or bool(roots)
         for r in roots:
             r = r.resolve()
+            problem = folder_problem(r)
+            if problem is not None:
+                self._warn(f"Swath: ignoring workspace folder {r}: {problem}")
+                continue
             if r not in self._folders:
                 self._folders[r] = Folder(r)
                 added.append(r)
@@ -70,7 +92,12 @@ class FolderSessions:
         return list(self._folders)
 
     def root_for(self, path: Path) -> Path:
-        """The innermost workspace folder holding `path`, else its enclosing repository."""
+        """The innermost workspace folder holding `path`.
+
+        The workspace is the boundary: a path outside every declared folder is refused
+        (LookupError). Only a client that declared no folder at all (one file opened on its
+        own) gets the path's git work tree, and never the filesystem root.
+        """
         path = path.resolve()
         best: Path | None = None
         for root in self._folders:
@@ -79,8 +106,18 @@ class FolderSessions:
                     best = root
         if best is not None:
             return best
+        if self.declared:
+            raise LookupError(
+                f"{path} is outside the workspace folders "
+                f"({', '.join(str(r) for r in self._folders) or 'none usable'}); "
+                "Swath runs only inside a folder the editor opened"
+            )
         root = find_root(path if path.is_dir() else path.parent)
-        self.set_roots([root])
+        if not ((root / ".git").exists() or (root / ".swath").is_dir()) or folder_problem(root):
+            raise LookupError(
+                f"{path} is in no workspace folder and no git work tree; open its folder first"
+            )
+        self._folders[root] = Folder(root)
         return root
 
     def default_root(self) -> Path:

@@ -33,6 +33,7 @@ from swath.lsp.convert import (
 from swath.lsp.folders import FolderSessions, path_to_uri, uri_to_path
 from swath.lsp.index import FindingIndex
 from swath.lsp.pacing import SLICE, Coalescer, Throttle
+from swath.lsp.protocol import ReplyingProtocol
 from swath.lsp.runs import EmitFlags, RunCoordinator
 from swath.lsp.settings import Settings, parse_settings
 from swath.lsp.texts import TextSource
@@ -54,6 +55,7 @@ class SwathServer(LanguageServer):
             __version__,
             text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
             max_workers=4,
+            protocol_cls=ReplyingProtocol,
         )
         self.settings = Settings()
         self.features = ClientFeatures()
