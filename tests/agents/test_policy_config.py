@@ -152,12 +152,12 @@ async def test_the_runner_enforces_the_policy_too(
 def test_config_precedence(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
         '[tool.swath.model]\nmap = "from-pyproject"\nreduce = "reduce-pyproject"\nmax_retries = 1\n'
-        "[tool.swath.prices.from-pyproject]\ninput = 1.0\noutput = 2.0\n",
+        "[tool.swath.prices.from-pyproject]\ninput = 20.0\noutput = 100.0\n",
         encoding="utf-8",
     )
     (tmp_path / ".swath").mkdir()
     (tmp_path / ".swath/config.yaml").write_text(
-        "model:\n  map: from-yaml\n  timeout_s: 30\n  deny_paths: ['private/**']\nprices:\n  from-yaml: {input: 3, output: 4}\n",
+        "model:\n  map: from-yaml\n  timeout_s: 30\n  deny_paths: ['private/**']\nprices:\n  from-yaml: {input: 30, output: 120}\n",
         encoding="utf-8",
     )
     cfg = load_model_config(tmp_path, environ={})

@@ -6,7 +6,8 @@ Precedence, lowest first (each layer overrides the keys it sets):
 2. the user's own `model:` and `prices:` in `$XDG_CONFIG_HOME/swath/config.yaml`
    (`~/.config/swath/config.yaml`);
 3. `[tool.swath.model]` and `[tool.swath.prices]` in the workspace's `pyproject.toml`;
-4. the `model:` and `prices:` sections of the workspace's `.swath/config.yaml`;
+4. the `model:` and `prices:` sections of the workspace's `.swath/config.yaml` (a workspace
+   price may only raise a rate: see `_raises_only`);
 5. environment variables (`ANTHROPIC_BASE_URL`, `SWATH_MODEL_MAP`, `SWATH_MODEL_REDUCE`,
    `SWATH_MODEL_VERIFY`, `SWATH_MAX_RETRIES`, `SWATH_TIMEOUT_S`);
 6. the `overrides` passed by the caller (command-line flags).
@@ -29,7 +30,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
-from swath.agents.pricing import ModelPrice
+from swath.agents.pricing import ModelPrice, PriceTable
 from swath.spec.models import Workflow
 
 # Current, non-deprecated models (anthropic 2.14 lists them in `types.model_param` and marks
@@ -238,6 +239,32 @@ def _untrusted(
     return {k: v for k, v in layer.items() if k not in CREDENTIAL_KEYS}
 
 
+def _raises_only(
+    layer: dict[str, Any], source: str, base: Mapping[str, Any], ignored: list[str]
+) -> dict[str, Any]:
+    """The workspace's price entries that raise no rate below what the user (or the built-in
+    table) charges; a cheaper one would let a cloned repository defeat the user's budget."""
+    try:
+        table = PriceTable(base)
+    except ValidationError as exc:
+        raise ConfigError(f"prices: {exc}") from exc
+    kept: dict[str, Any] = {}
+    for model, raw in layer.items():
+        try:
+            price = ModelPrice.model_validate(raw)
+        except ValidationError as exc:
+            raise ConfigError(f"{source}: prices.{model}: {exc}") from exc
+        if price.raises_only(table.price_for(str(model), warn=False)):
+            kept[model] = raw
+        else:
+            ignored.append(
+                f"{source}: `prices.{model}` ignored: a workspace file may only raise a price, "
+                "never lower one (a budget must not be defeated by a cloned repository); set "
+                "lower prices in your own config"
+            )
+    return kept
+
+
 def load_model_config(
     workspace_root: str | os.PathLike[str] | None = None,
     overrides: Mapping[str, Any] | None = None,
@@ -259,14 +286,16 @@ def load_model_config(
         merged.update(
             _untrusted(_canonical(_section(py, "model", source)), source, ignored, user_path)
         )
-        prices.update(_section(py, "prices", "pyproject.toml [tool.swath]"))
+        source = f"{root / 'pyproject.toml'} [tool.swath.prices]"
+        prices.update(_raises_only(_section(py, "prices", source), source, prices, ignored))
         cfg_path = root / ".swath" / "config.yaml"
         yml = read_yaml_file(cfg_path)
         source = f"{cfg_path} model:"
         merged.update(
             _untrusted(_canonical(_section(yml, "model", source)), source, ignored, user_path)
         )
-        prices.update(_section(yml, "prices", str(cfg_path)))
+        source = f"{cfg_path} prices:"
+        prices.update(_raises_only(_section(yml, "prices", source), source, prices, ignored))
     merged.update(_env_layer(env))
     extra = dict(overrides or {})
     prices.update(extra.pop("prices", None) or {})

@@ -1,9 +1,16 @@
-"""The price table: USD per million tokens, per model, and the cost of a usage.
+"""The price table: USD per million tokens, per model, and the cost of one request.
 
-Prices change; every entry can be overridden from config (`prices:` in
-`.swath/config.yaml`, `[tool.swath.prices]` in pyproject.toml). A model missing from
-the table is priced at `FALLBACK` (the dearest entry) so a budget errs on the safe
-side rather than counting an unknown model as free.
+Source: the Claude API pricing page (https://platform.claude.com/docs/en/about-claude/pricing)
+and each model's overview page (https://platform.claude.com/docs/en/models/<model>/overview),
+checked row by row on 2026-12-02; docs/models.md lists what each row rests on. Prices change:
+the user may override any entry in their own config; a workspace file may only raise a rate
+(see `raises_only`), so a cloned repository cannot price a model at zero and defeat a budget.
+
+A request is priced on its own: when its prompt (input + cache reads + cache writes) is over a
+model's long-prompt threshold, every token of that request, output included, is billed at the
+band's rates. Thinking tokens are output tokens (the API counts them in `output_tokens`). A
+model missing from the table is priced at the dearest known rates, with a warning, so a budget
+errs on the safe side rather than counting an unknown model as free.
 """
 
 from __future__ import annotations
@@ -21,9 +28,11 @@ CACHE_WRITE_MULTIPLIER = 1.25  # 5-minute ephemeral cache writes
 CACHE_READ_MULTIPLIER = 0.1
 BATCH_DISCOUNT = 0.5  # Message Batches API: half price on every token class
 PER = 1_000_000
+PRICES_CHECKED = "2026-12-02"
+PRICES_SOURCE = "https://platform.claude.com/docs/en/about-claude/pricing"
 
 
-class ModelPrice(BaseModel):
+class Rates(BaseModel):
     """USD per million tokens. Cache prices default to the input price times the multipliers."""
 
     model_config = ConfigDict(extra="forbid")
@@ -47,51 +56,124 @@ class ModelPrice(BaseModel):
             self.cache_read if self.cache_read is not None else self.input * CACHE_READ_MULTIPLIER
         )
 
+    def all(self) -> tuple[float, float, float, float]:
+        return (self.input, self.output, self.cache_write_price, self.cache_read_price)
 
-# Published list prices for the Claude API (standard tier, prompts under any long-context
-# threshold). Check them against the provider's pricing page; override in config.
+
+class LongPromptBand(Rates):
+    """The rates of a request whose prompt is over `above_tokens`."""
+
+    above_tokens: int = Field(gt=0)
+
+
+class ModelPrice(Rates):
+    long_prompt: LongPromptBand | None = None
+
+    def for_prompt(self, prompt_tokens: int) -> Rates:
+        band = self.long_prompt
+        return band if band is not None and prompt_tokens > band.above_tokens else self
+
+    def raises_only(self, other: ModelPrice) -> bool:
+        """True when no rate of `self`, at any prompt size, is below `other`'s. Rates are
+        constant between thresholds, so probing just above each one covers every size."""
+        probes = {0}
+        for band in (self.long_prompt, other.long_prompt):
+            if band is not None:
+                probes.add(band.above_tokens + 1)
+        return all(
+            mine >= theirs
+            for n in probes
+            for mine, theirs in zip(self.for_prompt(n).all(), other.for_prompt(n).all())
+        )
+
+
+def _band(above: int, input: float, output: float, write: float, read: float) -> LongPromptBand:
+    return LongPromptBand(
+        above_tokens=above, input=input, output=output, cache_write=write, cache_read=read
+    )
+
+
+def _p(input: float, output: float, write: float, read: float, **kw: object) -> ModelPrice:
+    return ModelPrice(input=input, output=output, cache_write=write, cache_read=read, **kw)  # type: ignore[arg-type]
+
+
+# Standard tier, 5-minute cache writes. Snapshot names (`-20261001`) match their family.
 DEFAULT_PRICES: dict[str, ModelPrice] = {
-    "claude-haiku-5-5": ModelPrice(input=0.10, output=0.50, cache_read=0.01),
-    "claude-sonnet-5-5": ModelPrice(input=2.0, output=10.0, cache_read=0.10),
-    "claude-opus-5-5": ModelPrice(input=4.0, output=20.0),
-    "claude-sonnet-5": ModelPrice(input=2.0, output=10.0),
-    "claude-opus-5": ModelPrice(input=5.0, output=25.0),
-    "claude-fable-5-2": ModelPrice(input=10.0, output=50.0),
-    "claude-fable-5-1": ModelPrice(input=10.0, output=50.0),
-    "claude-fable-5": ModelPrice(input=10.0, output=50.0),
-    "claude-opus-4-8": ModelPrice(input=5.0, output=25.0),
-    "claude-opus-4-7": ModelPrice(input=5.0, output=25.0),
-    "claude-opus-4-6": ModelPrice(input=5.0, output=25.0),
-    "claude-opus-4-5": ModelPrice(input=5.0, output=25.0),
-    "claude-sonnet-4-6": ModelPrice(input=3.0, output=15.0),
-    "claude-sonnet-4-5": ModelPrice(input=3.0, output=15.0),
-    "claude-haiku-4-5": ModelPrice(input=1.0, output=5.0),
+    "claude-haiku-5-5": _p(
+        0.10, 0.50, 0.125, 0.01, long_prompt=_band(100_000, 0.50, 2.50, 0.625, 0.05)
+    ),
+    "claude-sonnet-5-5": _p(2.0, 10.0, 2.50, 0.10),
+    "claude-opus-5-5": _p(4.0, 20.0, 5.0, 0.20),
+    "claude-fable-5-2": _p(8.0, 40.0, 10.0, 0.20),
+    "claude-mythos-5-2": _p(8.0, 40.0, 10.0, 0.20),
+    "claude-fable-5-1": _p(10.0, 50.0, 12.50, 0.25),
+    "claude-mythos-5-1": _p(10.0, 50.0, 12.50, 0.25),
+    "claude-fable-5": _p(10.0, 50.0, 12.50, 1.0),
+    "claude-mythos-5": _p(10.0, 50.0, 12.50, 1.0),
+    "claude-sonnet-5": _p(2.0, 10.0, 2.50, 0.20),
+    "claude-opus-5": _p(5.0, 25.0, 6.25, 0.50),
+    "claude-opus-4-8": _p(5.0, 25.0, 6.25, 0.50),
+    "claude-opus-4-7": _p(5.0, 25.0, 6.25, 0.50),
+    "claude-opus-4-6": _p(5.0, 25.0, 6.25, 0.50),
+    "claude-opus-4-5": _p(5.0, 25.0, 6.25, 0.50),
+    "claude-opus-4-1": _p(15.0, 75.0, 18.75, 1.50),
+    "claude-opus-4": _p(15.0, 75.0, 18.75, 1.50),
+    "claude-sonnet-4-6": _p(3.0, 15.0, 3.75, 0.30),
+    "claude-sonnet-4-5": _p(
+        3.0, 15.0, 3.75, 0.30, long_prompt=_band(200_000, 6.0, 22.50, 7.50, 0.60)
+    ),
+    "claude-sonnet-4": _p(
+        3.0, 15.0, 3.75, 0.30, long_prompt=_band(200_000, 6.0, 22.50, 7.50, 0.60)
+    ),
+    "claude-haiku-4-5": _p(1.0, 5.0, 1.25, 0.10),
 }
-FALLBACK = ModelPrice(input=10.0, output=50.0)
+
+
+def dearest(prices: Mapping[str, ModelPrice]) -> ModelPrice:
+    """Each rate at its highest across the table (and its bands): what an unknown model costs."""
+    rows = [p for p in prices.values()] + [
+        p.long_prompt for p in prices.values() if p.long_prompt is not None
+    ]
+    top = [max(r.all()[i] for r in rows) for i in range(4)]
+    return _p(*top)
+
+
+FALLBACK = dearest(DEFAULT_PRICES)
 
 
 class PriceTable:
     def __init__(
-        self, overrides: Mapping[str, ModelPrice | Mapping[str, float]] | None = None
+        self, overrides: Mapping[str, ModelPrice | Mapping[str, object]] | None = None
     ) -> None:
         self.prices: dict[str, ModelPrice] = dict(DEFAULT_PRICES)
         for name, price in (overrides or {}).items():
             self.prices[name] = (
                 price if isinstance(price, ModelPrice) else ModelPrice.model_validate(price)
             )
+        self.fallback = dearest(self.prices)
         self._warned: set[str] = set()
 
-    def price_for(self, model: str) -> ModelPrice:
-        """Exact name, else the longest entry the name starts with (dated snapshots), else FALLBACK."""
+    def known(self, model: str) -> bool:
+        return model in self.prices or any(model.startswith(k) for k in self.prices)
+
+    def price_for(self, model: str, *, warn: bool = True) -> ModelPrice:
+        """Exact name, else the longest entry the name starts with (dated snapshots), else the
+        dearest rates (warned once per model)."""
         if model in self.prices:
             return self.prices[model]
         best = max((k for k in self.prices if model.startswith(k)), key=len, default=None)
         if best is not None:
             return self.prices[best]
-        if model not in self._warned:
+        if warn and model not in self._warned:
             self._warned.add(model)
-            log.warning("no price for model %r; using the fallback price %s", model, FALLBACK)
-        return FALLBACK
+            log.warning(
+                "no price for model %r; pricing it at the dearest known rates (%s in / %s out "
+                "per MTok) so the budget errs safe; add it under `prices:` in your config",
+                model,
+                self.fallback.input,
+                self.fallback.output,
+            )
+        return self.fallback
 
     def cost(
         self,
@@ -103,7 +185,9 @@ class PriceTable:
         cache_read_tokens: int = 0,
         batch: bool = False,
     ) -> float:
-        p = self.price_for(model)
+        """The price of ONE request (its prompt size picks the band)."""
+        prompt = input_tokens + cache_write_tokens + cache_read_tokens
+        p = self.price_for(model).for_prompt(prompt)
         usd = (
             input_tokens * p.input
             + output_tokens * p.output
@@ -124,7 +208,7 @@ class PriceTable:
         cache_read_tokens: int = 0,
         batch: bool = False,
     ) -> Usage:
-        """A priced `Usage` for token counts as the API reported them."""
+        """A priced `Usage` for token counts as the API reported them for one request."""
         return Usage(
             input_tokens=input_tokens,
             output_tokens=output_tokens,
