@@ -40,15 +40,12 @@ from swath.sources.flagdefs import scan as scan_mod
 from swath.sources.flagdefs import scanpool
 from swath.sources.flagdefs.listing import scan_paths
 from swath.sources.flagdefs.scan import DefinitionSpan, scan_references
-from swath.sources.flagdefs.sdk import DEFAULT_CALL_NAMES
+from swath.sources.flagdefs.sdk import default_call_names
 from swath.sources.flags import FlagsSource
 from swath.spec.records import Item
 from swath.workspace import Workspace
 
-WORDS = (
-    "user order cart total price item count value result index config data request response "
-    "session token cache queue event record batch"
-).split()
+WORDS = ["user", "order", "cart", "total", "price", "item", "count", "value", "result", "index", "config", "data", "request", "response", "session", "token", "cache", "queue", "event", "record", "batch"]
 
 
 def make_keys(n: int, rng: random.Random) -> list[str]:
@@ -243,7 +240,7 @@ def main() -> int:
 
         def run_scan() -> None:
             files = scan_paths(ws)
-            index = scan_references(str(ws.root), files, keys, DEFAULT_CALL_NAMES, spans)
+            index = scan_references(str(ws.root), files, keys, default_call_names(), spans)
             found["refs"] = sum(len(v) for v in index.references.values())
             found["files"] = index.stats.files_read
             found["second"] = index.stats.second_pass_files

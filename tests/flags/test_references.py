@@ -12,7 +12,7 @@ from swath.analyzers.flags.examine import examine
 from swath.items.flags import FlagItemData
 from swath.sources.flagdefs import scan as scan_mod
 from swath.sources.flagdefs.scan import DefinitionSpan, scan_references
-from swath.sources.flagdefs.sdk import DEFAULT_CALL_NAMES
+from swath.sources.flagdefs.sdk import default_call_names
 
 from .conftest import discover, flag_items, make_repo
 
@@ -263,9 +263,9 @@ def test_parallel_scan_matches_the_serial_one(tmp_path, monkeypatch):
     spans = [
         DefinitionSpan(key=k, path="flags.yaml", line=i, end_line=i) for i, k in enumerate(keys)
     ]
-    serial = scan_references(str(ws.root), paths, keys, DEFAULT_CALL_NAMES, spans, workers=1)
+    serial = scan_references(str(ws.root), paths, keys, default_call_names(), spans, workers=1)
     monkeypatch.setattr(scan_mod, "PARALLEL_MIN_FILES", 10)
-    parallel = scan_references(str(ws.root), paths, keys, DEFAULT_CALL_NAMES, spans, workers=2)
+    parallel = scan_references(str(ws.root), paths, keys, default_call_names(), spans, workers=2)
     assert parallel.references == serial.references
     assert parallel.constants == serial.constants
     assert serial.stats.files_read == 301

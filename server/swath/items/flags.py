@@ -14,7 +14,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 FlagState = Literal["on", "off", "partial", "unknown"]
-FlagFormat = Literal["flagd", "launchdarkly", "unleash", "plain", "homegrown", "override"]
 ValueType = Literal["boolean", "string", "number", "object", "unknown"]
 RefKind = Literal["literal", "call", "constant-def", "constant-use", "identifier"]
 
@@ -48,7 +47,9 @@ class EnvState(BaseModel):
 
 class FlagDefinition(BaseModel):
     key: str
-    format: FlagFormat
+    format: str = Field(
+        description="A registered file format's name (flagd, launchdarkly, …), homegrown or override."
+    )
     system: str | None = Field(
         default=None, description="Homegrown system name from .swath/flags.yaml."
     )

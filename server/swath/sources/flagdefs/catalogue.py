@@ -12,10 +12,9 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from swath.items.flags import DefinitionError, EnvState, FlagDefinition, ParseResult
-from swath.sources.flagdefs import flagd, globs, homegrown, launchdarkly, plainmap, unleash
+from swath.sources.flagdefs import formats, globs, homegrown
 from swath.sources.flagdefs.common import env_from_path
 from swath.sources.flagdefs.config import DEFAULT_EXCLUDE, FlagsConfig, OverrideSpec
 from swath.sources.flagdefs.structured import (
@@ -27,23 +26,7 @@ from swath.sources.flagdefs.structured import (
 )
 
 SNIFF_BYTES = 65_536
-SNIFF_MARKS = (
-    b'"defaultVariant"',
-    b'"fallthrough"',
-    b'"offVariation"',
-    b'"featureStrategies"',
-    b'"strategies"',
-    b'"variations"',
-)
 MAX_DEFINITION_BYTES = 50_000_000
-
-# Order matters: the most specific shape first (a flagd file is also "a map of objects").
-FORMATS: list[tuple[str, Callable[[Any], bool], Callable[[Document, str, str], ParseResult]]] = [
-    ("flagd", flagd.looks_like, flagd.parse),
-    ("launchdarkly", launchdarkly.looks_like, launchdarkly.parse),
-    ("unleash", unleash.looks_like, unleash.parse),
-    ("plain", plainmap.looks_like, plainmap.parse),
-]
 
 
 @dataclass
@@ -72,9 +55,7 @@ def definition_files(
                 head = read_head(p)
             except OSError:
                 continue
-            if sum(mark in head for mark in SNIFF_MARKS) >= 2 or (
-                b'"flags"' in head and b'"defaultVariant"' in head
-            ):
+            if formats.looks_sniffable(head):
                 sniffed.add(p)
     return sorted(named | sniffed), named
 
@@ -94,9 +75,9 @@ def parse_file(path: str, text: str, env: str, by_name: bool) -> ParseResult:
         if by_name:
             out.errors.append(DefinitionError(path=path, line=exc.line, message=str(exc)))
         return out
-    for _name, looks_like, parse in FORMATS:
-        if looks_like(doc.data):
-            return parse(doc, path, env)
+    for fmt in formats.registered():
+        if fmt.looks_like(doc.data):
+            return fmt.parse(doc, path, env)
     if by_name and doc.data not in (None, {}, []):
         out.errors.append(
             DefinitionError(

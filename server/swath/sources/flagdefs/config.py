@@ -12,26 +12,23 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from swath.items.flags import CallName, DefinitionError, FlagState
+from swath.sources.flagdefs import formats
 from swath.sources.flagdefs.structured import Document, DocumentError, load_yaml
 
 CONFIG_PATHS = (".swath/flags.yaml", ".swath/flags.yml")
 
-# Files whose name says they hold flags. LaunchDarkly and Unleash exports have no fixed
-# name, so JSON files are also sniffed for their shape (see detect.py).
-DEFAULT_INCLUDE = [
+# Files whose name says they hold flags, whatever their format (each format adds its own
+# names: see formats.py). Exports have no fixed name, so JSON files are also sniffed.
+GENERIC_INCLUDE = [
     "**/flags*.json",
     "**/flags*.yaml",
     "**/flags*.yml",
-    "**/*.flagd.json",
-    "**/flagd*.json",
     "**/feature-flags*.json",
     "**/feature-flags*.yaml",
     "**/feature_flags*.json",
     "**/feature_flags*.yaml",
     "**/features*.json",
     "**/features*.yaml",
-    "**/launchdarkly*.json",
-    "**/unleash*.json",
 ]
 DEFAULT_EXCLUDE = [
     "**/node_modules/**",
@@ -42,13 +39,17 @@ DEFAULT_EXCLUDE = [
 ]
 
 
+def default_include() -> list[str]:
+    return [*GENERIC_INCLUDE, *formats.include_globs()]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class FileSelection(Strict):
     include: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_INCLUDE), description="Globs of flag files."
+        default_factory=lambda: default_include(), description="Globs of flag files."
     )
     extra: list[str] = Field(default_factory=list, description="Globs added to the defaults.")
     exclude: list[str] = Field(default_factory=list, description="Globs never read as flag files.")

@@ -19,6 +19,7 @@ from swath.sources.flagdefs.common import (
     value_type,
     weighted_state,
 )
+from swath.sources.flagdefs.formats import FileFormat, register, sdk_names
 from swath.sources.flagdefs.structured import Document
 
 FORMAT: Final = "flagd"
@@ -241,3 +242,45 @@ def _outcomes(
         if op == "var":
             raise _Unknowable("variant read from the evaluation context")
     raise _Unknowable("targeting returns the result of an expression")
+
+
+register(
+    FileFormat(
+        name=FORMAT,
+        looks_like=looks_like,
+        parse=parse,
+        sniff_marks=(b'"defaultVariant"',),
+        sniff_together=(b'"flags"', b'"defaultVariant"'),
+        include=("**/*.flagd.json", "**/flagd*.json"),
+        # OpenFeature's SDKs read flagd's flags (and any other provider's).
+        call_names=sdk_names(
+            "openfeature",
+            (
+                "get_boolean_value",
+                "getBooleanValue",
+                "BooleanValue",
+                "get_boolean_details",
+                "getBooleanDetails",
+                "BooleanValueDetails",
+            ),
+            (
+                "get_string_value",
+                "get_integer_value",
+                "get_float_value",
+                "get_object_value",
+                "get_string_details",
+                "getStringValue",
+                "getNumberValue",
+                "getObjectValue",
+                "getStringDetails",
+                "getNumberDetails",
+                "StringValue",
+                "IntValue",
+                "FloatValue",
+                "ObjectValue",
+                "StringValueDetails",
+                "IntValueDetails",
+            ),
+        ),
+    )
+)

@@ -24,6 +24,7 @@ from swath.sources.flagdefs.common import (
     value_type,
     weighted_state,
 )
+from swath.sources.flagdefs.formats import FileFormat, register, sdk_names
 from swath.sources.flagdefs.structured import Document
 
 FORMAT: Final = "launchdarkly"
@@ -243,3 +244,40 @@ def _env_state(
 
 def _fmt(value: Any) -> str:
     return repr(value[1]) if isinstance(value, tuple) else repr(value)
+
+
+register(
+    FileFormat(
+        name=FORMAT,
+        looks_like=looks_like,
+        parse=parse,
+        sniff_marks=(b'"fallthrough"', b'"offVariation"', b'"variations"'),
+        include=("**/launchdarkly*.json",),
+        call_names=sdk_names(
+            "launchdarkly",
+            (
+                "bool_variation",
+                "boolVariation",
+                "BoolVariation",
+                "variation",
+                "variation_detail",
+                "variationDetail",
+                "boolVariationDetail",
+                "BoolVariationDetail",
+            ),
+            (
+                "string_variation",
+                "stringVariation",
+                "StringVariation",
+                "int_variation",
+                "IntVariation",
+                "numberVariation",
+                "float_variation",
+                "Float64Variation",
+                "json_variation",
+                "jsonVariation",
+                "JSONVariation",
+            ),
+        ),
+    )
+)

@@ -21,6 +21,7 @@ from swath.sources.flagdefs.common import (
     percent_value,
     state_from_percent,
 )
+from swath.sources.flagdefs.formats import FileFormat, register
 from swath.sources.flagdefs.structured import Document
 
 FORMAT: Final = "plain"
@@ -193,3 +194,6 @@ def _state(
     if allow_empty:
         return None
     raise _FlagError("neither `enabled` nor `rollout` given", line)
+
+
+register(FileFormat(name=FORMAT, looks_like=looks_like, parse=parse))

@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from swath.items.flags import DefinitionError, EnvState, FlagDefinition, ParseResult
 from swath.sources.flagdefs.common import looks_like_kill_switch, percent_value
+from swath.sources.flagdefs.formats import FileFormat, register, sdk_names
 from swath.sources.flagdefs.structured import Document
 
 FORMAT: Final = "unleash"
@@ -274,3 +275,19 @@ def _env_state(
     return EnvState(
         env=env, state="partial", percent=best, lines=lines, reason=f"gradual rollout at {best:g}%"
     )
+
+
+register(
+    FileFormat(
+        name=FORMAT,
+        looks_like=looks_like,
+        parse=parse,
+        sniff_marks=(b'"featureStrategies"', b'"strategies"'),
+        include=("**/unleash*.json",),
+        call_names=sdk_names(
+            "unleash",
+            ("is_enabled", "isEnabled", "IsEnabled"),
+            ("get_variant", "getVariant", "GetVariant"),
+        ),
+    )
+)
