@@ -155,6 +155,9 @@ class FlagItemData(BaseModel):
     defined: bool
     definitions: list[FlagDefinition] = Field(default_factory=list)
     references: list[ReferenceHit] = Field(default_factory=list)
+    unlisted_references: int = Field(
+        default=0, ge=0, description="References found beyond the per-flag cap: counted only."
+    )
     constants: list[ConstantDef] = Field(default_factory=list)
     mentions: list[ReferenceHit] = Field(
         default_factory=list,

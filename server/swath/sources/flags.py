@@ -62,6 +62,10 @@ class FlagsSource:
         ref_files = scan_paths(ws, ctx.paths) if ctx.paths else all_files
         if cfg.references:
             ref_files = globs.select(ref_files, cfg.references)
+        # The user's own state and configuration files name every flag they touch: they
+        # are where the state comes from, not code that reads it.
+        not_code = {p for p in (cfg.override_file, config_path) if p}
+        ref_files = [f for f in ref_files if f not in not_code]
         call_names = merge_call_names(cfg.call_name_specs())
         by_key: dict[str, list[FlagDefinition]] = {}
         for d in cat.definitions:
@@ -82,6 +86,7 @@ class FlagsSource:
             defined=set(by_key),
             max_bytes=cfg.max_file_bytes,
             workers=cfg.workers,
+            max_per_key=cfg.max_references_per_flag,
         )
         FlagsSource.last_scan = index
 
@@ -180,6 +185,7 @@ class FlagsSource:
             defined=bool(defs),
             definitions=defs,
             references=refs,
+            unlisted_references=index.unlisted.get(key, 0) if defs else 0,
             constants=index.constants.get(key, []),
             mentions=index.mentions.get(key, []),
             environment=environment,

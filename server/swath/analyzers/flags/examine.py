@@ -41,7 +41,8 @@ def examine(
     code_refs = [r for r in flag.references if not r.path.lower().endswith(DOC_EXTENSIONS)]
     refs = [r for r in code_refs if r.kind != "constant-def"]
     files = {r.path for r in refs}
-    cat, why_not = classify.category(flag, decision.state, len(refs))
+    total_refs = len(refs) + flag.unlisted_references
+    cat, why_not = classify.category(flag, decision.state, total_refs)
     facts = FlagFacts(
         key=flag.key,
         defined=flag.defined,
@@ -81,7 +82,7 @@ def examine(
             )
             for d in flag.definitions
         ],
-        ref_count=len(refs),
+        ref_count=total_refs,
         file_count=len(files),
         tests=sorted({r.path for r in refs if r.test}),
         constants=[c.model_dump() for c in flag.constants],
@@ -291,6 +292,11 @@ def _risks(flag: FlagItemData, facts: FlagFacts, notes: list[str]) -> list[str]:
         risks.append(
             f"{len(loose)} reference(s) outside an SDK check, e.g. {first.path}:{first.line + 1} "
             "(a helper, a config, a log line): review by hand"
+        )
+    if flag.unlisted_references:
+        risks.append(
+            f"{flag.unlisted_references} more reference(s) than the {len(flag.references)} listed "
+            "(`max_references_per_flag`): a key this common may be a word the code uses otherwise"
         )
     for c in flag.constants:
         risks.append(

@@ -226,6 +226,11 @@ class FlagsConfig(Strict):
     max_file_bytes: int = Field(
         default=5_000_000, ge=1, description="Bigger files are not scanned for references."
     )
+    max_references_per_flag: int = Field(
+        default=2000,
+        ge=1,
+        description="References listed per flag; more are counted, not listed (bounds memory).",
+    )
     workers: int | None = Field(
         default=None, ge=1, description="Scan processes; default: one per core."
     )

@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,7 @@ from swath.sources.flagdefs.common import language_of
 
 log = logging.getLogger(__name__)
 
+MAX_PER_KEY = 2000  # references kept per key; the rest are counted
 PARALLEL_MIN_FILES = 1500  # below this, starting processes costs more than it saves
 CHUNKS_PER_WORKER = 4
 _TEST_PATH = re.compile(
@@ -79,6 +81,8 @@ class ScanIndex:
     mentions: dict[str, list[ReferenceHit]] = field(default_factory=dict)
     constants: dict[str, list[ConstantDef]] = field(default_factory=dict)
     undefined: dict[str, list[ReferenceHit]] = field(default_factory=dict)
+    # References found beyond `max_per_key` (counted, not kept: memory stays bounded).
+    unlisted: dict[str, int] = field(default_factory=dict)
     stats: ScanStats = field(default_factory=ScanStats)
 
 
@@ -111,21 +115,27 @@ def warm_pool(workers: int | None = None) -> None:
 
 def _run_chunks(
     root: str, files: list[str], fn_args: tuple[object, ...], workers: int, fn: str
-) -> list[Any]:
-    """Run `scanworker.<fn>` over interleaved chunks, in worker processes when it pays."""
+) -> Iterator[Any]:
+    """`scanworker.<fn>` over interleaved chunks, in worker processes when it pays; each
+    chunk's result as soon as it is there, so the caller never holds all of them."""
     target = getattr(scanworker, fn)
     if workers <= 1 or len(files) < PARALLEL_MIN_FILES:
-        return [target(root, files, *fn_args)]
+        yield target(root, files, *fn_args)
+        return
     n_chunks = workers * CHUNKS_PER_WORKER
     # Interleaved, not contiguous: neighbouring files are alike in size, so every chunk
     # gets a fair share of the big ones.
-    chunks = [files[i::n_chunks] for i in range(n_chunks)]
+    chunks = [c for c in (files[i::n_chunks] for i in range(n_chunks)) if c]
+    done = 0
     try:
-        return scanpool.get(workers).map(fn, [(root, c, *fn_args) for c in chunks if c])
+        for result in scanpool.get(workers).map(fn, [(root, c, *fn_args) for c in chunks]):
+            done += 1
+            yield result
     except (scanpool.WorkerFailed, OSError) as exc:
-        log.warning("scan workers failed, scanning in this process: %s", exc)
+        log.warning("scan workers failed, scanning the rest in this process: %s", exc)
         scanpool.shutdown()
-        return [target(root, files, *fn_args)]
+        for c in chunks[done:]:
+            yield target(root, c, *fn_args)
 
 
 def scan_references(
@@ -139,6 +149,7 @@ def scan_references(
     max_bytes: int = 5_000_000,
     workers: int | None = None,
     follow_constants: bool = True,
+    max_per_key: int = MAX_PER_KEY,
 ) -> ScanIndex:
     t0 = time.perf_counter()
     n_workers = workers or os.cpu_count() or 1
@@ -151,16 +162,15 @@ def scan_references(
     for d in definitions:
         spans.setdefault(d.path, []).append(d)
 
-    results = _run_chunks(root, files, (keys, bare, calls, max_bytes), n_workers, "scan_chunk")
-    per_file: list[tuple[str, list[tuple[Any, ...]]]] = []
-    for found, n_files, n_bytes in results:
+    merger = _Merger(index, keys, bare, calls, defined, spans, max_per_key)
+    # Chunk by chunk as the workers answer: no list of every raw hit of the tree.
+    for found, n_files, n_bytes in _run_chunks(
+        root, files, (keys, bare, calls, max_bytes), n_workers, "scan_chunk"
+    ):
         index.stats.files_read += n_files
         index.stats.bytes_read += n_bytes
-        per_file += found
-
-    merger = _Merger(index, keys, bare, calls, defined, spans)
-    for path, hits in per_file:
-        merger.file(path, hits)
+        for path, hits in found:
+            merger.file(path, hits)
     if follow_constants:
         exported = merger.exported_constants()
         if exported:
@@ -187,6 +197,7 @@ class _Merger:
         calls: list[str],
         defined: set[str],
         spans: dict[str, list[DefinitionSpan]],
+        max_per_key: int = MAX_PER_KEY,
     ) -> None:
         self.index, self.keys, self.bare, self.calls, self.defined, self.spans = (
             index,
@@ -201,9 +212,30 @@ class _Merger:
             tuple[str, str, str, int, int]
         ] = []  # path, identifier, call, line, col
         self.local_consts: dict[tuple[str, str], str] = {}  # (path, name) -> key
+        self.max_per_key = max_per_key
+        self.placed: dict[tuple[str, str, int, int], ReferenceHit] = {}
+        self.go_imports: dict[str, dict[str, str]] = {}
+        self.key_paths: dict[str, set[str]] = {}
+        for path, file_spans in spans.items():
+            for span in file_spans:
+                self.key_paths.setdefault(span.key, set()).add(path)
 
-    def _place(self, key: str, hit: ReferenceHit) -> None:
-        """References, or mentions when the hit sits in a definition file."""
+    def _place(self, key: str, hit: ReferenceHit, origins: Iterable[str] = ()) -> None:
+        """References, or mentions when the hit sits in a definition file; each place once.
+
+        `origins`: the files that define the name a constant-use or identifier hit stands
+        for (Go: only the same package, or a qualifier importing it, can name it)."""
+        where = (key, hit.path, hit.line, hit.col)
+        seen = self.placed.get(where)
+        if seen is not None:
+            # A name found both as a bare key and as a constant's use: one reference.
+            if seen.kind == "identifier" and hit.kind == "constant-use":
+                seen.kind, seen.via = hit.kind, hit.via
+            return
+        if hit.path.endswith(".go") and hit.kind in ("identifier", "constant-use"):
+            if not _names_go_package(hit, self.go_imports.get(hit.path, {}), origins):
+                return
+        self.placed[where] = hit
         own = False
         other = False
         for span in self.spans.get(hit.path, ()):
@@ -216,12 +248,23 @@ class _Merger:
             return  # the definition itself
         in_definition_file = hit.path in self.spans
         if other or (in_definition_file and language_of(hit.path) is None):
-            self.index.mentions.setdefault(key, []).append(hit)
+            self._keep(self.index.mentions, key, hit)
             return
-        self.index.references.setdefault(key, []).append(hit)
-        self.at[(hit.path, hit.line, hit.col)] = hit
+        if self._keep(self.index.references, key, hit):
+            self.at[(hit.path, hit.line, hit.col)] = hit
+
+    def _keep(self, table: dict[str, list[ReferenceHit]], key: str, hit: ReferenceHit) -> bool:
+        refs = table.setdefault(key, [])
+        if len(refs) < self.max_per_key:
+            refs.append(hit)
+            return True
+        if table is self.index.references:
+            self.index.unlisted[key] = self.index.unlisted.get(key, 0) + 1
+        return False
 
     def file(self, path: str, hits: list[tuple[Any, ...]]) -> None:
+        if hits and hits[-1][0] == "imports":
+            self.go_imports[path] = hits[-1][1]
         test = is_test_path(path)
         lang = language_of(path)
         calls: list[tuple[Any, ...]] = []
@@ -269,6 +312,7 @@ class _Merger:
                         test=test,
                         lang=lang,
                     ),
+                    self.key_paths.get(key, ()),
                 )
             elif kind == "call":
                 calls.append(h)
@@ -300,7 +344,9 @@ class _Merger:
                 if existing is not None:
                     existing.kind, existing.call = "call", call
                 elif lit not in self.defined and _KEY_SHAPE.fullmatch(lit):
-                    self.index.undefined.setdefault(lit, []).append(
+                    self._keep(
+                        self.index.undefined,
+                        lit,
                         ReferenceHit(
                             path=path,
                             line=kline,
@@ -311,7 +357,7 @@ class _Merger:
                             call=call,
                             test=test,
                             lang=lang,
-                        )
+                        ),
                     )
             for ident, iline, icol in idents:
                 self.pending_calls.append((path, ident, call, iline, icol))
@@ -327,6 +373,9 @@ class _Merger:
     def constant_uses(
         self, path: str, hits: list[tuple[Any, ...]], exported: dict[str, list[ConstantDef]]
     ) -> None:
+        if hits and hits[-1][0] == "imports":
+            self.go_imports[path] = hits[-1][1]
+            hits = hits[:-1]
         test = is_test_path(path)
         lang = language_of(path)
         fam = family(path)
@@ -349,6 +398,7 @@ class _Merger:
                         test=test,
                         lang=lang,
                     ),
+                    (c.path,),
                 )
 
     def finish(self) -> None:
@@ -364,3 +414,28 @@ class _Merger:
                 refs.sort(key=lambda r: (r.path, r.line, r.col))
         for consts in self.index.constants.values():
             consts.sort(key=lambda c: (c.path, c.line, c.name))
+
+
+_QUALIFIER = re.compile(r"([A-Za-z_]\w*)\s*\.\s*$")
+
+
+def _names_go_package(hit: ReferenceHit, imports: dict[str, str], origins: Iterable[str]) -> bool:
+    """Does this Go identifier name the definition? Unqualified only inside its package
+    (directory); qualified only through an import of that package: `rest.DeclarativeValidation`
+    is another package's type, not the feature gate."""
+    dirs = {os.path.dirname(o) for o in origins}
+    if not dirs:
+        return True
+    m = _QUALIFIER.search(hit.text[: hit.col])
+    if m is None:
+        return os.path.dirname(hit.path) in dirs
+    target = imports.get(m.group(1))
+    return target is not None and any(_same_package(target, d) for d in dirs)
+
+
+def _same_package(import_path: str, directory: str) -> bool:
+    # The module path is not known here: compare the trailing elements both have.
+    imp = import_path.strip("/").split("/")
+    loc = directory.strip("/").split("/") if directory else []
+    n = min(len(imp), len(loc), 2)
+    return n > 0 and imp[-n:] == loc[-n:]

@@ -17,6 +17,7 @@ import queue
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -91,11 +92,12 @@ class ScanPool:
             else:  # replace a dead worker so the pool keeps its size
                 self._idle.put(_Worker())
 
-    def map(self, name: str, requests: list[tuple[Any, ...]]) -> list[Any]:
-        return list(self._threads.map(lambda a: self._run(name, a), requests))
+    def map(self, name: str, requests: list[tuple[Any, ...]]) -> Iterator[Any]:
+        """Results in request order, each as soon as it and those before it are done."""
+        return self._threads.map(lambda a: self._run(name, a), requests)
 
     def warm(self) -> None:
-        self.map("scan_names", [(".", [], [], 0)] * self.size)
+        list(self.map("scan_names", [(".", [], [], 0)] * self.size))
 
     def pids(self) -> list[int]:
         return [w.proc.pid for w in self._workers if w.alive()]

@@ -41,12 +41,22 @@ _NOT_KEYS = {
     b"self",
 }
 # A line that only assigns the key to a name: `NAME = "key"`, `const NAME = 'key';`,
-# `Name string = "key"`, `NAME: Final = "key"`, `newCheckout: "key",`, `Name = "key",` (enum).
+# `Name string = "key"`, `NAME: Final = "key"`, `Name = "key",` (an enum member). Never an
+# object property (`name: "key"`) or a parameter default: following every use of `name`
+# in a repository made 212,239 of 213,141 "references" on a real monorepo.
 _CONST_PREFIX = re.compile(  # used with match(data, line_start, key_start): no `^`
-    rb"""\s*(export\s+)?(?:(?:public|private|protected|static|final|readonly|const|let|var|val)\s+)*"""
-    rb"""([A-Za-z_$][\w$]*)(?:\s*:\s*[^=:'"`]+?|\s+[A-Za-z_][\w.\[\]]*)?\s*(=|:=|:)\s*$"""
+    rb"""\s*(export\s+)?((?:(?:public|private|protected|static|final|readonly|const|let|var|val)\s+)*)"""
+    rb"""([A-Za-z_$][\w$]*)((?:\s*:\s*[^=:'"`]+?|\s+[A-Za-z_][\w.\[\]]*)?)(\s*)(=|:=)\s*$"""
 )
 _CONST_SUFFIX = re.compile(rb"""\s*[,;]?\s*(?:(?:#|//).*)?$""")
+_CONST_SUFFIX_PY = re.compile(rb"""\s*;?\s*(?:#.*)?$""")  # `name="key",` is a keyword argument
+_JS_EXTENSIONS = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
+# Go: `import x "path"` and the lines of an `import ( … )` block.
+_GO_IMPORT_BLOCK = re.compile(rb"^import\s*\(([^)]*)\)", re.MULTILINE)
+_GO_IMPORT_LINE = re.compile(
+    rb"""^\s*(?:import\s+)?([A-Za-z_][\w]*|\.)?\s*"([^"\n]+)"\s*$""", re.MULTILINE
+)
+_GO_IMPORT_SINGLE = re.compile(rb'^import\s+((?:[A-Za-z_]\w*|\.)\s+)?"([^"\n]+)"', re.MULTILINE)
 
 Hit = tuple[Any, ...]
 # Only in code can a key be held in a constant (a YAML `name: "key"` is not one).
@@ -157,6 +167,7 @@ def scan_chunk(
     ("call", name_index, line, col, end_col, text, literal_key | None, key_line, key_col, key_end_col, key_text,
      [(identifier, line, col)])
     ("use", const_name, line, col, end_col, text)   # file-scope constant used in its own file
+    ("imports", {name: import path})                # Go files only, last
     """
     auto, n_quoted, n_bare, n_all = _automaton(keys, bare, calls)
     out: list[tuple[str, list[Hit]]] = []
@@ -172,15 +183,18 @@ def scan_chunk(
             continue
         matches = auto.find_matches_as_indexes(data)
         if matches:
-            hits = _hits(data, matches, n_quoted, n_bare, rel.endswith(CODE_EXTENSIONS))
+            hits = _hits(data, matches, n_quoted, n_bare, rel)
             if hits:
+                if rel.endswith(".go"):
+                    hits.append(("imports", go_imports(data)))
                 out.append((rel, hits))
     return out, files, total
 
 
 def _hits(
-    data: bytes, matches: list[tuple[int, int, int]], n_quoted: int, n_bare: int, code: bool
+    data: bytes, matches: list[tuple[int, int, int]], n_quoted: int, n_bare: int, path: str
 ) -> list[Hit]:
+    code = path.endswith(CODE_EXTENSIONS)
     lines = _Lines(data)
     hits: list[Hit] = []
     local_consts: list[tuple[str, int]] = []
@@ -188,7 +202,9 @@ def _hits(
     for idx, start, end in matches:
         if idx < n_quoted:
             line, col, end_col, text, ls = lines.locate(start, end)
-            name, exported = _constant_on_line(data, ls, start, end) if code else (None, False)
+            name, exported = (
+                _constant_on_line(data, ls, start, end, path) if code else (None, False)
+            )
             hits.append(("key", idx // 3, line, col, end_col, text, name, exported))
             if name and not exported:
                 local_consts.append((name, start))
@@ -257,18 +273,37 @@ def _hits(
 
 
 def _constant_on_line(
-    data: bytes, line_start: int, start: int, end: int
+    data: bytes, line_start: int, start: int, end: int, path: str = ""
 ) -> tuple[str | None, bool]:
     """Is the key the whole right-hand side of a constant definition? (name, visible outside the file)."""
     m = _CONST_PREFIX.match(data, line_start, start)
     if m is None:
         return None, False
+    export, modifiers, raw_name, annotation, space = (m.group(i) for i in range(1, 6))
+    name = raw_name.decode("utf-8", "replace")
+    python = path.endswith((".py", ".pyi"))
+    if python and not (annotation or space):
+        return None, False  # `f(\n    name="key",` is an argument, not an assignment
+    if path.endswith(_JS_EXTENSIONS) and not (export or modifiers or name[:1].isupper()):
+        return None, False  # a class field or a parameter default; enum members are capitalised
     le = data.find(b"\n", end)
-    if not _CONST_SUFFIX.match(data, end, le if le >= 0 else len(data)):
+    suffix = _CONST_SUFFIX_PY if python else _CONST_SUFFIX
+    if not suffix.match(data, end, le if le >= 0 else len(data)):
         return None, False
-    name = m.group(2).decode("utf-8", "replace")
-    exported = bool(m.group(1)) or m.group(3) == b":" or name[:1].isupper()
-    return name, exported
+    return name, bool(export) or name[:1].isupper()
+
+
+def go_imports(data: bytes) -> dict[str, str]:
+    """A Go file's imports: name the file uses -> import path (the last element by default)."""
+    out: dict[str, str] = {}
+    lines = [m.group(1) for m in _GO_IMPORT_BLOCK.finditer(data)]
+    found = [mm for block in lines for mm in _GO_IMPORT_LINE.finditer(block)]
+    found += list(_GO_IMPORT_SINGLE.finditer(data))
+    for mm in found:
+        path = mm.group(2).decode("utf-8", "replace")
+        alias = (mm.group(1) or b"").strip().decode("utf-8", "replace")
+        out[alias or path.rsplit("/", 1)[-1]] = path
+    return out
 
 
 def _uses(data: bytes, name: bytes, def_at: int) -> list[Hit]:
@@ -321,6 +356,8 @@ def scan_names(
             line, col, end_col, text, _ = lines.locate(start, end)
             hits.append(("use", names[idx], line, col, end_col, text))
         if hits:
+            if rel.endswith(".go"):
+                hits.append(("imports", go_imports(data)))
             out.append((rel, hits))
     return out
 

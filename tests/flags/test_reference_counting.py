@@ -1,0 +1,174 @@
+"""Reference counting on real-shaped code: what is a reference, and each one once.
+
+The shapes come from the repositories of issue 12: a TypeScript monorepo whose flag keys
+are also object property values (`name: 'learningLab'`), Kubernetes-style Go feature
+gates (a typed constant per gate, read as `features.Gate` from other packages, with an
+unrelated `rest.Gate` type elsewhere), and a user's override file naming every flag.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from swath.sources.flagdefs.scan import DefinitionSpan, scan_references
+from swath.sources.flagdefs.sdk import default_call_names
+
+from .conftest import discover, flag_items, make_repo, run_offline
+
+
+def _refs(item_data: dict) -> list[tuple[str, int, str]]:
+    return [(r["path"], r["line"], r["kind"]) for r in item_data["references"]]
+
+
+def test_an_object_property_holding_a_key_is_not_a_constant(tmp_path: Path) -> None:
+    uses = "".join(f"export const v{i} = item{i}.name + other.featureName;\n" for i in range(50))
+    ws = make_repo(
+        tmp_path,
+        {
+            "flags.json": json.dumps({"learningLab": True, "demo": False}),
+            "src/menu.ts": "export const entries = [\n  { name: 'learningLab', label: 'Lab' },\n];\n",
+            "src/demo.ts": "const cfg = {\n  featureName: 'demo',\n};\n",
+            "src/uses.ts": uses,
+            "src/check.ts": "if (client.isEnabled('learningLab')) { lab(); }\n",
+            # A keyword argument on its own line is an argument, not an assignment.
+            "app/menu.py": 'entry = Entry(\n    name="learningLab",\n)\nprint(entry.name)\n',
+        },
+    )
+    flags = flag_items(discover(ws))
+    lab = flags["learningLab"].data
+    assert sorted(_refs(lab)) == [
+        ("app/menu.py", 1, "literal"),
+        ("src/check.ts", 0, "call"),
+        ("src/menu.ts", 1, "literal"),
+    ]
+    assert lab["constants"] == []
+    assert _refs(flags["demo"].data) == [("src/demo.ts", 1, "literal")]
+
+
+def test_enum_members_and_declared_constants_are_still_followed(tmp_path: Path) -> None:
+    ws = make_repo(
+        tmp_path,
+        {
+            "flags.json": json.dumps({"new-checkout": True, "dark-mode": True}),
+            "web/flags.ts": 'export enum Flag {\n  NewCheckout = "new-checkout",\n}\n'
+            'export const DARK = "dark-mode";\n',
+            "web/page.ts": "if (client.isEnabled(Flag.NewCheckout)) { a(); }\n"
+            "if (client.isEnabled(DARK)) { b(); }\n",
+        },
+    )
+    flags = flag_items(discover(ws))
+    checkout = flags["new-checkout"].data
+    assert {c["name"] for c in checkout["constants"]} == {"NewCheckout"}
+    assert ("web/page.ts", 0, "call") in _refs(checkout)
+    assert ("web/page.ts", 1, "call") in _refs(flags["dark-mode"].data)
+
+
+GATES = """package features
+
+import "k8s.io/component-base/featuregate"
+
+const (
+	// owner: @someone
+	DeclarativeValidation featuregate.Feature = "DeclarativeValidation"
+)
+"""
+USER = """package controller
+
+import (
+	"fmt"
+
+	"k8s.io/kubernetes/pkg/features"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
+)
+
+func run() {
+	if utilfeature.DefaultFeatureGate.Enabled(features.DeclarativeValidation) {
+		fmt.Println("on")
+	}
+}
+"""
+SAME_PACKAGE = """package features
+
+var defaults = map[featuregate.Feature]bool{DeclarativeValidation: true}
+"""
+OTHER_TYPE = """package rest
+
+// DeclarativeValidation is a strategy option: a type, not the gate.
+type DeclarativeValidation struct{}
+"""
+OTHER_USER = """package registry
+
+import "k8s.io/apiserver/pkg/registry/rest"
+
+var _ = rest.DeclarativeValidation{}
+"""
+
+
+def _gate_repo(tmp_path: Path):
+    return make_repo(
+        tmp_path,
+        {
+            "flags.yaml": "DeclarativeValidation: true\n",
+            "pkg/features/kube_features.go": GATES,
+            "pkg/features/defaults.go": SAME_PACKAGE,
+            "pkg/controller/run.go": USER,
+            "staging/src/k8s.io/apiserver/pkg/registry/rest/options.go": OTHER_TYPE,
+            "pkg/registry/uses.go": OTHER_USER,
+        },
+    )
+
+
+def test_go_gate_uses_counted_once_and_other_packages_names_are_not_uses(tmp_path: Path) -> None:
+    ws = _gate_repo(tmp_path)
+    files = sorted(p.relative_to(ws.root).as_posix() for p in ws.root.rglob("*.go"))
+    spans = [DefinitionSpan(key="DeclarativeValidation", path="flags.yaml", line=0, end_line=0)]
+    for bare in ([], ["DeclarativeValidation"]):  # with and without bare-identifier keys
+        index = scan_references(
+            str(ws.root),
+            files,
+            ["DeclarativeValidation"],
+            default_call_names(),
+            spans,
+            bare_keys=bare,
+            workers=1,
+        )
+        got = sorted((r.path, r.line, r.kind) for r in index.references["DeclarativeValidation"])
+        assert got == [
+            ("pkg/controller/run.go", 10, "constant-use"),
+            ("pkg/features/defaults.go", 2, "constant-use"),
+            ("pkg/features/kube_features.go", 6, "constant-def"),
+        ], bare
+
+
+def test_the_override_file_is_not_a_reference(tmp_path: Path) -> None:
+    ws = make_repo(
+        tmp_path,
+        {
+            ".swath/flags.yaml": "override_file: ops/flag-states.json\n",
+            "ops/flag-states.json": json.dumps({"learningLab": "on", "demo": "off"}),
+            "flags.json": json.dumps({"learningLab": False, "demo": False}),
+            "src/a.ts": "if (client.isEnabled('learningLab')) { lab(); }\n",
+        },
+    )
+    flags = flag_items(discover(ws))
+    assert _refs(flags["learningLab"].data) == [("src/a.ts", 0, "call")]
+    assert _refs(flags["demo"].data) == []
+
+
+def test_references_past_the_cap_are_counted_not_listed(tmp_path: Path) -> None:
+    calls = "".join(f"if client.is_enabled('busy'):\n    step{i}()\n" for i in range(5))
+    ws = make_repo(
+        tmp_path,
+        {
+            ".swath/flags.yaml": "max_references_per_flag: 3\n",
+            "flags.yaml": "busy: true\n",
+            "app.py": calls,
+        },
+    )
+    data = flag_items(discover(ws))["busy"].data
+    assert len(data["references"]) == 3 and data["unlisted_references"] == 2
+    records, _, _ = run_offline(ws)
+    facts = next(f for r in records for f in r.output["flags"] if f["key"] == "busy")
+    assert facts["ref_count"] == 5
+    assert any("2 more reference(s)" in r for r in facts["risks"])
