@@ -11,7 +11,7 @@ import sys
 from typing import Any, Sequence
 
 from swath import __version__
-from swath.cli import commands
+from swath.cli import commands, flags_test
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -117,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("prompt")
     new.add_argument("--name", help="workflow name (default: derived from the prompt)")
 
+    flags_test.add_parser(sub)
+
     lsp = sub.add_parser("lsp", help="the language server (stdio by default)")
     lsp.add_argument(
         "--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio (debugging)"
@@ -142,6 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from swath.lsp.server import serve
 
         return serve(args.tcp)
+    if args.command == "flags":
+        return flags_test.cmd_flags_test(commands._root(args), args)
     if args.command == "workflows" and args.wf_command is None:
         parser.parse_args(["workflows", "--help"])
     try:

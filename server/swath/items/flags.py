@@ -82,11 +82,12 @@ class FlagDefinition(BaseModel):
 class DefinitionError(BaseModel):
     path: str
     line: int = Field(default=0, ge=0)
+    col: int = Field(default=0, ge=0)
     message: str
     format: str = ""
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line + 1}: {self.message}"
+        return f"{self.path}:{self.line + 1}:{self.col + 1}: {self.message}"
 
 
 class ParseResult(BaseModel):

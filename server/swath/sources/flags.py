@@ -41,6 +41,15 @@ from swath.workspace import PathRefused, Workspace
 log = logging.getLogger(__name__)
 
 
+class FlagsConfigError(ValueError):
+    """`.swath/flags.yaml` (or the step's `with:`) is invalid: a usage error, not a finding."""
+
+    def __init__(self, errors: list[DefinitionError]) -> None:
+        self.errors = errors
+        lines = "\n".join(str(e) for e in errors)
+        super().__init__(f"invalid flag configuration (see docs/flags.md):\n{lines}")
+
+
 class FlagsSource:
     name: ClassVar[str] = "flags"
     description: ClassVar[str] = (
@@ -54,6 +63,10 @@ class FlagsSource:
     def discover(self, ctx: SourceContext) -> list[Item]:
         ws = ctx.workspace
         cfg, config_path, errors = self._config(ws, ctx)
+        broken = [e for e in errors if e.format == "config"]
+        if broken:
+            # Running on defaults would quietly audit something else than what was described.
+            raise FlagsConfigError(broken)
         all_files = scan_paths(ws)
         prestart(len(all_files), cfg.workers)
         cat = catalogue_mod.build(all_files, cfg, ws.read_text, lambda p: _head(ws, p), config_path)

@@ -259,10 +259,16 @@ def config_errors(exc: ValidationError, doc: Document | None, path: str) -> list
     out = []
     for err in exc.errors():
         loc = tuple(err["loc"])
-        line = doc.line_of(_doc_path(loc, doc)) if doc is not None else 0
+        found = _doc_path(loc, doc) if doc is not None else ()
+        line = doc.line_of(found) if doc is not None else 0
+        col = 0
+        if doc is not None and found and 0 <= line < len(doc.lines):
+            col = max(0, doc.lines[line].find(str(found[-1])))
         where = ".".join(str(p) for p in loc)
         out.append(
-            DefinitionError(path=path, line=line, message=f"{where}: {err['msg']}", format="config")
+            DefinitionError(
+                path=path, line=line, col=col, message=f"{where}: {err['msg']}", format="config"
+            )
         )
     return out
 
@@ -289,7 +295,9 @@ def load_config(
             doc = load_yaml(text)
         except DocumentError as exc:
             errors.append(
-                DefinitionError(path=path, line=exc.line, message=str(exc), format="config")
+                DefinitionError(
+                    path=path, line=exc.line, col=exc.col, message=str(exc), format="config"
+                )
             )
         else:
             if isinstance(doc.data, dict):

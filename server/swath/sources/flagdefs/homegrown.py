@@ -33,7 +33,7 @@ _QUOTES = "\"'`"
 
 
 @dataclass
-class _Match:
+class Match:
     key: str
     line: int
     end_line: int
@@ -42,6 +42,12 @@ class _Match:
     version: str | None
     kind: str | None
     order: tuple[str, int]
+
+
+def short_error(exc: Exception) -> str:
+    """ast-grep's errors carry a Rust backtrace: keep the explanation."""
+    text = str(exc).split("Stack backtrace:")[0]
+    return " ".join(line.strip() for line in text.strip().splitlines() if line.strip())
 
 
 def strip_quotes(text: str) -> str:
@@ -91,14 +97,14 @@ def _capture(node: SgNode, name: str | None) -> SgNode | None:
     return many[0] if many else None
 
 
-def _ast_matches(spec: PatternSpec, path: str, text: str, lang: str) -> list[_Match]:
+def ast_matches(spec: PatternSpec, path: str, text: str, lang: str) -> list[Match]:
     root = SgRoot(text, lang).root()
     if spec.rule is not None:
         nodes = root.find_all(cast(Config, {"rule": spec.rule}))
     else:
         assert spec.pattern is not None
         nodes = root.find_all(pattern=cast(Any, spec.pattern))  # a string or {context, selector}
-    out: list[_Match] = []
+    out: list[Match] = []
     for node in nodes:
         key_node = _capture(node, spec.key)
         if key_node is None:
@@ -107,7 +113,7 @@ def _ast_matches(spec: PatternSpec, path: str, text: str, lang: str) -> list[_Ma
         version_node = _capture(node, spec.version)
         r = node.range()
         out.append(
-            _Match(
+            Match(
                 key=strip_quotes(key_node.text()),
                 line=r.start.line,
                 end_line=r.end.line,
@@ -130,7 +136,7 @@ def _group(m: re.Match[str], name: str | None) -> tuple[str | None, int | None]:
     return None, None
 
 
-def _regex_matches(spec: PatternSpec, path: str, text: str) -> list[_Match]:
+def regex_matches(spec: PatternSpec, path: str, text: str) -> list[Match]:
     assert spec.regex is not None
     rx = re.compile(spec.regex, re.MULTILINE)
     breaks = [mm.start() for mm in re.finditer("\n", text)]
@@ -147,7 +153,7 @@ def _regex_matches(spec: PatternSpec, path: str, text: str) -> list[_Match]:
         version, _ = _group(m, spec.version or "version")
         kind, _ = _group(m, "kind")
         out.append(
-            _Match(
+            Match(
                 key=strip_quotes(key),
                 line=line_at(m.start()),
                 end_line=line_at(max(m.end() - 1, m.start())),
@@ -174,14 +180,14 @@ def _version_key(v: str | None) -> tuple[int, float, str]:
 def parse_system(system: SystemSpec, files: list[tuple[str, str]], env: str) -> ParseResult:  # noqa: C901 - matching, then one branch per kind of state a definition may carry
     """Definitions of one system from `files` ([(path, text)], any order)."""
     out = ParseResult()
-    matches: list[tuple[_Match, str, list[str]]] = []
+    matches: list[tuple[Match, str, list[str]]] = []
     for path, text in sorted(files):
         lines = split_lines(text)
         for spec in system.definitions:
             lang = spec.language or system.language or language_of(path)
             try:
                 if spec.regex is not None:
-                    found = _regex_matches(spec, path, text)
+                    found = regex_matches(spec, path, text)
                 elif lang is None:
                     out.errors.append(
                         DefinitionError(
@@ -194,14 +200,14 @@ def parse_system(system: SystemSpec, files: list[tuple[str, str]], env: str) -> 
                     )
                     continue
                 else:
-                    found = _ast_matches(spec, path, text, lang)
+                    found = ast_matches(spec, path, text, lang)
             except (re.error, RuntimeError, ValueError) as exc:
                 out.errors.append(
                     DefinitionError(
                         path=path,
                         line=0,
                         format=FORMAT,
-                        message=f"system {system.name!r}: bad pattern: {exc}",
+                        message=f"system {system.name!r}: bad pattern: {short_error(exc)}",
                     )
                 )
                 continue
@@ -213,7 +219,7 @@ def parse_system(system: SystemSpec, files: list[tuple[str, str]], env: str) -> 
     matches.sort(key=lambda t: (_version_key(t[0].version), t[0].order))
     if system.order == "first":
         matches.reverse()
-    chosen: dict[str, tuple[_Match, str, list[str], int]] = {}
+    chosen: dict[str, tuple[Match, str, list[str], int]] = {}
     entries: dict[tuple[str, str], list[tuple[int, int]]] = {}
     for m, path, lines in matches:
         count = chosen[m.key][3] + 1 if m.key in chosen else 1

@@ -31,9 +31,10 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 class DocumentError(ValueError):
-    def __init__(self, message: str, line: int = 0) -> None:
+    def __init__(self, message: str, line: int = 0, col: int = 0) -> None:
         super().__init__(message)
         self.line = line
+        self.col = col
 
 
 @dataclass
@@ -72,7 +73,7 @@ def load_json(text: str) -> Document:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DocumentError(
-            f"invalid JSON: {exc.msg} (column {exc.colno})", exc.lineno - 1
+            f"invalid JSON: {exc.msg} (column {exc.colno})", exc.lineno - 1, exc.colno - 1
         ) from None
     starts, ends = _json_positions(text)
     return Document(data=data, positions=starts, lines=split_lines(text), end_positions=ends)
@@ -133,8 +134,9 @@ def load_yaml(text: str) -> Document:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line if mark is not None else 0
+        col = mark.column if mark is not None else 0
         problem = exc.problem or exc.context or "syntax error"
-        raise DocumentError(f"invalid YAML: {problem}", line) from None
+        raise DocumentError(f"invalid YAML: {problem}", line, col) from None
     except YAMLError as exc:
         raise DocumentError(f"invalid YAML: {exc}", 0) from None
     starts: dict[Path, int] = {(): 0}

@@ -1,0 +1,113 @@
+"""`swath flags test [--preset NAME | --config FILE] [PATH...]`: try a flag configuration.
+
+Prints what each definition and reference pattern matches, and for a pattern matching
+nothing the syntax tree of the lines it was meant for. Exit 0 when every pattern matched,
+1 when one matched nothing or failed, 2 when the configuration itself is invalid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from swath.sources.flagdefs.config import CONFIG_PATHS, FlagsConfig, load_config
+from swath.sources.flagdefs.listing import scan_paths
+from swath.sources.flagdefs.trial import PatternTrial, TrialReport, run_trial
+from swath.workspace import Workspace
+
+EXIT_OK, EXIT_NO_MATCH, EXIT_USAGE = 0, 1, 2
+MAX_MATCHES_SHOWN = 20
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    flags = sub.add_parser("flags", help="work on the flag audit's configuration")
+    fsub = flags.add_subparsers(dest="flags_command", metavar="COMMAND", required=True)
+    test = fsub.add_parser(
+        "test", help="show what each pattern of .swath/flags.yaml (or a preset) matches"
+    )
+    which = test.add_mutually_exclusive_group()
+    which.add_argument("--config", metavar="FILE", help="a flags.yaml other than .swath/flags.yaml")
+    which.add_argument("--preset", metavar="NAME", help="a shipped preset (see docs/flags.md)")
+    test.add_argument("paths", nargs="*", metavar="PATH", help="only these files")
+
+
+def load(root: Path, args: argparse.Namespace, err: TextIO) -> FlagsConfig | None:
+    if getattr(args, "preset", None):
+        from swath.sources.flagdefs import presets
+
+        try:
+            text, rel = presets.text(args.preset), presets.path(args.preset)
+        except KeyError as exc:
+            print(f"swath: {exc.args[0]}", file=err)
+            return None
+    else:
+        candidates = [args.config] if args.config else list(CONFIG_PATHS)
+        text, rel = None, candidates[0]
+        for cand in candidates:
+            p = Path(cand) if Path(cand).is_absolute() else root / cand
+            if p.is_file():
+                text, rel = p.read_text(encoding="utf-8"), cand
+                break
+        if text is None:
+            print(f"swath: {rel}: no such file", file=err)
+            return None
+    cfg, errors = load_config(text, rel, {})
+    if errors:
+        print("swath: invalid flag configuration:", file=err)
+        for e in errors:
+            print(str(e), file=err)
+        return None
+    return cfg
+
+
+def cmd_flags_test(root: Path, args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    cfg = load(root, args, sys.stderr)
+    if cfg is None:
+        return EXIT_USAGE
+    ws = Workspace(root)
+    files = scan_paths(ws)
+    only = [ws.relpath(p) for p in args.paths] if args.paths else None
+    report = run_trial(cfg, files, ws.read_text, only)
+    print_report(report, out)
+    return EXIT_OK if report.all_match and report.trials else EXIT_NO_MATCH
+
+
+def print_report(report: TrialReport, out: TextIO) -> None:
+    for note in report.notes:
+        print(note, file=out)
+    for t in report.trials:
+        _print_trial(t, out)
+
+
+def _print_trial(t: PatternTrial, out: TextIO) -> None:
+    where = f"{len(t.files)} file{'s' if len(t.files) != 1 else ''}"
+    head = f"{t.system} · {t.role} {t.number}: {t.summary}"
+    if t.error:
+        print(f"{head}\n  error: {t.error}\n", file=out)
+        return
+    print(f"{head}\n  {len(t.matches)} match(es) in {where}", file=out)
+    for m in t.matches[:MAX_MATCHES_SHOWN]:
+        state = f"  {m.state} ({m.state_text!r})" if m.state is not None else ""
+        print(f"  {m.path}:{m.line + 1}  {m.key}{state}", file=out)
+    if len(t.matches) > MAX_MATCHES_SHOWN:
+        print(f"  … {len(t.matches) - MAX_MATCHES_SHOWN} more", file=out)
+    if not t.matches:
+        if not t.files:
+            print("  no file to try it on", file=out)
+        if t.pattern_tree:
+            print("  the pattern alone parses as:", file=out)
+            for row in t.pattern_tree:
+                print(f"    {row}", file=out)
+            print(
+                "  (when that is not the node kind of the code below, give the pattern as "
+                "{context: CODE AROUND IT, selector: KIND}; see docs/flags.md)",
+                file=out,
+            )
+        for s in t.samples:
+            lines = ", ".join(str(n + 1) for n in s.lines)
+            print(f"  syntax tree of {s.path} lines {lines} ({s.why}):", file=out)
+            for row in s.tree:
+                print(f"    {row}", file=out)
+    print(file=out)

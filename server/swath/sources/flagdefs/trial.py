@@ -1,0 +1,246 @@
+"""`swath flags test`: what each pattern of a flag configuration matches, on real files.
+
+Writing a homegrown system's patterns is guesswork without seeing what they match, and
+a pattern that matches nothing says nothing. For each definition and reference pattern
+this lists the matches (key, state, file:line); for a pattern that matches nothing it
+prints the syntax tree (node kinds) of the lines it was meant for, the way ast-grep's
+playground does, so the right node names can be read off instead of guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ast_grep_py import SgNode, SgRoot
+
+from swath.sources.flagdefs import homegrown
+from swath.sources.flagdefs.common import language_of
+from swath.sources.flagdefs.config import FlagsConfig, PatternSpec, SystemSpec
+from swath.sources.flagdefs.structured import split_lines
+
+SAMPLE_LINES = 6  # lines whose tree is shown for a pattern without matches
+MAX_REFERENCE_FILES = 400  # reference patterns are tried on files that hold a key
+MAX_TREE_NODES = 60
+
+
+@dataclass
+class TrialMatch:
+    key: str
+    path: str
+    line: int
+    state: str | None = None
+    state_text: str | None = None
+
+
+@dataclass
+class SampleTree:
+    path: str
+    lines: list[int]  # zero-based
+    why: str
+    tree: list[str]  # indented "kind [line:col-line:col] `text`"
+
+
+@dataclass
+class PatternTrial:
+    system: str
+    role: Literal["definition", "reference"]
+    number: int  # 1-based among the system's patterns of this role
+    summary: str
+    files: list[str]
+    matches: list[TrialMatch] = field(default_factory=list)
+    error: str | None = None
+    samples: list[SampleTree] = field(default_factory=list)
+    pattern_tree: list[str] = field(default_factory=list)  # how the pattern alone parses
+
+
+@dataclass
+class TrialReport:
+    trials: list[PatternTrial] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def all_match(self) -> bool:
+        return all(t.matches and not t.error for t in self.trials)
+
+
+def summary(spec: PatternSpec) -> str:
+    if spec.regex is not None:
+        return f"regex {spec.regex!r}"
+    if spec.rule is not None:
+        return f"rule {spec.rule}"
+    return f"pattern {spec.pattern!r}"
+
+
+def run_trial(
+    cfg: FlagsConfig,
+    files: list[str],
+    read_text: Callable[[str], str],
+    only: list[str] | None = None,
+) -> TrialReport:
+    """Try every system's patterns. `files`: the workspace's files; `only`: limit to these."""
+    report = TrialReport()
+    if not cfg.systems:
+        report.notes.append("no `systems` in this configuration: nothing to test")
+    for system in cfg.systems:
+        defs_files = homegrown.system_files(system, files)
+        if only:
+            defs_files = [f for f in defs_files if f in only] or defs_files
+        texts = _texts(defs_files, read_text)
+        keys: set[str] = set()
+        for n, spec in enumerate(system.definitions, 1):
+            trial = _try(system, spec, "definition", n, texts)
+            keys |= {m.key for m in trial.matches}
+            if not trial.matches and not trial.error:
+                first = next(iter(texts), None)
+                trial.pattern_tree = _pattern_tree(
+                    spec, _lang(spec, system, first) if first else spec.language or system.language
+                )
+                trial.samples = [
+                    _sample(p, t, _lang(spec, system, p), _first_code_lines(t), "first code lines")
+                    for p, t in list(texts.items())[:2]
+                    if _lang(spec, system, p) is not None
+                ]
+            report.trials.append(trial)
+        if not system.references:
+            continue
+        ref_files = [f for f in (only or files) if language_of(f) is not None]
+        ref_texts = _texts_holding(ref_files, read_text, keys)
+        for n, spec in enumerate(system.references, 1):
+            trial = _try(system, spec, "reference", n, ref_texts)
+            if not trial.matches and not trial.error:
+                first = next(iter(ref_texts), None)
+                trial.pattern_tree = _pattern_tree(
+                    spec, _lang(spec, system, first) if first else spec.language or system.language
+                )
+                for p, t in list(ref_texts.items())[:2]:
+                    lang = _lang(spec, system, p)
+                    if lang is not None:
+                        lines = _lines_holding(t, keys)
+                        trial.samples.append(_sample(p, t, lang, lines, "lines that name a key"))
+            report.trials.append(trial)
+    return report
+
+
+def _lang(spec: PatternSpec, system: SystemSpec, path: str) -> str | None:
+    return spec.language or system.language or language_of(path)
+
+
+def _texts(paths: list[str], read_text: Callable[[str], str]) -> dict[str, str]:
+    out = {}
+    for p in paths:
+        try:
+            out[p] = read_text(p)
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def _texts_holding(
+    paths: list[str], read_text: Callable[[str], str], keys: set[str]
+) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for p in paths:
+        if len(out) >= MAX_REFERENCE_FILES:
+            break
+        try:
+            text = read_text(p)
+        except (OSError, ValueError):
+            continue
+        if not keys or any(k in text for k in keys):
+            out[p] = text
+    return out
+
+
+def _pattern_tree(spec: PatternSpec, lang: str | None) -> list[str]:
+    if not isinstance(spec.pattern, str) or lang is None:
+        return []
+    # ast-grep reads `$KEY` as a name; outside JavaScript `$` cannot start one, so
+    # parse with the placeholder character ast-grep itself uses there.
+    text = spec.pattern if lang in _DOLLAR_NAMES else spec.pattern.replace("$", "µ")
+    out: list[str] = []
+    root = SgRoot(text, lang).root()
+    for child in root.children():
+        _dump(child, 0, set(range(text.count("\n") + 1)), out)
+    return out
+
+
+_DOLLAR_NAMES = {"javascript", "typescript", "tsx", "jsx"}
+
+
+def _try(
+    system: SystemSpec,
+    spec: PatternSpec,
+    role: Literal["definition", "reference"],
+    number: int,
+    texts: dict[str, str],
+) -> PatternTrial:
+    trial = PatternTrial(system.name, role, number, summary(spec), sorted(texts))
+    for path, text in sorted(texts.items()):
+        lang = _lang(spec, system, path)
+        try:
+            if spec.regex is not None:
+                found = homegrown.regex_matches(spec, path, text)
+            elif lang is None:
+                continue
+            else:
+                found = homegrown.ast_matches(spec, path, text, lang)
+        except (re.error, RuntimeError, ValueError) as exc:
+            trial.error = homegrown.short_error(exc)
+            return trial
+        for m in found:
+            state = None
+            if role == "definition":
+                st = m.state_text if m.state_text is not None else spec.state_value
+                state, _ = homegrown.map_state(st, system.states, system.default_state)
+            trial.matches.append(TrialMatch(m.key, path, m.line, state, m.state_text))
+    return trial
+
+
+def _first_code_lines(text: str) -> list[int]:
+    out = []
+    for i, line in enumerate(split_lines(text)):
+        s = line.strip()
+        if not s or s.startswith(("#", "//", "/*", "*", "import ", "from ", "package ")):
+            continue
+        out.append(i)
+        if len(out) >= SAMPLE_LINES:
+            break
+    return out
+
+
+def _lines_holding(text: str, keys: set[str]) -> list[int]:
+    lines = split_lines(text)
+    hits = [i for i, line in enumerate(lines) if any(k in line for k in keys)]
+    return hits[:SAMPLE_LINES] or _first_code_lines(text)
+
+
+def _sample(path: str, text: str, lang: str | None, lines: list[int], why: str) -> SampleTree:
+    tree: list[str] = []
+    if lang is not None and lines:
+        root = SgRoot(text, lang).root()
+        wanted = set(lines)
+        for child in root.children():
+            _dump(child, 0, wanted, tree)
+    return SampleTree(path=path, lines=lines, why=why, tree=tree)
+
+
+def _dump(node: SgNode, depth: int, lines: set[int], out: list[str]) -> None:
+    """Named nodes that touch the sample lines, outermost first."""
+    if len(out) >= MAX_TREE_NODES:
+        return
+    r = node.range()
+    if not any(r.start.line <= ln <= r.end.line for ln in lines):
+        return
+    if node.is_named():
+        text = node.text() if not node.children() else ""
+        leaf = f" `{text}`" if text and len(text) <= 40 else ""
+        out.append(
+            f"{'  ' * depth}{node.kind()} "
+            f"[{r.start.line + 1}:{r.start.column + 1}-{r.end.line + 1}:{r.end.column + 1}]{leaf}"
+        )
+        depth += 1
+    for child in node.children():
+        _dump(child, depth, lines, out)

@@ -1,0 +1,64 @@
+"""`swath flags test`: matches per pattern, node kinds for a pattern matching nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import make_repo
+
+GO = {
+    "flags/flags.go": "package flags\n\nconst EnableFoo = true\nconst (\n\tEnableBar = false\n)\n",
+    "svc/run.go": 'package svc\n\nimport "example.com/app/flags"\n\nfunc Run() {\n'
+    "\tif flags.EnableFoo {\n\t\tfoo()\n\t}\n}\n",
+}
+CONFIG = """systems:
+  - name: go-consts
+    files: ["flags/*.go"]
+    definition:
+      pattern: {{context: "const $KEY = $STATE", selector: const_spec}}
+    reference:
+      pattern: {reference}
+      is_check: true
+"""
+
+
+def _swath(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "swath", "flags", "test", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_a_pattern_matching_nothing_shows_how_it_parsed_and_the_code_tree(tmp_path: Path) -> None:
+    ws = make_repo(tmp_path, {**GO, ".swath/flags.yaml": CONFIG.format(reference="flags.$KEY")})
+    proc = _swath(ws.root)
+    assert proc.returncode == 1, proc.stderr
+    out = proc.stdout
+    assert "go-consts · definition 1:" in out and "2 match(es) in 1 file" in out
+    assert "flags/flags.go:3  EnableFoo  on ('true')" in out
+    assert "flags/flags.go:5  EnableBar  off ('false')" in out
+    ref = out[out.index("go-consts · reference 1:") :]
+    assert "0 match(es)" in ref
+    assert "qualified_type" in ref  # how `flags.$KEY` parses on its own in Go
+    assert "selector_expression [6:5-6:20]" in ref  # what the code holds at svc/run.go:6
+    assert "field_identifier [6:11-6:20] `EnableFoo`" in ref
+
+
+def test_the_fixed_pattern_matches_and_exits_0(tmp_path: Path) -> None:
+    fixed = '{context: "func _() { _ = flags.$KEY }", selector: selector_expression}'
+    ws = make_repo(tmp_path, {**GO, "alt/flags.yaml": CONFIG.format(reference=fixed)})
+    proc = _swath(ws.root, "--config", "alt/flags.yaml")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "svc/run.go:6  EnableFoo" in proc.stdout
+
+
+def test_a_broken_config_is_exit_2_with_its_place(tmp_path: Path) -> None:
+    ws = make_repo(tmp_path, {**GO, ".swath/flags.yaml": "systems:\n  - nmae: x\n"})
+    proc = _swath(ws.root)
+    assert proc.returncode == 2
+    assert ".swath/flags.yaml:2:5: systems.0.nmae: Extra inputs are not permitted" in proc.stderr
