@@ -43,6 +43,10 @@ class EnvState(BaseModel):
     lines: list[int] = Field(
         default_factory=list, description="Zero-based lines that carry this state."
     )
+    path: str | None = Field(
+        default=None,
+        description="File of `lines` when it is not the definition's (an override file).",
+    )
 
 
 class FlagDefinition(BaseModel):
@@ -169,6 +173,9 @@ class FlagItemData(BaseModel):
     )
     call_names: list[CallName] = Field(default_factory=list)
     reference_patterns: list[ReferencePattern] = Field(default_factory=list)
+    min_age_days: int = Field(
+        default=30, ge=0, description="Days a state must hold before the flag is a candidate."
+    )
     catalogue_sources: list[str] = Field(
         default_factory=list, description="Every definition file found."
     )

@@ -198,6 +198,7 @@ class FlagsSource:
             defined=bool(defs),
             definitions=defs,
             references=refs,
+            min_age_days=cfg.min_age_days,
             unlisted_references=index.unlisted.get(key, 0) if defs else 0,
             constants=index.constants.get(key, []),
             mentions=index.mentions.get(key, []),

@@ -76,7 +76,8 @@ def decide(defs: list[FlagDefinition], configured: str | None) -> Decision:
     pairs = [p for n in chosen for p in envs[n]]
     env_name = chosen[0]
     states = {st.state for _, st in pairs}
-    lines = [(d.path, ln) for d, st in pairs for ln in st.lines]
+    # The state's own file: an override file's line is not a line of the definition.
+    lines = [(st.path or d.path, ln) for d, st in pairs for ln in st.lines]
     if len(states) > 1:
         where = "; ".join(f"{d.format} {d.path}:{d.line + 1} says {st.state}" for d, st in pairs)
         return Decision(

@@ -95,6 +95,12 @@ def examine(
             d.col = len(pf.lines[d.line]) - len(pf.lines[d.line].lstrip())
     if flag.defined and decision.lines:
         facts.history = history.since(ws, decision.lines)
+    min_age = min_age_days(flag)
+    age = facts.history.age_days
+    if cat in ("fully-on", "fully-off") and age is not None and age < min_age:
+        cat, why_not = None, f"in this state for {age} days, fewer than {min_age}"
+        facts.category, facts.candidate, facts.not_candidate_because = cat, False, why_not
+        facts.keep = None
     # Constant definitions are listed (the plan deletes them) but do not count as uses.
     listed = [r for r in code_refs if r.kind != "constant-def" or cat is not None]
     facts.references = _references(
@@ -103,6 +109,19 @@ def examine(
     facts.risks = _risks(flag, facts, decision.notes)
     facts.lens = _lens(facts)
     return facts
+
+
+# Unleash's "potentially stale" rule: expected lifetimes per flag type (kill-switch and
+# permission flags never go stale; they are permanent here already).
+UNLEASH_LIFETIME_DAYS = {"release": 40, "experiment": 40, "operational": 7}
+
+
+def min_age_days(flag: FlagItemData) -> int:
+    """How long the state must have held: the flag type's lifetime where the source has types."""
+    for d in flag.definitions:
+        if d.format == "unleash" and d.kind.lower() in UNLEASH_LIFETIME_DAYS:
+            return UNLEASH_LIFETIME_DAYS[d.kind.lower()]
+    return flag.min_age_days
 
 
 def _bool_value(facts: FlagFacts) -> bool | None:

@@ -243,9 +243,9 @@ def _apply_overrides(
         why = spec.reason or f"override in {path}"
         if spec.state is not None:
             env = cfg.environment or "production"
-            envs[env] = _override_state(env, spec.state, spec.percent, why, line)
+            envs[env] = _override_state(env, spec.state, spec.percent, why, line, path)
         for env, state in spec.environments.items():
-            envs[env] = _override_state(env, state, None, why, line)
+            envs[env] = _override_state(env, state, None, why, line, path)
         defs = by_key.get(key)
         if defs:
             for d in defs:
@@ -277,7 +277,11 @@ def _apply_overrides(
             cat.files.append(path)
 
 
-def _override_state(env: str, state: str, percent: float | None, why: str, line: int) -> EnvState:
+def _override_state(
+    env: str, state: str, percent: float | None, why: str, line: int, path: str
+) -> EnvState:
     value = {"on": True, "off": False}.get(state)
     pct = percent if percent is not None else {"on": 100.0, "off": 0.0}.get(state)
-    return EnvState(env=env, state=state, percent=pct, value=value, reason=why, lines=[line])  # type: ignore[arg-type]
+    return EnvState(
+        env=env, state=state, percent=pct, value=value, reason=why, lines=[line], path=path
+    )  # type: ignore[arg-type]

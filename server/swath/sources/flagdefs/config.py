@@ -226,6 +226,11 @@ class FlagsConfig(Strict):
     max_file_bytes: int = Field(
         default=5_000_000, ge=1, description="Bigger files are not scanned for references."
     )
+    min_age_days: int = Field(
+        default=30,
+        ge=0,
+        description="Days a flag must have been fully on/off before it is a removal candidate.",
+    )
     max_references_per_flag: int = Field(
         default=2000,
         ge=1,
