@@ -45,7 +45,29 @@ from swath.sources.flags import FlagsSource
 from swath.spec.records import Item
 from swath.workspace import Workspace
 
-WORDS = ["user", "order", "cart", "total", "price", "item", "count", "value", "result", "index", "config", "data", "request", "response", "session", "token", "cache", "queue", "event", "record", "batch"]
+WORDS = [
+    "user",
+    "order",
+    "cart",
+    "total",
+    "price",
+    "item",
+    "count",
+    "value",
+    "result",
+    "index",
+    "config",
+    "data",
+    "request",
+    "response",
+    "session",
+    "token",
+    "cache",
+    "queue",
+    "event",
+    "record",
+    "batch",
+]
 
 
 def make_keys(n: int, rng: random.Random) -> list[str]:

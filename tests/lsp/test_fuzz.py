@@ -135,7 +135,7 @@ async def test_every_fuzzed_request_gets_a_reply_and_the_server_survives(tmp_pat
     client = await RawClient.start(root)
     sent: list[tuple[int, str, Any]] = []
     try:
-        for start in range(0, MESSAGES, BATCH):
+        for _start in range(0, MESSAGES, BATCH):
             batch: list[int] = []
             for _ in range(BATCH):
                 if fuzz.rnd.random() < 0.6:

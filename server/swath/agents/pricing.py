@@ -83,7 +83,9 @@ class ModelPrice(Rates):
         return all(
             mine >= theirs
             for n in probes
-            for mine, theirs in zip(self.for_prompt(n).all(), other.for_prompt(n).all())
+            for mine, theirs in zip(
+                self.for_prompt(n).all(), other.for_prompt(n).all(), strict=True
+            )
         )
 
 

@@ -27,32 +27,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     test = fsub.add_parser(
         "test", help="show what each pattern of .swath/flags.yaml (or a preset) matches"
     )
-    which = test.add_mutually_exclusive_group()
-    which.add_argument("--config", metavar="FILE", help="a flags.yaml other than .swath/flags.yaml")
-    which.add_argument("--preset", metavar="NAME", help="a shipped preset (see docs/flags.md)")
+    # Presets (`--preset NAME`) come with the presets themselves; they are not shipped yet.
+    test.add_argument("--config", metavar="FILE", help="a flags.yaml other than .swath/flags.yaml")
     test.add_argument("paths", nargs="*", metavar="PATH", help="only these files")
 
 
 def load(root: Path, args: argparse.Namespace, err: TextIO) -> FlagsConfig | None:
-    if getattr(args, "preset", None):
-        from swath.sources.flagdefs import presets
-
-        try:
-            text, rel = presets.text(args.preset), presets.path(args.preset)
-        except KeyError as exc:
-            print(f"swath: {exc.args[0]}", file=err)
-            return None
-    else:
-        candidates = [args.config] if args.config else list(CONFIG_PATHS)
-        text, rel = None, candidates[0]
-        for cand in candidates:
-            p = Path(cand) if Path(cand).is_absolute() else root / cand
-            if p.is_file():
-                text, rel = p.read_text(encoding="utf-8"), cand
-                break
-        if text is None:
-            print(f"swath: {rel}: no such file", file=err)
-            return None
+    candidates = [args.config] if args.config else list(CONFIG_PATHS)
+    text, rel = None, candidates[0]
+    for cand in candidates:
+        p = Path(cand) if Path(cand).is_absolute() else root / cand
+        if p.is_file():
+            text, rel = p.read_text(encoding="utf-8"), cand
+            break
+    if text is None:
+        print(f"swath: {rel}: no such file", file=err)
+        return None
     cfg, errors = load_config(text, rel, {})
     if errors:
         print("swath: invalid flag configuration:", file=err)

@@ -281,7 +281,7 @@ def _attach_edit(
     ]
 
 
-def _risks(flag: FlagItemData, facts: FlagFacts, notes: list[str]) -> list[str]:
+def _risks(flag: FlagItemData, facts: FlagFacts, notes: list[str]) -> list[str]:  # noqa: C901 - one branch per kind of risk, each with its own note
     risks = list(notes)
     if facts.category in ("fully-on", "fully-off"):
         for env, st in facts.env_states.items():

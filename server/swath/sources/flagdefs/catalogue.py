@@ -283,5 +283,11 @@ def _override_state(
     value = {"on": True, "off": False}.get(state)
     pct = percent if percent is not None else {"on": 100.0, "off": 0.0}.get(state)
     return EnvState(
-        env=env, state=state, percent=pct, value=value, reason=why, lines=[line], path=path
-    )  # type: ignore[arg-type]
+        env=env,
+        state=state,  # type: ignore[arg-type]  # the override parser yields only the four states
+        percent=pct,
+        value=value,
+        reason=why,
+        lines=[line],
+        path=path,
+    )

@@ -262,7 +262,7 @@ class _Merger:
             self.index.unlisted[key] = self.index.unlisted.get(key, 0) + 1
         return False
 
-    def file(self, path: str, hits: list[tuple[Any, ...]]) -> None:
+    def file(self, path: str, hits: list[tuple[Any, ...]]) -> None:  # noqa: C901 - one branch per kind of hit of a single pass over the file
         if hits and hits[-1][0] == "imports":
             self.go_imports[path] = hits[-1][1]
         test = is_test_path(path)
