@@ -15,6 +15,7 @@ import asyncio
 import copy
 import logging
 import re
+import stat
 import threading
 import time
 from collections import OrderedDict
@@ -24,11 +25,18 @@ from functools import lru_cache
 from typing import Any
 
 import pathspec
+import re2
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from swath.agents.base import ToolCall
 from swath.agents.redaction import Redactor
 from swath.workspace import PathRefused, Workspace
+from swath.workspace.regular_files import (
+    FileTooLarge,
+    NotARegularFile,
+    file_kind,
+    read_regular_file,
+)
 from swath.workspace.workspace import exclude_pathspecs
 
 log = logging.getLogger(__name__)
@@ -44,11 +52,12 @@ TOOL_NAMES: tuple[str, ...] = (
     "symbols",
 )
 
-MAX_FILE_BYTES = (
-    8 * 1024 * 1024
-)  # larger files are refused: grep them or read a range of a smaller one
-GREP_MAX_FILE_BYTES = 2 * 1024 * 1024
+# One size limit for every tool that reads a file, stated in their answers: a file too big
+# for read_file is not silently "no matches" for grep.
+MAX_FILE_BYTES = 8 * 1024 * 1024
 GREP_TIME_LIMIT_S = 10.0
+# A tool call that is still running after this is answered with an error; the agent goes on.
+TOOL_TIME_LIMIT_S = 30.0
 READ_DEFAULT_LINES = 400
 _SAFE_REV = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/~^@{}:\-]{0,199}$")
 
@@ -86,7 +95,10 @@ class GlobArgs(_Args):
 
 
 class GrepArgs(_Args):
-    pattern: str = Field(description="Python regular expression searched line by line.")
+    pattern: str = Field(
+        description="Regular expression (RE2 syntax: no backreferences or lookaround), "
+        "searched line by line."
+    )
     path: str = Field(default=".", description="File or directory to search under.")
     glob: str | None = Field(
         default=None, description="Only files matching this gitignore-style glob."
@@ -141,7 +153,9 @@ SPECS: dict[str, ToolSpec] = {
         ToolSpec("glob", "Find files by glob pattern (.gitignore honoured).", GlobArgs),
         ToolSpec(
             "grep",
-            "Search file contents with a regular expression; returns path:line: text (.gitignore honoured, binaries skipped).",
+            "Search file contents with a regular expression; returns path:line: text "
+            f"(.gitignore honoured, binaries and files over {MAX_FILE_BYTES // 2**20} MB "
+            "skipped and counted).",
             GrepArgs,
         ),
         ToolSpec(
@@ -204,9 +218,12 @@ class FileCache:
         if full.is_dir():
             raise ToolError(f"{rel}: is a directory; use list_dir")
         st = full.stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise ToolError(f"{rel}: {file_kind(st.st_mode)}, not a file; no tool reads it")
         if st.st_size > MAX_FILE_BYTES:
             raise ToolError(
-                f"{rel}: too large ({st.st_size} bytes); use grep to find what you need"
+                f"{rel}: too large ({st.st_size:,} bytes; tools read files up to "
+                f"{MAX_FILE_BYTES:,} bytes, grep included); look at smaller files around it"
             )
         key = (str(workspace.root), rel, st.st_mtime_ns, st.st_size)
         with self._lock:
@@ -214,7 +231,10 @@ class FileCache:
             if hit is not None:
                 self._texts.move_to_end(key)
                 return hit
-        data = full.read_bytes()
+        try:
+            data = read_regular_file(full, MAX_FILE_BYTES)
+        except (NotARegularFile, FileTooLarge) as exc:  # swapped since the stat above
+            raise ToolError(f"{rel}: {exc}") from None
         if Workspace.looks_binary(data):
             raise ToolError(f"{rel}: binary file")
         lines = redactor.redact(data.decode("utf-8", errors="replace"), rel).split("\n")
@@ -287,8 +307,15 @@ class ToolBox:
                     f"unknown tool {name!r}: this agent can only read the workspace with: {offered}. "
                     "There is no tool to write files, run commands or access the network."
                 )
-            text = await asyncio.to_thread(self._run, name, args)
+            text = await asyncio.wait_for(
+                asyncio.to_thread(self._run, name, args), TOOL_TIME_LIMIT_S
+            )
             ok = True
+        except TimeoutError:
+            error = (
+                f"{name} did not finish within {TOOL_TIME_LIMIT_S:.0f}s; "
+                "narrow the path or the pattern"
+            )
         except ToolError as exc:
             error = str(exc)
         except ValidationError as exc:
@@ -408,7 +435,7 @@ class ToolBox:
             return f"{rel}: empty (or everything in it is ignored or denied)"
         shown = entries[:500]
         tail = f"\n[... {len(entries) - 500} more entries]" if len(entries) > 500 else ""
-        return f"{rel}/\n" + "\n".join(shown) + tail
+        return f"{rel}/\n" + self._names("\n".join(shown)) + tail
 
     def _t_glob(self, a: GlobArgs) -> str:
         rel = self._resolve(a.path)
@@ -418,45 +445,42 @@ class ToolBox:
         if not matches:
             return f"no files match {a.pattern!r} under {rel}"
         tail = f"\n[... {len(matches) - 1000} more]" if len(matches) > 1000 else ""
-        return "\n".join(matches[:1000]) + tail
+        return self._names("\n".join(matches[:1000])) + tail
 
-    def _t_grep(self, a: GrepArgs) -> str:  # noqa: C901 - argument checks, then one scan under its budgets
-        if len(a.pattern) > 500:
-            raise ToolError("pattern too long (500 characters at most)")
-        try:
-            rx = re.compile(a.pattern, re.MULTILINE | (re.IGNORECASE if a.ignore_case else 0))
-        except re.error as exc:
-            raise ToolError(f"invalid regular expression: {exc}") from exc
+    def _t_grep(self, a: GrepArgs) -> str:
+        rx = compile_grep_pattern(a.pattern, a.ignore_case)
         rel = self._resolve(a.path)
         files = [rel] if (self.workspace.root / rel).is_file() else self._files_under(rel)
         if a.glob:
             spec = pathspec.GitIgnoreSpec.from_lines([a.glob])
             files = [f for f in files if spec.match_file(f)]
         out: list[str] = []
+        size = 0
+        skipped: dict[str, list[str]] = {}
         deadline = time.monotonic() + GREP_TIME_LIMIT_S
-        truncated = ""
+        stopped = ""
         for f in files:
             if len(out) >= a.max_results:
-                truncated = f"\n[... stopped at {a.max_results} matches]"
+                stopped = f"stopped at {a.max_results} matches"
+                break
+            if size > self.max_result_chars:
+                stopped = f"stopped at {self.max_result_chars:,} characters of output"
                 break
             if time.monotonic() > deadline:
-                truncated = (
-                    f"\n[... stopped after {GREP_TIME_LIMIT_S:.0f}s; narrow the path or pattern]"
-                )
+                stopped = f"stopped after {GREP_TIME_LIMIT_S:.0f}s; narrow the path or pattern"
                 break
             if self._denied(f):
                 continue
-            full = self.workspace.root / f
             try:
-                if full.stat().st_size > GREP_MAX_FILE_BYTES:
-                    continue
-                data = full.read_bytes()
-            except OSError:
+                data = read_regular_file(self.workspace.root / f, MAX_FILE_BYTES)
+            except FileTooLarge:
+                skipped.setdefault(f"over the {MAX_FILE_BYTES // 2**20} MB limit", []).append(f)
+                continue
+            except OSError:  # gone, unreadable, or a pipe/device swapped in: nothing to search
                 continue
             if Workspace.looks_binary(data):
                 continue
-            text = data.decode("utf-8", errors="replace")
-            if rx.search(text) is None:
+            if rx.search(data.decode("utf-8", errors="replace")) is None:
                 continue
             # Match again on the redacted text: a secret must not be findable character by
             # character through yes/no answers to ever narrower patterns.
@@ -466,12 +490,22 @@ class ToolBox:
                 continue
             for n, line in enumerate(lines, start=1):
                 if rx.search(line):
-                    out.append(f"{f}:{n}: {line[:400]}")
+                    row = f"{self._names(f)}:{n}: {line[:400]}"
+                    out.append(row)
+                    size += len(row) + 1
                     if len(out) >= a.max_results:
                         break
-        if not out:
-            return f"no matches for {a.pattern!r} under {rel}"
-        return "\n".join(out) + truncated
+        notes = [f"[... {stopped}]"] if stopped else []
+        for why, names in skipped.items():
+            shown = ", ".join(self._names(n) for n in names[:5])
+            more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+            notes.append(f"[{_plural(len(names), 'file')} {why} not searched: {shown}{more}]")
+        body = "\n".join(out) if out else f"no matches for {a.pattern!r} under {rel}"
+        return "\n".join([body, *notes])
+
+    def _names(self, text: str) -> str:
+        """Paths as shown to the model: a secret in a file name is redacted like one inside."""
+        return self.redactor.redact(text)
 
     def _require_git(self) -> None:
         if not self.workspace.is_git():
@@ -552,6 +586,29 @@ class ToolBox:
         else:
             outline = regex_outline(text)
         return f"{rel}\n" + ("\n".join(outline) if outline else "(no symbols found)")
+
+
+# -- grep patterns -------------------------------------------------------------------------
+def compile_grep_pattern(pattern: str, ignore_case: bool) -> Any:
+    """An RE2 program for `pattern`: linear time whatever the pattern (`(a+)+$` included).
+
+    Python's `re` backtracks, holding the GIL, so one hostile pattern froze the whole
+    process, timeouts and signals included; RE2 has no backtracking to exploit.
+    """
+    if len(pattern) > 500:
+        raise ToolError("pattern too long (500 characters at most)")
+    options = re2.Options()
+    options.log_errors = False
+    options.case_sensitive = not ignore_case
+    options.max_mem = 64 * 2**20
+    try:
+        return re2.compile("(?m)" + pattern, options)
+    except re2.error as exc:
+        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else exc
+        raise ToolError(
+            f"invalid regular expression: {reason} (grep uses RE2 syntax: no backreferences "
+            "or lookaround)"
+        ) from None
 
 
 # -- outlines ------------------------------------------------------------------------------

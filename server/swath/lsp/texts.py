@@ -14,17 +14,16 @@ from pygls.uris import to_fs_path
 from pygls.workspace import Workspace as LspWorkspace
 
 from swath.lsp.anchors import split_lines
+from swath.workspace.regular_files import read_regular_file
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 
 
 def read_lines(path: str) -> list[str] | None:
     try:
-        p = Path(path)
-        if p.stat().st_size > MAX_FILE_BYTES:
-            return None
-        return split_lines(p.read_bytes().decode("utf-8", errors="replace"))
-    except OSError:
+        data = read_regular_file(Path(path), MAX_FILE_BYTES)  # a FIFO must not hang a thread
+        return split_lines(data.decode("utf-8", errors="replace"))
+    except OSError:  # missing, too large, a pipe or a device: no text to show
         return None
 
 

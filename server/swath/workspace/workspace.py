@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pathspec
 
+from swath.workspace.regular_files import read_regular_file
+
 # Paths no agent may read and no source hands out: secrets, credential files of the usual
 # tools (netrc, npm, PyPI, direnv, git's credential store, SSH and cloud keys), git internals.
 DEFAULT_DENY = (
@@ -194,7 +196,8 @@ class Workspace:
         return out
 
     def read_bytes(self, rel: str) -> bytes:
-        return self.resolve(rel).read_bytes()
+        # A FIFO or device under a cited path must not hang verification or a source.
+        return read_regular_file(self.resolve(rel))
 
     def read_text(self, rel: str) -> str:
         return self.read_bytes(rel).decode("utf-8", errors="replace")
@@ -214,7 +217,10 @@ class Workspace:
             hit = self._hash_cache.get(rel)
         if hit and hit[0] == st.st_mtime_ns and hit[1] == st.st_size:
             return hit[2]
-        digest = hashlib.sha256(full.read_bytes()).hexdigest()
+        try:
+            digest = hashlib.sha256(read_regular_file(full)).hexdigest()
+        except OSError:  # a pipe or device: no content to hash, as for a missing file
+            return ""
         with self._lock:
             self._hash_cache[rel] = (st.st_mtime_ns, st.st_size, digest)
         return digest
