@@ -447,7 +447,7 @@ class ToolBox:
         tail = f"\n[... {len(matches) - 1000} more]" if len(matches) > 1000 else ""
         return self._names("\n".join(matches[:1000])) + tail
 
-    def _t_grep(self, a: GrepArgs) -> str:
+    def _t_grep(self, a: GrepArgs) -> str:  # noqa: C901 - argument checks, then one scan under its budgets
         rx = compile_grep_pattern(a.pattern, a.ignore_case)
         rel = self._resolve(a.path)
         files = [rel] if (self.workspace.root / rel).is_file() else self._files_under(rel)

@@ -39,11 +39,9 @@ atexit.register(_settings.close)  # detect-secrets' settings generator, closed b
 @lru_cache(maxsize=1)
 def _plugins() -> list[Any]:
     _settings.enter_context(default_settings())
-    return [
-        cls()  # type: ignore[misc]  # detect-secrets types its plugin classes as abstract
-        for kind, cls in get_mapping_from_secret_type_to_class().items()
-        if kind not in LEFT_OUT
-    ]
+    # Typed loosely: detect-secrets types its plugin classes as abstract.
+    classes: dict[str, Any] = dict(get_mapping_from_secret_type_to_class())
+    return [cls() for kind, cls in classes.items() if kind not in LEFT_OUT]
 
 
 def _masked_quote(line: str, value_start: int) -> str:
