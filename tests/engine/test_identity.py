@@ -72,6 +72,8 @@ async def test_flag_audit_marks_every_identical_reference_line(tmp_path: Path) -
         root,
         {
             "flags.json": '{"old_flag": {"enabled": true}}\n',
+            # Committed just now: the default minimum age (30 days) would keep it off the list.
+            ".swath/flags.yaml": "min_age_days: 0\n",
             "app.py": "from openfeature import api\n\nclient = api.get_client()\n\n\n"
             + "def view():\n"
             + same
