@@ -58,7 +58,7 @@ def serve(namespace: dict[str, Any], served: Iterable[str]) -> None:
         write_frame(stdout, pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-class _Worker:
+class Worker:
     def __init__(self, module: str) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", module],
@@ -109,8 +109,8 @@ class ProcessPool:
     def __init__(self, module: str, size: int) -> None:
         self.module = module
         self.size = size
-        self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
-        self._workers = [_Worker(module) for _ in range(size)]
+        self._idle: queue.SimpleQueue[Worker] = queue.SimpleQueue()
+        self._workers = [Worker(module) for _ in range(size)]
         for w in self._workers:
             self._idle.put(w)
 
@@ -122,7 +122,7 @@ class ProcessPool:
             if worker.alive():
                 self._idle.put(worker)
             else:  # replace a dead worker so the pool keeps its size
-                replacement = _Worker(self.module)
+                replacement = Worker(self.module)
                 self._workers = [w for w in self._workers if w is not worker] + [replacement]
                 self._idle.put(replacement)
 

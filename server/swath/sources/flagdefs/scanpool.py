@@ -11,63 +11,20 @@ plain `python -m …scanworker` per core, fed pickled requests over a pipe, star
 from __future__ import annotations
 
 import atexit
-import os
-import pickle
 import queue
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from swath.sources.flagdefs.scanworker import _read_frame, _write_frame
+from swath.procpool import Worker, WorkerFailed
+
+__all__ = ["ScanPool", "WorkerFailed", "get", "shutdown", "worker_pids"]
 
 
-class WorkerFailed(RuntimeError):
-    pass
-
-
-class _Worker:
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "swath.sources.flagdefs.scanworker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-        )
-
-    def call(self, name: str, args: tuple[Any, ...]) -> Any:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        try:
-            _write_frame(
-                self.proc.stdin, pickle.dumps((name, args), protocol=pickle.HIGHEST_PROTOCOL)
-            )
-            frame = _read_frame(self.proc.stdout)
-        except (BrokenPipeError, OSError) as exc:
-            raise WorkerFailed(f"scan worker {self.proc.pid} is gone: {exc}") from exc
-        if frame is None:
-            raise WorkerFailed(f"scan worker {self.proc.pid} exited ({self.proc.poll()})")
-        ok, result = pickle.loads(frame)
-        if not ok:
-            raise WorkerFailed(f"scan worker {self.proc.pid} failed:\n{result}")
-        return result
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def close(self) -> None:
-        if self.proc.stdin is not None:
-            try:
-                self.proc.stdin.close()
-            except OSError:
-                pass
-        try:
-            self.proc.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+# The worker process and its pipe protocol are the shared ones of `swath.procpool`; what is
+# particular here is a pool kept warm with its own threads, streaming results in order.
+WORKER_MODULE = "swath.sources.flagdefs.scanworker"
 
 
 class ScanPool:
@@ -75,8 +32,8 @@ class ScanPool:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
-        self._workers = [_Worker() for _ in range(size)]
+        self._idle: queue.SimpleQueue[Worker] = queue.SimpleQueue()
+        self._workers = [Worker(WORKER_MODULE) for _ in range(size)]
         for w in self._workers:
             self._idle.put(w)
         # One thread per worker only moves bytes through pipes (the GIL is released there).
@@ -90,7 +47,7 @@ class ScanPool:
             if worker.alive():
                 self._idle.put(worker)
             else:  # replace a dead worker so the pool keeps its size
-                self._idle.put(_Worker())
+                self._idle.put(Worker(WORKER_MODULE))
 
     def map(self, name: str, requests: list[tuple[Any, ...]]) -> Iterator[Any]:
         """Results in request order, each as soon as it and those before it are done."""

@@ -370,40 +370,7 @@ def scan_names(
 _SERVED = {"scan_chunk", "scan_names"}
 
 
-def _read_frame(stream: Any) -> bytes | None:
-    head = stream.read(8)
-    if len(head) < 8:
-        return None
-    size = int.from_bytes(head, "little")
-    data: bytes = stream.read(size)
-    return data
-
-
-def _write_frame(stream: Any, payload: bytes) -> None:
-    stream.write(len(payload).to_bytes(8, "little"))
-    stream.write(payload)
-    stream.flush()
-
-
-def serve() -> None:
-    import pickle
-    import sys
-    import traceback
-
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    while True:
-        frame = _read_frame(stdin)
-        if frame is None:
-            return
-        try:
-            name, args = pickle.loads(frame)
-            if name not in _SERVED:
-                raise ValueError(f"not a scan function: {name!r}")
-            reply = (True, globals()[name](*args))
-        except Exception:  # noqa: BLE001 - report to the parent, keep serving
-            reply = (False, traceback.format_exc())
-        _write_frame(stdout, pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
-
-
 if __name__ == "__main__":
-    serve()
+    from swath.procpool import serve
+
+    serve(globals(), _SERVED)
