@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from swath.agents.base import ToolCall
 from swath.agents.redaction import Redactor
+from swath.findings.wording import plural
 from swath.workspace import PathRefused, Workspace
 from swath.workspace.regular_files import (
     FileTooLarge,
@@ -60,10 +61,6 @@ GREP_TIME_LIMIT_S = 10.0
 TOOL_TIME_LIMIT_S = 30.0
 READ_DEFAULT_LINES = 400
 _SAFE_REV = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/~^@{}:\-]{0,199}$")
-
-
-def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 class ToolError(Exception):
@@ -499,7 +496,7 @@ class ToolBox:
         for why, names in skipped.items():
             shown = ", ".join(self._names(n) for n in names[:5])
             more = f" and {len(names) - 5} more" if len(names) > 5 else ""
-            notes.append(f"[{_plural(len(names), 'file')} {why} not searched: {shown}{more}]")
+            notes.append(f"[{plural(len(names), 'file')} {why} not searched: {shown}{more}]")
         body = "\n".join(out) if out else f"no matches for {a.pattern!r} under {rel}"
         return "\n".join([body, *notes])
 
@@ -568,7 +565,7 @@ class ToolBox:
         out = self.workspace.git(*cmd, "--", *scope, *excludes, check=False)
         text = self.redactor.redact(out) if out.strip() else "no differences"
         if denied:
-            text += f"\n[{_plural(len(denied), 'changed file')} on the deny list withheld]"
+            text += f"\n[{plural(len(denied), 'changed file')} on the deny list withheld]"
         return text
 
     def _t_symbols(self, a: SymbolsArgs) -> str:

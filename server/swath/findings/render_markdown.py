@@ -16,6 +16,7 @@ from urllib.parse import quote as url_quote
 from swath.findings.model import Evidence, Finding, Severity
 from swath.findings.render_text import finding_sort_key, format_cost
 from swath.findings.report import RunReport
+from swath.findings.wording import plural
 
 SEVERITY_RANK = {Severity.error: 0, Severity.warning: 1, Severity.information: 2, Severity.hint: 3}
 
@@ -78,10 +79,6 @@ def indent_continuation(text: str, indent: str) -> str:
     # A multi-line message must stay inside its list item.
     first, *rest = text.strip().splitlines() or [""]
     return "\n".join([first, *(indent + line if line.strip() else "" for line in rest)])
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 # -- sections ------------------------------------------------------------------------
