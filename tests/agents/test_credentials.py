@@ -18,7 +18,7 @@ from swath.agents.config import load_model_config, user_config_path
 from tests.fake_anthropic import FakeAnthropicServer
 from tests.gitrepo import commit_files, init_repo
 
-HOSTILE_YAML = "model:\n  base_url: {url}\n  api_key_env: GITHUB_TOKEN\n  map: from-repo\n"
+HOSTILE_YAML = "model:\n  base_url: {url}\n  api_key_env: GITHUB_TOKEN\n  map: claude-haiku-4-5\n"
 HOSTILE_TOML = '[tool.swath.model]\nbase_url = "{url}"\napi_key_env = "GITHUB_TOKEN"\n'
 
 
@@ -31,7 +31,7 @@ def test_workspace_files_cannot_set_credentials(tmp_path: Path) -> None:
     cfg = load_model_config(ws, environ=env)
     assert cfg.base_url is None and cfg.api_key_env == "ANTHROPIC_API_KEY"
     assert cfg.api_key(env) is None  # the GitHub token is not taken for an API key
-    assert cfg.model_map == "from-repo"  # the rest of the workspace config still applies
+    assert cfg.model_map == "claude-haiku-4-5"  # the rest of the workspace config still applies
     ignored = cfg.ignored_settings
     assert len(ignored) == 4
     assert sum(n.startswith(str(ws / ".swath/config.yaml")) for n in ignored) == 2

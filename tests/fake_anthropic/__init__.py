@@ -12,10 +12,15 @@ from tests.fake_anthropic.replies import (
     Text,
     ToolUse,
     example_for,
+    invalid_key,
+    org_on_hold,
     overloaded,
     rate_limited,
+    refusal,
     server_error,
+    spend_cap,
     tools_forever,
+    workspace_spend_limit,
 )
 from tests.fake_anthropic.server import FakeAnthropicServer, RecordedRequest, RecordedResponse
 
@@ -34,8 +39,13 @@ __all__ = [
     "Text",
     "ToolUse",
     "example_for",
+    "invalid_key",
+    "org_on_hold",
     "overloaded",
     "rate_limited",
+    "refusal",
     "server_error",
+    "spend_cap",
     "tools_forever",
+    "workspace_spend_limit",
 ]

@@ -48,6 +48,7 @@ class Reply:
     stop_reason: str | None = None
     usage: dict[str, int] | None = None  # overrides the computed usage
     delay_s: float = 0.0
+    stop_details: dict[str, Any] | None = None  # e.g. a refusal's category and explanation
 
 
 @dataclass
@@ -59,17 +60,27 @@ class Fault:
     error_type: str | None = None
     message: str = "fake fault"
     delay_s: float = 0.0
+    details: dict[str, Any] | None = None  # `error.details`, e.g. {"error_code": ...}
+    # Send `x-should-retry` (true for 429/5xx) as the API does for plain faults; the spend cap
+    # is answered without it, so only the client's own judgement keeps it from being retried.
+    retry_header: bool = True
 
     def body(self) -> dict[str, Any]:
         kind = self.error_type or {
             400: "invalid_request_error",
             401: "authentication_error",
+            402: "billing_error",
             403: "permission_error",
+            404: "not_found_error",
+            413: "request_too_large",
             429: "rate_limit_error",
             500: "api_error",
             529: "overloaded_error",
         }.get(self.status, "api_error")
-        return {"type": "error", "error": {"type": kind, "message": self.message}}
+        error: dict[str, Any] = {"type": kind, "message": self.message}
+        if self.details is not None:
+            error["details"] = self.details
+        return {"type": "error", "error": error, "request_id": "req_fake_fault"}
 
 
 @dataclass
@@ -105,6 +116,50 @@ def server_error() -> Fault:
     return Fault(500, message="internal error (fake)")
 
 
+def spend_cap() -> Fault:
+    """The monthly spend cap of the organisation's tier, as the errors page shows it: a 429
+    `rate_limit_error` with `details.error_code`, and no `retry-after`."""
+    return Fault(
+        429,
+        error_type="rate_limit_error",
+        message="Your organization has reached its monthly usage limit for its API tier. "
+        "Access resumes on 2027-01-01 at 00:00 UTC.",
+        details={"error_code": "enforced_spend_limit_reached"},
+        retry_header=False,
+    )
+
+
+def workspace_spend_limit() -> Fault:
+    """A spend limit the user set: a 400 `invalid_request_error`."""
+    return Fault(
+        400,
+        error_type="invalid_request_error",
+        message="You have reached your specified workspace API usage limits. You will regain "
+        "access on 2027-01-01 at 00:00 UTC.",
+    )
+
+
+def org_on_hold() -> Fault:
+    return Fault(403, message="Your organization has been placed on hold. Contact support.")
+
+
+def invalid_key() -> Fault:
+    return Fault(401, message="invalid x-api-key")
+
+
+def refusal(
+    explanation: str = "This request was declined because it could enable cyber harm.",
+    category: str | None = "cyber",
+) -> Reply:
+    """`stop_reason: refusal` as the streaming-refusals page shows it (empty content)."""
+    return Reply(
+        content=[],
+        stop_reason="refusal",
+        usage={"output_tokens": 0},
+        stop_details={"type": "refusal", "category": category, "explanation": explanation},
+    )
+
+
 # -- the request as a script sees it ----------------------------------------------------------
 @dataclass
 class RequestContext:
@@ -132,6 +187,18 @@ class RequestContext:
     def forced_tool(self) -> str | None:
         tc = self.tool_choice or {}
         return tc.get("name") if tc.get("type") == "tool" else None
+
+    @property
+    def tools_forbidden(self) -> bool:
+        return (self.tool_choice or {}).get("type") == "none"
+
+    @property
+    def must_answer(self) -> bool:
+        """The client asks for the final answer now: `submit_result` forced, or (on models
+        that may not be forced) tools forbidden with the answer held to a JSON schema."""
+        return self.forced_tool == SUBMIT_TOOL or (
+            self.tools_forbidden and self.output_schema is not None
+        )
 
     @property
     def output_schema(self) -> dict[str, Any] | None:
@@ -241,6 +308,13 @@ def _wrap_submit(ctx: RequestContext, output: Any) -> dict[str, Any]:
     return output if isinstance(output, dict) else {"result": output}
 
 
+def _wrap_format(ctx: RequestContext, output: Any) -> Any:
+    props = (ctx.output_schema or {}).get("properties", {})
+    if set(props) == {"result"} and not (isinstance(output, dict) and set(output) == {"result"}):
+        return {"result": output}
+    return output
+
+
 def content_blocks(reply: Any, ctx: RequestContext) -> list[dict[str, Any]]:
     items = reply.content if isinstance(reply, Reply) else [reply]
     blocks: list[dict[str, Any]] = []
@@ -251,6 +325,10 @@ def content_blocks(reply: Any, ctx: RequestContext) -> list[dict[str, Any]]:
             blocks.append({"type": "text", "text": item.text})
         elif isinstance(item, JsonText):
             blocks.append({"type": "text", "text": json.dumps(item.value)})
+        elif isinstance(item, Submit) and ctx.tools_forbidden:
+            # A model cannot call a tool under tool_choice none: the scripted answer comes as
+            # the text the structured output format asks for.
+            blocks.append({"type": "text", "text": json.dumps(_wrap_format(ctx, item.output))})
         elif isinstance(item, Submit):
             blocks.append(
                 {

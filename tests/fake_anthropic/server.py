@@ -35,6 +35,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fake_anthropic import rules
 from tests.fake_anthropic.replies import (
     Echo,
     Fault,
@@ -86,6 +87,49 @@ def _tokens(obj: Any) -> int:
     )
 
 
+def sse_events(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The event stream of a complete message: start, each block's start/delta/stop, the
+    final delta (stop reason, output usage) and stop."""
+    usage = dict(message.get("usage") or {})
+    start = {**message, "content": [], "stop_reason": None, "stop_details": None}
+    start["usage"] = {**usage, "output_tokens": 1}
+    events: list[dict[str, Any]] = [{"type": "message_start", "message": start}]
+    for i, block in enumerate(message.get("content") or []):
+        events += _block_events(i, block)
+    delta = {
+        "stop_reason": message.get("stop_reason"),
+        "stop_sequence": message.get("stop_sequence"),
+    }
+    if message.get("stop_details") is not None:
+        delta["stop_details"] = message["stop_details"]
+    events.append({"type": "message_delta", "delta": delta, "usage": usage})
+    events.append({"type": "message_stop"})
+    return events
+
+
+def _block_events(i: int, block: dict[str, Any]) -> list[dict[str, Any]]:
+    kind = block.get("type")
+    if kind == "text":
+        first: dict[str, Any] = {"type": "text", "text": ""}
+        deltas = [{"type": "text_delta", "text": block.get("text", "")}]
+    elif kind == "tool_use":
+        first = {**block, "input": {}}
+        deltas = [{"type": "input_json_delta", "partial_json": json.dumps(block.get("input"))}]
+    elif kind == "thinking":
+        first = {"type": "thinking", "thinking": "", "signature": ""}
+        deltas = [
+            {"type": "thinking_delta", "thinking": block.get("thinking", "")},
+            {"type": "signature_delta", "signature": block.get("signature", "")},
+        ]
+    else:
+        first, deltas = block, []
+    return [
+        {"type": "content_block_start", "index": i, "content_block": first},
+        *({"type": "content_block_delta", "index": i, "delta": d} for d in deltas),
+        {"type": "content_block_stop", "index": i},
+    ]
+
+
 def _strip_cache_control(block: Any) -> Any:
     if isinstance(block, dict) and "cache_control" in block:
         return {k: v for k, v in block.items() if k != "cache_control"}
@@ -132,6 +176,7 @@ class FakeAnthropicServer:
         min_cache_tokens: int = 0,
         batch_delay_s: float = 0.0,
         require_api_key: bool = True,
+        strict: bool = True,
     ) -> None:
         self.host = host
         self.port = port
@@ -139,6 +184,9 @@ class FakeAnthropicServer:
         self.min_cache_tokens = min_cache_tokens
         self.batch_delay_s = batch_delay_s
         self.require_api_key = require_api_key
+        # Reject, per model, what the real API rejects (tests/fake_anthropic/rules.py).
+        self.strict = strict
+        self.rejections: list[rules.Rejection] = []
         self.requests: list[RecordedRequest] = []
         self.responses: list[RecordedResponse] = []
         self._scripts: list[tuple[str | None, Script]] = []
@@ -176,6 +224,7 @@ class FakeAnthropicServer:
             self._scripts.clear()
             self._faults.clear()
             self._cache.clear()
+            self.rejections.clear()
 
     def message_requests(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path == "/v1/messages"]
@@ -382,11 +431,22 @@ class FakeAnthropicServer:
             await asyncio.sleep(delay)
         return status, payload, headers
 
+    def _check(self, body: dict[str, Any]) -> rules.Rejection | None:
+        """The real API's answer to a request that breaks its rules (strict mode)."""
+        rejected = rules.check_request(body) if self.strict else None
+        if rejected is not None:
+            with self._lock:
+                self.rejections.append(rejected)
+        return rejected
+
     def _compose(
         self, body: dict[str, Any], *, batch: bool = False
     ) -> tuple[int, Any, dict[str, str], float]:
         """(status, JSON body or raw text, headers, seconds to wait) for one Messages request."""
         ctx = RequestContext(body=body, conversation=self._conversation(body))
+        rejected = self._check(body)
+        if rejected is not None:
+            return rejected.status, rejected.body(), {"x-should-retry": "false"}, self.delay_s
         reply: Any = None
         if not batch:
             with self._lock:
@@ -404,7 +464,8 @@ class FakeAnthropicServer:
             headers = {}
             if reply.retry_after is not None:
                 headers["retry-after"] = f"{reply.retry_after:g}"
-            headers["x-should-retry"] = "true" if reply.status in (429, 500, 529) else "false"
+            if reply.retry_header:
+                headers["x-should-retry"] = "true" if reply.status in (429, 500, 529) else "false"
             return reply.status, reply.body(), headers, delay
         if isinstance(reply, Malformed):
             return 200, reply.body, {}, delay
@@ -428,6 +489,8 @@ class FakeAnthropicServer:
             "stop_sequence": None,
             "usage": usage,
         }
+        if isinstance(reply, Reply) and reply.stop_details is not None:
+            message["stop_details"] = reply.stop_details
         return 200, message, {}, delay
 
     # -- endpoints -----------------------------------------------------------------------
@@ -439,17 +502,39 @@ class FakeAnthropicServer:
         if not isinstance(rec.body, dict):
             return self._respond(rec.path, 400, Fault(400, message="body is not JSON").body())
         status, body, headers, delay = self._compose(rec.body)
-        if isinstance(body, str):
+        stream = bool(rec.body.get("stream")) and status == 200
+        if isinstance(body, str) or stream:
             with self._lock:
                 self.responses.append(RecordedResponse(rec.path, status, body))
-            response = web.Response(text=body, status=status, content_type="application/json")
-        else:
-            response = self._respond(rec.path, status, body, headers)
         # "Answers in `delay` seconds": counted from the request's arrival, so the fake's own
         # work (parsing, usage, JSON) does not add to the latency it is asked to show.
         remaining = rec.at + delay - time.monotonic()
+        if stream:
+            if remaining > 0:
+                await asyncio.sleep(remaining)
+            return await self._stream(request, body)
+        if isinstance(body, str):
+            response = web.Response(text=body, status=status, content_type="application/json")
+        else:
+            response = self._respond(rec.path, status, body, headers)
         if remaining > 0:
             await asyncio.sleep(remaining)
+        return response
+
+    async def _stream(self, request: web.Request, body: Any) -> web.StreamResponse:
+        """A reply as server-sent events, as the API streams it (`stream: true`)."""
+        response = web.StreamResponse(
+            status=200, headers={"content-type": "text/event-stream", "cache-control": "no-cache"}
+        )
+        await response.prepare(request)
+        if isinstance(body, str):  # malformed: a broken event
+            await response.write(f"event: message_start\ndata: {body}\n\n".encode())
+        else:
+            for event in sse_events(body):
+                await response.write(
+                    f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
+                )
+        await response.write_eof()
         return response
 
     async def _count_tokens(self, request: web.Request) -> web.StreamResponse:
@@ -458,6 +543,9 @@ class FakeAnthropicServer:
         if denied is not None:
             return denied
         body = rec.body if isinstance(rec.body, dict) else {}
+        rejected = rules.check_count_tokens(body) if self.strict else None
+        if rejected is not None:
+            return self._respond(rec.path, rejected.status, rejected.body())
         total = sum(_tokens(b) for b, _ in _prefix_blocks(body))
         return self._respond(rec.path, 200, {"input_tokens": total})
 
@@ -507,10 +595,10 @@ class FakeAnthropicServer:
         if denied is not None:
             return denied
         reqs = (rec.body or {}).get("requests") if isinstance(rec.body, dict) else None
-        if not isinstance(reqs, list) or not reqs:
-            return self._respond(
-                rec.path, 400, Fault(400, message="requests must be a non-empty list").body()
-            )
+        rejected = rules.check_batch(len(rec.raw.encode("utf-8")), reqs)
+        if rejected is not None and (self.strict or not isinstance(reqs, list) or not reqs):
+            return self._respond(rec.path, rejected.status, rejected.body())
+        assert isinstance(reqs, list)
         b = _Batch(
             id=f"msgbatch_fake_{next(self._ids)}",
             requests=reqs,

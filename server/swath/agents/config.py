@@ -30,6 +30,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
+from swath.agents.capabilities import Effort
 from swath.agents.pricing import ModelPrice, PriceTable
 from swath.spec.models import Workflow
 
@@ -95,8 +96,28 @@ class ModelConfig(BaseModel):
     )
     force_answer_tool: bool = Field(
         default=True,
-        description="Force `submit_result` (tool_choice) on the final turn. Turn off for a model or gateway "
-        "that refuses forced tool choice (e.g. with thinking on); the agent is then only told to answer.",
+        description="Force `submit_result` (tool_choice) on the final turn where the model accepts a "
+        "forced tool choice (see `swath.agents.capabilities`). Models that think by default reject "
+        "it: there the final turn forbids tools and constrains the answer with `output_config.format`.",
+    )
+    max_tokens_map: int = Field(
+        default=16_000, ge=1, description="`max_tokens` of map replies (thinking included)."
+    )
+    max_tokens_reduce: int = Field(
+        default=32_000, ge=1, description="`max_tokens` of reduce replies (thinking included)."
+    )
+    max_tokens_verify: int = Field(
+        default=16_000, ge=1, description="`max_tokens` of second opinions (thinking included)."
+    )
+    effort_map: Effort | None = Field(
+        default="low",
+        description="`output_config.effort` of map tasks (None: the model's default).",
+    )
+    effort_reduce: Effort | None = Field(
+        default="high", description="`output_config.effort` of reduce tasks."
+    )
+    effort_verify: Effort | None = Field(
+        default="high", description="`output_config.effort` of second opinions."
     )
     strict_tools: bool = Field(
         default=True,
@@ -111,6 +132,18 @@ class ModelConfig(BaseModel):
     @property
     def ignored_settings(self) -> list[str]:
         return list(self._ignored)
+
+    def max_tokens_for_tier(self, tier: str) -> int:
+        return {"map": self.max_tokens_map, "verify": self.max_tokens_verify}.get(
+            tier, self.max_tokens_reduce
+        )
+
+    def effort_for_tier(self, tier: str) -> Effort | None:
+        if tier == "map":
+            return self.effort_map
+        if tier == "verify":
+            return self.effort_verify
+        return self.effort_reduce
 
     def model_for_tier(self, tier: str) -> str:
         if tier == "map":

@@ -6,8 +6,15 @@ Shape of a conversation:
     tools   = the step's read-only tools + `submit_result`    (cached: shared by the step)
     user    = rendered instructions + facts + items/records   (redacted)
     ... up to `max_turns` rounds of tool_use / tool_result ...
-    final   = `submit_result` forced when the rounds or the token ceiling run out
+    final   = when the rounds or the token ceiling run out: `submit_result` forced where the
+              model accepts a forced tool choice, else tools forbidden (`tool_choice: none`)
+              and the text answer held to the schema by `output_config.format`
     repair  = one more turn quoting the validation error, if the answer does not validate
+    refusal = `stop_reason: refusal`: the task starts over once in a fresh context
+
+Each request is shaped by the model's row in `swath.agents.capabilities` (what it rejects:
+forced tool choice, sampling parameters, prefill, thinking settings), with `max_tokens` and
+`output_config.effort` per tier; replies that could outlast a plain request are streamed.
 
 The answer is validated against the step's output schema with `jsonschema`; findings in
 it become `Finding`s whose quotes the engine verifies afterwards. Usage is reported to
@@ -30,7 +37,9 @@ from anthropic import AsyncAnthropic
 from anthropic.types import Message, ToolUseBlock
 
 from swath.agents.base import AgentEnv, ModelEstimate, ModelResult, ModelTask, ModelTaskFailed
+from swath.agents.capabilities import UNKNOWN, ModelCaps, caps_for
 from swath.agents.config import ModelConfig, load_model_config, resolve_model
+from swath.agents.errors import FatalAPIError, classify
 from swath.agents.policy import Policy, model_allowed
 from swath.agents.pricing import PriceTable
 from swath.agents.prompts import SUBMIT_TOOL, InstructionsError, system_text, user_context
@@ -43,7 +52,10 @@ from swath.findings.report import Usage
 log = logging.getLogger(__name__)
 
 EPHEMERAL: dict[str, str] = {"type": "ephemeral"}
-FATAL_STATUSES = frozenset({401, 402, 403})
+PER_ROUND_IN, PER_ROUND_OUT = 2000, 300  # an average tool result, an average tool call
+# Thinking tokens one reply is assumed to spend at each effort level (they are billed as
+# output). The effort page gives no numbers; these err high so the budget errs safe.
+THINKING_BY_EFFORT = {"low": 1024, "medium": 4096, "high": 8192, "xhigh": 16_000, "max": 32_000}
 SUBMIT_DESCRIPTION = (
     "Submit your final answer for this task. The input is the answer itself, in the required "
     "output format. Call it exactly once, when you are done."
@@ -81,30 +93,48 @@ class Conversation:
     tools: list[dict[str, Any]]
     messages: list[dict[str, Any]] = field(default_factory=list)
     force_answer: bool = True
+    caps: ModelCaps = UNKNOWN
+    max_tokens: int = 4096
+    effort: str | None = None
+    stream: bool = False  # a reply this long could outlast a plain request's timeout
 
     @property
     def multi_turn(self) -> bool:
         return bool(self.toolbox.names)
 
     def params(self, *, final: bool) -> dict[str, Any]:
-        """Request parameters for the next turn."""
+        """Request parameters for the next turn, shaped by the model's capability row."""
         p: dict[str, Any] = {
             "model": self.model,
-            "max_tokens": self.task.agent.max_tokens,
+            "max_tokens": self.max_tokens,
             "system": self.system,
             "messages": self._messages_for_request(),
         }
         if self.tools:
             p["tools"] = self.tools
-        if self.mode == "tool" and (final or not self.multi_turn) and self.force_answer:
-            p["tool_choice"] = {"type": "tool", "name": SUBMIT_TOOL}
+        output: dict[str, Any] = {}
+        if self.caps.accepts_effort(self.effort):
+            output["effort"] = self.effort
+        answer_now = final or not self.multi_turn
+        if self.mode == "tool" and answer_now:
+            if self.force_answer and self.caps.forced_tool_choice:
+                p["tool_choice"] = {"type": "tool", "name": SUBMIT_TOOL}
+            else:
+                # Forcing a tool is a 400 where the model thinks: forbid tools for this turn
+                # and let the API hold the text answer to the schema instead.
+                p["tool_choice"] = {"type": "none"}
+                output["format"] = self._format()
         elif self.mode == "text" and final and self.tools:
             p["tool_choice"] = {"type": "none"}
-        if self.mode == "json_schema" and self.schema is not None:
-            p["output_config"] = {
-                "format": {"type": "json_schema", "schema": self.schema.api_schema}
-            }
+        if self.mode == "json_schema":
+            output["format"] = self._format()
+        if output:
+            p["output_config"] = output
         return p
+
+    def _format(self) -> dict[str, Any]:
+        assert self.schema is not None
+        return {"type": "json_schema", "schema": self.schema.tool_schema}
 
     def _messages_for_request(self) -> list[dict[str, Any]]:
         # A second breakpoint on the newest turn lets turn N+1 read turns 1..N from the
@@ -127,6 +157,35 @@ class Conversation:
             for k in ("model", "system", "messages", "tools", "tool_choice", "output_config")
             if k in p
         }
+
+
+class Refused(ModelTaskFailed):
+    """`stop_reason: refusal`: the context must be reset, so the caller starts afresh."""
+
+
+@dataclass
+class _Loop:
+    """The state of one conversation's tool-use loop."""
+
+    final: bool
+    spent: Usage = field(default_factory=Usage)
+    turns: int = 0
+    tool_rounds: int = 0
+    repaired: bool = False
+    raw: str | None = None
+
+
+@dataclass
+class _Turn:
+    """What one reply amounts to: an answer (valid or not), tool calls, or plain text."""
+
+    answered: bool = False
+    answer: Any = None
+    problem: str | None = None
+    text: str | None = None  # a text-mode answer
+    work: list[ToolUseBlock] = field(default_factory=list)
+    tool_uses: list[ToolUseBlock] = field(default_factory=list)
+    submit: ToolUseBlock | None = None
 
 
 def _block_param(block: Any) -> dict[str, Any]:
@@ -302,6 +361,10 @@ class AnthropicRunner:
         except InstructionsError as exc:
             raise ModelTaskFailed(str(exc)) from exc
         messages = [{"role": "user", "content": [{"type": "text", "text": t} for t in user]}]
+        caps = caps_for(model)
+        max_tokens = min(
+            task.agent.max_tokens or self.config.max_tokens_for_tier(task.tier), caps.max_output
+        )
         return Conversation(
             task,
             model,
@@ -312,7 +375,17 @@ class AnthropicRunner:
             tools,
             messages,
             force_answer=self.config.force_answer_tool,
+            caps=caps,
+            max_tokens=max_tokens,
+            effort=self.config.effort_for_tier(task.tier),
+            stream=max_tokens > self.stream_above_tokens,
         )
+
+    @property
+    def stream_above_tokens(self) -> int:
+        """Replies longer than this are streamed: at the SDK's estimate of generation speed
+        (128K tokens an hour) they could outlast one plain request's timeout."""
+        return int(self.config.timeout_s * 128_000 / 3600)
 
     def _answer_mode(self, schema: OutputSchema | None, has_tools: bool) -> str:
         if schema is None:
@@ -323,25 +396,57 @@ class AnthropicRunner:
 
     # -- running -----------------------------------------------------------------------
     async def run(self, task: ModelTask, env: AgentEnv) -> ModelResult:
-        conv = self.prepare(task, env)
         token = current_env.set(env)
         try:
-            return await self.drive(conv, env)
+            return await self.answer(task, env)
         finally:
             current_env.reset(token)
+
+    async def answer(
+        self, task: ModelTask, env: AgentEnv, first: Message | None = None
+    ) -> ModelResult:
+        """The task's result. A refusal needs a fresh context (the documentation: continuing
+        the refused conversation is refused again): the task starts over once, then fails
+        alone with the refusal's reason. `first` is a reply obtained elsewhere (a batch)."""
+        conv = self.prepare(task, env)
+        try:
+            return await self.drive(conv, env, first)
+        except Refused as refused:
+            log.info("%s: the model refused; retrying once in a fresh context", task.task_key)
+            spent = refused.usage
+        try:
+            result = await self.drive(self.prepare(task, env), env)
+        except Refused as again:
+            raise ModelTaskFailed(
+                f"the model refused the task twice: {again}",
+                raw=again.raw,
+                usage=spent + again.usage,
+            ) from again
+        return result.model_copy(update={"usage": spent + result.usage})
+
+    async def _send(self, params: dict[str, Any], *, stream: bool) -> Message:
+        if not stream:
+            message: Message = await self.client.messages.create(**params)
+            return message
+        async with self.client.messages.stream(**params) as events:
+            return await events.get_final_message()
 
     async def _create(self, conv: Conversation, *, final: bool, spent: Usage) -> Message:
         params = conv.params(final=final)
         malformed = 0
         while True:
             try:
-                message: Message = await self.client.messages.create(**params)
-                return message
-            except anthropic.APIStatusError as exc:
+                return await self._send(params, stream=conv.stream)
+            except FatalAPIError as exc:
                 raise ModelAPIError(
-                    f"API error {exc.status_code}: {_error_message(exc)}",
+                    f"API error {exc.status}: {exc}", status=exc.status, fatal=True, usage=spent
+                ) from exc
+            except anthropic.APIStatusError as exc:
+                verdict = classify(exc.status_code, exc.body)
+                raise ModelAPIError(
+                    f"API error {exc.status_code}: {verdict.reason or _error_message(exc)}",
                     status=exc.status_code,
-                    fatal=exc.status_code in FATAL_STATUSES,
+                    fatal=verdict.fatal,
                     usage=spent,
                 ) from exc
             except anthropic.APIConnectionError as exc:
@@ -354,121 +459,120 @@ class AnthropicRunner:
                     raise ModelAPIError(f"malformed API response: {exc}", usage=spent) from exc
                 log.warning("malformed API response, retrying once: %s", exc)
 
-    async def drive(  # noqa: C901 - one tool-use loop: each stop reason and its recovery is a branch of the same state
+    async def drive(
         self, conv: Conversation, env: AgentEnv, first: Message | None = None
     ) -> ModelResult:
         """Run the conversation to a validated answer. `first` is a reply obtained elsewhere
         (a batch result), billed at the batch rate; the loop continues from it if needed."""
-        task = conv.task
-        agent = task.agent
-        spent = Usage()
-        turns = 0
-        tool_rounds = 0
-        repaired = False
-        final = conv.mode == "tool" and not conv.multi_turn
-        hard_cap = agent.max_turns + 3
-        raw: str | None = None
+        loop = _Loop(final=conv.mode == "tool" and not conv.multi_turn)
+        hard_cap = conv.task.agent.max_turns + 3
         pending = first
         while True:
-            if turns >= hard_cap:
-                raise ModelTaskFailed(f"no answer after {turns} turns", raw=raw, usage=spent)
-            if pending is not None:
-                message, batch_rate, pending = pending, True, None
-            else:
-                message = await self._create(conv, final=final, spent=spent)
-                batch_rate = False
-            turns += 1
-            usage = self.prices.usage_from_api(
-                message.model or conv.model, message.usage, batch=batch_rate
-            )
-            spent = spent + usage
-            env.on_usage(usage)
-            raw = _raw(message)
+            if loop.turns >= hard_cap:
+                raise ModelTaskFailed(
+                    f"no answer after {loop.turns} turns", raw=loop.raw, usage=loop.spent
+                )
+            message = await self._turn(conv, env, loop, pending)
+            pending = None
+            turn = self._read(conv, message)
+            if turn.text is not None:
+                return self._result(conv, turn.text, loop.spent, loop.turns, loop.raw)
+            if turn.answered and turn.problem is None:
+                return self._result(conv, turn.answer, loop.spent, loop.turns, loop.raw)
+            if turn.answered:
+                self._repair(conv, loop, turn, truncated=message.stop_reason == "max_tokens")
+                continue
+            await self._run_tools(conv, loop, turn.work)
+
+    async def _turn(
+        self, conv: Conversation, env: AgentEnv, loop: _Loop, pending: Message | None
+    ) -> Message:
+        """The next reply, counted, priced and appended to the conversation."""
+        if pending is not None:
+            message, batch_rate = pending, True
+        else:
+            message = await self._create(conv, final=loop.final, spent=loop.spent)
+            batch_rate = False
+        loop.turns += 1
+        usage = self.prices.usage_from_api(
+            message.model or conv.model, message.usage, batch=batch_rate
+        )
+        loop.spent = loop.spent + usage
+        env.on_usage(usage)
+        loop.raw = _raw(message)
+        if message.stop_reason == "refusal":
+            raise Refused(_refusal_reason(message), raw=loop.raw, usage=loop.spent)
+        if message.content:  # an empty assistant turn is not accepted back by the API
             conv.messages.append(
                 {"role": "assistant", "content": [_block_param(b) for b in message.content]}
             )
-            if not message.content:
-                conv.messages.pop()  # an empty assistant turn is not accepted back by the API
+        return message
 
-            tool_uses = [b for b in message.content if isinstance(b, ToolUseBlock)]
-            submit = next((b for b in tool_uses if b.name == SUBMIT_TOOL), None)
-            work = [b for b in tool_uses if b.name != SUBMIT_TOOL]
-            truncated = message.stop_reason == "max_tokens"
+    def _read(self, conv: Conversation, message: Message) -> _Turn:
+        tool_uses = [b for b in message.content if isinstance(b, ToolUseBlock)]
+        submit = next((b for b in tool_uses if b.name == SUBMIT_TOOL), None)
+        work = [b for b in tool_uses if b.name != SUBMIT_TOOL]
+        turn = _Turn(work=work, tool_uses=tool_uses, submit=submit)
+        if conv.mode == "tool" and submit is not None:
+            turn.answered = True
+            turn.answer = conv.schema.unwrap(submit.input) if conv.schema else submit.input
+        elif conv.mode in ("tool", "json_schema") and not work:
+            turn.answered = True
+            value, turn.problem = parse_json_reply(_reply_text(message))
+            turn.answer = conv.schema.unwrap(value) if conv.schema else value
+            if turn.problem is not None and conv.mode == "tool":
+                turn.problem += f"; answer by calling the `{SUBMIT_TOOL}` tool"
+        elif conv.mode == "text" and not work:
+            turn.text = _reply_text(message)
+        if turn.answered and turn.problem is None and conv.schema is not None:
+            errs = conv.schema.errors(turn.answer)
+            turn.problem = "; ".join(errs) if errs else None
+        return turn
 
-            # 1. An answer was given: validate it.
-            answer: Any = None
-            problem: str | None = None
-            answered = False
-            if conv.mode == "tool" and submit is not None:
-                answered = True
-                answer = conv.schema.unwrap(submit.input) if conv.schema else submit.input
-                errs = conv.schema.errors(answer) if conv.schema else []
-                problem = "; ".join(errs) if errs else None
-            elif conv.mode in ("tool", "json_schema") and not work:
-                answered = True
-                text = _reply_text(message)
-                answer, problem = parse_json_reply(text)
-                if problem is None and conv.schema is not None:
-                    errs = conv.schema.errors(answer)
-                    problem = "; ".join(errs) if errs else None
-                if problem is not None and conv.mode == "tool":
-                    problem += f"; answer by calling the `{SUBMIT_TOOL}` tool"
-            elif conv.mode == "text" and not work:
-                return self._result(conv, _reply_text(message), spent, turns, raw)
+    def _repair(self, conv: Conversation, loop: _Loop, turn: _Turn, *, truncated: bool) -> None:
+        """One more turn quoting the validation error; a second failure fails the task."""
+        problem = turn.problem or ""
+        if truncated:
+            problem += f" (the reply was cut at max_tokens={conv.max_tokens}; be more concise)"
+        if loop.repaired:
+            raise ModelTaskFailed(
+                f"output does not match the schema after a repair turn: {problem}",
+                raw=loop.raw,
+                usage=loop.spent,
+            )
+        loop.repaired = True
+        loop.final = True
+        self._append_repair(conv, turn.tool_uses, turn.submit, problem)
 
-            if answered:
-                if problem is None:
-                    return self._result(conv, answer, spent, turns, raw)
-                if truncated:
-                    problem += (
-                        f" (the reply was cut at max_tokens={agent.max_tokens}; be more concise)"
-                    )
-                if repaired:
-                    raise ModelTaskFailed(
-                        f"output does not match the schema after a repair turn: {problem}",
-                        raw=raw,
-                        usage=spent,
-                    )
-                repaired = True
-                final = True
-                self._append_repair(conv, tool_uses, submit, problem)
-                continue
-
-            # 2. Tool calls: run them, unless the agent was told to answer.
-            if final:
-                why = "after the repair turn" if repaired else f"within max_turns={agent.max_turns}"
-                raise ModelTaskFailed(
-                    f"no answer {why}: the model kept calling tools", raw=raw, usage=spent
-                )
-            results = []
-            for use in work:
-                text, is_error = await conv.toolbox.call(use.name, use.input)
-                block: dict[str, Any] = {
-                    "type": "tool_result",
-                    "tool_use_id": use.id,
-                    "content": text,
-                }
-                if is_error:
-                    block["is_error"] = True
-                results.append(block)
-            tool_rounds += 1
-            if (
-                tool_rounds >= agent.max_turns
-                or total_tokens(spent) >= self.config.max_tokens_per_agent
-            ):
-                final = True
-                why = (
-                    f"You have used all {agent.max_turns} tool rounds."
-                    if tool_rounds >= agent.max_turns
-                    else "You have used this agent's token budget."
-                )
-                results.append(
-                    {
-                        "type": "text",
-                        "text": why + " Give your final answer now with what you know.",
-                    }
-                )
-            conv.messages.append({"role": "user", "content": results})
+    async def _run_tools(self, conv: Conversation, loop: _Loop, work: list[ToolUseBlock]) -> None:
+        agent = conv.task.agent
+        if loop.final:
+            why = (
+                "after the repair turn" if loop.repaired else f"within max_turns={agent.max_turns}"
+            )
+            raise ModelTaskFailed(
+                f"no answer {why}: the model kept calling tools", raw=loop.raw, usage=loop.spent
+            )
+        results: list[dict[str, Any]] = []
+        for use in work:
+            text, is_error = await conv.toolbox.call(use.name, use.input)
+            block: dict[str, Any] = {"type": "tool_result", "tool_use_id": use.id, "content": text}
+            if is_error:
+                block["is_error"] = True
+            results.append(block)
+        loop.tool_rounds += 1
+        out_of_rounds = loop.tool_rounds >= agent.max_turns
+        if out_of_rounds or total_tokens(loop.spent) >= self.config.max_tokens_per_agent:
+            loop.final = True
+            why = (
+                f"You have used all {agent.max_turns} tool rounds."
+                if out_of_rounds
+                else "You have used this agent's token budget."
+            )
+            results.append(
+                {"type": "text", "text": why + " Give your final answer now with what you know."}
+            )
+        conv.messages.append({"role": "user", "content": results})
 
     def _append_repair(
         self,
@@ -546,11 +650,21 @@ class AnthropicRunner:
         elif ratios:
             first = math.ceil(local * sum(ratios) / len(ratios))
         rounds = min(task.agent.max_turns, 3) if conv.multi_turn else 0
-        per_round_in, per_round_out = 2000, 300
-        input_tokens = sum(first + k * (per_round_in + per_round_out) for k in range(rounds + 1))
-        output_tokens = rounds * per_round_out + min(task.agent.max_tokens, 1024)
-        cost = self.prices.cost(conv.model, input_tokens=input_tokens, output_tokens=output_tokens)
-        return ModelEstimate(input_tokens=input_tokens, output_tokens=output_tokens, cost_usd=cost)
+        thinking = _thinking_estimate(conv)
+        answer = min(conv.max_tokens, 1024)
+        input_tokens = output_tokens = 0
+        cost = 0.0
+        # Each request is priced on its own: a late turn over a long-prompt threshold pays the
+        # band's rates for that request only, as the API bills it.
+        for k in range(rounds + 1):
+            prompt = first + k * (PER_ROUND_IN + PER_ROUND_OUT + thinking)
+            out = thinking + (answer if k == rounds else PER_ROUND_OUT)
+            input_tokens += prompt
+            output_tokens += out
+            cost += self.prices.cost(conv.model, input_tokens=prompt, output_tokens=out)
+        return ModelEstimate(
+            input_tokens=input_tokens, output_tokens=output_tokens, cost_usd=round(cost, 10)
+        )
 
     async def _count_tokens(self, params: dict[str, Any]) -> int | None:
         try:
@@ -570,6 +684,26 @@ def _error_message(exc: anthropic.APIStatusError) -> str:
         if isinstance(err, dict) and err.get("message"):
             return str(err["message"])
     return str(exc.message)
+
+
+def _thinking_estimate(conv: Conversation) -> int:
+    if not conv.caps.thinks_by_default:
+        return 0
+    effort = conv.effort if conv.caps.accepts_effort(conv.effort) else conv.caps.default_effort
+    return min(THINKING_BY_EFFORT.get(effort or "high", 8192), conv.max_tokens // 2)
+
+
+def _refusal_reason(message: Message) -> str:
+    details = getattr(message, "stop_details", None)
+    if details is None and message.model_extra:
+        details = message.model_extra.get("stop_details")
+    if isinstance(details, dict):
+        explanation, category = details.get("explanation"), details.get("category")
+    else:
+        explanation = getattr(details, "explanation", None)
+        category = getattr(details, "category", None)
+    reason = explanation or "the model declined the request (stop_reason: refusal)"
+    return f"{reason} [{category}]" if category else str(reason)
 
 
 def _find_middleware(client: AsyncAnthropic) -> PushbackMiddleware | None:

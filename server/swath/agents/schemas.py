@@ -146,10 +146,12 @@ class OutputSchema:
     def tool_schema(self) -> dict[str, Any]:
         """The submit tool's `input_schema` (an object, as the API requires)."""
         if self.wrapped:
+            # Strict tools and structured outputs take only closed objects.
             return {
                 "type": "object",
                 "properties": {"result": self.api_schema},
                 "required": ["result"],
+                "additionalProperties": False,
             }
         return self.api_schema
 
@@ -188,10 +190,16 @@ def _compiled(schema_json: str) -> OutputSchema:
     if is_object and "type" not in schema:
         schema = {"type": "object", **schema}
     wrapped = not is_object
+    try:
+        api_schema = transform_schema(schema)
+    except Exception as exc:  # the SDK raises plain errors for schemas it cannot map
+        raise SchemaError(
+            f"output schema cannot be sent to the API: {type(exc).__name__}: {exc}"
+        ) from exc
     return OutputSchema(
         schema=schema,
         wrapped=wrapped,
-        api_schema=transform_schema(schema),
+        api_schema=api_schema,
         _validator=validator_cls(schema),
     )
 

@@ -25,6 +25,7 @@ from anthropic._request import APIRequest
 from pydantic import BaseModel, Field
 
 from swath.agents.base import AgentEnv
+from swath.agents.errors import ErrorKind, FatalAPIError, classify
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class TransportStats(BaseModel):
     retries: int = 0
     pushbacks: int = 0  # 429 + 529 responses
     errors: int = 0  # responses >= 500 other than 529
+    fatal: int = 0  # responses that stop the run without a retry (the spend cap)
     by_status: dict[int, int] = Field(default_factory=dict)
 
 
@@ -81,6 +83,13 @@ class PushbackMiddleware(Middleware):
         response = await call_next(request)
         status = int(response.status_code)
         self.stats.by_status[status] = self.stats.by_status.get(status, 0) + 1
+        if status == 429:
+            # The spend cap answers 429 too, but no retry can fix it: stop the SDK's retries
+            # here and keep it away from the limiter (it is not rate limiting).
+            verdict = classify(status, await _json_or_none(response))
+            if verdict.kind is ErrorKind.fatal:
+                self.stats.fatal += 1
+                raise FatalAPIError(status, verdict)
         if status in PUSHBACK_STATUSES:
             self.stats.pushbacks += 1
             retry_after = retry_after_seconds(response.headers) or 0.0
@@ -99,3 +108,10 @@ class PushbackMiddleware(Middleware):
                 callback(retry_after)
             except Exception:  # a sink must not break the request path
                 log.exception("pushback callback failed")
+
+
+async def _json_or_none(response: Any) -> Any:
+    try:
+        return await response.json()
+    except Exception:  # not JSON: classified by its status alone
+        return None

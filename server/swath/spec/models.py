@@ -76,7 +76,12 @@ class AgentSpec(StrictModel):
     max_turns: int = Field(
         8, ge=1, le=100, description="Tool-use rounds before the agent must answer."
     )
-    max_tokens: int = Field(4096, ge=1, description="Output tokens per model reply.")
+    max_tokens: int | None = Field(
+        None,
+        ge=1,
+        description="Output tokens per model reply, thinking included; default per tier "
+        "(model.max_tokens_map / _reduce / _verify), capped at the model's maximum.",
+    )
 
 
 class StepBase(StrictModel):
