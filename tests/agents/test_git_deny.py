@@ -136,3 +136,57 @@ async def test_no_denied_file_reaches_the_api(
     for body in bodies:
         for token in TOKENS:
             assert token not in body
+
+
+# -- the last gate: every tool result, whatever the tool -----------------------------------
+LEAKED = "plainwordsleakedvalue"
+
+
+@pytest.fixture
+def leaky(tmp_path: Path) -> Path:
+    """A denied .env whose value also turns up elsewhere: a note, a commit message."""
+    root = init_repo(tmp_path / "leaky")
+    (root / ".gitignore").write_text(".env\n")
+    commit_files(
+        root,
+        {".gitignore": ".env\n", "notes.txt": f"the token is {LEAKED} (copied by hand)\n"},
+        message=f"rotate {LEAKED}",
+    )
+    (root / "conf dir").mkdir()
+    (root / "conf dir" / ".env").write_text(f"API_TOKEN={LEAKED}\nDEBUG=verbose-logging\n")
+    return root
+
+
+@pytest.mark.parametrize(
+    "tool,args",
+    [
+        ("read_file", {"path": "notes.txt"}),
+        ("grep", {"pattern": "token"}),
+        ("git_log", {}),
+        ("read_file", {"path": f"{LEAKED}.txt"}),  # an error message echoing its argument
+    ],
+)
+async def test_no_tool_result_carries_a_denied_files_content(
+    leaky: Path, tool: str, args: dict[str, Any]
+) -> None:
+    box = ToolBox(Workspace(leaky), default_redactor(), [tool])
+    text, _ = await box.call(tool, args)
+    assert LEAKED not in text
+    assert "[REDACTED:denied-file]" in text and box.withheld >= 1
+    assert box.gate.files == ["conf dir/.env"]
+
+
+async def test_the_gate_holds_for_every_request_body(
+    leaky: Path, fake_anthropic: FakeAnthropicServer, runner: AnthropicRunner
+) -> None:
+    plan = [ToolUse("read_file", {"path": "notes.txt"}), ToolUse("git_log", {})]
+    fake_anthropic.script(
+        lambda ctx: plan[ctx.turn] if ctx.turn < len(plan) else Submit({"findings": []})
+    )
+    recorder = Recorder(Workspace(leaky))
+    task = make_task("notes.txt", tools=["read_file", "git_log"], max_turns=5)
+    result = await runner.run(task, recorder.env())
+    assert result.output == {"findings": []}
+    assert len(fake_anthropic.message_requests()) == 3
+    for request in fake_anthropic.requests:
+        assert LEAKED not in request.raw

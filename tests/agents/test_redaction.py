@@ -64,3 +64,28 @@ def test_line_count_is_preserved_and_counts_are_kept() -> None:
 def test_extra_patterns() -> None:
     r = Redactor(extra_patterns=[("Internal Token", r"\bintk_[0-9a-f]{16}\b")])
     assert r.redact("t = intk_0123456789abcdef") == "t = [REDACTED:Internal Token]"
+
+
+@pytest.mark.parametrize(
+    "text,filename",
+    [
+        ("machine example.com login me password netrcpassword", ""),
+        ("machine api.example.com\n  login bob\n  password netrcpassword\n", ""),
+        ("login bob\npassword netrcpassword\n", ".netrc"),
+        ('+echo "machine github.com login x password netrcpassword" > ~/.netrc', ""),
+        ("default\n  login anonymous\n  password netrcpassword", ""),
+    ],
+)
+def test_netrc_passwords_are_redacted(text: str, filename: str) -> None:
+    out = Redactor().redact(text, filename)
+    assert "netrcpassword" not in out and "[REDACTED:Netrc Password]" in out
+    assert out.count("\n") == text.count("\n")
+
+
+def test_prose_about_passwords_is_left_alone() -> None:
+    for line in (
+        "The default password policy applies.",
+        "if password is None:",
+        "reset password here",
+    ):
+        assert Redactor().redact(line) == line

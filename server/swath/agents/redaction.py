@@ -68,6 +68,16 @@ _ASSIGNMENT = re.compile(
 _ASSIGNMENT_HINT = re.compile(
     r"(?i)secret|token|passw|pwd|api.?key|access.?key|private.?key|credential|auth"
 )
+# netrc (`machine HOST login USER password SECRET`, one line or several): the secret follows
+# a bare keyword, with no `=` or `:` for the keyword detectors to see. An entry starts at
+# `machine`/`default` and goes on over the lines that continue it.
+_NETRC_START = re.compile(r"(?i)(?:(?:^|[\s\"'>+\-])machine\s+\S+|^[+\- ]?\s*default(?=\s|$))")
+_NETRC_GOES_ON = re.compile(
+    r"(?i)^[+\- ]?\s*(?:login|password|passwd|account|macdef|machine|default)\b"
+)
+_NETRC_SECRET = re.compile(r"(?i)(?:^|\s)(?:password|passwd|account)\s+(?P<value>[^\s\"']+)")
+_NETRC_HINT = re.compile(r"(?i)(?:(?:^|\s)machine\s+\S+|^[+\- ]?\s*default(?=\s|$))", re.MULTILINE)
+_NETRC_FILES = (".netrc", "_netrc", "netrc")
 _PEM_BEGIN = re.compile(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
 _PEM_END = re.compile(r"-----END[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
 _PEM_HINT = re.compile(r"-----BEGIN")
@@ -270,8 +280,10 @@ class Redactor:
         keyword_regexes = REGEX_BY_FILETYPE.get(
             determine_file_type(filename or "x.txt"), QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP
         )
-        if "-----BEGIN" in text:  # a PEM block spans lines: no line can be judged alone
-            return self._redact_block(text, keyword_regexes)
+        netrc = filename.rsplit("/", 1)[-1] in _NETRC_FILES
+        # A PEM block or a netrc entry spans lines: no line can be judged alone.
+        if "-----BEGIN" in text or netrc or _NETRC_HINT.search(text):
+            return self._redact_block(text, keyword_regexes, netrc=netrc)
         # Prompts of a step differ in a line or two (the item's path, its facts); the rest
         # repeats for every agent. Judge each distinct line once.
         lines = text.split("\n")
@@ -300,14 +312,24 @@ class Redactor:
                         self._line_memo[(kind, lines[i])] = new
         return "\n".join(out)
 
-    def _redact_block(self, text: str, keyword_regexes: dict[re.Pattern[str], int]) -> str:
+    def _redact_block(
+        self, text: str, keyword_regexes: dict[re.Pattern[str], int], *, netrc: bool = False
+    ) -> str:
         hits: list[str] = []
         out: list[str] = []
         in_pem = False
+        in_netrc = netrc
         hints = self._hints(text)
         none: frozenset[str] = frozenset()
         for i, line in enumerate(text.split("\n")):
             line_hints = hints.get(i, none)
+            in_netrc = (
+                netrc
+                or bool(_NETRC_START.search(line))
+                or (in_netrc and bool(_NETRC_GOES_ON.match(line)))
+            )
+            if in_netrc:
+                line = _redact_netrc(line, hits)
             if in_pem:
                 end = _PEM_END.search(line)
                 if end is None:
@@ -341,6 +363,19 @@ class Redactor:
             if before != after:
                 hits.extend(Hit(i, kind) for kind in re.findall(r"\[REDACTED:([^\]]+)\]", after))
         return hits
+
+
+def _redact_netrc(line: str, hits: list[str]) -> str:
+    def hide(m: re.Match[str]) -> str:
+        value = m.group("value")
+        if value.startswith("[REDACTED:") or _templated(value):
+            return m.group(0)
+        hits.append("Netrc Password")
+        start, end = m.span("value")
+        whole = m.group(0)
+        return whole[: start - m.start()] + marker("Netrc Password") + whole[end - m.start() :]
+
+    return _NETRC_SECRET.sub(hide, line)
 
 
 def _keep_diff_prefix(line: str) -> str:

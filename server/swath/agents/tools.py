@@ -29,6 +29,7 @@ import re2
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from swath.agents.base import ToolCall
+from swath.agents.deny_gate import DenyGate
 from swath.agents.redaction import Redactor
 from swath.findings.wording import plural
 from swath.workspace import PathRefused, Workspace
@@ -206,6 +207,7 @@ class FileCache:
     def __init__(self, max_files: int = 256, listing_ttl_s: float = 5.0) -> None:
         self._texts: OrderedDict[tuple[str, str, int, int], list[str]] = OrderedDict()
         self._listings: dict[str, tuple[float, list[str]]] = {}
+        self._gates: dict[tuple[str, tuple[str, ...]], DenyGate] = {}
         self._max = max_files
         self._ttl = listing_ttl_s
         self._lock = threading.Lock()
@@ -240,6 +242,17 @@ class FileCache:
             while len(self._texts) > self._max:
                 self._texts.popitem(last=False)
         return lines
+
+    def gate(
+        self, workspace: Workspace, denied: Callable[[str], bool], patterns: tuple[str, ...]
+    ) -> DenyGate:
+        """One deny gate per workspace and deny list, shared by the run's agents."""
+        key = (str(workspace.root), patterns)
+        with self._lock:
+            gate = self._gates.get(key)
+            if gate is None:
+                gate = self._gates[key] = DenyGate(workspace, denied)
+            return gate
 
     def files(self, workspace: Workspace) -> list[str]:
         key = str(workspace.root)
@@ -282,6 +295,8 @@ class ToolBox:
         )
         self.max_result_chars = max_result_chars
         self.cache = cache or FileCache()
+        self.gate = self.cache.gate(workspace, self._denied, self._extra_patterns)
+        self.withheld = 0  # pieces of denied files the gate took out of results
         self.files_read: set[str] = set()
         self.calls = 0
 
@@ -328,7 +343,10 @@ class ToolBox:
         except Exception as exc:  # a bug in a tool fails the call, not the agent
             log.exception("tool %s failed", name)
             error = f"internal error in {name}: {type(exc).__name__}"
-        result = self._cap(text) if ok else f"Error: {error}"
+        # Off the event loop: the gate may walk the workspace, redaction is CPU work.
+        result = self._cap(
+            await asyncio.to_thread(self._outgoing, text if ok else f"Error: {error}")
+        )
         self.audit(
             ToolCall(
                 tool=name,
@@ -340,6 +358,14 @@ class ToolBox:
             )
         )
         return result, not ok
+
+    def _outgoing(self, text: str) -> str:
+        """Every result, whatever the tool, on its way out: pieces of denied files withheld,
+        then secrets redacted (the tools redact what they read; this holds for all of them,
+        error messages included, however a tool came by its text)."""
+        text, hits = self.gate.scrub(text)
+        self.withheld += hits
+        return self.redactor.redact(text)
 
     def _run(self, name: str, raw: dict[str, Any]) -> str:
         spec = SPECS[name]
