@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from swath.agents.base import ModelResult, ModelTaskFailed
-from swath.agents.batch import BatchProgress, BatchRunner, batchable, custom_id_for
+from swath.agents.batch import BatchGone, BatchProgress, BatchRunner, batchable, custom_id_for
 from swath.agents.llm import AnthropicRunner
 from swath.agents.pricing import DEFAULT_PRICES
 from tests.agents.conftest import Recorder, make_task
@@ -118,3 +118,40 @@ async def test_tasks_with_tools_are_not_batchable(
             await BatchRunner(runner).submit_batch([make_task()], lambda t: recorder.env())
     finally:
         await runner.aclose()
+
+
+async def test_an_expired_batch_is_reported_as_gone(
+    fake_anthropic: FakeAnthropicServer, recorder: Recorder
+) -> None:
+    tasks = [flag_task("x")]
+    runner = AnthropicRunner.create(config_for(fake_anthropic), api_key="k")
+    try:
+        batch_id = await BatchRunner(runner).submit_batch(tasks, lambda t: recorder.env())
+        assert batch_id is not None
+        fake_anthropic._batches.clear()  # expired: the API answers 404 from now on
+        with pytest.raises(BatchGone) as caught:
+            await BatchRunner(runner, poll_interval_s=0.02).collect_batch(
+                batch_id, tasks, lambda t: recorder.env()
+            )
+    finally:
+        await runner.aclose()
+    assert caught.value.batch_id == batch_id
+
+
+async def test_a_task_whose_request_cannot_be_built_fails_alone(
+    fake_anthropic: FakeAnthropicServer, recorder: Recorder
+) -> None:
+    broken = make_task("flag:bad", tools=[], output={"type": "nonsense"}, instructions="x")
+    tasks = [flag_task("ok"), broken]
+    runner = AnthropicRunner.create(config_for(fake_anthropic), api_key="k")
+    try:
+        results = await BatchRunner(runner, poll_interval_s=0.02).run_batch(
+            tasks, lambda t: recorder.env()
+        )
+    finally:
+        await runner.aclose()
+    assert isinstance(results["flag:ok"], ModelResult)
+    failed = results["flag:bad"]
+    assert isinstance(failed, ModelTaskFailed) and "schema" in str(failed)
+    [create] = [r for r in fake_anthropic.requests if r.path == "/v1/messages/batches"]
+    assert len(create.body["requests"]) == 1

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import anthropic
 from pydantic import BaseModel
 
 from swath.agents.base import AgentEnv, ModelResult, ModelTask, ModelTaskFailed
@@ -56,6 +57,15 @@ def batchable(task: ModelTask) -> bool:
     return bool(task.agent.instructions) and not task.agent.tools
 
 
+class BatchGone(RuntimeError):
+    """The batch is not there any more (404): it expired (results are kept 29 days) or was
+    deleted. The caller submits the tasks again rather than fail the step."""
+
+    def __init__(self, batch_id: str) -> None:
+        super().__init__(f"batch {batch_id} no longer exists (expired or deleted)")
+        self.batch_id = batch_id
+
+
 class BatchRunner:
     def __init__(
         self, runner: AnthropicRunner, *, poll_interval_s: float = 10.0, repair_concurrency: int = 8
@@ -63,10 +73,13 @@ class BatchRunner:
         self.runner = runner
         self.poll_interval_s = poll_interval_s
         self.repair_concurrency = repair_concurrency
+        # Tasks whose request could not be built (a bad schema or template): each fails alone.
+        self.unprepared: dict[str, ModelTaskFailed] = {}
 
-    async def submit_batch(self, tasks: Sequence[ModelTask], env_for: EnvFor) -> str:
-        """Create the batch; returns its id (store it to resume). Raises ValueError for
-        tasks that cannot be batched and ModelTaskFailed when a prompt cannot be built."""
+    async def submit_batch(self, tasks: Sequence[ModelTask], env_for: EnvFor) -> str | None:
+        """Create the batch; returns its id (store it to resume), or None when no task's
+        request could be built. Raises ValueError for tasks that cannot be batched; a task
+        whose prompt cannot be built is left out and lands in `unprepared`."""
         refused = [t.task_key for t in tasks if not batchable(t)]
         if refused:
             raise ValueError(f"tasks with tools cannot run in a batch: {refused[:5]}")
@@ -77,8 +90,14 @@ class BatchRunner:
             if cid in seen:
                 raise ValueError(f"task key {task.task_key!r} appears twice")
             seen.add(cid)
-            conv = self.runner.prepare(task, env_for(task))
+            try:
+                conv = self.runner.prepare(task, env_for(task))
+            except ModelTaskFailed as exc:
+                self.unprepared[task.task_key] = exc
+                continue
             requests.append({"custom_id": cid, "params": conv.params(final=True)})
+        if not requests:
+            return None
         batch = await self.runner.client.messages.batches.create(requests=requests)  # type: ignore[arg-type]
         log.info("submitted batch %s with %d requests", batch.id, len(requests))
         return batch.id
@@ -88,7 +107,10 @@ class BatchRunner:
     ) -> BatchProgress:
         """Poll until the batch has ended."""
         while True:
-            batch = await self.runner.client.messages.batches.retrieve(batch_id)
+            try:
+                batch = await self.runner.client.messages.batches.retrieve(batch_id)
+            except anthropic.NotFoundError as exc:
+                raise BatchGone(batch_id) from exc
             c = batch.request_counts
             progress = BatchProgress(
                 batch_id=batch_id,
@@ -108,15 +130,17 @@ class BatchRunner:
 
     async def collect_batch(
         self,
-        batch_id: str,
+        batch_id: str | None,
         tasks: Sequence[ModelTask],
         env_for: EnvFor,
         on_progress: ProgressCallback | None = None,
     ) -> dict[str, ModelResult | ModelTaskFailed]:
         """Wait for the batch, then each task's result (or why it failed), by task key."""
+        out: dict[str, ModelResult | ModelTaskFailed] = dict(self.unprepared)
+        if batch_id is None:
+            return out
         await self.wait(batch_id, on_progress)
         by_cid = {custom_id_for(t.task_key): t for t in tasks}
-        out: dict[str, ModelResult | ModelTaskFailed] = {}
         pending: list[tuple[ModelTask, Any]] = []
         async for entry in await self.runner.client.messages.batches.results(batch_id):
             task = by_cid.get(entry.custom_id)
@@ -146,8 +170,8 @@ class BatchRunner:
             async with gate:
                 token = current_env.set(env)
                 try:
-                    conv = self.runner.prepare(task, env)
-                    out[task.task_key] = await self.runner.drive(conv, env, first=message)
+                    # `answer` also starts a refused task over in a fresh (ordinary) request.
+                    out[task.task_key] = await self.runner.answer(task, env, first=message)
                 except ModelTaskFailed as exc:
                     out[task.task_key] = exc
                 finally:

@@ -8,11 +8,12 @@ batch instead of paying for a second one; results land in the store like any tas
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from swath.agents.base import ModelResult, ModelTask, ModelTaskFailed
-from swath.agents.batch import BatchProgress, BatchRunner
+from swath.agents.batch import BatchGone, BatchProgress, BatchRunner
 from swath.analyzers.base import AnalyzerOutput
 from swath.engine import cache
 from swath.engine.events import StepProgress
@@ -23,6 +24,8 @@ from swath.spec.records import Item
 if TYPE_CHECKING:
     from swath.engine.channels import Channel
     from swath.engine.runner import _Run
+
+log = logging.getLogger(__name__)
 
 BATCH_EVENT = "batch_submitted"
 
@@ -61,7 +64,27 @@ class MessageBatchStep:
         if batch_id is None:
             for p in pending:
                 run.mark_started(self.step.id, p.key, p.ihash)
-            batch_id = await batcher.submit_batch(tasks, env_for)
+            batch_id = await self._submit(batcher, tasks, env_for)
+        try:
+            try:
+                results = await batcher.collect_batch(batch_id, tasks, env_for, self._progress)
+            except BatchGone as gone:
+                # Resumed after the batch expired: submit the unfinished tasks again, once.
+                log.warning("%s; submitting the step's %d tasks again", gone, len(tasks))
+                batch_id = await self._submit(batcher, tasks, env_for)
+                results = await batcher.collect_batch(batch_id, tasks, env_for, self._progress)
+        finally:
+            for p in pending:
+                run.inflight_cost -= p.reserved
+        for p in pending:
+            await self._land(p, results.get(p.key) or ModelTaskFailed("no result in the batch"))
+
+    async def _submit(
+        self, batcher: BatchRunner, tasks: list[ModelTask], env_for: Any
+    ) -> str | None:
+        run = self.run
+        batch_id = await batcher.submit_batch(tasks, env_for)
+        if batch_id is not None:
             run.store.audit(
                 run.run_id,
                 self.step.id,
@@ -70,13 +93,7 @@ class MessageBatchStep:
                 {"batch_id": batch_id, "tasks": len(tasks)},
             )
             await run.store.flush()  # the id must survive a kill: it is what resume collects
-        try:
-            results = await batcher.collect_batch(batch_id, tasks, env_for, self._progress)
-        finally:
-            for p in pending:
-                run.inflight_cost -= p.reserved
-        for p in pending:
-            await self._land(p, results.get(p.key) or ModelTaskFailed("no result in the batch"))
+        return batch_id
 
     async def _prepare(self, items: list[Item]) -> _Pending | None:
         """Reuse a finished result, or run the analyzer and build the model task."""
@@ -104,8 +121,8 @@ class MessageBatchStep:
             return pending
         kept: list[_Pending] = []
         for p in pending:
-            estimate = await runner.estimate(p.task, run.agent_env(self.step.id, p.key))
-            try:
+            try:  # a prompt that cannot be built fails its own task, not the step
+                estimate = await runner.estimate(p.task, run.agent_env(self.step.id, p.key))
                 # Batch prices are half the estimate's ordinary ones: reserving the full price errs safe.
                 p.reserved = run.reserve_budget(estimate.cost_usd)
             except Exception as exc:
