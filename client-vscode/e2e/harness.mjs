@@ -1,7 +1,7 @@
 // A real VS Code (code-server) in headless Chromium, driven by playwright-core: start it on a
 // fresh profile, install the .vsix, open a workspace, and helpers that act as a user would.
 import { spawn, execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, statSync, existsSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -12,6 +12,8 @@ export const TOOLS = process.env.SWATH_E2E_TOOLS || path.join(HERE, ".tools");
 export const CODE_SERVER = path.join(TOOLS, "cs", "node_modules", ".bin", "code-server");
 export const CHROMIUM = process.env.SWATH_E2E_CHROMIUM || "/usr/bin/chromium";
 export const SHOTS = path.join(HERE, "screenshots");
+/** The editor group that has focus: reports open to the side, so there are several. */
+export const ACTIVE = ".editor-group-container.active";
 
 const require = createRequire(path.join(TOOLS, "pw", "package.json"));
 
@@ -142,24 +144,35 @@ export class VSCode {
     this.page.setDefaultTimeout(30_000);
     await this.page.goto(`http://127.0.0.1:${this.port}/?folder=${encodeURIComponent(workspace)}`);
     await this.page.waitForSelector(".monaco-workbench .explorer-folders-view .monaco-list-row", { timeout: 90_000 });
-    await this.watchNotifications();
+    await this.watch();
+    // Notification toasts are drawn only from the workbench's Restored phase on: a progress
+    // notification that opens and closes before it is never drawn at all (the cause of the
+    // "progress never seen" flake). The workbench marks that moment with a performance mark.
+    await this.page.waitForFunction(() => performance.getEntriesByName("code/didStartWorkbench").length > 0, null, { timeout: 90_000 });
   }
 
-  /** Records every notification text shown, so a short-lived progress toast is not missed. */
-  async watchNotifications() {
+  /** Records every notification shown (each toast's texts, and whether it had a Cancel
+   * button) and every state of Swath's status bar item, so that nothing short-lived is missed
+   * between two looks: the page itself reports each change as it happens. */
+  async watch() {
     await this.page.evaluate(() => {
       window.__swathSeen = [];
-      const seen = new Set();
+      window.__swathStatus = [];
+      const last = new WeakMap();
       const look = () => {
-        for (const el of document.querySelectorAll(".notification-list-item-message, .notification-list-item .progress-bit, .notification-toast .notification-list-item-details-row")) {
-          const t = el.textContent.replace(/\s+/g, " ").trim();
-          if (t && !seen.has(t)) {
-            seen.add(t);
-            window.__swathSeen.push(t);
-          }
+        for (const item of document.querySelectorAll(".notification-list-item")) {
+          const el = item.querySelector(".notification-list-item-message");
+          const text = el?.textContent.replace(/\s+/g, " ").trim();
+          if (!text || last.get(el) === text) continue;
+          last.set(el, text);
+          const cancel = [...item.querySelectorAll(".action-label, .monaco-button")].some((a) => /cancel/i.test(a.getAttribute("aria-label") ?? a.textContent));
+          window.__swathSeen.push({ text, cancel, toast: !!item.closest(".notification-toast") });
         }
+        const label = document.querySelector(".statusbar-item[id$='swath.runs'] [aria-label]")?.getAttribute("aria-label");
+        if (label && window.__swathStatus.at(-1) !== label) window.__swathStatus.push(label);
       };
-      new MutationObserver(look).observe(document.body, { subtree: true, childList: true, characterData: true });
+      new MutationObserver(look).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["aria-label", "class"] });
+      look();
     });
   }
 
@@ -167,14 +180,36 @@ export class VSCode {
     return this.page.evaluate(() => window.__swathSeen);
   }
 
-  async waitForNotification(re, timeout = 60_000) {
+  async statusSeen() {
+    return this.page.evaluate(() => window.__swathStatus);
+  }
+
+  /** How many notifications were seen so far: pass it as `since` to wait for a newer one. */
+  async seenCount() {
+    return (await this.notificationsSeen()).length;
+  }
+
+  /** The first notification since the `since`-th whose text matches; polls the record the page keeps. */
+  async waitForNotification(re, { since = 0, timeout = 60_000 } = {}) {
     const deadline = Date.now() + timeout;
     while (Date.now() < deadline) {
-      const hit = (await this.notificationsSeen()).find((t) => re.test(t));
+      const hit = (await this.notificationsSeen()).slice(since).find((n) => re.test(n.text));
       if (hit) return hit;
       await this.page.waitForTimeout(100);
     }
     throw new Error(`no notification matching ${re} in ${timeout} ms; seen: ${JSON.stringify(await this.notificationsSeen())}`);
+  }
+
+  /** Waits until Swath's status bar item says `re` (its accessible label: the state in words). */
+  async waitForStatus(re, timeout = 60_000) {
+    const item = this.page.locator(".statusbar-item[id$='swath.runs'] [aria-label]");
+    const deadline = Date.now() + timeout;
+    while (Date.now() < deadline) {
+      const label = await item.getAttribute("aria-label", { timeout: 1_000 }).catch(() => null);
+      if (label && re.test(label)) return label;
+      await this.page.waitForTimeout(100);
+    }
+    throw new Error(`the Swath status bar item never said ${re}; it said ${JSON.stringify(await this.statusSeen())}`);
   }
 
   async shot(name) {
@@ -218,10 +253,12 @@ export class VSCode {
     const input = page.locator(".quick-input-widget .quick-input-box input");
     await input.waitFor();
     await input.fill(rel);
-    await page.locator(".quick-input-widget .monaco-list-row", { hasText: path.basename(rel) }).first().waitFor();
+    // Enter opens the focused row: wait until the filter has put the file there (before, the
+    // focused row can still be a recently opened editor).
+    await page.locator(".quick-input-widget .monaco-list-row.focused", { hasText: path.basename(rel) }).first().waitFor();
     await page.keyboard.press("Enter");
-    await page.locator(`.tabs-container .tab.active[data-resource-name="${path.basename(rel)}"]`).waitFor();
-    await page.locator(".editor-instance .monaco-editor .view-lines").first().waitFor();
+    await page.locator(`${ACTIVE} .tabs-container .tab.active[data-resource-name="${path.basename(rel)}"]`).waitFor();
+    await page.locator(`${ACTIVE} .editor-instance .monaco-editor .view-lines`).first().waitFor();
   }
 
   explorerRow(name) {
@@ -253,7 +290,9 @@ export class VSCode {
     return out.join("\n");
   }
 
-  async stop() {
+  /** Stops code-server (its whole process group) and Chromium; the profile and the workspace
+   * copy are removed unless `keep` (a failed run keeps them for a look). */
+  async stop({ keep = false } = {}) {
     await this.context?.close().catch(() => undefined);
     if (this.proc?.pid) {
       try {
@@ -268,5 +307,7 @@ export class VSCode {
         // gone
       }
     }
+    if (keep) log(`kept ${this.dir}`);
+    else rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -3,34 +3,62 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { execFileSync } from "node:child_process";
-import { log, swathExecutable } from "./harness.mjs";
+import { ACTIVE, log, swathExecutable } from "./harness.mjs";
+
+/** Waits for a run's progress notification (with its Cancel button) and its end: the summary
+ * notification, the progress notification gone, the status bar idle again. `since`: the count
+ * of notifications seen before the run was started. Answers the summary's run id. */
+async function followRun(vs, workflow, since, shotName) {
+  const page = vs.page;
+  const toast = page.locator(".notification-toast", { hasText: `Swath: ${workflow}: ` }).first();
+  // The screenshot is taken as soon as the toast is drawn (it stays at least 800 ms).
+  const shot = shotName ? toast.waitFor({ timeout: 60_000 }).then(() => vs.shot(shotName)) : Promise.resolve();
+  const progress = await vs.waitForNotification(new RegExp(`^Swath: ${workflow}: `), { since });
+  assert.ok(progress.toast, `the progress showed as a toast: ${JSON.stringify(progress)}`);
+  assert.ok(progress.cancel, `the progress notification has a Cancel button: ${JSON.stringify(progress)}`);
+  const summary = await vs.waitForNotification(new RegExp(`^Swath: ${workflow} succeeded · \\d+ agents · .*\\d+ findings · .* · run \\S+$`), { since });
+  await shot;
+  log(`progress: ${progress.text}; summary: ${summary.text}`);
+  // The progress notification closes when the run ends; the status bar says no run is going.
+  await toast.waitFor({ state: "detached", timeout: 15_000 });
+  await vs.waitForStatus(/^Swath: no run going/);
+  return summary.text.match(/run (\S+)$/)[1];
+}
 
 /** 1. Right-click a folder in the explorer: "Swath: Map This Module in Parallel". */
 async function mapModule(vs) {
   const page = vs.page;
-  await page.waitForSelector(".statusbar-item[id$='swath.runs']", { timeout: 60_000 });
+  await vs.waitForStatus(/^Swath: no run going/); // the server is up and idle
+  const since = await vs.seenCount();
   await vs.contextMenu(vs.explorerRow("app"), "Swath: Map This Module in Parallel");
-  await vs.waitForNotification(/Swath: map-module/);
-  await vs.shot("1-map-progress");
-  const summary = await vs.waitForNotification(/map-module succeeded · \d+ agents/);
-  log(`summary: ${summary}`);
-  // the progress notification is gone once the run ended
-  await page.locator(".notification-toast", { hasText: /Swath: map-module.*agents/ }).waitFor({ state: "detached" }).catch(() => undefined);
+  const runId = await followRun(vs, "map-module", since, "1-map-progress");
+  const busy = (await vs.statusSeen()).filter((l) => /1 run going/.test(l));
+  assert.ok(busy.length > 0, `the status bar showed the run going: ${JSON.stringify(await vs.statusSeen())}`);
   // the report opened in the Markdown preview, beside the code
-  const preview = page.locator(".tabs-container .tab", { hasText: /Preview .*\.md/ });
+  const preview = page.locator(".tabs-container .tab", { hasText: `Preview ${runId}.md` });
   await preview.first().waitFor({ timeout: 30_000 });
   const frame = page.frameLocator("iframe.webview.ready").frameLocator("iframe#active-frame");
-  await frame.locator("body", { hasText: "map-module" }).first().waitFor({ timeout: 30_000 });
+  await frame.locator("body", { hasText: runId }).first().waitFor({ timeout: 30_000 });
   await vs.shot("1-map-report");
   // code lenses over the symbols of a file of that module
   await vs.openFile("app/checkout.py");
-  const lenses = page.locator(".editor-instance .contentWidgets .codelens-decoration");
+  const lenses = page.locator(`${ACTIVE} .editor-instance .contentWidgets .codelens-decoration`);
   await lenses.first().waitFor({ timeout: 30_000 });
-  const titles = (await lenses.allTextContents()).flatMap((t) => t.split(" | ")); // one line's lenses share a decoration
+  const titles = (await lenses.allTextContents()).flatMap((t) => t.split(/\s*\|\s*/)); // one line's lenses share a decoration
   log(`lenses on app/checkout.py: ${JSON.stringify(titles)}`);
   assert.ok(titles.some((t) => /re-run map-module/.test(t)), `a re-run lens: ${titles}`);
   assert.ok(titles.some((t) => /⇄ used by \d+ · imports \d+/.test(t)), `the module map's lens on the file: ${titles}`);
   await vs.shot("1-map-lenses");
+
+  // Clicking the module map's lens (swath.showRun) opens that run's report.
+  await lenses.locator("a", { hasText: /⇄ used by/ }).first().click();
+  await page.locator(`${ACTIVE} .tabs-container .tab.active`, { hasText: `Preview ${runId}.md` }).waitFor({ timeout: 30_000 });
+  // Clicking "↻ re-run map-module" (swath.rerun) runs it again: a new run, followed to its end.
+  await vs.openFile("app/checkout.py");
+  const again = await vs.seenCount();
+  await lenses.locator("a", { hasText: /re-run map-module/ }).first().click();
+  const rerunId = await followRun(vs, "map-module", again);
+  assert.notEqual(rerunId, runId, "the re-run lens started a new run");
 }
 
 /** The findings of a run as the store recorded them (`swath show RUN --format json`). */
@@ -43,12 +71,12 @@ function recorded(workspace, runId) {
  * Retried for a while: lenses arriving late still move the lines. */
 async function hoverSquiggle(vs, kind, line, timeout = 20_000) {
   const page = vs.page;
-  const squiggles = page.locator(`.editor-instance .view-overlays .squiggly-${kind}`);
+  const squiggles = page.locator(`${ACTIVE} .editor-instance .view-overlays .squiggly-${kind}`);
   const hover = page.locator(".monaco-hover-content", { hasText: /\S/ }).filter({ visible: true }).first();
   const deadline = Date.now() + timeout;
   let found = false;
   while (Date.now() < deadline) {
-    const number = page.locator(".editor-instance .margin-view-overlays .line-numbers").filter({ hasText: new RegExp(`^${line}$`) }).first();
+    const number = page.locator(`${ACTIVE} .editor-instance .margin-view-overlays .line-numbers`).filter({ hasText: new RegExp(`^${line}$`) }).first();
     const top = await number.boundingBox().catch(() => null);
     for (const s of await squiggles.all()) {
       const box = await s.boundingBox().catch(() => null);
@@ -78,12 +106,11 @@ async function goTo(vs, line, column) {
 /** 2. "Swath: Audit Feature Flags" from the palette; Problems, hover, the removal code action. */
 async function auditFlags(vs, workspace) {
   const page = vs.page;
+  const since = await vs.seenCount();
   await vs.palette("Swath: Audit Feature Flags");
-  await vs.waitForNotification(/Swath: flag-audit/);
-  const summary = await vs.waitForNotification(/flag-audit succeeded · \d+ agents · \d+ findings/);
-  const runId = summary.match(/run (\S+)/)[1];
+  const runId = await followRun(vs, "flag-audit", since);
   const shown = recorded(workspace, runId).filter((f) => f.severity !== "hint"); // hints are not problems
-  log(`summary: ${summary}; ${shown.length} findings above hint level`);
+  log(`${shown.length} findings above hint level`);
   await page.keyboard.press("Escape");
   await page.keyboard.press("Control+Shift+m");
   const badge = page.locator(".panel .composite-bar .action-item", { hasText: "Problems" }).locator(".badge-content");
@@ -149,7 +176,7 @@ async function reviewDiff(vs, workspace) {
   await page.keyboard.type("\ndef run_hook(cmd):\n", { delay: 5 });
   await page.keyboard.type("return eval(cmd)", { delay: 5 }); // the editor indents it
   await page.keyboard.press("Control+s");
-  await page.waitForFunction(() => !document.querySelector(".tabs-container .tab.active.dirty"));
+  await page.waitForFunction(() => !document.querySelector(".editor-group-container.active .tabs-container .tab.active.dirty"));
   const planted = readFileSync(path.join(workspace, "app", "payments.py"), "utf8");
   const evalLine = planted.split("\n").findIndex((l) => l.includes("eval(cmd)")) + 1;
   assert.ok(evalLine > lines, `the planted line is after the old end: ${evalLine} > ${lines}`);
@@ -163,19 +190,20 @@ async function reviewDiff(vs, workspace) {
   await button.click();
   const input = page.locator(".quick-input-widget .quick-input-box input");
   await input.waitFor();
+  const since = await vs.seenCount();
   await page.keyboard.press("Enter"); // no base: the working tree against HEAD
-  await vs.waitForNotification(/Swath: review-diff/);
-  const summary = await vs.waitForNotification(/review-diff succeeded · \d+ agents · \d+ findings/);
-  log(`summary: ${summary}`);
-  const runId = summary.match(/run (\S+)/)[1];
-  const finding = recorded(workspace, runId).find((f) => f.path === "app/payments.py" && f.range.start.line === evalLine - 1);
-  assert.ok(finding, `the run recorded a finding on the added line ${evalLine}`);
+  const runId = await followRun(vs, "review-diff", since);
+  // The security pass flags the planted eval (ruff's S307 where ruff is installed, Swath's own
+  // rule otherwise): whichever it recorded on the added line is what the editor must show.
+  const onLine = recorded(workspace, runId).filter((f) => f.path === "app/payments.py" && f.range.start.line === evalLine - 1);
+  const finding = onLine.find((f) => /eval/i.test(`${f.rule} ${f.message}`));
+  assert.ok(finding, `the run recorded a security finding on the added line ${evalLine}: ${JSON.stringify(onLine)}`);
   const kind = { error: "error", warning: "warning", information: "info" }[finding.severity];
   await vs.openFile("app/payments.py");
   const { text } = await hoverSquiggle(vs, kind, evalLine);
   log(`hover (${kind}): ${text.replace(/\s+/g, " ").slice(0, 160)}`);
-  assert.match(text, /eval\(\) of a value built at run time/);
-  assert.match(text, /review\/security/);
+  assert.ok(text.includes(finding.message), `the hover shows the recorded finding: ${finding.message}`);
+  assert.match(text, /swath\/security/);
   await vs.shot("3-review-diagnostic");
 }
 

@@ -39,7 +39,7 @@ try {
   console.error(`extension log:\n${vs.extensionLog()}`);
   console.error(`code-server log (tail):\n${vs.serverLog.join("").slice(-3000)}`);
 } finally {
-  await vs.stop();
+  await vs.stop({ keep: failed });
 }
 log(`${failed ? "FAILED" : "passed"} in ${((Date.now() - started) / 1000).toFixed(1)} s (vsix ${path.basename(vsix)}, ${readFileSync(vsix).length} bytes)`);
 process.exit(failed ? 1 : 0);

@@ -1,5 +1,7 @@
 // What the server gets as initializationOptions and on configuration changes: exactly the keys
-// of its settings contract (server/swath/lsp/settings.py), which refuses unknown ones.
+// of its settings contract (server/swath/lsp/settings.py), which refuses unknown ones. Where
+// the API key goes (`apiKeyEnv`) is the client's alone: the server refuses it from editor
+// settings, since a workspace settings file could set it.
 import type * as vscode from "vscode";
 
 export const SECTION = "swath";
@@ -11,7 +13,6 @@ export interface ServerSettings {
   concurrency?: number;
   maxAgents?: number;
   budgetUsd?: number;
-  apiKeyEnv?: string;
   openReport?: boolean;
   maxDiagnosticsPerFile?: number;
 }
@@ -22,7 +23,6 @@ export const SERVER_KEYS: readonly (keyof ServerSettings)[] = [
   "concurrency",
   "maxAgents",
   "budgetUsd",
-  "apiKeyEnv",
   "openReport",
   "maxDiagnosticsPerFile",
 ];

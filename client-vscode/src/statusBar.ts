@@ -15,6 +15,8 @@ export interface ActiveRun {
 export interface StatusView {
   text: string;
   tooltip: string;
+  /** The state in words, for screen readers (the text is mostly icons). */
+  label: string;
   busy: boolean;
 }
 
@@ -22,13 +24,28 @@ export type ServerState = "starting" | "running" | "stopped" | "failed";
 
 export function statusView(state: ServerState, runs: readonly ActiveRun[], untrusted: boolean): StatusView {
   const limited = untrusted ? " (offline analyzers only: untrusted workspace)" : "";
-  if (state === "failed") return { text: "$(error) Swath", tooltip: "Swath: the server is not running; click for the log", busy: false };
-  if (state !== "running") return { text: "$(loading~spin) Swath", tooltip: `Swath: starting the server${limited}`, busy: false };
-  if (runs.length === 0) return { text: "$(pulse) Swath", tooltip: `Swath: no run going; click to show a run${limited}`, busy: false };
-  const cost = runs.reduce((sum, r) => sum + r.costUsd, 0);
-  const text = `$(sync~spin) Swath: ${runs.length} ${runs.length === 1 ? "run" : "runs"} · $${cost.toFixed(2)}`;
-  const lines = runs.map((r) => `${r.workflow}: ${r.done}/${r.total} agents · ${r.findings} findings · $${r.costUsd.toFixed(2)}`);
-  return { text, tooltip: `${lines.join("\n")}\nClick to open or cancel one${limited}`, busy: true };
+  if (state === "failed") {
+    return { text: "$(error) Swath", tooltip: "Swath: the server is not running; click for the log", label: "Swath: the server is not running", busy: false };
+  }
+  if (state !== "running") {
+    return { text: "$(loading~spin) Swath", tooltip: `Swath: starting the server${limited}`, label: "Swath: starting the server", busy: false };
+  }
+  if (runs.length === 0) {
+    return { text: "$(pulse) Swath", tooltip: `Swath: no run going; click to show a run${limited}`, label: `Swath: no run going${limited}`, busy: false };
+  }
+  const cost = `$${runs.reduce((sum, r) => sum + r.costUsd, 0).toFixed(2)}`;
+  const count = plural(runs.length, "run");
+  const lines = runs.map((r) => `${r.workflow}: ${r.done}/${r.total} agents · ${plural(r.findings, "finding")} · $${r.costUsd.toFixed(2)}`);
+  return {
+    text: `$(sync~spin) Swath: ${count} · ${cost}`,
+    tooltip: `${lines.join("\n")}\nClick to open or cancel one${limited}`,
+    label: `Swath: ${count} going · ${cost}${limited}`,
+    busy: true,
+  };
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${n === 1 ? word : `${word}s`}`;
 }
 
 export const POLL_MS = 1000;
@@ -80,6 +97,7 @@ export class RunStatusBar implements vscode.Disposable {
     const view = statusView(this.state, this.runs, this.untrusted());
     this.item.text = view.text;
     this.item.tooltip = view.tooltip;
+    this.item.accessibilityInformation = { label: view.label, role: "button" };
     this.item.backgroundColor = view.busy ? new vscode.ThemeColor("statusBarItem.warningBackground") : undefined;
   }
 

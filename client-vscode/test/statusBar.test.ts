@@ -21,7 +21,11 @@ test("the status text counts the runs going and adds up their cost", () => {
   assert.equal(one.busy, true);
   const two = statusView("running", [run("a", 3, 10, 0.1), run("b", 1, 4, 0.25)], false);
   assert.equal(two.text, "$(sync~spin) Swath: 2 runs · $0.35");
-  assert.match(two.tooltip, /^wf-a: 3\/10 agents · 3 findings · \$0\.10\nwf-b: 1\/4 agents · 1 findings · \$0\.25\nClick to open or cancel one$/);
+  assert.match(two.tooltip, /^wf-a: 3\/10 agents · 3 findings · \$0\.10\nwf-b: 1\/4 agents · 1 finding · \$0\.25\nClick to open or cancel one$/);
+  assert.equal(two.label, "Swath: 2 runs going · $0.35");
+  assert.equal(one.label, "Swath: 1 run going · $0.13");
+  assert.equal(statusView("running", [], false).label, "Swath: no run going");
+  assert.equal(statusView("starting", [], false).label, "Swath: starting the server");
   assert.equal(statusView("failed", [], false).text, "$(error) Swath");
   assert.match(statusView("running", [], true).tooltip, /offline analyzers only: untrusted workspace/);
 });

@@ -26,6 +26,7 @@ export interface FakeStatusBarItem {
   tooltip?: string;
   command?: string;
   backgroundColor?: ThemeColor;
+  accessibilityInformation?: { label: string; role?: string };
   visible: boolean;
   disposed: boolean;
   show(): void;
