@@ -35,7 +35,7 @@ async function mapModule(vs) {
   const busy = (await vs.statusSeen()).filter((l) => /1 run going/.test(l));
   assert.ok(busy.length > 0, `the status bar showed the run going: ${JSON.stringify(await vs.statusSeen())}`);
   // the report opened in the Markdown preview, beside the code
-  const preview = page.locator(".tabs-container .tab", { hasText: `Preview ${runId}.md` });
+  const preview = page.locator(".tabs-container .tab", { hasText: `${runId}.md` });
   await preview.first().waitFor({ timeout: 30_000 });
   const frame = page.frameLocator("iframe.webview.ready").frameLocator("iframe#active-frame");
   await frame.locator("body", { hasText: runId }).first().waitFor({ timeout: 30_000 });
@@ -52,7 +52,7 @@ async function mapModule(vs) {
 
   // Clicking the module map's lens (swath.showRun) opens that run's report.
   await lenses.locator("a", { hasText: /⇄ used by/ }).first().click();
-  await page.locator(`${ACTIVE} .tabs-container .tab.active`, { hasText: `Preview ${runId}.md` }).waitFor({ timeout: 30_000 });
+  await page.locator(`${ACTIVE} .tabs-container .tab.active`, { hasText: `${runId}.md` }).waitFor({ timeout: 30_000 });
   // Clicking "↻ re-run map-module" (swath.rerun) runs it again: a new run, followed to its end.
   await vs.openFile("app/checkout.py");
   const again = await vs.seenCount();

@@ -28,6 +28,9 @@ try {
   for (const name of only) {
     const t = Date.now();
     log(`job ${name}: start`);
+    // Each job starts from an empty editor area, as its screenshots show.
+    await vs.palette("View: Close All Editor Groups");
+    await vs.page.locator(".editor-group-container .tabs-container .tab").first().waitFor({ state: "detached", timeout: 15_000 });
     await JOBS[name](vs, workspace);
     log(`job ${name}: passed in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   }

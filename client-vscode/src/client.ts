@@ -15,6 +15,7 @@ import {
 } from "vscode-languageclient/node";
 import { NotificationProgressFeature } from "./progress";
 import { realProbes } from "./probes";
+import { isReport, openReport } from "./reports";
 import { describe, notFoundMessage, resolveServerCommand, type ServerCommand } from "./serverCommand";
 import { apiKeyEnvName, initializationOptions, SECTION, serverSettings } from "./settings";
 import type { ServerState } from "./statusBar";
@@ -26,19 +27,6 @@ export interface ClientHooks {
   secrets: vscode.SecretStorage;
   onState(state: ServerState): void;
   onProgress(): void;
-}
-
-/** Reports the server asks to show (`.swath/reports/RUN.md`) open in the Markdown preview. */
-export function isReport(uri: vscode.Uri): boolean {
-  return /\/\.swath\/reports\/[^/]+\.md$/.test(uri.path);
-}
-
-export async function openReport(uri: vscode.Uri, focus = false): Promise<void> {
-  try {
-    await vscode.commands.executeCommand(focus ? "markdown.showPreview" : "markdown.showPreviewToSide", uri);
-  } catch {
-    await vscode.window.showTextDocument(uri, { preview: true, preserveFocus: !focus }); // no Markdown extension
-  }
 }
 
 export class SwathClient implements vscode.Disposable {

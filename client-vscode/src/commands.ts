@@ -1,6 +1,6 @@
 // The palette and menu commands: each asks what it needs, then calls the server's command.
 import * as vscode from "vscode";
-import { openReport, SECRET_KEY, type SwathClient } from "./client";
+import { SECRET_KEY, type SwathClient } from "./client";
 import {
   inputPrompt,
   mapModuleArgs,
@@ -11,6 +11,7 @@ import {
   type WorkflowEntry,
   workflowPicks,
 } from "./commandArgs";
+import { openReport } from "./reports";
 import type { ActiveRun, RunStatusBar } from "./statusBar";
 
 interface Started {
