@@ -134,9 +134,20 @@ async function auditFlags(vs, workspace) {
 
   await page.mouse.move(5, 5);
   await goTo(vs, 6, 9);
-  await page.keyboard.press("Control+.");
+  // The cursor is there when the status bar says so; the quick-fix menu may open before the
+  // server's code actions arrive (then it lists none): ask again until the fix is listed.
+  await page.locator("#status\\.editor\\.selection", { hasText: "Ln 6, Col 9" }).waitFor({ timeout: 15_000 });
   const action = page.locator(".action-widget .monaco-list-row", { hasText: /Swath: apply the fix for flag\/fully-on/ }).first();
-  await action.waitFor({ timeout: 15_000 });
+  for (let attempt = 0; ; attempt++) {
+    await page.keyboard.press("Control+.");
+    try {
+      await action.waitFor({ timeout: 5_000 });
+      break;
+    } catch (err) {
+      if (attempt >= 8) throw err;
+      await page.keyboard.press("Escape");
+    }
+  }
   const title = (await action.innerText()).trim();
   log(`code action: ${title}`);
   await vs.shot("2-flags-action");
