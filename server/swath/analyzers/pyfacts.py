@@ -15,12 +15,14 @@ import re
 import sys
 import warnings
 from bisect import bisect_left
+from collections import Counter
 from pathlib import PurePosixPath
 from typing import Any
 
 import tree_sitter as ts
 import tree_sitter_python
 
+from swath.analyzers.nameuses import count_names
 from swath.analyzers.sourcetext import char_col, first_sentence, line_count, split_lines
 
 LANGUAGE = ts.Language(tree_sitter_python.language())
@@ -163,10 +165,14 @@ class _Imports:
     def from_(self, node: ts.Node) -> None:
         source = node.child_by_field_name("module_name")
         names = []
+        aliases: dict[str, str] = {}
         for name in node.children_by_field_name("name"):
             if name.type == "aliased_import":
+                alias = _text(name.child_by_field_name("alias"))
                 name = name.child_by_field_name("name")
+                aliases[_text(name)] = alias
             names.append(_text(name))
+        extra = {"aliases": aliases} if aliases else {}
         if any(c.type == "wildcard_import" for c in node.children):
             names.append("*")
         if source is not None and source.type == "relative_import":
@@ -183,15 +189,24 @@ class _Imports:
                     names=names,
                     level=level,
                     resolved=False,
+                    **extra,
                 )
                 return
             target = ".".join([*self.package[: len(self.package) - up], *([rest] if rest else [])])
             self._record(
-                node, kind="from", module=target, names=names, level=level, resolved=bool(target)
+                node,
+                kind="from",
+                module=target,
+                names=names,
+                level=level,
+                resolved=bool(target),
+                **extra,
             )
         else:
             target = _text(source)
-            self._record(node, kind="from", module=target, names=names, level=0, resolved=True)
+            self._record(
+                node, kind="from", module=target, names=names, level=0, resolved=True, **extra
+            )
 
 
 def _signature(node: ts.Node) -> str:
@@ -331,6 +346,26 @@ def _syntax_error(text: str, path: str) -> dict[str, Any] | None:
     return None
 
 
+def _count_uses(text: str, imports: list[dict[str, Any]]) -> None:
+    """Each from-import's `uses`: how often the file mentions each name it imports."""
+    local: list[str] = []
+    for imp in imports:
+        if imp["kind"] == "from":
+            aliases = imp.get("aliases") or {}
+            local += [aliases.get(n, n) for n in imp["names"] if n != "*"]
+    if not local:
+        return
+    in_imports: Counter[str] = Counter(local)
+    counts = count_names(text, local, in_imports)
+    for imp in imports:
+        if imp["kind"] != "from":
+            continue
+        aliases = imp.get("aliases") or {}
+        uses = {a: counts[a] for n in imp["names"] if (a := aliases.get(n, n)) in counts}
+        if uses:
+            imp["uses"] = uses
+
+
 def python_facts(path: str, text: str, module: str) -> dict[str, Any]:
     lines = split_lines(text)
     stem = PurePosixPath(path).stem
@@ -371,6 +406,7 @@ def python_facts(path: str, text: str, module: str) -> dict[str, Any]:
     facts["branches"] = len(branches)
     facts["symbols"] = _definitions(captures.get("def", []), lines, branches)
     facts["imports"] = imports.out
+    _count_uses(text, imports.out)
     top_names, declared = _top_level(root, facts)
     if declared is not None:
         facts["all_declared"] = True

@@ -8,10 +8,12 @@ tree is dropped as soon as the facts are out.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
 from ast_grep_py import SgNode, SgRoot
 
+from swath.analyzers.nameuses import count_attributes, count_names
 from swath.analyzers.sourcetext import first_sentence, line_count, split_lines
 
 DECLARATIONS = {
@@ -170,13 +172,16 @@ def script_facts(path: str, text: str, language: str) -> dict[str, Any]:  # noqa
             if not spec:
                 return
             line = node.range().start.line
+            names, aliases, namespace = _imported_names(node, kind)
             imports.append(
                 {
                     "line": line,
                     "text": lines[line].strip() if line < len(lines) else "",
                     "kind": kind,
                     "module": spec,
-                    "names": [],
+                    "names": names,
+                    **({"aliases": aliases} if aliases else {}),
+                    **({"namespace": namespace} if namespace else {}),
                     "level": 0,
                     "resolved": True,
                     "deferred": kind == "dynamic",
@@ -269,6 +274,7 @@ def script_facts(path: str, text: str, language: str) -> dict[str, Any]:  # noqa
             add_import(
                 call, _string_value(first), "require" if fn.text() == "require" else "dynamic"
             )
+        _script_uses(text, imports)
         # A default-exported symbol is also known by its own name.
         names = {s["name"] for s in symbols}
         for s in symbols:
@@ -284,6 +290,69 @@ def script_facts(path: str, text: str, language: str) -> dict[str, Any]:  # noqa
     finally:
         del root
     return facts
+
+
+def _imported_names(node: SgNode, kind: str) -> tuple[list[str], dict[str, str], str]:
+    """(names, {name: local alias}, namespace alias) of an ES import or re-export."""
+    names: list[str] = []
+    aliases: dict[str, str] = {}
+    namespace = ""
+    if kind not in ("import", "reexport"):
+        return names, aliases, namespace
+    spec_kind = "import_specifier" if kind == "import" else "export_specifier"
+    for spec in find_kind(node, spec_kind):
+        name, alias = spec.field("name"), spec.field("alias")
+        if name is None:
+            continue
+        names.append(name.text())
+        if alias is not None and alias.text() != name.text():
+            aliases[name.text()] = alias.text()
+    clause = next((c for c in node.children() if c.kind() == "import_clause"), None)
+    if clause is not None:
+        for c in clause.children():
+            if c.kind() == "identifier":  # the default import
+                names.append("default")
+                aliases["default"] = c.text()
+            elif c.kind() == "namespace_import":
+                ident = next((i for i in c.children() if i.kind() == "identifier"), None)
+                namespace = ident.text() if ident is not None else ""
+    elif kind == "reexport" and not names:
+        names.append("*")
+    return names, aliases, namespace
+
+
+def _script_uses(text: str, imports: list[dict[str, Any]]) -> None:
+    """Each import's `uses`: mentions of its names (a namespace import's `ns.X` by X)."""
+    local = [
+        imp.get("aliases", {}).get(n, n)
+        for imp in imports
+        if imp["kind"] == "import"
+        for n in imp["names"]
+    ]
+    counts = count_names(text, local, Counter(local)) if local else {}
+    for imp in imports:
+        if imp.get("namespace"):
+            found = count_attributes(text, imp["namespace"])
+            imp["names"] = sorted(set(imp["names"]) | set(found))
+            counts_ns = found
+        else:
+            counts_ns = {}
+        aliases = imp.get("aliases") or {}
+        uses = {a: counts[a] for n in imp["names"] if (a := aliases.get(n, n)) in counts}
+        uses.update(counts_ns)
+        if uses and imp["kind"] == "import":
+            imp["uses"] = uses
+
+
+def _go_alias(spec: SgNode, path: str) -> str:
+    name = spec.field("name")
+    if name is not None:
+        return name.text()
+    parts = [p for p in path.split("/") if p]
+    if len(parts) > 1 and re.fullmatch(r"v\d+", parts[-1]):
+        parts = parts[:-1]  # example.com/mod/v2 is package mod
+    last = parts[-1] if parts else ""
+    return re.split(r"[.-]", last.removeprefix("go-"))[0] if last else ""
 
 
 def go_facts(path: str, text: str) -> dict[str, Any]:
@@ -332,6 +401,7 @@ def go_facts(path: str, text: str) -> dict[str, Any]:
                                 "deferred": False,
                                 "type_checking": False,
                                 "optional": False,
+                                "uses": count_attributes(text, _go_alias(spec, value)),
                             }
                         )
             elif kind == "function_declaration":

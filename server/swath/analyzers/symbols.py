@@ -22,7 +22,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from swath import procpool
 from swath.analyzers.base import AnalyzerContext, AnalyzerOutput
 from swath.analyzers.filefacts import facts_batch
+from swath.analyzers.hotspots import churn, hot_spots
 from swath.analyzers.importgraph import ImportGraph, build_graph, find_cycles, is_orphan
+from swath.analyzers.maplayers import go_packages, layers
+from swath.analyzers.mapreport import render_markdown
+from swath.analyzers.mapsymbols import SymbolUses, collect_uses, rank_symbols, top_level_defs
 from swath.analyzers.sourcetext import split_lines
 from swath.analyzers.tsresolve import ScriptResolver
 from swath.findings.model import Evidence, Finding, Range, Severity
@@ -32,8 +36,6 @@ from swath.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-MERMAID_MAX_FILES = 40
-API_SHOWN = 12
 FACTS_WORKER = "swath.analyzers.filefacts"
 
 
@@ -64,7 +66,7 @@ class Symbols:
         "via tree-sitter), parsed on worker processes."
     )
     params_model: ClassVar[type[BaseModel]] = SymbolsParams
-    version: ClassVar[str] = "2"
+    version: ClassVar[str] = "3"
     rules: ClassVar[list[RuleInfo]] = [
         RuleInfo(
             id="map/syntax-error",
@@ -106,7 +108,15 @@ class ModuleMapParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     top: int = Field(10, ge=1, le=1000, description="How many most-depended-on files to list.")
+    key_symbols: int = Field(
+        15, ge=0, le=1000, description="How many key symbols to rank and list."
+    )
+    hot_spots: int = Field(10, ge=0, le=1000, description="How many hot spots to list.")
     lenses: bool = Field(True, description="A summary finding with a code lens on every file.")
+    symbol_lenses: bool = Field(
+        True,
+        description="A code lens above every top-level symbol: `used by N · complexity C`.",
+    )
 
 
 class ModuleMap:
@@ -117,7 +127,7 @@ class ModuleMap:
         "orphans, the most depended-on files, per-file code lenses and a Markdown module map."
     )
     params_model: ClassVar[type[BaseModel]] = ModuleMapParams
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"
     rules: ClassVar[list[RuleInfo]] = [
         RuleInfo(
             id="map/import-cycle",
@@ -129,7 +139,11 @@ class ModuleMap:
         ),
         RuleInfo(
             id="map/summary",
-            description="Per-file summary of the module map (code lens: used by / imports).",
+            description="Per-file summary of the module map (code lens: purpose, used by / imports).",
+        ),
+        RuleInfo(
+            id="map/symbol",
+            description="A top-level symbol's code lens: how many files use it, its complexity.",
         ),
     ]
 
@@ -143,15 +157,31 @@ class ModuleMap:
         ordered = [files[p] for p in sorted(files)]
         scripts = ScriptResolver(ctx.workspace.root, set(files))
         graph = build_graph(ordered, scripts)
-        top = int(ctx.params.get("top") or 10)
-        output = self._output(graph, ordered, top)
+        p = ctx.params
+        uses = collect_uses(graph, scripts)
+        output = self._output(graph, ordered, int(p.get("top") or 10))
+        output["key_symbols"], _ = rank_symbols(graph, uses, int(p.get("key_symbols", 15)))
+        self._hot_spots(ctx.workspace, output, int(p.get("hot_spots", 10)))
         findings = self._cycle_findings(output["_cycles"], graph)
-        if ctx.params.get("lenses", True):
+        if p.get("lenses", True):
             findings += self._summaries(output["modules"], files)
+        if p.get("symbol_lenses", True):
+            findings += self._symbol_lenses(ordered, uses)
         del output["_cycles"]
         output["config_problems"] = scripts.problems
         output["markdown"] = render_markdown(output)
         return AnalyzerOutput(output=output, findings=findings, files_read=scripts.deps())
+
+    @staticmethod
+    def _hot_spots(ws: Workspace, output: dict[str, Any], top: int) -> None:
+        if not ws.is_git():
+            output["hot_spots"] = []
+            output["hot_spots_note"] = "the workspace is not a git repository, so there is no churn"
+            return
+        commits = churn(ws, [output["root"]] if output["root"] else [])
+        output["hot_spots"] = hot_spots(output["modules"], commits, top)
+        if not output["hot_spots"]:
+            output["hot_spots_note"] = "no mapped file with branches was committed in the last year"
 
     # -- the map ------------------------------------------------------------------------------
     def _output(self, graph: ImportGraph, files: list[dict[str, Any]], top: int) -> dict[str, Any]:
@@ -196,10 +226,12 @@ class ModuleMap:
             graph.external.values(), key=lambda e: (-len(e.importers), e.kind, e.name)
         )
         ranked = sorted(
-            (m for m in modules if m["used_by"]), key=lambda m: (-len(m["used_by"]), m["path"])
+            (m for m in modules if m["used_by"] and m["language"] != "go"),
+            key=lambda m: (-len(m["used_by"]), m["path"]),
         )
         return {
             "root": root,
+            "purpose": _root_purpose(modules, root),
             "files": len(modules),
             "languages": dict(sorted(Counter(m["language"] for m in modules).items())),
             "lines": sum(m["lines"] for m in modules),
@@ -221,6 +253,8 @@ class ModuleMap:
                 {"path": m["path"], "used_by": len(m["used_by"])} for m in ranked[:top]
             ],
             "unresolved": graph.unresolved,
+            "layering": layers(graph),
+            "go_packages": go_packages(graph, used_by),
             "_cycles": cycles,
         }
 
@@ -238,8 +272,10 @@ class ModuleMap:
             more = f" ({size} files are tangled in this cycle)" if size > len(c["cycle"]) else ""
             if c["eager"]:
                 message = (
-                    f"Import cycle: {chain}{more}. Importing any of them first runs the others while it is "
-                    "half initialised; move the shared code into a module both import, or defer one import."
+                    f"Import cycle: {chain}{more}. Every import of it runs at module level, so it can "
+                    "fail at import time depending on which module is imported first (a name read "
+                    "before its module has defined it); move the shared code into a module both "
+                    "import, or defer one import."
                 )
             else:
                 message = (
@@ -265,6 +301,35 @@ class ModuleMap:
                 )
             )
         return findings
+
+    @staticmethod
+    def _symbol_lenses(files: list[dict[str, Any]], uses: SymbolUses) -> list[Finding]:
+        out = []
+        for f in files:
+            for name, sym in top_level_defs(f).items():
+                used = uses.used_by((f["path"], name))
+                complexity = int(sym.get("branches") or 0) + 1
+                line = int(sym.get("line") or 0)
+                col = int(sym.get("column") or 0)
+                out.append(
+                    Finding(
+                        rule="map/symbol",
+                        severity=Severity.hint,
+                        path=f["path"],
+                        range=Range.of_line(line, col, col + len(name)),
+                        message=(
+                            f"{sym.get('kind', 'symbol')} {name}: used by {used} file(s) of this "
+                            f"module; complexity {complexity} ({complexity - 1} decision points)."
+                        ),
+                        data={
+                            "lens": f"used by {used} · complexity {complexity}",
+                            "symbol": name,
+                            "used_by": used,
+                            "complexity": complexity,
+                        },
+                    )
+                )
+        return out
 
     @staticmethod
     def _summaries(
@@ -303,125 +368,11 @@ class ModuleMap:
         return out
 
 
-# -- Markdown ------------------------------------------------------------------------------------
-
-
-def _rel(path: str, root: str) -> str:
-    return posixpath.relpath(path, root) if root else path
-
-
-def _codes(names: list[str], root: str = "", limit: int = API_SHOWN, rel: bool = False) -> str:
-    shown = [f"`{_rel(n, root) if rel else n}`" for n in names[:limit]]
-    if len(names) > limit:
-        shown.append(f"… {len(names) - limit} more")
-    return ", ".join(shown) if shown else "—"
-
-
-def render_markdown(out: dict[str, Any]) -> str:  # noqa: C901 - one branch per optional report section
-    root = out["root"]
-    mods = {m["path"]: m for m in out["modules"]}
-    langs = ", ".join(f"{k} {v}" for k, v in out["languages"].items())
-    internal = len(out["edges"])
-    lines = [
-        f"## Module map: `{root or '.'}`",
-        "",
-        f"{out['files']} files ({langs}) · {out['lines']} lines · {internal} internal imports · "
-        f"{len(out['external'])} external dependencies · {len(out['cycles'])} import cycles",
-        "",
-    ]
-    if out["entry_points"]:
-        lines += ["### Entry points", ""]
-        lines += [
-            f"- `{_rel(p, root)}` — {mods[p]['purpose'] or 'no docstring'}"
-            for p in out["entry_points"]
-        ]
-        lines.append("")
-    if out["most_depended_on"]:
-        lines += [
-            "### Most depended on",
-            "",
-            "| file | used by | imports | purpose |",
-            "| --- | ---: | ---: | --- |",
-        ]
-        for row in out["most_depended_on"]:
-            m = mods[row["path"]]
-            lines.append(
-                f"| `{_rel(m['path'], root)}` | {row['used_by']} | {len(m['depends_on'])} | "
-                f"{m['purpose'].replace('|', '∣') or '—'} |"
-            )
-        lines.append("")
-    if out["cycles"]:
-        lines += ["### Import cycles", ""]
-        for c in out["cycles"]:
-            chain = " → ".join(f"`{_rel(p, root)}`" for p in [*c["cycle"], c["cycle"][0]])
-            kind = "breaks at import time" if c["eager"] else "closed by a deferred import"
-            lines.append(f"- {chain} ({kind}; {len(c['files'])} files in the tangle)")
-        lines.append("")
-    if out["external"]:
-        lines += [
-            "### External dependencies",
-            "",
-            "| dependency | kind | files |",
-            "| --- | --- | ---: |",
-        ]
-        lines += [f"| `{e['name']}` | {e['kind']} | {e['files']} |" for e in out["external"][:40]]
-        if len(out["external"]) > 40:
-            lines.append(f"| … {len(out['external']) - 40} more | | |")
-        lines.append("")
-    if out["orphans"]:
-        lines += [
-            "### Orphans",
-            "",
-            "Nothing in the module imports these, and they are not entry points or tests:",
-            "",
-        ]
-        lines += [f"- `{_rel(p, root)}`" for p in out["orphans"]]
-        lines.append("")
-    if 1 < out["files"] <= MERMAID_MAX_FILES and out["edges"]:
-        ids = {p: f"n{i}" for i, p in enumerate(sorted(mods))}
-        lines += ["### Graph", "", "```mermaid", "graph LR"]
-        lines += [f'  {ids[p]}["{_rel(p, root)}"]' for p in sorted(mods)]
-        lines += [
-            f"  {ids[e['from']]} {'-->' if e['eager'] else '-.->'} {ids[e['to']]}"
-            for e in out["edges"]
-        ]
-        lines += ["```", ""]
-    lines += ["### Files", ""]
-    for m in out["modules"]:
-        title = f"#### `{_rel(m['path'], root)}`"
-        if m["module"]:
-            title += f" ({m['module']})"
-        lines += [title, ""]
-        if m["purpose"]:
-            lines += [m["purpose"], ""]
-        flags = [
-            x
-            for x, on in (
-                ("entry point", m["entry"]),
-                ("orphan", m["orphan"]),
-                ("in a cycle", m["in_cycle"]),
-            )
-            if on
-        ]
-        lines.append(
-            f"- {m['lines']} lines, {m['symbols']} symbols, {m['branches']} branches"
-            + (f" · {', '.join(flags)}" if flags else "")
-        )
-        if m["error"]:
-            lines.append(f"- **Does not parse:** {m['error']}")
-        lines.append(f"- **Public API:** {_codes(m['public_api'])}")
-        lines.append(f"- **Depends on:** {_codes(m['depends_on'], root, rel=True)}")
-        lines.append(f"- **Used by:** {_codes(m['used_by'], root, rel=True)}")
-        if m["loaded_by_name"]:
-            lines.append(f"- **Loaded by name in:** {_codes(m['loaded_by_name'], root, rel=True)}")
-        if m["external"]:
-            lines.append(f"- **External:** {_codes(m['external'])}")
-        lines.append("")
-    if out["unresolved"]:
-        lines += ["### Unresolved imports", ""]
-        lines += [
-            f"- `{u['path']}:{u['line'] + 1}` `{u['import']}` — {u['reason']}"
-            for u in out["unresolved"]
-        ]
-        lines.append("")
-    return "\n".join(lines)
+def _root_purpose(modules: list[dict[str, Any]], root: str) -> str:
+    """What the module says it is: its package docstring, Go package comment or index comment."""
+    for name in ("__init__.py", "doc.go", "index.ts", "index.js", "main.go", "__main__.py"):
+        path = posixpath.join(root, name) if root else name
+        m = next((m for m in modules if m["path"] == path), None)
+        if m is not None and m["purpose"]:
+            return str(m["purpose"])
+    return ""

@@ -1,0 +1,252 @@
+"""Key symbols: which definitions the rest of the module leans on, ranked by PageRank.
+
+The way aider ranks a repository's tags: files are nodes, and a file that uses a name
+defined in another file points at it. PageRank over that graph says which files matter;
+each file then hands its rank to the definitions it uses, in proportion to how often it
+uses each, so a symbol ranks high when important files use it, not merely many files.
+
+A use is an imported name (`from pkg.core import Engine`, `import { Engine } from
+"./core"`, Go's `core.Engine`) followed through re-exports (a package `__init__` or an
+`index.ts` that imports and re-exports it) to the file that defines it. Its weight is how
+many times the importing file mentions the name (counted by the parse workers), at least
+one. A name imported from a module that does not define it and does not re-export it
+(an attribute set at run time) is no use of any symbol.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from swath.analyzers.importgraph import ImportGraph
+from swath.analyzers.sourcetext import SCRIPT_LANGUAGES
+from swath.analyzers.tsresolve import ScriptResolver
+
+DAMPING = 0.85
+MAX_REEXPORT_DEPTH = 8
+
+
+def pagerank(
+    nodes: list[str],
+    edges: dict[str, dict[str, float]],
+    damping: float = DAMPING,
+    tol: float = 1e-10,
+    max_iter: int = 200,
+) -> dict[str, float]:
+    """PageRank by power iteration; a node without out-edges spreads its rank over all nodes.
+
+    `edges[a][b]` is the weight of `a -> b`. The ranks sum to 1.
+    """
+    n = len(nodes)
+    if n == 0:
+        return {}
+    rank = dict.fromkeys(nodes, 1.0 / n)
+    out_weight = {a: sum(w.values()) for a, w in edges.items() if w}
+    for _ in range(max_iter):
+        dangling = sum(r for a, r in rank.items() if not out_weight.get(a))
+        base = (1.0 - damping) / n + damping * dangling / n
+        new = dict.fromkeys(nodes, base)
+        for a, targets in edges.items():
+            total = out_weight.get(a)
+            if not total or a not in rank:
+                continue
+            share = damping * rank[a] / total
+            for b, w in targets.items():
+                if b in new:
+                    new[b] += share * w
+        delta = sum(abs(new[k] - rank[k]) for k in nodes)
+        rank = new
+        if delta < tol:
+            break
+    return rank
+
+
+@dataclass
+class SymbolUses:
+    """Who uses which top-level definition: `(path, name) -> {user path: weight}`."""
+
+    uses: dict[tuple[str, str], dict[str, float]] = field(default_factory=dict)
+
+    def add(self, target: tuple[str, str], user: str, weight: float) -> None:
+        if target[0] == user:
+            return
+        per = self.uses.setdefault(target, {})
+        per[user] = per.get(user, 0.0) + weight
+
+    def used_by(self, target: tuple[str, str]) -> int:
+        return len(self.uses.get(target, {}))
+
+
+def top_level_defs(f: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A file's top-level definitions by name (methods are reached through their class)."""
+    out: dict[str, dict[str, Any]] = {}
+    for s in f.get("symbols") or []:
+        if "." not in s.get("qualname", "."):
+            out.setdefault(s["name"], s)
+    return out
+
+
+class _Resolver:
+    """Follows an imported name to the file that defines it, through re-exports."""
+
+    def __init__(self, graph: ImportGraph, scripts: ScriptResolver | None) -> None:
+        self.files = graph.files
+        self.scripts = scripts
+        self.defs = {p: top_level_defs(f) for p, f in graph.files.items()}
+        self.py_index: dict[str, str] = {}
+        for p, f in graph.files.items():
+            if f.get("language") == "python" and f.get("module"):
+                self.py_index.setdefault(f["module"], p)
+        self.go_dirs: dict[str, list[str]] = defaultdict(list)
+        for p, f in graph.files.items():
+            if f.get("language") == "go" and not p.endswith("_test.go"):
+                self.go_dirs[p.rsplit("/", 1)[0] if "/" in p else ""].append(p)
+        self._memo: dict[tuple[str, str], tuple[str, str] | None] = {}
+
+    def module_file(self, f: dict[str, Any], imp: dict[str, Any]) -> str | None:
+        """The mapped file an import's names come from."""
+        lang = f.get("language")
+        if lang == "python":
+            return self.py_index.get(str(imp.get("module") or ""))
+        if lang in SCRIPT_LANGUAGES and self.scripts is not None:
+            found = self.scripts.resolve(f["path"], str(imp.get("module") or ""))
+            return found.target if found.kind == "file" else None
+        return None
+
+    def define(self, path: str, name: str, depth: int = 0) -> tuple[str, str] | None:
+        """(file, name) of the definition `name` means when imported from `path`."""
+        key = (path, name)
+        if key in self._memo:
+            return self._memo[key]
+        self._memo[key] = None  # a re-export cycle resolves to nothing
+        found: tuple[str, str] | None = None
+        if name in self.defs.get(path, {}):
+            found = (path, name)
+        elif depth < MAX_REEXPORT_DEPTH and path in self.files:
+            found = self._through_imports(path, name, depth)
+        self._memo[key] = found
+        return found
+
+    def _through_imports(self, path: str, name: str, depth: int) -> tuple[str, str] | None:
+        f = self.files[path]
+        stars = []
+        for imp in f.get("imports") or []:
+            names = imp.get("names") or []
+            aliases = imp.get("aliases") or {}
+            original = next((o for o, a in aliases.items() if a == name), None)
+            if name in names and name not in aliases:
+                original = name
+            if original is None:
+                if "*" in names:
+                    stars.append(imp)
+                continue
+            source = self.module_file(f, imp)
+            if source is not None and source != path:
+                hit = self.define(source, original, depth + 1)
+                if hit is not None:
+                    return hit
+        for imp in stars:
+            source = self.module_file(f, imp)
+            if source is not None and source != path:
+                hit = self.define(source, name, depth + 1)
+                if hit is not None:
+                    return hit
+        return None
+
+
+def _python_module_names(imp: dict[str, Any], py_modules: set[str]) -> list[str]:
+    module = str(imp.get("module") or "")
+    return [n for n in imp.get("names") or [] if n != "*" and f"{module}.{n}" not in py_modules]
+
+
+def collect_uses(graph: ImportGraph, scripts: ScriptResolver | None) -> SymbolUses:
+    res = _Resolver(graph, scripts)
+    py_modules = set(res.py_index)
+    uses = SymbolUses()
+    for path, f in graph.files.items():
+        lang = f.get("language")
+        for imp in f.get("imports") or []:
+            counts: dict[str, int] = imp.get("uses") or {}
+            if lang == "go":
+                for target_dir in _go_targets(graph, path, imp, res):
+                    for name, n in counts.items():
+                        hit = next(
+                            (
+                                (p, name)
+                                for p in res.go_dirs.get(target_dir, [])
+                                if name in res.defs.get(p, {})
+                            ),
+                            None,
+                        )
+                        if hit is not None:
+                            uses.add(hit, path, max(1, n))
+                continue
+            names = (
+                _python_module_names(imp, py_modules)
+                if lang == "python"
+                else [n for n in imp.get("names") or [] if n != "*"]
+            )
+            if not names:
+                continue
+            source = res.module_file(f, imp)
+            if source is None:
+                continue
+            aliases = imp.get("aliases") or {}
+            for name in names:
+                hit = res.define(source, name)
+                if hit is not None:
+                    uses.add(hit, path, max(1, counts.get(aliases.get(name, name), 0)))
+    return uses
+
+
+def _go_targets(graph: ImportGraph, path: str, imp: dict[str, Any], res: _Resolver) -> list[str]:
+    """The package folder a Go import names, when it is one of the map's."""
+    targets = {
+        e.dst.rsplit("/", 1)[0] if "/" in e.dst else ""
+        for e in graph.edges.get(path, {}).values()
+        if e.line == imp.get("line") and graph.files.get(e.dst, {}).get("language") == "go"
+    }
+    return sorted(t for t in targets if t in res.go_dirs)
+
+
+def rank_symbols(
+    graph: ImportGraph, uses: SymbolUses, top: int = 20
+) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """(the `top` key symbols, each file's PageRank)."""
+    file_edges: dict[str, dict[str, float]] = defaultdict(dict)
+    for src, imported in graph.edges.items():
+        for dst in imported:
+            file_edges[src][dst] = 1.0  # importing a module is a use of it
+    sym_weight: dict[str, dict[tuple[str, str], float]] = defaultdict(dict)
+    for target, users in uses.uses.items():
+        for user, w in users.items():
+            # sqrt damps a file that mentions one name a hundred times, as aider does
+            w = math.sqrt(w)
+            sym_weight[user][target] = w
+            file_edges[user][target[0]] = file_edges[user].get(target[0], 0.0) + w
+    nodes = sorted(graph.files)
+    file_rank = pagerank(nodes, file_edges)
+    scores: dict[tuple[str, str], float] = defaultdict(float)
+    for user, targets in sym_weight.items():
+        total = sum(file_edges[user].values())
+        for target, w in targets.items():
+            scores[target] += file_rank.get(user, 0.0) * w / total
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    out = []
+    for (path, name), score in ranked:
+        sym = top_level_defs(graph.files[path]).get(name, {})
+        out.append(
+            {
+                "path": path,
+                "name": name,
+                "kind": sym.get("kind", ""),
+                "line": sym.get("line", 0),
+                "rank": round(score, 6),
+                "used_by": uses.used_by((path, name)),
+                "uses": int(sum(uses.uses[(path, name)].values())),
+                "doc": sym.get("doc", ""),
+            }
+        )
+    return out, file_rank
