@@ -218,7 +218,8 @@ def test_every_file_gets_a_summary_lens(pkg: Path) -> None:
     assert len(lenses) == len(PACKAGE)
     core = lenses["pkg/core.py"]
     assert core.severity == Severity.hint and core.range.start.line == 0
-    assert core.data["lens"] == "⇄ used by 4 · imports 2"
+    assert core.data["lens"] == "Core engine: runs models · ⇄ used by 4 · imports 2"
+    assert lenses["pkg/registry.py"].data["lens"] == "⇄ used by 0 · imports 0"  # no docstring
     assert (
         core.evidence[0].quote == '"""Core engine: runs models."""' and core.evidence[0].line == 0
     )

@@ -107,7 +107,7 @@ async def test_map_module_through_the_engine(module_repo: Path) -> None:
     assert all(not f.evidence for f in report.findings if f.rule == "map/symbol")
     lens = {f.path: f.data["lens"] for f in report.findings if f.rule == "map/summary"}
     assert (
-        lens["shop/cart.py"] == "⇄ used by 3 · imports 1"
+        lens["shop/cart.py"] == "Shopping cart · ⇄ used by 3 · imports 1"
         and lens["shop/web/api.ts"] == "⇄ used by 1 · imports 0"
     )
     assert {r.id for r in report.rules} >= {"map/import-cycle", "map/summary", "map/syntax-error"}

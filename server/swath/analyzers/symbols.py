@@ -340,6 +340,8 @@ class ModuleMap:
             first = files[m["path"]].get("first_line")
             used, deps = len(m["used_by"]), len(m["depends_on"])
             lens = f"⇄ used by {used} · imports {deps}"
+            if m["purpose"]:  # the file's first line says what the file is for
+                lens = f"{_short(m['purpose'])} · {lens}"
             label = m["module"] or m["path"]
             purpose = m["purpose"].rstrip(".") or "no module docstring"
             out.append(
@@ -366,6 +368,14 @@ class ModuleMap:
                 )
             )
         return out
+
+
+LENS_PURPOSE_MAX = 72
+
+
+def _short(text: str) -> str:
+    text = text.rstrip(".")
+    return text if len(text) <= LENS_PURPOSE_MAX else text[: LENS_PURPOSE_MAX - 1] + "…"
 
 
 def _root_purpose(modules: list[dict[str, Any]], root: str) -> str:
