@@ -11,9 +11,12 @@ both alike:
 - a fully cached re-run, and how many bytes it added to the store.
 
 Prints medians, files per second, the first map's ratio to grimp (target <= 4.5) and peak
-memory (this process, and the largest worker). `--quick` maps one sub-package, once.
+memory (this process, and the largest worker). Then a generated TypeScript tree that
+imports through tsconfig aliases (bench/map_ts.py), mapped by swath and, when installed,
+by dependency-cruiser: times side by side, and recall/precision of swath's edges against
+dependency-cruiser's. `--quick` maps one sub-package once and a small TS tree (a test runs it).
 
-    .venv/bin/python bench/map.py [--package sympy] [--repeat 3] [--quick] [--ts-files N]
+    .venv/bin/python bench/map.py [--package sympy] [--repeat 3] [--quick] [--ts-features N] [--no-ts]
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import map_ts  # bench/map_ts.py, beside this file
 from swath import procpool
 from swath.engine.options import RunOptions
 from swath.engine.runner import Engine
@@ -39,7 +43,7 @@ from swath.spec.loader import load_workflow
 from swath.store import RunStore
 from swath.workspace import Workspace
 
-QUICK_SUBPACKAGE = "logic"
+QUICK_SUBPACKAGE = "combinatorics"
 
 
 def copy_package(name: str, dest: Path, quick: bool) -> int:
@@ -70,7 +74,13 @@ def grimp_build(root: Path, name: str) -> tuple[float, int]:
     return float(out[0]), int(out[1])
 
 
-async def map_once(root: Path, paths: list[str]) -> tuple[float, Any]:
+async def map_once(root: Path, paths: list[str]) -> tuple[float, dict[str, Any]]:
+    """(wall seconds, the map's edges and markdown line count).
+
+    Only small values come back: under Python 3.11, `asyncio.run` formats its main task's
+    result when it restores the SIGINT handler, and formatting a whole run report costs
+    seconds.
+    """
     wf = load_workflow(builtin_workflows_dir() / "map-module.yaml")
     store = RunStore.open(root)
     engine = Engine(Workspace(root), store)
@@ -80,7 +90,12 @@ async def map_once(root: Path, paths: list[str]) -> tuple[float, Any]:
     await store.aclose()
     if report.status.value != "succeeded":
         raise SystemExit(f"bench/map.py: the map {report.status.value}: {report.errors[:3]}")
-    return wall, report
+    modmap = report.outputs["modmap"]
+    return wall, {
+        "edges": {(e["from"], e["to"]) for e in modmap["edges"]},
+        "markdown_lines": len(modmap["markdown"].splitlines()),
+        "findings": len(report.findings),
+    }
 
 
 def store_bytes(root: Path) -> int:
@@ -97,13 +112,7 @@ def touch_one(root: Path, name: str, n: int) -> None:
         fh.write(f"# bench edit {n}\n")
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--package", default="sympy")
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--quick", action="store_true", help="one sub-package, once")
-    args = ap.parse_args()
-    repeat = 1 if args.quick else args.repeat
+def python_side(args: argparse.Namespace, repeat: int) -> None:
     with tempfile.TemporaryDirectory(prefix="swath-map-bench-") as tmp:
         root = Path(tmp)
         files = copy_package(args.package, root, args.quick)
@@ -112,29 +121,27 @@ def main() -> int:
         grimps, firsts, remaps, cached = [], [], [], []
         modules = 0
         growth = 0
-        report: Any = None
+        info: dict[str, Any] = {}
         for n in range(repeat):
             g, modules = grimp_build(root, args.package)
             grimps.append(g)
             fresh_store(root)
-            wall, report = asyncio.run(map_once(root, paths))
+            wall, info = asyncio.run(map_once(root, paths))
             firsts.append(wall)
             touch_one(root, args.package, n)
             remaps.append(asyncio.run(map_once(root, paths))[0])
             before = store_bytes(root)
             cached.append(asyncio.run(map_once(root, paths))[0])
             growth = store_bytes(root) - before
-        edges = len(report.outputs["modmap"]["edges"]) if report is not None else 0
     g, first, remap = (
         statistics.median(grimps),
         statistics.median(firsts),
         statistics.median(remaps),
     )
-    peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    peak_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
         f"package={args.package}{' (quick: ' + QUICK_SUBPACKAGE + ')' if args.quick else ''} "
-        f"files={files} grimp_modules={modules} swath_edges={edges} runs={repeat}"
+        f"files={files} grimp_modules={modules} swath_edges={len(info['edges'])} runs={repeat} "
+        f"findings={info['findings']} report_lines={info['markdown_lines']}"
     )
     print(f"grimp build_graph median={g:.3f}s ({files / g:.0f} files/s)")
     print(
@@ -150,6 +157,47 @@ def main() -> int:
         f"store grew {growth / 1024:.1f} KiB"
     )
     print(f"ratio first map / grimp = {first / g:.2f} (target <= 4.5)")
+
+
+def ts_side(args: argparse.Namespace) -> None:
+    features, per = (4, 10) if args.quick else (args.ts_features, 25)
+    with tempfile.TemporaryDirectory(prefix="swath-map-bench-ts-") as tmp:
+        root = Path(tmp)
+        files = map_ts.generate(root, features, per)
+        asyncio.run(map_once(root, ["src"]))  # warm
+        fresh_store(root)
+        wall, info = asyncio.run(map_once(root, ["src"]))
+        line = f"typescript generated files={files} swath first map={wall:.3f}s ({files / wall:.0f} files/s) edges={len(info['edges'])}"
+        binary = map_ts.depcruise_bin()
+        if binary is None:
+            print(
+                line
+                + "; dependency-cruiser not installed (npm install dependency-cruiser typescript@5; or set DEPCRUISE)"
+            )
+            return
+        dc_wall, theirs = map_ts.depcruise_edges(root, binary)
+        score = map_ts.compare(info["edges"], theirs)
+        print(
+            line + f"; dependency-cruiser {dc_wall:.3f}s edges={len(theirs)}; ratio swath / "
+            f"dependency-cruiser = {wall / dc_wall:.2f}; recall {score['recall']:.3f} "
+            f"precision {score['precision']:.3f} F1 {score['f1']:.3f}"
+        )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--package", default="sympy")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="one sub-package, once; a small TS tree")
+    ap.add_argument("--ts-features", type=int, default=48, help="TS tree: folders of 25 files")
+    ap.add_argument("--no-ts", action="store_true", help="skip the TypeScript tree")
+    args = ap.parse_args()
+    repeat = 1 if args.quick else args.repeat
+    python_side(args, repeat)
+    if not args.no_ts:
+        ts_side(args)
+    peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
         f"peak memory: this process {peak_self:.0f} MiB, largest child (parse worker or grimp) {peak_child:.0f} MiB"
     )

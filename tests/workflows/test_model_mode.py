@@ -178,8 +178,38 @@ async def test_map_module_with_a_model(
     assert report.status == RunStatus.succeeded
     assert any(f.rule == "map/hidden-entry-point" and f.verified for f in report.findings)
     assert any(f.rule == "map/import-cycle" for f in report.findings)
-    assert report.outputs["modmap"]["model"] == {"markdown": "## The shop, explained\n"}
+    assert report.outputs["modmap"]["model"] == {
+        "markdown": "## The shop, explained\n",
+        "unknown_names": [],
+        "names_checked": 0,
+    }
     assert report.outputs["modmap"]["analyzer"]["cycles"][0]["files"] == [
         "shop/cart.py",
         "shop/pricing.py",
     ]
+
+
+async def test_the_narrative_names_are_checked_against_the_map(
+    module_repo: Path, fake_anthropic: FakeAnthropicServer
+) -> None:  # noqa: F811
+    server = fake_anthropic
+    server.script(answer({"findings": [], "summary": ""}), match="You are mapping")
+    narrative = (
+        "## The shop\n\n"
+        "`Cart` in `shop/cart.py` totals through `price` (`pricing.py`); `Cart.total` is the "
+        "entry. `PaymentGateway` in `shop/payments.py` charges cards, and `shop.cart.refund()` "
+        "undoes it. `os` and `None` are fine.\n\n```python\nPaymentGateway()  # code, not a claim\n```\n"
+    )
+    server.script(answer({"markdown": narrative}), match="Write the module map")
+    report = await run_with_model(module_repo, server, "map-module", ["shop"])
+    assert report.status == RunStatus.succeeded
+    model = report.outputs["modmap"]["model"]
+    # the made-up class, file and function are flagged; everything real is kept as written
+    assert model["unknown_names"] == ["PaymentGateway", "shop/payments.py", "shop.cart.refund"]
+    assert model["names_checked"] == 9
+    md = model["markdown"]
+    assert "`PaymentGateway` ⚠ *(not in the map)* in `shop/payments.py` ⚠ *(not in the map)*" in md
+    assert "`Cart` in `shop/cart.py` totals" in md and "`Cart.total` is" in md
+    assert "PaymentGateway()  # code, not a claim\n```" in md  # a code block is left alone
+    assert md.rstrip().endswith("- `shop.cart.refund`")
+    assert "### Names not found in the map" in md

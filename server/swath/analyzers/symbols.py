@@ -26,8 +26,9 @@ from swath.analyzers.hotspots import churn, hot_spots
 from swath.analyzers.importgraph import ImportGraph, build_graph, find_cycles, is_orphan
 from swath.analyzers.maplayers import go_packages, layers
 from swath.analyzers.mapreport import render_markdown
+from swath.analyzers.namecheck import check_judgement
 from swath.analyzers.mapsymbols import SymbolUses, collect_uses, rank_symbols, top_level_defs
-from swath.analyzers.sourcetext import split_lines
+from swath.analyzers.sourcetext import is_test_path, split_lines
 from swath.analyzers.tsresolve import ScriptResolver
 from swath.findings.model import Evidence, Finding, Range, Severity
 from swath.findings.report import RuleInfo
@@ -172,6 +173,19 @@ class ModuleMap:
         output["markdown"] = render_markdown(output)
         return AnalyzerOutput(output=output, findings=findings, files_read=scripts.deps())
 
+    def check_judgement(self, judgement: Any, output: Any, records: list[Record]) -> Any:
+        """Model mode: every file and symbol the narrative names must be on the map."""
+        files = [
+            f
+            for rec in records
+            if isinstance(rec.output, dict)
+            for f in rec.output.get("files") or []
+            if isinstance(f, dict) and f.get("path")
+        ]
+        out = output if isinstance(output, dict) else {}
+        external = [str(e.get("name")) for e in out.get("external") or []]
+        return check_judgement(judgement, files, str(out.get("root") or ""), external)
+
     @staticmethod
     def _hot_spots(ws: Workspace, output: dict[str, Any], top: int) -> None:
         if not ws.is_git():
@@ -306,6 +320,8 @@ class ModuleMap:
     def _symbol_lenses(files: list[dict[str, Any]], uses: SymbolUses) -> list[Finding]:
         out = []
         for f in files:
+            if is_test_path(f["path"]):  # a test runner calls tests: "used by 0" says nothing
+                continue
             for name, sym in top_level_defs(f).items():
                 used = uses.used_by((f["path"], name))
                 complexity = int(sym.get("branches") or 0) + 1

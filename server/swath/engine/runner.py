@@ -676,6 +676,17 @@ class _Run:
             result = await runner.run(task, env)
         finally:
             self.inflight_cost -= reserved
+        judgement = result.output
+        check = (
+            getattr(analyzers.get(agent.analyzer), "check_judgement", None)
+            if agent.analyzer
+            else None
+        )
+        if check is not None:  # the analyzer holds the model's claims against its facts
+            loop = asyncio.get_running_loop()
+            judgement = await loop.run_in_executor(
+                self.pool, check, judgement, facts.output, records
+            )
         record = await self.remember(
             step.id,
             key,
@@ -683,7 +694,7 @@ class _Run:
             items,
             facts,
             deps,
-            result.output,
+            judgement,
             result.findings,
             result.files_read,
         )

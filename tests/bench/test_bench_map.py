@@ -1,0 +1,32 @@
+"""bench/map.py --quick runs, prints its side-by-side figures, and its map agrees with grimp."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "map.py"
+
+
+def test_bench_map_quick_prints_ratios_and_memory() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(BENCH), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = proc.stdout
+    head = re.search(r"files=(\d+) grimp_modules=(\d+) swath_edges=(\d+)", out)
+    assert head, out
+    files, modules, edges = map(int, head.groups())
+    assert files > 40 and modules >= files - 5 and edges > 50
+    assert re.search(r"ratio first map / grimp = \d+\.\d\d \(target <= 4\.5\)", out)
+    assert re.search(r"re-map after one changed file median=\d+\.\d+s", out)
+    growth = float(re.search(r"store grew (-?\d+\.\d) KiB", out).group(1))  # type: ignore[union-attr]
+    assert growth < 64  # a fully cached re-run stores next to nothing
+    ts = re.search(r"typescript generated files=(\d+) .* edges=(\d+)", out)
+    assert ts and int(ts.group(2)) == 3 * (int(ts.group(1)) - 10), out  # every alias resolved
+    assert re.search(r"peak memory: this process \d+ MiB", out)
