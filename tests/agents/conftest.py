@@ -11,6 +11,7 @@ import pytest
 import pytest_asyncio
 
 from swath.agents.base import AgentEnv, ModelTask, ToolCall
+from swath.agents.config import DEFAULT_MODEL_MAP, DEFAULT_MODEL_REDUCE
 from swath.agents.llm import AnthropicRunner
 from swath.findings.report import Usage
 from swath.spec.models import AgentSpec
@@ -108,9 +109,19 @@ def recorder(workspace: Workspace) -> Recorder:
     return Recorder(workspace)
 
 
-@pytest_asyncio.fixture
-async def runner(fake_anthropic: FakeAnthropicServer) -> AsyncIterator[AnthropicRunner]:  # noqa: F811
-    r = AnthropicRunner.create(config_for(fake_anthropic), api_key="test-key")
+# Every test that takes `runner` runs once per default model (map and reduce/verify), against
+# the strict fake: each model's request rules hold for the whole loop, not one happy path.
+DEFAULT_MODELS = [DEFAULT_MODEL_MAP, DEFAULT_MODEL_REDUCE]
+
+
+@pytest_asyncio.fixture(params=DEFAULT_MODELS)
+async def runner(
+    fake_anthropic: FakeAnthropicServer,  # noqa: F811
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[AnthropicRunner]:
+    # `map` tasks (make_task's tier) run on model_map: point it at the model under test.
+    config = config_for(fake_anthropic, model_map=request.param)
+    r = AnthropicRunner.create(config, api_key="test-key")
     try:
         yield r
     finally:

@@ -53,7 +53,7 @@ async def test_multi_turn_tool_use_produces_validated_output(
 
     assert result.turns == 3
     assert result.output["summary"] == "one flag check"
-    assert result.model == "claude-haiku-5-5"
+    assert result.model == runner.config.model_map
     assert result.files_read == ["src/shop/checkout.py"]
     [finding] = result.findings
     assert finding.rule == "flag/check" and finding.severity is Severity.warning
@@ -220,7 +220,7 @@ async def test_model_precedence(
     task.agent.model = None
     assert runner.model_for(task) == "claude-sonnet-5"
     task.workflow_model = None
-    assert runner.model_for(task) == "claude-haiku-5-5"
+    assert runner.model_for(task) == runner.config.model_map
 
 
 async def test_sandboxed_template_cannot_reach_python_internals(
@@ -243,7 +243,7 @@ async def test_estimate_uses_the_token_counting_endpoint(
 ) -> None:
     estimate = await runner.estimate(make_task(tools=[]), recorder.env())
     counted = [r for r in fake_anthropic.requests if r.path == "/v1/messages/count_tokens"]
-    assert len(counted) == 1 and counted[0].body["model"] == "claude-haiku-5-5"
+    assert len(counted) == 1 and counted[0].body["model"] == runner.config.model_map
     assert estimate.input_tokens > 100 and estimate.output_tokens > 0 and estimate.cost_usd > 0
     assert not fake_anthropic.message_requests()  # estimating runs nothing
 

@@ -40,7 +40,7 @@ async def test_usage_and_cost_equal_what_the_server_reported(
     # Every turn was reported to the engine as it happened, and adds up to the same.
     assert len(recorder.usages) == 15
     assert recorder.usage_total().model_dump() == total.model_dump()
-    price = DEFAULT_PRICES["claude-haiku-5-5"]
+    price = DEFAULT_PRICES[runner.config.model_map]
     expected = (
         reported["input_tokens"] * price.input
         + reported["output_tokens"] * price.output
