@@ -223,17 +223,18 @@ export class VSCode {
   /** F1, the command's title, Enter: the command palette as a user uses it. */
   async palette(title) {
     const page = this.page;
-    await page.keyboard.press("Escape");
-    await page.keyboard.press("F1");
     const input = page.locator(".quick-input-widget .quick-input-box input");
-    await input.waitFor();
     const row = page.locator(".quick-input-widget .monaco-list-row", { hasText: title }).first();
     // The first palette of a session can answer "No matching commands" before the
-    // extensions' commands are known: type again until the command is listed.
+    // extensions' commands are known, and an editor opening meanwhile closes the palette:
+    // open it and type again until the command is listed.
     for (let attempt = 0; ; attempt++) {
-      await input.fill(">");
-      await input.pressSequentially(title, { delay: 10 });
       try {
+        await page.keyboard.press("Escape");
+        await page.keyboard.press("F1");
+        await input.waitFor({ timeout: 20_000 });
+        await input.fill(">", { timeout: 15_000 });
+        await input.pressSequentially(title, { delay: 10, timeout: 45_000 });
         await row.waitFor({ timeout: 5_000 });
         break;
       } catch (err) {

@@ -22,7 +22,11 @@ async function followRun(vs, workflow, since, shotName) {
   // The progress notification closes when the run ends; the status bar says no run is going.
   await toast.waitFor({ state: "detached", timeout: 15_000 });
   await vs.waitForStatus(/^Swath: no run going/);
-  return summary.text.match(/run (\S+)$/)[1];
+  const runId = summary.text.match(/run (\S+)$/)[1];
+  // The last thing a run does is open its report: wait for it, or it opens later, in the
+  // middle of the next step, and takes the focus from the palette.
+  await page.locator(".tabs-container .tab", { hasText: `${runId}.md` }).first().waitFor({ timeout: 30_000 });
+  return runId;
 }
 
 /** 1. Right-click a folder in the explorer: "Swath: Map This Module in Parallel". */
