@@ -21,6 +21,10 @@ BUILTIN: dict[str, str] = {
     "diff-review": "swath.analyzers.review:DiffReview",
     "review-merge": "swath.analyzers.review_report:ReviewMerge",
     "review-summary": "swath.analyzers.review_report:ReviewSummary",
+    # generic building blocks: rules written as data in the workflow
+    "ast-grep": "swath.analyzers.blocks.astgrep:AstGrep",
+    "regex": "swath.analyzers.blocks.regex:Regex",
+    "catalogue": "swath.analyzers.blocks.catalogue:Catalogue",
 }
 
 

@@ -20,9 +20,16 @@ from swath.workspace.regular_files import read_regular_file
 
 # Paths no agent may read and no source hands out: secrets, credential files of the usual
 # tools (netrc, npm, PyPI, direnv, git's credential store, SSH and cloud keys), git internals.
+# Order matters: a `!pattern` re-allows what an earlier pattern denied, as in .gitignore.
 DEFAULT_DENY = (
     ".env",
     ".env.*",
+    # ...except the committed templates, which hold placeholders and document the variables
+    # (the env-var catalogue compares them with the code).
+    "!.env.example",
+    "!.env.sample",
+    "!.env.template",
+    "!.env.dist",
     ".envrc",
     ".netrc",
     "_netrc",
