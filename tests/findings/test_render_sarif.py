@@ -22,7 +22,7 @@ import pytest
 
 from swath.findings.model import Position, Range, Severity
 from swath.findings.render_sarif import render_sarif, render_sarif_text, sarif_uri
-from swath.findings.report import RunReport, RunStatus
+from swath.findings.report import RuleInfo, RunReport, RunStatus
 
 from .conftest import finding
 
@@ -258,3 +258,98 @@ def test_run_properties_carry_counts(report: RunReport) -> None:
     assert props["status"] == "succeeded"
     assert props["droppedFindings"] == 2 and props["reanchoredFindings"] == 1
     assert props["agents"]["total"] == 120
+
+
+# -- what code scanning needs of rules -------------------------------------------------
+def test_every_rule_has_help_tags_and_a_docs_link(report: RunReport) -> None:
+    rules = the_run(render_sarif(report, "0.1.0"))["tool"]["driver"]["rules"]
+    for rule in rules:
+        assert rule["help"]["text"] and rule["help"]["markdown"], rule["id"]
+        assert rule["helpUri"].startswith("https://"), rule["id"]
+        assert rule["helpUri"] in rule["help"]["markdown"]
+        assert rule["properties"]["tags"], rule["id"]
+    flag = next(r for r in rules if r["id"] == "flag/fully-on")
+    assert flag["helpUri"].endswith("docs/flags.md#classification")
+    assert flag["properties"]["tags"] == ["flag"]
+    assert "security-severity" not in flag["properties"]
+
+
+def test_security_rules_carry_a_security_severity() -> None:
+    rep = RunReport(
+        run_id="r1",
+        workflow="review-diff",
+        status=RunStatus.succeeded,
+        findings=[
+            finding("review/security/x", "a.py", 1, severity=Severity.error),
+            finding("review/security/y", "a.py", 2, severity=Severity.warning),
+        ],
+        rules=[
+            RuleInfo(
+                id="review/security/x", description="X.", category="security", tags=["review"]
+            ),
+            RuleInfo(id="review/security/y", description="Y.", security_severity=9.5),
+        ],
+    )
+    rules = {
+        r["id"]: r for run in render_sarif(rep, "0")["runs"] for r in run["tool"]["driver"]["rules"]
+    }
+    # From the level when the rule gives no score; its own score otherwise.
+    assert rules["review/security/x"]["properties"]["security-severity"] == "8.0"
+    assert "security" in rules["review/security/x"]["properties"]["tags"]
+    assert rules["review/security/y"]["properties"]["security-severity"] == "9.5"
+    assert "security" in rules["review/security/y"]["properties"]["tags"]
+
+
+def test_summaries_are_not_alerts(report: RunReport) -> None:
+    report.rules.append(RuleInfo(id="map/summary", description="Per-file summary.", alert=False))
+    report.findings.append(finding("map/summary", "src/db/query.py", 0, severity=Severity.hint))
+    doc = render_sarif(report, "0.1.0")
+    assert schema_errors(doc) == []
+    run = the_run(doc)
+    assert "map/summary" not in {r["ruleId"] for r in run["results"]}
+    assert "map/summary" not in {r["id"] for r in run["tool"]["driver"]["rules"]}
+    assert len(run["results"]) == 3
+
+
+def _review(passes: str = "all") -> RunReport:
+    return RunReport(
+        run_id="r9",
+        workflow="review-diff",
+        status=RunStatus.succeeded,
+        inputs={"passes": passes},
+        findings=[
+            finding("review/security/eval", "a.js", 1),
+            finding("ruff/E722", "b.py", 3),
+            finding("review/correctness/model-said", "b.py", 4),  # a model's own rule
+        ],
+        rules=[
+            RuleInfo(id="review/security/eval", description="eval.", category="security"),
+            RuleInfo(id="ruff/E722", description="bare except.", category="correctness"),
+            RuleInfo(id="review/tests/untested", description="untested.", category="tests"),
+        ],
+    )
+
+
+def test_one_run_and_category_per_review_pass() -> None:
+    doc = render_sarif(_review(), "0.1.0")
+    assert schema_errors(doc) == []
+    by_id = {run["automationDetails"]["id"]: run for run in doc["runs"]}
+    # A pass with no finding still has its run: uploading it closes that pass's old alerts.
+    assert set(by_id) == {
+        "review-diff/correctness/r9",
+        "review-diff/security/r9",
+        "review-diff/tests/r9",
+    }
+    correctness = by_id["review-diff/correctness/r9"]
+    assert [r["ruleId"] for r in correctness["results"]] == [
+        "ruff/E722",
+        "review/correctness/model-said",
+    ]
+    for r in correctness["results"]:  # each run's indexes point into its own rules
+        assert correctness["tool"]["driver"]["rules"][r["ruleIndex"]]["id"] == r["ruleId"]
+    assert by_id["review-diff/tests/r9"]["results"] == []
+
+
+def test_a_review_of_some_passes_uploads_only_their_categories() -> None:
+    doc = render_sarif(_review("security"), "0.1.0")
+    assert [run["automationDetails"]["id"] for run in doc["runs"]] == ["review-diff/security/r9"]

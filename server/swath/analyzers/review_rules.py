@@ -99,5 +99,24 @@ RULES: dict[str, Rule] = {
 }
 
 
+# GitHub's security-severity by the rule's default severity (>= 7 high, >= 4 medium).
+SECURITY_SEVERITY = {Severity.error: 8.0, Severity.warning: 5.5, Severity.information: 3.0}
+
+
+def rule_info(r: Rule) -> RuleInfo:
+    """A rule's metadata; `review/<pass>/<name>` makes the pass its SARIF category."""
+    pass_ = r.id.split("/")[1]
+    return RuleInfo(
+        id=r.id,
+        description=r.description,
+        category=pass_,
+        tags=["review"],
+        security_severity=SECURITY_SEVERITY.get(r.severity) if pass_ == "security" else None,
+    )
+
+
 def rule_infos(extra: list[RuleInfo] | None = None) -> list[RuleInfo]:
-    return [RuleInfo(id=r.id, description=r.description) for r in RULES.values()] + (extra or [])
+    # Imported here: the ruff data module reads review_passes, which must not need this one.
+    from swath.analyzers.review_ruff_rules import ruff_rule_infos
+
+    return [rule_info(r) for r in RULES.values()] + ruff_rule_infos() + (extra or [])

@@ -141,10 +141,12 @@ class ModuleMap:
         RuleInfo(
             id="map/summary",
             description="Per-file summary of the module map (code lens: purpose, used by / imports).",
+            alert=False,
         ),
         RuleInfo(
             id="map/symbol",
             description="A top-level symbol's code lens: how many files use it, its complexity.",
+            alert=False,
         ),
     ]
 

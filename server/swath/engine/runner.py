@@ -72,6 +72,14 @@ def _now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def _json_safe(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The run's inputs as JSON values (a date input becomes its ISO text)."""
+    return {
+        k: v if isinstance(v, (str, int, float, bool, type(None), list, dict)) else str(v)
+        for k, v in inputs.items()
+    }
+
+
 class BudgetExhausted(RuntimeError):
     pass
 
@@ -187,7 +195,23 @@ class _Run:
         self.budget_hit = False
         self.prior: dict[tuple[str, str], TaskRow] = {}
         self.rules: dict[str, RuleInfo] = {}
+        self._declare_rules()
         self.started_at = _now_iso()
+
+    def _declare_rules(self) -> None:
+        """Every rule the workflow's analyzers can report, known before any task runs: a run
+        served from the cache (where no analyzer runs) describes its rules all the same."""
+        for step in self.workflow.steps:
+            agent = getattr(step, "agent", None)
+            name = getattr(agent, "analyzer", None)
+            if not name:
+                continue
+            try:
+                analyzer = analyzers.get(name)
+            except Exception:  # an unknown analyzer fails its task, with its own message
+                continue
+            for rule in getattr(analyzer, "rules", []) or []:
+                self.rules.setdefault(rule.id, rule)
 
     # -- events ------------------------------------------------------------------------
     def emit(self, event: Event) -> None:
@@ -492,8 +516,6 @@ class _Run:
                 self.pool, cache.file_deps, self.ws, item_files
             )
         analyzer = analyzers.get(agent.analyzer)
-        for rule in getattr(analyzer, "rules", []) or []:
-            self.rules.setdefault(rule.id, rule)
         ctx = AnalyzerContext(workspace=self.ws, inputs=self.inputs, params=agent.params)
         return await loop.run_in_executor(
             self.pool, _analyze_hashing, self.ws, analyzer, tier, items, records, ctx, item_files
@@ -755,6 +777,7 @@ class _Run:
             workspace=str(self.ws.root),
             rules=sorted(self.rules.values(), key=lambda r: r.id),
             peak_concurrency=self.peak_running,
+            inputs=_json_safe(self.inputs),
         )
         await self.store.finish_run(report)
         self.emit(RunFinished(run_id=self.run_id, report=report))

@@ -7,7 +7,14 @@ What GitHub needs beyond schema validity, and why it is done this way:
 - `partialFingerprints`: GitHub tracks an alert across commits by it; ours ignores line
   numbers (see `fingerprint_of`), so an edit above a finding doesn't reopen the alert.
 - `automationDetails.id` `"<workflow>/<run_id>"`: the part before the last slash is the
-  analysis category, so each workflow's results replace only that workflow's alerts.
+  analysis category, so each workflow's results replace only that workflow's alerts. A
+  workflow whose rules name a `category` (review-diff's passes) gets one SARIF run per
+  category, `"<workflow>/<category>/<run_id>"`: a review of one pass replaces that pass's
+  alerts and leaves the others' alone.
+- Every rule has `shortDescription`, `fullDescription`, `help` (text and Markdown, with a
+  link to its docs) and `properties.tags`; security rules carry `security-severity`, which
+  is what makes GitHub show them as security alerts with a severity.
+- Summaries (`RuleInfo.alert` false: a map's per-file purpose) are not alerts: left out.
 - Positions are ONE-based and `endColumn` is exclusive, like the LSP's end character.
 """
 
@@ -21,7 +28,7 @@ from urllib.parse import quote as url_quote
 
 from swath.findings.model import Finding, Range, Severity
 from swath.findings.render_text import finding_sort_key
-from swath.findings.report import RunReport, RunStatus
+from swath.findings.report import RuleInfo, RunReport, RunStatus
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = (
@@ -86,6 +93,19 @@ def original_uri_base_ids(report: RunReport) -> dict[str, Any]:
 
 
 # -- rules ---------------------------------------------------------------------------
+# Where each family of rules is explained, relative to the repository's home.
+DOCS_SECTIONS = {
+    "flag/": "docs/flags.md#classification",
+    "map/": "docs/builtin-workflows.md#map-module",
+    "todo/": "docs/builtin-workflows.md#todo-audit",
+    "review/": "docs/review.md#what-is-checked-where",
+    "ruff/": "docs/review.md#what-is-checked-where",
+}
+# GitHub's bands: >= 7.0 high, >= 4.0 medium, else low. A security rule without its own
+# score gets one from its level.
+SECURITY_SEVERITY_OF_LEVEL = {"error": 8.0, "warning": 5.5, "note": 3.0}
+
+
 def first_sentence(text: str) -> str:
     head = text.strip().split("\n\n", 1)[0]
     dot = head.find(". ")
@@ -102,18 +122,68 @@ def rule_ids(report: RunReport) -> list[str]:
     return sorted({r.id for r in report.rules} | {f.rule for f in report.findings})
 
 
-def sarif_rule(rule_id: str, report: RunReport) -> dict[str, Any]:
-    info = next((r for r in report.rules if r.id == rule_id), None)
-    description = (info.description.strip() if info else "") or rule_id
-    rule: dict[str, Any] = {
-        "id": rule_id,
-        "shortDescription": {"text": first_sentence(description) or rule_id},
+def rule_infos(report: RunReport) -> dict[str, RuleInfo]:
+    """A RuleInfo for every rule of the run; one the run does not describe gets its id."""
+    known = {r.id: r for r in report.rules}
+    cats = {r.category for r in report.rules if r.category}
+    out = {}
+    for rid in rule_ids(report):
+        info = known.get(rid)
+        if info is None:
+            # A model's own rule (`review/security/...`) joins the category its id names.
+            parts = rid.split("/")
+            cat = parts[1] if len(parts) >= 3 and parts[1] in cats else None
+            info = RuleInfo(id=rid, category=cat)
+        out[rid] = info
+    return out
+
+
+def help_uri(info: RuleInfo, findings: list[Finding], information_uri: str) -> str:
+    if info.help_uri:
+        return info.help_uri
+    for f in findings:  # ruff's findings carry the rule's page
+        url = f.data.get("url") if f.rule == info.id else None
+        if isinstance(url, str) and url.startswith(("https://", "http://")):
+            return url
+    section = next((v for k, v in DOCS_SECTIONS.items() if info.id.startswith(k)), "README.md")
+    return f"{information_uri.rstrip('/')}/blob/main/{section}"
+
+
+def rule_tags(info: RuleInfo) -> list[str]:
+    family = info.id.split("/", 1)[0]
+    tags = list(dict.fromkeys([family, *info.tags, *([info.category] if info.category else [])]))
+    if info.security_severity is not None and "security" not in tags:
+        tags.append("security")
+    return tags
+
+
+def sarif_rule(
+    info: RuleInfo, findings: list[Finding], information_uri: str = DEFAULT_INFORMATION_URI
+) -> dict[str, Any]:
+    description = info.description.strip() or info.id
+    level = rule_level(info.id, findings)
+    uri = help_uri(info, findings, information_uri)
+    guidance = info.help.strip() or description
+    tags = rule_tags(info)
+    properties: dict[str, Any] = {"tags": tags}
+    if "security" in tags:
+        score = info.security_severity
+        if score is None:
+            score = SECURITY_SEVERITY_OF_LEVEL[level]
+        # GitHub reads a string holding a number.
+        properties["security-severity"] = f"{score:.1f}"
+    return {
+        "id": info.id,
+        "shortDescription": {"text": first_sentence(description) or info.id},
         "fullDescription": {"text": description},
-        "defaultConfiguration": {"level": rule_level(rule_id, report.findings)},
+        "help": {
+            "text": f"{guidance}\n\nMore: {uri}",
+            "markdown": f"{guidance}\n\n[More about `{info.id}`]({uri})",
+        },
+        "helpUri": uri,
+        "defaultConfiguration": {"level": level},
+        "properties": properties,
     }
-    if info and info.help_uri:
-        rule["helpUri"] = info.help_uri
-    return rule
 
 
 # -- results -------------------------------------------------------------------------
@@ -177,35 +247,74 @@ def run_properties(report: RunReport) -> dict[str, Any]:
 
 
 # -- the log -------------------------------------------------------------------------
+def categories(report: RunReport, infos: dict[str, RuleInfo]) -> list[str]:
+    """The categories of the run's rules that ran: an input `passes` other than `all`
+    narrows them to the passes it names."""
+    found = sorted({i.category for i in infos.values() if i.category})
+    chosen = report.inputs.get("passes")
+    if isinstance(chosen, str) and chosen.strip() and chosen.strip().lower() != "all":
+        wanted = {p.strip().lower() for p in chosen.split(",")}
+        found = [c for c in found if c in wanted]
+    return found
+
+
+def split_runs(report: RunReport, infos: dict[str, RuleInfo]) -> list[tuple[str, list[str]]]:
+    """(category, rule ids) per SARIF run: one run per category, and one for the rules
+    without a category (all of them when no rule has one). Summaries are left out."""
+    alerts = [rid for rid, info in infos.items() if info.alert]
+    cats = categories(report, infos)
+    if not cats:
+        return [("", alerts)]
+    runs = [(c, [rid for rid in alerts if infos[rid].category == c]) for c in cats]
+    rest = [rid for rid in alerts if not infos[rid].category]
+    if any(f.rule in rest for f in report.findings):
+        runs.append(("", rest))
+    return runs
+
+
+def sarif_run(
+    report: RunReport,
+    tool_version: str,
+    category: str,
+    ids: list[str],
+    infos: dict[str, RuleInfo],
+    information_uri: str,
+) -> dict[str, Any]:
+    index = {rule_id: i for i, rule_id in enumerate(ids)}
+    findings = [f for f in report.findings if f.rule in index]
+    driver = {
+        "name": TOOL_NAME,
+        "informationUri": information_uri,
+        "semanticVersion": tool_version,
+        "version": tool_version,
+        "rules": [sarif_rule(infos[rule_id], findings, information_uri) for rule_id in ids],
+    }
+    where = f"{report.workflow}/{category}" if category else report.workflow
+    return {
+        "tool": {"driver": driver},
+        "automationDetails": {"id": f"{where}/{report.run_id}"},
+        "originalUriBaseIds": original_uri_base_ids(report),
+        "invocations": [invocation(report)],
+        # Our characters are code points (see findings.model), not UTF-16 units.
+        "columnKind": "unicodeCodePoints",
+        "results": [sarif_result(f, index[f.rule]) for f in sorted(findings, key=finding_sort_key)],
+        "properties": run_properties(report),
+    }
+
+
 def render_sarif(
     report: RunReport,
     tool_version: str,
     *,
     information_uri: str = DEFAULT_INFORMATION_URI,
 ) -> dict[str, Any]:
-    """The SARIF log as a JSON-ready dict: one run, one result per finding."""
-    ids = rule_ids(report)
-    index = {rule_id: i for i, rule_id in enumerate(ids)}
-    driver = {
-        "name": TOOL_NAME,
-        "informationUri": information_uri,
-        "semanticVersion": tool_version,
-        "version": tool_version,
-        "rules": [sarif_rule(rule_id, report) for rule_id in ids],
-    }
-    run = {
-        "tool": {"driver": driver},
-        "automationDetails": {"id": f"{report.workflow}/{report.run_id}"},
-        "originalUriBaseIds": original_uri_base_ids(report),
-        "invocations": [invocation(report)],
-        # Our characters are code points (see findings.model), not UTF-16 units.
-        "columnKind": "unicodeCodePoints",
-        "results": [
-            sarif_result(f, index[f.rule]) for f in sorted(report.findings, key=finding_sort_key)
-        ],
-        "properties": run_properties(report),
-    }
-    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+    """The SARIF log as a JSON-ready dict: a run per category, one result per alert."""
+    infos = rule_infos(report)
+    runs = [
+        sarif_run(report, tool_version, category, ids, infos, information_uri)
+        for category, ids in split_runs(report, infos)
+    ]
+    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": runs}
 
 
 def render_sarif_text(

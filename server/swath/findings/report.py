@@ -49,6 +49,16 @@ class RuleInfo(BaseModel):
     id: str
     description: str = ""
     help_uri: str | None = None
+    help: str = Field("", description="Longer Markdown guidance; the description stands in")
+    tags: list[str] = Field(default_factory=list)
+    # GitHub's `security-severity` (0.0-10.0, as CVSS): >=7 high, >=4 medium, else low.
+    security_severity: float | None = None
+    # A pass or other part of a workflow whose results replace only their own alerts in
+    # code scanning (SARIF `automationDetails.id` is `<workflow>/<category>/<run>`).
+    category: str | None = None
+    # False for summaries shown only as code lenses (a map's per-file purpose): they are
+    # facts about the code, not problems, so SARIF never uploads them as alerts.
+    alert: bool = True
 
 
 class RunReport(BaseModel):
@@ -68,6 +78,7 @@ class RunReport(BaseModel):
     workspace: str | None = None
     rules: list[RuleInfo] = Field(default_factory=list)
     peak_concurrency: int = 0
+    inputs: dict[str, Any] = Field(default_factory=dict)
 
     def contract_json(self) -> dict[str, Any]:
         """The object `--format json` prints."""

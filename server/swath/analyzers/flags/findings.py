@@ -32,7 +32,9 @@ RULES = [
         id="flag/malformed", description="A flag definition file that cannot be read as its format."
     ),
     RuleInfo(
-        id="flag/state", description="The state of a flag at a reference (only with annotate_all)."
+        id="flag/state",
+        description="The state of a flag at a reference (only with annotate_all).",
+        alert=False,
     ),
 ]
 
