@@ -249,5 +249,8 @@ def test_ctrl_c_cancels_and_keeps_finished_results(tmp_path: Path) -> None:
     assert proc.returncode == 1, stderr
     out = json.loads(stdout)
     assert out["status"] == "cancelled"
+    # One line on stderr says so and how to go on, even with machine output on stdout.
+    assert f"swath: run {out['run_id']} cancelled" in stderr
+    assert f"swath resume {out['run_id']}" in stderr
     assert 20 <= out["agents"]["succeeded"] < 300
     assert len(_succeeded(db)) == out["agents"]["succeeded"]

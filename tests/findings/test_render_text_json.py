@@ -164,3 +164,20 @@ def test_severity_values_render_as_words(report: RunReport) -> None:
     assert [line.split()[1] for line in render_text(report).splitlines()[:-1]] == [
         s.value for s in Severity
     ]
+
+
+def test_text_output_cannot_drive_the_terminal() -> None:
+    from swath.findings.model import Finding, Range
+    from swath.findings.render_text import format_finding
+
+    f = Finding(
+        rule="todo/stale",
+        path="odd\x1b[2Jname.py",
+        range=Range.of_line(0),
+        message="TODO \x1b]8;;http://x\x07click\x1b]8;;\x07 ok\fnext\u202eevil",
+    )
+    line = format_finding(f)
+    assert "\x1b" not in line and "\x07" not in line and "\f" not in line
+    assert "\u202e" not in line
+    assert line.startswith("odd\\x1b[2Jname.py:1:1: ")
+    assert "ok next" in line and "\\u202eevil" in line

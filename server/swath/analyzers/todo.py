@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel
 
 from swath.analyzers.base import AnalyzerContext, AnalyzerOutput, NoParams
+from swath.analyzers.sourcetext import split_lines
 from swath.findings.model import Evidence, Finding, Range, Severity
 from swath.findings.report import RuleInfo
 from swath.spec.records import Item, Record
@@ -54,7 +55,9 @@ def _as_of(inputs: dict[str, Any]) -> float:
 
 def scan_text(path: str, text: str) -> list[tuple[int, re.Match[str]]]:
     hits = []
-    for n, line in enumerate(text.splitlines()):
+    # The editor's lines: str.splitlines() also breaks at \f and \v, and every line after
+    # one would be off by one (and blamed on the wrong commit).
+    for n, line in enumerate(split_lines(text)):
         if not any(t in line for t in TAGS):
             continue
         m = COMMENT_TAG.search(line)
@@ -68,7 +71,7 @@ class TodoComments:
     kind: ClassVar[Literal["map"]] = "map"
     description: ClassVar[str] = "TODO/FIXME/HACK/XXX comments with their git blame author and age."
     params_model: ClassVar[type[BaseModel]] = NoParams
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"  # 2: lines split as the editor splits them (form feeds)
     rules: ClassVar[list[RuleInfo]] = [
         RuleInfo(
             id="todo/stale",

@@ -20,7 +20,9 @@ from swath.engine.inputs import InputError, parse_assignments
 from swath.engine.reports import report_body, write_report_file
 from swath.engine.options import EngineError, PlanRefused, RunOptions
 from swath.engine.session import Session, find_root
-from swath.findings import Format, render
+from swath.store import RunRow, RunStore
+from swath.findings import Format, render, render_json
+from swath.findings.wording import plural
 from swath.findings.report import RunReport, RunStatus
 from swath.spec.loader import (
     WorkflowError,
@@ -32,7 +34,11 @@ from swath.spec.loader import (
 from swath.spec.models import Workflow
 from swath.cli.progress import PlainProgress, Quiet, RichProgress
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_FINDINGS = 0, 1, 2, 3
+# `--fail-on LEVEL`: the SARIF levels, most severe first; a finding at LEVEL or above
+# makes a finished run exit EXIT_FINDINGS (a failed run still exits EXIT_FAILED).
+FAIL_ON = ("error", "warning", "note", "never")
+_LEVEL_OF = {"error": 0, "warning": 1, "information": 2, "hint": 2}
 
 
 class UsageError(Exception):
@@ -68,6 +74,7 @@ def _options(args: argparse.Namespace, root: Path, **extra: Any) -> RunOptions:
         raise UsageError(str(exc)) from None
     paths = []
     for p in args.paths:
+        # Relative to the current folder, which `-C DIR` has made DIR (as `git -C` does).
         full = (Path.cwd() / p).resolve()
         if not full.exists():
             raise UsageError(f"{p}: no such file or directory")
@@ -90,44 +97,99 @@ def _options(args: argparse.Namespace, root: Path, **extra: Any) -> RunOptions:
         raise UsageError(str(exc)) from None
 
 
-def _session(root: Path, *, model: bool = True) -> Session:
+def _session(root: Path, *, model: bool = True, read_only: bool = False) -> Session:
     try:
-        return Session.open(root, model=model)
+        return Session.open(root, model=model, read_only=read_only)
     except EngineError as exc:
         raise UsageError(str(exc)) from None
 
 
-def _progress(fmt: str) -> Any:
-    if fmt == "json" or not sys.stderr.isatty():
-        return PlainProgress() if fmt != "json" else Quiet()
-    return RichProgress()
+def _progress(fmt: str, output: str | None) -> Any:
+    """Live progress on a terminal's stderr whatever the format; plain lines on a
+    redirected stderr, unless stdout carries machine output and stderr goes with it."""
+    if sys.stderr.isatty():
+        return RichProgress()
+    if fmt in ("json", "sarif") and not output:
+        return Quiet()
+    return PlainProgress()
 
 
-def exit_code(report: RunReport) -> int:
-    return EXIT_OK if report.status in (RunStatus.succeeded, RunStatus.partial) else EXIT_FAILED
+def alerts_at(report: RunReport, level: str) -> int:
+    """Findings at `level` or worse that are alerts (a map's summaries are not)."""
+    if level == "never":
+        return 0
+    summaries = {r.id for r in report.rules if not r.alert}
+    worst = FAIL_ON.index(level)
+    return sum(
+        1
+        for f in report.findings
+        if f.rule not in summaries and _LEVEL_OF[f.severity.value] <= worst
+    )
 
 
-def _emit(report: RunReport, fmt: str, output: str | None) -> None:
-    # argparse's `choices` already limited fmt to the renderers' formats.
-    text = render(report, cast(Format, fmt), body=report_body(report), tool_version=__version__)
-    if output:
-        Path(output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+def exit_code(report: RunReport, fail_on: str = "never") -> int:
+    if report.status not in (RunStatus.succeeded, RunStatus.partial):
+        return EXIT_FAILED
+    n = alerts_at(report, fail_on)
+    if n:
+        print(
+            f"swath: {plural(n, 'finding')} at {fail_on} or above (--fail-on {fail_on})",
+            file=sys.stderr,
+        )
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _emit(
+    report: RunReport, fmt: str, output: str | None, *, fix_preview_of: Path | None = None
+) -> None:
+    """The report on stdout (or in `output`). With `--fix-preview` the diff joins a JSON
+    report as `fix_preview`, goes to stderr beside SARIF, and follows any other format."""
+    diff = fix_preview(fix_preview_of, report) if fix_preview_of is not None else None
+    if fmt == "json":
+        text = render_json(report, {"fix_preview": diff} if diff is not None else None)
     else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        # argparse's `choices` already limited fmt to the renderers' formats.
+        text = render(report, cast(Format, fmt), body=report_body(report), tool_version=__version__)
+    if not text.endswith("\n"):
+        text += "\n"
+    if diff and fmt == "sarif":
+        sys.stderr.write(diff)
+    elif diff and fmt != "json":
+        text += diff
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
 
 
 async def _execute(
-    session: Session, wf: Workflow, options: RunOptions, fmt: str, cancel: asyncio.Event
+    session: Session,
+    wf: Workflow,
+    options: RunOptions,
+    fmt: str,
+    cancel: asyncio.Event,
+    output: str | None = None,
 ) -> RunReport:
     """Run, close the session, and leave the Markdown report in .swath/reports/."""
     try:
-        with _progress(fmt) as sink:
+        with _progress(fmt, output) as sink:
             report = await session.engine.run(wf, options, sink=sink, cancel=cancel)
     except (PlanRefused, EngineError, InputError) as exc:
         raise UsageError(str(exc)) from None
     finally:
         await session.aclose()
     write_report_file(session.workspace.root, report)
+    if report.status in (RunStatus.cancelled, RunStatus.budget_exhausted):
+        # Always said on stderr, even with -o FILE or machine output on stdout.
+        why = "cancelled" if report.status == RunStatus.cancelled else "stopped by its budget"
+        print(
+            f"swath: run {report.run_id} {why}; finished tasks are kept. "
+            f"Continue it with: swath resume {report.run_id}",
+            file=sys.stderr,
+            flush=True,
+        )
     return report
 
 
@@ -136,21 +198,54 @@ async def cmd_run(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     wf = _load(args.workflow, root)
     options = _options(args, root, batch=args.batch)
     report = await _execute(
-        _session(root, model=args.engine != "static"), wf, options, args.format, cancel
+        _session(root, model=args.engine != "static"),
+        wf,
+        options,
+        args.format,
+        cancel,
+        args.output,
     )
-    _emit(report, args.format, args.output)
-    if args.fix_preview:
-        sys.stdout.write(fix_preview(root, report))
-    return exit_code(report)
+    _emit(report, args.format, args.output, fix_preview_of=root if args.fix_preview else None)
+    return exit_code(report, args.fail_on)
+
+
+def _has_store(root: Path) -> bool:
+    """Read-only commands look, and never create `.swath/` where there is none."""
+    return (root / ".swath" / "swath.db").is_file()
+
+
+async def _find_run(store: RunStore, run_id: str, root: Path) -> RunRow:
+    row = await store.get_run(run_id)
+    if row is not None:
+        return row
+    matches = await store.run_ids_with_prefix(run_id, 6)
+    if len(matches) > 1:
+        shown = ", ".join(matches[:5]) + (", …" if len(matches) > 5 else "")
+        raise UsageError(f"run id {run_id!r} is ambiguous: {shown} start with it; give more of it")
+    raise UsageError(f"no run {run_id!r} in {root / '.swath'}; `swath runs` lists them")
+
+
+FINISHED = (RunStatus.succeeded.value, RunStatus.failed.value)
 
 
 async def cmd_resume(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     root = _root(args)
+    if not _has_store(root):
+        raise UsageError(f"no runs in {root}; `swath run WORKFLOW` starts one")
     session = _session(root)
-    row = await session.store.get_run(args.run_id)
-    if row is None:
+    try:
+        row = await _find_run(session.store, args.run_id, root)
+    except UsageError:
         await session.aclose()
-        raise UsageError(f"no run {args.run_id!r} in {root / '.swath'}; `swath runs` lists them")
+        raise
+    if row.status in FINISHED:
+        await session.aclose()
+        print(
+            f"swath: run {row.id} already finished ({row.status}); nothing to resume. "
+            f"`swath show {row.id}` shows it, `swath run {row.workflow}` starts a new run",
+            file=sys.stderr,
+        )
+        return EXIT_OK if row.status == RunStatus.succeeded.value else EXIT_FAILED
     # The spec and options as run, not today's workflow file: resume finishes that run.
     wf = Workflow.model_validate(row.spec)
     changed = {
@@ -165,16 +260,16 @@ async def cmd_resume(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     except ValueError as exc:
         await session.aclose()
         raise UsageError(str(exc)) from None
-    report = await _execute(session, wf, opts, args.format, cancel)
+    report = await _execute(session, wf, opts, args.format, cancel, args.output)
     _emit(report, args.format, args.output)
-    return exit_code(report)
+    return exit_code(report, args.fail_on)
 
 
 async def cmd_plan(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     root = _root(args)
     wf = _load(args.workflow, root)
     options = _options(args, root)
-    session = _session(root, model=args.engine != "static")
+    session = _session(root, model=args.engine != "static", read_only=True)
     try:
         plan = await session.engine.plan(wf, options)
     except (EngineError, InputError) as exc:
@@ -222,11 +317,13 @@ def _print_plan(plan: RunPlan) -> None:
 
 async def cmd_runs(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     root = _root(args)
-    session = _session(root, model=False)
-    try:
-        rows = await session.store.list_runs(args.limit)
-    finally:
-        await session.aclose()
+    rows: list[RunRow] = []
+    if _has_store(root):
+        session = _session(root, model=False)
+        try:
+            rows = await session.store.list_runs(args.limit)
+        finally:
+            await session.aclose()
     if args.format == "json":
         print(json.dumps([_run_summary(r) for r in rows], indent=2))
         return EXIT_OK
@@ -235,8 +332,8 @@ async def cmd_runs(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     for r in rows:
         s = _run_summary(r)
         print(
-            f"{s['run_id']}  {s['workflow']:<14} {s['status']:<17} {s['agents']:>5} agents "
-            f"{s['findings']:>5} findings  ${s['cost_usd']:.4f}  {s['started_at']}"
+            f"{s['run_id']}  {s['workflow']:<14} {s['status']:<17} {plural(s['agents'], 'agent'):>11} "
+            f"{plural(s['findings'], 'finding'):>14}  ${s['cost_usd']:.4f}  {s['started_at']}"
         )
     return EXIT_OK
 
@@ -257,11 +354,11 @@ def _run_summary(r: Any) -> dict[str, Any]:
 
 async def cmd_show(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     root = _root(args)
+    if not _has_store(root):
+        raise UsageError(f"no runs in {root}; `swath run WORKFLOW` starts one")
     session = _session(root, model=False)
     try:
-        row = await session.store.get_run(args.run_id)
-        if row is None:
-            raise UsageError(f"no run {args.run_id!r}; `swath runs` lists them")
+        row = await _find_run(session.store, args.run_id, root)
         report = row.report
         if report is None:  # interrupted: rebuild what is known from the store
             report = RunReport(

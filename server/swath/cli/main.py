@@ -1,4 +1,8 @@
-"""`swath`: the command line. Exit codes: 0 done, 1 run failed, 2 bad usage or invalid workflow."""
+"""`swath`: the command line.
+
+Exit codes: 0 done, 1 run failed (or cancelled, or out of budget), 2 bad usage or invalid
+workflow, 3 the run finished with findings at or above `--fail-on`.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 from typing import Any, Sequence
@@ -14,6 +19,19 @@ from swath import __version__
 from swath.cli import commands, flags_test
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# Commands whose PATH arguments may come after options (`run W -i K=V src/`).
+TAKES_PATHS = ("run", "plan")
+
+
+def _add_fail_on(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--fail-on",
+        choices=commands.FAIL_ON,
+        default="never",
+        metavar="LEVEL",
+        help="exit 3 when a finding is at LEVEL or worse: error, warning, note or never "
+        "(the default); a failed run exits 1 whatever LEVEL is",
+    )
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
@@ -52,7 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"swath {__version__}")
     parser.add_argument(
-        "-C", "--workspace", metavar="DIR", help="workspace root (default: enclosing git repo)"
+        "-C",
+        "--workspace",
+        metavar="DIR",
+        help="run as if started in DIR, like `git -C`: relative paths are DIR's, and the "
+        "workspace is the nearest folder holding .swath/ or .git at or above DIR",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -71,8 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--fix-preview",
         action="store_true",
-        help="print the edits findings carry as a unified diff (writes nothing)",
+        help="print the edits findings carry as a unified diff (writes nothing); with "
+        "--format json it is the report's `fix_preview`, with sarif it goes to stderr",
     )
+    _add_fail_on(run)
 
     plan = sub.add_parser("plan", help="show steps, agent counts and cost estimate; runs nothing")
     plan.add_argument("workflow")
@@ -103,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     resume.add_argument("--format", choices=["text", "json", "markdown", "sarif"], default="text")
     resume.add_argument("-o", "--output", metavar="FILE")
+    _add_fail_on(resume)
 
     wf = sub.add_parser("workflows", help="list, show or validate workflows")
     wsub = wf.add_subparsers(dest="wf_command", metavar="ACTION")
@@ -129,12 +154,60 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Options and paths in any order: PATHs after `-i KEY=VALUE` join the others."""
+    args, extra = parser.parse_known_args(argv)
+    if extra and getattr(args, "command", None) in TAKES_PATHS:
+        rest = [a for a in extra if a.startswith("-") and a != "-"]
+        if not rest:
+            args.paths = [*args.paths, *(a for a in extra if a != "--")]
+            return args
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
+def _enter(directory: str) -> None:
+    """`-C DIR`: every relative path after it is DIR's, as with `git -C`."""
+    target = os.path.expanduser(directory)
+    if not os.path.isdir(target):
+        what = "does not exist" if not os.path.exists(target) else "is a file, not a folder"
+        raise commands.UsageError(f"-C {directory}: {what}; pass the folder of a project")
+    os.chdir(target)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    try:
+        if args.workspace:
+            _enter(args.workspace)
+            args.workspace = None  # now the current folder
+        return _main(parser, args)
+    except commands.UsageError as exc:
+        print(f"swath: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return _closed_pipe()
+    except KeyboardInterrupt:  # a second Ctrl-C while finishing up
+        return EXIT_FAILED
+
+
+def _closed_pipe() -> int:
+    """Whoever read stdout (`| head`) has gone: no traceback, and no second error when
+    Python flushes stdout on exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return EXIT_FAILED
+
+
+def _main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         stream=sys.stderr,
@@ -148,13 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return flags_test.cmd_flags_test(commands._root(args), args)
     if args.command == "workflows" and args.wf_command is None:
         parser.parse_args(["workflows", "--help"])
-    try:
-        return asyncio.run(_dispatch(args))
-    except commands.UsageError as exc:
-        print(f"swath: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:  # a second Ctrl-C while finishing up
-        return EXIT_FAILED
+    return asyncio.run(_dispatch(args))
 
 
 async def _dispatch(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +39,18 @@ def finding_edits(findings: list[Finding]) -> dict[str, list[TextEdit]]:
     return by_path
 
 
+# Lines with their breaks, split where the LSP splits: str.splitlines() would also break
+# at \f, \v and \x1c-\x1e and put every edit after one on the wrong line.
+LINES_WITH_ENDS = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
 def _offset(lines: list[str], line: int, character: int) -> int:
     return sum(len(text) for text in lines[:line]) + character
 
 
 def apply_edits(text: str, edits: list[TextEdit]) -> str:
     """Apply non-overlapping edits, last first so earlier offsets stay valid; overlaps are skipped."""
-    lines = text.splitlines(keepends=True)
+    lines = LINES_WITH_ENDS.findall(text)
     spans = sorted(
         (
             (

@@ -49,9 +49,17 @@ class Session:
 
     @classmethod
     def open(
-        cls, root: Path, *, model: bool = True, overrides: dict[str, Any] | None = None
+        cls,
+        root: Path,
+        *,
+        model: bool = True,
+        overrides: dict[str, Any] | None = None,
+        read_only: bool = False,
     ) -> "Session":
-        """Raises EngineError when `.swath/policy.yaml` or the model configuration is invalid."""
+        """Raises EngineError when `.swath/policy.yaml` or the model configuration is invalid.
+
+        `read_only`: a workspace without `.swath/` gets an empty store in memory instead of
+        a new `.swath/` (for plans, which run nothing)."""
         try:
             policy = load_policy(root)
             config = load_model_config(root, overrides or {})
@@ -59,7 +67,9 @@ class Session:
             raise EngineError(str(exc)) from exc
         # Denied paths hold for everything that reads the workspace: sources, verification, tools.
         workspace = Workspace(root, deny=(*DEFAULT_DENY, *policy.denied_paths, *config.deny_paths))
-        store = RunStore.open(workspace.root)
+        store = (
+            RunStore.open_existing(workspace.root) if read_only else RunStore.open(workspace.root)
+        )
         runner = make_model_runner(workspace.root, config, policy) if model else None
         engine = Engine(workspace, store, runner, policy=policy, model_config=config)
         for notice in config.ignored_settings:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from swath.findings.model import Finding
 from swath.findings.report import RunReport
+from swath.findings.wording import plural
 
 
 def finding_sort_key(f: Finding) -> tuple[str, int, int, str, str]:
@@ -16,15 +17,29 @@ def finding_sort_key(f: Finding) -> tuple[str, int, int, str, str]:
     return (f.path, f.range.start.line, f.range.start.character, f.rule, f.fingerprint)
 
 
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """`text` safe for a terminal: control characters (an ESC from a quoted file, a form
+    feed, a bidi override) shown escaped, never acted on."""
+    return "".join(ch if ch.isprintable() else _escape(ch) for ch in text)
+
+
 def one_line(text: str) -> str:
     # A message spanning lines would break the one-finding-per-line contract that
-    # problem matchers and `grep` rely on.
-    return " ".join(text.split())
+    # problem matchers and `grep` rely on; \f, \v and the like are whitespace too.
+    return printable(" ".join(text.split()))
 
 
 def format_finding(f: Finding) -> str:
     start = f.range.start
-    return f"{f.path}:{start.line + 1}:{start.character + 1}: {f.severity.value} {f.rule} {one_line(f.message)}"
+    return (
+        f"{printable(f.path)}:{start.line + 1}:{start.character + 1}: "
+        f"{f.severity.value} {printable(f.rule)} {one_line(f.message)}"
+    )
 
 
 def format_cost(cost_usd: float) -> str:
@@ -37,8 +52,8 @@ def summary_line(report: RunReport) -> str:
     findings = len(report.findings)
     parts = [
         f"{report.status.value}:",
-        f"{a.total} agents ({a.succeeded} succeeded, {a.failed} failed, {a.cached} cached),",
-        f"{findings} finding{'' if findings == 1 else 's'},",
+        f"{plural(a.total, 'agent')} ({a.succeeded} succeeded, {a.failed} failed, {a.cached} cached),",
+        f"{plural(findings, 'finding')},",
         f"{report.dropped_findings} dropped,",
         f"cost {format_cost(report.usage.cost_usd)}",
     ]

@@ -17,6 +17,8 @@ from typing import Callable
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
+from swath.findings.wording import plural
+
 log = logging.getLogger(__name__)
 
 REPORT_INTERVAL = 0.2  # seconds between $/progress reports
@@ -36,7 +38,7 @@ class RunState:
     def line(self) -> str:
         parts = [
             f"{self.done}/{self.total} agents",
-            f"{self.findings} findings",
+            plural(self.findings, "finding"),
             f"${self.cost_usd:.2f}",
         ]
         if self.failed:

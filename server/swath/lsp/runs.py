@@ -30,6 +30,7 @@ from swath.engine.events import (
 from swath.engine.options import RunOptions
 from swath.engine.reports import report_path, write_report_file
 from swath.engine.runner import new_run_id
+from swath.findings.wording import plural
 from swath.findings.model import Finding
 from swath.findings.report import RunReport, RunStatus
 from swath.lsp.folders import path_to_uri, uri_to_path
@@ -258,13 +259,13 @@ async def _forward_cancel(cancel: asyncio.Event, worker: "RunWorker") -> None:
 
 def summarise(report: RunReport) -> str:
     a = report.agents
-    parts = [f"{report.workflow} {report.status.value}", f"{a.total} agents"]
+    parts = [f"{report.workflow} {report.status.value}", plural(a.total, "agent")]
     if a.cached:
         parts.append(f"{a.cached} cached")
     if a.failed:
         parts.append(f"{a.failed} failed")
     parts += [
-        f"{len(report.findings)} findings",
+        plural(len(report.findings), "finding"),
         f"${report.usage.cost_usd:.2f}",
         f"run {report.run_id}",
     ]

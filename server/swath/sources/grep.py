@@ -11,6 +11,9 @@ from swath.sources.base import SourceContext
 from swath.sources.files import FilesOptions, select_files
 from swath.spec.records import Item
 
+# The editor's line breaks (str.splitlines() also breaks at \f, \v, \x1c...).
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
 
 class GrepOptions(FilesOptions):
     """Options of the `grep` source."""
@@ -33,7 +36,7 @@ class GrepSource:
             text = ctx.workspace.read_text(rel)
             if not rx.search(text):
                 continue
-            for n, line in enumerate(text.splitlines()):
+            for n, line in enumerate(LINE_BREAK.split(text)):
                 m = rx.search(line)
                 if m:
                     items.append(

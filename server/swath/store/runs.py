@@ -84,6 +84,13 @@ class RunStore:
     def open(cls, workspace_root: Path) -> "RunStore":
         return cls(Database(swath_dir(workspace_root) / DB_NAME))
 
+    @classmethod
+    def open_existing(cls, workspace_root: Path) -> "RunStore":
+        """The workspace's store if it has one, else an empty one in memory: for commands
+        that only read (a plan), which must not create `.swath/` where there is none."""
+        path = Path(workspace_root) / SWATH_DIR / DB_NAME
+        return cls(Database(path if path.is_file() else Path(":memory:")))
+
     async def aclose(self) -> None:
         await self.db.aclose()
 
@@ -165,6 +172,19 @@ class RunStore:
 
     async def get_run(self, run_id: str) -> RunRow | None:
         return await self.db.call(lambda c: _get_run(c, run_id))
+
+    async def run_ids_with_prefix(self, prefix: str, limit: int = 10) -> list[str]:
+        """Ids of the runs that start with `prefix` (to tell "ambiguous" from "no such run")."""
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+        def q(c: sqlite3.Connection) -> list[str]:
+            rows = c.execute(
+                "SELECT id FROM runs WHERE id LIKE ? ESCAPE '\\' ORDER BY started_at DESC LIMIT ?",
+                (escaped + "%", limit),
+            ).fetchall()
+            return [str(r[0]) for r in rows]
+
+        return await self.db.call(q)
 
     def get_run_sync(self, run_id: str) -> RunRow | None:
         return self.db.call_sync(lambda c: _get_run(c, run_id))
