@@ -154,3 +154,15 @@ def test_todo_lines_after_a_form_feed_keep_their_line_and_blame(tmp_path: Path) 
     assert all("Ada Lovelace" in f["message"] for f in found.values())
     text_out = swath(root, "run", "todo-audit", "-i", f"as_of={AS_OF}").stdout
     assert "\v" not in text_out and "\f" not in text_out
+
+
+def test_gc_keeps_the_newest_runs_and_compacts(repo: Path) -> None:  # noqa: F811
+    ids = [json.loads(_todo(repo, "--format", "json").stdout)["run_id"] for _ in range(3)]
+    gc = swath(repo, "gc", "--keep", "1")
+    assert gc.returncode == 0, gc.stderr
+    assert "dropped 2 runs" in gc.stdout and "MB ->" in gc.stdout
+    listed = [r["run_id"] for r in json.loads(swath(repo, "runs", "--format", "json").stdout)]
+    assert listed == [ids[-1]]
+    shown = json.loads(swath(repo, "show", ids[-1], "--format", "json").stdout)
+    assert shown["findings"] and shown["run_id"] == ids[-1]
+    assert swath(repo, "gc", "--keep", "0").returncode == 2

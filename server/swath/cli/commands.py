@@ -20,7 +20,7 @@ from swath.engine.inputs import InputError, parse_assignments
 from swath.engine.reports import report_body, write_report_file
 from swath.engine.options import EngineError, PlanRefused, RunOptions
 from swath.engine.session import Session, find_root
-from swath.store import RunRow, RunStore
+from swath.store import RunRow, RunStore, retention
 from swath.findings import Format, render, render_json
 from swath.findings.wording import plural
 from swath.findings.report import RunReport, RunStatus
@@ -438,4 +438,31 @@ async def cmd_new(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     finally:
         await session.aclose()
     print(f"wrote {path}; inspect it with `swath plan {path}`, run it with `swath run {path}`")
+    return EXIT_OK
+
+
+async def cmd_gc(args: argparse.Namespace, cancel: asyncio.Event) -> int:
+    root = _root(args)
+    keep = args.keep if args.keep is not None else retention.keep_from_env()
+    if keep < 1:
+        raise UsageError("--keep: keep at least 1 run per workflow")
+    db = root / ".swath" / "swath.db"
+    if not _has_store(root):
+        print(f"no store in {root}; nothing to do")
+        return EXIT_OK
+    before = retention.store_bytes(db)
+    session = _session(root, model=False)
+    try:
+        pruned = await session.store.prune(keep)
+    finally:
+        await session.aclose()
+    # A plain connection after the store's own has closed: VACUUM needs no transaction.
+    await asyncio.to_thread(retention.vacuum, db)
+    after = retention.store_bytes(db)
+    print(
+        f"kept the newest {plural(keep, 'run')} of each workflow; dropped "
+        f"{plural(pruned.runs, 'run')}, {plural(pruned.records, 'task result')}, "
+        f"{plural(pruned.blobs, 'report blob')}, {pruned.cache:,} cache {'entry' if pruned.cache == 1 else 'entries'}; "
+        f"store {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB"
+    )
     return EXIT_OK

@@ -129,6 +129,17 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("-o", "--output", metavar="FILE")
     _add_fail_on(resume)
 
+    gc = sub.add_parser(
+        "gc", help="drop old runs (the newest N of each workflow stay) and compact the store"
+    )
+    gc.add_argument(
+        "--keep",
+        type=int,
+        default=None,
+        metavar="N",
+        help="runs to keep per workflow (default: $SWATH_KEEP_RUNS, else 20)",
+    )
+
     wf = sub.add_parser("workflows", help="list, show or validate workflows")
     wsub = wf.add_subparsers(dest="wf_command", metavar="ACTION")
     wl = wsub.add_parser("list", help="built-in and saved workflows")
@@ -231,6 +242,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
         "runs": commands.cmd_runs,
         "show": commands.cmd_show,
         "resume": commands.cmd_resume,
+        "gc": commands.cmd_gc,
         "workflows": commands.cmd_workflows,
         "new": commands.cmd_new,
     }[args.command]

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from swath.findings.model import Finding
 from swath.findings.report import RunReport, Usage
 from swath.spec.records import Record
+from swath.store import retention
 from swath.store.db import Database
 
 SWATH_DIR = ".swath"
@@ -167,8 +168,14 @@ class RunStore:
                 ),
             )
             c.execute("DELETE FROM findings WHERE run_id=?", (run_id,))
+            # Retention: the newest N runs of each workflow stay (see store.retention).
+            retention.prune(c, retention.keep_from_env(), sweep=False)
 
         await self.db.call(write)
+
+    async def prune(self, keep: int = retention.DEFAULT_KEEP) -> retention.Pruned:
+        """Drop runs past the newest `keep` of each workflow and everything only they used."""
+        return await self.db.call(lambda c: retention.prune(c, keep))
 
     async def get_run(self, run_id: str) -> RunRow | None:
         return await self.db.call(lambda c: _get_run(c, run_id))

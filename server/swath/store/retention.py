@@ -1,0 +1,123 @@
+"""Retention: the store keeps the newest runs of each workflow and what they share.
+
+A run's rows (the run, its tasks, findings and audit) go when it falls out of the newest
+`keep` runs of its workflow; then what nothing references any more goes too: a task
+result (`records`) is kept while a kept run's task or a cache entry points at it, and a
+report's outputs and findings (`blobs`) while a kept run does. Shared content is never
+lost because it is only ever deleted when unreferenced.
+
+The result cache is kept apart: an entry no kept run used goes only once it is a day old,
+so a run going on in another process (whose task rows are not written yet) keeps the
+entries it has just made.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_KEEP = 20
+KEEP_ENV = "SWATH_KEEP_RUNS"
+# An unused cache entry younger than this stays (see the module docstring).
+CACHE_GRACE_S = 24 * 3600.0
+
+
+@dataclass
+class Pruned:
+    runs: int = 0
+    tasks: int = 0
+    records: int = 0
+    blobs: int = 0
+    cache: int = 0
+    audit: int = 0
+
+    def total(self) -> int:
+        return self.runs + self.tasks + self.records + self.blobs + self.cache + self.audit
+
+
+def _runs_to_drop(c: sqlite3.Connection, keep: int) -> list[str]:
+    """Finished runs past the newest `keep` of their workflow. A run still marked
+    running (perhaps going on in another process) is never dropped."""
+    rows = c.execute(
+        "SELECT id FROM ("
+        " SELECT id, status, ROW_NUMBER() OVER ("
+        "  PARTITION BY workflow ORDER BY started_at DESC, rowid DESC) AS n FROM runs"
+        ") WHERE n > ? AND status != 'running'",
+        (keep,),
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def keep_from_env() -> int:
+    """`SWATH_KEEP_RUNS` (a whole number, at least 1), else the default."""
+    raw = os.environ.get(KEEP_ENV, "").strip()
+    try:
+        return max(int(raw), 1) if raw else DEFAULT_KEEP
+    except ValueError:
+        return DEFAULT_KEEP
+
+
+def prune(
+    c: sqlite3.Connection,
+    keep: int = DEFAULT_KEEP,
+    *,
+    sweep: bool = True,
+    now: float | None = None,
+) -> Pruned:
+    """Drop old runs and whatever only they referenced; one transaction (the caller's).
+
+    `sweep=False` looks for unreferenced content only when a run was dropped: after each
+    run that costs two indexed queries, not a scan of every record."""
+    if keep < 1:
+        raise ValueError("keep at least one run per workflow")
+    out = Pruned()
+    drop = _runs_to_drop(c, keep)
+    if not drop and not sweep:
+        return out
+    if drop:
+        c.execute("CREATE TEMP TABLE IF NOT EXISTS swath_drop(id TEXT PRIMARY KEY)")
+        c.execute("DELETE FROM swath_drop")
+        c.executemany("INSERT INTO swath_drop(id) VALUES (?)", [(r,) for r in drop])
+        out.tasks = c.execute("DELETE FROM tasks WHERE run_id IN swath_drop").rowcount
+        c.execute("DELETE FROM findings WHERE run_id IN swath_drop")
+        out.audit = c.execute("DELETE FROM audit WHERE run_id IN swath_drop").rowcount
+        out.runs = c.execute("DELETE FROM runs WHERE id IN swath_drop").rowcount
+        c.execute("DELETE FROM swath_drop")
+    # Audit rows of runs that are gone some other way (an older Swath deleted the run).
+    out.audit += c.execute("DELETE FROM audit WHERE run_id NOT IN (SELECT id FROM runs)").rowcount
+    cutoff = (time.time() if now is None else now) - CACHE_GRACE_S
+    out.cache = c.execute(
+        "DELETE FROM cache WHERE created_at < ? AND record_hash NOT IN"
+        " (SELECT record_hash FROM tasks WHERE record_hash IS NOT NULL)",
+        (cutoff,),
+    ).rowcount
+    out.records = c.execute(
+        "DELETE FROM records WHERE hash NOT IN"
+        " (SELECT record_hash FROM tasks WHERE record_hash IS NOT NULL)"
+        " AND hash NOT IN (SELECT record_hash FROM cache)"
+    ).rowcount
+    out.blobs = c.execute(
+        "DELETE FROM blobs WHERE hash NOT IN"
+        " (SELECT outputs_hash FROM runs WHERE outputs_hash IS NOT NULL)"
+        " AND hash NOT IN (SELECT findings_hash FROM runs WHERE findings_hash IS NOT NULL)"
+    ).rowcount
+    return out
+
+
+def store_bytes(path: Path) -> int:
+    """The store's size on disk: the database and its write-ahead log."""
+    return sum(p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.exists())
+
+
+def vacuum(path: Path) -> None:
+    """Give the space of deleted rows back to the file system (needs no other writer)."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
