@@ -9,7 +9,7 @@ requests per second. Run 2 queues a burst of 429s (retry-after 0.2 s) once a fif
 tasks are done and shows that every result still arrived, how many retries it took, and
 how the concurrency limit moved.
 
-    python bench/agents.py [--tasks 1000] [--concurrency 16] [--delay 0.05] [--burst 120]
+    python bench/agents.py [--tasks 1000] [--concurrency 16] [--delay 0.05] [--burst 120] [--quick]
 """
 
 from __future__ import annotations
@@ -155,7 +155,12 @@ async def main() -> int:
     ap.add_argument(
         "--repeat", type=int, default=3, help="run 1 is repeated; the best and the median are shown"
     )
+    ap.add_argument(
+        "--quick", action="store_true", help="100 tasks, once, burst 20: checks it still runs"
+    )
     args = ap.parse_args()
+    if args.quick:
+        args.tasks, args.repeat, args.burst = min(args.tasks, 100), 1, min(args.burst, 20)
 
     port = free_port()
     server = subprocess.Popen(
@@ -227,7 +232,7 @@ async def main() -> int:
                 f"wall {r2['wall']:.3f} s ({r2['wall'] / ideal:.2f} x ideal)"
             )
             ok = (
-                ratio <= 1.15
+                (ratio <= 1.15 or args.quick)  # a quick run's timing means little
                 and r2["results"] == args.tasks
                 and not r1["failures"]
                 and not r2["failures"]

@@ -225,7 +225,13 @@ def main() -> int:
     ap.add_argument(
         "--full", action="store_true", help="also time the offline analysis of every flag"
     )
+    ap.add_argument(
+        "--quick", action="store_true", help="500 files, 50 keys, 2 repeats: checks it still runs"
+    )
     args = ap.parse_args()
+    if args.quick:
+        args.files, args.keys, args.repeat = min(args.files, 500), min(args.keys, 50), 2
+        args.share = max(args.share, 0.2)
 
     tmp = None
     if args.keep:

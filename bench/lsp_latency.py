@@ -6,7 +6,10 @@ with 20 findings (20 code lenses), and measures the round trip of `textDocument/
 1,000 agents (one file each, concurrency 16, cache off) publishes findings. Prints p50 and
 p99 of each, and the ratio loaded/idle. Target: p99 ≤ 50 ms under load.
 
-    python bench/lsp_latency.py [--files 1000] [--samples 300] [--concurrency 16]
+    python bench/lsp_latency.py [--files 1000] [--samples 300] [--concurrency 16] [--quick]
+
+`--quick` (what the test suite runs): 60 files, 20 samples; it checks the benchmark still
+works, its figures mean little.
 
 For scale (docs/notes/baselines): a minimal pygls server answering codeLens with 20
 lenses measured p50 2.0 ms / p99 3.5 ms idle, 2.3 / 5.5 ms while publishing every 10 ms.
@@ -110,7 +113,10 @@ async def main() -> int:
     ap.add_argument(
         "--profile", metavar="FILE", help="run the server under cProfile, stats to FILE"
     )
+    ap.add_argument("--quick", action="store_true", help="60 files, 20 samples")
     args = ap.parse_args()
+    if args.quick:
+        args.files, args.samples = min(args.files, 60), min(args.samples, 20)
 
     tmp = Path(tempfile.mkdtemp(prefix="swath-lsp-bench-"))
     root = tmp / "repo"
@@ -178,7 +184,11 @@ async def main() -> int:
         ),
     }
     lenses = await requests["codeLens"]()
-    assert lenses is not None and len(lenses) == 20, f"expected 20 lenses on hot.py, got {lenses!r}"
+    # One lens per finding, and the file's first line carries the run's `re-run` lens.
+    finding_lenses = [
+        c for c in lenses or [] if not (c.command and c.command.command == "swath.rerun")
+    ]
+    assert len(finding_lenses) == 20, f"expected 20 finding lenses on hot.py, got {lenses!r}"
 
     idle: dict[str, list[float]] = {k: [] for k in requests}
     for _ in range(20):  # warm up
@@ -223,7 +233,7 @@ async def main() -> int:
     )
     verdict = "meets" if worst <= 50 else "MISSES"
     print(f"worst p99 under load {worst:.1f} ms: {verdict} the 50 ms target")
-    return 0 if worst <= 50 else 1
+    return 0 if worst <= 50 or args.quick else 1
 
 
 if __name__ == "__main__":
