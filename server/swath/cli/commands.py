@@ -143,25 +143,29 @@ def exit_code(report: RunReport, fail_on: str = "never") -> int:
 def _emit(
     report: RunReport, fmt: str, output: str | None, *, fix_preview_of: Path | None = None
 ) -> None:
-    """The report on stdout (or in `output`). With `--fix-preview` the diff joins a JSON
-    report as `fix_preview`, goes to stderr beside SARIF, and follows any other format."""
+    """The report on stdout (or in `output`). With `--fix-preview` and the report in a
+    file, the diff is what stdout shows; with the report on stdout, the diff joins a JSON
+    report as `fix_preview`, goes to stderr beside SARIF, and follows text or Markdown."""
     diff = fix_preview(fix_preview_of, report) if fix_preview_of is not None else None
     if fmt == "json":
-        text = render_json(report, {"fix_preview": diff} if diff is not None else None)
+        field = {"fix_preview": diff} if diff is not None else None
+        text = render_json(report, field)
     else:
         # argparse's `choices` already limited fmt to the renderers' formats.
         text = render(report, cast(Format, fmt), body=report_body(report), tool_version=__version__)
     if not text.endswith("\n"):
         text += "\n"
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        if diff:
+            sys.stdout.write(diff)
+        return
     if diff and fmt == "sarif":
         sys.stderr.write(diff)
     elif diff and fmt != "json":
         text += diff
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+    sys.stdout.write(text)
+    sys.stdout.flush()
 
 
 async def _execute(
