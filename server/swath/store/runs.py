@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import json
 import os
 import sqlite3
@@ -17,6 +18,8 @@ from swath.findings.report import RunReport, Usage
 from swath.spec.records import Record
 from swath.store import retention
 from swath.store.db import Database
+
+log = logging.getLogger(__name__)
 
 SWATH_DIR = ".swath"
 DB_NAME = "swath.db"
@@ -168,8 +171,15 @@ class RunStore:
                 ),
             )
             c.execute("DELETE FROM findings WHERE run_id=?", (run_id,))
-            # Retention: the newest N runs of each workflow stay (see store.retention).
-            retention.prune(c, retention.keep_from_env(), sweep=False)
+            # Retention: the newest N runs of each workflow stay (see store.retention). It
+            # must never cost the report just written: a failure only undoes the pruning.
+            c.execute("SAVEPOINT prune")
+            try:
+                retention.prune(c, retention.keep_from_env(), sweep=False)
+            except sqlite3.Error as exc:
+                c.execute("ROLLBACK TO prune")
+                log.warning("store retention skipped: %s", exc)
+            c.execute("RELEASE prune")
 
         await self.db.call(write)
 
