@@ -22,8 +22,8 @@ from swath.engine.options import EngineError, PlanRefused, RunOptions
 from swath.engine.session import Session, find_root
 from swath.store import RunRow, RunStore, retention
 from swath.findings import Format, render, render_json
-from swath.findings.wording import plural
 from swath.findings.report import RunReport, RunStatus
+from swath.findings.wording import plural, skipped_sentence
 from swath.spec.loader import (
     WorkflowError,
     WorkflowNotFound,
@@ -32,6 +32,7 @@ from swath.spec.loader import (
     resolve_workflow,
 )
 from swath.spec.models import Workflow
+from swath.store import RunLeased
 from swath.cli.progress import PlainProgress, Quiet, RichProgress
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_FINDINGS = 0, 1, 2, 3
@@ -127,6 +128,27 @@ def alerts_at(report: RunReport, level: str) -> int:
     )
 
 
+# Enough failed tasks to see the pattern; the rest are in `swath show RUN`.
+_ERRORS_SHOWN = 10
+
+
+def _tell_problems(report: RunReport) -> None:
+    """Which tasks failed and why, and what was not read: on stderr, whatever the format,
+    so the machine output on stdout stays one shape."""
+    for err in report.errors[:_ERRORS_SHOWN]:
+        first = err.strip().splitlines()[0] if err.strip() else "error"
+        print(f"swath: failed: {first}", file=sys.stderr)
+    if len(report.errors) > _ERRORS_SHOWN:
+        more = len(report.errors) - _ERRORS_SHOWN
+        print(
+            f"swath: … and {plural(more, 'more error')}; `swath show {report.run_id}` lists all",
+            file=sys.stderr,
+        )
+    sentence = skipped_sentence(report.skipped)
+    if sentence:
+        print(f"swath: {sentence}", file=sys.stderr)
+
+
 def exit_code(report: RunReport, fail_on: str = "never") -> int:
     if report.status not in (RunStatus.succeeded, RunStatus.partial):
         return EXIT_FAILED
@@ -146,6 +168,7 @@ def _emit(
     """The report on stdout (or in `output`). With `--fix-preview` and the report in a
     file, the diff is what stdout shows; with the report on stdout, the diff joins a JSON
     report as `fix_preview`, goes to stderr beside SARIF, and follows text or Markdown."""
+    _tell_problems(report)
     diff = fix_preview(fix_preview_of, report) if fix_preview_of is not None else None
     if fmt == "json":
         field = {"fix_preview": diff} if diff is not None else None
@@ -180,7 +203,7 @@ async def _execute(
     try:
         with _progress(fmt, output) as sink:
             report = await session.engine.run(wf, options, sink=sink, cancel=cancel)
-    except (PlanRefused, EngineError, InputError) as exc:
+    except (PlanRefused, EngineError, InputError, RunLeased) as exc:
         raise UsageError(str(exc)) from None
     finally:
         await session.aclose()

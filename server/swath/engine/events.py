@@ -38,6 +38,8 @@ class RunPlan(BaseModel):
     est_cost_usd: float = 0.0
     engine: str = "static"
     policy_violations: list[str] = Field(default_factory=list)
+    # Files the sources left out, by reason (binary, too_large, symlink_loop, ...).
+    skipped: dict[str, int] = Field(default_factory=dict)
 
 
 class RunStarted(BaseModel):

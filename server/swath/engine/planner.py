@@ -28,6 +28,7 @@ from swath.spec.models import (
     Workflow,
 )
 from swath.spec.records import Item, Record
+from swath.workspace.skips import SkipCounts
 
 if TYPE_CHECKING:
     from swath.engine.runner import Engine
@@ -80,6 +81,7 @@ class Planner:
         self.inputs = inputs
         self.limits = limits
         self.discovered: dict[str, list[Item]] = {}
+        self.skipped = SkipCounts()
         self._analyzer_versions: dict[str, str] = {}
         self._step_digests: dict[tuple[str, int], str] = {}
 
@@ -97,6 +99,7 @@ class Planner:
                 paths=paths,
                 inputs=self.inputs,
                 options=dict(step.with_),
+                skipped=self.skipped,
             )
             try:
                 self.discovered[step.id] = await asyncio.to_thread(source.discover, ctx)
@@ -185,6 +188,7 @@ class Planner:
             concurrency=limits.concurrency,
             est_cost_usd=round(sum(s.est_cost_usd for s in steps), 6),
             engine="model" if use_model else "static",
+            skipped=self.skipped.as_dict(),
         )
 
     async def _cached(self, step: MapStep, batches: list[list[Item]]) -> int:

@@ -226,6 +226,7 @@ class _Run:
     async def execute(self, plan: RunPlan, cancel: asyncio.Event | None) -> RunReport:
         self.total = plan.total_agents
         await self._open_run()
+        heartbeat = self.store.start_heartbeat(self.run_id)
         self.emit(RunStarted(run_id=self.run_id, workflow=self.workflow.name, plan=plan))
         work = asyncio.create_task(self._steps(), name=f"swath-run-{self.run_id}")
         waiter = asyncio.create_task((cancel or asyncio.Event()).wait())
@@ -258,12 +259,14 @@ class _Run:
         finally:
             waiter.cancel()
             self.pool.shutdown(wait=False, cancel_futures=True)
+            heartbeat.stop()
         return await self._finish(cancelled=cancelled)
 
     async def _open_run(self) -> None:
         if self.options.resume:
+            await self.store.reopen_run(self.run_id)  # RunLeased while another process runs it
             self.prior = await self.store.finished_tasks(self.run_id)
-            await self.store.reopen_run(self.run_id)
+            self.usage = await self.store.spent(self.run_id)
             return
         await self.store.create_run(
             self.run_id,
@@ -778,6 +781,7 @@ class _Run:
             rules=sorted(self.rules.values(), key=lambda r: r.id),
             peak_concurrency=self.peak_running,
             inputs=_json_safe(self.inputs),
+            skipped=self.planner.skipped.as_dict(),
         )
         await self.store.finish_run(report)
         self.emit(RunFinished(run_id=self.run_id, report=report))

@@ -16,7 +16,7 @@ from urllib.parse import quote as url_quote
 from swath.findings.model import Evidence, Finding, Severity
 from swath.findings.render_text import finding_sort_key, format_cost
 from swath.findings.report import RunReport
-from swath.findings.wording import plural
+from swath.findings.wording import plural, skipped_sentence
 
 SEVERITY_RANK = {Severity.error: 0, Severity.warning: 1, Severity.information: 2, Severity.hint: 3}
 
@@ -190,6 +190,11 @@ def findings_section(report: RunReport, link_prefix: str) -> list[str]:
     return lines
 
 
+def skipped_section(report: RunReport) -> list[str]:
+    sentence = skipped_sentence(report.skipped)
+    return [sentence] if sentence else []
+
+
 def errors_section(report: RunReport) -> list[str]:
     if not report.errors:
         return []
@@ -213,6 +218,6 @@ def render_markdown(report: RunReport, body: str | None = None, *, link_prefix: 
     if body and body.strip():
         sections.append([body.strip()])
     sections += [findings_section(report, link_prefix), verification_section(report)]
-    sections.append(errors_section(report))
+    sections += [skipped_section(report), errors_section(report)]
     text = "\n\n".join("\n".join(s).strip("\n") for s in sections if s)
     return text + "\n"

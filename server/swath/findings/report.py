@@ -17,6 +17,8 @@ class RunStatus(str, Enum):
     failed = "failed"
     cancelled = "cancelled"
     budget_exhausted = "budget_exhausted"
+    # Stored as `running`, but the process that ran it is gone (killed, crashed, rebooted).
+    interrupted = "interrupted"
 
 
 class Usage(BaseModel):
@@ -79,6 +81,8 @@ class RunReport(BaseModel):
     rules: list[RuleInfo] = Field(default_factory=list)
     peak_concurrency: int = 0
     inputs: dict[str, Any] = Field(default_factory=dict)
+    # Files the run's sources left out, by reason: what the findings did not cover.
+    skipped: dict[str, int] = Field(default_factory=dict)
 
     def contract_json(self) -> dict[str, Any]:
         """The object `--format json` prints."""

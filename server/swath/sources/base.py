@@ -7,6 +7,7 @@ from typing import Any, ClassVar, Protocol
 
 from swath.spec.records import Item
 from swath.workspace import Workspace
+from swath.workspace.skips import SkipCounts
 
 
 @dataclass
@@ -17,6 +18,7 @@ class SourceContext:
     )  # PATH... from the command line, workspace-relative
     inputs: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)  # the step's `with:`
+    skipped: SkipCounts = field(default_factory=SkipCounts)  # files left out, for the report
 
 
 class Source(Protocol):

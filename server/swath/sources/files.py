@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import stat
+from collections.abc import Callable
+from pathlib import Path
 from typing import ClassVar
 
 import pathspec
@@ -9,6 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from swath.sources.base import SourceContext
 from swath.spec.records import Item
+from swath.workspace.regular_files import read_regular_head
+from swath.workspace.skips import SkipReason
+from swath.workspace.workspace import BINARY_SNIFF
 
 
 class FilesOptions(BaseModel):
@@ -30,22 +36,33 @@ def select_files(ctx: SourceContext, opts: FilesOptions) -> list[str]:
     exclude = pathspec.GitIgnoreSpec.from_lines(opts.exclude)
     ws = ctx.workspace
     out: list[str] = []
-    for rel in ws.list_files(ctx.paths or None):
+    for rel in ws.list_files(ctx.paths or None, ctx.skipped):
         if not include.match_file(rel) or exclude.match_file(rel):
             continue
-        full = ws.root / rel
-        try:
-            size = full.stat().st_size
-        except OSError:
-            continue
-        if size > opts.max_bytes:
-            continue
-        if opts.text_only:
-            with open(full, "rb") as fh:
-                if ws.looks_binary(fh.read(8192)):
-                    continue
-        out.append(rel)
+        reason = _skip_reason(ws.root / rel, opts, ws.looks_binary)
+        if reason is None:
+            out.append(rel)
+        else:
+            ctx.skipped.add(reason, rel)
     return out
+
+
+def _skip_reason(
+    full: Path, opts: FilesOptions, looks_binary: Callable[[bytes], bool]
+) -> SkipReason | None:
+    try:
+        st = full.stat()
+        if not stat.S_ISREG(st.st_mode):
+            return "not_regular"
+        if st.st_size > opts.max_bytes:
+            return "too_large"
+        if opts.text_only:
+            # Non-blocking, as everywhere: the file may have become a FIFO since the stat.
+            if looks_binary(read_regular_head(full, BINARY_SNIFF)):
+                return "binary"
+    except OSError:
+        return "unreadable"
+    return None
 
 
 class FilesSource:

@@ -1,3 +1,4 @@
+from swath.store.lease import RunLeased
 from swath.store.runs import AuditRow, CacheEntry, RunRow, RunStore, TaskRow, swath_dir
 
-__all__ = ["AuditRow", "CacheEntry", "RunRow", "RunStore", "TaskRow", "swath_dir"]
+__all__ = ["AuditRow", "CacheEntry", "RunLeased", "RunRow", "RunStore", "TaskRow", "swath_dir"]

@@ -156,7 +156,9 @@ class Database:
                     break
                 batch.append(nxt)
             results: list[tuple[_Op, Any, BaseException | None]] = []
-            conn.execute("BEGIN")
+            # IMMEDIATE: another process's writer makes this wait (busy_timeout) here, at the
+            # start, instead of failing a write half-way with "database is locked".
+            conn.execute("BEGIN IMMEDIATE")
             for op in batch:
                 fn = op[0]
                 try:

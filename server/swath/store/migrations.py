@@ -40,6 +40,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE runs ADD COLUMN outputs_hash TEXT REFERENCES blobs(hash);\n"
         "ALTER TABLE runs ADD COLUMN findings_hash TEXT REFERENCES blobs(hash);",
     ),
+    Migration(
+        5,
+        "a run is leased by the process running it: its host beside the pid, and a heartbeat, "
+        "so a second process cannot resume a live run and a dead one shows as interrupted",
+        "ALTER TABLE runs ADD COLUMN host TEXT;\nALTER TABLE runs ADD COLUMN heartbeat_at REAL;",
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version if MIGRATIONS else BASELINE_VERSION

@@ -18,6 +18,7 @@ from swath.findings.report import RunReport, Usage
 from swath.spec.records import Record
 from swath.store import retention
 from swath.store.db import Database
+from swath.store.lease import Heartbeat, Owner, RunLeased, owner_alive, this_host
 
 log = logging.getLogger(__name__)
 
@@ -128,23 +129,53 @@ class RunStore:
             json.dumps(options or {}),
             started_at,
             os.getpid(),
+            this_host(),
+            time.time(),
         )
         await self.db.call(
             lambda c: c.execute(
                 "INSERT INTO runs(id, workflow, status, spec_json, inputs_json, paths_json, engine, options_json,"
-                " started_at, pid) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                " started_at, pid, host, heartbeat_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 args,
             )
         )
 
     async def reopen_run(self, run_id: str) -> None:
-        pid = os.getpid()
-        await self.db.call(
-            lambda c: c.execute(
-                "UPDATE runs SET status='running', finished_at=NULL, pid=? WHERE id=?",
-                (pid, run_id),
+        """Take the run over for a resume; RunLeased if its owner is still alive.
+
+        The check and the take-over are one transaction (the store begins IMMEDIATE), so of
+        two processes resuming at once exactly one gets the run.
+        """
+        await self.db.call(lambda c: _claim(c, run_id))
+
+    def start_heartbeat(self, run_id: str) -> Heartbeat:
+        """Renew this process's lease on `run_id` until the returned heartbeat is stopped."""
+        pid, host = os.getpid(), this_host()
+
+        def beat() -> None:
+            now = time.time()
+            self.db.submit(
+                lambda c: c.execute(
+                    "UPDATE runs SET heartbeat_at=? WHERE id=? AND pid=? AND host=?",
+                    (now, run_id, pid, host),
+                )
             )
-        )
+
+        return Heartbeat(beat).start()
+
+    async def spent(self, run_id: str) -> Usage:
+        """What every finished attempt of the run's tasks cost: a resumed run's report
+        counts the money spent before the crash too."""
+
+        def q(c: sqlite3.Connection) -> Usage:
+            total = Usage()
+            for (usage_json,) in c.execute(
+                "SELECT usage_json FROM tasks WHERE run_id=?", (run_id,)
+            ):
+                total = total + Usage.model_validate_json(usage_json or "{}")
+            return total
+
+        return await self.db.call(q)
 
     async def finish_run(self, report: RunReport) -> None:
         """The report, with its outputs and findings stored by content (see `blobs`).
@@ -427,11 +458,37 @@ def _put_blob(c: sqlite3.Connection, text: str) -> str:
     return digest
 
 
+def _owner(r: sqlite3.Row) -> Owner:
+    return Owner(host=r["host"], pid=r["pid"], heartbeat_at=r["heartbeat_at"])
+
+
+def _claim(c: sqlite3.Connection, run_id: str) -> None:
+    row = c.execute("SELECT status, pid, host, heartbeat_at FROM runs WHERE id=?", (run_id,))
+    found = row.fetchone()
+    if found is None:
+        raise KeyError(run_id)
+    owner = _owner(found)
+    if found["status"] == "running" and owner_alive(owner):
+        raise RunLeased(run_id, owner)
+    c.execute(
+        "UPDATE runs SET status='running', finished_at=NULL, pid=?, host=?, heartbeat_at=?"
+        " WHERE id=?",
+        (os.getpid(), this_host(), time.time(), run_id),
+    )
+
+
+def _shown_status(r: sqlite3.Row) -> str:
+    # `running` is a claim; whether anyone still runs it is the lease's to say.
+    if r["status"] == "running" and not owner_alive(_owner(r)):
+        return "interrupted"
+    return str(r["status"])
+
+
 def _run_row(r: sqlite3.Row) -> RunRow:
     return RunRow(
         id=r["id"],
         workflow=r["workflow"],
-        status=r["status"],
+        status=_shown_status(r),
         spec=json.loads(r["spec_json"]),
         inputs=json.loads(r["inputs_json"]),
         paths=json.loads(r["paths_json"]),

@@ -55,3 +55,13 @@ def read_regular_file(path: Path, limit: int | None = None) -> bytes:
             return f.read() if limit is None else f.read(limit)
     finally:
         os.close(fd)
+
+
+def read_regular_head(path: Path, n: int) -> bytes:
+    """The first `n` bytes of a regular file (enough to tell text from binary)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        check_regular(path, os.fstat(fd))
+        return os.read(fd, n)
+    finally:
+        os.close(fd)

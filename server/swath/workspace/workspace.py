@@ -6,6 +6,7 @@ Everything here is synchronous and meant to be called from a worker thread
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import subprocess
@@ -17,6 +18,7 @@ from pathlib import Path
 import pathspec
 
 from swath.workspace.regular_files import read_regular_file
+from swath.workspace.skips import SkipCounts, SkipReason
 
 # Paths no agent may read and no source hands out: secrets, credential files of the usual
 # tools (netrc, npm, PyPI, direnv, git's credential store, SSH and cloud keys), git internals.
@@ -157,8 +159,14 @@ class Workspace:
                 self._is_git = False
         return self._is_git
 
-    def list_files(self, paths: list[str] | None = None) -> list[str]:
-        """Workspace-relative files under `paths` (default: everything), honouring .gitignore."""
+    def list_files(
+        self, paths: list[str] | None = None, skipped: SkipCounts | None = None
+    ) -> list[str]:
+        """Workspace-relative files under `paths` (default: everything), honouring .gitignore.
+
+        Symlinks are followed only to files inside the workspace; a loop or a link leaving it
+        is left out (and counted in `skipped`), never an error that stops the whole walk.
+        """
         prefixes = [self.relpath(p) for p in paths] if paths else ["."]
         if self.is_git():
             args = ["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--"]
@@ -171,17 +179,33 @@ class Workspace:
         for f in files:
             if f.startswith(SWATH_DIR) or self.is_denied(f):
                 continue
-            full = self.root / f
-            if full.is_file() and not full.is_symlink():
+            if self._listable(f, skipped):
                 result.append(f)
-            elif full.is_symlink():
-                try:
-                    self.resolve(f)
-                    if full.is_file():
-                        result.append(f)
-                except (PathRefused, FileNotFoundError):
-                    continue
         return sorted(set(result))
+
+    def _listable(self, rel: str, skipped: SkipCounts | None) -> bool:
+        full = self.root / rel
+        if not full.is_symlink():
+            if full.is_file():
+                return True
+            # A FIFO, socket or device; a folder here is a submodule, not a skipped file.
+            if skipped is not None and full.exists() and not full.is_dir():
+                skipped.add("not_regular", rel)
+            return False
+        reason: SkipReason
+        try:
+            self.resolve(rel)
+        except RuntimeError:  # Python 3.11's Path.resolve on a symlink loop
+            reason = "symlink_loop"
+        except PathRefused:
+            reason = "symlink_outside"
+        except OSError as exc:
+            reason = "symlink_loop" if exc.errno == errno.ELOOP else "unreadable"
+        else:
+            return full.is_file()
+        if skipped is not None:
+            skipped.add(reason, rel)
+        return False
 
     def _walk(self, prefixes: list[str]) -> list[str]:
         spec_lines: list[str] = [".git/"]
@@ -207,7 +231,9 @@ class Workspace:
         return read_regular_file(self.resolve(rel))
 
     def read_text(self, rel: str) -> str:
-        return self.read_bytes(rel).decode("utf-8", errors="replace")
+        # A UTF-8 byte order mark is no part of the text: editors hide it, and a parser
+        # that sees it reports a syntax error on line 1.
+        return self.read_bytes(rel).removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="replace")
 
     @staticmethod
     def looks_binary(data: bytes) -> bool:
