@@ -274,6 +274,13 @@ class RunStore:
         def write(c: sqlite3.Connection) -> None:
             # Serialised here, on the store's thread: a reduce's record can be megabytes.
             rec = _put_record(c, record) if record is not None else None
+            # A task's usage is what all its attempts cost (a resume re-runs failed ones),
+            # so the sum over a run's tasks is the money it spent, crashes included.
+            prev = c.execute(
+                "SELECT usage_json FROM tasks WHERE run_id=? AND step=? AND key=?",
+                (run_id, step, key),
+            ).fetchone()
+            spent = usage + Usage.model_validate_json(prev[0] or "{}") if prev else usage
             c.execute(
                 "INSERT INTO tasks(run_id, step, key, input_hash, status, attempts, cached, record_hash, error, raw,"
                 " usage_json, started_at, finished_at) VALUES (?,?,?,?,?,0,?,?,?,?,?,?,?)"
@@ -290,7 +297,7 @@ class RunStore:
                     rec,
                     error,
                     raw,
-                    usage.model_dump_json(),
+                    spent.model_dump_json(),
                     now,
                     now,
                 ),
