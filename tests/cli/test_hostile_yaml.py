@@ -36,18 +36,22 @@ def _cap_memory() -> None:
 
 
 def swath(cwd: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
-    start = time.monotonic()
+    """The process and the CPU seconds it used: CPU time, unlike the wall clock, does not
+    grow when other work shares the machine, so the bound below means the same on CI."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(
         [sys.executable, "-m", "swath", *args],
         check=False,
         cwd=cwd,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,
         preexec_fn=_cap_memory,
         env={**os.environ, "ANTHROPIC_API_KEY": "", "NO_COLOR": "1"},
     )
-    return proc, time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return proc, cpu
 
 
 @pytest.mark.parametrize(
@@ -68,7 +72,8 @@ def test_validate_refuses_with_a_location_in_bounded_time_and_memory(
     out = proc.stdout + proc.stderr
     assert where in out and what in out, out
     assert "Traceback" not in out
-    assert elapsed < 20, elapsed  # under a 1 GB address-space cap, where it used to grow to 23 GB
+    # CPU seconds, under a 1 GB address-space cap, where it used to grow to 23 GB in 547 s
+    assert elapsed < 10, elapsed
 
 
 def test_a_broken_saved_workflow_breaks_only_itself(tmp_path: Path) -> None:
@@ -93,14 +98,14 @@ def test_a_broken_saved_workflow_breaks_only_itself(tmp_path: Path) -> None:
 
     bad, elapsed = swath(root, "run", "bomb")
     assert bad.returncode == 2 and "bomb.yaml:7:" in bad.stderr + bad.stdout
-    assert elapsed < 20
+    assert elapsed < 10
 
 
 def test_limits_count_expansion_without_expanding() -> None:
-    start = time.monotonic()
+    start = time.process_time()
     with pytest.raises(YamlTooComplex) as caught:
         check_yaml_bounds(alias_bomb(levels=30))  # 9**30 values if expanded
-    assert time.monotonic() - start < 2
+    assert time.process_time() - start < 2
     assert caught.value.problem_mark.line == 6  # where the expansion crosses the limit
 
     check_yaml_bounds("a: &x [1, 2]\nb: [*x, *x]\n")  # ordinary anchors are fine

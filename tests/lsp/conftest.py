@@ -304,12 +304,12 @@ async def lsp_session(
             )
         )
         yield Session(client, rec, root, init)
-        await asyncio.wait_for(client.shutdown_session(), 10)
+        await asyncio.wait_for(client.shutdown_session(), 60)
     finally:
         server = client._server  # the process this test started
         if server is not None and server.returncode is None:
             try:
-                await asyncio.wait_for(server.wait(), 3)
+                await asyncio.wait_for(server.wait(), 15)
             except TimeoutError:  # a failed test skipped shutdown/exit: don't wait forever
                 server.kill()
         await client.stop()

@@ -66,13 +66,13 @@ class RawClient:
         self._next_id += 1
         return self._next_id
 
-    async def request(self, method: str, params: Any, timeout: float = 10) -> dict[str, Any]:
+    async def request(self, method: str, params: Any, timeout: float = 60) -> dict[str, Any]:
         """The whole reply (`result` or `error`) to one request."""
         rid = self.new_id()
         self.send({"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
         return await self.reply(rid, timeout)
 
-    async def reply(self, rid: Any, timeout: float = 10) -> dict[str, Any]:
+    async def reply(self, rid: Any, timeout: float = 60) -> dict[str, Any]:
         if rid not in self.replies:
             fut = self._waiters.setdefault(rid, asyncio.get_running_loop().create_future())
             await asyncio.wait_for(asyncio.shield(fut), timeout)
@@ -113,9 +113,9 @@ class RawClient:
 
     async def close(self) -> int:
         try:
-            await self.request("shutdown", None, timeout=10)
+            await self.request("shutdown", None, timeout=60)
             self.notify("exit", None)
-            return await asyncio.wait_for(self.proc.wait(), 10)
+            return await asyncio.wait_for(self.proc.wait(), 60)
         finally:
             if self.proc.returncode is None:
                 self.proc.kill()

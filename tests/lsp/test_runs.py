@@ -303,7 +303,7 @@ async def test_client_gone_without_shutdown_ends_runs_as_cancelled(tmp_path: Pat
         )
         server = s.client._server
         server.stdin.close()  # the editor crashed: no shutdown, no exit
-        assert await asyncio.wait_for(server.wait(), 10) == 0
+        assert await asyncio.wait_for(server.wait(), 60) == 0
         s.client.capabilities = None  # nothing left to shut down
     store = RunStore.open(root)
     try:

@@ -11,12 +11,12 @@ import asyncio
 import json
 import logging
 import os
-import signal
 import sys
 from typing import Any, Sequence
 
 from swath import __version__
 from swath.cli import commands, flags_test
+from swath.cli.stopping import Stopper
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # Commands whose PATH arguments may come after options (`run W -i K=V src/`).
@@ -247,14 +247,13 @@ async def _dispatch(args: argparse.Namespace) -> int:
         "new": commands.cmd_new,
     }[args.command]
     cancel = asyncio.Event()
-    loop = asyncio.get_running_loop()
+    stopper = Stopper(asyncio.get_running_loop(), cancel)
+    stopper.install()
     try:
-        # Ctrl-C ends the run as `cancelled`, keeping every finished result.
-        loop.add_signal_handler(signal.SIGINT, cancel.set)
-        loop.add_signal_handler(signal.SIGTERM, cancel.set)
-    except (NotImplementedError, RuntimeError):
-        pass
-    return await handler(args, cancel)
+        code = await handler(args, cancel)
+    finally:
+        stopper.uninstall()
+    return stopper.leave(code)
 
 
 def dump_json(obj: Any) -> str:
