@@ -433,3 +433,35 @@ def test_a_budget_stopped_run_resumes_with_a_new_budget(tmp_path: Path) -> None:
         assert bad.returncode == 2 and "budget_usd" in bad.stderr
     finally:
         server.stop()
+
+
+async def test_a_retry_after_beyond_the_timeout_fails_that_task_at_once(
+    tmp_path: Path, fake_anthropic: FakeAnthropicServer
+) -> None:
+    from swath.agents.limiter import AdaptiveLimiter
+    from tests.fake_anthropic import rate_limited
+
+    make_files(tmp_path, 4)
+    fake_anthropic.script(lambda ctx: rate_limited(3600), match="doc002.txt")
+    # The limiter's hold on the others is capped (60 s by default); a short cap here keeps
+    # the test quick while showing the others are held no longer than it.
+    engine, runner = await engine_for(
+        tmp_path, fake_anthropic, limiter_factory=lambda n: AdaptiveLimiter(n, max_hold_s=0.5)
+    )
+    wf = model_workflow(concurrency=4)
+    wf.limits.task_timeout_s = 120
+    started = time.monotonic()
+    try:
+        report = await engine.run(wf, RunOptions(engine="model"))
+    finally:
+        await runner.aclose()
+        await engine.store.aclose()
+    took = time.monotonic() - started
+    assert report.status == RunStatus.partial
+    assert report.agents.succeeded == 3 and report.agents.failed == 1
+    [error] = report.errors
+    assert error.startswith("sum/doc002.txt: RetryAfterBeyondTimeout: the API answered 429")
+    assert "retry after 3600 s" in error
+    assert took < 60, took  # not the task's 120 s timeout, nor the header's hour
+    doomed = [r for r in fake_anthropic.message_requests() if "doc002.txt" in json.dumps(r.body)]
+    assert len(doomed) == 1, "no retry is attempted once the wait cannot fit"

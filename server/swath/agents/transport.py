@@ -24,7 +24,7 @@ from anthropic import Middleware
 from anthropic._request import APIRequest
 from pydantic import BaseModel, Field
 
-from swath.agents.base import AgentEnv
+from swath.agents.base import AgentEnv, ModelTaskFailed
 from swath.agents.errors import ErrorKind, FatalAPIError, classify
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,18 @@ log = logging.getLogger(__name__)
 PUSHBACK_STATUSES = frozenset({429, 529})
 
 current_env: ContextVar[AgentEnv | None] = ContextVar("swath_agent_env", default=None)
+# When the current task's timeout ends (time.monotonic(), as asyncio's clock): set by the
+# engine around each task, read here to refuse a `retry-after` the task cannot outlive.
+task_deadline: ContextVar[float | None] = ContextVar("swath_task_deadline", default=None)
+
+
+class RetryAfterBeyondTimeout(ModelTaskFailed):
+    """The API asked for a wait longer than the task has left: fail now, not at the timeout.
+
+    The SDK honours any `retry-after`, so a `retry-after: 3600` used to keep a task asleep
+    until its whole timeout ran out. Other tasks are held back by the limiter for at most
+    its `max_hold_s` (60 s), whatever the header says.
+    """
 
 
 class TransportStats(BaseModel):
@@ -94,6 +106,7 @@ class PushbackMiddleware(Middleware):
             self.stats.pushbacks += 1
             retry_after = retry_after_seconds(response.headers) or 0.0
             self._notify(retry_after)
+            _refuse_wait_past_deadline(status, retry_after)
         elif status >= 500:
             self.stats.errors += 1
         return response
@@ -115,3 +128,15 @@ async def _json_or_none(response: Any) -> Any:
         return await response.json()
     except Exception:  # not JSON: classified by its status alone
         return None
+
+
+def _refuse_wait_past_deadline(status: int, retry_after: float) -> None:
+    deadline = task_deadline.get()
+    if deadline is None or retry_after <= 0:
+        return
+    left = deadline - time.monotonic()
+    if retry_after > left:
+        raise RetryAfterBeyondTimeout(
+            f"the API answered {status} and asked to retry after {retry_after:g} s, more than "
+            f"the {max(left, 0):.0f} s left of this task's timeout: failed now instead of waiting"
+        )

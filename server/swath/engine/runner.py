@@ -20,6 +20,7 @@ from swath.agents.base import AgentEnv, ModelRunner, ModelTask, ToolCall
 from swath.agents.config import ModelConfig
 from swath.agents.limiter import AdaptiveLimiter
 from swath.agents.policy import Policy
+from swath.agents.transport import task_deadline
 from swath.analyzers import registry as analyzers
 from swath.analyzers.base import AnalyzerContext, AnalyzerOutput
 from swath.engine import cache
@@ -450,9 +451,9 @@ class _Run:
                     self.peak_running = max(self.peak_running, self.running)
                     try:
                         self.mark_started(step.id, key, ihash)
-                        async with asyncio.timeout(self.limits.task_timeout_s):
-                            record, usage = await self._perform(
-                                step, agent, tier, key, ihash, items, records
+                        async with asyncio.timeout(self.limits.task_timeout_s) as deadline:
+                            record, usage = await self._within(
+                                deadline.when(), step, agent, tier, key, ihash, items, records
                             )
                     finally:
                         self.running -= 1
@@ -467,6 +468,14 @@ class _Run:
             self.mark_failed(step.id, key, ihash, exc)
             return
         self.mark_succeeded(step.id, key, ihash, record, usage, cached, out)
+
+    async def _within(self, deadline: float | None, *args: Any) -> tuple[Record, Usage]:
+        """`_perform` with the task's deadline visible to the transport (retry-after)."""
+        token = task_deadline.set(deadline)
+        try:
+            return await self._perform(*args)
+        finally:
+            task_deadline.reset(token)
 
     def _batch_mode(self, agent: AgentSpec) -> bool:
         return (
