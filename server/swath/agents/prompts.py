@@ -16,7 +16,7 @@ from pydantic_core import to_jsonable_python
 
 from swath.agents.base import ModelTask
 from swath.agents.redaction import Redactor
-from swath.spec.templates import PromptError, render_prompt, template_names
+from swath.spec.templates import PromptError, render_prompt, template_line, template_names
 
 SUBMIT_TOOL = "submit_result"
 
@@ -71,7 +71,16 @@ def render_instructions(task: ModelTask) -> str:
     try:
         return render_prompt(task.agent.instructions or "", template_context(task))
     except PromptError as exc:
-        raise InstructionsError(f"instructions template: {exc}") from exc
+        raise InstructionsError(f"{_where(task, exc)}instructions template: {exc}") from exc
+
+
+def _where(task: ModelTask, exc: PromptError) -> str:
+    """'wf.yaml:12: ' — the workflow file line the failing template line is on, when known."""
+    at = task.agent._instructions_at
+    if at is None:
+        return ""
+    line = template_line(exc.__cause__) if exc.__cause__ is not None else None
+    return f"{at[0]}:{at[1] + (line or 1) - 1}: "
 
 
 def system_text(task: ModelTask, answer_mode: str) -> list[str]:

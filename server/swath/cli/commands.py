@@ -314,6 +314,8 @@ async def cmd_plan(args: argparse.Namespace, cancel: asyncio.Event) -> int:
             file=sys.stderr,
         )
         refused = True
+    for warning in plan.warnings:
+        print(f"swath: warning: {warning}", file=sys.stderr)
     for violation in plan.policy_violations:
         print(f"swath: {violation.strip()}", file=sys.stderr)
         refused = True

@@ -40,6 +40,8 @@ class RunPlan(BaseModel):
     policy_violations: list[str] = Field(default_factory=list)
     # Files the sources left out, by reason (binary, too_large, symlink_loop, ...).
     skipped: dict[str, int] = Field(default_factory=dict)
+    # What the plan found wrong without refusing it (e.g. a template that fails to render).
+    warnings: list[str] = Field(default_factory=list)
 
 
 class RunStarted(BaseModel):

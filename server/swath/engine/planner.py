@@ -8,7 +8,7 @@ import hashlib
 import math
 from typing import TYPE_CHECKING, Any
 
-from swath.agents.base import AgentEnv, ModelTask
+from swath.agents.base import AgentEnv, ModelTask, ModelTaskFailed
 from swath.analyzers import registry as analyzers
 from swath.engine import cache
 from swath.engine.events import RunPlan, StepPlan
@@ -82,6 +82,7 @@ class Planner:
         self.limits = limits
         self.discovered: dict[str, list[Item]] = {}
         self.skipped = SkipCounts()
+        self.warnings: list[str] = []
         self._analyzer_versions: dict[str, str] = {}
         self._step_digests: dict[tuple[str, int], str] = {}
 
@@ -189,6 +190,7 @@ class Planner:
             est_cost_usd=round(sum(s.est_cost_usd for s in steps), 6),
             engine="model" if use_model else "static",
             skipped=self.skipped.as_dict(),
+            warnings=list(self.warnings),
         )
 
     async def _cached(self, step: MapStep, batches: list[list[Item]]) -> int:
@@ -242,7 +244,13 @@ class Planner:
                 items=batch,
                 inputs=self.inputs,
             )
-            est = await runner.estimate(task, env)
+            try:
+                est = await runner.estimate(task, env)
+            except ModelTaskFailed as exc:
+                # The run would fail these tasks the same way: say so now, estimate nothing.
+                self.warnings.append(f"step {step.id!r}: {exc}")
+                sp.est_cost_usd = 0.0
+                return
             total_in += est.input_tokens
             total_out += est.output_tokens
             cost += est.cost_usd

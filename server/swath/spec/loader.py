@@ -62,7 +62,24 @@ def validate_text(
     problems += model_problems
     problems += check_all(doc, known)
     issues = _issues(filename, problems)
+    if wf is not None and not issues:
+        _locate_templates(wf, doc, filename)
     return (wf if not issues else None), issues
+
+
+def _locate_templates(wf: Workflow, doc: YamlDoc, filename: str) -> None:
+    """Remember where each step's instructions template starts in the file."""
+    for i, step in enumerate(wf.steps):
+        agent = getattr(step, "agent", None)
+        if agent is None or not agent.instructions:
+            continue
+        loc = doc.index.get(("steps", i, "agent", "instructions"))
+        if loc is None:
+            continue
+        line = loc.value.start_mark.line + 1
+        if getattr(loc.value, "style", None) in ("|", ">"):
+            line += 1  # a block scalar's text starts on the line after its `|`
+        agent._instructions_at = (filename, line)
 
 
 def load_workflow_text(text: str, filename: str, known: KnownNames | None = None) -> Workflow:

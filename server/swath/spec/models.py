@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import PrivateAttr, BaseModel, ConfigDict, Field, field_validator
 
 STEP_ID_PATTERN = r"^[a-z][a-z0-9_-]*$"
 
@@ -61,6 +61,9 @@ class AgentSpec(StrictModel):
     instructions: str | None = Field(
         None, description="Sandboxed Jinja2 prompt template for the model agent."
     )
+    # Where the template's first line is in its workflow file ("path", 1-based line), set by
+    # the loader, so a rendering error at run time can point there.
+    _instructions_at: tuple[str, int] | None = PrivateAttr(default=None)
     system: str | None = Field(
         None, description="Extra system prompt text shared by all agents of the step."
     )

@@ -131,15 +131,34 @@ def _compiled_expression(expr: str) -> Any:
     return ENV.compile_expression(expr, undefined_to_none=False)
 
 
+def template_line(exc: BaseException) -> int | None:
+    """The line of the template (1-based) a rendering error was raised on, if Jinja says."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:  # Jinja rewrites the traceback so template frames name "<template>"
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
 def render_prompt(template: str, context: dict[str, Any]) -> str:
-    """Render a prompt template; raises PromptError saying what is wrong and which names exist."""
+    """Render a prompt template; raises PromptError saying what is wrong and which names exist.
+
+    Any error a template raises while rendering (`1/0`, a sandbox refusal, a bad filter
+    argument) is a PromptError naming the template's line: a workflow's mistake, never a
+    traceback.
+    """
     compiled = compile_template(template)
     try:
         return str(compiled.render(**context))
-    except TemplateError as exc:
-        raise PromptError(f"template failed: {exc}; available names: {_names(context)}") from exc
-    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
-        raise PromptError(f"template failed: {type(exc).__name__}: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - a template can raise anything; it is the user's bug
+        line = template_line(exc)
+        where = f" on its line {line}" if line else ""
+        what = str(exc) if isinstance(exc, TemplateError) else f"{type(exc).__name__}: {exc}"
+        raise PromptError(
+            f"template failed{where}: {what}; available names: {_names(context)}"
+        ) from exc
 
 
 def compile_expression(expr: str) -> Callable[[dict[str, Any]], Any]:
