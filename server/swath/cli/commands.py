@@ -265,14 +265,6 @@ async def cmd_resume(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     except UsageError:
         await session.aclose()
         raise
-    if row.status in FINISHED:
-        await session.aclose()
-        print(
-            f"swath: run {row.id} already finished ({row.status}); nothing to resume. "
-            f"`swath show {row.id}` shows it, `swath run {row.workflow}` starts a new run",
-            file=sys.stderr,
-        )
-        return EXIT_OK if row.status == RunStatus.succeeded.value else EXIT_FAILED
     # The spec and options as run, not today's workflow file: resume finishes that run.
     wf = Workflow.model_validate(row.spec)
     changed = {
@@ -287,6 +279,15 @@ async def cmd_resume(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     except ValueError as exc:
         await session.aclose()
         raise UsageError(str(exc)) from None
+    # Checked after the options: a bad --budget is a usage error whatever the run.
+    if row.status in FINISHED:
+        await session.aclose()
+        print(
+            f"swath: run {row.id} already finished ({row.status}); nothing to resume. "
+            f"`swath show {row.id}` shows it, `swath run {row.workflow}` starts a new run",
+            file=sys.stderr,
+        )
+        return EXIT_OK if row.status == RunStatus.succeeded.value else EXIT_FAILED
     report = await _execute(session, wf, opts, args.format, cancel, args.output)
     _emit(report, args.format, args.output)
     return exit_code(report, args.fail_on)
