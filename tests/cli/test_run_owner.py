@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 
 from tests.cli.test_cli import _slow_repo, _succeeded, swath
+from tests.engine.test_model_runs import summaries_repo
 from tests.fake_anthropic.server import FakeAnthropicServer
-from tests.gitrepo import commit_files, init_repo
+from tests.gitrepo import init_repo
 
 
 def _wait_for(db: Path, n: int, proc: subprocess.Popen[bytes]) -> None:
@@ -77,16 +78,7 @@ def _stored_output_tokens(db: Path) -> int:
 def test_a_resumed_report_counts_what_every_attempt_cost(tmp_path: Path) -> None:
     server = FakeAnthropicServer(delay_s=0.05).start()
     try:
-        root = init_repo(tmp_path / "repo")
-        commit_files(root, {f"doc{i:03d}.txt": f"document {i}\n" for i in range(40)})
-        wf = root / ".swath" / "workflows" / "summaries.yaml"
-        wf.parent.mkdir(parents=True)
-        wf.write_text(
-            "name: summaries\nlimits: {concurrency: 2}\nsteps:\n"
-            "  - {id: files, kind: discover, source: files, with: {include: ['*.txt']}}\n"
-            "  - id: sum\n    kind: map\n    from: files\n    agent:\n"
-            "      instructions: 'Summarise {{ items[0].path }}'\n      output: report\n"
-        )
+        root = summaries_repo(tmp_path / "repo", 40)
         env = {**os.environ, "ANTHROPIC_API_KEY": "sk-test-key", "ANTHROPIC_BASE_URL": server.url}
         first = subprocess.Popen(
             [sys.executable, "-m", "swath", "run", "summaries", "--format", "json", "--no-cache"],

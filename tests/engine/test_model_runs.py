@@ -259,19 +259,25 @@ def _succeeded(db: Path) -> int:
         con.close()
 
 
+def summaries_repo(root: Path, n: int) -> Path:
+    """A real git repository of `n` documents and a saved model workflow summarising each."""
+    init_repo(root)
+    commit_files(root, {f"doc{i:03d}.txt": f"document {i}\n" for i in range(n)})
+    wf = root / ".swath" / "workflows" / "summaries.yaml"
+    wf.parent.mkdir(parents=True)
+    wf.write_text(
+        "name: summaries\nlimits: {concurrency: 2}\nsteps:\n"
+        "  - {id: files, kind: discover, source: files, with: {include: ['*.txt']}}\n"
+        "  - id: sum\n    kind: map\n    from: files\n    agent:\n"
+        "      instructions: 'Summarise {{ items[0].path }}'\n      output: report\n"
+    )
+    return root
+
+
 def test_killed_model_run_resumes_without_repeating_calls(tmp_path: Path) -> None:
     server = FakeAnthropicServer(delay_s=0.05).start()
     try:
-        root = init_repo(tmp_path / "repo")
-        commit_files(root, {f"doc{i:03d}.txt": f"document {i}\n" for i in range(60)})
-        wf = root / ".swath" / "workflows" / "summaries.yaml"
-        wf.parent.mkdir(parents=True)
-        wf.write_text(
-            "name: summaries\nlimits: {concurrency: 2}\nsteps:\n"
-            "  - {id: files, kind: discover, source: files, with: {include: ['*.txt']}}\n"
-            "  - id: sum\n    kind: map\n    from: files\n    agent:\n"
-            "      instructions: 'Summarise {{ items[0].path }}'\n      output: report\n"
-        )
+        root = summaries_repo(tmp_path / "repo", 60)
         env = {**os.environ, "ANTHROPIC_API_KEY": "sk-test-key", "ANTHROPIC_BASE_URL": server.url}
         proc = subprocess.Popen(
             [sys.executable, "-m", "swath", "run", "summaries", "--format", "json", "--no-cache"],
