@@ -1,10 +1,12 @@
-"""Editor responsiveness while a 1,000-task run streams findings, through a real LSP client.
+"""Editor responsiveness while runs stream findings, through a real LSP client.
 
 Starts `swath lsp` over stdio with pytest-lsp's client (pygls underneath), opens a file
 with 20 findings (20 code lenses), and measures the round trip of `textDocument/codeLens`,
-`textDocument/hover` and `textDocument/codeAction` on it, first idle, then while a run of
-1,000 agents (one file each, concurrency 16, cache off) publishes findings. Prints p50 and
-p99 of each, and the ratio loaded/idle. Target: p99 ≤ 50 ms under load.
+`textDocument/hover`, `textDocument/codeAction` on it and of `swath.listRuns`: first idle,
+then while one run of 1,000 agents (one file each, concurrency 16, cache off) publishes
+findings, then while three such runs go at once (on 2 cores: the runs' processes have
+to share them with the server). Prints p50 and p99 of each case side by side, and the
+ratio of the three-runs p99 to idle. Target: p99 ≤ 50 ms in both loaded cases.
 
     python bench/lsp_latency.py [--files 1000] [--samples 300] [--concurrency 16] [--quick]
 
@@ -105,6 +107,30 @@ async def timed(fn: Callable[[], Awaitable[Any]]) -> float:
     return (time.perf_counter() - t) * 1000
 
 
+def print_table(
+    idle: dict[str, list[float]], one: dict[str, list[float]], three: dict[str, list[float]]
+) -> float:
+    """The side-by-side table; returns the worst p99 of the two loaded cases."""
+    head = f"{'request':<11} {'idle p50':>9} {'idle p99':>9} {'1run p50':>9} {'1run p99':>9}"
+    print(f"{head} {'3run p50':>9} {'3run p99':>9} {'p99 ×':>6} {'n 3run':>7}")
+    worst = 0.0
+    for name in idle:
+        i99 = pct(idle[name], 99)
+        cells = [pct(idle[name], 50), i99]
+        for loaded in (one, three):
+            cells += [pct(loaded[name], 50), pct(loaded[name], 99)]
+        worst = max(worst, cells[3], cells[5])
+        row = " ".join(f"{c:7.2f}ms" for c in cells)
+        print(f"{name:<11} {row} {cells[5] / i99:6.1f} {len(three[name]):7d}")
+    print(
+        "mean with three runs: "
+        + ", ".join(f"{k} {statistics.fmean(v):.2f}ms" for k, v in three.items())
+    )
+    verdict = "meets" if worst <= 50 else "MISSES"
+    print(f"worst p99 under load {worst:.1f} ms: {verdict} the 50 ms target")
+    return worst
+
+
 async def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--files", type=int, default=1000)
@@ -182,6 +208,7 @@ async def main() -> int:
                 text_document=doc, range=whole, context=lsp.CodeActionContext(diagnostics=[])
             )
         ),
+        "listRuns": lambda: command("swath.listRuns", {}),
     }
     lenses = await requests["codeLens"]()
     # One lens per finding, and the file's first line carries the run's `re-run` lens.
@@ -198,41 +225,35 @@ async def main() -> int:
         for name, fn in requests.items():
             idle[name].append(await timed(fn))
 
-    loaded: dict[str, list[float]] = {k: [] for k in requests}
+    async def under_runs(count: int) -> tuple[dict[str, list[float]], float, str]:
+        """Samples of every request while `count` runs of the big workflow go at once."""
+        samples: dict[str, list[float]] = {k: [] for k in requests}
+        runs = [
+            await command("swath.runWorkflow", {"workflow": "bench-todos", "useCache": False})
+            for _ in range(count)
+        ]
+        started = time.perf_counter()
+        while not all(ended(r["runId"]) for r in runs):
+            for name, fn in requests.items():
+                samples[name].append(await timed(fn))
+        duration = time.perf_counter() - started
+        last = client.progress_reports[f"swath-run-{runs[-1]['runId']}"][-1].message or ""
+        return samples, duration, last
+
     diagnostics_before = len(client.diagnostics)
-    run = await command("swath.runWorkflow", {"workflow": "bench-todos", "useCache": False})
-    started = time.perf_counter()
-    while not ended(run["runId"]):
-        for name, fn in requests.items():
-            loaded[name].append(await timed(fn))
-    duration = time.perf_counter() - started
+    one, one_s, end_message = await under_runs(1)
     published_files = len(client.diagnostics) - diagnostics_before
-    end_message = client.progress_reports[f"swath-run-{run['runId']}"][-1].message
+    three, three_s, _ = await under_runs(3)
 
     await client.shutdown_session()
     await client.stop()
 
     print(f"swath lsp latency · {args.files} files · run: {end_message}")
     print(
-        f"run took {duration:.2f}s; {published_files} files got diagnostics; {refreshes} code-lens refreshes"
+        f"one run took {one_s:.2f}s ({published_files} files got diagnostics); three runs at once"
+        f" {three_s:.2f}s; {refreshes} code-lens refreshes"
     )
-    print(
-        f"{'request':<11} {'idle p50':>9} {'idle p99':>9} {'load p50':>9} {'load p99':>9} {'p99 ×':>6} {'n load':>7}"
-    )
-    worst = 0.0
-    for name in requests:
-        i50, i99 = pct(idle[name], 50), pct(idle[name], 99)
-        l50, l99 = pct(loaded[name], 50), pct(loaded[name], 99)
-        worst = max(worst, l99)
-        print(
-            f"{name:<11} {i50:8.2f}ms {i99:8.2f}ms {l50:8.2f}ms {l99:8.2f}ms {l99 / i99:6.1f} {len(loaded[name]):7d}"
-        )
-    print(
-        "mean under load: "
-        + ", ".join(f"{k} {statistics.fmean(v):.2f}ms" for k, v in loaded.items())
-    )
-    verdict = "meets" if worst <= 50 else "MISSES"
-    print(f"worst p99 under load {worst:.1f} ms: {verdict} the 50 ms target")
+    worst = print_table(idle, one, three)
     return 0 if worst <= 50 or args.quick else 1
 
 

@@ -20,7 +20,7 @@ from swath.engine.inputs import InputError, parse_assignments
 from swath.engine.reports import report_body, write_report_file
 from swath.engine.options import EngineError, PlanRefused, RunOptions
 from swath.engine.session import Session, find_root
-from swath.store import RunRow, RunStore, retention
+from swath.store import RunRow, RunStore, RunSummary, retention
 from swath.findings import Format, render, render_json
 from swath.findings.report import RunReport, RunStatus
 from swath.findings.wording import plural, skipped_sentence
@@ -347,11 +347,11 @@ def _print_plan(plan: RunPlan) -> None:
 
 async def cmd_runs(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     root = _root(args)
-    rows: list[RunRow] = []
+    rows: list[RunSummary] = []
     if _has_store(root):
         session = _session(root, model=False)
         try:
-            rows = await session.store.list_runs(args.limit)
+            rows = await session.store.list_run_summaries(args.limit)
         finally:
             await session.aclose()
     if args.format == "json":
@@ -368,18 +368,19 @@ async def cmd_runs(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     return EXIT_OK
 
 
-def _run_summary(r: Any) -> dict[str, Any]:
-    rep = r.report
-    return {
-        "run_id": r.id,
-        "workflow": r.workflow,
-        "status": r.status,
-        "started_at": r.started_at,
-        "finished_at": r.finished_at,
-        "agents": rep.agents.total if rep else 0,
-        "findings": len(rep.findings) if rep else 0,
-        "cost_usd": rep.usage.cost_usd if rep else 0.0,
-    }
+def _run_summary(r: RunSummary) -> dict[str, Any]:
+    return {"run_id": r.id} | r.model_dump(include=_SUMMARY_FIELDS)
+
+
+_SUMMARY_FIELDS = {
+    "workflow",
+    "status",
+    "started_at",
+    "finished_at",
+    "agents",
+    "findings",
+    "cost_usd",
+}
 
 
 async def cmd_show(args: argparse.Namespace, cancel: asyncio.Event) -> int:

@@ -370,8 +370,7 @@ async def list_runs(ls: "SwathServer", args: tuple[Any, ...]) -> Any:
     out: list[dict[str, Any]] = []
     for root in roots:
         session = await ls.folders.session(root)
-        for row in await session.store.list_runs(a.limit):
-            rep = row.report
+        for row in await session.store.list_run_summaries(a.limit):
             out.append(
                 {
                     "runId": row.id,
@@ -380,9 +379,9 @@ async def list_runs(ls: "SwathServer", args: tuple[Any, ...]) -> Any:
                     "status": "running" if row.id in ls.runs.active else row.status,
                     "startedAt": row.started_at,
                     "finishedAt": row.finished_at,
-                    "agents": rep.agents.total if rep else 0,
-                    "findings": len(rep.findings) if rep else 0,
-                    "costUsd": rep.usage.cost_usd if rep else 0.0,
+                    "agents": row.agents,
+                    "findings": row.findings,
+                    "costUsd": row.cost_usd,
                 }
             )
     out.sort(key=lambda r: r["startedAt"] or "", reverse=True)

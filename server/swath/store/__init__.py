@@ -1,4 +1,21 @@
 from swath.store.lease import RunLeased
-from swath.store.runs import AuditRow, CacheEntry, RunRow, RunStore, TaskRow, swath_dir
+from swath.store.runs import (
+    AuditRow,
+    CacheEntry,
+    RunRow,
+    RunStore,
+    RunSummary,
+    TaskRow,
+    swath_dir,
+)
 
-__all__ = ["AuditRow", "CacheEntry", "RunLeased", "RunRow", "RunStore", "TaskRow", "swath_dir"]
+__all__ = [
+    "AuditRow",
+    "CacheEntry",
+    "RunLeased",
+    "RunRow",
+    "RunStore",
+    "RunSummary",
+    "TaskRow",
+    "swath_dir",
+]
