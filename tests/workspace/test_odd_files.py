@@ -98,3 +98,22 @@ def test_a_symlink_loop_does_not_stop_a_run(tmp_path: Path, workflow: str) -> No
     )
     assert proc.returncode == 0, proc.stderr
     assert "1 in a symlink loop" in proc.stderr
+
+
+def test_review_counts_the_untracked_files_it_cannot_read(tmp_path: Path) -> None:
+    root = init_repo(tmp_path / "repo")
+    commit_files(root, {"README.md": "r\n"})
+    (root / "dump.sql").write_text("x" * 2_100_000, encoding="utf-8")
+    os.mkfifo(root / "pipe")  # git does not list it: nothing to count
+    (root / "new.py").write_text("x = 1\n", encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "swath", "run", "review-diff", "--format", "json"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "ANTHROPIC_API_KEY": "", "NO_COLOR": "1"},
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["skipped"] == {"too_large": 1}

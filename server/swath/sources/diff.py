@@ -32,6 +32,7 @@ from swath.sources.base import SourceContext
 from swath.spec.records import Item
 from swath.workspace import Workspace
 from swath.workspace.roles import path_role
+from swath.workspace.skips import SkipCounts
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's well-known empty tree
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -224,7 +225,9 @@ class DiffSource:
                 files.append(entry)
         if untracked:
             new_files = [
-                e for e in self._untracked(ws, ctx.paths, opts, label, rev) if wanted(e["path"])
+                e
+                for e in self._untracked(ws, ctx.paths, opts, label, rev, ctx.skipped)
+                if wanted(e["path"])
             ]
             files = _pair_moves(files, new_files)
         files.sort(key=lambda e: e["path"])
@@ -337,19 +340,27 @@ class DiffSource:
 
     @staticmethod
     def _untracked(
-        ws: Workspace, paths: list[str], opts: DiffOptions, label: str, rev: str
+        ws: Workspace,
+        paths: list[str],
+        opts: DiffOptions,
+        label: str,
+        rev: str,
+        skipped: SkipCounts,
     ) -> list[dict[str, Any]]:
         out = _git_bytes(ws, "ls-files", "-z", "--others", "--exclude-standard", "--", *paths)
         entries = []
         for rel in (p for p in out.decode("utf-8", "replace").split("\0") if p):
             full = ws.root / rel
+            # git lists neither FIFOs nor sockets as untracked; a nested repository it does.
             if not full.is_file() or full.is_symlink() or ws.is_denied(rel):
                 continue
             try:
                 if full.stat().st_size > opts.max_bytes:
+                    skipped.add("too_large", rel)
                     continue
                 data = full.read_bytes()
             except OSError:
+                skipped.add("unreadable", rel)
                 continue
             binary = ws.looks_binary(data)
             hunks = []
