@@ -37,6 +37,7 @@ async def test_a_schema_2_store_is_migrated_with_its_runs_still_listed(tmp_path:
     try:
         runs = await store.list_runs()
         assert [r.workflow for r in runs] == ["review-diff", "todo-audit", "map-module"]
+        assert runs[-1].findings == 2
         mapped = await store.get_run(runs[-1].id)
         assert mapped is not None and mapped.report is not None
         assert len(mapped.report.findings) == 2

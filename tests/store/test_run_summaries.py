@@ -34,7 +34,7 @@ async def test_summaries_agree_with_the_reports_they_summarise(tmp_path: Path) -
     try:
         engine = Engine(Workspace(root), store)
         reports = [await engine.run(wf, RunOptions(engine="static")) for _ in range(2)]
-        summaries = {s.id: s for s in await store.list_run_summaries()}
+        summaries = {s.id: s for s in await store.list_runs()}
         assert set(summaries) == {r.run_id for r in reports}
         for report in reports:
             s = summaries[report.run_id]
@@ -67,7 +67,7 @@ async def test_a_running_run_counts_the_findings_streamed_so_far(tmp_path: Path)
         ]
         store.save_findings(run_id, "todos", found)
         await store.flush()  # a summary reads what is committed
-        (s,) = await store.list_run_summaries()
+        (s,) = await store.list_runs()
         assert (s.id, s.status, s.findings, s.agents, s.finished_at) == (
             run_id,
             "running",

@@ -19,6 +19,19 @@ from tests.gitrepo import commit_files, init_repo
 BOM_MODULE = b'\xef\xbb\xbf"""A module saved by an editor that writes a BOM."""\nimport os\n\n\ndef sep():\n    return os.sep\n'
 
 
+def swath_run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`swath run ARGS` in `root` as a user would, offline."""
+    return subprocess.run(
+        [sys.executable, "-m", "swath", "run", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "ANTHROPIC_API_KEY": "", "NO_COLOR": "1"},
+        check=False,
+    )
+
+
 def odd_repo(tmp_path: Path) -> Path:
     root = init_repo(tmp_path / "repo")
     commit_files(root, {"pkg/__init__.py": "", "pkg/a.py": "from pkg import bom\n"})
@@ -59,15 +72,7 @@ def test_bom_is_not_part_of_the_text(tmp_path: Path) -> None:
 
 def test_map_reports_every_skipped_file_and_no_false_syntax_error(tmp_path: Path) -> None:
     root = odd_repo(tmp_path)
-    proc = subprocess.run(
-        [sys.executable, "-m", "swath", "run", "map-module", "pkg", "--format", "json"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "ANTHROPIC_API_KEY": "", "NO_COLOR": "1"},
-        check=False,
-    )
+    proc = swath_run(root, "map-module", "pkg", "--format", "json")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["skipped"] == {
@@ -87,15 +92,7 @@ def test_a_symlink_loop_does_not_stop_a_run(tmp_path: Path, workflow: str) -> No
     root = init_repo(tmp_path / "repo")
     commit_files(root, {"src/app.py": "# TODO: remove this hack\nx = 1\n"})
     os.symlink("self", root / "src" / "self")
-    proc = subprocess.run(
-        [sys.executable, "-m", "swath", "run", workflow, "src"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "ANTHROPIC_API_KEY": "", "NO_COLOR": "1"},
-        check=False,
-    )
+    proc = swath_run(root, workflow, "src")
     assert proc.returncode == 0, proc.stderr
     assert "1 in a symlink loop" in proc.stderr
 
@@ -106,14 +103,6 @@ def test_review_counts_the_untracked_files_it_cannot_read(tmp_path: Path) -> Non
     (root / "dump.sql").write_text("x" * 2_100_000, encoding="utf-8")
     os.mkfifo(root / "pipe")  # git does not list it: nothing to count
     (root / "new.py").write_text("x = 1\n", encoding="utf-8")
-    proc = subprocess.run(
-        [sys.executable, "-m", "swath", "run", "review-diff", "--format", "json"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "ANTHROPIC_API_KEY": "", "NO_COLOR": "1"},
-        check=False,
-    )
+    proc = swath_run(root, "review-diff", "--format", "json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["skipped"] == {"too_large": 1}

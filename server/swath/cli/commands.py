@@ -351,7 +351,7 @@ async def cmd_runs(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     if _has_store(root):
         session = _session(root, model=False)
         try:
-            rows = await session.store.list_run_summaries(args.limit)
+            rows = await session.store.list_runs(args.limit)
         finally:
             await session.aclose()
     if args.format == "json":
@@ -369,18 +369,7 @@ async def cmd_runs(args: argparse.Namespace, cancel: asyncio.Event) -> int:
 
 
 def _run_summary(r: RunSummary) -> dict[str, Any]:
-    return {"run_id": r.id} | r.model_dump(include=_SUMMARY_FIELDS)
-
-
-_SUMMARY_FIELDS = {
-    "workflow",
-    "status",
-    "started_at",
-    "finished_at",
-    "agents",
-    "findings",
-    "cost_usd",
-}
+    return {"run_id": r.id} | r.model_dump(exclude={"id", "engine"})
 
 
 async def cmd_show(args: argparse.Namespace, cancel: asyncio.Event) -> int:

@@ -370,7 +370,7 @@ async def list_runs(ls: "SwathServer", args: tuple[Any, ...]) -> Any:
     out: list[dict[str, Any]] = []
     for root in roots:
         session = await ls.folders.session(root)
-        for row in await session.store.list_run_summaries(a.limit):
+        for row in await session.store.list_runs(a.limit):
             out.append(
                 {
                     "runId": row.id,

@@ -255,14 +255,9 @@ class RunStore:
     def get_run_sync(self, run_id: str) -> RunRow | None:
         return self.db.call_sync(lambda c: _get_run(c, run_id))
 
-    async def list_runs(self, limit: int = 50, workflow: str | None = None) -> list[RunRow]:
-        return await self.db.call(lambda c: _list_runs(c, limit, workflow))
-
-    async def list_run_summaries(self, limit: int = 50) -> list[RunSummary]:
-        return await self.db.read(lambda c: _list_run_summaries(c, limit))
-
-    def list_runs_sync(self, limit: int = 50) -> list[RunRow]:
-        return self.db.call_sync(lambda c: _list_runs(c, limit, None))
+    async def list_runs(self, limit: int = 50) -> list[RunSummary]:
+        """The newest runs first; `get_run` has a run's whole report."""
+        return await self.db.read(lambda c: _list_runs(c, limit))
 
     # -- tasks -----------------------------------------------------------------------
     def task_started(self, run_id: str, step: str, key: str, input_hash: str) -> None:
@@ -556,17 +551,6 @@ def _get_run(c: sqlite3.Connection, run_id: str) -> RunRow | None:
     return _run_row(row) if row else None
 
 
-def _list_runs(c: sqlite3.Connection, limit: int, workflow: str | None) -> list[RunRow]:
-    if workflow:
-        cur = c.execute(
-            _RUNS + " WHERE runs.workflow=? ORDER BY runs.started_at DESC LIMIT ?",
-            (workflow, limit),
-        )
-    else:
-        cur = c.execute(_RUNS + " ORDER BY runs.started_at DESC LIMIT ?", (limit,))
-    return [_run_row(r) for r in cur]
-
-
 _SUMMARIES = """
 SELECT runs.id, runs.workflow, runs.status, runs.engine, runs.started_at, runs.finished_at,
        runs.pid, runs.host, runs.heartbeat_at,
@@ -579,7 +563,7 @@ FROM runs ORDER BY runs.started_at DESC LIMIT ?
 """
 
 
-def _list_run_summaries(c: sqlite3.Connection, limit: int) -> list[RunSummary]:
+def _list_runs(c: sqlite3.Connection, limit: int) -> list[RunSummary]:
     return [
         RunSummary(
             id=r["id"],
