@@ -99,13 +99,13 @@ RUFF: dict[str, tuple[str, ...]] = {
         "PERF403",
         "ASYNC",
     ),
+    # PT011 (pytest.raises too broad) and PT031 (several statements in a pytest.raises block)
+    # are left out: on real release diffs they flagged deliberate tests nobody changes.
     "tests": (
         "PT008",
         "PT010",
-        "PT011",
         "PT015",
         "PT017",
-        "PT031",
     ),
 }
 
