@@ -155,6 +155,64 @@ def test_tests_get_secrets_and_their_own_rules_and_test_data_nothing(tmp_path: P
     }
 
 
+AREA = "def area(w, h):\n    return w * h\n"
+AREA_CHANGED = "def area(w, h):\n    return abs(w * h)\n"
+
+
+def _untested(root: Path) -> list[tuple[str, str, int]]:
+    return _rules([f for f in _review(root) if f.data["pass"] == "tests"])
+
+
+@pytest.mark.parametrize(
+    "test_file",
+    [
+        "tests/helpers.py",  # a tests/ folder, whatever its files are called
+        "pkg/test_area.py",
+        "pkg/area_test.py",
+        "cmd/area_test.go",
+        "web/area.spec.ts",
+        "web/area.test.ts",
+    ],
+)
+def test_untested_change_fires_where_the_tree_has_tests_elsewhere(
+    tmp_path: Path, test_file: str
+) -> None:
+    root = _repo(tmp_path, {"lib/m.py": AREA, test_file: "x = 1\n"})
+    write(root, {"lib/m.py": AREA_CHANGED})
+    assert _untested(root) == [("lib/m.py", "review/tests/untested-change", 0)]
+
+
+def test_untested_change_is_quiet_in_a_tree_without_any_test(tmp_path: Path) -> None:
+    # Names near the test globs that are not tests: latest.py, contest.py, testament/ ...
+    root = _repo(
+        tmp_path,
+        {
+            "lib/m.py": AREA,
+            "lib/latest.py": "x = 1\n",
+            "lib/contest.py": "x = 1\n",
+            "testament/notes.md": "n\n",
+            "web/app.ts": "export const a = 1;\n",
+        },
+    )
+    write(root, {"lib/m.py": AREA_CHANGED})
+    items = diff_items(root)
+    assert [i.data["tree_has_tests"] for i in items] == [False]
+    assert _untested(root) == []
+    # Once the tree has a test, the same change without a test change is reported.
+    commit_files(root, {"lib/m.py": AREA, "tests/test_m.py": "def test_area():\n    pass\n"})
+    write(root, {"lib/m.py": AREA_CHANGED})
+    assert _untested(root) == [("lib/m.py", "review/tests/untested-change", 0)]
+
+
+def test_tests_named_in_the_repository_setting_count_as_tests(tmp_path: Path) -> None:
+    root = _repo(
+        tmp_path,
+        {"lib/m.py": AREA, "qa/check_area.py": "x = 1\n", ".swath/review.yaml": 'tests: ["qa/"]\n'},
+    )
+    write(root, {"lib/m.py": AREA_CHANGED})
+    assert _untested(root) == [("lib/m.py", "review/tests/untested-change", 0)]
+
+
 def test_a_changed_public_function_with_no_test_change_and_with_one(tmp_path: Path) -> None:
     root = _repo(
         tmp_path,

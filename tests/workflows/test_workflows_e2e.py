@@ -40,6 +40,8 @@ MODULE = {
 BEFORE = {
     "svc/handlers.py": "import subprocess\n\n\ndef run(cmd):\n    return subprocess.run(cmd)\n",
     "web/ui.ts": "export function show(x: number) {\n  return x;\n}\n",
+    # The project has tests (none changes), so the tests pass reports the untested changes.
+    "tests/test_handlers.py": "def test_run():\n    assert True\n",
 }
 AFTER = {
     "svc/handlers.py": "import subprocess\n\n\ndef run(cmd):\n    return subprocess.run(cmd)\n\n\n"

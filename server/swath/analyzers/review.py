@@ -154,6 +154,10 @@ class DiffReview:
                     role=role,
                     added=frozenset(state.added),
                     tests_changed=bool(item.data.get("tests_changed")),
+                    # Unknown (an item from before the fact existed): as if it had tests.
+                    # Test globs in the repository's setting say it has tests of its own.
+                    tree_has_tests=bool(item.data.get("tree_has_tests", True))
+                    or bool(settings.tests),
                     committed=_committed(item),
                 )
             )

@@ -58,6 +58,8 @@ class FileToCheck:
     role: Role
     added: frozenset[int]
     tests_changed: bool
+    # A tree with no test at all gets no "no test changed" findings: there is nothing to update.
+    tree_has_tests: bool
     committed: bool | None  # whether the added lines are in a commit already (None: unknown)
 
 
@@ -110,7 +112,11 @@ def _compute(f: FileToCheck) -> FileChecks:
         elif is_markup(path):
             out.hits += a11y_hits(text, markup_elements(text))
             out.checks.append("accessibility")
-        if not f.tests_changed and language in ("python", "go", "typescript", "tsx", "javascript"):
+        if (
+            f.tree_has_tests
+            and not f.tests_changed
+            and language in ("python", "go", "typescript", "tsx", "javascript")
+        ):
             out.hits += untested_hits(text, language, added)
             out.checks.append("tests")
     except Exception as exc:  # a grammar problem must not cost the file its other checks

@@ -31,7 +31,7 @@ from unidiff.patch import PatchedFile, PatchSet
 from swath.sources.base import SourceContext
 from swath.spec.records import Item
 from swath.workspace import Workspace
-from swath.workspace.roles import path_role
+from swath.workspace.roles import TEST_PATHSPECS, path_role
 from swath.workspace.skips import SkipCounts
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's well-known empty tree
@@ -87,6 +87,27 @@ def _git_bytes(ws: Workspace, *args: str, check: bool = True) -> bytes:
         err = proc.stderr.decode("utf-8", "replace").strip()
         raise DiffError(f"git {' '.join(args)} failed: {err}")
     return proc.stdout
+
+
+def _tree_has_tests(ws: Workspace) -> bool:
+    """Whether any tracked or untracked (not ignored) file of the workspace is a test.
+
+    git matches the test globs itself, so a large tree is not listed whole; path_role has
+    the last word on the few files git names (its globs are a superset).
+    """
+    out = _git_bytes(
+        ws,
+        "ls-files",
+        "-z",
+        "--cached",
+        "--others",
+        "--exclude-standard",
+        "--",
+        *TEST_PATHSPECS,
+        *ws.deny_pathspecs(),
+        check=False,
+    )
+    return any(p and path_role(p) == "test" for p in out.decode("utf-8", "replace").split("\0"))
 
 
 _ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
@@ -234,8 +255,10 @@ class DiffSource:
         # Whether the change touches tests at all is a fact about the whole diff, which a
         # batch of items cannot see; it changes rarely, so it costs the cache little.
         tests = [e["path"] for e in files if path_role(e["path"]) == "test"][:MAX_TESTS_LISTED]
+        has_tests = bool(tests) or (bool(files) and _tree_has_tests(ws))
         for e in files:
             e["tests_changed"] = tests
+            e["tree_has_tests"] = has_tests
         return [it for e in files for it in self._items(e, opts)]
 
     # -- the revision -------------------------------------------------------------------------

@@ -59,3 +59,16 @@ def path_role(path: str, tests: Iterable[str] = (), test_data: Iterable[str] = (
     if _spec(TEST_PATTERNS + tuple(tests)).match_file(path):
         return "test"
     return "source"
+
+
+def _git_glob(pattern: str) -> str:
+    """A gitignore test pattern as a git `:(glob)` pathspec matching at least the same files."""
+    body = pattern.removeprefix("**/")
+    if body.endswith("/"):  # a folder anywhere: everything under it
+        return f":(glob)**/{body}**"
+    return f":(glob)**/{body}"  # no slash: the name at any depth
+
+
+# For asking git which files may be tests without listing the whole tree (a superset of
+# TEST_PATTERNS: path_role decides on what git lists).
+TEST_PATHSPECS: tuple[str, ...] = tuple(_git_glob(p) for p in TEST_PATTERNS)
