@@ -252,7 +252,9 @@ async def _find_run(store: RunStore, run_id: str, root: Path) -> RunRow:
     raise UsageError(f"no run {run_id!r} in {root / '.swath'}; `swath runs` lists them")
 
 
-FINISHED = (RunStatus.succeeded.value, RunStatus.failed.value)
+# Only a succeeded run has nothing left to do. A failed one may have been stopped by the API
+# (the spend cap, a refused key): its finished tasks are kept and resume runs the rest.
+FINISHED = (RunStatus.succeeded.value,)
 
 
 async def cmd_resume(args: argparse.Namespace, cancel: asyncio.Event) -> int:
@@ -287,7 +289,7 @@ async def cmd_resume(args: argparse.Namespace, cancel: asyncio.Event) -> int:
             f"`swath show {row.id}` shows it, `swath run {row.workflow}` starts a new run",
             file=sys.stderr,
         )
-        return EXIT_OK if row.status == RunStatus.succeeded.value else EXIT_FAILED
+        return EXIT_OK
     report = await _execute(session, wf, opts, args.format, cancel, args.output)
     _emit(report, args.format, args.output)
     return exit_code(report, args.fail_on)

@@ -623,10 +623,13 @@ class _Run:
             error = f"timed out after {self.limits.task_timeout_s:g}s"
         else:
             error = f"{type(exc).__name__}: {exc}"
+        fatal = bool(getattr(exc, "fatal", False))
         self.counts.total += 1
         self.counts.failed += 1
         self.done += 1
-        self.errors.append(f"{step_id}/{key}: {error}")
+        if not fatal:
+            # A fatal error is the run's one message (execute() adds it), not also a task's.
+            self.errors.append(f"{step_id}/{key}: {error}")
         self.store.task_finished(
             self.run_id,
             step_id,
@@ -639,9 +642,14 @@ class _Run:
             raw=getattr(exc, "raw", None),
         )
         self.emit(self._finished_event(step_id, key, "failed", False, error, 0, usage))
-        if getattr(exc, "fatal", False):
-            # 401/402/403: no other agent can succeed either; stop instead of failing 1,000 times.
-            raise FatalRunError(f"the model API refused the run: {exc}") from exc
+        if fatal:
+            # The spend cap, 401/402/403/404: no other agent can succeed either; stop instead
+            # of failing 1,000 times. Tasks in flight that see the same error raise it too;
+            # only the first reaches the report (execute() takes the group's first error).
+            raise FatalRunError(
+                f"the model API refused the run: {str(exc).rstrip('.')}; finished tasks are "
+                f"kept, and after the fix `swath resume {self.run_id}` runs the rest"
+            ) from exc
 
     def _finished_event(
         self,
