@@ -32,8 +32,13 @@ async def test_list_workflows_gives_builtins_saved_ones_and_their_inputs(tmp_pat
                 "default": 180,
                 "description": "",
                 "required": False,
+                "choices": None,
+                "many": False,
             }
         }
+        # An editor can offer the choices (review-diff's passes) instead of a free text box.
+        passes = by_name["review-diff"]["inputs"]["passes"]
+        assert passes["choices"][0] == "all" and passes["many"] is True
         # a file that does not load is listed with its problem, not hidden
         assert "broken.yaml:2" in by_name["broken"]["error"]
         assert by_name["broken"]["inputs"] == {}

@@ -309,6 +309,20 @@ def test_cli_review_diff_json_text_and_cache(diff_repo: Path) -> None:
     )
 
 
+def test_cli_refuses_an_unknown_pass_before_the_run_starts(diff_repo: Path) -> None:
+    bad = swath(diff_repo, "run", "review-diff", "-i", "passes=security,nope")
+    assert bad.returncode == 2, bad.stderr
+    assert "'nope'" in bad.stderr and "'security'" not in bad.stderr
+    assert "all, security, correctness, performance, tests, accessibility" in bad.stderr
+    assert "planned" not in bad.stderr and bad.stdout == ""  # no run was started
+    assert "no runs yet" in swath(diff_repo, "runs").stdout
+    typo = swath(diff_repo, "plan", "review-diff", "-i", "passes=secrity")
+    assert typo.returncode == 2 and "did you mean 'security'?" in typo.stderr
+    # Case and spaces are as free as the review's own parsing of the list.
+    ok = swath(diff_repo, "run", "review-diff", "-i", "passes=Security, correctness")
+    assert ok.returncode == 0, ok.stderr
+
+
 def test_cli_review_diff_against_a_base_branch(diff_repo: Path) -> None:
     git(diff_repo, "stash", "-u", "-q")
     git(diff_repo, "checkout", "-q", "-b", "feature")

@@ -36,6 +36,31 @@ def _convert(name: str, spec: InputSpec, raw: Any) -> Any:
     return raw
 
 
+def _check_choices(name: str, spec: InputSpec, value: Any) -> None:
+    """A value outside the declared choices is refused now: found by a task later, it would
+    fail every task and still leave a finished run behind."""
+    if spec.choices is None or value is None:
+        return
+    if spec.many:
+        items = value.split(",") if isinstance(value, str) else list(value)
+    else:
+        items = [value]
+    allowed = {c.lower() for c in spec.choices}
+    wrong = [
+        str(v).strip() for v in items if str(v).strip() and str(v).strip().lower() not in allowed
+    ]
+    if not wrong:
+        return
+    hints = []
+    for w in wrong:
+        close = difflib.get_close_matches(w.lower(), spec.choices, n=1)
+        hints.append(f"{w!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    what = "one or more (comma-separated) of" if spec.many else "one of"
+    raise InputError(
+        f"input {name!r}: no such value {', '.join(hints)}; {what}: {', '.join(spec.choices)}"
+    )
+
+
 def resolve_inputs(workflow: Workflow, given: dict[str, Any]) -> dict[str, Any]:
     unknown = [k for k in given if k not in workflow.inputs]
     if unknown:
@@ -51,6 +76,7 @@ def resolve_inputs(workflow: Workflow, given: dict[str, Any]) -> dict[str, Any]:
     for name, spec in workflow.inputs.items():
         if name in given:
             out[name] = _convert(name, spec, given[name])
+            _check_choices(name, spec, out[name])
         elif spec.required:
             raise InputError(
                 f"workflow {workflow.name!r} needs input {name!r}: pass -i {name}=VALUE"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import PrivateAttr, BaseModel, ConfigDict, Field, field_validator
+from pydantic import PrivateAttr, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 STEP_ID_PATTERN = r"^[a-z][a-z0-9_-]*$"
 
@@ -28,6 +28,28 @@ class InputSpec(StrictModel):
     required: bool = Field(
         False, description="The run is refused when a required input is missing."
     )
+    choices: list[str] | None = Field(
+        None,
+        description="The values allowed (compared case-insensitively); any other is refused "
+        "before the run starts.",
+    )
+    many: bool = Field(
+        False,
+        description="With `choices`: a comma-separated list of them (or a list), not just one.",
+    )
+
+    @model_validator(mode="after")
+    def _default_is_a_choice(self) -> InputSpec:
+        # A default the run itself would refuse is the workflow file's mistake: said on load.
+        if self.choices is None or self.default is None:
+            return self
+        given = self.default
+        items = (given.split(",") if isinstance(given, str) else given) if self.many else [given]
+        allowed = {c.lower() for c in self.choices}
+        wrong = [str(v).strip() for v in items if str(v).strip().lower() not in allowed]
+        if wrong:
+            raise ValueError(f"default {wrong[0]!r} is not one of the choices {self.choices}")
+        return self
 
 
 class Limits(StrictModel):
