@@ -248,7 +248,9 @@ class FakeAnthropicServer:
 
     # -- lifecycle -----------------------------------------------------------------------
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+        # Bodies up to the batch limit reach the rules (check_batch answers as the API does);
+        # only a body past it gets aiohttp's own 413.
+        app = web.Application(client_max_size=rules.BATCH_MAX_BYTES + 1024 * 1024)
         app.router.add_post("/v1/messages", self._messages)
         app.router.add_post("/v1/messages/count_tokens", self._count_tokens)
         app.router.add_post("/v1/messages/batches", self._batch_create)

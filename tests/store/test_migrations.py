@@ -113,3 +113,26 @@ def test_statements_keep_a_trigger_whole() -> None:
     assert len(statements(sql)) == 2
     with pytest.raises(ValueError, match="incomplete"):
         statements("CREATE TABLE t(a")
+
+
+async def test_a_batch_an_older_swath_noted_is_carried_into_step_batches(tmp_path: Path) -> None:
+    """Before batches were split, the one batch id of a step lived in the audit log; a run
+    resumed after the upgrade must collect that batch, not pay for a new one."""
+    db = v2_store(tmp_path)
+    conn = sqlite3.connect(db)
+    run_id = conn.execute("SELECT id FROM runs LIMIT 1").fetchone()[0]
+    for at, batch_id in ((1.0, "msgbatch_old"), (2.0, "msgbatch_resubmitted")):
+        conn.execute(
+            "INSERT INTO audit(run_id, step, key, at, kind, detail_json) VALUES (?,?,?,?,?,?)",
+            (run_id, "sum", "*", at, "batch_submitted", f'{{"batch_id": "{batch_id}"}}'),
+        )
+    conn.commit()
+    conn.close()
+    store = RunStore.open(tmp_path)
+    try:
+        [batch] = await store.step_batches(run_id, "sum")
+        assert await store.step_batches(run_id, "other") == []
+    finally:
+        await store.aclose()
+    # The latest id (an expired batch was submitted again), holding the whole step.
+    assert (batch.part, batch.batch_id, batch.custom_ids) == (0, "msgbatch_resubmitted", None)

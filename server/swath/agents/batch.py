@@ -8,18 +8,25 @@ result that fails validation gets its repair turn through the ordinary Messages 
 
 `custom_id`s are derived from task keys (a hash, as the API allows only 64 characters
 of `[A-Za-z0-9_-]`), so the same tasks map back to the same results on resume.
+
+One batch holds at most 100,000 requests and 256 MB ("Batches may contain up to 100,000
+requests and be up to 256 MB in total size", the Create a Message Batch reference, stored
+copy read on 2026-12-03). `submit_batches` splits a larger set of tasks into as many batches
+as needed (`BatchLimits`), reporting each id as soon as it exists so the caller can store it
+before the next is created.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import anthropic
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from swath.agents.base import AgentEnv, ModelResult, ModelTask, ModelTaskFailed
 from swath.agents.llm import AnthropicRunner
@@ -28,6 +35,51 @@ from swath.agents.transport import current_env
 log = logging.getLogger(__name__)
 
 EnvFor = Callable[[ModelTask], AgentEnv]
+
+API_MAX_REQUESTS = 100_000
+API_MAX_BYTES = 256 * 1024 * 1024
+# "256 MB" may be counted in decimal megabytes: split at the smaller reading, so a batch the
+# API would count as over its limit is never sent.
+SAFE_MAX_BYTES = 256_000_000
+_ENVELOPE = len(b'{"requests":[]}')
+
+
+class BatchLimits(BaseModel):
+    """Where `submit_batches` splits: the API's limits by default; smaller ones in tests."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_requests: int = Field(API_MAX_REQUESTS, ge=1, le=API_MAX_REQUESTS)
+    max_bytes: int = Field(SAFE_MAX_BYTES, ge=1, le=API_MAX_BYTES)
+
+
+def request_bytes(request: dict[str, Any]) -> int:
+    """One batch request's size in the create body, encoded as the SDK encodes bodies
+    (compact separators, UTF-8: `anthropic._utils._json.encoder`)."""
+    return len(json.dumps(request, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def split_requests(
+    requests: Sequence[dict[str, Any]], limits: BatchLimits
+) -> list[list[dict[str, Any]]]:
+    """`requests` in order, cut into batches within both limits. A request too large for any
+    batch must be taken out by the caller first (see `BatchRunner.build_requests`)."""
+    chunks: list[list[dict[str, Any]]] = []
+    current: list[dict[str, Any]] = []
+    size = _ENVELOPE
+    for request in requests:
+        n = request_bytes(request) + (1 if current else 0)  # the comma before it
+        if current and (len(current) >= limits.max_requests or size + n > limits.max_bytes):
+            chunks.append(current)
+            current, size, n = [], _ENVELOPE, n - 1
+        current.append(request)
+        size += n
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+Submitted = Callable[[str, list[str]], Awaitable[None]]
 
 
 class BatchProgress(BaseModel):
@@ -68,23 +120,31 @@ class BatchGone(RuntimeError):
 
 class BatchRunner:
     def __init__(
-        self, runner: AnthropicRunner, *, poll_interval_s: float = 10.0, repair_concurrency: int = 8
+        self,
+        runner: AnthropicRunner,
+        *,
+        poll_interval_s: float = 10.0,
+        repair_concurrency: int = 8,
+        limits: BatchLimits | None = None,
     ) -> None:
         self.runner = runner
         self.poll_interval_s = poll_interval_s
         self.repair_concurrency = repair_concurrency
-        # Tasks whose request could not be built (a bad schema or template): each fails alone.
+        self.limits = limits or BatchLimits()
+        # Tasks whose request could not be built (a bad schema or template, or too large for
+        # any batch): each fails alone.
         self.unprepared: dict[str, ModelTaskFailed] = {}
 
-    async def submit_batch(self, tasks: Sequence[ModelTask], env_for: EnvFor) -> str | None:
-        """Create the batch; returns its id (store it to resume), or None when no task's
-        request could be built. Raises ValueError for tasks that cannot be batched; a task
-        whose prompt cannot be built is left out and lands in `unprepared`."""
+    def build_requests(self, tasks: Sequence[ModelTask], env_for: EnvFor) -> list[dict[str, Any]]:
+        """Each task's batch request. Raises ValueError for tasks that cannot be batched; a
+        task whose request cannot be built, or would not fit in a batch, lands in
+        `unprepared`."""
         refused = [t.task_key for t in tasks if not batchable(t)]
         if refused:
             raise ValueError(f"tasks with tools cannot run in a batch: {refused[:5]}")
         requests: list[dict[str, Any]] = []
         seen: set[str] = set()
+        room = self.limits.max_bytes - _ENVELOPE
         for task in tasks:
             cid = custom_id_for(task.task_key)
             if cid in seen:
@@ -95,12 +155,48 @@ class BatchRunner:
             except ModelTaskFailed as exc:
                 self.unprepared[task.task_key] = exc
                 continue
-            requests.append({"custom_id": cid, "params": conv.params(final=True)})
-        if not requests:
-            return None
+            request = {"custom_id": cid, "params": conv.params(final=True)}
+            size = request_bytes(request)
+            if size > room:  # no split can send it; the API would refuse the whole batch
+                self.unprepared[task.task_key] = ModelTaskFailed(
+                    f"the batch request is {size:,} bytes, over the {self.limits.max_bytes:,} "
+                    "bytes a Message Batch may hold"
+                )
+                continue
+            requests.append(request)
+        return requests
+
+    async def _create(self, requests: list[dict[str, Any]]) -> str:
         batch = await self.runner.client.messages.batches.create(requests=requests)  # type: ignore[arg-type]
         log.info("submitted batch %s with %d requests", batch.id, len(requests))
         return batch.id
+
+    async def submit_batches(
+        self, tasks: Sequence[ModelTask], env_for: EnvFor, on_submitted: Submitted | None = None
+    ) -> list[tuple[str, list[str]]]:
+        """Create as many batches as the limits need; returns (batch id, its custom_ids) for
+        each. `on_submitted` is awaited after each create and before the next, so a kill
+        between two creates loses no id: resume collects what exists and submits the rest."""
+        out: list[tuple[str, list[str]]] = []
+        for chunk in split_requests(self.build_requests(tasks, env_for), self.limits):
+            batch_id = await self._create(chunk)
+            cids = [r["custom_id"] for r in chunk]
+            if on_submitted is not None:
+                await on_submitted(batch_id, cids)
+            out.append((batch_id, cids))
+        return out
+
+    async def submit_batch(self, tasks: Sequence[ModelTask], env_for: EnvFor) -> str | None:
+        """Create one batch; returns its id (store it to resume), or None when no task's
+        request could be built. Raises ValueError when the tasks need more than one batch
+        (`submit_batches` splits them)."""
+        chunks = split_requests(self.build_requests(tasks, env_for), self.limits)
+        if len(chunks) > 1:
+            raise ValueError(
+                f"{len(tasks)} tasks need {len(chunks)} batches under {self.limits}: "
+                "use submit_batches"
+            )
+        return await self._create(chunks[0]) if chunks else None
 
     async def wait(
         self, batch_id: str, on_progress: ProgressCallback | None = None
@@ -142,12 +238,11 @@ class BatchRunner:
         await self.wait(batch_id, on_progress)
         by_cid = {custom_id_for(t.task_key): t for t in tasks}
         pending: list[tuple[ModelTask, Any]] = []
+        unknown = 0
         async for entry in await self.runner.client.messages.batches.results(batch_id):
             task = by_cid.get(entry.custom_id)
-            if task is None:
-                log.warning(
-                    "batch %s: result for an unknown custom_id %s", batch_id, entry.custom_id
-                )
+            if task is None:  # e.g. a task a killed run had already landed before resume
+                unknown += 1
                 continue
             result = entry.result
             if result.type == "succeeded":
@@ -163,6 +258,8 @@ class BatchRunner:
             else:
                 out[task.task_key] = ModelTaskFailed(f"batch request {result.type}")
 
+        if unknown:
+            log.info("batch %s: %d results for tasks not asked for, ignored", batch_id, unknown)
         gate = asyncio.Semaphore(self.repair_concurrency)
 
         async def finish(task: ModelTask, message: Any) -> None:

@@ -1,8 +1,12 @@
-"""`--batch`: a map step's model tasks submitted as one Message Batch, at half the price.
+"""`--batch`: a map step's model tasks submitted as Message Batches, at half the price.
 
-The analyzers still run first (their facts ground the model). The batch id is written to
-the run's audit log before any polling, so `swath resume` after a kill collects the same
-batch instead of paying for a second one; results land in the store like any task's.
+The analyzers still run first (their facts ground the model). A step's requests go out in
+as few batches as the API's limits allow (100,000 requests, 256 MB each: `BatchLimits`,
+smaller in tests through `Engine(batch_limits=...)`). Each batch's id and the custom_ids it
+holds are stored (`step_batches`) as soon as it is created, before the next is created and
+before any polling, so `swath resume` after a kill collects every batch that exists and
+submits only the tasks none holds, instead of paying twice; results land in the store like
+any task's.
 """
 
 from __future__ import annotations
@@ -13,13 +17,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from swath.agents.base import ModelResult, ModelTask, ModelTaskFailed
-from swath.agents.batch import BatchGone, BatchProgress, BatchRunner
+from swath.agents.batch import BatchGone, BatchProgress, BatchRunner, custom_id_for
 from swath.analyzers.base import AnalyzerOutput
 from swath.engine import cache
 from swath.engine.events import StepProgress
 from swath.findings.report import Usage
 from swath.spec.models import MapStep
 from swath.spec.records import Item
+from swath.store import StepBatch
 
 if TYPE_CHECKING:
     from swath.engine.channels import Channel
@@ -46,6 +51,8 @@ class MessageBatchStep:
         self.run = run
         self.step = step
         self.out = out
+        self._progress_of: dict[str, BatchProgress] = {}  # the latest poll of each batch
+        self._next_part = 0
 
     async def execute(self, batches: list[list[Item]]) -> None:
         pending = [
@@ -57,43 +64,87 @@ class MessageBatchStep:
         run = self.run
         runner = run.engine.model_runner
         assert runner is not None
-        batcher = BatchRunner(runner, poll_interval_s=run.options.batch_poll_s)  # type: ignore[arg-type]
-        tasks = [p.task for p in pending]
-        env_for = lambda t: run.agent_env(self.step.id, t.task_key)  # noqa: E731
-        batch_id = await run.store.batch_id(run.run_id, self.step.id)
-        if batch_id is None:
-            for p in pending:
-                run.mark_started(self.step.id, p.key, p.ihash)
-            batch_id = await self._submit(batcher, tasks, env_for)
+        batcher = BatchRunner(
+            runner,  # type: ignore[arg-type]
+            poll_interval_s=run.options.batch_poll_s,
+            limits=run.engine.batch_limits,
+        )
+        by_cid = {custom_id_for(p.key): p for p in pending}
+        parts = await run.store.step_batches(run.run_id, self.step.id)
+        self._next_part = max((b.part for b in parts), default=-1) + 1
+        # A resumed step: the batches it submitted before the kill hold some (or all) of its
+        # tasks; only the tasks none holds are submitted now.
+        if any(b.custom_ids is None for b in parts):
+            held = set(by_cid)
+        else:
+            held = {cid for b in parts for cid in b.custom_ids or []}
+        fresh = [p for cid, p in by_cid.items() if cid not in held]
         try:
-            try:
-                results = await batcher.collect_batch(batch_id, tasks, env_for, self._progress)
-            except BatchGone as gone:
-                # Resumed after the batch expired: submit the unfinished tasks again, once.
-                log.warning("%s; submitting the step's %d tasks again", gone, len(tasks))
-                batch_id = await self._submit(batcher, tasks, env_for)
-                results = await batcher.collect_batch(batch_id, tasks, env_for, self._progress)
+            if fresh:
+                for p in fresh:
+                    run.mark_started(self.step.id, p.key, p.ihash)
+                parts += await self._submit(batcher, [p.task for p in fresh])
+            collected = await asyncio.gather(
+                *(self._collect(batcher, part, by_cid) for part in parts)
+            )
         finally:
             for p in pending:
                 run.inflight_cost -= p.reserved
+        results: dict[str, ModelResult | ModelTaskFailed] = dict(batcher.unprepared)
+        for part_results in collected:
+            results.update(part_results)
         for p in pending:
             await self._land(p, results.get(p.key) or ModelTaskFailed("no result in the batch"))
 
-    async def _submit(
-        self, batcher: BatchRunner, tasks: list[ModelTask], env_for: Any
-    ) -> str | None:
+    def _env_for(self, task: ModelTask) -> Any:
+        return self.run.agent_env(self.step.id, task.task_key)
+
+    async def _collect(
+        self, batcher: BatchRunner, part: StepBatch, by_cid: dict[str, _Pending]
+    ) -> dict[str, ModelResult | ModelTaskFailed]:
+        """One batch's results, for the tasks of this run it holds that are still pending."""
+        cids = part.custom_ids if part.custom_ids is not None else list(by_cid)
+        tasks = [by_cid[c].task for c in cids if c in by_cid]
+        if not tasks:  # every task it held had landed before the kill
+            return {}
+        try:
+            return await batcher.collect_batch(part.batch_id, tasks, self._env_for, self._progress)
+        except BatchGone as gone:
+            # Resumed after the batch expired: submit its unfinished tasks again, once.
+            log.warning("%s; submitting its %d tasks again", gone, len(tasks))
+            again = await self._submit(batcher, tasks)
+            self.run.store.batch_dropped(self.run.run_id, self.step.id, part.part)
+            await self.run.store.flush()
+            out: dict[str, ModelResult | ModelTaskFailed] = {}
+            for new in again:
+                new_tasks = [by_cid[c].task for c in new.custom_ids or []]
+                out.update(
+                    await batcher.collect_batch(
+                        new.batch_id, new_tasks, self._env_for, self._progress
+                    )
+                )
+            return out
+
+    async def _submit(self, batcher: BatchRunner, tasks: list[ModelTask]) -> list[StepBatch]:
         run = self.run
-        batch_id = await batcher.submit_batch(tasks, env_for)
-        if batch_id is not None:
+        made: list[StepBatch] = []
+
+        async def noted(batch_id: str, custom_ids: list[str]) -> None:
+            part = self._next_part
+            self._next_part += 1
+            run.store.batch_submitted(run.run_id, self.step.id, part, batch_id, custom_ids)
             run.store.audit(
                 run.run_id,
                 self.step.id,
                 "*",
                 BATCH_EVENT,
-                {"batch_id": batch_id, "tasks": len(tasks)},
+                {"batch_id": batch_id, "tasks": len(custom_ids), "part": part},
             )
             await run.store.flush()  # the id must survive a kill: it is what resume collects
-        return batch_id
+            made.append(StepBatch(part=part, batch_id=batch_id, custom_ids=custom_ids))
+
+        await batcher.submit_batches(tasks, self._env_for, noted)
+        return made
 
     async def _prepare(self, items: list[Item]) -> _Pending | None:
         """Reuse a finished result, or run the analyzer and build the model task."""
@@ -134,14 +185,23 @@ class MessageBatchStep:
     def _progress(self, progress: BatchProgress) -> None:
         run = self.run
         run.store.audit(run.run_id, self.step.id, "*", "batch_progress", progress.model_dump())
+        self._progress_of[progress.batch_id] = progress
+        seen = list(self._progress_of.values())
+        done, total = sum(p.done for p in seen), sum(p.total for p in seen)
+        succeeded, errored = sum(p.succeeded for p in seen), sum(p.errored for p in seen)
+        if len(seen) == 1:
+            what = f"batch {progress.batch_id}: {progress.status}"
+        else:  # a split step: one line for all its batches
+            ended = sum(p.status == "ended" for p in seen)
+            what = f"{len(seen)} batches: {ended} ended"
         run.emit(
             StepProgress(
                 run_id=run.run_id,
                 step=self.step.id,
-                done=progress.done,
-                total=progress.total,
-                message=f"batch {progress.batch_id}: {progress.status}, {progress.done}/{progress.total} processed "
-                f"({progress.succeeded} succeeded, {progress.errored} errored)",
+                done=done,
+                total=total,
+                message=f"{what}, {done}/{total} processed "
+                f"({succeeded} succeeded, {errored} errored)",
             )
         )
 

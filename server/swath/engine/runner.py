@@ -14,7 +14,7 @@ import logging
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from swath.agents.base import AgentEnv, ModelRunner, ModelTask, ToolCall
 from swath.agents.config import ModelConfig
@@ -61,6 +61,9 @@ from swath.spec.templates import compile_expression
 from swath.store import CacheEntry, RunStore, TaskRow
 from swath.workspace import Workspace
 
+if TYPE_CHECKING:  # the batch module imports the Anthropic SDK: only when batch mode runs
+    from swath.agents.batch import BatchLimits
+
 log = logging.getLogger(__name__)
 
 
@@ -100,12 +103,15 @@ class Engine:
         limiter_factory: Callable[[int], Any] | None = None,
         policy: Policy | None = None,
         model_config: ModelConfig | None = None,
+        batch_limits: BatchLimits | None = None,
     ) -> None:
         self.workspace = workspace
         self.store = store
         self.model_runner = model_runner
         self.policy = policy
         self.model_config = model_config
+        # Where `--batch` splits a step into several Message Batches (None: the API's limits).
+        self.batch_limits = batch_limits
         self.limiter_factory = limiter_factory or (lambda n: AdaptiveLimiter(n))
 
     def use_model(self, options: RunOptions) -> bool:
@@ -325,7 +331,8 @@ class _Run:
         ch = self.channels[step.id]
         async with asyncio.TaskGroup() as tg:
             if self._batch_mode(step.agent):
-                # Message Batches: every task of the step goes out as one batch, at half price.
+                # Message Batches: the step's tasks go out in as few batches as the API's
+                # limits allow, at half price.
                 items = [r.as_item() for r in await inbox.collect()]
                 from swath.engine.message_batches import (
                     MessageBatchStep,

@@ -5,6 +5,7 @@ from swath.store.runs import (
     RunRow,
     RunStore,
     RunSummary,
+    StepBatch,
     TaskRow,
     swath_dir,
 )
@@ -16,6 +17,7 @@ __all__ = [
     "RunRow",
     "RunStore",
     "RunSummary",
+    "StepBatch",
     "TaskRow",
     "swath_dir",
 ]

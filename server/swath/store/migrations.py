@@ -46,6 +46,24 @@ MIGRATIONS: tuple[Migration, ...] = (
         "so a second process cannot resume a live run and a dead one shows as interrupted",
         "ALTER TABLE runs ADD COLUMN host TEXT;\nALTER TABLE runs ADD COLUMN heartbeat_at REAL;",
     ),
+    Migration(
+        6,
+        "a batch-mode step's Message Batches, one row each with the custom_ids it holds: a step "
+        "over the API's batch limits is split, and resume collects every part. The one batch "
+        "an older Swath noted in the audit log is carried over (custom_ids NULL: it holds "
+        "every task of its step)",
+        "CREATE TABLE IF NOT EXISTS step_batches (\n"
+        "  run_id TEXT NOT NULL, step TEXT NOT NULL, part INTEGER NOT NULL,\n"
+        "  batch_id TEXT NOT NULL, custom_ids_json TEXT, submitted_at REAL NOT NULL,\n"
+        "  PRIMARY KEY (run_id, step, part)\n"
+        ");\n"
+        "INSERT OR IGNORE INTO step_batches(run_id, step, part, batch_id, custom_ids_json,"
+        " submitted_at)\n"
+        "  SELECT run_id, step, 0, json_extract(detail_json, '$.batch_id'), NULL, at FROM audit\n"
+        "  WHERE id IN (SELECT MAX(id) FROM audit WHERE kind = 'batch_submitted'"
+        " GROUP BY run_id, step)\n"
+        "  AND json_extract(detail_json, '$.batch_id') IS NOT NULL;",
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version if MIGRATIONS else BASELINE_VERSION

@@ -84,6 +84,7 @@ def prune(
         out.tasks = c.execute("DELETE FROM tasks WHERE run_id IN swath_drop").rowcount
         c.execute("DELETE FROM findings WHERE run_id IN swath_drop")
         out.audit = c.execute("DELETE FROM audit WHERE run_id IN swath_drop").rowcount
+        c.execute("DELETE FROM step_batches WHERE run_id IN swath_drop")
         out.runs = c.execute("DELETE FROM runs WHERE id IN swath_drop").rowcount
         c.execute("DELETE FROM swath_drop")
     # Audit rows of runs that are gone some other way (an older Swath deleted the run).

@@ -99,6 +99,14 @@ def swath_dir(workspace_root: Path) -> Path:
     return d
 
 
+class StepBatch(BaseModel):
+    """One Message Batch a batch-mode step submitted."""
+
+    part: int
+    batch_id: str
+    custom_ids: list[str] | None  # None: noted by an older Swath; it holds the whole step
+
+
 class RunStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -401,15 +409,45 @@ class RunStore:
             )
         )
 
-    async def batch_id(self, run_id: str, step: str) -> str | None:
-        """The Message Batch this run already submitted for `step`, if any (resume collects it)."""
+    def batch_submitted(
+        self, run_id: str, step: str, part: int, batch_id: str, custom_ids: list[str]
+    ) -> None:
+        """Note a Message Batch of `step` (flush before relying on it: resume collects it)."""
+        args = (run_id, step, part, batch_id, json.dumps(custom_ids), time.time())
+        self.db.submit(
+            lambda c: c.execute(
+                "INSERT OR REPLACE INTO step_batches(run_id, step, part, batch_id,"
+                " custom_ids_json, submitted_at) VALUES (?,?,?,?,?,?)",
+                args,
+            )
+        )
 
-        def q(c: sqlite3.Connection) -> str | None:
-            row = c.execute(
-                "SELECT detail_json FROM audit WHERE run_id=? AND step=? AND kind='batch_submitted' ORDER BY id DESC",
+    def batch_dropped(self, run_id: str, step: str, part: int) -> None:
+        """Forget a batch that is gone (expired): its tasks went into a new one."""
+        self.db.submit(
+            lambda c: c.execute(
+                "DELETE FROM step_batches WHERE run_id=? AND step=? AND part=?",
+                (run_id, step, part),
+            )
+        )
+
+    async def step_batches(self, run_id: str, step: str) -> list[StepBatch]:
+        """The Message Batches this run already submitted for `step`, in order."""
+
+        def q(c: sqlite3.Connection) -> list[StepBatch]:
+            rows = c.execute(
+                "SELECT part, batch_id, custom_ids_json FROM step_batches"
+                " WHERE run_id=? AND step=? ORDER BY part",
                 (run_id, step),
-            ).fetchone()
-            return json.loads(row[0]).get("batch_id") if row else None
+            ).fetchall()
+            return [
+                StepBatch(
+                    part=r[0],
+                    batch_id=r[1],
+                    custom_ids=json.loads(r[2]) if r[2] is not None else None,
+                )
+                for r in rows
+            ]
 
         return await self.db.call(q)
 

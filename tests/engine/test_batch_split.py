@@ -1,0 +1,268 @@
+"""Batch mode over the API's batch limits: a step's requests split into several Message
+Batches, each stored so resume collects every one, and the fake refusing what the API refuses.
+
+The API: "Batches may contain up to 100,000 requests and be up to 256 MB in total size" (the
+Create a Message Batch reference). The engine's limits are injected small here; the fake
+keeps enforcing the real ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import anthropic
+import pytest
+
+from swath.agents.batch import (
+    API_MAX_REQUESTS,
+    BatchLimits,
+    request_bytes,
+    split_requests,
+)
+from swath.engine.events import StepProgress
+from swath.engine.options import RunOptions
+from swath.findings.report import RunStatus
+from tests.engine.test_model_runs import engine_for, make_files, model_workflow, stored_records
+from tests.fake_anthropic import Echo, RequestContext, Slow, rules
+from tests.fake_anthropic.fixtures import fake_anthropic  # noqa: F401
+from tests.fake_anthropic.replies import ReplyLike
+from tests.fake_anthropic.server import FakeAnthropicServer, RecordedRequest
+
+DOC = re.compile(r"doc\d{3}\.txt")
+
+
+def creates(server: FakeAnthropicServer) -> list[RecordedRequest]:
+    return [r for r in server.requests if r.method == "POST" and r.path == "/v1/messages/batches"]
+
+
+def step_batches(root: Path, run_id: str) -> list[tuple[int, str, list[str]]]:
+    con = sqlite3.connect(root / ".swath" / "swath.db")
+    try:
+        rows = con.execute(
+            "SELECT part, batch_id, custom_ids_json FROM step_batches WHERE run_id=? ORDER BY part",
+            (run_id,),
+        ).fetchall()
+    finally:
+        con.close()
+    return [(part, bid, json.loads(ids)) for part, bid, ids in rows]
+
+
+async def test_a_step_over_the_request_limit_is_split_and_every_result_collected(
+    tmp_path: Path, fake_anthropic: FakeAnthropicServer
+) -> None:
+    make_files(tmp_path, 8)
+    engine, runner = await engine_for(
+        tmp_path, fake_anthropic, batch_limits=BatchLimits(max_requests=3)
+    )
+    seen: list[Any] = []
+    try:
+        report = await engine.run(
+            model_workflow(),
+            RunOptions(engine="model", batch=True, batch_poll_s=0.05),
+            sink=seen.append,
+        )
+        await engine.store.flush()
+    finally:
+        await runner.aclose()
+        await engine.store.aclose()
+    assert report.status == RunStatus.succeeded and report.agents.succeeded == 8
+    made = creates(fake_anthropic)
+    assert [len(r.body["requests"]) for r in made] == [3, 3, 2]
+    assert "/v1/messages" not in [r.path for r in fake_anthropic.requests]  # all batched
+    # Every task in exactly one batch, and every batch noted with the custom_ids it holds.
+    sent = [req["custom_id"] for r in made for req in r.body["requests"]]
+    assert len(sent) == len(set(sent)) == 8
+    noted = step_batches(tmp_path, report.run_id)
+    assert [part for part, _, _ in noted] == [0, 1, 2]
+    assert [ids for _, _, ids in noted] == [
+        [req["custom_id"] for req in r.body["requests"]] for r in made
+    ]
+    assert all(r["judgement"]["summary"] for r in stored_records(tmp_path, report.run_id))
+    last = [e for e in seen if isinstance(e, StepProgress)][-1]
+    assert (last.done, last.total) == (8, 8) and "3 batches: 3 ended" in last.message
+
+
+async def largest_request(root: Path, server: FakeAnthropicServer, n: int) -> int:
+    """Calibrate: run `n` documents as one unsplit batch; the largest request's bytes."""
+    root.mkdir()
+    make_files(root, n)
+    engine, runner = await engine_for(root, server)
+    try:
+        await engine.run(
+            model_workflow(), RunOptions(engine="model", batch=True, batch_poll_s=0.05)
+        )
+    finally:
+        await runner.aclose()
+        await engine.store.aclose()
+    [whole] = creates(server)
+    server.reset()
+    return max(request_bytes(r) for r in whole.body["requests"])
+
+
+async def test_a_step_over_the_byte_limit_is_split_into_batches_within_it(
+    tmp_path: Path, fake_anthropic: FakeAnthropicServer
+) -> None:
+    biggest = await largest_request(tmp_path / "calibrate", fake_anthropic, 9)
+    work = tmp_path / "work"
+    work.mkdir()
+    make_files(work, 9)
+    limit = int(2.5 * biggest)  # room for two requests per batch, never three
+    engine, runner = await engine_for(
+        work, fake_anthropic, batch_limits=BatchLimits(max_bytes=limit)
+    )
+    try:
+        report = await engine.run(
+            model_workflow(), RunOptions(engine="model", batch=True, batch_poll_s=0.05)
+        )
+    finally:
+        await runner.aclose()
+        await engine.store.aclose()
+    assert report.status == RunStatus.succeeded and report.agents.succeeded == 9
+    made = creates(fake_anthropic)
+    assert [len(r.body["requests"]) for r in made] == [2, 2, 2, 2, 1]
+    # Measured as the SDK really sent them: each body within the limit.
+    assert all(len(r.raw.encode("utf-8")) <= limit for r in made), [len(r.raw) for r in made]
+
+
+@pytest.mark.parametrize("killed_between_creates", [False, True], ids=["both-noted", "one-noted"])
+async def test_resume_collects_a_finished_and_an_unfinished_batch_without_resubmitting(
+    tmp_path: Path, fake_anthropic: FakeAnthropicServer, killed_between_creates: bool
+) -> None:
+    make_files(tmp_path, 8)
+
+    def slow_second_batch(ctx: RequestContext) -> ReplyLike:
+        # The second batch's requests take a while: the run is stopped with the first
+        # batch ended and the second still in progress.
+        made = creates(fake_anthropic)
+        second = set(DOC.findall(made[1].raw)) if len(made) > 1 else set()
+        if set(DOC.findall(ctx.conversation)) & second:
+            return Slow(0.4, Echo())
+        return Echo()
+
+    fake_anthropic.script(slow_second_batch)
+    engine, runner = await engine_for(
+        tmp_path, fake_anthropic, batch_limits=BatchLimits(max_requests=4)
+    )
+    cancel = asyncio.Event()
+
+    def stop_when_one_ended(event: Any) -> None:
+        if isinstance(event, StepProgress) and "2 batches: 1 ended" in event.message:
+            cancel.set()
+
+    options = RunOptions(engine="model", batch=True, batch_poll_s=0.05)
+    wf = model_workflow()
+    try:
+        stopped = await engine.run(wf, options, sink=stop_when_one_ended, cancel=cancel)
+        await engine.store.flush()
+        assert stopped.status == RunStatus.cancelled and stopped.agents.succeeded == 0
+        made = creates(fake_anthropic)
+        assert len(made) == 2
+        noted = step_batches(tmp_path, stopped.run_id)
+        assert [bid for _, bid, _ in noted] == [
+            fake_anthropic.responses[i].body["id"]
+            for i, r in enumerate(fake_anthropic.responses)
+            if r.path == "/v1/messages/batches"
+        ]
+        states = {b.id: b.status for b in fake_anthropic._batches.values()}
+        assert sorted(states.values()) == ["ended", "in_progress"]
+        if killed_between_creates:
+            # As if the process died after the first create: the second batch was never noted.
+            con = sqlite3.connect(tmp_path / ".swath" / "swath.db")
+            con.execute("DELETE FROM step_batches WHERE part = 1")
+            con.commit()
+            con.close()
+
+        resumed = await engine.run(
+            wf,
+            options.model_copy(update={"run_id": stopped.run_id, "resume": True}),
+        )
+        await engine.store.flush()
+    finally:
+        await runner.aclose()
+        await engine.store.aclose()
+    assert resumed.status == RunStatus.succeeded, resumed.errors
+    assert resumed.agents.succeeded == 8
+    made = creates(fake_anthropic)
+    if killed_between_creates:
+        # Only the tasks no noted batch holds went out again, in one new batch.
+        assert len(made) == 3
+        assert [q["custom_id"] for q in made[2].body["requests"]] == [
+            q["custom_id"] for q in made[1].body["requests"]
+        ]
+    else:
+        # Both batches collected as they were: nothing submitted again.
+        assert len(made) == 2
+    # Nothing sent one by one.
+    assert "/v1/messages" not in [r.path for r in fake_anthropic.requests]
+    assert len(stored_records(tmp_path, resumed.run_id)) == 8
+
+
+async def test_a_request_too_large_for_any_batch_fails_alone(
+    tmp_path: Path, fake_anthropic: FakeAnthropicServer
+) -> None:
+    limit = await largest_request(tmp_path / "calibrate", fake_anthropic, 2) + 200
+    work = tmp_path / "work"
+    work.mkdir()
+    make_files(work, 2)
+    # A path ~2 KB long makes its task's request larger than any batch may be here.
+    deep = work.joinpath(*(["d" * 200] * 10))
+    deep.mkdir(parents=True)
+    (deep / "huge.txt").write_text("a document\n")
+    engine, runner = await engine_for(
+        work, fake_anthropic, batch_limits=BatchLimits(max_bytes=limit)
+    )
+    try:
+        report = await engine.run(
+            model_workflow(), RunOptions(engine="model", batch=True, batch_poll_s=0.05)
+        )
+    finally:
+        await runner.aclose()
+        await engine.store.aclose()
+    assert report.status == RunStatus.partial
+    assert report.agents.succeeded == 2 and report.agents.failed == 1
+    assert len(report.errors) == 1, report.errors
+    [error] = report.errors
+    assert "huge.txt" in error and f"over the {limit:,} bytes a Message Batch may hold" in error
+    made = creates(fake_anthropic)
+    assert not any("huge.txt" in r.raw for r in made)
+    assert sum(len(r.body["requests"]) for r in made) == 2
+
+
+def test_the_default_limits_are_the_apis() -> None:
+    limits = BatchLimits()
+    assert limits.max_requests == rules.BATCH_MAX_REQUESTS == API_MAX_REQUESTS
+    assert limits.max_bytes <= rules.BATCH_MAX_BYTES
+    with pytest.raises(ValueError):
+        BatchLimits(max_requests=API_MAX_REQUESTS + 1)  # no setting sends what the API refuses
+    tiny = [{"custom_id": f"r{i}", "params": {}} for i in range(API_MAX_REQUESTS + 1)]
+    assert [len(c) for c in split_requests(tiny, limits)] == [API_MAX_REQUESTS, 1]
+
+
+async def test_the_fake_refuses_a_batch_over_the_apis_limits(
+    fake_anthropic: FakeAnthropicServer,
+) -> None:
+    params = {
+        "model": "claude-haiku-5-5",
+        "max_tokens": 16,
+        "messages": [{"role": "user", "content": "x"}],
+    }
+    over = [{"custom_id": f"r{i}", "params": params} for i in range(rules.BATCH_MAX_REQUESTS + 1)]
+    client = anthropic.AsyncAnthropic(base_url=fake_anthropic.url, api_key="k", max_retries=0)
+    try:
+        with pytest.raises(anthropic.BadRequestError) as refused:
+            await client.messages.batches.create(requests=over)  # type: ignore[arg-type]
+        assert "at most 100,000 requests" in str(refused.value)
+        ok = await client.messages.batches.create(requests=over[:-1])  # type: ignore[arg-type]
+        assert ok.request_counts.processing == rules.BATCH_MAX_REQUESTS
+        await client.messages.batches.cancel(ok.id)
+    finally:
+        await client.close()
+    # The byte limit, as the rule answers a body one byte over 256 MB (not sent: 256 MB).
+    big = rules.check_batch(rules.BATCH_MAX_BYTES + 1, over[:1])
+    assert big is not None and big.status == 413 and big.error_type == "request_too_large"
+    assert rules.check_batch(rules.BATCH_MAX_BYTES, over[:1]) is None
