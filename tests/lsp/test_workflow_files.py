@@ -152,3 +152,23 @@ async def test_option_and_template_typos_are_diagnostics_and_options_complete(
         labels = {i.label for i in done.items}
         assert {"include", "exclude", "max_bytes", "text_only"} <= labels
         assert "source" not in labels
+
+
+async def test_an_extending_file_gets_its_own_and_its_bases_problems(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", modules=0)
+    text = (
+        "name: cut\nextends: review-diff\nsteps:\n  - id: correctness\n    remove: true\n"
+        "  - id: securty\n    batch: 2\n"
+    )
+    async with lsp_session(root, capabilities("neovim")) as s:
+        u = _open_yaml(s, ".swath/workflows/cut.yaml", text)
+        await s.wait_for(lambda: len(s.swath_diagnostics(u)) >= 2, what="extends diagnostics")
+        by_code = {
+            (d.code, d.range.start.line, d.range.start.character) for d in s.swath_diagnostics(u)
+        }
+        # The typo where it is written; the base's step left pointing at the removed one
+        # on the `extends:` line, saying where in the base it is.
+        assert ("unknown-step", 5, 8) in by_code
+        inherited = [d for d in s.swath_diagnostics(u) if d.range.start.line == 1]
+        assert inherited and all("review-diff.yaml:" in d.message for d in inherited)
+        assert any("`correctness`" in d.message for d in inherited)

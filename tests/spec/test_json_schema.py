@@ -30,7 +30,7 @@ def test_schema_header() -> None:
 
 
 def _properties(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    found = [("Workflow", k, v) for k, v in schema["properties"].items()]
+    found = []
     for name, d in schema["$defs"].items():
         found += [(name, k, v) for k, v in d.get("properties", {}).items()]
     return found
@@ -76,7 +76,7 @@ def test_schema_uses_yaml_spelling_and_discriminates_steps() -> None:
     schema = workflow_json_schema()
     assert "from" in schema["$defs"]["MapStep"]["properties"]
     assert "with" in schema["$defs"]["DiscoverStep"]["properties"]
-    items = schema["properties"]["steps"]["items"]
+    items = schema["$defs"]["Workflow"]["properties"]["steps"]["items"]
     assert items["discriminator"]["propertyName"] == "kind"
     assert set(items["discriminator"]["mapping"]) == {
         "discover",
@@ -101,8 +101,42 @@ def test_good_example_is_valid_against_the_schema_shape() -> None:
 
     data = YAML(typ="safe").load(GOOD)
     schema = workflow_json_schema()
-    assert set(data) <= set(schema["properties"])
+    top = schema["$defs"]["Workflow"]["properties"]
+    assert set(data) <= set(top)
     for step in data["steps"]:
-        ref = schema["properties"]["steps"]["items"]["discriminator"]["mapping"][step["kind"]]
+        ref = top["steps"]["items"]["discriminator"]["mapping"][step["kind"]]
         props = schema["$defs"][ref.rsplit("/", 1)[1]]["properties"]
         assert set(step) <= set(props)
+
+
+def _schema_errors(data: Any) -> list[str]:
+    import jsonschema
+
+    schema = _published()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    return sorted(e.message for e in validator.iter_errors(data))
+
+
+def test_builtin_workflows_and_an_extension_are_valid_and_mistakes_are_not() -> None:
+    from ruamel.yaml import YAML
+
+    from swath.spec.discovery import builtin_workflows_dir
+
+    for path in sorted(builtin_workflows_dir().glob("*.yaml")):
+        assert _schema_errors(YAML(typ="safe").load(path.read_text(encoding="utf-8"))) == []
+    extension = {
+        "extends": "review-diff",
+        "name": "lean",
+        "limits": {"concurrency": 2},
+        "steps": [
+            {"id": "security", "agent": {"params": {"ruff": "off"}}},
+            {"id": "tests", "remove": True},
+            {"id": "late", "kind": "filter", "from": "merged", "where": "true", "after": "merged"},
+        ],
+    }
+    assert _schema_errors(extension) == []
+    # Without `extends:` a step needs its kind; with it, placement keys are typed.
+    assert _schema_errors({k: v for k, v in extension.items() if k != "extends"})
+    assert _schema_errors(extension | {"steps": [{"id": "tests", "remove": "yes"}]})
+    assert _schema_errors(extension | {"extendz": "x"})

@@ -63,7 +63,7 @@ def _root(args: argparse.Namespace) -> Path:
 
 def _load(name: str, root: Path) -> Workflow:
     try:
-        return load_workflow(resolve_workflow(name, root), known_names())
+        return load_workflow(resolve_workflow(name, root), known_names(), workspace_root=root)
     except (WorkflowError, WorkflowNotFound) as exc:
         raise UsageError(str(exc)) from None
 
@@ -429,7 +429,7 @@ async def cmd_workflows(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     known = known_names()
     for f in args.files:
         try:
-            load_workflow(Path(f), known)
+            load_workflow(Path(f), known, workspace_root=root)
             print(f"{f}: ok")
         except FileNotFoundError:
             print(f"{f}: no such file", file=sys.stderr)

@@ -177,7 +177,7 @@ async def _load(ls: "SwathServer", name: str, root: Path) -> Workflow:
     names = await ls.names.get()
 
     def load() -> Workflow:
-        return load_workflow(resolve_workflow(name, root), names)
+        return load_workflow(resolve_workflow(name, root), names, workspace_root=root)
 
     try:
         return await asyncio.to_thread(load)
@@ -447,7 +447,7 @@ async def list_workflows(ls: "SwathServer", args: tuple[Any, ...]) -> Any:
             }
             if info.error is None:
                 try:
-                    wf = load_workflow(info.path, names)
+                    wf = load_workflow(info.path, names, workspace_root=root)
                     entry["inputs"] = {k: v.model_dump(mode="json") for k, v in wf.inputs.items()}
                 except WorkflowError as exc:
                     entry["error"] = str(exc)

@@ -127,11 +127,12 @@ class WorkflowValidator:
     async def _validate(self, uri: str, text: str, delay: float) -> None:
         if delay:
             await asyncio.sleep(delay)
-        from swath.spec.loader import validate_text
+        from swath.spec.loader import shown_in, validate_text
 
         names = await self._names.get()
         filename = to_fs_path(uri) or uri
         _, issues = await asyncio.to_thread(validate_text, text, filename, names)
+        issues = shown_in(filename, text, issues)
         self.issues[uri] = issues
         self._publish(uri, issues)
 

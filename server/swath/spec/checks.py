@@ -346,11 +346,11 @@ def _names_check(
 def _word_span(doc: YamlDoc, span: Span, word: str) -> Span:
     """The first `word` on the span's first line, at or after its start; else the span."""
     found = re.compile(rf"(?<![\w.]){re.escape(word)}\b|(?<=\.){re.escape(word)}\b").search(
-        doc.line_text(span.line), span.col
+        doc.line_text(span.line, span.file), span.col
     )
     if found is None:
         return span
-    return Span(span.line, found.start(), span.line, found.end())
+    return Span(span.line, found.start(), span.line, found.end(), span.file)
 
 
 def _template_check(
@@ -380,6 +380,6 @@ def template_line_span(doc: YamlDoc, path: PathT, template_line: int) -> Span:
     if style != "|" or loc is None:
         return value_span
     line = value_span.line + template_line
-    text = doc.line_text(line)
+    text = doc.line_text(line, value_span.file)
     col = len(text) - len(text.lstrip())
-    return Span(line, col, line, max(len(text.rstrip()), col + 1))
+    return Span(line, col, line, max(len(text.rstrip()), col + 1), value_span.file)

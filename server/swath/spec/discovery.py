@@ -146,3 +146,30 @@ def _existing_path(name_or_path: str, workspace_root: Path | None) -> Path | Non
         if candidate.is_file():
             return candidate
     return None
+
+
+def workflow_named(
+    name: str,
+    workspace_root: Path | None,
+    *,
+    exclude: Path | None = None,
+    builtin_dir: Path | None = None,
+) -> tuple[Path | None, list[str]]:
+    """The file of the workflow called `name` that `extends: name` means, and every name
+    that could have been meant.
+
+    A saved workflow wins over a built-in of that name, except when it is `exclude` (the
+    file doing the extending): `.swath/workflows/review-diff.yaml` saying
+    `extends: review-diff` customises the built-in rather than extending itself.
+    """
+    skip = exclude.resolve() if exclude is not None else None
+    repo = _scan(repo_workflows_dir(workspace_root), builtin=False) if workspace_root else []
+    builtins = _scan(builtin_dir or builtin_workflows_dir(), builtin=True)
+    usable = [w for w in repo + builtins if not w.ignored and w.path.resolve() != skip]
+    for info in usable:
+        if info.name == name:
+            return info.path, sorted({w.name for w in usable})
+    for info in usable:
+        if info.path.stem == name:
+            return info.path, sorted({w.name for w in usable})
+    return None, sorted({w.name for w in usable})

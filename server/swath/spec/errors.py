@@ -22,7 +22,7 @@ class SpecIssue(BaseModel):
     code: str = Field(
         description="Stable kind of problem: yaml, duplicate-key, unknown-key, type, missing, unknown-kind, "
         "duplicate-step, unknown-step, cycle, unknown-analyzer, unknown-tool, unknown-schema, "
-        "unknown-source, template, io."
+        "unknown-source, template, io, unknown-workflow, extends-cycle, unusable-base."
     )
 
     def __str__(self) -> str:

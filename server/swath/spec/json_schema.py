@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from swath.spec.models import Workflow
+from swath.spec.models import Workflow, WorkflowExtension
 
 SCHEMA_ID = "https://swath.dev/schemas/workflow.schema.json"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -39,32 +39,35 @@ def workflow_json_schema(
     analyzer_params = analyzer_params or {}
     models = list(dict.fromkeys([*source_options.values(), *analyzer_params.values()]))
     refs, top = models_json_schema(
-        [(Workflow, "validation"), *((m, "validation") for m in models)],
+        [
+            (Workflow, "validation"),
+            (WorkflowExtension, "validation"),
+            *((m, "validation") for m in models),
+        ],
         by_alias=True,
         ref_template="#/$defs/{model}",
     )
     defs: dict[str, Any] = top.get("$defs", {})
-    body = defs.pop(_def_name(refs[(Workflow, "validation")]))
     if models:
         ref_of = {m: refs[(m, "validation")]["$ref"] for m in models}
         _declare(defs["DiscoverStep"], "source", "with", source_options, ref_of)
         _declare(defs["AgentSpec"], "analyzer", "params", analyzer_params, ref_of)
-    body["$defs"] = defs
-    schema: dict[str, Any] = {
+    # A file with `extends:` holds only changes to its base (steps without `kind`, no
+    # required `steps`); it is checked against that shape, every other file as a workflow.
+    return {
         "$schema": DRAFT,
         "$id": SCHEMA_ID,
         "title": "Swath workflow",
         "description": (
             "A Swath workflow: a DAG of typed steps (discover, map, filter, verify, reduce, emit) "
-            "that fans a job out to many agents and gathers verified findings."
+            "that fans a job out to many agents and gathers verified findings; or, with "
+            "`extends:`, the changes a workflow makes to another one."
         ),
+        "if": {"required": ["extends"]},
+        "then": refs[(WorkflowExtension, "validation")],
+        "else": refs[(Workflow, "validation")],
+        "$defs": defs,
     }
-    schema.update({k: v for k, v in body.items() if k not in ("title", "description")})
-    return schema
-
-
-def _def_name(ref: dict[str, Any]) -> str:
-    return str(ref["$ref"]).rsplit("/", 1)[1]
 
 
 def _declare(

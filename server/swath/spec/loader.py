@@ -21,6 +21,7 @@ from swath.spec.discovery import (
     repo_workflows_dir,
     resolve_workflow,
 )
+from swath.spec.extends import expand
 from swath.spec.errors import SpecIssue, WorkflowError, WorkflowNotFound
 from swath.spec.model_errors import Problem, validate_model
 from swath.spec.models import Workflow
@@ -42,15 +43,24 @@ __all__ = [
     "repo_workflows_dir",
     "resolve_workflow",
     "schema_names",
+    "shown_in",
     "step_order",
     "validate_text",
 ]
 
 
 def validate_text(
-    text: str, filename: str, known: KnownNames | None = None
+    text: str,
+    filename: str,
+    known: KnownNames | None = None,
+    *,
+    workspace_root: Path | None = None,
 ) -> tuple[Workflow | None, list[SpecIssue]]:
-    """Validate a workflow's text; the Workflow is returned only when there are no issues."""
+    """Validate a workflow's text; the Workflow is returned only when there are no issues.
+
+    `workspace_root` is where `extends:` looks for saved workflows when the file is not
+    itself in a `.swath/workflows/` folder. Issues in a base workflow carry its file name.
+    """
     doc, yaml_problems = parse_yaml(text)
     if doc is None:
         return None, _issues(filename, [Problem(p.span, p.message, p.code) for p in yaml_problems])
@@ -58,6 +68,11 @@ def validate_text(
     if not isinstance(doc.data, dict):
         problems.append(_not_a_mapping(doc))
         return None, _issues(filename, problems)
+    expanded, extend_problems = expand(doc, filename, workspace_root)
+    problems += extend_problems
+    if expanded is None:
+        return None, _issues(filename, problems)
+    doc = expanded
     wf, model_problems = validate_model(doc)
     problems += model_problems
     problems += check_all(doc, known)
@@ -67,29 +82,68 @@ def validate_text(
     return (wf if not issues else None), issues
 
 
+def shown_in(filename: str, text: str, issues: list[SpecIssue]) -> list[SpecIssue]:
+    """The issues an editor can show on `filename`'s own text.
+
+    Those found in a base the file extends are at lines of another file; they are moved
+    to this file's `extends:` line, with where they really are in the message.
+    """
+    lines = text.splitlines()
+    at = next((i for i, line in enumerate(lines) if line.startswith("extends:")), 0)
+    width = max(1, len(lines[at].rstrip())) if lines else 1
+    shown: list[SpecIssue] = []
+    for issue in issues:
+        if issue.file == filename:
+            shown.append(issue)
+            continue
+        shown.append(
+            issue.model_copy(
+                update={
+                    "file": filename,
+                    "line": at + 1,
+                    "column": 1,
+                    "end_line": at + 1,
+                    "end_column": width + 1,
+                    "message": f"{issue.file}:{issue.line}:{issue.column}: {issue.message}",
+                }
+            )
+        )
+    return shown
+
+
 def _locate_templates(wf: Workflow, doc: YamlDoc, filename: str) -> None:
     """Remember where each step's instructions template starts in the file."""
     for i, step in enumerate(wf.steps):
         agent = getattr(step, "agent", None)
         if agent is None or not agent.instructions:
             continue
-        loc = doc.index.get(("steps", i, "agent", "instructions"))
+        path = ("steps", i, "agent", "instructions")
+        loc = doc.index.get(path)
         if loc is None:
             continue
         line = loc.value.start_mark.line + 1
         if getattr(loc.value, "style", None) in ("|", ">"):
             line += 1  # a block scalar's text starts on the line after its `|`
-        agent._instructions_at = (filename, line)
+        # An inherited template is in the base's file.
+        agent._instructions_at = (doc.value_span(path).file or filename, line)
 
 
-def load_workflow_text(text: str, filename: str, known: KnownNames | None = None) -> Workflow:
-    wf, issues = validate_text(text, filename, known)
+def load_workflow_text(
+    text: str,
+    filename: str,
+    known: KnownNames | None = None,
+    *,
+    workspace_root: Path | None = None,
+) -> Workflow:
+    wf, issues = validate_text(text, filename, known, workspace_root=workspace_root)
     if wf is None:
         raise WorkflowError(issues)
     return wf
 
 
-def load_workflow(path: Path, known: KnownNames | None = None) -> Workflow:
+def load_workflow(
+    path: Path, known: KnownNames | None = None, *, workspace_root: Path | None = None
+) -> Workflow:
     """Load a workflow file; problems are reported with `path` as given (keep it relative).
 
     A missing file raises FileNotFoundError as usual; a file that exists but cannot be
@@ -111,7 +165,7 @@ def load_workflow(path: Path, known: KnownNames | None = None) -> Workflow:
             code="io",
         )
         raise WorkflowError([issue]) from exc
-    return load_workflow_text(text, str(path), known)
+    return load_workflow_text(text, str(path), known, workspace_root=workspace_root)
 
 
 def _not_a_mapping(doc: YamlDoc) -> Problem:
@@ -124,14 +178,30 @@ def _not_a_mapping(doc: YamlDoc) -> Problem:
 
 
 def _issues(filename: str, problems: list[Problem]) -> list[SpecIssue]:
-    seen: set[tuple[int, int, str]] = set()
+    seen: set[tuple[str, int, int, str]] = set()
     issues: list[SpecIssue] = []
-    for p in sorted(problems, key=lambda p: (p.span.line, p.span.col, p.code, p.message)):
-        key = (p.span.line, p.span.col, p.message)
+    # The file's own problems first; those in a base it extends after them.
+    order = sorted(
+        problems,
+        key=lambda p: (
+            p.span.file is not None,
+            p.span.file or "",
+            p.span.line,
+            p.span.col,
+            p.code,
+            p.message,
+        ),
+    )
+    for p in order:
+        key = (p.span.file or "", p.span.line, p.span.col, p.message)
         if key in seen:
             continue
         seen.add(key)
-        issues.append(_issue(filename, p.span, p.message, p.code))
+        message = p.message
+        if p.span.file is not None and p.span.file != filename:
+            # Found in an inherited part: say whose it is, the fix may be an override here.
+            message += f" (in a workflow that {filename} extends)"
+        issues.append(_issue(p.span.file or filename, p.span, message, p.code))
     return issues
 
 

@@ -276,3 +276,57 @@ class Workflow(StrictModel):
             if s.id == step_id:
                 return s
         raise KeyError(step_id)
+
+
+class StepChange(BaseModel):
+    """A `steps:` entry of a workflow that `extends:` another one.
+
+    An entry whose `id` is a step of the base changes that step: its keys are merged into
+    the base step (mappings key by key, lists and scalars replaced). An entry with a new
+    `id` and a `kind` is a new step. The other keys are those of the step kind; they are
+    checked once the result is merged.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(
+        pattern=STEP_ID_PATTERN,
+        description="The base step to change or remove, or the id of a new step.",
+    )
+    after: str | None = Field(
+        None,
+        description="Place this step right after the step with this id "
+        "(default: a changed step stays where it is, a new step goes last).",
+    )
+    remove: bool = Field(
+        False,
+        description="Drop the base step with this id (steps that refer to it must be changed too).",
+    )
+
+
+class WorkflowExtension(StrictModel):
+    """A workflow written as changes to another: `extends: review-diff` plus what differs.
+
+    Top-level mappings (`inputs`, `limits`) are merged key by key into the base's, other
+    values replace them; `name` is this workflow's own.
+    """
+
+    extends: str = Field(
+        min_length=1,
+        description="The workflow this one changes: a built-in's name or a saved workflow's.",
+    )
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]*$", description="Name used on the command line.")
+    description: str | None = Field(None, description="What the workflow is for.")
+    version: int | None = Field(
+        None, description="Bump when the meaning of results changes (invalidates the cache)."
+    )
+    inputs: dict[str, dict[str, Any]] | None = Field(
+        None, description="Inputs to add, or keys of the base's inputs to change."
+    )
+    limits: dict[str, Any] | None = Field(None, description="Limits of the base to change.")
+    model: str | None = Field(
+        None, description="Default model for every model step of the workflow."
+    )
+    steps: list[StepChange] = Field(
+        default_factory=list, description="Base steps to change or remove, and new steps."
+    )

@@ -33,6 +33,9 @@ class Span:
     col: int
     end_line: int
     end_col: int
+    # The file the range is in when it is not the one being validated: a workflow that
+    # `extends:` another is checked as one merged document drawn from several files.
+    file: str | None = None
 
 
 @dataclass
@@ -58,6 +61,7 @@ class YamlDoc:
     data: Any
     root: Node | None
     index: dict[Path_, Located] = field(default_factory=dict)
+    source: str | None = None  # the file name spans carry (None: the file being validated)
 
     def __post_init__(self) -> None:
         self._line_starts = _line_starts(self.text)
@@ -103,21 +107,22 @@ class YamlDoc:
         if not path:
             return self.first_line_span()
         span = self.value_span(path)
-        end_col = len(self.line_text(span.line).rstrip())
-        return Span(span.line, span.col, span.line, max(end_col, span.col + 1))
+        end_col = len(self.line_text(span.line, span.file).rstrip())
+        return Span(span.line, span.col, span.line, max(end_col, span.col + 1), span.file)
 
     def node_span(self, node: Node) -> Span:
         start = node.start_mark
         end_index = _content_end(self.text, start.index, _node_end_index(node))
         end_line, end_col = self.line_col(end_index)
-        return Span(start.line, start.column, end_line, end_col)
+        return Span(start.line, start.column, end_line, end_col, self.source)
 
     def first_line_span(self) -> Span:
-        return Span(0, 0, 0, max(1, len(self.line_text(0).rstrip())))
+        return Span(0, 0, 0, max(1, len(self.line_text(0).rstrip())), self.source)
 
     # -- text helpers --------------------------------------------------------------------
 
-    def line_text(self, line: int) -> str:
+    def line_text(self, line: int, file: str | None = None) -> str:
+        """Line `line` of the text; `file` (a span's) matters only to a merged document."""
         if line >= len(self._line_starts):
             return ""
         start = self._line_starts[line]
