@@ -155,6 +155,67 @@ def test_tests_get_secrets_and_their_own_rules_and_test_data_nothing(tmp_path: P
     }
 
 
+MADE_UP_CREDENTIALS = [
+    'URL = "http://user:pass@localhost"\n',
+    'URL = "https://foo:bar@example.com/path"\n',
+    'PROXY = "http://username:password@proxy.example.org:3128"\n',
+    'DB = "postgres://admin:s3cr3t@db:5432/app"\n',
+    'ENCODED = "https://tom%40example.org:p%40ssw0rd@example.org"\n',
+    'auth = DigestAuth(username="Mufasa", password="Circle Of Life")\n',
+    'client = Client(api_key="abc123def456")\n',
+]
+REAL_LOOKING = [
+    ('DB = "postgres://admin:Zq8rT2vLmN4x@db.internal:5432/app"\n', "Basic Auth Credentials"),
+    ('client = Client(api_key="Zq8rT2vLmN4xWp9s")\n', "secret"),
+    ('TOKEN = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"\n', "GitHub Token"),
+]
+
+
+def _secrets(findings: list[Finding]) -> list[tuple[str, int, str]]:
+    return sorted(
+        (f.path, f.range.start.line, f.data["kind"])
+        for f in findings
+        if f.rule == "review/security/hardcoded-secret"
+    )
+
+
+def test_made_up_credentials_in_tests_are_quiet_and_real_looking_ones_are_not(
+    tmp_path: Path,
+) -> None:
+    root = _repo(tmp_path, {"README.md": "r\n"})
+    made_up = "".join(MADE_UP_CREDENTIALS)
+    real = "".join(line for line, _ in REAL_LOOKING)
+    write(
+        root,
+        {
+            "tests/test_client.py": made_up + real,
+            "tests/data/urls.json": '{"url": "https://user:Zq8rT2vLmN4x@db.internal"}\n',
+            "pkg/client_test.go": 'var u = "https://foo:bar@example.com"\n',
+        },
+    )
+    found = _secrets(_review(root))
+    n = len(MADE_UP_CREDENTIALS)
+    assert found == [
+        ("tests/test_client.py", n + i, kind) for i, (_, kind) in enumerate(REAL_LOOKING)
+    ]
+
+
+def test_url_placeholders_are_quiet_in_source_but_short_real_passwords_are_not(
+    tmp_path: Path,
+) -> None:
+    # Outside tests only a placeholder word is let go: `pass` or `password` is nobody's
+    # password, `s3cr3t` in a connection string may well be someone's.
+    root = _repo(tmp_path, {"README.md": "r\n"})
+    write(
+        root,
+        {
+            "docs/proxies.md": "Proxies with user info (`https://user:pass@proxy.example.org`).\n",
+            "app/settings.py": MADE_UP_CREDENTIALS[0] + MADE_UP_CREDENTIALS[3],
+        },
+    )
+    assert _secrets(_review(root)) == [("app/settings.py", 1, "Basic Auth Credentials")]
+
+
 AREA = "def area(w, h):\n    return w * h\n"
 AREA_CHANGED = "def area(w, h):\n    return abs(w * h)\n"
 

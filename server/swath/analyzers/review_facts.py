@@ -87,7 +87,7 @@ def _compute(f: FileToCheck) -> FileChecks:
         return out
     added = set(f.added)
     out.hits += conflict_hits(f.lines, added)
-    out.hits += secret_hits(f.path, f.lines, added, f.committed)
+    out.hits += secret_hits(f.path, f.lines, added, f.committed, f.role)
     out.checks += ["conflict-markers", "secrets"]
     if f.role == "test":
         return out

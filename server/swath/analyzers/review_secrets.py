@@ -3,7 +3,12 @@
 The provider plugins (AWS, GitHub, Slack, Stripe, private keys, …) and the keyword plugin
 (`password = "…"`) run; the entropy plugins and the IP-address plugin are left out: in
 code they mostly find hashes, ids and test vectors. A value that reads as a placeholder
-(`changeme`, `<token>`, an ENV_NAME) is not reported.
+(`changeme`, `<token>`, an ENV_NAME, the `pass` of `http://user:pass@host`) is not reported.
+
+Tests are full of made-up credentials (`https://foo:bar@example.com`, `password="Circle Of
+Life"`): in a test file a keyword or URL credential is reported only when it looks real
+(long, mixed character classes, see `looks_real_secret`). A provider's token (AWS, GitHub,
+Stripe, …) is reported wherever it stands: its format says it was issued, not made up.
 
 A secret is never repeated in a finding: the message names its kind and length, and the
 evidence quotes the line up to four characters into the value (a verbatim substring, so
@@ -18,6 +23,7 @@ import threading
 from contextlib import ExitStack
 from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote
 
 from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 from detect_secrets.core.scan import _is_filtered_out
@@ -25,12 +31,14 @@ from detect_secrets.settings import default_settings
 from detect_secrets.util.code_snippet import get_code_snippet
 
 from swath.analyzers.review_rules import Hit
-from swath.analyzers.review_text import looks_placeholder
+from swath.analyzers.review_text import looks_placeholder, looks_real_secret
 from swath.findings.model import Severity
+from swath.workspace.roles import Role
 
 RULE = "review/security/hardcoded-secret"
 LEFT_OUT = {"Base64 High Entropy String", "Hex High Entropy String", "Public IP (ipv4)"}
 KEYWORD = "Secret Keyword"
+BASIC_AUTH = "Basic Auth Credentials"
 _lock = threading.Lock()  # detect-secrets keeps its settings in a process-wide singleton
 _settings = ExitStack()
 atexit.register(_settings.close)  # detect-secrets' settings generator, closed before shutdown
@@ -48,7 +56,24 @@ def _masked_quote(line: str, value_start: int) -> str:
     return line[: value_start + 4].strip()
 
 
-def secret_hits(path: str, lines: list[str], added: set[int], committed: bool | None) -> list[Hit]:
+def _made_up(kind: str, value: str, role: Role) -> bool:
+    """A keyword or URL credential that is a placeholder, or in a test not a real-looking one."""
+    if kind not in (KEYWORD, BASIC_AUTH):
+        return False
+    if kind == BASIC_AUTH:
+        value = unquote(value)  # `p%40ss` is `p@ss` to whoever reads the URL
+    if looks_placeholder(value) or (kind == KEYWORD and len(value) < 8):
+        return True
+    return role == "test" and not looks_real_secret(value)
+
+
+def secret_hits(
+    path: str,
+    lines: list[str],
+    added: set[int],
+    committed: bool | None,
+    role: Role = "source",
+) -> list[Hit]:
     """Secrets on the added lines. `committed`: True / False when known whether the lines are
     in a commit already, None when it depends on the line (the caller words it)."""
     hits: list[Hit] = []
@@ -75,7 +100,7 @@ def secret_hits(path: str, lines: list[str], added: set[int], committed: bool | 
                         line=line,
                     ):
                         continue
-                    if secret.type == KEYWORD and (looks_placeholder(value) or len(value) < 8):
+                    if _made_up(secret.type, value, role):
                         continue
                     start = line.find(value)
                     if start < 0:

@@ -1,5 +1,5 @@
 """Line checks for any text file: merge conflict markers on added lines, and what a
-placeholder value looks like (for the secrets check)."""
+placeholder value or a real-looking credential looks like (for the secrets check)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,26 @@ def looks_placeholder(value: str) -> bool:
     if re.fullmatch(r"[a-z]+(?:[_.-][a-z]+)*", value) or re.fullmatch(r"[A-Z][A-Z0-9_]+", value):
         return True  # a word, a dotted/snake name, an ENV_VAR name
     return False
+
+
+def looks_real_secret(value: str) -> bool:
+    """Whether a credential reads like one made for real use, not for a test: no placeholder,
+    long enough, and mixing character classes as generated or chosen passwords do.
+
+    `Circle Of Life`, `abc123`, `hunter2hunter2` are what tests write; `Xk9mQ2vLp7rT…` or a
+    long hex token is what a real credential looks like (and a test should not hold one).
+    """
+    if looks_placeholder(value) or len(value) < 10:
+        return False
+    classes = sum(
+        (
+            any(c.islower() for c in value),
+            any(c.isupper() for c in value),
+            any(c.isdigit() for c in value),
+            any(not c.isalnum() for c in value),
+        )
+    )
+    return classes >= 3 or (classes == 2 and len(value) >= 16 and len(set(value)) >= 10)
 
 
 def conflict_hits(lines: list[str], added: set[int]) -> list[Hit]:
