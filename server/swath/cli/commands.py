@@ -27,11 +27,11 @@ from swath.findings.wording import plural, skipped_sentence
 from swath.spec.loader import (
     WorkflowError,
     WorkflowNotFound,
-    list_workflows,
+    describe_workflows,
     load_workflow,
     resolve_workflow,
 )
-from swath.spec.models import Workflow
+from swath.spec.models import InputSpec, Workflow
 from swath.store import RunLeased
 from swath.cli.progress import PlainProgress, Quiet, RichProgress
 
@@ -399,21 +399,24 @@ async def cmd_show(args: argparse.Namespace, cancel: asyncio.Event) -> int:
 async def cmd_workflows(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     root = _root(args)
     if args.wf_command == "list":
-        infos = list_workflows(root)
+        entries = describe_workflows(root, known_names())
         if args.format == "json":
-            print(json.dumps([i.model_dump(mode="json") for i in infos], indent=2))
-        for i in infos if args.format == "text" else []:
+            print(json.dumps([e.model_dump(mode="json") for e in entries], indent=2))
+            return EXIT_OK
+        for e in entries:
             where = (
                 "built-in"
-                if i.builtin
-                else str(Path(i.path).relative_to(root))
-                if _under(i.path, root)
-                else i.path
+                if e.builtin
+                else str(Path(e.path).relative_to(root))
+                if _under(e.path, root)
+                else e.path
             )
-            about = i.description.strip().splitlines()[0] if i.description else ""
-            if i.error:  # a broken file is listed with what is wrong, never hidden
-                about = f"(unusable: {i.error})"
-            print(f"{i.name:<16} {where:<32} {about}")
+            about = e.description.strip().splitlines()[0] if e.description else ""
+            if e.error:  # a broken file is listed with what is wrong, never hidden
+                about = f"(unusable: {_first_problem(e.error)})"
+            print(f"{e.name:<16} {where:<32} {about}")
+            for name, spec in e.inputs.items():
+                print(f"{'':<16} {_input_line(name, spec)}")
         return EXIT_OK
     if args.wf_command == "show":
         try:
@@ -438,6 +441,26 @@ async def cmd_workflows(args: argparse.Namespace, cancel: asyncio.Event) -> int:
             print(str(exc), file=sys.stderr)
             bad += 1
     return EXIT_USAGE if bad else EXIT_OK
+
+
+def _first_problem(error: str) -> str:
+    lines = error.splitlines() or [""]
+    more = len(lines) - 1
+    return lines[0] + (f" (and {plural(more, 'more problem')})" if more else "")
+
+
+def _input_line(name: str, spec: InputSpec) -> str:
+    """`input passes (string, default all, several of: all, security, ...): what it is`."""
+    facts: list[str] = [spec.type]
+    if spec.required:
+        facts.append("required")
+    if spec.default is not None:
+        default = json.dumps(spec.default) if not isinstance(spec.default, str) else spec.default
+        facts.append(f"default {default}")
+    if spec.choices:
+        facts.append(("several of: " if spec.many else "one of: ") + ", ".join(spec.choices))
+    about = " ".join(spec.description.split())
+    return f"input {name} ({', '.join(facts)})" + (f": {about}" if about else "")
 
 
 def _under(path: str | Path, root: Path) -> bool:

@@ -424,35 +424,26 @@ async def show_run(ls: "SwathServer", args: tuple[Any, ...]) -> Any:
 
 async def list_workflows(ls: "SwathServer", args: tuple[Any, ...]) -> Any:
     """Built-in and saved workflows with what an editor needs to ask for their inputs."""
-    from swath.spec.loader import WorkflowError, load_workflow
-    from swath.spec.loader import list_workflows as available
+    from swath.spec.loader import describe_workflows
 
     a: FolderArgs = parse(FolderArgs, args)
     root = _root_of(ls, a.folder, None)
     names = await ls.names.get()
 
     def describe() -> list[dict[str, Any]]:
-        out = []
-        for info in available(root):
-            if info.ignored:
-                continue
-            entry: dict[str, Any] = {
-                "name": info.name,
-                "description": info.description,
-                "builtin": info.builtin,
-                "overridesBuiltin": info.overrides_builtin,
-                "uri": path_to_uri(info.path),
-                "inputs": {},
-                "error": info.error,
+        return [
+            {
+                "name": entry.name,
+                "description": entry.description,
+                "builtin": entry.builtin,
+                "overridesBuiltin": entry.overrides_builtin,
+                "uri": path_to_uri(entry.path),
+                "inputs": {k: v.model_dump(mode="json") for k, v in entry.inputs.items()},
+                "error": entry.error,
             }
-            if info.error is None:
-                try:
-                    wf = load_workflow(info.path, names, workspace_root=root)
-                    entry["inputs"] = {k: v.model_dump(mode="json") for k, v in wf.inputs.items()}
-                except WorkflowError as exc:
-                    entry["error"] = str(exc)
-            out.append(entry)
-        return out
+            for entry in describe_workflows(root, names)
+            if not entry.ignored
+        ]
 
     return {"folder": path_to_uri(root), "workflows": await asyncio.to_thread(describe)}
 

@@ -110,7 +110,7 @@ def expand(
         return None, problems + [Problem(at, msg, "extends-cycle")]
     base, base_problems = _load_base(base_path, root, builtin_dir, chain)
     if base is None:
-        shown = _shown(base_path)
+        shown = shown_path(base_path)
         first = next((p for p in base_problems if p.span.file == shown), None)
         why = f" ({shown}:{first.span.line + 1}: {first.message})" if first else ""
         code = "unusable-base"
@@ -122,7 +122,7 @@ def expand(
     return merged, problems + base_problems + merge_problems
 
 
-def _shown(path: Path) -> str:
+def shown_path(path: Path) -> str:
     """The path as problems show it: relative to the current folder when under it."""
     try:
         return str(path.absolute().relative_to(Path.cwd()))
@@ -133,7 +133,7 @@ def _shown(path: Path) -> str:
 def _load_base(
     path: Path, root: Path | None, builtin_dir: Path | None, chain: tuple[Path, ...]
 ) -> tuple[YamlDoc | None, list[Problem]]:
-    filename = _shown(path)
+    filename = shown_path(path)
     whole = Span(0, 0, 0, 1, filename)
     try:
         text = path.read_text(encoding="utf-8")

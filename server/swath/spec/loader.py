@@ -11,7 +11,10 @@ template syntax), which run even when the model fails.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+
+from pydantic import Field
 
 from swath.spec.checks import KnownNames, check_all
 from swath.spec.discovery import (
@@ -21,10 +24,10 @@ from swath.spec.discovery import (
     repo_workflows_dir,
     resolve_workflow,
 )
-from swath.spec.extends import expand
+from swath.spec.extends import expand, shown_path
 from swath.spec.errors import SpecIssue, WorkflowError, WorkflowNotFound
 from swath.spec.model_errors import Problem, validate_model
-from swath.spec.models import Workflow
+from swath.spec.models import InputSpec, Workflow
 from swath.spec.positions import Span, YamlDoc, parse_yaml
 from swath.spec.schema_registry import load_schema, schema_names
 
@@ -32,9 +35,11 @@ __all__ = [
     "KnownNames",
     "SpecIssue",
     "WorkflowError",
+    "WorkflowEntry",
     "WorkflowInfo",
     "WorkflowNotFound",
     "builtin_workflows_dir",
+    "describe_workflows",
     "downstream",
     "list_workflows",
     "load_schema",
@@ -166,6 +171,46 @@ def load_workflow(
         )
         raise WorkflowError([issue]) from exc
     return load_workflow_text(text, str(path), known, workspace_root=workspace_root)
+
+
+log = logging.getLogger(__name__)
+
+
+class WorkflowEntry(WorkflowInfo):
+    """A workflow as `swath workflows list` and an editor's picker show it."""
+
+    inputs: dict[str, InputSpec] = Field(
+        default_factory=dict, description="What `-i KEY=VALUE` can set; empty when unusable."
+    )
+
+
+def describe_workflows(
+    workspace_root: Path | None, known: KnownNames | None = None
+) -> list[WorkflowEntry]:
+    """Every available workflow, loaded to learn its inputs.
+
+    A file that does not load is listed with its problems in `error` rather than left out
+    or stopping the listing: the listing is where one finds out a saved workflow is broken.
+    """
+    entries: list[WorkflowEntry] = []
+    for info in list_workflows(workspace_root):
+        entry = WorkflowEntry(**dict(info))
+        if entry.error is None:
+            try:
+                # Problems name the file as the user would type it, not its absolute path.
+                path = Path(shown_path(info.path))
+                wf = load_workflow(path, known, workspace_root=workspace_root)
+            except WorkflowError as exc:
+                entry.error = str(exc)
+            except Exception as exc:  # one file's surprise must not hide every other workflow
+                log.exception("loading %s for the listing failed", info.path)
+                entry.error = f"cannot load workflow: {type(exc).__name__}: {exc}"
+            else:
+                entry.inputs = dict(wf.inputs)
+                # An extending file often has no description of its own; its base's applies.
+                entry.description = entry.description or wf.description.strip()
+        entries.append(entry)
+    return entries
 
 
 def _not_a_mapping(doc: YamlDoc) -> Problem:
