@@ -28,7 +28,15 @@ from swath.engine.events import StepProgress
 from swath.engine.options import RunOptions
 from swath.findings.report import RunStatus
 from tests.engine.test_model_runs import engine_for, make_files, model_workflow, stored_records
-from tests.fake_anthropic import Echo, RequestContext, Slow, rules
+from tests.fake_anthropic import (
+    Echo,
+    Fault,
+    RequestContext,
+    Slow,
+    invalid_key,
+    rules,
+    spend_cap,
+)
 from tests.fake_anthropic.fixtures import fake_anthropic  # noqa: F401
 from tests.fake_anthropic.replies import ReplyLike
 from tests.fake_anthropic.server import FakeAnthropicServer, RecordedRequest
@@ -266,3 +274,40 @@ async def test_the_fake_refuses_a_batch_over_the_apis_limits(
     big = rules.check_batch(rules.BATCH_MAX_BYTES + 1, over[:1])
     assert big is not None and big.status == 413 and big.error_type == "request_too_large"
     assert rules.check_batch(rules.BATCH_MAX_BYTES, over[:1]) is None
+
+
+@pytest.mark.parametrize(
+    "fault,cause",
+    [
+        pytest.param(spend_cap(), "monthly spend cap", id="429-spend-cap"),
+        pytest.param(invalid_key(), "API key was refused", id="401-bad-key"),
+    ],
+)
+async def test_a_fatal_error_creating_a_batch_stops_the_run_with_one_message(
+    tmp_path: Path, fake_anthropic: FakeAnthropicServer, fault: Fault, cause: str
+) -> None:
+    make_files(tmp_path, 6)
+    engine, runner = await engine_for(
+        tmp_path, fake_anthropic, batch_limits=BatchLimits(max_requests=3)
+    )
+    fake_anthropic.inject_batch(fault)  # once: a retry would be let through and show
+    options = RunOptions(engine="model", batch=True, batch_poll_s=0.05)
+    try:
+        first = await engine.run(model_workflow(), options)
+        await engine.store.flush()
+        assert first.status == RunStatus.failed
+        assert len(first.errors) == 1 and cause in first.errors[0], first.errors
+        assert "swath resume" in first.errors[0]
+        assert [r.status for r in fake_anthropic.responses if r.path.endswith("/batches")] == [
+            fault.status  # not retried (the SDK would retry a plain 429), nothing else sent
+        ]
+        # After the fix, resume submits the step and finishes it.
+        fake_anthropic.reset()
+        resumed = await engine.run(
+            model_workflow(), options.model_copy(update={"run_id": first.run_id, "resume": True})
+        )
+    finally:
+        await runner.aclose()
+        await engine.store.aclose()
+    assert resumed.status == RunStatus.succeeded and resumed.agents.succeeded == 6
+    assert len(creates(fake_anthropic)) == 2

@@ -130,6 +130,15 @@ def _block_events(i: int, block: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def _fault_headers(fault: Fault) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if fault.retry_after is not None:
+        headers["retry-after"] = f"{fault.retry_after:g}"
+    if fault.retry_header:
+        headers["x-should-retry"] = "true" if fault.status in (429, 500, 529) else "false"
+    return headers
+
+
 def _strip_cache_control(block: Any) -> Any:
     if isinstance(block, dict) and "cache_control" in block:
         return {k: v for k, v in block.items() if k != "cache_control"}
@@ -191,6 +200,7 @@ class FakeAnthropicServer:
         self.responses: list[RecordedResponse] = []
         self._scripts: list[tuple[str | None, Script]] = []
         self._faults: deque[ReplyLike] = deque()
+        self._batch_faults: deque[Fault] = deque()
         self._cache: set[str] = set()
         self._batches: dict[str, _Batch] = {}
         self._ids = itertools.count(1)
@@ -217,12 +227,19 @@ class FakeAnthropicServer:
         with self._lock:
             self._faults.extend(faults)
 
+    def inject_batch(self, *faults: Fault) -> None:
+        """The next requests to create a Message Batch get these errors (a refused key, the
+        spend cap) instead of a batch."""
+        with self._lock:
+            self._batch_faults.extend(faults)
+
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
             self.responses.clear()
             self._scripts.clear()
             self._faults.clear()
+            self._batch_faults.clear()
             self._cache.clear()
             self.rejections.clear()
 
@@ -463,12 +480,7 @@ class FakeAnthropicServer:
         if isinstance(reply, (Fault, Reply)):
             delay += reply.delay_s
         if isinstance(reply, Fault):
-            headers = {}
-            if reply.retry_after is not None:
-                headers["retry-after"] = f"{reply.retry_after:g}"
-            if reply.retry_header:
-                headers["x-should-retry"] = "true" if reply.status in (429, 500, 529) else "false"
-            return reply.status, reply.body(), headers, delay
+            return reply.status, reply.body(), _fault_headers(reply), delay
         if isinstance(reply, Malformed):
             return 200, reply.body, {}, delay
         if isinstance(reply, dict):  # a complete response body, sent as is
@@ -596,6 +608,10 @@ class FakeAnthropicServer:
         denied = self._auth_error(rec)
         if denied is not None:
             return denied
+        with self._lock:
+            fault = self._batch_faults.popleft() if self._batch_faults else None
+        if fault is not None:
+            return self._respond(rec.path, fault.status, fault.body(), _fault_headers(fault))
         reqs = (rec.body or {}).get("requests") if isinstance(rec.body, dict) else None
         rejected = rules.check_batch(len(rec.raw.encode("utf-8")), reqs)
         if rejected is not None and (self.strict or not isinstance(reqs, list) or not reqs):

@@ -87,3 +87,19 @@ def test_keep_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     assert retention.keep_from_env() == 5
     monkeypatch.setenv(retention.KEEP_ENV, "many")
     assert retention.keep_from_env() == 20
+
+
+async def test_a_dropped_run_takes_its_batch_ids_with_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(retention.KEEP_ENV, "1")
+    (tmp_path / "f.txt").write_text("x\n")
+    [old] = await _runs(tmp_path, 1)
+    store = RunStore.open(tmp_path)
+    store.batch_submitted(old, "sum", 0, "msgbatch_a", ["t-a"])
+    store.batch_submitted(old, "sum", 1, "msgbatch_b", ["t-b"])
+    await store.aclose()
+    db = tmp_path / ".swath" / "swath.db"
+    assert count(db, "step_batches") == 2
+    [new] = await _runs(tmp_path, 1)  # keeping one run per workflow drops the old one
+    assert new != old and count(db, "step_batches") == 0

@@ -88,7 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", metavar="FILE", help="write the result here instead of stdout"
     )
     run.add_argument(
-        "--batch", action="store_true", help="submit single-turn model steps as a message batch"
+        "--batch",
+        action="store_true",
+        help="submit single-turn model steps as Message Batches at half price (split at the "
+        "API's limits of 100,000 requests and 256 MB a batch; resume collects them)",
     )
     run.add_argument(
         "--fix-preview",

@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import anthropic
+
 from swath.agents.base import ModelResult, ModelTask, ModelTaskFailed
 from swath.agents.batch import BatchGone, BatchProgress, BatchRunner, custom_id_for
+from swath.agents.errors import FatalAPIError, classify
 from swath.analyzers.base import AnalyzerOutput
 from swath.engine import cache
 from swath.engine.events import StepProgress
@@ -80,13 +85,14 @@ class MessageBatchStep:
             held = {cid for b in parts for cid in b.custom_ids or []}
         fresh = [p for cid, p in by_cid.items() if cid not in held]
         try:
-            if fresh:
-                for p in fresh:
-                    run.mark_started(self.step.id, p.key, p.ihash)
-                parts += await self._submit(batcher, [p.task for p in fresh])
-            collected = await asyncio.gather(
-                *(self._collect(batcher, part, by_cid) for part in parts)
-            )
+            with self._fatal_stops_the_run():
+                if fresh:
+                    for p in fresh:
+                        run.mark_started(self.step.id, p.key, p.ihash)
+                    parts += await self._submit(batcher, [p.task for p in fresh])
+                collected = await asyncio.gather(
+                    *(self._collect(batcher, part, by_cid) for part in parts)
+                )
         finally:
             for p in pending:
                 run.inflight_cost -= p.reserved
@@ -95,6 +101,21 @@ class MessageBatchStep:
             results.update(part_results)
         for p in pending:
             await self._land(p, results.get(p.key) or ModelTaskFailed("no result in the batch"))
+
+    @contextmanager
+    def _fatal_stops_the_run(self) -> Iterator[None]:
+        """An error no retry can fix on a batch call (a refused key, the spend cap) stops the
+        run with the same one message a task's call gives, not a traceback; the batches
+        already created are noted, so resume collects them."""
+        try:
+            yield
+        except FatalAPIError as exc:  # the spend cap, raised by the transport: never retried
+            raise self.run.fatal_stop(f"API error {exc.status}: {exc}") from exc
+        except anthropic.APIStatusError as exc:
+            verdict = classify(exc.status_code, exc.body)
+            if not verdict.fatal:
+                raise
+            raise self.run.fatal_stop(f"API error {exc.status_code}: {verdict.reason}") from exc
 
     def _env_for(self, task: ModelTask) -> Any:
         return self.run.agent_env(self.step.id, task.task_key)

@@ -653,10 +653,14 @@ class _Run:
             # The spend cap, 401/402/403/404: no other agent can succeed either; stop instead
             # of failing 1,000 times. Tasks in flight that see the same error raise it too;
             # only the first reaches the report (execute() takes the group's first error).
-            raise FatalRunError(
-                f"the model API refused the run: {str(exc).rstrip('.')}; finished tasks are "
-                f"kept, and after the fix `swath resume {self.run_id}` runs the rest"
-            ) from exc
+            raise self.fatal_stop(str(exc)) from exc
+
+    def fatal_stop(self, cause: str) -> FatalRunError:
+        """The run's one message when the API refuses everything (bad key, spend cap, ...)."""
+        return FatalRunError(
+            f"the model API refused the run: {cause.rstrip('.')}; finished tasks are "
+            f"kept, and after the fix `swath resume {self.run_id}` runs the rest"
+        )
 
     def _finished_event(
         self,
