@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +32,13 @@ from swath.agents.batch import (
 from swath.engine.events import StepProgress
 from swath.engine.options import RunOptions
 from swath.findings.report import RunStatus
-from tests.engine.test_model_runs import engine_for, make_files, model_workflow, stored_records
+from tests.engine.test_model_runs import (
+    engine_for,
+    make_files,
+    model_workflow,
+    stored_records,
+    summaries_repo,
+)
 from tests.fake_anthropic import (
     Echo,
     Fault,
@@ -311,3 +322,54 @@ async def test_a_fatal_error_creating_a_batch_stops_the_run_with_one_message(
         await engine.store.aclose()
     assert resumed.status == RunStatus.succeeded and resumed.agents.succeeded == 6
     assert len(creates(fake_anthropic)) == 2
+
+
+def test_a_killed_batch_run_resumes_by_collecting_its_batch(tmp_path: Path) -> None:
+    """The CLI end to end: `swath run --batch` killed (SIGKILL) while it polls; `swath resume`
+    reads the stored batch id and collects it, paying for nothing twice."""
+    server = FakeAnthropicServer(batch_delay_s=0.05).start()
+    try:
+        root = summaries_repo(tmp_path / "repo", 12)
+        env = {**os.environ, "ANTHROPIC_API_KEY": "sk-test-key", "ANTHROPIC_BASE_URL": server.url}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "swath", "run", "summaries", "--batch", "--format", "json"],
+            cwd=root,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        db = root / ".swath" / "swath.db"
+        deadline = time.monotonic() + 60
+        noted: list[tuple[int, str, list[str]]] = []
+        while time.monotonic() < deadline and not noted:
+            time.sleep(0.05)
+            if not db.exists():
+                continue
+            con = sqlite3.connect(db)
+            try:
+                run_ids = [r[0] for r in con.execute("SELECT id FROM runs")]
+                noted = step_batches(root, run_ids[0]) if run_ids else []
+            except sqlite3.OperationalError:  # the store is still being created
+                continue
+            finally:
+                con.close()
+        proc.send_signal(signal.SIGKILL)  # it polls every 10 s: killed while it waits
+        proc.wait()
+        [(_, batch_id, held)] = noted
+        assert len(held) == 12 and len(creates(server)) == 1
+        res = subprocess.run(
+            [sys.executable, "-m", "swath", "resume", run_ids[0], "--format", "json"],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert res.returncode == 0, res.stderr
+        out = json.loads(res.stdout)
+        assert out["status"] == "succeeded" and out["agents"]["succeeded"] == 12
+        assert len(creates(server)) == 1  # collected, not submitted again
+        assert any(r.path == f"/v1/messages/batches/{batch_id}/results" for r in server.requests)
+        assert "/v1/messages" not in [r.path for r in server.requests]
+    finally:
+        server.stop()
