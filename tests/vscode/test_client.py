@@ -99,6 +99,7 @@ def test_the_vsix_holds_the_bundled_extension(vsix: Path) -> None:
     assert manifest["capabilities"]["untrustedWorkspaces"]["supported"] == "limited"
 
 
+@pytest.mark.alone
 @pytest.mark.timeout(1200)
 def test_end_to_end_in_a_real_vscode(vsix: Path) -> None:
     """The three jobs with the mouse and the palette in code-server (client-vscode/e2e/)."""

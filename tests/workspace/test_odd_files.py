@@ -106,3 +106,36 @@ def test_review_counts_the_untracked_files_it_cannot_read(tmp_path: Path) -> Non
     proc = swath_run(root, "review-diff", "--format", "json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["skipped"] == {"too_large": 1}
+
+
+def test_the_flag_audit_counts_the_files_its_scan_did_not_read(tmp_path: Path) -> None:
+    """The reference scan reads every listed file itself (its own size cap): a flag read only
+    in a file over that cap must show up as a file left out, not vanish."""
+    root = init_repo(tmp_path / "repo")
+    flagd = {
+        "flags": {
+            "fast_lane": {
+                "state": "ENABLED",
+                "variants": {"on": True, "off": False},
+                "defaultVariant": "on",
+            }
+        }
+    }
+    commit_files(
+        root,
+        {
+            "flags/flags.flagd.json": json.dumps(flagd),
+            ".swath/flags.yaml": "max_file_bytes: 100000\n",
+            "app/route.py": 'def lanes(client):\n    return client.get_boolean_value("fast_lane", False)\n',
+            # 120 KB of generated code, over the 100 KB cap set above
+            "app/generated.py": 'LANES = ["fast_lane"]\n' + "x = 1\n" * 20_000,
+            "app/logo.png": "\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
+        },
+    )
+    os.symlink("/etc/hostname", root / "app" / "outside.py")
+    os.symlink("route.py", root / "app" / "alias.py")  # inside: read at its own path
+    proc = swath_run(root, "flag-audit", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["skipped"] == {"binary": 1, "symlink_outside": 1, "too_large": 1}
+    assert "Not read: 3 files" in proc.stderr

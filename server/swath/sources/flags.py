@@ -16,7 +16,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import logging
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from pydantic import BaseModel
 
@@ -37,6 +37,7 @@ from swath.sources.flagdefs.scan import DefinitionSpan, ScanIndex, prestart, sca
 from swath.sources.flagdefs.sdk import merge_call_names
 from swath.spec.records import Item
 from swath.workspace import PathRefused, Workspace
+from swath.workspace.skips import SKIP_REASONS, SkipReason
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,9 @@ class FlagsSource:
             max_per_key=cfg.max_references_per_flag,
         )
         FlagsSource.last_scan = index
+        for path, reason in index.skipped.items():
+            if reason in SKIP_REASONS:
+                ctx.skipped.add(cast(SkipReason, reason), path)
 
         report_undefined = cfg.report_undefined is True or (
             cfg.report_undefined == "auto" and bool(by_key)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from typing import Literal
+from typing import Literal, get_args
 
 SkipReason = Literal[
     "binary",
@@ -19,6 +19,7 @@ SkipReason = Literal[
     "not_regular",
     "unreadable",
 ]
+SKIP_REASONS: frozenset[str] = frozenset(get_args(SkipReason))
 
 
 class SkipCounts:

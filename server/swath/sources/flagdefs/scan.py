@@ -83,6 +83,9 @@ class ScanIndex:
     undefined: dict[str, list[ReferenceHit]] = field(default_factory=dict)
     # References found beyond `max_per_key` (counted, not kept: memory stays bounded).
     unlisted: dict[str, int] = field(default_factory=dict)
+    # Listed files the scan did not read, with the reason (SkipReason names): a flag read only
+    # in a 6 MB generated file is not "unused", and the report must say what it left out.
+    skipped: dict[str, str] = field(default_factory=dict)
     stats: ScanStats = field(default_factory=ScanStats)
 
 
@@ -164,11 +167,12 @@ def scan_references(
 
     merger = _Merger(index, keys, bare, calls, defined, spans, max_per_key)
     # Chunk by chunk as the workers answer: no list of every raw hit of the tree.
-    for found, n_files, n_bytes in _run_chunks(
+    for found, n_files, n_bytes, skipped in _run_chunks(
         root, files, (keys, bare, calls, max_bytes), n_workers, "scan_chunk"
     ):
         index.stats.files_read += n_files
         index.stats.bytes_read += n_bytes
+        index.skipped.update(skipped)
         for path, hits in found:
             merger.file(path, hits)
     if follow_constants:

@@ -10,6 +10,7 @@ have a match.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from typing import Any
@@ -111,24 +112,45 @@ def _automaton(keys: list[str], bare: list[str], calls: list[str]) -> tuple[Any,
     return hit
 
 
-def read_file(path: str | bytes, max_bytes: int) -> bytes | None:
+def read_file(path: str, max_bytes: int) -> bytes | None:
     """The bytes of a regular file, or None for symlinks, unreadable, huge or binary files."""
+    data = read_or_reason(path, max_bytes)
+    return data if isinstance(data, bytes) else None
+
+
+def read_or_reason(path: str, max_bytes: int, root: str = "") -> bytes | str | None:
+    """The bytes of a regular file; else why it was not read, by the report's SkipReason
+    names ("too_large", "binary", "unreadable", "symlink_loop", "symlink_outside": this
+    module imports nothing of Swath's). None for a symlink to a file inside `root`: that
+    file is read at its own path, so nothing is missed."""
     try:
         fd = os.open(path, _OPEN_FLAGS)
     except OSError:
-        return None
+        return _why_not_opened(path, root)
     try:
         size = os.fstat(fd).st_size
         if size > max_bytes:
-            return None
+            return "too_large"
         data = os.read(fd, size + 1)
     except OSError:
-        return None
+        return "unreadable"
     finally:
         os.close(fd)
     if b"\0" in data[:BINARY_SNIFF]:
-        return None
+        return "binary"
     return data
+
+
+def _why_not_opened(path: str, root: str) -> str | None:
+    if not os.path.islink(path):
+        return "unreadable"
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return "symlink_loop" if exc.errno == errno.ELOOP else "unreadable"
+    target, top = os.path.realpath(path), os.path.realpath(root or "/nonexistent")
+    inside = os.path.commonpath([target, top]) == top
+    return None if inside and os.path.isfile(target) else "symlink_outside"
 
 
 class _Lines:
@@ -159,8 +181,8 @@ class _Lines:
 
 def scan_chunk(
     root: str, paths: list[str], keys: list[str], bare: list[str], calls: list[str], max_bytes: int
-) -> tuple[list[tuple[str, list[Hit]]], int, int]:
-    """([(path, hits)], files read, bytes read). Hit tuples:
+) -> tuple[list[tuple[str, list[Hit]]], int, int, list[tuple[str, str]]]:
+    """([(path, hits)], files read, bytes read, [(path, why it was not read)]). Hit tuples:
 
     ("key", key_index, line, col, end_col, text, const_name | None, const_exported)
     ("bare", bare_index, line, col, end_col, text)
@@ -171,11 +193,14 @@ def scan_chunk(
     """
     auto, n_quoted, n_bare, n_all = _automaton(keys, bare, calls)
     out: list[tuple[str, list[Hit]]] = []
+    skipped: list[tuple[str, str]] = []
     files = total = 0
     prefix = root.rstrip("/") + "/"
     for rel in paths:
-        data = read_file(prefix + rel, max_bytes)
-        if data is None:
+        data = read_or_reason(prefix + rel, max_bytes, root)
+        if not isinstance(data, bytes):
+            if data is not None:
+                skipped.append((rel, data))
             continue
         files += 1
         total += len(data)
@@ -188,7 +213,7 @@ def scan_chunk(
                 if rel.endswith(".go"):
                     hits.append(("imports", go_imports(data)))
                 out.append((rel, hits))
-    return out, files, total
+    return out, files, total, skipped
 
 
 def _hits(
