@@ -17,6 +17,10 @@ const opt = (name, fallback) => {
 const vsix = path.resolve(opt("--vsix", path.join(HERE, "..", "dist", "swath.vsix")));
 const only = opt("--only", Object.keys(JOBS).join(",")).split(",");
 
+// A stray rejected promise would end node before the catch below prints what the workbench
+// showed; say it and let the awaited checks decide.
+process.on("unhandledRejection", (err) => log(`unhandled rejection: ${err?.message ?? err}`));
+
 const started = Date.now();
 const vs = new VSCode();
 let failed = false;
