@@ -266,11 +266,25 @@ export class VSCode {
     return this.page.locator(".explorer-folders-view .monaco-list-row").filter({ has: this.page.locator(".label-name", { hasText: new RegExp(`^${name}$`) }) });
   }
 
+  /** Right-click `target`, pick `item`. The workbench's menu drops a click that comes too
+   * soon after it opened (on a loaded machine the menu stayed open, its entry highlighted, and
+   * nothing ran): a menu still open after the click gets the highlighted entry by Enter. */
   async contextMenu(target, item) {
     await target.click({ button: "right" });
-    const entry = this.page.locator(".context-view .action-label", { hasText: item });
-    await entry.first().waitFor();
-    await entry.first().click();
+    const entry = this.page.locator(".context-view .action-label", { hasText: item }).first();
+    await entry.waitFor();
+    await entry.click();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await entry.waitFor({ state: "hidden", timeout: 3_000 });
+        return;
+      } catch (err) {
+        if (attempt >= 4) throw new Error(`the context menu entry ${item} did not run: ${err.message}`);
+      }
+      log(`context menu still open after picking ${item}: Enter on it`);
+      await entry.hover();
+      await this.page.keyboard.press("Enter");
+    }
   }
 
   /** The log the extension's output channel wrote (LogOutputChannel files under logs/). */
