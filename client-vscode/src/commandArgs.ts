@@ -113,6 +113,18 @@ export interface RunPlan {
   engine: string;
 }
 
+/** What `swath.newWorkflow {wait: true}` answers: the saved file and its plan (none when the
+ * workflow needs inputs first); `offline` when no model drafted it. */
+export interface NewWorkflowAnswer {
+  uri: string;
+  workflow: string;
+  plan: RunPlan | null;
+  plan_note: string;
+  rounds: number;
+  offline: { name: string; shared: string[] } | null;
+  fills: string[];
+}
+
 export function planSummary(plan: RunPlan, refused: boolean): string {
   const steps = plan.steps.map((s) => `${s.id} (${s.kind}${s.agents ? `, ${s.agents} agents` : ""})`).join(" → ");
   const lines = [

@@ -7,6 +7,7 @@ import {
   parseInput,
   planSummary,
   reviewDiffArgs,
+  type NewWorkflowAnswer,
   type RunPlan,
   type WorkflowEntry,
   workflowPicks,
@@ -85,19 +86,25 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     reg("swath.ui.newWorkflow", async () => {
       const prompt = await vscode.window.showInputBox({
         title: "Swath: New Workflow from Prompt",
-        prompt: "What should the workflow do? A model drafts it; Swath validates and saves it in .swath/workflows/",
+        prompt: "What should the workflow do? A model drafts it (offline: the closest shipped workflow); Swath validates, plans and saves it in .swath/workflows/",
         placeHolder: "list every public function without a docstring",
       });
       if (!prompt?.trim()) return undefined;
       const made = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: "Swath: drafting a workflow…" },
-        () => swath.execute<{ uri: string }>("swath.newWorkflow", { prompt, wait: true }),
+        () => swath.execute<NewWorkflowAnswer>("swath.newWorkflow", { prompt, wait: true }),
       );
-      const { plan, refused } = await swath.execute<{ plan: RunPlan; refused: boolean }>("swath.plan", { workflow: made.uri });
+      // The answer carries the plan of what was saved; a workflow that needs inputs has none yet.
+      const planned = made.plan
+        ? { plan: made.plan, refused: made.plan.total_agents > made.plan.max_agents }
+        : await swath.execute<{ plan: RunPlan; refused: boolean }>("swath.plan", { workflow: made.uri });
+      const origin = made.offline
+        ? `No model is configured: this is a copy of ${made.offline.name}, the closest shipped workflow. A new kind of job needs a model.\n\n`
+        : "";
       const choice = await vscode.window.showInformationMessage(
         `Swath wrote ${vscode.Uri.parse(made.uri).path.split("/").pop()}. Run it?`,
-        { modal: true, detail: planSummary(plan, refused) },
-        ...(refused ? [] : ["Run"]),
+        { modal: true, detail: origin + planSummary(planned.plan, planned.refused) },
+        ...(planned.refused ? [] : ["Run"]),
       );
       if (choice !== "Run") return undefined;
       return started(await swath.execute<Started>("swath.runWorkflow", { workflow: made.uri }));

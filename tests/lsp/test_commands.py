@@ -146,10 +146,10 @@ async def test_settings_from_initialization_and_changes(tmp_path: Path) -> None:
         await s.wait_message("todo-audit succeeded")
 
 
-async def test_new_workflow_without_a_model_says_so(tmp_path: Path) -> None:
+async def test_new_workflow_offline_with_nothing_close_says_so(tmp_path: Path) -> None:
     root = make_repo(tmp_path / "repo", modules=0)
     async with lsp_session(root, capabilities("visual-studio-code")) as s:
-        result = await s.command("swath.newWorkflow", {"prompt": "find print statements"})
+        result = await s.command("swath.newWorkflow", {"prompt": "xyzzy plugh frobnicate"})
         assert result["runId"].startswith("new-")
         await s.wait_for(
             lambda: any("could not write a workflow" in m.message for m in s.client.messages),

@@ -71,11 +71,19 @@ async def test_active_runs_counts_the_runs_going_and_forgets_finished_ones(tmp_p
             raise AssertionError("a cancelled run is still listed as going")
 
 
-async def test_new_workflow_can_answer_with_the_file_it_wrote(tmp_path: Path) -> None:
+async def test_new_workflow_answers_with_the_file_and_its_plan(tmp_path: Path) -> None:
+    """The client confirms before running: the answer carries the saved file and its plan."""
     root = make_repo(tmp_path / "repo", modules=1)
     async with lsp_session(root, capabilities("visual-studio-code")) as s:
         with pytest.raises(JsonRpcException, match="could not write a workflow: .*needs a model"):
-            await s.command("swath.newWorkflow", {"prompt": "find prints", "wait": True})
+            await s.command("swath.newWorkflow", {"prompt": "xyzzy plugh", "wait": True})
+        # Offline, the closest shipped workflow is the starting point, and the answer says so.
+        offline = await s.command(
+            "swath.newWorkflow", {"prompt": "TODO comments older than 30 days", "wait": True}
+        )
+        assert offline["offline"]["name"] == "todo-audit" and offline["rounds"] == 0
+        assert offline["fills"] == ["`max_age_days` = 30 (from “30 days”)"]
+        assert offline["plan"]["workflow"] == offline["workflow"]
     fake = FakeAnthropicServer().start()
     fake.script(lambda ctx: JsonText({"name": "py-todos", "yaml": DRAFT}))
     env = {"ANTHROPIC_API_KEY": "sk-test-key", "ANTHROPIC_BASE_URL": fake.url}
@@ -83,9 +91,15 @@ async def test_new_workflow_can_answer_with_the_file_it_wrote(tmp_path: Path) ->
         async with lsp_session(root, capabilities("visual-studio-code"), extra_env=env) as s:
             result = await s.command("swath.newWorkflow", {"prompt": "todos", "wait": True})
             assert result["uri"] == s.uri(".swath/workflows/py-todos.yaml")
-            assert (root / ".swath" / "workflows" / "py-todos.yaml").read_text() == DRAFT
+            text = (root / ".swath" / "workflows" / "py-todos.yaml").read_text()
+            assert text.startswith("# Written by `swath new`") and text.endswith(DRAFT)
+            assert result["rounds"] == 1 and result["offline"] is None
+            # the plan in the answer is the one swath.plan gives for the saved file
             plan = await s.command("swath.plan", {"workflow": result["uri"]})
-            assert plan["plan"]["total_agents"] >= 1 and plan["refused"] is False
+            assert result["plan"]["total_agents"] == plan["plan"]["total_agents"] >= 1
+            assert plan["refused"] is False
+            runs = await s.command("swath.listRuns")
+            assert runs["runs"] == []  # saved and planned, never run
     finally:
         fake.stop()
 

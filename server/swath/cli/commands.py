@@ -472,18 +472,65 @@ def _under(path: str | Path, root: Path) -> bool:
 
 
 async def cmd_new(args: argparse.Namespace, cancel: asyncio.Event) -> int:
-    from swath.engine.generate import generate_workflow
+    from swath.engine import generate
 
     root = _root(args)
-    session = _session(root)
+    session = _session(root, model=not args.offline)
     try:
-        path = await generate_workflow(session, args.prompt, args.name)
+        if session.engine.model_runner is not None:
+            print("swath: drafting a workflow with the model…", file=sys.stderr)
+        draft = await generate.draft_workflow(session, args.prompt, args.name)
+        path = generate.save(session, draft)
     except EngineError as exc:
         raise UsageError(str(exc)) from None
     finally:
         await session.aclose()
-    print(f"wrote {path}; inspect it with `swath plan {path}`, run it with `swath run {path}`")
-    return EXIT_OK
+    _say_draft(draft, path, root)
+    if draft.plan is None or not _confirmed(args, draft.name):
+        print(f"run it with `swath run {draft.name}`; inspect it with `swath plan {draft.name}`")
+        return EXIT_OK
+    from swath.cli.main import build_parser, parse
+
+    run_args = parse(build_parser(), ["-C", str(root), "run", draft.name])
+    return await cmd_run(run_args, cancel)
+
+
+def _say_draft(draft: Any, path: Path, root: Path) -> None:
+    rel = path.relative_to(root) if _under(path, root) else path
+    if draft.offline is not None:
+        print(
+            f"swath: no model is configured, so this is not a new workflow: {rel} is a copy of "
+            f"{draft.offline.name}, {draft.offline.reason()}.",
+            file=sys.stderr,
+        )
+        for what in draft.fills:
+            print(f"swath: filled from the prompt: {what}", file=sys.stderr)
+        print(
+            "swath: a new kind of job needs a model (set ANTHROPIC_API_KEY, see docs/models.md); "
+            "edit this one as a starting point.",
+            file=sys.stderr,
+        )
+    else:
+        fixed = f", {len(draft.repaired)} repair round(s)" if draft.repaired else ""
+        print(f"swath: the draft validated in {draft.rounds} round(s){fixed}", file=sys.stderr)
+    print(f"wrote {rel}")
+    if draft.plan is not None:
+        _print_plan(draft.plan)
+    elif draft.plan_note:
+        print(f"swath: {draft.plan_note}", file=sys.stderr)
+
+
+def _confirmed(args: argparse.Namespace, name: str) -> bool:
+    """Nothing runs until the user says so: --yes, or "y" at a terminal."""
+    if args.yes:
+        return True
+    if not sys.stdin.isatty():
+        return False
+    try:
+        answer = input(f"Run {name} now? [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
 
 
 async def cmd_gc(args: argparse.Namespace, cancel: asyncio.Event) -> int:

@@ -152,9 +152,21 @@ def build_parser() -> argparse.ArgumentParser:
     wv = wsub.add_parser("validate", help="check workflow files; prints file:line:col: problem")
     wv.add_argument("files", nargs="+", metavar="FILE")
 
-    new = sub.add_parser("new", help="generate a workflow file from a prompt (needs a model)")
+    new = sub.add_parser(
+        "new",
+        help="write a workflow file from a prompt (a model drafts it; offline, the closest "
+        "shipped workflow is copied)",
+    )
     new.add_argument("prompt")
     new.add_argument("--name", help="workflow name (default: derived from the prompt)")
+    new.add_argument(
+        "--yes", "-y", action="store_true", help="run the saved workflow without asking"
+    )
+    new.add_argument(
+        "--offline",
+        action="store_true",
+        help="no model even if one is configured: start from the closest shipped workflow",
+    )
 
     flags_test.add_parser(sub)
 

@@ -286,22 +286,34 @@ async def plan(ls: "SwathServer", args: tuple[Any, ...]) -> Any:
 
 
 async def new_workflow(ls: "SwathServer", args: tuple[Any, ...]) -> Any:
-    """A model drafts a workflow file; it is validated, saved and opened. Runs in the background."""
+    """A workflow drafted from a prompt (a model, or offline the closest shipped one); it is
+    validated, planned, saved and opened, never run: the answer carries the plan so the
+    client can ask before running it. In the background unless `wait`."""
     a: NewWorkflowArgs = parse(NewWorkflowArgs, args)
     root = _root_of(ls, a.folder, None)
     run_id = "new-" + new_run_id()
     if not a.wait:
         ls.spawn(_generate(ls, root, a, run_id), name=f"swath-new-{run_id}")
         return {"runId": run_id}
-    path = await _generate(ls, root, a, run_id)
-    if isinstance(path, str):
-        raise CommandError(f"could not write a workflow: {path}")
-    return {"runId": run_id, "uri": path_to_uri(path), "folder": path_to_uri(root)}
+    made = await _generate(ls, root, a, run_id)
+    if isinstance(made, str):
+        raise CommandError(f"could not write a workflow: {made}")
+    path, draft = made
+    return {
+        "runId": run_id,
+        "uri": path_to_uri(path),
+        "folder": path_to_uri(root),
+        "workflow": draft["name"],
+        **{k: draft[k] for k in ("plan", "plan_note", "rounds", "offline", "fills")},
+    }
 
 
-async def _generate(ls: "SwathServer", root: Path, a: NewWorkflowArgs, run_id: str) -> Path | str:
-    """The file written, or what went wrong (already shown to the user)."""
-    from swath.engine.generate import generate_workflow
+async def _generate(
+    ls: "SwathServer", root: Path, a: NewWorkflowArgs, run_id: str
+) -> tuple[Path, dict[str, Any]] | str:
+    """The file written and the draft's description, or what went wrong (already shown to
+    the user unless the caller waits for it)."""
+    from swath.engine import generate
     from swath.lsp.progress import RunProgress
 
     progress = RunProgress(
@@ -314,20 +326,31 @@ async def _generate(ls: "SwathServer", root: Path, a: NewWorkflowArgs, run_id: s
     await progress.begin(f"drafting from: {a.prompt[:60]}")
     try:
         session = await ls.folders.session(root)
-        path = await generate_workflow(session, a.prompt, a.name)
-    except Exception as exc:  # EngineError (no model), a model failure, an invalid draft
+        draft = await generate.draft_workflow(session, a.prompt, a.name)
+        path = generate.save(session, draft)
+    except Exception as exc:  # EngineError, a model failure, a draft that never validated
         progress.end(f"failed: {exc}")
         if not a.wait:  # a waiting caller gets the error as the command's answer instead
             ls.tell(f"Swath: could not write a workflow: {exc}", lsp.MessageType.Error)
         return str(exc)
     progress.end(f"wrote {path}")
     if not a.wait:
+        how = (
+            f"no model: a copy of {draft.offline.name}, the closest shipped workflow"
+            if draft.offline
+            else f"validated in {draft.rounds} round(s)"
+        )
+        cost = (
+            f"; its plan: {draft.plan.total_agents} agents, est. ${draft.plan.est_cost_usd:.4f}"
+            if draft.plan
+            else ""
+        )
         ls.tell(
-            f"Swath: wrote {path}; check it, then run it with swath.runWorkflow",
+            f"Swath: wrote {path} ({how}){cost}; check it, then run it with swath.runWorkflow",
             lsp.MessageType.Info,
         )
     ls.show_document(Path(path), focus=True)
-    return Path(path)
+    return Path(path), generate.describe(draft)
 
 
 async def rerun(ls: "SwathServer", args: tuple[Any, ...]) -> Any:

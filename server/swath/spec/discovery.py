@@ -42,6 +42,11 @@ def builtin_workflows_dir() -> Path:
     return Path(str(resources.files("swath.spec") / "workflows"))
 
 
+def example_workflows_dir() -> Path:
+    """The example workflows shipped with the package (examples/workflows/ links to them)."""
+    return Path(str(resources.files("swath.spec") / "examples"))
+
+
 def repo_workflows_dir(workspace_root: Path) -> Path:
     return workspace_root / REPO_WORKFLOWS
 
