@@ -648,3 +648,81 @@ def test_absurdly_nested_code_still_gets_the_line_rules(tmp_path: Path) -> None:
     assert out.output["files"][0]["notes"] == [
         "loop rules skipped: syntax this Python does not parse"
     ]
+
+
+# -- the loop rules parse only the top-level statements around added lines ---------------------
+
+LOOPS_OLD = '''"""A module."""
+import sqlite3
+
+prefix = ""
+DOC = """
+for row in rows:
+    cursor.execute("SELECT 1 FROM t")
+"""
+ITEMS = [
+1,
+2,
+]
+
+
+def report(cursor, ids):
+    out = []
+    for i in ids:
+        out.append(i)
+    return out
+
+
+try:
+    import json
+except ImportError:
+    json = None
+'''
+
+LOOPS_NEW = (
+    LOOPS_OLD.replace(
+        '    cursor.execute("SELECT 1 FROM t")\n',
+        '    cursor.execute("SELECT 1 FROM t")\n    cursor.execute("SELECT 2 FROM t")\n',
+    )
+    .replace(
+        "2,\n]\n",
+        "2,\n]\nfor item in ITEMS:\n    prefix += str(item)\n",
+    )
+    .replace(
+        "        out.append(i)\n",
+        "        out.append(i)\n        cursor.execute('SELECT a FROM t WHERE id = ?', (i,))\n",
+    )
+    .replace(
+        "    json = None\n",
+        "    json = None\n    for name in ('a', 'b'):\n        prefix += name\n",
+    )
+)
+
+
+def test_loop_rules_on_regions_see_what_the_whole_file_shows(tmp_path: Path) -> None:
+    # A string at column 0 that reads like code, a list whose items stand at column 0, a
+    # module-level name bound far from its loop, an `except` clause at column 0: the region
+    # cuts must not turn any of them into a false hit or lose a true one.
+    root = init_repo(tmp_path / "r")
+    commit_files(root, {"m.py": LOOPS_OLD})
+    write(root, {"m.py": LOOPS_NEW})
+    items, out = _review(root)
+    lines = LOOPS_NEW.split("\n")
+    found = sorted((f.rule, lines[f.range.start.line].strip()) for f in out.findings)
+    assert found == [
+        (
+            "review/performance/query-in-loop",
+            "cursor.execute('SELECT a FROM t WHERE id = ?', (i,))",
+        ),
+        ("review/performance/string-concat-in-loop", "prefix += name"),
+        ("review/performance/string-concat-in-loop", "prefix += str(item)"),
+    ]
+    # The same hits as the whole file's parse gives.
+    from swath.analyzers.review_python import python_hits
+
+    added = added_lines(items["m.py"])
+    whole = python_hits("m.py", LOOPS_NEW, lines)
+    assert whole is not None
+    assert sorted((h.rule, h.line) for h in whole if h.line in added) == sorted(
+        (f.rule, f.range.start.line) for f in out.findings
+    )

@@ -94,7 +94,7 @@ def _compute(f: FileToCheck) -> FileChecks:
     text, language, path = f.text, f.language, f.path
     try:
         if language == "python":
-            own = python_hits(path, text, f.lines)
+            own = python_hits(path, text, f.lines, added)
             if own is None:
                 out.notes.append("loop rules skipped: syntax this Python does not parse")
             else:

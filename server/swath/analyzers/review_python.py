@@ -3,14 +3,20 @@
 - `review/performance/string-concat-in-loop`: a string grown with `+=` inside a loop;
 - `review/performance/query-in-loop`: a database query inside a loop (N+1 queries).
 
-They read the `ast` of the whole file (the loop around an added line matters). The
-interpreter's `ast` only knows its own Python version: a file it cannot parse is left to
-ruff's parser (which knows every version) and these two rules skip it.
+The loop around an added line matters, and it is inside the same top-level statement; so
+only the top-level statements holding added lines are parsed (most of a file's cost is the
+interpreter's parse and walk of code nobody changed). A region is cut at lines that start a
+statement at column 0, outside any triple-quoted string; a cut that was wrong (a bracket
+left open, `try:` without its `except`) does not parse, and the region widens, then the
+whole file is parsed. The interpreter's `ast` only knows its own Python version: a file it
+cannot parse is left to ruff's parser (which knows every version) and these two rules skip
+it.
 """
 
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 
 from swath.analyzers.review_rules import Hit
@@ -21,6 +27,69 @@ DB_RECEIVER = re.compile(r"(?i)(?:^|_)(?:cur|cursor|conn|connection|db|session|e
 SQL_TEXT = re.compile(
     r"(?is)\b(?:select\s.+?\sfrom|insert\s+into|update\s+[\w.\"`\[\]]+\s+set|delete\s+from)\b"
 )
+
+
+# A line that may start a top-level statement: not indented, not a comment or a closing
+# bracket, not a clause continuing a compound statement.
+TOP_START = re.compile(r"(?!(?:else|elif|except|finally)\b)[^\s#)\]}]")
+# A module-level name bound to a string outside the parsed regions (the `+=` rule's seed).
+TOP_STR_ASSIGN = re.compile(r"([A-Za-z_]\w*)\s*(?::[^=]+)?=\s*[rRbBuUfF]{0,2}['\"]")
+TRIPLE_DQ, TRIPLE_SQ = '"' * 3, "'" * 3
+WIDEN = 3  # widenings of a region that does not parse before the whole file is parsed
+
+
+def _starts(lines: list[str]) -> list[int]:
+    """Lines where a top-level statement may start (outside triple-quoted strings)."""
+    out = []
+    dq = sq = 0  # triple quotes seen so far: an odd count means inside such a string
+    for n, line in enumerate(lines):
+        if not (dq % 2 or sq % 2) and TOP_START.match(line):
+            out.append(n)
+        if TRIPLE_DQ in line or TRIPLE_SQ in line:
+            dq += line.count(TRIPLE_DQ)
+            sq += line.count(TRIPLE_SQ)
+    return out
+
+
+def _parse_region(lines: list[str], a: int, b: int, path: str) -> ast.Module | None:
+    try:
+        tree = parse_python("\n".join(lines[a:b]) + "\n", path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return ast.increment_lineno(tree, a)
+
+
+def regions(
+    lines: list[str], added: set[int], path: str, starts: list[int]
+) -> list[tuple[int, int, ast.Module]]:
+    """The parsed top-level regions [a, b) holding the added lines; [] when a region would
+    not parse even widened (the caller parses the whole file then). `starts`: `_starts`."""
+    starts = list(starts)
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    bounds = [*starts, len(lines)]
+    spans: list[tuple[int, int]] = []  # indexes into `starts`, [lo, hi), one per added run
+    for n in sorted(n for n in added if n < len(lines)):
+        k = bisect.bisect_right(starts, n) - 1
+        if spans and spans[-1][1] > k:
+            continue
+        if spans and spans[-1][1] == k:
+            spans[-1] = (spans[-1][0], k + 1)
+        else:
+            spans.append((k, k + 1))
+    out: list[tuple[int, int, ast.Module]] = []
+    for lo, hi in spans:
+        for _ in range(WIDEN + 1):
+            if out and bounds[lo] < out[-1][1]:  # widened into the previous region: one region
+                lo = starts.index(out.pop()[0])
+            tree = _parse_region(lines, bounds[lo], bounds[hi], path)
+            if tree is not None:
+                out.append((bounds[lo], bounds[hi], tree))
+                break
+            lo, hi = max(lo - 1, 0), min(hi + 1, len(starts))
+        else:
+            return []
+    return out
 
 
 class _LoopRules(ast.NodeVisitor):
@@ -110,17 +179,31 @@ class _LoopRules(ast.NodeVisitor):
         self.generic_visit(node)
 
 
-def python_hits(path: str, text: str, lines: list[str]) -> list[Hit] | None:
-    """The hits, or None when the interpreter's parser does not know the file's syntax."""
-    try:
-        tree = parse_python(text, path)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+def python_hits(
+    path: str, text: str, lines: list[str], added: set[int] | None = None
+) -> list[Hit] | None:
+    """The hits (all of the file's with `added` None, else those of the regions holding the
+    added lines, at least), or None when the interpreter's parser does not know the syntax."""
     rules = _LoopRules(lines)
+    starts = _starts(lines) if added else []
+    found = regions(lines, added, path, starts) if added else []
+    if found:
+        # Module-level string names bound outside the regions still make `+=` quadratic.
+        for n in starts:
+            m = TOP_STR_ASSIGN.match(lines[n])
+            if m and not any(a <= n < b for a, b, _ in found):
+                rules.str_names[0].add(m.group(1))
+        trees = [t for _, _, t in found]
+    else:
+        try:
+            trees = [parse_python(text, path)]
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
     try:
-        rules.visit(tree)
+        for tree in trees:
+            rules.visit(tree)
     except RecursionError:
         return None
     finally:
-        del tree
+        del trees, found
     return rules.hits
