@@ -272,3 +272,13 @@ def test_the_documented_extension_is_valid_and_its_error_is_real(
     path.write_text(block.replace("- id: security ", "- id: securty "), encoding="utf-8")
     first = str(issues_of(path)[0])
     assert first.startswith(shown.removesuffix("..."))
+
+
+def test_the_editor_describes_and_completes_the_extends_keys() -> None:
+    from swath.spec.keypath import allowed_keys_at, hover_at
+
+    text = "extends: review-diff\nname: x\nsteps:\n  - id: tests\n    remove: true\n    after: changes\n"
+    assert "saved workflow" in (hover_at(text, 0, 2) or "")
+    assert "Drop the base step" in (hover_at(text, 4, 6) or "")
+    assert "right after" in (hover_at(text, 5, 6) or "")
+    assert "extends" in allowed_keys_at([])

@@ -18,7 +18,8 @@ from ruamel.yaml.nodes import ScalarNode
 
 from swath.spec.checks import KnownNames
 from swath.spec.modelnav import Place, child, keys_of_place, place_at, step_kinds, strip
-from swath.spec.models import Workflow
+from swath.spec.extends import EXTENDS_KEY, PLACEMENT_KEYS
+from swath.spec.models import StepChange, Workflow, WorkflowExtension
 from swath.spec.positions import YamlDoc, parse_yaml
 
 PathT = list[str | int]
@@ -62,6 +63,11 @@ def description_for(
     path = list(path)
     if len(path) == 3 and path[0] == "steps" and path[2] == "kind" and not kind:
         return "The step's type: one of " + ", ".join(step_kinds()) + "."
+    # The keys only a workflow that `extends:` another has are not in the Workflow model.
+    if path == [EXTENDS_KEY]:
+        return WorkflowExtension.model_fields[EXTENDS_KEY].description
+    if len(path) == 3 and path[0] == "steps" and path[2] in PLACEMENT_KEYS:
+        return StepChange.model_fields[str(path[2])].description
     # The nearest described field wins for list items and free-form values: hovering
     # `- grep` under `tools:` describes `tools`.
     nearest: str | None = None
@@ -101,9 +107,10 @@ def allowed_keys_at(
     if place is None:
         return {}
     step_kind = kind if len(path) == 2 and path[0] == "steps" else None
-    return {
-        k: description_for(path + [k], kind, options) or "" for k in keys_of_place(place, step_kind)
-    }
+    keys = keys_of_place(place, step_kind)
+    if not path:
+        keys = [*keys, EXTENDS_KEY]
+    return {k: description_for(path + [k], kind, options) or "" for k in keys}
 
 
 @dataclass(frozen=True)
