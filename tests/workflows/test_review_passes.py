@@ -121,6 +121,23 @@ def test_ruff_selectors_follow_ruffs_meaning() -> None:
     assert selector_matches("PL", "PLE0101") and selector_matches("ALL", "T201")
 
 
+def test_a_newer_builtin_behind_a_version_guard_is_no_undefined_name(tmp_path: Path) -> None:
+    root = _repo(tmp_path, {"lib/a.py": "x = 1\n"}, requires=">=3.8")
+    write(
+        root,
+        {
+            "lib/a.py": "import sys\n\nif sys.version_info >= (3, 11):\n"
+            "    ExceptionGroup = ExceptionGroup\nelse:\n\n    class ExceptionGroup(Exception):\n"
+            "        pass\n\n\ntry:\n    group = BaseExceptionGroup\nexcept NameError:\n"
+            "    group = None\n",
+            "lib/b.py": "def f(errors):\n    raise ExceptionGroup('many', errors)\n",
+        },
+    )
+    found = [(f.path, f.rule, f.range.start.line) for f in _review(root) if f.rule == "ruff/F821"]
+    # Unguarded on a project that supports 3.8, it is still undefined there.
+    assert found == [("lib/b.py", "ruff/F821", 1)]
+
+
 # -- tests and test data -------------------------------------------------------------------------
 
 
@@ -214,6 +231,27 @@ def test_url_placeholders_are_quiet_in_source_but_short_real_passwords_are_not(
         },
     )
     assert _secrets(_review(root)) == [("app/settings.py", 1, "Basic Auth Credentials")]
+
+
+def test_made_up_credentials_in_docs_comments_and_docstrings_are_quiet(tmp_path: Path) -> None:
+    root = _repo(tmp_path, {"README.md": "r\n"})
+    example = "model = Model(password='IAmSensitive')"
+    real = "model = Model(password='Zq8rT2vLmN4xWp9s')"
+    write(
+        root,
+        {
+            "lib/types.py": (
+                f'def f():\n    """Example:\n\n    {example}\n    {real}\n    """\n'
+                f'    # {example}\n    #> {{"password":"IAmSensitive"}}\n    {example}\n'
+            ),
+            "docs/usage.md": f"Connect with `{example}`.\n",
+            "docs/api.rst": f".. code:: python\n\n   {example}\n",
+        },
+    )
+    assert _secrets(_review(root)) == [
+        ("lib/types.py", 4, "secret"),  # real-looking, even in a docstring
+        ("lib/types.py", 8, "secret"),  # code: a hard-coded password whatever it looks like
+    ]
 
 
 AREA = "def area(w, h):\n    return w * h\n"

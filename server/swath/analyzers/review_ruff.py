@@ -174,6 +174,8 @@ def _parse(stdout: str, root: Path, project: ProjectRuff) -> dict[str, list[Hit]
         except (KeyError, TypeError, ValueError):
             continue
         message = str(d.get("message") or code)
+        if code == "F821" and NEWER_BUILTIN in message and _version_guarded(root / rel, line):
+            continue
         if code == "invalid-syntax":
             hit = _syntax_hit(message, line, start, stop, project)
         else:
@@ -189,6 +191,35 @@ def _parse(stdout: str, root: Path, project: ProjectRuff) -> dict[str, list[Hit]
             )
         out.setdefault(rel, []).append(hit)
     return out
+
+
+# ruff's F821 message for a name that a newer Python has as a builtin (ExceptionGroup, …).
+NEWER_BUILTIN = "Consider specifying `requires-python"
+GUARD = re.compile(r"\s*(?:(?:el)?if\b.*\bversion_info\b|try\s*:)")
+
+
+def _version_guarded(path: Path, line: int) -> bool:
+    """Whether the line is inside an `if sys.version_info …:` or `try:` block: code that
+    uses a newer builtin behind such a guard is how a project supports both versions."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return False
+    if line >= len(lines):
+        return False
+    indent = len(lines[line]) - len(lines[line].lstrip())
+    for n in range(line - 1, -1, -1):
+        text = lines[n]
+        if not text.strip() or text.lstrip().startswith("#"):
+            continue
+        depth = len(text) - len(text.lstrip())
+        if depth < indent:  # an enclosing block's header
+            if GUARD.match(text):
+                return True
+            indent = depth
+            if depth == 0:
+                return False
+    return False
 
 
 def _syntax_hit(message: str, line: int, start: int, stop: int, project: ProjectRuff) -> Hit:

@@ -5,9 +5,10 @@ The provider plugins (AWS, GitHub, Slack, Stripe, private keys, …) and the key
 code they mostly find hashes, ids and test vectors. A value that reads as a placeholder
 (`changeme`, `<token>`, an ENV_NAME, the `pass` of `http://user:pass@host`) is not reported.
 
-Tests are full of made-up credentials (`https://foo:bar@example.com`, `password="Circle Of
-Life"`): in a test file a keyword or URL credential is reported only when it looks real
-(long, mixed character classes, see `looks_real_secret`). A provider's token (AWS, GitHub,
+Tests and examples are full of made-up credentials (`https://foo:bar@example.com`,
+`password="Circle Of Life"`): in a test file, a documentation file, a comment line or a
+Python triple-quoted string (a docstring's example), a keyword or URL credential is
+reported only when it looks real (long, mixed character classes, see `looks_real_secret`). A provider's token (AWS, GitHub,
 Stripe, …) is reported wherever it stands: its format says it was issued, not made up.
 
 A secret is never repeated in a finding: the message names its kind and length, and the
@@ -19,6 +20,7 @@ as it is: an uncommitted secret can still be kept out of it.
 from __future__ import annotations
 
 import atexit
+import re
 import threading
 from contextlib import ExitStack
 from functools import lru_cache
@@ -31,7 +33,7 @@ from detect_secrets.settings import default_settings
 from detect_secrets.util.code_snippet import get_code_snippet
 
 from swath.analyzers.review_rules import Hit
-from swath.analyzers.review_text import looks_placeholder, looks_real_secret
+from swath.analyzers.review_text import looks_placeholder, looks_real_secret, triple_quoted_lines
 from swath.findings.model import Severity
 from swath.workspace.roles import Role
 
@@ -56,15 +58,42 @@ def _masked_quote(line: str, value_start: int) -> str:
     return line[: value_start + 4].strip()
 
 
-def _made_up(kind: str, value: str, role: Role) -> bool:
-    """A keyword or URL credential that is a placeholder, or in a test not a real-looking one."""
+DOC_EXTENSIONS = (".md", ".markdown", ".rst", ".txt", ".adoc")
+# Comment and example lines: `# password = …`, `// token: …`, ` * key …`, `>>> connect(…)`,
+# and pydantic's `#> {"password": …}` output lines.
+EXAMPLE_LINE = re.compile(r"\s*(?:#|//|/\*|\*|>>>|\.\.\.\s)")
+
+
+class _Context:
+    """Whether a line is where examples live (a test, documentation, a comment or a Python
+    string block), worked out once per file and only when a secret needs it."""
+
+    def __init__(self, path: str, lines: list[str], role: Role) -> None:
+        self.lines = lines
+        self.everywhere = role == "test" or path.lower().endswith(DOC_EXTENSIONS)
+        self.python = path.endswith((".py", ".pyi"))
+        self._strings: set[int] | None = None
+
+    def example(self, n: int) -> bool:
+        if self.everywhere or EXAMPLE_LINE.match(self.lines[n]):
+            return True
+        if not self.python:
+            return False
+        if self._strings is None:
+            self._strings = triple_quoted_lines(self.lines)
+        return n in self._strings
+
+
+def _made_up(kind: str, value: str, example: bool) -> bool:
+    """A keyword or URL credential that is a placeholder, or where examples live (tests,
+    docs, comments, docstrings) not a real-looking one."""
     if kind not in (KEYWORD, BASIC_AUTH):
         return False
     if kind == BASIC_AUTH:
         value = unquote(value)  # `p%40ss` is `p@ss` to whoever reads the URL
     if looks_placeholder(value) or (kind == KEYWORD and len(value) < 8):
         return True
-    return role == "test" and not looks_real_secret(value)
+    return example and not looks_real_secret(value)
 
 
 def secret_hits(
@@ -77,6 +106,7 @@ def secret_hits(
     """Secrets on the added lines. `committed`: True / False when known whether the lines are
     in a commit already, None when it depends on the line (the caller words it)."""
     hits: list[Hit] = []
+    where = _Context(path, lines, role)
     with _lock:
         plugins = _plugins()
         for n in sorted(added):
@@ -100,7 +130,9 @@ def secret_hits(
                         line=line,
                     ):
                         continue
-                    if _made_up(secret.type, value, role):
+                    if secret.type in (KEYWORD, BASIC_AUTH) and _made_up(
+                        secret.type, value, where.example(n)
+                    ):
                         continue
                     start = line.find(value)
                     if start < 0:

@@ -66,6 +66,24 @@ def looks_real_secret(value: str) -> bool:
     return classes >= 3 or (classes == 2 and len(value) >= 16 and len(set(value)) >= 10)
 
 
+TRIPLE_QUOTES = ('"' * 3, "'" * 3)
+
+
+def triple_quoted_lines(lines: list[str]) -> set[int]:
+    """Lines inside a Python triple-quoted string (docstrings, text blocks), the opening and
+    closing lines included; counted by quotes, so a quote inside the other kind of string
+    can mislead it (it only decides how strict the secrets check is)."""
+    out: set[int] = set()
+    dq = sq = 0
+    for n, line in enumerate(lines):
+        inside = dq % 2 or sq % 2
+        dq += line.count(TRIPLE_QUOTES[0])
+        sq += line.count(TRIPLE_QUOTES[1])
+        if inside or dq % 2 or sq % 2 or TRIPLE_QUOTES[0] in line or TRIPLE_QUOTES[1] in line:
+            out.add(n)
+    return out
+
+
 def conflict_hits(lines: list[str], added: set[int]) -> list[Hit]:
     return [
         Hit(
