@@ -282,3 +282,34 @@ def test_the_editor_describes_and_completes_the_extends_keys() -> None:
     assert "Drop the base step" in (hover_at(text, 4, 6) or "")
     assert "right after" in (hover_at(text, 5, 6) or "")
     assert "extends" in allowed_keys_at([])
+
+
+def _chain(saved: Path, n: int) -> None:
+    for i in range(1, n + 1):
+        base = "review-diff" if i == 1 else f"w{i - 1}"
+        write(saved, f"w{i}", f"extends: {base}\nname: w{i}\nlimits:\n  concurrency: {i}\n")
+
+
+def test_a_chain_of_bases_is_read_once_and_bounded(
+    saved: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import swath.spec.extends as extends
+
+    _chain(saved, 17)
+    scans: list[Path | None] = []
+    real = extends.extendable_workflows
+
+    def counted(root: Path | None, **kw: object) -> object:
+        scans.append(root)
+        return real(root, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(extends, "extendable_workflows", counted)
+    wf = load_workflow(saved / "w16.yaml", known_names())
+    assert wf.limits.concurrency == 16 and wf.limits.max_agents == 1000
+    # The saved workflows are listed once for the whole chain, not once per base.
+    assert len(scans) == 1
+    issues = issues_of(saved / "w17.yaml")
+    assert where(issues[0]) == ("w17.yaml", 1, 10, "unusable-base")
+    assert issues[0].message.endswith(
+        "is not usable: `extends` goes more than 16 workflows deep; extend a workflow nearer the end"
+    )

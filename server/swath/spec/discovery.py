@@ -153,12 +153,18 @@ def _existing_path(name_or_path: str, workspace_root: Path | None) -> Path | Non
     return None
 
 
+def extendable_workflows(
+    workspace_root: Path | None, *, builtin_dir: Path | None = None
+) -> list[WorkflowInfo]:
+    """What `extends:` may name, saved ones first: read once per load, however deep the
+    chain of bases goes."""
+    repo = _scan(repo_workflows_dir(workspace_root), builtin=False) if workspace_root else []
+    builtins = _scan(builtin_dir or builtin_workflows_dir(), builtin=True)
+    return [w for w in repo + builtins if not w.ignored]
+
+
 def workflow_named(
-    name: str,
-    workspace_root: Path | None,
-    *,
-    exclude: Path | None = None,
-    builtin_dir: Path | None = None,
+    name: str, candidates: list[WorkflowInfo], *, exclude: Path | None = None
 ) -> tuple[Path | None, list[str]]:
     """The file of the workflow called `name` that `extends: name` means, and every name
     that could have been meant.
@@ -168,13 +174,12 @@ def workflow_named(
     `extends: review-diff` customises the built-in rather than extending itself.
     """
     skip = exclude.resolve() if exclude is not None else None
-    repo = _scan(repo_workflows_dir(workspace_root), builtin=False) if workspace_root else []
-    builtins = _scan(builtin_dir or builtin_workflows_dir(), builtin=True)
-    usable = [w for w in repo + builtins if not w.ignored and w.path.resolve() != skip]
+    usable = [w for w in candidates if w.path.resolve() != skip]
+    names = sorted({w.name for w in usable})
     for info in usable:
         if info.name == name:
-            return info.path, sorted({w.name for w in usable})
+            return info.path, names
     for info in usable:
         if info.path.stem == name:
-            return info.path, sorted({w.name for w in usable})
-    return None, sorted({w.name for w in usable})
+            return info.path, names
+    return None, names

@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from swath.spec.discovery import workflow_named
+from swath.spec.discovery import WorkflowInfo, extendable_workflows, workflow_named
 from swath.spec.model_errors import Problem, problems_from
 from swath.spec.models import STEP_ID_PATTERN
 from swath.spec.positions import Located, Path_, Span, YamlDoc, parse_yaml
@@ -33,6 +33,8 @@ EXTENDS_KEY = "extends"
 # Keys only a step change may carry; they say where the step goes, not what it does.
 PLACEMENT_KEYS = ("after", "remove")
 REPO_WORKFLOWS_PARTS = (".swath", "workflows")
+# Bases of bases: deep enough for any real layering, and it bounds the work a file can ask.
+MAX_DEPTH = 16
 
 
 @dataclass
@@ -53,6 +55,13 @@ class MergedDoc(YamlDoc):
             if src.source == file:
                 return src.line_text(line, file)
         return super().line_text(line)
+
+
+@dataclass
+class Unusable(Problem):
+    """A base that cannot be had; `cause` is the first reason, passed up the chain."""
+
+    cause: str = ""
 
 
 @dataclass
@@ -82,6 +91,7 @@ def expand(
     *,
     builtin_dir: Path | None = None,
     chain: tuple[Path, ...] = (),
+    scanned: dict[Path | None, list[WorkflowInfo]] | None = None,
 ) -> tuple[YamlDoc | None, list[Problem]]:
     """`doc` with its base merged in (itself when it extends nothing).
 
@@ -97,8 +107,16 @@ def expand(
     at = doc.value_span((EXTENDS_KEY,))
     if not isinstance(target, str) or not target:
         return None, problems  # the shape check said what `extends` must be
+    if len(chain) > MAX_DEPTH:
+        msg = (
+            f"`extends` goes more than {MAX_DEPTH} workflows deep; extend a workflow nearer the end"
+        )
+        return None, problems + [Unusable(at, msg, "unusable-base", msg)]
     root = workspace_of(filename) or workspace_root
-    base_path, names = workflow_named(target, root, exclude=here, builtin_dir=builtin_dir)
+    scanned = {} if scanned is None else scanned
+    if root not in scanned:
+        scanned[root] = extendable_workflows(root, builtin_dir=builtin_dir)
+    base_path, names = workflow_named(target, scanned[root], exclude=here)
     if base_path is None:
         msg = f"`extends` names workflow `{target}`, which does not exist"
         msg += suggestion_text(target, names, "workflows")
@@ -107,17 +125,20 @@ def expand(
     if resolved in chain:
         loop = " -> ".join(p.name for p in chain[chain.index(resolved) :]) + f" -> {base_path.name}"
         msg = f"workflows extend each other in a cycle: {loop}; one of them must stop extending"
-        return None, problems + [Problem(at, msg, "extends-cycle")]
-    base, base_problems = _load_base(base_path, root, builtin_dir, chain)
+        return None, problems + [Unusable(at, msg, "extends-cycle", msg)]
+    base, base_problems = _load_base(base_path, root, builtin_dir, chain, scanned)
     if base is None:
         shown = shown_path(base_path)
-        first = next((p for p in base_problems if p.span.file == shown), None)
-        why = f" ({shown}:{first.span.line + 1}: {first.message})" if first else ""
-        code = "unusable-base"
-        if base_problems and base_problems[-1].code == "extends-cycle":
-            why, code = f": {base_problems[-1].message}", "extends-cycle"
-        msg = f"cannot extend `{target}`, its file {shown} is not usable{why}"
-        return None, problems + base_problems + [Problem(at, msg, code)]
+        last = base_problems[-1] if base_problems else None
+        if isinstance(last, Unusable):
+            # Said once, as the first cause, however many bases it is passed up through.
+            cause, code = last.cause, last.code
+        else:
+            first = next((p for p in base_problems if p.span.file == shown), None)
+            cause = f"{shown}:{first.span.line + 1}: {first.message}" if first else "see above"
+            code = "unusable-base"
+        msg = f"cannot extend `{target}`, its file {shown} is not usable: {cause}"
+        return None, problems + base_problems + [Unusable(at, msg, code, cause)]
     merged, merge_problems = merge(base, doc, target)
     return merged, problems + base_problems + merge_problems
 
@@ -131,7 +152,11 @@ def shown_path(path: Path) -> str:
 
 
 def _load_base(
-    path: Path, root: Path | None, builtin_dir: Path | None, chain: tuple[Path, ...]
+    path: Path,
+    root: Path | None,
+    builtin_dir: Path | None,
+    chain: tuple[Path, ...],
+    scanned: dict[Path | None, list[WorkflowInfo]],
 ) -> tuple[YamlDoc | None, list[Problem]]:
     filename = shown_path(path)
     whole = Span(0, 0, 0, 1, filename)
@@ -146,7 +171,9 @@ def _load_base(
     doc.source = filename
     if not isinstance(doc.data, dict):
         return None, problems + [Problem(whole, "not a workflow: not a YAML mapping", "type")]
-    expanded, more = expand(doc, filename, root, builtin_dir=builtin_dir, chain=chain)
+    expanded, more = expand(
+        doc, filename, root, builtin_dir=builtin_dir, chain=chain, scanned=scanned
+    )
     return expanded, problems + more
 
 
