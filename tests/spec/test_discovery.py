@@ -131,3 +131,20 @@ def test_two_files_with_one_name(tmp_path: Path) -> None:
     assert [(i.path.name, i.ignored) for i in infos] == [("a.yaml", False), ("b.yaml", True)]
     assert infos[1].error is not None and "also used by a.yaml" in infos[1].error
     assert resolve_workflow("same", tmp_path, builtin_dir=tmp_path / "none") == folder / "a.yaml"
+
+
+def test_a_changed_file_is_read_again(tmp_path: Path) -> None:
+    import os
+
+    folder = tmp_path / "repo" / ".swath" / "workflows"
+    path = _wf(folder, "mine.yaml", "aaaa", "first")
+    assert [w.name for w in list_workflows(tmp_path / "repo") if not w.builtin] == ["aaaa"]
+    # Same size, so only the modification time tells the listing's cache it changed.
+    before = path.stat()
+    _wf(folder, "mine.yaml", "bbbb", "first")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000))
+    listed = [w for w in list_workflows(tmp_path / "repo") if not w.builtin]
+    assert [w.name for w in listed] == ["bbbb"]
+    # What a caller sets on an entry does not leak into the next listing.
+    listed[0].ignored = True
+    assert not any(w.ignored for w in list_workflows(tmp_path / "repo"))

@@ -94,7 +94,29 @@ def _scan(folder: Path, *, builtin: bool) -> list[WorkflowInfo]:
     return infos
 
 
+# `_read_info` by (path, mtime, size): a listing loads every workflow, each load may look
+# for its base among all of them, and the LSP lists on every picker; unchanged files are
+# not parsed again.
+_INFO_CACHE: dict[tuple[str, int, int, bool], WorkflowInfo] = {}
+_INFO_CACHE_MAX = 4096
+
+
 def _read_info(path: Path, *, builtin: bool) -> WorkflowInfo:
+    try:
+        st = path.stat()
+    except OSError:
+        return _parse_info(path, builtin=builtin)
+    key = (str(path.absolute()), st.st_mtime_ns, st.st_size, builtin)
+    cached = _INFO_CACHE.get(key)
+    if cached is None:
+        if len(_INFO_CACHE) >= _INFO_CACHE_MAX:
+            _INFO_CACHE.clear()
+        cached = _INFO_CACHE[key] = _parse_info(path, builtin=builtin)
+    # A copy: callers set `ignored` and `overrides_builtin` on what they get.
+    return cached.model_copy()
+
+
+def _parse_info(path: Path, *, builtin: bool) -> WorkflowInfo:
     name, description, error = path.stem, "", None
     try:
         text = path.read_text(encoding="utf-8")
