@@ -181,6 +181,22 @@ CASES: list[tuple[str, str, str, str, str, Severity]] = [
     ),
     ("mutable-default", "py/mut.py", "def f(x={}):\n    return x\n", "ruff/B006", "{}", W),
     (
+        "mutable-default-passed-on",
+        "py/mut2.py",
+        "def f(run, ns={}):\n    run(user_ns=ns)\n",
+        "ruff/B006",
+        "{}",
+        W,
+    ),
+    (
+        "old-tls",
+        "py/old_tls.py",
+        "from OpenSSL import SSL\n\n\ndef f(method=SSL.TLSv1_METHOD):\n    return method\n",
+        "ruff/S503",
+        "SSL.TLSv1_METHOD",
+        W,
+    ),
+    (
         "assert-tuple",
         "py/assert_.py",
         "def f(x):\n    assert (x, 'message')\n",
@@ -404,6 +420,20 @@ QUIET: list[tuple[str, str, str, str]] = [
         "ok/items.py",
         "def f(d):\n    for _, v in d.items():\n        yield v\n",
         "ruff/PERF102",
+    ),
+    # a mutable default the body only reads cannot carry state from one call to the next
+    (
+        "mutable-default-only-read",
+        "ok/readonly.py",
+        "def f(opts={}, names=[]):\n    return bool(opts) and opts.get('a'), names[:], len(names)\n",
+        "ruff/B006",
+    ),
+    # SSLv23 is the old name of "negotiate the best TLS version"
+    (
+        "tls-negotiate",
+        "ok/negotiate.py",
+        "from OpenSSL import SSL\n\n\ndef f(method=SSL.SSLv23_METHOD):\n    return method\n",
+        "ruff/S503",
     ),
     ("rst-heading", "ok/README.rst", "Title\n=======\n", "review/correctness/conflict-marker"),
     (

@@ -207,3 +207,67 @@ def python_hits(
     finally:
         del trees, found
     return rules.hits
+
+
+# What a function may do with a mutable default without the shared-default bug: read it.
+_READ_METHODS = {"get", "copy", "items", "keys", "values", "count", "index", "__contains__"}
+_READ_CALLS = {
+    "len", "bool", "dict", "list", "set", "tuple", "frozenset", "sorted", "iter",
+    "any", "all", "str", "repr", "isinstance", "enumerate", "zip", "reversed", "min", "max",
+}  # fmt: skip
+
+
+def default_only_read(path: str, lines: list[str], line: int) -> bool:
+    """Whether every mutable default (`= []`, `= {}`) on `line` of a function's signature is
+    used and only read in its body: looked up, iterated, copied, measured. Then the shared default cannot
+    leak state from one call into the next (ruff's B006 cannot see that); a default that is
+    mutated, stored, returned or handed to another call may."""
+    found = regions(lines, {line}, path, _starts(lines))
+    if not found:
+        return False
+    for node in ast.walk(found[0][2]):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        a = node.args
+        positional = a.posonlyargs + a.args  # the defaults are those of the last ones
+        pairs = list(zip(positional[len(positional) - len(a.defaults) :], a.defaults, strict=True))
+        pairs += [(k, d) for k, d in zip(a.kwonlyargs, a.kw_defaults, strict=True) if d is not None]
+        mutable = [
+            arg.arg
+            for arg, d in pairs
+            if d.lineno - 1 == line and isinstance(d, (ast.List, ast.Dict, ast.Set))
+        ]
+        if mutable:
+            return all(_only_read(node, name) for name in mutable)
+    return False
+
+
+def _only_read(func: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+    parents: dict[ast.AST, ast.AST] = {}
+    for p in ast.walk(func):
+        for c in ast.iter_child_nodes(p):
+            parents[c] = p
+    reads = 0
+    for node in ast.walk(func):
+        if not (isinstance(node, ast.Name) and node.id == name):
+            continue
+        reads += 1
+        if not isinstance(node.ctx, ast.Load):
+            return False  # rebound or deleted: not worth following
+        up = parents.get(node)
+        if isinstance(up, ast.Attribute):
+            call = parents.get(up)
+            if not (isinstance(call, ast.Call) and call.func is up and up.attr in _READ_METHODS):
+                return False
+        elif isinstance(up, ast.Subscript):
+            if not isinstance(up.ctx, ast.Load):
+                return False  # `d[k] = v`, `del d[k]`
+        elif isinstance(up, ast.Call):
+            if not (isinstance(up.func, ast.Name) and up.func.id in _READ_CALLS):
+                return False  # handed to a call that may change it
+        elif isinstance(up, ast.keyword | ast.Return | ast.Yield | ast.Assign | ast.AugAssign):
+            return False  # stored, returned or passed on: it may change elsewhere
+        elif isinstance(up, ast.arguments):
+            return False  # a nested function's default: shared again
+    # A default the body never uses says nothing yet about how it will be used: B006 stays.
+    return reads > 0

@@ -30,7 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from swath.analyzers.review_passes import RUFF, ruff_pass, selector_matches
+from swath.analyzers.review_python import default_only_read
 from swath.analyzers.review_rules import Hit
+from swath.analyzers.sourcetext import split_lines
 from swath.findings.model import Severity
 
 log = logging.getLogger(__name__)
@@ -176,6 +178,10 @@ def _parse(stdout: str, root: Path, project: ProjectRuff) -> dict[str, list[Hit]
         message = str(d.get("message") or code)
         if code == "F821" and NEWER_BUILTIN in message and _version_guarded(root / rel, line):
             continue
+        if code in ("S502", "S503") and NEGOTIATE.search(message):
+            continue
+        if code == "B006" and _default_only_read(root / rel, line):
+            continue
         if code == "invalid-syntax":
             hit = _syntax_hit(message, line, start, stop, project)
         else:
@@ -196,6 +202,19 @@ def _parse(stdout: str, root: Path, project: ProjectRuff) -> dict[str, list[Hit]
 # ruff's F821 message for a name that a newer Python has as a builtin (ExceptionGroup, …).
 NEWER_BUILTIN = "Consider specifying `requires-python"
 GUARD = re.compile(r"\s*(?:(?:el)?if\b.*\bversion_info\b|try\s*:)")
+
+
+# `SSLv23_METHOD` / `PROTOCOL_SSLv23` is the historical name of "negotiate the best TLS
+# version" (pyOpenSSL, ssl), not SSL 2 or 3; ruff's S502/S503 read the name.
+NEGOTIATE = re.compile(r"SSLv23")
+
+
+def _default_only_read(path: Path, line: int) -> bool:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return default_only_read(path.name, split_lines(text), line)
 
 
 def _version_guarded(path: Path, line: int) -> bool:
