@@ -172,3 +172,28 @@ async def test_an_extending_file_gets_its_own_and_its_bases_problems(tmp_path: P
         inherited = [d for d in s.swath_diagnostics(u) if d.range.start.line == 1]
         assert inherited and all("review-diff.yaml:" in d.message for d in inherited)
         assert any("`correctness`" in d.message for d in inherited)
+
+
+async def test_saving_a_base_checks_the_open_extensions_again(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", modules=0)
+    saved = root / ".swath" / "workflows"
+    saved.mkdir(parents=True, exist_ok=True)
+    base = "name: base\nsteps:\n  - id: files\n    kind: discover\n    source: files\n"
+    (saved / "base.yaml").write_text(base, encoding="utf-8")
+    child = "extends: base\nname: child\nsteps:\n  - id: files\n    title: All files\n"
+    async with lsp_session(root, capabilities("neovim")) as s:
+        u = _open_yaml(s, ".swath/workflows/child.yaml", child)
+        b = _open_yaml(s, ".swath/workflows/base.yaml", base)
+        # Checked against the base as first saved: published, and clean.
+        await s.wait_for(lambda: u in s.client.diagnostics, what="the child checked")
+        assert s.swath_diagnostics(u) == []
+        # The base renames its step: the child's change now names a step it does not have.
+        renamed = base.replace("id: files", "id: sources")
+        (saved / "base.yaml").write_text(renamed, encoding="utf-8")
+        s.change(b, 2, (2, 8), (2, 13), "sources")
+        s.client.text_document_did_save(
+            lsp.DidSaveTextDocumentParams(text_document=lsp.TextDocumentIdentifier(uri=b))
+        )
+        await s.wait_for(lambda: s.swath_diagnostics(u), what="the child's new problem")
+        (d,) = s.swath_diagnostics(u)
+        assert (d.code, d.range.start.line, d.range.start.character) == ("unknown-step", 3, 8)

@@ -119,6 +119,12 @@ def register(server: SwathServer) -> None:  # noqa: C901 - one place that lists 
         uri = params.text_document.uri
         if is_workflow_uri(uri):
             ls.validator.changed(uri, ls.workspace.get_text_document(uri).source, immediately=True)
+            # A saved workflow may be the base an open one `extends:`; bases are read from
+            # disk, so the open extensions are checked again against what was saved.
+            for other in list(ls.validator.issues):
+                text = ls.workspace.get_text_document(other).source if other != uri else ""
+                if "extends:" in text:
+                    ls.validator.changed(other, text)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: SwathServer, params: lsp.DidCloseTextDocumentParams) -> None:
