@@ -375,3 +375,46 @@ def test_a_killed_batch_run_resumes_by_collecting_its_batch(tmp_path: Path) -> N
         assert "/v1/messages" not in [r.path for r in server.requests]
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize(
+    "fault,cause",
+    [
+        pytest.param(invalid_key(), "API key was refused", id="401-bad-key"),
+        pytest.param(spend_cap(), "monthly spend cap", id="429-spend-cap"),
+    ],
+)
+async def test_a_fatal_error_in_a_batchs_results_stops_the_run_after_storing_the_rest(
+    tmp_path: Path, fake_anthropic: FakeAnthropicServer, fault: Fault, cause: str
+) -> None:
+    """The API answers a batch's requests one by one: a key revoked or the spend cap reached
+    half-way shows only as errored entries. The run stops there as the direct call does (one
+    message), the entries that succeeded are stored, and resume runs only the others."""
+    make_files(tmp_path, 6)
+    served: list[int] = []
+
+    def half_then_refuse(ctx: RequestContext) -> ReplyLike:
+        served.append(1)
+        return Echo() if len(served) <= 3 else fault
+
+    fake_anthropic.script(half_then_refuse)
+    engine, runner = await engine_for(tmp_path, fake_anthropic)
+    options = RunOptions(engine="model", batch=True, batch_poll_s=0.05)
+    try:
+        first = await engine.run(model_workflow(), options)
+        await engine.store.flush()
+        assert first.status == RunStatus.failed
+        assert len(first.errors) == 1 and cause in first.errors[0], first.errors
+        assert f"API error {fault.status}" in first.errors[0]
+        assert len(stored_records(tmp_path, first.run_id)) == 3
+        fake_anthropic.reset()
+        resumed = await engine.run(
+            model_workflow(), options.model_copy(update={"run_id": first.run_id, "resume": True})
+        )
+    finally:
+        await runner.aclose()
+        await engine.store.aclose()
+    assert resumed.status == RunStatus.succeeded, resumed.errors
+    assert resumed.agents.succeeded == 6 and resumed.agents.cached == 3
+    [again] = creates(fake_anthropic)
+    assert len(again.body["requests"]) == 3  # only the refused ones went out again

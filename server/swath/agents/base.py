@@ -75,10 +75,20 @@ class AgentEnv:
 class ModelTaskFailed(RuntimeError):
     """The task failed; `raw` keeps the model's last reply for the store."""
 
-    def __init__(self, message: str, raw: str | None = None, usage: Usage | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        raw: str | None = None,
+        usage: Usage | None = None,
+        fatal: bool = False,
+    ) -> None:
         super().__init__(message)
         self.raw = raw
         self.usage = usage or Usage()
+        # An error no retry can fix (a refused key, the spend cap) seen where it cannot be
+        # raised at once, in a batch's results: the step stops the run once it has stored
+        # the batch's other results.
+        self.fatal = fatal
 
 
 class ModelRunner(Protocol):

@@ -29,6 +29,7 @@ import anthropic
 from pydantic import BaseModel, ConfigDict, Field
 
 from swath.agents.base import AgentEnv, ModelResult, ModelTask, ModelTaskFailed
+from swath.agents.errors import classify_entry
 from swath.agents.llm import AnthropicRunner
 from swath.agents.transport import current_env
 
@@ -248,13 +249,14 @@ class BatchRunner:
             if result.type == "succeeded":
                 pending.append((task, result.message))
             elif result.type == "errored":
-                err = getattr(result.error, "error", None)
-                detail = (
-                    f"{getattr(err, 'type', 'error')}: {getattr(err, 'message', '')}"
-                    if err
-                    else str(result.error)
-                )
-                out[task.task_key] = ModelTaskFailed(f"batch request errored: {detail}")
+                error = _as_dict(result.error)
+                status, verdict = classify_entry(error)
+                if verdict.fatal:
+                    out[task.task_key] = ModelTaskFailed(
+                        f"API error {status}: {verdict.reason}", fatal=True
+                    )
+                else:
+                    out[task.task_key] = ModelTaskFailed(f"batch request errored: {verdict.reason}")
             else:
                 out[task.task_key] = ModelTaskFailed(f"batch request {result.type}")
 
@@ -290,3 +292,11 @@ class BatchRunner:
 
     async def cancel(self, batch_id: str) -> None:
         await self.runner.client.messages.batches.cancel(batch_id)
+
+
+def _as_dict(error: Any) -> dict[str, Any]:
+    """The SDK's error model as the API's JSON (the shape `classify` reads)."""
+    if isinstance(error, dict):
+        return error
+    dump = getattr(error, "model_dump", None)
+    return dump() if callable(dump) else {"error": {"type": "api_error", "message": str(error)}}

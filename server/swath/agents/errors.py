@@ -105,6 +105,28 @@ def classify(status: int, body: Any) -> ErrorVerdict:
     return ErrorVerdict(ErrorKind.task, f"{kind or 'error'}{detail}")
 
 
+# The HTTP status each error type comes with (the errors page): a batch's errored entry has
+# the error object but no status, and is classified as the same call made directly would be.
+STATUS_OF_TYPE = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "billing_error": 402,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "overloaded_error": 529,
+}
+
+
+def classify_entry(error: Any) -> tuple[int, ErrorVerdict]:
+    """(status, verdict) of an errored Message Batch entry's `error` object."""
+    kind, _, _ = error_parts(error)
+    status = STATUS_OF_TYPE.get(kind, 500)
+    return status, classify(status, error)
+
+
 class FatalAPIError(Exception):
     """Raised from the transport middleware for an error no retry can fix (the spend cap),
     so the SDK does not retry it: the SDK lets middleware exceptions through as they are."""

@@ -99,8 +99,22 @@ class MessageBatchStep:
         results: dict[str, ModelResult | ModelTaskFailed] = dict(batcher.unprepared)
         for part_results in collected:
             results.update(part_results)
+        fatal: ModelTaskFailed | None = None
         for p in pending:
-            await self._land(p, results.get(p.key) or ModelTaskFailed("no result in the batch"))
+            result = results.get(p.key) or ModelTaskFailed("no result in the batch")
+            if isinstance(result, ModelTaskFailed) and result.fatal:
+                fatal = fatal or result  # left unfinished, like a call the stop cut short
+                continue
+            await self._land(p, result)
+        # Every other result of the batch is stored first: a refused key or the spend cap
+        # seen in its entries then stops the run as the same error on a direct call does,
+        # with one message. The step's batches are forgotten (all they answered is landed),
+        # so resume submits the refused tasks again instead of collecting the same refusals.
+        if fatal is not None:
+            for part in await run.store.step_batches(run.run_id, self.step.id):
+                run.store.batch_dropped(run.run_id, self.step.id, part.part)
+            await run.store.flush()
+            raise run.fatal_stop(str(fatal))
 
     @contextmanager
     def _fatal_stops_the_run(self) -> Iterator[None]:
