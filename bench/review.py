@@ -2,7 +2,8 @@
 
 Builds a git repository from real code (modules of Python's standard library): each file
 is committed without its last top-level definitions, and the working tree has them back,
-so the diff adds ~2,000 lines over 50 files. Then times, alternating in one run:
+so the diff adds ~2,000 lines over 50 files (and a committed test, so the tests pass runs as
+on a project with tests). Then times, alternating in one run:
 
 - the floor a user would reach for: `git diff -U0 HEAD` and one `ruff check` of the
   changed files with the review's rule selection (two processes);
@@ -92,6 +93,10 @@ def build_repo(root: Path, files: int, added_per_file: int) -> list[str]:
     for rel, old, _ in chosen:
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(old, encoding="utf-8")
+    # A project has tests (none changes in this diff), so the tests pass checks every changed
+    # public function, as it would on a real pull request.
+    (root / "tests").mkdir()
+    (root / "tests" / "test_lib.py").write_text("def test_lib():\n    assert True\n")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "before")
     for rel, _, new in chosen:

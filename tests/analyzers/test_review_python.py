@@ -7,6 +7,7 @@ import sysconfig
 from pathlib import Path
 
 from swath.analyzers.review_python import python_hits, regions, _starts
+from swath.analyzers.review_tests import untested_hits
 from swath.analyzers.sourcetext import split_lines
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
@@ -42,3 +43,27 @@ def test_a_region_is_the_top_level_statement_not_the_file() -> None:
     n = next(i for i, line in enumerate(lines) if line.startswith("class HelpFormatter"))
     [(a, b, _)] = regions(lines, {n + 5}, "argparse.py", _starts(lines))
     assert a == n and b < len(lines) and lines[b].strip() and not lines[b][0].isspace()
+
+
+def test_the_tests_pass_on_regions_finds_what_the_whole_file_shows() -> None:
+    rnd = random.Random(11)
+    compared = regional = 0
+    for name in FILES:
+        path = STDLIB / name
+        if not path.exists():
+            continue
+        text = path.read_text(encoding="utf-8")
+        lines = split_lines(text)
+        for _ in range(6):
+            start = rnd.randrange(len(lines))
+            added = set(range(start, min(len(lines), start + rnd.randint(1, 60))))
+            spans: list[tuple[int, int]] = []
+            assert python_hits(name, text, lines, added, spans) is not None
+            regional += bool(spans)  # none: a region did not parse, the whole file was
+            whole = untested_hits(text, "python", added)
+            part = untested_hits(text, "python", added, lines, spans)
+            assert [(h.line, h.start, h.message) for h in part] == [
+                (h.line, h.start, h.message) for h in whole
+            ]
+            compared += 1
+    assert compared >= 24 and regional >= compared // 2

@@ -93,8 +93,9 @@ def _compute(f: FileToCheck) -> FileChecks:
         return out
     text, language, path = f.text, f.language, f.path
     try:
+        spans: list[tuple[int, int]] = []  # the Python regions parsed, for the tests pass too
         if language == "python":
-            own = python_hits(path, text, f.lines, added)
+            own = python_hits(path, text, f.lines, added, spans)
             if own is None:
                 out.notes.append("loop rules skipped: syntax this Python does not parse")
             else:
@@ -117,7 +118,7 @@ def _compute(f: FileToCheck) -> FileChecks:
             and not f.tests_changed
             and language in ("python", "go", "typescript", "tsx", "javascript")
         ):
-            out.hits += untested_hits(text, language, added)
+            out.hits += untested_hits(text, language, added, f.lines, spans or None)
             out.checks.append("tests")
     except Exception as exc:  # a grammar problem must not cost the file its other checks
         log.warning("review checks failed on %s: %s", path, exc)

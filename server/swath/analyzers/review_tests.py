@@ -8,6 +8,8 @@ tree, which parses every Python version (the interpreter's `ast` does not).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ast_grep_py import SgNode, SgRoot
 
 from swath.analyzers.review_rules import Hit
@@ -51,7 +53,21 @@ def _public(node: SgNode, language: str, name: str) -> bool:
     return True
 
 
-def untested_hits(text: str, language: str, added: set[int]) -> list[Hit]:
+def untested_hits(
+    text: str,
+    language: str,
+    added: set[int],
+    lines: list[str] | None = None,
+    spans: list[tuple[int, int]] | None = None,
+) -> list[Hit]:
+    """`spans`: the top-level regions [a, b) of `lines` holding the added lines (the loop
+    rules' regions, which parsed): only they are parsed then, not the whole file."""
+    if spans and lines is not None and language == "python":
+        hits: list[Hit] = []
+        for a, b in spans:
+            part = untested_hits("\n".join(lines[a:b]) + "\n", language, {n - a for n in added})
+            hits += [replace(h, line=h.line + a) for h in part]
+        return hits
     kinds = KINDS.get(language)
     if not kinds or not added:
         return []
