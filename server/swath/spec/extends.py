@@ -242,9 +242,14 @@ def merge(base: YamlDoc, over: YamlDoc, base_name: str) -> tuple[MergedDoc, list
                 if node is not None:
                     owners[id(node)] = src
     merged = MergedDoc(
-        text=over.text, data=data, root=None, index=index, source=over.source, sources=sources
+        text=over.text,
+        data=data,
+        root=None,
+        index=index,
+        source=over.source,
+        sources=sources,
+        owners=owners,
     )
-    merged.owners = owners
     return merged, problems
 
 
