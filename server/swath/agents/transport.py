@@ -25,6 +25,7 @@ from anthropic._request import APIRequest
 from pydantic import BaseModel, Field
 
 from swath.agents.base import AgentEnv, ModelTaskFailed
+from swath.agents.context import task_deadline
 from swath.agents.errors import ErrorKind, FatalAPIError, classify
 
 log = logging.getLogger(__name__)
@@ -32,9 +33,6 @@ log = logging.getLogger(__name__)
 PUSHBACK_STATUSES = frozenset({429, 529})
 
 current_env: ContextVar[AgentEnv | None] = ContextVar("swath_agent_env", default=None)
-# When the current task's timeout ends (time.monotonic(), as asyncio's clock): set by the
-# engine around each task, read here to refuse a `retry-after` the task cannot outlive.
-task_deadline: ContextVar[float | None] = ContextVar("swath_task_deadline", default=None)
 
 
 class RetryAfterBeyondTimeout(ModelTaskFailed):

@@ -20,7 +20,7 @@ from swath.agents.base import AgentEnv, ModelRunner, ModelTask, ToolCall
 from swath.agents.config import ModelConfig
 from swath.agents.limiter import AdaptiveLimiter
 from swath.agents.policy import Policy
-from swath.agents.transport import task_deadline
+from swath.agents.context import task_deadline
 from swath.analyzers import registry as analyzers
 from swath.analyzers.base import AnalyzerContext, AnalyzerOutput
 from swath.engine import cache
