@@ -34,7 +34,9 @@ from swath.store import RunStore
 from swath.workspace import Workspace
 
 # Mature, widely used packages; each pair is two consecutive releases (what a reviewer of
-# the release's pull requests would have seen, taken together).
+# the release's pull requests would have seen, taken together). docs/review.md has their
+# figures and a judged sample. Pure-Python sdists only: one that builds C code to give its
+# metadata (sqlalchemy) takes minutes to download.
 RELEASES = [
     "requests==2.31.0..2.32.0",
     "click==8.1.7..8.1.8",
@@ -44,6 +46,21 @@ RELEASES = [
     "rich==13.7.1..13.8.0",
     "httpx==0.27.2..0.28.0",
     "packaging==24.1..24.2",
+    "werkzeug==3.0.6..3.1.0",
+    "urllib3==2.2.3..2.3.0",
+    "black==24.8.0..24.10.0",
+    "tornado==6.4.1..6.4.2",
+    "paramiko==3.4.1..3.5.0",
+    "pytest==8.3.3..8.3.4",
+    "pydantic==2.9.2..2.10.0",
+    "pygments==2.18.0..2.19.0",
+    "sphinx==8.0.2..8.1.0",
+    "scrapy==2.11.2..2.12.0",
+    "ipython==8.29.0..8.30.0",
+    "pylint==3.3.1..3.3.2",
+    "twisted==24.7.0..24.10.0",
+    "fastapi==0.115.5..0.115.6",
+    "celery==5.4.0..5.5.0",
 ]
 QUICK = ["idna==3.6..3.7"]
 GIT_ENV = {
