@@ -14,6 +14,7 @@ from typing import TextIO
 
 from swath.sources.flagdefs.config import CONFIG_PATHS, FlagsConfig, load_config
 from swath.sources.flagdefs.listing import scan_paths
+from swath.sources.flagdefs.presets import detected_by, load_preset, preset_names, resolve
 from swath.sources.flagdefs.trial import PatternTrial, TrialReport, run_trial
 from swath.workspace import Workspace
 
@@ -27,8 +28,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     test = fsub.add_parser(
         "test", help="show what each pattern of .swath/flags.yaml (or a preset) matches"
     )
-    # Presets (`--preset NAME`) come with the presets themselves; they are not shipped yet.
-    test.add_argument("--config", metavar="FILE", help="a flags.yaml other than .swath/flags.yaml")
+    which = test.add_mutually_exclusive_group()
+    which.add_argument("--config", metavar="FILE", help="a flags.yaml other than .swath/flags.yaml")
+    which.add_argument(
+        "--preset",
+        metavar="NAME",
+        help=f"a shipped preset instead of .swath/flags.yaml ({', '.join(sorted(preset_names()))})",
+    )
     test.add_argument("paths", nargs="*", metavar="PATH", help="only these files")
 
 
@@ -53,12 +59,37 @@ def load(root: Path, args: argparse.Namespace, err: TextIO) -> FlagsConfig | Non
 
 
 def cmd_flags_test(root: Path, args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    cfg = load(root, args, sys.stderr)
+    if args.preset:
+        if args.preset not in preset_names():
+            names = ", ".join(sorted(preset_names()))
+            print(f"swath: no preset {args.preset!r}; there are: {names}", file=sys.stderr)
+            return EXIT_USAGE
+        cfg: FlagsConfig | None = load_preset(args.preset)
+    else:
+        cfg = load(root, args, sys.stderr)
     if cfg is None:
         return EXIT_USAGE
     ws = Workspace(root)
     files = scan_paths(ws)
     only = [ws.relpath(p) for p in args.paths] if args.paths else None
+    if args.preset:
+        where = detected_by(cfg, files, ws.read_text)
+        print(
+            f"preset {args.preset}: {cfg.description}\n  signature "
+            + (f"found: {where}" if where else "not found (the audit applies it only when named)"),
+            file=out,
+        )
+        print(file=out)
+    else:
+        # What the audit will use: the file's own systems and every preset it names or
+        # that is detected.
+        resolution = resolve(cfg, files, ws.read_text)
+        cfg = resolution.config
+        for a in resolution.applied:
+            print(
+                f"preset {a.name} also applies ({a.why}): swath flags test --preset {a.name}",
+                file=out,
+            )
     report = run_trial(cfg, files, ws.read_text, only)
     print_report(report, out)
     return EXIT_OK if report.all_match and report.trials else EXIT_NO_MATCH

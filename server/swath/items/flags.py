@@ -9,6 +9,7 @@ Positions are zero-based lines and code-point columns, as in the LSP.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -139,6 +140,11 @@ class CallName(BaseModel):
     returns: Literal["bool", "value"] = Field(
         default="bool", description="`bool` for a yes/no check, `value` for a variation."
     )
+    external: bool = Field(
+        default=False,
+        description="The state of keys read through this call lives outside the repository "
+        "(django-waffle's database): a key no definition has is of unknown state, not undefined.",
+    )
 
 
 class ReferencePattern(BaseModel):
@@ -151,6 +157,7 @@ class ReferencePattern(BaseModel):
     regex: str | None = None
     key: str = "KEY"
     is_check: bool | None = None
+    key_case: Literal["as-is", "camel"] = "as-is"
 
 
 class FlagItemData(BaseModel):
@@ -188,3 +195,19 @@ class FlagErrorData(BaseModel):
     line: int = 0
     message: str
     format: str = ""
+
+
+_WORDS = re.compile(r"[A-Z]{2,}(?=[A-Z][a-z]|[^A-Za-z]|$)|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+
+def camel_case(key: str) -> str:
+    """A key as LaunchDarkly's React SDK spells it (lodash's camelCase, which it uses):
+    `new-onboarding` -> `newOnboarding`, `dark_mode_v2` -> `darkModeV2`."""
+    words: list[str] = _WORDS.findall(key)
+    if not words:
+        return key
+    return words[0].lower() + "".join(w[:1].upper() + w[1:].lower() for w in words[1:])
+
+
+def spell_key(key: str, case: str) -> str:
+    return camel_case(key) if case == "camel" else key

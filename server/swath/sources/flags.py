@@ -30,7 +30,8 @@ from swath.items.flags import (
 )
 from swath.sources.base import SourceContext
 from swath.sources.flagdefs import catalogue as catalogue_mod
-from swath.sources.flagdefs import globs
+from swath.sources.flagdefs import globs, presets
+from swath.sources.flagdefs.common import spell_key
 from swath.sources.flagdefs.config import CONFIG_PATHS, FlagsConfig, FlagsOptions, load_config
 from swath.sources.flagdefs.listing import scan_paths
 from swath.sources.flagdefs.scan import DefinitionSpan, ScanIndex, prestart, scan_references
@@ -70,6 +71,10 @@ class FlagsSource:
             raise FlagsConfigError(broken)
         all_files = scan_paths(ws)
         prestart(len(all_files), cfg.workers)
+        resolution = presets.resolve(cfg, all_files, ws.read_text)
+        cfg = resolution.config
+        for a in resolution.applied:
+            log.info("flags: preset %s (%s)", a.name, a.why)
         cat = catalogue_mod.build(all_files, cfg, ws.read_text, lambda p: _head(ws, p), config_path)
         errors += cat.errors
 
@@ -85,7 +90,17 @@ class FlagsSource:
         for d in cat.definitions:
             by_key.setdefault(d.key, []).append(d)
         patterns = self._reference_patterns(cfg)
-        bare = sorted({d.key for d in cat.definitions if d.system in patterns})
+        by_format = _systems_by_format(cfg)
+        bare: set[str] = set()
+        aliases: dict[str, str] = {}
+        for d in cat.definitions:
+            for system in _systems_of(d, by_format):
+                for p in patterns.get(system, []):
+                    spelled = spell_key(d.key, p.key_case)
+                    if spelled == d.key:
+                        bare.add(d.key)
+                    else:
+                        aliases[spelled] = d.key
         index = scan_references(
             str(ws.root),
             ref_files,
@@ -96,7 +111,8 @@ class FlagsSource:
                 for d in cat.definitions
                 for a, b in (d.entries or [(d.line, d.end_line)])
             ],
-            bare_keys=bare,
+            bare_keys=sorted(bare),
+            bare_aliases=aliases,
             defined=set(by_key),
             max_bytes=cfg.max_file_bytes,
             workers=cfg.workers,
@@ -110,6 +126,31 @@ class FlagsSource:
         report_undefined = cfg.report_undefined is True or (
             cfg.report_undefined == "auto" and bool(by_key)
         )
+        external = {c.name: c for c in call_names if c.external}
+        for k, hits in sorted(index.undefined.items()):
+            if k in by_key or not hits or not all(h.call in external for h in hits):
+                continue
+            # The state of this key lives outside the repository (django-waffle's database):
+            # not undefined, but unknown until an export says otherwise.
+            first = hits[0]
+            family = external[first.call or ""].family
+            by_key[k] = [
+                FlagDefinition(
+                    key=k,
+                    format="external",
+                    system=family,
+                    path=first.path,
+                    line=first.line,
+                    end_line=first.line,
+                    quote=first.text.strip(),
+                    value_type="boolean",
+                    notes=[
+                        f"{family} keeps its state outside the repository: export it (see "
+                        "docs/flags.md) to classify this flag"
+                    ],
+                )
+            ]
+            index.references[k] = hits
         keys = list(by_key)
         if report_undefined:
             keys += [
@@ -175,6 +216,7 @@ class FlagsSource:
                         regex=spec.regex,
                         key=spec.key,
                         is_check=spec.is_check,
+                        key_case=spec.key_case,
                     )
                 )
         return out
@@ -192,7 +234,8 @@ class FlagsSource:
         config_path: str | None,
     ) -> Item:
         refs = index.references.get(key, []) if defs else index.undefined.get(key, [])
-        systems = {d.system for d in defs if d.system}
+        by_format = _systems_by_format(cfg)
+        systems = {s for d in defs for s in _systems_of(d, by_format)}
         # Only the SDK names this flag's references use: the analyzer needs no more, and
         # 500 items each carrying all ~70 names would dominate the items' size.
         used = {r.call for r in refs if r.call}
@@ -221,6 +264,20 @@ class FlagsSource:
             files=sorted(files),
             data=data.model_dump(mode="json"),
         )
+
+
+def _systems_by_format(cfg: FlagsConfig) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for system in cfg.systems:
+        for fmt in system.formats:
+            out.setdefault(fmt, []).append(system.name)
+    return out
+
+
+def _systems_of(d: FlagDefinition, by_format: dict[str, list[str]]) -> list[str]:
+    """The systems whose reference patterns find this definition's uses: its own, and those
+    that read its file format (LaunchDarkly's React hooks for a LaunchDarkly export)."""
+    return ([d.system] if d.system else []) + by_format.get(d.format, [])
 
 
 def _error_item(e: DefinitionError) -> Item:

@@ -26,6 +26,7 @@ from swath.analyzers.flags.references import (
 from swath.analyzers.flags.rewrite import language_for, minimal_edit, rewrite_file
 from swath.items.flags import FlagItemData, ReferenceHit
 from swath.workspace import Workspace
+from swath.workspace.languages import language_of
 
 RECENT_DAYS = 14
 DOC_EXTENSIONS = (".md", ".markdown", ".rst", ".txt", ".adoc", ".org")
@@ -153,7 +154,8 @@ def _references(
         checks_texts: set[str] = set()
         key_aliases = set(aliases)
         pattern_refs = []
-        if pf is not None and flag.reference_patterns and pf.lang is not None:
+        # A pattern may name its own language (Ruby, which the analyzer does not parse itself).
+        if pf is not None and flag.reference_patterns:
             for m in pattern_matches(pf, flag.key, flag.reference_patterns):
                 (checks_texts if m.is_check else key_aliases).add(" ".join(m.text.split()))
                 pattern_refs.append(m)
@@ -251,7 +253,8 @@ def _attach_edit(
 ) -> None:
     lang = language_for(pf.path)
     if lang is None:
-        fact.rewrite_note = "no automatic removal for this language"
+        found = language_of(pf.path)
+        fact.rewrite_note = f"no automatic removal for {found or 'this file type'}"
         return
     at = (fact.line, fact.col)
     result = rewrite_file(

@@ -79,7 +79,12 @@ def reference_message(facts: FlagFacts, ref: ReferenceFact) -> str:
         }.get("test" if ref.test else ref.kind, "mentions it outside a check")
         return f"{head}; this line {what}: update or delete it when the flag goes."
     keep = facts.keep or "the surviving branch"
-    how = " The code action rewrites it." if ref.edit is not None else ""
+    if ref.edit is not None:
+        how = " The code action rewrites it."
+    else:
+        # Said here, at the reference: `--fix` skips it, and silence would read as "done".
+        why = ref.rewrite_note or "no automatic edit for this check"
+        how = f" Swath cannot rewrite it ({why}): edit it by hand."
     return f"{head}: remove the check and keep {keep}.{how}"
 
 

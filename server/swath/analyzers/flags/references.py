@@ -16,7 +16,7 @@ from typing import Any, cast
 
 from ast_grep_py import Config, SgNode, SgRoot
 
-from swath.items.flags import ReferenceHit, ReferencePattern
+from swath.items.flags import ReferenceHit, ReferencePattern, spell_key
 from swath.workspace import Workspace
 from swath.workspace.languages import ANALYZED_LANGUAGES, language_of
 
@@ -203,12 +203,13 @@ def pattern_matches(
     """Where a homegrown reference pattern captures `key` in this file."""
     out: list[PatternMatch] = []
     for p in patterns:
+        want = spell_key(key, p.key_case)
         if p.regex is not None:
             rx = re.compile(p.regex, re.MULTILINE)
             for i, line in enumerate(pf.lines):
                 for m in rx.finditer(line):
                     group = p.key if p.key in rx.groupindex else p.key.lower()
-                    if group in rx.groupindex and _unquote(m.group(group) or "") == key:
+                    if group in rx.groupindex and _key_text(m.group(group) or "") == want:
                         out.append(
                             PatternMatch(i, m.start(), i, m.end(), m.group(0), bool(p.is_check))
                         )
@@ -221,7 +222,7 @@ def pattern_matches(
             continue
         for node in _pattern_nodes(pf, root, p):
             cap = node.get_match(p.key.lstrip("$"))
-            if cap is None or _unquote(cap.text()) != key:
+            if cap is None or _key_text(cap.text()) != want:
                 continue
             r = node.range()
             is_check = p.is_check if p.is_check is not None else node.kind() in CALL_KINDS
@@ -247,6 +248,15 @@ def _pattern_nodes(pf: ParsedFile, root: SgNode, p: ReferencePattern) -> list[Sg
             nodes = []
         hit = pf._pattern_hits[sig] = [("", n) for n in nodes]
     return [n for _, n in hit]
+
+
+def _key_text(text: str) -> str:
+    """A captured key without its quotes, or its colon when a Ruby symbol (`:new_search`,
+    `:"new-search"`: Flipper and GitLab name features by symbols)."""
+    text = text.strip()
+    if text.startswith(":") and len(text) > 1 and not text.startswith("::"):
+        text = text[1:]
+    return _unquote(text)
 
 
 def _unquote(text: str) -> str:

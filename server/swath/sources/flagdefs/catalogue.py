@@ -109,7 +109,11 @@ def build(
         result = parse_file(path, text, environment_for(path, cfg), path in named)
         _collect(cat, result, path)
     for system in cfg.systems:
+        if not system.files:
+            continue  # reference patterns only, for definitions of its `formats`
         sys_files = homegrown.system_files(system, paths)
+        if not sys_files and system.optional:
+            continue
         if not sys_files:
             cat.errors.append(
                 DefinitionError(
@@ -123,9 +127,12 @@ def build(
         texts = []
         for p in sys_files:
             try:
-                texts.append((p, read_text(p)))
+                text = read_text(p)
             except (OSError, ValueError) as exc:
                 cat.errors.append(DefinitionError(path=p, line=0, message=f"cannot be read: {exc}"))
+                continue
+            if homegrown.holds_signature(system, text):
+                texts.append((p, text))
         result = homegrown.parse_system(system, texts, cfg.environment or "default")
         for p in {d.path for d in result.definitions}:
             _collect(

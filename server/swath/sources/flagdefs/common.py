@@ -6,6 +6,8 @@ import re
 from typing import Any
 
 from swath.items.flags import EnvState, FlagState, ValueType
+from swath.items.flags import camel_case as camel_case
+from swath.items.flags import spell_key as spell_key
 
 # Re-exported for the parsers.
 from swath.workspace.languages import language_of as language_of

@@ -136,6 +136,11 @@ class PatternSpec(Strict):
     is_check: bool | None = Field(
         default=None, description="References: the match is itself the yes/no check."
     )
+    key_case: Literal["as-is", "camel"] = Field(
+        default="as-is",
+        description="References: how the code spells a key. `camel`: `new-onboarding` is read "
+        "as `newOnboarding` (LaunchDarkly's React SDK camel-cases keys by default).",
+    )
 
     @model_validator(mode="after")
     def _one_matcher(self) -> PatternSpec:
@@ -149,7 +154,28 @@ class SystemSpec(Strict):
     """A homegrown flag system."""
 
     name: str = Field(description="Name of the system, shown in the catalogue.")
-    files: list[str] = Field(description="Globs of the files that define the flags.")
+    files: list[str] = Field(
+        default_factory=list,
+        description="Globs of the files that define the flags (none for a system that only "
+        "describes how code reads flags defined by `formats`).",
+    )
+    contains: list[str] = Field(
+        default_factory=list,
+        description="Only files of `files` whose text holds one of these strings (a cheap "
+        "filter before parsing: `**/*.go` alone would parse every Go file).",
+    )
+    exclude: list[str] = Field(
+        default_factory=list, description="Globs among `files` never read by this system."
+    )
+    optional: bool = Field(
+        default=False,
+        description="No file matching `files` is not an error (an export that may be absent).",
+    )
+    formats: list[str] = Field(
+        default_factory=list,
+        description="Definitions read from these file formats (launchdarkly, unleash, flagd, "
+        "plainmap) are this system's too, so its `reference` patterns find their uses.",
+    )
     language: str | None = Field(
         default=None, description="ast-grep language; default from the file extension."
     )
@@ -178,6 +204,32 @@ class SystemSpec(Strict):
     def _listify(cls, v: Any) -> Any:
         return [v] if isinstance(v, dict) else v
 
+    @model_validator(mode="after")
+    def _files_or_formats(self) -> SystemSpec:
+        if not self.files and not self.formats:
+            raise ValueError("give `files` (where flags are defined) or `formats`")
+        if self.definitions and not self.files:
+            raise ValueError("`definition` patterns need `files` to run on")
+        return self
+
+
+class DetectSpec(Strict):
+    """A flag system's signature: the preset applies by itself where it is found."""
+
+    files: list[str] = Field(description="Globs of the files that may carry the signature.")
+    contains: list[str] = Field(
+        default_factory=list, description="Strings of which one file must hold one."
+    )
+    regex: str | None = Field(
+        default=None, description="Or a Python regex (multiline) one file must match."
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> DetectSpec:
+        if not self.contains and self.regex is None:
+            raise ValueError("give `contains` or `regex`")
+        return self
+
 
 class OverrideSpec(Strict):
     state: FlagState | None = Field(default=None, description="The state that decides.")
@@ -191,6 +243,22 @@ class OverrideSpec(Strict):
 
 
 class FlagsConfig(Strict):
+    description: str = Field(
+        default="", description="What this configuration describes (shown by `swath flags test`)."
+    )
+    preset: list[str] = Field(
+        default_factory=list,
+        description="Presets (shipped flag-system descriptions) to apply, by name: "
+        "`swath flags test --preset NAME` shows what one matches.",
+    )
+    detect_presets: bool = Field(
+        default=True, description="Also apply every preset whose `detect` signature is found."
+    )
+    detect: DetectSpec | None = Field(
+        default=None,
+        description="A preset's signature (read only from presets; kept in the file so that "
+        "a preset copied into .swath/flags.yaml stays valid).",
+    )
     files: FileSelection = Field(
         default_factory=FileSelection, description="Which files hold flag definitions."
     )
@@ -239,6 +307,22 @@ class FlagsConfig(Strict):
     workers: int | None = Field(
         default=None, ge=1, description="Scan processes; default: one per core."
     )
+
+    @field_validator("preset", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("preset")
+    @classmethod
+    def _known_presets(cls, v: list[str]) -> list[str]:
+        from swath.sources.flagdefs.presets import preset_names
+
+        names = preset_names()
+        for name in v:
+            if name not in names:
+                raise ValueError(f"no preset {name!r}; there are: {', '.join(sorted(names))}")
+        return v
 
     def call_name_specs(self) -> list[CallName]:
         return [c if isinstance(c, CallName) else CallName(name=c) for c in self.call_names]

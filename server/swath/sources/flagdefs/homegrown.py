@@ -24,7 +24,12 @@ from swath.items.flags import (
     ParseResult,
 )
 from swath.sources.flagdefs import globs
-from swath.sources.flagdefs.common import language_of, looks_like_kill_switch, state_from_percent
+from swath.sources.flagdefs.common import (
+    language_of,
+    looks_like_kill_switch,
+    looks_permanent,
+    state_from_percent,
+)
 from swath.sources.flagdefs.config import PatternSpec, StateMapping, SystemSpec
 from swath.sources.flagdefs.structured import split_lines
 
@@ -167,14 +172,23 @@ def regex_matches(spec: PatternSpec, path: str, text: str) -> list[Match]:
     return out
 
 
-def _version_key(v: str | None) -> tuple[int, float, str]:
+_DOTTED = re.compile(r"\d+(?:\.\d+)+")
+
+
+def _version_key(v: str | None) -> tuple[int, tuple[float, ...], str]:
     if v is None:
-        return (0, 0.0, "")
+        return (0, (), "")
     text = strip_quotes(v)
+    # `version.MustParse("1.33")`, `"1.9"`, `v1.9.2`: versions compare number by number, so
+    # 1.9 < 1.33 (as text, or read as one decimal, it would be the other way round).
+    dotted = _DOTTED.search(text)
+    if dotted is not None:
+        return (1, tuple(float(p) for p in dotted.group(0).split(".")), "")
     try:
-        return (1, float(text), "")
+        return (1, (float(text),), "")
     except ValueError:
-        return (2, 0.0, text)
+        pass
+    return (2, (), text)
 
 
 def parse_system(system: SystemSpec, files: list[tuple[str, str]], env: str) -> ParseResult:  # noqa: C901 - matching, then one branch per kind of state a definition may carry
@@ -249,7 +263,12 @@ def parse_system(system: SystemSpec, files: list[tuple[str, str]], env: str) -> 
         kill = any(
             fnmatch.fnmatchcase(key, g) for g in system.kill_switches
         ) or looks_like_kill_switch(key, [], kind)
-        permanent = kill or any(fnmatch.fnmatchcase(key, g) for g in system.permanent)
+        # A kind such as GitLab's `type: ops` names a long-lived operational flag.
+        permanent = (
+            kill
+            or any(fnmatch.fnmatchcase(key, g) for g in system.permanent)
+            or looks_permanent([kind] if kind else [], kind)
+        )
         out.definitions.append(
             FlagDefinition(
                 key=key,
@@ -278,4 +297,11 @@ def parse_system(system: SystemSpec, files: list[tuple[str, str]], env: str) -> 
 
 
 def system_files(system: SystemSpec, files: list[str]) -> list[str]:
-    return globs.select(files, system.files)
+    """The files the system's `files` globs select, less its `exclude` (before `contains`)."""
+    chosen = globs.select(files, system.files)
+    return [f for f in chosen if not globs.matches(f, system.exclude)] if system.exclude else chosen
+
+
+def holds_signature(system: SystemSpec, text: str) -> bool:
+    """`contains`: the cheap filter that keeps a `**/*.go` system from parsing every Go file."""
+    return not system.contains or any(s in text for s in system.contains)

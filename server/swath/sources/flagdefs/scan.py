@@ -153,8 +153,13 @@ def scan_references(
     workers: int | None = None,
     follow_constants: bool = True,
     max_per_key: int = MAX_PER_KEY,
+    bare_aliases: dict[str, str] | None = None,
 ) -> ScanIndex:
+    """`bare_aliases`: identifiers that spell a key differently (LaunchDarkly's React SDK
+    reads `new-onboarding` as `newOnboarding`), name -> key; scanned like `bare_keys`."""
     t0 = time.perf_counter()
+    aliases = dict(bare_aliases or {})
+    bare_keys = [*(bare_keys or []), *aliases]
     n_workers = workers or os.cpu_count() or 1
     keys = [k for k in dict.fromkeys(keys) if k and not any(c in k for c in "\"'`\n\r")]
     bare = [k for k in dict.fromkeys(bare_keys or []) if re.fullmatch(r"[A-Za-z_$][\w$]*", k)]
@@ -165,7 +170,7 @@ def scan_references(
     for d in definitions:
         spans.setdefault(d.path, []).append(d)
 
-    merger = _Merger(index, keys, bare, calls, defined, spans, max_per_key)
+    merger = _Merger(index, keys, bare, calls, defined, spans, max_per_key, aliases)
     # Chunk by chunk as the workers answer: no list of every raw hit of the tree.
     for found, n_files, n_bytes, skipped in _run_chunks(
         root, files, (keys, bare, calls, max_bytes), n_workers, "scan_chunk"
@@ -202,7 +207,9 @@ class _Merger:
         defined: set[str],
         spans: dict[str, list[DefinitionSpan]],
         max_per_key: int = MAX_PER_KEY,
+        aliases: dict[str, str] | None = None,
     ) -> None:
+        self.aliases = aliases or {}
         self.index, self.keys, self.bare, self.calls, self.defined, self.spans = (
             index,
             keys,
@@ -272,6 +279,9 @@ class _Merger:
         test = is_test_path(path)
         lang = language_of(path)
         calls: list[tuple[Any, ...]] = []
+        # `AnyVolumeDataSource featuregate.Feature = "AnyVolumeDataSource"`: the name on a
+        # line that defines the constant is that definition, not a second reference.
+        const_lines = {(self.keys[h[1]], h[2]) for h in hits if h[0] == "key" and h[6]}
         for h in hits:
             kind = h[0]
             if kind == "key":
@@ -301,8 +311,9 @@ class _Merger:
                 self._place(key, ref)
             elif kind == "bare":
                 _, idx, line, col, end_col, text = h
-                key = self.bare[idx]
-                if (path, line, col) in self.at:
+                name = self.bare[idx]
+                key = self.aliases.get(name, name)
+                if (path, line, col) in self.at or (key, line) in const_lines:
                     continue
                 self._place(
                     key,

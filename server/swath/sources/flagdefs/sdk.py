@@ -27,7 +27,12 @@ SDK_ONLY: tuple[CallName, ...] = (
         ),
         ("is_off", "isOff", "IsOff"),
     ),
-    *sdk_names("waffle", ("flag_is_active", "switch_is_active", "sample_is_active")),
+    # django-waffle keeps flags, switches and samples in the database: a key no export
+    # defines is of unknown state, not undefined (see presets/django-waffle.yaml).
+    *(
+        CallName(name=n, family="waffle", external=True)
+        for n in ("flag_is_active", "switch_is_active", "sample_is_active")
+    ),
 )
 
 

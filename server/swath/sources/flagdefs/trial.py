@@ -17,7 +17,7 @@ from typing import Literal
 from ast_grep_py import SgNode, SgRoot
 
 from swath.sources.flagdefs import homegrown
-from swath.sources.flagdefs.common import language_of
+from swath.sources.flagdefs.common import language_of, spell_key
 from swath.sources.flagdefs.config import FlagsConfig, PatternSpec, SystemSpec
 from swath.sources.flagdefs.structured import split_lines
 
@@ -46,7 +46,7 @@ class SampleTree:
 @dataclass
 class PatternTrial:
     system: str
-    role: Literal["definition", "reference"]
+    role: Literal["definition", "reference", "call"]
     number: int  # 1-based among the system's patterns of this role
     summary: str
     files: list[str]
@@ -82,14 +82,21 @@ def run_trial(
 ) -> TrialReport:
     """Try every system's patterns. `files`: the workspace's files; `only`: limit to these."""
     report = TrialReport()
-    if not cfg.systems:
+    if not cfg.systems and not cfg.call_names:
         report.notes.append("no `systems` in this configuration: nothing to test")
     for system in cfg.systems:
         defs_files = homegrown.system_files(system, files)
         if only:
             defs_files = [f for f in defs_files if f in only] or defs_files
-        texts = _texts(defs_files, read_text)
+        texts = {
+            p: t
+            for p, t in _texts(defs_files, read_text).items()
+            if homegrown.holds_signature(system, t)
+        }
         keys: set[str] = set()
+        if system.formats:
+            # A reference-only system reads the keys of its formats' definition files.
+            keys |= _format_keys(cfg, system, files, read_text)
         for n, spec in enumerate(system.definitions, 1):
             trial = _try(system, spec, "definition", n, texts)
             keys |= {m.key for m in trial.matches}
@@ -106,7 +113,9 @@ def run_trial(
             report.trials.append(trial)
         if not system.references:
             continue
-        ref_files = [f for f in (only or files) if language_of(f) is not None]
+        # Regexes read any text (template tags); ast-grep patterns only code.
+        any_regex = any(spec.regex is not None for spec in system.references)
+        ref_files = [f for f in (only or files) if any_regex or language_of(f) is not None]
         ref_texts = _texts_holding(ref_files, read_text, keys)
         for n, spec in enumerate(system.references, 1):
             trial = _try(system, spec, "reference", n, ref_texts)
@@ -121,7 +130,43 @@ def run_trial(
                         lines = _lines_holding(t, keys)
                         trial.samples.append(_sample(p, t, lang, lines, "lines that name a key"))
             report.trials.append(trial)
+    _try_calls(cfg, files if not only else only, read_text, report)
     return report
+
+
+def _format_keys(
+    cfg: FlagsConfig, system: SystemSpec, files: list[str], read_text: Callable[[str], str]
+) -> set[str]:
+    from swath.sources.flagdefs import catalogue
+
+    bare = cfg.model_copy(update={"systems": []})
+    cat = catalogue.build(files, bare, read_text, lambda p: read_text(p).encode()[:65536], None)
+    cases = {spec.key_case for spec in system.references} or {"as-is"}
+    return {
+        spell_key(d.key, case)
+        for d in cat.definitions
+        if d.format in system.formats
+        for case in cases
+    }
+
+
+def _try_calls(
+    cfg: FlagsConfig, files: list[str], read_text: Callable[[str], str], report: TrialReport
+) -> None:
+    """The configuration's own call names: where code calls them with a literal key."""
+    code = [f for f in files if language_of(f) is not None][:MAX_REFERENCE_FILES]
+    texts = _texts(code, read_text) if cfg.call_names else {}
+    for n, call in enumerate(cfg.call_name_specs(), 1):
+        rx = re.compile(
+            rf"(?<![\w$]){re.escape(call.name)}\s*\(\s*(?:[A-Za-z_][\w.]*\s*,\s*)?([\"'`])([^\"'`\n]+)\1"
+        )
+        what = "external state" if call.external else call.returns
+        trial = PatternTrial(call.family, "call", n, f"{call.name}(…) [{what}]", sorted(texts))
+        for path, text in sorted(texts.items()):
+            for m in rx.finditer(text):
+                line = text.count("\n", 0, m.start())
+                trial.matches.append(TrialMatch(m.group(2), path, line))
+        report.trials.append(trial)
 
 
 def _lang(spec: PatternSpec, system: SystemSpec, path: str) -> str | None:
@@ -173,7 +218,7 @@ _DOLLAR_NAMES = {"javascript", "typescript", "tsx", "jsx"}
 def _try(
     system: SystemSpec,
     spec: PatternSpec,
-    role: Literal["definition", "reference"],
+    role: Literal["definition", "reference", "call"],
     number: int,
     texts: dict[str, str],
 ) -> PatternTrial:

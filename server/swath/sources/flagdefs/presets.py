@@ -1,0 +1,142 @@
+"""Presets: descriptions of flag systems many repositories share, shipped as data.
+
+A preset is a `.swath/flags.yaml` like any user's (presets/NAME.yaml beside this module),
+so each one doubles as an example to copy. It is applied when `.swath/flags.yaml` names
+it (`preset: k8s-feature-gates`), or by itself when its `detect` signature is found in
+the workspace (`detect_presets: false` turns that off).
+
+What a preset adds to the repository's own configuration: its `systems`, `call_names`,
+`kill_switches`, `permanent` and `ignore_keys`, and its `files.extra` / `files.exclude`
+globs. Everything else (environment, overrides, limits) stays the repository's. A system
+of the repository's own with the same name wins over the preset's, and a preset found
+only by detection never parses a file that one of the repository's systems already
+reads: an automatic guess must not give a flag a second, disagreeing definition.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import resources
+
+from swath.sources.flagdefs import globs
+from swath.sources.flagdefs.config import FlagsConfig, SystemSpec, load_config
+
+PACKAGE = "swath.sources.flagdefs"
+FOLDER = "presets"
+# Detection reads files only until one carries the signature; these bound the worst case
+# (a signature that is nowhere in a monorepo).
+MAX_DETECT_FILES = 5000
+MAX_DETECT_BYTES = 1_000_000
+
+
+class PresetError(ValueError):
+    """A shipped preset does not validate: a packaging bug, reported with its file and line."""
+
+
+@dataclass
+class Applied:
+    name: str
+    why: str  # "named in .swath/flags.yaml" or "detected: <path> holds <signature>"
+
+
+@dataclass
+class Resolution:
+    config: FlagsConfig
+    applied: list[Applied] = field(default_factory=list)
+
+
+@functools.cache
+def preset_names() -> frozenset[str]:
+    folder = resources.files(PACKAGE).joinpath(FOLDER)
+    return frozenset(
+        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+    )
+
+
+def preset_text(name: str) -> str:
+    return resources.files(PACKAGE).joinpath(FOLDER, f"{name}.yaml").read_text(encoding="utf-8")
+
+
+@functools.cache
+def load_preset(name: str) -> FlagsConfig:
+    path = f"presets/{name}.yaml"
+    cfg, errors = load_config(preset_text(name), path, {})
+    if errors:
+        raise PresetError("; ".join(str(e) for e in errors))
+    return cfg
+
+
+def detected_by(cfg: FlagsConfig, files: list[str], read_text: Callable[[str], str]) -> str | None:
+    """Where the preset's signature is, or None."""
+    spec = cfg.detect
+    if spec is None:
+        return None
+    rx = re.compile(spec.regex, re.MULTILINE) if spec.regex else None
+    for n, path in enumerate(globs.select(files, spec.files)):
+        if n >= MAX_DETECT_FILES:
+            break
+        try:
+            text = read_text(path)
+        except (OSError, ValueError):
+            continue
+        if len(text) > MAX_DETECT_BYTES:
+            continue
+        hit = next((s for s in spec.contains if s in text), None)
+        if hit is not None:
+            return f"{path} holds {hit!r}"
+        if rx is not None and (m := rx.search(text)) is not None:
+            return f"{path} matches {m.group(0).strip()[:60]!r}"
+    return None
+
+
+def resolve(cfg: FlagsConfig, files: list[str], read_text: Callable[[str], str]) -> Resolution:
+    """The repository's configuration with its named and detected presets merged in."""
+    out = Resolution(config=cfg)
+    chosen: list[tuple[str, FlagsConfig, bool]] = []  # (name, preset, detected only)
+    for name in cfg.preset:
+        chosen.append((name, load_preset(name), False))
+        out.applied.append(Applied(name, "named in the configuration"))
+    if cfg.detect_presets:
+        for name in sorted(preset_names() - set(cfg.preset)):
+            preset = load_preset(name)
+            where = detected_by(preset, files, read_text)
+            if where is not None:
+                chosen.append((name, preset, True))
+                out.applied.append(Applied(name, f"detected: {where}"))
+    if chosen:
+        out.config = merge(cfg, chosen)
+    return out
+
+
+def merge(cfg: FlagsConfig, presets: list[tuple[str, FlagsConfig, bool]]) -> FlagsConfig:
+    own_names = {s.name for s in cfg.systems}
+    own_files = [f for s in cfg.systems for f in s.files]
+    systems = list(cfg.systems)
+    data = cfg.model_copy(deep=True)
+    for _, preset, detected_only in presets:
+        for system in preset.systems:
+            if system.name in own_names or system.name in {s.name for s in systems}:
+                continue
+            if detected_only and own_files:
+                # Leave the repository's own definition files to its own systems.
+                system = system.model_copy(update={"exclude": [*system.exclude, *own_files]})
+            systems.append(system)
+        data.call_names = [*data.call_names, *preset.call_names]
+        data.kill_switches = [*data.kill_switches, *preset.kill_switches]
+        data.permanent = [*data.permanent, *preset.permanent]
+        data.ignore_keys = [*data.ignore_keys, *preset.ignore_keys]
+        data.files.extra = [*data.files.extra, *preset.files.extra]
+        data.files.exclude = [*data.files.exclude, *preset.files.exclude]
+    data.systems = systems
+    return data
+
+
+def system_origin(system: SystemSpec, applied: list[Applied]) -> str | None:
+    """The preset a merged system came from (for `swath flags test`)."""
+    for a in applied:
+        if any(s.name == system.name for s in load_preset(a.name).systems):
+            return a.name
+    return None

@@ -1,0 +1,450 @@
+"""Presets on small repositories shaped like the real systems they describe."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from swath.sources.flagdefs import presets
+from swath.sources.flagdefs.config import load_config
+
+from .conftest import flag_items, discover, make_repo, run_offline
+
+# kubernetes/pkg/features/kube_features.go, cut down: constants, the versioned specs (the
+# newest decides), an unversioned FeatureSpec map, and checks through DefaultFeatureGate.
+K8S = {
+    "go.mod": "module k8s.io/kubernetes\n\ngo 1.22\n\nrequire k8s.io/component-base v0.31.0\n",
+    "pkg/features/kube_features.go": """
+        package features
+
+        import (
+        	"k8s.io/apimachinery/pkg/util/version"
+        	"k8s.io/component-base/featuregate"
+        )
+
+        const (
+        	// owner: @storage
+        	AnyVolumeDataSource featuregate.Feature = "AnyVolumeDataSource"
+
+        	// owner: @node
+        	InPlacePodVerticalScaling featuregate.Feature = "InPlacePodVerticalScaling"
+
+        	// owner: @apps
+        	LegacyServiceAccountTokenCleanUp featuregate.Feature = "LegacyServiceAccountTokenCleanUp"
+
+        	// owner: @node
+        	DevicePluginCDIDevices featuregate.Feature = "DevicePluginCDIDevices"
+        )
+
+        var defaultVersionedKubernetesFeatureGates = map[featuregate.Feature]featuregate.VersionedSpecs{
+        	AnyVolumeDataSource: {
+        		{Version: version.MustParse("1.18"), Default: false, PreRelease: featuregate.Alpha},
+        		{Version: version.MustParse("1.24"), Default: true, PreRelease: featuregate.Beta},
+        		{Version: version.MustParse("1.33"), Default: true, PreRelease: featuregate.GA, LockToDefault: true},
+        	},
+        	InPlacePodVerticalScaling: {
+        		{Version: version.MustParse("1.27"), Default: false, PreRelease: featuregate.Alpha},
+        		{Version: version.MustParse("1.33"), Default: true, PreRelease: featuregate.Beta},
+        	},
+        	LegacyServiceAccountTokenCleanUp: {
+        		{Version: version.MustParse("1.28"), Default: false, PreRelease: featuregate.Alpha},
+        		{Version: version.MustParse("1.30"), Default: true, PreRelease: featuregate.GA, LockToDefault: true},
+        		{Version: version.MustParse("1.32"), Default: false, PreRelease: featuregate.Deprecated, LockToDefault: true},
+        	},
+        }
+
+        var defaultKubernetesFeatureGates = map[featuregate.Feature]featuregate.FeatureSpec{
+        	DevicePluginCDIDevices: {Default: true, PreRelease: featuregate.Beta},
+        }
+        """,
+    "pkg/volume/populator.go": """
+        package volume
+
+        import (
+        	utilfeature "k8s.io/apiserver/pkg/util/feature"
+        	"k8s.io/kubernetes/pkg/features"
+        )
+
+        func Populate() string {
+        	if utilfeature.DefaultFeatureGate.Enabled(features.AnyVolumeDataSource) {
+        		return "any"
+        	}
+        	if !utilfeature.DefaultFeatureGate.Enabled(features.LegacyServiceAccountTokenCleanUp) {
+        		return "keep tokens"
+        	}
+        	if utilfeature.DefaultFeatureGate.Enabled(features.DevicePluginCDIDevices) {
+        		return "cdi"
+        	}
+        	return "pvc"
+        }
+        """,
+}
+
+# black's shape: features of an Enum, checked with `Preview.X in mode`; one member says its
+# state, one is promoted (its checks gone but the member left behind), one is unknown.
+ENUM = {
+    "src/fmt/mode.py": """
+        from dataclasses import dataclass, field
+        from enum import Enum, auto
+
+
+        class Preview(Enum):
+            hex_codes_in_unicode_sequences = auto()
+            string_processing = "off"
+            wrap_long_dict_values = "on"
+            is_simple_lookup_for_doublestar = auto()
+
+
+        @dataclass
+        class Mode:
+            preview: bool = False
+            enabled_features: set[Preview] = field(default_factory=set)
+
+            def __contains__(self, feature: Preview) -> bool:
+                return self.preview or feature in self.enabled_features
+        """,
+    "src/fmt/linegen.py": """
+        from fmt.mode import Mode, Preview
+
+
+        def normalize(leaf: str, mode: Mode) -> str:
+            if Preview.hex_codes_in_unicode_sequences in mode:
+                leaf = leaf.lower()
+            if Preview.string_processing in mode:
+                leaf = leaf.strip()
+            else:
+                leaf = leaf + ""
+            return leaf
+
+
+        def wrap(value: str, mode: Mode) -> str:
+            if Preview.wrap_long_dict_values in mode and value:
+                return "(" + value + ")"
+            return value
+        """,
+}
+
+# django-waffle: calls in views, a template tag, a decorator, the dumpdata export.
+WAFFLE_CALLS = {
+    "requirements.txt": "Django>=4.2\ndjango-waffle==4.1.0\n",
+    "shop/settings.py": 'INSTALLED_APPS = ["django.contrib.auth", "waffle"]\n',
+    "shop/views.py": """
+        import waffle
+        from waffle import flag_is_active, switch_is_active
+        from waffle.decorators import waffle_flag
+
+
+        def checkout(request):
+            if flag_is_active(request, "new_checkout"):
+                return "new"
+            return "old"
+
+
+        def banner(request):
+            return "down" if switch_is_active("maintenance") else "up"
+
+
+        @waffle_flag("beta_search")
+        def search(request):
+            return "beta"
+
+
+        def sample(request):
+            if waffle.sample_is_active("ab_sample"):
+                return "a"
+            return "b"
+        """,
+    "shop/templates/cart.html": '{% load waffle_tags %}\n{% flag "new_checkout" %}<b>new</b>{% else %}<i>old</i>{% endflag %}\n',
+}
+WAFFLE_EXPORT = {
+    "ops/waffle.json": """[
+{
+  "model": "waffle.flag",
+  "pk": 1,
+  "fields": {
+    "name": "new_checkout",
+    "everyone": true,
+    "percent": null,
+    "superusers": true,
+    "groups": [],
+    "users": []
+  }
+},
+{"model": "waffle.flag", "pk": 2, "fields": {"name": "beta_search", "everyone": null, "percent": "20.0", "groups": [], "users": []}},
+{"model": "waffle.switch", "pk": 1, "fields": {"name": "maintenance", "active": false, "note": ""}},
+{"model": "waffle.sample", "pk": 1, "fields": {"name": "ab_sample", "percent": "100.0", "note": ""}}
+]
+""",
+}
+
+# LaunchDarkly's React SDK: camel-cased keys from useFlags(), the keys in an export.
+LD_REACT = {
+    "package.json": '{"name": "web", "dependencies": {"launchdarkly-react-client-sdk": "^3.0.0", "react": "^18.2.0"}}\n',
+    "flags/launchdarkly-flags.json": """{"items": [
+  {"key": "new-onboarding", "kind": "boolean", "temporary": true,
+   "variations": [{"value": true}, {"value": false}],
+   "environments": {"production": {"on": true, "offVariation": 1, "fallthrough": {"variation": 0}, "targets": [], "rules": []}}},
+  {"key": "dark-mode", "kind": "boolean", "temporary": true,
+   "variations": [{"value": true}, {"value": false}],
+   "environments": {"production": {"on": false, "offVariation": 1, "fallthrough": {"variation": 0}, "targets": [], "rules": []}}}
+]}
+""",
+    "src/Banner.tsx": """
+        import { useFlags } from "launchdarkly-react-client-sdk";
+
+        export function Banner() {
+          const { newOnboarding } = useFlags();
+          if (newOnboarding) {
+            return <Welcome />;
+          }
+          return <Plain />;
+        }
+
+        export function Theme() {
+          const flags = useFlags();
+          return flags.darkMode ? <Dark /> : <Light />;
+        }
+
+        export function Tip() {
+          return useFlags().newOnboarding && <Hint />;
+        }
+        """,
+}
+
+# Flipper / GitLab: YAML definition files, `Feature.enabled?(:x)` in Ruby.
+FLIPPER = {
+    "Gemfile": 'source "https://rubygems.org"\ngem "rails"\ngem "flipper-active_record"\n',
+    "config/feature_flags/development/new_search.yml": """
+        ---
+        name: new_search
+        introduced_by_url: https://example.com/mr/1
+        milestone: '16.1'
+        type: development
+        group: group::search
+        default_enabled: true
+        """,
+    "config/feature_flags/ops/fast_path.yml": """
+        ---
+        name: fast_path
+        type: ops
+        default_enabled: false
+        """,
+    "app/controllers/search_controller.rb": """
+        class SearchController < ApplicationController
+          def index
+            if Feature.enabled?(:new_search, current_user)
+              render :new
+            elsif Flipper.enabled?(:fast_path)
+              render :fast
+            end
+          end
+        end
+        """,
+}
+
+
+def _facts(ws: Any) -> dict[str, dict[str, Any]]:
+    _, _, plan = run_offline(ws)
+    return {f["key"]: f for f in plan["catalogue"]}
+
+
+def _run(ws: Any) -> tuple[list[Any], dict[str, Any]]:
+    _, found, plan = run_offline(ws)
+    return found, plan
+
+
+def test_every_shipped_preset_validates_and_is_package_data() -> None:
+    names = presets.preset_names()
+    assert {
+        "k8s-feature-gates",
+        "python-enum-features",
+        "django-waffle",
+        "flipper",
+        "launchdarkly",
+        "unleash",
+        "openfeature",
+        "growthbook",
+    } <= names
+    for name in names:
+        cfg = presets.load_preset(name)
+        assert cfg.detect is not None and cfg.description, name
+        # The same YAML a user could write: it loads as a .swath/flags.yaml without errors.
+        _, errors = load_config(presets.preset_text(name), f"{name}.yaml", {})
+        assert errors == []
+    pyproject = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
+    assert '"sources/flagdefs/presets/*.yaml"' in pyproject
+
+
+def test_an_unknown_preset_is_a_config_error_with_its_line(tmp_path: Path) -> None:
+    _, errors = load_config("environment: production\npreset: k8s-gates\n", "f.yaml", {})
+    assert len(errors) == 1 and errors[0].line == 1
+    assert "no preset 'k8s-gates'" in errors[0].message and "k8s-feature-gates" in errors[0].message
+
+
+@pytest.mark.parametrize("how", ["named", "detected"])
+def test_k8s_versioned_gates_the_newest_spec_decides(tmp_path: Path, how: str) -> None:
+    files = dict(K8S)
+    if how == "named":
+        files[".swath/flags.yaml"] = "preset: k8s-feature-gates\ndetect_presets: false\n"
+    ws = make_repo(tmp_path, files)
+    facts = _facts(ws)
+    # 1.33 GA + LockToDefault: on for everybody; 1.32 Deprecated, Default false: off.
+    assert facts["AnyVolumeDataSource"]["state"] == "on"
+    assert facts["AnyVolumeDataSource"]["category"] == "fully-on"
+    assert facts["LegacyServiceAccountTokenCleanUp"]["state"] == "off"
+    # Beta at 1.33 (versioned) and an unversioned Beta spec: each cluster's operator decides.
+    assert facts["InPlacePodVerticalScaling"]["state"] == "partial"
+    assert facts["DevicePluginCDIDevices"]["state"] == "partial"
+    assert not facts["DevicePluginCDIDevices"]["candidate"]
+    # The definition lists every versioned entry for deletion.
+    entries = facts["AnyVolumeDataSource"]["definitions"][0]
+    assert entries["path"] == "pkg/features/kube_features.go"
+    refs = {(r["path"], r["line"] + 1): r for r in facts["AnyVolumeDataSource"]["references"]}
+    assert refs[("pkg/volume/populator.go", 9)]["check"] is True
+
+
+def test_k8s_checks_say_at_the_reference_that_go_is_not_rewritten(tmp_path: Path) -> None:
+    ws = make_repo(tmp_path, K8S)
+    found, plan = _run(ws)
+    at = [
+        f
+        for f in found
+        if f.path == "pkg/volume/populator.go"
+        and f.range.start.line == 8
+        and f.rule.startswith("flag/")
+    ]
+    assert at and "Swath cannot rewrite it (no automatic removal for go)" in at[0].message
+    assert "edit" not in at[0].data
+    # No Go file is edited, and the fixture is Go that gofmt accepts (so the shapes are real).
+    assert "populator.go" not in plan["patch"]
+    gofmt = shutil.which("gofmt")
+    if gofmt is None:
+        pytest.skip("gofmt is not installed (apt-get install golang-go)")
+    for rel in ("pkg/features/kube_features.go", "pkg/volume/populator.go"):
+        proc = subprocess.run(
+            [gofmt, "-e", "-l", str(ws.root / rel)], capture_output=True, text=True
+        )
+        assert proc.returncode == 0, proc.stderr
+
+
+def test_version_numbers_compare_number_by_number() -> None:
+    from swath.sources.flagdefs.homegrown import _version_key
+
+    keys = ['version.MustParse("1.9")', 'version.MustParse("1.27")', 'version.MustParse("1.33")']
+    assert sorted(reversed(keys), key=_version_key) == keys
+    assert _version_key("2") > _version_key("1")
+
+
+def test_enum_features_in_mode(tmp_path: Path) -> None:
+    ws = make_repo(tmp_path, ENUM)
+    facts = _facts(ws)
+    assert facts["wrap_long_dict_values"]["category"] == "fully-on"
+    assert facts["string_processing"]["category"] == "fully-off"
+    # auto(): the state is the mode's business; still checked, so it stays.
+    assert facts["hex_codes_in_unicode_sequences"]["state"] == "unknown"
+    assert not facts["hex_codes_in_unicode_sequences"]["candidate"]
+    # Left behind after its promotion: no check reads it any more.
+    assert facts["is_simple_lookup_for_doublestar"]["category"] == "unreferenced"
+    _, plan = _run(ws)
+    assert (
+        "-    if Preview.wrap_long_dict_values in mode and value:\n+    if value:" in plan["patch"]
+    )
+
+
+def test_waffle_keys_without_an_export_are_unknown_not_undefined(tmp_path: Path) -> None:
+    ws = make_repo(tmp_path, WAFFLE_CALLS)
+    items = flag_items(discover(ws))
+    assert set(items) == {"new_checkout", "maintenance", "beta_search", "ab_sample"}
+    for item in items.values():
+        assert item.data["defined"] is True
+        assert item.data["definitions"][0]["format"] == "external"
+    facts = _facts(ws)
+    assert {f["state"] for f in facts.values()} == {"unknown"}
+    assert not any(f["candidate"] for f in facts.values())
+
+
+def test_waffle_export_classifies_flags_switches_and_samples(tmp_path: Path) -> None:
+    ws = make_repo(tmp_path, {**WAFFLE_CALLS, **WAFFLE_EXPORT})
+    facts = _facts(ws)
+    assert facts["new_checkout"]["state"] == "on"  # everyone: true
+    assert facts["maintenance"]["state"] == "off"  # a switch, active: false
+    assert facts["beta_search"]["state"] == "partial"  # everyone: null, 20 %
+    assert facts["ab_sample"]["state"] == "on"  # a sample at 100 %
+    refs = {(r["path"], r["line"] + 1) for r in facts["new_checkout"]["references"]}
+    assert ("shop/views.py", 7) in refs and ("shop/templates/cart.html", 2) in refs
+    found, plan = _run(ws)
+    tag = [f for f in found if f.path == "shop/templates/cart.html" and "edit" not in f.data]
+    assert tag and "Swath cannot rewrite it" in tag[0].message
+    assert '-    if flag_is_active(request, "new_checkout"):' in plan["patch"]
+
+
+def test_launchdarkly_react_use_flags_reads_camel_cased_keys(tmp_path: Path) -> None:
+    ws = make_repo(tmp_path, LD_REACT)
+    facts = _facts(ws)
+    on = facts["new-onboarding"]
+    assert on["category"] == "fully-on"
+    lines = sorted(r["line"] + 1 for r in on["references"])
+    assert lines == [4, 5, 17]  # the destructuring, `if (newOnboarding)`, useFlags().newOnboarding
+    assert [r["line"] + 1 for r in facts["dark-mode"]["references"]] == [13]
+    _, plan = _run(ws)
+    patch = plan["patch"]
+    assert "-  return flags.darkMode ? <Dark /> : <Light />;\n+  return <Light />;" in patch
+    assert "-  return useFlags().newOnboarding && <Hint />;\n+  return <Hint />;" in patch
+
+
+def test_flipper_definition_files_and_ruby_checks(tmp_path: Path) -> None:
+    ws = make_repo(tmp_path, FLIPPER)
+    facts = _facts(ws)
+    assert facts["new_search"]["category"] == "fully-on"
+    assert facts["new_search"]["references"][0]["check"] is True
+    assert facts["fast_path"]["permanent"] is True  # GitLab's `type: ops`
+    found, _ = _run(ws)
+    ruby = [f for f in found if f.path.endswith(".rb") and f.severity.value != "hint"]
+    assert ruby and "Swath cannot rewrite it (no automatic removal for ruby)" in ruby[0].message
+
+
+def test_detection_can_be_turned_off(tmp_path: Path) -> None:
+    ws = make_repo(tmp_path, {**K8S, ".swath/flags.yaml": "detect_presets: false\n"})
+    assert flag_items(discover(ws)) == {}
+
+
+def test_flags_test_preset_shows_what_it_matches(tmp_path: Path) -> None:
+    ws = make_repo(tmp_path, K8S)
+    proc = subprocess.run(
+        [sys.executable, "-m", "swath", "flags", "test", "--preset", "k8s-feature-gates"],
+        cwd=ws.root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    out = proc.stdout
+    assert proc.returncode == 0, out + proc.stderr
+    assert (
+        "signature found: pkg/features/kube_features.go holds 'k8s.io/component-base/featuregate'"
+        in out
+    )
+    assert "k8s-feature-gates · definition 1:" in out and "8 match(es) in 1 file" in out
+    assert "pkg/features/kube_features.go:26  AnyVolumeDataSource  on" in out
+    assert "pkg/volume/populator.go:9  AnyVolumeDataSource" in out
+
+
+def test_flags_test_preset_for_an_sdk_lists_its_calls(tmp_path: Path) -> None:
+    files = {
+        "package.json": '{"dependencies": {"@openfeature/react-sdk": "^0.4.0"}}\n',
+        "src/App.tsx": 'export const A = () => useBooleanFlagValue("new-banner", false) ? 1 : 2;\n',
+    }
+    ws = make_repo(tmp_path, files)
+    proc = subprocess.run(
+        [sys.executable, "-m", "swath", "flags", "test", "--preset", "openfeature"],
+        cwd=ws.root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "signature found: package.json holds 'openfeature'" in proc.stdout
+    assert "src/App.tsx:1  new-banner" in proc.stdout
