@@ -112,6 +112,9 @@ async def test_review_diff_against_a_base(tmp_path: Path) -> None:
         # the file's review lens stands on its first changed line, not on the finding's
         (lens,) = await s.lenses(s.uri("pkg/run.py"))
         assert lens.range.start.line == 0 and lens.command.title == "review: 1 security"
+        # a pass that does not exist is refused before any run starts, naming the passes
+        with pytest.raises(JsonRpcException, match="'nope'.*all, security, correctness"):
+            await s.command("swath.reviewDiff", {"passes": ["security", "nope"]})
         bad = await s.command("swath.reviewDiff", {"base": "no-such-branch"})
         await s.wait_run(bad["runId"])
         await s.wait_message("review-diff did not start", "'no-such-branch' is not a commit")
