@@ -14,7 +14,7 @@ from rich.table import Table
 
 from swath import __version__
 from swath.engine.catalog import known_names
-from swath.engine.edits import fix_preview
+from swath.engine.edits import fix_preview, write_fix
 from swath.engine.events import RunPlan
 from swath.engine.inputs import InputError, parse_assignments
 from swath.engine.reports import report_body, write_report_file
@@ -22,7 +22,9 @@ from swath.engine.options import EngineError, PlanRefused, RunOptions
 from swath.engine.session import Session, find_root
 from swath.store import RunRow, RunStore, RunSummary, retention
 from swath.findings import Format, render, render_json
+from swath.findings.model import Severity
 from swath.findings.report import RunReport, RunStatus
+from swath.workspace import Workspace
 from swath.findings.wording import plural, skipped_sentence
 from swath.spec.loader import (
     WorkflowError,
@@ -220,9 +222,65 @@ async def _execute(
     return report
 
 
+def _check_fixable(root: Path, allow_dirty: bool) -> None:
+    """`--fix` writes into the working tree: only over committed work, so that `git diff`
+    shows exactly the fix and `git checkout .` takes it back. Swath's own state under
+    `.swath/` (the run store, reports) does not count; a tracked file there does."""
+    if allow_dirty:
+        return
+    ws = Workspace(root)
+    if not ws.is_git():
+        raise UsageError(
+            f"--fix: {root} is not a git work tree, so the change could not be reviewed or "
+            "undone with git; give --allow-dirty to write anyway"
+        )
+    status = ws.git("status", "--porcelain", "--untracked-files=all", check=False)
+    dirty = [
+        line[3:]
+        for line in status.splitlines()
+        if line.strip() and not (line.startswith("?? ") and line[3:].startswith(".swath/"))
+    ]
+    if dirty:
+        shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
+        raise UsageError(
+            f"--fix: the working tree has uncommitted changes ({shown}); commit or stash "
+            "them first, or give --allow-dirty"
+        )
+
+
+def _write_fix(root: Path, report: RunReport) -> None:
+    """The fix preview's change, written; what was and was not written, on stderr."""
+    diff = fix_preview(root, report)
+    if not diff:
+        print("swath: --fix: no finding carries an edit; nothing written", file=sys.stderr)
+        return
+    result = write_fix(root, diff)
+    for path, why in sorted(result.refused.items()):
+        print(f"swath: --fix: {path} not written: {why}", file=sys.stderr)
+    manual = sum(
+        1
+        for f in report.findings
+        if f.severity != Severity.hint and "edit" not in f.data and "cannot rewrite" in f.message
+    )
+    tail = (
+        f"; {plural(manual, 'reference')} Swath cannot rewrite (each finding says so at its line)"
+        if manual
+        else ""
+    )
+    print(
+        f"swath: --fix wrote {plural(len(result.written), 'file')}"
+        + (f" ({', '.join(result.written)})" if result.written else "")
+        + tail
+        + ("; review with `git diff`" if result.written else ""),
+        file=sys.stderr,
+    )
+
+
 async def cmd_run(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     root = _root(args)
     wf = _load(args.workflow, root)
+    if getattr(args, "fix", False):
+        _check_fixable(root, args.allow_dirty)
     options = _options(args, root, batch=args.batch)
     report = await _execute(
         _session(root, model=args.engine != "static"),
@@ -233,6 +291,8 @@ async def cmd_run(args: argparse.Namespace, cancel: asyncio.Event) -> int:
         args.output,
     )
     _emit(report, args.format, args.output, fix_preview_of=root if args.fix_preview else None)
+    if getattr(args, "fix", False) and report.status in (RunStatus.succeeded, RunStatus.partial):
+        _write_fix(root, report)
     return exit_code(report, args.fail_on)
 
 

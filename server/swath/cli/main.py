@@ -99,6 +99,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the edits findings carry as a unified diff (writes nothing); with "
         "--format json it is the report's `fix_preview`, with sarif it goes to stderr",
     )
+    run.add_argument(
+        "--fix",
+        action="store_true",
+        help="write the edits findings carry (the --fix-preview diff) to the working tree; "
+        "refused on a git tree with uncommitted changes unless --allow-dirty",
+    )
+    run.add_argument(
+        "--allow-dirty",
+        action="store_true",
+        help="with --fix: write even where git has uncommitted changes, or outside git",
+    )
     _add_fail_on(run)
 
     plan = sub.add_parser("plan", help="show steps, agent counts and cost estimate; runs nothing")

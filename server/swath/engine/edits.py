@@ -1,9 +1,11 @@
-"""Edits carried by findings (`data.edit`): previewed as a unified diff, never written here."""
+"""Edits carried by findings (`data.edit`): previewed as a unified diff (`--fix-preview`), and
+written to the working tree only by `write_fix` (`--fix`, which the CLI guards)."""
 
 from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -108,3 +110,116 @@ def report_patch(report: RunReport) -> str | None:
 
 def fix_preview(root: Path, report: RunReport) -> str:
     return report_patch(report) or preview_edits(root, report.findings)
+
+
+# -- writing the change: `swath run … --fix` ----------------------------------------------
+
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+
+
+class PatchError(ValueError):
+    """A patch that does not apply to the file as it is now (changed since the run)."""
+
+
+@dataclass
+class FixResult:
+    written: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)  # path -> why it was not written
+
+
+def parse_patch(patch: str) -> dict[str, list[tuple[int, list[str], list[str]]]]:
+    """A unified diff (as `fix_preview` makes it) -> path -> [(old start, old lines, new lines)]."""
+    out: dict[str, list[tuple[int, list[str], list[str]]]] = {}
+    path: str | None = None
+    hunk: tuple[int, list[str], list[str]] | None = None
+    # Lines the hunk header says are still to come on each side: a removed line may itself
+    # start with "-- " or "++ ", so only the counts tell a body line from the next header.
+    old_left = new_left = 0
+    last = ""  # the side the previous body line went to, for "\ No newline at end of file"
+    for line in patch.splitlines(keepends=True):
+        if hunk is not None and line.startswith("\\"):
+            # The line before has no newline in the file: strip the one the diff added.
+            for side, lines in (("-", hunk[1]), ("+", hunk[2])):
+                if last in (side, " ") and lines and lines[-1].endswith("\n"):
+                    lines[-1] = lines[-1][:-1]
+            continue
+        if hunk is not None and (old_left > 0 or new_left > 0) and line[:1] in (" ", "-", "+"):
+            body = line[1:]
+            if line[0] in (" ", "-"):
+                hunk[1].append(body)
+                old_left -= 1
+            if line[0] in (" ", "+"):
+                hunk[2].append(body)
+                new_left -= 1
+            last = line[0]
+            continue
+        if line.startswith("+++ "):
+            name = line[4:].rstrip("\r\n")
+            path = name[2:] if name.startswith("b/") else name
+            out.setdefault(path, [])
+            hunk = None
+        elif (m := _HUNK.match(line)) is not None and path is not None:
+            hunk = (int(m.group(1)), [], [])
+            old_left = int(m.group(2)) if m.group(2) is not None else 1
+            new_left = int(m.group(4)) if m.group(4) is not None else 1
+            out[path].append(hunk)
+    return out
+
+
+def apply_hunks(text: str, hunks: list[tuple[int, list[str], list[str]]]) -> str:
+    """`text` with the hunks applied; PatchError when a hunk's old lines are not there."""
+    lines = text.splitlines(keepends=True)
+    offset = 0
+    for start, old, new in hunks:
+        at = max(start - 1, 0) + offset if old else start + offset
+        if lines[at : at + len(old)] != old:
+            raise PatchError(f"the file changed since the run (hunk at line {start})")
+        lines[at : at + len(old)] = new
+        offset += len(new) - len(old)
+    return "".join(lines)
+
+
+def _parses(path: str, text: str) -> str | None:
+    """Why `text` would be a broken file, for the languages Swath can check itself."""
+    if path.endswith((".py", ".pyi")):
+        try:
+            compile(text, path, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as exc:
+            return f"the result would not compile: {exc}"
+    return None
+
+
+def write_fix(root: Path, patch: str) -> FixResult:
+    """Write a fix preview's change to the working tree, file by file.
+
+    Every file is checked before any is written: a hunk that no longer applies (the file
+    changed since the run) or a Python result that does not compile refuses that file
+    and leaves it as it is; the other files are written."""
+    result = FixResult()
+    pending: dict[str, str] = {}
+    for path, hunks in parse_patch(patch).items():
+        full = root / path
+        if not full.is_file():
+            result.refused[path] = "no such file"
+            continue
+        # As the analyzers read it (swath.workspace): bytes decoded, line ends kept, a
+        # byte order mark set aside (and put back on writing).
+        raw = full.read_bytes()
+        bom = raw.startswith(b"\xef\xbb\xbf")
+        before = raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="replace")
+        try:
+            after = apply_hunks(before, hunks)
+        except PatchError as exc:
+            result.refused[path] = str(exc)
+            continue
+        broken = _parses(path, after)
+        if broken:
+            result.refused[path] = broken
+            continue
+        pending[path] = ("\ufeff" if bom else "") + after
+    for path, after in sorted(pending.items()):
+        # newline="" keeps the file's own line ends: the patch carries them as they were.
+        with open(root / path, "w", encoding="utf-8", newline="") as fh:
+            fh.write(after)
+        result.written.append(path)
+    return result

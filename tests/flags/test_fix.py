@@ -1,0 +1,166 @@
+"""`swath run flag-audit --fix`: the whole removal written to a real git work tree."""
+
+from __future__ import annotations
+
+import os
+import py_compile
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from ast_grep_py import SgRoot
+
+from swath.engine.edits import apply_hunks, parse_patch, write_fix
+
+from .conftest import DEMO, git
+
+ENV = {**os.environ, "ANTHROPIC_API_KEY": ""}
+
+
+def swath(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "swath", "-C", str(root), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=ENV,
+        check=False,
+    )
+
+
+def demo_repo(tmp_path: Path) -> Path:
+    root = tmp_path / "demo"
+    shutil.copytree(DEMO, root, ignore=shutil.ignore_patterns(".swath"))
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "demo")
+    # The demo's own .swath/flags.yaml is part of it: put it back, committed.
+    if (DEMO / ".swath" / "flags.yaml").is_file():
+        (root / ".swath").mkdir(exist_ok=True)
+        shutil.copy(DEMO / ".swath" / "flags.yaml", root / ".swath" / "flags.yaml")
+        git(root, "add", "-A")
+        git(root, "commit", "-q", "-m", "config")
+    return root
+
+
+def _has_error_node(text: str, lang: str) -> bool:
+    return SgRoot(text, lang).root().find(kind="ERROR") is not None
+
+
+def test_fix_writes_the_preview_and_the_result_compiles(tmp_path: Path) -> None:
+    root = demo_repo(tmp_path)
+    preview = swath(
+        root,
+        "run",
+        "flag-audit",
+        "--fix-preview",
+        "--format",
+        "json",
+        "-o",
+        str(tmp_path / "r.json"),
+    )
+    assert preview.returncode == 0, preview.stderr
+    diff = preview.stdout
+    assert diff.startswith("--- a/")
+    changed = sorted({line[6:].strip() for line in diff.splitlines() if line.startswith("+++ b/")})
+
+    proc = swath(
+        root, "run", "flag-audit", "--fix", "--format", "json", "-o", str(tmp_path / "f.json")
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert f"--fix wrote {len(changed)} files" in proc.stderr
+    assert "Swath cannot rewrite (each finding says so at its line)" in proc.stderr
+    # What git sees changed is exactly what the preview showed, and nothing else.
+    names = git(root, "diff", "--name-only").split()
+    assert sorted(names) == changed
+    for rel in changed:
+        text = (root / rel).read_text(encoding="utf-8")
+        if rel.endswith(".py"):
+            py_compile.compile(str(root / rel), doraise=True)
+        elif rel.endswith((".ts", ".tsx")):
+            assert not _has_error_node(text, "tsx" if rel.endswith(".tsx") else "typescript"), rel
+    # Go is reported, never rewritten.
+    assert not any(n.endswith(".go") for n in names)
+    # Applied once: the same audit has nothing more to rewrite in those files.
+    again = swath(
+        root,
+        "run",
+        "flag-audit",
+        "--fix-preview",
+        "--format",
+        "json",
+        "-o",
+        str(tmp_path / "a.json"),
+    )
+    assert again.returncode == 0
+    assert not any(f"+++ b/{rel}" in again.stdout for rel in changed)
+
+
+def test_fix_refuses_a_dirty_tree_and_writes_nothing(tmp_path: Path) -> None:
+    root = demo_repo(tmp_path)
+    target = root / "app" / "checkout.py"
+    target.write_text(target.read_text(encoding="utf-8") + "# wip\n", encoding="utf-8")
+    before = git(root, "diff")
+    proc = swath(root, "run", "flag-audit", "--fix")
+    assert proc.returncode == 2
+    assert "uncommitted changes (app/checkout.py)" in proc.stderr and "--allow-dirty" in proc.stderr
+    assert git(root, "diff") == before
+    # An untracked file is uncommitted work too.
+    git(root, "checkout", "--", ".")
+    (root / "notes.txt").write_text("todo\n", encoding="utf-8")
+    proc = swath(root, "run", "flag-audit", "--fix")
+    assert proc.returncode == 2 and "notes.txt" in proc.stderr
+    # --allow-dirty writes anyway.
+    proc = swath(
+        root,
+        "run",
+        "flag-audit",
+        "--fix",
+        "--allow-dirty",
+        "--format",
+        "json",
+        "-o",
+        str(tmp_path / "o.json"),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "--fix wrote" in proc.stderr and git(root, "diff", "--name-only").strip()
+
+
+def test_fix_outside_git_needs_allow_dirty(tmp_path: Path) -> None:
+    root = tmp_path / "plain"
+    root.mkdir()
+    (root / "flags.json").write_text('{"flags": {"x": {"enabled": true}}}\n', encoding="utf-8")
+    (root / ".swath").mkdir()
+    proc = swath(root, "run", "flag-audit", "--fix")
+    assert proc.returncode == 2 and "not a git work tree" in proc.stderr
+
+
+def test_a_patch_applies_with_and_without_a_final_newline() -> None:
+    from swath.analyzers.flags.rewrite import unified_diff
+
+    for old, new in [
+        ("a\nb\nc\n", "a\nc\n"),
+        ("a\nb\nc", "a\nb\nC"),
+        ("x\r\ny\r\n", "x\r\nz\r\n"),
+        ("one\n" * 30 + "two\n", "one\n" * 30 + "three\nfour\n"),
+    ]:
+        patch = unified_diff("f.txt", old, new)
+        (hunks,) = parse_patch(patch).values()
+        assert apply_hunks(old, hunks) == new
+
+
+def test_a_file_changed_since_the_run_is_refused_and_left_alone(tmp_path: Path) -> None:
+    from swath.analyzers.flags.rewrite import unified_diff
+
+    (tmp_path / "a.py").write_text("x = 1\ny = 2\n", encoding="utf-8")
+    (tmp_path / "b.py").write_text("z = 1\n", encoding="utf-8")
+    patch = unified_diff("a.py", "x = 1\ny = 2\n", "y = 2\n") + unified_diff(
+        "b.py", "z = 1\n", "z = (\n"
+    )
+    (tmp_path / "a.py").write_text("x = 1\ny = 3\n", encoding="utf-8")
+    result = write_fix(tmp_path, patch)
+    assert result.written == []
+    assert "changed since the run" in result.refused["a.py"]
+    assert "would not compile" in result.refused["b.py"]
+    assert (tmp_path / "b.py").read_text(encoding="utf-8") == "z = 1\n"
