@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import shutil
 import subprocess
 
 from swath.analyzers import registry
@@ -118,6 +119,8 @@ def test_demo_edits_parse_and_keep_the_right_branch(demo):
         new = text[:start] + edit["new_text"] + text[end:]
         if edit["path"].endswith(".py"):
             ast.parse(new)
+        elif edit["path"].endswith(".go"):
+            assert not has_errors(new, "go")
         else:
             assert not has_errors(new, "tsx" if edit["path"].endswith("x") else "typescript")
     checkout = next(f for f in edits if f.path == "app/checkout.py" and f.range.start.line == 4)
@@ -135,6 +138,17 @@ def test_demo_edits_parse_and_keep_the_right_branch(demo):
         .split("}")[0]
     )
     assert not has_errors((demo.root / "web/src/Onboarding.tsx").read_text(), "tsx")
+    go = (demo.root / "svc/main.go").read_text()
+    assert 'fmt.Println("fast path")' in go and "batched" not in go
+    assert '"example.com/shop/svc/flags"' not in go  # its last use went with the checks
+    gofmt = shutil.which("gofmt")
+    if gofmt is not None:
+        # -e: every syntax error. (The demo's imports are not in gofmt's order, so -l, which
+        # names a file gofmt would change, says nothing about the rewrite here.)
+        proc = subprocess.run(
+            [gofmt, "-e", str(demo.root / "svc/main.go")], capture_output=True, text=True
+        )
+        assert proc.returncode == 0, proc.stderr + go
 
 
 def test_demo_annotate_all_adds_hints_for_the_rest(demo):

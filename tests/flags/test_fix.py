@@ -78,10 +78,18 @@ def test_fix_writes_the_preview_and_the_result_compiles(tmp_path: Path) -> None:
         text = (root / rel).read_text(encoding="utf-8")
         if rel.endswith(".py"):
             py_compile.compile(str(root / rel), doraise=True)
+        elif rel.endswith(".go"):
+            assert not _has_error_node(text, "go"), rel
         elif rel.endswith((".ts", ".tsx")):
             assert not _has_error_node(text, "tsx" if rel.endswith(".tsx") else "typescript"), rel
-    # Go is reported, never rewritten.
-    assert not any(n.endswith(".go") for n in names)
+    # Go is rewritten too, and gofmt parses the result (-e: report every error).
+    assert "svc/main.go" in names
+    gofmt = shutil.which("gofmt")
+    if gofmt is not None:
+        proc = subprocess.run(
+            [gofmt, "-e", str(root / "svc/main.go")], capture_output=True, text=True
+        )
+        assert proc.returncode == 0, proc.stderr
     # Applied once: the same audit has nothing more to rewrite in those files.
     again = swath(
         root,

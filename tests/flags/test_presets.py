@@ -308,7 +308,9 @@ def test_k8s_versioned_gates_the_newest_spec_decides(tmp_path: Path, how: str) -
     assert refs[("pkg/volume/populator.go", 9)]["check"] is True
 
 
-def test_k8s_checks_say_at_the_reference_that_go_is_not_rewritten(tmp_path: Path) -> None:
+def test_k8s_checks_are_rewritten_and_the_go_still_parses(tmp_path: Path) -> None:
+    from swath.engine.edits import write_fix
+
     ws = make_repo(tmp_path, K8S)
     found, plan = _run(ws)
     at = [
@@ -316,20 +318,26 @@ def test_k8s_checks_say_at_the_reference_that_go_is_not_rewritten(tmp_path: Path
         for f in found
         if f.path == "pkg/volume/populator.go"
         and f.range.start.line == 8
-        and f.rule.startswith("flag/")
+        and f.severity.value != "hint"
     ]
-    assert at and "Swath cannot rewrite it (no automatic removal for go)" in at[0].message
-    assert "edit" not in at[0].data
-    # No Go file is edited, and the fixture is Go that gofmt accepts (so the shapes are real).
-    assert "populator.go" not in plan["patch"]
+    assert at and "edit" in at[0].data and "The code action rewrites it." in at[0].message
+    patch = plan["patch"]
+    assert "-\tif utilfeature.DefaultFeatureGate.Enabled(features.AnyVolumeDataSource) {" in patch
+    result = write_fix(ws.root, patch)
+    assert result.written == ["pkg/volume/populator.go"] and not result.refused
+    text = (ws.root / "pkg/volume/populator.go").read_text(encoding="utf-8")
+    # On (GA, locked): its branch lifted; off (Deprecated): `!Enabled` is true, so what
+    # follows the lifted return is unreachable and goes, with the imports left unused.
+    assert 'func Populate() string {\n\treturn "any"\n}' in text
+    assert "utilfeature" not in text
     gofmt = shutil.which("gofmt")
     if gofmt is None:
         pytest.skip("gofmt is not installed (apt-get install golang-go)")
     for rel in ("pkg/features/kube_features.go", "pkg/volume/populator.go"):
         proc = subprocess.run(
-            [gofmt, "-e", "-l", str(ws.root / rel)], capture_output=True, text=True
+            [gofmt, "-e", "-l", str(ws.root / rel)], capture_output=True, text=True, check=False
         )
-        assert proc.returncode == 0, proc.stderr
+        assert proc.returncode == 0 and proc.stdout == "", proc.stderr + proc.stdout
 
 
 def test_version_numbers_compare_number_by_number() -> None:

@@ -19,8 +19,9 @@ from swath.workspace.languages import SCRIPT_LANGUAGES, language_of
 
 PYTHON = {"python"}
 TS_LIKE = {"typescript", "tsx", "javascript", "jsx"}
-# Removal rewrites exist for Python (libcst) and TypeScript/JavaScript (ast-grep).
-REWRITABLE = frozenset({"python"}) | SCRIPT_LANGUAGES
+GO = {"go"}
+# Removal rewrites exist for Python (libcst), TypeScript/JavaScript and Go (ast-grep).
+REWRITABLE = frozenset({"python", "go"}) | SCRIPT_LANGUAGES
 
 
 @dataclass
@@ -82,6 +83,10 @@ def rewrite_file(
         from swath.analyzers.flags import rewrite_ts
 
         result = rewrite_ts.rewrite(text, "tsx" if lang == "jsx" else lang, req)
+    elif lang in GO:
+        from swath.analyzers.flags import rewrite_go
+
+        result = rewrite_go.rewrite(text, req)
     else:
         return RewriteResult(new_text=text, error=f"no rewrite for {lang}")
     if result.new_text != text:

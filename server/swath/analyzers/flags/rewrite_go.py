@@ -1,0 +1,330 @@
+"""Flag removal for Go, with ast-grep: checks in conditions, folded one at a time.
+
+Deliberately narrower than the Python and TypeScript rewriters. A Go check is rewritten
+only where its value is a plain `bool` in a condition (`if`, `!`, `&&`, `||`, parentheses,
+`return`): Go SDK getters that answer `(bool, error)` (LaunchDarkly's `BoolVariation`,
+OpenFeature's `BooleanValue`) sit in two-value assignments, which are left alone and
+reported. An `if` whose condition folds to a constant is replaced by the branch that
+survives (its statements lifted and re-indented, or kept in a bare `{ … }` block when they
+declare names, so they cannot clash with the enclosing scope); an import the removal
+leaves unused is deleted, since Go refuses to compile a file with one. The result must
+parse, or the rewrite is refused.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ast_grep_py import SgNode, SgRoot
+
+from swath.analyzers.flags.rewrite import RewriteRequest, RewriteResult
+from swath.findings.model import Position, Range
+
+MAX_FOLDS = 200  # checks folded per file; each fold re-parses the file
+_QUOTES = "\"'`"
+NOT_A_CONDITION = (
+    "a Go check that is not a plain bool in a condition (`v, err := …`) is not rewritten"
+)
+
+
+def rewrite(src: str, req: RewriteRequest) -> RewriteResult:
+    text = src
+    checks = 0
+    dead: list[Range] = []
+    notes: list[str] = []
+    skipped: set[tuple[int, int]] = set()  # (start, end) of checks left alone, in `text`
+    for _ in range(MAX_FOLDS):
+        root = SgRoot(text, "go").root()
+        check = _next_check(root, req, skipped)
+        if check is None:
+            break
+        node, value = check
+        folded = _fold(text, node, value)
+        if folded is None:
+            r = node.range()
+            skipped.add((r.start.index, r.end.index))
+            notes.append(NOT_A_CONDITION)
+            continue
+        new_text, gone = folded
+        if checks == 0 and text == src:
+            dead += gone
+        text = new_text
+        checks += 1
+        skipped = set()  # positions moved
+    if checks == 0:
+        why = notes[0] if notes else "no Go check to rewrite here"
+        return RewriteResult(new_text=src, notes=notes, error=why)
+    text = _drop_unused_imports(text)
+    if SgRoot(text, "go").root().find(kind="ERROR") is not None:
+        return RewriteResult(new_text=src, error="the Go rewrite would not parse; refused")
+    return RewriteResult(new_text=text, dead_ranges=dead, checks=checks, notes=notes)
+
+
+# -- recognising checks ----------------------------------------------------------------------
+def _is_key(n: SgNode, req: RewriteRequest) -> bool:
+    kind = n.kind()
+    t = n.text()
+    if kind in ("interpreted_string_literal", "raw_string_literal"):
+        return len(t) >= 2 and t[0] in _QUOTES and t[1:-1] == req.key
+    if kind in ("identifier", "selector_expression"):
+        return t in req.key_aliases or t.rsplit(".", 1)[-1] in req.key_aliases
+    return False
+
+
+def _check_value(n: SgNode, req: RewriteRequest) -> bool | None:
+    if n.kind() != "call_expression":
+        return None
+    if req.check_texts and " ".join(n.text().split()) in req.check_texts:
+        return req.value
+    f = n.field("function")
+    name = None
+    if f is not None and f.kind() == "selector_expression":
+        fld = f.field("field")
+        name = fld.text() if fld is not None else None
+    elif f is not None and f.kind() == "identifier":
+        name = f.text()
+    args_node = n.field("arguments")
+    args = args_node.children() if args_node is not None else []
+    named = [a for a in args if a.is_named()]
+    if name in req.call_names and any(_is_key(a, req) for a in named[:2]):
+        return (not req.value) if name in req.negated_calls else req.value
+    return None
+
+
+def _next_check(
+    root: SgNode, req: RewriteRequest, skipped: set[tuple[int, int]]
+) -> tuple[SgNode, bool] | None:
+    for n in root.find_all(kind="call_expression"):
+        r = n.range()
+        if (r.start.index, r.end.index) in skipped:
+            continue
+        if req.at is not None:
+            line, col = req.at
+            start, end = (r.start.line, r.start.column), (r.end.line, r.end.column)
+            if not (start <= (line, col) <= end):
+                continue
+        value = _check_value(n, req)
+        if value is not None:
+            return n, value
+    return None
+
+
+# -- folding ---------------------------------------------------------------------------------
+def _has_call(n: SgNode) -> bool:
+    return n.kind() == "call_expression" or n.find(kind="call_expression") is not None
+
+
+def _fold(text: str, check: SgNode, value: bool) -> tuple[str, list[Range]] | None:
+    """(new text, ranges that die) for the check folded into what holds it, or None when
+    the check is not in a place where a constant `bool` can stand."""
+    node, const = check, value
+    while True:
+        parent = node.parent()
+        if parent is None:
+            return None
+        kind = parent.kind()
+        if kind == "parenthesized_expression":
+            node = parent
+            continue
+        if kind == "unary_expression" and parent.text().lstrip().startswith("!"):
+            node, const = parent, not const
+            continue
+        if kind == "binary_expression":
+            op = parent.field("operator")
+            opt = op.text() if op is not None else ""
+            left, right = parent.field("left"), parent.field("right")
+            other = right if left is not None and _same(left, node) else left
+            if opt not in ("&&", "||") or other is None:
+                return None
+            absorbing = (opt == "&&" and not const) or (opt == "||" and const)
+            if absorbing and not _has_call(other):
+                node = parent  # `false && x`, `true || x`: the constant, x never ran... or did not matter
+                continue
+            if absorbing:
+                # `f() && false`: f() still runs; keep it, write the constant in place.
+                return _replace(text, node, "true" if const else "false"), []
+            # `true && x` is x: the expression stops being constant.
+            return _replace(text, parent, other.text()), [_range(node)]
+        if kind == "if_statement" and _same(parent.field("condition"), node):
+            if parent.field("initializer") is not None:
+                return _replace(text, node, "true" if const else "false"), []
+            return _fold_if(text, parent, const)
+        if kind in ("return_statement", "expression_list", "argument_list"):
+            gp = parent.parent()
+            if kind == "expression_list" and gp is not None and _multi_assign(gp):
+                return None  # `v, err := client.BoolVariation(…)`: not a bare bool
+            return _replace(text, node, "true" if const else "false"), []
+        return None
+
+
+def _multi_assign(n: SgNode) -> bool:
+    if n.kind() not in ("short_var_declaration", "assignment_statement", "var_spec"):
+        return False
+    left = n.field("left") or n.child(0)
+    return left is not None and "," in left.text()
+
+
+def _same(a: SgNode | None, b: SgNode) -> bool:
+    if a is None:
+        return False
+    ra, rb = a.range(), b.range()
+    return (ra.start.index, ra.end.index) == (rb.start.index, rb.end.index)
+
+
+def _fold_if(text: str, stmt: SgNode, const: bool) -> tuple[str, list[Range]]:
+    consequence, alternative = stmt.field("consequence"), stmt.field("alternative")
+    if const:
+        keep, gone = consequence, alternative
+    else:
+        keep, gone = alternative, consequence
+    dead = [_range(gone)] if gone is not None else []
+    if keep is None:
+        return _replace_lines(text, stmt, None), dead
+    if keep.kind() == "if_statement":  # `else if …`: the chain goes on as an `if`
+        return _replace(text, stmt, keep.text()), dead
+    after = _unreachable_after(stmt, keep)
+    if after is not None:
+        # The lifted branch returns: what followed the `if` in its block can never run
+        # (go vet reports it), so it goes too.
+        first, last = after
+        dead.append(Range(start=_range(first).start, end=_range(last).end))
+        start = _line_start(text, first.range().start.index)
+        end = text.find("\n", last.range().end.index)
+        end = len(text) if end < 0 else end + 1
+        text = text[:start] + text[end:]
+    return _replace_lines(text, stmt, _lifted(text, stmt, keep)), dead
+
+
+def _unreachable_after(stmt: SgNode, block: SgNode) -> tuple[SgNode, SgNode] | None:
+    body = block.find(kind="statement_list")
+    parent = stmt.parent()
+    if body is None or parent is None or parent.kind() != "statement_list":
+        return None
+    stmts = [c for c in body.children() if c.is_named() and c.kind() != "comment"]
+    if not stmts or stmts[-1].kind() != "return_statement":
+        return None
+    siblings = [c for c in parent.children() if c.is_named()]
+    index = next((i for i, c in enumerate(siblings) if _same(c, stmt)), None)
+    rest = siblings[index + 1 :] if index is not None else []
+    if not rest or any(c.kind() == "labeled_statement" for c in rest):
+        return None  # nothing after it, or a label something may jump to
+    return rest[0], rest[-1]
+
+
+def _lifted(text: str, stmt: SgNode, block: SgNode) -> str:
+    """The block's statements at the `if`'s indentation, or the block itself (bare) when it
+    declares names at its top level."""
+    indent = _indent_of(text, stmt)
+    body = block.find(kind="statement_list")
+    declares = body is not None and any(
+        c.kind()
+        in ("short_var_declaration", "var_declaration", "const_declaration", "type_declaration")
+        for c in body.children()
+    )
+    if body is None:
+        return ""
+    if declares:
+        return indent + block.text()
+    inner = text[_line_start(text, body.range().start.index) : body.range().end.index]
+    lines = inner.splitlines()
+    step = min((len(ln) - len(ln.lstrip("\t ")) for ln in lines if ln.strip()), default=0)
+    return "\n".join(indent + ln[step:] if ln.strip() else "" for ln in lines)
+
+
+def _indent_of(text: str, n: SgNode) -> str:
+    start = _line_start(text, n.range().start.index)
+    line = text[start : n.range().start.index]
+    return line if not line.strip() else line[: len(line) - len(line.lstrip())]
+
+
+def _line_start(text: str, index: int) -> int:
+    return text.rfind("\n", 0, index) + 1
+
+
+def _replace(text: str, n: SgNode, new: str) -> str:
+    r = n.range()
+    return text[: r.start.index] + new + text[r.end.index :]
+
+
+def _replace_lines(text: str, stmt: SgNode, new: str | None) -> str:
+    """Replace the statement's whole lines (it starts its line and ends it in Go) with `new`
+    (None: delete them)."""
+    r = stmt.range()
+    start = _line_start(text, r.start.index)
+    end = text.find("\n", r.end.index)
+    end = len(text) if end < 0 else end + 1
+    if new is None:
+        return text[:start] + text[end:]
+    tail = "\n" if end <= len(text) and text[end - 1 : end] == "\n" else ""
+    return text[:start] + new.rstrip("\n") + tail + text[end:]
+
+
+def _range(n: SgNode) -> Range:
+    r = n.range()
+    return Range(
+        start=Position(line=r.start.line, character=r.start.column),
+        end=Position(line=r.end.line, character=r.end.column),
+    )
+
+
+# -- imports ---------------------------------------------------------------------------------
+def _drop_unused_imports(text: str) -> str:
+    """Delete the import specs whose package the file no longer names: Go does not compile a
+    file with an unused import, and a removal often takes the last use of the flag package."""
+    root = SgRoot(text, "go").root()
+    specs = root.find_all(kind="import_spec")
+    body_start = max((s.range().end.index for s in specs), default=0)
+    rest = text[body_start:]
+    drop: list[SgNode] = []
+    for spec in specs:
+        name_node = spec.field("name")
+        path_node = spec.field("path")
+        if path_node is None:
+            continue
+        if name_node is not None:
+            name = name_node.text()
+            if name in ("_", "."):
+                continue
+        else:
+            name = path_node.text().strip('"`').rsplit("/", 1)[-1]
+            if re.fullmatch(
+                r"v\d+", name
+            ):  # `…/go-server-sdk/v7`: the package is the element before
+                name = path_node.text().strip('"`').rsplit("/", 2)[-2]
+            name = name.replace("-", "_")
+        if not re.search(rf"\b{re.escape(name)}\s*\.", rest):
+            drop.append(spec)
+    for spec in sorted(drop, key=lambda s: -s.range().start.index):
+        parent = spec.parent()
+        if parent is not None and parent.kind() == "import_declaration":
+            text = _replace_lines(text, parent, None)  # `import "x"` alone
+        else:
+            text = _replace_lines(text, spec, None)
+    if drop:
+        # `import (` with nothing left in it: the declaration goes too.
+        for decl in sorted(
+            SgRoot(text, "go").root().find_all(kind="import_declaration"),
+            key=lambda d: -d.range().start.index,
+        ):
+            if decl.find(kind="import_spec") is None:
+                text = _replace_lines(text, decl, None)
+                if "\n\n\n" in text:
+                    text = text.replace("\n\n\n", "\n\n", 1)
+            elif "(" in decl.text():
+                text = _replace(text, decl, _tidy_block(decl.text()))
+    return text
+
+
+def _tidy_block(decl: str) -> str:
+    """An import block after deletions, as gofmt leaves it: no blank line just inside the
+    parentheses, never two in a row (a group emptied leaves its separator behind)."""
+    lines = decl.split("\n")
+    out: list[str] = []
+    for line in lines:
+        blank = not line.strip()
+        if blank and (not out or out[-1].rstrip().endswith("(") or not out[-1].strip()):
+            continue
+        out.append(line)
+    while len(out) > 1 and not out[-2].strip() and out[-1].strip() == ")":
+        out.pop(-2)
+    return "\n".join(out)
