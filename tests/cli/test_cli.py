@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -13,21 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.clirun import swath
 from tests.gitrepo import commit_files, init_repo
 
 OLD = "2024-01-15T12:00:00+00:00"
 AS_OF = "2025-06-01"
-
-
-def swath(root: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "swath", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "ANTHROPIC_API_KEY": "", "NO_COLOR": "1"},
-    )
 
 
 @pytest.fixture

@@ -7,9 +7,7 @@ real HTTP; the repository is real git."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+from subprocess import CompletedProcess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import yaml
 
 from tests.fake_anthropic.replies import JsonText, RequestContext
 from tests.fake_anthropic.server import FakeAnthropicServer
+from tests.clirun import swath as run_swath
 from tests.gitrepo import commit_files, init_repo
 
 BROKEN = """name: py-todos
@@ -40,22 +39,12 @@ TOO_WIDE = FIXED.replace("name: py-todos\n", "name: py-todos\nlimits: {max_agent
 NARROW = TOO_WIDE.replace("    batch: 1\n", "    batch: 50\n")
 
 
-def swath(
-    root: Path, *args: str, key: bool = True, url: str = ""
-) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NO_COLOR": "1", "ANTHROPIC_API_KEY": "sk-test-key" if key else ""}
+def swath(root: Path, *args: str, key: bool = True, url: str = "") -> CompletedProcess[str]:
+    """The CLI with a test key (or none) and the fake API's URL."""
+    env = {"ANTHROPIC_API_KEY": "sk-test-key" if key else ""}
     if url:
         env["ANTHROPIC_BASE_URL"] = url
-    return subprocess.run(
-        [sys.executable, "-m", "swath", *args],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    return run_swath(root, *args, env=env, timeout=180)
 
 
 @pytest.fixture

@@ -4,26 +4,16 @@ one-line diff on a loaded machine). Checked with `-X importtime` on the real CLI
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.clirun import swath
 from tests.gitrepo import commit_files, init_repo
 
 
 def imported(root: Path, *args: str) -> set[str]:
-    proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "swath", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "ANTHROPIC_API_KEY": "", "NO_COLOR": "1"},
-        check=False,
-    )
+    proc = swath(root, *args, python_flags=("-X", "importtime"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     return {
         line.split("|")[-1].strip()

@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from swath.workspace import Workspace
 from swath.workspace.skips import SkipCounts
+from tests.clirun import swath
 from tests.gitrepo import commit_files, init_repo
 
 BOM_MODULE = b'\xef\xbb\xbf"""A module saved by an editor that writes a BOM."""\nimport os\n\n\ndef sep():\n    return os.sep\n'
@@ -21,15 +21,7 @@ BOM_MODULE = b'\xef\xbb\xbf"""A module saved by an editor that writes a BOM."""\
 
 def swath_run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`swath run ARGS` in `root` as a user would, offline."""
-    return subprocess.run(
-        [sys.executable, "-m", "swath", "run", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "ANTHROPIC_API_KEY": "", "NO_COLOR": "1"},
-        check=False,
-    )
+    return swath(root, "run", *args)
 
 
 def odd_repo(tmp_path: Path) -> Path:
