@@ -14,7 +14,13 @@ from typing import TextIO
 
 from swath.sources.flagdefs.config import CONFIG_PATHS, FlagsConfig, load_config
 from swath.sources.flagdefs.listing import scan_paths
-from swath.sources.flagdefs.presets import detected_by, load_preset, preset_names, resolve
+from swath.sources.flagdefs.presets import (
+    detected_by,
+    fast_reader,
+    load_preset,
+    preset_names,
+    resolve,
+)
 from swath.sources.flagdefs.trial import PatternTrial, TrialReport, run_trial
 from swath.workspace import Workspace
 
@@ -73,7 +79,7 @@ def cmd_flags_test(root: Path, args: argparse.Namespace, out: TextIO = sys.stdou
     files = scan_paths(ws)
     only = [ws.relpath(p) for p in args.paths] if args.paths else None
     if args.preset:
-        where = detected_by(cfg, files, ws.read_text)
+        where = detected_by(cfg, files, fast_reader(str(ws.root)))
         print(
             f"preset {args.preset}: {cfg.description}\n  signature "
             + (f"found: {where}" if where else "not found (the audit applies it only when named)"),
@@ -83,7 +89,7 @@ def cmd_flags_test(root: Path, args: argparse.Namespace, out: TextIO = sys.stdou
     else:
         # What the audit will use: the file's own systems and every preset it names or
         # that is detected.
-        resolution = resolve(cfg, files, ws.read_text)
+        resolution = resolve(cfg, files, fast_reader(str(ws.root)))
         cfg = resolution.config
         for a in resolution.applied:
             print(

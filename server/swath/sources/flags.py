@@ -71,7 +71,7 @@ class FlagsSource:
             raise FlagsConfigError(broken)
         all_files = scan_paths(ws)
         prestart(len(all_files), cfg.workers)
-        resolution = presets.resolve(cfg, all_files, ws.read_text)
+        resolution = presets.resolve(cfg, all_files, presets.fast_reader(str(ws.root)))
         cfg = resolution.config
         for a in resolution.applied:
             log.info("flags: preset %s (%s)", a.name, a.why)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 
-from swath.sources.flagdefs import globs
+from swath.sources.flagdefs import globs, scanworker
 from swath.sources.flagdefs.config import FlagsConfig, SystemSpec, load_config
 
 PACKAGE = "swath.sources.flagdefs"
@@ -69,30 +69,44 @@ def load_preset(name: str) -> FlagsConfig:
     return cfg
 
 
-def detected_by(cfg: FlagsConfig, files: list[str], read_text: Callable[[str], str]) -> str | None:
-    """Where the preset's signature is, or None."""
+def detected_by(
+    cfg: FlagsConfig, files: list[str], read_bytes: Callable[[str], bytes | None]
+) -> str | None:
+    """Where the preset's signature is, or None. Bytes, not text: a signature that is
+    nowhere means reading every candidate file, and decoding them doubled the cost."""
     spec = cfg.detect
     if spec is None:
         return None
-    rx = re.compile(spec.regex, re.MULTILINE) if spec.regex else None
+    needles = [s.encode("utf-8") for s in spec.contains]
+    rx = re.compile(spec.regex.encode("utf-8"), re.MULTILINE) if spec.regex else None
     for n, path in enumerate(globs.select(files, spec.files)):
         if n >= MAX_DETECT_FILES:
             break
         try:
-            text = read_text(path)
+            data = read_bytes(path)
         except (OSError, ValueError):
             continue
-        if len(text) > MAX_DETECT_BYTES:
+        if data is None or len(data) > MAX_DETECT_BYTES:
             continue
-        hit = next((s for s in spec.contains if s in text), None)
+        hit = next((s for s in needles if s in data), None)
         if hit is not None:
-            return f"{path} holds {hit!r}"
-        if rx is not None and (m := rx.search(text)) is not None:
-            return f"{path} matches {m.group(0).strip()[:60]!r}"
+            return f"{path} holds {hit.decode('utf-8')!r}"
+        if rx is not None and (m := rx.search(data)) is not None:
+            found = m.group(0).decode("utf-8", "replace").strip()[:60]
+            return f"{path} matches {found!r}"
     return None
 
 
-def resolve(cfg: FlagsConfig, files: list[str], read_text: Callable[[str], str]) -> Resolution:
+def fast_reader(root: str) -> Callable[[str], bytes | None]:
+    """Raw bytes of a workspace file as the reference scan reads them (regular files only,
+    no symlinks, nothing over MAX_DETECT_BYTES)."""
+    prefix = root.rstrip("/") + "/"
+    return lambda rel: scanworker.read_file(prefix + rel, MAX_DETECT_BYTES)
+
+
+def resolve(
+    cfg: FlagsConfig, files: list[str], read_bytes: Callable[[str], bytes | None]
+) -> Resolution:
     """The repository's configuration with its named and detected presets merged in."""
     out = Resolution(config=cfg)
     chosen: list[tuple[str, FlagsConfig, bool]] = []  # (name, preset, detected only)
@@ -102,7 +116,7 @@ def resolve(cfg: FlagsConfig, files: list[str], read_text: Callable[[str], str])
     if cfg.detect_presets:
         for name in sorted(preset_names() - set(cfg.preset)):
             preset = load_preset(name)
-            where = detected_by(preset, files, read_text)
+            where = detected_by(preset, files, read_bytes)
             if where is not None:
                 chosen.append((name, preset, True))
                 out.applied.append(Applied(name, f"detected: {where}"))
