@@ -456,3 +456,27 @@ def test_flags_test_preset_for_an_sdk_lists_its_calls(tmp_path: Path) -> None:
     )
     assert "signature found: package.json holds 'openfeature'" in proc.stdout
     assert "src/App.tsx:1  new-banner" in proc.stdout
+
+
+def test_flags_test_names_a_preset_the_file_names_and_tries_its_patterns(tmp_path: Path) -> None:
+    files = {
+        **WAFFLE_CALLS,
+        **WAFFLE_EXPORT,
+        ".swath/flags.yaml": "preset: django-waffle\ndetect_presets: false\n",
+    }
+    ws = make_repo(tmp_path, files)
+    proc = subprocess.run(
+        [sys.executable, "-m", "swath", "flags", "test"],
+        cwd=ws.root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    out = proc.stdout
+    assert "preset django-waffle also applies (named in the configuration)" in out
+    assert "ops/waffle.json:2  new_checkout  on ('true')" in out
+    assert "ops/waffle.json:15  maintenance  off ('false')" in out
+    assert "shop/templates/cart.html:2  new_checkout" in out
+    assert "flag_is_active(…) [external state]" in out
+    # waffle_switch is used nowhere here: an SDK's unused call is no failure.
+    assert proc.returncode == 0, out
