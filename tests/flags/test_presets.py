@@ -480,3 +480,25 @@ def test_flags_test_names_a_preset_the_file_names_and_tries_its_patterns(tmp_pat
     assert "flag_is_active(…) [external state]" in out
     # waffle_switch is used nowhere here: an SDK's unused call is no failure.
     assert proc.returncode == 0, out
+
+
+def test_a_detected_preset_leaves_the_repositorys_own_system_alone(tmp_path: Path) -> None:
+    # The Enum is the repository's own system (its states in the values); the detected
+    # python-enum-features preset must not define the same keys a second time.
+    files = {
+        "app/flags.py": 'import enum\n\n\nclass Feature(enum.Enum):\n    NEW_SEARCH = "on"\n',
+        "app/views.py": "from app.flags import Feature\n\n\ndef v(mode):\n    return Feature.NEW_SEARCH in mode\n",
+        ".swath/flags.yaml": """
+            systems:
+              - name: mine
+                files: ["app/flags.py"]
+                definition:
+                  rule: {pattern: $KEY = $STATE, inside: {kind: class_definition, stopBy: end}}
+                reference: {pattern: Feature.$KEY}
+            """,
+    }
+    ws = make_repo(tmp_path, files)
+    items = discover(ws)
+    flags = flag_items(items)
+    assert [d["system"] for d in flags["NEW_SEARCH"].data["definitions"]] == ["mine"]
+    assert [i for i in items if i.kind == "flag-error"] == []

@@ -134,9 +134,11 @@ def merge(cfg: FlagsConfig, presets: list[tuple[str, FlagsConfig, bool]]) -> Fla
         for system in preset.systems:
             if system.name in own_names or system.name in {s.name for s in systems}:
                 continue
-            if detected_only and own_files:
-                # Leave the repository's own definition files to its own systems.
-                system = system.model_copy(update={"exclude": [*system.exclude, *own_files]})
+            if detected_only:
+                # Leave the repository's own definition files to its own systems, and a
+                # guess that finds no file to read is no error in the report.
+                update = {"exclude": [*system.exclude, *own_files], "optional": True}
+                system = system.model_copy(update=update)
             systems.append(system)
         data.call_names = [*data.call_names, *preset.call_names]
         data.kill_switches = [*data.kill_switches, *preset.kill_switches]
