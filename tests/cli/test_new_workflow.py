@@ -7,6 +7,13 @@ real HTTP; the repository is real git."""
 from __future__ import annotations
 
 import json
+import os
+import pty
+import select
+import subprocess
+import sys
+import threading
+import time
 from subprocess import CompletedProcess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -192,3 +199,49 @@ def test_offline_with_nothing_close_saves_nothing(repo: Path) -> None:
     assert "no shipped workflow is close to the prompt" in proc.stderr
     assert "needs a model" in proc.stderr
     assert not (repo / ".swath" / "workflows").exists()
+
+
+@pytest.mark.parametrize(("answer", "runs"), [("y", 1), ("n", 0)])
+def test_at_a_terminal_it_asks_before_running(
+    repo: Path, model: FakeAnthropicServer, answer: str, runs: int
+) -> None:
+    """At a terminal (a pty): the plan is printed, then `Run py-todos now? [y/N]` on stderr."""
+    model.script(rounds_of(FIXED))
+    controller, terminal = pty.openpty()
+    env = {**os.environ, "NO_COLOR": "1", "ANTHROPIC_API_KEY": "sk-test-key"}
+    env["ANTHROPIC_BASE_URL"] = model.url
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "swath", "new", "catalogue TODO comments"],
+        cwd=repo,
+        env=env,
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        text=True,
+    )
+    os.close(terminal)
+    seen = b""
+    deadline = time.monotonic() + 120
+    while b"[y/N]" not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([controller], [], [], 1)
+        if ready:
+            seen += os.read(controller, 1024)
+    assert b"Run py-todos now? [y/N]" in seen
+    os.write(controller, f"{answer}\n".encode())
+    # The run's progress goes to the terminal too: keep reading it, or a full pty blocks it.
+    drain = threading.Thread(target=_read_until_closed, args=(controller,), daemon=True)
+    drain.start()
+    out, _ = proc.communicate(timeout=180)
+    os.close(controller)
+    assert proc.returncode == 0, seen
+    assert out.index("total: 3 agents") >= 0
+    listed = json.loads(swath(repo, "runs", "--format", "json").stdout)
+    assert len(listed) == runs
+
+
+def _read_until_closed(fd: int) -> None:
+    try:
+        while os.read(fd, 4096):
+            pass
+    except OSError:  # the terminal's other end closed, or fd closed here
+        pass

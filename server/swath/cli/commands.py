@@ -586,10 +586,9 @@ def _confirmed(args: argparse.Namespace, name: str) -> bool:
         return True
     if not sys.stdin.isatty():
         return False
-    try:
-        answer = input(f"Run {name} now? [y/N] ")
-    except EOFError:
-        return False
+    # The question goes to stderr, beside the other messages: stdout may be a file or a pipe.
+    print(f"Run {name} now? [y/N] ", end="", file=sys.stderr, flush=True)
+    answer = sys.stdin.readline()
     return answer.strip().lower() in ("y", "yes")
 
 
