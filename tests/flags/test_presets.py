@@ -502,3 +502,21 @@ def test_a_detected_preset_leaves_the_repositorys_own_system_alone(tmp_path: Pat
     flags = flag_items(items)
     assert [d["system"] for d in flags["NEW_SEARCH"].data["definitions"]] == ["mine"]
     assert [i for i in items if i.kind == "flag-error"] == []
+
+
+def test_flipper_keys_only_code_names_are_unknown_not_undefined(tmp_path: Path) -> None:
+    files = {k: v for k, v in FLIPPER.items() if not k.startswith("config/")}
+    files["app/models/user.rb"] = (
+        "class User\n  def beta?\n    Feature.disabled?(:legacy_profile, self)\n  end\nend\n"
+    )
+    ws = make_repo(tmp_path, files)
+    items = flag_items(discover(ws))
+    assert set(items) == {"new_search", "fast_path", "legacy_profile"}
+    for item in items.values():
+        assert item.data["definitions"][0]["format"] == "external"
+    facts = _facts(ws)
+    assert {f["state"] for f in facts.values()} == {"unknown"}
+    refs = facts["new_search"]["references"]
+    assert [(r["path"], r["line"] + 1, r["check"]) for r in refs] == [
+        ("app/controllers/search_controller.rb", 3, True)
+    ]

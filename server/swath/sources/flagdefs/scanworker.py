@@ -29,6 +29,8 @@ _CALL_ARGS = re.compile(
     rb"""\s*\(\s*(?:(["'`])((?:(?!\1)[^\\\r\n]){1,200})\1|([A-Za-z_$][\w$.]*)(?:\(\))?)"""
     rb"""(?:\s*,\s*(?:(["'`])((?:(?!\4)[^\\\r\n]){1,200})\4|([A-Za-z_$][\w$.]*)))?"""
 )
+# Ruby names flags by symbols: Flipper's and GitLab's `Feature.enabled?(:new_search, user)`.
+_CALL_SYMBOL = re.compile(rb"""\s*\(\s*:([A-Za-z_]\w*)""")
 _NOT_KEYS = {
     b"True",
     b"False",
@@ -243,6 +245,7 @@ def _hits(
                 continue
             m = _CALL_ARGS.match(data, end)
             if m is None:
+                hits.extend(_symbol_call(data, path, lines, idx - n_bare, start, end))
                 continue
             line, col, end_col, text, _ = lines.locate(start, end)
             literal: bytes | None = None
@@ -295,6 +298,19 @@ def _hits(
     for name, def_at in local_consts:
         hits += _uses(data, name.encode(), def_at)
     return hits
+
+
+def _symbol_call(
+    data: bytes, path: str, lines: _Lines, name_index: int, start: int, end: int
+) -> list[Hit]:
+    """A call whose key is a Ruby symbol (the key is the name after the colon), or none."""
+    sym = _CALL_SYMBOL.match(data, end) if path.endswith(".rb") else None
+    if sym is None:
+        return []
+    line, col, end_col, text, _ = lines.locate(start, end)
+    kline, kcol, kend_col, ktext, _ = lines.locate(sym.start(1), sym.end(1))
+    key = sym.group(1).decode("utf-8", "replace")
+    return [("call", name_index, line, col, end_col, text, key, kline, kcol, kend_col, ktext, [])]
 
 
 def _constant_on_line(
