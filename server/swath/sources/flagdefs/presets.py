@@ -15,6 +15,7 @@ reads: an automatic guess must not give a flag a second, disagreeing definition.
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import re
 from collections.abc import Callable
@@ -27,9 +28,12 @@ from swath.sources.flagdefs.config import FlagsConfig, SystemSpec, load_config
 PACKAGE = "swath.sources.flagdefs"
 FOLDER = "presets"
 # Detection reads files only until one carries the signature; these bound the worst case
-# (a signature that is nowhere in a monorepo).
-MAX_DETECT_FILES = 5000
+# (a signature that is nowhere: on the 20,000-file bench tree, reading its 6,668 Python
+# files for the Enum signature took 137 ms, more than the rest of detection together).
+# Files whose names say flags come first, so a cap rarely hides a real signature.
+MAX_DETECT_FILES = 2000
 MAX_DETECT_BYTES = 1_000_000
+_LIKELY = re.compile(r"(?i)(feature|flag|toggle|preview|mode|gate|setting|config|option)")
 
 
 class PresetError(ValueError):
@@ -70,7 +74,10 @@ def load_preset(name: str) -> FlagsConfig:
 
 
 def detected_by(
-    cfg: FlagsConfig, files: list[str], read_bytes: Callable[[str], bytes | None]
+    cfg: FlagsConfig,
+    files: list[str],
+    read_bytes: Callable[[str], bytes | None],
+    names: list[str] | None = None,
 ) -> str | None:
     """Where the preset's signature is, or None. Bytes, not text: a signature that is
     nowhere means reading every candidate file, and decoding them doubled the cost."""
@@ -79,7 +86,9 @@ def detected_by(
         return None
     needles = [s.encode("utf-8") for s in spec.contains]
     rx = re.compile(spec.regex.encode("utf-8"), re.MULTILINE) if spec.regex else None
-    for n, path in enumerate(globs.select(files, spec.files)):
+    candidates = _candidates(files, tuple(spec.files), names)
+    candidates.sort(key=lambda p: _LIKELY.search(p.rsplit("/", 1)[-1]) is None)
+    for n, path in enumerate(candidates):
         if n >= MAX_DETECT_FILES:
             break
         try:
@@ -95,6 +104,25 @@ def detected_by(
             found = m.group(0).decode("utf-8", "replace").strip()[:60]
             return f"{path} matches {found!r}"
     return None
+
+
+def _candidates(
+    files: list[str], patterns: tuple[str, ...], names: list[str] | None = None
+) -> list[str]:
+    """`globs.select`, with `**/NAME-GLOB` patterns (most signatures: go.mod, package.json,
+    requirements*.txt) matched on the file name alone by one regex: pathspec's full-path
+    regexes for eight presets over 20,000 paths cost ~110 ms, this a tenth of it."""
+    by_name = [p[3:] for p in patterns if p.startswith("**/") and "/" not in p[3:]]
+    rest = tuple(p for p in patterns if not (p.startswith("**/") and "/" not in p[3:]))
+    out: list[str] = []
+    if by_name:
+        rx = re.compile("|".join(f"(?:{fnmatch.translate(n)})" for n in by_name))
+        names = names if names is not None else [f.rsplit("/", 1)[-1] for f in files]
+        out = [f for f, n in zip(files, names, strict=True) if rx.match(n)]
+    if rest:
+        seen = set(out)
+        out += [f for f in globs.select(files, rest) if f not in seen]
+    return out
 
 
 def fast_reader(root: str) -> Callable[[str], bytes | None]:
@@ -114,9 +142,10 @@ def resolve(
         chosen.append((name, load_preset(name), False))
         out.applied.append(Applied(name, "named in the configuration"))
     if cfg.detect_presets:
+        names = [f.rsplit("/", 1)[-1] for f in files]  # once for every preset
         for name in sorted(preset_names() - set(cfg.preset)):
             preset = load_preset(name)
-            where = detected_by(preset, files, read_bytes)
+            where = detected_by(preset, files, read_bytes, names)
             if where is not None:
                 chosen.append((name, preset, True))
                 out.applied.append(Applied(name, f"detected: {where}"))
