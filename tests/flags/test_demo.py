@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import ast
 import json
-import shutil
 import subprocess
 
+from tests.tools import gofmt
 from swath.analyzers import registry
 from swath.analyzers.flags.rewrite_ts import has_errors
 from swath.engine.verify import EvidenceVerifier
@@ -141,14 +141,12 @@ def test_demo_edits_parse_and_keep_the_right_branch(demo):
     go = (demo.root / "svc/main.go").read_text()
     assert 'fmt.Println("fast path")' in go and "batched" not in go
     assert '"example.com/shop/svc/flags"' not in go  # its last use went with the checks
-    gofmt = shutil.which("gofmt")
-    if gofmt is not None:
-        # -e: every syntax error. (The demo's imports are not in gofmt's order, so -l, which
-        # names a file gofmt would change, says nothing about the rewrite here.)
-        proc = subprocess.run(
-            [gofmt, "-e", str(demo.root / "svc/main.go")], capture_output=True, text=True
-        )
-        assert proc.returncode == 0, proc.stderr + go
+    # -e: every syntax error. (The demo's imports are not in gofmt's order, so -l, which
+    # names a file gofmt would change, says nothing about the rewrite here.)
+    proc = subprocess.run(
+        [gofmt(), "-e", str(demo.root / "svc/main.go")], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr + go
 
 
 def test_demo_annotate_all_adds_hints_for_the_rest(demo):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ast_grep_py import SgRoot
 
+from tests.tools import gofmt
 from swath.engine.edits import apply_hunks, parse_patch, write_fix
 
 from .conftest import DEMO, git
@@ -84,12 +85,10 @@ def test_fix_writes_the_preview_and_the_result_compiles(tmp_path: Path) -> None:
             assert not _has_error_node(text, "tsx" if rel.endswith(".tsx") else "typescript"), rel
     # Go is rewritten too, and gofmt parses the result (-e: report every error).
     assert "svc/main.go" in names
-    gofmt = shutil.which("gofmt")
-    if gofmt is not None:
-        proc = subprocess.run(
-            [gofmt, "-e", str(root / "svc/main.go")], capture_output=True, text=True
-        )
-        assert proc.returncode == 0, proc.stderr
+    proc = subprocess.run(
+        [gofmt(), "-e", str(root / "svc/main.go")], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
     # Applied once: the same audit has nothing more to rewrite in those files.
     again = swath(
         root,

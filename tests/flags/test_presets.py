@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.tools import gofmt
 from swath.sources.flagdefs import presets
 from swath.sources.flagdefs.config import load_config
 
@@ -330,12 +330,10 @@ def test_k8s_checks_are_rewritten_and_the_go_still_parses(tmp_path: Path) -> Non
     # follows the lifted return is unreachable and goes, with the imports left unused.
     assert 'func Populate() string {\n\treturn "any"\n}' in text
     assert "utilfeature" not in text
-    gofmt = shutil.which("gofmt")
-    if gofmt is None:
-        pytest.skip("gofmt is not installed (apt-get install golang-go)")
+    go_parser = gofmt()
     for rel in ("pkg/features/kube_features.go", "pkg/volume/populator.go"):
         proc = subprocess.run(
-            [gofmt, "-e", "-l", str(ws.root / rel)], capture_output=True, text=True, check=False
+            [go_parser, "-e", "-l", str(ws.root / rel)], capture_output=True, text=True, check=False
         )
         assert proc.returncode == 0 and proc.stdout == "", proc.stderr + proc.stdout
 

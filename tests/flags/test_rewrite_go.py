@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from tests.tools import gofmt
 from swath.analyzers.flags.rewrite import rewrite_file
 
-GOFMT = shutil.which("gofmt")
 K8S_CHECK = "utilfeature.DefaultFeatureGate.Enabled(features.AnyVolumeDataSource)"
 HEAD = """\
 package volume
@@ -39,11 +38,10 @@ def _rewrite(text: str, value: bool) -> str:
 
 
 def _gofmt(tmp_path: Path, text: str) -> None:
-    if GOFMT is None:
-        pytest.skip("gofmt is not installed (apt-get install golang-go)")
+    go_parser = gofmt()
     path = tmp_path / "x.go"
     path.write_text(text, encoding="utf-8")
-    proc = subprocess.run([GOFMT, "-e", "-l", str(path)], capture_output=True, text=True)
+    proc = subprocess.run([go_parser, "-e", "-l", str(path)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr + text
     assert proc.stdout == "", "not gofmt-clean:\n" + text  # -l names a file it would change
 

@@ -1,0 +1,27 @@
+"""Outside tools some tests need, found on the PATH: a test skips, saying which, when one is
+missing on a developer's machine, and fails instead under .ci/run (SWATH_TOOLS_REQUIRED=1),
+which installs them first, so that CI never passes by skipping."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+REQUIRED = os.environ.get("SWATH_TOOLS_REQUIRED") == "1"
+
+
+def tool(name: str, package: str) -> str:
+    found = shutil.which(name)
+    if found is not None:
+        return found
+    what = f"{name} is not installed (apt-get install {package})"
+    if REQUIRED:
+        pytest.fail(f"{what}; SWATH_TOOLS_REQUIRED=1: .ci/run installs it first")
+    pytest.skip(what)
+
+
+def gofmt() -> str:
+    """Go's own parser and formatter: a Go edit that `gofmt -e` accepts parses."""
+    return tool("gofmt", "golang-go")
