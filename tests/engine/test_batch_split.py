@@ -418,3 +418,29 @@ async def test_a_fatal_error_in_a_batchs_results_stops_the_run_after_storing_the
     assert resumed.agents.succeeded == 6 and resumed.agents.cached == 3
     [again] = creates(fake_anthropic)
     assert len(again.body["requests"]) == 3  # only the refused ones went out again
+
+
+async def test_a_batch_the_api_refuses_to_create_fails_its_own_tasks_only(
+    tmp_path: Path, fake_anthropic: FakeAnthropicServer
+) -> None:
+    """A 413 on one create (not retried, not fatal): that batch's three tasks fail with the
+    reason, the step's other batch is created and collected, and the run goes on."""
+    make_files(tmp_path, 6)
+    engine, runner = await engine_for(
+        tmp_path, fake_anthropic, batch_limits=BatchLimits(max_requests=3)
+    )
+    fake_anthropic.inject_batch(Fault(413, message="request too large"))
+    try:
+        report = await engine.run(
+            model_workflow(), RunOptions(engine="model", batch=True, batch_poll_s=0.05)
+        )
+        await engine.store.flush()
+    finally:
+        await runner.aclose()
+        await engine.store.aclose()
+    assert report.status == RunStatus.partial
+    assert (report.agents.succeeded, report.agents.failed) == (3, 3)
+    assert len(stored_records(tmp_path, report.run_id)) == 3
+    failed = [e for e in report.errors if "could not be created (API error 413" in e]
+    assert len(failed) == 3, report.errors
+    assert [r.status for r in fake_anthropic.responses if r.path.endswith("/batches")] == [413, 200]

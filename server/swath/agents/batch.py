@@ -29,7 +29,7 @@ import anthropic
 from pydantic import BaseModel, ConfigDict, Field
 
 from swath.agents.base import AgentEnv, ModelResult, ModelTask, ModelTaskFailed
-from swath.agents.errors import classify_entry
+from swath.agents.errors import classify, classify_entry
 from swath.agents.llm import AnthropicRunner
 from swath.agents.transport import current_env
 
@@ -179,9 +179,23 @@ class BatchRunner:
         each. `on_submitted` is awaited after each create and before the next, so a kill
         between two creates loses no id: resume collects what exists and submits the rest."""
         out: list[tuple[str, list[str]]] = []
+        key_of = {custom_id_for(t.task_key): t.task_key for t in tasks}
         for chunk in split_requests(self.build_requests(tasks, env_for), self.limits):
-            batch_id = await self._create(chunk)
             cids = [r["custom_id"] for r in chunk]
+            try:
+                batch_id = await self._create(chunk)
+            except anthropic.APIStatusError as exc:
+                verdict = classify(exc.status_code, exc.body)
+                if verdict.fatal:  # the caller stops the run with one message
+                    raise
+                # A create the API refuses for this batch alone (413, a 5xx left after the
+                # SDK's retries) fails its tasks, each with the reason; the other batches go on.
+                for cid in cids:
+                    self.unprepared[key_of[cid]] = ModelTaskFailed(
+                        f"the Message Batch holding this task could not be created "
+                        f"(API error {exc.status_code}: {verdict.reason})"
+                    )
+                continue
             if on_submitted is not None:
                 await on_submitted(batch_id, cids)
             out.append((batch_id, cids))
