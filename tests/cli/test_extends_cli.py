@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.cli.test_cli import swath
+from tests.clirun import swath
 from tests.gitrepo import commit_files, init_repo
 
 BEFORE = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.run(cmd)\n"
@@ -98,3 +99,19 @@ def test_an_extends_cycle_is_refused(repo: Path) -> None:
     assert proc.returncode == 2
     assert ".swath/workflows/ping.yaml:1:10: cannot extend `pong`" in proc.stderr
     assert "ping.yaml -> pong.yaml -> ping.yaml" in proc.stderr
+
+
+def test_show_prints_the_file_and_the_workflow_as_it_runs(repo: Path) -> None:
+    proc = swath(repo, "workflows", "show", "review-security")
+    assert proc.returncode == 0, proc.stderr
+    written, merged = proc.stdout.split("\n# as it runs, merged with what it extends:\n")
+    assert written.endswith(SECURITY_ONLY)
+    shown = yaml.safe_load(merged)
+    assert shown["name"] == "review-security" and "extends" not in shown
+    ids = [s["id"] for s in shown["steps"]]
+    assert "security" in ids and "correctness" not in ids and "performance" not in ids
+    security = next(s for s in shown["steps"] if s["id"] == "security")
+    assert security["agent"]["params"]["ruff"] == "off"
+    assert security["agent"]["analyzer"] == "diff-review"  # from the base, not the file
+    plain = swath(repo, "workflows", "show", "todo-audit")
+    assert "as it runs" not in plain.stdout

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any, cast
 
+import yaml
 from rich.console import Console
 from rich.table import Table
 
@@ -485,7 +487,18 @@ async def cmd_workflows(args: argparse.Namespace, cancel: asyncio.Event) -> int:
             raise UsageError(str(exc)) from None
         print(f"# {path}")
         # A terminal command with nothing else to do meanwhile: blocking here is harmless.
-        sys.stdout.write(Path(path).read_text(encoding="utf-8"))  # noqa: ASYNC240
+        text = Path(path).read_text(encoding="utf-8")  # noqa: ASYNC240
+        sys.stdout.write(text)
+        if re.search(r"(?m)^extends:", text):
+            # The file says only what differs: show what actually runs as well.
+            try:
+                wf = load_workflow(Path(path), known_names(), workspace_root=root)
+            except WorkflowError as exc:
+                print(str(exc), file=sys.stderr)
+                return EXIT_USAGE
+            merged = wf.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+            print("\n# as it runs, merged with what it extends:")
+            sys.stdout.write(yaml.safe_dump(merged, sort_keys=False, allow_unicode=True))
         return EXIT_OK
     # validate
     bad = 0
