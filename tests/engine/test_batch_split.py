@@ -51,6 +51,7 @@ from tests.fake_anthropic import (
 from tests.fake_anthropic.fixtures import fake_anthropic  # noqa: F401
 from tests.fake_anthropic.replies import ReplyLike
 from tests.fake_anthropic.server import FakeAnthropicServer, RecordedRequest
+from tests.clirun import swath
 
 DOC = re.compile(r"doc\d{3}\.txt")
 
@@ -359,14 +360,7 @@ def test_a_killed_batch_run_resumes_by_collecting_its_batch(tmp_path: Path) -> N
         proc.wait()
         [(_, batch_id, held)] = noted
         assert len(held) == 12 and len(creates(server)) == 1
-        res = subprocess.run(
-            [sys.executable, "-m", "swath", "resume", run_ids[0], "--format", "json"],
-            cwd=root,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        res = swath(root, "resume", run_ids[0], "--format", "json", env=env)
         assert res.returncode == 0, res.stderr
         out = json.loads(res.stdout)
         assert out["status"] == "succeeded" and out["agents"]["succeeded"] == 12

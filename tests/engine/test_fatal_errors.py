@@ -11,7 +11,6 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -37,6 +36,7 @@ from tests.fake_anthropic import (
 from tests.fake_anthropic.fixtures import fake_anthropic  # noqa: F401
 from tests.fake_anthropic.replies import ReplyLike
 from tests.fake_anthropic.server import FakeAnthropicServer
+from tests.clirun import swath as run_swath
 
 TASKS = 12
 CONCURRENCY = 2
@@ -134,14 +134,7 @@ def test_swath_resume_carries_on_after_the_spend_cap(tmp_path: Path) -> None:
         env = {**os.environ, "ANTHROPIC_API_KEY": "sk-test-key", "ANTHROPIC_BASE_URL": server.url}
 
         def swath(*args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run(
-                [sys.executable, "-m", "swath", *args, "--format", "json"],
-                cwd=root,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
+            return run_swath(root, *args, "--format", "json", env=env)
 
         stopped = swath("run", "summaries", "--no-cache")
         assert stopped.returncode == 1, stopped.stderr

@@ -30,6 +30,7 @@ from tests.fake_anthropic.fixtures import config_for, fake_anthropic, fake_anthr
 from tests.fake_anthropic.replies import JsonText
 from tests.fake_anthropic.server import FakeAnthropicServer
 from tests.gitrepo import commit_files, init_repo
+from tests.clirun import swath as run_swath
 
 probe_analyzers.register()
 
@@ -405,14 +406,7 @@ def test_a_budget_stopped_run_resumes_with_a_new_budget(tmp_path: Path) -> None:
         env = {**os.environ, "ANTHROPIC_API_KEY": "sk-test-key", "ANTHROPIC_BASE_URL": server.url}
 
         def swath(*args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run(
-                [sys.executable, "-m", "swath", *args, "--format", "json"],
-                cwd=root,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
+            return run_swath(root, *args, "--format", "json", env=env)
 
         # The estimate per agent is ~$0.001 (thinking at effort low included) and an agent
         # really costs ~$0.000013 here: room for a few.

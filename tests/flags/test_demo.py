@@ -6,10 +6,10 @@ import ast
 import json
 import subprocess
 
-from tests.tools import gofmt
 from swath.analyzers import registry
 from swath.analyzers.flags.rewrite_ts import has_errors
 from swath.engine.verify import EvidenceVerifier
+from tests.tools import gofmt
 
 from .conftest import discover, errors, flag_items, run_offline
 

@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import py_compile
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from ast_grep_py import SgRoot
 
-from tests.tools import gofmt
 from swath.engine.edits import apply_hunks, parse_patch, write_fix
+from tests.tools import gofmt
+from tests.clirun import swath as run_swath
 
 from .conftest import DEMO, git
 
-ENV = {**os.environ, "ANTHROPIC_API_KEY": ""}
-
 
 def swath(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "swath", "-C", str(root), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=ENV,
-        check=False,
-    )
+    return run_swath(root, *args, timeout=300)
 
 
 def demo_repo(tmp_path: Path) -> Path:

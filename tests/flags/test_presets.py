@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.tools import gofmt
 from swath.sources.flagdefs import presets
 from swath.sources.flagdefs.config import load_config
+from tests.tools import gofmt
+from tests.clirun import swath
 
 from .conftest import flag_items, discover, make_repo, run_offline
 
@@ -421,13 +421,7 @@ def test_detection_can_be_turned_off(tmp_path: Path) -> None:
 
 def test_flags_test_preset_shows_what_it_matches(tmp_path: Path) -> None:
     ws = make_repo(tmp_path, K8S)
-    proc = subprocess.run(
-        [sys.executable, "-m", "swath", "flags", "test", "--preset", "k8s-feature-gates"],
-        cwd=ws.root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = swath(ws.root, "flags", "test", "--preset", "k8s-feature-gates")
     out = proc.stdout
     assert proc.returncode == 0, out + proc.stderr
     assert (
@@ -445,13 +439,7 @@ def test_flags_test_preset_for_an_sdk_lists_its_calls(tmp_path: Path) -> None:
         "src/App.tsx": 'export const A = () => useBooleanFlagValue("new-banner", false) ? 1 : 2;\n',
     }
     ws = make_repo(tmp_path, files)
-    proc = subprocess.run(
-        [sys.executable, "-m", "swath", "flags", "test", "--preset", "openfeature"],
-        cwd=ws.root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = swath(ws.root, "flags", "test", "--preset", "openfeature")
     assert "signature found: package.json holds 'openfeature'" in proc.stdout
     assert "src/App.tsx:1  new-banner" in proc.stdout
 
@@ -463,13 +451,7 @@ def test_flags_test_names_a_preset_the_file_names_and_tries_its_patterns(tmp_pat
         ".swath/flags.yaml": "preset: django-waffle\ndetect_presets: false\n",
     }
     ws = make_repo(tmp_path, files)
-    proc = subprocess.run(
-        [sys.executable, "-m", "swath", "flags", "test"],
-        cwd=ws.root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = swath(ws.root, "flags", "test")
     out = proc.stdout
     assert "preset django-waffle also applies (named in the configuration)" in out
     assert "ops/waffle.json:2  new_checkout  on ('true')" in out

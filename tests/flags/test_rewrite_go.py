@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.tools import gofmt
 from swath.analyzers.flags.rewrite import rewrite_file
+from tests.tools import gofmt
 
 K8S_CHECK = "utilfeature.DefaultFeatureGate.Enabled(features.AnyVolumeDataSource)"
 HEAD = """\

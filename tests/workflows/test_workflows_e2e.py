@@ -4,9 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +22,7 @@ from swath.workspace import Workspace
 from tests.gitrepo import commit_files, git, init_repo
 from swath.spec.records import Record
 from tests.workflows.helpers import analyze, by_path, diff_items, file_items, reduce, write
+from tests.clirun import swath
 
 MODULE = {
     "shop/__init__.py": '"""The shop."""\nfrom shop.cart import Cart\n',
@@ -49,17 +47,6 @@ AFTER = {
     "    except:\n        return None\n",
     "web/ui.ts": "export function show(x: number) {\n  console.log(x);\n  return x;\n}\n",
 }
-
-
-def swath(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "swath", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "ANTHROPIC_API_KEY": "", "NO_COLOR": "1"},
-    )
 
 
 @pytest.fixture
