@@ -18,7 +18,7 @@ from swath.agents.pricing import DEFAULT_PRICES, PER
 from swath.engine.options import RunOptions
 from swath.findings.report import RunStatus
 from swath.spec.models import Workflow
-from tests.engine.test_model_runs import SUMMARY, engine_for, make_files
+from tests.engine.test_model_runs import engine_for, make_files, model_workflow
 from tests.fake_anthropic.fixtures import fake_anthropic  # noqa: F401
 from tests.fake_anthropic.server import FakeAnthropicServer
 
@@ -31,32 +31,12 @@ PADDING = "Read every line with care.\n" * 16_000  # ~432,000 characters, ~110,0
 
 
 def long_prompt_workflow(budget: float | None = None) -> Workflow:
-    limits: dict[str, Any] = {"concurrency": 1}
-    if budget is not None:
-        limits["budget_usd"] = budget
-    return Workflow.model_validate(
-        {
-            "name": "long-summaries",
-            "limits": limits,
-            "steps": [
-                {
-                    "id": "files",
-                    "kind": "discover",
-                    "source": "files",
-                    "with": {"include": ["*.txt"]},
-                },
-                {
-                    "id": "sum",
-                    "kind": "map",
-                    "from": "files",
-                    "agent": {
-                        "instructions": "Summarise {{ items[0].path }}. " + PADDING,
-                        "output": SUMMARY,
-                        "max_tokens": 256,
-                    },
-                },
-            ],
-        }
+    return model_workflow(
+        concurrency=1,
+        budget=budget,
+        name="long-summaries",
+        instructions="Summarise {{ items[0].path }}. " + PADDING,
+        analyzer=False,
     )
 
 

@@ -38,14 +38,22 @@ SUMMARY = {"type": "object", "properties": {"summary": {"type": "string"}}, "req
 
 
 def model_workflow(
-    *, concurrency: int = 4, budget: float | None = None, tools: list[str] | None = None
+    *,
+    concurrency: int = 4,
+    budget: float | None = None,
+    tools: list[str] | None = None,
+    name: str = "summaries",
+    instructions: str = "Summarise {{ items[0].path }} given the facts {{ facts }}.",
+    analyzer: bool = True,
 ) -> Workflow:
+    """Summaries of *.txt files by a model; `analyzer`: facts from a no-op analyzer first."""
     limits: dict[str, Any] = {"concurrency": concurrency}
     if budget is not None:
         limits["budget_usd"] = budget
+    facts = {"analyzer": "probe-sleep", "params": {"seconds": 0}} if analyzer else {}
     return Workflow.model_validate(
         {
-            "name": "summaries",
+            "name": name,
             "limits": limits,
             "steps": [
                 {
@@ -59,9 +67,8 @@ def model_workflow(
                     "kind": "map",
                     "from": "files",
                     "agent": {
-                        "analyzer": "probe-sleep",
-                        "params": {"seconds": 0},
-                        "instructions": "Summarise {{ items[0].path }} given the facts {{ facts }}.",
+                        **facts,
+                        "instructions": instructions,
                         "tools": tools or [],
                         "output": SUMMARY,
                         "max_tokens": 256,
