@@ -116,19 +116,20 @@ def _automaton(keys: list[str], bare: list[str], calls: list[str]) -> tuple[Any,
 
 def read_file(path: str, max_bytes: int) -> bytes | None:
     """The bytes of a regular file, or None for symlinks, unreadable, huge or binary files."""
-    data = read_or_reason(path, max_bytes)
+    data = read_or_reason(path, max_bytes, root=None)
     return data if isinstance(data, bytes) else None
 
 
-def read_or_reason(path: str, max_bytes: int, root: str = "") -> bytes | str | None:
+def read_or_reason(path: str, max_bytes: int, root: str | None) -> bytes | str | None:
     """The bytes of a regular file; else why it was not read, by the report's SkipReason
     names ("too_large", "binary", "unreadable", "symlink_loop", "symlink_outside": this
     module imports nothing of Swath's). None for a symlink to a file inside `root`: that
-    file is read at its own path, so nothing is missed."""
+    file is read at its own path, so nothing is missed. Without `root` (the caller wants only
+    the bytes) a file that cannot be opened is just "unreadable"."""
     try:
         fd = os.open(path, _OPEN_FLAGS)
     except OSError:
-        return _why_not_opened(path, root)
+        return _why_not_opened(path, root) if root is not None else "unreadable"
     try:
         size = os.fstat(fd).st_size
         if size > max_bytes:
@@ -150,7 +151,7 @@ def _why_not_opened(path: str, root: str) -> str | None:
         os.stat(path)
     except OSError as exc:
         return "symlink_loop" if exc.errno == errno.ELOOP else "unreadable"
-    target, top = os.path.realpath(path), os.path.realpath(root or "/nonexistent")
+    target, top = os.path.realpath(path), os.path.realpath(root)
     inside = os.path.commonpath([target, top]) == top
     return None if inside and os.path.isfile(target) else "symlink_outside"
 
