@@ -8,7 +8,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import yaml
 from rich.console import Console
@@ -38,6 +38,9 @@ from swath.spec.loader import (
 from swath.spec.models import InputSpec, Workflow
 from swath.store import RunLeased
 from swath.cli.progress import PlainProgress, Quiet, RichProgress
+
+if TYPE_CHECKING:  # imported when `swath new` runs: generation pulls in the model grounding
+    from swath.engine.generate import Draft
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_FINDINGS = 0, 1, 2, 3
 # `--fail-on LEVEL`: the SARIF levels, most severe first; a finding at LEVEL or above
@@ -568,7 +571,7 @@ async def cmd_new(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     return await cmd_run(run_args, cancel)
 
 
-def _say_draft(draft: Any, path: Path, root: Path) -> None:
+def _say_draft(draft: Draft, path: Path, root: Path) -> None:
     rel = path.relative_to(root) if _under(path, root) else path
     if draft.offline is not None:
         print(
