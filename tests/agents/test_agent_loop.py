@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import pytest
 
 from swath.agents.base import ModelTaskFailed
 from swath.agents.llm import AnthropicRunner, parse_json_reply
+from swath.agents.redaction import Redactor
 from swath.findings.model import Severity
 from tests.agents.conftest import Recorder, make_task
 from tests.fake_anthropic import (
@@ -301,3 +303,24 @@ async def test_answer_tool_can_be_asked_for_instead_of_forced(
         r.body.get("tool_choice", {}).get("type") not in ("tool", "any")
         for r in fake_anthropic.message_requests()
     )
+
+
+async def test_prompts_are_built_and_redacted_off_the_event_loop(
+    fake_anthropic: FakeAnthropicServer, runner: AnthropicRunner, recorder: Recorder
+) -> None:
+    # Redacting a large prompt takes about a second per MB: done on the loop, it would stall
+    # every other agent's stream (and the run's progress) for that long.
+    loop_thread = threading.current_thread()
+    seen: list[threading.Thread] = []
+
+    class Watching(Redactor):
+        def redact(self, text: str, filename: str = "") -> str:
+            seen.append(threading.current_thread())
+            return super().redact(text, filename)
+
+    runner.redactor = Watching()
+    fake_anthropic.script([Submit({"findings": [], "summary": "nothing"})])
+    await runner.run(make_task(facts={"flags": ["new-checkout"]}), recorder.env())
+    await runner.estimate(make_task(), recorder.env())
+    assert seen, "the prompt went through no redaction"
+    assert loop_thread not in seen

@@ -137,7 +137,7 @@ class BatchRunner:
         self.unprepared: dict[str, ModelTaskFailed] = {}
 
     def build_requests(self, tasks: Sequence[ModelTask], env_for: EnvFor) -> list[dict[str, Any]]:
-        """Each task's batch request. Raises ValueError for tasks that cannot be batched; a
+        """Each task's batch request (CPU work: the callers run it in a thread). Raises ValueError for tasks that cannot be batched; a
         task whose request cannot be built, or would not fit in a batch, lands in
         `unprepared`."""
         refused = [t.task_key for t in tasks if not batchable(t)]
@@ -180,7 +180,8 @@ class BatchRunner:
         between two creates loses no id: resume collects what exists and submits the rest."""
         out: list[tuple[str, list[str]]] = []
         key_of = {custom_id_for(t.task_key): t.task_key for t in tasks}
-        for chunk in split_requests(self.build_requests(tasks, env_for), self.limits):
+        requests = await asyncio.to_thread(self.build_requests, tasks, env_for)
+        for chunk in split_requests(requests, self.limits):
             cids = [r["custom_id"] for r in chunk]
             try:
                 batch_id = await self._create(chunk)
@@ -205,7 +206,8 @@ class BatchRunner:
         """Create one batch; returns its id (store it to resume), or None when no task's
         request could be built. Raises ValueError when the tasks need more than one batch
         (`submit_batches` splits them)."""
-        chunks = split_requests(self.build_requests(tasks, env_for), self.limits)
+        requests = await asyncio.to_thread(self.build_requests, tasks, env_for)
+        chunks = split_requests(requests, self.limits)
         if len(chunks) > 1:
             raise ValueError(
                 f"{len(tasks)} tasks need {len(chunks)} batches under {self.limits}: "

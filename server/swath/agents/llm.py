@@ -23,6 +23,7 @@ the engine every turn, exactly as the API reported it, priced by the price table
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
@@ -381,6 +382,11 @@ class AnthropicRunner:
             stream=max_tokens > self.stream_above_tokens,
         )
 
+    async def prepare_async(self, task: ModelTask, env: AgentEnv) -> Conversation:
+        """`prepare` in a worker thread: rendering and redacting a large prompt is CPU work
+        (redaction runs at about 1 MB/s), and sixteen agents' streams share this loop."""
+        return await asyncio.to_thread(self.prepare, task, env)
+
     @property
     def stream_above_tokens(self) -> int:
         """Replies longer than this are streamed: at the SDK's estimate of generation speed
@@ -408,14 +414,14 @@ class AnthropicRunner:
         """The task's result. A refusal needs a fresh context (the documentation: continuing
         the refused conversation is refused again): the task starts over once, then fails
         alone with the refusal's reason. `first` is a reply obtained elsewhere (a batch)."""
-        conv = self.prepare(task, env)
+        conv = await self.prepare_async(task, env)
         try:
             return await self.drive(conv, env, first)
         except Refused as refused:
             log.info("%s: the model refused; retrying once in a fresh context", task.task_key)
             spent = refused.usage
         try:
-            result = await self.drive(self.prepare(task, env), env)
+            result = await self.drive(await self.prepare_async(task, env), env)
         except Refused as again:
             raise ModelTaskFailed(
                 f"the model refused the task twice: {again}",
@@ -636,7 +642,7 @@ class AnthropicRunner:
         the ratio those few showed), else estimated locally. Tool rounds are then assumed:
         each adds what the conversation had so far plus an average tool result.
         """
-        conv = self.prepare(task, env)
+        conv = await self.prepare_async(task, env)
         params = conv.count_params()
         local = max(1, math.ceil(len(json.dumps(params, ensure_ascii=False)) / 4))
         key = (task.step_id, conv.model)
