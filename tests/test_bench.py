@@ -22,6 +22,7 @@ RATIO_LINE = {
     "flags.py": "ratio scan/baseline:",
     "lsp_latency.py": "worst p99 under load",
     "map.py": "ratio first map / grimp =",
+    "redaction.py": "ratio unfiltered/prefiltered:",
     "review.py": "ratio in-process / floor:",
     "review_noise.py": "findings per 1,000 added lines:",
 }
