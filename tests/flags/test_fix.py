@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import py_compile
 import shutil
 import subprocess
 from pathlib import Path
 
 from ast_grep_py import SgRoot
+from ruamel.yaml import YAML
 
 from swath.engine.edits import apply_hunks, parse_patch, write_fix
 from tests.tools import gofmt
@@ -73,6 +75,27 @@ def test_fix_writes_the_preview_and_the_result_compiles(tmp_path: Path) -> None:
             assert not _has_error_node(text, "go"), rel
         elif rel.endswith((".ts", ".tsx")):
             assert not _has_error_node(text, "tsx" if rel.endswith(".tsx") else "typescript"), rel
+        elif rel.endswith(".json"):
+            json.loads(text)
+        elif rel.endswith(".yaml"):
+            YAML(typ="safe", pure=True).load(text)
+    # The definitions of flags nothing reads any more are deleted with their checks (and an
+    # unreferenced one's); one still read where Swath cannot rewrite (a Go two-value
+    # getter) keeps its definition, and the report says where.
+    flagd = json.loads((root / "flags/flags.flagd.json").read_text(encoding="utf-8"))["flags"]
+    assert {"search_v2", "legacy_search", "unused_banner"}.isdisjoint(flagd)
+    assert {"new_checkout", "dark_mode", "payments_kill_switch"} <= set(flagd)
+    ld = json.loads((root / "flags/launchdarkly-export.json").read_text(encoding="utf-8"))
+    assert [i["key"] for i in ld["items"]] == [
+        "holiday-theme",
+        "beta-reports",
+        "ops-maintenance-mode",
+    ]
+    features = (root / "app/features.py").read_text(encoding="utf-8")
+    assert "FAST_SHIPPING" not in features and "GIFT_WRAP" in features
+    report = json.loads((tmp_path / "f.json").read_text(encoding="utf-8"))
+    md = report["outputs"]["plan"]["markdown"]
+    assert "`holiday-theme`: definition kept: still read at svc/main.go:28" in md
     # Go is rewritten too, and gofmt parses the result (-e: report every error).
     assert "svc/main.go" in names
     proc = subprocess.run(

@@ -324,7 +324,17 @@ def test_k8s_checks_are_rewritten_and_the_go_still_parses(tmp_path: Path) -> Non
     patch = plan["patch"]
     assert "-\tif utilfeature.DefaultFeatureGate.Enabled(features.AnyVolumeDataSource) {" in patch
     result = write_fix(ws.root, patch)
-    assert result.written == ["pkg/volume/populator.go"] and not result.refused
+    assert result.written == ["pkg/features/kube_features.go", "pkg/volume/populator.go"]
+    assert not result.refused
+    # Nothing reads the two stale gates any more: their whole map entries (every versioned
+    # spec) and their constants, with the owner comment above each, are deleted; the gates
+    # still in use stay.
+    features = (ws.root / "pkg/features/kube_features.go").read_text(encoding="utf-8")
+    for gone in ("AnyVolumeDataSource", "LegacyServiceAccountTokenCleanUp", "@storage", "@apps"):
+        assert gone not in features
+    for kept in ("InPlacePodVerticalScaling: {", "DevicePluginCDIDevices: {Default: true"):
+        assert kept in features
+    assert features.count("featuregate.Feature = ") == 2
     text = (ws.root / "pkg/volume/populator.go").read_text(encoding="utf-8")
     # On (GA, locked): its branch lifted; off (Deprecated): `!Enabled` is true, so what
     # follows the lifted return is unreachable and goes, with the imports left unused.

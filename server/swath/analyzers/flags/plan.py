@@ -1,8 +1,8 @@
 """`flag-plan`: the reduce step of the flag audit — a deprecation plan and the catalogue.
 
 Output: `{"markdown": str, "catalogue": [...every flag...], "patch": str, "summary": {...},
-"disagreements": [...]}`. `patch` is one unified diff removing every candidate's checks
-(what `--fix-preview` prints). In model mode the map records may also carry the model's
+"disagreements": [...]}`. `patch` is one unified diff removing every candidate's checks,
+then its definitions once nothing reads it (what `--fix-preview` prints, `--fix` writes). In model mode the map records may also carry the model's
 `assessments`; where a model and the analyzer disagree on a flag, the plan says so.
 """
 
@@ -16,12 +16,10 @@ from swath.analyzers.base import AnalyzerContext, AnalyzerOutput, NoParams
 from swath.analyzers.flags import findings as findings_mod
 from swath.analyzers.flags.classify import state_words
 from swath.analyzers.flags.facts import FlagFacts
-from swath.analyzers.flags.references import parsed
-from swath.analyzers.flags.rewrite import language_for, rewrite_file, unified_diff
+from swath.analyzers.flags.removal_patch import build_patch
 from swath.findings.report import RuleInfo
 from swath.items.flags import FlagErrorData
 from swath.spec.records import Record
-from swath.workspace import Workspace
 
 MAX_REFS_LISTED = 25
 CATEGORY_ORDER = {"fully-on": 0, "fully-off": 1, "unreferenced": 2, "undefined": 3}
@@ -89,43 +87,6 @@ def disagreements(
                     {"key": key, "differences": differs, "model_reason": a.get("reason", "")}
                 )
     return out
-
-
-def build_patch(ws: Workspace, flags: list[FlagFacts]) -> tuple[str, list[str]]:
-    """One diff removing every candidate's checks, applied flag after flag to each file."""
-    by_file: dict[str, list[FlagFacts]] = {}
-    for f in flags:
-        if f.removal is not None:
-            for path in f.removal.files:
-                by_file.setdefault(path, []).append(f)
-    chunks: list[str] = []
-    notes: list[str] = []
-    for path in sorted(by_file):
-        pf = parsed(ws, path)
-        lang = language_for(path)
-        if pf is None or lang is None:
-            continue
-        text = pf.text
-        for f in by_file[path]:
-            spec = f.removal
-            assert spec is not None
-            result = rewrite_file(
-                text,
-                lang,
-                f.key,
-                spec.value,
-                spec.call_names,
-                negated_calls=spec.negated_calls,
-                key_aliases=spec.key_aliases,
-                check_texts=spec.check_texts,
-            )
-            if result.error:
-                notes.append(f"{path}: `{f.key}` not rewritten: {result.error}")
-                continue
-            text = result.new_text
-        if text != pf.text:
-            chunks.append(unified_diff(path, pf.text, text))
-    return "".join(chunks), notes
 
 
 def _md_code(text: str) -> str:

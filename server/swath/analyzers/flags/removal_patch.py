@@ -1,0 +1,216 @@
+"""The whole removal as one patch (`flag-plan`'s `patch`, what `--fix-preview` shows and
+`--fix` writes): every candidate's checks rewritten, then its definition entries, and the
+declarations that held its key, deleted once nothing reads it any more.
+
+Checks first, flag after flag in each file (`rewrite_file`). A flag's definitions go only
+when every read of it in code is gone from the patched files: a read Swath could not
+rewrite (a Go two-value getter, Ruby, a template) keeps the definition, since deleting it
+would change what that read returns; the plan says so. Tests are not reads: they pin the
+flag and are named in the plan for review.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field, replace
+
+from swath.analyzers.flags.facts import FlagFacts, ReferenceFact
+from swath.analyzers.flags.references import parsed
+from swath.analyzers.flags.remove_defs import Target, delete_units, removal_language
+from swath.analyzers.flags.rewrite import language_for, rewrite_file, unified_diff
+from swath.workspace import Workspace
+
+READ_KINDS = {"call", "literal", "constant-use", "identifier", "pattern"}
+DELETABLE = ("fully-on", "fully-off", "unreferenced")
+
+
+@dataclass
+class PatchState:
+    """The files as the patch leaves them so far, beside their originals."""
+
+    original: dict[str, str] = field(default_factory=dict)
+    text: dict[str, str] = field(default_factory=dict)
+
+    def load(self, ws: Workspace, path: str) -> str | None:
+        if path not in self.text:
+            pf = parsed(ws, path)
+            if pf is None:
+                return None
+            self.original[path] = self.text[path] = pf.text
+        return self.text[path]
+
+    def moved(self, path: str, targets: list[Target]) -> list[Target]:
+        """Targets (lines of the original file) at their lines in the patched text: a flag
+        removed before may have deleted lines above them. A target whose lines were changed
+        by an earlier edit is dropped (its unit is not where the definition said)."""
+        old, new = self.original[path], self.text[path]
+        if old == new:
+            return targets
+        where = _line_map(old, new)
+        out = []
+        for t in targets:
+            line, end = where.get(t.line), where.get(t.end_line)
+            if line is None or end is None:
+                continue
+            shift = line - t.line
+            out.append(
+                replace(
+                    t,
+                    line=line,
+                    end_line=end,
+                    lo=None if t.lo is None else t.lo + shift,
+                    hi=None if t.hi is None else t.hi + shift,
+                )
+            )
+        return out
+
+    def diff(self) -> str:
+        return "".join(
+            unified_diff(p, self.original[p], self.text[p])
+            for p in sorted(self.text)
+            if self.text[p] != self.original[p]
+        )
+
+
+def _line_map(old: str, new: str) -> dict[int, int]:
+    """Original line -> patched line, for the lines no edit touched."""
+    a, b = old.splitlines(), new.splitlines()
+    out: dict[int, int] = {}
+    for tag, i1, i2, j1, _ in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            out.update({i1 + k: j1 + k for k in range(i2 - i1)})
+    return out
+
+
+def build_patch(ws: Workspace, flags: list[FlagFacts]) -> tuple[str, list[str]]:
+    """(the unified diff, notes on what was left for a human)."""
+    state = PatchState()
+    notes = _rewrite_checks(ws, state, flags)
+    for f in flags:
+        if f.candidate and f.category in DELETABLE and f.definitions:
+            notes += _delete_definitions(ws, state, f)
+    return state.diff(), notes
+
+
+def _rewrite_checks(ws: Workspace, state: PatchState, flags: list[FlagFacts]) -> list[str]:
+    by_file: dict[str, list[FlagFacts]] = {}
+    for f in flags:
+        if f.removal is not None:
+            for path in f.removal.files:
+                by_file.setdefault(path, []).append(f)
+    notes: list[str] = []
+    for path in sorted(by_file):
+        lang = language_for(path)
+        text = state.load(ws, path)
+        if text is None or lang is None:
+            continue
+        for f in by_file[path]:
+            spec = f.removal
+            assert spec is not None
+            result = rewrite_file(
+                text,
+                lang,
+                f.key,
+                spec.value,
+                spec.call_names,
+                negated_calls=spec.negated_calls,
+                key_aliases=spec.key_aliases,
+                check_texts=spec.check_texts,
+            )
+            if result.error:
+                notes.append(f"{path}: `{f.key}` not rewritten: {result.error}")
+                continue
+            text = result.new_text
+        state.text[path] = text
+    return notes
+
+
+def _declaration(name: str) -> re.Pattern[str]:
+    """A line that declares `name` (an enum member, a constant, a map entry's key), not one
+    that uses it: `NAME = …`, `NAME: …`, `NAME Type = …`, `NAME,` or `NAME` alone."""
+    n = re.escape(name)
+    return re.compile(
+        rf"^(?:export\s+)?(?:const\s+|let\s+|var\s+)?{n}\s*(?:[:=](?!=)|,|$|[\w.\[\]*]+\s*=(?!=))"
+    )
+
+
+# An import of a constant holding the key names it without reading the flag's state.
+_IMPORT = re.compile(r"^(?:from\s+\S+\s+import\b|import\b|export\s+\{[^}]*\}\s+from\b)")
+
+
+def _is_read(r: ReferenceFact) -> bool:
+    return r.kind in READ_KINDS and not r.test and not _IMPORT.match(r.quote)
+
+
+def _targets(f: FlagFacts) -> dict[str, list[Target]]:
+    """Per file: the definition entries, and the declarations beside them that spell the key."""
+    targets: dict[str, list[Target]] = {}
+    for d in f.definitions:
+        entries = d.entries or [(d.line, d.end_line)]
+        lo, hi = min(a for a, _ in entries), max(b for _, b in entries)
+        for a, b in entries:
+            targets.setdefault(d.path, []).append(Target(a, b, f.key, lo, hi))
+    def_paths = set(targets)
+    for r in f.references:
+        # The enum member or constant beside the definition that spells the key (its map
+        # entry's key, `Feature.X`'s member): it declares, it does not read.
+        name = r.via or f.key
+        if r.path in def_paths and _declaration(name).match(r.quote):
+            targets.setdefault(r.path, []).append(Target(r.line, r.line, name))
+    return targets
+
+
+def _still_read(
+    ws: Workspace, state: PatchState, f: FlagFacts, after: dict[str, str]
+) -> ReferenceFact | None:
+    """A read of the flag whose line the patch leaves in place."""
+    for r in f.references:
+        if not _is_read(r):
+            continue
+        text = after[r.path] if r.path in after else state.load(ws, r.path)
+        if text is not None and r.quote in {ln.strip() for ln in text.splitlines()}:
+            return r
+    return None
+
+
+def _delete_definitions(ws: Workspace, state: PatchState, f: FlagFacts) -> list[str]:
+    listed = sum(1 for r in f.references if r.kind != "constant-def")
+    if f.ref_count > listed:
+        return [
+            f"`{f.key}`: definition kept: {f.ref_count - listed} reference(s) beyond those listed "
+            "were not examined"
+        ]
+    tentative: dict[str, str] = {}
+    for path, ts in sorted(_targets(f).items()):
+        lang = removal_language(path)
+        text = state.load(ws, path)
+        if text is None:
+            continue
+        if lang is None:
+            return [
+                f"`{f.key}`: definition in {path} kept: no automatic removal for this file type"
+            ]
+        moved = state.moved(path, ts)
+        if sum(t.lo is not None for t in moved) < sum(t.lo is not None for t in ts):
+            return [f"`{f.key}`: definition in {path} kept: an earlier edit changed its lines"]
+        result = delete_units(text, lang, moved)
+        if result.error:
+            return [f"`{f.key}`: definition in {path} kept: {result.error}"]
+        # A definition entry with no whole unit around it: deleting the rest would leave
+        # the flag half-defined, so none goes (a declaration not found is only left behind).
+        missing = [t for t in result.missing if t.lo is not None]
+        if missing:
+            return [
+                f"`{f.key}`: definition at {path}:{missing[0].line + 1} kept: no whole entry "
+                "found there to delete"
+            ]
+        tentative[path] = result.new_text
+    read = _still_read(ws, state, f, {**state.text, **tentative})
+    if read is not None:
+        return [
+            f"`{f.key}`: definition kept: still read at {read.path}:{read.line + 1} "
+            "(Swath does not rewrite that read; edit it by hand, then delete the definition)"
+        ]
+    state.text.update(tentative)
+    return []
