@@ -94,10 +94,33 @@ class Counter:
         )
 
 
+class Citer:
+    """A reduce that cites `path` at line 0 with `quote`, reading no file (its result is
+    cached on its records alone, whatever the file says now)."""
+
+    name: ClassVar[str] = "probe-cite"
+    kind: ClassVar[Literal["reduce"]] = "reduce"
+    description: ClassVar[str] = "test probe"
+    version: ClassVar[str] = "1"
+    rules: ClassVar[list[RuleInfo]] = [RuleInfo(id="probe/cite", description="a citation")]
+
+    def reduce(self, records: list[Record], ctx: AnalyzerContext) -> AnalyzerOutput:
+        path, quote = str(ctx.params["path"]), str(ctx.params["quote"])
+        finding = Finding(
+            rule="probe/cite",
+            path=path,
+            range=Range.of_line(0, 0, len(quote)),
+            message=f"{len(records)} records",
+            evidence=[Evidence(path=path, line=0, quote=quote)],
+        )
+        return AnalyzerOutput(output={"records": len(records)}, findings=[finding])
+
+
 def register() -> None:
     register_builtin("probe-sleep", f"{__name__}:ConcurrencyProbe")
     register_builtin("probe-find", f"{__name__}:LineFinder")
     register_builtin("probe-count", f"{__name__}:Counter")
+    register_builtin("probe-cite", f"{__name__}:Citer")
 
 
 __all__: list[Any] = ["register", "ConcurrencyProbe"]

@@ -10,7 +10,7 @@ import pytest
 
 from swath.engine.options import RunOptions
 from swath.engine.runner import Engine
-from swath.store import RunStore, retention
+from swath.store import RunStore, memo, retention
 from swath.workspace import Workspace
 from tests.store.test_store import WORKFLOW, count
 
@@ -103,3 +103,16 @@ async def test_a_dropped_run_takes_its_batch_ids_with_it(
     assert count(db, "step_batches") == 2
     [new] = await _runs(tmp_path, 1)  # keeping one run per workflow drops the old one
     assert new != old and count(db, "step_batches") == 0
+
+
+async def test_the_memo_keeps_what_a_run_used_lately(tmp_path: Path) -> None:
+    store = RunStore.open(tmp_path)
+    store.memo_put([("old", {"a.py": "1"}, [1]), ("used", {"a.py": "1"}, [2])])
+    await store.flush()
+    month_ago = time.time() - memo.MEMO_TTL_S - 60
+    await store.db.call(lambda c: c.execute("UPDATE memo SET used_at=?", (month_ago,)))
+    assert await store.memo_get(["used"]) == {"used": ({"a.py": "1"}, [2])}  # refreshes it
+    pruned = await store.db.call(lambda c: retention.prune(c))
+    assert pruned.memo == 1
+    assert await store.memo_get(["old", "used"]) == {"used": ({"a.py": "1"}, [2])}
+    await store.aclose()

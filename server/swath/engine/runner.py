@@ -41,7 +41,8 @@ from swath.engine.inputs import resolve_inputs
 from swath.engine.options import EngineError, PlanRefused, RunOptions
 from swath.engine.planner import Planner, batches_of, leaf_steps
 from swath.engine.second_opinion import SecondOpinion
-from swath.engine.verify import EvidenceVerifier, identify
+from swath.engine.filememo import FileMemo
+from swath.engine.verify import EvidenceVerifier
 from swath.findings.model import Finding
 from swath.findings.report import AgentCounts, RuleInfo, RunReport, RunStatus, Usage
 from swath.spec.loader import step_order
@@ -188,6 +189,8 @@ class _Run:
             max_workers=limits.concurrency, thread_name_prefix="swath-task"
         )
         self.channels = {s.id: Channel(s.id) for s in workflow.steps}
+        # Fingerprints and verification, reused while the files they read are unchanged.
+        self.memo = FileMemo(self.ws, self.store, self.pool, enabled=options.use_cache)
         self.counts = AgentCounts()
         self.usage = Usage()
         self.inflight_cost = 0.0
@@ -383,9 +386,8 @@ class _Run:
         verifier = EvidenceVerifier(self.ws, window=step.reanchor_window)
         opinion = SecondOpinion(self, step)
         seen: set[str] = set()
-        loop = asyncio.get_running_loop()
         async for rec in inbox:
-            outcome = await loop.run_in_executor(self.pool, verifier.verify, rec.findings)
+            outcome = await self.memo.verify(verifier, rec.findings)
             self.dropped += len(outcome.dropped)
             self.reanchored += outcome.reanchored
             kept = await opinion.review(rec.key, outcome.kept)
@@ -555,8 +557,7 @@ class _Run:
         """The task's record, put in the cache with everything it read."""
         loop = asyncio.get_running_loop()
         findings = [*facts.findings, *(model_findings or [])]
-        if findings:  # reads the findings' files: a worker thread's job
-            findings = await loop.run_in_executor(self.pool, identify, self.ws, findings)
+        findings = await self.memo.identify(findings)
         record = Record(
             step=step_id,
             key=key,
@@ -802,6 +803,7 @@ class _Run:
             outputs=self._outputs(),
             dropped_findings=self.dropped,
             reanchored_findings=self.reanchored,
+            checks=self.memo.checks,
             errors=self.errors,
             started_at=self.started_at,
             finished_at=_now_iso(),

@@ -45,6 +45,20 @@ class AgentCounts(BaseModel):
     cached: int = 0
 
 
+class FileChecks(BaseModel):
+    """What the run drew from the files its findings name, and what it reused.
+
+    A finding's fingerprint and its verification read the finding's files; a conclusion
+    drawn by an earlier run about the same findings, with every file it read unchanged,
+    is reused instead (engine.filememo). A fully cached re-run reuses every one.
+    """
+
+    identified: int = Field(0, description="Findings whose fingerprint was computed from the file")
+    identity_reused: int = Field(0, description="Findings whose fingerprint was reused")
+    verified: int = Field(0, description="Findings whose evidence was checked against the file")
+    verify_reused: int = Field(0, description="Findings whose verification was reused")
+
+
 class RuleInfo(BaseModel):
     """What a rule means, for SARIF `rules` and Markdown legends."""
 
@@ -74,6 +88,7 @@ class RunReport(BaseModel):
     # Beyond the contract (extending it is allowed): verification counts, errors, timing.
     dropped_findings: int = 0
     reanchored_findings: int = 0
+    checks: FileChecks = Field(default_factory=FileChecks)
     errors: list[str] = Field(default_factory=list)
     started_at: str | None = None
     finished_at: str | None = None

@@ -64,6 +64,16 @@ MIGRATIONS: tuple[Migration, ...] = (
         " GROUP BY run_id, step)\n"
         "  AND json_extract(detail_json, '$.batch_id') IS NOT NULL;",
     ),
+    Migration(
+        7,
+        "the memo (store.memo): what the engine concluded about a group of findings from the "
+        "files they name (fingerprints, verification), with those files' hashes, so a cached "
+        "re-run does not read and check every file again",
+        "CREATE TABLE IF NOT EXISTS memo (\n"
+        "  key TEXT PRIMARY KEY, deps_json TEXT NOT NULL, value_json TEXT NOT NULL,\n"
+        "  used_at REAL NOT NULL\n"
+        ");",
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version if MIGRATIONS else BASELINE_VERSION

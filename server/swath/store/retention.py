@@ -8,7 +8,8 @@ lost because it is only ever deleted when unreferenced.
 
 The result cache is kept apart: an entry no kept run used goes only once it is a day old,
 so a run going on in another process (whose task rows are not written yet) keeps the
-entries it has just made.
+entries it has just made. The memo (store.memo) keeps what some run used in the last
+`memo.MEMO_TTL_S`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from swath.store import memo
 
 DEFAULT_KEEP = 20
 KEEP_ENV = "SWATH_KEEP_RUNS"
@@ -33,9 +36,12 @@ class Pruned:
     blobs: int = 0
     cache: int = 0
     audit: int = 0
+    memo: int = 0
 
     def total(self) -> int:
-        return self.runs + self.tasks + self.records + self.blobs + self.cache + self.audit
+        return (
+            self.runs + self.tasks + self.records + self.blobs + self.cache + self.audit + self.memo
+        )
 
 
 def _runs_to_drop(c: sqlite3.Connection, keep: int) -> list[str]:
@@ -89,7 +95,9 @@ def prune(
         c.execute("DELETE FROM swath_drop")
     # Audit rows of runs that are gone some other way (an older Swath deleted the run).
     out.audit += c.execute("DELETE FROM audit WHERE run_id NOT IN (SELECT id FROM runs)").rowcount
-    cutoff = (time.time() if now is None else now) - CACHE_GRACE_S
+    now = time.time() if now is None else now
+    cutoff = now - CACHE_GRACE_S
+    out.memo = memo.prune(c, now)
     out.cache = c.execute(
         "DELETE FROM cache WHERE created_at < ? AND record_hash NOT IN"
         " (SELECT record_hash FROM tasks WHERE record_hash IS NOT NULL)",

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from swath.findings.model import Finding
 from swath.findings.report import RunReport, Usage
 from swath.spec.records import Record
-from swath.store import retention
+from swath.store import memo, retention
 from swath.store.db import Database
 from swath.store.lease import Heartbeat, Owner, RunLeased, owner_alive, this_host
 
@@ -495,6 +495,20 @@ class RunStore:
             )
 
         self.db.submit(write)
+
+    # -- memo (see store.memo) ---------------------------------------------------------
+    async def memo_get(self, keys: list[str]) -> dict[str, tuple[dict[str, str], Any]]:
+        """{key: (deps, value)} for the keys stored; the caller checks the deps' hashes."""
+        if not keys:
+            return {}
+        now = time.time()
+        return await self.db.call(lambda c: memo.get_many(c, keys, now))
+
+    def memo_put(self, rows: list[tuple[str, dict[str, str], Any]]) -> None:
+        """Store (key, deps, value) rows, replacing a key's row whose files have changed."""
+        if rows:
+            now = time.time()
+            self.db.submit(lambda c: memo.put_many(c, rows, now))
 
 
 # The record last stored and its hash: a task's record goes to the cache and to its task row

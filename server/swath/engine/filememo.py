@@ -1,0 +1,229 @@
+"""Identity and verification of findings, drawn once per file content and then reused.
+
+A finding's fingerprint (findings.identity) and its verification (engine.verify) depend on
+the finding and on the files it names, nothing else. A map's reduce makes thousands of
+findings over every file of the module, so doing both from scratch re-read and indexed
+every file on every run, a fully cached one included (seconds on a 1,500-file package).
+
+Both are therefore done per group: the findings of one record on one file. A group's
+conclusion (its fingerprints; which findings stand, moved or fell, and why) is kept in the
+store's memo (store.memo) under a digest of the group's findings, beside the hash of every
+file the conclusion read. A later run with the same group reuses it while each of those
+hashes still matches, so one changed file re-checks only its own findings. Splitting by
+file changes no result: both steps look at each finding with its own file (identity's
+fallback for an unreadable file ranks only findings of that file).
+
+The group's files are hashed before they are read, as the result cache does: a file edited
+meanwhile leaves a conclusion that looks stale next time, never a stale one that looks fresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+from swath.engine import cache
+from swath.engine.verify import EvidenceVerifier, VerifyOutcome, identify
+from swath.findings.model import Evidence, Finding, Range
+from swath.findings.report import FileChecks
+from swath.store import RunStore
+from swath.workspace import PathRefused, Workspace
+
+# Bump when what identity or verification concludes changes (a new rule for quotes, a new
+# fingerprint): earlier conclusions then no longer match any key.
+MEMO_EPOCH = "1"
+
+
+@dataclass
+class _Group:
+    """The findings of one record on one file: their indexes, digest and files."""
+
+    indexes: list[int]
+    key: str
+    paths: list[str]
+    deps: dict[str, str] | None = None  # hashed before reading; None: not memoised
+
+
+def _groups(kind: str, findings: list[Finding]) -> list[_Group]:
+    by_path: dict[str, list[int]] = {}
+    for n, f in enumerate(findings):
+        by_path.setdefault(f.path, []).append(n)
+    out = []
+    for path, indexes in by_path.items():
+        h = hashlib.sha256(f"{kind}\x1f{MEMO_EPOCH}\x1f{cache.CACHE_EPOCH}".encode())
+        paths = {path}
+        for n in indexes:
+            f = findings[n]
+            h.update(b"\x1e")
+            h.update(f.model_dump_json().encode("utf-8"))
+            paths.update(ev.path for ev in f.evidence)
+        out.append(_Group(indexes, h.hexdigest(), sorted(paths)))
+    return out
+
+
+def _hash_first(ws: Workspace, group: _Group) -> None:
+    """The group's files' hashes, before anything reads them; None when one may not be read
+    (outside the workspace, denied): such a group is checked every time, never memoised."""
+    try:
+        for p in group.paths:
+            ws.resolve(p, must_exist=False)
+    except PathRefused:
+        return
+    group.deps = cache.file_deps(ws, group.paths)
+
+
+def _fresh(group: _Group, stored: dict[str, tuple[dict[str, str], Any]]) -> Any:
+    """The stored conclusion of `group` if every file it read is unchanged, else None."""
+    hit = stored.get(group.key)
+    if hit is None or group.deps is None or hit[0] != group.deps:
+        return None
+    return hit[1]
+
+
+class FileMemo:
+    """One run's identity and verification, reusing what earlier runs concluded."""
+
+    def __init__(self, ws: Workspace, store: RunStore, pool: Executor, enabled: bool) -> None:
+        self.ws = ws
+        self.store = store
+        self.pool = pool
+        self.enabled = enabled  # off with the result cache (--no-cache): everything is redone
+        self.checks = FileChecks()
+
+    async def _prepare(
+        self, kind: str, findings: list[Finding]
+    ) -> tuple[list[_Group], dict[str, tuple[dict[str, str], Any]]]:
+        loop = asyncio.get_running_loop()
+        groups = await loop.run_in_executor(self.pool, self._hashed_groups, kind, findings)
+        stored = await self.store.memo_get([g.key for g in groups if g.deps is not None])
+        return groups, stored
+
+    def _hashed_groups(self, kind: str, findings: list[Finding]) -> list[_Group]:
+        groups = _groups(kind, findings)
+        if self.enabled:
+            for g in groups:
+                _hash_first(self.ws, g)
+        return groups
+
+    # -- identity -------------------------------------------------------------------------
+    async def identify(self, findings: list[Finding]) -> list[Finding]:
+        """`findings` with their stable fingerprints (engine.verify.identify), in order."""
+        if not findings:
+            return findings
+        groups, stored = await self._prepare("identity", findings)
+        loop = asyncio.get_running_loop()
+        out, rows = await loop.run_in_executor(
+            self.pool, self._identify_groups, findings, groups, stored
+        )
+        self.store.memo_put(rows)
+        return out
+
+    def _identify_groups(
+        self,
+        findings: list[Finding],
+        groups: list[_Group],
+        stored: dict[str, tuple[dict[str, str], Any]],
+    ) -> tuple[list[Finding], list[tuple[str, dict[str, str], Any]]]:
+        out: list[Finding] = list(findings)
+        rows: list[tuple[str, dict[str, str], Any]] = []
+        for g in groups:
+            prints = _fresh(g, stored)
+            if prints is not None and len(prints) == len(g.indexes):
+                self.checks.identity_reused += len(g.indexes)
+                for n, fp in zip(g.indexes, prints, strict=True):
+                    f = findings[n]
+                    out[n] = f if f.fingerprint == fp else f.model_copy(update={"fingerprint": fp})
+                continue
+            self.checks.identified += len(g.indexes)
+            done = identify(self.ws, [findings[n] for n in g.indexes])
+            for n, f in zip(g.indexes, done, strict=True):
+                out[n] = f
+            if g.deps is not None:
+                rows.append((g.key, g.deps, [f.fingerprint for f in done]))
+        return out, rows
+
+    # -- verification ---------------------------------------------------------------------
+    async def verify(self, verifier: EvidenceVerifier, findings: list[Finding]) -> VerifyOutcome:
+        """`verifier.verify(findings)`, group by group, each reused while its files stand."""
+        if not findings:
+            return verifier.verify(findings)
+        groups, stored = await self._prepare(f"verify\x1f{verifier.window}", findings)
+        loop = asyncio.get_running_loop()
+        outcome, rows = await loop.run_in_executor(
+            self.pool, self._verify_groups, verifier, findings, groups, stored
+        )
+        self.store.memo_put(rows)
+        return outcome
+
+    def _verify_groups(
+        self,
+        verifier: EvidenceVerifier,
+        findings: list[Finding],
+        groups: list[_Group],
+        stored: dict[str, tuple[dict[str, str], Any]],
+    ) -> tuple[VerifyOutcome, list[tuple[str, dict[str, str], Any]]]:
+        verdicts: list[dict[str, Any] | None] = [None] * len(findings)
+        rows: list[tuple[str, dict[str, str], Any]] = []
+        for g in groups:
+            known = _fresh(g, stored)
+            if known is not None and len(known) == len(g.indexes):
+                self.checks.verify_reused += len(g.indexes)
+            else:
+                self.checks.verified += len(g.indexes)
+                known = _verdicts([findings[n] for n in g.indexes], verifier)
+                if g.deps is not None:
+                    rows.append((g.key, g.deps, known))
+            for n, verdict in zip(g.indexes, known, strict=True):
+                verdicts[n] = verdict
+        kept: list[Finding] = []
+        dropped: list[tuple[Finding, str]] = []
+        reanchored = 0
+        for f, v in zip(findings, verdicts, strict=True):
+            assert v is not None
+            if "drop" in v:
+                dropped.append((f, str(v["drop"])))
+                continue
+            kept.append(_apply(f, v))
+            reanchored += bool(v.get("moved"))
+        return VerifyOutcome(kept=kept, dropped=dropped, reanchored=reanchored), rows
+
+
+def _verdicts(findings: list[Finding], verifier: EvidenceVerifier) -> list[dict[str, Any]]:
+    """What `verifier` concludes about each finding, as JSON: dropped (why), or kept with
+    what changed (verified flag, fingerprint, evidence lines, range, whether it moved)."""
+    outcome = verifier.verify(findings)
+    dropped, kept = iter(outcome.dropped), iter(outcome.kept)  # both in input order
+    next_drop = next(dropped, None)
+    out: list[dict[str, Any]] = []
+    for f in findings:
+        if next_drop is not None and next_drop[0] is f:
+            out.append({"drop": next_drop[1]})
+            next_drop = next(dropped, None)
+            continue
+        k = next(kept)
+        lines = [ev.line for ev in k.evidence]
+        verdict: dict[str, Any] = {"verified": k.verified, "fingerprint": k.fingerprint}
+        if lines != [ev.line for ev in f.evidence]:
+            verdict["lines"] = lines
+            verdict["moved"] = True
+        if k.range != f.range:
+            verdict["range"] = k.range.model_dump(mode="json")
+        out.append(verdict)
+    return out
+
+
+def _apply(f: Finding, v: dict[str, Any]) -> Finding:
+    """The kept copy of `f` the verdict describes (a copy: the input stays as it was)."""
+    update: dict[str, Any] = {"verified": bool(v["verified"]), "fingerprint": str(v["fingerprint"])}
+    lines = v.get("lines")
+    if lines is not None:
+        update["evidence"] = [
+            Evidence(path=ev.path, line=int(line), quote=ev.quote)
+            for ev, line in zip(f.evidence, lines, strict=True)
+        ]
+    if "range" in v:
+        update["range"] = Range.model_validate(v["range"])
+    return f.model_copy(update=update)

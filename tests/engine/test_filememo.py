@@ -1,0 +1,148 @@
+"""Fingerprints and verification are drawn from the files once and reused while the files
+stand (engine.filememo): seen through the run's `checks` counts and its findings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from swath.engine.options import RunOptions
+from swath.engine.runner import Engine
+from swath.findings.report import FileChecks, RunReport
+from swath.spec.models import Workflow
+from swath.store import RunStore
+from swath.workspace import Workspace
+from tests.engine import probe_analyzers
+
+probe_analyzers.register()
+
+FILES = {"a.txt": "one\nNEEDLE a\nNEEDLE b\n", "b.txt": "NEEDLE c\n", "c.txt": "NEEDLE d\nx\n"}
+
+
+def needles(shift: int = 0) -> Workflow:
+    return Workflow.model_validate(
+        {
+            "name": "needles",
+            "steps": [
+                {
+                    "id": "files",
+                    "kind": "discover",
+                    "source": "files",
+                    "with": {"include": ["*.txt"]},
+                },
+                {
+                    "id": "find",
+                    "kind": "map",
+                    "from": "files",
+                    "agent": {"analyzer": "probe-find", "params": {"shift": shift}},
+                },
+                {"id": "check", "kind": "verify", "from": "find", "reanchor_window": 3},
+                {"id": "out", "kind": "emit", "from": "check"},
+            ],
+        }
+    )
+
+
+def citing(quote: str) -> Workflow:
+    """A map whose results do not depend on the files' text, then a reduce citing a.txt."""
+    return Workflow.model_validate(
+        {
+            "name": "cite",
+            "steps": [
+                {
+                    "id": "files",
+                    "kind": "discover",
+                    "source": "files",
+                    "with": {"include": ["*.txt"]},
+                },
+                {
+                    "id": "work",
+                    "kind": "map",
+                    "from": "files",
+                    "agent": {"analyzer": "probe-sleep"},
+                },
+                {
+                    "id": "sum",
+                    "kind": "reduce",
+                    "from": "work",
+                    "agent": {
+                        "analyzer": "probe-cite",
+                        "params": {"path": "a.txt", "quote": quote},
+                    },
+                },
+                {"id": "check", "kind": "verify", "from": "sum"},
+                {"id": "out", "kind": "emit", "from": "check"},
+            ],
+        }
+    )
+
+
+@pytest.fixture
+async def engine(tmp_path: Path):
+    for name, text in FILES.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    store = RunStore.open(tmp_path)
+    yield Engine(Workspace(tmp_path), store)
+    await store.aclose()
+
+
+def shown(report: RunReport) -> list[dict[str, Any]]:
+    return [f.model_dump(mode="json") for f in report.findings]
+
+
+async def test_a_cached_rerun_checks_no_finding_against_its_file_again(engine: Engine) -> None:
+    first = await engine.run(needles(), RunOptions())
+    assert first.checks == FileChecks(identified=4, verified=4)
+    # A new engine and workspace: nothing carried over in memory, only the store.
+    again = await Engine(Workspace(engine.workspace.root), engine.store).run(
+        needles(), RunOptions()
+    )
+    assert again.agents.cached == 3  # so no fingerprint is drawn either
+    assert again.checks == FileChecks(verify_reused=4)
+    assert shown(again) == shown(first) and all(f.verified for f in again.findings)
+
+
+async def test_one_changed_file_rechecks_only_its_own_findings(
+    tmp_path: Path, engine: Engine
+) -> None:
+    await engine.run(needles(), RunOptions())
+    (tmp_path / "a.txt").write_text("new first line\none\nNEEDLE a\nNEEDLE b\n", encoding="utf-8")
+    report = await Engine(Workspace(tmp_path), engine.store).run(needles(), RunOptions())
+    assert report.checks == FileChecks(identified=2, verified=2, verify_reused=2)
+    assert sorted((f.path, f.range.start.line) for f in report.findings) == [
+        ("a.txt", 2),
+        ("a.txt", 3),
+        ("b.txt", 0),
+        ("c.txt", 0),
+    ]
+
+
+async def test_a_reused_verification_moves_findings_as_the_first_did(engine: Engine) -> None:
+    first = await engine.run(needles(shift=-1), RunOptions())
+    again = await Engine(Workspace(engine.workspace.root), engine.store).run(
+        needles(shift=-1), RunOptions()
+    )
+    assert again.checks.verify_reused == 4 and again.checks.verified == 0
+    assert first.reanchored_findings == again.reanchored_findings == 2  # a.txt's, moved back
+    assert shown(again) == shown(first)
+
+
+async def test_a_changed_file_is_checked_again_though_the_task_that_cited_it_is_cached(
+    tmp_path: Path, engine: Engine
+) -> None:
+    kept = await engine.run(citing("one"), RunOptions())
+    assert len(kept.findings) == 1 and kept.findings[0].verified
+    (tmp_path / "a.txt").write_text("two\n", encoding="utf-8")
+    report = await Engine(Workspace(tmp_path), engine.store).run(citing("one"), RunOptions())
+    tasks = {t.step: t for t in await engine.store.tasks(report.run_id) if t.step == "sum"}
+    assert tasks["sum"].cached  # the reduce that cites a.txt did not run again
+    assert report.checks.verified == 1 and report.checks.verify_reused == 0
+    assert report.findings == [] and report.dropped_findings == 1
+
+
+async def test_no_cache_redoes_every_check(engine: Engine) -> None:
+    await engine.run(needles(), RunOptions())
+    report = await engine.run(needles(), RunOptions(use_cache=False))
+    assert report.checks == FileChecks(identified=4, verified=4)
