@@ -63,7 +63,7 @@ async def test_multi_turn_tool_use_produces_validated_output(
     # 1-based from the model, zero-based in the evidence; the column is where the quote stands.
     assert finding.evidence[0].line == 12 and finding.range.start.line == 12
     assert finding.range.start.character == 8
-    assert finding.data["source"] == "model"
+    assert finding.data.extra("source") == "model"
 
     requests = fake_anthropic.message_requests()
     assert len(requests) == 3

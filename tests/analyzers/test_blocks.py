@@ -108,7 +108,7 @@ def test_ast_grep_records_captures_and_findings(tmp_path: Path) -> None:
     log = next(m for m in matches if m["rule"] == "log")
     assert log["path"] == "web.ts" and log["fields"] == {"A": ["1", "2"]}
     (finding,) = out.findings
-    assert finding.message == "print of a" and finding.data["lens"] == "1 more"
+    assert finding.message == "print of a" and finding.data.lens == "1 more"
     assert finding.evidence[0].quote == "print(a, b)" and finding.evidence[0].line == 3
     assert finding.range.start.character == 4
 

@@ -365,7 +365,7 @@ async def test_second_opinion_drops_what_the_reviewer_rejects(
     await runner.aclose()
     await engine.store.flush()
     assert sorted(f.path for f in report.findings) == ["n0.txt", "n2.txt"]
-    assert all(f.data["second_opinion"] == "a real needle" for f in report.findings)
+    assert all(f.data.extra("second_opinion") == "a real needle" for f in report.findings)
     assert report.dropped_findings == 2 and report.agents.total == 4 + 4
     # The second opinion runs on the verify tier's (stronger) model, not the map tier's.
     models = {json.loads(r.raw)["model"] for r in fake_anthropic.message_requests()}

@@ -83,11 +83,11 @@ def test_demo_findings_lenses_and_edits(demo):
     assert rules == {"flag/fully-on", "flag/fully-off", "flag/unreferenced", "flag/undefined"}
     at = {(f.path, f.range.start.line): f for f in main}
     ref = at[("app/checkout.py", 4)]
-    assert ref.rule == "flag/fully-on" and ref.data["lens"] == "⚑ new_checkout · 100% on · 6 refs"
+    assert ref.rule == "flag/fully-on" and ref.data.lens == "⚑ new_checkout · 100% on · 6 refs"
     assert ref.evidence[0].quote == 'if client.get_boolean_value("new_checkout", False):'
     assert "keep the enabled branch" in ref.message and "flags/flags.flagd.json:4" in ref.message
     definition = at[("flags/flags.flagd.json", 3)]
-    assert definition.data["lens"] == "⚑ 6 references in 4 files"
+    assert definition.data.lens == "⚑ 6 references in 4 files"
     assert at[("flags/flags.flagd.json", 39)].rule == "flag/unreferenced"
     assert at[("app/search.py", 18)].rule == "flag/undefined"
     dead = [f for f in found if "unnecessary" in f.tags]
@@ -101,7 +101,7 @@ def test_demo_findings_lenses_and_edits(demo):
 
 def test_demo_edits_parse_and_keep_the_right_branch(demo):
     _, found, plan = run_offline(demo)
-    edits = [f for f in found if "edit" in f.data]
+    edits = [f for f in found if f.data.edit is not None]
     assert {f.path for f in edits} >= {
         "app/checkout.py",
         "app/search.py",
@@ -110,22 +110,23 @@ def test_demo_edits_parse_and_keep_the_right_branch(demo):
         "web/src/Onboarding.tsx",
     }
     for f in edits:
-        edit = f.data["edit"]
-        text = (demo.root / edit["path"]).read_text()
+        edit = f.data.edit
+        assert edit is not None and edit.path is not None
+        text = (demo.root / edit.path).read_text()
         lines = text.split("\n")
-        r = edit["range"]
-        start = sum(len(x) + 1 for x in lines[: r["start"]["line"]]) + r["start"]["character"]
-        end = sum(len(x) + 1 for x in lines[: r["end"]["line"]]) + r["end"]["character"]
-        new = text[:start] + edit["new_text"] + text[end:]
-        if edit["path"].endswith(".py"):
+        r = edit.range
+        start = sum(len(x) + 1 for x in lines[: r.start.line]) + r.start.character
+        end = sum(len(x) + 1 for x in lines[: r.end.line]) + r.end.character
+        new = text[:start] + edit.new_text + text[end:]
+        if edit.path.endswith(".py"):
             ast.parse(new)
-        elif edit["path"].endswith(".go"):
+        elif edit.path.endswith(".go"):
             assert not has_errors(new, "go")
         else:
-            assert not has_errors(new, "tsx" if edit["path"].endswith("x") else "typescript")
+            assert not has_errors(new, "tsx" if edit.path.endswith("x") else "typescript")
     checkout = next(f for f in edits if f.path == "app/checkout.py" and f.range.start.line == 4)
-    assert "render_new_checkout" in checkout.data["edit"]["new_text"]
-    assert "render_legacy_checkout" not in checkout.data["edit"]["new_text"]
+    assert "render_new_checkout" in checkout.data.edit.new_text
+    assert "render_legacy_checkout" not in checkout.data.edit.new_text
 
     # the plan's patch applies cleanly and every file still parses
     subprocess.run(["git", "apply", "-"], cwd=demo.root, input=plan["patch"], text=True, check=True)
@@ -153,7 +154,7 @@ def test_demo_annotate_all_adds_hints_for_the_rest(demo):
     _, found, _ = run_offline(demo, annotate_all=True)
     states = [f for f in found if f.rule == "flag/state"]
     assert any(
-        f.data["key"] == "dark_mode" and f.data["lens"].startswith("⚑ dark_mode · 50% partial")
+        f.data.key == "dark_mode" and f.data.lens.startswith("⚑ dark_mode · 50% partial")
         for f in states
     )
     assert all(f.severity.value == "hint" for f in states)

@@ -81,7 +81,7 @@ def test_python_enum_members_with_state_values(tmp_path):
 
     _, found, plan = run_offline(ws)
     at_ref = [f for f in found if f.path == "app/views.py" and f.rule == "flag/fully-on"]
-    assert at_ref and at_ref[0].data["edit"]["new_text"] == '    return "new"'
+    assert at_ref and at_ref[0].data.edit.new_text == '    return "new"'
     assert "Flags.NEW_SEARCH" in plan["markdown"] or "NEW_SEARCH" in plan["markdown"]
 
 
@@ -139,7 +139,7 @@ def test_typescript_object_entries_with_state_fields(tmp_path):
     _, found, plan = run_offline(ws)
     at_ref = [f for f in found if f.path == "src/app.ts" and f.severity.value == "information"]
     assert len(at_ref) == 1
-    assert at_ref[0].data["edit"]["new_text"] == '  return "new";'
+    assert at_ref[0].data.edit.new_text == '  return "new";'
 
 
 def test_versioned_entries_last_or_highest_version_decides(tmp_path):

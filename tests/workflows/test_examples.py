@@ -67,7 +67,7 @@ async def test_env_catalogue_read_vs_documented(demo: Path) -> None:
     }
     out: dict[str, Any] = report.outputs["catalogue"]
     assert out["compare"]["both"] == ["API_BASE", "DATABASE_URL", "SECRET_KEY", "SHOP_DEBUG"]
-    lens = {f.data.get("lens") for f in report.findings if f.rule == "env/undocumented"}
+    lens = {f.data.lens for f in report.findings if f.rule == "env/undocumented"}
     assert lens == {"env SENTRY_DSN · undocumented", "env SMTP_HOST · undocumented"}
 
 
@@ -83,7 +83,7 @@ async def test_deprecated_api_inventory_by_owner_folder(demo: Path) -> None:
     groups = {g["key"]: g["count"] for g in report.outputs["inventory"]["groups"]}
     assert groups == {"billing": 2, "orders": 1}
     refund = next(f for f in report.findings if f.path == "orders/refunds.py")
-    assert refund.data["fields"]["CLIENT"] == "v1.payments_v1"
+    assert refund.data.extra("fields")["CLIENT"] == "v1.payments_v1"
     assert refund.tags == ["deprecated"]
 
 
@@ -94,7 +94,7 @@ async def test_test_gaps_lists_untested_public_functions(demo: Path) -> None:
     # `__init__` are not public; everything else defined is untested.
     assert ("app/pricing.py", 8) in gaps and ("app/pricing.py", 23) in gaps  # discount, remove
     assert ("app/pricing.py", 4) not in gaps and ("app/pricing.py", 19) not in gaps  # total, add
-    names = {f.data["key"] for f in report.findings}
+    names = {f.data.key for f in report.findings}
     assert names == {
         "charge",
         "refund",

@@ -130,12 +130,12 @@ async def test_review_diff_with_a_model(
     assert "review/correctness/invented" not in rules
     assert "review/security/shell-injection" not in rules  # the second opinion rejected it
     secret = next(f for f in report.findings if f.rule == "review/security/hardcoded-secret")
-    assert secret.data["second_opinion"] == "checked against the callers"
+    assert secret.data.extra("second_opinion") == "checked against the callers"
     assert report.dropped_findings == 2
     # security and correctness saw the same bare except: one finding, both passes
     [both] = [f for f in report.findings if f.rule.endswith("/bare-except")]
-    assert both.data["passes"] == ["security", "correctness"]
-    assert both.data["source"] == "swath/security+correctness"
+    assert both.data.extra("passes") == ["security", "correctness"]
+    assert both.data.extra("source") == "swath/security+correctness"
     assert {"ruff/S602", "ruff/E722", "review/correctness/console-log"} <= rules
     summary = report.outputs["summary"]
     assert summary["model"] == {

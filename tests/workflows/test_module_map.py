@@ -192,9 +192,9 @@ def test_cycle_findings_quote_the_import_lines_and_verify(pkg: Path) -> None:
     _, result = module_map(pkg)
     cycles = [f for f in result.findings if f.rule == "map/import-cycle"]
     [warn] = [f for f in cycles if f.severity == Severity.warning]
-    [info] = [f for f in cycles if f.data["files"] == ["pkg/a.py", "pkg/b.py"]]
-    [typing_only] = [f for f in cycles if len(f.data["files"]) == 3]
-    assert typing_only.severity == Severity.information and typing_only.data["cycle"] == [
+    [info] = [f for f in cycles if f.data.extra("files") == ["pkg/a.py", "pkg/b.py"]]
+    [typing_only] = [f for f in cycles if len(f.data.extra("files")) == 3]
+    assert typing_only.severity == Severity.information and typing_only.data.extra("cycle") == [
         "pkg/util.py",
         "pkg/models.py",
         "pkg/core.py",
@@ -205,7 +205,7 @@ def test_cycle_findings_quote_the_import_lines_and_verify(pkg: Path) -> None:
         ("pkg/models.py", 1, "from pkg import core"),
     ]
     assert "pkg/core.py → pkg/models.py → pkg/core.py" in warn.message
-    assert info.severity == Severity.information and info.data["eager"] is False
+    assert info.severity == Severity.information and info.data.extra("eager") is False
     assert [e.quote for e in info.evidence] == ["import pkg.b", "from pkg import a"]
     outcome = EvidenceVerifier(Workspace(pkg)).verify(result.findings)
     assert not outcome.dropped
@@ -218,8 +218,8 @@ def test_every_file_gets_a_summary_lens(pkg: Path) -> None:
     assert len(lenses) == len(PACKAGE)
     core = lenses["pkg/core.py"]
     assert core.severity == Severity.hint and core.range.start.line == 0
-    assert core.data["lens"] == "Core engine: runs models · ⇄ used by 4 · imports 2"
-    assert lenses["pkg/registry.py"].data["lens"] == "⇄ used by 0 · imports 0"  # no docstring
+    assert core.data.lens == "Core engine: runs models · ⇄ used by 4 · imports 2"
+    assert lenses["pkg/registry.py"].data.lens == "⇄ used by 0 · imports 0"  # no docstring
     assert (
         core.evidence[0].quote == '"""Core engine: runs models."""' and core.evidence[0].line == 0
     )

@@ -62,13 +62,15 @@ def test_key_symbols_follow_re_exports_and_rank_by_use(tmp_path: Path) -> None:
 def test_every_top_level_symbol_gets_a_lens(tmp_path: Path) -> None:
     write(tmp_path, KEYS)
     _, result = module_map(tmp_path)
-    lenses = {(f.path, f.data["symbol"]): f for f in result.findings if f.rule == "map/symbol"}
+    lenses = {
+        (f.path, f.data.extra("symbol")): f for f in result.findings if f.rule == "map/symbol"
+    }
     engine = lenses[("app/core.py", "Engine")]
-    assert engine.data["lens"] == "used by 3 · complexity 2"  # its method's `if`
+    assert engine.data.lens == "used by 3 · complexity 2"  # its method's `if`
     assert (engine.range.start.line, engine.range.start.character) == (3, 6)
-    assert lenses[("app/core.py", "unused")].data["lens"] == "used by 0 · complexity 1"
+    assert lenses[("app/core.py", "unused")].data.lens == "used by 0 · complexity 1"
     assert ("app/core.py", "Engine.run") not in lenses  # top level only
-    assert lenses[("app/core.py", "helper")].data["used_by"] == 3
+    assert lenses[("app/core.py", "helper")].data.extra("used_by") == 3
 
 
 def test_typescript_key_symbols_through_an_index(tmp_path: Path) -> None:
@@ -88,8 +90,10 @@ def test_typescript_key_symbols_through_an_index(tmp_path: Path) -> None:
     assert keys[("src/lib/math.ts", "add")]["used_by"] == 3  # a.ts, c.ts, and the index
     assert keys[("src/lib/math.ts", "add")]["uses"] == 2 + 1 + 1
     assert keys[("src/lib/math.ts", "mul")]["used_by"] == 2  # b.ts as `times`, the index
-    lens = next(f for f in result.findings if f.rule == "map/symbol" and f.data["symbol"] == "mul")
-    assert lens.data["lens"] == "used by 2 · complexity 2"
+    lens = next(
+        f for f in result.findings if f.rule == "map/symbol" and f.data.extra("symbol") == "mul"
+    )
+    assert lens.data.lens == "used by 2 · complexity 2"
 
 
 def test_hot_spots_from_a_real_git_history(tmp_path: Path) -> None:

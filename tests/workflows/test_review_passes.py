@@ -190,7 +190,7 @@ REAL_LOOKING = [
 
 def _secrets(findings: list[Finding]) -> list[tuple[str, int, str]]:
     return sorted(
-        (f.path, f.range.start.line, f.data["kind"])
+        (f.path, f.range.start.line, f.data.extra("kind"))
         for f in findings
         if f.rule == "review/security/hardcoded-secret"
     )
@@ -259,7 +259,7 @@ AREA_CHANGED = "def area(w, h):\n    return abs(w * h)\n"
 
 
 def _untested(root: Path) -> list[tuple[str, str, int]]:
-    return _rules([f for f in _review(root) if f.data["pass"] == "tests"])
+    return _rules([f for f in _review(root) if f.data.extra("pass") == "tests"])
 
 
 @pytest.mark.parametrize(
@@ -324,11 +324,11 @@ def test_a_changed_public_function_with_no_test_change_and_with_one(tmp_path: Pa
         root,
         {"lib/m.py": "def area(w, h):\n    return abs(w * h)\n\n\ndef _helper():\n    return 2\n"},
     )
-    untested = [f for f in _review(root) if f.data["pass"] == "tests"]
+    untested = [f for f in _review(root) if f.data.extra("pass") == "tests"]
     assert _rules(untested) == [("lib/m.py", "review/tests/untested-change", 0)]
     assert "`area` changed and no test in this diff did" in untested[0].message
     write(root, {"tests/test_m.py": "def test_area():\n    assert area(-1, 2) == 2\n"})
-    assert [f for f in _review(root) if f.data["pass"] == "tests"] == []
+    assert [f for f in _review(root) if f.data.extra("pass") == "tests"] == []
 
 
 # -- suppressions ---------------------------------------------------------------------------------
@@ -460,14 +460,14 @@ def test_the_same_problem_from_two_passes_is_one_finding_with_both_tags() -> Non
             _f("review/performance/slow-loop", 3, Severity.information, "performance"),
         ]
     )
-    assert [(f.rule, f.range.start.line, f.data["passes"]) for f in merged] == [
+    assert [(f.rule, f.range.start.line, f.data.extra("passes")) for f in merged] == [
         ("review/performance/slow-loop", 3, ["performance"]),
         ("review/security/bare-except", 3, ["security", "correctness"]),
         ("review/security/bare-except", 9, ["security"]),
     ]
     both = merged[1]
     assert both.severity == Severity.error and both.message == "security says so"
-    assert both.data["also"] == [
+    assert both.data.extra("also") == [
         {
             "pass": "correctness",
             "rule": "review/correctness/bare-except",

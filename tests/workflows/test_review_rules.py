@@ -605,7 +605,11 @@ def test_every_finding_says_its_pass(reviewed: Any) -> None:
     for case_id, p in expected.items():
         [(_, path, _, rule, _, _)] = [c for c in CASES if c[0] == case_id]
         [f] = _findings(out, path, rule)
-        assert f.data["pass"] == p and f.data["passes"] == [p] and f.data["source"] == f"swath/{p}"
+        assert (
+            f.data.extra("pass") == p
+            and f.data.extra("passes") == [p]
+            and f.data.extra("source") == f"swath/{p}"
+        )
 
 
 def _review(
@@ -669,7 +673,7 @@ def test_ruff_runs_once_for_all_passes(tmp_path: Path, monkeypatch: pytest.Monke
     for p in ("security", "correctness", "performance", "tests"):
         found += analyze("diff-review", items, root, {"pass": p}).findings
     assert runs == [["a.py", "b.py"]]
-    assert sorted((f.path, f.rule, f.data["pass"]) for f in found) == [
+    assert sorted((f.path, f.rule, f.data.extra("pass")) for f in found) == [
         ("a.py", "ruff/S307", "security"),
         ("b.py", "ruff/E722", "correctness"),
     ]

@@ -94,7 +94,7 @@ async def test_map_module_through_the_engine(module_repo: Path) -> None:
     # a symbol's lens quotes nothing (it states a count), every other finding is verified
     assert all(f.verified for f in report.findings if f.rule != "map/symbol")
     assert all(not f.evidence for f in report.findings if f.rule == "map/symbol")
-    lens = {f.path: f.data["lens"] for f in report.findings if f.rule == "map/summary"}
+    lens = {f.path: f.data.lens for f in report.findings if f.rule == "map/summary"}
     assert (
         lens["shop/cart.py"] == "Shopping cart · ⇄ used by 3 · imports 1"
         and lens["shop/web/api.ts"] == "⇄ used by 1 · imports 0"
@@ -105,7 +105,9 @@ async def test_map_module_through_the_engine(module_repo: Path) -> None:
 async def test_review_diff_through_the_engine(diff_repo: Path) -> None:
     report = await run_engine(diff_repo, "review-diff")
     assert report.status == RunStatus.succeeded and report.dropped_findings == 0
-    found = sorted((f.path, f.range.start.line, f.rule, f.data["pass"]) for f in report.findings)
+    found = sorted(
+        (f.path, f.range.start.line, f.rule, f.data.extra("pass")) for f in report.findings
+    )
     assert found == [
         ("svc/handlers.py", 7, "review/tests/untested-change", "tests"),
         ("svc/handlers.py", 7, "ruff/B006", "correctness"),
@@ -118,7 +120,9 @@ async def test_review_diff_through_the_engine(diff_repo: Path) -> None:
     assert all(f.verified for f in report.findings)
     # One code lens per file, on its first changed line, counting the file's findings by pass.
     lenses = {
-        f.path: (f.data["lens"], f.data["lens_line"]) for f in report.findings if "lens" in f.data
+        f.path: (f.data.lens, f.data.extra("lens_line"))
+        for f in report.findings
+        if f.data.lens is not None
     }
     assert lenses == {
         "svc/handlers.py": ("review: 1 security · 2 correctness · 1 tests", 5),

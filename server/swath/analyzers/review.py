@@ -35,7 +35,7 @@ from swath.analyzers.review_rules import RULES, Hit, rule_infos
 from swath.analyzers.review_settings import ReviewSettings, load_settings
 from swath.analyzers.review_suppress import suppressed
 from swath.analyzers.sourcetext import language_of, split_lines
-from swath.findings.model import Evidence, Finding, Range, Severity
+from swath.findings.model import Evidence, Finding, FindingData, Range, Severity
 from swath.findings.report import RuleInfo
 from swath.spec.records import Item
 from swath.workspace.roles import path_role
@@ -262,5 +262,7 @@ class DiffReview:
             range=Range.of_line(h.line, h.start, max(h.end, h.start)),
             message=h.message,
             evidence=[Evidence(path=path, line=h.line, quote=quote)] if quote else [],
-            data={"pass": p, "passes": [p], "source": f"swath/{p}", **data},
+            data=FindingData.model_validate(
+                {"pass": p, "passes": [p], "source": f"swath/{p}", **data}
+            ),
         )

@@ -28,7 +28,7 @@ SHOWN_PER_PASS = 60
 
 
 def _pass_of(f: Finding, fallback: str | None) -> str:
-    p = f.data.get("pass") or pass_of_rule(f.rule) or fallback
+    p = f.data.extra("pass") or pass_of_rule(f.rule) or fallback
     return str(p) if p in PASSES else "correctness"
 
 
@@ -48,19 +48,19 @@ def merge_passes(findings: list[tuple[Finding, str]]) -> list[Finding]:
         head, head_pass = group[0]
         same_pass_dupes = [f for f, p in group[1:] if p == head_pass]
         others = [(f, p) for f, p in group[1:] if p != head_pass]
-        data = {
-            **head.data,
+        merged: dict[str, Any] = {
             "pass": head_pass,
             "passes": passes,
             "source": "swath/" + "+".join(passes),
         }
         if others:
-            data["also"] = [{"pass": p, "rule": f.rule, "message": f.message} for f, p in others]
-        out.append(head.model_copy(update={"data": data}))
+            merged["also"] = [{"pass": p, "rule": f.rule, "message": f.message} for f, p in others]
+        out.append(head.model_copy(update={"data": head.data.with_(**merged)}))
         # Two findings of one pass on one line are two things (two `except:` on one line is rare
         # but real); only across passes is the same topic the same problem.
         out += [
-            f.model_copy(update={"data": {**f.data, "pass": head_pass}}) for f in same_pass_dupes
+            f.model_copy(update={"data": f.data.with_(**{"pass": head_pass})})
+            for f in same_pass_dupes
         ]
     return sorted(out, key=lambda f: (f.path, f.range.start.line, f.rule))
 
@@ -77,7 +77,7 @@ def _first_changed_lines(records: list[Record]) -> dict[str, int]:
 
 
 def _lens_text(findings: list[Finding]) -> str:
-    counts = Counter(str(f.data.get("pass")) for f in findings)
+    counts = Counter(str(f.data.extra("pass")) for f in findings)
     return "review: " + " · ".join(f"{counts[p]} {p}" for p in PASSES if counts[p])
 
 
@@ -123,11 +123,9 @@ class ReviewMerge:
         for path, fs in by_file.items():
             lens_on = fs[0].model_copy(
                 update={
-                    "data": {
-                        **fs[0].data,
-                        "lens": _lens_text(fs),
-                        "lens_line": first.get(path, fs[0].range.start.line),
-                    }
+                    "data": fs[0].data.with_(
+                        lens=_lens_text(fs), lens_line=first.get(path, fs[0].range.start.line)
+                    )
                 }
             )
             final += [lens_on, *fs[1:]]
@@ -192,7 +190,7 @@ def _counts(findings: list[Finding], files: dict[str, dict[str, Any]]) -> dict[s
     by_sev = {s: 0 for s in SEVERITY_ORDER}
     by_sev.update(Counter(f.severity.value for f in findings))
     by_pass = {p: 0 for p in PASSES}
-    by_pass.update(Counter(str(f.data.get("pass", "correctness")) for f in findings))
+    by_pass.update(Counter(str(f.data.extra("pass", "correctness")) for f in findings))
     return {
         "findings": len(findings),
         "by_severity": by_sev,
@@ -247,14 +245,14 @@ def _markdown(out: dict[str, Any], findings: list[Finding]) -> str:
     if out["caveats"]:
         lines.append("")
     for p in out["passes"]:
-        mine = [f for f in findings if f.data.get("pass", "correctness") == p]
+        mine = [f for f in findings if f.data.extra("pass", "correctness") == p]
         lines += [f"### {p.capitalize()} ({len(mine)})", ""]
         if not mine:
             lines += ["No findings.", ""]
             continue
         for f in mine[:SHOWN_PER_PASS]:
             s = f.severity.value
-            also = [a["pass"] for a in f.data.get("also") or []]
+            also = [a["pass"] for a in f.data.extra("also") or []]
             tag = f" (also {', '.join(also)})" if also else ""
             lines.append(
                 f"- {ICONS[s]} **{s}** `{f.path}:{f.range.start.line + 1}` `{f.rule}`{tag}: {f.message}"

@@ -30,7 +30,7 @@ from swath.analyzers.namecheck import check_judgement
 from swath.analyzers.mapsymbols import SymbolUses, collect_uses, rank_symbols, top_level_defs
 from swath.analyzers.sourcetext import is_test_path, split_lines
 from swath.analyzers.tsresolve import ScriptResolver
-from swath.findings.model import Evidence, Finding, Range, Severity
+from swath.findings.model import Evidence, Finding, FindingData, Range, Severity
 from swath.findings.report import RuleInfo
 from swath.spec.records import Item, Record
 from swath.workspace import Workspace
@@ -308,12 +308,14 @@ class ModuleMap:
                     evidence=[
                         Evidence(path=e.src, line=e.line, quote=e.text) for e in edges if e.text
                     ],
-                    data={
-                        "cycle": c["cycle"],
-                        "files": c["files"],
-                        "eager": c["eager"],
-                        "key": "→".join(c["cycle"]),
-                    },
+                    data=FindingData.model_validate(
+                        {
+                            "cycle": c["cycle"],
+                            "files": c["files"],
+                            "eager": c["eager"],
+                            "key": "→".join(c["cycle"]),
+                        }
+                    ),
                 )
             )
         return findings
@@ -339,12 +341,14 @@ class ModuleMap:
                             f"{sym.get('kind', 'symbol')} {name}: used by {used} file(s) of this "
                             f"module; complexity {complexity} ({complexity - 1} decision points)."
                         ),
-                        data={
-                            "lens": f"used by {used} · complexity {complexity}",
-                            "symbol": name,
-                            "used_by": used,
-                            "complexity": complexity,
-                        },
+                        data=FindingData.model_validate(
+                            {
+                                "lens": f"used by {used} · complexity {complexity}",
+                                "symbol": name,
+                                "used_by": used,
+                                "complexity": complexity,
+                            }
+                        ),
                     )
                 )
         return out
@@ -375,14 +379,16 @@ class ModuleMap:
                     evidence=[Evidence(path=m["path"], line=int(first[0]), quote=str(first[1]))]
                     if first
                     else [],
-                    data={
-                        "lens": lens,
-                        "used_by": m["used_by"],
-                        "depends_on": m["depends_on"],
-                        "external": m["external"],
-                        "public_api": m["public_api"][:50],
-                        "module": m["module"],
-                    },
+                    data=FindingData.model_validate(
+                        {
+                            "lens": lens,
+                            "used_by": m["used_by"],
+                            "depends_on": m["depends_on"],
+                            "external": m["external"],
+                            "public_api": m["public_api"][:50],
+                            "module": m["module"],
+                        }
+                    ),
                 )
             )
         return out

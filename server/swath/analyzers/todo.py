@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from swath.analyzers.base import AnalyzerContext, AnalyzerOutput, NoParams
 from swath.analyzers.sourcetext import split_lines
-from swath.findings.model import Evidence, Finding, Range, Severity
+from swath.findings.model import Evidence, Finding, FindingData, Range, Severity
 from swath.findings.report import RuleInfo
 from swath.spec.records import Item, Record
 
@@ -129,14 +129,16 @@ class TodoComments:
             range=Range.of_line(e.line, e.column, e.column + len(e.tag)),
             message=f"{e.tag} by {e.owner}, {e.age_days} days old (since {e.date}; limit {max_age}): {e.text}",
             evidence=[Evidence(path=e.path, line=e.line, quote=e.quote)],
-            data={
-                "tag": e.tag,
-                "owner": e.owner,
-                "age_days": e.age_days,
-                "date": e.date,
-                "commit": e.commit,
-                "lens": f"{e.tag} · {e.age_days} days · {e.owner}",
-            },
+            data=FindingData.model_validate(
+                {
+                    "tag": e.tag,
+                    "owner": e.owner,
+                    "age_days": e.age_days,
+                    "date": e.date,
+                    "commit": e.commit,
+                    "lens": f"{e.tag} · {e.age_days} days · {e.owner}",
+                }
+            ),
         )
 
 

@@ -265,7 +265,7 @@ def _write_fix(root: Path, report: RunReport) -> None:
     manual = sum(
         1
         for f in report.findings
-        if f.severity != Severity.hint and "edit" not in f.data and "cannot rewrite" in f.message
+        if f.severity != Severity.hint and f.data.edit is None and "cannot rewrite" in f.message
     )
     tail = (
         f"; {plural(manual, 'reference')} Swath cannot rewrite (each finding says so at its line)"

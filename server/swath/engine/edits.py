@@ -7,37 +7,26 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel, ValidationError
-
-from swath.findings.model import Finding, Range
+from swath.findings.model import Finding, TextEdit
 from swath.findings.report import RunReport
 
 
-class TextEdit(BaseModel):
-    path: str
-    range: Range
-    new_text: str
-
-
 def finding_edits(findings: list[Finding]) -> dict[str, list[TextEdit]]:
+    """Each file's edits, once each (findings at one place may carry the same edit); an edit
+    that names no file edits its finding's."""
     by_path: dict[str, list[TextEdit]] = {}
     seen: set[tuple[str, int, int, int, int]] = set()
     for f in findings:
-        raw: Any = f.data.get("edit")
-        if not raw:
+        edit = f.data.edit
+        if edit is None:
             continue
-        try:
-            edit = TextEdit.model_validate({"path": f.path, **raw})
-        except ValidationError:
-            continue
+        path = edit.path or f.path
         r = edit.range
-        ident = (edit.path, r.start.line, r.start.character, r.end.line, r.end.character)
+        ident = (path, r.start.line, r.start.character, r.end.line, r.end.character)
         if ident in seen:
             continue
         seen.add(ident)
-        by_path.setdefault(edit.path, []).append(edit)
+        by_path.setdefault(path, []).append(edit)
     return by_path
 
 

@@ -54,7 +54,7 @@ class SecondOpinion:
             elif verdict.get("keep", True):
                 kept.append(
                     f.model_copy(
-                        update={"data": {**f.data, "second_opinion": verdict.get("reason", "")}}
+                        update={"data": f.data.with_(second_opinion=verdict.get("reason", ""))}
                     )
                 )
             else:

@@ -56,7 +56,7 @@ def quoted_line(f: Finding) -> str:
 def provisional_fingerprint(f: Finding) -> str:
     start = f.range.start
     place = f"L{start.line}:{start.character}"
-    return fingerprint(f.rule, f.path, quoted_line(f), place, str(f.data.get("key", "")))
+    return fingerprint(f.rule, f.path, quoted_line(f), place, f.data.key or "")
 
 
 def column_in_text(line: str, character: int) -> int:
@@ -118,7 +118,7 @@ def with_identity(findings: list[Finding], lines_of: LinesOf) -> list[Finding]:
         index = indexes[f.path]
         start = f.range.start
         hit = index.place(start.line, start.character) if index is not None else None
-        key = str(f.data.get("key", ""))
+        key = f.data.key or ""
         if hit is None:
             group = (f.rule, f.path, normalise_line(quoted_line(f)), key)
             fallback.setdefault(group, []).append(n)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from swath.findings.as_written import AsWritten
 from swath.findings.identity import provisional_fingerprint
 
 
@@ -48,6 +49,50 @@ class Evidence(BaseModel):
     quote: str
 
 
+class TextEdit(AsWritten):
+    """An LSP-style edit: a zero-based range in the file as it is now, and its new text.
+
+    The one edit model: analyzers make it, `--fix-preview`/`--fix` apply it and the editor
+    offers it as a quick fix. `path` is relative to the workspace; a finding's edit without one
+    edits the finding's own file. `newText` (the LSP's spelling) is read as `new_text`."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    path: str | None = None
+    range: Range
+    new_text: str = Field(validation_alias=AliasChoices("new_text", "newText"))
+    title: str | None = Field(default=None, description="The quick fix's title in an editor.")
+
+
+class FindingData(AsWritten):
+    """`Finding.data`: three keys every front end relies on are typed; any other key an analyzer
+    or a model adds travels along as given (`extra`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    key: str | None = Field(
+        default=None, description="What the finding is about (a flag's key); part of its identity."
+    )
+    lens: str | None = Field(default=None, description="The code lens text shown above it.")
+    edit: TextEdit | None = Field(
+        default=None, description="The change that resolves it (quick fix, --fix-preview, --fix)."
+    )
+
+    def extra(self, name: str, default: Any = None) -> Any:
+        """An untyped key's value; the typed ones are attributes."""
+        assert name not in type(self).model_fields, f"data.{name} is typed: read the attribute"
+        return (self.__pydantic_extra__ or {}).get(name, default)
+
+    def __contains__(self, name: object) -> bool:
+        # As for the dict it replaced: was the key given? (A model's own `in` would look for
+        # (name, value) pairs and say False to every name.)
+        return name in self.model_fields_set or name in (self.__pydantic_extra__ or {})
+
+    def with_(self, **changes: Any) -> FindingData:
+        """A copy with these keys set (a new one after the others), validated like the original."""
+        return type(self).model_validate({**self.model_dump(), **changes})
+
+
 class Finding(BaseModel):
     id: str = ""
     rule: str
@@ -59,7 +104,7 @@ class Finding(BaseModel):
     verified: bool = False
     fingerprint: str = ""
     tags: list[str] = Field(default_factory=list, description="'unnecessary' and/or 'deprecated'")
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: FindingData = Field(default_factory=FindingData)
 
     def model_post_init(self, __context: Any) -> None:
         if not self.fingerprint:

@@ -142,7 +142,7 @@ def help_uri(info: RuleInfo, findings: list[Finding], information_uri: str) -> s
     if info.help_uri:
         return info.help_uri
     for f in findings:  # ruff's findings carry the rule's page
-        url = f.data.get("url") if f.rule == info.id else None
+        url = f.data.extra("url") if f.rule == info.id else None
         if isinstance(url, str) and url.startswith(("https://", "http://")):
             return url
     section = next((v for k, v in DOCS_SECTIONS.items() if info.id.startswith(k)), "README.md")

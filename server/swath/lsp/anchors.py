@@ -12,7 +12,7 @@ which the snapshot tells. Nothing here does I/O; it is plain data in, data out.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Sequence
+from typing import Sequence
 
 from swath.engine.verify import LINE_BREAK, candidate_lines, quote_at
 from swath.findings.model import Finding, Position, Range
@@ -86,13 +86,7 @@ class Anchor:
 
 
 def edit_range_of(f: Finding) -> Range | None:
-    raw: Any = f.data.get("edit")
-    if not isinstance(raw, dict) or "range" not in raw:
-        return None
-    try:
-        return Range.model_validate(raw["range"])
-    except ValueError:
-        return None
+    return f.data.edit.range if f.data.edit is not None else None
 
 
 def shift(r: Range, delta: int) -> Range:

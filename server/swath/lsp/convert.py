@@ -10,7 +10,7 @@ import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 from lsprotocol import types as lsp
 from pygls.uris import from_fs_path
@@ -24,7 +24,7 @@ SOURCE = "swath"
 
 def source_of(f: Finding) -> str:
     """`swath`, or `swath/<part>` when the finding names its part (a review pass: `swath/security`)."""
-    named = f.data.get("source")
+    named = f.data.extra("source")
     return named if isinstance(named, str) and named.startswith(SOURCE + "/") else SOURCE
 
 
@@ -185,12 +185,12 @@ def overflow_diagnostic(hidden: int, workflows: list[str]) -> lsp.Diagnostic:
 def finding_lens(
     a: Anchor, codec: PositionCodec, lines: Sequence[str] | None
 ) -> lsp.CodeLens | None:
-    text = a.finding.data.get("lens")
-    if not isinstance(text, str) or not text:
+    text = a.finding.data.lens
+    if not text:
         return None
     r = to_client(codec, lines, a.range)
     start = r.start
-    lens_line = a.finding.data.get("lens_line")
+    lens_line = a.finding.data.extra("lens_line")
     if isinstance(lens_line, int):  # its own line (a file's first change), moved with the finding's
         line = max(0, lens_line + a.range.start.line - a.finding.range.start.line)
         start = lsp.Position(line=line, character=0)
@@ -213,13 +213,11 @@ def fix_action(
 ) -> lsp.CodeAction | None:
     """The finding's edit as a quick fix the editor previews before applying."""
     f: Finding = a.finding
-    raw: Any = f.data.get("edit")
-    if a.edit_range is None or not isinstance(raw, dict):
+    fix = f.data.edit
+    if a.edit_range is None or fix is None:
         return None
-    new_text = raw.get("new_text", raw.get("newText"))
-    if not isinstance(new_text, str):
-        return None
-    title = raw.get("title") or f.data.get("fix_title") or f"Swath: apply the fix for {f.rule}"
+    new_text = fix.new_text
+    title = fix.title or f.data.extra("fix_title") or f"Swath: apply the fix for {f.rule}"
     r = to_client(codec, lines, a.edit_range)
     if features.document_changes and features.change_annotations:
         annotation = f"swath-{f.id}"

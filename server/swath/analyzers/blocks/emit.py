@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from swath.findings.model import Evidence, Finding, Range, Severity
+from swath.findings.model import Evidence, Finding, FindingData, Range, Severity
 from swath.spec.templates import check_template, render_prompt
 
 MAX_TEXT = 300  # a match's text is kept whole up to this many characters
@@ -84,7 +84,7 @@ class FindingRule(BaseModel):
             message=render_prompt(self.message, ctx).strip(),
             evidence=[Evidence(path=rec.path, line=line0, quote=rec.quote.strip())],
             tags=self.tags,
-            data=data,
+            data=FindingData.model_validate(data),
         )
 
 

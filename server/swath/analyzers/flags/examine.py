@@ -14,7 +14,6 @@ from swath.analyzers.flags.facts import (
     FlagFacts,
     ReferenceFact,
     RemovalSpec,
-    TextEdit,
 )
 from swath.analyzers.flags.references import (
     ParsedFile,
@@ -24,6 +23,7 @@ from swath.analyzers.flags.references import (
     pattern_matches,
 )
 from swath.analyzers.flags.rewrite import language_for, minimal_edit, rewrite_file
+from swath.findings.model import TextEdit
 from swath.items.flags import FlagItemData, ReferenceHit
 from swath.workspace import Workspace
 from swath.workspace.languages import language_of
@@ -276,7 +276,7 @@ def _attach_edit(
         fact.rewrite_note = "nothing to rewrite at this reference"
         return
     rng, new_text = edit
-    fact.edit = TextEdit(path=pf.path, range=rng.model_dump(), new_text=new_text)
+    fact.edit = TextEdit(path=pf.path, range=rng, new_text=new_text)
     fact.dead_ranges = [
         {"range": r.model_dump(), "quote": pf.lines[r.start.line].strip()}
         for r in result.dead_ranges

@@ -11,20 +11,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from swath.findings.model import TextEdit
 from swath.items.flags import FlagErrorData, FlagState
 
 Category = Literal["fully-on", "fully-off", "unreferenced", "undefined"]
 
 
 # -- what the map analyzer says about each flag ---------------------------------------------
-
-
-class TextEdit(BaseModel):
-    """An LSP-style edit: zero-based range in the file as it is now."""
-
-    path: str
-    range: dict[str, Any]
-    new_text: str
 
 
 class ReferenceFact(BaseModel):

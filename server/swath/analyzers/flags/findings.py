@@ -13,7 +13,7 @@ from typing import Any
 from swath.analyzers.flags.classify import state_words
 from swath.analyzers.flags.examine import definition_lens
 from swath.analyzers.flags.facts import FlagFacts, ReferenceFact
-from swath.findings.model import Evidence, Finding, Position, Range, Severity
+from swath.findings.model import Evidence, Finding, FindingData, Position, Range, Severity
 from swath.findings.report import RuleInfo
 from swath.items.flags import FlagErrorData
 
@@ -141,7 +141,7 @@ def _at_references(facts: FlagFacts, rule: str, severity: Severity) -> list[Find
             facts, lens=facts.lens, keep=facts.keep, reference_kind=ref.kind, call=ref.call
         )
         if ref.edit is not None:
-            data["edit"] = ref.edit.model_dump()
+            data["edit"] = ref.edit
             data["dead_ranges"] = ref.dead_ranges
         message = (
             reference_message(facts, ref)
@@ -158,7 +158,7 @@ def _at_references(facts: FlagFacts, rule: str, severity: Severity) -> list[Find
             range=_ref_range(ref),
             message=message,
             evidence=evidence,
-            data=data,
+            data=FindingData.model_validate(data),
         )
         out.append(main)
         out += _dead(facts, ref, rule, main.id)
@@ -195,7 +195,7 @@ def _dead(facts: FlagFacts, ref: ReferenceFact, rule: str, main_id: str) -> list
                         else []
                     ),
                 ],
-                data={"key": facts.key, "dead_of": main_id},
+                data=FindingData.model_validate({"key": facts.key, "dead_of": main_id}),
             )
         )
     return out
@@ -244,15 +244,17 @@ def _at_definitions(facts: FlagFacts) -> list[Finding]:
                 ),
                 message=message,
                 evidence=[Evidence(path=d.path, line=d.line, quote=d.quote)],
-                data=_data(
-                    facts,
-                    lens=lens,
-                    definition={
-                        "path": d.path,
-                        "line": d.line,
-                        "end_line": d.end_line,
-                        "format": d.format,
-                    },
+                data=FindingData.model_validate(
+                    _data(
+                        facts,
+                        lens=lens,
+                        definition={
+                            "path": d.path,
+                            "line": d.line,
+                            "end_line": d.end_line,
+                            "format": d.format,
+                        },
+                    )
                 ),
             )
         )
@@ -271,5 +273,5 @@ def for_error(err: FlagErrorData, line_text: str | None) -> Finding:
         ),
         message=f"{err.path}:{err.line + 1}: {err.message}",
         evidence=[Evidence(path=err.path, line=err.line, quote=quote)] if quote else [],
-        data={"format": err.format},
+        data=FindingData.model_validate({"format": err.format}),
     )
