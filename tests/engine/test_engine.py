@@ -284,3 +284,15 @@ async def test_resume_runs_only_unfinished_tasks(tmp_path: Path, engine: Engine)
     rerun = {k for call in ConcurrencyProbe.calls for k in call}
     assert rerun.isdisjoint(finished) and len(rerun) == 20 - len(finished)
     assert resumed.agents.cached == len(finished)
+
+
+async def test_a_plan_counts_cached_tasks_without_reading_their_results(
+    tmp_path: Path, engine: Engine
+) -> None:
+    make_files(tmp_path, 5)
+    await engine.run(workflow(), RunOptions())
+    # A map's results hold every file's facts (megabytes on a large package): the plan
+    # needs only whether each is fresh, so results it cannot even parse do not matter.
+    await engine.store.db.call(lambda c: c.execute("UPDATE records SET record_json='[]'"))
+    plan = await engine.plan(workflow(), RunOptions())
+    assert (plan.total_agents, plan.cached_agents) == (5, 5)

@@ -212,8 +212,8 @@ class Planner:
                 continue
             if not self.options.use_cache:
                 continue
-            entry = await store.cache_get(ihash)
-            if entry is not None and await asyncio.to_thread(cache.deps_unchanged, ws, entry.deps):
+            deps = await store.cache_deps(ihash)
+            if deps is not None and await asyncio.to_thread(cache.deps_unchanged, ws, deps):
                 hits += 1
         return hits
 

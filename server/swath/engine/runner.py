@@ -10,6 +10,7 @@ keeps every finished result and `resume` repeats only what had not finished.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import secrets
 from concurrent.futures import ThreadPoolExecutor
@@ -409,11 +410,7 @@ class _Run:
 
     async def _reduce(self, step: ReduceStep, inbox: Inbox) -> None:
         await self._wait_needs(step)
-        # Records arrive in the order tasks finish; sorted, the reduce sees (and caches on)
-        # the same input however the map was scheduled.
-        # Several upstream steps can share a key (passes mapping the same items, then one
-        # verify): their content breaks the tie, or the cache key would follow the schedule.
-        records = sorted(await inbox.collect(), key=lambda r: (r.step, r.key, r.model_dump_json()))
+        records = _stable_order(await inbox.collect())
         await self.run_task(step, step.agent, "reduce", [], records, self.channels[step.id])
         self._close(step.id)
 
@@ -841,6 +838,22 @@ def _record_output(rec: Record) -> Any:
     if rec.judgement is None:
         return rec.output
     return {"analyzer": rec.output, "model": rec.judgement}
+
+
+def _stable_order(records: list[Record]) -> list[Record]:
+    """Records arrive in the order tasks finish; sorted, a reduce sees (and caches on) the
+    same input however the map was scheduled.
+
+    Several upstream steps can share a key (passes mapping the same items, then one verify):
+    their content breaks the tie, or the cache key would follow the schedule. Only those
+    are serialised to compare: a map's records hold every file's facts (megabytes).
+    """
+    out: list[Record] = []
+    ordered = sorted(records, key=lambda r: (r.step, r.key))
+    for _, same in itertools.groupby(ordered, key=lambda r: (r.step, r.key)):
+        tied = list(same)
+        out += tied if len(tied) == 1 else sorted(tied, key=lambda r: r.model_dump_json())
+    return out
 
 
 def _from(step: Any) -> list[str]:

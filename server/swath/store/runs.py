@@ -214,7 +214,11 @@ class RunStore:
         def write(c: sqlite3.Connection) -> None:
             head = report.model_dump_json(exclude={"findings", "outputs"})
             findings = "[" + ",".join(f.model_dump_json() for f in report.findings) + "]"
-            outputs = json.dumps(report.model_dump(mode="json", include={"outputs"})["outputs"])
+            # Serialised straight to JSON: a map's outputs are megabytes, and a dump to Python
+            # values first held a second copy of them at the end of every run.
+            wrapped = report.model_dump_json(include={"outputs"})
+            assert wrapped.startswith(_OUTPUTS_KEY) and wrapped.endswith("}")
+            outputs = wrapped[len(_OUTPUTS_KEY) : -1]
             c.execute(
                 "UPDATE runs SET status=?, finished_at=?, report_json=?, outputs_hash=?, findings_hash=?"
                 " WHERE id=?",
@@ -482,6 +486,16 @@ class RunStore:
 
         return await self.db.call(q)
 
+    async def cache_deps(self, key: str) -> dict[str, str] | None:
+        """The deps of a cache entry without its record: what a plan needs to count hits
+        (a map's records hold every file's facts, megabytes to parse for a count)."""
+
+        def q(c: sqlite3.Connection) -> dict[str, str] | None:
+            row = c.execute("SELECT deps_json FROM cache WHERE key=?", (key,)).fetchone()
+            return None if row is None else dict(json.loads(row[0]))
+
+        return await self.db.call(q)
+
     def cache_hit(self, key: str) -> None:
         self.db.submit(lambda c: c.execute("UPDATE cache SET hits = hits + 1 WHERE key=?", (key,)))
 
@@ -510,6 +524,9 @@ class RunStore:
             now = time.time()
             self.db.submit(lambda c: memo.put_many(c, rows, now))
 
+
+# How pydantic opens `report.model_dump_json(include={"outputs"})`.
+_OUTPUTS_KEY = '{"outputs":'
 
 # The record last stored and its hash: a task's record goes to the cache and to its task row
 # one after the other on the store's thread, and is serialised once for both.
