@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -55,3 +56,17 @@ def commit_files(
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def _left_by_runs(folder: str, names: list[str]) -> list[str]:
+    if Path(folder).name != ".swath":
+        return []
+    return [n for n in names if n.startswith("swath.db") or n == "reports"]
+
+
+def copy_example(src: Path, dest: Path) -> Path:
+    """A bundled example as a clone has it: without the store and reports a run in place
+    left there (git ignores them). A copy with them serves that run's cached results —
+    dates blamed from this checkout's history and all."""
+    shutil.copytree(src, dest, ignore=_left_by_runs, dirs_exist_ok=True)
+    return dest

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 
 from swath.findings.run_schema import run_schema_text
 from tests.cli.test_cli import AS_OF, repo, swath  # noqa: F401  (the fixture)
-from tests.gitrepo import commit_files, init_repo
+from tests.gitrepo import commit_files, copy_example, init_repo
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "examples" / "flags-demo"
@@ -44,7 +43,7 @@ def test_fail_on_levels_and_exit_codes(repo: Path) -> None:  # noqa: F811
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = init_repo(tmp_path_factory.mktemp("demo") / "demo")
-    shutil.copytree(DEMO, root, dirs_exist_ok=True)
+    copy_example(DEMO, root)
     commit_files(root, {}, date="2024-01-15T12:00:00+00:00")
     return root
 

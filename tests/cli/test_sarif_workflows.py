@@ -4,7 +4,6 @@ valid SARIF 2.1.0, and carrying what GitHub code scanning requires of rules and 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 
 from tests.cli.test_cli import swath
 from tests.findings.test_render_sarif import schema_errors
-from tests.gitrepo import commit_files, git, init_repo
+from tests.gitrepo import commit_files, copy_example, git, init_repo
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "flags-demo"
 OLD = "2024-01-15T12:00:00+00:00"
@@ -21,7 +20,7 @@ OLD = "2024-01-15T12:00:00+00:00"
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = init_repo(tmp_path_factory.mktemp("sarif") / "repo")
-    shutil.copytree(DEMO, root, dirs_exist_ok=True)
+    copy_example(DEMO, root)
     commit_files(root, {"app/notes.py": "# TODO: one\n# TODO: one\nX = 1\n"}, date=OLD)
     # An uncommitted change for review-diff: a security and a correctness problem.
     (root / "app" / "tool.py").write_text(

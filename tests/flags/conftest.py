@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import textwrap
 from pathlib import Path
@@ -18,6 +17,7 @@ from swath.sources.base import SourceContext
 from swath.sources.flags import FlagsSource
 from swath.spec.records import Item, Record
 from swath.workspace import Workspace
+from tests.gitrepo import copy_example
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "examples" / "flags-demo"
@@ -95,7 +95,7 @@ def run_offline(
 @pytest.fixture
 def demo(tmp_path: Path) -> Workspace:
     root = tmp_path / "flags-demo"
-    shutil.copytree(DEMO, root)
+    copy_example(DEMO, root)
     git(root, "init", "-q")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "demo")

@@ -16,7 +16,6 @@ import difflib
 import json
 import os
 import re
-import shutil
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from collections.abc import Callable
@@ -26,7 +25,7 @@ from typing import Any
 import pytest
 
 from swath.cli.main import main
-from tests.gitrepo import commit_files, git, init_repo
+from tests.gitrepo import commit_files, copy_example, git, init_repo
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -67,7 +66,7 @@ def _normalise(text: str, root: Path) -> str:
 
 def _committed_copy(src: Path) -> Callable[[Path], None]:
     def make(root: Path) -> None:
-        shutil.copytree(src, root)
+        copy_example(src, root)
         git(root, "init", "-q", "-b", "main")
         git(root, "add", "-A")
         git(root, "commit", "-qm", "demo", date=DATE)

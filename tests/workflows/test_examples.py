@@ -4,7 +4,6 @@ against what reading the demo's code says it should be."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from swath.engine.options import RunOptions
 from swath.engine.session import Session
 from swath.findings.report import RunReport, RunStatus
 from swath.spec.loader import load_workflow
-from tests.gitrepo import git
+from tests.gitrepo import copy_example, git
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "workflows"
 DEMO = EXAMPLES / "shop-demo"
@@ -24,7 +23,7 @@ DEMO = EXAMPLES / "shop-demo"
 @pytest.fixture
 def demo(tmp_path: Path) -> Path:
     root = tmp_path / "shop"
-    shutil.copytree(DEMO, root)
+    copy_example(DEMO, root)
     git(root, "init", "-q", "-b", "main")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "shop")
