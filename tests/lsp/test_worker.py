@@ -9,7 +9,16 @@ from pathlib import Path
 
 from swath.engine.events import FindingsEmitted, RunFinished, RunStarted
 from swath.engine.options import RunOptions
-from swath.engine.worker import WorkerRequest, parse_event
+from swath.engine.worker_messages import (
+    Cancel,
+    EventReply,
+    RefusedReply,
+    WarningReply,
+    WorkerRequest,
+    encode,
+    from_worker,
+    to_worker,
+)
 from swath.spec.loader import load_workflow, resolve_workflow
 from tests.lsp.conftest import make_repo, server_env
 
@@ -51,7 +60,8 @@ def test_worker_streams_events_and_ends_with_the_report(tmp_path: Path) -> None:
     root = make_repo(tmp_path / "repo", modules=5)
     code, lines, err = _run(root, _request(root, run_id="20240101-000000-aaaaaa"))
     assert code == 0, err
-    events = [parse_event(json.dumps(x)) for x in lines if "event" in x]
+    replies = [from_worker(json.dumps(x)) for x in lines]
+    events = [r.event for r in replies if isinstance(r, EventReply)]
     assert isinstance(events[0], RunStarted) and events[0].plan.total_agents == 5
     assert isinstance(events[-1], RunFinished)
     report = events[-1].report
@@ -74,3 +84,24 @@ def test_end_of_input_cancels_and_refusals_are_reported(tmp_path: Path) -> None:
     assert code == 0, err
     assert lines == [{"refused": lines[0]["refused"], "kind": "PlanRefused"}]
     assert "needs 3 agents, more than the limit of 1" in lines[0]["refused"]
+
+
+def test_a_cancel_line_ends_the_run_as_cancelled_keeping_finished_tasks(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", modules=3)
+    code, lines, err = _run(root, _request(root) + encode(Cancel()))
+    assert code == 0, err
+    last = from_worker(json.dumps(lines[-1]))
+    assert isinstance(last, EventReply) and last.event.type == "run_finished"
+    assert last.event.report.status.value == "cancelled"
+
+
+def test_both_ends_read_each_message_as_the_model_it_was_written_from() -> None:
+    request = WorkerRequest(root="/r", workflow={"name": "w"}, options=RunOptions())
+    assert to_worker(encode(request)) == request
+    assert encode(Cancel()) == b'{"cancel":true}\n' and to_worker(encode(Cancel())) == Cancel()
+    for reply in (WarningReply(warning="w"), RefusedReply(refused="no", kind="PlanRefused")):
+        assert from_worker(encode(reply)) == reply
+    # the lines are what the worker's docstring says: one compact object named by its key
+    assert encode(RefusedReply(refused="no", kind="InputError")) == (
+        b'{"refused":"no","kind":"InputError"}\n'
+    )

@@ -4,13 +4,9 @@
 
 A front end that must stay responsive (the language server) runs each workflow here:
 analyzers hold the GIL in their threads and would otherwise starve the editor's event
-loop. Protocol, one JSON object per line:
-
-- in, first line: `WorkerRequest` (workflow spec already validated, options, root);
-- in, later: `cancel` — the run ends as `cancelled`, finished results kept. End of input
-  (the parent died) cancels too;
-- out: `{"event": {...}}` for every engine event (`type` tells which), `{"warning": "…"}`,
-  and, when the run could not start, `{"refused": "…", "kind": "PlanRefused" | …}`.
+loop. The protocol (one JSON object a line: the request, then maybe a cancel, in; events,
+warnings or a refusal, out) is `swath.engine.worker_messages`, whose models both ends use.
+End of input (the parent died) cancels the run too.
 
 Exit code 0 whenever a report (any status) or a refusal was written; 1 on a crash.
 """
@@ -18,65 +14,26 @@ Exit code 0 whenever a report (any status) or a refusal was written; 1 on a cras
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Union
+from typing import IO, Any
 
-from pydantic import BaseModel, Field, TypeAdapter
-
-from swath.engine.events import (
-    Event,
-    FindingsEmitted,
-    RunFinished,
-    RunStarted,
-    StepFinished,
-    StepProgress,
-    TaskFinished,
-    TaskStarted,
+from swath.engine.events import Event
+from swath.engine.worker_messages import (
+    Cancel,
+    RefusedReply,
+    WarningReply,
+    WorkerRequest,
+    encode,
+    event_line,
+    to_worker,
 )
-from swath.engine.options import RunOptions
 
 log = logging.getLogger(__name__)
 
-EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(
-    Annotated[
-        Union[
-            RunStarted,
-            TaskStarted,
-            TaskFinished,
-            FindingsEmitted,
-            StepProgress,
-            StepFinished,
-            RunFinished,
-        ],
-        Field(discriminator="type"),
-    ]
-)
-
-
-class WorkerRequest(BaseModel):
-    root: str
-    workflow: dict[str, Any] = Field(
-        description="The workflow as validated by the caller (by alias)"
-    )
-    options: RunOptions
-    model_overrides: dict[str, Any] = Field(default_factory=dict)
-    skip_events: list[str] = Field(default_factory=lambda: ["task_started", "step_finished"])
-    nice: int = Field(
-        10,
-        ge=0,
-        le=19,
-        description="How much to lower the run's CPU priority (its analysis workers inherit it):"
-        " on 2 cores three runs otherwise took the editor's code lenses past 50 ms p99",
-    )
-
-
-def parse_event(line: bytes | str) -> Event:
-    """An event line's `event` object back as its typed model."""
-    return EVENT_ADAPTER.validate_python(json.loads(line)["event"])
+__all__ = ["WorkerRequest", "lower_priority", "main", "model_wanted", "run"]
 
 
 def model_wanted(root: Path, engine: str, overrides: dict[str, Any]) -> tuple[bool, str | None]:
@@ -94,14 +51,14 @@ def model_wanted(root: Path, engine: str, overrides: dict[str, Any]) -> tuple[bo
         )
 
 
-async def run(request: WorkerRequest, reader: asyncio.StreamReader, out: Any) -> int:
+async def run(request: WorkerRequest, reader: asyncio.StreamReader, out: IO[bytes]) -> int:
     from swath.engine.inputs import InputError
     from swath.engine.options import EngineError, PlanRefused
     from swath.engine.session import Session
     from swath.spec.models import Workflow
 
-    def write(obj: dict[str, Any]) -> None:
-        out.write(json.dumps(obj, separators=(",", ":")) + "\n")
+    def write(line: bytes) -> None:
+        out.write(line)
         out.flush()
 
     root = Path(request.root)
@@ -116,14 +73,22 @@ async def run(request: WorkerRequest, reader: asyncio.StreamReader, out: Any) ->
         session = Session.open(root, model=False)
     warnings.extend(session.notices)
     for w in warnings:
-        write({"warning": w})
+        write(encode(WarningReply(warning=w)))
 
     cancel = asyncio.Event()
 
     async def listen() -> None:
         while True:
             line = await reader.readline()
-            if not line or line.strip() == b"cancel":
+            if not line:  # the parent is gone
+                cancel.set()
+                return
+            try:
+                message = to_worker(line)
+            except ValueError:
+                log.warning("ignored a line that is no message: %.200r", line)
+                continue
+            if isinstance(message, Cancel):
                 cancel.set()
                 return
 
@@ -132,15 +97,14 @@ async def run(request: WorkerRequest, reader: asyncio.StreamReader, out: Any) ->
 
     def sink(event: Event) -> None:
         if event.type not in skip:
-            out.write('{"event":' + event.model_dump_json() + "}\n")
-            out.flush()
+            write(event_line(event))
 
     try:
         workflow = Workflow.model_validate(request.workflow)
         await session.engine.run(workflow, request.options, sink=sink, cancel=cancel)
     except (PlanRefused, EngineError, InputError, ValueError) as exc:
         # ValueError: a source refusing its input (an unknown diff base…) before anything ran
-        write({"refused": str(exc), "kind": type(exc).__name__})
+        write(encode(RefusedReply(refused=str(exc), kind=type(exc).__name__)))
     finally:
         listener.cancel()
         await session.aclose()
@@ -155,9 +119,12 @@ async def amain() -> int:
     if not line:
         print("swath.engine.worker: expected a request line on stdin", file=sys.stderr)
         return 2
-    request = WorkerRequest.model_validate_json(line)
+    request = to_worker(line)
+    if not isinstance(request, WorkerRequest):
+        print("swath.engine.worker: the first line must be the run's request", file=sys.stderr)
+        return 2
     lower_priority(request.nice)
-    return await run(request, reader, sys.stdout)
+    return await run(request, reader, sys.stdout.buffer)
 
 
 def lower_priority(by: int) -> None:

@@ -35,7 +35,7 @@ from swath.findings.model import Finding
 from swath.findings.report import RunReport, RunStatus
 from swath.lsp.folders import path_to_uri, uri_to_path
 from swath.lsp.progress import RunProgress
-from swath.lsp.worker import RunWorker, WorkerRequest
+from swath.lsp.worker import EventReply, RunWorker, WarningReply, WorkerRequest
 from swath.spec.models import EmitStep, Workflow
 
 if TYPE_CHECKING:
@@ -150,14 +150,14 @@ class RunCoordinator:
             refused: str | None = None
             try:
                 async for message in worker.messages():
-                    if "event" in message:
-                        sink(message["event"])
-                        if isinstance(message["event"], RunFinished):
-                            report = message["event"].report
-                    elif "warning" in message:
-                        self.server.warn(f"Swath: {message['warning']}")
-                    elif "refused" in message:
-                        refused = str(message["refused"])
+                    if isinstance(message, EventReply):
+                        sink(message.event)
+                        if isinstance(message.event, RunFinished):
+                            report = message.event.report
+                    elif isinstance(message, WarningReply):
+                        self.server.warn(f"Swath: {message.warning}")
+                    else:
+                        refused = message.refused
                 code = await worker.wait()
             finally:
                 forward_cancel.cancel()

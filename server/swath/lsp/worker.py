@@ -8,19 +8,28 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import json
 import logging
 import sys
-from typing import Any, AsyncIterator
+from typing import AsyncIterator
 
-from swath.engine.worker import WorkerRequest, parse_event
+from pydantic import ValidationError
+
+from swath.engine.worker_messages import (
+    Cancel,
+    EventReply,
+    RefusedReply,
+    WarningReply,
+    WorkerRequest,
+    encode,
+    from_worker,
+)
 
 log = logging.getLogger(__name__)
 
 LINE_LIMIT = 256 * 1024 * 1024  # one event line: a final report can be large
 PARSE_INLINE = 64 * 1024  # bytes; longer lines are parsed in a thread
 
-__all__ = ["RunWorker", "WorkerRequest"]
+__all__ = ["EventReply", "RefusedReply", "RunWorker", "WarningReply", "WorkerRequest"]
 
 
 class RunWorker:
@@ -43,32 +52,30 @@ class RunWorker:
         )
         worker = cls(proc)
         assert proc.stdin is not None
-        proc.stdin.write(request.model_dump_json().encode("utf-8") + b"\n")
+        proc.stdin.write(encode(request))
         await proc.stdin.drain()
         return worker
 
-    async def messages(self) -> AsyncIterator[dict[str, Any]]:
-        """Each line as a dict; `event` values come back as typed engine events."""
+    async def messages(self) -> AsyncIterator[EventReply | WarningReply | RefusedReply]:
+        """Each line as its typed message."""
         assert self.proc.stdout is not None
         while line := await self.proc.stdout.readline():
-            if line.startswith(b'{"event":'):
+            if not line.strip():
+                continue
+            try:
                 if len(line) > PARSE_INLINE:
-                    event = await asyncio.to_thread(parse_event, line)
+                    yield await asyncio.to_thread(from_worker, line)
                 else:
-                    event = parse_event(line)
-                yield {"event": event}
-            elif line.strip():
-                try:
-                    yield json.loads(line)
-                except ValueError:
-                    log.warning("run worker wrote a line that is not JSON: %.200s", line)
+                    yield from_worker(line)
+            except ValidationError:
+                log.warning("run worker wrote a line that is no message: %.200s", line)
 
     def cancel(self) -> None:
         """Ask the worker to end the run as cancelled (finished results are kept)."""
         stdin = self.proc.stdin
         if stdin is not None and not stdin.is_closing() and self.proc.returncode is None:
             try:
-                stdin.write(b"cancel\n")
+                stdin.write(encode(Cancel()))
             except (ConnectionError, RuntimeError):
                 pass
 
