@@ -662,11 +662,11 @@ def test_ruff_runs_once_for_all_passes(tmp_path: Path, monkeypatch: pytest.Monke
         root, {"a.py": "x = 1\nz = eval(x)\n", "b.py": "y = 1\ntry:\n    pass\nexcept:\n    pass\n"}
     )
     runs: list[list[str]] = []
-    real = review_ruff._run
+    real = review_ruff._start
     monkeypatch.setattr(
         review_ruff,
-        "_run",
-        lambda cmd, r, paths, proj: runs.append(paths) or real(cmd, r, paths, proj),
+        "_start",
+        lambda cmd, r, paths, added: runs.append(paths) or real(cmd, r, paths, added),
     )
     items = diff_items(root)
     found = []

@@ -30,15 +30,16 @@ from swath.analyzers.review_facts import (
 )
 from swath.analyzers.review_passes import PASSES, PassError, parse_passes
 from swath.analyzers.review_prompt import render_pass_prompt
-from swath.analyzers.review_ruff import ruff_command, ruff_hits
+from swath.analyzers.review_ruff import RuffJob, ruff_command, ruff_start
 from swath.analyzers.review_rules import RULES, Hit, rule_infos
 from swath.analyzers.review_settings import ReviewSettings, load_settings
 from swath.analyzers.review_suppress import suppressed
-from swath.analyzers.sourcetext import language_of, split_lines
+from swath.analyzers.review_read import read_lines
+from swath.analyzers.sourcetext import language_of
 from swath.findings.model import Evidence, Finding, FindingData, Range, Severity
 from swath.findings.report import RuleInfo
 from swath.spec.records import Item
-from swath.workspace.roles import path_role
+from swath.workspace.roles import Role, path_role
 
 
 def added_lines(item: Item) -> set[int]:
@@ -92,8 +93,17 @@ class DiffReviewParams(BaseModel):
 
 
 class _FileState:
-    def __init__(self, item: Item, entry: dict[str, Any], lines: list[str], added: set[int]):
+    def __init__(
+        self,
+        item: Item,
+        entry: dict[str, Any],
+        lines: list[str],
+        added: set[int],
+        text: str,
+        role: Role,
+    ):
         self.item, self.entry, self.lines, self.added = item, entry, lines, added
+        self.text, self.role = text, role
         self.checks = FileChecks()
 
 
@@ -139,33 +149,34 @@ class DiffReview:
             if entry["skipped"] or not wanted:
                 continue
             try:
-                text = ws.read_text(item.path)
+                text, lines = read_lines(ws, item.path)
             except (OSError, ValueError) as exc:  # gone since discovery, or refused
                 entry["skipped"] = f"unreadable: {exc}"
                 continue
-            lines = split_lines(text)
-            state = _FileState(item, entry, lines, added_lines(item))
+            states.append(_FileState(item, entry, lines, added_lines(item), text, role))
+        # ruff works on the other core while this thread runs the other checks.
+        ruff = self._start_ruff(states, ws.root, ctx.params.get("ruff", "auto"), wanted)
+        for state in states:
             state.checks = file_checks(
                 FileToCheck(
-                    path=item.path,
-                    text=text,
-                    lines=lines,
-                    language=entry["language"],
-                    role=role,
+                    path=state.entry["path"],
+                    text=state.text,
+                    lines=state.lines,
+                    language=state.entry["language"],
+                    role=state.role,
                     added=frozenset(state.added),
-                    tests_changed=bool(item.data.get("tests_changed")),
+                    tests_changed=bool(state.item.data.get("tests_changed")),
                     # Unknown (an item from before the fact existed): as if it had tests.
                     # Test globs in the repository's setting say it has tests of its own.
-                    tree_has_tests=bool(item.data.get("tree_has_tests", True))
+                    tree_has_tests=bool(state.item.data.get("tree_has_tests", True))
                     or bool(settings.tests),
-                    committed=_committed(item),
+                    committed=_committed(state.item),
                 )
             )
-            entry["checks"] = list(state.checks.checks)
+            state.entry["checks"] = list(state.checks.checks)
             if state.checks.notes:
-                entry["notes"] = list(state.checks.notes)
-            states.append(state)
-        self._add_ruff(states, ws.root, ctx.params.get("ruff", "auto"), wanted)
+                state.entry["notes"] = list(state.checks.notes)
+        self._add_ruff(states, ruff)
         findings: list[Finding] = []
         disabled = list(ctx.params.get("disable") or [])
         for s in states:
@@ -203,15 +214,27 @@ class DiffReview:
         return False
 
     @staticmethod
-    def _add_ruff(states: list[_FileState], root: Any, setting: Any, wanted: set[str]) -> None:
+    def _start_ruff(
+        states: list[_FileState], root: Any, setting: Any, wanted: set[str]
+    ) -> tuple[list[_FileState], RuffJob | None]:
         if not wanted & {"security", "correctness", "performance", "tests"}:
-            return
+            return [], None
         command = ruff_command(setting)
         # The same file list for every pass (whatever it wants), so they share one ruff run.
         py = [s for s in states if s.entry["language"] == "python"]
         if not command or not py:
+            return [], None
+        added = {s.entry["path"]: frozenset(s.added) for s in py}
+        return py, ruff_start(command, root, [s.entry["path"] for s in py], added)
+
+    @staticmethod
+    def _add_ruff(
+        states: list[_FileState], started: tuple[list[_FileState], RuffJob | None]
+    ) -> None:
+        py, job = started
+        if job is None:
             return
-        result = ruff_hits(command, root, [s.entry["path"] for s in py])
+        result = job.result()
         for s in py:
             if result.problem:
                 s.entry["ruff"] = result.problem

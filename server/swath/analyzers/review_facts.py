@@ -69,16 +69,28 @@ def file_checks(f: FileToCheck) -> FileChecks:
         if f in _memo:
             _memo.move_to_end(f)
             return _memo[f]
-    out = _compute(f)
-    with _lock:
-        _memo[f] = out
-        while len(_memo) > MEMO_SIZE:
-            _memo.popitem(last=False)
+        key_lock = _key_locks.setdefault(f, threading.Lock())
+    # The passes start side by side on the same files: the first computes, the others wait
+    # for its result (before, all five computed it, and fought over the GIL doing so).
+    with key_lock:
+        with _lock:
+            if f in _memo:
+                return _memo[f]
+        try:
+            out = _compute(f)
+            with _lock:
+                _memo[f] = out
+                while len(_memo) > MEMO_SIZE:
+                    _memo.popitem(last=False)
+        finally:
+            with _lock:
+                _key_locks.pop(f, None)
     return out
 
 
 _memo: OrderedDict[FileToCheck, FileChecks] = OrderedDict()
 _lock = threading.Lock()
+_key_locks: dict[FileToCheck, threading.Lock] = {}
 
 
 def _compute(f: FileToCheck) -> FileChecks:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from functools import lru_cache
 
 PASSES: tuple[str, ...] = ("security", "correctness", "performance", "tests", "accessibility")
 
@@ -154,6 +155,7 @@ def selector_matches(selector: str, code: str) -> bool:
     return False
 
 
+@lru_cache(maxsize=2048)  # asked for every ruff hit of every pass; RUFF never changes
 def ruff_pass(code: str) -> str | None:
     """The pass a ruff code belongs to, by its family (None: no pass asks for it)."""
     for name, selectors in RUFF.items():

@@ -26,6 +26,7 @@ import threading
 import tomllib
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -50,15 +51,21 @@ def ruff_command(setting: Any) -> list[str] | None:
         return None
     if setting and setting not in ("auto", True):
         return [str(setting)]
+    found = _bundled_ruff()
+    return list(found) if found else None
+
+
+@lru_cache(maxsize=1)  # every task of every pass asks; finding it reads sysconfig each time
+def _bundled_ruff() -> tuple[str, ...] | None:
     try:
         from ruff.__main__ import find_ruff_bin
 
-        return [os.fsdecode(find_ruff_bin())]
+        return (os.fsdecode(find_ruff_bin()),)
     except (ImportError, FileNotFoundError):
         from shutil import which
 
         exe = which("ruff")
-        return [exe] if exe else None
+        return (exe,) if exe else None
 
 
 @dataclass(frozen=True)
@@ -118,13 +125,16 @@ def severity_of(code: str) -> Severity:
     return Severity.warning
 
 
+Added = dict[str, frozenset[int]]  # per workspace-relative path, its added lines
+
+
 @dataclass
 class RuffResult:
     hits: dict[str, list[Hit]] = field(default_factory=dict)
     problem: str | None = None  # why ruff gave nothing, when it did not run
 
 
-def _run(command: list[str], root: Path, paths: list[str], project: ProjectRuff) -> RuffResult:
+def _attempts(command: list[str], project: ProjectRuff) -> list[list[str]]:
     base = [
         *command,
         "check",
@@ -136,38 +146,104 @@ def _run(command: list[str], root: Path, paths: list[str], project: ProjectRuff)
         "--select",
         ",".join(selection(project)),
     ]
-    attempts = [
+    # The project's configuration may be for another ruff: once more without it.
+    return [
         base,
         [*base, "--isolated", *(["--target-version", project.target] if project.target else [])],
     ]
-    problem = None
-    for args in attempts:
+
+
+class RuffJob:
+    """One ruff run, started at once and collected when its hits are wanted: the caller
+    runs its own checks meanwhile, and ruff has the other core."""
+
+    def __init__(
+        self, command: list[str], root: Path, paths: list[str], added: Added | None = None
+    ) -> None:
+        self.root, self.paths, self.added = root, paths, added
+        self.project = project_ruff(root)
+        self.attempts = _attempts(command, self.project)
+        self._lock = threading.Lock()
+        self._result: RuffResult | None = None
+        self._proc: subprocess.Popen[str] | None = None
         try:
-            proc = subprocess.run(
-                [*args, "--", *paths], cwd=root, capture_output=True, text=True, timeout=TIMEOUT_S
-            )
+            self._proc = self._spawn(self.attempts[0])
         except (OSError, subprocess.SubprocessError) as exc:
-            return RuffResult(problem=f"ruff did not run: {exc}")
-        if proc.returncode == 0:
+            self._result = RuffResult(problem=f"ruff did not run: {exc}")
+
+    def _spawn(self, args: list[str]) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [*args, "--", *self.paths],
+            cwd=self.root,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def result(self) -> RuffResult:
+        """The hits (the first caller waits for ruff, the others for the first caller)."""
+        with self._lock:
+            if self._result is None:
+                self._result = self._collect()
+            return self._result
+
+    def _collect(self) -> RuffResult:
+        problem = None
+        proc = self._proc
+        for args in self.attempts:
             try:
-                return RuffResult(hits=_parse(proc.stdout, root, project))
-            except (json.JSONDecodeError, TypeError):
-                return RuffResult(problem="ruff printed no JSON")
-        # The project's configuration may be for another ruff: once more without it.
-        problem = f"ruff failed ({proc.returncode}): {proc.stderr.strip()[:300]}"
-        log.info("%s", problem)
-    return RuffResult(problem=problem)
+                if proc is None:
+                    proc = self._spawn(args)
+                try:
+                    stdout, stderr = proc.communicate(timeout=TIMEOUT_S)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.communicate()
+                    raise
+            except (OSError, subprocess.SubprocessError) as exc:
+                return RuffResult(problem=f"ruff did not run: {exc}")
+            if proc.returncode == 0:
+                try:
+                    return RuffResult(hits=_parse(stdout, self.root, self.project, self.added))
+                except (json.JSONDecodeError, TypeError):
+                    return RuffResult(problem="ruff printed no JSON")
+            problem = f"ruff failed ({proc.returncode}): {stderr.strip()[:300]}"
+            log.info("%s", problem)
+            proc = None
+        return RuffResult(problem=problem)
 
 
-def _parse(stdout: str, root: Path, project: ProjectRuff) -> dict[str, list[Hit]]:
+def _parse(
+    stdout: str, root: Path, project: ProjectRuff, added: Added | None = None
+) -> dict[str, list[Hit]]:
+    """ruff's diagnostics as hits. With `added`, the second looks that read the file (is a
+    B006 default only read, an F821 name version-guarded?) are taken only on added lines:
+    a hit elsewhere is dropped by the review anyway, and a class-sized region parsed for
+    each of them cost more than the rest of the review's ruff work."""
     out: dict[str, list[Hit]] = {}
     resolved = root.resolve()
+    rels: dict[str, str] = {}
+    texts: dict[str, list[str]] = {}
+
+    def lines_of(rel: str) -> list[str]:
+        if rel not in texts:
+            try:
+                text = (root / rel).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                text = None
+            texts[rel] = split_lines(text) if text is not None else []
+        return texts[rel]
+
     for d in json.loads(stdout or "[]"):
         code = str(d.get("code") or "invalid-syntax")
         if any(selector_matches(s, code) for s in project.ignore):
             continue
         try:
-            rel = Path(d["filename"]).resolve().relative_to(resolved).as_posix()
+            name = d["filename"]
+            if name not in rels:
+                rels[name] = Path(name).resolve().relative_to(resolved).as_posix()
+            rel = rels[name]
             loc, end = d["location"], d.get("end_location") or d["location"]
             line = int(loc["row"]) - 1
             start = max(int(loc["column"]) - 1, 0)
@@ -176,11 +252,17 @@ def _parse(stdout: str, root: Path, project: ProjectRuff) -> dict[str, list[Hit]
         except (KeyError, TypeError, ValueError):
             continue
         message = str(d.get("message") or code)
-        if code == "F821" and NEWER_BUILTIN in message and _version_guarded(root / rel, line):
+        look = added is None or line in added.get(rel, ())
+        if (
+            look
+            and code == "F821"
+            and NEWER_BUILTIN in message
+            and _version_guarded(lines_of(rel), line)
+        ):
             continue
         if code in ("S502", "S503") and NEGOTIATE.search(message):
             continue
-        if code == "B006" and _default_only_read(root / rel, line):
+        if look and code == "B006" and _default_only_read(rel, lines_of(rel), line):
             continue
         if code == "invalid-syntax":
             hit = _syntax_hit(message, line, start, stop, project)
@@ -209,21 +291,13 @@ GUARD = re.compile(r"\s*(?:(?:el)?if\b.*\bversion_info\b|try\s*:)")
 NEGOTIATE = re.compile(r"SSLv23")
 
 
-def _default_only_read(path: Path, line: int) -> bool:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    return default_only_read(path.name, split_lines(text), line)
+def _default_only_read(rel: str, lines: list[str], line: int) -> bool:
+    return bool(lines) and default_only_read(Path(rel).name, lines, line)
 
 
-def _version_guarded(path: Path, line: int) -> bool:
+def _version_guarded(lines: list[str], line: int) -> bool:
     """Whether the line is inside an `if sys.version_info …:` or `try:` block: code that
     uses a newer builtin behind such a guard is how a project supports both versions."""
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return False
     if line >= len(lines):
         return False
     indent = len(lines[line]) - len(lines[line].lstrip())
@@ -262,9 +336,8 @@ def _syntax_hit(message: str, line: int, start: int, stop: int, project: Project
     )
 
 
-_memo: OrderedDict[tuple[Any, ...], RuffResult] = OrderedDict()
+_memo: OrderedDict[tuple[Any, ...], RuffJob] = OrderedDict()
 _memo_lock = threading.Lock()
-_key_locks: dict[tuple[Any, ...], threading.Lock] = {}
 MEMO_SIZE = 16
 
 
@@ -276,25 +349,35 @@ def _stamp(root: Path, rel: str) -> tuple[str, int, int]:
         return rel, -1, -1
 
 
-def ruff_hits(command: list[str], root: Path, paths: list[str]) -> RuffResult:
-    """ruff's hits per workspace-relative path (shared by every pass looking at the same files)."""
+def _start(command: list[str], root: Path, paths: list[str], added: Added | None) -> RuffJob:
+    return RuffJob(command, root, paths, added)
+
+
+def ruff_start(
+    command: list[str], root: Path, paths: list[str], added: Added | None = None
+) -> RuffJob | None:
+    """ruff's run over these files, started now, or the one already started or done for them
+    (every pass looking at the same files shares one); None without files. `added`: the
+    added lines per path, where the hits that matter are (see `_parse`)."""
     if not paths:
-        return RuffResult()
+        return None
     config = tuple(_stamp(root, n) for n in CONFIG_FILES)
-    key = (str(root), tuple(command), tuple(_stamp(root, p) for p in sorted(paths)), config)
+    lines = tuple(sorted(added.items())) if added is not None else None
+    key = (str(root), tuple(command), tuple(_stamp(root, p) for p in sorted(paths)), config, lines)
     with _memo_lock:
-        if key in _memo:
-            _memo.move_to_end(key)
-            return _memo[key]
-        lock = _key_locks.setdefault(key, threading.Lock())
-    with lock:  # the other passes wait for the first one's run instead of starting their own
-        with _memo_lock:
-            if key in _memo:
-                return _memo[key]
-        result = _run(command, root, sorted(paths), project_ruff(root))
-        with _memo_lock:
-            _memo[key] = result
+        job = _memo.get(key)
+        if job is None:
+            job = _memo[key] = _start(command, root, sorted(paths), added)
             while len(_memo) > MEMO_SIZE:
                 _memo.popitem(last=False)
-            _key_locks.pop(key, None)
-    return result
+        else:
+            _memo.move_to_end(key)
+    return job
+
+
+def ruff_hits(
+    command: list[str], root: Path, paths: list[str], added: Added | None = None
+) -> RuffResult:
+    """ruff's hits per workspace-relative path (shared by every pass looking at the same files)."""
+    job = ruff_start(command, root, paths, added)
+    return job.result() if job is not None else RuffResult()

@@ -22,7 +22,8 @@ def language_of(path: str) -> str | None:
 
 
 def split_lines(text: str) -> list[str]:
-    return LINE_BREAK.split(text)
+    # Without a \r the breaks are the \n alone: str.split is ~10x faster than the regex.
+    return text.split("\n") if "\r" not in text else LINE_BREAK.split(text)
 
 
 def line_count(lines: list[str]) -> int:
