@@ -68,7 +68,9 @@ class FileLines:
             return Unverifiable(f"{path}: cannot be read ({exc.strerror or exc})")
         if Workspace.looks_binary(data):
             return Unverifiable(f"{path}: binary file, quotes cannot be checked")
-        return LINE_BREAK.split(data.decode("utf-8", errors="replace"))
+        text = data.decode("utf-8", errors="replace")
+        # Without a \r the breaks are the \n alone: str.split is ~10x faster than the regex.
+        return text.split("\n") if "\r" not in text else LINE_BREAK.split(text)
 
 
 def normalise_ws(text: str) -> str:

@@ -67,10 +67,12 @@ def column_in_text(line: str, character: int) -> int:
 class _LineIndex:
     """Per normalised text, the sorted line numbers holding it in one file.
 
-    Built on a file's second finding: for the first, counting the identical lines above
-    it is cheaper than indexing the whole file, and most files of a large map (one
-    summary finding each, on their first line) never get a second.
+    Built on a file's ninth finding: for the first ones, counting the identical lines above
+    each is cheaper than normalising every line of the file (a review has a few findings
+    per file; a large map one summary on each file's first line); past that, the index.
     """
+
+    SCANS = 8  # findings placed by counting before the file is indexed
 
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines
@@ -91,7 +93,7 @@ class _LineIndex:
         raw = self.lines[line]
         text = normalise_line(raw)
         self.asked += 1
-        if self.asked == 1:
+        if self.asked <= self.SCANS:
             word = text.split(" ", 1)[0]  # in every line that normalises to `text`
             occurrence = sum(
                 1 for other in self.lines[:line] if word in other and normalise_line(other) == text
