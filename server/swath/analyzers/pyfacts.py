@@ -1,7 +1,8 @@
 """Facts about one Python file, read with tree-sitter: symbols, imports, public API, complexity.
 
-One parse per file and one query over the tree pull out everything the map needs (the
-imports, the definitions, the branch points); the rest is read from the few nodes found.
+One parse per file; the nodes the map needs (the imports, the definitions, the branch
+points) are reached without visiting the whole tree (`pynodes`), and the rest is read
+from the few nodes found.
 tree-sitter, not `ast`: it parses a large package about twice as fast, builds no Python
 object per node, and has no recursion limit (a valid file of deeply nested expressions
 that CPython's own `ast` module refuses is mapped like any other). A tree with error
@@ -23,27 +24,11 @@ import tree_sitter as ts
 import tree_sitter_python
 
 from swath.analyzers.nameuses import count_names
+from swath.analyzers.pynodes import definition_nodes, keyword_nodes
 from swath.analyzers.sourcetext import char_col, first_sentence, line_count, split_lines
 
 LANGUAGE = ts.Language(tree_sitter_python.language())
 _PARSER = ts.Parser(LANGUAGE)
-BRANCH_KINDS = (
-    "if_statement",
-    "elif_clause",
-    "for_statement",
-    "while_statement",
-    "except_clause",
-    "conditional_expression",
-    "for_in_clause",
-    "case_clause",
-    "boolean_operator",  # binary in the grammar: `a and b and c` counts 2, as ast's BoolOp does
-)
-_QUERY = ts.Query(
-    LANGUAGE,
-    "(import_statement) @import (import_from_statement) @from "
-    "(function_definition) @def (class_definition) @def "
-    "[" + " ".join(f"({k})" for k in BRANCH_KINDS) + "] @branch",
-)
 SIGNATURE_MAX = 160
 # "pkg.module" or "pkg.module:attr" in a string: a module loaded by name (registries, entry points).
 MODULE_REF = re.compile(r"""["']([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(?::[A-Za-z_][\w.]*)?["']""")
@@ -392,19 +377,16 @@ def python_facts(path: str, text: str, module: str) -> dict[str, Any]:
         if err is not None:
             facts["error"] = err
             return facts
-    captures = ts.QueryCursor(_QUERY).captures(root)
-    branches = sorted(n.start_byte for n in captures.get("branch", []))
+    branches, import_nodes = keyword_nodes(data, root)
     imports = _Imports(lines, module, stem == "__init__")
-    for node in sorted(
-        captures.get("import", []) + captures.get("from", []), key=lambda n: n.start_byte
-    ):
+    for node in import_nodes:
         if node.type == "import_statement":
             imports.plain(node)
         else:
             imports.from_(node)
     facts["docstring"] = _docstring(root)
     facts["branches"] = len(branches)
-    facts["symbols"] = _definitions(captures.get("def", []), lines, branches)
+    facts["symbols"] = _definitions(definition_nodes(root), lines, branches)
     facts["imports"] = imports.out
     _count_uses(text, imports.out)
     top_names, declared = _top_level(root, facts)
