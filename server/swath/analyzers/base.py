@@ -32,7 +32,8 @@ class AnalyzerOutput(BaseModel):
         default_factory=list,
         description=(
             "Files consulted beyond the items' own (they join the cache key); `exists:PATH` for a "
-            "file whose presence, not its content, the output depends on (a package's __init__.py)."
+            "file whose presence, not its content, the output depends on (a package's __init__.py); "
+            "`git:HEAD` for an output drawn from the git history (a commit count)."
         ),
     )
     skip_model: bool = Field(
@@ -52,6 +53,8 @@ class NoParams(BaseModel):
 # the pydantic model of its `params:` (unknown keys forbidden): the workflow loader checks
 # a step's params against it, and the JSON Schema and the editor offer its keys. It is not
 # a Protocol member so that third-party analyzers without one still match.
+# Likewise `dated: ClassVar[bool] = True` says its result depends on today's date (an age,
+# a git-log window): the engine then keys its cached results on the day as well.
 
 
 @runtime_checkable

@@ -15,8 +15,8 @@ from swath.analyzers.pyfacts import importable, module_name, python_facts
 from swath.analyzers.sgfacts import go_facts, go_module_path, script_facts
 from swath.analyzers.sourcetext import SCRIPT_LANGUAGES, first_nonempty, language_of, split_lines
 from swath.workspace import Workspace
+from swath.workspace.depmarks import EXISTS
 
-EXISTS = "exists:"  # the cache's marker for a presence-only dependency (engine/cache.py)
 
 log = logging.getLogger(__name__)
 GoModules = dict[str, tuple[str | None, str | None]]

@@ -34,6 +34,7 @@ from swath.findings.model import Evidence, Finding, FindingData, Range, Severity
 from swath.findings.report import RuleInfo
 from swath.spec.records import Item, Record
 from swath.workspace import Workspace
+from swath.workspace.depmarks import GIT_HEAD
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,7 @@ class ModuleMap:
     )
     params_model: ClassVar[type[BaseModel]] = ModuleMapParams
     version: ClassVar[str] = "2"
+    dated: ClassVar[bool] = True  # hot spots count the commits of the last year
     rules: ClassVar[list[RuleInfo]] = [
         RuleInfo(
             id="map/import-cycle",
@@ -173,7 +175,9 @@ class ModuleMap:
         del output["_cycles"]
         output["config_problems"] = scripts.problems
         output["markdown"] = render_markdown(output)
-        return AnalyzerOutput(output=output, findings=findings, files_read=scripts.deps())
+        # The hot spots count commits: a new one changes them with no file read changing.
+        read = [*scripts.deps(), GIT_HEAD] if ctx.workspace.is_git() else scripts.deps()
+        return AnalyzerOutput(output=output, findings=findings, files_read=read)
 
     def check_judgement(self, judgement: Any, output: Any, records: list[Record]) -> Any:
         """Model mode: every file and symbol the narrative names must be on the map."""

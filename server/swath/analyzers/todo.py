@@ -72,6 +72,7 @@ class TodoComments:
     description: ClassVar[str] = "TODO/FIXME/HACK/XXX comments with their git blame author and age."
     params_model: ClassVar[type[BaseModel]] = NoParams
     version: ClassVar[str] = "2"  # 2: lines split as the editor splits them (form feeds)
+    dated: ClassVar[bool] = True  # ages from git blame, counted to today
     rules: ClassVar[list[RuleInfo]] = [
         RuleInfo(
             id="todo/stale",

@@ -22,6 +22,8 @@ from typing import Any
 
 import json5
 
+from swath.workspace.depmarks import EXISTS
+
 SCRIPT_EXTS = (".ts", ".tsx", ".mts", ".cts", ".d.ts", ".js", ".jsx", ".mjs", ".cjs")
 EMITTED = {
     ".js": (".ts", ".tsx", ".d.ts"),
@@ -408,4 +410,4 @@ class ScriptResolver:
 
     def deps(self) -> list[str]:
         """Cache dependencies of the resolution: the configs read, and where absence mattered."""
-        return sorted(self.read) + sorted("exists:" + p for p in self.looked - self.read)
+        return sorted(self.read) + sorted(EXISTS + p for p in self.looked - self.read)

@@ -14,6 +14,7 @@ from typing import Any
 from swath import __version__
 from swath.spec.records import Item, Record
 from swath.workspace import Workspace
+from swath.workspace.depmarks import EXISTS, GIT_HEAD
 
 # Bump when the engine changes what a cached result means.
 CACHE_EPOCH = "3"  # 3: fingerprints by line text and occurrence (identity.py)
@@ -68,13 +69,15 @@ def input_hash(
     return h.hexdigest()
 
 
-EXISTS = "exists:"
-
-
 def _dep_hash(workspace: Workspace, path: str) -> str:
-    """A file's content hash; for `exists:PATH`, only whether it is a file ("1" or "")."""
+    """A file's content hash; for `exists:PATH`, only whether it is a file ("1" or "");
+    for `git:HEAD`, the commit checked out ("" outside git or before the first commit)."""
     if path.startswith(EXISTS):
         return "1" if (workspace.root / path[len(EXISTS) :]).is_file() else ""
+    if path == GIT_HEAD:
+        if not workspace.is_git():
+            return ""
+        return workspace.git("rev-parse", "--verify", "-q", "HEAD", check=False).strip()
     return workspace.file_hash(path)
 
 

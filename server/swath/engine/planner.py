@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import math
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from swath.agents.base import AgentEnv, ModelTask, ModelTaskFailed
@@ -32,6 +33,12 @@ from swath.workspace.skips import SkipCounts
 
 if TYPE_CHECKING:
     from swath.engine.runner import Engine
+
+
+def today() -> str:
+    """The day (UTC) a dated analyzer's cached results are keyed on."""
+    return datetime.now(tz=UTC).date().isoformat()
+
 
 # Estimating every task of a large step through the API would cost a call per task;
 # a sample is enough for a preview.
@@ -114,7 +121,12 @@ class Planner:
             return ""
         if name not in self._analyzer_versions:
             a = analyzers.get(name)
-            self._analyzer_versions[name] = f"{name}@{getattr(a, 'version', '0')}"
+            version = f"{name}@{getattr(a, 'version', '0')}"
+            # Ages and git-log windows are counted from today: such a result holds for the
+            # day it was made, however long the files it read stay the same.
+            if getattr(a, "dated", False):
+                version += f"+{today()}"
+            self._analyzer_versions[name] = version
         return self._analyzer_versions[name]
 
     def task_hash(

@@ -62,6 +62,7 @@ class FlagClassify:
     )
     params_model: ClassVar[type[BaseModel]] = FlagClassifyParams
     version: ClassVar[str] = "1"
+    dated: ClassVar[bool] = True  # ages from git blame, counted to today
     rules: ClassVar[list[RuleInfo]] = findings_mod.RULES
 
     def analyze(self, items: list[Item], ctx: AnalyzerContext) -> AnalyzerOutput:
