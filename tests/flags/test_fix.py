@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import py_compile
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,6 +17,7 @@ from tests.tools import gofmt
 from tests.clirun import swath as run_swath
 
 from .conftest import DEMO, git
+from .test_prune import unused_imports
 
 
 def swath(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -39,6 +41,31 @@ def demo_repo(tmp_path: Path) -> Path:
 
 def _has_error_node(text: str, lang: str) -> bool:
     return SgRoot(text, lang).root().find(kind="ERROR") is not None
+
+
+_TS_IMPORT = re.compile(r"^import\s+(?:type\s+)?(.+?)\s+from\s", re.M)
+_GO_IMPORT = re.compile(r'^\s*(?:(\w+)\s+)?"([^"]+)"\s*$', re.M)
+
+
+def _go_package(path: str) -> str:
+    parts = path.split("/")  # `…/go-server-sdk/v7`: the package is the element before
+    name = parts[-2] if len(parts) > 1 and re.fullmatch(r"v\d+", parts[-1]) else parts[-1]
+    return name.replace("-", "_")
+
+
+def _unread_imports(text: str) -> list[str]:
+    """Names a TypeScript or Go import binds that nothing after the imports reads."""
+    if text.startswith("package "):
+        head, _, body = text.partition("\n)\n") if "import (" in text else ("", "", text)
+        names = [alias or _go_package(path) for alias, path in _GO_IMPORT.findall(head)]
+        return [n for n in names if not re.search(rf"\b{n}\.", body)]
+    names = []
+    for clause in _TS_IMPORT.findall(text):
+        for part in re.split(r"[{},]", clause.replace("* as ", "")):
+            if part.strip():
+                names.append(part.split(" as ")[-1].replace("type ", "").strip())
+    body = "\n".join(ln for ln in text.splitlines() if not ln.startswith("import "))
+    return [n for n in names if not re.search(rf"\b{re.escape(n)}\b", body)]
 
 
 def test_fix_writes_the_preview_and_the_result_compiles(tmp_path: Path) -> None:
@@ -79,6 +106,16 @@ def test_fix_writes_the_preview_and_the_result_compiles(tmp_path: Path) -> None:
             json.loads(text)
         elif rel.endswith(".yaml"):
             YAML(typ="safe", pure=True).load(text)
+    # No import the removal left unused: ruff's F401 for Python, and for TypeScript and Go
+    # every name an import binds is still read below the imports.
+    py = [str(root / rel) for rel in changed if rel.endswith(".py")]
+    assert unused_imports(*py) == []
+    for rel in changed:
+        if rel.endswith((".ts", ".tsx", ".go")):
+            # (`React`, read by JSX without being named, was unread before the fix too.)
+            before = set(_unread_imports((DEMO / rel).read_text(encoding="utf-8")))
+            after = set(_unread_imports((root / rel).read_text(encoding="utf-8")))
+            assert after <= before, rel
     # The definitions of flags nothing reads any more are deleted with their checks (and an
     # unreferenced one's); one still read where Swath cannot rewrite (a Go two-value
     # getter) keeps its definition, and the report says where.

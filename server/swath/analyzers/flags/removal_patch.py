@@ -17,8 +17,10 @@ from dataclasses import dataclass, field, replace
 
 from swath.analyzers.flags.facts import FlagFacts, ReferenceFact
 from swath.analyzers.flags.references import parsed
+from swath.analyzers.flags import prune_python, prune_ts
 from swath.analyzers.flags.remove_defs import Target, delete_units, removal_language
-from swath.analyzers.flags.rewrite import language_for, rewrite_file, unified_diff
+from swath.analyzers.flags.rewrite import TS_LIKE, language_for, rewrite_file, unified_diff
+from swath.analyzers.flags.rewrite_go import drop_unused_imports
 from swath.workspace import Workspace
 
 READ_KINDS = {"call", "literal", "constant-use", "identifier", "pattern"}
@@ -74,11 +76,13 @@ class PatchState:
 
 
 def _line_map(old: str, new: str) -> dict[int, int]:
-    """Original line -> patched line, for the lines no edit touched."""
+    """Original line -> patched line, for the lines no edit touched, and for lines edited
+    in place (as many lines after as before: an entry beside it went on a one-line JSON
+    file); the unit found there must still be keyed by the name, so nothing else goes."""
     a, b = old.splitlines(), new.splitlines()
     out: dict[int, int] = {}
-    for tag, i1, i2, j1, _ in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag == "equal":
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
             out.update({i1 + k: j1 + k for k in range(i2 - i1)})
     return out
 
@@ -87,10 +91,84 @@ def build_patch(ws: Workspace, flags: list[FlagFacts]) -> tuple[str, list[str]]:
     """(the unified diff, notes on what was left for a human)."""
     state = PatchState()
     notes = _rewrite_checks(ws, state, flags)
+    # Imports first: an import of a constant is a use of it until it goes.
+    _prune(ws, state)
+    for f in flags:
+        if f.candidate:
+            _delete_constants(ws, state, f)
     for f in flags:
         if f.candidate and f.category in DELETABLE and f.definitions:
             notes += _delete_definitions(ws, state, f)
+    _prune(ws, state)
     return state.diff(), notes
+
+
+def _prune(ws: Workspace, state: PatchState) -> None:
+    """In every file the patch changed, what the change left unused (see prune_python,
+    prune_ts; Go's unused imports, which Go would not compile)."""
+    for path in sorted(state.text):
+        old, new = state.original[path], state.text[path]
+        if old == new:
+            continue
+        lang = language_for(path)
+        if lang == "python":
+
+            def elsewhere(name: str, path: str = path) -> bool:
+                return _used_elsewhere(ws, state, name, path)
+
+            state.text[path] = prune_python.prune(old, new, used_elsewhere=elsewhere)
+        elif lang in TS_LIKE:
+            state.text[path] = prune_ts.prune(old, new, "tsx" if lang == "jsx" else lang)
+        elif lang == "go":
+            state.text[path] = drop_unused_imports(new)
+
+
+def _used_elsewhere(ws: Workspace, state: PatchState, name: str, path: str) -> bool:
+    """Whether a file other than `path` names `name` (as the patch leaves it). Outside git
+    Swath cannot tell cheaply, and says yes: the name stays."""
+    if not ws.is_git():
+        return True
+    found = ws.git("grep", "-l", "-w", "-F", "-e", name, check=False).split("\n")
+    word = re.compile(rf"\b{re.escape(name)}\b")
+    for other in filter(None, found):
+        if other == path:
+            continue
+        text = state.text[other] if other in state.text else state.load(ws, other)
+        if text is None or word.search(text):
+            return True
+    return False
+
+
+def _delete_constants(ws: Workspace, state: PatchState, f: FlagFacts) -> None:
+    """A constant that held the key (`NEW_CHECKOUT = "new_checkout"`), once the patch took
+    its every use, tests included (a test importing it would break)."""
+    for c in f.constants:
+        name, path, line = str(c["name"]), str(c["path"]), int(c["line"])
+        lang = removal_language(path)
+        text = state.load(ws, path)
+        if lang is None or text is None:
+            continue
+        uses = [r for r in f.references if r.via == name and r.kind != "constant-def"]
+        if any(_line_left(ws, state, r) for r in uses) or _used_elsewhere(ws, state, name, path):
+            continue
+        if _read_in_file(text, name):
+            continue
+        targets = state.moved(path, [Target(line, line, name)])
+        if not targets:
+            continue
+        result = delete_units(text, lang, targets)
+        if not result.error and result.deleted:
+            state.text[path] = result.new_text
+
+
+def _line_left(ws: Workspace, state: PatchState, r: ReferenceFact) -> bool:
+    text = state.text[r.path] if r.path in state.text else state.load(ws, r.path)
+    return text is not None and r.quote in {ln.strip() for ln in text.splitlines()}
+
+
+def _read_in_file(text: str, name: str) -> bool:
+    """The constant's own file names it somewhere besides its declaration."""
+    return len(re.findall(rf"\b{re.escape(name)}\b", text)) > 1
 
 
 def _rewrite_checks(ws: Workspace, state: PatchState, flags: list[FlagFacts]) -> list[str]:

@@ -35,9 +35,9 @@ SEPARATED: dict[str, frozenset[str]] = {
     "yaml": frozenset({"flow_mapping", "flow_sequence"}),
     "python": frozenset({"dictionary", "list", "tuple", "set"}),
     "go": frozenset({"literal_value"}),
-    "typescript": frozenset({"object", "array", "enum_body"}),
-    "tsx": frozenset({"object", "array", "enum_body"}),
-    "javascript": frozenset({"object", "array"}),
+    "typescript": frozenset({"object", "array", "enum_body", "named_imports"}),
+    "tsx": frozenset({"object", "array", "enum_body", "named_imports"}),
+    "javascript": frozenset({"object", "array", "named_imports"}),
 }
 STATEMENTS: dict[str, frozenset[str]] = {
     "json": frozenset(),
@@ -98,6 +98,17 @@ def delete_units(text: str, lang: str, targets: Iterable[Target]) -> Removal:
             continue
         r = node.range()
         units[(r.start.index, r.end.index)] = (r.start.line, r.end.line)
+    return delete_spans(text, lang, units, missing)
+
+
+def delete_spans(
+    text: str,
+    lang: str,
+    units: dict[tuple[int, int], tuple[int, int]],
+    missing: list[Target] | None = None,
+) -> Removal:
+    """`text` without the container elements at these (start, end) offsets (-> their lines)."""
+    missing = missing or []
     if not units:
         return Removal(new_text=text, missing=missing)
     out = text
@@ -187,7 +198,54 @@ def _unit_at(text: str, root: SgNode, lang: str, t: Target) -> SgNode | None:
             return None  # the smallest unit naming it is far larger than the definition
         if n.is_named() and _is_container(n.parent(), lang) and _names(n.text(), t.name):
             return _widen(n, lang)
-    return None
+    return _keyed_unit(root, lang, t)
+
+
+def _keyed_unit(root: SgNode, lang: str, t: Target) -> SgNode | None:
+    """Several entries on the target's lines (a one-line JSON file): the smallest element
+    within them that is keyed by the name (`"k": …`, `K: …`, `{"key": "k", …}`)."""
+    best: SgNode | None = None
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        r = node.range()
+        if r.end.line < t.line or r.start.line > t.end_line:
+            continue
+        stack.extend(node.children())
+        if (
+            t.line <= r.start.line
+            and r.end.line <= t.end_line
+            and node.is_named()
+            and _is_container(node.parent(), lang)
+            and _keyed_by(node, t.name)
+            and (best is None or r.end.index - r.start.index < _size(best))
+        ):
+            best = node
+    return None if best is None else _widen(best, lang)
+
+
+def _size(n: SgNode) -> int:
+    return n.range().end.index - n.range().start.index
+
+
+def _keyed_by(node: SgNode, name: str) -> bool:
+    """The element's key is `name`: its first part (a pair's key, an assignment's target,
+    descending a few levels), or the value of one of its own pairs (a LaunchDarkly item's
+    `"key"`, an Unleash feature's `"name"`)."""
+    n = node
+    for _ in range(4):
+        parts = [c for c in n.children() if c.is_named() and c.kind() not in COMMENT_KINDS]
+        if not parts:
+            break
+        n = parts[0]
+        if n.text().strip("\"'`") == name:
+            return True
+    for c in node.children():
+        if c.kind() == "pair":
+            value = c.field("value")
+            if value is not None and value.text().strip("\"'`") == name:
+                return True
+    return False
 
 
 def _widen(n: SgNode, lang: str) -> SgNode:
@@ -252,7 +310,12 @@ def _delete(text: str, lang: str, n: SgNode) -> str:
     line_end = text.find("\n", end)
     line_end = len(text) if line_end < 0 else line_end
     rest = text[end:line_end].strip()
-    if not text[line_start:start].strip() and (not rest or _is_line_comment(rest, lang)):
+    whole_lines = not text[line_start:start].strip() and (not rest or _is_line_comment(rest, lang))
+    if not whole_lines and separated and text[end - 1 : end] == ",":
+        # `{ a, b }` less `a`: the space after its comma goes too.
+        while end < line_end and text[end] in " \t":
+            end += 1
+    if whole_lines:
         start = line_start
         end = min(line_end + 1, len(text))
         # Comment lines right above (no blank line between) describe the unit: they go too

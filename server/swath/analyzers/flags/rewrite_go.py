@@ -54,7 +54,7 @@ def rewrite(src: str, req: RewriteRequest) -> RewriteResult:
     if checks == 0:
         why = notes[0] if notes else "no Go check to rewrite here"
         return RewriteResult(new_text=src, notes=notes, error=why)
-    text = _drop_unused_imports(text)
+    text = drop_unused_imports(text)
     if SgRoot(text, "go").root().find(kind="ERROR") is not None:
         return RewriteResult(new_text=src, error="the Go rewrite would not parse; refused")
     return RewriteResult(new_text=text, dead_ranges=dead, checks=checks, notes=notes)
@@ -268,7 +268,7 @@ def _range(n: SgNode) -> Range:
 
 
 # -- imports ---------------------------------------------------------------------------------
-def _drop_unused_imports(text: str) -> str:
+def drop_unused_imports(text: str) -> str:
     """Delete the import specs whose package the file no longer names: Go does not compile a
     file with an unused import, and a removal often takes the last use of the flag package."""
     root = SgRoot(text, "go").root()

@@ -1,0 +1,130 @@
+"""What a flag removal leaves unused in a TypeScript/JavaScript module, deleted with
+ast-grep: import specifiers (the whole import statement once none is left) and the
+module's own helpers and constants (top-level, not exported).
+
+Only what the edits made unused goes: a name read before the removal and no longer after
+it. A name read nowhere is one with no identifier of that name outside its own
+declaration (a JSX tag `<X />`, a type annotation and a shorthand property `{ x }` all
+read it). Exported declarations stay: other modules may import them. Deleting a helper can
+leave another unused, so the pass repeats until nothing more goes.
+"""
+
+from __future__ import annotations
+
+from ast_grep_py import SgNode, SgRoot
+
+from swath.analyzers.flags.remove_defs import delete_spans
+
+MAX_ROUNDS = 8
+NAME_KINDS = ("identifier", "type_identifier", "shorthand_property_identifier")
+DECLARATIONS = ("function_declaration", "class_declaration", "lexical_declaration")
+
+
+def prune(before: str, after: str, lang: str) -> str:
+    read_before = _reads(SgRoot(before, lang).root())
+    text = after
+    for _ in range(MAX_ROUNDS):
+        root = SgRoot(text, lang).root()
+        reads = _reads(root)
+        units: dict[tuple[int, int], tuple[int, int]] = {}
+        for node, names in _bindings(root):
+            gone = [n for n in names if read_before.get(n, 0) and not reads.get(n, 0)]
+            if not gone:
+                continue
+            if len(gone) == len(names) or node.kind() in DECLARATIONS:
+                unit = node
+                if unit.kind() in DECLARATIONS and len(gone) < len(names):
+                    continue  # `const a = 1, b = 2` with only one unused: leave it
+            else:
+                # Some specifiers of an import: just those.
+                for spec in node.find_all(kind="import_specifier"):
+                    if _spec_name(spec) in gone:
+                        r = spec.range()
+                        units[(r.start.index, r.end.index)] = (r.start.line, r.end.line)
+                continue
+            r = unit.range()
+            units[(r.start.index, r.end.index)] = (r.start.line, r.end.line)
+        if not units:
+            break
+        result = delete_spans(text, lang, units)
+        if result.error or result.new_text == text:
+            break
+        text = result.new_text
+    return text
+
+
+def _reads(root: SgNode) -> dict[str, int]:
+    """Identifiers outside import statements and outside the names their declarations bind."""
+    binders = {
+        (n.range().start.index, n.range().end.index)
+        for decl, _ in _bindings(root)
+        for n in _binding_nodes(decl)
+    }
+    out: dict[str, int] = {}
+    for kind in NAME_KINDS:
+        for n in root.find_all(kind=kind):
+            r = n.range()
+            if (r.start.index, r.end.index) in binders or n.inside(kind="import_statement"):
+                continue
+            out[n.text()] = out.get(n.text(), 0) + 1
+    return out
+
+
+def _bindings(root: SgNode) -> list[tuple[SgNode, list[str]]]:
+    """(statement, names it binds) for every import and top-level unexported declaration."""
+    out: list[tuple[SgNode, list[str]]] = []
+    for stmt in root.children():
+        if stmt.kind() == "import_statement":
+            names = [n.text() for n in _binding_nodes(stmt)]
+            if names:
+                out.append((stmt, names))
+        elif stmt.kind() in DECLARATIONS:
+            names = [n.text() for n in _binding_nodes(stmt)]
+            if names:
+                out.append((stmt, names))
+    return out
+
+
+def _binding_nodes(stmt: SgNode) -> list[SgNode]:
+    if stmt.kind() == "import_statement":
+        clause = next((c for c in stmt.children() if c.kind() == "import_clause"), None)
+        if clause is None:
+            return []  # `import "./side-effect"` binds nothing
+        found = [c for c in clause.children() if c.kind() == "identifier"]
+        for c in clause.children():
+            if c.kind() == "namespace_import":
+                found += [i for i in c.children() if i.kind() == "identifier"]
+            elif c.kind() == "named_imports":
+                for spec in c.children():
+                    if spec.kind() == "import_specifier":
+                        ids = [i for i in spec.children() if i.kind() == "identifier"]
+                        if ids:
+                            found.append(ids[-1])  # `b as c` binds c
+        return found
+    if stmt.kind() in ("function_declaration", "class_declaration"):
+        name = stmt.field("name")
+        return [name] if name is not None else []
+    if stmt.kind() == "lexical_declaration":
+        out = []
+        for d in stmt.children():
+            if d.kind() != "variable_declarator":
+                continue
+            name, value = d.field("name"), d.field("value")
+            # A constant or a function held in one; a call could have side effects.
+            if (
+                name is not None
+                and name.kind() == "identifier"
+                and value is not None
+                and value.kind()
+                in ("string", "number", "true", "false", "arrow_function", "function_expression")
+            ):
+                out.append(name)
+            else:
+                return []
+        return out
+    return []
+
+
+def _spec_name(spec: SgNode) -> str:
+    ids = [i for i in spec.children() if i.kind() == "identifier"]
+    return ids[-1].text() if ids else ""

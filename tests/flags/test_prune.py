@@ -1,0 +1,199 @@
+"""What a flag removal leaves unused is deleted: Python imports, helpers and key constants
+(libcst), TypeScript import specifiers and module helpers (ast-grep). Each result parses,
+and an independent checker (ruff's F401/F811 for Python) finds no unused import."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import textwrap
+from pathlib import Path
+
+from ast_grep_py import SgRoot
+from ruff.__main__ import find_ruff_bin
+
+from swath.analyzers.flags import prune_python, prune_ts
+
+from .conftest import make_repo, run_offline
+
+
+def unused_imports(*paths: str | Path) -> list[str]:
+    """ruff's own verdict on unused imports (F401) in Python files."""
+    proc = subprocess.run(
+        [
+            os.fsdecode(find_ruff_bin()),
+            "check",
+            "--isolated",
+            "--select",
+            "F401",
+            "--output-format",
+            "json",
+            *map(str, paths),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return [d["message"] for d in json.loads(proc.stdout or "[]")]
+
+
+BEFORE = textwrap.dedent(
+    """\
+    import os, sys
+    from app.flags import NEW_CHECKOUT, client
+    from app.render import (
+        render_new,
+        render_old,
+    )
+    import never_used
+
+    LABEL = "Checkout"
+
+
+    def checkout(cart):
+        if client.get_boolean_value(NEW_CHECKOUT, False):
+            return render_new(cart, os.sep)
+        return _legacy(cart) + LABEL + sys.argv[0]
+
+
+    def _legacy(cart):
+        return render_old(cart) + _shared()
+
+
+    def _shared():
+        return "x"
+
+
+    def other():
+        return _shared()
+    """
+)
+AFTER = BEFORE.replace(
+    """    if client.get_boolean_value(NEW_CHECKOUT, False):
+        return render_new(cart, os.sep)
+    return _legacy(cart) + LABEL + sys.argv[0]
+""",
+    """    return render_new(cart, os.sep)
+""",
+)
+
+
+def test_python_imports_helpers_and_constants_the_edit_left_unused(tmp_path: Path) -> None:
+    out = prune_python.prune(BEFORE, AFTER, used_elsewhere=lambda name: False)
+    compile(out, "checkout.py", "exec")
+    # The edit took the last reads of these: they go, and a helper only they called.
+    for gone in ("NEW_CHECKOUT", "client", "render_old", "def _legacy", "LABEL", "sys"):
+        assert gone not in out, gone
+    # `import os, sys` less sys is `import os`, no comma left dangling.
+    assert out.startswith("import os\nfrom app.render import (\n    render_new,\n)\n")
+    # Still read, or unused before the edit (not the removal's doing): they stay.
+    assert "render_new," in out and "def _shared" in out and "import never_used" in out
+    (tmp_path / "checkout.py").write_text(out, encoding="utf-8")
+    assert unused_imports(tmp_path / "checkout.py") == ["`never_used` imported but unused"]
+
+
+def test_python_keeps_what_other_modules_or_decorators_use() -> None:
+    before = "from flask import app\n\n\n@app.route('/')\ndef page():\n    return helper()\n\n\ndef helper():\n    return 1\n\n\nx = helper()\n"
+    after = before.replace("x = helper()\n", "x = 1\n")
+    # A public helper another file names stays; a decorated one is registered, so used.
+    out = prune_python.prune(before, after, used_elsewhere=lambda name: name == "helper")
+    assert out == after
+    assert "def helper" not in prune_python.prune(
+        before.replace("    return helper()\n", "    return 2\n"),
+        after.replace("    return helper()\n", "    return 2\n"),
+        used_elsewhere=lambda name: False,
+    )
+
+
+def test_python_names_in_dunder_all_stay() -> None:
+    before = '__all__ = ["KEY"]\nKEY = "k"\n\n\ndef f():\n    return KEY\n'
+    after = '__all__ = ["KEY"]\nKEY = "k"\n\n\ndef f():\n    return "k"\n'
+    assert prune_python.prune(before, after, used_elsewhere=lambda name: False) == after
+
+
+TS_BEFORE = textwrap.dedent(
+    """\
+    import { OpenFeature, type Hook } from "@openfeature/server-sdk";
+    import { renderNew, renderOld as legacy } from "./render";
+    import Banner from "./Banner";
+    import * as ld from "@launchdarkly/node-server-sdk";
+    import "./polyfill";
+
+    const client = OpenFeature.getClient();
+    const LABEL = "old";
+    const decorate = (s: string): string => s + LABEL;
+
+    export async function page(hook: Hook): Promise<string> {
+      if (await client.getBooleanValue("new_page", false)) {
+        return renderNew();
+      }
+      return decorate(legacy()) + <Banner /> + ld.version;
+    }
+    """
+)
+TS_AFTER = TS_BEFORE.replace(
+    """  if (await client.getBooleanValue("new_page", false)) {
+    return renderNew();
+  }
+  return decorate(legacy()) + <Banner /> + ld.version;
+""",
+    """  return renderNew();
+""",
+)
+
+
+def test_typescript_specifiers_statements_and_module_helpers() -> None:
+    out = prune_ts.prune(TS_BEFORE, TS_AFTER, "tsx")
+    assert SgRoot(out, "tsx").root().find(kind="ERROR") is None
+    assert 'import { renderNew } from "./render";' in out  # one specifier of two
+    for gone in ("Banner", "* as ld", "LABEL", "decorate", "legacy"):
+        assert gone not in out, gone
+    # `client` is still read; a side-effect import binds nothing; a call may have effects.
+    assert "const client = OpenFeature.getClient();" in out and 'import "./polyfill";' in out
+    assert 'import { OpenFeature, type Hook } from "@openfeature/server-sdk";' in out
+
+
+def test_typescript_exported_declarations_stay() -> None:
+    before = 'export const KEY = "k";\nexport function f(): string { return KEY; }\n'
+    after = 'export const KEY = "k";\nexport function f(): string { return "k"; }\n'
+    assert prune_ts.prune(before, after, "typescript") == after
+
+
+def test_the_plan_deletes_a_constant_held_key_once_its_uses_are_gone(tmp_path: Path) -> None:
+    """End to end through the plan: the key's constant lives in one module, is imported by
+    another; the check goes, then the import, then the constant, then the definition."""
+    ws = make_repo(
+        tmp_path,
+        {
+            "flags.json": '{"flags": {"new_checkout": {"enabled": true}, "other": {"enabled": false}}}\n',
+            "app/keys.py": 'NEW_CHECKOUT = "new_checkout"\nOTHER = "other"\n',
+            "app/shop.py": """
+                from app.keys import NEW_CHECKOUT, OTHER
+                from app.sdk import client
+
+
+                def buy():
+                    if client.is_enabled(NEW_CHECKOUT):
+                        return "new"
+                    return "old"
+
+
+                def keep():
+                    return OTHER
+                """,
+        },
+    )
+    _, _, plan = run_offline(ws)
+    subprocess.run(["git", "apply", "-"], cwd=ws.root, input=plan["patch"], text=True, check=True)
+    assert (ws.root / "app/keys.py").read_text(encoding="utf-8") == 'OTHER = "other"\n'
+    shop = (ws.root / "app/shop.py").read_text(encoding="utf-8")
+    assert shop.startswith('from app.keys import OTHER\n\n\ndef buy():\n    return "new"\n')
+    # One line holding both flags: the entry goes, the other flag's stays (it is still read,
+    # through OTHER, and the plan says where).
+    data = json.loads((ws.root / "flags.json").read_text(encoding="utf-8"))
+    assert data == {"flags": {"other": {"enabled": False}}}
+    assert "`other`: definition kept: still read at app/shop.py:12" in plan["markdown"]
+    for rel in ("app/keys.py", "app/shop.py"):
+        compile((ws.root / rel).read_text(encoding="utf-8"), rel, "exec")
+        assert unused_imports(ws.root / rel) == []
