@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from swath.items.diff import DiffItemData
 from swath.sources import registry as sources
 from swath.sources.diff import DiffError, unquote_path
 from tests.gitrepo import commit_files, git, init_repo
@@ -259,3 +260,25 @@ def test_a_subfolder_workspace_sees_only_its_own_changes(repo: Path) -> None:
     write(repo, {"pkg/mod.py": "x = 2\n", "app.py": "changed = True\n"})
     items = diff_items(repo / "pkg")
     assert [i.id for i in items] == ["mod.py"]
+
+
+@pytest.mark.parametrize("per", ["file", "hunk"])
+def test_the_items_data_is_the_shared_model_whole(repo: Path, per: str) -> None:
+    """What the source writes, `swath.items.diff` reads back key for key (the review analyzers
+    read it through the model): no key the model does not know, none it would add."""
+    write(repo, {"app.py": "a = 1\nB = 20\nc = 3\nd = 4\n", "new.py": "x = 1\n"})
+    git(repo, "mv", "move_me.py", "moved.py")
+    git(repo, "rm", "-q", "gone.py")
+    items = diff_items(repo, per=per)
+    assert {i.kind for i in items} == ({"diff"} if per == "file" else {"diff", "hunk"})
+    for item in items:
+        change = DiffItemData.model_validate(item.data)
+        assert change.as_item_data() == item.data
+        assert list(change.as_item_data()) == list(item.data)
+    hunks = [i for i in items if i.kind == "hunk"]
+    assert [DiffItemData.read(i.data).hunk for i in hunks] == [1, 2, 1][: len(hunks)]
+
+
+def test_an_item_of_another_kind_reads_as_a_change_with_nothing_added() -> None:
+    other = DiffItemData.read({"status": 3, "hunks": "none", "lines": 12})
+    assert other == DiffItemData() and other.added_lines() == set() and other.status is None

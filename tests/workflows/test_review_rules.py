@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from swath.analyzers.base import AnalyzerOutput
-from swath.analyzers.review import added_lines
+from swath.items.diff import DiffItemData
 from swath.analyzers.review_rules import RULES
 from swath.findings.model import Finding, Severity
 from swath.spec.records import Item
@@ -536,7 +536,7 @@ def test_rule_fires_on_the_added_line_only(
     # one is its choice (identical text aligns either way); exactly one of them is added.
     both = _lines_with(root, path, needle)
     assert len(both) == 2, both
-    [new_line] = [n for n in both if n in added_lines(items[path])]
+    [new_line] = [n for n in both if n in DiffItemData.read(items[path].data).added_lines()]
     found = _findings(out, path, rule)
     assert [f.range.start.line for f in found] == [new_line], [
         f.message for f in out.findings if f.path == path
@@ -562,14 +562,14 @@ def test_rule_stays_quiet_on_safe_added_code(
 ) -> None:
     _, path, _, rule = case
     _, items, out = reviewed
-    assert added_lines(items[path])
+    assert DiffItemData.read(items[path].data).added_lines()
     assert _findings(out, path, rule) == []
 
 
 def test_unchanged_files_and_lines_are_never_reported(reviewed: Any) -> None:
     root, items, out = reviewed
     for f in out.findings:
-        assert f.range.start.line in added_lines(items[f.path]), (
+        assert f.range.start.line in DiffItemData.read(items[f.path].data).added_lines(), (
             f.path,
             f.rule,
             f.range.start.line,
@@ -776,7 +776,7 @@ def test_loop_rules_on_regions_see_what_the_whole_file_shows(tmp_path: Path) -> 
     # The same hits as the whole file's parse gives.
     from swath.analyzers.review_python import python_hits
 
-    added = added_lines(items["m.py"])
+    added = DiffItemData.read(items["m.py"].data).added_lines()
     whole = python_hits("m.py", LOOPS_NEW, lines)
     assert whole is not None
     assert sorted((h.rule, h.line) for h in whole if h.line in added) == sorted(

@@ -38,38 +38,23 @@ from swath.analyzers.review_read import read_lines
 from swath.analyzers.sourcetext import language_of
 from swath.findings.model import Evidence, Finding, FindingData, Range, Severity
 from swath.findings.report import RuleInfo
+from swath.items.diff import DiffItemData
 from swath.spec.records import Item
 from swath.workspace.roles import Role, path_role
 
 
-def added_lines(item: Item) -> set[int]:
-    """Zero-based working-tree lines the diff added (complete even when the text was capped)."""
-    out: set[int] = set()
-    for h in item.data.get("hunks") or []:
-        start = int(h.get("new_start") or 0)
-        out.update(range(start, start + int(h.get("new_count") or 0)))
-    return out
-
-
-def _skip_reason(item: Item, role: str) -> str | None:
-    d = item.data
-    if d.get("status") == "deleted":
+def _skip_reason(d: DiffItemData, role: str) -> str | None:
+    if d.status == "deleted":
         return "deleted"
-    if d.get("binary"):
+    if d.binary:
         return "binary"
-    if d.get("symlink"):
+    if d.symlink:
         return "symlink"
-    if not d.get("hunks"):
+    if not d.hunks:
         return "no added lines"
     if role == "test-data":
         return "test data"
     return None
-
-
-def _committed(item: Item) -> bool | None:
-    """Whether the added lines are in a commit already: never for the working tree against HEAD."""
-    base = str(item.data.get("base") or "")
-    return False if base in ("HEAD", "(no commits yet)") else None
 
 
 class DiffReviewParams(BaseModel):
@@ -101,8 +86,10 @@ class _FileState:
         added: set[int],
         text: str,
         role: Role,
+        change: DiffItemData,
     ):
         self.item, self.entry, self.lines, self.added = item, entry, lines, added
+        self.change = change
         self.text, self.role = text, role
         self.checks = FileChecks()
 
@@ -135,14 +122,15 @@ class DiffReview:
             if not item.path:
                 continue
             role = path_role(item.path, settings.tests, settings.test_data)
+            change = DiffItemData.read(item.data)
             entry: dict[str, Any] = {
                 "path": item.path,
-                "status": item.data.get("status"),
+                "status": change.status,
                 "language": language_of(item.path),
                 "role": role,
-                "added_lines": int(item.data.get("added") or 0),
+                "added_lines": change.added,
                 "checks": [],
-                "skipped": _skip_reason(item, role),
+                "skipped": _skip_reason(change, role),
                 "hits": [],
             }
             files.append(entry)
@@ -153,7 +141,7 @@ class DiffReview:
             except (OSError, ValueError) as exc:  # gone since discovery, or refused
                 entry["skipped"] = f"unreadable: {exc}"
                 continue
-            states.append(_FileState(item, entry, lines, added_lines(item), text, role))
+            states.append(_FileState(item, entry, lines, change.added_lines(), text, role, change))
         # ruff works on the other core while this thread runs the other checks.
         ruff = self._start_ruff(states, ws.root, ctx.params.get("ruff", "auto"), wanted)
         for state in states:
@@ -165,12 +153,11 @@ class DiffReview:
                     language=state.entry["language"],
                     role=state.role,
                     added=frozenset(state.added),
-                    tests_changed=bool(state.item.data.get("tests_changed")),
+                    tests_changed=bool(state.change.tests_changed),
                     # Unknown (an item from before the fact existed): as if it had tests.
                     # Test globs in the repository's setting say it has tests of its own.
-                    tree_has_tests=bool(state.item.data.get("tree_has_tests", True))
-                    or bool(settings.tests),
-                    committed=_committed(state.item),
+                    tree_has_tests=state.change.tree_has_tests or bool(settings.tests),
+                    committed=state.change.committed(),
                 )
             )
             state.entry["checks"] = list(state.checks.checks)

@@ -12,6 +12,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from swath.items.diff import DiffItemData
 from swath.spec.records import Item
 from swath.spec.templates import render_prompt
 
@@ -29,15 +30,15 @@ def compact_diff(items: list[Item], budget: int = MAX_DIFF_LINES) -> str:
     """`path (status)` then each hunk's added lines as `  42 + text`, removed ones as `     - text`."""
     out: list[str] = []
     for item in items:
-        if not item.path or not item.data.get("hunks"):
+        d = DiffItemData.read(item.data)
+        if not item.path or not d.hunks:
             continue
-        d = item.data
-        renamed = f", renamed from {d['old_path']}" if d.get("old_path") else ""
-        out.append(f"=== {item.path} ({d.get('status')}{renamed})")
-        for h in d["hunks"]:
-            for text in h.get("removed") or []:
+        renamed = f", renamed from {d.old_path}" if d.old_path else ""
+        out.append(f"=== {item.path} ({d.status}{renamed})")
+        for h in d.hunks:
+            for text in h.removed:
                 out.append(f"     - {text}")
-            for n, text in enumerate(h.get("added") or [], start=int(h["new_start"]) + 1):
+            for n, text in enumerate(h.added, start=h.new_start + 1):
                 out.append(f"{n:>5} + {text}")
             if len(out) >= budget:
                 out.append("[... the rest of the diff is cut; read it with git_diff ...]")

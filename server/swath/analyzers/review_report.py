@@ -20,6 +20,7 @@ from swath.analyzers.base import AnalyzerContext, AnalyzerOutput, NoParams
 from swath.analyzers.review_passes import PASSES, parse_passes, pass_of_rule
 from swath.findings.model import Finding
 from swath.findings.report import RuleInfo
+from swath.items.diff import DiffItemData
 from swath.spec.records import Record
 
 SEVERITY_ORDER = ["error", "warning", "information", "hint"]
@@ -69,8 +70,7 @@ def _first_changed_lines(records: list[Record]) -> dict[str, int]:
     first: dict[str, int] = {}
     for rec in records:
         for it in rec.items:
-            hunks = it.data.get("hunks") or []
-            starts = [int(h["new_start"]) for h in hunks if h.get("new_count")]
+            starts = [h.new_start for h in DiffItemData.read(it.data).hunks if h.new_count]
             if it.path and starts:
                 first[it.path] = min(starts + ([first[it.path]] if it.path in first else []))
     return first
@@ -108,7 +108,7 @@ class ReviewMerge:
             for f in out.get("files") or []:
                 files.setdefault(f["path"], {k: v for k, v in f.items() if k != "hits"})
             for it in rec.items:
-                base = base or it.data.get("base")
+                base = base or DiffItemData.read(it.data).base or None
             for f in rec.findings:
                 if f.fingerprint in seen:
                     continue

@@ -22,12 +22,14 @@ import hashlib
 import os
 import re
 import subprocess
-from typing import Any, ClassVar, Literal
+from dataclasses import dataclass
+from typing import ClassVar, Literal
 
 import pathspec
 from pydantic import BaseModel, ConfigDict, Field
 from unidiff.patch import PatchedFile, PatchSet
 
+from swath.items.diff import DiffItemData, DiffStatus, Hunk
 from swath.sources.base import SourceContext
 from swath.spec.records import Item
 from swath.workspace import Workspace
@@ -177,21 +179,29 @@ def git_blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
-def _pair_moves(
-    changed: list[dict[str, Any]], untracked: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+@dataclass
+class _Change:
+    """One changed file while the diff is read: its item data, and the blob ids that pair a
+    deleted file with an untracked copy of it (they never reach the item)."""
+
+    path: str
+    data: DiffItemData
+    old_blob: str | None = None  # a deleted file's
+    blob: str | None = None  # an untracked file's
+
+
+def _pair_moves(changed: list[_Change], untracked: list[_Change]) -> list[_Change]:
     """A file moved without `git mv` shows up as deleted + untracked: pair them when the bytes
     are the same, so an unchanged file under a new name is a rename with no added lines."""
-    deleted = {
-        e["_old_blob"]: e for e in changed if e["status"] == "deleted" and e.get("_old_blob")
-    }
+    deleted = {e.old_blob: e for e in changed if e.data.status == "deleted" and e.old_blob}
     moved: set[str] = set()
     for e in untracked:
-        gone = deleted.pop(e.get("_blob") or "", None)
+        gone = deleted.pop(e.blob or "", None)
         if gone is not None:
-            moved.add(gone["path"])
-            e.update(status="renamed", old_path=gone["path"], hunks=[], removed=0)
-    return [e for e in changed if e["path"] not in moved or e["status"] != "deleted"] + untracked
+            moved.add(gone.path)
+            e.data.status, e.data.old_path = "renamed", gone.path
+            e.data.hunks, e.data.removed = [], 0
+    return [e for e in changed if e.path not in moved or e.data.status != "deleted"] + untracked
 
 
 class DiffSource:
@@ -239,26 +249,26 @@ class DiffSource:
             rev,
             *limit,
         )
-        files: list[dict[str, Any]] = []
+        files: list[_Change] = []
         for patched in PatchSet(raw.decode("utf-8", "replace")):
-            entry = self._file(ws, patched, opts, label, rev)
-            if entry is not None and wanted(entry["path"]):
+            entry = self._file(ws, patched, label, rev)
+            if entry is not None and wanted(entry.path):
                 files.append(entry)
         if untracked:
             new_files = [
                 e
                 for e in self._untracked(ws, ctx.paths, opts, label, rev, ctx.skipped)
-                if wanted(e["path"])
+                if wanted(e.path)
             ]
             files = _pair_moves(files, new_files)
-        files.sort(key=lambda e: e["path"])
+        files.sort(key=lambda e: e.path)
         # Whether the change touches tests at all is a fact about the whole diff, which a
         # batch of items cannot see; it changes rarely, so it costs the cache little.
-        tests = [e["path"] for e in files if path_role(e["path"]) == "test"][:MAX_TESTS_LISTED]
+        tests = [e.path for e in files if path_role(e.path) == "test"][:MAX_TESTS_LISTED]
         has_tests = bool(tests) or (bool(files) and _tree_has_tests(ws))
         for e in files:
-            e["tests_changed"] = tests
-            e["tree_has_tests"] = has_tests
+            e.data.tests_changed = tests
+            e.data.tree_has_tests = has_tests
         return [it for e in files for it in self._items(e, opts)]
 
     # -- the revision -------------------------------------------------------------------------
@@ -283,13 +293,12 @@ class DiffSource:
         return sha, base
 
     # -- one changed file ---------------------------------------------------------------------
-    def _file(
-        self, ws: Workspace, f: PatchedFile, opts: DiffOptions, label: str, rev: str
-    ) -> dict[str, Any] | None:
+    def _file(self, ws: Workspace, f: PatchedFile, label: str, rev: str) -> _Change | None:
         old = _strip_prefix(f.source_file, "a/")
         new = _strip_prefix(f.target_file, "b/")
         if new is None and old is None:
             return None
+        status: DiffStatus
         if f.is_removed_file or new is None:
             status, path = "deleted", old or ""
         elif f.is_added_file or old is None:
@@ -309,7 +318,7 @@ class DiffSource:
             except OSError:
                 data = None
         lines = _LineMap(data)
-        hunks: list[dict[str, Any]] = []
+        hunks: list[Hunk] = []
         removed = 0
         if not f.is_binary_file and not symlink and status != "deleted":
             for h in f:
@@ -329,17 +338,15 @@ class DiffSource:
                     lines.lsp(h.target_start - 1) if h.target_length else lines.lsp(h.target_start)
                 )
                 hunks.append(
-                    {
-                        "new_start": start,
-                        "new_count": len(added_text),
-                        "old_start": max(h.source_start - 1, 0)
-                        if h.source_length
-                        else h.source_start,
-                        "old_count": h.source_length,
-                        "header": h.section_header.strip(),
-                        "added": added_text,
-                        "removed": removed_text,
-                    }
+                    Hunk(
+                        new_start=start,
+                        new_count=len(added_text),
+                        old_start=max(h.source_start - 1, 0) if h.source_length else h.source_start,
+                        old_count=h.source_length,
+                        header=h.section_header.strip(),
+                        added=added_text,
+                        removed=removed_text,
+                    )
                 )
         else:
             removed = f.removed
@@ -348,18 +355,20 @@ class DiffSource:
             if status == "deleted"
             else None
         )
-        return {
-            "path": path,
-            "status": status,
-            "_old_blob": blob.group(1) if blob else None,
-            "old_path": old if old != path else None,
-            "binary": bool(f.is_binary_file),
-            "symlink": symlink,
-            "hunks": hunks,
-            "removed": removed,
-            "base": label,
-            "base_commit": rev,
-        }
+        return _Change(
+            path,
+            DiffItemData(
+                status=status,
+                old_path=old if old != path else None,
+                binary=bool(f.is_binary_file),
+                symlink=symlink,
+                hunks=hunks,
+                removed=removed,
+                base=label,
+                base_commit=rev,
+            ),
+            old_blob=blob.group(1) if blob else None,
+        )
 
     @staticmethod
     def _untracked(
@@ -369,7 +378,7 @@ class DiffSource:
         label: str,
         rev: str,
         skipped: SkipCounts,
-    ) -> list[dict[str, Any]]:
+    ) -> list[_Change]:
         out = _git_bytes(ws, "ls-files", "-z", "--others", "--exclude-standard", "--", *paths)
         entries = []
         for rel in (p for p in out.decode("utf-8", "replace").split("\0") if p):
@@ -392,68 +401,43 @@ class DiffSource:
                 lines = LINE_BREAK.split(text)
                 if lines and lines[-1] == "":
                     lines.pop()
-                hunks.append(
-                    {
-                        "new_start": 0,
-                        "new_count": len(lines),
-                        "old_start": 0,
-                        "old_count": 0,
-                        "header": "",
-                        "added": lines,
-                        "removed": [],
-                    }
-                )
+                hunks.append(Hunk(new_start=0, new_count=len(lines), added=lines))
             entries.append(
-                {
-                    "path": rel,
-                    "status": "untracked",
-                    "_blob": git_blob_id(data),
-                    "old_path": None,
-                    "binary": binary,
-                    "symlink": False,
-                    "hunks": hunks,
-                    "removed": 0,
-                    "base": label,
-                    "base_commit": rev,
-                }
+                _Change(
+                    rel,
+                    DiffItemData(
+                        status="untracked", binary=binary, hunks=hunks, base=label, base_commit=rev
+                    ),
+                    blob=git_blob_id(data),
+                )
             )
         return entries
 
     # -- items ---------------------------------------------------------------------------------
     @staticmethod
-    def _items(entry: dict[str, Any], opts: DiffOptions) -> list[Item]:
-        path = entry["path"]
-        files = [] if entry["status"] == "deleted" else [path]
-        added = sum(h["new_count"] for h in entry["hunks"])
+    def _items(entry: _Change, opts: DiffOptions) -> list[Item]:
+        path, d = entry.path, entry.data
+        files = [] if d.status == "deleted" else [path]
         budget = opts.max_lines
         truncated = False
-        for h in entry["hunks"]:  # cap the text, never the ranges
-            if len(h["added"]) > budget:
-                h["added"] = h["added"][:budget]
+        for h in d.hunks:  # cap the text, never the ranges
+            if len(h.added) > budget:
+                h.added = h.added[:budget]
                 truncated = True
-            budget = max(0, budget - len(h["added"]))
-            h["removed"] = h["removed"][: opts.max_lines]
-        common = {
-            k: v for k, v in entry.items() if k not in ("path", "hunks") and not k.startswith("_")
-        }
-        common.update(added=added, truncated=truncated)
-        if opts.per == "file" or not entry["hunks"]:
-            return [
-                Item(
-                    id=path,
-                    kind="diff",
-                    path=path,
-                    files=files,
-                    data={**common, "hunks": entry["hunks"]},
-                )
-            ]
+            budget = max(0, budget - len(h.added))
+            h.removed = h.removed[: opts.max_lines]
+        d.added, d.truncated = sum(h.new_count for h in d.hunks), truncated
+        if opts.per == "file" or not d.hunks:
+            return [Item(id=path, kind="diff", path=path, files=files, data=d.as_item_data())]
         return [
             Item(
                 id=f"{path}#{n}",
                 kind="hunk",
                 path=path,
                 files=files,
-                data={**common, "hunk": n, "hunks": [h], "added": h["new_count"]},
+                data=d.model_copy(
+                    update={"hunk": n, "hunks": [h], "added": h.new_count}
+                ).as_item_data(),
             )
-            for n, h in enumerate(entry["hunks"], start=1)
+            for n, h in enumerate(d.hunks, start=1)
         ]
