@@ -55,18 +55,22 @@ def step_digest(
     )
 
 
-def input_hash(
-    base: str, items: list[Item] | None = None, records: list[Record] | None = None
-) -> str:
-    """A task's key: its step's digest plus its own items (map) or records (reduce)."""
+def input_hash(base: str, items: list[Item] | None = None, digests: list[str] | None = None) -> str:
+    """A task's key: its step's digest plus its own items (map) or its records' digests
+    (reduce: `record_digest` of each, which a cached record brings from the store)."""
     h = hashlib.sha256(base.encode("ascii"))
     for i in items or []:
         h.update(b"\x1eI")
         h.update(i.model_dump_json().encode("utf-8"))
-    for r in records or []:
+    for d in digests or []:
         h.update(b"\x1eR")
-        h.update(r.model_dump_json().encode("utf-8"))
+        h.update(d.encode("ascii"))
     return h.hexdigest()
+
+
+def record_digest(record: Record) -> str:
+    """sha256 of the record's JSON: the store keeps the record under the same hash."""
+    return hashlib.sha256(record.model_dump_json().encode("utf-8")).hexdigest()
 
 
 def _dep_hash(workspace: Workspace, path: str) -> str:

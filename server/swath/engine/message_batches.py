@@ -185,7 +185,7 @@ class MessageBatchStep:
         """Reuse a finished result, or run the analyzer and build the model task."""
         run, step = self.run, self.step
         key = cache.task_key(items)
-        ihash = run.planner.task_hash(step, step.agent, items=items, records=[])
+        ihash = run.planner.task_hash(step, step.agent, items=items)
         record, cached = await run.reuse_result(step.id, key, ihash)
         if record is not None:
             run.mark_succeeded(step.id, key, ihash, record, Usage(), cached, self.out)

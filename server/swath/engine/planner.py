@@ -28,7 +28,7 @@ from swath.spec.models import (
     VerifyStep,
     Workflow,
 )
-from swath.spec.records import Item, Record
+from swath.spec.records import Item
 from swath.workspace.skips import SkipCounts
 
 if TYPE_CHECKING:
@@ -135,7 +135,7 @@ class Planner:
         agent: AgentSpec,
         *,
         items: list[Item],
-        records: list[Record],
+        digests: list[str] | None = None,
     ) -> str:
         key = (step.id, id(agent))
         base = self._step_digests.get(key)
@@ -149,7 +149,7 @@ class Planner:
                 inputs=self.inputs,
                 model=(agent.model or self.workflow.model or "default") if model_used else None,
             )
-        return cache.input_hash(base, items, records)
+        return cache.input_hash(base, items, digests)
 
     async def plan(self) -> RunPlan:
         limits = self.limits
@@ -217,7 +217,7 @@ class Planner:
         )
         hits = 0
         for batch in batches:
-            ihash = self.task_hash(step, step.agent, items=batch, records=[])
+            ihash = self.task_hash(step, step.agent, items=batch)
             p = prior.get((step.id, cache.task_key(batch)))
             if p is not None and p.input_hash == ihash:
                 hits += 1

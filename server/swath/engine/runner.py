@@ -43,6 +43,7 @@ from swath.engine.options import EngineError, PlanRefused, RunOptions
 from swath.engine.planner import Planner, batches_of, leaf_steps
 from swath.engine.second_opinion import SecondOpinion
 from swath.engine.filememo import FileMemo
+from swath.engine.stored import Digests, StoredOutput
 from swath.engine.verify import EvidenceVerifier
 from swath.findings.model import Finding
 from swath.findings.report import AgentCounts, RuleInfo, RunReport, RunStatus, Usage
@@ -192,6 +193,7 @@ class _Run:
         self.channels = {s.id: Channel(s.id) for s in workflow.steps}
         # Fingerprints and verification, reused while the files they read are unchanged.
         self.memo = FileMemo(self.ws, self.store, self.pool, enabled=options.use_cache)
+        self.digests = Digests()  # of the records this run holds (engine.stored)
         self.counts = AgentCounts()
         self.usage = Usage()
         self.inflight_cost = 0.0
@@ -337,7 +339,7 @@ class _Run:
             if self._batch_mode(step.agent):
                 # Message Batches: the step's tasks go out in as few batches as the API's
                 # limits allow, at half price.
-                items = [r.as_item() for r in await inbox.collect()]
+                items = [r.as_item() for r in await self.resolve(await inbox.collect())]
                 from swath.engine.message_batches import (
                     MessageBatchStep,
                 )  # imports the Anthropic SDK: only when used
@@ -345,7 +347,7 @@ class _Run:
                 await MessageBatchStep(self, step, ch).execute(batches_of(items, step.batch))
             elif step.from_ in self.planner.discovered:
                 # Discovered items are all known: batch them exactly as the plan (and cache) did.
-                items = [r.as_item() for r in await inbox.collect()]
+                items = [r.as_item() for r in await inbox.collect()]  # items: no output
                 for n, batch in enumerate(batches_of(items, step.batch), 1):
                     tg.create_task(self.run_task(step, step.agent, "map", batch, [], ch))
                     if n % 64 == 0:
@@ -353,14 +355,14 @@ class _Run:
             elif step.stream:
                 buffer: list[Item] = []
                 async for rec in inbox:
-                    buffer.append(rec.as_item())
+                    buffer.append((await self.resolve([rec]))[0].as_item())
                     if len(buffer) >= step.batch:
                         tg.create_task(self.run_task(step, step.agent, "map", buffer, [], ch))
                         buffer = []
                 if buffer:
                     tg.create_task(self.run_task(step, step.agent, "map", buffer, [], ch))
             else:
-                items = [r.as_item() for r in await inbox.collect()]
+                items = [r.as_item() for r in await self.resolve(await inbox.collect())]
                 for start in range(0, len(items), step.batch):
                     tg.create_task(
                         self.run_task(
@@ -372,7 +374,8 @@ class _Run:
     async def _filter(self, step: FilterStep, inbox: Inbox) -> None:
         await self._wait_needs(step)
         predicate = compile_expression(step.where)
-        async for rec in inbox:
+        async for stored in inbox:
+            (rec,) = await self.resolve([stored])
             try:
                 keep = predicate(_expression_context(rec, self.inputs))
             except Exception as exc:  # one bad record must not stop the stream
@@ -441,13 +444,8 @@ class _Run:
         out: Channel,
     ) -> None:
         key = cache.task_key(items) if items else "reduce"
-        if records:  # a reduce hashes every upstream record: megabytes, not for the event loop
-            loop = asyncio.get_running_loop()
-            ihash = await loop.run_in_executor(
-                self.pool, lambda: self.planner.task_hash(step, agent, items=items, records=records)
-            )
-        else:
-            ihash = self.planner.task_hash(step, agent, items=items, records=records)
+        digests = await self.record_digests(records) if records else None
+        ihash = self.planner.task_hash(step, agent, items=items, digests=digests)
         usage = Usage()
         try:
             record, cached = await self.reuse_result(step.id, key, ihash)
@@ -569,6 +567,8 @@ class _Run:
                 **deps,
                 **await loop.run_in_executor(self.pool, cache.file_deps, self.ws, extra),
             }
+        # Serialised on the store's thread (no await between a model's answer and its task
+        # row: a run stopped meanwhile would lose an answer it paid for).
         self.store.cache_put(ihash, CacheEntry(deps=deps, record=record))
         return record
 
@@ -606,7 +606,15 @@ class _Run:
         self.done += 1
         if (step_id, key) not in self.prior:  # a resumed task's row is already final
             self.store.task_finished(
-                self.run_id, step_id, key, ihash, "succeeded", record, usage, cached=cached
+                self.run_id,
+                step_id,
+                key,
+                ihash,
+                "succeeded",
+                record,
+                usage,
+                cached=cached,
+                record_hash=self.digests.get(record),  # stored already: no copy, no serialising
             )
         out.publish(record)
         if self.sink is not None:
@@ -694,14 +702,57 @@ class _Run:
         self.prior.pop((step_id, key), None)  # stale: its inputs changed since
         if not self.options.use_cache:
             return None, False
-        entry = await self.store.cache_get(ihash)
+        entry = await self.store.cache_get(ihash, head=True)
         if entry is None:
             return None, False
         loop = asyncio.get_running_loop()
         if not await loop.run_in_executor(self.pool, cache.deps_unchanged, self.ws, entry.deps):
             return None, False
         self.store.cache_hit(ihash)
-        return entry.record.model_copy(update={"step": step_id, "key": key}), True
+        record = entry.record
+        if (record.step, record.key) != (step_id, key):  # not the record the digest names
+            if entry.output_stored:
+                record = record.model_copy(
+                    update={
+                        "output": (await self.store.record_outputs([entry.digest]))[entry.digest]
+                    }
+                )
+            return record.model_copy(update={"step": step_id, "key": key}), True
+        if entry.output_stored:  # left in the store until something reads it (engine.stored)
+            record = record.model_copy(update={"output": StoredOutput(entry.digest)})
+        self.digests.note(record, entry.digest)
+        return record, True
+
+    async def resolve(self, records: list[Record]) -> list[Record]:
+        """`records` with every output left in the store loaded (engine.stored)."""
+        stored = [r.output.digest for r in records if isinstance(r.output, StoredOutput)]
+        if not stored:
+            return records
+        outputs = await self.store.record_outputs(stored)
+        out = []
+        for r in records:
+            if isinstance(r.output, StoredOutput):
+                loaded = r.model_copy(update={"output": outputs[r.output.digest]})
+                digest = self.digests.get(r)
+                if digest is not None:  # the same record, its output in hand
+                    self.digests.note(loaded, digest)
+                r = loaded
+            out.append(r)
+        return out
+
+    async def record_digests(self, records: list[Record]) -> list[str]:
+        """Each record's digest: noted when it was made or read from the store, else
+        computed from its JSON (on a worker thread: records can be megabytes)."""
+        loop = asyncio.get_running_loop()
+        digests = []
+        for r in records:
+            d = self.digests.get(r)
+            if d is None:  # e.g. a verify step's copy: other findings, so another digest
+                (loaded,) = await self.resolve([r])
+                d = await loop.run_in_executor(self.pool, cache.record_digest, loaded)
+                self.digests.note(r, d)
+            digests.append(d)
+        return digests
 
     async def _perform(
         self,
@@ -713,6 +764,7 @@ class _Run:
         items: list[Item],
         records: list[Record],
     ) -> tuple[Record, Usage]:
+        records = await self.resolve(records)  # the analyzer and the model read outputs
         facts, deps = await self.analyze(agent, tier, items, records)
         if not (self.use_model and agent.instructions) or facts.skip_model:
             return await self.remember(step.id, key, ihash, items, facts, deps), Usage()
@@ -797,7 +849,7 @@ class _Run:
             findings=sorted(
                 self.final.values(), key=lambda f: (f.path, f.range.start.line, f.rule)
             ),
-            outputs=self._outputs(),
+            outputs=await self._outputs(),
             dropped_findings=self.dropped,
             reanchored_findings=self.reanchored,
             checks=self.memo.checks,
@@ -814,7 +866,7 @@ class _Run:
         self.emit(RunFinished(run_id=self.run_id, report=report))
         return report
 
-    def _outputs(self) -> dict[str, Any]:
+    async def _outputs(self) -> dict[str, Any]:
         emit = next((s for s in self.workflow.steps if isinstance(s, EmitStep)), None)
         wanted = (
             emit.outputs
@@ -825,7 +877,7 @@ class _Run:
             wanted = [*wanted, emit.report]
         out: dict[str, Any] = {}
         for sid in wanted:
-            recs = self.channels[sid].records
+            recs = await self.resolve(self.channels[sid].records)
             step = self.workflow.step(sid)
             if isinstance(step, ReduceStep):
                 out[sid] = _record_output(recs[0]) if recs else None

@@ -74,6 +74,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         "  used_at REAL NOT NULL\n"
         ");",
     ),
+    Migration(
+        8,
+        "a task result whose output is most of it (a map's per-file facts) is stored with its "
+        "head too (the record without its output), so a cached run reads its findings without "
+        "parsing megabytes of facts it does not use",
+        "ALTER TABLE records ADD COLUMN head_json TEXT;",
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version if MIGRATIONS else BASELINE_VERSION

@@ -79,6 +79,36 @@ class TaskRow(BaseModel):
 class CacheEntry(BaseModel):
     deps: dict[str, str]
     record: Record
+    digest: str = Field("", description="The record's hash in `records`: sha256 of its JSON")
+    output_stored: bool = Field(
+        False,
+        description="The record was read without its output, which stays in the store "
+        "(`record_outputs`); its `output` is None here",
+    )
+
+
+# A record's head (the record without its output) is stored beside it when the output is
+# at least this share of the whole: a map's records, whose facts are the bulk of them.
+HEAD_SHARE = 0.75
+
+
+class Serialised(BaseModel):
+    """A record as the store keeps it: its JSON, that JSON's sha256, and maybe its head."""
+
+    digest: str
+    text: str
+    head: str | None = None
+
+
+def serialise(record: Record) -> Serialised:
+    """Done once per record, on whichever thread makes it (not the event loop's)."""
+    text = record.model_dump_json()
+    head = None
+    if record.output is not None:
+        head = record.model_copy(update={"output": None}).model_dump_json()
+        if len(head) > (1 - HEAD_SHARE) * len(text):
+            head = None
+    return Serialised(digest=hashlib.sha256(text.encode("utf-8")).hexdigest(), text=text, head=head)
 
 
 class AuditRow(BaseModel):
@@ -296,12 +326,15 @@ class RunStore:
         error: str | None = None,
         raw: str | None = None,
         cached: bool = False,
+        record_hash: str | None = None,
     ) -> None:
+        """`record_hash`: the record is in `records` already under this hash (a cached
+        result, or one `cache_put` stored): the row points at it, nothing is serialised."""
         now = time.time()
 
         def write(c: sqlite3.Connection) -> None:
             # Serialised here, on the store's thread: a reduce's record can be megabytes.
-            rec = _put_record(c, record) if record is not None else None
+            rec = record_hash or (_put_record(c, record) if record is not None else None)
             # A task's usage is what all its attempts cost (a resume re-runs failed ones),
             # so the sum over a run's tasks is the money it spent, crashes included.
             prev = c.execute(
@@ -473,18 +506,45 @@ class RunStore:
         return await self.db.call(q)
 
     # -- cache -----------------------------------------------------------------------
-    async def cache_get(self, key: str) -> CacheEntry | None:
+    async def cache_get(self, key: str, *, head: bool = False) -> CacheEntry | None:
+        """The entry of `key`; with `head`, its record without the output where the store
+        has the record's head (`output_stored` says so)."""
+
         def q(c: sqlite3.Connection) -> CacheEntry | None:
             row = c.execute(
-                "SELECT deps_json, record_json FROM cache JOIN records ON records.hash = cache.record_hash"
-                " WHERE key=?",
-                (key,),
+                "SELECT deps_json, records.hash, records.head_json,"
+                " CASE WHEN ? AND records.head_json IS NOT NULL THEN NULL ELSE record_json END"
+                " FROM cache JOIN records ON records.hash = cache.record_hash WHERE key=?",
+                (int(head), key),
             ).fetchone()
             if row is None:
                 return None
-            return CacheEntry(deps=json.loads(row[0]), record=Record.model_validate_json(row[1]))
+            stored = row[3] is None
+            return CacheEntry(
+                deps=json.loads(row[0]),
+                record=Record.model_validate_json(row[2] if stored else row[3]),
+                digest=row[1],
+                output_stored=stored,
+            )
 
         return await self.db.call(q)
+
+    async def record_outputs(self, digests: list[str]) -> dict[str, Any]:
+        """{digest: output} of stored records (those `cache_get(head=True)` left out)."""
+        wanted = sorted(set(digests))
+
+        def q(c: sqlite3.Connection) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for digest, text in c.execute(
+                    f"SELECT hash, record_json FROM records WHERE hash IN ({marks})", chunk
+                ):
+                    out[digest] = json.loads(text).get("output")
+            return out
+
+        return await self.db.call(q) if wanted else {}
 
     async def cache_deps(self, key: str) -> dict[str, str] | None:
         """The deps of a cache entry without its record: what a plan needs to count hits
@@ -499,13 +559,15 @@ class RunStore:
     def cache_hit(self, key: str) -> None:
         self.db.submit(lambda c: c.execute("UPDATE cache SET hits = hits + 1 WHERE key=?", (key,)))
 
-    def cache_put(self, key: str, entry: CacheEntry) -> None:
+    def cache_put(self, key: str, entry: CacheEntry, serialised: Serialised | None = None) -> None:
+        """`serialised`: the record as `serialise` made it (else the store's thread does)."""
         created = time.time()
 
         def write(c: sqlite3.Connection) -> None:
+            digest = _put_serialised(c, serialised) if serialised else _put_record(c, entry.record)
             c.execute(
                 "INSERT OR REPLACE INTO cache(key, deps_json, record_hash, created_at) VALUES (?,?,?,?)",
-                (key, json.dumps(entry.deps), _put_record(c, entry.record), created),
+                (key, json.dumps(entry.deps), digest, created),
             )
 
         self.db.submit(write)
@@ -537,11 +599,17 @@ def _put_record(c: sqlite3.Connection, record: Record) -> str:
     global _last_put
     if _last_put[0] is record:
         return _last_put[1]
-    blob = record.model_dump_json()
-    digest = hashlib.sha256(blob.encode("utf-8")).hexdigest()
-    c.execute("INSERT OR IGNORE INTO records(hash, record_json) VALUES (?, ?)", (digest, blob))
+    digest = _put_serialised(c, serialise(record))
     _last_put = (record, digest)
     return digest
+
+
+def _put_serialised(c: sqlite3.Connection, s: Serialised) -> str:
+    c.execute(
+        "INSERT OR IGNORE INTO records(hash, record_json, head_json) VALUES (?, ?, ?)",
+        (s.digest, s.text, s.head),
+    )
+    return s.digest
 
 
 def _put_blob(c: sqlite3.Connection, text: str) -> str:

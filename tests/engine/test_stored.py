@@ -1,0 +1,90 @@
+"""A cached result's output stays in the store until something reads it (engine.stored):
+a run whose reduce is cached reads no map output, and whatever reads outputs gets them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from swath.engine.options import RunOptions
+from swath.engine.runner import Engine
+from swath.findings.report import RunReport
+from swath.spec.models import Workflow
+from swath.store import RunStore
+from swath.workspace import Workspace
+from tests.engine import probe_analyzers
+
+probe_analyzers.register()
+
+FILES = 6
+
+
+def workflow(*between: dict[str, Any]) -> Workflow:
+    """Files → a map whose outputs are the bulk of its results → [between] → a count."""
+    steps: list[dict[str, Any]] = [
+        {"id": "files", "kind": "discover", "source": "files", "with": {"include": ["*.txt"]}},
+        {
+            "id": "work",
+            "kind": "map",
+            "from": "files",
+            "agent": {"analyzer": "probe-sleep", "params": {"seconds": 0, "pad": 5000}},
+        },
+        *between,
+        {
+            "id": "count",
+            "kind": "reduce",
+            "from": between[-1]["id"] if between else "work",
+            "agent": {"analyzer": "probe-count"},
+        },
+    ]
+    return Workflow.model_validate({"name": "stored", "steps": steps})
+
+
+@pytest.fixture
+async def engine(tmp_path: Path):
+    for n in range(FILES):
+        (tmp_path / f"f{n}.txt").write_text(f"file {n}\n", encoding="utf-8")
+    store = RunStore.open(tmp_path)
+    yield Engine(Workspace(tmp_path), store)
+    await store.aclose()
+
+
+async def rerun(engine: Engine, wf: Workflow) -> RunReport:
+    """A new engine and workspace on the same store: nothing carried over in memory."""
+    return await Engine(Workspace(engine.workspace.root), engine.store).run(wf, RunOptions())
+
+
+async def test_a_run_whose_reduce_is_cached_reads_no_map_output(engine: Engine) -> None:
+    first = await engine.run(workflow(), RunOptions())
+    assert first.outputs["count"]["items"] == FILES
+    # The map results' whole JSON made unreadable; their heads (all but the output) stay.
+    spoiled = await engine.store.db.call(
+        lambda c: (
+            c.execute("UPDATE records SET record_json='[]' WHERE head_json IS NOT NULL").rowcount
+        )
+    )
+    assert spoiled == FILES
+    again = await rerun(engine, workflow())
+    assert again.status.value == "succeeded" and again.agents.cached == FILES + 1
+    assert again.outputs == first.outputs
+
+
+async def test_a_filter_over_cached_results_reads_their_outputs(engine: Engine) -> None:
+    keep_one = {"id": "one", "kind": "filter", "from": "work", "where": "output.n == 1"}
+    first = await engine.run(workflow(keep_one), RunOptions())
+    assert first.outputs["count"]["records"] == FILES
+    again = await rerun(engine, workflow(keep_one))
+    assert again.agents.cached == FILES + 1  # the reduce saw the same records, so cached
+    assert again.outputs == first.outputs
+
+
+async def test_a_reduce_that_runs_again_reads_every_cached_output(
+    tmp_path: Path, engine: Engine
+) -> None:
+    await engine.run(workflow(), RunOptions())
+    (tmp_path / "f9.txt").write_text("new\n", encoding="utf-8")
+    again = await rerun(engine, workflow())
+    assert again.agents.cached == FILES  # the new file's task and the reduce ran
+    assert again.outputs["count"]["items"] == FILES + 1  # every output read, the cached ones too
