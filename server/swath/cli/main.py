@@ -251,7 +251,7 @@ def _main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     if args.command == "lsp":
-        from swath.lsp.server import serve
+        from swath.lsp.setup import serve
 
         return serve(args.tcp)
     if args.command == "flags":

@@ -6,18 +6,18 @@ engine itself runs in a worker process (`swath.engine.worker`): analyzers are CP
 threads, and in this process they would hold the GIL the editor's requests wait for.
 Events arrive as JSON lines; the sink only updates counters and queues findings; a
 consumer task anchors them to the text shown (disk reads in a thread) and tells the
-server which files changed.
+findings feature which files changed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable, ClassVar
 
 from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
 
 from swath.engine.events import (
     Event,
@@ -28,71 +28,51 @@ from swath.engine.events import (
     TaskFinished,
 )
 from swath.engine.options import RunOptions
-from swath.engine.reports import report_path, write_report_file
+from swath.engine.reports import write_report_file
 from swath.engine.runner import new_run_id
-from swath.findings.wording import plural
 from swath.findings.model import Finding
 from swath.findings.report import RunReport, RunStatus
-from swath.lsp.folders import path_to_uri, uri_to_path
+from swath.findings.wording import plural
+from swath.lsp.active import ActiveRun, EmitFlags
+from swath.lsp.commands import Args, parse, register_commands
+from swath.lsp.feature import LanguageFeature
+from swath.lsp.features.findings import FindingsFeature
+from swath.lsp.features.recorded_runs import RecordedRunsFeature
+from swath.lsp.folders import path_to_uri
 from swath.lsp.progress import RunProgress
+from swath.lsp.server import SwathServer
 from swath.lsp.worker import EventReply, RunWorker, WarningReply, WorkerRequest
-from swath.spec.models import EmitStep, Workflow
-
-if TYPE_CHECKING:
-    from swath.lsp.server import SwathServer
+from swath.spec.models import Workflow
 
 log = logging.getLogger(__name__)
 
 _DONE = object()  # end-of-stream marker in a run's findings queue
 
 
-@dataclass
-class EmitFlags:
-    diagnostics: bool = True
-    lenses: bool = True
-
-    @classmethod
-    def of(cls, wf: Workflow | dict[str, Any]) -> "EmitFlags":
-        steps = wf.steps if isinstance(wf, Workflow) else wf.get("steps", [])
-        for s in steps:
-            if isinstance(s, EmitStep):
-                return cls(s.diagnostics, s.code_lenses)
-            if isinstance(s, dict) and s.get("kind") == "emit":
-                return cls(bool(s.get("diagnostics", True)), bool(s.get("code_lenses", True)))
-        return cls()
-
-
-@dataclass
-class ActiveRun:
+class RunIdArgs(Args):
+    MAIN: ClassVar[str | None] = "run_id"
     run_id: str
-    root: Path
-    workflow: Workflow
-    options: RunOptions
-    progress: RunProgress
-    flags: EmitFlags
-    target: str | None = None  # the file or folder URI the command was about
-    cancel: asyncio.Event = field(default_factory=asyncio.Event)
-    queue: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
-    findings: int = 0
 
-    def in_scope(self, uri: str) -> bool:
-        """Is `uri` a file this run looked at (so its older findings there are replaced)?"""
-        try:
-            rel = uri_to_path(uri).resolve().relative_to(self.root).as_posix()
-        except ValueError:
-            return False
-        if not self.options.paths:
-            return True
-        return any(
-            rel == p or rel.startswith(p.rstrip("/") + "/") or p in ("", ".")
-            for p in self.options.paths
+
+class RunsFeature(LanguageFeature):
+    name = "runs"
+
+    def __init__(
+        self, server: SwathServer, findings: FindingsFeature, recorded: RecordedRunsFeature
+    ) -> None:
+        self.server = server
+        self.findings = findings
+        self.recorded = recorded
+
+    def register(self, server: LanguageServer) -> None:
+        register_commands(
+            server,
+            {"swath.cancel": self.cancel_command, "swath.activeRuns": self.active_runs_command},
         )
 
-
-class RunCoordinator:
-    def __init__(self, server: "SwathServer") -> None:
-        self.server = server
-        self.active: dict[str, ActiveRun] = {}
+    def shutdown(self) -> None:
+        for run in self.server.active_runs:
+            run.cancel.set()
 
     # -- starting ------------------------------------------------------------------------
     def start(self, root: Path, workflow: Workflow, options: RunOptions, target: str | None) -> str:
@@ -102,17 +82,17 @@ class RunCoordinator:
             self.server,
             token=f"swath-run-{run_id}",
             title=f"Swath: {workflow.name}",
-            supported=self.server.features.work_done_progress,
+            supported=self.server.client_features.work_done_progress,
             on_cancel=lambda: self._cancel_quietly(run_id),
         )
         run = ActiveRun(run_id, root, workflow, options, progress, EmitFlags.of(workflow), target)
-        self.active[run_id] = run
+        self.server.active_runs.add(run)
         self.server.spawn(self._drive(run), name=f"swath-run-{run_id}")
         self.server.lenses_changed()
         return run_id
 
     def cancel(self, run_id: str) -> bool:
-        run = self.active.get(run_id)
+        run = self.server.active_runs.get(run_id)
         if run is None:
             return False
         run.cancel.set()
@@ -121,13 +101,32 @@ class RunCoordinator:
     def _cancel_quietly(self, run_id: str) -> None:
         self.cancel(run_id)
 
-    def cancel_all(self) -> None:
-        for run in self.active.values():
-            run.cancel.set()
+    # -- commands --------------------------------------------------------------------------
+    async def cancel_command(self, args: tuple[Any, ...]) -> Any:
+        a: RunIdArgs = parse(RunIdArgs, args)
+        return {"runId": a.run_id, "cancelled": self.cancel(a.run_id)}
+
+    async def active_runs_command(self, args: tuple[Any, ...]) -> Any:
+        """The runs going now, with their live counts and spend (an editor's status line)."""
+        parse(Args, args)
+        runs = [
+            {
+                "runId": run.run_id,
+                "workflow": run.workflow.name,
+                "folder": path_to_uri(run.root),
+                "done": run.progress.state.done,
+                "total": run.progress.state.total,
+                "findings": run.progress.state.findings,
+                "costUsd": run.progress.state.cost_usd,
+            }
+            for run in self.server.active_runs
+        ]
+        return {"runs": runs, "costUsd": sum(r["costUsd"] for r in runs)}
 
     # -- one run -------------------------------------------------------------------------
     async def _drive(self, run: ActiveRun) -> None:
         """Run the workflow in a worker process and relay its events; the loop stays free."""
+        server = self.server
         consumer = asyncio.get_running_loop().create_task(
             self._consume(run), name=f"swath-findings-{run.run_id}"
         )
@@ -139,7 +138,7 @@ class RunCoordinator:
                     root=str(run.root),
                     workflow=run.workflow.model_dump(mode="json", by_alias=True),
                     options=run.options,
-                    model_overrides=self.server.settings.model_overrides(),
+                    model_overrides=server.settings.model_overrides(),
                 )
             )
             forward_cancel = asyncio.get_running_loop().create_task(
@@ -155,7 +154,7 @@ class RunCoordinator:
                         if isinstance(message.event, RunFinished):
                             report = message.event.report
                     elif isinstance(message, WarningReply):
-                        self.server.warn(f"Swath: {message.warning}")
+                        server.warn(f"Swath: {message.warning}")
                     else:
                         refused = message.refused
                 code = await worker.wait()
@@ -165,7 +164,7 @@ class RunCoordinator:
                 await consumer
             if refused is not None:
                 run.progress.end(f"not started: {refused}")
-                self.server.tell(
+                server.tell(
                     f"Swath: {run.workflow.name} did not start: {refused}", lsp.MessageType.Error
                 )
                 return
@@ -180,14 +179,14 @@ class RunCoordinator:
         except Exception as exc:
             log.exception("run %s failed", run.run_id)
             run.progress.end(f"failed: {exc}")
-            self.server.tell(f"Swath: {run.workflow.name} failed: {exc}", lsp.MessageType.Error)
+            server.tell(f"Swath: {run.workflow.name} failed: {exc}", lsp.MessageType.Error)
         finally:
             if not consumer.done():
                 consumer.cancel()
             if worker is not None:
                 await worker.stop()
-            self.active.pop(run.run_id, None)
-            self.server.lenses_changed()
+            server.active_runs.remove(run.run_id)
+            server.lenses_changed()
 
     def _sink(self, run: ActiveRun) -> Callable[[Event], None]:
         state = run.progress.state
@@ -199,7 +198,7 @@ class RunCoordinator:
                 state.cost_usd = event.run_usage.cost_usd
                 state.findings = max(state.findings, event.run_findings)
                 run.progress.update()
-                self.server.running_changed()
+                self.server.lenses_changed()  # the "running…" lens shows the count
             elif isinstance(event, FindingsEmitted):
                 run.findings += len(event.findings)
                 state.findings = max(state.findings, run.findings)
@@ -228,17 +227,18 @@ class RunCoordinator:
                     break
                 item = run.queue.get_nowait()
             if batch:
-                await self.server.ingest(run.root, run.workflow.name, run.run_id, batch, run.flags)
+                await self.findings.ingest(
+                    run.root, run.workflow.name, run.run_id, batch, run.flags
+                )
 
     async def _finish(self, run: ActiveRun, report: RunReport) -> None:
         # Findings a workflow without `emit` reports only at the end; `ingest` skips known ones.
-        await self.server.ingest(
+        await self.findings.ingest(
             run.root, run.workflow.name, run.run_id, report.findings, run.flags, only_new=True
         )
         if report.status in (RunStatus.succeeded, RunStatus.partial):
-            changed = self.server.index.drop_older(run.workflow.name, run.run_id, run.in_scope)
-            self.server.findings_changed(changed)
-            self.server.mark_shown(run.root, run.workflow.name, run.run_id)
+            self.findings.replace_older(run.workflow.name, run.run_id, run.in_scope)
+            self.recorded.mark_shown(run.root, run.workflow.name, run.run_id)
         path = await asyncio.to_thread(write_report_file, run.root, report)
         summary = summarise(report)
         run.progress.end(summary)
@@ -249,7 +249,7 @@ class RunCoordinator:
         )
         self.server.tell(f"Swath: {summary}", kind)
         if self.server.settings.open_report:
-            self.server.show_report(path)
+            self.server.show_document(path, focus=False)
 
 
 async def _forward_cancel(cancel: asyncio.Event, worker: "RunWorker") -> None:
@@ -270,7 +270,3 @@ def summarise(report: RunReport) -> str:
         f"run {report.run_id}",
     ]
     return " · ".join(parts)
-
-
-def report_uri(root: Path, run_id: str) -> str:
-    return path_to_uri(report_path(root, run_id))
