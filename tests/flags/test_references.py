@@ -164,7 +164,7 @@ def test_structure_of_each_reference_through_ast_grep(polyglot):
     assert (
         by_place[("svc/main.go", 3)].check and by_place[("svc/main.go", 3)].call == "BooleanValue"
     )
-    assert ("docs/flags.md", 0) not in by_place and facts.docs[0]["path"] == "docs/flags.md"
+    assert ("docs/flags.md", 0) not in by_place and facts.docs[0].path == "docs/flags.md"
     search = examine(polyglot, FlagItemData.model_validate(items["search_v2"].data), None)
     # a string getter is a reference but not a yes/no check
     assert [r.check for r in search.references if r.path == "app/views.py"] == [False]

@@ -13,6 +13,9 @@ from swath.analyzers.flags.facts import (
     DefinitionFact,
     FlagFacts,
     ReferenceFact,
+    DeadRange,
+    EnvSummary,
+    Mention,
     RemovalSpec,
 )
 from swath.analyzers.flags.references import (
@@ -54,7 +57,7 @@ def examine(
         code_default=decision.code_default,
         reason=decision.reason if flag.defined else "defined in no flag source",
         env_states={
-            name: {"state": st.state, "percent": st.percent, "reason": st.reason}
+            name: EnvSummary(state=st.state, percent=st.percent, reason=st.reason)
             for d in flag.definitions
             for name, st in d.environments.items()
         },
@@ -77,7 +80,7 @@ def examine(
                 kind=d.kind,
                 entries=d.entries or [(d.line, d.end_line)],
                 environments={
-                    n: {"state": s.state, "percent": s.percent, "reason": s.reason}
+                    n: EnvSummary(state=s.state, percent=s.percent, reason=s.reason)
                     for n, s in d.environments.items()
                 },
             )
@@ -86,9 +89,9 @@ def examine(
         ref_count=total_refs,
         file_count=len(files),
         tests=sorted({r.path for r in refs if r.test}),
-        constants=[c.model_dump() for c in flag.constants],
-        mentions=[{"path": m.path, "line": m.line, "quote": m.text.strip()} for m in flag.mentions],
-        docs=[{"path": d.path, "line": d.line, "quote": d.text.strip()} for d in docs],
+        constants=list(flag.constants),
+        mentions=[Mention(path=m.path, line=m.line, quote=m.text.strip()) for m in flag.mentions],
+        docs=[Mention(path=d.path, line=d.line, quote=d.text.strip()) for d in docs],
     )
     for d in facts.definitions:
         pf = parsed(ws, d.path)
@@ -278,7 +281,7 @@ def _attach_edit(
     rng, new_text = edit
     fact.edit = TextEdit(path=pf.path, range=rng, new_text=new_text)
     fact.dead_ranges = [
-        {"range": r.model_dump(), "quote": pf.lines[r.start.line].strip()}
+        DeadRange(range=r, quote=pf.lines[r.start.line].strip())
         for r in result.dead_ranges
         if r.start.line < len(pf.lines)
     ]
@@ -288,8 +291,8 @@ def _risks(flag: FlagItemData, facts: FlagFacts, notes: list[str]) -> list[str]:
     risks = list(notes)
     if facts.category in ("fully-on", "fully-off"):
         for env, st in facts.env_states.items():
-            if facts.environment and env != facts.environment and st["state"] != facts.state:
-                risks.append(f"{env} differs: {classify.state_words(st['state'], st['percent'])}")
+            if facts.environment and env != facts.environment and st.state != facts.state:
+                risks.append(f"{env} differs: {classify.state_words(st.state, st.percent)}")
         if facts.history.age_days is not None and facts.history.age_days < RECENT_DAYS:
             risks.append(
                 f"the state changed {facts.history.age_days} days ago: give it time before removing"

@@ -1,8 +1,6 @@
-"""The analyzers' view of a flag item, and the facts they produce about it.
-
-The input models mirror `swath.items.flags` (the layering keeps the two
-packages apart, so the item data travels as JSON and is read back here); they ignore
-fields they do not use, so the source may grow without breaking the analyzers.
+"""The facts the flag analyzers produce about each flag (`flag-classify`'s output, read back by
+`flag-plan` and the findings). What they read, the flag item, is `swath.items.flags`: the one
+model the flag source writes.
 """
 
 from __future__ import annotations
@@ -11,13 +9,36 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from swath.findings.model import TextEdit
-from swath.items.flags import FlagErrorData, FlagState
+from swath.findings.model import Range, TextEdit
+from swath.items.flags import ConstantDef, FlagErrorData, FlagState
 
 Category = Literal["fully-on", "fully-off", "unreferenced", "undefined"]
 
 
 # -- what the map analyzer says about each flag ---------------------------------------------
+
+
+class DeadRange(BaseModel):
+    """Code a removal deletes, with its first line's text (the faded branch's evidence)."""
+
+    range: Range
+    quote: str = ""
+
+
+class EnvSummary(BaseModel):
+    """What one environment serves, in short."""
+
+    state: FlagState
+    percent: float | None = None
+    reason: str = ""
+
+
+class Mention(BaseModel):
+    """Where the key is named outside code: another flag's definition, or documentation."""
+
+    path: str
+    line: int
+    quote: str
 
 
 class ReferenceFact(BaseModel):
@@ -33,11 +54,10 @@ class ReferenceFact(BaseModel):
     check: bool = Field(
         default=False, description="The reference is a yes/no check whose branch can be chosen."
     )
-    check_range: dict[str, Any] | None = None
+    check_range: Range | None = None
     edit: TextEdit | None = None
-    dead_ranges: list[dict[str, Any]] = Field(
-        default_factory=list,
-        description="[{range, quote}]: code the edit deletes, with its first line's text.",
+    dead_ranges: list[DeadRange] = Field(
+        default_factory=list, description="Code the edit deletes, with its first line's text."
     )
     rewrite_note: str | None = None
     context: tuple[int, str] | None = Field(
@@ -55,7 +75,7 @@ class DefinitionFact(BaseModel):
     col: int = Field(default=0, description="Indentation of the definition line.")
     quote: str
     kind: str = ""
-    environments: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    environments: dict[str, EnvSummary] = Field(default_factory=dict)
     entries: list[tuple[int, int]] = Field(
         default_factory=list, description="(line, end_line) of every entry."
     )
@@ -80,7 +100,7 @@ class FlagFacts(BaseModel):
     value: Any = None
     code_default: bool = False
     reason: str = ""
-    env_states: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    env_states: dict[str, EnvSummary] = Field(default_factory=dict)
     kill_switch: bool = False
     permanent: bool = False
     kind: str = ""
@@ -95,11 +115,9 @@ class FlagFacts(BaseModel):
     ref_count: int = 0
     file_count: int = 0
     tests: list[str] = Field(default_factory=list)
-    constants: list[dict[str, Any]] = Field(default_factory=list)
-    mentions: list[dict[str, Any]] = Field(default_factory=list)
-    docs: list[dict[str, Any]] = Field(
-        default_factory=list, description="Mentions in documentation."
-    )
+    constants: list[ConstantDef] = Field(default_factory=list)
+    mentions: list[Mention] = Field(default_factory=list)
+    docs: list[Mention] = Field(default_factory=list, description="Mentions in documentation.")
     risks: list[str] = Field(default_factory=list)
     lens: str = ""
     removal: RemovalSpec | None = Field(

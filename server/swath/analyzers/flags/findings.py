@@ -111,8 +111,8 @@ def _rule(facts: FlagFacts) -> str:
 
 def _ref_range(ref: ReferenceFact) -> Range:
     cr = ref.check_range
-    if cr and cr["start"]["line"] == cr["end"]["line"] == ref.line:
-        return Range.model_validate(cr)
+    if cr and cr.start.line == cr.end.line == ref.line:
+        return cr
     return Range(
         start=Position(line=ref.line, character=ref.col),
         end=Position(line=ref.line, character=ref.end_col),
@@ -142,7 +142,7 @@ def _at_references(facts: FlagFacts, rule: str, severity: Severity) -> list[Find
         )
         if ref.edit is not None:
             data["edit"] = ref.edit
-            data["dead_ranges"] = ref.dead_ranges
+            data["dead_ranges"] = [d.model_dump() for d in ref.dead_ranges]
         message = (
             reference_message(facts, ref)
             if rule != "flag/state"
@@ -171,9 +171,9 @@ def _dead(facts: FlagFacts, ref: ReferenceFact, rule: str, main_id: str) -> list
         return []
     out = []
     for dr in ref.dead_ranges:
-        rng = Range.model_validate(dr["range"])
+        rng = dr.range
         first = rng.start.line
-        quote = dr.get("quote", "")
+        quote = dr.quote
         if not quote:
             continue
         # The check's line joins the evidence: `else:` alone would fingerprint every dead

@@ -150,14 +150,12 @@ def _candidate_md(f: FlagFacts, assessments: list[dict[str, Any]]) -> list[str]:
                 f"line{'s' if ',' in spans or '-' in spans else ''} {spans}"
             )
     for c in f.constants:
-        lines.append(
-            f"- **Delete** constant `{c['name']}` at `{c['path']}:{c['line'] + 1}` once unused"
-        )
+        lines.append(f"- **Delete** constant `{c.name}` at `{c.path}:{c.line + 1}` once unused")
     if f.tests:
         lines.append(f"- **Tests** touching it: {', '.join(f'`{t}`' for t in f.tests)}")
     if f.docs:
         lines.append(
-            "- **Docs** to update: " + ", ".join(f"`{d['path']}:{d['line'] + 1}`" for d in f.docs)
+            "- **Docs** to update: " + ", ".join(f"`{d.path}:{d.line + 1}`" for d in f.docs)
         )
     if f.risks:
         lines.append("- **Risks**:")
@@ -259,7 +257,7 @@ def catalogue(
                 "percent": f.percent,
                 "value": f.value,
                 "reason": f.reason,
-                "environments": f.env_states,
+                "environments": {k: v.model_dump() for k, v in f.env_states.items()},
                 "since": f.history.since,
                 "age_days": f.history.age_days,
                 "candidate": f.candidate,
@@ -297,7 +295,7 @@ def catalogue(
                 "ref_count": f.ref_count,
                 "file_count": f.file_count,
                 "tests": f.tests,
-                "docs": f.docs,
+                "docs": [d.model_dump() for d in f.docs],
                 "risks": f.risks,
                 "evidence": evidence,
                 "model": assessments.get(f.key, []),

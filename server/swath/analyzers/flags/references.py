@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from ast_grep_py import Config, SgNode, SgRoot
 
+from swath.findings.model import Position, Range
 from swath.items.flags import ReferenceHit, ReferencePattern, spell_key
 from swath.workspace import Workspace
 from swath.workspace.languages import ANALYZED_LANGUAGES, language_of
@@ -266,8 +267,8 @@ def _unquote(text: str) -> str:
     return text
 
 
-def as_range(start: tuple[int, int], end: tuple[int, int]) -> dict[str, Any]:
-    return {
-        "start": {"line": start[0], "character": start[1]},
-        "end": {"line": end[0], "character": end[1]},
-    }
+def as_range(start: tuple[int, int], end: tuple[int, int]) -> Range:
+    return Range(
+        start=Position(line=start[0], character=start[1]),
+        end=Position(line=end[0], character=end[1]),
+    )

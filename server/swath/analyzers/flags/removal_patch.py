@@ -143,7 +143,7 @@ def _delete_constants(ws: Workspace, state: PatchState, f: FlagFacts) -> None:
     """A constant that held the key (`NEW_CHECKOUT = "new_checkout"`), once the patch took
     its every use, tests included (a test importing it would break)."""
     for c in f.constants:
-        name, path, line = str(c["name"]), str(c["path"]), int(c["line"])
+        name, path, line = c.name, c.path, c.line
         lang = removal_language(path)
         text = state.load(ws, path)
         if lang is None or text is None:
