@@ -7,6 +7,7 @@ names (for validation and completion) stays cheap. A class is instantiated on `g
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Mapping
 from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Any
@@ -55,6 +56,11 @@ class EntryPointRegistry:
                 found[name] = value
         return found
 
+    def declared_lazily(self, attribute: str) -> LazyDeclared:
+        """`declared`, importing a class only when its name is looked up: validating a
+        workflow asks for the few it uses (a review need not import the flag analyzers)."""
+        return LazyDeclared(self, attribute)
+
     def get(self, name: str) -> Any:
         target = self.available().get(name)
         if target is None:
@@ -64,3 +70,43 @@ class EntryPointRegistry:
         module, _, attr = target.partition(":")
         obj = getattr(import_module(module), attr)
         return obj() if isinstance(obj, type) else obj
+
+
+class LazyDeclared(Mapping[str, Any]):
+    """A read-only mapping name -> the class's `attribute`, imported on lookup. Iterating
+    (the JSON Schema does) imports them all, as `EntryPointRegistry.declared` does."""
+
+    def __init__(self, registry: EntryPointRegistry, attribute: str) -> None:
+        self._registry, self._attribute = registry, attribute
+        self._one: dict[str, Any] = {}
+        self._all: dict[str, Any] | None = None
+
+    def __getitem__(self, name: str) -> Any:
+        if self._all is not None:
+            return self._all[name]
+        if name not in self._one:
+            target = self._registry.available().get(name)
+            if target is None:
+                raise KeyError(name)
+            module, _, attr = target.partition(":")
+            try:
+                obj = getattr(import_module(module), attr)
+            except Exception:  # as `declared`: a broken plug-in is reported when it runs
+                log.warning("cannot import %s %r (%s)", self._registry.kind, name, target, exc_info=True)
+                obj = None
+            self._one[name] = getattr(obj, self._attribute, None)
+        value = self._one[name]
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def _everything(self) -> dict[str, Any]:
+        if self._all is None:
+            self._all = self._registry.declared(self._attribute)
+        return self._all
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._everything())
+
+    def __len__(self) -> int:
+        return len(self._everything())

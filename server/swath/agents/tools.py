@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from swath.agents.base import ToolCall
 from swath.agents.deny_gate import DenyGate
 from swath.agents.redaction import Redactor
+from swath.agents.tool_names import TOOL_NAMES as TOOL_NAMES
 from swath.findings.wording import plural
 from swath.workspace import PathRefused, Workspace
 from swath.workspace.regular_files import (
@@ -43,16 +44,6 @@ from swath.workspace.workspace import exclude_pathspecs
 
 log = logging.getLogger(__name__)
 
-TOOL_NAMES: tuple[str, ...] = (
-    "read_file",
-    "list_dir",
-    "glob",
-    "grep",
-    "git_log",
-    "git_blame",
-    "git_diff",
-    "symbols",
-)
 
 # One size limit for every tool that reads a file, stated in their answers: a file too big
 # for read_file is not silently "no matches" for grep.

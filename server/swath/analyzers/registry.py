@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pydantic import BaseModel
 
 from swath.analyzers.base import Analyzer
@@ -43,9 +45,9 @@ def names() -> set[str]:
     return _registry.names()
 
 
-def param_models() -> dict[str, type[BaseModel]]:
+def param_models() -> Mapping[str, type[BaseModel]]:
     """Each analyzer's declared `params:` (`params_model`), by analyzer name."""
-    return _registry.declared("params_model")
+    return _registry.declared_lazily("params_model")
 
 
 def get(name: str) -> Analyzer:

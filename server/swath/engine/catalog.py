@@ -15,7 +15,7 @@ from swath.spec.loader import KnownNames, schema_names
 
 
 def tool_names() -> set[str]:
-    from swath.agents.tools import TOOL_NAMES
+    from swath.agents.tool_names import TOOL_NAMES
 
     return set(TOOL_NAMES)
 

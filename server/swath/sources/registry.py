@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pydantic import BaseModel
 
 from swath.plugins import EntryPointRegistry
@@ -28,9 +30,9 @@ def names() -> set[str]:
     return _registry.names()
 
 
-def option_models() -> dict[str, type[BaseModel]]:
+def option_models() -> Mapping[str, type[BaseModel]]:
     """Each source's declared `with:` options (`options_model`), by source name."""
-    return _registry.declared("options_model")
+    return _registry.declared_lazily("options_model")
 
 
 def get(name: str) -> Source:

@@ -8,7 +8,7 @@ every problem.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,8 +42,9 @@ class KnownNames:
     sources: set[str] | None = None
     # The declared options: a source's `with:` and an analyzer's `params:` models. A name
     # missing here (a plug-in that declares none) takes any options.
-    source_options: dict[str, type[BaseModel]] = field(default_factory=dict)
-    analyzer_params: dict[str, type[BaseModel]] = field(default_factory=dict)
+    # Looked up by name only, so a lazy mapping (importing what is asked for) will do.
+    source_options: Mapping[str, type[BaseModel]] = field(default_factory=dict)
+    analyzer_params: Mapping[str, type[BaseModel]] = field(default_factory=dict)
 
 
 @dataclass

@@ -12,6 +12,7 @@ analyzers, which only the engine layer knows; this module builds the schema from
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,8 @@ DEFAULT_OUT = Path("docs") / "workflow.schema.json"
 
 
 def workflow_json_schema(
-    source_options: dict[str, type[BaseModel]] | None = None,
-    analyzer_params: dict[str, type[BaseModel]] | None = None,
+    source_options: Mapping[str, type[BaseModel]] | None = None,
+    analyzer_params: Mapping[str, type[BaseModel]] | None = None,
 ) -> dict[str, Any]:
     """The schema of a workflow file as written in YAML (aliases such as `from`, `with`).
 
@@ -74,7 +75,7 @@ def _declare(
     owner: dict[str, Any],
     name_key: str,
     options_key: str,
-    models: dict[str, type[BaseModel]],
+    models: Mapping[str, type[BaseModel]],
     ref_of: dict[type[BaseModel], str],
 ) -> None:
     """`if name_key is X then options_key follows X's model`, once per declared name."""
@@ -88,8 +89,8 @@ def _declare(
 
 
 def schema_text(
-    source_options: dict[str, type[BaseModel]] | None = None,
-    analyzer_params: dict[str, type[BaseModel]] | None = None,
+    source_options: Mapping[str, type[BaseModel]] | None = None,
+    analyzer_params: Mapping[str, type[BaseModel]] | None = None,
 ) -> str:
     """The exact text written to the published file (stable, so it can be diffed in CI)."""
     schema = workflow_json_schema(source_options, analyzer_params)
