@@ -10,13 +10,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-import yaml
-from rich.console import Console
-from rich.table import Table
-
 from swath import __version__
 from swath.engine.catalog import known_names
-from swath.engine.edits import fix_preview, write_fix
 from swath.engine.events import RunPlan
 from swath.engine.inputs import InputError, parse_assignments
 from swath.engine.reports import report_body, write_report_file
@@ -38,19 +33,16 @@ from swath.spec.loader import (
 from swath.spec.models import InputSpec, Workflow
 from swath.store import RunLeased
 from swath.cli.progress import PlainProgress, Quiet, RichProgress
+from swath.cli.usage import FAIL_ON as FAIL_ON
+from swath.cli.usage import UsageError as UsageError
 
 if TYPE_CHECKING:  # imported when `swath new` runs: generation pulls in the model grounding
     from swath.engine.generate import Draft
+# Imported where used, not here: rich (tables), PyYAML and the edit machinery cost a
+# one-shot `swath run` start-up time it does not need.
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_FINDINGS = 0, 1, 2, 3
-# `--fail-on LEVEL`: the SARIF levels, most severe first; a finding at LEVEL or above
-# makes a finished run exit EXIT_FINDINGS (a failed run still exits EXIT_FAILED).
-FAIL_ON = ("error", "warning", "note", "never")
 _LEVEL_OF = {"error": 0, "warning": 1, "information": 2, "hint": 2}
-
-
-class UsageError(Exception):
-    """Bad usage: exit code 2 with this message."""
 
 
 def _root(args: argparse.Namespace) -> Path:
@@ -176,7 +168,11 @@ def _emit(
     file, the diff is what stdout shows; with the report on stdout, the diff joins a JSON
     report as `fix_preview`, goes to stderr beside SARIF, and follows text or Markdown."""
     _tell_problems(report)
-    diff = fix_preview(fix_preview_of, report) if fix_preview_of is not None else None
+    diff = None
+    if fix_preview_of is not None:
+        from swath.engine.edits import fix_preview
+
+        diff = fix_preview(fix_preview_of, report)
     if fmt == "json":
         field = {"fix_preview": diff} if diff is not None else None
         text = render_json(report, field)
@@ -255,6 +251,8 @@ def _check_fixable(root: Path, allow_dirty: bool) -> None:
 
 def _write_fix(root: Path, report: RunReport) -> None:
     """The fix preview's change, written; what was and was not written, on stderr."""
+    from swath.engine.edits import fix_preview, write_fix
+
     diff = fix_preview(root, report)
     if not diff:
         print("swath: --fix: no finding carries an edit; nothing written", file=sys.stderr)
@@ -391,6 +389,9 @@ async def cmd_plan(args: argparse.Namespace, cancel: asyncio.Event) -> int:
 
 
 def _print_plan(plan: RunPlan) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=f"{plan.workflow} · engine {plan.engine} · concurrency {plan.concurrency}")
     for col in ("step", "kind", "items", "agents", "cached", "est. tokens", "est. cost"):
         table.add_column(col, justify="right" if col not in ("step", "kind") else "left")
@@ -501,6 +502,8 @@ async def cmd_workflows(args: argparse.Namespace, cancel: asyncio.Event) -> int:
                 return EXIT_USAGE
             merged = wf.model_dump(mode="json", by_alias=True, exclude_defaults=True)
             print("\n# as it runs, merged with what it extends:")
+            import yaml
+
             sys.stdout.write(yaml.safe_dump(merged, sort_keys=False, allow_unicode=True))
         return EXIT_OK
     # validate

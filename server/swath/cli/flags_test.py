@@ -28,22 +28,6 @@ EXIT_OK, EXIT_NO_MATCH, EXIT_USAGE = 0, 1, 2
 MAX_MATCHES_SHOWN = 20
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    flags = sub.add_parser("flags", help="work on the flag audit's configuration")
-    fsub = flags.add_subparsers(dest="flags_command", metavar="COMMAND", required=True)
-    test = fsub.add_parser(
-        "test", help="show what each pattern of .swath/flags.yaml (or a preset) matches"
-    )
-    which = test.add_mutually_exclusive_group()
-    which.add_argument("--config", metavar="FILE", help="a flags.yaml other than .swath/flags.yaml")
-    which.add_argument(
-        "--preset",
-        metavar="NAME",
-        help=f"a shipped preset instead of .swath/flags.yaml ({', '.join(sorted(preset_names()))})",
-    )
-    test.add_argument("paths", nargs="*", metavar="PATH", help="only these files")
-
-
 def load(root: Path, args: argparse.Namespace, err: TextIO) -> FlagsConfig | None:
     candidates = [args.config] if args.config else list(CONFIG_PATHS)
     text, rel = None, candidates[0]

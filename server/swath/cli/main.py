@@ -7,16 +7,20 @@ workflow, 3 the run finished with findings at or above `--fail-on`.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import os
 import sys
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from swath import __version__
-from swath.cli import commands, flags_test
-from swath.cli.stopping import Stopper
+from swath.cli import flags_args
+from swath.cli.usage import FAIL_ON, UsageError
+
+if TYPE_CHECKING:
+    from swath.cli import commands as commands
+# `commands` (the engine, the store, the loader), asyncio and the rest are imported once a
+# command is known to run: `swath --help` and a usage error need none of them.
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # Commands whose PATH arguments may come after options (`run W -i K=V src/`).
@@ -26,7 +30,7 @@ TAKES_PATHS = ("run", "plan")
 def _add_fail_on(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--fail-on",
-        choices=commands.FAIL_ON,
+        choices=FAIL_ON,
         default="never",
         metavar="LEVEL",
         help="exit 3 when a finding is at LEVEL or worse: error, warning, note or never "
@@ -179,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="no model even if one is configured: start from the closest shipped workflow",
     )
 
-    flags_test.add_parser(sub)
+    flags_args.add_parser(sub)
 
     lsp = sub.add_parser("lsp", help="the language server (stdio by default)")
     lsp.add_argument(
@@ -209,7 +213,7 @@ def _enter(directory: str) -> None:
     target = os.path.expanduser(directory)
     if not os.path.isdir(target):
         what = "does not exist" if not os.path.exists(target) else "is a file, not a folder"
-        raise commands.UsageError(f"-C {directory}: {what}; pass the folder of a project")
+        raise UsageError(f"-C {directory}: {what}; pass the folder of a project")
     os.chdir(target)
 
 
@@ -224,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _enter(args.workspace)
             args.workspace = None  # now the current folder
         return _main(parser, args)
-    except commands.UsageError as exc:
+    except UsageError as exc:
         print(f"swath: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
@@ -255,13 +259,22 @@ def _main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
         return serve(args.tcp)
     if args.command == "flags":
+        from swath.cli import commands, flags_test  # the flag machinery, for this command only
+
         return flags_test.cmd_flags_test(commands._root(args), args)
     if args.command == "workflows" and args.wf_command is None:
         parser.parse_args(["workflows", "--help"])
+    import asyncio
+
     return asyncio.run(_dispatch(args))
 
 
 async def _dispatch(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from swath.cli import commands
+    from swath.cli.stopping import Stopper
+
     handler = {
         "run": commands.cmd_run,
         "plan": commands.cmd_plan,

@@ -9,19 +9,8 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.text import Text
 
 from swath.engine.events import (
     Event,
@@ -33,6 +22,10 @@ from swath.engine.events import (
 )
 from swath.findings.render_text import printable
 from swath.findings.wording import plural
+
+if TYPE_CHECKING:  # rich is imported by RichProgress itself: only a terminal needs it
+    from rich.console import Console
+    from rich.progress import TaskID
 
 NAME_WIDTH = 16  # the workflow's name on the bar; longer names are cut
 BAR_WIDTH = 20
@@ -105,6 +98,16 @@ class RichProgress:
     """
 
     def __init__(self, console: Console | None = None) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self.console = console or Console(stderr=True)
         self.tally = Tally()
         self.progress = Progress(
@@ -134,6 +137,8 @@ class RichProgress:
         if isinstance(ev, RunStarted):
             # The run id on its own line: it is what `swath resume` needs, and it would
             # take a third of an 80-column bar.
+            from rich.text import Text
+
             self.console.print(
                 Text(f"swath: run {ev.run_id} of {printable(ev.workflow)}", style="dim")
             )

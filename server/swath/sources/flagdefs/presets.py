@@ -24,9 +24,10 @@ from importlib import resources
 
 from swath.sources.flagdefs import globs, scanworker
 from swath.sources.flagdefs.config import FlagsConfig, SystemSpec, load_config
+from swath.sources.flagdefs.preset_names import FOLDER as FOLDER
+from swath.sources.flagdefs.preset_names import PACKAGE as PACKAGE
+from swath.sources.flagdefs.preset_names import preset_names as preset_names
 
-PACKAGE = "swath.sources.flagdefs"
-FOLDER = "presets"
 # Detection reads files only until one carries the signature; these bound the worst case
 # (a signature that is nowhere: on the 20,000-file bench tree, reading its 6,668 Python
 # files for the Enum signature took 137 ms, more than the rest of detection together).
@@ -53,13 +54,6 @@ class Resolution:
 
 
 @functools.cache
-def preset_names() -> frozenset[str]:
-    folder = resources.files(PACKAGE).joinpath(FOLDER)
-    return frozenset(
-        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
-    )
-
-
 def preset_text(name: str) -> str:
     return resources.files(PACKAGE).joinpath(FOLDER, f"{name}.yaml").read_text(encoding="utf-8")
 

@@ -1,0 +1,19 @@
+"""The names of the shipped flag presets: the YAML files in `presets/`.
+
+Apart from `presets` (which parses them, with the whole flag configuration machinery)
+so that the command line can list them in its help without importing any of it.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+PACKAGE = "swath.sources.flagdefs"
+FOLDER = "presets"
+
+
+def preset_names() -> frozenset[str]:
+    folder = resources.files(PACKAGE).joinpath(FOLDER)
+    return frozenset(
+        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+    )
