@@ -92,7 +92,9 @@ class LazyDeclared(Mapping[str, Any]):
             try:
                 obj = getattr(import_module(module), attr)
             except Exception:  # as `declared`: a broken plug-in is reported when it runs
-                log.warning("cannot import %s %r (%s)", self._registry.kind, name, target, exc_info=True)
+                log.warning(
+                    "cannot import %s %r (%s)", self._registry.kind, name, target, exc_info=True
+                )
                 obj = None
             self._one[name] = getattr(obj, self._attribute, None)
         value = self._one[name]
