@@ -148,3 +148,17 @@ def test_a_changed_file_is_read_again(tmp_path: Path) -> None:
     # What a caller sets on an entry does not leak into the next listing.
     listed[0].ignored = True
     assert not any(w.ignored for w in list_workflows(tmp_path / "repo"))
+
+
+def test_the_builtin_table_names_every_builtin_by_its_file() -> None:
+    # resolve_workflow's short cut (no parsing of every built-in) rests on this table.
+    from swath.spec.discovery import BUILTIN_FILES
+
+    listed = {w.name: w.path.name for w in list_workflows(None) if w.builtin and not w.ignored}
+    assert BUILTIN_FILES == listed
+
+
+def test_a_saved_workflow_still_replaces_a_builtin_by_name(tmp_path: Path) -> None:
+    assert resolve_workflow("review-diff", tmp_path) == builtin_workflows_dir() / "review-diff.yaml"
+    saved = _wf(tmp_path / ".swath" / "workflows", "ours.yaml", "review-diff", "Our review")
+    assert resolve_workflow("review-diff", tmp_path) == saved

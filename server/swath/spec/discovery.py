@@ -20,6 +20,15 @@ from swath.spec.yaml_bounds import check_yaml_bounds
 
 WORKFLOW_SUFFIXES = (".yaml", ".yml")
 REPO_WORKFLOWS = Path(".swath") / "workflows"
+# The built-ins' `name:` -> file, so that `swath run review-diff` in a repository with no
+# workflows of its own finds the file without parsing every built-in for its name (a
+# quarter of a one-shot run's start-up). tests/spec/test_discovery.py keeps it true.
+BUILTIN_FILES = {
+    "flag-audit": "flag-audit.yaml",
+    "map-module": "map-module.yaml",
+    "review-diff": "review-diff.yaml",
+    "todo-audit": "todo-audit.yaml",
+}
 
 
 class WorkflowInfo(BaseModel):
@@ -147,6 +156,8 @@ def resolve_workflow(
     as_path = _existing_path(name_or_path, workspace_root)
     if as_path is not None:
         return as_path
+    if builtin_dir is None and name_or_path in BUILTIN_FILES and not _saved(workspace_root):
+        return builtin_workflows_dir() / BUILTIN_FILES[name_or_path]
     # Unreadable files stay resolvable (by stem) so loading them reports what is wrong.
     available = [
         w for w in list_workflows(workspace_root, builtin_dir=builtin_dir) if not w.ignored
@@ -163,6 +174,17 @@ def resolve_workflow(
         if info.path.stem == name_or_path:
             return info.path
     raise WorkflowNotFound(name_or_path, names, did_you_mean(name_or_path, names))
+
+
+def _saved(workspace_root: Path | None) -> bool:
+    """Whether the repository has workflow files of its own (one may take a built-in's name)."""
+    if workspace_root is None:
+        return False
+    folder = repo_workflows_dir(workspace_root)
+    try:
+        return any(p.suffix in WORKFLOW_SUFFIXES for p in folder.iterdir())
+    except OSError:  # no such folder, or not one
+        return False
 
 
 def _existing_path(name_or_path: str, workspace_root: Path | None) -> Path | None:

@@ -146,7 +146,8 @@ def parse_yaml(text: str) -> tuple[YamlDoc | None, list[YamlProblem]]:
     try:
         check_yaml_bounds(text)
         root = yaml.compose(text)
-        data = to_plain(yaml.load(text))
+        # The data from the composed nodes: loading the text again parsed it a third time.
+        data = to_plain(yaml.constructor.construct_document(root) if root is not None else None)
     except YamlTooComplex as exc:
         return None, [_limit_problem(exc)]
     except MarkedYAMLError as exc:
