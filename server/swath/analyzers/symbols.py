@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from swath import procpool
 from swath.analyzers.base import AnalyzerContext, AnalyzerOutput
 from swath.analyzers.filefacts import facts_batch
+from swath.analyzers.gcpause import gc_paused
 from swath.analyzers.hotspots import churn, hot_spots
 from swath.analyzers.importgraph import ImportGraph, build_graph, find_cycles, is_orphan
 from swath.analyzers.maplayers import go_packages, layers
@@ -153,6 +154,10 @@ class ModuleMap:
     ]
 
     def reduce(self, records: list[Record], ctx: AnalyzerContext) -> AnalyzerOutput:
+        with gc_paused():  # see gcpause: the collector re-walked every record's facts
+            return self._reduce(records, ctx)
+
+    def _reduce(self, records: list[Record], ctx: AnalyzerContext) -> AnalyzerOutput:
         files: dict[str, dict[str, Any]] = {}
         for rec in records:
             out = rec.output if isinstance(rec.output, dict) else {}
