@@ -1,12 +1,13 @@
 """Path globs with .gitignore semantics (`**/flags*.json` also matches `flags.json`).
 
 Matching pattern by pattern costs a quarter of a second on 20,000 paths with a dozen
-globs; one combined regex per glob list does the same in a few milliseconds.
+globs. pathspec (1.0 on) compiles a whole list into one RE2 set when google-re2 is
+installed (a dependency of Swath): as fast as one hand-joined regex was, negations included,
+without reaching into pathspec's patterns. The compiled list is kept per glob list.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -15,19 +16,7 @@ import pathspec
 
 @lru_cache(maxsize=256)
 def _matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
-    spec = pathspec.GitIgnoreSpec.from_lines(patterns)
-    parts = []
-    for p in spec.patterns:
-        if p.include is None:
-            continue
-        regex = getattr(p, "regex", None)
-        if p.include is False or regex is None:
-            return spec.match_file  # negations depend on order: let pathspec decide
-        parts.append("(?:" + re.sub(r"\(\?P<\w+>", "(", regex.pattern) + ")")
-    if not parts:
-        return lambda path: False
-    combined = re.compile("|".join(parts))
-    return lambda path: combined.match(path) is not None
+    return pathspec.GitIgnoreSpec.from_lines(patterns).match_file
 
 
 def matches(path: str, patterns: list[str] | tuple[str, ...]) -> bool:
