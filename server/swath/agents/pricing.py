@@ -188,51 +188,34 @@ class PriceTable:
         batch: bool = False,
     ) -> float:
         """The price of ONE request (its prompt size picks the band)."""
-        prompt = input_tokens + cache_write_tokens + cache_read_tokens
-        p = self.price_for(model).for_prompt(prompt)
-        usd = (
-            input_tokens * p.input
-            + output_tokens * p.output
-            + cache_write_tokens * p.cache_write_price
-            + cache_read_tokens * p.cache_read_price
-        ) / PER
-        if batch:
-            usd *= BATCH_DISCOUNT
-        return round(usd, 10)
-
-    def usage(
-        self,
-        model: str,
-        *,
-        input_tokens: int = 0,
-        output_tokens: int = 0,
-        cache_write_tokens: int = 0,
-        cache_read_tokens: int = 0,
-        batch: bool = False,
-    ) -> Usage:
-        """A priced `Usage` for token counts as the API reported them for one request."""
-        return Usage(
+        counts = Usage(
             input_tokens=input_tokens,
             output_tokens=output_tokens,
             cache_write_tokens=cache_write_tokens,
             cache_read_tokens=cache_read_tokens,
-            cost_usd=self.cost(
-                model,
-                input_tokens=input_tokens,
-                output_tokens=output_tokens,
-                cache_write_tokens=cache_write_tokens,
-                cache_read_tokens=cache_read_tokens,
-                batch=batch,
-            ),
         )
+        return self.priced(model, counts, batch=batch).cost_usd
+
+    def priced(self, model: str, counts: Usage, *, batch: bool = False) -> Usage:
+        """`counts`, the token counts of ONE request (its prompt size picks the band), priced."""
+        prompt = counts.input_tokens + counts.cache_write_tokens + counts.cache_read_tokens
+        p = self.price_for(model).for_prompt(prompt)
+        usd = (
+            counts.input_tokens * p.input
+            + counts.output_tokens * p.output
+            + counts.cache_write_tokens * p.cache_write_price
+            + counts.cache_read_tokens * p.cache_read_price
+        ) / PER
+        if batch:
+            usd *= BATCH_DISCOUNT
+        return counts.model_copy(update={"cost_usd": round(usd, 10)})
 
     def usage_from_api(self, model: str, api_usage: object, *, batch: bool = False) -> Usage:
         """Convert the SDK's `Usage` (input, output, cache_creation_input_tokens, cache_read_input_tokens)."""
-        return self.usage(
-            model,
+        counts = Usage(
             input_tokens=int(getattr(api_usage, "input_tokens", 0) or 0),
             output_tokens=int(getattr(api_usage, "output_tokens", 0) or 0),
             cache_write_tokens=int(getattr(api_usage, "cache_creation_input_tokens", 0) or 0),
             cache_read_tokens=int(getattr(api_usage, "cache_read_input_tokens", 0) or 0),
-            batch=batch,
         )
+        return self.priced(model, counts, batch=batch)
