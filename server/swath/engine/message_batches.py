@@ -14,30 +14,89 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import anthropic
 
-from swath.agents.base import ModelResult, ModelTask, ModelTaskFailed
-from swath.agents.batch import BatchGone, BatchProgress, BatchRunner, custom_id_for
+from swath.agents.base import AgentEnv, ModelResult, ModelRunner, ModelTask, ModelTaskFailed
+from swath.agents.batch import BatchGone, BatchLimits, BatchProgress, BatchRunner, custom_id_for
 from swath.agents.errors import FatalAPIError, classify
 from swath.analyzers.base import AnalyzerOutput
 from swath.engine import cache
-from swath.engine.events import StepProgress
+from swath.engine.channels import Channel
+from swath.engine.events import Event, StepProgress
+from swath.engine.ledger import RunLedger
+from swath.findings.model import Finding
 from swath.findings.report import Usage
-from swath.spec.models import MapStep
-from swath.spec.records import Item
-from swath.store import StepBatch
-
-if TYPE_CHECKING:
-    from swath.engine.channels import Channel
-    from swath.engine.runner import _Run
+from swath.spec.models import AgentSpec, MapStep
+from swath.spec.records import Item, Record
+from swath.store import RunStore, StepBatch
 
 log = logging.getLogger(__name__)
 
 BATCH_EVENT = "batch_submitted"
+
+
+class BatchHost(Protocol):
+    """What a batch step asks of the run it belongs to: a task's life (reuse, analysis,
+    the model task, the record, the store rows and events) and its budget; nothing else."""
+
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def store(self) -> RunStore: ...
+    @property
+    def ledger(self) -> RunLedger: ...
+    @property
+    def limiter(self) -> AbstractAsyncContextManager[Any]: ...
+
+    def emit(self, event: Event) -> None: ...
+    def task_hash(self, step: Any, agent: AgentSpec, items: list[Item]) -> str: ...
+    async def reuse_result(
+        self, step_id: str, key: str, ihash: str
+    ) -> tuple[Record | None, bool]: ...
+    async def analyze(
+        self, agent: AgentSpec, tier: str, items: list[Item], records: list[Record]
+    ) -> tuple[AnalyzerOutput, dict[str, str]]: ...
+    def model_task(
+        self,
+        step_id: str,
+        key: str,
+        tier: str,
+        agent: AgentSpec,
+        items: list[Item],
+        records: list[Record],
+        facts: Any,
+    ) -> ModelTask: ...
+    def agent_env(self, step_id: str, key: str) -> AgentEnv: ...
+    async def reserve_for(self, task: ModelTask, env: AgentEnv) -> float: ...
+    async def remember(
+        self,
+        step_id: str,
+        key: str,
+        ihash: str,
+        items: list[Item],
+        facts: AnalyzerOutput,
+        deps: dict[str, str],
+        judgement: Any = None,
+        model_findings: list[Finding] | None = None,
+        model_reads: list[str] | None = None,
+    ) -> Record: ...
+    def mark_started(self, step_id: str, key: str, ihash: str) -> None: ...
+    def mark_succeeded(
+        self,
+        step_id: str,
+        key: str,
+        ihash: str,
+        record: Record,
+        usage: Usage,
+        cached: bool,
+        out: Channel,
+    ) -> None: ...
+    def mark_failed(self, step_id: str, key: str, ihash: str, exc: BaseException) -> None: ...
+    def fatal_stop(self, cause: str) -> Exception: ...
 
 
 @dataclass
@@ -52,10 +111,22 @@ class _Pending:
 
 
 class MessageBatchStep:
-    def __init__(self, run: "_Run", step: MapStep, out: "Channel") -> None:
+    def __init__(
+        self,
+        run: BatchHost,
+        step: MapStep,
+        out: Channel,
+        runner: ModelRunner,
+        *,
+        poll_interval_s: float,
+        limits: BatchLimits | None,
+    ) -> None:
         self.run = run
         self.step = step
         self.out = out
+        self.runner = runner
+        self.poll_interval_s = poll_interval_s
+        self.limits = limits
         self._progress_of: dict[str, BatchProgress] = {}  # the latest poll of each batch
         self._next_part = 0
 
@@ -67,12 +138,10 @@ class MessageBatchStep:
         if not pending:
             return
         run = self.run
-        runner = run.engine.model_runner
-        assert runner is not None
         batcher = BatchRunner(
-            runner,  # type: ignore[arg-type]
-            poll_interval_s=run.options.batch_poll_s,
-            limits=run.engine.batch_limits,
+            self.runner,  # type: ignore[arg-type]
+            poll_interval_s=self.poll_interval_s,
+            limits=self.limits,
         )
         by_cid = {custom_id_for(p.key): p for p in pending}
         parts = await run.store.step_batches(run.run_id, self.step.id)
@@ -95,7 +164,7 @@ class MessageBatchStep:
                 )
         finally:
             for p in pending:
-                run.inflight_cost -= p.reserved
+                run.ledger.release(p.reserved)
         results: dict[str, ModelResult | ModelTaskFailed] = dict(batcher.unprepared)
         for part_results in collected:
             results.update(part_results)
@@ -185,7 +254,7 @@ class MessageBatchStep:
         """Reuse a finished result, or run the analyzer and build the model task."""
         run, step = self.run, self.step
         key = cache.task_key(items)
-        ihash = run.planner.task_hash(step, step.agent, items=items)
+        ihash = run.task_hash(step, step.agent, items)
         record, cached = await run.reuse_result(step.id, key, ihash)
         if record is not None:
             run.mark_succeeded(step.id, key, ihash, record, Usage(), cached, self.out)
@@ -202,15 +271,13 @@ class MessageBatchStep:
     async def _within_budget(self, pending: list[_Pending]) -> list[_Pending]:
         """Only the tasks the budget still covers go into the batch; the rest stop here."""
         run = self.run
-        runner = run.engine.model_runner
-        if run.limits.budget_usd is None or runner is None:
+        if not run.ledger.has_budget:
             return pending
         kept: list[_Pending] = []
         for p in pending:
             try:  # a prompt that cannot be built fails its own task, not the step
-                estimate = await runner.estimate(p.task, run.agent_env(self.step.id, p.key))
                 # Batch prices are half the estimate's ordinary ones: reserving the full price errs safe.
-                p.reserved = run.reserve_budget(estimate.cost_usd)
+                p.reserved = await run.reserve_for(p.task, run.agent_env(self.step.id, p.key))
             except Exception as exc:
                 run.mark_failed(self.step.id, p.key, p.ihash, exc)
                 continue

@@ -7,9 +7,9 @@ import asyncio
 import hashlib
 import math
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from swath.agents.base import AgentEnv, ModelTask, ModelTaskFailed
+from swath.agents.base import AgentEnv, ModelRunner, ModelTask, ModelTaskFailed
 from swath.analyzers import registry as analyzers
 from swath.engine import cache
 from swath.engine.events import RunPlan, StepPlan
@@ -29,10 +29,9 @@ from swath.spec.models import (
     Workflow,
 )
 from swath.spec.records import Item
+from swath.store import RunStore
+from swath.workspace import Workspace
 from swath.workspace.skips import SkipCounts
-
-if TYPE_CHECKING:
-    from swath.engine.runner import Engine
 
 
 def today() -> str:
@@ -73,10 +72,24 @@ def leaf_steps(workflow: Workflow) -> list[str]:
     return [s.id for s in workflow.steps if s.id not in used]
 
 
+class PlanningEngine(Protocol):
+    """What planning needs of the engine: the workspace to discover in, the store whose
+    cache says what is done, and the model (if any) that prices the rest."""
+
+    @property
+    def workspace(self) -> Workspace: ...
+    @property
+    def store(self) -> RunStore: ...
+    @property
+    def model_runner(self) -> ModelRunner | None: ...
+
+    def use_model(self, options: RunOptions) -> bool: ...
+
+
 class Planner:
     def __init__(
         self,
-        engine: "Engine",
+        engine: PlanningEngine,
         workflow: Workflow,
         options: RunOptions,
         inputs: dict[str, Any],

@@ -39,6 +39,7 @@ from swath.engine.events import (
 )
 from swath.engine.governance import PolicyRefused, enforce_policy, governed_limits
 from swath.engine.inputs import resolve_inputs
+from swath.engine.ledger import BudgetExhausted, RunLedger
 from swath.engine.options import EngineError, PlanRefused, RunOptions
 from swath.engine.planner import Planner, batches_of, leaf_steps
 from swath.engine.second_opinion import SecondOpinion
@@ -46,7 +47,7 @@ from swath.engine.filememo import FileMemo
 from swath.engine.stored import Digests, StoredOutput
 from swath.engine.verify import EvidenceVerifier
 from swath.findings.model import Finding
-from swath.findings.report import AgentCounts, RuleInfo, RunReport, RunStatus, Usage
+from swath.findings.report import RuleInfo, RunReport, Usage
 from swath.spec.loader import step_order
 from swath.spec.models import (
     AgentSpec,
@@ -85,10 +86,6 @@ def _json_safe(inputs: dict[str, Any]) -> dict[str, Any]:
         k: v if isinstance(v, (str, int, float, bool, type(None), list, dict)) else str(v)
         for k, v in inputs.items()
     }
-
-
-class BudgetExhausted(RuntimeError):
-    pass
 
 
 class FatalRunError(RuntimeError):
@@ -194,18 +191,8 @@ class _Run:
         # Fingerprints and verification, reused while the files they read are unchanged.
         self.memo = FileMemo(self.ws, self.store, self.pool, enabled=options.use_cache)
         self.digests = Digests()  # of the records this run holds (engine.stored)
-        self.counts = AgentCounts()
-        self.usage = Usage()
-        self.inflight_cost = 0.0
-        self.total = 0
-        self.done = 0
-        self.running = 0
-        self.peak_running = 0
-        self.errors: list[str] = []
+        self.ledger = RunLedger(limits.budget_usd)
         self.final: dict[str, Finding] = {}
-        self.dropped = 0
-        self.reanchored = 0
-        self.budget_hit = False
         self.prior: dict[tuple[str, str], TaskRow] = {}
         self.rules: dict[str, RuleInfo] = {}
         self._declare_rules()
@@ -237,7 +224,7 @@ class _Run:
 
     # -- the run -------------------------------------------------------------------------
     async def execute(self, plan: RunPlan, cancel: asyncio.Event | None) -> RunReport:
-        self.total = plan.total_agents
+        self.ledger.planned(plan.total_agents)
         await self._open_run()
         heartbeat = self.store.start_heartbeat(self.run_id)
         self.emit(RunStarted(run_id=self.run_id, workflow=self.workflow.name, plan=plan))
@@ -265,7 +252,7 @@ class _Run:
             root = _root_cause(exc)
             if not isinstance(root, FatalRunError):
                 log.exception("run %s failed", self.run_id)
-            self.errors.append(
+            self.ledger.error(
                 str(root) if isinstance(root, FatalRunError) else f"{type(root).__name__}: {root}"
             )
             return await self._finish(failed=True)
@@ -279,7 +266,7 @@ class _Run:
         if self.options.resume:
             await self.store.reopen_run(self.run_id)  # RunLeased while another process runs it
             self.prior = await self.store.finished_tasks(self.run_id)
-            self.usage = await self.store.spent(self.run_id)
+            self.ledger.resumed(await self.store.spent(self.run_id))
             return
         await self.store.create_run(
             self.run_id,
@@ -340,11 +327,20 @@ class _Run:
                 # Message Batches: the step's tasks go out in as few batches as the API's
                 # limits allow, at half price.
                 items = [r.as_item() for r in await self.resolve(await inbox.collect())]
-                from swath.engine.message_batches import (
-                    MessageBatchStep,
-                )  # imports the Anthropic SDK: only when used
+                # Imported here: it imports the Anthropic SDK, needed only when batches run.
+                from swath.engine.message_batches import MessageBatchStep
 
-                await MessageBatchStep(self, step, ch).execute(batches_of(items, step.batch))
+                runner = self.engine.model_runner
+                assert runner is not None  # _batch_mode checked it
+                batch_step = MessageBatchStep(
+                    self,
+                    step,
+                    ch,
+                    runner,
+                    poll_interval_s=self.options.batch_poll_s,
+                    limits=self.engine.batch_limits,
+                )
+                await batch_step.execute(batches_of(items, step.batch))
             elif step.from_ in self.planner.discovered:
                 # Discovered items are all known: batch them exactly as the plan (and cache) did.
                 items = [r.as_item() for r in await inbox.collect()]  # items: no output
@@ -379,7 +375,7 @@ class _Run:
             try:
                 keep = predicate(_expression_context(rec, self.inputs))
             except Exception as exc:  # one bad record must not stop the stream
-                self.errors.append(f"{step.id}: filter failed on {rec.key}: {exc}")
+                self.ledger.error(f"{step.id}: filter failed on {rec.key}: {exc}")
                 continue
             if keep:
                 self.channels[step.id].publish(rec.model_copy(update={"step": step.id}))
@@ -392,20 +388,13 @@ class _Run:
         seen: set[str] = set()
         async for rec in inbox:
             outcome = await self.memo.verify(verifier, rec.findings)
-            self.dropped += len(outcome.dropped)
-            self.reanchored += outcome.reanchored
+            self.ledger.verified(len(outcome.dropped), outcome.reanchored)
             kept = await opinion.review(rec.key, outcome.kept)
             if step.dedupe:
                 kept = [f for f in kept if f.fingerprint not in seen]
                 seen.update(f.fingerprint for f in kept)
             for finding, reason in outcome.dropped:
-                self.store.audit(
-                    self.run_id,
-                    step.id,
-                    rec.key,
-                    "finding_dropped",
-                    {"rule": finding.rule, "path": finding.path, "reason": reason},
-                )
+                self._audit_drop(step.id, rec.key, finding, reason)
             self.channels[step.id].publish(
                 rec.model_copy(update={"step": step.id, "findings": kept})
             )
@@ -451,16 +440,12 @@ class _Run:
             record, cached = await self.reuse_result(step.id, key, ihash)
             if record is None:
                 async with self.limiter:
-                    self.running += 1
-                    self.peak_running = max(self.peak_running, self.running)
-                    try:
+                    with self.ledger.agent_running():
                         self.mark_started(step.id, key, ihash)
                         async with asyncio.timeout(self.limits.task_timeout_s) as deadline:
                             record, usage = await self._within(
                                 deadline.when(), step, agent, tier, key, ihash, items, records
                             )
-                    finally:
-                        self.running -= 1
         except asyncio.CancelledError:
             self.store.task_finished(
                 self.run_id, step.id, key, ihash, "cancelled", None, usage, error="cancelled"
@@ -572,18 +557,31 @@ class _Run:
         self.store.cache_put(ihash, CacheEntry(deps=deps, record=record))
         return record
 
-    def reserve_budget(self, estimate_usd: float) -> float:
-        """Claim budget for an agent about to start, or raise BudgetExhausted."""
-        budget = self.limits.budget_usd
-        if budget is None:
+    async def reserve_for(self, task: ModelTask, env: AgentEnv) -> float:
+        """Claim the budget the model agent's estimate needs (to `ledger.release` after it
+        ends), or raise BudgetExhausted; without a budget, nothing is estimated."""
+        runner = self.engine.model_runner
+        if not self.ledger.has_budget or runner is None:
             return 0.0
-        if self.usage.cost_usd + self.inflight_cost + estimate_usd > budget:
-            raise BudgetExhausted(
-                f"budget ${budget:.2f} reached (spent ${self.usage.cost_usd:.4f}, in flight "
-                f"${self.inflight_cost:.4f}, next agent ~${estimate_usd:.4f})"
-            )
-        self.inflight_cost += estimate_usd
-        return estimate_usd
+        return self.ledger.reserve((await runner.estimate(task, env)).cost_usd)
+
+    def task_hash(self, step: Any, agent: AgentSpec, items: list[Item]) -> str:
+        """The input hash a map task's result is stored and reused under (see `cache.py`)."""
+        return self.planner.task_hash(step, agent, items=items)
+
+    def drop_finding(self, step_id: str, key: str, finding: Finding, reason: str) -> None:
+        """A finding a later check rejected: counted, and the reason kept in the audit log."""
+        self.ledger.verified(1, 0)
+        self._audit_drop(step_id, key, finding, reason)
+
+    def _audit_drop(self, step_id: str, key: str, finding: Finding, reason: str) -> None:
+        self.store.audit(
+            self.run_id,
+            step_id,
+            key,
+            "finding_dropped",
+            {"rule": finding.rule, "path": finding.path, "reason": reason},
+        )
 
     def mark_started(self, step_id: str, key: str, ihash: str) -> None:
         self.store.task_started(self.run_id, step_id, key, ihash)
@@ -600,10 +598,7 @@ class _Run:
         cached: bool,
         out: Channel,
     ) -> None:
-        self.counts.total += 1
-        self.counts.succeeded += 1
-        self.counts.cached += int(cached)
-        self.done += 1
+        self.ledger.succeeded(cached)
         if (step_id, key) not in self.prior:  # a resumed task's row is already final
             self.store.task_finished(
                 self.run_id,
@@ -627,7 +622,7 @@ class _Run:
     def mark_failed(self, step_id: str, key: str, ihash: str, exc: BaseException) -> None:
         usage = getattr(exc, "usage", None) or Usage()
         if isinstance(exc, BudgetExhausted):
-            self.budget_hit = True
+            self.ledger.budget_stop()
             self.store.task_finished(
                 self.run_id, step_id, key, ihash, "cancelled", None, usage, error=str(exc)
             )
@@ -637,12 +632,8 @@ class _Run:
         else:
             error = f"{type(exc).__name__}: {exc}"
         fatal = bool(getattr(exc, "fatal", False))
-        self.counts.total += 1
-        self.counts.failed += 1
-        self.done += 1
-        if not fatal:
-            # A fatal error is the run's one message (execute() adds it), not also a task's.
-            self.errors.append(f"{step_id}/{key}: {error}")
+        # A fatal error is the run's one message (execute() adds it), not also a task's.
+        self.ledger.failed(None if fatal else f"{step_id}/{key}: {error}")
         self.store.task_finished(
             self.run_id,
             step_id,
@@ -687,10 +678,10 @@ class _Run:
             error=error,
             findings=findings,
             usage=usage,
-            done=self.done,
-            total=max(self.total, self.done),
-            agents=self.counts.model_copy(),
-            run_usage=self.usage,
+            done=self.ledger.done,
+            total=self.ledger.total,
+            agents=self.ledger.counts,
+            run_usage=self.ledger.usage,
             run_findings=len(self.final),
         )
 
@@ -772,13 +763,11 @@ class _Run:
         assert runner is not None
         task = self.model_task(step.id, key, tier, agent, items, records, facts.output)
         env = self.agent_env(step.id, key)
-        reserved = 0.0
-        if self.limits.budget_usd is not None:
-            reserved = self.reserve_budget((await runner.estimate(task, env)).cost_usd)
+        reserved = await self.reserve_for(task, env)
         try:
             result = await runner.run(task, env)
         finally:
-            self.inflight_cost -= reserved
+            self.ledger.release(reserved)
         judgement = result.output
         check = (
             getattr(analyzers.get(agent.analyzer), "check_judgement", None)
@@ -812,9 +801,7 @@ class _Run:
             hook(retry_after)
 
     def _live_usage(self, usage: Usage) -> None:
-        # Every model reply is counted as it arrives, so the progress line and the budget see
-        # money as it is spent, failed tasks' tokens included; tasks never add it again.
-        self.usage = self.usage + usage
+        self.ledger.spent(usage)
 
     # -- the end -------------------------------------------------------------------------------
     async def _finish(self, cancelled: bool = False, failed: bool = False) -> RunReport:
@@ -828,37 +815,26 @@ class _Run:
                         late.setdefault(f.fingerprint, f)
             self.final.update(late)
             self.store.save_findings(self.run_id, "final", list(late.values()))
-        if failed:
-            status = RunStatus.failed
-        elif cancelled:
-            status = RunStatus.cancelled
-        elif self.budget_hit:
-            status = RunStatus.budget_exhausted
-        elif self.counts.failed and not self.counts.succeeded:
-            status = RunStatus.failed
-        elif self.counts.failed or self.errors:
-            status = RunStatus.partial
-        else:
-            status = RunStatus.succeeded
+        ledger = self.ledger
         report = RunReport(
             run_id=self.run_id,
             workflow=self.workflow.name,
-            status=status,
-            agents=self.counts,
-            usage=self.usage,
+            status=ledger.status(cancelled=cancelled, failed=failed),
+            agents=ledger.counts,
+            usage=ledger.usage,
             findings=sorted(
                 self.final.values(), key=lambda f: (f.path, f.range.start.line, f.rule)
             ),
             outputs=await self._outputs(),
-            dropped_findings=self.dropped,
-            reanchored_findings=self.reanchored,
+            dropped_findings=ledger.dropped,
+            reanchored_findings=ledger.reanchored,
             checks=self.memo.checks,
-            errors=self.errors,
+            errors=ledger.errors,
             started_at=self.started_at,
             finished_at=_now_iso(),
             workspace=str(self.ws.root),
             rules=sorted(self.rules.values(), key=lambda r: r.id),
-            peak_concurrency=self.peak_running,
+            peak_concurrency=ledger.peak_running,
             inputs=_json_safe(self.inputs),
             skipped=self.planner.skipped.as_dict(),
         )

@@ -10,22 +10,39 @@ the step keeps its findings as they are: there is nobody to ask.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from swath.engine.channels import Channel
 from swath.findings.model import Finding
-from swath.spec.models import VerifyStep
-from swath.spec.records import Item
-
-if TYPE_CHECKING:
-    from swath.engine.runner import _Run
+from swath.spec.models import AgentSpec, VerifyStep
+from swath.spec.records import Item, Record
 
 RANK = {"hint": 0, "information": 1, "warning": 2, "error": 3}
 SCHEMA = "second-opinion"
 
 
+class OpinionHost(Protocol):
+    """What a second opinion asks of its run: one more agent task, and a place to put a
+    finding the agent rejected."""
+
+    @property
+    def use_model(self) -> bool: ...
+
+    async def run_task(
+        self,
+        step: VerifyStep,
+        agent: AgentSpec,
+        tier: str,
+        items: list[Item],
+        records: list[Record],
+        out: Channel,
+    ) -> None: ...
+
+    def drop_finding(self, step_id: str, key: str, finding: Finding, reason: str) -> None: ...
+
+
 class SecondOpinion:
-    def __init__(self, run: "_Run", step: VerifyStep) -> None:
+    def __init__(self, run: OpinionHost, step: VerifyStep) -> None:
         self.run = run
         self.step = step
         agent = step.second_opinion
@@ -58,18 +75,8 @@ class SecondOpinion:
                     )
                 )
             else:
-                self.run.dropped += 1
-                self.run.store.audit(
-                    self.run.run_id,
-                    self.step.id,
-                    record_key,
-                    "finding_dropped",
-                    {
-                        "rule": f.rule,
-                        "path": f.path,
-                        "reason": "second opinion: " + str(verdict.get("reason", "")),
-                    },
-                )
+                reason = "second opinion: " + str(verdict.get("reason", ""))
+                self.run.drop_finding(self.step.id, record_key, f, reason)
         return kept
 
     async def _ask(self, record_key: str, finding: Finding) -> tuple[str, dict[str, Any]]:
