@@ -12,6 +12,8 @@ from ast_grep_py import SgRoot
 from ruamel.yaml import YAML
 
 from swath.analyzers.flags.remove_defs import Target, delete_units
+
+from .conftest import make_repo, run_offline
 from tests.tools import gofmt
 
 
@@ -289,3 +291,51 @@ def test_go_annotation_comments_go_one_line_each() -> None:
     line = _at(src, "@flag(b")
     result = delete_units(src, "go", [Target(line, line, "b", line, line)])
     assert result.new_text == "package main\n\n// @flag(a, state=on)\n\nfunc main() {}\n"
+
+
+UNLEASH = """{
+  "features": [
+    {"name": "fast-search", "type": "release"},
+    {"name": "beta-ui", "type": "release"}
+  ],
+  "featureStrategies": [
+    {"featureName": "fast-search", "environment": "production", "name": "default", "parameters": {}},
+    {"featureName": "beta-ui", "environment": "production", "name": "flexibleRollout",
+     "parameters": {"rollout": "30"}}
+  ],
+  "featureEnvironments": [
+    {"featureName": "fast-search", "environment": "production", "enabled": true},
+    {"featureName": "beta-ui", "environment": "production", "enabled": true}
+  ]
+}
+"""
+
+
+def test_an_unleash_feature_goes_with_its_strategies_and_environments(tmp_path: Path) -> None:
+    ws = make_repo(
+        tmp_path,
+        {
+            "unleash-export.json": UNLEASH,
+            "app/search.py": """
+                from UnleashClient import UnleashClient
+
+                unleash = UnleashClient(url="http://unleash", app_name="shop")
+
+
+                def search(q):
+                    if unleash.is_enabled("fast-search"):
+                        return [q, q]
+                    return [q]
+
+
+                def ui():
+                    return unleash.is_enabled("beta-ui")
+                """,
+        },
+    )
+    _, _, plan = run_offline(ws)
+    subprocess.run(["git", "apply", "-"], cwd=ws.root, input=plan["patch"], text=True, check=True)
+    data = json.loads((ws.root / "unleash-export.json").read_text(encoding="utf-8"))
+    assert [f["name"] for f in data["features"]] == ["beta-ui"]
+    assert [s["featureName"] for s in data["featureStrategies"]] == ["beta-ui"]
+    assert [e["featureName"] for e in data["featureEnvironments"]] == ["beta-ui"]

@@ -18,7 +18,12 @@ from dataclasses import dataclass, field, replace
 from swath.analyzers.flags.facts import FlagFacts, ReferenceFact
 from swath.analyzers.flags.references import parsed
 from swath.analyzers.flags import prune_python, prune_ts
-from swath.analyzers.flags.remove_defs import Target, delete_units, removal_language
+from swath.analyzers.flags.remove_defs import (
+    Target,
+    delete_units,
+    objects_naming,
+    removal_language,
+)
 from swath.analyzers.flags.rewrite import TS_LIKE, language_for, rewrite_file, unified_diff
 from swath.analyzers.flags.rewrite_go import drop_unused_imports
 from swath.workspace import Workspace
@@ -221,7 +226,7 @@ def _is_read(r: ReferenceFact) -> bool:
     return r.kind in READ_KINDS and not r.test and not _IMPORT.match(r.quote)
 
 
-def _targets(f: FlagFacts) -> dict[str, list[Target]]:
+def _targets(ws: Workspace, state: PatchState, f: FlagFacts) -> dict[str, list[Target]]:
     """Per file: the definition entries, and the declarations beside them that spell the key."""
     targets: dict[str, list[Target]] = {}
     for d in f.definitions:
@@ -229,6 +234,10 @@ def _targets(f: FlagFacts) -> dict[str, list[Target]]:
         lo, hi = min(a for a, _ in entries), max(b for _, b in entries)
         for a, b in entries:
             targets.setdefault(d.path, []).append(Target(a, b, f.key, lo, hi))
+        text = state.original.get(d.path) if d.path in state.original else state.load(ws, d.path)
+        if d.format == "unleash" and text is not None and removal_language(d.path) == "json":
+            # A feature's strategies and environments are entries of their own arrays.
+            targets[d.path] += objects_naming(text, "featureName", f.key)
     def_paths = set(targets)
     for r in f.references:
         # The enum member or constant beside the definition that spells the key (its map
@@ -260,7 +269,7 @@ def _delete_definitions(ws: Workspace, state: PatchState, f: FlagFacts) -> list[
             "were not examined"
         ]
     tentative: dict[str, str] = {}
-    for path, ts in sorted(_targets(f).items()):
+    for path, ts in sorted(_targets(ws, state, f).items()):
         lang = removal_language(path)
         text = state.load(ws, path)
         if text is None:

@@ -85,6 +85,21 @@ class Removal:
     error: str | None = None
 
 
+def objects_naming(text: str, field_name: str, key: str) -> list[Target]:
+    """JSON objects with `"field_name": "key"`: an Unleash export's strategies and
+    environments of a feature (`featureName`), which go with the feature."""
+    out = []
+    for pair in SgRoot(text, "json").root().find_all(kind="pair"):
+        k, v = pair.field("key"), pair.field("value")
+        obj = pair.parent()
+        if k is None or v is None or obj is None or obj.kind() != "object":
+            continue
+        if k.text().strip('"') == field_name and v.text().strip('"') == key:
+            r = obj.range()
+            out.append(Target(r.start.line, r.end.line, key, r.start.line, r.end.line))
+    return out
+
+
 def delete_units(text: str, lang: str, targets: Iterable[Target]) -> Removal:
     """`text` without the units at `targets`; what could not be found is listed, and a
     result that would not parse is refused (the text comes back unchanged)."""
