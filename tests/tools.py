@@ -25,3 +25,8 @@ def tool(name: str, package: str) -> str:
 def gofmt() -> str:
     """Go's own parser and formatter: a Go edit that `gofmt -e` accepts parses."""
     return tool("gofmt", "golang-go")
+
+
+def go() -> str:
+    """The Go toolchain: `go build` compiles, so an unused variable or import fails it."""
+    return tool("go", "golang-go")

@@ -68,8 +68,28 @@ def _unread_imports(text: str) -> list[str]:
     return [n for n in names if not re.search(rf"\b{re.escape(n)}\b", body)]
 
 
+# A read Swath leaves alone: the getter's error is read, so its value cannot be replaced.
+REPORT_GO = """package main
+
+import (
+	"fmt"
+
+	ld "github.com/launchdarkly/go-server-sdk/v7"
+	"github.com/launchdarkly/go-sdk-common/v3/ldcontext"
+)
+
+func report(ldClient *ld.LDClient) {
+	holiday, err := ldClient.BoolVariation("holiday-theme", ldcontext.New("report"), false)
+	fmt.Println(holiday, err)
+}
+"""
+
+
 def test_fix_writes_the_preview_and_the_result_compiles(tmp_path: Path) -> None:
     root = demo_repo(tmp_path)
+    (root / "svc" / "report.go").write_text(REPORT_GO, encoding="utf-8")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "report")
     preview = swath(
         root,
         "run",
@@ -117,11 +137,13 @@ def test_fix_writes_the_preview_and_the_result_compiles(tmp_path: Path) -> None:
             after = set(_unread_imports((root / rel).read_text(encoding="utf-8")))
             assert after <= before, rel
     # The definitions of flags nothing reads any more are deleted with their checks (and an
-    # unreferenced one's); one still read where Swath cannot rewrite (a Go two-value
-    # getter) keeps its definition, and the report says where.
+    # unreferenced one's, and those read through a Go getter whose error is thrown away);
+    # one still read where Swath cannot rewrite (the getter in report.go, whose error is
+    # read) keeps its definition, and the report says where.
     flagd = json.loads((root / "flags/flags.flagd.json").read_text(encoding="utf-8"))["flags"]
-    assert {"search_v2", "legacy_search", "unused_banner"}.isdisjoint(flagd)
-    assert {"new_checkout", "dark_mode", "payments_kill_switch"} <= set(flagd)
+    assert {"search_v2", "legacy_search", "unused_banner", "new_checkout"}.isdisjoint(flagd)
+    assert {"dark_mode", "payments_kill_switch"} <= set(flagd)
+    assert "svc/report.go" not in names
     ld = json.loads((root / "flags/launchdarkly-export.json").read_text(encoding="utf-8"))
     assert [i["key"] for i in ld["items"]] == [
         "holiday-theme",
@@ -132,7 +154,7 @@ def test_fix_writes_the_preview_and_the_result_compiles(tmp_path: Path) -> None:
     assert "FAST_SHIPPING" not in features and "GIFT_WRAP" in features
     report = json.loads((tmp_path / "f.json").read_text(encoding="utf-8"))
     md = report["outputs"]["plan"]["markdown"]
-    assert "`holiday-theme`: definition kept: still read at svc/main.go:28" in md
+    assert "`holiday-theme`: definition kept: still read at svc/report.go:11" in md
     # Go is rewritten too, and gofmt parses the result (-e: report every error).
     assert "svc/main.go" in names
     proc = subprocess.run(

@@ -419,9 +419,23 @@ def test_flipper_definition_files_and_ruby_checks(tmp_path: Path) -> None:
     assert facts["new_search"]["category"] == "fully-on"
     assert facts["new_search"]["references"][0]["check"] is True
     assert facts["fast_path"]["permanent"] is True  # GitLab's `type: ops`
-    found, _ = _run(ws)
+    found, plan = _run(ws)
     ruby = [f for f in found if f.path.endswith(".rb") and f.severity.value != "hint"]
-    assert ruby and "Swath cannot rewrite it (no automatic removal for ruby)" in ruby[0].message
+    assert (
+        ruby and ruby[0].data.edit is not None and "The code action rewrites it." in ruby[0].message
+    )
+    # On: its branch lifted, the elsif of the permanent (ops) flag never reached any more.
+    assert (
+        "-    if Feature.enabled?(:new_search, current_user)\n-      render :new\n"
+        "-    elsif Flipper.enabled?(:fast_path)\n-      render :fast\n-    end\n"
+        "+    render :new\n" in plan["patch"]
+    )
+    # A GitLab-style definition is a file of its own: the plan says to delete it.
+    path = "config/feature_flags/development/new_search.yml"
+    assert (
+        f"the definition is the whole of {path}: delete the file (`git rm {path}`)"
+        in (plan["markdown"])
+    )
 
 
 def test_detection_can_be_turned_off(tmp_path: Path) -> None:

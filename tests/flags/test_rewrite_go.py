@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from swath.analyzers.flags.rewrite import rewrite_file
-from tests.tools import gofmt
+from tests.tools import go, gofmt
 
 K8S_CHECK = "utilfeature.DefaultFeatureGate.Enabled(features.AnyVolumeDataSource)"
 HEAD = """\
@@ -186,3 +186,95 @@ def test_a_two_value_sdk_call_is_left_alone_and_reported() -> None:
     result = rewrite_file(text, "go", "new-checkout", True, ["BoolVariation"])
     assert result.new_text == text
     assert result.error is not None and "not a plain bool in a condition" in result.error
+
+
+SDK = """\
+package sdk
+
+type Client struct{}
+
+func New(name string) *Client { return &Client{} }
+
+func (c *Client) BoolVariation(key string, user string, def bool) (bool, error) {
+	return def, nil
+}
+"""
+MAIN = """\
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"example.com/app/sdk"
+)
+
+func main() {
+	user := strings.ToLower("U-1")
+	client := sdk.New("shop")
+
+	holiday, _ := client.BoolVariation("holiday-theme", user, false)
+	fmt.Println("holiday", holiday)
+
+	if on, _ := client.BoolVariation("holiday-theme", user, false); on {
+		fmt.Println("snow")
+	}
+	kept, err := client.BoolVariation("other", user, false)
+	fmt.Println(kept, err)
+}
+"""
+
+
+def _go_build(tmp_path: Path, main: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "sdk").mkdir(exist_ok=True)
+    (tmp_path / "go.mod").write_text("module example.com/app\n\ngo 1.19\n", encoding="utf-8")
+    (tmp_path / "sdk" / "sdk.go").write_text(SDK, encoding="utf-8")
+    (tmp_path / "main.go").write_text(main, encoding="utf-8")
+    env = {
+        "PATH": "/usr/bin:/bin:/usr/local/bin",
+        "HOME": str(tmp_path),
+        "GOCACHE": str(tmp_path / ".cache"),
+        "GOPATH": str(tmp_path / ".gopath"),
+        "GOFLAGS": "-mod=mod",
+        "GOPROXY": "off",
+        "GOTOOLCHAIN": "local",
+    }
+    return subprocess.run(
+        [go(), "build", "-o", str(tmp_path / "app"), "."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+
+
+def test_two_value_getters_with_the_error_thrown_away_compile_after_removal(
+    tmp_path: Path,
+) -> None:
+    before = _go_build(tmp_path, MAIN)
+    assert before.returncode == 0, before.stderr  # the fixture compiles
+    result = rewrite_file(MAIN, "go", "holiday-theme", False, ["BoolVariation"])
+    assert result.error is None, result.error
+    out = result.new_text
+    # `v, _ := getter(…)` is `v := false`; the locals only the getters read go (Go does not
+    # compile an unused one), and the import only they used; `v, err :=` elsewhere stays.
+    assert "holiday := false\n" in out and 'client.BoolVariation("holiday-theme"' not in out
+    assert 'kept, err := client.BoolVariation("other", user, false)' in out
+    after = _go_build(tmp_path, out)
+    assert after.returncode == 0, after.stderr + out
+
+
+def test_a_getter_whose_error_is_read_is_left_alone_and_says_so() -> None:
+    src = MAIN.replace(
+        'holiday, _ := client.BoolVariation("holiday-theme"',
+        'holiday, err0 := client.BoolVariation("holiday-theme"',
+    )
+    src = src.replace('fmt.Println("holiday", holiday)', 'fmt.Println("holiday", holiday, err0)')
+    src = src.replace(
+        'if on, _ := client.BoolVariation("holiday-theme", user, false); on {\n\t\tfmt.Println("snow")\n\t}\n',
+        "",
+    )
+    result = rewrite_file(src, "go", "holiday-theme", False, ["BoolVariation"])
+    assert result.new_text == src
+    assert result.error is not None and "whose error is read (`v, err := …`)" in result.error

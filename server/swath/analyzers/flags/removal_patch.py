@@ -55,17 +55,23 @@ class PatchState:
         if old == new:
             return targets
         where = _line_map(old, new)
+        old_lines, new_lines = old.splitlines(), [ln.strip() for ln in new.splitlines()]
         out = []
         for t in targets:
             line, end = where.get(t.line), where.get(t.end_line)
             if line is None or end is None:
-                continue
+                # The diff may pair identical lines (`    },`) other than the ones kept:
+                # the target's own first line, where it is unique, says where it went.
+                first = old_lines[t.line].strip() if t.line < len(old_lines) else ""
+                if not first or new_lines.count(first) != 1:
+                    continue
+                line = new_lines.index(first)
             shift = line - t.line
             out.append(
                 replace(
                     t,
                     line=line,
-                    end_line=end,
+                    end_line=t.end_line + shift,
                     lo=None if t.lo is None else t.lo + shift,
                     hi=None if t.hi is None else t.hi + shift,
                 )
@@ -248,6 +254,17 @@ def _targets(ws: Workspace, state: PatchState, f: FlagFacts) -> dict[str, list[T
     return targets
 
 
+def _whole_file(text: str, t: Target) -> bool:
+    """A GitLab-style `config/feature_flags/…/key.yml`: every line outside the definition's
+    is blank, a comment or a document marker."""
+    lo, hi = t.lo if t.lo is not None else t.line, t.hi if t.hi is not None else t.end_line
+    return all(
+        not ln.strip() or ln.lstrip().startswith(("#", "---", "..."))
+        for i, ln in enumerate(text.splitlines())
+        if not lo <= i <= hi
+    )
+
+
 def _still_read(
     ws: Workspace, state: PatchState, f: FlagFacts, after: dict[str, str]
 ) -> ReferenceFact | None:
@@ -287,6 +304,14 @@ def _delete_definitions(ws: Workspace, state: PatchState, f: FlagFacts) -> list[
         # A definition entry with no whole unit around it: deleting the rest would leave
         # the flag half-defined, so none goes (a declaration not found is only left behind).
         missing = [t for t in result.missing if t.lo is not None]
+        if missing and _whole_file(text, missing[0]):
+            read = _still_read(ws, state, f, {**state.text, **tentative, path: ""})
+            if read is not None:
+                return [_kept_for(f, read)]
+            return [
+                f"`{f.key}`: the definition is the whole of {path}: delete the file "
+                f"(`git rm {path}`)"
+            ]
         if missing:
             return [
                 f"`{f.key}`: definition at {path}:{missing[0].line + 1} kept: no whole entry "
@@ -295,9 +320,13 @@ def _delete_definitions(ws: Workspace, state: PatchState, f: FlagFacts) -> list[
         tentative[path] = result.new_text
     read = _still_read(ws, state, f, {**state.text, **tentative})
     if read is not None:
-        return [
-            f"`{f.key}`: definition kept: still read at {read.path}:{read.line + 1} "
-            "(Swath does not rewrite that read; edit it by hand, then delete the definition)"
-        ]
+        return [_kept_for(f, read)]
     state.text.update(tentative)
     return []
+
+
+def _kept_for(f: FlagFacts, read: ReferenceFact) -> str:
+    return (
+        f"`{f.key}`: definition kept: still read at {read.path}:{read.line + 1} "
+        "(Swath does not rewrite that read; edit it by hand, then delete the definition)"
+    )

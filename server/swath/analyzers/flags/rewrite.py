@@ -20,8 +20,9 @@ from swath.workspace.languages import SCRIPT_LANGUAGES, language_of
 PYTHON = {"python"}
 TS_LIKE = {"typescript", "tsx", "javascript", "jsx"}
 GO = {"go"}
-# Removal rewrites exist for Python (libcst), TypeScript/JavaScript and Go (ast-grep).
-REWRITABLE = frozenset({"python", "go"}) | SCRIPT_LANGUAGES
+RUBY = {"ruby"}
+# Removal rewrites exist for Python (libcst), TypeScript/JavaScript, Go and Ruby (ast-grep).
+REWRITABLE = frozenset({"python", "go", "ruby"}) | SCRIPT_LANGUAGES
 
 
 @dataclass
@@ -87,6 +88,10 @@ def rewrite_file(
         from swath.analyzers.flags import rewrite_go
 
         result = rewrite_go.rewrite(text, req)
+    elif lang in RUBY:
+        from swath.analyzers.flags import rewrite_ruby
+
+        result = rewrite_ruby.rewrite(text, req)
     else:
         return RewriteResult(new_text=text, error=f"no rewrite for {lang}")
     if result.new_text != text:

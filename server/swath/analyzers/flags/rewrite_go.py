@@ -2,9 +2,9 @@
 
 Deliberately narrower than the Python and TypeScript rewriters. A Go check is rewritten
 only where its value is a plain `bool` in a condition (`if`, `!`, `&&`, `||`, parentheses,
-`return`): Go SDK getters that answer `(bool, error)` (LaunchDarkly's `BoolVariation`,
-OpenFeature's `BooleanValue`) sit in two-value assignments, which are left alone and
-reported. An `if` whose condition folds to a constant is replaced by the branch that
+`return`), and in a two-value assignment whose error is thrown away (`v, _ :=
+ldClient.BoolVariation(…)` is `v := true`). Where the error is read (`v, err := …`) the
+getter is left alone and reported. An `if` whose condition folds to a constant is replaced by the branch that
 survives (its statements lifted and re-indented, or kept in a bare `{ … }` block when they
 declare names, so they cannot clash with the enclosing scope); an import the removal
 leaves unused is deleted, since Go refuses to compile a file with one. The result must
@@ -23,7 +23,8 @@ from swath.findings.model import Position, Range
 MAX_FOLDS = 200  # checks folded per file; each fold re-parses the file
 _QUOTES = "\"'`"
 NOT_A_CONDITION = (
-    "a Go check that is not a plain bool in a condition (`v, err := …`) is not rewritten"
+    "a Go check whose error is read (`v, err := …`), or that is not a plain bool in a "
+    "condition, is not rewritten"
 )
 
 
@@ -54,7 +55,7 @@ def rewrite(src: str, req: RewriteRequest) -> RewriteResult:
     if checks == 0:
         why = notes[0] if notes else "no Go check to rewrite here"
         return RewriteResult(new_text=src, notes=notes, error=why)
-    text = drop_unused_imports(text)
+    text = drop_unused_imports(drop_unused_locals(text))
     if SgRoot(text, "go").root().find(kind="ERROR") is not None:
         return RewriteResult(new_text=src, error="the Go rewrite would not parse; refused")
     return RewriteResult(new_text=text, dead_ranges=dead, checks=checks, notes=notes)
@@ -152,15 +153,42 @@ def _fold(text: str, check: SgNode, value: bool) -> tuple[str, list[Range]] | No
         if kind in ("return_statement", "expression_list", "argument_list"):
             gp = parent.parent()
             if kind == "expression_list" and gp is not None and _multi_assign(gp):
-                return None  # `v, err := client.BoolVariation(…)`: not a bare bool
+                return _fold_two_values(text, gp, parent, "true" if const else "false")
             return _replace(text, node, "true" if const else "false"), []
         return None
 
 
+def _fold_two_values(
+    text: str, stmt: SgNode, values: SgNode, const: str
+) -> tuple[str, list[Range]] | None:
+    """`v, _ := client.BoolVariation(…)` is `v := true`: the error was thrown away, so
+    nothing else reads what the call answered. With the error kept (`v, err := …`) the
+    code goes on to read `err`: left alone, and the note says so."""
+    left = stmt.field("left")
+    if stmt.kind() not in ("short_var_declaration", "assignment_statement") or left is None:
+        return None
+    if len([c for c in values.children() if c.is_named()]) != 1:
+        return None
+    names = [c.text() for c in left.children() if c.is_named()]
+    if len(names) != 2 or names[1] != "_" or names[0] == "_":
+        return None
+    r, lr = stmt.range(), left.range()
+    op = text[lr.end.index : values.range().start.index].strip()  # `:=` or `=`
+    return text[: r.start.index] + f"{names[0]} {op} {const}" + text[r.end.index :], []
+
+
 def _multi_assign(n: SgNode) -> bool:
-    if n.kind() not in ("short_var_declaration", "assignment_statement", "var_spec"):
+    if n.kind() == "var_spec":
+        # `var v, _ = …`: the names are the spec's own identifiers, before its `=`.
+        names = []
+        for c in n.children():
+            if c.kind() == "=":
+                break
+            names += [c] if c.kind() == "identifier" else []
+        return len(names) > 1
+    if n.kind() not in ("short_var_declaration", "assignment_statement"):
         return False
-    left = n.field("left") or n.child(0)
+    left = n.field("left")
     return left is not None and "," in left.text()
 
 
@@ -265,6 +293,42 @@ def _range(n: SgNode) -> Range:
         start=Position(line=r.start.line, character=r.start.column),
         end=Position(line=r.end.line, character=r.end.column),
     )
+
+
+# -- locals ----------------------------------------------------------------------------------
+def drop_unused_locals(text: str) -> str:
+    """Local variables the removal left unread (`client := openfeature.NewClient(…)` whose
+    one use was the check): Go does not compile a function with one. A Go file compiled
+    before, so every local it leaves unread is the removal's doing. A declaration whose
+    every name goes is deleted; otherwise the unread names become `_`."""
+    for _ in range(MAX_FOLDS):
+        root = SgRoot(text, "go").root()
+        edit = next(
+            (e for d in root.find_all(kind="short_var_declaration") if (e := _unread(text, d))),
+            None,
+        )
+        if edit is None:
+            return text
+        text = edit
+    return text
+
+
+def _unread(text: str, decl: SgNode) -> str | None:
+    """`text` with `decl`'s unread names dropped, or None when all are read."""
+    left, block = decl.field("left"), decl.parent()
+    if left is None or block is None:
+        return None
+    names = [c for c in left.children() if c.is_named()]
+    end = decl.range().end.index
+    read = {i.text() for i in block.find_all(kind="identifier") if i.range().start.index >= end}
+    unread = [n for n in names if n.text() != "_" and n.text() not in read]
+    if not unread:
+        return None
+    if len(unread) == len([n for n in names if n.text() != "_"]):
+        return _replace_lines(text, decl, None)
+    for n in sorted(unread, key=lambda n: -n.range().start.index):
+        text = _replace(text, n, "_")
+    return text
 
 
 # -- imports ---------------------------------------------------------------------------------

@@ -1,0 +1,247 @@
+"""Flag removal for Ruby (Flipper, GitLab's `Feature`), with ast-grep: checks folded one
+at a time, in the shapes Rails code uses them.
+
+`Feature.enabled?(:x, user)`, `Flipper.enabled?(:x)`, `Feature.disabled?(:x)` (negated)
+with the key as a symbol, a string or a constant holding it. A check folds through `!` /
+`not`, `&&` / `||` / `and` / `or` (an operand with a call in it is never dropped), and
+parentheses into what holds it: `if` / `unless` / `elsif` (the surviving branch lifted and
+re-indented, an `elsif` going on as an `if`), the modifiers `x if check` / `x unless
+check`, and the ternary `check ? a : b`; as a value (an argument, the right side of an
+assignment, a `return`) it becomes `true` or `false`. Anywhere else it is left alone and
+the note says so. The result must parse, or the rewrite is refused.
+"""
+
+from __future__ import annotations
+
+from ast_grep_py import SgNode, SgRoot
+
+from swath.analyzers.flags.rewrite import RewriteRequest, RewriteResult
+from swath.findings.model import Position, Range
+
+MAX_FOLDS = 200
+NOT_A_CONDITION = "a Ruby check in this position (not a condition or a value) is not rewritten"
+STATEMENT_PARENTS = frozenset(
+    {"program", "body_statement", "then", "else", "block_body", "begin", "do_block"}
+)
+
+
+def rewrite(src: str, req: RewriteRequest) -> RewriteResult:
+    text = src
+    checks = 0
+    dead: list[Range] = []
+    notes: list[str] = []
+    skipped: set[tuple[int, int]] = set()
+    for _ in range(MAX_FOLDS):
+        root = SgRoot(text, "ruby").root()
+        check = _next_check(root, req, skipped)
+        if check is None:
+            break
+        node, value = check
+        folded = _fold(text, node, value)
+        if folded is None:
+            r = node.range()
+            skipped.add((r.start.index, r.end.index))
+            notes.append(NOT_A_CONDITION)
+            continue
+        new_text, gone = folded
+        if checks == 0:
+            dead += gone
+        text = new_text
+        checks += 1
+        skipped = set()  # positions moved
+    if checks == 0:
+        return RewriteResult(
+            new_text=src, notes=notes, error=notes[0] if notes else "no Ruby check to rewrite here"
+        )
+    if SgRoot(text, "ruby").root().find(kind="ERROR") is not None:
+        return RewriteResult(new_text=src, error="the Ruby rewrite would not parse; refused")
+    return RewriteResult(new_text=text, dead_ranges=dead, checks=checks, notes=notes)
+
+
+# -- recognising checks ----------------------------------------------------------------------
+def _is_key(n: SgNode, req: RewriteRequest) -> bool:
+    t = n.text()
+    if n.kind() in ("simple_symbol", "delimited_symbol"):
+        return t[1:].strip("\"'") == req.key
+    if n.kind() == "string":
+        return len(t) >= 2 and t[0] in "\"'" and t[1:-1] == req.key
+    if n.kind() in ("constant", "scope_resolution", "identifier"):
+        return t in req.key_aliases or t.rsplit("::", 1)[-1] in req.key_aliases
+    return False
+
+
+def _check_value(n: SgNode, req: RewriteRequest) -> bool | None:
+    if n.kind() != "call":
+        return None
+    if req.check_texts and " ".join(n.text().split()) in req.check_texts:
+        return req.value
+    method = n.field("method")
+    args = n.field("arguments")
+    if method is None or args is None or method.text() not in req.call_names:
+        return None
+    first = next((a for a in args.children() if a.is_named()), None)
+    if first is None or not _is_key(first, req):
+        return None
+    return (not req.value) if method.text() in req.negated_calls else req.value
+
+
+def _next_check(
+    root: SgNode, req: RewriteRequest, skipped: set[tuple[int, int]]
+) -> tuple[SgNode, bool] | None:
+    for n in root.find_all(kind="call"):
+        r = n.range()
+        if (r.start.index, r.end.index) in skipped:
+            continue
+        if req.at is not None:
+            start, end = (r.start.line, r.start.column), (r.end.line, r.end.column)
+            if not (start <= req.at <= end):
+                continue
+        value = _check_value(n, req)
+        if value is not None:
+            return n, value
+    return None
+
+
+# -- folding ---------------------------------------------------------------------------------
+def _fold(text: str, check: SgNode, value: bool) -> tuple[str, list[Range]] | None:  # noqa: C901 - one branch per construct a check can sit in
+    node, const = check, value
+    while True:
+        parent = node.parent()
+        if parent is None:
+            return None
+        kind = parent.kind()
+        if kind == "parenthesized_statements":
+            node = parent
+            continue
+        if kind == "unary" and parent.text().lstrip().startswith(("!", "not")):
+            node, const = parent, not const
+            continue
+        if kind == "binary":
+            op = parent.field("operator")
+            opt = op.text() if op is not None else ""
+            left, right = parent.field("left"), parent.field("right")
+            check_first = _same(left, node)
+            other = right if check_first else left
+            if opt not in ("&&", "||", "and", "or") or other is None:
+                return None
+            absorbing = (opt in ("&&", "and") and not const) or (opt in ("||", "or") and const)
+            if absorbing and check_first:
+                # `false && x`: x never runs, so it goes with the check.
+                node = parent
+                continue
+            if absorbing:
+                # `x && false`: x still runs (any bare name may be a method call in Ruby).
+                return _replace(text, node, "true" if const else "false"), []
+            return _replace(text, parent, other.text()), [_range(node)]
+        if kind in ("if", "unless", "elsif") and _same(parent.field("condition"), node):
+            return _fold_if(text, parent, const if kind != "unless" else not const)
+        if kind in ("if_modifier", "unless_modifier") and _same(parent.field("condition"), node):
+            keep = const if kind == "if_modifier" else not const
+            body = parent.field("body")
+            if keep and body is not None:
+                return _replace(text, parent, body.text()), []
+            if _statement(parent):
+                return _replace_lines(text, parent, None), [_range(parent)]
+            return None
+        if kind in ("argument_list", "return") or (
+            kind == "assignment" and _same(parent.field("right"), node)
+        ):
+            # A value, not a branch: the constant stands in its place.
+            return _replace(text, node, "true" if const else "false"), []
+        if kind == "conditional" and _same(parent.field("condition"), node):
+            keep_node = parent.field("consequence" if const else "alternative")
+            gone = parent.field("alternative" if const else "consequence")
+            if keep_node is None:
+                return None
+            return _replace(text, parent, keep_node.text()), [_range(gone)] if gone else []
+        return None
+
+
+def _statement(n: SgNode) -> bool:
+    parent = n.parent()
+    return parent is not None and parent.kind() in STATEMENT_PARENTS
+
+
+def _fold_if(text: str, stmt: SgNode, const: bool) -> tuple[str, list[Range]] | None:
+    """`if`/`unless`/`elsif` whose condition is the constant `const`."""
+    consequence, alternative = stmt.field("consequence"), stmt.field("alternative")
+    keep, gone = (consequence, alternative) if const else (alternative, consequence)
+    dead = [_range(gone)] if gone is not None else []
+    if stmt.kind() == "elsif":
+        return _fold_elsif(text, stmt, keep, const), dead
+    if not _statement(stmt):
+        return None  # `x = if …`: the value of the `if` is used
+    if keep is None:
+        return _replace_lines(text, stmt, None), dead
+    if keep.kind() == "elsif":
+        # The chain goes on: `elsif c … end` is `if c … end`.
+        return _replace(text, stmt, "if" + keep.text()[len("elsif") :] + _end(text, stmt)), dead
+    return _replace_lines(text, stmt, _lifted(text, stmt, keep)), dead
+
+
+def _fold_elsif(text: str, stmt: SgNode, keep: SgNode | None, const: bool) -> str:
+    """An `elsif` decided: true, it becomes the `else` (what follows never runs); false,
+    the chain goes on with what follows it."""
+    if const:
+        body = keep.text() if keep is not None else ""
+        return _replace(text, stmt, "else" + ("\n" if not body.startswith("\n") else "") + body)
+    if keep is None:
+        start = text.rfind("\n", 0, stmt.range().start.index)
+        return text[: max(start, 0)] + text[stmt.range().end.index :]
+    return _replace(text, stmt, keep.text())
+
+
+def _end(text: str, stmt: SgNode) -> str:
+    """The newline and indented `end` that close `stmt`."""
+    indent = _indent_of(text, stmt)
+    return "\n" + indent + "end"
+
+
+def _lifted(text: str, stmt: SgNode, block: SgNode) -> str:
+    """The branch's statements at the `if`'s indentation."""
+    named = [c for c in block.children() if c.is_named()]
+    if not named:
+        return ""
+    start = text.rfind("\n", 0, named[0].range().start.index) + 1
+    body = text[start : named[-1].range().end.index]
+    lines = body.split("\n")
+    step = min((len(ln) - len(ln.lstrip(" \t")) for ln in lines if ln.strip()), default=0)
+    indent = _indent_of(text, stmt)
+    return "\n".join(indent + ln[step:] if ln.strip() else "" for ln in lines)
+
+
+def _indent_of(text: str, n: SgNode) -> str:
+    start = text.rfind("\n", 0, n.range().start.index) + 1
+    line = text[start : n.range().start.index]
+    return line if not line.strip() else line[: len(line) - len(line.lstrip())]
+
+
+def _same(a: SgNode | None, b: SgNode) -> bool:
+    if a is None:
+        return False
+    ra, rb = a.range(), b.range()
+    return (ra.start.index, ra.end.index) == (rb.start.index, rb.end.index)
+
+
+def _replace(text: str, n: SgNode, new: str) -> str:
+    r = n.range()
+    return text[: r.start.index] + new + text[r.end.index :]
+
+
+def _replace_lines(text: str, stmt: SgNode, new: str | None) -> str:
+    r = stmt.range()
+    start = text.rfind("\n", 0, r.start.index) + 1
+    end = text.find("\n", r.end.index)
+    end = len(text) if end < 0 else end + 1
+    if new is None:
+        return text[:start] + text[end:]
+    tail = "\n" if text[end - 1 : end] == "\n" else ""
+    return text[:start] + new.rstrip("\n") + tail + text[end:]
+
+
+def _range(n: SgNode) -> Range:
+    r = n.range()
+    return Range(
+        start=Position(line=r.start.line, character=r.start.column),
+        end=Position(line=r.end.line, character=r.end.column),
+    )
