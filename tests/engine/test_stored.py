@@ -3,15 +3,18 @@ a run whose reduce is cached reads no map output, and whatever reads outputs get
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from swath.engine.events import RunFinished
 from swath.engine.options import RunOptions
 from swath.engine.runner import Engine
 from swath.findings.report import RunReport
 from swath.spec.models import Workflow
+from swath.spec.records import Record
 from swath.store import RunStore
 from swath.workspace import Workspace
 from tests.engine import probe_analyzers
@@ -21,8 +24,10 @@ probe_analyzers.register()
 FILES = 6
 
 
-def workflow(*between: dict[str, Any]) -> Workflow:
-    """Files → a map whose outputs are the bulk of its results → [between] → a count."""
+def workflow(
+    *between: dict[str, Any], tail: tuple[dict[str, Any], ...] | list[Any] = ()
+) -> Workflow:
+    """Files → a map whose outputs are the bulk of its results → [between] → a count → [tail]."""
     steps: list[dict[str, Any]] = [
         {"id": "files", "kind": "discover", "source": "files", "with": {"include": ["*.txt"]}},
         {
@@ -38,6 +43,7 @@ def workflow(*between: dict[str, Any]) -> Workflow:
             "from": between[-1]["id"] if between else "work",
             "agent": {"analyzer": "probe-count"},
         },
+        *tail,
     ]
     return Workflow.model_validate({"name": "stored", "steps": steps})
 
@@ -88,3 +94,30 @@ async def test_a_reduce_that_runs_again_reads_every_cached_output(
     again = await rerun(engine, workflow())
     assert again.agents.cached == FILES  # the new file's task and the reduce ran
     assert again.outputs["count"]["items"] == FILES + 1  # every output read, the cached ones too
+
+
+async def test_map_outputs_no_later_step_needs_are_let_go_before_the_run_ends(
+    engine: Engine,
+) -> None:
+    """Kept by every channel they passed through, a map's outputs (a module map's facts of
+    every file) stayed in memory to the end of the run; only the reduce needs them."""
+    wf = workflow(
+        {"id": "check", "kind": "verify", "from": "work"},
+        tail=[{"id": "out", "kind": "emit", "from": "check", "outputs": ["count"]}],
+    )
+    alive: list[int] = []
+
+    def at_the_end(event: Any) -> None:
+        if isinstance(event, RunFinished):
+            gc.collect()
+            alive.append(
+                sum(
+                    1
+                    for o in gc.get_objects()
+                    if isinstance(o, Record) and isinstance(o.output, dict) and "pad" in o.output
+                )
+            )
+
+    report = await engine.run(wf, RunOptions(), sink=at_the_end)
+    assert report.status.value == "succeeded" and report.outputs["count"]["records"] == FILES
+    assert alive == [0]

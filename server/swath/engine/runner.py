@@ -25,7 +25,7 @@ from swath.agents.context import task_deadline
 from swath.analyzers import registry as analyzers
 from swath.analyzers.base import AnalyzerContext, AnalyzerOutput
 from swath.engine import cache
-from swath.engine.channels import Channel, Inbox
+from swath.engine.channels import Channel, Inbox, Keep
 from swath.engine.events import (
     Event,
     FindingsEmitted,
@@ -187,7 +187,8 @@ class _Run:
         self.pool = ThreadPoolExecutor(
             max_workers=limits.concurrency, thread_name_prefix="swath-task"
         )
-        self.channels = {s.id: Channel(s.id) for s in workflow.steps}
+        keep = _kept(workflow)
+        self.channels = {s.id: Channel(s.id, keep.get(s.id, "count")) for s in workflow.steps}
         # Fingerprints and verification, reused while the files they read are unchanged.
         self.memo = FileMemo(self.ws, self.store, self.pool, enabled=options.use_cache)
         self.digests = Digests()  # of the records this run holds (engine.stored)
@@ -310,7 +311,7 @@ class _Run:
     def _close(self, step_id: str) -> None:
         ch = self.channels[step_id]
         ch.close()
-        self.emit(StepFinished(run_id=self.run_id, step=step_id, records=len(ch.records)))
+        self.emit(StepFinished(run_id=self.run_id, step=step_id, records=ch.count))
 
     # -- step kinds ------------------------------------------------------------------------
     async def _discover(self, step: DiscoverStep) -> None:
@@ -810,9 +811,8 @@ class _Run:
             # findings an emit step streamed are in the store already).
             late: dict[str, Finding] = {}
             for sid in leaf_steps(self.workflow):
-                for rec in self.channels[sid].records:
-                    for f in rec.findings:
-                        late.setdefault(f.fingerprint, f)
+                for f in self.channels[sid].kept_findings():
+                    late.setdefault(f.fingerprint, f)
             self.final.update(late)
             self.store.save_findings(self.run_id, "final", list(late.values()))
         ledger = self.ledger
@@ -843,16 +843,8 @@ class _Run:
         return report
 
     async def _outputs(self) -> dict[str, Any]:
-        emit = next((s for s in self.workflow.steps if isinstance(s, EmitStep)), None)
-        wanted = (
-            emit.outputs
-            if emit
-            else [s.id for s in self.workflow.steps if isinstance(s, ReduceStep)]
-        )
-        if emit and emit.report and emit.report not in wanted:
-            wanted = [*wanted, emit.report]
         out: dict[str, Any] = {}
-        for sid in wanted:
+        for sid in _wanted_outputs(self.workflow):
             recs = await self.resolve(self.channels[sid].records)
             step = self.workflow.step(sid)
             if isinstance(step, ReduceStep):
@@ -860,6 +852,24 @@ class _Run:
             else:
                 out[sid] = [_record_output(r) for r in recs]
         return out
+
+
+def _wanted_outputs(workflow: Workflow) -> list[str]:
+    """The steps whose records make the run's outputs."""
+    emit = next((s for s in workflow.steps if isinstance(s, EmitStep)), None)
+    wanted = emit.outputs if emit else [s.id for s in workflow.steps if isinstance(s, ReduceStep)]
+    if emit and emit.report and emit.report not in wanted:
+        wanted = [*wanted, emit.report]
+    return list(wanted)
+
+
+def _kept(workflow: Workflow) -> dict[str, Keep]:
+    """What each step's channel keeps to the end (engine.channels): the records of the
+    steps the outputs are made of, the findings of leaf steps (the run's, when it has no
+    `emit`), nothing of the rest."""
+    keep: dict[str, Keep] = {sid: "findings" for sid in leaf_steps(workflow)}
+    keep.update({sid: "records" for sid in _wanted_outputs(workflow)})
+    return keep
 
 
 def _record_output(rec: Record) -> Any:

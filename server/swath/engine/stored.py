@@ -14,6 +14,8 @@ task row of a cached record points at the stored record by its digest instead).
 
 from __future__ import annotations
 
+import weakref
+
 from swath.spec.records import Record
 
 
@@ -33,16 +35,17 @@ class Digests:
     """The digest of each record this run holds, by the record object itself.
 
     By identity, not by content: a copy made with other findings (a verify step's) is
-    another record, with a digest of its own. The record is held beside its digest, so its
-    id cannot be reused by another object while it is noted.
+    another record, with a digest of its own. Held weakly: noting a record must not keep
+    its output (megabytes of facts) alive after the steps that need it are done.
     """
 
     def __init__(self) -> None:
-        self._by_id: dict[int, tuple[Record, str]] = {}
+        self._by_id: dict[int, tuple[weakref.ref[Record], str]] = {}
 
     def note(self, record: Record, digest: str) -> None:
-        self._by_id[id(record)] = (record, digest)
+        key = id(record)
+        self._by_id[key] = (weakref.ref(record, lambda _: self._by_id.pop(key, None)), digest)
 
     def get(self, record: Record) -> str | None:
         hit = self._by_id.get(id(record))
-        return hit[1] if hit is not None and hit[0] is record else None
+        return hit[1] if hit is not None and hit[0]() is record else None
