@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from swath.sources.flagdefs import flagd, launchdarkly, plainmap, unleash
+from swath.sources.flagdefs.formats import flagd, launchdarkly, plainmap, unleash
 from swath.sources.flagdefs.catalogue import parse_file
 from swath.sources.flagdefs.config import load_config
 from swath.sources.flagdefs.structured import DocumentError, load_json, load_yaml

@@ -18,7 +18,7 @@ from swath.sources.flagdefs.structured import Document, DocumentError, load_yaml
 CONFIG_PATHS = (".swath/flags.yaml", ".swath/flags.yml")
 
 # Files whose name says they hold flags, whatever their format (each format adds its own
-# names: see formats.py). Exports have no fixed name, so JSON files are also sniffed.
+# names: see formats/). Exports have no fixed name, so JSON files are also sniffed.
 GENERIC_INCLUDE = [
     "**/flags*.json",
     "**/flags*.yaml",

@@ -4,7 +4,7 @@ The key is the first string argument, or the second after a context/request argu
 (Go OpenFeature `BooleanValue(ctx, "key", …)`, django-waffle `flag_is_active(request, "key")`).
 `returns="value"` marks getters whose result is not a yes/no answer: their call sites are
 references, but no branch can be chosen for them. Each file format registers the SDK that
-reads it (see formats.py); the SDKs here have no file format of their own.
+reads it (see formats/); the SDKs here have no file format of their own.
 """
 
 from __future__ import annotations

@@ -248,6 +248,7 @@ register(
     FileFormat(
         name=FORMAT,
         looks_like=looks_like,
+        order=10,
         parse=parse,
         sniff_marks=(b'"defaultVariant"',),
         sniff_together=(b'"flags"', b'"defaultVariant"'),

@@ -250,6 +250,7 @@ register(
     FileFormat(
         name=FORMAT,
         looks_like=looks_like,
+        order=20,
         parse=parse,
         sniff_marks=(b'"fallthrough"', b'"offVariation"', b'"variations"'),
         include=("**/launchdarkly*.json",),

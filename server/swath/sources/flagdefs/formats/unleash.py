@@ -281,6 +281,7 @@ register(
     FileFormat(
         name=FORMAT,
         looks_like=looks_like,
+        order=30,
         parse=parse,
         sniff_marks=(b'"featureStrategies"', b'"strategies"'),
         include=("**/unleash*.json",),

@@ -1,15 +1,18 @@
-"""The flag file formats: one registration per format.
+"""The flag file formats: one module each, in this package, and one registration per format.
 
-A format is one module (`flagd.py`, `launchdarkly.py`, …) that ends with a `register(...)`
+A format is a module here (`flagd.py`, `launchdarkly.py`, …) that ends with a `register(...)`
 call naming everything the rest of the audit needs from it: how to recognise a parsed
-document, how to parse it, the byte marks that make a JSON file worth sniffing, the file
-name globs it usually has, and the SDK methods that read its flags. Adding a format is
-writing that module and adding its name to `BUILT_IN`.
+document, how to parse it, where it stands among the others (`order`), the byte marks that
+make a JSON file worth sniffing, the file name globs it usually has, and the SDK methods that
+read its flags. Adding a format is writing that module: every module of this package is
+loaded when the formats are first asked for, so there is no list to add its name to.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,8 +20,6 @@ from typing import Any
 from swath.items.flags import CallName, ParseResult
 from swath.sources.flagdefs.structured import Document
 
-# Order matters: the most specific shape first (a flagd file is also "a map of objects").
-BUILT_IN = ("flagd", "launchdarkly", "unleash", "plainmap")
 # Any two marks of any format in a JSON file's head make it a candidate.
 SNIFF_MIN_MARKS = 2
 
@@ -27,6 +28,9 @@ SNIFF_MIN_MARKS = 2
 class FileFormat:
     name: str
     looks_like: Callable[[Any], bool]
+    # Tried in this order, lowest first: a more specific shape before a looser one (a flagd
+    # file is also "a map of objects"); equal orders go by name.
+    order: int
     parse: Callable[[Document, str, str], ParseResult]
     sniff_marks: tuple[bytes, ...] = ()
     sniff_together: tuple[bytes, ...] = ()  # all of these, alone, also make a candidate
@@ -42,11 +46,16 @@ def register(fmt: FileFormat) -> FileFormat:
     return fmt
 
 
+@functools.cache
+def _load_modules() -> None:
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+
+
 def registered() -> list[FileFormat]:
-    """Every format, built-in ones first in their order of specificity."""
-    for module in BUILT_IN:
-        importlib.import_module(f"swath.sources.flagdefs.{module}")
-    return list(_registry.values())
+    """Every format, in the order documents are tried against them."""
+    _load_modules()
+    return sorted(_registry.values(), key=lambda f: (f.order, f.name))
 
 
 def looks_sniffable(head: bytes) -> bool:

@@ -196,4 +196,5 @@ def _state(
     raise _FlagError("neither `enabled` nor `rollout` given", line)
 
 
-register(FileFormat(name=FORMAT, looks_like=looks_like, parse=parse))
+# Last: any map of objects looks like one, flagd's and LaunchDarkly's files included.
+register(FileFormat(name=FORMAT, looks_like=looks_like, order=90, parse=parse))
