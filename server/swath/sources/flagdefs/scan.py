@@ -131,7 +131,7 @@ def _run_chunks(
     chunks = [c for c in (files[i::n_chunks] for i in range(n_chunks)) if c]
     done = 0
     try:
-        for result in scanpool.get(workers).map(fn, [(root, c, *fn_args) for c in chunks]):
+        for result in scanpool.get(workers).stream(fn, [(root, c, *fn_args) for c in chunks]):
             done += 1
             yield result
     except (scanpool.WorkerFailed, OSError) as exc:
