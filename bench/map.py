@@ -11,8 +11,8 @@ both alike:
 - a fully cached re-run, and how many bytes it added to the store.
 
 Prints medians, files per second, the first map's ratio to grimp (target <= 4.5) and peak
-memory (this process, and the largest worker). Then a generated TypeScript tree that
-imports through tsconfig aliases (bench/map_ts.py), mapped by swath and, when installed,
+memory (this process, the largest parse worker, grimp's process: each its own VmHWM).
+Then a generated TypeScript tree that imports through tsconfig aliases (bench/map_ts.py), mapped by swath and, when installed,
 by dependency-cruiser: times side by side, and recall/precision of swath's edges against
 dependency-cruiser's. `--quick` maps one sub-package once and a small TS tree (a test runs it).
 
@@ -36,6 +36,7 @@ from typing import Any
 
 import map_ts  # bench/map_ts.py, beside this file
 from swath import procpool
+from swath.analyzers.symbols import FACTS_WORKER
 from swath.engine.options import RunOptions
 from swath.engine.runner import Engine
 from swath.spec.discovery import builtin_workflows_dir
@@ -61,16 +62,38 @@ def copy_package(name: str, dest: Path, quick: bool) -> int:
     return sum(1 for _ in (dest / name).rglob("*.py"))
 
 
+def peak_mib(pid: int | str = "self") -> float | None:
+    """A process's own peak resident memory (VmHWM), None where /proc cannot say.
+
+    Not `getrusage(RUSAGE_CHILDREN)`: Linux carries the parent's resident size at fork into
+    the child's `ru_maxrss` across exec, so every child "peaked" at this process's size.
+    """
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+GRIMP_PEAK: list[float] = []
+
+
 def grimp_build(root: Path, name: str) -> tuple[float, int]:
     """grimp in a fresh interpreter, so its module cache and ours do not mix."""
     code = (
         "import sys, time, grimp; sys.path.insert(0, sys.argv[1]); t = time.perf_counter(); "
-        "g = grimp.build_graph(sys.argv[2], cache_dir=None); "
-        "print(time.perf_counter() - t, len(g.modules))"
+        "g = grimp.build_graph(sys.argv[2], cache_dir=None); w = time.perf_counter() - t; "
+        "hwm = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')]; "
+        "print(w, len(g.modules), hwm[0] if hwm else 0)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code, str(root), name], capture_output=True, text=True, check=True
     ).stdout.split()
+    if int(out[2]):
+        GRIMP_PEAK.append(int(out[2]) / 1024)
     return float(out[0]), int(out[1])
 
 
@@ -196,10 +219,13 @@ def main() -> int:
     python_side(args, repeat)
     if not args.no_ts:
         ts_side(args)
-    peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    peak_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peak_self = peak_mib() or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers = [peak_mib(pid) for pid in procpool.get(FACTS_WORKER).pids()]
+    worker_peak = max((w for w in workers if w is not None), default=None)
     print(
-        f"peak memory: this process {peak_self:.0f} MiB, largest child (parse worker or grimp) {peak_child:.0f} MiB"
+        f"peak memory: this process {peak_self:.0f} MiB, largest parse worker "
+        + (f"{worker_peak:.0f} MiB" if worker_peak is not None else "n/a")
+        + (f", grimp {max(GRIMP_PEAK):.0f} MiB" if GRIMP_PEAK else "")
     )
     procpool.shutdown()
     return 0
