@@ -8,6 +8,8 @@ on those lines cut and spliced with random characters, and on real code.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import sysconfig
 from pathlib import Path
 
@@ -128,3 +130,25 @@ def test_widening_drops_assertions_and_keeps_the_rest() -> None:
     assert widened(r"[(?=]x", 0) == "(?m)[(?=]x"  # inside a class it is no lookahead
     assert widened(r"(a)\1", 0) is None  # a backreference: no translation
     assert widened(r"a # comment", re.VERBOSE) is None
+
+
+def test_the_stored_filters_are_those_of_the_installed_detect_secrets() -> None:
+    # Regenerate with `python -m swath.analyzers.review_secret_lines` after upgrading it.
+    from swath.analyzers.review_secret_lines import DATA, filters_data, line_filters
+
+    assert DATA.read_text(encoding="utf-8") == filters_data(line_filters(_plugins()))
+
+
+def test_lines_no_plugin_could_match_do_not_import_detect_secrets() -> None:
+    code = (
+        "import sys\n"
+        "from swath.analyzers.review_secrets import secret_hits\n"
+        "lines = ['def f(x):', '    return x + 1', '# café', 'y = \"plain\"']\n"
+        "assert secret_hits('m.py', lines[:2], {0, 1}, False) == []\n"
+        "assert 'detect_secrets' not in sys.modules, 'imported for plain lines'\n"
+        "secret_hits('m.py', lines, {0, 1, 2, 3}, False)  # a line not plain ASCII: every plugin\n"
+        "assert 'detect_secrets' in sys.modules\n"
+        "hits = secret_hits('m.py', ['KEY = \"AKIAIOSFODNN7EXAMPLE\"'], {0}, False)\n"
+        "assert [h.rule for h in hits] == ['review/security/hardcoded-secret'], hits\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -23,13 +23,14 @@ would report:
 from __future__ import annotations
 
 import bisect
+import json
 import re
 from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import re2
-from detect_secrets.plugins import keyword as keyword_plugin
-from detect_secrets.plugins.base import RegexBasedDetector
 
 LOOKAROUND = ("(?=", "(?!", "(?<=", "(?<!")
 QUANTIFIER = "*+?{"
@@ -136,6 +137,8 @@ def _compile(patterns: Sequence[str]) -> str | None:
 
 
 def _keyword_filter(plugin: Any) -> str | None:
+    from detect_secrets.plugins import keyword as keyword_plugin
+
     if getattr(plugin, "keyword_exclude", None) is not None:
         return None
     tables = [*keyword_plugin.REGEX_BY_FILETYPE.values()]
@@ -146,6 +149,11 @@ def _keyword_filter(plugin: Any) -> str | None:
 
 
 def _plugin_filter(plugin: Any) -> str | None:
+    # detect-secrets is imported here, when the filters are made from the plugins, not
+    # when they are read from DATA.
+    from detect_secrets.plugins import keyword as keyword_plugin
+    from detect_secrets.plugins.base import RegexBasedDetector
+
     if isinstance(plugin, keyword_plugin.KeywordDetector):
         return _keyword_filter(plugin)
     if isinstance(plugin, RegexBasedDetector):
@@ -156,10 +164,12 @@ def _plugin_filter(plugin: Any) -> str | None:
 
 class LineFilters:
     """Per plugin, its automaton (None: it runs on every line), and all of them as one RE2
-    set, which says in one pass over a file's lines which automata match anywhere at all."""
+    set, which says in one pass over a file's lines which automata match anywhere at all.
+    `names`: the plugins' class names, in order (what `stored_filters` is checked by)."""
 
-    def __init__(self, plugins: Sequence[Any]) -> None:
-        patterns = [_plugin_filter(p) for p in plugins]
+    def __init__(self, names: Sequence[str], patterns: Sequence[str | None]) -> None:
+        self.names = list(names)
+        self.patterns = list(patterns)
         self.size = len(patterns)
         self.regexes = [re2.compile(p, _OPTIONS) if p else None for p in patterns]
         self.unfiltered = [i for i, p in enumerate(patterns) if p is None]
@@ -177,7 +187,51 @@ class LineFilters:
 
 
 def line_filters(plugins: Sequence[Any]) -> LineFilters:
-    return LineFilters(plugins)
+    return LineFilters([type(p).__name__ for p in plugins], [_plugin_filter(p) for p in plugins])
+
+
+# The filters of the plugins Swath keeps, as this module makes them from the installed
+# detect-secrets (`python -m swath.analyzers.review_secret_lines` writes the file): with
+# them, a diff where no line could hold a secret never imports detect-secrets (and the
+# requests, urllib3 and ssl it imports), a tenth of a one-shot run's start-up.
+DATA = Path(__file__).with_name("review_secret_filters.json")
+
+
+def _installed_version() -> str | None:
+    try:
+        return metadata.version("detect-secrets")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def stored_filters() -> LineFilters | None:
+    """The filters written for the installed detect-secrets, or None (another version, or
+    no file): then they are made from the plugins themselves."""
+    try:
+        data = json.loads(DATA.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if data.get("detect_secrets") != _installed_version():
+        return None
+    return LineFilters([p["name"] for p in data["plugins"]], [p["filter"] for p in data["plugins"]])
+
+
+def filters_data(filters: LineFilters) -> str:
+    plugins = [
+        {"name": n, "filter": p} for n, p in zip(filters.names, filters.patterns, strict=True)
+    ]
+    return json.dumps({"detect_secrets": _installed_version(), "plugins": plugins}, indent=1) + "\n"
+
+
+def main() -> int:
+    from swath.analyzers.review_secrets import _plugins
+
+    DATA.write_text(filters_data(line_filters(_plugins())), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
 
 
 def plugins_per_line(filters: LineFilters, lines: Sequence[str]) -> list[list[int]]:

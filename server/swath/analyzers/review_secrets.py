@@ -27,13 +27,13 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
-from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-from detect_secrets.core.scan import _is_filtered_out
-from detect_secrets.settings import default_settings
-from detect_secrets.util.code_snippet import get_code_snippet
-
 from swath.analyzers.review_rules import Hit
-from swath.analyzers.review_secret_lines import LineFilters, line_filters, plugins_per_line
+from swath.analyzers.review_secret_lines import (
+    LineFilters,
+    line_filters,
+    plugins_per_line,
+    stored_filters,
+)
 from swath.analyzers.review_text import looks_placeholder, looks_real_secret, triple_quoted_lines
 from swath.findings.model import Severity
 from swath.workspace.roles import Role
@@ -49,6 +49,10 @@ atexit.register(_settings.close)  # detect-secrets' settings generator, closed b
 
 @lru_cache(maxsize=1)
 def _plugins() -> list[Any]:
+    # Imported on the first line that may hold a secret (see review_secret_lines.DATA).
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.settings import default_settings
+
     _settings.enter_context(default_settings())
     # Typed loosely: detect-secrets types its plugin classes as abstract.
     classes: dict[str, Any] = dict(get_mapping_from_secret_type_to_class())
@@ -57,7 +61,14 @@ def _plugins() -> list[Any]:
 
 @lru_cache(maxsize=1)
 def _filters() -> LineFilters:
-    return line_filters(_plugins())
+    return stored_filters() or line_filters(_plugins())
+
+
+def _checked_filters(plugins: list[Any]) -> LineFilters | None:
+    """None when the filters are for these plugins (in this order); else theirs."""
+    if _filters().names == [type(p).__name__ for p in plugins]:
+        return None
+    return line_filters(plugins)
 
 
 def _masked_quote(line: str, value_start: int) -> str:
@@ -119,11 +130,20 @@ def secret_hits(
     # Minified or data lines (over 4,000 characters) give noise only.
     numbers = [n for n in sorted(added) if n < len(lines) and len(lines[n]) <= 4000]
     with _lock:
-        plugins = _plugins()
         if prefilter:
             per_line = plugins_per_line(_filters(), [lines[n] for n in numbers])
+            if not any(per_line):
+                return []  # no line any plugin could match: detect-secrets not even imported
+            plugins = _plugins()
+            other = _checked_filters(plugins)
+            if other is not None:  # stored filters of other plugins: made from these
+                per_line = plugins_per_line(other, [lines[n] for n in numbers])
         else:
+            plugins = _plugins()
             per_line = [list(range(len(plugins)))] * len(numbers)
+        from detect_secrets.core.scan import _is_filtered_out
+        from detect_secrets.util.code_snippet import get_code_snippet
+
         for n, which in zip(numbers, per_line, strict=True):
             if not which:
                 continue
