@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import subprocess
 import sys
@@ -74,8 +75,6 @@ GIT_ENV = {
 
 
 def git(root: Path, *args: str) -> str:
-    import os
-
     return subprocess.run(
         ["git", *args],
         cwd=root,
@@ -86,12 +85,65 @@ def git(root: Path, *args: str) -> str:
     ).stdout
 
 
+SDIST_SUFFIXES = (".tar.gz", ".zip")
+
+
+def _cached(pkg: str, version: str, cache: Path) -> Path | None:
+    # sdist names vary in case and separators (Django-5.1.3.tar.gz, jinja2-3.1.5.tar.gz).
+    want = {f"{n}-{version}{s}" for n in _spellings(pkg) for s in SDIST_SUFFIXES}
+    found = sorted(p for p in cache.iterdir() if p.name.lower() in want)
+    return found[0] if found else None
+
+
+def _spellings(pkg: str) -> set[str]:
+    low = pkg.lower()
+    return {low, low.replace("-", "_"), low.replace("_", "-"), low.replace("-", ".")}
+
+
+def _index_url() -> str:
+    """The index pip is configured with (PIP_INDEX_URL, pip config), else PyPI's."""
+    url = os.environ.get("PIP_INDEX_URL")
+    if not url:
+        got = subprocess.run(
+            [sys.executable, "-m", "pip", "config", "get", "global.index-url"],
+            capture_output=True,
+            text=True,
+        )
+        url = got.stdout.strip() if got.returncode == 0 else ""
+    return (url or "https://pypi.org/simple").rstrip("/")
+
+
+def _from_index(pkg: str, version: str, cache: Path) -> Path | None:
+    """The sdist's file straight from the index's simple page: `pip download --no-binary`
+    builds the package's metadata first, which took over 12 minutes for django."""
+    import html
+    import re
+    import urllib.parse
+    import urllib.request
+
+    base = _index_url()
+    if not base.startswith(("https://", "http://")):
+        return None
+    try:
+        page = urllib.request.urlopen(f"{base}/{pkg.lower()}/", timeout=60).read().decode()
+        names = "|".join(re.escape(n) for n in _spellings(pkg))
+        m = re.search(
+            rf'href="([^"#]*?/((?i:{names})-{re.escape(version)}(?:\.tar\.gz|\.zip)))[#"]', page
+        )
+        if m is None:
+            return None
+        url = urllib.parse.urljoin(f"{base}/{pkg.lower()}/", html.unescape(m.group(1)))
+        target = cache / m.group(2)
+        target.write_bytes(urllib.request.urlopen(url, timeout=300).read())
+        return target
+    except (OSError, ValueError):
+        return None
+
+
 def download(pkg: str, version: str, cache: Path) -> Path:
-    found = sorted(cache.glob(f"{pkg.replace('-', '_')}-{version}.*")) + sorted(
-        cache.glob(f"{pkg}-{version}.*")
-    )
+    found = _cached(pkg, version, cache) or _from_index(pkg, version, cache)
     if found:
-        return found[0]
+        return found
     subprocess.run(
         [
             sys.executable,
@@ -109,7 +161,10 @@ def download(pkg: str, version: str, cache: Path) -> Path:
         check=True,
         capture_output=True,
     )
-    return download(pkg, version, cache)
+    found = _cached(pkg, version, cache)
+    if found is None:
+        raise FileNotFoundError(f"pip download left no sdist of {pkg}=={version} in {cache}")
+    return found
 
 
 def unpack(archive: Path, into: Path) -> None:
