@@ -36,8 +36,8 @@ from swath.workspace import Workspace
 
 # Mature, widely used packages; each pair is two consecutive releases (what a reviewer of
 # the release's pull requests would have seen, taken together). docs/review.md has their
-# figures and a judged sample. Pure-Python sdists only: one that builds C code to give its
-# metadata (sqlalchemy) takes minutes to download.
+# figures and a judged sample. The sdists come straight from the index (see `download`), so a
+# package whose metadata takes pip minutes to build (django) costs no more than another.
 RELEASES = [
     "requests==2.31.0..2.32.0",
     "click==8.1.7..8.1.8",
@@ -62,6 +62,7 @@ RELEASES = [
     "twisted==24.7.0..24.10.0",
     "fastapi==0.115.5..0.115.6",
     "celery==5.4.0..5.5.0",
+    "django==5.1.3..5.1.4",
 ]
 QUICK = ["idna==3.6..3.7"]
 GIT_ENV = {
