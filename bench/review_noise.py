@@ -236,7 +236,7 @@ def main() -> int:
             summary = report.outputs["summary"]
             reviewed = [f for f in summary["files"] if not f.get("skipped")]
             added = sum(int(f.get("added_lines") or 0) for f in reviewed)
-            counts = Counter(str(f.data.get("pass")) for f in report.findings)
+            counts = Counter(str(f.data.extra("pass")) for f in report.findings)
             total_added += added
             by_pass.update(counts)
             rows.append((spec, added, len(report.findings), counts))
@@ -247,7 +247,7 @@ def main() -> int:
                     quote = f.evidence[0].quote if f.evidence else ""
                     print(
                         f"  [{spec}] {f.path}:{f.range.start.line + 1} {f.severity.value} {f.rule} "
-                        f"({'+'.join(f.data.get('passes') or [])}): {f.message}\n      | {quote}",
+                        f"({'+'.join(f.data.extra('passes') or [])}): {f.message}\n      | {quote}",
                         flush=True,
                     )
     print(
