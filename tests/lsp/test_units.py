@@ -7,11 +7,13 @@ from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lsprotocol import types as lsp
 
 from swath.findings.model import Evidence, Finding, Range
 from swath.lsp.anchors import Anchor, LineChange, anchor_to, apply_change, settle, split_lines
 from swath.lsp.index import FindingIndex
 from swath.lsp.pacing import Coalescer
+from swath.lsp.progress import RunProgress
 from swath.lsp.settings import Settings, parse_settings
 
 TEXT = "a = 1\nb = 2\n# TODO: fix c\nc = 3\nd = 4\n"
@@ -186,3 +188,27 @@ async def test_coalescer_flushes_each_key_at_most_once_per_interval() -> None:
         assert 2 <= len(times) <= touched / 0.1 + 2
         assert all(t2 - t1 >= 0.095 for t1, t2 in pairwise(times))
         assert times[-1] >= start + touched - 0.001
+
+
+class _LogOnly:
+    """What RunProgress needs of a server for a client without work-done progress."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def window_log_message(self, params: lsp.LogMessageParams) -> None:
+        self.lines.append(params.message)
+
+
+async def test_progress_ends_on_the_last_state_even_with_no_report_pending() -> None:
+    # A task's findings arrive after its "finished" event, and nothing schedules another
+    # report for them: the count shown last must still be the final one.
+    ls = _LogOnly()
+    progress = RunProgress(ls, "t", "run", supported=False, on_cancel=lambda: None)  # type: ignore[arg-type]
+    await progress.begin("started")
+    progress.state.done, progress.state.total = 2, 2
+    progress.update()  # throttled: a report is scheduled
+    progress.flush()  # ...and goes out
+    progress.state.findings = 3  # then the last findings land, with no update()
+    progress.end("done")
+    assert ls.lines[-2:] == ["run: 2/2 agents · 3 findings · $0.00", "run: done"]

@@ -71,6 +71,7 @@ class RunProgress:
         self._begun = False
         self._ended = False
         self._last_sent = 0.0
+        self._sent_line = ""
         self._pending = False
 
     async def begin(self, message: str) -> None:
@@ -121,6 +122,7 @@ class RunProgress:
     def _send(self) -> None:
         self._pending = False
         self._last_sent = time.monotonic()
+        self._sent_line = self.state.line()
         if self.supported:
             self.ls.work_done_progress.report(
                 self.token,
@@ -134,8 +136,11 @@ class RunProgress:
     def end(self, message: str) -> None:
         if self._ended:
             return
-        if self._begun:
-            self.flush()
+        # The last state goes out even when no report is pending: a count can change after
+        # the last report (a task's findings arrive after its "finished") with no event
+        # that schedules another.
+        if self._begun and (self._pending or self.state.line() != self._sent_line):
+            self._send()
         self._ended = True
         if self.supported and self._begun:
             self.ls.work_done_progress.end(self.token, lsp.WorkDoneProgressEnd(message=message))
