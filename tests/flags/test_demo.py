@@ -68,7 +68,8 @@ def test_demo_classification_and_plan(demo):
         "### `new_checkout`: 100% on",
         "**Keep**",
         "**Delete** the definition",
-        "**Tests** touching it: `tests/test_checkout.py`",
+        "**Tests** pinning it (update or delete them with it): "
+        "`tests/test_checkout.py:7` (`test_new_checkout_renders_total`)",
         "**Risks**",
         "## Other flags",
     ):

@@ -106,6 +106,15 @@ def test_python_keeps_what_other_modules_or_decorators_use() -> None:
     )
 
 
+def test_python_an_import_other_modules_read_as_an_attribute_stays() -> None:
+    before = "from app.flags import client\n\n\ndef f():\n    return client.get('x')\n"
+    after = "from app.flags import client\n\n\ndef f():\n    return True\n"
+    # A test patches `checkout.client`: the import is read through the module.
+    kept = prune_python.prune(before, after, read_as_attribute=lambda name: name == "client")
+    assert kept == after
+    assert "import" not in prune_python.prune(before, after)
+
+
 def test_python_names_in_dunder_all_stay() -> None:
     before = '__all__ = ["KEY"]\nKEY = "k"\n\n\ndef f():\n    return KEY\n'
     after = '__all__ = ["KEY"]\nKEY = "k"\n\n\ndef f():\n    return "k"\n'

@@ -16,6 +16,7 @@ from swath.analyzers.base import AnalyzerContext, AnalyzerOutput, NoParams
 from swath.analyzers.flags import findings as findings_mod
 from swath.analyzers.flags.classify import state_words
 from swath.analyzers.flags.facts import FlagFacts
+from swath.analyzers.flags.pins import PinningTest, pinning_tests
 from swath.analyzers.flags.removal_patch import build_patch
 from swath.findings.report import RuleInfo
 from swath.items.flags import FlagErrorData
@@ -111,7 +112,15 @@ def _heading(f: FlagFacts) -> str:
     return f"### `{f.key}`: {state_words(f.state, f.percent)}{env}{_since(f)}"
 
 
-def _candidate_md(f: FlagFacts, assessments: list[dict[str, Any]]) -> list[str]:
+def _pins_md(pins: list[PinningTest]) -> str:
+    return ", ".join(
+        f"`{p.path}:{p.line + 1}`" + (f" (`{p.name}`)" if p.name else "") for p in pins
+    )
+
+
+def _candidate_md(
+    f: FlagFacts, assessments: list[dict[str, Any]], pins: list[PinningTest] | None = None
+) -> list[str]:
     lines = [_heading(f), ""]
     for d in f.definitions:
         label = d.system or d.format
@@ -151,7 +160,10 @@ def _candidate_md(f: FlagFacts, assessments: list[dict[str, Any]]) -> list[str]:
             )
     for c in f.constants:
         lines.append(f"- **Delete** constant `{c.name}` at `{c.path}:{c.line + 1}` once unused")
-    if f.tests:
+    if pins:
+        # Named, so the reviewer of the removal knows which cases to update or delete.
+        lines.append(f"- **Tests** pinning it (update or delete them with it): {_pins_md(pins)}")
+    elif f.tests:
         lines.append(f"- **Tests** touching it: {', '.join(f'`{t}`' for t in f.tests)}")
     if f.docs:
         lines.append(
@@ -173,6 +185,7 @@ def markdown(
     assessments: dict[str, list[dict[str, Any]]],
     disagree: list[dict[str, Any]],
     patch_notes: list[str],
+    pins: dict[str, list[PinningTest]] | None = None,
 ) -> str:
     cands = sorted(
         (f for f in flags if f.candidate),
@@ -218,7 +231,7 @@ def markdown(
             "",
         ]
     for f in cands:
-        lines += _candidate_md(f, assessments.get(f.key, []))
+        lines += _candidate_md(f, assessments.get(f.key, []), (pins or {}).get(f.key))
     rest = [f for f in flags if not f.candidate]
     if rest:
         lines += [
@@ -243,7 +256,9 @@ def markdown(
 
 
 def catalogue(
-    flags: list[FlagFacts], assessments: dict[str, list[dict[str, Any]]]
+    flags: list[FlagFacts],
+    assessments: dict[str, list[dict[str, Any]]],
+    pins: dict[str, list[PinningTest]] | None = None,
 ) -> list[dict[str, Any]]:
     out = []
     for f in flags:
@@ -295,6 +310,7 @@ def catalogue(
                 "ref_count": f.ref_count,
                 "file_count": f.file_count,
                 "tests": f.tests,
+                "test_cases": [p.model_dump() for p in (pins or {}).get(f.key, [])],
                 "docs": [d.model_dump() for d in f.docs],
                 "risks": f.risks,
                 "evidence": evidence,
@@ -319,6 +335,7 @@ class FlagPlan:
         flags, errors, assessments = collect(records)
         disagree = disagreements(flags, assessments)
         patch, notes = build_patch(ctx.workspace, flags)
+        pins = {f.key: pinning_tests(ctx.workspace, f) for f in flags if f.tests}
         cands = [f for f in flags if f.candidate]
         summary = {
             "flags": len(flags),
@@ -332,8 +349,8 @@ class FlagPlan:
             "disagreements": len(disagree),
         }
         output = {
-            "markdown": markdown(flags, errors, assessments, disagree, notes),
-            "catalogue": catalogue(flags, assessments),
+            "markdown": markdown(flags, errors, assessments, disagree, notes, pins),
+            "catalogue": catalogue(flags, assessments, pins),
             "patch": patch,
             "summary": summary,
             "disagreements": disagree,

@@ -5,7 +5,9 @@ Only what the edits made unused goes: a name the module's global scope bound and
 before the removal and reads no more after it (libcst's scope analysis counts the reads).
 An import unused before is left as it was: it is not the removal's doing. A helper or
 constant other modules could import goes only when `used_elsewhere` says no other file
-names it; a private one (`_name`) or an import only this module sees needs no such check.
+names it; a private one (`_name`) needs no such check. An import is the module's attribute
+too: it stays when `read_as_attribute` says another file reads it through the module (a
+test's `mock.patch.object(checkout.client, …)` or `mock.patch("app.checkout.client")`).
 Names listed in `__all__` are kept. Deleting a helper can leave another unused (it was
 only called from there), so the pass repeats until nothing more goes.
 """
@@ -32,6 +34,7 @@ def prune(
     after: str,
     *,
     used_elsewhere: Callable[[str], bool] = lambda name: True,
+    read_as_attribute: Callable[[str], bool] = lambda name: False,
 ) -> str:
     """`after` without the imports, helpers and constants it no longer uses but `before` did."""
     try:
@@ -55,7 +58,8 @@ def prune(
                 continue  # bound twice (`try: import x / except: x = None`), still read
             node = a.node
             if isinstance(node, cst.Import | cst.ImportFrom):
-                drop.add(name)
+                if not read_as_attribute(name):  # `mock.patch.object(checkout.client, …)`
+                    drop.add(name)
             elif isinstance(node, cst.FunctionDef | cst.ClassDef) and node.decorators:
                 continue  # a decorator may register it (a route, a fixture): it is used
             elif isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Name) and (

@@ -127,20 +127,36 @@ def _prune(ws: Workspace, state: PatchState) -> None:
             def elsewhere(name: str, path: str = path) -> bool:
                 return _used_elsewhere(ws, state, name, path)
 
-            state.text[path] = prune_python.prune(old, new, used_elsewhere=elsewhere)
+            def attribute(name: str, path: str = path) -> bool:
+                return _used_elsewhere(ws, state, name, path, through=_module_name(path))
+
+            state.text[path] = prune_python.prune(
+                old, new, used_elsewhere=elsewhere, read_as_attribute=attribute
+            )
         elif lang in TS_LIKE:
             state.text[path] = prune_ts.prune(old, new, "tsx" if lang == "jsx" else lang)
         elif lang == "go":
             state.text[path] = drop_unused_imports(new)
 
 
-def _used_elsewhere(ws: Workspace, state: PatchState, name: str, path: str) -> bool:
-    """Whether a file other than `path` names `name` (as the patch leaves it). Outside git
-    Swath cannot tell cheaply, and says yes: the name stays."""
+def _module_name(path: str) -> str:
+    """`app/checkout.py` -> `checkout`: how other modules reach its attributes."""
+    stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return path.rsplit("/", 2)[-2] if stem == "__init__" and "/" in path else stem
+
+
+def _used_elsewhere(
+    ws: Workspace, state: PatchState, name: str, path: str, *, through: str | None = None
+) -> bool:
+    """Whether a file other than `path` names `name` (as the patch leaves it), or with
+    `through`, reads it as that module's attribute (`checkout.client`, "app.checkout.client").
+    Outside git Swath cannot tell cheaply, and says yes: the name stays."""
     if not ws.is_git():
         return True
     found = ws.git("grep", "-l", "-w", "-F", "-e", name, check=False).split("\n")
-    word = re.compile(rf"\b{re.escape(name)}\b")
+    word = re.compile(
+        rf"\b{re.escape(through)}\.{re.escape(name)}\b" if through else rf"\b{re.escape(name)}\b"
+    )
     for other in filter(None, found):
         if other == path:
             continue
