@@ -27,7 +27,7 @@ def _request(root: Path, **options: object) -> bytes:
     wf = load_workflow(resolve_workflow("slow-todos", root))
     req = WorkerRequest(
         root=str(root),
-        workflow=wf.model_dump(mode="json", by_alias=True),
+        workflow=wf,
         options=RunOptions(**options),
     )  # type: ignore[arg-type]
     return req.model_dump_json().encode() + b"\n"
@@ -95,9 +95,12 @@ def test_a_cancel_line_ends_the_run_as_cancelled_keeping_finished_tasks(tmp_path
     assert last.event.report.status.value == "cancelled"
 
 
-def test_both_ends_read_each_message_as_the_model_it_was_written_from() -> None:
-    request = WorkerRequest(root="/r", workflow={"name": "w"}, options=RunOptions())
-    assert to_worker(encode(request)) == request
+def test_both_ends_read_each_message_as_the_model_it_was_written_from(tmp_path: Path) -> None:
+    # a workflow whose steps use `from:` and `with:` (aliases) travels as its model
+    wf = load_workflow(resolve_workflow("review-diff", tmp_path))
+    request = WorkerRequest(root="/r", workflow=wf, options=RunOptions())
+    back = to_worker(encode(request))
+    assert isinstance(back, WorkerRequest) and back.model_dump() == request.model_dump()
     assert encode(Cancel()) == b'{"cancel":true}\n' and to_worker(encode(Cancel())) == Cancel()
     for reply in (WarningReply(warning="w"), RefusedReply(refused="no", kind="PlanRefused")):
         assert from_worker(encode(reply)) == reply

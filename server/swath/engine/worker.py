@@ -55,7 +55,6 @@ async def run(request: WorkerRequest, reader: asyncio.StreamReader, out: IO[byte
     from swath.engine.inputs import InputError
     from swath.engine.options import EngineError, PlanRefused
     from swath.engine.session import Session
-    from swath.spec.models import Workflow
 
     def write(line: bytes) -> None:
         out.write(line)
@@ -100,8 +99,7 @@ async def run(request: WorkerRequest, reader: asyncio.StreamReader, out: IO[byte
             write(event_line(event))
 
     try:
-        workflow = Workflow.model_validate(request.workflow)
-        await session.engine.run(workflow, request.options, sink=sink, cancel=cancel)
+        await session.engine.run(request.workflow, request.options, sink=sink, cancel=cancel)
     except (PlanRefused, EngineError, InputError, ValueError) as exc:
         # ValueError: a source refusing its input (an unknown diff base…) before anything ran
         write(encode(RefusedReply(refused=str(exc), kind=type(exc).__name__)))

@@ -25,6 +25,7 @@ from swath.engine.events import (
     TaskStarted,
 )
 from swath.engine.options import RunOptions
+from swath.spec.models import Workflow
 
 AnyEvent = Annotated[
     Union[
@@ -45,10 +46,7 @@ class WorkerRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     root: str
-    workflow: dict[str, Any] = Field(
-        description="The workflow as validated by the caller (by alias); the worker validates it"
-        " again into its model"
-    )
+    workflow: Workflow = Field(description="The workflow as the caller loaded and checked it")
     options: RunOptions
     model_overrides: dict[str, Any] = Field(default_factory=dict)
     skip_events: list[str] = Field(default_factory=lambda: ["task_started", "step_finished"])
@@ -119,8 +117,9 @@ def from_worker(line: bytes | str) -> EventReply | WarningReply | RefusedReply:
 
 
 def encode(message: BaseModel) -> bytes:
-    """One line of the protocol, compact as json.dumps(separators=(",", ":")) wrote it."""
-    return message.model_dump_json().encode("utf-8") + b"\n"
+    """One line of the protocol, compact as json.dumps(separators=(",", ":")) wrote it; by
+    alias, as a workflow's `from:` and `with:` are spelled in its file."""
+    return message.model_dump_json(by_alias=True).encode("utf-8") + b"\n"
 
 
 def event_line(event: Event) -> bytes:

@@ -136,7 +136,7 @@ class RunsFeature(LanguageFeature):
             worker = await RunWorker.start(
                 WorkerRequest(
                     root=str(run.root),
-                    workflow=run.workflow.model_dump(mode="json", by_alias=True),
+                    workflow=run.workflow,
                     options=run.options,
                     model_overrides=server.settings.model_overrides(),
                 )
