@@ -245,7 +245,7 @@ class DiffReview:
             if p not in wanted or settings.rule_disabled(h.rule, disabled):
                 continue
             # A syntax error is the file's, wherever the parser noticed it; all else only on added lines.
-            if h.line not in s.added and not h.data.get("anywhere"):
+            if h.line not in s.added and not h.anywhere:
                 continue
             if (h.rule, h.line) in seen or suppressed(h.rule, p, h.line, s.lines):
                 continue
@@ -264,7 +264,6 @@ class DiffReview:
         text = lines[h.line] if h.line < len(lines) else ""
         quote = h.quote if h.quote is not None else text.strip()
         p = hit_pass(h) or "correctness"
-        data = {k: v for k, v in h.data.items() if k != "anywhere"}
         return Finding(
             rule=h.rule,
             severity=self._severity(h),
@@ -273,6 +272,6 @@ class DiffReview:
             message=h.message,
             evidence=[Evidence(path=path, line=h.line, quote=quote)] if quote else [],
             data=FindingData.model_validate(
-                {"pass": p, "passes": [p], "source": f"swath/{p}", **data}
+                {"pass": p, "passes": [p], "source": f"swath/{p}", **h.data}
             ),
         )

@@ -332,7 +332,7 @@ def _syntax_hit(message: str, line: int, start: int, stop: int, project: Project
         start,
         stop,
         f"The file no longer parses: {message} (ruff's parser).",
-        data={"anywhere": True},
+        anywhere=True,
     )
 
 

@@ -32,7 +32,10 @@ class Hit:
     message: str
     severity: Severity | None = None  # None: the rule's default
     quote: str | None = None  # None: the whole (stripped) line
-    data: dict[str, Any] = field(default_factory=dict)
+    # Kept off the added lines too: a syntax error is the file's wherever the parser noticed
+    # it, and an untested change is reported at the changed function's name.
+    anywhere: bool = False
+    data: dict[str, Any] = field(default_factory=dict)  # the finding's data: ruff code, url, …
 
 
 _W, _I, _E = Severity.warning, Severity.information, Severity.error

@@ -94,7 +94,8 @@ def untested_hits(
                         nr.end.column,
                         f"`{name}` changed and no test in this diff did: add or update a test "
                         "that pins the new behaviour.",
-                        data={"anywhere": True, "symbol": name},
+                        anywhere=True,
+                        data={"symbol": name},
                     )
                 )
     finally:
