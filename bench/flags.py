@@ -10,10 +10,14 @@ then times, in the same run and alternating so that machine noise hits both alik
   processes, constants followed) and the whole `discover` (definitions + scan + items).
 
 Prints the medians, the ratio to the baseline (target: <= 2x), files per second and peak
-memory. `--full` also times the offline analysis of every flag (ast-grep on each
+memory. First, in a process of its own, the property-name case of issue 12: a TypeScript
+monorepo whose flag keys also sit in object properties (`name: 'learningLab'`) while
+`name` is used everywhere, with discover's time, the keys' reference counts and peak
+memory (`--case property` runs only that, `--case ripgrep` only the comparison). `--full` also times the offline analysis of every flag (ast-grep on each
 referenced file, history, edits), which the scan leaves to the map step.
 
     .venv/bin/python bench/flags.py [--files N] [--keys N] [--repeat N] [--keep DIR] [--full]
+                                    [--case ripgrep|property|both] [--property-files N]
 """
 
 from __future__ import annotations
@@ -165,6 +169,101 @@ def generate(
     return total
 
 
+# -- the property-name case (issue 12) --------------------------------------------------------
+# A TypeScript monorepo where a flag key sits in an object property (`name: 'learningLab'`,
+# `featureName: 'demo'`) and `name` / `featureName` are used everywhere else: following
+# such properties as constants made every `name` in the repo a reference of the flag
+# (212,239 of 213,141 references, 81 s, 1.6 GB on the real repository).
+PROPERTY_KEYS = ["learningLab", "demo"]
+
+
+def generate_property_case(root: Path, n_files: int, seed: int = 11) -> None:
+    rng = random.Random(seed)
+    keys = PROPERTY_KEYS + [f"feature{i}" for i in range(40)]
+    items = [
+        {
+            "key": k,
+            "kind": "boolean",
+            "variations": [{"value": True}, {"value": False}],
+            "environments": {
+                "production": {"on": True, "offVariation": 1, "fallthrough": {"variation": 0}}
+            },
+        }
+        for k in keys
+    ]
+    (root / "flags").mkdir(parents=True)
+    (root / "flags" / "launchdarkly-export.json").write_text(json.dumps({"items": items}, indent=2))
+    (root / "src" / "features").mkdir(parents=True)
+    (root / "src" / "features" / "registry.ts").write_text(
+        "export const FEATURES = [\n"
+        "  { name: 'learningLab', featureName: 'demo', owner: 'learning' },\n"
+        + "".join(f"  {{ name: 'feature{i}', featureName: 'f{i}' }},\n" for i in range(40))
+        + "];\n"
+    )
+    for i in range(n_files):
+        ext = "tsx" if i % 4 == 0 else "ts"
+        body = [
+            f"  const label{j} = item{j}.name + user.name;\n"
+            f"  const row{j} = {{ name: user.name, featureName: f.featureName, id: {j} }};"
+            for j in range(20)
+        ]
+        if rng.random() < 0.01:
+            key = rng.choice(PROPERTY_KEYS)
+            body[3] = f"  if (ldClient.variation('{key}', ctx, false)) {{ track(row3.name); }}"
+        text = (
+            "import { ldClient, ctx, track } from '../ld';\n\n"
+            f"export function view{i}(item0: any, user: any, f: any) {{\n"
+            + "\n".join(body)
+            + "\n  return label0;\n}\n"
+        )
+        d = root / f"packages/pkg{i % 50:02d}/src"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"view{i}.{ext}").write_text(text)
+
+
+def property_case(files: int, repeat: int) -> None:
+    """Times discover on the property-name case, in its own process (own peak memory)."""
+    tmp = tempfile.mkdtemp(prefix="swath-flags-prop-")
+    root = Path(tmp) / "repo"
+    try:
+        root.mkdir()
+        generate_property_case(root, files)
+        subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+        subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+        ws = Workspace(root)
+        items: list[Item] = []
+
+        def run_discover() -> None:
+            items[:] = FlagsSource().discover(SourceContext(workspace=ws))
+
+        cold = timed(run_discover)
+        warm = statistics.median(timed(run_discover) for _ in range(repeat))
+        refs = {
+            i.id: len(i.data.get("references", [])) + int(i.data.get("unlisted_references", 0))
+            for i in items
+            if i.kind == "flag"
+        }
+        size = len(json.dumps([i.model_dump(mode="json") for i in items]))
+        names = sum(1 for p in root.rglob("*.ts*") for _ in p.read_text().split(".name")) - files
+        print(
+            f"property-name case: {files:,} TS files, keys {', '.join(PROPERTY_KEYS)} held in "
+            f"object properties `name:` / `featureName:` (~{names:,} other uses of those names)"
+        )
+        print(
+            f"{'  discover, first (cold) / warm median':<40} {cold * 1000:8.0f} ms / {warm * 1000:.0f} ms; "
+            f"references: "
+            + ", ".join(f"{k} {refs.get(k, 0)}" for k in PROPERTY_KEYS)
+            + f"; items JSON {size / 1e3:,.0f} KB"
+        )
+        print(
+            f"  peak memory (property case): this process {peak_mb(resource.RUSAGE_SELF):.0f} MB, "
+            f"scan workers {worker_peak_mb():.0f} MB each"
+        )
+    finally:
+        scan_mod.shutdown_pool()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def timed(fn: Callable[[], None]) -> float:
     t = time.perf_counter()
     fn()
@@ -228,10 +327,26 @@ def main() -> int:
     ap.add_argument(
         "--quick", action="store_true", help="500 files, 50 keys, 2 repeats: checks it still runs"
     )
+    ap.add_argument(
+        "--case",
+        choices=["ripgrep", "property", "both"],
+        default="both",
+        help="the ripgrep comparison, the property-name case (a child process), or both",
+    )
+    ap.add_argument("--property-files", type=int, default=5_000)
     args = ap.parse_args()
     if args.quick:
         args.files, args.keys, args.repeat = min(args.files, 500), min(args.keys, 50), 2
         args.share = max(args.share, 0.2)
+        args.property_files = min(args.property_files, 300)
+    if args.case == "property":
+        property_case(args.property_files, args.repeat)
+        return 0
+    if args.case == "both":
+        # Its own process, so that its peak memory is its own, not the big tree's.
+        child = [sys.executable, __file__, "--case", "property", "--repeat", str(args.repeat)]
+        child += ["--property-files", str(args.property_files)]
+        subprocess.run(child, check=True)
 
     tmp = None
     if args.keep:

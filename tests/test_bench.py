@@ -58,3 +58,5 @@ def test_quick_mode_runs_and_prints_its_ratio(script: str) -> None:
         pytest.skip("review_noise needs `pip download` of two sdists, which failed here")
     assert proc.returncode == 0, f"{script}: {proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
     assert RATIO_LINE[script] in proc.stdout, proc.stdout[-2000:]
+    if script == "flags.py":  # issue 12's property-name case, with its time and memory
+        assert "property-name case:" in proc.stdout and "peak memory (property case)" in proc.stdout
