@@ -139,13 +139,14 @@ def test_fix_writes_the_preview_and_the_result_compiles(tmp_path: Path) -> None:
             before = set(_unread_imports((DEMO / rel).read_text(encoding="utf-8")))
             after = set(_unread_imports((root / rel).read_text(encoding="utf-8")))
             assert after <= before, rel
-    # The definitions of flags nothing reads any more are deleted with their checks (and an
-    # unreferenced one's, and those read through a Go getter whose error is thrown away);
-    # one still read where Swath cannot rewrite (the getter in report.go, whose error is
-    # read) keeps its definition, and the report says where.
+    # The definitions of flags nothing reads any more are deleted with their checks (also
+    # those read through a Go getter whose error is thrown away); one still read where
+    # Swath cannot rewrite (the getter in report.go, whose error is read) keeps its
+    # definition, and the report says where. An unreferenced flag's flagd entry stays:
+    # other services may read that file, and their reads cannot be seen from here.
     flagd = json.loads((root / "flags/flags.flagd.json").read_text(encoding="utf-8"))["flags"]
-    assert {"search_v2", "legacy_search", "unused_banner", "new_checkout"}.isdisjoint(flagd)
-    assert {"dark_mode", "payments_kill_switch"} <= set(flagd)
+    assert {"search_v2", "legacy_search", "new_checkout"}.isdisjoint(flagd)
+    assert {"dark_mode", "payments_kill_switch", "unused_banner"} <= set(flagd)
     assert "svc/report.go" not in names
     ld = json.loads((root / "flags/launchdarkly-export.json").read_text(encoding="utf-8"))
     assert [i["key"] for i in ld["items"]] == [
@@ -158,6 +159,10 @@ def test_fix_writes_the_preview_and_the_result_compiles(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "f.json").read_text(encoding="utf-8"))
     md = report["outputs"]["plan"]["markdown"]
     assert "`holiday-theme`: definition kept: still read at svc/report.go:11" in md
+    assert (
+        "`unused_banner`: definition in flags/flags.flagd.json kept: referenced nowhere in "
+        "this repository, but other services may read that file" in md
+    )
     # Go is rewritten too, and gofmt parses the result (-e: report every error).
     assert "svc/main.go" in names
     proc = subprocess.run(

@@ -4,8 +4,10 @@ declarations that held its key, deleted once nothing reads it any more.
 
 Checks first, flag after flag in each file (`rewrite_file`). A flag's definitions go only
 when every read of it in code is gone from the patched files: a read Swath could not
-rewrite (a Go two-value getter, Ruby, a template) keeps the definition, since deleting it
-would change what that read returns; the plan says so. Tests are not reads: they pin the
+rewrite (a Go getter whose error is read, a template) keeps the definition, since
+deleting it would change what that read returns; the plan says so. A flag nothing here
+reads loses its definition only when that is this code's own (an enum member, a gate
+map entry), not a flag file other services may read. Tests are not reads: they pin the
 flag and are named in the plan for review.
 """
 
@@ -29,6 +31,9 @@ from swath.analyzers.flags.rewrite_go import drop_unused_imports
 from swath.workspace import Workspace
 
 READ_KINDS = {"call", "literal", "constant-use", "identifier", "pattern"}
+# Definitions in this repository's own code (an enum, a gate map, a comment annotation):
+# only this code reads them. Flag files (flagd, exports) may be read from elsewhere.
+CODE_DEFINED = {"homegrown"}
 DELETABLE = ("fully-on", "fully-off", "unreferenced")
 
 
@@ -300,6 +305,14 @@ def _delete_definitions(ws: Workspace, state: PatchState, f: FlagFacts) -> list[
         return [
             f"`{f.key}`: definition kept: {f.ref_count - listed} reference(s) beyond those listed "
             "were not examined"
+        ]
+    shared = sorted({d.path for d in f.definitions if d.format not in CODE_DEFINED})
+    if f.category == "unreferenced" and shared:
+        # Nothing here reads it, but a flag file (a flagd file, an SDK export) is what other
+        # services and apps read too, and reads Swath cannot see are no reason to delete.
+        return [
+            f"`{f.key}`: definition in {', '.join(shared)} kept: referenced nowhere in this "
+            "repository, but other services may read that file; delete it by hand once none does"
         ]
     tentative: dict[str, str] = {}
     for path, ts in sorted(_targets(ws, state, f).items()):
