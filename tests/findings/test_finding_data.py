@@ -88,3 +88,18 @@ def test_a_model_findings_ill_typed_keys_are_dropped_not_the_finding(tmp_path: P
     assert dropped == 0
     assert f.data.key is None and f.data.edit is None
     assert f.data.extra("note") == "kept" and f.data.extra("source") == "model"
+
+
+def test_a_stored_finding_with_ill_typed_data_still_loads() -> None:
+    # A run stored before `key`, `lens` and `edit` were typed (or written by a plugin) may
+    # hold anything there: its report must stay readable, the other keys intact.
+    stored = {
+        "rule": "r",
+        "path": "a.py",
+        "message": "m",
+        "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 1}},
+        "data": {"key": [1], "lens": "⚑ x", "edit": {"range": 3}, "pass": "security"},
+    }
+    finding = Finding.model_validate_json(json.dumps(stored))
+    assert finding.data.model_dump() == {"lens": "⚑ x", "pass": "security"}
+    assert finding.data.key is None and finding.data.edit is None

@@ -23,7 +23,6 @@ import jsonschema
 from anthropic import transform_schema
 from jsonschema.exceptions import best_match
 
-from pydantic import ValidationError
 
 from swath.findings.model import Evidence, Finding, FindingData, Range, Severity
 from swath.workspace import PathRefused, Workspace
@@ -279,19 +278,9 @@ def _finding(raw: Any, workspace: Workspace, *, model: str, step: str) -> Findin
         message=message,
         evidence=[Evidence(path=path, line=line0, quote=quote)] if quote else [],
         tags=tags,
-        data=_model_data(data),
+        # A typed key that does not fit is dropped, not the finding (FindingData says how).
+        data=FindingData.model_validate(data),
     )
-
-
-def _model_data(data: dict[str, Any]) -> FindingData:
-    """A model may write anything under `data`; a typed key whose value does not fit (a number
-    as `key`, an `edit` without a range) is dropped, not the finding."""
-    try:
-        return FindingData.model_validate(data)
-    except ValidationError as exc:
-        bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
-        log.info("dropped a model finding's data keys that do not fit their type: %s", sorted(bad))
-        return FindingData.model_validate({k: v for k, v in data.items() if k not in bad})
 
 
 def _columns(workspace: Workspace, path: str, line0: int, quote: str) -> tuple[int, int]:

@@ -6,13 +6,24 @@ code points; the LSP layer converts with the document's codec).
 
 from __future__ import annotations
 
+import logging
 from enum import Enum
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    model_validator,
+)
 
 from swath.findings.as_written import AsWritten
 from swath.findings.identity import provisional_fingerprint
+
+log = logging.getLogger(__name__)
 
 
 class Severity(str, Enum):
@@ -77,6 +88,22 @@ class FindingData(AsWritten):
     edit: TextEdit | None = Field(
         default=None, description="The change that resolves it (quick fix, --fix-preview, --fix)."
     )
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _drop_ill_typed(cls, value: Any, handler: ModelWrapValidatorHandler[FindingData]) -> Any:
+        """A typed key whose value does not fit (a number as `key`, an `edit` without a range)
+        is dropped, not the finding: data may come from a model, a plugin or a run stored
+        before these keys were typed, and none of those should make a report unreadable."""
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            typed = set(cls.model_fields)
+            bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"] and e["loc"][0] in typed}
+            if not bad or not isinstance(value, dict):
+                raise
+            log.info("dropped finding data keys that do not fit their type: %s", sorted(bad))
+            return handler({k: v for k, v in value.items() if k not in bad})
 
     def extra(self, name: str, default: Any = None) -> Any:
         """An untyped key's value; the typed ones are attributes."""
