@@ -81,3 +81,23 @@ async def test_a_store_of_an_older_schema_is_kept_aside(tmp_path: Path) -> None:
     assert kept.execute("SELECT run_id FROM tasks").fetchall() == [("r1",)]
     kept.close()
     assert "swath.db[.-]*" in (d / ".gitignore").read_text()
+
+
+async def test_a_cached_task_row_stores_no_usage(tmp_path: Path) -> None:
+    for i in range(10):
+        (tmp_path / f"f{i}.txt").write_text(f"{i}\n")
+    store = RunStore.open(tmp_path)
+    engine = Engine(Workspace(tmp_path), store)
+    await engine.run(WORKFLOW, RunOptions())
+    again = await engine.run(WORKFLOW, RunOptions())
+    rows = await store.db.call(
+        lambda c: c.execute(
+            "SELECT usage_json FROM tasks WHERE run_id=?", (again.run_id,)
+        ).fetchall()
+    )
+    reread = await store.spent(again.run_id)
+    await store.aclose()
+    assert again.agents.cached == 10
+    # The zero usage of 10 cached tasks: '{}' each (it was every counter at 0, ~100 bytes).
+    assert [r[0] for r in rows] == ["{}"] * 10
+    assert reread.cost_usd == 0 and reread.input_tokens == 0
