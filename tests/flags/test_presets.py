@@ -323,6 +323,12 @@ def test_k8s_checks_are_rewritten_and_the_go_still_parses(tmp_path: Path) -> Non
     assert at and "edit" in at[0].data and "The code action rewrites it." in at[0].message
     patch = plan["patch"]
     assert "-\tif utilfeature.DefaultFeatureGate.Enabled(features.AnyVolumeDataSource) {" in patch
+    # The plan names the whole `AnyVolumeDataSource: {…},` entry (lines 23-27), not only
+    # its spec lines: deleting those alone would leave the gate's entry behind.
+    assert (
+        "- **Delete** the definition entry: `pkg/features/kube_features.go` lines 23-27"
+        in (plan["markdown"])
+    )
     result = write_fix(ws.root, patch)
     assert result.written == ["pkg/features/kube_features.go", "pkg/volume/populator.go"]
     assert not result.refused

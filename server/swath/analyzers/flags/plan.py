@@ -17,7 +17,7 @@ from swath.analyzers.flags import findings as findings_mod
 from swath.analyzers.flags.classify import state_words
 from swath.analyzers.flags.facts import FlagFacts
 from swath.analyzers.flags.pins import PinningTest, pinning_tests
-from swath.analyzers.flags.removal_patch import build_patch
+from swath.analyzers.flags.removal_patch import build_patch, whole_entries
 from swath.findings.report import RuleInfo
 from swath.items.flags import FlagErrorData
 from swath.spec.records import Record
@@ -119,7 +119,10 @@ def _pins_md(pins: list[PinningTest]) -> str:
 
 
 def _candidate_md(
-    f: FlagFacts, assessments: list[dict[str, Any]], pins: list[PinningTest] | None = None
+    f: FlagFacts,
+    assessments: list[dict[str, Any]],
+    pins: list[PinningTest] | None = None,
+    entries: dict[str, list[tuple[int, int]]] | None = None,
 ) -> list[str]:
     lines = [_heading(f), ""]
     for d in f.definitions:
@@ -150,12 +153,12 @@ def _candidate_md(
             )
     if f.category != "undefined":
         for d in f.definitions:
-            spans = ", ".join(
-                f"{a + 1}-{b + 1}" if b > a else f"{a + 1}"
-                for a, b in d.entries or [(d.line, d.end_line)]
-            )
+            # The whole syntactic entries where they are known: deleting only the lines
+            # that hold the state (a gate's specs, an item's "key" line) would not build.
+            shown = (entries or {}).get(d.path) or d.entries or [(d.line, d.end_line)]
+            spans = ", ".join(f"{a + 1}-{b + 1}" if b > a else f"{a + 1}" for a, b in shown)
             lines.append(
-                f"- **Delete** the definition entr{'ies' if len(d.entries) > 1 else 'y'}: `{d.path}` "
+                f"- **Delete** the definition entr{'ies' if len(shown) > 1 else 'y'}: `{d.path}` "
                 f"line{'s' if ',' in spans or '-' in spans else ''} {spans}"
             )
     for c in f.constants:
@@ -186,6 +189,7 @@ def markdown(
     disagree: list[dict[str, Any]],
     patch_notes: list[str],
     pins: dict[str, list[PinningTest]] | None = None,
+    entries: dict[str, dict[str, list[tuple[int, int]]]] | None = None,
 ) -> str:
     cands = sorted(
         (f for f in flags if f.candidate),
@@ -231,7 +235,9 @@ def markdown(
             "",
         ]
     for f in cands:
-        lines += _candidate_md(f, assessments.get(f.key, []), (pins or {}).get(f.key))
+        lines += _candidate_md(
+            f, assessments.get(f.key, []), (pins or {}).get(f.key), (entries or {}).get(f.key)
+        )
     rest = [f for f in flags if not f.candidate]
     if rest:
         lines += [
@@ -336,6 +342,7 @@ class FlagPlan:
         disagree = disagreements(flags, assessments)
         patch, notes = build_patch(ctx.workspace, flags)
         pins = {f.key: pinning_tests(ctx.workspace, f) for f in flags if f.tests}
+        entries = {f.key: whole_entries(ctx.workspace, f) for f in flags if f.candidate}
         cands = [f for f in flags if f.candidate]
         summary = {
             "flags": len(flags),
@@ -349,7 +356,7 @@ class FlagPlan:
             "disagreements": len(disagree),
         }
         output = {
-            "markdown": markdown(flags, errors, assessments, disagree, notes, pins),
+            "markdown": markdown(flags, errors, assessments, disagree, notes, pins, entries),
             "catalogue": catalogue(flags, assessments, pins),
             "patch": patch,
             "summary": summary,

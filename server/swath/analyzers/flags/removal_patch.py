@@ -25,6 +25,7 @@ from swath.analyzers.flags.remove_defs import (
     delete_units,
     objects_naming,
     removal_language,
+    unit_lines,
 )
 from swath.analyzers.flags.rewrite import TS_LIKE, language_for, rewrite_file, unified_diff
 from swath.analyzers.flags.rewrite_go import drop_unused_imports
@@ -117,6 +118,23 @@ def build_patch(ws: Workspace, flags: list[FlagFacts]) -> tuple[str, list[str]]:
             notes += _delete_definitions(ws, state, f)
     _prune(ws, state)
     return state.diff(), notes
+
+
+def whole_entries(ws: Workspace, f: FlagFacts) -> dict[str, list[tuple[int, int]]]:
+    """Per definition file, the lines of each whole entry (a Go gate's `X: {…},` around its
+    versioned specs, a LaunchDarkly item's `{…}` around its `"key"` line), for the plan."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    for d in f.definitions:
+        lang = removal_language(d.path)
+        pf = parsed(ws, d.path)
+        if lang is None or pf is None:
+            continue
+        entries = d.entries or [(d.line, d.end_line)]
+        lo, hi = min(a for a, _ in entries), max(b for _, b in entries)
+        found = unit_lines(pf.text, lang, [Target(a, b, f.key, lo, hi) for a, b in entries])
+        if found:
+            out[d.path] = found
+    return out
 
 
 def _prune(ws: Workspace, state: PatchState) -> None:

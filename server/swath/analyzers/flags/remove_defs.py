@@ -100,6 +100,18 @@ def objects_naming(text: str, field_name: str, key: str) -> list[Target]:
     return out
 
 
+def unit_lines(text: str, lang: str, targets: Iterable[Target]) -> list[tuple[int, int]]:
+    """The lines (zero-based, inclusive) of the whole units at `targets`, as `delete_units`
+    would delete them: what a plan tells a human to delete."""
+    root = SgRoot(text, lang).root()
+    spans = set()
+    for t in targets:
+        node = _unit_at(text, root, lang, t)
+        if node is not None:
+            spans.add((node.range().start.line, node.range().end.line))
+    return sorted(spans)
+
+
 def delete_units(text: str, lang: str, targets: Iterable[Target]) -> Removal:
     """`text` without the units at `targets`; what could not be found is listed, and a
     result that would not parse is refused (the text comes back unchanged)."""
