@@ -134,7 +134,9 @@ class DiscoverStep(StepBase):
     kind: Literal["discover"] = Field(
         description="`discover`: a built-in source produces the work items."
     )
-    source: str = Field(description="Built-in source: files, diff, flags, symbols, grep.")
+    source: str = Field(
+        description="The source: a built-in one (files, diff, flags, grep) or one a plugin registers."
+    )
     with_: dict[str, Any] = Field(
         default_factory=dict, alias="with", description="Options of the source."
     )
