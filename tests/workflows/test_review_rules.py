@@ -653,14 +653,9 @@ def test_rules_can_be_disabled(tmp_path: Path) -> None:
     assert [f.rule for f in out.findings] == ["ruff/S307"]
 
 
-def test_ruff_runs_once_for_all_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _count_ruff_starts(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     from swath.analyzers import review_ruff
 
-    root = init_repo(tmp_path / "r")
-    commit_files(root, {"a.py": "x = 1\n", "b.py": "y = 1\n"})
-    write(
-        root, {"a.py": "x = 1\nz = eval(x)\n", "b.py": "y = 1\ntry:\n    pass\nexcept:\n    pass\n"}
-    )
     runs: list[list[str]] = []
     real = review_ruff._start
     monkeypatch.setattr(
@@ -668,15 +663,62 @@ def test_ruff_runs_once_for_all_passes(tmp_path: Path, monkeypatch: pytest.Monke
         "_start",
         lambda cmd, r, paths, added: runs.append(paths) or real(cmd, r, paths, added),
     )
+    return runs
+
+
+def test_ruff_runs_once_for_all_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One ruff process for every batch of every pass: each task reads its files' slice."""
+    from swath.analyzers import registry
+    from swath.analyzers.base import AnalyzerContext
+    from swath.workspace import Workspace
+
+    root = init_repo(tmp_path / "r")
+    commit_files(root, {"a.py": "x = 1\n", "b.py": "y = 1\n", "c.ts": "let c = 1;\n"})
+    write(
+        root,
+        {
+            "a.py": "x = 1\nz = eval(x)\n",
+            "b.py": "y = 1\ntry:\n    pass\nexcept:\n    pass\n",
+            "c.ts": "let c = 1;\nlet d = 2;\n",
+        },
+    )
+    runs = _count_ruff_starts(monkeypatch)
     items = diff_items(root)
     found = []
     for p in ("security", "correctness", "performance", "tests"):
-        found += analyze("diff-review", items, root, {"pass": p}).findings
+        for item in items:  # a batch of one file: three tasks per pass
+            ctx = AnalyzerContext(workspace=Workspace(root), params={"pass": p}, step_items=items)
+            found += registry.get("diff-review").analyze([item], ctx).findings  # type: ignore[union-attr]
     assert runs == [["a.py", "b.py"]]
     assert sorted((f.path, f.rule, f.data.extra("pass")) for f in found) == [
         ("a.py", "ruff/S307", "security"),
         ("b.py", "ruff/E722", "correctness"),
     ]
+    # Without the step's items (a caller that knows only the batch): one run per batch.
+    runs.clear()
+    for p in ("security", "correctness"):
+        analyze("diff-review", [items[0]], root, {"pass": p})
+    assert runs == [["a.py"]]
+
+
+def test_one_ruff_run_for_a_multi_batch_review(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the engine: 30 files are two batches of each of the four passes that ask
+    ruff (eight tasks), and one ruff process sees all 30."""
+    import asyncio
+
+    from tests.workflows.test_workflows_e2e import run_engine
+
+    root = init_repo(tmp_path / "r")
+    names = [f"pkg/m{n:02}.py" for n in range(30)]
+    commit_files(root, {n: "x = 1\n" for n in names})
+    write(root, {n: "x = 1\ntry:\n    y = eval(x)\nexcept:\n    pass\n" for n in names})
+    runs = _count_ruff_starts(monkeypatch)
+    report = asyncio.run(run_engine(root, "review-diff"))
+    assert runs == [names]
+    rules = sorted((f.path, f.rule) for f in report.findings)
+    assert rules == sorted((n, r) for n in names for r in ("ruff/E722", "ruff/S307"))
 
 
 def test_review_goes_on_when_ruff_is_off_or_broken(tmp_path: Path) -> None:

@@ -23,6 +23,11 @@ class AnalyzerContext:
     workspace: Workspace
     inputs: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
+    # Every item of the map step, when all of them are known before its first task runs (a
+    # step over a discovered source): work a task would do once per batch can be done once
+    # for the step (review-diff's one ruff run). Empty when unknown (a streamed step, a
+    # reduce); the same list object for every task of every step over that source.
+    step_items: list[Item] = field(default_factory=list)
 
 
 class AnalyzerOutput(BaseModel):

@@ -2,7 +2,7 @@
 
 `diff-review` with `params.pass` (security, correctness, performance, tests,
 accessibility) keeps the hits of that pass on the *added* lines of each file of the
-`diff` source: ruff over all the batch's Python files at once (shared by the passes),
+`diff` source: ruff once over all the step's Python files (shared by every batch and pass),
 Swath's own rules where ruff has none, detect-secrets, ast-grep for TS/JS/Go and the
 markup checks. A rule fires only when the token it is about stands on an added line, so
 old code around a change is never blamed on it; suppression comments and the
@@ -16,6 +16,8 @@ its template file (`review_prompts/<pass>.md`).
 
 from __future__ import annotations
 
+import threading
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,7 +32,7 @@ from swath.analyzers.review_facts import (
 )
 from swath.analyzers.review_passes import PASSES, PassError, parse_passes
 from swath.analyzers.review_prompt import render_pass_prompt
-from swath.analyzers.review_ruff import RuffJob, ruff_command, ruff_start
+from swath.analyzers.review_ruff import Added, RuffJob, ruff_command, ruff_start
 from swath.analyzers.review_rules import RULES, Hit, rule_infos
 from swath.analyzers.review_settings import ReviewSettings, load_settings
 from swath.analyzers.review_suppress import suppressed
@@ -55,6 +57,39 @@ def _skip_reason(d: DiffItemData, role: str) -> str | None:
     if role == "test-data":
         return "test data"
     return None
+
+
+_step_memo: tuple[list[Item], tuple[Any, ...], Added | None] | None = None
+_step_lock = threading.Lock()
+
+
+def _step_python(items: list[Item], settings: ReviewSettings, root: Path) -> Added | None:
+    """The added lines of every Python file of the step that a task would give ruff (not
+    deleted, binary, a symlink, test data, without added lines), or None when the step's
+    items are unknown. Worked out once per list of items (every task of every pass gets the
+    same list from the engine) and setting."""
+    global _step_memo
+    if not items:
+        return None
+    key = (str(root), settings.tests, settings.test_data)
+    with _step_lock:
+        memo = _step_memo
+        if memo is not None and memo[0] is items and memo[1] == key:
+            return memo[2]
+    added: dict[str, set[int]] = {}
+    for item in items:
+        if not item.path or language_of(item.path) != "python":
+            continue
+        change = DiffItemData.read(item.data)
+        if _skip_reason(change, path_role(item.path, settings.tests, settings.test_data)):
+            continue
+        if not (root / item.path).is_file():  # gone since discovery: its task skips it too
+            continue
+        added.setdefault(item.path, set()).update(change.added_lines())
+    whole = {p: frozenset(added[p]) for p in sorted(added)} if added else None
+    with _step_lock:
+        _step_memo = (items, key, whole)
+    return whole
 
 
 class DiffReviewParams(BaseModel):
@@ -143,7 +178,7 @@ class DiffReview:
                 continue
             states.append(_FileState(item, entry, lines, change.added_lines(), text, role, change))
         # ruff works on the other core while this thread runs the other checks.
-        ruff = self._start_ruff(states, ws.root, ctx.params.get("ruff", "auto"), wanted)
+        ruff = self._start_ruff(states, ctx, settings, wanted)
         for state in states:
             state.checks = file_checks(
                 FileToCheck(
@@ -202,15 +237,24 @@ class DiffReview:
 
     @staticmethod
     def _start_ruff(
-        states: list[_FileState], root: Any, setting: Any, wanted: set[str]
+        states: list[_FileState],
+        ctx: AnalyzerContext,
+        settings: ReviewSettings,
+        wanted: set[str],
     ) -> tuple[list[_FileState], RuffJob | None]:
         if not wanted & {"security", "correctness", "performance", "tests"}:
             return [], None
-        command = ruff_command(setting)
-        # The same file list for every pass (whatever it wants), so they share one ruff run.
+        command = ruff_command(ctx.params.get("ruff", "auto"))
+        # The same file list for every pass (whatever it wants), so they share one ruff run:
+        # every Python file of the step when its items are known (one run for all batches),
+        # else the batch's.
         py = [s for s in states if s.entry["language"] == "python"]
         if not command or not py:
             return [], None
+        root = ctx.workspace.root
+        whole = _step_python(ctx.step_items, settings, root)
+        if whole is not None and all(s.entry["path"] in whole for s in py):
+            return py, ruff_start(command, root, list(whole), whole)
         added = {s.entry["path"]: frozenset(s.added) for s in py}
         return py, ruff_start(command, root, [s.entry["path"] for s in py], added)
 

@@ -58,7 +58,12 @@ class BatchHost(Protocol):
         self, step_id: str, key: str, ihash: str
     ) -> tuple[Record | None, bool]: ...
     async def analyze(
-        self, agent: AgentSpec, tier: str, items: list[Item], records: list[Record]
+        self,
+        agent: AgentSpec,
+        tier: str,
+        items: list[Item],
+        records: list[Record],
+        step: Any = None,
     ) -> tuple[AnalyzerOutput, dict[str, str]]: ...
     def model_task(
         self,
@@ -261,7 +266,7 @@ class MessageBatchStep:
             return None
         try:
             async with run.limiter:
-                facts, deps = await run.analyze(step.agent, "map", items, [])
+                facts, deps = await run.analyze(step.agent, "map", items, [], step)
         except Exception as exc:  # the analyzer failed: this task fails alone
             run.mark_failed(step.id, key, ihash, exc)
             return None

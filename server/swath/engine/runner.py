@@ -508,9 +508,15 @@ class _Run:
         )
 
     async def analyze(
-        self, agent: AgentSpec, tier: str, items: list[Item], records: list[Record]
+        self,
+        agent: AgentSpec,
+        tier: str,
+        items: list[Item],
+        records: list[Record],
+        step: Any = None,
     ) -> tuple[AnalyzerOutput, dict[str, str]]:
-        """The step's analyzer on a worker thread, with the hashes of the files the task reads."""
+        """The step's analyzer on a worker thread, with the hashes of the files the task reads.
+        A map step over a discovered source tells the analyzer all its items (`step_items`)."""
         loop = asyncio.get_running_loop()
         item_files = [f for i in items for f in i.files]
         if not agent.analyzer:
@@ -518,7 +524,13 @@ class _Run:
                 self.pool, cache.file_deps, self.ws, item_files
             )
         analyzer = analyzers.get(agent.analyzer)
-        ctx = AnalyzerContext(workspace=self.ws, inputs=self.inputs, params=agent.params)
+        from_ = getattr(step, "from_", None) if tier == "map" else None
+        ctx = AnalyzerContext(
+            workspace=self.ws,
+            inputs=self.inputs,
+            params=agent.params,
+            step_items=self.planner.discovered.get(from_, []) if isinstance(from_, str) else [],
+        )
         return await loop.run_in_executor(
             self.pool, _analyze_hashing, self.ws, analyzer, tier, items, records, ctx, item_files
         )
@@ -757,7 +769,7 @@ class _Run:
         records: list[Record],
     ) -> tuple[Record, Usage]:
         records = await self.resolve(records)  # the analyzer and the model read outputs
-        facts, deps = await self.analyze(agent, tier, items, records)
+        facts, deps = await self.analyze(agent, tier, items, records, step)
         if not (self.use_model and agent.instructions) or facts.skip_model:
             return await self.remember(step.id, key, ihash, items, facts, deps), Usage()
         runner = self.engine.model_runner
