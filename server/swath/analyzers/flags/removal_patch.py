@@ -44,6 +44,8 @@ class PatchState:
 
     original: dict[str, str] = field(default_factory=dict)
     text: dict[str, str] = field(default_factory=dict)
+    # path -> (the text it was computed for, original line -> line in that text)
+    line_maps: dict[str, tuple[str, dict[int, int]]] = field(default_factory=dict)
 
     def load(self, ws: Workspace, path: str) -> str | None:
         if path not in self.text:
@@ -60,7 +62,10 @@ class PatchState:
         old, new = self.original[path], self.text[path]
         if old == new:
             return targets
-        where = _line_map(old, new)
+        cached = self.line_maps.get(path)
+        if cached is None or cached[0] is not new:
+            cached = self.line_maps[path] = (new, _line_map(old, new))
+        where = cached[1]
         old_lines, new_lines = old.splitlines(), [ln.strip() for ln in new.splitlines()]
         out = []
         for t in targets:
@@ -113,9 +118,26 @@ def build_patch(ws: Workspace, flags: list[FlagFacts]) -> tuple[str, list[str]]:
     for f in flags:
         if f.candidate:
             _delete_constants(ws, state, f)
+    # Each flag is judged against the same text (its reads, its entries found), then every
+    # file loses all its flags' entries in one pass: one line map per file, not per flag.
+    chosen: dict[str, list[Target]] = {}
+    owners: dict[str, list[str]] = {}
     for f in flags:
         if f.candidate and f.category in DELETABLE and f.definitions:
-            notes += _delete_definitions(ws, state, f)
+            kept, targets = _definition_targets(ws, state, f)
+            notes += kept
+            for path, ts in targets.items():
+                chosen.setdefault(path, []).extend(ts)
+                owners.setdefault(path, []).append(f.key)
+    for path, ts in sorted(chosen.items()):
+        lang = removal_language(path)
+        assert lang is not None
+        result = delete_units(state.text[path], lang, ts)
+        if result.error:
+            keys = ", ".join(f"`{k}`" for k in owners[path])
+            notes.append(f"{keys}: definitions in {path} kept: {result.error}")
+        else:
+            state.text[path] = result.new_text
     _prune(ws, state)
     return state.diff(), notes
 
@@ -317,7 +339,19 @@ def _still_read(
     return None
 
 
-def _delete_definitions(ws: Workspace, state: PatchState, f: FlagFacts) -> list[str]:
+def _definition_targets(
+    ws: Workspace, state: PatchState, f: FlagFacts
+) -> tuple[list[str], dict[str, list[Target]]]:
+    """(why the definition stays, or the targets to delete per file, at their current lines)."""
+    kept = _kept_because(ws, state, f)
+    if isinstance(kept, list):
+        return kept, {}
+    return [], kept
+
+
+def _kept_because(  # noqa: C901 - one early return per reason a definition stays
+    ws: Workspace, state: PatchState, f: FlagFacts
+) -> list[str] | dict[str, list[Target]]:
     listed = sum(1 for r in f.references if r.kind != "constant-def")
     if f.ref_count > listed:
         return [
@@ -333,6 +367,7 @@ def _delete_definitions(ws: Workspace, state: PatchState, f: FlagFacts) -> list[
             "repository, but other services may read that file; delete it by hand once none does"
         ]
     tentative: dict[str, str] = {}
+    chosen: dict[str, list[Target]] = {}
     for path, ts in sorted(_targets(ws, state, f).items()):
         lang = removal_language(path)
         text = state.load(ws, path)
@@ -365,11 +400,11 @@ def _delete_definitions(ws: Workspace, state: PatchState, f: FlagFacts) -> list[
                 "found there to delete"
             ]
         tentative[path] = result.new_text
+        chosen[path] = moved
     read = _still_read(ws, state, f, {**state.text, **tentative})
     if read is not None:
         return [_kept_for(f, read)]
-    state.text.update(tentative)
-    return []
+    return chosen
 
 
 def _kept_for(f: FlagFacts, read: ReferenceFact) -> str:
