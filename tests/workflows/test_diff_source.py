@@ -149,6 +149,30 @@ def test_not_a_git_repository(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("x\n")
     with pytest.raises(DiffError, match="not a git repository"):
         diff_items(tmp_path)
+    with pytest.raises(DiffError, match="not a git repository"):
+        diff_items(tmp_path, base="main")
+
+
+def test_against_head_the_diff_is_the_first_git_process(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No `rev-parse` before the diff (is this a repository, has it a HEAD): asked only
+    when the diff fails. Then the untracked files and whether the tree has tests."""
+    import subprocess
+
+    ran: list[str] = []
+    real = subprocess.run
+
+    def counting(args: list[str], *a: object, **k: object) -> object:
+        if args[0] == "git":
+            ran.append(args[3])
+        return real(args, *a, **k)  # type: ignore[call-overload]
+
+    write(repo, {"app.py": "a = 1\nb = 2\n", "new.py": "n = 1\n"})
+    monkeypatch.setattr(subprocess, "run", counting)
+    items = by_path(diff_items(repo))
+    assert sorted(items) == ["app.py", "new.py"]
+    assert ran == ["diff", "ls-files", "ls-files"]
 
 
 def test_repository_without_commits(tmp_path: Path) -> None:

@@ -77,18 +77,33 @@ class DiffOptions(BaseModel):
     max_bytes: int = Field(2_000_000, description="Untracked files larger than this are skipped")
 
 
-def _git_bytes(ws: Workspace, *args: str, check: bool = True) -> bytes:
-    """git's raw output: a diff must keep lone `\\r` and non-UTF-8 bytes as they are."""
-    proc = subprocess.run(
+def _git_run(ws: Workspace, *args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
         ["git", "-c", "core.quotepath=off", *args],
         cwd=ws.root,
         capture_output=True,
         env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
     )
+
+
+def _git_bytes(ws: Workspace, *args: str, check: bool = True) -> bytes:
+    """git's raw output: a diff must keep lone `\\r` and non-UTF-8 bytes as they are."""
+    proc = _git_run(ws, *args)
     if check and proc.returncode != 0:
-        err = proc.stderr.decode("utf-8", "replace").strip()
-        raise DiffError(f"git {' '.join(args)} failed: {err}")
+        raise DiffError(f"git {' '.join(args)} failed: {_stderr(proc)}")
     return proc.stdout
+
+
+def _stderr(proc: subprocess.CompletedProcess[bytes]) -> str:
+    return proc.stderr.decode("utf-8", "replace").strip()
+
+
+def _not_a_repository(ws: Workspace) -> DiffError:
+    return DiffError(f"{ws.root}: not a git repository; the diff source needs one")
+
+
+def _has_head(ws: Workspace) -> bool:
+    return bool(_git_bytes(ws, "rev-parse", "--verify", "--quiet", "HEAD", check=False).strip())
 
 
 def _tree_has_tests(ws: Workspace) -> bool:
@@ -215,8 +230,6 @@ class DiffSource:
     def discover(self, ctx: SourceContext) -> list[Item]:
         opts = DiffOptions.model_validate(ctx.options)
         ws = ctx.workspace
-        if not ws.is_git():
-            raise DiffError(f"{ws.root}: not a git repository; the diff source needs one")
         base = ctx.inputs.get("base") or opts.base
         untracked = ctx.inputs.get("untracked")
         untracked = opts.untracked if untracked is None else bool(untracked)
@@ -232,8 +245,7 @@ class DiffSource:
         # Denied files are left out by git itself (exclude pathspecs): names parsed back out of
         # git's output miss paths with spaces and the paths git quotes.
         limit = ["--", *(ctx.paths or ["."]), *ws.deny_pathspecs()]
-        raw = _git_bytes(
-            ws,
+        diff = (
             "diff",
             # Only changes inside the workspace, named relative to it, when it is a subfolder.
             "--relative",
@@ -246,9 +258,18 @@ class DiffSource:
             "--src-prefix=a/",
             "--dst-prefix=b/",
             "--ignore-submodules=all",
-            rev,
-            *limit,
         )
+        # Against HEAD, the diff is the first git process: whether this is a repository and
+        # has commits at all is asked only when it fails (one process, not three).
+        proc = _git_run(ws, *diff, rev, *limit)
+        if proc.returncode != 0 and rev == "HEAD" and ws.is_git() and not _has_head(ws):
+            rev, label = EMPTY_TREE, "(no commits yet)"
+            proc = _git_run(ws, *diff, rev, *limit)
+        if proc.returncode != 0:
+            if not ws.is_git():
+                raise _not_a_repository(ws)
+            raise DiffError(f"git {' '.join((*diff, rev, *limit))} failed: {_stderr(proc)}")
+        raw = proc.stdout
         files: list[_Change] = []
         for patched in PatchSet(raw.decode("utf-8", "replace")):
             entry = self._file(ws, patched, label, rev)
@@ -274,19 +295,20 @@ class DiffSource:
     # -- the revision -------------------------------------------------------------------------
     @staticmethod
     def _revision(ws: Workspace, base: str | None, merge_base: bool) -> tuple[str, str]:
-        has_head = bool(
-            _git_bytes(ws, "rev-parse", "--verify", "--quiet", "HEAD", check=False).strip()
-        )
+        """The commit to diff against and its label; without `base`, HEAD, checked by the
+        diff itself (a repository without commits diffs against the empty tree)."""
         if not base:
-            return ("HEAD", "HEAD") if has_head else (EMPTY_TREE, "(no commits yet)")
+            return "HEAD", "HEAD"
         sha = (
             _git_bytes(ws, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}", check=False)
             .decode()
             .strip()
         )
         if not sha:
+            if not ws.is_git():
+                raise _not_a_repository(ws)
             raise DiffError(f"base {base!r} is not a commit, branch or tag of this repository")
-        if merge_base and has_head:
+        if merge_base:  # none without a HEAD: then against `base` itself
             mb = _git_bytes(ws, "merge-base", sha, "HEAD", check=False).decode().strip()
             if mb:
                 return mb, f"{base} (merge base {mb[:12]})"
