@@ -22,6 +22,12 @@ RefKind = Literal["literal", "call", "constant-def", "constant-use", "identifier
 PRODUCTION_NAMES = ("production", "prod", "live", "prd")
 
 
+# How a system's code spells a flag's key: as written, or renamed by a convention (an SDK
+# that camel-cases keys for JavaScript property access, a settings object that snake-cases
+# them for Python attributes, a dashboard that shows camelCase keys kebab-cased).
+KeyCase = Literal["as-is", "camel", "snake", "kebab"]
+
+
 class EnvState(BaseModel):
     """What one environment serves."""
 
@@ -157,7 +163,7 @@ class ReferencePattern(BaseModel):
     regex: str | None = None
     key: str = "KEY"
     is_check: bool | None = None
-    key_case: Literal["as-is", "camel"] = "as-is"
+    key_case: KeyCase = "as-is"
 
 
 class FlagItemData(BaseModel):
@@ -209,5 +215,19 @@ def camel_case(key: str) -> str:
     return words[0].lower() + "".join(w[:1].upper() + w[1:].lower() for w in words[1:])
 
 
+def _joined(key: str, sep: str) -> str:
+    """The key's words (as `camel_case` splits them) lower-cased and joined by `sep`:
+    `newOnboarding` -> `new_onboarding` / `new-onboarding`."""
+    words: list[str] = _WORDS.findall(key)
+    return sep.join(w.lower() for w in words) if words else key
+
+
 def spell_key(key: str, case: str) -> str:
-    return camel_case(key) if case == "camel" else key
+    """How code that renames keys by a convention spells `key` (see `KeyCase`)."""
+    if case == "camel":
+        return camel_case(key)
+    if case == "snake":
+        return _joined(key, "_")
+    if case == "kebab":
+        return _joined(key, "-")
+    return key

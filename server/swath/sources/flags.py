@@ -99,7 +99,7 @@ class FlagsSource:
                     spelled = spell_key(d.key, p.key_case)
                     if spelled == d.key:
                         bare.add(d.key)
-                    else:
+                    elif spelled not in by_key:  # another flag's own key is that flag's
                         aliases[spelled] = d.key
         index = scan_references(
             str(ws.root),

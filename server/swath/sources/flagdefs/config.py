@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from swath.items.flags import CallName, DefinitionError, FlagState
+from swath.items.flags import CallName, DefinitionError, FlagState, KeyCase
 from swath.sources.flagdefs import formats
 from swath.sources.flagdefs.structured import Document, DocumentError, load_yaml
 
@@ -136,10 +136,11 @@ class PatternSpec(Strict):
     is_check: bool | None = Field(
         default=None, description="References: the match is itself the yes/no check."
     )
-    key_case: Literal["as-is", "camel"] = Field(
+    key_case: KeyCase = Field(
         default="as-is",
         description="References: how the code spells a key. `camel`: `new-onboarding` is read "
-        "as `newOnboarding` (LaunchDarkly's React SDK camel-cases keys by default).",
+        "as `newOnboarding` (LaunchDarkly's React SDK camel-cases keys by default); `snake`: "
+        "`new_onboarding`; `kebab`: `newOnboarding` is read as `new-onboarding`.",
     )
 
     @model_validator(mode="after")

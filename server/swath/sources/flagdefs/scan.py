@@ -155,13 +155,16 @@ def scan_references(
     max_per_key: int = MAX_PER_KEY,
     bare_aliases: dict[str, str] | None = None,
 ) -> ScanIndex:
-    """`bare_aliases`: identifiers that spell a key differently (LaunchDarkly's React SDK
-    reads `new-onboarding` as `newOnboarding`), name -> key; scanned like `bare_keys`."""
+    """`bare_aliases`: spellings of a key that its system's code uses instead (LaunchDarkly's
+    React SDK reads `new-onboarding` as `newOnboarding`; a kebab-cased `"dark-mode"` for
+    `darkMode`), spelling -> key; each is scanned as an identifier and as a quoted key."""
     t0 = time.perf_counter()
     aliases = dict(bare_aliases or {})
     bare_keys = [*(bare_keys or []), *aliases]
     n_workers = workers or os.cpu_count() or 1
-    keys = [k for k in dict.fromkeys(keys) if k and not any(c in k for c in "\"'`\n\r")]
+    keys = [
+        k for k in dict.fromkeys([*keys, *aliases]) if k and not any(c in k for c in "\"'`\n\r")
+    ]
     bare = [k for k in dict.fromkeys(bare_keys or []) if re.fullmatch(r"[A-Za-z_$][\w$]*", k)]
     calls = [c.name for c in call_names]
     defined = set(keys) if defined is None else defined
@@ -286,7 +289,7 @@ class _Merger:
             kind = h[0]
             if kind == "key":
                 _, idx, line, col, end_col, text, const, exported = h
-                key = self.keys[idx]
+                key = self.aliases.get(self.keys[idx], self.keys[idx])
                 ref = ReferenceHit(
                     path=path,
                     line=line,
