@@ -11,8 +11,9 @@ ruff's parser knows the syntax of every Python version, unlike the interpreter r
 Swath: a file is reported as not parsing only when ruff says so, and syntax newer than the
 project's target version is a warning about the target, not an error.
 
-The result is kept per (files, their sizes and mtimes, settings), so the five passes of
-one review share one ruff run.
+The result is kept per (files, their sizes and mtimes, settings, added lines): given every
+Python file of the step (`AnalyzerContext.step_items`), every batch of every pass of one
+review shares one ruff run.
 """
 
 from __future__ import annotations
