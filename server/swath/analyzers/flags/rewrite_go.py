@@ -17,10 +17,10 @@ import re
 
 from ast_grep_py import SgNode, SgRoot
 
+from swath.analyzers.flags.fold_checks import MAX_FOLDS, fold_checks
 from swath.analyzers.flags.rewrite import RewriteRequest, RewriteResult
 from swath.findings.model import Position, Range
 
-MAX_FOLDS = 200  # checks folded per file; each fold re-parses the file
 _QUOTES = "\"'`"
 NOT_A_CONDITION = (
     "a Go check whose error is read (`v, err := …`), or that is not a plain bool in a "
@@ -29,36 +29,22 @@ NOT_A_CONDITION = (
 
 
 def rewrite(src: str, req: RewriteRequest) -> RewriteResult:
-    text = src
-    checks = 0
-    dead: list[Range] = []
-    notes: list[str] = []
-    skipped: set[tuple[int, int]] = set()  # (start, end) of checks left alone, in `text`
-    for _ in range(MAX_FOLDS):
-        root = SgRoot(text, "go").root()
-        check = _next_check(root, req, skipped)
-        if check is None:
-            break
-        node, value = check
-        folded = _fold(text, node, value)
-        if folded is None:
-            r = node.range()
-            skipped.add((r.start.index, r.end.index))
-            notes.append(NOT_A_CONDITION)
-            continue
-        new_text, gone = folded
-        if checks == 0 and text == src:
-            dead += gone
-        text = new_text
-        checks += 1
-        skipped = set()  # positions moved
-    if checks == 0:
-        why = notes[0] if notes else "no Go check to rewrite here"
-        return RewriteResult(new_text=src, notes=notes, error=why)
-    text = drop_unused_imports(drop_unused_locals(text))
+    f = fold_checks(
+        src,
+        "go",
+        req,
+        call_kind="call_expression",
+        check_value=_check_value,
+        fold=_fold,
+        not_a_condition=NOT_A_CONDITION,
+    )
+    if f.checks == 0:
+        why = f.notes[0] if f.notes else "no Go check to rewrite here"
+        return RewriteResult(new_text=src, notes=f.notes, error=why)
+    text = drop_unused_imports(drop_unused_locals(f.text))
     if SgRoot(text, "go").root().find(kind="ERROR") is not None:
         return RewriteResult(new_text=src, error="the Go rewrite would not parse; refused")
-    return RewriteResult(new_text=text, dead_ranges=dead, checks=checks, notes=notes)
+    return RewriteResult(new_text=text, dead_ranges=f.dead, checks=f.checks, notes=f.notes)
 
 
 # -- recognising checks ----------------------------------------------------------------------
@@ -89,24 +75,6 @@ def _check_value(n: SgNode, req: RewriteRequest) -> bool | None:
     named = [a for a in args if a.is_named()]
     if name in req.call_names and any(_is_key(a, req) for a in named[:2]):
         return (not req.value) if name in req.negated_calls else req.value
-    return None
-
-
-def _next_check(
-    root: SgNode, req: RewriteRequest, skipped: set[tuple[int, int]]
-) -> tuple[SgNode, bool] | None:
-    for n in root.find_all(kind="call_expression"):
-        r = n.range()
-        if (r.start.index, r.end.index) in skipped:
-            continue
-        if req.at is not None:
-            line, col = req.at
-            start, end = (r.start.line, r.start.column), (r.end.line, r.end.column)
-            if not (start <= (line, col) <= end):
-                continue
-        value = _check_value(n, req)
-        if value is not None:
-            return n, value
     return None
 
 

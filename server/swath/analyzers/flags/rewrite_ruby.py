@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from ast_grep_py import SgNode, SgRoot
 
+from swath.analyzers.flags.fold_checks import fold_checks
 from swath.analyzers.flags.rewrite import RewriteRequest, RewriteResult
 from swath.findings.model import Position, Range
 
-MAX_FOLDS = 200
 NOT_A_CONDITION = "a Ruby check in this position (not a condition or a value) is not rewritten"
 STATEMENT_PARENTS = frozenset(
     {"program", "body_statement", "then", "else", "block_body", "begin", "do_block"}
@@ -26,36 +26,24 @@ STATEMENT_PARENTS = frozenset(
 
 
 def rewrite(src: str, req: RewriteRequest) -> RewriteResult:
-    text = src
-    checks = 0
-    dead: list[Range] = []
-    notes: list[str] = []
-    skipped: set[tuple[int, int]] = set()
-    for _ in range(MAX_FOLDS):
-        root = SgRoot(text, "ruby").root()
-        check = _next_check(root, req, skipped)
-        if check is None:
-            break
-        node, value = check
-        folded = _fold(text, node, value)
-        if folded is None:
-            r = node.range()
-            skipped.add((r.start.index, r.end.index))
-            notes.append(NOT_A_CONDITION)
-            continue
-        new_text, gone = folded
-        if checks == 0:
-            dead += gone
-        text = new_text
-        checks += 1
-        skipped = set()  # positions moved
-    if checks == 0:
+    f = fold_checks(
+        src,
+        "ruby",
+        req,
+        call_kind="call",
+        check_value=_check_value,
+        fold=_fold,
+        not_a_condition=NOT_A_CONDITION,
+    )
+    if f.checks == 0:
         return RewriteResult(
-            new_text=src, notes=notes, error=notes[0] if notes else "no Ruby check to rewrite here"
+            new_text=src,
+            notes=f.notes,
+            error=f.notes[0] if f.notes else "no Ruby check to rewrite here",
         )
-    if SgRoot(text, "ruby").root().find(kind="ERROR") is not None:
+    if SgRoot(f.text, "ruby").root().find(kind="ERROR") is not None:
         return RewriteResult(new_text=src, error="the Ruby rewrite would not parse; refused")
-    return RewriteResult(new_text=text, dead_ranges=dead, checks=checks, notes=notes)
+    return RewriteResult(new_text=f.text, dead_ranges=f.dead, checks=f.checks, notes=f.notes)
 
 
 # -- recognising checks ----------------------------------------------------------------------
@@ -83,23 +71,6 @@ def _check_value(n: SgNode, req: RewriteRequest) -> bool | None:
     if first is None or not _is_key(first, req):
         return None
     return (not req.value) if method.text() in req.negated_calls else req.value
-
-
-def _next_check(
-    root: SgNode, req: RewriteRequest, skipped: set[tuple[int, int]]
-) -> tuple[SgNode, bool] | None:
-    for n in root.find_all(kind="call"):
-        r = n.range()
-        if (r.start.index, r.end.index) in skipped:
-            continue
-        if req.at is not None:
-            start, end = (r.start.line, r.start.column), (r.end.line, r.end.column)
-            if not (start <= req.at <= end):
-                continue
-        value = _check_value(n, req)
-        if value is not None:
-            return n, value
-    return None
 
 
 # -- folding ---------------------------------------------------------------------------------
