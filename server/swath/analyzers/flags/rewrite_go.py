@@ -19,7 +19,15 @@ from ast_grep_py import SgNode, SgRoot
 
 from swath.analyzers.flags.fold_checks import MAX_FOLDS, fold_checks
 from swath.analyzers.flags.rewrite import RewriteRequest, RewriteResult
-from swath.findings.model import Position, Range
+from swath.analyzers.flags.node_edits import (
+    indent_of,
+    line_start,
+    node_range,
+    replace,
+    replace_lines,
+    same,
+)
+from swath.findings.model import Range
 
 _QUOTES = "\"'`"
 NOT_A_CONDITION = (
@@ -102,7 +110,7 @@ def _fold(text: str, check: SgNode, value: bool) -> tuple[str, list[Range]] | No
             op = parent.field("operator")
             opt = op.text() if op is not None else ""
             left, right = parent.field("left"), parent.field("right")
-            other = right if left is not None and _same(left, node) else left
+            other = right if left is not None and same(left, node) else left
             if opt not in ("&&", "||") or other is None:
                 return None
             absorbing = (opt == "&&" and not const) or (opt == "||" and const)
@@ -111,18 +119,18 @@ def _fold(text: str, check: SgNode, value: bool) -> tuple[str, list[Range]] | No
                 continue
             if absorbing:
                 # `f() && false`: f() still runs; keep it, write the constant in place.
-                return _replace(text, node, "true" if const else "false"), []
+                return replace(text, node, "true" if const else "false"), []
             # `true && x` is x: the expression stops being constant.
-            return _replace(text, parent, other.text()), [_range(node)]
-        if kind == "if_statement" and _same(parent.field("condition"), node):
+            return replace(text, parent, other.text()), [node_range(node)]
+        if kind == "if_statement" and same(parent.field("condition"), node):
             if parent.field("initializer") is not None:
-                return _replace(text, node, "true" if const else "false"), []
+                return replace(text, node, "true" if const else "false"), []
             return _fold_if(text, parent, const)
         if kind in ("return_statement", "expression_list", "argument_list"):
             gp = parent.parent()
             if kind == "expression_list" and gp is not None and _multi_assign(gp):
                 return _fold_two_values(text, gp, parent, "true" if const else "false")
-            return _replace(text, node, "true" if const else "false"), []
+            return replace(text, node, "true" if const else "false"), []
         return None
 
 
@@ -160,35 +168,28 @@ def _multi_assign(n: SgNode) -> bool:
     return left is not None and "," in left.text()
 
 
-def _same(a: SgNode | None, b: SgNode) -> bool:
-    if a is None:
-        return False
-    ra, rb = a.range(), b.range()
-    return (ra.start.index, ra.end.index) == (rb.start.index, rb.end.index)
-
-
 def _fold_if(text: str, stmt: SgNode, const: bool) -> tuple[str, list[Range]]:
     consequence, alternative = stmt.field("consequence"), stmt.field("alternative")
     if const:
         keep, gone = consequence, alternative
     else:
         keep, gone = alternative, consequence
-    dead = [_range(gone)] if gone is not None else []
+    dead = [node_range(gone)] if gone is not None else []
     if keep is None:
-        return _replace_lines(text, stmt, None), dead
+        return replace_lines(text, stmt, None), dead
     if keep.kind() == "if_statement":  # `else if …`: the chain goes on as an `if`
-        return _replace(text, stmt, keep.text()), dead
+        return replace(text, stmt, keep.text()), dead
     after = _unreachable_after(stmt, keep)
     if after is not None:
         # The lifted branch returns: what followed the `if` in its block can never run
         # (go vet reports it), so it goes too.
         first, last = after
-        dead.append(Range(start=_range(first).start, end=_range(last).end))
-        start = _line_start(text, first.range().start.index)
+        dead.append(Range(start=node_range(first).start, end=node_range(last).end))
+        start = line_start(text, first.range().start.index)
         end = text.find("\n", last.range().end.index)
         end = len(text) if end < 0 else end + 1
         text = text[:start] + text[end:]
-    return _replace_lines(text, stmt, _lifted(text, stmt, keep)), dead
+    return replace_lines(text, stmt, _lifted(text, stmt, keep)), dead
 
 
 def _unreachable_after(stmt: SgNode, block: SgNode) -> tuple[SgNode, SgNode] | None:
@@ -200,7 +201,7 @@ def _unreachable_after(stmt: SgNode, block: SgNode) -> tuple[SgNode, SgNode] | N
     if not stmts or stmts[-1].kind() != "return_statement":
         return None
     siblings = [c for c in parent.children() if c.is_named()]
-    index = next((i for i, c in enumerate(siblings) if _same(c, stmt)), None)
+    index = next((i for i, c in enumerate(siblings) if same(c, stmt)), None)
     rest = siblings[index + 1 :] if index is not None else []
     if not rest or any(c.kind() == "labeled_statement" for c in rest):
         return None  # nothing after it, or a label something may jump to
@@ -210,7 +211,7 @@ def _unreachable_after(stmt: SgNode, block: SgNode) -> tuple[SgNode, SgNode] | N
 def _lifted(text: str, stmt: SgNode, block: SgNode) -> str:
     """The block's statements at the `if`'s indentation, or the block itself (bare) when it
     declares names at its top level."""
-    indent = _indent_of(text, stmt)
+    indent = indent_of(text, stmt)
     body = block.find(kind="statement_list")
     declares = body is not None and any(
         c.kind()
@@ -221,46 +222,10 @@ def _lifted(text: str, stmt: SgNode, block: SgNode) -> str:
         return ""
     if declares:
         return indent + block.text()
-    inner = text[_line_start(text, body.range().start.index) : body.range().end.index]
+    inner = text[line_start(text, body.range().start.index) : body.range().end.index]
     lines = inner.splitlines()
     step = min((len(ln) - len(ln.lstrip("\t ")) for ln in lines if ln.strip()), default=0)
     return "\n".join(indent + ln[step:] if ln.strip() else "" for ln in lines)
-
-
-def _indent_of(text: str, n: SgNode) -> str:
-    start = _line_start(text, n.range().start.index)
-    line = text[start : n.range().start.index]
-    return line if not line.strip() else line[: len(line) - len(line.lstrip())]
-
-
-def _line_start(text: str, index: int) -> int:
-    return text.rfind("\n", 0, index) + 1
-
-
-def _replace(text: str, n: SgNode, new: str) -> str:
-    r = n.range()
-    return text[: r.start.index] + new + text[r.end.index :]
-
-
-def _replace_lines(text: str, stmt: SgNode, new: str | None) -> str:
-    """Replace the statement's whole lines (it starts its line and ends it in Go) with `new`
-    (None: delete them)."""
-    r = stmt.range()
-    start = _line_start(text, r.start.index)
-    end = text.find("\n", r.end.index)
-    end = len(text) if end < 0 else end + 1
-    if new is None:
-        return text[:start] + text[end:]
-    tail = "\n" if end <= len(text) and text[end - 1 : end] == "\n" else ""
-    return text[:start] + new.rstrip("\n") + tail + text[end:]
-
-
-def _range(n: SgNode) -> Range:
-    r = n.range()
-    return Range(
-        start=Position(line=r.start.line, character=r.start.column),
-        end=Position(line=r.end.line, character=r.end.column),
-    )
 
 
 # -- locals ----------------------------------------------------------------------------------
@@ -293,9 +258,9 @@ def _unread(text: str, decl: SgNode) -> str | None:
     if not unread:
         return None
     if len(unread) == len([n for n in names if n.text() != "_"]):
-        return _replace_lines(text, decl, None)
+        return replace_lines(text, decl, None)
     for n in sorted(unread, key=lambda n: -n.range().start.index):
-        text = _replace(text, n, "_")
+        text = replace(text, n, "_")
     return text
 
 
@@ -329,9 +294,9 @@ def drop_unused_imports(text: str) -> str:
     for spec in sorted(drop, key=lambda s: -s.range().start.index):
         parent = spec.parent()
         if parent is not None and parent.kind() == "import_declaration":
-            text = _replace_lines(text, parent, None)  # `import "x"` alone
+            text = replace_lines(text, parent, None)  # `import "x"` alone
         else:
-            text = _replace_lines(text, spec, None)
+            text = replace_lines(text, spec, None)
     if drop:
         # `import (` with nothing left in it: the declaration goes too.
         for decl in sorted(
@@ -339,11 +304,11 @@ def drop_unused_imports(text: str) -> str:
             key=lambda d: -d.range().start.index,
         ):
             if decl.find(kind="import_spec") is None:
-                text = _replace_lines(text, decl, None)
+                text = replace_lines(text, decl, None)
                 if "\n\n\n" in text:
                     text = text.replace("\n\n\n", "\n\n", 1)
             elif "(" in decl.text():
-                text = _replace(text, decl, _tidy_block(decl.text()))
+                text = replace(text, decl, _tidy_block(decl.text()))
     return text
 
 

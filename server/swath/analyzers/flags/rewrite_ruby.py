@@ -17,7 +17,8 @@ from ast_grep_py import SgNode, SgRoot
 
 from swath.analyzers.flags.fold_checks import fold_checks
 from swath.analyzers.flags.rewrite import RewriteRequest, RewriteResult
-from swath.findings.model import Position, Range
+from swath.analyzers.flags.node_edits import indent_of, node_range, replace, replace_lines, same
+from swath.findings.model import Range
 
 NOT_A_CONDITION = "a Ruby check in this position (not a condition or a value) is not rewritten"
 STATEMENT_PARENTS = frozenset(
@@ -91,7 +92,7 @@ def _fold(text: str, check: SgNode, value: bool) -> tuple[str, list[Range]] | No
             op = parent.field("operator")
             opt = op.text() if op is not None else ""
             left, right = parent.field("left"), parent.field("right")
-            check_first = _same(left, node)
+            check_first = same(left, node)
             other = right if check_first else left
             if opt not in ("&&", "||", "and", "or") or other is None:
                 return None
@@ -102,29 +103,29 @@ def _fold(text: str, check: SgNode, value: bool) -> tuple[str, list[Range]] | No
                 continue
             if absorbing:
                 # `x && false`: x still runs (any bare name may be a method call in Ruby).
-                return _replace(text, node, "true" if const else "false"), []
-            return _replace(text, parent, other.text()), [_range(node)]
-        if kind in ("if", "unless", "elsif") and _same(parent.field("condition"), node):
+                return replace(text, node, "true" if const else "false"), []
+            return replace(text, parent, other.text()), [node_range(node)]
+        if kind in ("if", "unless", "elsif") and same(parent.field("condition"), node):
             return _fold_if(text, parent, const if kind != "unless" else not const)
-        if kind in ("if_modifier", "unless_modifier") and _same(parent.field("condition"), node):
+        if kind in ("if_modifier", "unless_modifier") and same(parent.field("condition"), node):
             keep = const if kind == "if_modifier" else not const
             body = parent.field("body")
             if keep and body is not None:
-                return _replace(text, parent, body.text()), []
+                return replace(text, parent, body.text()), []
             if _statement(parent):
-                return _replace_lines(text, parent, None), [_range(parent)]
+                return replace_lines(text, parent, None), [node_range(parent)]
             return None
         if kind in ("argument_list", "return") or (
-            kind == "assignment" and _same(parent.field("right"), node)
+            kind == "assignment" and same(parent.field("right"), node)
         ):
             # A value, not a branch: the constant stands in its place.
-            return _replace(text, node, "true" if const else "false"), []
-        if kind == "conditional" and _same(parent.field("condition"), node):
+            return replace(text, node, "true" if const else "false"), []
+        if kind == "conditional" and same(parent.field("condition"), node):
             keep_node = parent.field("consequence" if const else "alternative")
             gone = parent.field("alternative" if const else "consequence")
             if keep_node is None:
                 return None
-            return _replace(text, parent, keep_node.text()), [_range(gone)] if gone else []
+            return replace(text, parent, keep_node.text()), [node_range(gone)] if gone else []
         return None
 
 
@@ -137,17 +138,17 @@ def _fold_if(text: str, stmt: SgNode, const: bool) -> tuple[str, list[Range]] | 
     """`if`/`unless`/`elsif` whose condition is the constant `const`."""
     consequence, alternative = stmt.field("consequence"), stmt.field("alternative")
     keep, gone = (consequence, alternative) if const else (alternative, consequence)
-    dead = [_range(gone)] if gone is not None else []
+    dead = [node_range(gone)] if gone is not None else []
     if stmt.kind() == "elsif":
         return _fold_elsif(text, stmt, keep, const), dead
     if not _statement(stmt):
         return None  # `x = if …`: the value of the `if` is used
     if keep is None:
-        return _replace_lines(text, stmt, None), dead
+        return replace_lines(text, stmt, None), dead
     if keep.kind() == "elsif":
         # The chain goes on: `elsif c … end` is `if c … end`.
-        return _replace(text, stmt, "if" + keep.text()[len("elsif") :] + _end(text, stmt)), dead
-    return _replace_lines(text, stmt, _lifted(text, stmt, keep)), dead
+        return replace(text, stmt, "if" + keep.text()[len("elsif") :] + _end(text, stmt)), dead
+    return replace_lines(text, stmt, _lifted(text, stmt, keep)), dead
 
 
 def _fold_elsif(text: str, stmt: SgNode, keep: SgNode | None, const: bool) -> str:
@@ -155,16 +156,16 @@ def _fold_elsif(text: str, stmt: SgNode, keep: SgNode | None, const: bool) -> st
     the chain goes on with what follows it."""
     if const:
         body = keep.text() if keep is not None else ""
-        return _replace(text, stmt, "else" + ("\n" if not body.startswith("\n") else "") + body)
+        return replace(text, stmt, "else" + ("\n" if not body.startswith("\n") else "") + body)
     if keep is None:
         start = text.rfind("\n", 0, stmt.range().start.index)
         return text[: max(start, 0)] + text[stmt.range().end.index :]
-    return _replace(text, stmt, keep.text())
+    return replace(text, stmt, keep.text())
 
 
 def _end(text: str, stmt: SgNode) -> str:
     """The newline and indented `end` that close `stmt`."""
-    indent = _indent_of(text, stmt)
+    indent = indent_of(text, stmt)
     return "\n" + indent + "end"
 
 
@@ -177,42 +178,5 @@ def _lifted(text: str, stmt: SgNode, block: SgNode) -> str:
     body = text[start : named[-1].range().end.index]
     lines = body.split("\n")
     step = min((len(ln) - len(ln.lstrip(" \t")) for ln in lines if ln.strip()), default=0)
-    indent = _indent_of(text, stmt)
+    indent = indent_of(text, stmt)
     return "\n".join(indent + ln[step:] if ln.strip() else "" for ln in lines)
-
-
-def _indent_of(text: str, n: SgNode) -> str:
-    start = text.rfind("\n", 0, n.range().start.index) + 1
-    line = text[start : n.range().start.index]
-    return line if not line.strip() else line[: len(line) - len(line.lstrip())]
-
-
-def _same(a: SgNode | None, b: SgNode) -> bool:
-    if a is None:
-        return False
-    ra, rb = a.range(), b.range()
-    return (ra.start.index, ra.end.index) == (rb.start.index, rb.end.index)
-
-
-def _replace(text: str, n: SgNode, new: str) -> str:
-    r = n.range()
-    return text[: r.start.index] + new + text[r.end.index :]
-
-
-def _replace_lines(text: str, stmt: SgNode, new: str | None) -> str:
-    r = stmt.range()
-    start = text.rfind("\n", 0, r.start.index) + 1
-    end = text.find("\n", r.end.index)
-    end = len(text) if end < 0 else end + 1
-    if new is None:
-        return text[:start] + text[end:]
-    tail = "\n" if text[end - 1 : end] == "\n" else ""
-    return text[:start] + new.rstrip("\n") + tail + text[end:]
-
-
-def _range(n: SgNode) -> Range:
-    r = n.range()
-    return Range(
-        start=Position(line=r.start.line, character=r.start.column),
-        end=Position(line=r.end.line, character=r.end.column),
-    )
