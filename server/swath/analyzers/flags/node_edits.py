@@ -1,6 +1,6 @@
 """Text edits at ast-grep nodes, for the rewriters that fold checks (Go, Ruby).
 
-ast-grep gives byte-free character indices into the text it parsed; each edit returns the
+ast-grep ranges index the characters of the text it parsed; each edit returns the
 new text, and the caller parses it again before the next one (positions move).
 """
 
