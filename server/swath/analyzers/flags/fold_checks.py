@@ -1,4 +1,5 @@
-"""The loop the ast-grep rewriters (Go, Ruby) share: find the next check, fold it, parse again.
+"""The rewrite the ast-grep rewriters (Go, Ruby) share: find the next check, fold it, parse
+again; then tidy and check that the result parses.
 
 A fold moves text, so after each one the file is parsed again and the next check looked
 for afresh; a check a language's `fold` cannot rewrite (not a condition or a value) is
@@ -8,11 +9,10 @@ skipped with the language's note, and the loop goes on past it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from ast_grep_py import SgNode, SgRoot
 
-from swath.analyzers.flags.rewrite import RewriteRequest
+from swath.analyzers.flags.rewrite import RewriteRequest, RewriteResult
 from swath.findings.model import Range
 
 MAX_FOLDS = 200  # checks folded per file; each fold re-parses the file
@@ -23,45 +23,49 @@ CheckValue = Callable[[SgNode, RewriteRequest], bool | None]
 Fold = Callable[[str, SgNode, bool], tuple[str, list[Range]] | None]
 
 
-@dataclass
-class Folded:
-    text: str
-    checks: int = 0
-    dead: list[Range] = field(default_factory=list)  # in the original text (the first fold's)
-    notes: list[str] = field(default_factory=list)
-
-
 def fold_checks(
     src: str,
     language: str,
+    label: str,
     req: RewriteRequest,
     *,
     call_kind: str,
     check_value: CheckValue,
     fold: Fold,
     not_a_condition: str,
-) -> Folded:
-    out = Folded(text=src)
-    skipped: set[tuple[int, int]] = set()  # (start, end) of checks left alone, in `out.text`
+    tidy: Callable[[str], str] = lambda text: text,
+) -> RewriteResult:
+    """`src` with every check of the flag folded (`label` names the language in messages;
+    `tidy` removes what the folds left unused), or `src` with the reason nothing was."""
+    text, checks = src, 0
+    dead: list[Range] = []
+    notes: list[str] = []
+    skipped: set[tuple[int, int]] = set()  # (start, end) of checks left alone, in `text`
     for _ in range(MAX_FOLDS):
-        root = SgRoot(out.text, language).root()
+        root = SgRoot(text, language).root()
         check = _next_check(root, req, skipped, call_kind, check_value)
         if check is None:
             break
         node, value = check
-        folded = fold(out.text, node, value)
+        folded = fold(text, node, value)
         if folded is None:
             r = node.range()
             skipped.add((r.start.index, r.end.index))
-            out.notes.append(not_a_condition)
+            notes.append(not_a_condition)
             continue
         new_text, gone = folded
-        if out.checks == 0:  # later folds' ranges are in a text the editor does not show
-            out.dead += gone
-        out.text = new_text
-        out.checks += 1
+        if checks == 0:  # later folds' ranges are in a text the editor does not show
+            dead += gone
+        text = new_text
+        checks += 1
         skipped = set()  # positions moved
-    return out
+    if checks == 0:
+        why = notes[0] if notes else f"no {label} check to rewrite here"
+        return RewriteResult(new_text=src, notes=notes, error=why)
+    text = tidy(text)
+    if SgRoot(text, language).root().find(kind="ERROR") is not None:
+        return RewriteResult(new_text=src, error=f"the {label} rewrite would not parse; refused")
+    return RewriteResult(new_text=text, dead_ranges=dead, checks=checks, notes=notes)
 
 
 def _next_check(

@@ -37,22 +37,17 @@ NOT_A_CONDITION = (
 
 
 def rewrite(src: str, req: RewriteRequest) -> RewriteResult:
-    f = fold_checks(
+    return fold_checks(
         src,
         "go",
+        "Go",
         req,
         call_kind="call_expression",
         check_value=_check_value,
         fold=_fold,
         not_a_condition=NOT_A_CONDITION,
+        tidy=lambda text: drop_unused_imports(drop_unused_locals(text)),
     )
-    if f.checks == 0:
-        why = f.notes[0] if f.notes else "no Go check to rewrite here"
-        return RewriteResult(new_text=src, notes=f.notes, error=why)
-    text = drop_unused_imports(drop_unused_locals(f.text))
-    if SgRoot(text, "go").root().find(kind="ERROR") is not None:
-        return RewriteResult(new_text=src, error="the Go rewrite would not parse; refused")
-    return RewriteResult(new_text=text, dead_ranges=f.dead, checks=f.checks, notes=f.notes)
 
 
 # -- recognising checks ----------------------------------------------------------------------

@@ -13,7 +13,7 @@ the note says so. The result must parse, or the rewrite is refused.
 
 from __future__ import annotations
 
-from ast_grep_py import SgNode, SgRoot
+from ast_grep_py import SgNode
 
 from swath.analyzers.flags.fold_checks import fold_checks
 from swath.analyzers.flags.rewrite import RewriteRequest, RewriteResult
@@ -27,24 +27,16 @@ STATEMENT_PARENTS = frozenset(
 
 
 def rewrite(src: str, req: RewriteRequest) -> RewriteResult:
-    f = fold_checks(
+    return fold_checks(
         src,
         "ruby",
+        "Ruby",
         req,
         call_kind="call",
         check_value=_check_value,
         fold=_fold,
         not_a_condition=NOT_A_CONDITION,
     )
-    if f.checks == 0:
-        return RewriteResult(
-            new_text=src,
-            notes=f.notes,
-            error=f.notes[0] if f.notes else "no Ruby check to rewrite here",
-        )
-    if SgRoot(f.text, "ruby").root().find(kind="ERROR") is not None:
-        return RewriteResult(new_text=src, error="the Ruby rewrite would not parse; refused")
-    return RewriteResult(new_text=f.text, dead_ranges=f.dead, checks=f.checks, notes=f.notes)
 
 
 # -- recognising checks ----------------------------------------------------------------------
