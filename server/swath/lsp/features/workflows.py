@@ -9,7 +9,7 @@ in a thread.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, ClassVar, Sequence
+from typing import Any, Callable, ClassVar, Sequence, TypeVar
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
@@ -30,6 +30,9 @@ from swath.lsp.workflow_files import (
     issue_diagnostic,
 )
 from swath.spec.errors import SpecIssue
+
+
+_T = TypeVar("_T")
 
 
 class FolderArgs(Args):
@@ -104,22 +107,23 @@ class WorkflowFilesFeature(LanguageFeature):
 
     # -- hover and completion -------------------------------------------------------------------
     async def hover(self, params: lsp.HoverParams) -> lsp.Hover | None:
-        uri = params.text_document.uri
-        if not is_workflow_uri(uri):
-            return None
-        doc = self.server.workspace.get_text_document(uri)
-        line, char = from_client(self.server.workspace.position_codec, doc.lines, params.position)
-        names = await self.server.names.get()
-        return await asyncio.to_thread(hover, doc.source, line, char, names)
+        return await self._at_position(params, hover)
 
     async def completion(self, params: lsp.CompletionParams) -> lsp.CompletionList | None:
+        return await self._at_position(params, completion)
+
+    async def _at_position(
+        self, params: lsp.HoverParams | lsp.CompletionParams, answer: Callable[..., _T]
+    ) -> _T | None:
+        """`answer(text, line, character, names)` for a workflow file, in a thread (it parses
+        the YAML); None for any other file."""
         uri = params.text_document.uri
         if not is_workflow_uri(uri):
             return None
         doc = self.server.workspace.get_text_document(uri)
         line, char = from_client(self.server.workspace.position_codec, doc.lines, params.position)
         names = await self.server.names.get()
-        return await asyncio.to_thread(completion, doc.source, line, char, names)
+        return await asyncio.to_thread(answer, doc.source, line, char, names)
 
     # -- commands ---------------------------------------------------------------------------------
     async def list_workflows(self, args: tuple[Any, ...]) -> Any:
