@@ -195,7 +195,7 @@ def ts_side(args: argparse.Namespace) -> None:
         if binary is None:
             print(
                 line
-                + "; dependency-cruiser not installed (npm install dependency-cruiser typescript@5; or set DEPCRUISE)"
+                + "; dependency-cruiser not installed (bench/install-tools.sh, or set DEPCRUISE)"
             )
             return
         dc_wall, theirs = map_ts.depcruise_edges(root, binary)

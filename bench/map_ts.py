@@ -7,8 +7,9 @@ made alias roots look like packages), each file importing three others: one thro
 `@app/…`, one through a bare alias root (`utils/…`), one relative with a `.js` specifier
 naming the `.ts` source.
 
-dependency-cruiser is found as `depcruise` on PATH, in $DEPCRUISE, or under
-`node_modules/.bin` of the current folder (`npm install dependency-cruiser typescript@5`: dependency-cruiser 17 reads TypeScript only below 7).
+dependency-cruiser is found in $DEPCRUISE, in bench/.tools (`bench/install-tools.sh`, which
+.ci/run calls), as `depcruise` on PATH, or under `node_modules/.bin` of the current folder
+(dependency-cruiser 17 reads TypeScript only below 7, hence typescript@5).
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ def generate(root: Path, features: int = 40, per: int = 25) -> int:
 def depcruise_bin() -> str | None:
     for cand in (
         os.environ.get("DEPCRUISE"),
+        str(Path(__file__).resolve().parent / ".tools" / "node_modules" / ".bin" / "depcruise"),
         shutil.which("depcruise"),
         str(Path.cwd() / "node_modules" / ".bin" / "depcruise"),
     ):
