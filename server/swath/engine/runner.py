@@ -13,18 +13,14 @@ import asyncio
 import itertools
 import logging
 import secrets
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
-from swath.agents.base import AgentEnv, ModelRunner, ModelTask, ToolCall
+from swath.agents.base import ModelRunner
 from swath.agents.config import ModelConfig
 from swath.agents.limiter import AdaptiveLimiter
 from swath.agents.policy import Policy
-from swath.agents.context import task_deadline
 from swath.analyzers import registry as analyzers
-from swath.analyzers.base import AnalyzerContext, AnalyzerOutput
-from swath.engine import cache
 from swath.engine.channels import Channel, Inbox, Keep
 from swath.engine.events import (
     Event,
@@ -34,20 +30,17 @@ from swath.engine.events import (
     RunStarted,
     Sink,
     StepFinished,
-    TaskFinished,
-    TaskStarted,
 )
 from swath.engine.governance import PolicyRefused, enforce_policy, governed_limits
 from swath.engine.inputs import resolve_inputs
-from swath.engine.ledger import BudgetExhausted, RunLedger
+from swath.engine.ledger import RunLedger
 from swath.engine.options import EngineError, PlanRefused, RunOptions
 from swath.engine.planner import Planner, batches_of, leaf_steps
 from swath.engine.second_opinion import SecondOpinion
-from swath.engine.filememo import FileMemo
-from swath.engine.stored import Digests, StoredOutput
+from swath.engine.tasks import FatalRunError, TaskRunner, deliver
 from swath.engine.verify import EvidenceVerifier
 from swath.findings.model import Finding
-from swath.findings.report import RuleInfo, RunReport, Usage
+from swath.findings.report import RuleInfo, RunReport
 from swath.spec.loader import step_order
 from swath.spec.models import (
     AgentSpec,
@@ -62,7 +55,7 @@ from swath.spec.models import (
 )
 from swath.spec.records import Item, Record
 from swath.spec.templates import compile_expression
-from swath.store import CacheEntry, RunStore, TaskRow
+from swath.store import RunStore
 from swath.workspace import Workspace
 
 if TYPE_CHECKING:  # the batch module imports the Anthropic SDK: only when batch mode runs
@@ -86,10 +79,6 @@ def _json_safe(inputs: dict[str, Any]) -> dict[str, Any]:
         k: v if isinstance(v, (str, int, float, bool, type(None), list, dict)) else str(v)
         for k, v in inputs.items()
     }
-
-
-class FatalRunError(RuntimeError):
-    """Nothing more can succeed (e.g. the API key was refused): the run stops, results kept."""
 
 
 class Engine:
@@ -178,23 +167,30 @@ class _Run:
         self.workflow = workflow
         self.options = options
         self.inputs = inputs
-        self.limits = limits
         self.planner = planner
         self.sink = sink
         self.run_id = options.run_id or new_run_id()
         self.use_model = engine.use_model(options)
-        self.limiter = engine.limiter_factory(limits.concurrency)
-        self.pool = ThreadPoolExecutor(
-            max_workers=limits.concurrency, thread_name_prefix="swath-task"
-        )
         keep = _kept(workflow)
         self.channels = {s.id: Channel(s.id, keep.get(s.id, "count")) for s in workflow.steps}
-        # Fingerprints and verification, reused while the files they read are unchanged.
-        self.memo = FileMemo(self.ws, self.store, self.pool, enabled=options.use_cache)
-        self.digests = Digests()  # of the records this run holds (engine.stored)
         self.ledger = RunLedger(limits.budget_usd)
         self.final: dict[str, Finding] = {}
-        self.prior: dict[tuple[str, str], TaskRow] = {}
+        self.tasks = TaskRunner(
+            run_id=self.run_id,
+            workspace=self.ws,
+            store=self.store,
+            planner=planner,
+            inputs=inputs,
+            workflow_model=workflow.model,
+            limits=limits,
+            use_cache=options.use_cache,
+            use_model=self.use_model,
+            model_runner=engine.model_runner,
+            limiter=engine.limiter_factory(limits.concurrency),
+            ledger=self.ledger,
+            sink=sink,
+            findings_so_far=lambda: len(self.final),
+        )
         self.rules: dict[str, RuleInfo] = {}
         self._declare_rules()
         self.started_at = _now_iso()
@@ -216,12 +212,7 @@ class _Run:
 
     # -- events ------------------------------------------------------------------------
     def emit(self, event: Event) -> None:
-        if self.sink is None:  # callers on hot paths check `self.sink` before building events
-            return
-        try:
-            self.sink(event)
-        except Exception:  # a broken sink must not break the run
-            log.exception("event sink failed on %s", event.type)
+        deliver(self.sink, event)
 
     # -- the run -------------------------------------------------------------------------
     async def execute(self, plan: RunPlan, cancel: asyncio.Event | None) -> RunReport:
@@ -259,14 +250,14 @@ class _Run:
             return await self._finish(failed=True)
         finally:
             waiter.cancel()
-            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.tasks.pool.shutdown(wait=False, cancel_futures=True)
             heartbeat.stop()
         return await self._finish(cancelled=cancelled)
 
     async def _open_run(self) -> None:
         if self.options.resume:
             await self.store.reopen_run(self.run_id)  # RunLeased while another process runs it
-            self.prior = await self.store.finished_tasks(self.run_id)
+            self.tasks.resumed(await self.store.finished_tasks(self.run_id))
             self.ledger.resumed(await self.store.spent(self.run_id))
             return
         await self.store.create_run(
@@ -327,14 +318,14 @@ class _Run:
             if self._batch_mode(step.agent):
                 # Message Batches: the step's tasks go out in as few batches as the API's
                 # limits allow, at half price.
-                items = [r.as_item() for r in await self.resolve(await inbox.collect())]
+                items = [r.as_item() for r in await self.tasks.resolve(await inbox.collect())]
                 # Imported here: it imports the Anthropic SDK, needed only when batches run.
                 from swath.engine.message_batches import MessageBatchStep
 
                 runner = self.engine.model_runner
                 assert runner is not None  # _batch_mode checked it
                 batch_step = MessageBatchStep(
-                    self,
+                    self.tasks,
                     step,
                     ch,
                     runner,
@@ -346,23 +337,23 @@ class _Run:
                 # Discovered items are all known: batch them exactly as the plan (and cache) did.
                 items = [r.as_item() for r in await inbox.collect()]  # items: no output
                 for n, batch in enumerate(batches_of(items, step.batch), 1):
-                    tg.create_task(self.run_task(step, step.agent, "map", batch, [], ch))
+                    tg.create_task(self.tasks.run_task(step, step.agent, "map", batch, [], ch))
                     if n % 64 == 0:
                         await asyncio.sleep(0)  # let the first tasks (and the rest of the loop) run
             elif step.stream:
                 buffer: list[Item] = []
                 async for rec in inbox:
-                    buffer.append((await self.resolve([rec]))[0].as_item())
+                    buffer.append((await self.tasks.resolve([rec]))[0].as_item())
                     if len(buffer) >= step.batch:
-                        tg.create_task(self.run_task(step, step.agent, "map", buffer, [], ch))
+                        tg.create_task(self.tasks.run_task(step, step.agent, "map", buffer, [], ch))
                         buffer = []
                 if buffer:
-                    tg.create_task(self.run_task(step, step.agent, "map", buffer, [], ch))
+                    tg.create_task(self.tasks.run_task(step, step.agent, "map", buffer, [], ch))
             else:
-                items = [r.as_item() for r in await self.resolve(await inbox.collect())]
+                items = [r.as_item() for r in await self.tasks.resolve(await inbox.collect())]
                 for start in range(0, len(items), step.batch):
                     tg.create_task(
-                        self.run_task(
+                        self.tasks.run_task(
                             step, step.agent, "map", items[start : start + step.batch], [], ch
                         )
                     )
@@ -372,7 +363,7 @@ class _Run:
         await self._wait_needs(step)
         predicate = compile_expression(step.where)
         async for stored in inbox:
-            (rec,) = await self.resolve([stored])
+            (rec,) = await self.tasks.resolve([stored])
             try:
                 keep = predicate(_expression_context(rec, self.inputs))
             except Exception as exc:  # one bad record must not stop the stream
@@ -385,17 +376,17 @@ class _Run:
     async def _verify(self, step: VerifyStep, inbox: Inbox) -> None:
         await self._wait_needs(step)
         verifier = EvidenceVerifier(self.ws, window=step.reanchor_window)
-        opinion = SecondOpinion(self, step)
+        opinion = SecondOpinion(self.tasks, step)
         seen: set[str] = set()
         async for rec in inbox:
-            outcome = await self.memo.verify(verifier, rec.findings)
+            outcome = await self.tasks.memo.verify(verifier, rec.findings)
             self.ledger.verified(len(outcome.dropped), outcome.reanchored)
             kept = await opinion.review(rec.key, outcome.kept)
             if step.dedupe:
                 kept = [f for f in kept if f.fingerprint not in seen]
                 seen.update(f.fingerprint for f in kept)
             for finding, reason in outcome.dropped:
-                self._audit_drop(step.id, rec.key, finding, reason)
+                self.tasks.audit_drop(step.id, rec.key, finding, reason)
             self.channels[step.id].publish(
                 rec.model_copy(update={"step": step.id, "findings": kept})
             )
@@ -404,7 +395,7 @@ class _Run:
     async def _reduce(self, step: ReduceStep, inbox: Inbox) -> None:
         await self._wait_needs(step)
         records = _stable_order(await inbox.collect())
-        await self.run_task(step, step.agent, "reduce", [], records, self.channels[step.id])
+        await self.tasks.run_task(step, step.agent, "reduce", [], records, self.channels[step.id])
         self._close(step.id)
 
     async def _emit_step(self, step: EmitStep, inbox: Inbox) -> None:
@@ -424,49 +415,6 @@ class _Run:
         self.emit(FindingsEmitted(run_id=self.run_id, step=step_id, findings=fresh))
 
     # -- one task ----------------------------------------------------------------------------
-    async def run_task(
-        self,
-        step: MapStep | ReduceStep | VerifyStep,
-        agent: AgentSpec,
-        tier: str,
-        items: list[Item],
-        records: list[Record],
-        out: Channel,
-    ) -> None:
-        key = cache.task_key(items) if items else "reduce"
-        digests = await self.record_digests(records) if records else None
-        ihash = self.planner.task_hash(step, agent, items=items, digests=digests)
-        usage = Usage()
-        try:
-            record, cached = await self.reuse_result(step.id, key, ihash)
-            if record is None:
-                async with self.limiter:
-                    with self.ledger.agent_running():
-                        self.mark_started(step.id, key, ihash)
-                        async with asyncio.timeout(self.limits.task_timeout_s) as deadline:
-                            record, usage = await self._within(
-                                deadline.when(), step, agent, tier, key, ihash, items, records
-                            )
-        except asyncio.CancelledError:
-            self.store.task_finished(
-                self.run_id, step.id, key, ihash, "cancelled", None, usage, error="cancelled"
-            )
-            raise
-        except (
-            Exception
-        ) as exc:  # a failed task fails alone (unless the API says nothing can succeed)
-            self.mark_failed(step.id, key, ihash, exc)
-            return
-        self.mark_succeeded(step.id, key, ihash, record, usage, cached, out)
-
-    async def _within(self, deadline: float | None, *args: Any) -> tuple[Record, Usage]:
-        """`_perform` with the task's deadline visible to the transport (retry-after)."""
-        token = task_deadline.set(deadline)
-        try:
-            return await self._perform(*args)
-        finally:
-            task_deadline.reset(token)
-
     def _batch_mode(self, agent: AgentSpec) -> bool:
         return (
             self.options.batch
@@ -475,346 +423,6 @@ class _Run:
             and not agent.tools
             and self.engine.model_runner is not None
         )
-
-    def agent_env(self, step_id: str, key: str) -> AgentEnv:
-        return AgentEnv(
-            workspace=self.ws,
-            audit=lambda call: self._audit_tool(step_id, key, call),
-            on_pushback=self._pushback,
-            on_usage=self._live_usage,
-        )
-
-    def model_task(
-        self,
-        step_id: str,
-        key: str,
-        tier: str,
-        agent: AgentSpec,
-        items: list[Item],
-        records: list[Record],
-        facts: Any,
-    ) -> ModelTask:
-        return ModelTask(
-            run_id=self.run_id,
-            step_id=step_id,
-            task_key=key,
-            tier=tier,  # type: ignore[arg-type]
-            agent=agent,
-            workflow_model=self.workflow.model,
-            items=items,
-            records=records,
-            facts=facts,
-            inputs=self.inputs,
-        )
-
-    async def analyze(
-        self,
-        agent: AgentSpec,
-        tier: str,
-        items: list[Item],
-        records: list[Record],
-        step: Any = None,
-    ) -> tuple[AnalyzerOutput, dict[str, str]]:
-        """The step's analyzer on a worker thread, with the hashes of the files the task reads.
-        A map step over a discovered source tells the analyzer all its items (`step_items`)."""
-        loop = asyncio.get_running_loop()
-        item_files = [f for i in items for f in i.files]
-        if not agent.analyzer:
-            return AnalyzerOutput(), await loop.run_in_executor(
-                self.pool, cache.file_deps, self.ws, item_files
-            )
-        analyzer = analyzers.get(agent.analyzer)
-        from_ = getattr(step, "from_", None) if tier == "map" else None
-        ctx = AnalyzerContext(
-            workspace=self.ws,
-            inputs=self.inputs,
-            params=agent.params,
-            step_items=self.planner.discovered.get(from_, []) if isinstance(from_, str) else [],
-        )
-        return await loop.run_in_executor(
-            self.pool, _analyze_hashing, self.ws, analyzer, tier, items, records, ctx, item_files
-        )
-
-    async def remember(
-        self,
-        step_id: str,
-        key: str,
-        ihash: str,
-        items: list[Item],
-        facts: AnalyzerOutput,
-        deps: dict[str, str],
-        judgement: Any = None,
-        model_findings: list[Finding] | None = None,
-        model_reads: list[str] | None = None,
-    ) -> Record:
-        """The task's record, put in the cache with everything it read."""
-        loop = asyncio.get_running_loop()
-        findings = [*facts.findings, *(model_findings or [])]
-        findings = await self.memo.identify(findings)
-        record = Record(
-            step=step_id,
-            key=key,
-            items=items,
-            output=facts.output,
-            judgement=judgement,
-            findings=findings,
-        )
-        extra = [p for p in [*facts.files_read, *(model_reads or [])] if p not in deps]
-        if extra:
-            deps = {
-                **deps,
-                **await loop.run_in_executor(self.pool, cache.file_deps, self.ws, extra),
-            }
-        # Serialised on the store's thread (no await between a model's answer and its task
-        # row: a run stopped meanwhile would lose an answer it paid for).
-        self.store.cache_put(ihash, CacheEntry(deps=deps, record=record))
-        return record
-
-    async def reserve_for(self, task: ModelTask, env: AgentEnv) -> float:
-        """Claim the budget the model agent's estimate needs (to `ledger.release` after it
-        ends), or raise BudgetExhausted; without a budget, nothing is estimated."""
-        runner = self.engine.model_runner
-        if not self.ledger.has_budget or runner is None:
-            return 0.0
-        return self.ledger.reserve((await runner.estimate(task, env)).cost_usd)
-
-    def task_hash(self, step: Any, agent: AgentSpec, items: list[Item]) -> str:
-        """The input hash a map task's result is stored and reused under (see `cache.py`)."""
-        return self.planner.task_hash(step, agent, items=items)
-
-    def drop_finding(self, step_id: str, key: str, finding: Finding, reason: str) -> None:
-        """A finding a later check rejected: counted, and the reason kept in the audit log."""
-        self.ledger.verified(1, 0)
-        self._audit_drop(step_id, key, finding, reason)
-
-    def _audit_drop(self, step_id: str, key: str, finding: Finding, reason: str) -> None:
-        self.store.audit(
-            self.run_id,
-            step_id,
-            key,
-            "finding_dropped",
-            {"rule": finding.rule, "path": finding.path, "reason": reason},
-        )
-
-    def mark_started(self, step_id: str, key: str, ihash: str) -> None:
-        self.store.task_started(self.run_id, step_id, key, ihash)
-        if self.sink is not None:
-            self.emit(TaskStarted(run_id=self.run_id, step=step_id, key=key))
-
-    def mark_succeeded(
-        self,
-        step_id: str,
-        key: str,
-        ihash: str,
-        record: Record,
-        usage: Usage,
-        cached: bool,
-        out: Channel,
-    ) -> None:
-        self.ledger.succeeded(cached)
-        if (step_id, key) not in self.prior:  # a resumed task's row is already final
-            self.store.task_finished(
-                self.run_id,
-                step_id,
-                key,
-                ihash,
-                "succeeded",
-                record,
-                usage,
-                cached=cached,
-                record_hash=self.digests.get(record),  # stored already: no copy, no serialising
-            )
-        out.publish(record)
-        if self.sink is not None:
-            self.emit(
-                self._finished_event(
-                    step_id, key, "succeeded", cached, None, len(record.findings), usage
-                )
-            )
-
-    def mark_failed(self, step_id: str, key: str, ihash: str, exc: BaseException) -> None:
-        usage = getattr(exc, "usage", None) or Usage()
-        if isinstance(exc, BudgetExhausted):
-            self.ledger.budget_stop()
-            self.store.task_finished(
-                self.run_id, step_id, key, ihash, "cancelled", None, usage, error=str(exc)
-            )
-            return
-        if isinstance(exc, TimeoutError):
-            error = f"timed out after {self.limits.task_timeout_s:g}s"
-        else:
-            error = f"{type(exc).__name__}: {exc}"
-        fatal = bool(getattr(exc, "fatal", False))
-        # A fatal error is the run's one message (execute() adds it), not also a task's.
-        self.ledger.failed(None if fatal else f"{step_id}/{key}: {error}")
-        self.store.task_finished(
-            self.run_id,
-            step_id,
-            key,
-            ihash,
-            "failed",
-            None,
-            usage,
-            error=error,
-            raw=getattr(exc, "raw", None),
-        )
-        self.emit(self._finished_event(step_id, key, "failed", False, error, 0, usage))
-        if fatal:
-            # The spend cap, 401/402/403/404: no other agent can succeed either; stop instead
-            # of failing 1,000 times. Tasks in flight that see the same error raise it too;
-            # only the first reaches the report (execute() takes the group's first error).
-            raise self.fatal_stop(str(exc)) from exc
-
-    def fatal_stop(self, cause: str) -> FatalRunError:
-        """The run's one message when the API refuses everything (bad key, spend cap, ...)."""
-        return FatalRunError(
-            f"the model API refused the run: {cause.rstrip('.')}; finished tasks are "
-            f"kept, and after the fix `swath resume {self.run_id}` runs the rest"
-        )
-
-    def _finished_event(
-        self,
-        step: str,
-        key: str,
-        status: Any,
-        cached: bool,
-        error: str | None,
-        findings: int,
-        usage: Usage,
-    ) -> TaskFinished:
-        return TaskFinished(
-            run_id=self.run_id,
-            step=step,
-            key=key,
-            status=status,
-            cached=cached,
-            error=error,
-            findings=findings,
-            usage=usage,
-            done=self.ledger.done,
-            total=self.ledger.total,
-            agents=self.ledger.counts,
-            run_usage=self.ledger.usage,
-            run_findings=len(self.final),
-        )
-
-    async def reuse_result(self, step_id: str, key: str, ihash: str) -> tuple[Record | None, bool]:
-        """A finished result of this run (resume) or of an earlier run (cache)."""
-        prior = self.prior.get((step_id, key))
-        if prior is not None and prior.input_hash == ihash and prior.record is not None:
-            return prior.record, True
-        self.prior.pop((step_id, key), None)  # stale: its inputs changed since
-        if not self.options.use_cache:
-            return None, False
-        entry = await self.store.cache_get(ihash, head=True)
-        if entry is None:
-            return None, False
-        loop = asyncio.get_running_loop()
-        if not await loop.run_in_executor(self.pool, cache.deps_unchanged, self.ws, entry.deps):
-            return None, False
-        self.store.cache_hit(ihash)
-        record = entry.record
-        if (record.step, record.key) != (step_id, key):  # not the record the digest names
-            if entry.output_stored:
-                record = record.model_copy(
-                    update={
-                        "output": (await self.store.record_outputs([entry.digest]))[entry.digest]
-                    }
-                )
-            return record.model_copy(update={"step": step_id, "key": key}), True
-        if entry.output_stored:  # left in the store until something reads it (engine.stored)
-            record = record.model_copy(update={"output": StoredOutput(entry.digest)})
-        self.digests.note(record, entry.digest)
-        return record, True
-
-    async def resolve(self, records: list[Record]) -> list[Record]:
-        """`records` with every output left in the store loaded (engine.stored)."""
-        stored = [r.output.digest for r in records if isinstance(r.output, StoredOutput)]
-        if not stored:
-            return records
-        outputs = await self.store.record_outputs(stored)
-        out = []
-        for r in records:
-            if isinstance(r.output, StoredOutput):
-                loaded = r.model_copy(update={"output": outputs[r.output.digest]})
-                digest = self.digests.get(r)
-                if digest is not None:  # the same record, its output in hand
-                    self.digests.note(loaded, digest)
-                r = loaded
-            out.append(r)
-        return out
-
-    async def record_digests(self, records: list[Record]) -> list[str]:
-        """Each record's digest: noted when it was made or read from the store, else
-        computed from its JSON (on a worker thread: records can be megabytes)."""
-        loop = asyncio.get_running_loop()
-        digests = []
-        for r in records:
-            d = self.digests.get(r)
-            if d is None:  # e.g. a verify step's copy: other findings, so another digest
-                (loaded,) = await self.resolve([r])
-                d = await loop.run_in_executor(self.pool, cache.record_digest, loaded)
-                self.digests.note(r, d)
-            digests.append(d)
-        return digests
-
-    async def _perform(
-        self,
-        step: MapStep | ReduceStep | VerifyStep,
-        agent: AgentSpec,
-        tier: str,
-        key: str,
-        ihash: str,
-        items: list[Item],
-        records: list[Record],
-    ) -> tuple[Record, Usage]:
-        records = await self.resolve(records)  # the analyzer and the model read outputs
-        facts, deps = await self.analyze(agent, tier, items, records, step)
-        if not (self.use_model and agent.instructions) or facts.skip_model:
-            return await self.remember(step.id, key, ihash, items, facts, deps), Usage()
-        runner = self.engine.model_runner
-        assert runner is not None
-        task = self.model_task(step.id, key, tier, agent, items, records, facts.output)
-        env = self.agent_env(step.id, key)
-        reserved = await self.reserve_for(task, env)
-        try:
-            result = await runner.run(task, env)
-        finally:
-            self.ledger.release(reserved)
-        judgement = result.output
-        check = (
-            getattr(analyzers.get(agent.analyzer), "check_judgement", None)
-            if agent.analyzer
-            else None
-        )
-        if check is not None:  # the analyzer holds the model's claims against its facts
-            loop = asyncio.get_running_loop()
-            judgement = await loop.run_in_executor(
-                self.pool, check, judgement, facts.output, records
-            )
-        record = await self.remember(
-            step.id,
-            key,
-            ihash,
-            items,
-            facts,
-            deps,
-            judgement,
-            result.findings,
-            result.files_read,
-        )
-        return record, result.usage
-
-    def _audit_tool(self, step_id: str, key: str, call: ToolCall) -> None:
-        self.store.audit(self.run_id, step_id, key, "tool_call", call.model_dump(mode="json"))
-
-    def _pushback(self, retry_after: float) -> None:
-        hook = getattr(self.limiter, "on_pushback", None)
-        if hook is not None:
-            hook(retry_after)
-
-    def _live_usage(self, usage: Usage) -> None:
-        self.ledger.spent(usage)
 
     # -- the end -------------------------------------------------------------------------------
     async def _finish(self, cancelled: bool = False, failed: bool = False) -> RunReport:
@@ -840,7 +448,7 @@ class _Run:
             outputs=await self._outputs(),
             dropped_findings=ledger.dropped,
             reanchored_findings=ledger.reanchored,
-            checks=self.memo.checks,
+            checks=self.tasks.memo.checks,
             errors=ledger.errors,
             started_at=self.started_at,
             finished_at=_now_iso(),
@@ -857,7 +465,7 @@ class _Run:
     async def _outputs(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for sid in _wanted_outputs(self.workflow):
-            recs = await self.resolve(self.channels[sid].records)
+            recs = await self.tasks.resolve(self.channels[sid].records)
             step = self.workflow.step(sid)
             if isinstance(step, ReduceStep):
                 out[sid] = _record_output(recs[0]) if recs else None
@@ -922,25 +530,6 @@ def _expression_context(rec: Record, inputs: dict[str, Any]) -> dict[str, Any]:
         "inputs": inputs,
         "key": rec.key,
     }
-
-
-def _analyze_hashing(
-    ws: Workspace,
-    analyzer: Any,
-    tier: str,
-    items: list[Item],
-    records: list[Record],
-    ctx: AnalyzerContext,
-    paths: list[str],
-) -> tuple[AnalyzerOutput, dict[str, str]]:
-    """One trip to a worker thread: hash what the task reads, then analyze it.
-
-    Hashing first means a file edited during the analysis makes the cached result look
-    stale (re-run next time) rather than fresh.
-    """
-    deps = cache.file_deps(ws, paths)
-    out = analyzer.reduce(records, ctx) if tier == "reduce" else analyzer.analyze(items, ctx)
-    return out, deps
 
 
 def _root_cause(exc: BaseException) -> BaseException:

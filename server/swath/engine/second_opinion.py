@@ -10,40 +10,21 @@ the step keeps its findings as they are: there is nobody to ask.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Protocol
+from typing import Any
 
 from swath.engine.channels import Channel
+from swath.engine.tasks import TaskRunner
 from swath.findings.model import Finding
-from swath.spec.models import AgentSpec, VerifyStep
-from swath.spec.records import Item, Record
+from swath.spec.models import VerifyStep
+from swath.spec.records import Item
 
 RANK = {"hint": 0, "information": 1, "warning": 2, "error": 3}
 SCHEMA = "second-opinion"
 
 
-class OpinionHost(Protocol):
-    """What a second opinion asks of its run: one more agent task, and a place to put a
-    finding the agent rejected."""
-
-    @property
-    def use_model(self) -> bool: ...
-
-    async def run_task(
-        self,
-        step: VerifyStep,
-        agent: AgentSpec,
-        tier: str,
-        items: list[Item],
-        records: list[Record],
-        out: Channel,
-    ) -> None: ...
-
-    def drop_finding(self, step_id: str, key: str, finding: Finding, reason: str) -> None: ...
-
-
 class SecondOpinion:
-    def __init__(self, run: OpinionHost, step: VerifyStep) -> None:
-        self.run = run
+    def __init__(self, tasks: TaskRunner, step: VerifyStep) -> None:
+        self.tasks = tasks
         self.step = step
         agent = step.second_opinion
         self.agent = agent.model_copy(update={"output": agent.output or SCHEMA}) if agent else None
@@ -51,7 +32,7 @@ class SecondOpinion:
 
     @property
     def active(self) -> bool:
-        return self.agent is not None and bool(self.agent.instructions) and self.run.use_model
+        return self.agent is not None and bool(self.agent.instructions) and self.tasks.use_model
 
     def wanted(self, finding: Finding) -> bool:
         return RANK[finding.severity.value] >= self.threshold
@@ -76,7 +57,7 @@ class SecondOpinion:
                 )
             else:
                 reason = "second opinion: " + str(verdict.get("reason", ""))
-                self.run.drop_finding(self.step.id, record_key, f, reason)
+                self.tasks.drop_finding(self.step.id, record_key, f, reason)
         return kept
 
     async def _ask(self, record_key: str, finding: Finding) -> tuple[str, dict[str, Any]]:
@@ -89,7 +70,7 @@ class SecondOpinion:
             data={"finding": finding.model_dump(mode="json")},
         )
         inbox = Channel(self.step.id)  # private: the verdict is read here, not streamed on
-        await self.run.run_task(self.step, self.agent, "verify", [item], [], inbox)
+        await self.tasks.run_task(self.step, self.agent, "verify", [item], [], inbox)
         if not inbox.records or not isinstance(inbox.records[0].judgement, dict):
             return finding.fingerprint, {
                 "keep": True,

@@ -6,7 +6,7 @@ it: the reduce's input hash is made of its records' digests (the store's hash of
 record's JSON), and the findings come from the record's head (store: the record without
 its output). So such a record carries `StoredOutput` in place of its output, and the engine
 loads the output only before something reads it: an analyzer, a filter, a template, a map
-over the records, the run's outputs (`_Run.resolve`).
+over the records, the run's outputs (`TaskRunner.resolve`).
 
 `StoredOutput` is no JSON value: a record holding one cannot be serialised by accident (a
 task row of a cached record points at the stored record by its digest instead).
