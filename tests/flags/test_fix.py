@@ -16,7 +16,7 @@ from swath.engine.edits import apply_hunks, parse_patch, write_fix
 from tests.tools import gofmt
 from tests.clirun import swath as run_swath
 
-from .conftest import DEMO, git
+from .conftest import DEMO, git, make_repo
 from .test_prune import unused_imports
 
 
@@ -212,6 +212,44 @@ def test_fix_refuses_a_dirty_tree_and_writes_nothing(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "--fix wrote" in proc.stderr and git(root, "diff", "--name-only").strip()
+
+
+def test_fix_deletes_a_definition_that_is_a_file_of_its_own(tmp_path: Path) -> None:
+    from .test_presets import FLIPPER
+
+    root = tmp_path / "gitlab"
+    make_repo(root, FLIPPER)
+    path = "config/feature_flags/development/new_search.yml"
+    preview = swath(root, "run", "flag-audit", "--fix-preview", "-o", str(tmp_path / "r.md"))
+    assert preview.returncode == 0, preview.stderr
+    assert f"--- a/{path}\n+++ /dev/null\n" in preview.stdout
+    assert (root / path).is_file()  # a preview writes nothing
+    # Uncommitted work: refused, nothing deleted.
+    (root / "wip.txt").write_text("todo\n", encoding="utf-8")
+    proc = swath(root, "run", "flag-audit", "--fix")
+    assert proc.returncode == 2 and "wip.txt" in proc.stderr and (root / path).is_file()
+    (root / "wip.txt").unlink()
+    proc = swath(root, "run", "flag-audit", "--fix", "-o", str(tmp_path / "r.md"))
+    assert proc.returncode == 0, proc.stderr
+    assert f"deleted 1 file ({path})" in proc.stderr
+    assert not (root / path).exists()
+    assert (root / "config/feature_flags/ops/fast_path.yml").is_file()
+    status = git(root, "status", "--porcelain", "--", ":!.swath").splitlines()
+    assert sorted(status) == [f" D {path}", " M app/controllers/search_controller.rb"]
+
+
+def test_a_deletion_of_a_changed_file_is_refused(tmp_path: Path) -> None:
+    from swath.analyzers.flags.removal_patch import deletion_diff
+
+    (tmp_path / "x.yml").write_text("name: x\ndefault_enabled: true\n", encoding="utf-8")
+    patch = deletion_diff("x.yml", "name: x\ndefault_enabled: true\n")
+    (tmp_path / "x.yml").write_text("name: x\ndefault_enabled: true\nowner: me\n", encoding="utf-8")
+    result = write_fix(tmp_path, patch)
+    assert result.deleted == [] and "changed since the run" in result.refused["x.yml"]
+    assert (tmp_path / "x.yml").is_file()
+    (tmp_path / "x.yml").write_text("name: x\ndefault_enabled: true\n", encoding="utf-8")
+    result = write_fix(tmp_path, patch)
+    assert result.deleted == ["x.yml"] and not (tmp_path / "x.yml").exists()
 
 
 def test_fix_outside_git_needs_allow_dirty(tmp_path: Path) -> None:

@@ -436,12 +436,17 @@ def test_flipper_definition_files_and_ruby_checks(tmp_path: Path) -> None:
         "-    elsif Flipper.enabled?(:fast_path)\n-      render :fast\n-    end\n"
         "+    render :new\n" in plan["patch"]
     )
-    # A GitLab-style definition is a file of its own: the plan says to delete it.
+    # A GitLab-style definition is a file of its own: the plan says to delete it, and the
+    # patch deletes it (as `git diff` shows a deletion, so `git apply` and --fix delete it).
     path = "config/feature_flags/development/new_search.yml"
+    assert f"**Delete** the file `{path}`: the definition is the whole of it" in plan["markdown"]
     assert (
-        f"the definition is the whole of {path}: delete the file (`git rm {path}`)"
-        in (plan["markdown"])
+        f"--- a/{path}\n+++ /dev/null\n@@ -1,7 +0,0 @@\n----\n-name: new_search\n"
+        in (plan["patch"])
     )
+    assert "config/feature_flags/ops/fast_path.yml" not in plan["patch"]  # permanent (ops)
+    (ws.root / "p.diff").write_text(plan["patch"], encoding="utf-8")
+    subprocess.run(["git", "apply", "--check", "p.diff"], cwd=ws.root, check=True)
 
 
 def test_detection_can_be_turned_off(tmp_path: Path) -> None:

@@ -270,11 +270,17 @@ def _write_fix(root: Path, report: RunReport) -> None:
         if manual
         else ""
     )
+    deleted = (
+        f", deleted {plural(len(result.deleted), 'file')} ({', '.join(result.deleted)})"
+        if result.deleted
+        else ""
+    )
     print(
         f"swath: --fix wrote {plural(len(result.written), 'file')}"
         + (f" ({', '.join(result.written)})" if result.written else "")
+        + deleted
         + tail
-        + ("; review with `git diff`" if result.written else ""),
+        + ("; review with `git diff`" if result.written or result.deleted else ""),
         file=sys.stderr,
     )
 

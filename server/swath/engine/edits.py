@@ -114,12 +114,31 @@ class PatchError(ValueError):
 class FixResult:
     written: list[str] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)  # path -> why it was not written
+    deleted: list[str] = field(default_factory=list)
+
+
+def deleted_files(patch: str) -> set[str]:
+    """The files a unified diff deletes: `--- a/PATH` followed by `+++ /dev/null`."""
+    out: set[str] = set()
+    old: str | None = None
+    for line in patch.splitlines():
+        if line.startswith("--- "):
+            name = line[4:]
+            old = name[2:] if name.startswith("a/") else name
+        elif line.startswith("+++ ") and old is not None:
+            if line[4:].strip() == "/dev/null":
+                out.add(old)
+            old = None
+        else:
+            old = None
+    return out
 
 
 def parse_patch(patch: str) -> dict[str, list[tuple[int, list[str], list[str]]]]:
     """A unified diff (as `fix_preview` makes it) -> path -> [(old start, old lines, new lines)]."""
     out: dict[str, list[tuple[int, list[str], list[str]]]] = {}
     path: str | None = None
+    old_name = ""
     hunk: tuple[int, list[str], list[str]] | None = None
     # Lines the hunk header says are still to come on each side: a removed line may itself
     # start with "-- " or "++ ", so only the counts tell a body line from the next header.
@@ -142,9 +161,13 @@ def parse_patch(patch: str) -> dict[str, list[tuple[int, list[str], list[str]]]]
                 new_left -= 1
             last = line[0]
             continue
-        if line.startswith("+++ "):
+        if line.startswith("--- "):
             name = line[4:].rstrip("\r\n")
-            path = name[2:] if name.startswith("b/") else name
+            old_name = name[2:] if name.startswith("a/") else name
+        elif line.startswith("+++ "):
+            name = line[4:].rstrip("\r\n")
+            # A deleted file (`+++ /dev/null`) is known by its old name.
+            path = old_name if name == "/dev/null" else name[2:] if name.startswith("b/") else name
             out.setdefault(path, [])
             hunk = None
         elif (m := _HUNK.match(line)) is not None and path is not None:
@@ -183,9 +206,11 @@ def write_fix(root: Path, patch: str) -> FixResult:
 
     Every file is checked before any is written: a hunk that no longer applies (the file
     changed since the run) or a Python result that does not compile refuses that file
-    and leaves it as it is; the other files are written."""
+    and leaves it as it is; the other files are written. A file the patch deletes
+    (`+++ /dev/null`) is deleted once its every line is as the patch says."""
     result = FixResult()
     pending: dict[str, str] = {}
+    gone = deleted_files(patch)
     for path, hunks in parse_patch(patch).items():
         full = root / path
         if not full.is_file():
@@ -201,11 +226,21 @@ def write_fix(root: Path, patch: str) -> FixResult:
         except PatchError as exc:
             result.refused[path] = str(exc)
             continue
+        if path in gone:
+            if after:
+                result.refused[path] = (
+                    "the file changed since the run (lines the patch does not delete)"
+                )
+            else:
+                result.deleted.append(path)
+            continue
         broken = _parses(path, after)
         if broken:
             result.refused[path] = broken
             continue
         pending[path] = ("\ufeff" if bom else "") + after
+    for path in result.deleted:
+        (root / path).unlink()
     for path, after in sorted(pending.items()):
         # newline="" keeps the file's own line ends: the patch carries them as they were.
         with open(root / path, "w", encoding="utf-8", newline="") as fh:

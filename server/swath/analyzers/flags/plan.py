@@ -118,11 +118,28 @@ def _pins_md(pins: list[PinningTest]) -> str:
     )
 
 
+def _definitions_md(f: FlagFacts, entries: dict[str, list[tuple[int, int]] | None]) -> list[str]:
+    lines = []
+    for d in f.definitions:
+        if d.path in entries and entries[d.path] is None:
+            lines.append(f"- **Delete** the file `{d.path}`: the definition is the whole of it")
+            continue
+        # The whole syntactic entries where they are known: deleting only the lines
+        # that hold the state (a gate's specs, an item's "key" line) would not build.
+        shown = entries.get(d.path) or d.entries or [(d.line, d.end_line)]
+        spans = ", ".join(f"{a + 1}-{b + 1}" if b > a else f"{a + 1}" for a, b in shown)
+        lines.append(
+            f"- **Delete** the definition entr{'ies' if len(shown) > 1 else 'y'}: `{d.path}` "
+            f"line{'s' if ',' in spans or '-' in spans else ''} {spans}"
+        )
+    return lines
+
+
 def _candidate_md(
     f: FlagFacts,
     assessments: list[dict[str, Any]],
     pins: list[PinningTest] | None = None,
-    entries: dict[str, list[tuple[int, int]]] | None = None,
+    entries: dict[str, list[tuple[int, int]] | None] | None = None,
 ) -> list[str]:
     lines = [_heading(f), ""]
     for d in f.definitions:
@@ -152,15 +169,7 @@ def _candidate_md(
                 f"  - … and {len(f.references) - MAX_REFS_LISTED} more (see the catalogue)"
             )
     if f.category != "undefined":
-        for d in f.definitions:
-            # The whole syntactic entries where they are known: deleting only the lines
-            # that hold the state (a gate's specs, an item's "key" line) would not build.
-            shown = (entries or {}).get(d.path) or d.entries or [(d.line, d.end_line)]
-            spans = ", ".join(f"{a + 1}-{b + 1}" if b > a else f"{a + 1}" for a, b in shown)
-            lines.append(
-                f"- **Delete** the definition entr{'ies' if len(shown) > 1 else 'y'}: `{d.path}` "
-                f"line{'s' if ',' in spans or '-' in spans else ''} {spans}"
-            )
+        lines += _definitions_md(f, entries or {})
     for c in f.constants:
         lines.append(f"- **Delete** constant `{c.name}` at `{c.path}:{c.line + 1}` once unused")
     if pins:
@@ -189,7 +198,7 @@ def markdown(
     disagree: list[dict[str, Any]],
     patch_notes: list[str],
     pins: dict[str, list[PinningTest]] | None = None,
-    entries: dict[str, dict[str, list[tuple[int, int]]]] | None = None,
+    entries: dict[str, dict[str, list[tuple[int, int]] | None]] | None = None,
 ) -> str:
     cands = sorted(
         (f for f in flags if f.candidate),

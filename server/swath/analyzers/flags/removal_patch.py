@@ -8,7 +8,8 @@ rewrite (a Go getter whose error is read, a template) keeps the definition, sinc
 deleting it would change what that read returns; the plan says so. A flag nothing here
 reads loses its definition only when that is this code's own (an enum member, a gate
 map entry), not a flag file other services may read. Tests are not reads: they pin the
-flag and are named in the plan for review.
+flag and are named in the plan for review. A definition that is a whole file of its own
+(GitLab's `config/feature_flags/…/key.yml`) is deleted as a file (`+++ /dev/null`).
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class PatchState:
     text: dict[str, str] = field(default_factory=dict)
     # path -> (the text it was computed for, original line -> line in that text)
     line_maps: dict[str, tuple[str, dict[int, int]]] = field(default_factory=dict)
+    # Files the patch deletes (a GitLab-style definition that is a whole file of its own).
+    deleted: set[str] = field(default_factory=set)
 
     def load(self, ws: Workspace, path: str) -> str | None:
         if path not in self.text:
@@ -89,12 +92,27 @@ class PatchState:
             )
         return out
 
+    def delete(self, path: str) -> None:
+        self.text[path] = ""
+        self.deleted.add(path)
+
     def diff(self) -> str:
         return "".join(
-            unified_diff(p, self.original[p], self.text[p])
+            deletion_diff(p, self.original[p])
+            if p in self.deleted
+            else unified_diff(p, self.original[p], self.text[p])
             for p in sorted(self.text)
-            if self.text[p] != self.original[p]
+            if self.text[p] != self.original[p] or p in self.deleted
         )
+
+
+def deletion_diff(path: str, old: str) -> str:
+    """A file deleted, as `git diff` shows it (`+++ /dev/null`): `git apply` and `--fix`
+    delete the file, rather than leaving it empty."""
+    body = unified_diff(path, old, "")
+    if not body:  # an empty file: no hunk, only the header
+        return f"--- a/{path}\n+++ /dev/null\n"
+    return body.replace(f"\n+++ b/{path}\n", "\n+++ /dev/null\n", 1)
 
 
 def _line_map(old: str, new: str) -> dict[int, int]:
@@ -126,7 +144,11 @@ def build_patch(ws: Workspace, flags: list[FlagFacts]) -> tuple[str, list[str]]:
         if f.candidate and f.category in DELETABLE and f.definitions:
             kept, targets = _definition_targets(ws, state, f)
             notes += kept
-            for path, ts in targets.items():
+            if targets is None:
+                continue
+            for path in targets.files:
+                state.delete(path)
+            for path, ts in targets.units.items():
                 chosen.setdefault(path, []).extend(ts)
                 owners.setdefault(path, []).append(f.key)
     for path, ts in sorted(chosen.items()):
@@ -142,10 +164,11 @@ def build_patch(ws: Workspace, flags: list[FlagFacts]) -> tuple[str, list[str]]:
     return state.diff(), notes
 
 
-def whole_entries(ws: Workspace, f: FlagFacts) -> dict[str, list[tuple[int, int]]]:
+def whole_entries(ws: Workspace, f: FlagFacts) -> dict[str, list[tuple[int, int]] | None]:
     """Per definition file, the lines of each whole entry (a Go gate's `X: {…},` around its
-    versioned specs, a LaunchDarkly item's `{…}` around its `"key"` line), for the plan."""
-    out: dict[str, list[tuple[int, int]]] = {}
+    versioned specs, a LaunchDarkly item's `{…}` around its `"key"` line), for the plan;
+    None when the definition is the whole file (GitLab's `config/feature_flags/…/key.yml`)."""
+    out: dict[str, list[tuple[int, int]] | None] = {}
     for d in f.definitions:
         lang = removal_language(d.path)
         pf = parsed(ws, d.path)
@@ -153,9 +176,12 @@ def whole_entries(ws: Workspace, f: FlagFacts) -> dict[str, list[tuple[int, int]
             continue
         entries = d.entries or [(d.line, d.end_line)]
         lo, hi = min(a for a, _ in entries), max(b for _, b in entries)
-        found = unit_lines(pf.text, lang, [Target(a, b, f.key, lo, hi) for a, b in entries])
+        targets = [Target(a, b, f.key, lo, hi) for a, b in entries]
+        found = unit_lines(pf.text, lang, targets)
         if found:
             out[d.path] = found
+        elif _whole_file(pf.text, targets[0]):
+            out[d.path] = None
     return out
 
 
@@ -339,19 +365,27 @@ def _still_read(
     return None
 
 
+@dataclass
+class Deletion:
+    """A flag's definition as the patch deletes it: units per file, and whole files."""
+
+    units: dict[str, list[Target]] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+
+
 def _definition_targets(
     ws: Workspace, state: PatchState, f: FlagFacts
-) -> tuple[list[str], dict[str, list[Target]]]:
-    """(why the definition stays, or the targets to delete per file, at their current lines)."""
+) -> tuple[list[str], Deletion | None]:
+    """(why the definition stays, or what to delete: units at their current lines, files)."""
     kept = _kept_because(ws, state, f)
     if isinstance(kept, list):
-        return kept, {}
+        return kept, None
     return [], kept
 
 
 def _kept_because(  # noqa: C901 - one early return per reason a definition stays
     ws: Workspace, state: PatchState, f: FlagFacts
-) -> list[str] | dict[str, list[Target]]:
+) -> list[str] | Deletion:
     listed = sum(1 for r in f.references if r.kind != "constant-def")
     if f.ref_count > listed:
         return [
@@ -367,7 +401,7 @@ def _kept_because(  # noqa: C901 - one early return per reason a definition stay
             "repository, but other services may read that file; delete it by hand once none does"
         ]
     tentative: dict[str, str] = {}
-    chosen: dict[str, list[Target]] = {}
+    chosen = Deletion()
     for path, ts in sorted(_targets(ws, state, f).items()):
         lang = removal_language(path)
         text = state.load(ws, path)
@@ -387,20 +421,17 @@ def _kept_because(  # noqa: C901 - one early return per reason a definition stay
         # the flag half-defined, so none goes (a declaration not found is only left behind).
         missing = [t for t in result.missing if t.lo is not None]
         if missing and _whole_file(text, missing[0]):
-            read = _still_read(ws, state, f, {**state.text, **tentative, path: ""})
-            if read is not None:
-                return [_kept_for(f, read)]
-            return [
-                f"`{f.key}`: the definition is the whole of {path}: delete the file "
-                f"(`git rm {path}`)"
-            ]
+            # GitLab's `config/feature_flags/…/key.yml`: the file goes.
+            tentative[path] = ""
+            chosen.files.append(path)
+            continue
         if missing:
             return [
                 f"`{f.key}`: definition at {path}:{missing[0].line + 1} kept: no whole entry "
                 "found there to delete"
             ]
         tentative[path] = result.new_text
-        chosen[path] = moved
+        chosen.units[path] = moved
     read = _still_read(ws, state, f, {**state.text, **tentative})
     if read is not None:
         return [_kept_for(f, read)]
