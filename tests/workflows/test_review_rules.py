@@ -824,3 +824,20 @@ def test_loop_rules_on_regions_see_what_the_whole_file_shows(tmp_path: Path) -> 
     assert sorted((h.rule, h.line) for h in whole if h.line in added) == sorted(
         (f.rule, f.range.start.line) for f in out.findings
     )
+
+
+def test_every_rule_is_one_registration_the_analyzer_lists() -> None:
+    """A rule registered beside its check is in the analyzer's rules (a cached run describes
+    it); the same id registered again with something else is refused."""
+    from swath.analyzers.review import DiffReview
+    from swath.analyzers.review_rules import rule
+
+    listed = {r.id for r in DiffReview.rules}
+    assert RULES and set(RULES) <= listed
+    assert all(r.id.startswith(f"review/{r.pass_}/") for r in RULES.values())
+    eval_rule = RULES["review/security/eval"]
+    assert rule("security", "eval", eval_rule.severity, eval_rule.description) is not None
+    with pytest.raises(ValueError, match="registered twice"):
+        rule("security", "eval", Severity.error, "something else")
+    with pytest.raises(ValueError, match="is not a pass"):
+        rule("style", "tabs", Severity.hint, "Tabs.")

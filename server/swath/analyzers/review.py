@@ -138,6 +138,8 @@ class DiffReview:
     )
     params_model: ClassVar[type[BaseModel]] = DiffReviewParams
     version: ClassVar[str] = "2"
+    # Every registration of `review_rules.rule`: the check modules are all imported above
+    # (through review_facts and review_ruff).
     rules: ClassVar[list[RuleInfo]] = rule_infos()
 
     def analyze(self, items: list[Item], ctx: AnalyzerContext) -> AnalyzerOutput:

@@ -2,13 +2,7 @@
 
 Elements come from the ast-grep tree for JSX/TSX (`<img …/>`, `<div onClick=…>`) and from
 the start tags of HTML, Vue and Svelte templates. Three rules, each the common failure
-screen-reader and keyboard users hit first:
-
-- `review/accessibility/img-alt`: an image without `alt` (an empty `alt=""` is fine: decorative);
-- `review/accessibility/click-without-key`: a click handler on an element that is not
-  interactive (`div`, `span`, …) with neither a `role` nor a keyboard handler;
-- `review/accessibility/input-label`: a form field with no label (no `aria-label`,
-  `aria-labelledby`, `title`, enclosing `<label>` or `<label for>` naming its id).
+screen-reader and keyboard users hit first (registered below).
 
 An element with spread attributes (`{...props}`) is not judged: what it gets is unknown.
 """
@@ -20,8 +14,24 @@ from dataclasses import dataclass
 
 from ast_grep_py import SgRoot
 
-from swath.analyzers.review_rules import Hit
+from swath.analyzers.review_rules import Hit, rule
 from swath.analyzers.sgfacts import find_kind
+from swath.findings.model import Severity
+
+# An empty `alt=""` is fine: the image is decorative.
+IMG_ALT = rule("accessibility", "img-alt", Severity.warning, "An image without alt text.")
+# An element that is not interactive (`div`, `span`, …) with neither a `role` nor a
+# keyboard handler.
+CLICK_WITHOUT_KEY = rule(
+    "accessibility",
+    "click-without-key",
+    Severity.warning,
+    "A click handler on a non-interactive element with no role and no keyboard handler.",
+)
+# No `aria-label`, `aria-labelledby`, `title`, enclosing `<label>` or `<label for>` naming its id.
+INPUT_LABEL = rule(
+    "accessibility", "input-label", Severity.warning, "A form field without a label."
+)
 
 NON_INTERACTIVE = {
     "div",
@@ -155,7 +165,7 @@ def a11y_hits(text: str, elements: list[Element]) -> list[Hit]:
         if tag == "img" and "alt" not in a and not hidden:
             hits.append(
                 Hit(
-                    "review/accessibility/img-alt",
+                    IMG_ALT.id,
                     el.line,
                     el.start,
                     el.end,
@@ -171,7 +181,7 @@ def a11y_hits(text: str, elements: list[Element]) -> list[Hit]:
         ):
             hits.append(
                 Hit(
-                    "review/accessibility/click-without-key",
+                    CLICK_WITHOUT_KEY.id,
                     el.line,
                     el.start,
                     el.end,
@@ -188,7 +198,7 @@ def a11y_hits(text: str, elements: list[Element]) -> list[Hit]:
             if not named and not _inside_label(text, el.line, el.start):
                 hits.append(
                     Hit(
-                        "review/accessibility/input-label",
+                        INPUT_LABEL.id,
                         el.line,
                         el.start,
                         el.end,

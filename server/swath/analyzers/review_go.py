@@ -1,29 +1,40 @@
-"""The review's Go rules, on the ast-grep (tree-sitter) tree of the file.
-
-- `review/correctness/debug-print`: `fmt.Print*` / `println` outside `package main`, where
-  output to stdout is almost always a debugging leftover (a library logs or returns);
-- `review/correctness/unchecked-error`: a call's last result assigned to `_` (`_ = f()`,
-  `v, _ := f()`): when it is an error, it is dropped without a word.
-"""
+"""The review's Go rules, on the ast-grep (tree-sitter) tree of the file."""
 
 from __future__ import annotations
 
 from ast_grep_py import SgNode, SgRoot
 
-from swath.analyzers.review_rules import Hit
+from swath.analyzers.review_rules import Hit, Rule, rule
 from swath.analyzers.sgfacts import find_kind
+from swath.findings.model import Severity
+
+# Outside `package main`, output to stdout is almost always a debugging leftover (a library
+# logs or returns).
+DEBUG_PRINT = rule(
+    "correctness",
+    "debug-print",
+    Severity.information,
+    "fmt.Print*/println outside package main (Go).",
+)
+# `_ = f()`, `v, _ := f()`: when the last result is an error, it is dropped without a word.
+UNCHECKED_ERROR = rule(
+    "correctness",
+    "unchecked-error",
+    Severity.warning,
+    "A Go call's last result (usually its error) assigned to `_`.",
+)
 
 PRINTS = {"fmt.Println", "fmt.Printf", "fmt.Print", "println", "print"}
 
 
-def _hit(rule: str, node: SgNode, message: str) -> Hit:
+def _hit(rule: Rule, node: SgNode, message: str) -> Hit:
     r = node.range()
     end = (
         r.end.column
         if r.end.line == r.start.line
         else r.start.column + len(node.text().split("\n", 1)[0])
     )
-    return Hit(rule, r.start.line, r.start.column, end, message)
+    return Hit(rule.id, r.start.line, r.start.column, end, message)
 
 
 def go_hits(text: str, path: str) -> list[Hit]:
@@ -38,7 +49,7 @@ def go_hits(text: str, path: str) -> list[Hit]:
                 if fn is not None and fn.text() in PRINTS:
                     hits.append(
                         _hit(
-                            "review/correctness/debug-print",
+                            DEBUG_PRINT,
                             call,
                             f"{fn.text()}() in package {package.text() if package else '?'} writes to "
                             "stdout: a debugging leftover? Log it or return it instead.",
@@ -60,7 +71,7 @@ def go_hits(text: str, path: str) -> list[Hit]:
                     fn = values[0].field("function")
                     hits.append(
                         _hit(
-                            "review/correctness/unchecked-error",
+                            UNCHECKED_ERROR,
                             asg,
                             f"The last result of {fn.text() if fn else 'the call'}() is thrown away; if it "
                             "is an error, handle or return it.",

@@ -1,7 +1,5 @@
-"""Swath's own Python rules, where ruff has no equivalent: work that grows with a loop.
-
-- `review/performance/string-concat-in-loop`: a string grown with `+=` inside a loop;
-- `review/performance/query-in-loop`: a database query inside a loop (N+1 queries).
+"""Swath's own Python rules, where ruff has no equivalent: work that grows with a loop
+(a string grown with `+=`, a database query per iteration).
 
 The loop around an added line matters, and it is inside the same top-level statement; so
 only the top-level statements holding added lines are parsed (most of a file's cost is the
@@ -19,8 +17,19 @@ import ast
 import bisect
 import re
 
-from swath.analyzers.review_rules import Hit
+from swath.analyzers.review_rules import Hit, Rule, rule
 from swath.analyzers.sourcetext import char_col, parse_python
+from swath.findings.model import Severity
+
+STRING_CONCAT_IN_LOOP = rule(
+    "performance",
+    "string-concat-in-loop",
+    Severity.information,
+    "A string grown with += inside a loop is quadratic; collect the parts and join them.",
+)
+QUERY_IN_LOOP = rule(
+    "performance", "query-in-loop", Severity.information, "A database query inside a loop (N+1)."
+)
 
 SQL_EXEC = {"execute", "executemany", "raw", "read_sql", "read_sql_query", "fetch", "fetchrow"}
 DB_RECEIVER = re.compile(r"(?i)(?:^|_)(?:cur|cursor|conn|connection|db|session|engine|tx|txn)$")
@@ -100,13 +109,13 @@ class _LoopRules(ast.NodeVisitor):
         self.loops = [0]  # loop depth per function scope
         self.str_names: list[set[str]] = [set()]
 
-    def _hit(self, rule: str, node: ast.AST, message: str) -> None:
+    def _hit(self, rule: Rule, node: ast.AST, message: str) -> None:
         line = node.lineno - 1  # type: ignore[attr-defined]
         text = self.lines[line] if line < len(self.lines) else ""
         start = char_col(text, node.col_offset)  # type: ignore[attr-defined]
         same = getattr(node, "end_lineno", None) == node.lineno  # type: ignore[attr-defined]
         end = char_col(text, node.end_col_offset) if same else len(text)  # type: ignore[attr-defined]
-        self.hits.append(Hit(rule, line, start, max(end, start), message))
+        self.hits.append(Hit(rule.id, line, start, max(end, start), message))
 
     def _scope(self, node: ast.AST) -> None:
         self.loops.append(0)
@@ -156,7 +165,7 @@ class _LoopRules(ast.NodeVisitor):
             and node.target.id in self.str_names[-1]
         ):
             self._hit(
-                "review/performance/string-concat-in-loop",
+                STRING_CONCAT_IN_LOOP,
                 node,
                 f"`{node.target.id}` grows by string concatenation inside a loop (quadratic); "
                 "append the parts to a list and ''.join() them once.",
@@ -172,7 +181,7 @@ class _LoopRules(ast.NodeVisitor):
             sql = isinstance(first, ast.Constant) and isinstance(first.value, str)
             if DB_RECEIVER.search(name or "") or (sql and SQL_TEXT.search(first.value)):  # type: ignore[union-attr]
                 self._hit(
-                    "review/performance/query-in-loop",
+                    QUERY_IN_LOOP,
                     func,
                     f"{func.attr}() inside a loop runs one query per iteration; fetch or write "
                     "in one batch (executemany, IN (...), a join).",

@@ -33,7 +33,7 @@ from typing import Any
 
 from swath.analyzers.review_passes import RUFF, ruff_pass, selector_matches
 from swath.analyzers.review_python import default_only_read
-from swath.analyzers.review_rules import Hit
+from swath.analyzers.review_rules import Hit, rule
 from swath.analyzers.sourcetext import split_lines
 from swath.findings.model import Severity
 
@@ -42,8 +42,15 @@ log = logging.getLogger(__name__)
 TIMEOUT_S = 60
 CONFIG_FILES = (".ruff.toml", "ruff.toml", "pyproject.toml")
 UNSUPPORTED = re.compile(r"^Cannot use .+ on Python (?P<target>\d+\.\d+)")
-SYNTAX_ERROR = "review/correctness/syntax-error"
-UNSUPPORTED_SYNTAX = "review/correctness/unsupported-syntax"
+SYNTAX_ERROR = rule(
+    "correctness", "syntax-error", Severity.error, "The changed file no longer parses (ruff)."
+)
+UNSUPPORTED_SYNTAX = rule(
+    "correctness",
+    "unsupported-syntax",
+    Severity.warning,
+    "Valid Python that is newer than the project's target version.",
+)
 
 
 def ruff_command(setting: Any) -> list[str] | None:
@@ -320,7 +327,7 @@ def _syntax_hit(message: str, line: int, start: int, stop: int, project: Project
     m = UNSUPPORTED.match(message)
     if m:  # valid Python, only not on the version the project says it supports
         return Hit(
-            UNSUPPORTED_SYNTAX,
+            UNSUPPORTED_SYNTAX.id,
             line,
             start,
             stop,
@@ -328,7 +335,7 @@ def _syntax_hit(message: str, line: int, start: int, stop: int, project: Project
             f"({project.source or 'ruff default'}): raise its target version or avoid this syntax.",
         )
     return Hit(
-        SYNTAX_ERROR,
+        SYNTAX_ERROR.id,
         line,
         start,
         stop,

@@ -1,4 +1,12 @@
-"""The review's own rules (ids, severities, descriptions) and what a hit is.
+"""The review's own rules and what a hit is.
+
+A rule is one registration, `rule(pass, name, severity, description)`, made at the top of
+the module whose check emits it (`review_script.py`, `review_go.py`, `review_python.py`,
+`review_a11y.py`, `review_text.py`, `review_secrets.py`, `review_tests.py`,
+`review_ruff.py`); the check emits hits with the `Rule` it got back (`Hit(RULE.id, ...)`),
+so an id is written once. `RULES` holds every registration once those modules are
+imported (`review.py`, the analyzer, imports them all before it lists its rules), and a
+run served from the cache still describes each one.
 
 Only rules ruff has no equivalent for live here: the TS/JS, Go and markup checks, the
 secrets and conflict-marker line checks, two loop rules for Python, and the tests pass.
@@ -10,15 +18,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from swath.analyzers.review_passes import PASSES
 from swath.findings.model import Severity
 from swath.findings.report import RuleInfo
 
 
 @dataclass(frozen=True)
 class Rule:
-    id: str
+    """`review/<pass>/<name>`: its pass, its default severity and the description reports
+    and SARIF show."""
+
+    pass_: str
+    name: str
     severity: Severity
     description: str
+
+    @property
+    def id(self) -> str:
+        return f"review/{self.pass_}/{self.name}"
 
 
 @dataclass
@@ -38,68 +55,17 @@ class Hit:
     data: dict[str, Any] = field(default_factory=dict)  # the finding's data: ruff code, url, …
 
 
-_W, _I, _E = Severity.warning, Severity.information, Severity.error
+RULES: dict[str, Rule] = {}  # by id, filled by `rule(...)` in the check modules
 
-RULES: dict[str, Rule] = {
-    r.id: r
-    for r in [
-        Rule("review/security/eval", _W, "JS eval() / new Function() runs code built at run time."),
-        Rule(
-            "review/security/subprocess-shell",
-            _E,
-            "child_process.exec with a command string built from variables (shell injection).",
-        ),
-        Rule(
-            "review/security/hardcoded-secret",
-            _E,
-            "A credential on an added line (detect-secrets' provider and keyword plugins).",
-        ),
-        Rule(
-            "review/security/sql-format",
-            _W,
-            "SQL built in a JS template literal or by concatenation; use bound parameters.",
-        ),
-        Rule(
-            "review/security/inner-html",
-            _W,
-            "HTML assigned from a value (innerHTML, document.write, dangerouslySetInnerHTML).",
-        ),
-        Rule(
-            "review/performance/string-concat-in-loop",
-            _I,
-            "A string grown with += inside a loop is quadratic; collect the parts and join them.",
-        ),
-        Rule("review/performance/query-in-loop", _I, "A database query inside a loop (N+1)."),
-        Rule("review/correctness/debugger", _W, "`debugger;` left in TS/JS code."),
-        Rule("review/correctness/console-log", _I, "console.log/debug/trace left in TS/JS code."),
-        Rule("review/correctness/loose-equality", _I, "== / != coerce types in JS; use === / !==."),
-        Rule("review/correctness/debug-print", _I, "fmt.Print*/println outside package main (Go)."),
-        Rule(
-            "review/correctness/unchecked-error",
-            _W,
-            "A Go call's last result (usually its error) assigned to `_`.",
-        ),
-        Rule("review/correctness/conflict-marker", _E, "A merge conflict marker was committed."),
-        Rule("review/correctness/syntax-error", _E, "The changed file no longer parses (ruff)."),
-        Rule(
-            "review/correctness/unsupported-syntax",
-            _W,
-            "Valid Python that is newer than the project's target version.",
-        ),
-        Rule(
-            "review/tests/untested-change",
-            _I,
-            "A public function changed in a diff that changes no test.",
-        ),
-        Rule("review/accessibility/img-alt", _W, "An image without alt text."),
-        Rule(
-            "review/accessibility/click-without-key",
-            _W,
-            "A click handler on a non-interactive element with no role and no keyboard handler.",
-        ),
-        Rule("review/accessibility/input-label", _W, "A form field without a label."),
-    ]
-}
+
+def rule(pass_: str, name: str, severity: Severity, description: str) -> Rule:
+    """Register one of the review's own rules; the check that emits it uses what comes back."""
+    made = Rule(pass_, name, severity, description)
+    if pass_ not in PASSES:
+        raise ValueError(f"review rule {made.id}: {pass_!r} is not a pass ({', '.join(PASSES)})")
+    if RULES.setdefault(made.id, made) != made:
+        raise ValueError(f"review rule {made.id} is registered twice")
+    return made
 
 
 # GitHub's security-severity by the rule's default severity (>= 7 high, >= 4 medium).
@@ -108,13 +74,12 @@ SECURITY_SEVERITY = {Severity.error: 8.0, Severity.warning: 5.5, Severity.inform
 
 def rule_info(r: Rule) -> RuleInfo:
     """A rule's metadata; `review/<pass>/<name>` makes the pass its SARIF category."""
-    pass_ = r.id.split("/")[1]
     return RuleInfo(
         id=r.id,
         description=r.description,
-        category=pass_,
+        category=r.pass_,
         tags=["review"],
-        security_severity=SECURITY_SEVERITY.get(r.severity) if pass_ == "security" else None,
+        security_severity=SECURITY_SEVERITY.get(r.severity) if r.pass_ == "security" else None,
     )
 
 

@@ -6,9 +6,44 @@ import re
 
 from ast_grep_py import SgNode, SgRoot
 
-from swath.analyzers.review_rules import Hit
+from swath.analyzers.review_rules import Hit, Rule, rule
 from swath.analyzers.sgfacts import find_kind
 from swath.findings.model import Severity
+
+EVAL = rule(
+    "security", "eval", Severity.warning, "JS eval() / new Function() runs code built at run time."
+)
+SUBPROCESS_SHELL = rule(
+    "security",
+    "subprocess-shell",
+    Severity.error,
+    "child_process.exec with a command string built from variables (shell injection).",
+)
+SQL_FORMAT = rule(
+    "security",
+    "sql-format",
+    Severity.warning,
+    "SQL built in a JS template literal or by concatenation; use bound parameters.",
+)
+INNER_HTML = rule(
+    "security",
+    "inner-html",
+    Severity.warning,
+    "HTML assigned from a value (innerHTML, document.write, dangerouslySetInnerHTML).",
+)
+DEBUGGER = rule("correctness", "debugger", Severity.warning, "`debugger;` left in TS/JS code.")
+CONSOLE_LOG = rule(
+    "correctness",
+    "console-log",
+    Severity.information,
+    "console.log/debug/trace left in TS/JS code.",
+)
+LOOSE_EQUALITY = rule(
+    "correctness",
+    "loose-equality",
+    Severity.information,
+    "== / != coerce types in JS; use === / !==.",
+)
 
 CONSOLE_METHODS = {"log", "debug", "trace", "dir", "info", "table"}
 SQL_TEXT = re.compile(
@@ -32,14 +67,14 @@ CHILD_PROCESS = re.compile(r"""(?:require\(\s*|from\s+)["'](?:node:)?child_proce
 SHELL_CALLS = {"exec", "execSync"}
 
 
-def _hit(rule: str, node: SgNode, message: str, severity: Severity | None = None) -> Hit:
+def _hit(rule: Rule, node: SgNode, message: str, severity: Severity | None = None) -> Hit:
     r = node.range()
     end = (
         r.end.column
         if r.end.line == r.start.line
         else r.start.column + len(node.text().split("\n", 1)[0])
     )
-    return Hit(rule, r.start.line, r.start.column, end, message, severity)
+    return Hit(rule.id, r.start.line, r.start.column, end, message, severity)
 
 
 def _interpolated(node: SgNode | None) -> bool:
@@ -84,7 +119,7 @@ def script_hits(text: str, language: str) -> list[Hit]:  # noqa: C901 - one bran
                 if obj_text == "console" and prop_text in CONSOLE_METHODS:
                     hits.append(
                         _hit(
-                            "review/correctness/console-log",
+                            CONSOLE_LOG,
                             call,
                             f"console.{prop_text}() left in the code; remove it or use the app's logger.",
                         )
@@ -92,7 +127,7 @@ def script_hits(text: str, language: str) -> list[Hit]:  # noqa: C901 - one bran
                 elif obj_text == "document" and prop_text in ("write", "writeln"):
                     hits.append(
                         _hit(
-                            "review/security/inner-html",
+                            INNER_HTML,
                             call,
                             f"document.{prop_text}() inserts raw HTML; build DOM nodes or escape it.",
                         )
@@ -104,7 +139,7 @@ def script_hits(text: str, language: str) -> list[Hit]:  # noqa: C901 - one bran
                 ):
                     hits.append(
                         _hit(
-                            "review/security/subprocess-shell",
+                            SUBPROCESS_SHELL,
                             call,
                             f"{name}() runs a command string built from variables through the shell; use "
                             "execFile/spawn with an argument array.",
@@ -116,7 +151,7 @@ def script_hits(text: str, language: str) -> list[Hit]:  # noqa: C901 - one bran
                     if arg is not None and SQL_TEXT.search(arg.text()):
                         hits.append(
                             _hit(
-                                "review/security/sql-format",
+                                SQL_FORMAT,
                                 arg,
                                 f"SQL built from interpolated values and passed to {name}(): an "
                                 "injection risk; use placeholders and bound parameters.",
@@ -125,13 +160,11 @@ def script_hits(text: str, language: str) -> list[Hit]:  # noqa: C901 - one bran
                         )
             elif kind == "identifier":
                 if name == "eval":
-                    hits.append(
-                        _hit("review/security/eval", fn, "eval() runs code built at run time.")
-                    )
+                    hits.append(_hit(EVAL, fn, "eval() runs code built at run time."))
                 elif name in SHELL_CALLS and uses_child_process and _interpolated(_first_arg(call)):
                     hits.append(
                         _hit(
-                            "review/security/subprocess-shell",
+                            SUBPROCESS_SHELL,
                             call,
                             f"{name}() runs a command string built from variables through the shell; use "
                             "execFile/spawn with an argument array.",
@@ -143,7 +176,7 @@ def script_hits(text: str, language: str) -> list[Hit]:  # noqa: C901 - one bran
             if ctor is not None and ctor.text() == "Function":
                 hits.append(
                     _hit(
-                        "review/security/eval",
+                        EVAL,
                         new,
                         "new Function() compiles code built at run time.",
                     )
@@ -151,7 +184,7 @@ def script_hits(text: str, language: str) -> list[Hit]:  # noqa: C901 - one bran
         for node in find_kind(root, "debugger_statement"):
             hits.append(
                 _hit(
-                    "review/correctness/debugger",
+                    DEBUGGER,
                     node,
                     "`debugger;` left in the code: it pauses every user with the devtools open.",
                 )
@@ -174,7 +207,7 @@ def script_hits(text: str, language: str) -> list[Hit]:  # noqa: C901 - one bran
             ):
                 hits.append(
                     _hit(
-                        "review/security/inner-html",
+                        INNER_HTML,
                         asg,
                         f"Assigning {prop.text()} from a value invites XSS; use textContent or sanitise.",
                     )
@@ -184,7 +217,7 @@ def script_hits(text: str, language: str) -> list[Hit]:  # noqa: C901 - one bran
             if first is not None and first.text() == "dangerouslySetInnerHTML":
                 hits.append(
                     _hit(
-                        "review/security/inner-html",
+                        INNER_HTML,
                         attr,
                         "dangerouslySetInnerHTML renders raw HTML; sanitise it (DOMPurify) or render text.",
                     )
@@ -199,13 +232,12 @@ def script_hits(text: str, language: str) -> list[Hit]:  # noqa: C901 - one bran
                 _interpolated(tpl)
                 and SQL_TEXT.search(tpl.text())
                 and not any(
-                    h.rule == "review/security/sql-format" and h.line == tpl.range().start.line
-                    for h in hits
+                    h.rule == SQL_FORMAT.id and h.line == tpl.range().start.line for h in hits
                 )
             ):
                 hits.append(
                     _hit(
-                        "review/security/sql-format",
+                        SQL_FORMAT,
                         tpl,
                         "SQL built in a template literal from interpolated values; use bound parameters "
                         "(or a tagged sql`` template).",
@@ -226,7 +258,7 @@ def script_hits(text: str, language: str) -> list[Hit]:  # noqa: C901 - one bran
             r = op.range()
             hits.append(
                 Hit(
-                    "review/correctness/loose-equality",
+                    LOOSE_EQUALITY.id,
                     r.start.line,
                     r.start.column,
                     r.end.column,

@@ -27,7 +27,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
-from swath.analyzers.review_rules import Hit
+from swath.analyzers.review_rules import Hit, rule
 from swath.analyzers.review_secret_lines import (
     LineFilters,
     line_filters,
@@ -38,7 +38,12 @@ from swath.analyzers.review_text import looks_placeholder, looks_real_secret, tr
 from swath.findings.model import Severity
 from swath.workspace.roles import Role
 
-RULE = "review/security/hardcoded-secret"
+HARDCODED_SECRET = rule(
+    "security",
+    "hardcoded-secret",
+    Severity.error,
+    "A credential on an added line (detect-secrets' provider and keyword plugins).",
+)
 LEFT_OUT = {"Base64 High Entropy String", "Hex High Entropy String", "Public IP (ipv4)"}
 KEYWORD = "Secret Keyword"
 BASIC_AUTH = "Basic Auth Credentials"
@@ -198,7 +203,7 @@ def _hit(n: int, line: str, start: int, end: int, kind: str, committed: bool | N
         )
     severity = Severity.warning if kind == KEYWORD else Severity.error
     return Hit(
-        rule=RULE,
+        rule=HARDCODED_SECRET.id,
         line=n,
         start=start,
         end=end,

@@ -12,10 +12,16 @@ from dataclasses import replace
 
 from ast_grep_py import SgNode, SgRoot
 
-from swath.analyzers.review_rules import Hit
+from swath.analyzers.review_rules import Hit, rule
 from swath.analyzers.sgfacts import find_kind
+from swath.findings.model import Severity
 
-RULE = "review/tests/untested-change"
+UNTESTED_CHANGE = rule(
+    "tests",
+    "untested-change",
+    Severity.information,
+    "A public function changed in a diff that changes no test.",
+)
 KINDS = {
     "python": ("function_definition",),
     "go": ("function_declaration", "method_declaration"),
@@ -88,7 +94,7 @@ def untested_hits(
                 nr = name_node.range()
                 hits.append(
                     Hit(
-                        RULE,
+                        UNTESTED_CHANGE.id,
                         nr.start.line,
                         nr.start.column,
                         nr.end.column,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from swath.analyzers.review_rules import Hit
+from swath.analyzers.review_rules import Hit, rule
+from swath.findings.model import Severity
 
 PLACEHOLDER_WORDS = (
     "xxx",
@@ -31,6 +32,9 @@ PLACEHOLDER_WORDS = (
     "****",
     "localhost",
     "foobar",
+)
+CONFLICT_MARKER = rule(
+    "correctness", "conflict-marker", Severity.error, "A merge conflict marker was committed."
 )
 CONFLICT = re.compile(r"^(?:<{7}|>{7}|\|{7})(?: |$)")
 
@@ -87,7 +91,7 @@ def triple_quoted_lines(lines: list[str]) -> set[int]:
 def conflict_hits(lines: list[str], added: set[int]) -> list[Hit]:
     return [
         Hit(
-            "review/correctness/conflict-marker",
+            CONFLICT_MARKER.id,
             n,
             0,
             len(lines[n]),
