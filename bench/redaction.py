@@ -1,4 +1,4 @@
-"""Benchmark: secret redaction throughput, with the literal prefilter and without, in one run.
+"""Benchmark: secret redaction throughput, with the line filter and without, in one run.
 
 Everything sent to a model passes through `Redactor.redact`: the prompts (a 100K-token
 prompt is ~400 KB) and every file a tool reads. The corpus is the source of an installed
@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from swath.agents.redaction import Redactor
+from swath.linefilter import LineFilters
 
 PLANTED = [
     'AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7ABCDEFG"',
@@ -47,9 +48,9 @@ def corpus(package: str, megabytes: float) -> str:
 
 
 def unfiltered() -> Redactor:
-    """The same detectors with every pattern scanning every line (the old behaviour)."""
+    """The same detectors with every family tried on every line (the old behaviour)."""
     r = Redactor()
-    r._families = [(n, [type(p)(p.rx, None, p.fold) for p in ps]) for n, ps in r._families]
+    r._filters = LineFilters(r._filters.names, [None] * r._filters.size)
     return r
 
 
@@ -73,7 +74,7 @@ def main() -> int:
             outputs[name] = redactor._redact(text, "corpus.py")
             times[name].append(time.perf_counter() - start)
     if outputs["prefiltered"] != outputs["unfiltered"]:
-        print("the prefilter changed what is redacted", file=sys.stderr)
+        print("the line filter changed what is redacted", file=sys.stderr)
         return 1
     found = outputs["prefiltered"].count("[REDACTED:")
     print(

@@ -16,7 +16,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from swath.analyzers.review_secret_lines import widened
+from swath.linefilter import widened
 from swath.analyzers.review_secrets import _filters, _plugins, secret_hits
 from swath.analyzers.sourcetext import split_lines
 

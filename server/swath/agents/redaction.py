@@ -20,7 +20,6 @@ import math
 import pkgutil
 import re
 import threading
-from bisect import bisect_right
 from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -42,7 +41,7 @@ from detect_secrets.plugins.keyword import (
 )
 from detect_secrets.util.filetype import determine_file_type
 
-from swath.agents.required_literals import Lines, folds, required_literals
+from swath.linefilter import LineFilters, filters_per_line, union_filter
 
 # Public IPs are not secrets, and redacting them would only blind the model.
 _SKIP_PLUGINS = {"IPPublicDetector"}
@@ -83,7 +82,6 @@ _NETRC_FILES = (".netrc", "_netrc", "netrc")
 _PEM_BEGIN = re.compile(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
 _PEM_END = re.compile(r"-----END[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
 _PEM_HINT = re.compile(r"-----BEGIN")
-_NEWLINE = re.compile("\n")
 _MEMO_MAX_CHARS = 32_768  # texts up to this size are memoised (system prompts repeat per agent)
 _MEMO_ENTRIES = 2048
 _MEMO_LINE_CHARS = 2000
@@ -160,27 +158,20 @@ class Redactor:
         self._regex: list[BasePlugin] = [
             p for p in plugins if not isinstance(p, (KeywordDetector, HighEntropyStringsPlugin))
         ]
-        # The detectors' own patterns tell which lines any provider-format detector can match;
-        # most source lines match none, and running 24 detectors on each is the bulk of the cost.
-        # (MULTILINE: a `^` in them means a line's start when the whole text is scanned.)
-        patterns = [
-            re.compile(rx.pattern, rx.flags | re.MULTILINE)
-            for p in self._regex
-            for rx in getattr(p, "denylist", ())
-        ]
         self._extra = EXTRA_PATTERNS + tuple((kind, re.compile(rx)) for kind, rx in extra_patterns)
-        # Each family's patterns, each with the literals one of which any of its matches
-        # holds: a line without one is skipped at `str.find` speed (see required_literals).
-        self._families: list[tuple[str, list[_Prefiltered]]] = [
-            (name, [_Prefiltered.of(rx) for rx in parts])
-            for name, parts in (
-                ("extra", [rx for _, rx in self._extra]),
-                ("keyword", [_KEYWORD_HINT]),
-                ("assignment", [_ASSIGNMENT_HINT]),
-                ("regex", patterns),
-                ("pem", [_PEM_HINT]),
-            )
+        # Which lines any detector of a family could match, for all families in one linear
+        # pass (swath.linefilter): most source lines match none, and running 24 detectors on
+        # each is the bulk of the cost otherwise.
+        families: list[tuple[str, list[re.Pattern[str]]]] = [
+            ("extra", [rx for _, rx in self._extra]),
+            ("keyword", [_KEYWORD_HINT]),
+            ("assignment", [_ASSIGNMENT_HINT]),
+            ("regex", [rx for p in self._regex for rx in getattr(p, "denylist", ())]),
+            ("pem", [_PEM_HINT]),
         ]
+        self._filters = LineFilters(
+            [name for name, _ in families], [union_filter(rxs) for _, rxs in families]
+        )
         self._lock = threading.Lock()
         self.counts: Counter[str] = Counter()
         self._memo: OrderedDict[tuple[str, str], str] = OrderedDict()
@@ -249,27 +240,13 @@ class Redactor:
 
     def _hints(self, text: str) -> dict[int, frozenset[str]]:
         """Which detector families could match on which line: far cheaper than trying every
-        detector on every line. A pattern whose matches all hold one of a few literals is
-        tried only on the lines holding one; the others scan the whole text once."""
-        lines = text.split("\n")
-        plain = Lines(text)
-        folded: Lines | None = None
-        marks: dict[int, set[str]] = {}
-        for name, prefiltered in self._families:
-            for pf in prefiltered:
-                if pf.literals is None:
-                    for i in _lines_matching(pf.rx, plain):
-                        marks.setdefault(i, set()).add(name)
-                    continue
-                if pf.fold and folded is None:
-                    folded = Lines(text.casefold())
-                # The detectors judge one line at a time: a match within the line is all
-                # that can matter to them.
-                for i in (folded if pf.fold and folded else plain).holding(pf.literals):
-                    line_marks = marks.get(i)
-                    if (line_marks is None or name not in line_marks) and pf.rx.search(lines[i]):
-                        marks.setdefault(i, set()).add(name)
-        return {i: frozenset(v) for i, v in marks.items()}
+        detector on every line."""
+        names = self._filters.names
+        return {
+            i: frozenset(names[k] for k in found)
+            for i, found in enumerate(filters_per_line(self._filters, text.split("\n")))
+            if found
+        }
 
     # -- public ----------------------------------------------------------------------
     def redact(self, text: str, filename: str = "") -> str:
@@ -379,28 +356,6 @@ class Redactor:
             if before != after:
                 hits.extend(Hit(i, kind) for kind in re.findall(r"\[REDACTED:([^\]]+)\]", after))
         return hits
-
-
-@dataclass(frozen=True)
-class _Prefiltered:
-    rx: re.Pattern[str]
-    literals: frozenset[str] | None  # one of these is in every match; None: not known
-    fold: bool  # the literals are case-folded: look in `text.casefold()`
-
-    @classmethod
-    def of(cls, rx: re.Pattern[str]) -> _Prefiltered:
-        return cls(rx, required_literals(rx), folds(rx))
-
-
-def _lines_matching(rx: re.Pattern[str], lines: Lines) -> set[int]:
-    """Every line a match of `rx` touches."""
-    starts = lines.starts
-    out: set[int] = set()
-    for m in rx.finditer(lines.text):
-        first = bisect_right(starts, m.start()) - 1
-        last = bisect_right(starts, max(m.end() - 1, m.start())) - 1
-        out.update(range(first, last + 1))
-    return out
 
 
 def _redact_netrc(line: str, hits: list[str]) -> str:

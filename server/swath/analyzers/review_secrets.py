@@ -28,14 +28,10 @@ from typing import Any
 from urllib.parse import unquote
 
 from swath.analyzers.review_rules import Hit, rule
-from swath.analyzers.review_secret_lines import (
-    LineFilters,
-    line_filters,
-    plugins_per_line,
-    stored_filters,
-)
+from swath.analyzers.review_secret_lines import line_filters, stored_filters
 from swath.analyzers.review_text import looks_placeholder, looks_real_secret, triple_quoted_lines
 from swath.findings.model import Severity
+from swath.linefilter import LineFilters, filters_per_line
 from swath.workspace.roles import Role
 
 HARDCODED_SECRET = rule(
@@ -136,16 +132,16 @@ def secret_hits(
     numbers = [n for n in sorted(added) if n < len(lines) and len(lines[n]) <= 4000]
     with _lock:
         if prefilter:
-            per_line = plugins_per_line(_filters(), [lines[n] for n in numbers])
+            per_line = filters_per_line(_filters(), [lines[n] for n in numbers])
             if not any(per_line):
                 return []  # no line any plugin could match: detect-secrets not even imported
             plugins = _plugins()
             other = _checked_filters(plugins)
             if other is not None:  # stored filters of other plugins: made from these
-                per_line = plugins_per_line(other, [lines[n] for n in numbers])
+                per_line = filters_per_line(other, [lines[n] for n in numbers])
         else:
             plugins = _plugins()
-            per_line = [list(range(len(plugins)))] * len(numbers)
+            per_line = [tuple(range(len(plugins)))] * len(numbers)
         from detect_secrets.core.scan import _is_filtered_out
         from detect_secrets.util.code_snippet import get_code_snippet
 
