@@ -34,7 +34,7 @@ from swath.workspace import PathRefused, Workspace
 
 # Bump when what identity or verification concludes changes (a new rule for quotes, a new
 # fingerprint): earlier conclusions then no longer match any key.
-MEMO_EPOCH = "1"
+MEMO_EPOCH = "2"  # 2: a group's key is what identity and verification read (`_key_parts`)
 
 
 @dataclass
@@ -58,10 +58,33 @@ def _groups(kind: str, findings: list[Finding]) -> list[_Group]:
         for n in indexes:
             f = findings[n]
             h.update(b"\x1e")
-            h.update(f.model_dump_json().encode("utf-8"))
+            h.update(_key_parts(f).encode("utf-8"))
             paths.update(ev.path for ev in f.evidence)
         out.append(_Group(indexes, h.hexdigest(), sorted(paths)))
     return out
+
+
+def _key_parts(f: Finding) -> str:
+    """A finding as a group's key sees it: every field but `data` beyond its `key`, which
+    neither identity nor verification reads. A map's lens findings carry long lists in
+    `data`, and dumping every finding to JSON to key its group was most of the cost of a
+    fully cached run's verification."""
+    r = f.range
+    parts = [
+        f.rule,
+        f.path,
+        f"{r.start.line}:{r.start.character}-{r.end.line}:{r.end.character}",
+        f.message,
+        f.data.key or "",
+        f.severity.value,
+        f.fingerprint,
+        str(f.verified),
+        ",".join(f.tags),
+        str(len(f.evidence)),
+    ]
+    for ev in f.evidence:
+        parts += [ev.path, str(ev.line), ev.quote]
+    return "\x1f".join(parts)
 
 
 def _hash_first(ws: Workspace, group: _Group) -> None:
@@ -216,9 +239,13 @@ def _verdicts(findings: list[Finding], verifier: EvidenceVerifier) -> list[dict[
 
 
 def _apply(f: Finding, v: dict[str, Any]) -> Finding:
-    """The kept copy of `f` the verdict describes (a copy: the input stays as it was)."""
-    update: dict[str, Any] = {"verified": bool(v["verified"]), "fingerprint": str(v["fingerprint"])}
+    """The kept copy of `f` the verdict describes (a copy: the input stays as it was), or
+    `f` itself when the verdict changes nothing of it (findings are not changed in place)."""
+    verified, fp = bool(v["verified"]), str(v["fingerprint"])
     lines = v.get("lines")
+    if lines is None and "range" not in v and f.verified == verified and f.fingerprint == fp:
+        return f
+    update: dict[str, Any] = {"verified": verified, "fingerprint": fp}
     if lines is not None:
         update["evidence"] = [
             Evidence(path=ev.path, line=int(line), quote=ev.quote)

@@ -140,6 +140,10 @@ class StepBatch(BaseModel):
 class RunStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        # The JSON of each finding a run streamed (`save_findings`), by the finding object,
+        # for its report (`finish_run`) to reuse: a map's thousands of findings were dumped
+        # twice. Only the store's thread touches it.
+        self._dumped: dict[str, dict[int, tuple[Finding, str]]] = {}
 
     @classmethod
     def open(cls, workspace_root: Path) -> "RunStore":
@@ -243,7 +247,8 @@ class RunStore:
 
         def write(c: sqlite3.Connection) -> None:
             head = report.model_dump_json(exclude={"findings", "outputs"})
-            findings = "[" + ",".join(f.model_dump_json() for f in report.findings) + "]"
+            dumped = self._dumped.pop(run_id, {})
+            findings = "[" + ",".join(_dumped_json(dumped, f) for f in report.findings) + "]"
             # Serialised straight to JSON: a map's outputs are megabytes, and a dump to Python
             # values first held a second copy of them at the end of every run.
             wrapped = report.model_dump_json(include={"outputs"})
@@ -382,9 +387,15 @@ class RunStore:
         findings = list(findings)
 
         def write(c: sqlite3.Connection) -> None:  # serialised on the store's thread, off the loop
+            dumped = self._dumped.setdefault(run_id, {})
+            rows = []
+            for f in findings:
+                text = f.model_dump_json()
+                dumped[id(f)] = (f, text)
+                rows.append((run_id, step, f.fingerprint, f.path, text))
             c.executemany(
                 "INSERT OR REPLACE INTO findings(run_id, step, fingerprint, path, finding_json) VALUES (?,?,?,?,?)",
-                [(run_id, step, f.fingerprint, f.path, f.model_dump_json()) for f in findings],
+                rows,
             )
 
         self.db.submit(write)
@@ -595,6 +606,11 @@ _OUTPUTS_KEY = '{"outputs":'
 # The record last stored and its hash: a task's record goes to the cache and to its task row
 # one after the other on the store's thread, and is serialised once for both.
 _last_put: tuple[Record | None, str] = (None, "")
+
+
+def _dumped_json(dumped: dict[int, tuple[Finding, str]], f: Finding) -> str:
+    hit = dumped.get(id(f))
+    return hit[1] if hit is not None and hit[0] is f else f.model_dump_json()
 
 
 def _put_record(c: sqlite3.Connection, record: Record) -> str:
