@@ -1,18 +1,28 @@
-"""No import circles inside the engine or the language server.
+"""No import circles anywhere in the package: not inside a subpackage, not across them.
 
 A circle means two modules can only be understood (and changed) together; it is also how
 "one module per job" quietly turns back into one big module. Imports made only for type
 checking count too: they are a dependency all the same. When this fails, give the module
 lower in the circle a Protocol of what it needs (as `engine/planner.py`'s `PlanningEngine`
-or `lsp/feature.py` do) instead of importing the module above it.
+or `lsp/feature.py` do) instead of importing the module above it, or move what both need
+into a module below both (as `findings/fingerprints.py`, `cli/parser.py` or
+`analyzers/flags/rewrite_request.py`).
 """
 
 from __future__ import annotations
 
+import pkgutil
+
 import grimp
 import pytest
 
-PACKAGES = ["swath.engine", "swath.lsp"]
+import swath
+
+# The whole package (a circle across subpackages) and each subpackage (the same circles,
+# reported where they are).
+PACKAGES = ["swath"] + sorted(
+    f"swath.{m.name}" for m in pkgutil.iter_modules(swath.__path__) if m.ispkg
+)
 
 
 @pytest.fixture(scope="module")

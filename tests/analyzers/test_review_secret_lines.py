@@ -133,7 +133,7 @@ def test_widening_drops_assertions_and_keeps_the_rest() -> None:
 
 
 def test_the_stored_filters_are_those_of_the_installed_detect_secrets() -> None:
-    # Regenerate with `python -m swath.analyzers.review_secret_lines` after upgrading it.
+    # Regenerate with `python -m swath.analyzers.review_secrets` after upgrading it.
     from swath.analyzers.review_secret_lines import DATA, filters_data, line_filters
 
     assert DATA.read_text(encoding="utf-8") == filters_data(line_filters(_plugins()))

@@ -52,7 +52,7 @@ def line_filters(plugins: Sequence[Any]) -> LineFilters:
 
 
 # The filters of the plugins Swath keeps, as this module makes them from the installed
-# detect-secrets (`python -m swath.analyzers.review_secret_lines` writes the file): with
+# detect-secrets (`python -m swath.analyzers.review_secrets` writes the file): with
 # them, a diff where no line could hold a secret never imports detect-secrets (and the
 # requests, urllib3 and ssl it imports), a tenth of a one-shot run's start-up.
 DATA = Path(__file__).with_name("review_secret_filters.json")
@@ -82,14 +82,3 @@ def filters_data(filters: LineFilters) -> str:
         {"name": n, "filter": p} for n, p in zip(filters.names, filters.patterns, strict=True)
     ]
     return json.dumps({"detect_secrets": _installed_version(), "plugins": plugins}, indent=1) + "\n"
-
-
-def main() -> int:
-    from swath.analyzers.review_secrets import _plugins
-
-    DATA.write_text(filters_data(line_filters(_plugins())), encoding="utf-8")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from swath.analyzers.review_rules import Hit, rule
-from swath.analyzers.review_secret_lines import line_filters, stored_filters
+from swath.analyzers.review_secret_lines import DATA, filters_data, line_filters, stored_filters
 from swath.analyzers.review_text import looks_placeholder, looks_real_secret, triple_quoted_lines
 from swath.findings.model import Severity
 from swath.linefilter import LineFilters, filters_per_line
@@ -208,3 +208,13 @@ def _hit(n: int, line: str, start: int, end: int, kind: str, committed: bool | N
         quote=_masked_quote(line, start),
         data={"kind": what},
     )
+
+
+def write_filters() -> int:
+    """Store the line filters of the installed detect-secrets' plugins (review_secret_lines.DATA)."""
+    DATA.write_text(filters_data(line_filters(_plugins())), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(write_filters())

@@ -45,7 +45,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_FINDINGS = 0, 1, 2, 3
 _LEVEL_OF = {"error": 0, "warning": 1, "information": 2, "hint": 2}
 
 
-def _root(args: argparse.Namespace) -> Path:
+def workspace_of(args: argparse.Namespace) -> Path:
     """The workspace: `-C DIR`, else the current directory's git work tree (never `/`)."""
     start = Path(args.workspace) if args.workspace else Path.cwd()
     if not start.is_dir():
@@ -286,7 +286,7 @@ def _write_fix(root: Path, report: RunReport) -> None:
 
 
 async def cmd_run(args: argparse.Namespace, cancel: asyncio.Event) -> int:
-    root = _root(args)
+    root = workspace_of(args)
     wf = _load(args.workflow, root)
     if getattr(args, "fix", False):
         _check_fixable(root, args.allow_dirty)
@@ -327,7 +327,7 @@ FINISHED = (RunStatus.succeeded.value,)
 
 
 async def cmd_resume(args: argparse.Namespace, cancel: asyncio.Event) -> int:
-    root = _root(args)
+    root = workspace_of(args)
     if not _has_store(root):
         raise UsageError(f"no runs in {root}; `swath run WORKFLOW` starts one")
     session = _session(root)
@@ -365,7 +365,7 @@ async def cmd_resume(args: argparse.Namespace, cancel: asyncio.Event) -> int:
 
 
 async def cmd_plan(args: argparse.Namespace, cancel: asyncio.Event) -> int:
-    root = _root(args)
+    root = workspace_of(args)
     wf = _load(args.workflow, root)
     options = _options(args, root)
     session = _session(root, model=args.engine != "static", read_only=True)
@@ -420,7 +420,7 @@ def _print_plan(plan: RunPlan) -> None:
 
 
 async def cmd_runs(args: argparse.Namespace, cancel: asyncio.Event) -> int:
-    root = _root(args)
+    root = workspace_of(args)
     rows: list[RunSummary] = []
     if _has_store(root):
         session = _session(root, model=False)
@@ -447,7 +447,7 @@ def _run_summary(r: RunSummary) -> dict[str, Any]:
 
 
 async def cmd_show(args: argparse.Namespace, cancel: asyncio.Event) -> int:
-    root = _root(args)
+    root = workspace_of(args)
     if not _has_store(root):
         raise UsageError(f"no runs in {root}; `swath run WORKFLOW` starts one")
     session = _session(root, model=False)
@@ -469,7 +469,7 @@ async def cmd_show(args: argparse.Namespace, cancel: asyncio.Event) -> int:
 
 
 async def cmd_workflows(args: argparse.Namespace, cancel: asyncio.Event) -> int:
-    root = _root(args)
+    root = workspace_of(args)
     if args.wf_command == "list":
         entries = describe_workflows(root, known_names())
         if args.format == "json":
@@ -559,7 +559,7 @@ def _under(path: str | Path, root: Path) -> bool:
 async def cmd_new(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     from swath.engine import generate
 
-    root = _root(args)
+    root = workspace_of(args)
     session = _session(root, model=not args.offline)
     try:
         if session.engine.model_runner is not None:
@@ -574,7 +574,7 @@ async def cmd_new(args: argparse.Namespace, cancel: asyncio.Event) -> int:
     if draft.plan is None or not _confirmed(args, draft.name):
         print(f"run it with `swath run {draft.name}`; inspect it with `swath plan {draft.name}`")
         return EXIT_OK
-    from swath.cli.main import build_parser, parse
+    from swath.cli.parser import build_parser, parse
 
     run_args = parse(build_parser(), ["-C", str(root), "run", draft.name])
     return await cmd_run(run_args, cancel)
@@ -618,7 +618,7 @@ def _confirmed(args: argparse.Namespace, name: str) -> bool:
 
 
 async def cmd_gc(args: argparse.Namespace, cancel: asyncio.Event) -> int:
-    root = _root(args)
+    root = workspace_of(args)
     keep = args.keep if args.keep is not None else retention.keep_from_env()
     if keep < 1:
         raise UsageError("--keep: keep at least 1 run per workflow")

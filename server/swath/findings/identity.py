@@ -15,8 +15,9 @@ Two findings with one fingerprint are therefore the same rule at the same place:
 duplicates, which is all the engine's dedupe merges. (A flag check and its dead branch
 on one line are two places: their columns differ.)
 
-`Finding` computes a provisional fingerprint on construction (with the line number in
-place of the occurrence index, so nothing merges that is not at one place); the engine
+`Finding` computes a provisional fingerprint on construction (`findings/model.py`, with the
+line number in place of the occurrence index, so nothing merges that is not at one place;
+both hash with `findings/fingerprints.py`); the engine
 replaces it with this one, with the file at hand, when a task's record is made and
 again after verification moves a finding.
 """
@@ -24,39 +25,13 @@ again after verification moves a finding.
 from __future__ import annotations
 
 import bisect
-import hashlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from swath.findings.model import Finding
+from swath.findings.fingerprints import fingerprint, normalise_line
+from swath.findings.model import Finding, quoted_line
 
 # The lines of a workspace file (split the LSP's way), or None when it cannot be read.
 LinesOf = Callable[[str], "list[str] | None"]
-
-
-def normalise_line(text: str) -> str:
-    """Whitespace runs as one space, ends trimmed: re-indenting a line keeps its identity."""
-    return " ".join(text.split())
-
-
-def fingerprint(rule: str, path: str, line_text: str, occurrence: str, key: str = "") -> str:
-    parts = [rule, path, normalise_line(line_text), occurrence, key]
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
-
-
-def quoted_line(f: Finding) -> str:
-    """The finding's line as its own evidence quotes it, or its message when it quotes none."""
-    for ev in f.evidence:
-        if ev.path == f.path and ev.quote.strip():
-            return ev.quote.strip().splitlines()[0]
-    return f.message
-
-
-def provisional_fingerprint(f: Finding) -> str:
-    start = f.range.start
-    place = f"L{start.line}:{start.character}"
-    return fingerprint(f.rule, f.path, quoted_line(f), place, f.data.key or "")
 
 
 def column_in_text(line: str, character: int) -> int:

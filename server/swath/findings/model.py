@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from swath.findings.as_written import AsWritten
-from swath.findings.identity import provisional_fingerprint
+from swath.findings.fingerprints import fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -146,4 +146,14 @@ def fingerprint_of(f: Finding) -> str:
     It names the place by line number; the engine swaps it for the stable one (line text +
     occurrence index) once it holds the file, so edits above a finding do not make it new.
     """
-    return provisional_fingerprint(f)
+    start = f.range.start
+    place = f"L{start.line}:{start.character}"
+    return fingerprint(f.rule, f.path, quoted_line(f), place, f.data.key or "")
+
+
+def quoted_line(f: Finding) -> str:
+    """The finding's line as its own evidence quotes it, or its message when it quotes none."""
+    for ev in f.evidence:
+        if ev.path == f.path and ev.quote.strip():
+            return ev.quote.strip().splitlines()[0]
+    return f.message

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from ast_grep_py import SgNode, SgRoot
 
-from swath.analyzers.flags.rewrite import RewriteRequest, RewriteResult
+from swath.analyzers.flags.rewrite_request import RewriteRequest, RewriteResult
 from swath.findings.model import Range
 
 MAX_FOLDS = 200  # checks folded per file; each fold re-parses the file

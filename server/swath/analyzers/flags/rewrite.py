@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Collection
-from dataclasses import dataclass, field
 
+from swath.analyzers.flags.rewrite_request import RewriteRequest, RewriteResult
 from swath.findings.model import Position, Range
 from swath.workspace.languages import SCRIPT_LANGUAGES, language_of
 
@@ -23,31 +23,6 @@ GO = {"go"}
 RUBY = {"ruby"}
 # Removal rewrites exist for Python (libcst), TypeScript/JavaScript, Go and Ruby (ast-grep).
 REWRITABLE = frozenset({"python", "go", "ruby"}) | SCRIPT_LANGUAGES
-
-
-@dataclass
-class RewriteRequest:
-    key: str
-    value: bool
-    call_names: Collection[str]
-    negated_calls: Collection[str] = ()
-    key_aliases: Collection[str] = ()  # expressions that stand for the key: constants, `Feature.X`
-    check_texts: Collection[str] = ()  # expressions that are themselves the check
-    at: tuple[int, int] | None = None  # (line, character), zero-based: only the check there
-
-
-@dataclass
-class RewriteResult:
-    new_text: str
-    changed_ranges: list[Range] = field(default_factory=list)  # in the original text
-    dead_ranges: list[Range] = field(default_factory=list)  # original code that can never run
-    checks: int = 0  # checks replaced
-    notes: list[str] = field(default_factory=list)
-    error: str | None = None
-
-    @property
-    def changed(self) -> bool:
-        return self.checks > 0 and not self.error
 
 
 def language_for(path: str) -> str | None:

@@ -18,7 +18,7 @@ import re
 from ast_grep_py import SgNode, SgRoot
 
 from swath.analyzers.flags.fold_checks import MAX_FOLDS, fold_checks
-from swath.analyzers.flags.rewrite import RewriteRequest, RewriteResult
+from swath.analyzers.flags.rewrite_request import RewriteRequest, RewriteResult
 from swath.analyzers.flags.node_edits import (
     indent_of,
     line_start,

@@ -15,7 +15,7 @@ from typing import Any, Union, cast
 import libcst as cst
 from libcst.metadata import ClassScope, CodeRange, MetadataWrapper, PositionProvider, ScopeProvider
 
-from swath.analyzers.flags.rewrite import RewriteRequest, RewriteResult
+from swath.analyzers.flags.rewrite_request import RewriteRequest, RewriteResult
 from swath.findings.model import Position, Range
 
 _EMPTY = cst.Module(body=[])

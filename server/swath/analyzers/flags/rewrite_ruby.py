@@ -16,7 +16,7 @@ from __future__ import annotations
 from ast_grep_py import SgNode
 
 from swath.analyzers.flags.fold_checks import fold_checks
-from swath.analyzers.flags.rewrite import RewriteRequest, RewriteResult
+from swath.analyzers.flags.rewrite_request import RewriteRequest, RewriteResult
 from swath.analyzers.flags.node_edits import indent_of, node_range, replace, replace_lines, same
 from swath.findings.model import Range
 

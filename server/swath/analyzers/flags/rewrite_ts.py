@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ast_grep_py import SgNode, SgRoot
 
-from swath.analyzers.flags.rewrite import RewriteRequest, RewriteResult
+from swath.analyzers.flags.rewrite_request import RewriteRequest, RewriteResult
 from swath.findings.model import Position, Range
 
 STATEMENT_LISTS = {"program", "statement_block", "switch_case", "switch_default"}

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from swath.items.flags import CallName, DefinitionError, FlagState, KeyCase
 from swath.sources.flagdefs import formats
+from swath.sources.flagdefs.preset_names import preset_names
 from swath.sources.flagdefs.structured import Document, DocumentError, load_yaml
 
 CONFIG_PATHS = (".swath/flags.yaml", ".swath/flags.yml")
@@ -317,8 +318,6 @@ class FlagsConfig(Strict):
     @field_validator("preset")
     @classmethod
     def _known_presets(cls, v: list[str]) -> list[str]:
-        from swath.sources.flagdefs.presets import preset_names
-
         names = preset_names()
         for name in v:
             if name not in names:
