@@ -116,6 +116,44 @@ async def test_hover_and_completion(tmp_path: Path) -> None:
         )
 
 
+async def test_a_step_change_completes_with_what_its_base_step_is(tmp_path: Path) -> None:
+    # `.swath/workflows/review-diff.yaml` tweaking the built-in of that name: the step change
+    # writes no `kind` and no `analyzer`, yet what goes under them is the base step's.
+    root = make_repo(tmp_path / "repo", modules=0)
+    text = (
+        "extends: review-diff\nname: review-diff\nsteps:\n  - id: security\n"
+        "    agent:\n      params:\n        ruff: 'off'\n        \n    \n"
+    )
+    async with lsp_session(root, capabilities("neovim")) as s:
+        u = _open_yaml(s, ".swath/workflows/review-diff.yaml", text)
+
+        def at(line: int, character: int) -> lsp.TextDocumentPositionParams:
+            return lsp.TextDocumentPositionParams(
+                text_document=lsp.TextDocumentIdentifier(uri=u),
+                position=lsp.Position(line=line, character=character),
+            )
+
+        async def labels(line: int, character: int) -> set[str]:
+            p = at(line, character)
+            got = await s.client.text_document_completion_async(
+                lsp.CompletionParams(text_document=p.text_document, position=p.position)
+            )
+            return {i.label for i in got.items}
+
+        assert {"pass", "disable"} <= await labels(7, 8)  # diff-review's declared params
+        step_keys = await labels(8, 4)
+        assert {"agent", "batch", "after", "remove"} <= step_keys  # a map step's, placed
+        assert "source" not in step_keys  # ... not a discover step's
+        p = at(6, 9)
+        hover = await s.client.text_document_hover_async(
+            lsp.HoverParams(text_document=p.text_document, position=p.position)
+        )
+        assert hover is not None and "ruff" in hover.contents.value
+        # the file is valid as it stands: no diagnostics hide a broken lookup
+        await s.wait_for(lambda: u in s.client.diagnostics, what="validation", timeout=30)
+        assert not s.swath_diagnostics(u)
+
+
 async def test_option_and_template_typos_are_diagnostics_and_options_complete(
     tmp_path: Path,
 ) -> None:

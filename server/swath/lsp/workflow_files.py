@@ -141,25 +141,37 @@ class WorkflowValidator:
 
 
 def hover(
-    text: str, line: int, character: int, names: KnownNames | None = None
+    text: str,
+    line: int,
+    character: int,
+    names: KnownNames | None = None,
+    filename: str | None = None,
 ) -> lsp.Hover | None:
     from swath.spec.keypath import hover_at
 
-    description = hover_at(text, line, character, names)
+    description = hover_at(text, line, character, names, filename)
     if not description:
         return None
     return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=description))
 
 
-def completion(text: str, line: int, character: int, names: KnownNames) -> lsp.CompletionList:
-    from swath.spec.keypath import allowed_keys_at, key_path_at, options_root, step_kind_at
+def completion(
+    text: str, line: int, character: int, names: KnownNames, filename: str | None = None
+) -> lsp.CompletionList:
+    from swath.spec.keypath import (
+        allowed_keys_at,
+        extends_at,
+        key_path_at,
+        options_root,
+        step_kind_at,
+    )
     from swath.spec.modelnav import step_kinds
 
     lines = text.split("\n")
     before = lines[line][:character] if line < len(lines) else ""
     path = key_path_at(text, line, character) or [""]
     kind = (
-        step_kind_at(text, path[1])
+        step_kind_at(text, path[1], filename)
         if len(path) > 1 and path[0] == "steps" and isinstance(path[1], int)
         else None
     )
@@ -186,7 +198,12 @@ def completion(text: str, line: int, character: int, names: KnownNames) -> lsp.C
         ]
         return lsp.CompletionList(is_incomplete=False, items=items)
 
-    keys = allowed_keys_at(path[:-1], kind, options_root(text, path, names))
+    keys = allowed_keys_at(
+        path[:-1],
+        kind,
+        options_root(text, path, names, filename),
+        extending=extends_at(text) is not None,
+    )
     items = [
         lsp.CompletionItem(
             label=k,

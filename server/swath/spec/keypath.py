@@ -9,6 +9,7 @@ Positions are LSP-style: 0-based line and character.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,7 @@ from ruamel.yaml.nodes import ScalarNode
 
 from swath.spec.checks import KnownNames
 from swath.spec.modelnav import Place, child, keys_of_place, place_at, step_kinds, strip
-from swath.spec.extends import EXTENDS_KEY, PLACEMENT_KEYS
+from swath.spec.extends import EXTENDS_KEY, PLACEMENT_KEYS, expand
 from swath.spec.models import StepChange, Workflow, WorkflowExtension
 from swath.spec.positions import YamlDoc, parse_yaml
 
@@ -93,8 +94,11 @@ def allowed_keys_at(
     path: PathT | tuple[str | int, ...],
     kind: str | None = None,
     options: OptionsRoot | None = None,
+    *,
+    extending: bool = False,
 ) -> dict[str, str]:
-    """Keys that may be written in the mapping at `path`, with their descriptions."""
+    """Keys that may be written in the mapping at `path`, with their descriptions; in a
+    file that `extends:` another (`extending`), a step may also say where it goes."""
     path = list(path)
     place: Place | None
     if options is not None and len(path) >= options.index:
@@ -110,6 +114,8 @@ def allowed_keys_at(
     keys = keys_of_place(place, step_kind)
     if not path:
         keys = [*keys, EXTENDS_KEY]
+    if extending and len(path) == 2 and path[0] == "steps":
+        keys = [*keys, *(k for k in PLACEMENT_KEYS if k not in keys)]
     return {k: description_for(path + [k], kind, options) or "" for k in keys}
 
 
@@ -121,25 +127,67 @@ class OptionsRoot:
     model: type[BaseModel]
 
 
-def options_root(text: str, path: PathT, known: KnownNames | None) -> OptionsRoot | None:
+def options_root(
+    text: str, path: PathT, known: KnownNames | None, filename: str | None = None
+) -> OptionsRoot | None:
     """The declared options model a path under `with:` or `params:` is inside, if any."""
     if known is None or len(path) < 4 or path[0] != "steps" or not isinstance(path[1], int):
         return None
     step = path[1]
     if path[2] == "with":
-        source = value_at(text, ("steps", step, "source"))
+        source = step_value(text, step, ("source",), filename)
         model = known.source_options.get(source or "")
         return OptionsRoot(3, model) if model is not None else None
     if path[2] in ("agent", "second_opinion") and path[3] == "params" and len(path) > 4:
-        analyzer = value_at(text, ("steps", step, path[2], "analyzer"))
+        analyzer = step_value(text, step, (str(path[2]), "analyzer"), filename)
         model = known.analyzer_params.get(analyzer or "")
         return OptionsRoot(4, model) if model is not None else None
     return None
 
 
-def step_kind_at(text: str, step_index: int) -> str | None:
-    """The `kind:` written in step `step_index`, read even from a file that does not parse."""
-    return value_at(text, ("steps", step_index, "kind"))
+def extends_at(text: str) -> str | None:
+    """The workflow a file `extends:`, read even from a file that does not parse."""
+    return value_at(text, (EXTENDS_KEY,))
+
+
+def step_kind_at(text: str, step_index: int, filename: str | None = None) -> str | None:
+    """The `kind:` of step `step_index`, read even from a file that does not parse."""
+    return step_value(text, step_index, ("kind",), filename)
+
+
+def step_value(
+    text: str, step_index: int, keys: tuple[str, ...], filename: str | None = None
+) -> str | None:
+    """The scalar at `keys` in step `step_index`. In a file that `extends:` another, a step
+    change writes only what differs, so what it leaves out (its `kind`, `source`, the
+    agent's `analyzer`) is read from the base's step of the same id: hover and completion
+    under a step change then know what the step is. `filename` is the file's own path (a
+    saved workflow that extends its built-in namesake must not find itself)."""
+    value = value_at(text, ("steps", step_index, *keys))
+    if value is not None:
+        return value
+    step_id = value_at(text, ("steps", step_index, "id"))
+    target = extends_at(text)
+    if step_id is None or target is None:
+        return None
+    found: Any = _base_steps(target, filename or "untitled.yaml").get(step_id)
+    for key in keys:
+        found = found.get(key) if isinstance(found, dict) else None
+    return found if isinstance(found, str) else None
+
+
+def _base_steps(target: str, filename: str) -> dict[str, dict[str, Any]]:
+    """The steps of the workflow `target` as `extends: target` in `filename` means it, by
+    id (nothing when it cannot be had: the file's diagnostics say why)."""
+    probe, _ = parse_yaml(f"{EXTENDS_KEY}: {json.dumps(target)}\nname: probe\n")
+    if probe is None:
+        return {}
+    merged, _ = expand(probe, filename, None)
+    data = merged.data if merged is not None else None
+    steps = data.get("steps") if isinstance(data, dict) else None
+    if not isinstance(steps, list):
+        return {}
+    return {s["id"]: s for s in steps if isinstance(s, dict) and isinstance(s.get("id"), str)}
 
 
 def value_at(text: str, path: tuple[str | int, ...]) -> str | None:
@@ -159,17 +207,24 @@ def value_at(text: str, path: tuple[str | int, ...]) -> str | None:
     return scan.values.get(path)
 
 
-def hover_at(text: str, line0: int, char0: int, known: KnownNames | None = None) -> str | None:
-    """Description of the key under the cursor, resolving the step kind from the file."""
+def hover_at(
+    text: str,
+    line0: int,
+    char0: int,
+    known: KnownNames | None = None,
+    filename: str | None = None,
+) -> str | None:
+    """Description of the key under the cursor, resolving the step kind from the file (or,
+    for a step change in a file that `extends:` another, from the base's step)."""
     path = key_path_at(text, line0, char0)
     if not path:
         return None
     kind = (
-        step_kind_at(text, path[1])
+        step_kind_at(text, path[1], filename)
         if len(path) > 1 and path[0] == "steps" and isinstance(path[1], int)
         else None
     )
-    return description_for(path, kind, options_root(text, path, known))
+    return description_for(path, kind, options_root(text, path, known, filename))
 
 
 def _model_doc(place: Place) -> str | None:
@@ -389,9 +444,11 @@ __all__ = [
     "OptionsRoot",
     "allowed_keys_at",
     "description_for",
+    "extends_at",
     "hover_at",
     "key_path_at",
     "keys_of_place",
     "options_root",
     "step_kind_at",
+    "step_value",
 ]

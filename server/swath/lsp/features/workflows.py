@@ -115,15 +115,15 @@ class WorkflowFilesFeature(LanguageFeature):
     async def _at_position(
         self, params: lsp.HoverParams | lsp.CompletionParams, answer: Callable[..., _T]
     ) -> _T | None:
-        """`answer(text, line, character, names)` for a workflow file, in a thread (it parses
-        the YAML); None for any other file."""
+        """`answer(text, line, character, names, path)` for a workflow file, in a thread (it
+        parses the YAML, and a base that a step change extends); None for any other file."""
         uri = params.text_document.uri
         if not is_workflow_uri(uri):
             return None
         doc = self.server.workspace.get_text_document(uri)
         line, char = from_client(self.server.workspace.position_codec, doc.lines, params.position)
         names = await self.server.names.get()
-        return await asyncio.to_thread(answer, doc.source, line, char, names)
+        return await asyncio.to_thread(answer, doc.source, line, char, names, doc.path)
 
     # -- commands ---------------------------------------------------------------------------------
     async def list_workflows(self, args: tuple[Any, ...]) -> Any:
