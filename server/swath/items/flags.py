@@ -135,6 +135,30 @@ class ConstantDef(BaseModel):
     scope: Literal["global", "file"]
 
 
+class DynamicRead(BaseModel):
+    """An SDK call whose key is built at run time (`variation(prefix + name)`,
+    `is_enabled(f"new-{x}")`, `variation(key)` with `key` no constant): it may read any flag
+    whose key has its literal `prefix` and `suffix`, so no such flag's definition is deleted."""
+
+    path: str
+    line: int
+    col: int = 0
+    quote: str = Field(description="The line, stripped.")
+    call: str
+    prefix: str = ""
+    suffix: str = ""
+
+    def may_read(self, key: str) -> bool:
+        return (
+            key.startswith(self.prefix)
+            and key.endswith(self.suffix)
+            and len(key) >= len(self.prefix) + len(self.suffix)
+        )
+
+    def where(self) -> str:
+        return f"{self.path}:{self.line + 1}"
+
+
 class CallName(BaseModel):
     """An SDK method whose first string argument (or second, after a context) is a key."""
 
@@ -191,6 +215,14 @@ class FlagItemData(BaseModel):
     )
     catalogue_sources: list[str] = Field(
         default_factory=list, description="Every definition file found."
+    )
+    dynamic_reads: int = Field(
+        default=0,
+        ge=0,
+        description="SDK calls whose key is built at run time and may be this flag's.",
+    )
+    dynamic_read: DynamicRead | None = Field(
+        default=None, description="The first of those (by path and line)."
     )
 
 

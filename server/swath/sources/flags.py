@@ -240,6 +240,7 @@ class FlagsSource:
         # 500 items each carrying all ~70 names would dominate the items' size.
         used = {r.call for r in refs if r.call}
         relevant = [c for c in call_names if c.name in used or any(c.name in r.text for r in refs)]
+        dynamic, first_dynamic = index.dynamic_reads_of(key) if defs else (0, None)
         data = FlagItemData(
             key=key,
             defined=bool(defs),
@@ -253,6 +254,8 @@ class FlagsSource:
             call_names=relevant,
             reference_patterns=[p for s in sorted(systems) for p in patterns.get(s, [])],
             catalogue_sources=sources,
+            dynamic_reads=dynamic,
+            dynamic_read=first_dynamic,
         )
         files = {d.path for d in defs} | {r.path for r in refs} | {c.path for c in data.constants}
         if config_path:

@@ -92,6 +92,8 @@ def examine(
         constants=list(flag.constants),
         mentions=[Mention(path=m.path, line=m.line, quote=m.text.strip()) for m in flag.mentions],
         docs=[Mention(path=d.path, line=d.line, quote=d.text.strip()) for d in docs],
+        dynamic_reads=flag.dynamic_reads,
+        dynamic_read=flag.dynamic_read,
     )
     for d in facts.definitions:
         pf = parsed(ws, d.path)

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from swath.findings.model import Range, TextEdit
-from swath.items.flags import ConstantDef, FlagErrorData, FlagState
+from swath.items.flags import ConstantDef, DynamicRead, FlagErrorData, FlagState
 
 Category = Literal["fully-on", "fully-off", "unreferenced", "undefined"]
 
@@ -119,9 +119,34 @@ class FlagFacts(BaseModel):
     mentions: list[Mention] = Field(default_factory=list)
     docs: list[Mention] = Field(default_factory=list, description="Mentions in documentation.")
     risks: list[str] = Field(default_factory=list)
+    dynamic_reads: int = Field(
+        default=0, description="SDK calls with a key built at run time that may be this flag's."
+    )
+    dynamic_read: DynamicRead | None = None
     lens: str = ""
     removal: RemovalSpec | None = Field(
         default=None, description="How to rewrite the flag's checks away, file by file."
+    )
+
+
+def dynamic_words(f: FlagFacts) -> str | None:
+    """Why no deletion of the flag's definition can be advised: reads Swath cannot see."""
+    read = f.dynamic_read
+    if not f.dynamic_reads or read is None:
+        return None
+    more = f" (and {f.dynamic_reads - 1} more)" if f.dynamic_reads > 1 else ""
+    parts = " and ".join(
+        p
+        for p in (
+            f"starts with {read.prefix!r}" if read.prefix else "",
+            f"ends with {read.suffix!r}" if read.suffix else "",
+        )
+        if p
+    )
+    which = f"a key that {parts}" if parts else "any key"
+    return (
+        f"{read.where()}{more} reads a key built at run time (`{read.quote}`), which may be "
+        f"{which}: Swath cannot see whether it reads this flag"
     )
 
 

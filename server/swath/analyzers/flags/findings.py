@@ -12,7 +12,7 @@ from typing import Any
 
 from swath.analyzers.flags.classify import state_words
 from swath.analyzers.flags.examine import definition_lens
-from swath.analyzers.flags.facts import FlagFacts, ReferenceFact
+from swath.analyzers.flags.facts import FlagFacts, ReferenceFact, dynamic_words
 from swath.findings.model import Evidence, Finding, FindingData, Position, Range, Severity
 from swath.findings.report import RuleInfo
 from swath.items.flags import FlagErrorData
@@ -207,19 +207,29 @@ def _at_definitions(facts: FlagFacts) -> list[Finding]:
     for d in facts.definitions:
         if not d.quote:
             continue
+        dynamic = dynamic_words(facts)
         if facts.category == "unreferenced":
             rule = "flag/unreferenced"
             message = (
                 f"Flag `{facts.key}` ({state_words(facts.state, facts.percent)}{_env(facts)}) is referenced "
-                f"nowhere in this workspace: delete the definition (lines {d.line + 1}-{d.end_line + 1}) "
-                "unless another service reads it."
+                "nowhere in this workspace by its key, but "
+                f"{dynamic}, so it cannot advise deleting the definition."
+                if dynamic
+                else f"Flag `{facts.key}` ({state_words(facts.state, facts.percent)}{_env(facts)}) is "
+                f"referenced nowhere in this workspace: delete the definition (lines {d.line + 1}-"
+                f"{d.end_line + 1}) unless another service reads it."
             )
         elif facts.category in ("fully-on", "fully-off"):
             rule = _rule(facts)
+            then = (
+                f"; keep this definition: {dynamic}"
+                if dynamic
+                else f", then delete this definition (lines {d.line + 1}-{d.end_line + 1})"
+            )
             message = (
                 f"Flag `{facts.key}` is {state_words(facts.state, facts.percent)}{_env(facts)}{_since(facts)}"
                 f" with {facts.ref_count} reference(s) in {facts.file_count} file(s): remove them, keeping "
-                f"{facts.keep}, then delete this definition (lines {d.line + 1}-{d.end_line + 1})."
+                f"{facts.keep}{then}."
             )
         else:
             rule = "flag/state"

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from swath.analyzers.base import AnalyzerContext, AnalyzerOutput, NoParams
 from swath.analyzers.flags import findings as findings_mod
 from swath.analyzers.flags.classify import state_words
-from swath.analyzers.flags.facts import FlagFacts
+from swath.analyzers.flags.facts import FlagFacts, dynamic_words
 from swath.analyzers.flags.pins import PinningTest, pinning_tests
 from swath.analyzers.flags.removal_patch import build_patch, whole_entries
 from swath.findings.report import RuleInfo
@@ -119,6 +119,10 @@ def _pins_md(pins: list[PinningTest]) -> str:
 
 
 def _definitions_md(f: FlagFacts, entries: dict[str, list[tuple[int, int]] | None]) -> list[str]:
+    dynamic = dynamic_words(f)
+    if dynamic is not None:
+        where = ", ".join(f"`{d.path}:{d.line + 1}`" for d in f.definitions)
+        return [f"- **Keep** the definition ({where}): {dynamic}"]
     lines = []
     for d in f.definitions:
         if d.path in entries and entries[d.path] is None:
@@ -328,6 +332,8 @@ def catalogue(
                 "test_cases": [p.model_dump() for p in (pins or {}).get(f.key, [])],
                 "docs": [d.model_dump() for d in f.docs],
                 "risks": f.risks,
+                "dynamic_reads": f.dynamic_reads,
+                "dynamic_read": f.dynamic_read.model_dump() if f.dynamic_read else None,
                 "evidence": evidence,
                 "model": assessments.get(f.key, []),
             }

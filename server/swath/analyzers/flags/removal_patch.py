@@ -18,7 +18,7 @@ import difflib
 import re
 from dataclasses import dataclass, field, replace
 
-from swath.analyzers.flags.facts import FlagFacts, ReferenceFact
+from swath.analyzers.flags.facts import FlagFacts, ReferenceFact, dynamic_words
 from swath.analyzers.flags.references import parsed
 from swath.analyzers.flags import prune_python, prune_ts
 from swath.analyzers.flags.remove_defs import (
@@ -386,6 +386,11 @@ def _definition_targets(
 def _kept_because(  # noqa: C901 - one early return per reason a definition stays
     ws: Workspace, state: PatchState, f: FlagFacts
 ) -> list[str] | Deletion:
+    dynamic = dynamic_words(f)
+    if dynamic is not None:
+        # A read Swath cannot see may be this flag's: deleting the definition would change
+        # what it returns.
+        return [f"`{f.key}`: definition kept: {dynamic}"]
     listed = sum(1 for r in f.references if r.kind != "constant-def")
     if f.ref_count > listed:
         return [

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from swath.items.flags import CallName, ConstantDef, ReferenceHit
+from swath.items.flags import CallName, ConstantDef, DynamicRead, ReferenceHit
 from swath.sources.flagdefs import scanpool, scanworker
 from swath.sources.flagdefs.common import language_of
 
@@ -86,7 +86,20 @@ class ScanIndex:
     # Listed files the scan did not read, with the reason (SkipReason names): a flag read only
     # in a 6 MB generated file is not "unused", and the report must say what it left out.
     skipped: dict[str, str] = field(default_factory=dict)
+    # SDK calls whose key is built at run time, by the literal (prefix, suffix) it must have:
+    # (how many, the first by path and line).
+    dynamic: dict[tuple[str, str], tuple[int, DynamicRead]] = field(default_factory=dict)
     stats: ScanStats = field(default_factory=ScanStats)
+
+    def dynamic_reads_of(self, key: str) -> tuple[int, DynamicRead | None]:
+        """How many dynamic reads may read `key`, and the first of them."""
+        count, first = 0, None
+        for n, read in self.dynamic.values():
+            if read.may_read(key):
+                count += n
+                if first is None or (read.path, read.line) < (first.path, first.line):
+                    first = read
+        return count, first
 
 
 @dataclass
@@ -229,6 +242,9 @@ class _Merger:
         self.max_per_key = max_per_key
         self.placed: dict[tuple[str, str, int, int], ReferenceHit] = {}
         self.go_imports: dict[str, dict[str, str]] = {}
+        # path, call, line, col, text, prefix, suffix, [(name, line, col)], enclosing function
+        self.dynamic: list[tuple[str, str, int, int, str, str, str, list[Any], str | None]] = []
+        self.positions: set[tuple[str, int, int]] = set()  # every placed hit, kept or not
         self.key_paths: dict[str, set[str]] = {}
         for path, file_spans in spans.items():
             for span in file_spans:
@@ -250,6 +266,7 @@ class _Merger:
             if not _names_go_package(hit, self.go_imports.get(hit.path, {}), origins):
                 return
         self.placed[where] = hit
+        self.positions.add((hit.path, hit.line, hit.col))
         own = False
         other = False
         for span in self.spans.get(hit.path, ()):
@@ -334,6 +351,11 @@ class _Merger:
                 )
             elif kind == "call":
                 calls.append(h)
+            elif kind == "dynamic":
+                _, idx, line, col, _end, text, prefix, suffix, names, func = h
+                self.dynamic.append(
+                    (path, self.calls[idx], line, col, text, prefix, suffix, names, func)
+                )
             elif kind == "use":
                 _, name, line, col, end_col, text = h
                 key = self.local_consts.get((path, str(name)))
@@ -426,6 +448,7 @@ class _Merger:
             hit = self.at.get((path, line, col + len(ident) - len(last)))
             if hit is not None and hit.kind == "constant-use":
                 hit.kind, hit.call = "call", call
+        self._dynamic_reads()
         # Workers finish in any order: sort so that the same tree gives the same items.
         for table in (self.index.references, self.index.mentions, self.index.undefined):
             for refs in table.values():
@@ -433,7 +456,57 @@ class _Merger:
         for consts in self.index.constants.values():
             consts.sort(key=lambda c: (c.path, c.line, c.name))
 
+    def _dynamic_reads(self) -> None:
+        """Calls with a key built at run time, less those that are not: a name that is a
+        constant holding a key (found by the scan at that place), and wrappers (`def
+        is_enabled(key): return client.variation(key, …)`: a call inside a function that is
+        itself a configured call name, or that code calls with a key, whose reads are seen
+        where it is called)."""
+        if not self.dynamic:
+            return
+        callers: set[str] | None = None
+        for path, call, line, col, text, prefix, suffix, names, func in self.dynamic:
+            if any(
+                (path, iline, icol + len(ident) - len(ident.rsplit(".", 1)[-1])) in self.positions
+                for ident, iline, icol in names
+            ):
+                continue  # `variation(NEW_CHECKOUT, …)`: a constant the scan followed
+            if func is not None:
+                if callers is None:
+                    callers = self._callers()
+                if func in self.calls or func in callers:
+                    continue
+            read = DynamicRead(
+                path=path,
+                line=line,
+                col=col,
+                quote=text.strip(),
+                call=call,
+                prefix=prefix,
+                suffix=suffix,
+            )
+            seen = self.index.dynamic.get((prefix, suffix))
+            if seen is None:
+                self.index.dynamic[(prefix, suffix)] = (1, read)
+            else:
+                first = min(seen[1], read, key=lambda r: (r.path, r.line, r.col))
+                self.index.dynamic[(prefix, suffix)] = (seen[0] + 1, first)
 
+    def _callers(self) -> set[str]:
+        """Names of the functions code calls with a key (`is_feature_on("new-checkout")`,
+        `gateEnabled(features.X)`), from the text before each reference."""
+        out: set[str] = set()
+        for hit in self.placed.values():
+            m = _CALLEE.search(hit.text, 0, hit.col)
+            if m is not None:
+                out.add(m.group(1))
+        return out
+
+
+# `name(` right before a key, or `name(ctx, ` / `name(features.` (a qualified constant).
+_CALLEE = re.compile(
+    r"([A-Za-z_$][\w$]*[?!]?)\s*\(\s*(?:[A-Za-z_$][\w$.]*\s*,\s*)?(?:[A-Za-z_$][\w$]*\s*\.\s*)*:?$"
+)
 _QUALIFIER = re.compile(r"([A-Za-z_]\w*)\s*\.\s*$")
 
 

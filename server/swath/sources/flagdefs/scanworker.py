@@ -191,6 +191,8 @@ def scan_chunk(
     ("bare", bare_index, line, col, end_col, text)
     ("call", name_index, line, col, end_col, text, literal_key | None, key_line, key_col, key_end_col, key_text,
      [(identifier, line, col)])
+    ("dynamic", name_index, line, col, end_col, text, prefix, suffix, [(identifier, line, col)],
+     enclosing function | None)                      # a key built at run time (not in tests)
     ("use", const_name, line, col, end_col, text)   # file-scope constant used in its own file
     ("imports", {name: import path})                # Go files only, last
     """
@@ -244,61 +246,357 @@ def _hits(
             # SDK call names only count in code: `flags.Enabled("x")` in a YAML comment is prose.
             if not code or (start and _IDENT.match(data, start - 1)):
                 continue
-            m = _CALL_ARGS.match(data, end)
-            if m is None:
-                hits.extend(_symbol_call(data, path, lines, idx - n_bare, start, end))
-                continue
-            line, col, end_col, text, _ = lines.locate(start, end)
-            literal: bytes | None = None
-            where: tuple[int, int] | None = None
-            if m.group(2) is not None:
-                literal, where = m.group(2), (m.start(1), m.end(1) + len(m.group(2)) + 1)
-            elif m.group(5) is not None:
-                literal, where = m.group(5), (m.start(4), m.end(4) + len(m.group(5)) + 1)
-            idents = []
-            for g in (3, 6):
-                ident = m.group(g)
-                if ident is not None and ident not in _NOT_KEYS:
-                    iline, icol, _, _, _ = lines.locate(m.start(g), m.end(g))
-                    idents.append((ident.decode("utf-8", "replace"), iline, icol))
-            if literal is not None and where is not None:
-                kline, kcol, kend_col, ktext, _ = lines.locate(*where)
-                hits.append(
-                    (
-                        "call",
-                        idx - n_bare,
-                        line,
-                        col,
-                        end_col,
-                        text,
-                        literal.decode("utf-8", "replace"),
-                        kline,
-                        kcol,
-                        kend_col,
-                        ktext,
-                        idents,
-                    )
-                )
-            elif idents:
-                hits.append(
-                    (
-                        "call",
-                        idx - n_bare,
-                        line,
-                        col,
-                        end_col,
-                        text,
-                        None,
-                        line,
-                        col,
-                        end_col,
-                        text,
-                        idents,
-                    )
-                )
+            hits.extend(_call_hits(data, path, lines, idx - n_bare, start, end))
     for name, def_at in local_consts:
         hits += _uses(data, name.encode(), def_at)
     return hits
+
+
+# -- keys built at run time ----------------------------------------------------------------
+# `variation(prefix + name)`, `is_enabled(f"new-{x}")`, `isEnabled(`new-${x}`)`,
+# `BoolVariation(fmt.Sprintf("new-%s", x), …)`, `variation(key_var)`: a read whose key the scan
+# cannot know. Its literal parts (a prefix, a suffix) say which keys it may be.
+LITERAL = ("literal", b"", b"")
+NAME = ("name", b"", b"")
+OTHER = ("other", b"", b"")
+Shape = tuple[str, bytes, bytes]
+_MAX_ARGS_BYTES = 400
+_PLAIN_STRING = re.compile(rb"""[rRbBuU]{0,2}(["'])((?:(?!\1)[^\\\r\n]|\\.)*)\1\Z""")
+_RAW_GO = re.compile(rb"`([^`]*)`\Z")
+_INTERPOLATED = re.compile(rb"""([`"])((?:(?!\1)[^\\]|\\.)*)\1\Z""", re.S)
+_FSTRING = re.compile(rb"""(?:[fF][rRbB]?|[rRbB][fF])(["'])(.*)\1\Z""", re.S)
+_DOTTED = re.compile(rb"[A-Za-z_$][\w$]*(?:\s*(?:\.|\?\.|->|::)\s*[A-Za-z_$][\w$]*)*(?:\(\))?\Z")
+_KEYWORD_ARG = re.compile(rb"[A-Za-z_]\w*\s*[=:](?![=:])\s*")
+_PLACEHOLDER = re.compile(rb"\$\{[^}]*\}|\{[^{}]*\}|%[-+ #0-9.*]*[a-zA-Z]|#\{[^}]*\}")
+_FORMAT_CALL = re.compile(rb"[A-Za-z_$][\w$.]*\s*\(\s*(.*)\Z", re.S)
+_NOT_A_KEY_START = re.compile(
+    rb"[0-9\[{!~-]|(?:lambda|function|async|await|new|not)\b|\([^)]*\)\s*=>"
+)
+_DECLARATION = re.compile(
+    rb"(?:\b(?:def|function|fn|sub)\s+|\bfunc\s*(?:\([^)]*\)\s*)?|\bfunction\s*\*\s*)(?:self\.)?\Z"
+)
+_METHOD_DEF = re.compile(
+    rb"[ \t]*(?:(?:public|private|protected|static|async|override|abstract|readonly|export|"
+    rb"default|virtual|final|synchronized)\s+)*(?:[\w<>\[\],.?]+\s+)?"
+)
+# A statement keyword where a return type could stand: `return isEnabled(x) ? …`.
+_METHOD_DEF_NOT = re.compile(
+    rb"\b(?:return|case|else|await|yield|throw|new|typeof|void|delete|in|of|if|not|and|or)\s+\Z"
+)
+_TEST_FILE = re.compile(
+    rb"(^|/)(tests?|__tests__|spec|specs|testing)/|(^|/)test_[^/]*\.py$|_test\.(py|go)$|"
+    rb"\.(test|spec)\.[cm]?[jt]sx?$|(^|/)conftest\.py$|_spec\.rb$"
+)
+
+
+def _is_test(path: str) -> bool:
+    """Tests are not reads (see scan.is_test_path, which this mirrors without importing)."""
+    return bool(_TEST_FILE.search(path.encode()))
+
+
+def call_arguments(data: bytes, pos: int) -> list[tuple[int, int]]:
+    """Byte spans of the first two arguments of the call whose `(` follows `pos` (strings
+    and brackets skipped as units), at most `_MAX_ARGS_BYTES` in; [] when there is none."""
+    n = len(data)
+    i = pos
+    while i < n and data[i] in b" \t\r\n":
+        i += 1
+    if i >= n or data[i] != 0x28:
+        return []
+    i += 1
+    stop = min(n, i + _MAX_ARGS_BYTES)
+    out: list[tuple[int, int]] = []
+    start, depth = i, 0
+    while i < stop:
+        c = data[i]
+        if c in b"\"'`":
+            j = i + 1
+            while j < stop and data[j] != c:
+                if data[j] == 0x5C:
+                    j += 1
+                elif data[j] == 0x0A and c != 0x60:
+                    break  # an unterminated string: stop at its line
+                j += 1
+            i = j + 1
+            continue
+        if c in b"([{":
+            depth += 1
+        elif c in b")]}":
+            if depth == 0:
+                if c == 0x29 and data[start:i].strip():
+                    out.append((start, i))
+                return out
+            depth -= 1
+        elif c == 0x2C and depth == 0:
+            out.append((start, i))
+            if len(out) == 2:
+                return out
+            start = i + 1
+        i += 1
+    return out  # cut off: what was complete
+
+
+def _top_level_split(arg: bytes, sep: int) -> list[bytes]:
+    parts, depth, start, i, n = [], 0, 0, 0, len(arg)
+    while i < n:
+        c = arg[i]
+        if c in b"\"'`":
+            j = i + 1
+            while j < n and arg[j] != c:
+                j += 2 if arg[j] == 0x5C else 1
+            i = j + 1
+            continue
+        if c in b"([{":
+            depth += 1
+        elif c in b")]}":
+            depth -= 1
+        elif c == sep and depth == 0:
+            parts.append(arg[start:i])
+            start = i + 1
+        i += 1
+    parts.append(arg[start:])
+    return [p.strip() for p in parts]
+
+
+def _literal_text(arg: bytes) -> bytes | None:
+    """The text of a string literal that is the whole argument and interpolates nothing."""
+    m = _PLAIN_STRING.match(arg) or _RAW_GO.match(arg)
+    if m is None:
+        return None
+    text = m.group(m.lastindex or 1)
+    if (arg.startswith(b"`") and b"${" in text) or (arg.startswith(b'"') and b"#{" in text):
+        return None  # a JavaScript template, a Ruby interpolation
+    return text
+
+
+def _template_parts(text: bytes) -> tuple[bytes, bytes]:
+    """The literal text before the first placeholder and after the last one."""
+    spots = list(_PLACEHOLDER.finditer(text))
+    if not spots:
+        return text, b""
+    return text[: spots[0].start()], text[spots[-1].end() :]
+
+
+def key_shape(raw: bytes) -> Shape:
+    """What a call argument is: a whole string literal, a name (a constant, a context, a
+    variable), a key built at run time (with the literal prefix and suffix it must have),
+    or something that is no key (a number, a list, a lambda)."""
+    arg = raw.strip()
+    kw = _KEYWORD_ARG.match(arg)
+    if kw is not None and not arg.startswith((b"'", b'"', b"`")):
+        arg = arg[kw.end() :]
+    if not arg or arg in _NOT_KEYS:
+        return OTHER
+    if _literal_text(arg) is not None:
+        return LITERAL
+    whole = _INTERPOLATED.match(arg)
+    if whole is not None:
+        return ("dynamic", *_template_parts(whole.group(2)))  # `new-${x}`, Ruby "new-#{x}"
+    f = _FSTRING.match(arg)
+    if f is not None:
+        return ("dynamic", *_template_parts(f.group(2)))
+    if _DOTTED.match(arg):
+        return NAME
+    if _NOT_A_KEY_START.match(arg):
+        return OTHER
+    plus = _top_level_split(arg, 0x2B)  # "new-" + name + "-v2"
+    if len(plus) > 1:
+        head, tail = key_shape(plus[0]), key_shape(plus[-1])
+        prefix = _literal_text(plus[0]) if head == LITERAL else head[1]
+        suffix = _literal_text(plus[-1]) if tail == LITERAL else tail[2]
+        return ("dynamic", prefix or b"", suffix or b"")
+    percent = _top_level_split(arg, 0x25)  # "new-%s" % name
+    if len(percent) > 1 and _literal_text(percent[0]) is not None:
+        return ("dynamic", *_template_parts(_literal_text(percent[0]) or b""))
+    for branch_sep in (b" if ", b"?"):
+        if branch_sep in arg and all(_literal_text(p) is not None for p in _branches(arg)):
+            return LITERAL  # `"a" if c else "b"`: each key is seen as a literal
+    fmt = _FORMAT_CALL.match(arg)  # fmt.Sprintf("new-%s", name), "new-{}".format(name)
+    first = _top_level_split(fmt.group(1).rstrip(b")"), 0x2C)[0] if fmt is not None else b""
+    for literal in (first, arg.split(b".format(", 1)[0]):
+        text = _literal_text(literal)
+        if text is not None:
+            return ("dynamic", *_template_parts(text))
+    return ("dynamic", b"", b"")
+
+
+def _branches(arg: bytes) -> list[bytes]:
+    if b" if " in arg:
+        first, _, rest = arg.partition(b" if ")
+        return [first.strip(), rest.partition(b" else ")[2].strip()]
+    cond, _, rest = arg.partition(b"?")
+    return [p.strip() for p in rest.split(b":", 1)] if b":" in rest else [cond]
+
+
+def _dynamic(shapes: list[Shape]) -> tuple[bytes, bytes] | None:
+    """The literal parts of the key when no argument is a literal key: the first argument,
+    or the second after a name (a context, a request). A name alone may be a constant the
+    merger resolves; it is a candidate all the same."""
+    if not shapes or LITERAL in shapes[:2]:
+        return None
+    first = shapes[0]
+    if first[0] == "dynamic":
+        return first[1], first[2]
+    second = shapes[1] if len(shapes) > 1 else OTHER
+    if first == NAME and second[0] == "dynamic":
+        return second[1], second[2]
+    if NAME in shapes[:2]:
+        return b"", b""
+    return None
+
+
+_PYTHON = (".py", ".pyi")
+
+
+def _declares(data: bytes, line_start: int, start: int, end: int, path: str) -> bool:
+    """Is the name at `start` a function or method being defined rather than called?"""
+    before = data[line_start:start]
+    if _DECLARATION.search(before):
+        return True
+    if path.endswith(_PYTHON) or not _METHOD_DEF.fullmatch(before):
+        return False
+    if _METHOD_DEF_NOT.search(before):
+        return False
+    # `isEnabled(key: string): boolean {` in a class, an interface's `isEnabled(key): boolean;`:
+    # a body or a return type follows the parameters.
+    close = _close_paren(data, end)
+    if close < 0:
+        return False
+    after = data[close + 1 : close + 200].lstrip(b" \t")
+    return after[:1] in (b"{", b":") and not after.startswith(b"::")
+
+
+def _close_paren(data: bytes, pos: int) -> int:
+    """Offset of the `)` closing the `(` that follows `pos`, or -1."""
+    i = data.find(b"(", pos, pos + 40)
+    if i < 0:
+        return -1
+    depth, stop = 0, min(len(data), i + 4000)
+    while i < stop:
+        c = data[i]
+        if c in b"\"'`":
+            j = i + 1
+            while j < stop and data[j] != c:
+                j += 2 if data[j] == 0x5C else 1
+            i = j + 1
+            continue
+        if c in b"([{":
+            depth += 1
+        elif c in b")]}":
+            depth -= 1
+            if depth == 0:
+                return i if c == 0x29 else -1
+        i += 1
+    return -1
+
+
+_HEADER = re.compile(
+    rb"(?:async\s+)?def\s+(?:self\.)?([A-Za-z_]\w*[?!]?)"
+    rb"|func\s*(?:\([^)]*\)\s*)?([A-Za-z_]\w*)\s*[\[(]"
+    rb"|(?:export\s+)?(?:default\s+)?(?:async\s+)?function\s*\*?\s*([A-Za-z_$][\w$]*)\s*[<(]"
+    rb"|(?:export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=\s*(?:async\s+)?"
+    rb"(?:function\b|\([^)]*\)[^=]*=>|[A-Za-z_$][\w$]*\s*=>)"
+    rb"|(?:(?:public|private|protected|static|async|override|readonly)\s+)*([A-Za-z_$][\w$]*)\s*"
+    rb"(?:<[^>]*>)?\([^)]*\)\s*(?::\s*[^{;]+)?\{"
+)
+_NOT_FUNCTIONS = {b"if", b"for", b"while", b"switch", b"catch", b"with", b"return", b"elif"}
+_MAX_BACK_LINES = 400
+
+
+def enclosing_function(data: bytes, line_start: int, start: int) -> str | None:
+    """The name of the function the code at `start` is in: the nearest header above it
+    (or before it on its line) that is indented less than the line."""
+    line_end = data.find(b"\n", start)
+    line = data[line_start : line_end if line_end >= 0 else len(data)]
+    indent = len(line) - len(line.lstrip(b" \t"))
+    found = _header_name(data[line_start:start].lstrip(b" \t"))
+    if found is not None:
+        return found
+    end = line_start - 1
+    for _ in range(_MAX_BACK_LINES):
+        if end <= 0:
+            return None
+        ls = data.rfind(b"\n", 0, end) + 1
+        text = data[ls:end]
+        stripped = text.lstrip(b" \t")
+        own = len(text) - len(stripped)
+        if stripped and own < indent:
+            name = _header_name(stripped)
+            if name is not None:
+                return name
+            if own == 0 and not stripped.startswith((b"}", b")", b"@", b"#", b"//", b"/*", b"*")):
+                return None  # a top-level statement: the call is not in a function
+        end = ls - 1
+    return None
+
+
+def _header_name(text: bytes) -> str | None:
+    m = _HEADER.match(text)
+    if m is None:
+        return None
+    name = next(g for g in m.groups() if g is not None)
+    return None if name in _NOT_FUNCTIONS else name.decode("utf-8", "replace")
+
+
+def _call_hits(
+    data: bytes, path: str, lines: _Lines, name_index: int, start: int, end: int
+) -> list[Hit]:
+    """The hits of an SDK call name at start..end: the call with its literal key and the
+    names it passes, and a "dynamic" hit when its key is built at run time."""
+    m = _CALL_ARGS.match(data, end)
+    if m is None:
+        return _symbol_call(data, path, lines, name_index, start, end)
+    line, col, end_col, text, ls = lines.locate(start, end)
+    if _declares(data, ls, start, end, path):
+        return []  # `def is_enabled(self, key):`: the wrapper's own definition
+    shapes = [key_shape(data[a:b]) for a, b in call_arguments(data, end)]
+    literal: bytes | None = None
+    where: tuple[int, int] | None = None
+    # A literal only when it is the whole argument: `"new-" + name` is no key "new-".
+    # (No shapes: the arguments run on too long to see; the regex's literal stands.)
+    if m.group(2) is not None and shapes[:1] in ([LITERAL], []):
+        literal, where = m.group(2), (m.start(1), m.end(1) + len(m.group(2)) + 1)
+    elif m.group(5) is not None and shapes[1:2] in ([LITERAL], []):
+        literal, where = m.group(5), (m.start(4), m.end(4) + len(m.group(5)) + 1)
+    out: list[Hit] = []
+    idents = []
+    names = []  # those that may be a constant holding the key (the merger looks)
+    for g, at in ((3, 0), (6, 1)):
+        ident = m.group(g)
+        if ident is not None and ident not in _NOT_KEYS:
+            iline, icol, _, _, _ = lines.locate(m.start(g), m.end(g))
+            idents.append((ident.decode("utf-8", "replace"), iline, icol))
+            if shapes[at : at + 1] == [NAME]:
+                names.append(idents[-1])
+    dynamic = _dynamic(shapes) if literal is None and not _is_test(path) else None
+    if dynamic is not None:
+        prefix, suffix = (part.decode("utf-8", "replace") for part in dynamic)
+        func = enclosing_function(data, ls, start)
+        out.append(("dynamic", name_index, line, col, end_col, text, prefix, suffix, names, func))
+    if literal is not None and where is not None:
+        kline, kcol, kend_col, ktext, _ = lines.locate(*where)
+        key = literal.decode("utf-8", "replace")
+        out.append(
+            (
+                "call",
+                name_index,
+                line,
+                col,
+                end_col,
+                text,
+                key,
+                kline,
+                kcol,
+                kend_col,
+                ktext,
+                idents,
+            )
+        )
+    elif idents:
+        out.append(
+            ("call", name_index, line, col, end_col, text, None, line, col, end_col, text, idents)
+        )
+    return out
 
 
 def _symbol_call(
