@@ -23,12 +23,25 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote as url_quote
 
 from swath.findings.model import Finding, Range, Severity
 from swath.findings.render_text import finding_sort_key
 from swath.findings.report import RuleInfo, RunReport, RunStatus
+from swath.findings.sarif_log import (
+    Driver,
+    Invocation,
+    Location,
+    Region,
+    Result,
+    ResultProperties,
+    Rule,
+    RuleProperties,
+    Run,
+    RunProperties,
+    SarifLog,
+    UriBase,
+)
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = (
@@ -61,7 +74,7 @@ def sarif_uri(path: str) -> str:
     return url_quote(p, safe="/")
 
 
-def sarif_region(r: Range) -> dict[str, int]:
+def sarif_region(r: Range) -> Region:
     """ONE-based region; the end is clamped so a malformed range still validates."""
     start_line, start_col = r.start.line + 1, r.start.character + 1
     end_line, end_col = r.end.line + 1, r.end.character + 1
@@ -75,7 +88,7 @@ def sarif_region(r: Range) -> dict[str, int]:
     }
 
 
-def sarif_location(f: Finding) -> dict[str, Any]:
+def sarif_location(f: Finding) -> Location:
     return {
         "physicalLocation": {
             "artifactLocation": {"uri": sarif_uri(f.path), "uriBaseId": SRCROOT},
@@ -84,7 +97,7 @@ def sarif_location(f: Finding) -> dict[str, Any]:
     }
 
 
-def original_uri_base_ids(report: RunReport) -> dict[str, Any]:
+def original_uri_base_ids(report: RunReport) -> dict[str, UriBase]:
     # GitHub ignores the absolute root (it knows its checkout); local viewers use it to
     # open files. Without a known workspace, a description keeps the base id declared.
     if report.workspace:
@@ -159,13 +172,13 @@ def rule_tags(info: RuleInfo) -> list[str]:
 
 def sarif_rule(
     info: RuleInfo, findings: list[Finding], information_uri: str = DEFAULT_INFORMATION_URI
-) -> dict[str, Any]:
+) -> Rule:
     description = info.description.strip() or info.id
     level = rule_level(info.id, findings)
     uri = help_uri(info, findings, information_uri)
     guidance = info.help.strip() or description
     tags = rule_tags(info)
-    properties: dict[str, Any] = {"tags": tags}
+    properties: RuleProperties = {"tags": tags}
     if "security" in tags:
         score = info.security_severity
         if score is None:
@@ -187,8 +200,8 @@ def sarif_rule(
 
 
 # -- results -------------------------------------------------------------------------
-def sarif_result(f: Finding, rule_index: int) -> dict[str, Any]:
-    result: dict[str, Any] = {
+def sarif_result(f: Finding, rule_index: int) -> Result:
+    result: Result = {
         "ruleId": f.rule,
         "ruleIndex": rule_index,
         "level": LEVELS[f.severity],
@@ -197,7 +210,7 @@ def sarif_result(f: Finding, rule_index: int) -> dict[str, Any]:
         "locations": [sarif_location(f)],
         "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
     }
-    properties: dict[str, Any] = {}
+    properties: ResultProperties = {}
     if not f.verified:
         properties["verified"] = False
     if f.tags:
@@ -221,14 +234,15 @@ def utc_timestamp(value: str | None) -> str | None:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def invocation(report: RunReport) -> dict[str, Any]:
+def invocation(report: RunReport) -> Invocation:
     # Only a fully succeeded run is "successful": partial, cancelled and over-budget runs
     # produced incomplete results, and code scanning should not read them as complete.
-    inv: dict[str, Any] = {"executionSuccessful": report.status == RunStatus.succeeded}
-    for key, value in (("startTimeUtc", report.started_at), ("endTimeUtc", report.finished_at)):
-        stamp = utc_timestamp(value)
-        if stamp:
-            inv[key] = stamp
+    inv: Invocation = {"executionSuccessful": report.status == RunStatus.succeeded}
+    started, finished = utc_timestamp(report.started_at), utc_timestamp(report.finished_at)
+    if started:
+        inv["startTimeUtc"] = started
+    if finished:
+        inv["endTimeUtc"] = finished
     if report.errors:
         inv["toolExecutionNotifications"] = [
             {"level": "error", "message": {"text": err.strip() or "error"}} for err in report.errors
@@ -236,7 +250,7 @@ def invocation(report: RunReport) -> dict[str, Any]:
     return inv
 
 
-def run_properties(report: RunReport) -> dict[str, Any]:
+def run_properties(report: RunReport) -> RunProperties:
     return {
         "status": report.status.value,
         "agents": report.agents.model_dump(mode="json"),
@@ -279,10 +293,10 @@ def sarif_run(
     ids: list[str],
     infos: dict[str, RuleInfo],
     information_uri: str,
-) -> dict[str, Any]:
+) -> Run:
     index = {rule_id: i for i, rule_id in enumerate(ids)}
     findings = [f for f in report.findings if f.rule in index]
-    driver = {
+    driver: Driver = {
         "name": TOOL_NAME,
         "informationUri": information_uri,
         "semanticVersion": tool_version,
@@ -307,7 +321,7 @@ def render_sarif(
     tool_version: str,
     *,
     information_uri: str = DEFAULT_INFORMATION_URI,
-) -> dict[str, Any]:
+) -> SarifLog:
     """The SARIF log as a JSON-ready dict: a run per category, one result per alert."""
     infos = rule_infos(report)
     runs = [
