@@ -23,14 +23,14 @@ import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 import anthropic
 from pydantic import BaseModel, ConfigDict, Field
 
 from swath.agents.base import AgentEnv, ModelResult, ModelTask, ModelTaskFailed
 from swath.agents.errors import classify, classify_entry
-from swath.agents.llm import AnthropicRunner
+from swath.agents.llm import AnthropicRunner, MessagesRequest
 from swath.agents.transport import current_env
 
 log = logging.getLogger(__name__)
@@ -54,19 +54,26 @@ class BatchLimits(BaseModel):
     max_bytes: int = Field(SAFE_MAX_BYTES, ge=1, le=API_MAX_BYTES)
 
 
-def request_bytes(request: dict[str, Any]) -> int:
+class BatchRequest(TypedDict):
+    """One request of a Message Batch: a task's first (and only) turn, under its id."""
+
+    custom_id: str
+    params: MessagesRequest
+
+
+def request_bytes(request: BatchRequest) -> int:
     """One batch request's size in the create body, encoded as the SDK encodes bodies
     (compact separators, UTF-8: `anthropic._utils._json.encoder`)."""
     return len(json.dumps(request, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
 
 def split_requests(
-    requests: Sequence[dict[str, Any]], limits: BatchLimits
-) -> list[list[dict[str, Any]]]:
+    requests: Sequence[BatchRequest], limits: BatchLimits
+) -> list[list[BatchRequest]]:
     """`requests` in order, cut into batches within both limits. A request too large for any
     batch must be taken out by the caller first (see `BatchRunner.build_requests`)."""
-    chunks: list[list[dict[str, Any]]] = []
-    current: list[dict[str, Any]] = []
+    chunks: list[list[BatchRequest]] = []
+    current: list[BatchRequest] = []
     size = _ENVELOPE
     for request in requests:
         n = request_bytes(request) + (1 if current else 0)  # the comma before it
@@ -136,14 +143,14 @@ class BatchRunner:
         # any batch): each fails alone.
         self.unprepared: dict[str, ModelTaskFailed] = {}
 
-    def build_requests(self, tasks: Sequence[ModelTask], env_for: EnvFor) -> list[dict[str, Any]]:
+    def build_requests(self, tasks: Sequence[ModelTask], env_for: EnvFor) -> list[BatchRequest]:
         """Each task's batch request (CPU work: the callers run it in a thread). Raises ValueError for tasks that cannot be batched; a
         task whose request cannot be built, or would not fit in a batch, lands in
         `unprepared`."""
         refused = [t.task_key for t in tasks if not batchable(t)]
         if refused:
             raise ValueError(f"tasks with tools cannot run in a batch: {refused[:5]}")
-        requests: list[dict[str, Any]] = []
+        requests: list[BatchRequest] = []
         seen: set[str] = set()
         room = self.limits.max_bytes - _ENVELOPE
         for task in tasks:
@@ -156,7 +163,7 @@ class BatchRunner:
             except ModelTaskFailed as exc:
                 self.unprepared[task.task_key] = exc
                 continue
-            request = {"custom_id": cid, "params": conv.params(final=True)}
+            request: BatchRequest = {"custom_id": cid, "params": conv.params(final=True)}
             size = request_bytes(request)
             if size > room:  # no split can send it; the API would refuse the whole batch
                 self.unprepared[task.task_key] = ModelTaskFailed(
@@ -167,7 +174,7 @@ class BatchRunner:
             requests.append(request)
         return requests
 
-    async def _create(self, requests: list[dict[str, Any]]) -> str:
+    async def _create(self, requests: list[BatchRequest]) -> str:
         batch = await self.runner.client.messages.batches.create(requests=requests)  # type: ignore[arg-type]
         log.info("submitted batch %s with %d requests", batch.id, len(requests))
         return batch.id

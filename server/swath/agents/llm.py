@@ -31,14 +31,26 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Required, TypedDict, cast
 
 import anthropic
 from anthropic import AsyncAnthropic
-from anthropic.types import Message, ToolUseBlock
+from anthropic.types import (
+    CacheControlEphemeralParam,
+    ContentBlockParam,
+    Message,
+    MessageParam,
+    OutputConfigParam,
+    TextBlockParam,
+    ToolChoiceParam,
+    ToolParam,
+    ToolResultBlockParam,
+    ToolUseBlock,
+)
+from anthropic.types.json_output_format_param import JSONOutputFormatParam
 
 from swath.agents.base import AgentEnv, ModelEstimate, ModelResult, ModelTask, ModelTaskFailed
-from swath.agents.capabilities import UNKNOWN, ModelCaps, caps_for
+from swath.agents.capabilities import UNKNOWN, Effort, ModelCaps, caps_for
 from swath.agents.config import ModelConfig, load_model_config, resolve_model
 from swath.agents.errors import FatalAPIError, classify
 from swath.agents.policy import Policy, model_allowed
@@ -52,7 +64,7 @@ from swath.findings.report import Usage
 
 log = logging.getLogger(__name__)
 
-EPHEMERAL: dict[str, str] = {"type": "ephemeral"}
+EPHEMERAL: CacheControlEphemeralParam = {"type": "ephemeral"}
 PER_ROUND_IN, PER_ROUND_OUT = 2000, 300  # an average tool result, an average tool call
 # Thinking tokens one reply is assumed to spend at each effort level (they are billed as
 # output). The effort page gives no numbers; these err high so the budget errs safe.
@@ -61,6 +73,24 @@ SUBMIT_DESCRIPTION = (
     "Submit your final answer for this task. The input is the answer itself, in the required "
     "output format. Call it exactly once, when you are done."
 )
+
+
+class CountRequest(TypedDict, total=False):
+    """A Messages API request as the token-counting endpoint takes it (the SDK's types)."""
+
+    model: Required[str]
+    system: Required[list[TextBlockParam]]
+    messages: Required[list[MessageParam]]
+    tools: list[ToolParam]
+    tool_choice: ToolChoiceParam
+    output_config: OutputConfigParam
+
+
+class MessagesRequest(CountRequest, total=False):
+    """One Messages API request as Swath sends it: to `messages.create`/`stream`, and
+    inside a batch request."""
+
+    max_tokens: Required[int]
 
 
 class ModelAPIError(ModelTaskFailed):
@@ -90,22 +120,22 @@ class Conversation:
     mode: str  # "tool" (submit_result), "json_schema" (structured output) or "text"
     schema: OutputSchema | None
     toolbox: ToolBox
-    system: list[dict[str, Any]]
-    tools: list[dict[str, Any]]
-    messages: list[dict[str, Any]] = field(default_factory=list)
+    system: list[TextBlockParam]
+    tools: list[ToolParam]
+    messages: list[MessageParam] = field(default_factory=list)
     force_answer: bool = True
     caps: ModelCaps = UNKNOWN
     max_tokens: int = 4096
-    effort: str | None = None
+    effort: Effort | None = None
     stream: bool = False  # a reply this long could outlast a plain request's timeout
 
     @property
     def multi_turn(self) -> bool:
         return bool(self.toolbox.names)
 
-    def params(self, *, final: bool) -> dict[str, Any]:
+    def params(self, *, final: bool) -> MessagesRequest:
         """Request parameters for the next turn, shaped by the model's capability row."""
-        p: dict[str, Any] = {
+        p: MessagesRequest = {
             "model": self.model,
             "max_tokens": self.max_tokens,
             "system": self.system,
@@ -113,7 +143,7 @@ class Conversation:
         }
         if self.tools:
             p["tools"] = self.tools
-        output: dict[str, Any] = {}
+        output: OutputConfigParam = {}
         if self.caps.accepts_effort(self.effort):
             output["effort"] = self.effort
         answer_now = final or not self.multi_turn
@@ -133,31 +163,38 @@ class Conversation:
             p["output_config"] = output
         return p
 
-    def _format(self) -> dict[str, Any]:
+    def _format(self) -> JSONOutputFormatParam:
         assert self.schema is not None
         return {"type": "json_schema", "schema": self.schema.tool_schema}
 
-    def _messages_for_request(self) -> list[dict[str, Any]]:
+    def _messages_for_request(self) -> list[MessageParam]:
         # A second breakpoint on the newest turn lets turn N+1 read turns 1..N from the
         # cache. A single-turn agent would only pay the 1.25x write for nothing.
         if not self.multi_turn or not self.messages:
             return self.messages
         last = self.messages[-1]
-        content = last["content"]
-        if isinstance(content, str):
-            content = [{"type": "text", "text": content}]
-        content = list(content)
+        given = last["content"]
+        content: list[Any] = (
+            [{"type": "text", "text": given}] if isinstance(given, str) else list(given)
+        )
         content[-1] = {**content[-1], "cache_control": EPHEMERAL}
-        return [*self.messages[:-1], {**last, "content": content}]
+        return [*self.messages[:-1], cast(MessageParam, {**last, "content": content})]
 
-    def count_params(self) -> dict[str, Any]:
-        """The first turn, as the token-counting endpoint takes it."""
+    def count_params(self) -> CountRequest:
+        """The first turn, as the token-counting endpoint takes it (no `max_tokens`)."""
         p = self.params(final=False)
-        return {
-            k: p[k]
-            for k in ("model", "system", "messages", "tools", "tool_choice", "output_config")
-            if k in p
+        count: CountRequest = {
+            "model": p["model"],
+            "system": p["system"],
+            "messages": p["messages"],
         }
+        if "tools" in p:
+            count["tools"] = p["tools"]
+        if "tool_choice" in p:
+            count["tool_choice"] = p["tool_choice"]
+        if "output_config" in p:
+            count["output_config"] = p["output_config"]
+        return count
 
 
 class Refused(ModelTaskFailed):
@@ -189,7 +226,7 @@ class _Turn:
     submit: ToolUseBlock | None = None
 
 
-def _block_param(block: Any) -> dict[str, Any]:
+def _block_param(block: Any) -> ContentBlockParam:
     """A response content block as a request content block (only the fields the API takes back)."""
     kind = getattr(block, "type", None)
     if kind == "text":
@@ -200,7 +237,7 @@ def _block_param(block: Any) -> dict[str, Any]:
         return {"type": "thinking", "thinking": block.thinking, "signature": block.signature}
     if kind == "redacted_thinking":
         return {"type": "redacted_thinking", "data": block.data}
-    return block.model_dump(mode="json", exclude_none=True)  # type: ignore[no-any-return]
+    return cast(ContentBlockParam, block.model_dump(mode="json", exclude_none=True))
 
 
 def _reply_text(message: Message) -> str:
@@ -342,7 +379,7 @@ class AnthropicRunner:
         mode = self._answer_mode(schema, bool(names))
         tools = toolbox.definitions()
         if mode == "tool" and schema is not None:
-            submit: dict[str, Any] = {
+            submit: ToolParam = {
                 "name": SUBMIT_TOOL,
                 "description": SUBMIT_DESCRIPTION,
                 "input_schema": schema.tool_schema,
@@ -353,7 +390,7 @@ class AnthropicRunner:
         # One breakpoint at the end of the system prompt caches tools + system together
         # (the API's prefix order is tools, system, messages): the part every agent of
         # the step shares.
-        system: list[dict[str, Any]] = [
+        system: list[TextBlockParam] = [
             {"type": "text", "text": self.redactor.redact(t)} for t in system_text(task, mode)
         ]
         system[-1]["cache_control"] = EPHEMERAL
@@ -361,7 +398,8 @@ class AnthropicRunner:
             user = user_context(task, self.redactor, self.config.max_context_chars)
         except InstructionsError as exc:
             raise ModelTaskFailed(str(exc)) from exc
-        messages = [{"role": "user", "content": [{"type": "text", "text": t} for t in user]}]
+        first: list[TextBlockParam] = [{"type": "text", "text": t} for t in user]
+        messages: list[MessageParam] = [{"role": "user", "content": first}]
         caps = caps_for(model)
         max_tokens = min(
             task.agent.max_tokens or self.config.max_tokens_for_tier(task.tier), caps.max_output
@@ -430,7 +468,7 @@ class AnthropicRunner:
             ) from again
         return result.model_copy(update={"usage": spent + result.usage})
 
-    async def _send(self, params: dict[str, Any], *, stream: bool) -> Message:
+    async def _send(self, params: MessagesRequest, *, stream: bool) -> Message:
         if not stream:
             message: Message = await self.client.messages.create(**params)
             return message
@@ -559,10 +597,14 @@ class AnthropicRunner:
             raise ModelTaskFailed(
                 f"no answer {why}: the model kept calling tools", raw=loop.raw, usage=loop.spent
             )
-        results: list[dict[str, Any]] = []
+        results: list[ToolResultBlockParam | TextBlockParam] = []
         for use in work:
             text, is_error = await conv.toolbox.call(use.name, use.input)
-            block: dict[str, Any] = {"type": "tool_result", "tool_use_id": use.id, "content": text}
+            block: ToolResultBlockParam = {
+                "type": "tool_result",
+                "tool_use_id": use.id,
+                "content": text,
+            }
             if is_error:
                 block["is_error"] = True
             results.append(block)
@@ -589,7 +631,7 @@ class AnthropicRunner:
     ) -> None:
         note = f"Your answer does not match the required output schema: {problem}. Answer again, corrected."
         if conv.mode == "tool" and tool_uses:
-            blocks: list[dict[str, Any]] = []
+            blocks: list[ToolResultBlockParam] = []
             for use in tool_uses:
                 if use is submit:
                     blocks.append(
@@ -672,7 +714,7 @@ class AnthropicRunner:
             input_tokens=input_tokens, output_tokens=output_tokens, cost_usd=round(cost, 10)
         )
 
-    async def _count_tokens(self, params: dict[str, Any]) -> int | None:
+    async def _count_tokens(self, params: CountRequest) -> int | None:
         try:
             quick = self.client.with_options(max_retries=0, timeout=10.0)
             result = await quick.messages.count_tokens(**params)

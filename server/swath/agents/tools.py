@@ -22,7 +22,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pathspec
 import re2
@@ -41,6 +41,9 @@ from swath.workspace.regular_files import (
     read_regular_file,
 )
 from swath.workspace.workspace import exclude_pathspecs
+
+if TYPE_CHECKING:  # the SDK's types only: offline commands never import the SDK
+    from anthropic.types import ToolParam
 
 log = logging.getLogger(__name__)
 
@@ -169,14 +172,14 @@ SPECS: dict[str, ToolSpec] = {
 }
 
 
-def tool_definitions(names: Sequence[str]) -> list[dict[str, Any]]:
+def tool_definitions(names: Sequence[str]) -> list[ToolParam]:
     """API tool definitions, in a stable order so every agent of a step shares the prefix."""
     return copy.deepcopy(_definitions(tuple(sorted(set(names)))))
 
 
 @lru_cache(maxsize=64)
-def _definitions(names: tuple[str, ...]) -> list[dict[str, Any]]:
-    out = []
+def _definitions(names: tuple[str, ...]) -> list[ToolParam]:
+    out: list[ToolParam] = []
     for name in names:
         spec = SPECS[name]
         schema = spec.args.model_json_schema()
@@ -291,7 +294,7 @@ class ToolBox:
         self.files_read: set[str] = set()
         self.calls = 0
 
-    def definitions(self) -> list[dict[str, Any]]:
+    def definitions(self) -> list[ToolParam]:
         return tool_definitions(self.names)
 
     # -- dispatch ------------------------------------------------------------------
