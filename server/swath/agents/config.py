@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -314,21 +314,20 @@ def load_model_config(
     prices.update(_section(user, "prices", str(user_path)))
     if workspace_root is not None:
         root = Path(workspace_root)
-        py = _read_pyproject(root)
-        source = f"{root / 'pyproject.toml'} [tool.swath.model]"
-        merged.update(
-            _untrusted(_canonical(_section(py, "model", source)), source, ignored, user_path)
-        )
-        source = f"{root / 'pyproject.toml'} [tool.swath.prices]"
-        prices.update(_raises_only(_section(py, "prices", source), source, prices, ignored))
         cfg_path = root / ".swath" / "config.yaml"
-        yml = read_yaml_file(cfg_path)
-        source = f"{cfg_path} model:"
-        merged.update(
-            _untrusted(_canonical(_section(yml, "model", source)), source, ignored, user_path)
-        )
-        source = f"{cfg_path} prices:"
-        prices.update(_raises_only(_section(yml, "prices", source), source, prices, ignored))
+        # The repository's two places, read in turn, each naming its sections its own way.
+        places: list[tuple[Callable[[], dict[str, Any]], str]] = [
+            (lambda: _read_pyproject(root), f"{root / 'pyproject.toml'} [tool.swath.{{}}]"),
+            (lambda: read_yaml_file(cfg_path), f"{cfg_path} {{}}:"),
+        ]
+        for read, where in places:
+            doc = read()
+            source = where.format("model")
+            merged.update(
+                _untrusted(_canonical(_section(doc, "model", source)), source, ignored, user_path)
+            )
+            source = where.format("prices")
+            prices.update(_raises_only(_section(doc, "prices", source), source, prices, ignored))
     merged.update(_env_layer(env))
     extra = dict(overrides or {})
     prices.update(extra.pop("prices", None) or {})

@@ -77,6 +77,17 @@ def _hit(rule: Rule, node: SgNode, message: str, severity: Severity | None = Non
     return Hit(rule.id, r.start.line, r.start.column, end, message, severity)
 
 
+def _shell_hit(name: str, call: SgNode) -> Hit:
+    """`exec(...)`/`child_process.exec(...)` with a command built from variables."""
+    return _hit(
+        SUBPROCESS_SHELL,
+        call,
+        f"{name}() runs a command string built from variables through the shell; use "
+        "execFile/spawn with an argument array.",
+        Severity.error,
+    )
+
+
 def _interpolated(node: SgNode | None) -> bool:
     if node is None:
         return False
@@ -137,15 +148,7 @@ def script_hits(text: str, language: str) -> list[Hit]:  # noqa: C901 - one bran
                     and uses_child_process
                     and _interpolated(_first_arg(call))
                 ):
-                    hits.append(
-                        _hit(
-                            SUBPROCESS_SHELL,
-                            call,
-                            f"{name}() runs a command string built from variables through the shell; use "
-                            "execFile/spawn with an argument array.",
-                            Severity.error,
-                        )
-                    )
+                    hits.append(_shell_hit(name, call))
                 elif prop_text in QUERY_CALLS and _interpolated(_first_arg(call)):
                     arg = _first_arg(call)
                     if arg is not None and SQL_TEXT.search(arg.text()):
@@ -162,15 +165,7 @@ def script_hits(text: str, language: str) -> list[Hit]:  # noqa: C901 - one bran
                 if name == "eval":
                     hits.append(_hit(EVAL, fn, "eval() runs code built at run time."))
                 elif name in SHELL_CALLS and uses_child_process and _interpolated(_first_arg(call)):
-                    hits.append(
-                        _hit(
-                            SUBPROCESS_SHELL,
-                            call,
-                            f"{name}() runs a command string built from variables through the shell; use "
-                            "execFile/spawn with an argument array.",
-                            Severity.error,
-                        )
-                    )
+                    hits.append(_shell_hit(name, call))
         for new in find_kind(root, "new_expression"):
             ctor = new.field("constructor")
             if ctor is not None and ctor.text() == "Function":

@@ -336,15 +336,21 @@ def call_arguments(data: bytes, pos: int) -> list[tuple[int, int]]:
     return out  # cut off: what was complete
 
 
+def _past_quoted(data: bytes, i: int, stop: int) -> int:
+    """The offset just past the string literal that opens at `i` (backslash escapes
+    skipped); past `stop` when it does not close before it."""
+    quote, j = data[i], i + 1
+    while j < stop and data[j] != quote:
+        j += 2 if data[j] == 0x5C else 1
+    return j + 1
+
+
 def _top_level_split(arg: bytes, sep: int) -> list[bytes]:
     parts, depth, start, i, n = [], 0, 0, 0, len(arg)
     while i < n:
         c = arg[i]
         if c in b"\"'`":
-            j = i + 1
-            while j < n and arg[j] != c:
-                j += 2 if arg[j] == 0x5C else 1
-            i = j + 1
+            i = _past_quoted(arg, i, n)
             continue
         if c in b"([{":
             depth += 1
@@ -475,10 +481,7 @@ def _close_paren(data: bytes, pos: int) -> int:
     while i < stop:
         c = data[i]
         if c in b"\"'`":
-            j = i + 1
-            while j < stop and data[j] != c:
-                j += 2 if data[j] == 0x5C else 1
-            i = j + 1
+            i = _past_quoted(data, i, stop)
             continue
         if c in b"([{":
             depth += 1
