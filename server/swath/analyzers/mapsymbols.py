@@ -104,6 +104,7 @@ class _Resolver:
             if f.get("language") == "go" and not p.endswith("_test.go"):
                 self.go_dirs[p.rsplit("/", 1)[0] if "/" in p else ""].append(p)
         self._memo: dict[tuple[str, str], tuple[str, str] | None] = {}
+        self._bound: dict[str, _Bindings] = {}
 
     def module_file(self, f: dict[str, Any], imp: dict[str, Any]) -> str | None:
         """The mapped file an import's names come from."""
@@ -129,31 +130,60 @@ class _Resolver:
         self._memo[key] = found
         return found
 
+    def _bindings(self, path: str) -> _Bindings:
+        """Which imports of `path` bind each name, in import order (built once per file)."""
+        hit = self._bound.get(path)
+        if hit is None:
+            hit = self._bound[path] = _Bindings.of(self.files[path].get("imports") or [])
+        return hit
+
     def _through_imports(self, path: str, name: str, depth: int) -> tuple[str, str] | None:
         f = self.files[path]
-        stars = []
-        for imp in f.get("imports") or []:
-            names = imp.get("names") or []
-            aliases = imp.get("aliases") or {}
-            original = next((o for o, a in aliases.items() if a == name), None)
-            if name in names and name not in aliases:
-                original = name
-            if original is None:
-                if "*" in names:
-                    stars.append(imp)
-                continue
+        bindings = self._bindings(path)
+        for imp, original in bindings.by_name.get(name, ()):
             source = self.module_file(f, imp)
             if source is not None and source != path:
                 hit = self.define(source, original, depth + 1)
                 if hit is not None:
                     return hit
-        for imp in stars:
+        binding = {id(imp) for imp, _ in bindings.by_name.get(name, ())}
+        for imp in bindings.stars:
+            if id(imp) in binding:  # it binds the name itself: tried above
+                continue
             source = self.module_file(f, imp)
             if source is not None and source != path:
                 hit = self.define(source, name, depth + 1)
                 if hit is not None:
                     return hit
         return None
+
+
+@dataclass
+class _Bindings:
+    """A file's imports by the name each binds (`from m import a as b` binds `b`, meaning
+    `a` of `m`), in import order, and its `*` imports."""
+
+    by_name: dict[str, list[tuple[dict[str, Any], str]]]
+    stars: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, imports: list[dict[str, Any]]) -> _Bindings:
+        by_name: dict[str, list[tuple[dict[str, Any], str]]] = {}
+        stars = []
+        for imp in imports:
+            names = imp.get("names") or []
+            aliases: dict[str, str] = imp.get("aliases") or {}
+            bound: dict[str, str] = {}
+            for original, alias in aliases.items():
+                bound.setdefault(alias, original)  # the first name imported under it
+            for n in names:
+                if n not in aliases:
+                    bound[n] = n  # imported under its own name: that wins
+            for alias, original in bound.items():
+                by_name.setdefault(alias, []).append((imp, original))
+            if "*" in names:
+                stars.append(imp)
+        return cls(by_name, stars)
 
 
 def _python_module_names(imp: dict[str, Any], py_modules: set[str]) -> list[str]:
