@@ -63,3 +63,41 @@ async def test_a_remap_parses_one_batch_and_checks_only_the_changed_files_findin
     assert cached.agents.cached == tasks
     assert cached.checks.verified == cached.checks.identified == 0
     assert cached.checks.verify_reused == len(cached.findings)
+
+
+async def _partials(store: RunStore, run_id: str) -> dict[str, int]:
+    rows = [a for a in await store.audit_log(run_id) if a.kind == "reduce_partials"]
+    assert len(rows) == 1 and (rows[0].step, rows[0].key) == ("modmap", "reduce")
+    return rows[0].detail
+
+
+async def test_the_incremental_remap_count(tmp_path: Path) -> None:
+    """After one changed file exactly one batch is analyzed again, and the reduce draws only
+    that batch's contribution: the others come from the store, as the store records."""
+    package(tmp_path)
+    first = await run(tmp_path)
+    batches = first.agents.total - 1  # and the reduce
+    changed = tmp_path / "pkg" / "m030.py"
+    changed.write_text(changed.read_text() + "\n\ndef extra():\n    return 2\n")
+    again = await run(tmp_path)
+    store = RunStore.open(tmp_path)
+    try:
+        assert await _partials(store, first.run_id) == {"reused": 0, "computed": batches}
+        tasks = await store.tasks(again.run_id)
+        fresh = [(t.step, t.key) for t in tasks if not t.cached]
+        assert len(fresh) == 2 and ("modmap", "reduce") in fresh  # one batch and the reduce
+        assert [t.key for t in tasks if t.step == "symbols" and not t.cached][0].startswith("pkg/")
+        assert await _partials(store, again.run_id) == {"reused": batches - 1, "computed": 1}
+    finally:
+        await store.aclose()
+    # Done by parts, the map is the one a reduce over every batch's output makes.
+    wf = load_workflow(builtin_workflows_dir() / "map-module.yaml")
+    scratch = RunStore.open(tmp_path / "scratch")
+    try:
+        whole = await Engine(Workspace(tmp_path), scratch).run(
+            wf, RunOptions(paths=["pkg"], max_agents=10_000, engine="static", use_cache=False)
+        )
+    finally:
+        await scratch.aclose()
+    assert whole.outputs["modmap"] == again.outputs["modmap"]
+    assert [f.model_dump() for f in whole.findings] == [f.model_dump() for f in again.findings]

@@ -60,6 +60,11 @@ class NoParams(BaseModel):
 # a Protocol member so that third-party analyzers without one still match.
 # Likewise `dated: ClassVar[bool] = True` says its result depends on today's date (an age,
 # a git-log window): the engine then keys its cached results on the day as well.
+# A reduce analyzer may also split its work in two (engine.partials): `partial(record, ctx)`,
+# one record's contribution as JSON values, which depends on that record and the params
+# alone, and `combine(partials, ctx) -> AnalyzerOutput` over every record's, in the
+# records' order. `reduce` must then equal `combine` of each record's `partial`. The engine
+# keeps each contribution and draws again only those of records that changed.
 
 
 @runtime_checkable

@@ -154,16 +154,25 @@ class ModuleMap:
     ]
 
     def reduce(self, records: list[Record], ctx: AnalyzerContext) -> AnalyzerOutput:
-        with gc_paused():  # see gcpause: the collector re-walked every record's facts
-            return self._reduce(records, ctx)
+        return self.combine([self.partial(rec, ctx) for rec in records], ctx)
 
-    def _reduce(self, records: list[Record], ctx: AnalyzerContext) -> AnalyzerOutput:
-        files: dict[str, dict[str, Any]] = {}
-        for rec in records:
-            out = rec.output if isinstance(rec.output, dict) else {}
-            for f in out.get("files") or []:
-                if isinstance(f, dict) and f.get("path"):
+    def partial(self, record: Record, ctx: AnalyzerContext) -> list[dict[str, Any]]:
+        """One batch's contribution (engine.partials): its files' facts as the map reads
+        them. Of the symbols, only the top-level ones (and how many there are in all)."""
+        out = record.output if isinstance(record.output, dict) else {}
+        return [
+            _as_mapped(f) for f in out.get("files") or [] if isinstance(f, dict) and f.get("path")
+        ]
+
+    def combine(self, partials: list[Any], ctx: AnalyzerContext) -> AnalyzerOutput:
+        with gc_paused():  # see gcpause: the collector re-walked every record's facts
+            files: dict[str, dict[str, Any]] = {}
+            for part in partials:
+                for f in part:
                     files[f["path"]] = f
+            return self._map(files, ctx)
+
+    def _map(self, files: dict[str, dict[str, Any]], ctx: AnalyzerContext) -> AnalyzerOutput:
         ordered = [files[p] for p in sorted(files)]
         scripts = ScriptResolver(ctx.workspace.root, set(files))
         graph = build_graph(ordered, scripts)
@@ -231,7 +240,7 @@ class ModuleMap:
                     "lines": f.get("lines", 0),
                     "code_lines": f.get("code_lines", 0),
                     "branches": f.get("branches", 0),
-                    "symbols": len(f.get("symbols") or []),
+                    "symbols": f.get("symbol_count", len(f.get("symbols") or [])),
                     "public_api": list(f.get("exports") or []),
                     "depends_on": deps,
                     "used_by": users,
@@ -404,6 +413,16 @@ class ModuleMap:
 
 
 LENS_PURPOSE_MAX = 72
+
+
+def _as_mapped(f: dict[str, Any]) -> dict[str, Any]:
+    """A file's facts with only its top-level symbols (what the map lists, ranks and lenses;
+    a method is reached through its class) and the count of all of them."""
+    if "symbol_count" in f:  # already so
+        return f
+    symbols = f.get("symbols") or []
+    top = [s for s in symbols if "." not in s.get("qualname", ".")]
+    return {**f, "symbols": top, "symbol_count": len(symbols)}
 
 
 def _short(text: str) -> str:

@@ -394,7 +394,12 @@ class _Run:
 
     async def _reduce(self, step: ReduceStep, inbox: Inbox) -> None:
         await self._wait_needs(step)
-        records = _stable_order(await inbox.collect())
+        parts = self.tasks.partials_for(step)
+        if parts is None:
+            records = await inbox.collect()
+        else:  # each record's contribution drawn as it arrives; its output is let go
+            records = [await parts.arrived(rec) async for rec in inbox]
+        records = _stable_order(records)
         await self.tasks.run_task(step, step.agent, "reduce", [], records, self.channels[step.id])
         self._close(step.id)
 

@@ -30,6 +30,7 @@ from swath.engine.channels import Channel
 from swath.engine.events import Event, Sink, TaskFinished, TaskStarted
 from swath.engine.filememo import FileMemo
 from swath.engine.ledger import BudgetExhausted, RunLedger
+from swath.engine.partials import Partials, supports
 from swath.engine.planner import Planner
 from swath.engine.stored import Digests, StoredOutput
 from swath.findings.model import Finding
@@ -37,6 +38,7 @@ from swath.findings.report import Usage
 from swath.spec.models import AgentSpec, Limits, MapStep, ReduceStep, VerifyStep
 from swath.spec.records import Item, Record
 from swath.store import CacheEntry, RunStore, TaskRow
+from swath.store.runs import serialise
 from swath.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -99,6 +101,7 @@ class TaskRunner:
         self.memo = FileMemo(workspace, store, self.pool, enabled=use_cache)
         self.digests = Digests()  # of the records this run holds (engine.stored)
         self._prior: dict[tuple[str, str], TaskRow] = {}
+        self._partials: dict[str, Partials] = {}  # reduce steps done by parts, by step id
 
     def resumed(self, prior: dict[tuple[str, str], TaskRow]) -> None:
         """A resumed run: the tasks an earlier attempt finished, reused when unchanged."""
@@ -209,6 +212,40 @@ class TaskRunner:
             self.pool, _analyze_hashing, self.ws, analyzer, tier, items, records, ctx, item_files
         )
 
+    def partials_for(self, step: ReduceStep) -> Partials | None:
+        """The contributions of a reduce step whose analyzer splits into `partial` and
+        `combine` (engine.partials), over one upstream step (its records' keys are unique,
+        so their order needs no output); None for any other reduce."""
+        agent = step.agent
+        if not agent.analyzer or not isinstance(step.from_, str):
+            return None
+        analyzer = analyzers.get(agent.analyzer)
+        if not supports(analyzer):
+            return None
+        parts = Partials(
+            analyzer,
+            AnalyzerContext(workspace=self.ws, inputs=self.inputs, params=agent.params),
+            self.store,
+            self.pool,
+            self.digests,
+            self.resolve,
+            enabled=self.use_cache,
+        )
+        self._partials[step.id] = parts
+        return parts
+
+    async def _combine(
+        self, parts: Partials, step_id: str, key: str, records: list[Record]
+    ) -> tuple[AnalyzerOutput, dict[str, str]]:
+        """The reduce from its records' contributions, each drawn once (engine.partials)."""
+        contributions = await parts.gather(records, await self.record_digests(records))
+        self.store.audit(self.run_id, step_id, key, "reduce_partials", parts.counts())
+        loop = asyncio.get_running_loop()
+        out = await loop.run_in_executor(
+            self.pool, parts.analyzer.combine, contributions, parts.ctx
+        )
+        return out, {}
+
     async def remember(
         self,
         step_id: str,
@@ -239,9 +276,17 @@ class TaskRunner:
                 **deps,
                 **await loop.run_in_executor(self.pool, cache.file_deps, self.ws, extra),
             }
-        # Serialised on the store's thread (no await between a model's answer and its task
-        # row: a run stopped meanwhile would lose an answer it paid for).
-        self.store.cache_put(ihash, CacheEntry(deps=deps, record=record))
+        entry = CacheEntry(deps=deps, record=record)
+        if judgement is not None or model_findings:
+            # Serialised on the store's thread (no await between a model's answer and its
+            # task row: a run stopped meanwhile would lose an answer it paid for).
+            self.store.cache_put(ihash, entry)
+            return record
+        # Serialised here, once: its digest is then known to the steps downstream (a reduce
+        # keys on it), which otherwise serialised the record again to learn it.
+        serialised = await loop.run_in_executor(self.pool, serialise, record)
+        self.digests.note(record, serialised.digest)
+        self.store.cache_put(ihash, entry, serialised)
         return record
 
     async def reserve_for(self, task: ModelTask, env: AgentEnv) -> float:
@@ -442,10 +487,15 @@ class TaskRunner:
         items: list[Item],
         records: list[Record],
     ) -> tuple[Record, Usage]:
-        records = await self.resolve(records)  # the analyzer and the model read outputs
-        facts, deps = await self.analyze(agent, tier, items, records, step)
+        parts = self._partials.get(step.id) if tier == "reduce" else None
+        if parts is not None:  # the analyzer reads the records' contributions, not outputs
+            facts, deps = await self._combine(parts, step.id, key, records)
+        else:
+            records = await self.resolve(records)  # the analyzer reads outputs
+            facts, deps = await self.analyze(agent, tier, items, records, step)
         if not (self.use_model and agent.instructions) or facts.skip_model:
             return await self.remember(step.id, key, ihash, items, facts, deps), Usage()
+        records = await self.resolve(records)  # the model reads them too
         runner = self.model_runner
         assert runner is not None
         task = self.model_task(step.id, key, tier, agent, items, records, facts.output)
