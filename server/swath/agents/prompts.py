@@ -76,7 +76,7 @@ def render_instructions(task: ModelTask) -> str:
 
 def _where(task: ModelTask, exc: PromptError) -> str:
     """'wf.yaml:12: ' — the workflow file line the failing template line is on, when known."""
-    at = task.agent._instructions_at
+    at = task.agent.instructions_at
     if at is None:
         return ""
     line = template_line(exc.__cause__) if exc.__cause__ is not None else None

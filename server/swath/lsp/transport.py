@@ -44,6 +44,7 @@ class PipeReader:
 def serve_stdio(server: Any, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
     """Like pygls's `start_io`, reading stdin on the loop (falls back to pygls when it cannot)."""
     stdin = stdin or sys.stdin.buffer
+    # pygls's own start_io sets this attribute too: its `exit` handler stops the loop by it.
     server._stop_event = stop_event = threading.Event()
     server.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
 

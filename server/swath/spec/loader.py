@@ -130,7 +130,7 @@ def _locate_templates(wf: Workflow, doc: YamlDoc, filename: str) -> None:
         if getattr(loc.value, "style", None) in ("|", ">"):
             line += 1  # a block scalar's text starts on the line after its `|`
         # An inherited template is in the base's file.
-        agent._instructions_at = (doc.value_span(path).file or filename, line)
+        agent.locate_instructions(doc.value_span(path).file or filename, line)
 
 
 def load_workflow_text(

@@ -83,8 +83,6 @@ class AgentSpec(StrictModel):
     instructions: str | None = Field(
         None, description="Sandboxed Jinja2 prompt template for the model agent."
     )
-    # Where the template's first line is in its workflow file ("path", 1-based line), set by
-    # the loader, so a rendering error at run time can point there.
     _instructions_at: tuple[str, int] | None = PrivateAttr(default=None)
     system: str | None = Field(
         None, description="Extra system prompt text shared by all agents of the step."
@@ -107,6 +105,16 @@ class AgentSpec(StrictModel):
         description="Output tokens per model reply, thinking included; default per tier "
         "(model.max_tokens_map / _reduce / _verify), capped at the model's maximum.",
     )
+
+    @property
+    def instructions_at(self) -> tuple[str, int] | None:
+        """Where the template's first line is in its workflow file (path, 1-based line), so
+        a rendering error at run time can point there; None when not loaded from a file."""
+        return self._instructions_at
+
+    def locate_instructions(self, path: str, line: int) -> None:
+        """The loader says where the template stands (see `instructions_at`)."""
+        self._instructions_at = (path, line)
 
 
 class StepBase(StrictModel):
