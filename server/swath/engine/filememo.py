@@ -23,7 +23,7 @@ import asyncio
 import hashlib
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from swath.engine import cache
 from swath.engine.verify import EvidenceVerifier, VerifyOutcome, identify
@@ -188,7 +188,7 @@ class FileMemo:
         groups: list[_Group],
         stored: dict[str, tuple[dict[str, str], Any]],
     ) -> tuple[VerifyOutcome, list[tuple[str, dict[str, str], Any]]]:
-        verdicts: list[dict[str, Any] | None] = [None] * len(findings)
+        verdicts: list[Verdict | None] = [None] * len(findings)
         rows: list[tuple[str, dict[str, str], Any]] = []
         for g in groups:
             known = _fresh(g, stored)
@@ -214,13 +214,26 @@ class FileMemo:
         return VerifyOutcome(kept=kept, dropped=dropped, reanchored=reanchored), rows
 
 
-def _verdicts(findings: list[Finding], verifier: EvidenceVerifier) -> list[dict[str, Any]]:
+class Verdict(TypedDict, total=False):
+    """What verification concluded about one finding, as the memo stores it (JSON): `drop`
+    (why) alone, or `verified` and `fingerprint` with what moved (`lines` of its evidence,
+    `moved`, its `range` as JSON)."""
+
+    drop: str
+    verified: bool
+    fingerprint: str
+    lines: list[int]
+    moved: bool
+    range: dict[str, Any]
+
+
+def _verdicts(findings: list[Finding], verifier: EvidenceVerifier) -> list[Verdict]:
     """What `verifier` concludes about each finding, as JSON: dropped (why), or kept with
     what changed (verified flag, fingerprint, evidence lines, range, whether it moved)."""
     outcome = verifier.verify(findings)
     dropped, kept = iter(outcome.dropped), iter(outcome.kept)  # both in input order
     next_drop = next(dropped, None)
-    out: list[dict[str, Any]] = []
+    out: list[Verdict] = []
     for f in findings:
         if next_drop is not None and next_drop[0] is f:
             out.append({"drop": next_drop[1]})
@@ -228,7 +241,7 @@ def _verdicts(findings: list[Finding], verifier: EvidenceVerifier) -> list[dict[
             continue
         k = next(kept)
         lines = [ev.line for ev in k.evidence]
-        verdict: dict[str, Any] = {"verified": k.verified, "fingerprint": k.fingerprint}
+        verdict: Verdict = {"verified": k.verified, "fingerprint": k.fingerprint}
         if lines != [ev.line for ev in f.evidence]:
             verdict["lines"] = lines
             verdict["moved"] = True
@@ -238,7 +251,7 @@ def _verdicts(findings: list[Finding], verifier: EvidenceVerifier) -> list[dict[
     return out
 
 
-def _apply(f: Finding, v: dict[str, Any]) -> Finding:
+def _apply(f: Finding, v: Verdict) -> Finding:
     """The kept copy of `f` the verdict describes (a copy: the input stays as it was), or
     `f` itself when the verdict changes nothing of it (findings are not changed in place)."""
     verified, fp = bool(v["verified"]), str(v["fingerprint"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NotRequired, TypedDict
 
 from pydantic import Field
 from pygls.lsp.server import LanguageServer
@@ -31,6 +31,20 @@ from swath.lsp.features.runs import RunIdArgs, RunsFeature
 from swath.lsp.folders import path_to_uri, uri_to_path
 from swath.lsp.server import SwathServer
 from swath.spec.models import Workflow
+
+
+class RunStartedReply(TypedDict):
+    """What a command that starts a run answers at once (the run goes on in the worker)."""
+
+    runId: str
+    workflow: str
+    folder: str  # the workspace folder's URI
+    rerunOf: NotRequired[str]  # `swath.rerun`: the run it repeats
+
+
+class PlanReply(TypedDict):
+    plan: dict[str, Any]  # RunPlan as JSON
+    refused: bool  # more agents than the limit: a run would be refused
 
 
 class RunArgs(Args):
@@ -92,7 +106,7 @@ class RunCommandsFeature(LanguageFeature):
             },
         )
 
-    async def map_module(self, args: tuple[Any, ...]) -> Any:
+    async def map_module(self, args: tuple[Any, ...]) -> RunStartedReply:
         """Map the module at `uri`: a folder, or the folder (package) of the file given."""
         a: MapModuleArgs = parse(MapModuleArgs, args)
         try:
@@ -103,13 +117,13 @@ class RunCommandsFeature(LanguageFeature):
             path = path.parent
         return await self._start("map-module", a, target=a.uri, extra_paths=[path_to_uri(path)])
 
-    async def audit_flags(self, args: tuple[Any, ...]) -> Any:
+    async def audit_flags(self, args: tuple[Any, ...]) -> RunStartedReply:
         a: AuditFlagsArgs = parse(AuditFlagsArgs, args)
         return await self._start(
             "flag-audit", a, target=a.uri, extra_paths=[a.uri] if a.uri else []
         )
 
-    async def review_diff(self, args: tuple[Any, ...]) -> Any:
+    async def review_diff(self, args: tuple[Any, ...]) -> RunStartedReply:
         a: ReviewDiffArgs = parse(ReviewDiffArgs, args)
         root = folder_root(self.server.folders, a.folder, None)
         wf = await load_workflow(self.server.names, "review-diff", root)
@@ -127,11 +141,11 @@ class RunCommandsFeature(LanguageFeature):
             extra["passes"] = names
         return await self._start("review-diff", a, extra_inputs=extra)
 
-    async def run_workflow(self, args: tuple[Any, ...]) -> Any:
+    async def run_workflow(self, args: tuple[Any, ...]) -> RunStartedReply:
         a: RunWorkflowArgs = parse(RunWorkflowArgs, args)
         return await self._start(a.workflow, a, target=a.uri, extra_paths=[a.uri] if a.uri else [])
 
-    async def plan(self, args: tuple[Any, ...]) -> Any:
+    async def plan(self, args: tuple[Any, ...]) -> PlanReply:
         """The plan of a run (steps, agent counts, cost estimate); runs nothing."""
         a: RunWorkflowArgs = parse(RunWorkflowArgs, args)
         root = folder_root(self.server.folders, a.folder, a.uri)
@@ -144,7 +158,7 @@ class RunCommandsFeature(LanguageFeature):
             raise CommandError(f"{wf.name}: {exc}") from None
         return {"plan": p.model_dump(mode="json"), "refused": p.total_agents > p.max_agents}
 
-    async def rerun(self, args: tuple[Any, ...]) -> Any:
+    async def rerun(self, args: tuple[Any, ...]) -> RunStartedReply:
         """Run a recorded run's workflow again with the same inputs, paths and engine, on the
         files as they are now (the cache serves whatever did not change)."""
         a: RunIdArgs = parse(RunIdArgs, args)
@@ -175,7 +189,7 @@ class RunCommandsFeature(LanguageFeature):
         target: str | None = None,
         extra_inputs: dict[str, Any] | None = None,
         extra_paths: list[str] | None = None,
-    ) -> dict[str, Any]:
+    ) -> RunStartedReply:
         root = folder_root(self.server.folders, a.folder, target)
         workflow = await load_workflow(self.server.names, workflow_name, root)
         paths = [*(extra_paths or []), *a.paths]
