@@ -8,6 +8,8 @@ offline facts of the pass.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -17,6 +19,7 @@ from swath.spec.records import Item
 from swath.spec.templates import render_prompt
 
 MAX_DIFF_LINES = 1500
+DIFF_MEMO_SIZE = 64  # batches; the passes render the same batches one after the other
 
 
 @lru_cache(maxsize=8)
@@ -26,8 +29,34 @@ def pass_template(pass_: str) -> str:
     return own + "\n" + common
 
 
+_diff_memo: OrderedDict[tuple[int, ...], tuple[tuple[Item, ...], str]] = OrderedDict()
+_diff_lock = threading.Lock()
+
+
 def compact_diff(items: list[Item], budget: int = MAX_DIFF_LINES) -> str:
-    """`path (status)` then each hunk's added lines as `  42 + text`, removed ones as `     - text`."""
+    """`path (status)` then each hunk's added lines as `  42 + text`, removed ones as `     - text`.
+
+    Every pass renders the same batches (the very same item objects, from the one
+    discovery): the text is made once per batch and handed back while it holds those items."""
+    key = (budget, *map(id, items))
+    with _diff_lock:
+        hit = _diff_memo.get(key)
+        if hit is not None and len(hit[0]) == len(items) and all(map(_same, hit[0], items)):
+            _diff_memo.move_to_end(key)
+            return hit[1]
+    text = _compact_diff(items, budget)
+    with _diff_lock:
+        _diff_memo[key] = (tuple(items), text)  # the items held: their ids stay theirs
+        while len(_diff_memo) > DIFF_MEMO_SIZE:
+            _diff_memo.popitem(last=False)
+    return text
+
+
+def _same(a: Item, b: Item) -> bool:
+    return a is b
+
+
+def _compact_diff(items: list[Item], budget: int) -> str:
     out: list[str] = []
     for item in items:
         d = DiffItemData.read(item.data)

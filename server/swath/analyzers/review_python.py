@@ -41,23 +41,56 @@ SQL_TEXT = re.compile(
 # A line that may start a top-level statement: not indented, not a comment or a closing
 # bracket, not a clause continuing a compound statement.
 TOP_START = re.compile(r"(?!(?:else|elif|except|finally)\b)[^\s#)\]}]")
+_NEVER_STARTS = frozenset(("", " ", "\t", "#", ")", "]", "}"))  # first characters TOP_START refuses
+_LINE_START = re.compile(r"\n[^ \t#)\]}\n]")  # a line break, then a line that may start one
 # A module-level name bound to a string outside the parsed regions (the `+=` rule's seed).
 TOP_STR_ASSIGN = re.compile(r"([A-Za-z_]\w*)\s*(?::[^=]+)?=\s*[rRbBuUfF]{0,2}['\"]")
 TRIPLE_DQ, TRIPLE_SQ = '"' * 3, "'" * 3
+_quote_rx = {q: re.compile(re.escape(q)) for q in (TRIPLE_DQ, TRIPLE_SQ)}
 WIDEN = 3  # widenings of a region that does not parse before the whole file is parsed
 
 
 def _starts(lines: list[str]) -> list[int]:
-    """Lines where a top-level statement may start (outside triple-quoted strings)."""
+    """Lines where a top-level statement may start (outside triple-quoted strings).
+
+    A line is judged by the triple quotes on the lines before it (an odd count: inside
+    such a string). Most lines are indented: their first character rules them out before
+    any regular expression runs, and the few lines with triple quotes are found in the
+    joined text, not by testing every line.
+    """
+    text = "\n".join(lines)
+    quotes: dict[int, list[int]] = {}  # line -> triple quotes of each kind on it
+    for kind, quote in enumerate((TRIPLE_DQ, TRIPLE_SQ)):
+        line, pos = 0, 0
+        for m in _quote_rx[quote].finditer(text):
+            line += text.count("\n", pos, m.start())
+            pos = m.start()
+            quotes.setdefault(line, [0, 0])[kind] += 1
+    marks = sorted(quotes)
     out = []
-    dq = sq = 0  # triple quotes seen so far: an odd count means inside such a string
-    for n, line in enumerate(lines):
-        if not (dq % 2 or sq % 2) and TOP_START.match(line):
+    dq = sq = 0  # triple quotes on the lines before the candidate
+    k = 0
+    for n in _unindented(text, lines):
+        if not TOP_START.match(lines[n]):
+            continue
+        while k < len(marks) and marks[k] < n:
+            dq += quotes[marks[k]][0]
+            sq += quotes[marks[k]][1]
+            k += 1
+        if not (dq % 2 or sq % 2):
             out.append(n)
-        if TRIPLE_DQ in line or TRIPLE_SQ in line:
-            dq += line.count(TRIPLE_DQ)
-            sq += line.count(TRIPLE_SQ)
     return out
+
+
+def _unindented(text: str, lines: list[str]) -> list[int]:
+    """The lines whose first character may start a statement (a superset of TOP_START's)."""
+    found = [0] if lines and lines[0][:1] not in _NEVER_STARTS else []
+    line, pos = 0, 0
+    for m in _LINE_START.finditer(text):
+        line += text.count("\n", pos, m.start())
+        pos = m.start()
+        found.append(line + 1)
+    return found
 
 
 def _parse_region(lines: list[str], a: int, b: int, path: str) -> ast.Module | None:
