@@ -152,3 +152,22 @@ def test_lines_no_plugin_could_match_do_not_import_detect_secrets() -> None:
         "assert [h.rule for h in hits] == ['review/security/hardcoded-secret'], hits\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_detect_secrets_scans_without_importing_requests_or_multiprocessing() -> None:
+    # It imports both at its modules' tops, for online verification and parallel file
+    # scans the review never asks of it; they are stand-ins while it is imported.
+    code = (
+        "import sys\n"
+        "from swath.analyzers.review_secrets import secret_hits\n"
+        "hits = secret_hits('m.py', ['KEY = \"AKIAIOSFODNN7EXAMPLE\"', 'password = \"Xk9#mQ2!vR7pL4zW\"'], {0, 1}, False)\n"
+        "assert [h.data['kind'] for h in hits] == ['AWS Access Key', 'secret'], hits\n"
+        "assert 'detect_secrets' in sys.modules\n"
+        "for name in ('requests', 'urllib3', 'multiprocessing'):\n"
+        "    assert name not in sys.modules, name\n"
+        "import detect_secrets.plugins.base as base\n"
+        "assert base.requests.exceptions.RequestException.__module__ == 'requests.exceptions'\n"
+        "import requests\n"
+        "assert type(requests).__name__ == 'module' and requests.get\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -20,9 +20,13 @@ as it is: an uncommitted secret can still be kept out of it.
 from __future__ import annotations
 
 import atexit
+import importlib
 import re
+import sys
 import threading
-from contextlib import ExitStack
+import types
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
@@ -48,15 +52,63 @@ _settings = ExitStack()
 atexit.register(_settings.close)  # detect-secrets' settings generator, closed before shutdown
 
 
+class _OnDemand(types.ModuleType):
+    """A stand-in for a module detect-secrets imports but the review never uses: any name
+    asked of it imports the real module then and gives the real name; `placeholders` are
+    names it may ask for at import time (annotations) without needing the real module."""
+
+    def __init__(self, name: str, placeholders: dict[str, Any]) -> None:
+        super().__init__(name)
+        self.__dict__.update(placeholders)
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), attr)
+
+
+class _Response:
+    """Where detect-secrets annotates `-> requests.Response` (functions the review never calls)."""
+
+
+# detect-secrets imports requests (with urllib3, charset detection, idna: ~100 ms) to verify a
+# secret online, and multiprocessing to scan files in parallel: the review does neither.
+# Its modules import them at the top and name them in annotations and `except` clauses.
+_NOT_NEEDED = {"requests": {"Response": _Response}, "multiprocessing": {}}
+
+
+@contextmanager
+def _stand_ins() -> Iterator[None]:
+    """While detect-secrets is imported, its unused imports are stand-ins (unless already
+    imported); afterwards `import requests` anywhere gets the real module again."""
+    placed = {}
+    for name, placeholders in _NOT_NEEDED.items():
+        if name not in sys.modules:
+            placed[name] = sys.modules[name] = _OnDemand(name, placeholders)
+    try:
+        yield
+    finally:
+        for name, stand_in in placed.items():
+            if sys.modules.get(name) is stand_in:
+                del sys.modules[name]
+
+
 @lru_cache(maxsize=1)
 def _plugins() -> list[Any]:
     # Imported on the first line that may hold a secret (see review_secret_lines.DATA).
-    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-    from detect_secrets.settings import default_settings
+    with _stand_ins():
+        from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+        from detect_secrets.settings import default_settings
 
-    _settings.enter_context(default_settings())
-    # Typed loosely: detect-secrets types its plugin classes as abstract.
-    classes: dict[str, Any] = dict(get_mapping_from_secret_type_to_class())
+        _settings.enter_context(default_settings())
+        # Typed loosely: detect-secrets types its plugin classes as abstract. Its plugin
+        # modules are imported here (they import requests too).
+        classes: dict[str, Any] = dict(get_mapping_from_secret_type_to_class())
+        # What the scan imports on its first line, under the stand-ins as well.
+        from detect_secrets.core.scan import _is_filtered_out  # noqa: F401
+        from detect_secrets.util.code_snippet import get_code_snippet  # noqa: F401
     return [cls() for kind, cls in classes.items() if kind not in LEFT_OUT]
 
 

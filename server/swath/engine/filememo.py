@@ -47,7 +47,9 @@ class _Group:
     deps: dict[str, str] | None = None  # hashed before reading; None: not memoised
 
 
-def _groups(kind: str, findings: list[Finding]) -> list[_Group]:
+def _groups(kind: str, findings: list[Finding], keyed: bool = True) -> list[_Group]:
+    """`keyed`: with the digests that key the memo (a run that does not use it makes no
+    keys nobody looks up)."""
     by_path: dict[str, list[int]] = {}
     for n, f in enumerate(findings):
         by_path.setdefault(f.path, []).append(n)
@@ -57,10 +59,11 @@ def _groups(kind: str, findings: list[Finding]) -> list[_Group]:
         paths = {path}
         for n in indexes:
             f = findings[n]
-            h.update(b"\x1e")
-            h.update(_key_parts(f).encode("utf-8"))
+            if keyed:
+                h.update(b"\x1e")
+                h.update(_key_parts(f).encode("utf-8"))
             paths.update(ev.path for ev in f.evidence)
-        out.append(_Group(indexes, h.hexdigest(), sorted(paths)))
+        out.append(_Group(indexes, h.hexdigest() if keyed else "", sorted(paths)))
     return out
 
 
@@ -125,7 +128,7 @@ class FileMemo:
         return groups, stored
 
     def _hashed_groups(self, kind: str, findings: list[Finding]) -> list[_Group]:
-        groups = _groups(kind, findings)
+        groups = _groups(kind, findings, keyed=self.enabled)
         if self.enabled:
             for g in groups:
                 _hash_first(self.ws, g)
