@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import stat
 import subprocess
 import threading
 from collections.abc import Iterable
@@ -105,6 +106,7 @@ class Workspace:
         self.root = Path(root).resolve()
         self.deny_patterns = tuple(deny)
         self._deny = pathspec.GitIgnoreSpec.from_lines(self.deny_patterns)
+        self._root_str = str(self.root)
         self._hash_cache: dict[str, tuple[int, int, str]] = {}
         self._lock = threading.Lock()
         self._is_git: bool | None = None
@@ -135,6 +137,14 @@ class Workspace:
             raise PathRefused(
                 f"{rel}: absolute paths are refused; use a path relative to the workspace"
             )
+        plain = self._plain(rel)
+        if plain is not None:  # no symlink, `.`, `..` or empty part: the path is as written
+            candidate, exists = plain
+            if self.is_denied(rel):
+                raise PathRefused(f"{rel}: on the deny list ({', '.join(self.deny_patterns)})")
+            if must_exist and not exists:
+                raise FileNotFoundError(f"{rel}: no such file or directory in the workspace")
+            return candidate
         candidate = (self.root / rel).resolve()
         try:
             inside = candidate.relative_to(self.root).as_posix()
@@ -225,6 +235,33 @@ class Workspace:
                 dirnames[:] = [d for d in dirnames if not spec.match_file(rel_dir + d + "/")]
                 out += [rel_dir + n for n in filenames if not spec.match_file(rel_dir + n)]
         return out
+
+    def _plain(self, rel: str) -> tuple[Path, bool] | None:
+        """`(root / rel, whether it exists)` when no part of `rel` is a symlink, `.`, `..` or
+        empty (the usual path: resolving it changes nothing), found with one `lstat` per
+        part below the root instead of `Path.resolve`'s walk from `/`; else None (resolve
+        it). A missing part ends the walk: what follows it cannot be a symlink either."""
+        if os.sep != "/" or (os.altsep and os.altsep in rel):
+            return None
+        parts = rel.split("/")
+        if any(p in ("", ".", "..") for p in parts):
+            return None
+        here = self._root_str.rstrip("/")  # the root `/` itself: no `//` prefix
+        exists = True
+        for part in parts:
+            here = f"{here}/{part}"
+            if not exists:
+                continue
+            try:
+                mode = os.lstat(here).st_mode
+            except OSError as exc:
+                if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
+                    return None  # (permissions…) as `Path.resolve` and `exists` have it
+                exists = False  # missing, or under a file: nothing below can be a symlink
+                continue
+            if stat.S_ISLNK(mode):
+                return None
+        return Path(here), exists
 
     def read_bytes(self, rel: str) -> bytes:
         # A FIFO or device under a cited path must not hang verification or a source.
