@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from swath.engine.catalog import known_names
 from swath.engine.options import RunOptions
@@ -123,3 +125,26 @@ def test_two_columns_of_one_line_are_two_places_and_ids_stay() -> None:
     assert [f.id for f in stamped] == [check.id, dead.id]
     reindented = with_identity([at(21), at(34)], lambda p: ["    " + line])
     assert [f.fingerprint for f in reindented] == [f.fingerprint for f in stamped]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["x = 1", "  x  =  1", "x", "xx", "return", "return x", "", "  ", "\t", "a\x0cb", "b"]
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.data(),
+)
+def test_copies_above_counts_the_lines_that_normalise_alike(
+    lines: list[str], data: st.DataObject
+) -> None:
+    from swath.findings.fingerprints import normalise_line
+    from swath.findings.identity import _LineIndex
+
+    line = data.draw(st.integers(0, len(lines) - 1))
+    text = normalise_line(lines[line])
+    expected = sum(1 for other in lines[:line] if normalise_line(other) == text)
+    assert _LineIndex(lines)._copies_above(line, text) == expected

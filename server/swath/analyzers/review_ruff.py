@@ -351,7 +351,7 @@ MEMO_SIZE = 16
 
 def _stamp(root: Path, rel: str) -> tuple[str, int, int]:
     try:
-        st = (root / rel).stat()
+        st = os.stat(f"{root}/{rel}")  # a string, not a Path: every task stamps every file
         return rel, st.st_mtime_ns, st.st_size
     except OSError:
         return rel, -1, -1

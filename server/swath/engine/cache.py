@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from swath import __version__
@@ -55,13 +56,19 @@ def step_digest(
     )
 
 
-def input_hash(base: str, items: list[Item] | None = None, digests: list[str] | None = None) -> str:
+def input_hash(
+    base: str,
+    items: list[Item] | None = None,
+    digests: list[str] | None = None,
+    item_json: Callable[[Item], bytes] | None = None,
+) -> str:
     """A task's key: its step's digest plus its own items (map) or its records' digests
-    (reduce: `record_digest` of each, which a cached record brings from the store)."""
+    (reduce: `record_digest` of each, which a cached record brings from the store).
+    `item_json`: an item's JSON (the planner's, made once for every step over the item)."""
     h = hashlib.sha256(base.encode("ascii"))
     for i in items or []:
         h.update(b"\x1eI")
-        h.update(i.model_dump_json().encode("utf-8"))
+        h.update(item_json(i) if item_json is not None else i.model_dump_json().encode("utf-8"))
     for d in digests or []:
         h.update(b"\x1eR")
         h.update(d.encode("ascii"))

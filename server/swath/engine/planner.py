@@ -105,6 +105,9 @@ class Planner:
         self.warnings: list[str] = []
         self._analyzer_versions: dict[str, str] = {}
         self._step_digests: dict[tuple[str, int], str] = {}
+        # Each item's JSON for the tasks' keys, by the item object: every step over a
+        # discovered source (review-diff's five passes) keys its tasks on the same items.
+        self._item_json: dict[int, tuple[Item, bytes]] = {}
 
     async def discover(self) -> None:
         paths = [self.engine.workspace.relpath(p) for p in self.options.paths]
@@ -162,7 +165,15 @@ class Planner:
                 inputs=self.inputs,
                 model=(agent.model or self.workflow.model or "default") if model_used else None,
             )
-        return cache.input_hash(base, items, digests)
+        return cache.input_hash(base, items, digests, self._json_of)
+
+    def _json_of(self, item: Item) -> bytes:
+        hit = self._item_json.get(id(item))
+        if hit is not None and hit[0] is item:
+            return hit[1]
+        data = item.model_dump_json().encode("utf-8")
+        self._item_json[id(item)] = (item, data)  # the item held: its id stays its own
+        return data
 
     async def plan(self) -> RunPlan:
         limits = self.limits

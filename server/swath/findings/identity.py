@@ -53,6 +53,7 @@ class _LineIndex:
         self.lines = lines
         self.at: dict[str, list[int]] | None = None
         self.asked = 0
+        self._joined: str | None = None
 
     def _index(self) -> dict[str, list[int]]:
         if self.at is None:
@@ -69,13 +70,34 @@ class _LineIndex:
         text = normalise_line(raw)
         self.asked += 1
         if self.asked <= self.SCANS:
-            word = text.split(" ", 1)[0]  # in every line that normalises to `text`
-            occurrence = sum(
-                1 for other in self.lines[:line] if word in other and normalise_line(other) == text
-            )
+            occurrence = self._copies_above(line, text)
         else:
             occurrence = bisect.bisect_left(self._index()[text], line)
         return text, f"{occurrence}:{column_in_text(raw, character)}"
+
+    def _copies_above(self, line: int, text: str) -> int:
+        """How many lines above `line` normalise to `text`. Only lines holding its longest
+        word can (every line that normalises to `text` holds each of its words): they are
+        found with `str.find` in the joined lines, not by testing each line above."""
+        word = max(text.split(" "), key=len)
+        if not word:  # a blank line: every blank line above is a copy
+            return sum(1 for other in self.lines[:line] if not other or other.isspace())
+        if self._joined is None:
+            self._joined = "\n".join(self.lines)
+        joined = self._joined
+        end = sum(map(len, self.lines[:line])) + line  # where `line` starts
+        count, n, last = 0, 0, 0
+        pos = joined.find(word, 0, end)
+        while pos != -1:
+            n += joined.count("\n", last, pos)  # the line `pos` is on
+            if normalise_line(self.lines[n]) == text:
+                count += 1
+            nxt = joined.find("\n", pos, end)  # on to the next line
+            if nxt == -1:
+                break
+            last = pos
+            pos = joined.find(word, nxt + 1, end)
+        return count
 
 
 def with_identity(findings: list[Finding], lines_of: LinesOf) -> list[Finding]:
