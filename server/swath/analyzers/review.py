@@ -30,6 +30,7 @@ from swath.analyzers.review_facts import (
     hit_pass,
     is_markup,
 )
+from swath.analyzers.review_output import PassOutput, ReviewedFile
 from swath.analyzers.review_passes import PASSES, PassError, parse_passes
 from swath.analyzers.review_prompt import render_pass_prompt
 from swath.analyzers.review_ruff import Added, RuffJob, ruff_command, ruff_start
@@ -116,7 +117,7 @@ class _FileState:
     def __init__(
         self,
         item: Item,
-        entry: dict[str, Any],
+        entry: ReviewedFile,
         lines: list[str],
         added: set[int],
         text: str,
@@ -154,13 +155,13 @@ class DiffReview:
         switched_off = sorted(wanted - set(settings.passes))
         wanted -= set(switched_off)
         states: list[_FileState] = []
-        files: list[dict[str, Any]] = []
+        files: list[ReviewedFile] = []
         for item in items:
             if not item.path:
                 continue
             role = path_role(item.path, settings.tests, settings.test_data)
             change = DiffItemData.read(item.data)
-            entry: dict[str, Any] = {
+            entry: ReviewedFile = {
                 "path": item.path,
                 "status": change.status,
                 "language": language_of(item.path),
@@ -215,7 +216,7 @@ class DiffReview:
                 }
                 for h in kept
             ]
-        output: dict[str, Any] = {"pass": pass_, "ran": bool(wanted), "files": files}
+        output: PassOutput = {"pass": pass_, "ran": bool(wanted), "files": files}
         if switched_off:
             output["switched_off"] = {p: settings.source or "setting" for p in switched_off}
         if pass_ != "all":

@@ -12,8 +12,8 @@ import threading
 from collections import OrderedDict
 from functools import lru_cache
 from importlib import resources
-from typing import Any
 
+from swath.analyzers.review_output import ReviewedFile
 from swath.items.diff import DiffItemData
 from swath.spec.records import Item
 from swath.spec.templates import render_prompt
@@ -75,7 +75,7 @@ def _compact_diff(items: list[Item], budget: int) -> str:
     return "\n".join(out)
 
 
-def render_pass_prompt(pass_: str, items: list[Item], files: list[dict[str, Any]]) -> str:
+def render_pass_prompt(pass_: str, items: list[Item], files: list[ReviewedFile]) -> str:
     facts = [
         {"path": f["path"], "role": f.get("role"), "hits": f.get("hits") or []}
         for f in files

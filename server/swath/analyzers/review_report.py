@@ -12,11 +12,17 @@ verdict that says what was and was not checked.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, cast
 
 from pydantic import BaseModel
 
 from swath.analyzers.base import AnalyzerContext, AnalyzerOutput, NoParams
+from swath.analyzers.review_output import (
+    MergedReview,
+    ReviewCounts,
+    ReviewedFile,
+    ReviewSummaryOutput,
+)
 from swath.analyzers.review_passes import PASSES, parse_passes, pass_of_rule
 from swath.findings.model import Finding
 from swath.findings.report import RuleInfo
@@ -93,7 +99,7 @@ class ReviewMerge:
     rules: ClassVar[list[RuleInfo]] = []
 
     def reduce(self, records: list[Record], ctx: AnalyzerContext) -> AnalyzerOutput:
-        files: dict[str, dict[str, Any]] = {}
+        files: dict[str, ReviewedFile] = {}
         tagged: list[tuple[Finding, str]] = []
         seen: set[str] = set()
         ran: set[str] = set()
@@ -106,7 +112,9 @@ class ReviewMerge:
                 ran.add(rec_pass)
             switched_off.update(out.get("switched_off") or {})
             for f in out.get("files") or []:
-                files.setdefault(f["path"], {k: v for k, v in f.items() if k != "hits"})
+                files.setdefault(
+                    f["path"], cast(ReviewedFile, {k: v for k, v in f.items() if k != "hits"})
+                )
             for it in rec.items:
                 base = base or DiffItemData.read(it.data).base or None
             for f in rec.findings:
@@ -130,7 +138,7 @@ class ReviewMerge:
             )
             final += [lens_on, *fs[1:]]
         selected = parse_passes(ctx.inputs.get("passes"))
-        output = {
+        output: MergedReview = {
             "base": base or "HEAD",
             "passes": [p for p in PASSES if p in ran or (not records and p in selected)],
             "switched_off": switched_off,
@@ -150,12 +158,12 @@ class ReviewSummary:
     rules: ClassVar[list[RuleInfo]] = []
 
     def reduce(self, records: list[Record], ctx: AnalyzerContext) -> AnalyzerOutput:
-        merged: dict[str, Any] = {"files": [], "passes": [], "switched_off": {}, "base": "HEAD"}
+        merged: MergedReview = {"files": [], "passes": [], "switched_off": {}, "base": "HEAD"}
         findings: dict[str, Finding] = {}
         for rec in records:
             out = rec.output if isinstance(rec.output, dict) else {}
             if "passes" in out:
-                merged = out
+                merged = cast(MergedReview, out)
             for f in rec.findings:
                 findings.setdefault(f.fingerprint, f)
         ordered = sorted(
@@ -170,7 +178,7 @@ class ReviewSummary:
         files = {f["path"]: f for f in merged["files"]}
         counts = _counts(ordered, files)
         verdict, caveats = _verdict(counts, files, merged)
-        output = {
+        output: ReviewSummaryOutput = {
             "base": merged["base"],
             "verdict": verdict,
             "caveats": caveats,
@@ -186,7 +194,7 @@ class ReviewSummary:
         return AnalyzerOutput(output=output)
 
 
-def _counts(findings: list[Finding], files: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _counts(findings: list[Finding], files: dict[str, ReviewedFile]) -> ReviewCounts:
     by_sev = {s: 0 for s in SEVERITY_ORDER}
     by_sev.update(Counter(f.severity.value for f in findings))
     by_pass = {p: 0 for p in PASSES}
@@ -209,7 +217,7 @@ def _counts(findings: list[Finding], files: dict[str, dict[str, Any]]) -> dict[s
 
 
 def _verdict(
-    counts: dict[str, Any], files: dict[str, dict[str, Any]], merged: dict[str, Any]
+    counts: ReviewCounts, files: dict[str, ReviewedFile], merged: MergedReview
 ) -> tuple[str, list[str]]:
     sev = counts["by_severity"]
     verdict = (
@@ -228,7 +236,7 @@ def _verdict(
     return verdict, caveats
 
 
-def _markdown(out: dict[str, Any], findings: list[Finding]) -> str:
+def _markdown(out: ReviewSummaryOutput, findings: list[Finding]) -> str:
     c = out["counts"]
     sev = c["by_severity"]
     tally = " · ".join(f"{sev[s]} {s if sev[s] == 1 else s + 's'}" for s in SEVERITY_ORDER[:3])
