@@ -145,24 +145,18 @@ CAPABILITIES: dict[str, ModelCaps] = {
         "claude-sonnet-5", {"adaptive", "disabled"}, "high", cache_min_tokens=1024
     ),
     # Opus 4.7 / 4.8: adaptive only (a budget returns a 400), off unless asked for.
-    "claude-opus-4-8": _legacy(
-        "claude-opus-4-8",
-        thinking_types=frozenset({"adaptive", "disabled"}),
-        effort=_NEW,
-        default_effort="high",
-        context_window=1_000_000,
-        max_output=128_000,
-        sampling="none",
-    ),
-    "claude-opus-4-7": _legacy(
-        "claude-opus-4-7",
-        thinking_types=frozenset({"adaptive", "disabled"}),
-        effort=_NEW,
-        default_effort="high",
-        context_window=1_000_000,
-        max_output=128_000,
-        sampling="none",
-    ),
+    **{
+        opus: _legacy(
+            opus,
+            thinking_types=frozenset({"adaptive", "disabled"}),
+            effort=_NEW,
+            default_effort="high",
+            context_window=1_000_000,
+            max_output=128_000,
+            sampling="none",
+        )
+        for opus in ("claude-opus-4-8", "claude-opus-4-7")
+    },
     # Opus 4.6 / Sonnet 4.6: adaptive recommended, budgets deprecated but accepted.
     "claude-opus-4-6": _legacy(
         "claude-opus-4-6",
