@@ -250,7 +250,7 @@ class _Run:
             return await self._finish(failed=True)
         finally:
             waiter.cancel()
-            self.tasks.pool.shutdown(wait=False, cancel_futures=True)
+            self.tasks.close()
             heartbeat.stop()
         return await self._finish(cancelled=cancelled)
 

@@ -110,6 +110,10 @@ class TaskRunner:
     def emit(self, event: Event) -> None:
         deliver(self.sink, event)
 
+    def close(self) -> None:
+        """The run is over: tasks still queued on the thread pool are dropped."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
     async def run_task(
         self,
         step: MapStep | ReduceStep | VerifyStep,
