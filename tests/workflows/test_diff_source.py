@@ -157,22 +157,24 @@ def test_against_head_the_diff_is_the_first_git_process(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No `rev-parse` before the diff (is this a repository, has it a HEAD): asked only
-    when the diff fails. Then the untracked files and whether the tree has tests."""
+    when the diff fails. The untracked files are listed beside the diff (a process started
+    just before it); then whether the tree has tests."""
     import subprocess
 
     ran: list[str] = []
-    real = subprocess.run
+    real = subprocess.Popen
 
-    def counting(args: list[str], *a: object, **k: object) -> object:
-        if args[0] == "git":
-            ran.append(args[3])
-        return real(args, *a, **k)  # type: ignore[call-overload]
+    class Counting(real):  # type: ignore[misc, valid-type]
+        def __init__(self, args: list[str], *a: object, **k: object) -> None:
+            if args[0] == "git":
+                ran.append(args[3])
+            super().__init__(args, *a, **k)
 
     write(repo, {"app.py": "a = 1\nb = 2\n", "new.py": "n = 1\n"})
-    monkeypatch.setattr(subprocess, "run", counting)
+    monkeypatch.setattr(subprocess, "Popen", Counting)
     items = by_path(diff_items(repo))
     assert sorted(items) == ["app.py", "new.py"]
-    assert ran == ["diff", "ls-files", "ls-files"]
+    assert ran == ["ls-files", "diff", "ls-files"]
 
 
 def test_repository_without_commits(tmp_path: Path) -> None:

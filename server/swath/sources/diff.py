@@ -86,6 +86,25 @@ def _git_run(ws: Workspace, *args: str) -> subprocess.CompletedProcess[bytes]:
     )
 
 
+def _git_start(ws: Workspace, *args: str) -> subprocess.Popen[bytes]:
+    """A git process started now and read later (`_git_output`): it runs beside another."""
+    return subprocess.Popen(
+        ["git", "-c", "core.quotepath=off", *args],
+        cwd=ws.root,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
+    )
+
+
+def _git_output(proc: subprocess.Popen[bytes], args: tuple[str, ...]) -> bytes:
+    stdout, stderr = proc.communicate()
+    if proc.returncode != 0:
+        raise DiffError(f"git {' '.join(args)} failed: {stderr.decode('utf-8', 'replace').strip()}")
+    return stdout
+
+
 def _git_bytes(ws: Workspace, *args: str, check: bool = True) -> bytes:
     """git's raw output: a diff must keep lone `\\r` and non-UTF-8 bytes as they are."""
     proc = _git_run(ws, *args)
@@ -259,16 +278,25 @@ class DiffSource:
             "--dst-prefix=b/",
             "--ignore-submodules=all",
         )
-        # Against HEAD, the diff is the first git process: whether this is a repository and
-        # has commits at all is asked only when it fails (one process, not three).
-        proc = _git_run(ws, *diff, rev, *limit)
-        if proc.returncode != 0 and rev == "HEAD" and ws.is_git() and not _has_head(ws):
-            rev, label = EMPTY_TREE, "(no commits yet)"
+        # The untracked files are listed while the diff runs (their own git process).
+        listing = ("ls-files", "-z", "--others", "--exclude-standard", "--", *ctx.paths)
+        lister = _git_start(ws, *listing) if untracked else None
+        try:
+            # Against HEAD, the diff is the first git process: whether this is a repository
+            # and has commits at all is asked only when it fails (one process, not three).
             proc = _git_run(ws, *diff, rev, *limit)
-        if proc.returncode != 0:
-            if not ws.is_git():
-                raise _not_a_repository(ws)
-            raise DiffError(f"git {' '.join((*diff, rev, *limit))} failed: {_stderr(proc)}")
+            if proc.returncode != 0 and rev == "HEAD" and ws.is_git() and not _has_head(ws):
+                rev, label = EMPTY_TREE, "(no commits yet)"
+                proc = _git_run(ws, *diff, rev, *limit)
+            if proc.returncode != 0:
+                if not ws.is_git():
+                    raise _not_a_repository(ws)
+                raise DiffError(f"git {' '.join((*diff, rev, *limit))} failed: {_stderr(proc)}")
+            listed = _git_output(lister, listing) if lister is not None else b""
+        finally:
+            if lister is not None and lister.returncode is None:  # the diff failed first
+                lister.kill()
+                lister.communicate()
         raw = proc.stdout
         files: list[_Change] = []
         for patched in PatchSet(raw.decode("utf-8", "replace")):
@@ -278,7 +306,7 @@ class DiffSource:
         if untracked:
             new_files = [
                 e
-                for e in self._untracked(ws, ctx.paths, opts, label, rev, ctx.skipped)
+                for e in self._untracked(ws, listed, opts, label, rev, ctx.skipped)
                 if wanted(e.path)
             ]
             files = _pair_moves(files, new_files)
@@ -395,13 +423,13 @@ class DiffSource:
     @staticmethod
     def _untracked(
         ws: Workspace,
-        paths: list[str],
+        out: bytes,
         opts: DiffOptions,
         label: str,
         rev: str,
         skipped: SkipCounts,
     ) -> list[_Change]:
-        out = _git_bytes(ws, "ls-files", "-z", "--others", "--exclude-standard", "--", *paths)
+        """The untracked files `git ls-files -z --others --exclude-standard` listed (`out`)."""
         entries = []
         for rel in (p for p in out.decode("utf-8", "replace").split("\0") if p):
             full = ws.root / rel
