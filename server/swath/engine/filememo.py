@@ -23,14 +23,17 @@ import asyncio
 import hashlib
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Any, Callable, TypedDict, TypeVar
 
+from swath.analyzers.gcpause import gc_paused
 from swath.engine import cache
 from swath.engine.verify import EvidenceVerifier, VerifyOutcome, identify
 from swath.findings.model import Evidence, Finding, Range
 from swath.findings.report import FileChecks
 from swath.store import RunStore
 from swath.workspace import PathRefused, Workspace
+
+_T = TypeVar("_T")
 
 # Bump when what identity or verification concludes changes (a new rule for quotes, a new
 # fingerprint): earlier conclusions then no longer match any key.
@@ -142,7 +145,7 @@ class FileMemo:
         groups, stored = await self._prepare("identity", findings)
         loop = asyncio.get_running_loop()
         out, rows = await loop.run_in_executor(
-            self.pool, self._identify_groups, findings, groups, stored
+            self.pool, _paused, self._identify_groups, findings, groups, stored
         )
         self.store.memo_put(rows)
         return out
@@ -179,7 +182,7 @@ class FileMemo:
         groups, stored = await self._prepare(f"verify\x1f{verifier.window}", findings)
         loop = asyncio.get_running_loop()
         outcome, rows = await loop.run_in_executor(
-            self.pool, self._verify_groups, verifier, findings, groups, stored
+            self.pool, _paused, self._verify_groups, verifier, findings, groups, stored
         )
         self.store.memo_put(rows)
         return outcome
@@ -215,6 +218,14 @@ class FileMemo:
             kept.append(_apply(f, v))
             reanchored += bool(v.get("moved"))
         return VerifyOutcome(kept=kept, dropped=dropped, reanchored=reanchored), rows
+
+
+def _paused(fn: Callable[..., _T], *args: Any) -> _T:
+    """`fn(*args)` with the cyclic collector held off (analyzers.gcpause): checking a large
+    map's findings copies thousands of them while the run's records are alive, and each
+    collection walked all of those again (a third of identifying sympy's map)."""
+    with gc_paused():
+        return fn(*args)
 
 
 class Verdict(TypedDict, total=False):

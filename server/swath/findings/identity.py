@@ -25,7 +25,9 @@ again after verification moves a finding.
 from __future__ import annotations
 
 import bisect
+import operator
 from collections.abc import Callable
+from itertools import accumulate, count
 
 from swath.findings.fingerprints import fingerprint, normalise_line
 from swath.findings.model import Finding, quoted_line
@@ -40,27 +42,19 @@ def column_in_text(line: str, character: int) -> int:
 
 
 class _LineIndex:
-    """Per normalised text, the sorted line numbers holding it in one file.
+    """Which copy of its text a line is: how many lines above it normalise to the same text.
 
-    Built on a file's ninth finding: for the first ones, counting the identical lines above
-    each is cheaper than normalising every line of the file (a review has a few findings
-    per file; a large map one summary on each file's first line); past that, the index.
+    Only lines holding the text's longest word can (every line that normalises to the text
+    holds each of its words): they are found with `str.find` in the joined lines and only
+    they are normalised. Not an index of every normalised line past a file's first few
+    findings: a large map has a summary and a lens per top-level symbol on each of 1,500
+    files, and normalising every line of each (twice a run) cost most of identifying them.
     """
-
-    SCANS = 8  # findings placed by counting before the file is indexed
 
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines
-        self.at: dict[str, list[int]] | None = None
-        self.asked = 0
         self._joined: str | None = None
-
-    def _index(self) -> dict[str, list[int]]:
-        if self.at is None:
-            self.at = {}
-            for n, line in enumerate(self.lines):
-                self.at.setdefault(normalise_line(line), []).append(n)
-        return self.at
+        self._ends: list[int] = []  # where each line's successor starts in `_joined`
 
     def place(self, line: int, character: int) -> tuple[str, str] | None:
         """The line's normalised text, and which of its copies (and column in it) this is."""
@@ -68,36 +62,27 @@ class _LineIndex:
             return None
         raw = self.lines[line]
         text = normalise_line(raw)
-        self.asked += 1
-        if self.asked <= self.SCANS:
-            occurrence = self._copies_above(line, text)
-        else:
-            occurrence = bisect.bisect_left(self._index()[text], line)
-        return text, f"{occurrence}:{column_in_text(raw, character)}"
+        return text, f"{self._copies_above(line, text)}:{column_in_text(raw, character)}"
 
     def _copies_above(self, line: int, text: str) -> int:
-        """How many lines above `line` normalise to `text`. Only lines holding its longest
-        word can (every line that normalises to `text` holds each of its words): they are
-        found with `str.find` in the joined lines, not by testing each line above."""
+        """How many lines above `line` normalise to `text`."""
+        lines = self.lines
         word = max(text.split(" "), key=len)
         if not word:  # a blank line: every blank line above is a copy
-            return sum(1 for other in self.lines[:line] if not other or other.isspace())
+            return sum(1 for other in lines[:line] if not other or other.isspace())
         if self._joined is None:
-            self._joined = "\n".join(self.lines)
-        joined = self._joined
-        end = sum(map(len, self.lines[:line])) + line  # where `line` starts
-        count, n, last = 0, 0, 0
+            self._joined = "\n".join(lines)
+            self._ends = list(map(operator.add, accumulate(map(len, lines)), count(1)))
+        joined, ends = self._joined, self._ends
+        end = ends[line - 1] if line else 0  # where `line` starts
+        copies = 0
         pos = joined.find(word, 0, end)
         while pos != -1:
-            n += joined.count("\n", last, pos)  # the line `pos` is on
-            if normalise_line(self.lines[n]) == text:
-                count += 1
-            nxt = joined.find("\n", pos, end)  # on to the next line
-            if nxt == -1:
-                break
-            last = pos
-            pos = joined.find(word, nxt + 1, end)
-        return count
+            n = bisect.bisect_right(ends, pos)  # the line `pos` is on
+            if normalise_line(lines[n]) == text:
+                copies += 1
+            pos = joined.find(word, ends[n], end)  # on to the next line
+        return copies
 
 
 def with_identity(findings: list[Finding], lines_of: LinesOf) -> list[Finding]:
