@@ -16,11 +16,10 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 import anthropic
 
-from swath.agents.base import ModelResult, ModelRunner, ModelTask, ModelTaskFailed
+from swath.agents.base import AgentEnv, ModelResult, ModelRunner, ModelTask, ModelTaskFailed
 from swath.agents.batch import BatchGone, BatchLimits, BatchProgress, BatchRunner, custom_id_for
 from swath.agents.errors import FatalAPIError, classify
 from swath.analyzers.base import AnalyzerOutput
@@ -139,7 +138,7 @@ class MessageBatchStep:
                 raise
             raise self.tasks.fatal_stop(f"API error {exc.status_code}: {verdict.reason}") from exc
 
-    def _env_for(self, task: ModelTask) -> Any:
+    def _env_for(self, task: ModelTask) -> AgentEnv:
         return self.tasks.agent_env(self.step.id, task.task_key)
 
     async def _collect(

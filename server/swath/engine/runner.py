@@ -14,6 +14,8 @@ import itertools
 import logging
 import secrets
 from datetime import datetime, timezone
+from collections.abc import Coroutine
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, Callable
 
 from swath.agents.base import ModelRunner
@@ -50,6 +52,7 @@ from swath.spec.models import (
     Limits,
     MapStep,
     ReduceStep,
+    Step,
     VerifyStep,
     Workflow,
 )
@@ -89,7 +92,7 @@ class Engine:
         workspace: Workspace,
         store: RunStore,
         model_runner: ModelRunner | None = None,
-        limiter_factory: Callable[[int], Any] | None = None,
+        limiter_factory: Callable[[int], AbstractAsyncContextManager[Any]] | None = None,
         policy: Policy | None = None,
         model_config: ModelConfig | None = None,
         batch_limits: BatchLimits | None = None,
@@ -279,7 +282,7 @@ class _Run:
             for sid, coro in zip(order, runners, strict=True):
                 tg.create_task(coro, name=f"swath-step-{sid}")
 
-    def _step_coro(self, step: Any) -> Any:
+    def _step_coro(self, step: Step) -> Coroutine[Any, Any, None]:
         if isinstance(step, DiscoverStep):
             return self._discover(step)
         inbox = Inbox([self.channels[s] for s in _from(step)])
@@ -295,7 +298,7 @@ class _Run:
             return self._emit_step(step, inbox)
         raise EngineError(f"step {step.id}: unknown kind")
 
-    async def _wait_needs(self, step: Any) -> None:
+    async def _wait_needs(self, step: Step) -> None:
         for dep in step.needs:
             await self.channels[dep].done.wait()
 
@@ -519,7 +522,7 @@ def _stable_order(records: list[Record]) -> list[Record]:
     return out
 
 
-def _from(step: Any) -> list[str]:
+def _from(step: MapStep | FilterStep | VerifyStep | ReduceStep | EmitStep) -> list[str]:
     src = step.from_
     return [src] if isinstance(src, str) else list(src)
 

@@ -19,9 +19,9 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
-from swath.agents.base import AgentEnv, ModelRunner, ModelTask, ToolCall
+from swath.agents.base import AgentEnv, ModelRunner, ModelTask, Tier, ToolCall
 from swath.agents.context import task_deadline
 from swath.analyzers import registry as analyzers
 from swath.analyzers.base import AnalyzerContext, AnalyzerOutput
@@ -118,7 +118,7 @@ class TaskRunner:
         self,
         step: MapStep | ReduceStep | VerifyStep,
         agent: AgentSpec,
-        tier: str,
+        tier: Tier,
         items: list[Item],
         records: list[Record],
         out: Channel,
@@ -169,7 +169,7 @@ class TaskRunner:
         self,
         step_id: str,
         key: str,
-        tier: str,
+        tier: Tier,
         agent: AgentSpec,
         items: list[Item],
         records: list[Record],
@@ -179,7 +179,7 @@ class TaskRunner:
             run_id=self.run_id,
             step_id=step_id,
             task_key=key,
-            tier=tier,  # type: ignore[arg-type]
+            tier=tier,
             agent=agent,
             workflow_model=self.workflow_model,
             items=items,
@@ -191,10 +191,10 @@ class TaskRunner:
     async def analyze(
         self,
         agent: AgentSpec,
-        tier: str,
+        tier: Tier,
         items: list[Item],
         records: list[Record],
-        step: Any = None,
+        step: MapStep | ReduceStep | VerifyStep | None = None,
     ) -> tuple[AnalyzerOutput, dict[str, str]]:
         """The step's analyzer on a worker thread, with the hashes of the files the task reads.
         A map step over a discovered source tells the analyzer all its items (`step_items`)."""
@@ -301,7 +301,9 @@ class TaskRunner:
             return 0.0
         return self.ledger.reserve((await runner.estimate(task, env)).cost_usd)
 
-    def task_hash(self, step: Any, agent: AgentSpec, items: list[Item]) -> str:
+    def task_hash(
+        self, step: MapStep | ReduceStep | VerifyStep, agent: AgentSpec, items: list[Item]
+    ) -> str:
         """The input hash a map task's result is stored and reused under (see `cache.py`)."""
         return self.planner.task_hash(step, agent, items=items)
 
@@ -399,7 +401,7 @@ class TaskRunner:
         self,
         step: str,
         key: str,
-        status: Any,
+        status: Literal["succeeded", "failed", "cancelled"],
         cached: bool,
         error: str | None,
         findings: int,
@@ -485,7 +487,7 @@ class TaskRunner:
         self,
         step: MapStep | ReduceStep | VerifyStep,
         agent: AgentSpec,
-        tier: str,
+        tier: Tier,
         key: str,
         ihash: str,
         items: list[Item],
