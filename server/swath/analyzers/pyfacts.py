@@ -25,6 +25,7 @@ import tree_sitter_python
 
 from swath.analyzers.nameuses import count_names
 from swath.analyzers.pynodes import definition_nodes, keyword_nodes
+from swath.analyzers.pyscan import scan
 from swath.analyzers.sourcetext import char_col, first_sentence, line_count, split_lines
 
 LANGUAGE = ts.Language(tree_sitter_python.language())
@@ -34,6 +35,7 @@ SIGNATURE_MAX = 160
 MODULE_REF = re.compile(r"""["']([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(?::[A-Za-z_][\w.]*)?["']""")
 MAX_REFS = 100
 STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
+_PATTERNS = ("pattern_list", "tuple_pattern", "list_pattern", "parenthesized_expression")
 _IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
 
 
@@ -296,10 +298,10 @@ def _top_level(root: ts.Node, facts: dict[str, Any]) -> tuple[list[str], list[st
                 else:
                     declared = found
                 continue
-            if expr.type == "assignment":
+            if expr.type == "assignment":  # `a.b = …` and `a[k] = …` bind no module name
                 if left.type == "identifier":
                     names.append(_text(left))
-                else:
+                elif left.type in _PATTERNS:
                     names += [_text(n) for n in left.named_children if n.type == "identifier"]
         elif kind in ("function_definition", "class_definition", "decorated_definition"):
             node = (
@@ -351,7 +353,38 @@ def _count_uses(text: str, imports: list[dict[str, Any]]) -> None:
             imp["uses"] = uses
 
 
-def python_facts(path: str, text: str, module: str) -> dict[str, Any]:
+def _tree_facts(
+    path: str, text: str, lines: list[str], module: str, is_package: bool
+) -> dict[str, Any]:
+    """What `pyscan.scan` gives, read from a tree-sitter parse; {"error": …} for a syntax error."""
+    data = text.encode("utf-8", "surrogatepass")
+    tree = _PARSER.parse(data)
+    root = tree.root_node
+    if root.has_error:
+        err = _syntax_error(text, path)
+        if err is not None:
+            return {"error": err}
+    branches, import_nodes = keyword_nodes(data, root)
+    imports = _Imports(lines, module, is_package)
+    for node in import_nodes:
+        if node.type == "import_statement":
+            imports.plain(node)
+        else:
+            imports.from_(node)
+    guard: dict[str, Any] = {}
+    top_names, declared = _top_level(root, guard)
+    return {
+        "docstring": _docstring(root),
+        "symbols": _definitions(definition_nodes(root), lines, branches),
+        "imports": imports.out,
+        "branches": len(branches),
+        "top_level": (top_names, declared, bool(guard.get("entry"))),
+    }
+
+
+def python_facts(path: str, text: str, module: str, tree: bool = False) -> dict[str, Any]:
+    """The facts of one Python file: from the lexer pass (`pyscan`), from tree-sitter where
+    that pass is unsure (or `tree`)."""
     lines = split_lines(text)
     stem = PurePosixPath(path).stem
     facts: dict[str, Any] = {
@@ -369,27 +402,19 @@ def python_facts(path: str, text: str, module: str) -> dict[str, Any]:
         "error": None,
         "string_refs": [],
     }
-    data = text.encode("utf-8", "surrogatepass")
-    tree = _PARSER.parse(data)
-    root = tree.root_node
-    if root.has_error:
-        err = _syntax_error(text, path)
-        if err is not None:
-            facts["error"] = err
+    found = None if tree else scan(text, lines, module, stem == "__init__")
+    if found is None:
+        found = _tree_facts(path, text, lines, module, stem == "__init__")
+        if "error" in found:
+            facts["error"] = found["error"]
             return facts
-    branches, import_nodes = keyword_nodes(data, root)
-    imports = _Imports(lines, module, stem == "__init__")
-    for node in import_nodes:
-        if node.type == "import_statement":
-            imports.plain(node)
-        else:
-            imports.from_(node)
-    facts["docstring"] = _docstring(root)
-    facts["branches"] = len(branches)
-    facts["symbols"] = _definitions(definition_nodes(root), lines, branches)
-    facts["imports"] = imports.out
-    _count_uses(text, imports.out)
-    top_names, declared = _top_level(root, facts)
+    top_names, declared, entry = found["top_level"]
+    facts["docstring"] = found["docstring"]
+    facts["branches"] = found["branches"]
+    facts["symbols"] = found["symbols"]
+    facts["imports"] = imports = found["imports"]
+    facts["entry"] = entry
+    _count_uses(text, imports)
     if declared is not None:
         facts["all_declared"] = True
         exports = declared
@@ -398,7 +423,7 @@ def python_facts(path: str, text: str, module: str) -> dict[str, Any]:
         if stem == "__init__":  # re-exports of a package
             exports += [
                 a
-                for imp in imports.out
+                for imp in imports
                 if imp["level"] > 0 and not imp["deferred"]
                 for a in imp["names"]
                 if a != "*" and not a.startswith("_")
