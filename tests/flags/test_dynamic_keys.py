@@ -308,3 +308,51 @@ def test_an_unreferenced_homegrown_flag_read_by_a_dynamic_key_keeps_its_annotati
     assert "svc/main.go:8 reads a key built at run time (`if flags.Enabled(name) {`)" in (
         unref["go_fast_path"].message
     )
+
+
+def test_a_decorator_passing_its_argument_down_and_a_docstring_are_no_dynamic_reads(
+    tmp_path: Path,
+) -> None:
+    # django-waffle's own `waffle_flag(flag_name)` decorator: the read is in the nested
+    # `_wrapped_view`, the key is the outer function's, and the outer one is a call name.
+    ws = make_repo(
+        tmp_path,
+        {
+            "waffle.json": json.dumps(
+                [{"model": "waffle.flag", "pk": 1, "fields": {"name": "new_nav", "everyone": True}}]
+            ),
+            "requirements.txt": "django-waffle==5.0.0\n",
+            "app/decorators.py": """
+                from waffle import flag_is_active
+
+
+                def waffle_flag(flag_name):
+                    def decorator(view):
+                        def _wrapped_view(request, *args, **kwargs):
+                            if not flag_is_active(request, flag_name):
+                                raise Http404
+                            return view(request, *args, **kwargs)
+
+                        return _wrapped_view
+
+                    return decorator
+
+
+                def explain():
+                    \"\"\"Reads go through ``flag_is_active(request, name)``.\"\"\"
+                    # flag_is_active(request, name) in a comment is no read either
+                """,
+            "app/views.py": """
+                from app.decorators import waffle_flag
+
+
+                @waffle_flag("new_nav")
+                def nav(request):
+                    return "new"
+                """,
+        },
+    )
+    from swath.sources.flags import FlagsSource
+
+    discover(ws)
+    assert FlagsSource.last_scan is not None and FlagsSource.last_scan.dynamic == {}

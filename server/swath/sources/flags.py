@@ -18,6 +18,7 @@ import hashlib
 import logging
 from typing import ClassVar, cast
 
+import ahocorasick_rs as ac
 from pydantic import BaseModel
 
 from swath.items.flags import (
@@ -159,6 +160,7 @@ class FlagsSource:
                 if k not in by_key and not any(fnmatch.fnmatchcase(k, g) for g in cfg.ignore_keys)
             ]
         environment = cfg.environment or ctx.inputs.get("environment") or None
+        names_in = _NamesIn([c.name for c in call_names])
         items = [
             self._item(
                 k,
@@ -170,6 +172,7 @@ class FlagsSource:
                 patterns,
                 cat.files,
                 config_path,
+                names_in,
             )
             for k in keys
         ]
@@ -232,6 +235,7 @@ class FlagsSource:
         patterns: dict[str, list[ReferencePattern]],
         sources: list[str],
         config_path: str | None,
+        names_in: _NamesIn,
     ) -> Item:
         refs = index.references.get(key, []) if defs else index.undefined.get(key, [])
         by_format = _systems_by_format(cfg)
@@ -239,7 +243,8 @@ class FlagsSource:
         # Only the SDK names this flag's references use: the analyzer needs no more, and
         # 500 items each carrying all ~70 names would dominate the items' size.
         used = {r.call for r in refs if r.call}
-        relevant = [c for c in call_names if c.name in used or any(c.name in r.text for r in refs)]
+        on_lines = {n for r in refs for n in names_in(r.text)}
+        relevant = [c for c in call_names if c.name in used or c.name in on_lines]
         dynamic, first_dynamic = index.dynamic_reads_of(key) if defs else (0, None)
         data = FlagItemData(
             key=key,
@@ -267,6 +272,26 @@ class FlagsSource:
             files=sorted(files),
             data=data.model_dump(mode="json"),
         )
+
+
+class _NamesIn:
+    """Which call names a line holds, each distinct line searched once (one Aho-Corasick
+    pass): a minified bundle's line is megabytes, shared by the flags it names."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.automaton = ac.AhoCorasick(names) if names else None
+        self.seen: dict[str, frozenset[str]] = {}
+
+    def __call__(self, text: str) -> frozenset[str]:
+        found = self.seen.get(text)
+        if found is None:
+            found = frozenset(
+                self.automaton.find_matches_as_strings(text, overlapping=True)
+                if self.automaton is not None
+                else ()
+            )
+            self.seen[text] = found
+        return found
 
 
 def _systems_by_format(cfg: FlagsConfig) -> dict[str, list[str]]:

@@ -242,8 +242,8 @@ class _Merger:
         self.max_per_key = max_per_key
         self.placed: dict[tuple[str, str, int, int], ReferenceHit] = {}
         self.go_imports: dict[str, dict[str, str]] = {}
-        # path, call, line, col, text, prefix, suffix, [(name, line, col)], enclosing function
-        self.dynamic: list[tuple[str, str, int, int, str, str, str, list[Any], str | None]] = []
+        # path, call, line, col, text, prefix, suffix, [(name, line, col)], enclosing functions
+        self.dynamic: list[tuple[str, str, int, int, str, str, str, list[Any], list[str]]] = []
         self.positions: set[tuple[str, int, int]] = set()  # every placed hit, kept or not
         self.key_paths: dict[str, set[str]] = {}
         for path, file_spans in spans.items():
@@ -352,9 +352,9 @@ class _Merger:
             elif kind == "call":
                 calls.append(h)
             elif kind == "dynamic":
-                _, idx, line, col, _end, text, prefix, suffix, names, func = h
+                _, idx, line, col, _end, text, prefix, suffix, names, funcs = h
                 self.dynamic.append(
-                    (path, self.calls[idx], line, col, text, prefix, suffix, names, func)
+                    (path, self.calls[idx], line, col, text, prefix, suffix, names, list(funcs))
                 )
             elif kind == "use":
                 _, name, line, col, end_col, text = h
@@ -459,22 +459,23 @@ class _Merger:
     def _dynamic_reads(self) -> None:
         """Calls with a key built at run time, less those that are not: a name that is a
         constant holding a key (found by the scan at that place), and wrappers (`def
-        is_enabled(key): return client.variation(key, …)`: a call inside a function that is
-        itself a configured call name, or that code calls with a key, whose reads are seen
-        where it is called)."""
+        is_enabled(key): return client.variation(key, …)`: a call inside a function, or a
+        function around that one, that is itself a configured call name or that code calls
+        with a key, whose reads are seen where it is called)."""
         if not self.dynamic:
             return
         callers: set[str] | None = None
-        for path, call, line, col, text, prefix, suffix, names, func in self.dynamic:
+        calls = set(self.calls)
+        for path, call, line, col, text, prefix, suffix, names, funcs in self.dynamic:
             if any(
                 (path, iline, icol + len(ident) - len(ident.rsplit(".", 1)[-1])) in self.positions
                 for ident, iline, icol in names
             ):
                 continue  # `variation(NEW_CHECKOUT, …)`: a constant the scan followed
-            if func is not None:
+            if funcs:
                 if callers is None:
                     callers = self._callers()
-                if func in self.calls or func in callers:
+                if any(f in calls or f in callers for f in funcs):
                     continue
             read = DynamicRead(
                 path=path,
@@ -497,12 +498,14 @@ class _Merger:
         `gateEnabled(features.X)`), from the text before each reference."""
         out: set[str] = set()
         for hit in self.placed.values():
-            m = _CALLEE.search(hit.text, 0, hit.col)
+            # The few characters before the key: a minified line is megabytes long.
+            m = _CALLEE.search(hit.text, max(0, hit.col - _CALLEE_REACH), hit.col)
             if m is not None:
                 out.add(m.group(1))
         return out
 
 
+_CALLEE_REACH = 200
 # `name(` right before a key, or `name(ctx, ` / `name(features.` (a qualified constant).
 _CALLEE = re.compile(
     r"([A-Za-z_$][\w$]*[?!]?)\s*\(\s*(?:[A-Za-z_$][\w$.]*\s*,\s*)?(?:[A-Za-z_$][\w$]*\s*\.\s*)*:?$"

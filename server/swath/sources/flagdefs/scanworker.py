@@ -192,7 +192,7 @@ def scan_chunk(
     ("call", name_index, line, col, end_col, text, literal_key | None, key_line, key_col, key_end_col, key_text,
      [(identifier, line, col)])
     ("dynamic", name_index, line, col, end_col, text, prefix, suffix, [(identifier, line, col)],
-     enclosing function | None)                      # a key built at run time (not in tests)
+     [enclosing function, …])                        # a key built at run time (not in tests)
     ("use", const_name, line, col, end_col, text)   # file-scope constant used in its own file
     ("imports", {name: import path})                # Go files only, last
     """
@@ -452,6 +452,19 @@ def _dynamic(shapes: list[Shape]) -> tuple[bytes, bytes] | None:
 
 
 _PYTHON = (".py", ".pyi")
+_COMMENT_START = (b"#", b"//", b"/*", b"*", b"--", b"<!--")
+_RECEIVER = re.compile(rb"(?:[A-Za-z_$][\w$]*(?:\(\))?\s*(?:\.|\?\.|->|::)\s*)*\Z")
+
+
+def _in_prose(data: bytes, line_start: int, start: int) -> bool:
+    """A call in a comment line or a quoted code span (``is_enabled(feature, ctx)`` in a
+    docstring): an example, not a read."""
+    before = data[line_start:start]
+    if before.lstrip().startswith(_COMMENT_START):
+        return True
+    m = _RECEIVER.search(before)
+    at = m.start() if m is not None else len(before)
+    return before[:at].endswith(b"`")
 
 
 def _declares(data: bytes, line_start: int, start: int, end: int, path: str) -> bool:
@@ -506,19 +519,21 @@ _NOT_FUNCTIONS = {b"if", b"for", b"while", b"switch", b"catch", b"with", b"retur
 _MAX_BACK_LINES = 400
 
 
-def enclosing_function(data: bytes, line_start: int, start: int) -> str | None:
-    """The name of the function the code at `start` is in: the nearest header above it
-    (or before it on its line) that is indented less than the line."""
+def enclosing_functions(data: bytes, line_start: int, start: int, most: int = 4) -> list[str]:
+    """The names of the functions the code at `start` is in, innermost first: each the
+    nearest header above (or before it on its line) indented less than what it holds.
+    `_wrapped_view` inside `waffle_flag(flag_name)`: both, since the key is the outer one's."""
     line_end = data.find(b"\n", start)
     line = data[line_start : line_end if line_end >= 0 else len(data)]
     indent = len(line) - len(line.lstrip(b" \t"))
+    out: list[str] = []
     found = _header_name(data[line_start:start].lstrip(b" \t"))
     if found is not None:
-        return found
+        out.append(found)
     end = line_start - 1
     for _ in range(_MAX_BACK_LINES):
-        if end <= 0:
-            return None
+        if end <= 0 or len(out) >= most or indent == 0:
+            break
         ls = data.rfind(b"\n", 0, end) + 1
         text = data[ls:end]
         stripped = text.lstrip(b" \t")
@@ -526,11 +541,15 @@ def enclosing_function(data: bytes, line_start: int, start: int) -> str | None:
         if stripped and own < indent:
             name = _header_name(stripped)
             if name is not None:
-                return name
-            if own == 0 and not stripped.startswith((b"}", b")", b"@", b"#", b"//", b"/*", b"*")):
-                return None  # a top-level statement: the call is not in a function
+                out.append(name)
+                indent = own
+            elif own == 0 and not stripped.startswith(_NOT_STATEMENTS):
+                break  # a top-level statement: no function further out
         end = ls - 1
-    return None
+    return out
+
+
+_NOT_STATEMENTS = (b"}", b")", b"]", b"@", b"#", b"//", b"/*", b"*", b"<")
 
 
 def _header_name(text: bytes) -> str | None:
@@ -572,10 +591,10 @@ def _call_hits(
             if shapes[at : at + 1] == [NAME]:
                 names.append(idents[-1])
     dynamic = _dynamic(shapes) if literal is None and not _is_test(path) else None
-    if dynamic is not None:
+    if dynamic is not None and not _in_prose(data, ls, start):
         prefix, suffix = (part.decode("utf-8", "replace") for part in dynamic)
-        func = enclosing_function(data, ls, start)
-        out.append(("dynamic", name_index, line, col, end_col, text, prefix, suffix, names, func))
+        funcs = enclosing_functions(data, ls, start)
+        out.append(("dynamic", name_index, line, col, end_col, text, prefix, suffix, names, funcs))
     if literal is not None and where is not None:
         kline, kcol, kend_col, ktext, _ = lines.locate(*where)
         key = literal.decode("utf-8", "replace")
