@@ -415,14 +415,40 @@ class ModuleMap:
 LENS_PURPOSE_MAX = 72
 
 
+# What the map reads of a symbol and of an import (the rest is the map step's, for its
+# prompt); an import's flags, names, aliases and counts are left out where they are empty,
+# as the map reads them with those defaults.
+_SYMBOL_KEYS = ("name", "qualname", "kind", "line", "column", "branches", "doc")
+_IMPORT_KEYS = ("line", "text", "module", "kind")
+_IMPORT_IF_SET = ("names", "aliases", "uses", "level", "deferred", "type_checking")
+
+
 def _as_mapped(f: dict[str, Any]) -> dict[str, Any]:
-    """A file's facts with only its top-level symbols (what the map lists, ranks and lenses;
-    a method is reached through its class) and the count of all of them."""
+    """A file's facts as the map reads them: its top-level symbols (what the map lists,
+    ranks and lenses; a method is reached through its class), the count of all of them,
+    and its imports without what they leave at its default."""
     if "symbol_count" in f:  # already so
         return f
     symbols = f.get("symbols") or []
-    top = [s for s in symbols if "." not in s.get("qualname", ".")]
-    return {**f, "symbols": top, "symbol_count": len(symbols)}
+    top = [
+        {k: s[k] for k in _SYMBOL_KEYS if k in s}
+        for s in symbols
+        if "." not in s.get("qualname", ".")
+    ]
+    return {
+        **f,
+        "symbols": top,
+        "symbol_count": len(symbols),
+        "imports": [_import_as_mapped(i) for i in f.get("imports") or []],
+    }
+
+
+def _import_as_mapped(imp: dict[str, Any]) -> dict[str, Any]:
+    out = {k: imp[k] for k in _IMPORT_KEYS if k in imp}
+    out.update((k, imp[k]) for k in _IMPORT_IF_SET if imp.get(k))
+    if imp.get("resolved", True) is not True:
+        out["resolved"] = imp["resolved"]
+    return out
 
 
 def _short(text: str) -> str:

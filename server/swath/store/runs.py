@@ -104,11 +104,46 @@ def serialise(record: Record) -> Serialised:
     """Done once per record, on whichever thread makes it (not the event loop's)."""
     text = record.model_dump_json()
     head = None
-    if record.output is not None:
+    if record.output is not None and _findings_at_least(record) <= (1 - HEAD_SHARE) * len(text):
         head = record.model_copy(update={"output": None}).model_dump_json()
         if len(head) > (1 - HEAD_SHARE) * len(text):
             head = None
     return Serialised(digest=hashlib.sha256(text.encode("utf-8")).hexdigest(), text=text, head=head)
+
+
+# What a finding's JSON takes at the least besides its id, fingerprint, rule, path and
+# message: the keys, the shortest severity, a range of zeros, nothing else.
+_FINDING_MIN_CHARS = (
+    len(
+        Finding.model_validate(
+            {
+                "id": "-",
+                "fingerprint": "-",
+                "rule": "",
+                "path": "",
+                "message": "",
+                "severity": "hint",
+                "verified": True,
+                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+            }
+        ).model_dump_json()
+    )
+    - 2
+)
+
+
+def _findings_at_least(record: Record) -> int:
+    """A lower bound of the length of the record's findings' JSON, without dumping them: a
+    reduce's head (its thousands of findings) is dumped only where it could be kept."""
+    return sum(
+        _FINDING_MIN_CHARS
+        + len(f.id)
+        + len(f.fingerprint)
+        + len(f.rule)
+        + len(f.path)
+        + len(f.message)
+        for f in record.findings
+    )
 
 
 class AuditRow(BaseModel):
