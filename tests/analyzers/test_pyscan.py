@@ -156,3 +156,29 @@ def test_a_real_package_gets_the_same_facts_both_ways() -> None:
             unsure.append(rel)
         assert python_facts(rel, text, module) == python_facts(rel, text, module, tree=True), rel
     assert len(unsure) <= len(files) // 20, unsure
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x = 1\n\n# c\n   # d\n\t\ny = '''\n\n# in a string\n'''\n",
+        "x = 1\r\n\r\n# c\r\ny = 2",
+        "x = 'é'\n\u3000\n# c\n",
+        "\n\n",
+        "",
+    ],
+)
+def test_code_lines_are_the_lines_neither_blank_nor_comments(text: str) -> None:
+    want = sum(1 for ln in split_lines(text) if ln.strip() and not ln.lstrip().startswith("#"))
+    assert python_facts("m.py", text, "m")["code_lines"] == want
+
+
+def test_module_names_in_strings_are_found_with_either_quote() -> None:
+    text = (
+        "REG = {'a': \"pkg.mod:attr\", 'b': 'pkg.other'}\n# 'pkg.in_comment'\nx = 'not a module'\n"
+    )
+    assert python_facts("m.py", text, "m")["string_refs"] == [
+        "pkg.in_comment",
+        "pkg.mod",
+        "pkg.other",
+    ]

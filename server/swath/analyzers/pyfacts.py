@@ -31,8 +31,14 @@ from swath.analyzers.sourcetext import char_col, first_sentence, line_count, spl
 LANGUAGE = ts.Language(tree_sitter_python.language())
 _PARSER = ts.Parser(LANGUAGE)
 SIGNATURE_MAX = 160
-# "pkg.module" or "pkg.module:attr" in a string: a module loaded by name (registries, entry points).
-MODULE_REF = re.compile(r"""["']([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(?::[A-Za-z_][\w.]*)?["']""")
+# "pkg.module" or "pkg.module:attr" in a string: one pattern per opening quote: a pattern that opens with one literal
+# character is searched for in C at memchr speed, one opening with a set of two is tried
+# at every character (sympy: 0.17 -> 0.04 s).
+_REF = r"""([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(?::[A-Za-z_][\w.]*)?["']"""
+_REF_DQ = re.compile('"' + _REF)
+_REF_SQ = re.compile("'" + _REF)
+# A blank or comment-only line, at the line break before it.
+_NONCODE = re.compile(r"\n[ \t\r\x0b\x0c\x1c-\x1f]*+(?=#|\n|\Z)")
 MAX_REFS = 100
 STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
 _PATTERNS = ("pattern_list", "tuple_pattern", "list_pattern", "parenthesized_expression")
@@ -353,6 +359,13 @@ def _count_uses(text: str, imports: list[dict[str, Any]]) -> None:
             imp["uses"] = uses
 
 
+def _code_lines(text: str, lines: list[str]) -> int:
+    """Lines that are neither blank nor only a comment."""
+    if text.isascii() and "\r" not in text:  # the breaks are \n alone, the blanks ASCII
+        return text.count("\n") + 1 - len(_NONCODE.findall("\n" + text))
+    return sum(1 for ln in lines if ln.strip() and not ln.lstrip().startswith("#"))
+
+
 def _tree_facts(
     path: str, text: str, lines: list[str], module: str, is_package: bool
 ) -> dict[str, Any]:
@@ -391,7 +404,7 @@ def python_facts(path: str, text: str, module: str, tree: bool = False) -> dict[
         "language": "python",
         "module": module,
         "lines": line_count(lines),
-        "code_lines": sum(1 for ln in lines if ln.strip() and not ln.lstrip().startswith("#")),
+        "code_lines": _code_lines(text, lines),
         "docstring": "",
         "symbols": [],
         "imports": [],
@@ -429,7 +442,7 @@ def python_facts(path: str, text: str, module: str, tree: bool = False) -> dict[
                 if a != "*" and not a.startswith("_")
             ]
     facts["exports"] = list(dict.fromkeys(exports))
-    refs = {m for m in MODULE_REF.findall(text) if len(m) < 200}
+    refs = {m for m in _REF_DQ.findall(text) + _REF_SQ.findall(text) if len(m) < 200}
     facts["string_refs"] = sorted(refs)[:MAX_REFS]
     if PurePosixPath(path).name == "__main__.py" or (lines and lines[0].startswith("#!")):
         facts["entry"] = True
