@@ -10,6 +10,7 @@ the step keeps its findings as they are: there is nobody to ask.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from swath.engine.channels import Channel
@@ -20,6 +21,22 @@ from swath.spec.records import Item
 
 RANK = {"hint": 0, "information": 1, "warning": 2, "error": 3}
 SCHEMA = "second-opinion"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The second agent's answer: keep the finding or not, and why (the `second-opinion`
+    schema's `{keep, reason}`). A judgement without `keep` keeps the finding; `reason` is
+    as the agent gave it (text, under the shipped schema)."""
+
+    keep: bool
+    reason: Any
+
+    @classmethod
+    def of(cls, judgement: object) -> Verdict:
+        if not isinstance(judgement, dict):
+            return cls(keep=True, reason="no second opinion (the agent failed)")
+        return cls(keep=bool(judgement.get("keep", True)), reason=judgement.get("reason", ""))
 
 
 class SecondOpinion:
@@ -49,18 +66,16 @@ class SecondOpinion:
             verdict = by_fp.get(f.fingerprint)
             if verdict is None:
                 kept.append(f)
-            elif verdict.get("keep", True):
+            elif verdict.keep:
                 kept.append(
-                    f.model_copy(
-                        update={"data": f.data.with_(second_opinion=verdict.get("reason", ""))}
-                    )
+                    f.model_copy(update={"data": f.data.with_(second_opinion=verdict.reason)})
                 )
             else:
-                reason = "second opinion: " + str(verdict.get("reason", ""))
+                reason = "second opinion: " + str(verdict.reason)
                 self.tasks.drop_finding(self.step.id, record_key, f, reason)
         return kept
 
-    async def _ask(self, record_key: str, finding: Finding) -> tuple[str, dict[str, Any]]:
+    async def _ask(self, record_key: str, finding: Finding) -> tuple[str, Verdict]:
         assert self.agent is not None
         item = Item(
             id=f"{record_key}#{finding.fingerprint[:12]}",
@@ -71,9 +86,5 @@ class SecondOpinion:
         )
         inbox = Channel(self.step.id)  # private: the verdict is read here, not streamed on
         await self.tasks.run_task(self.step, self.agent, "verify", [item], [], inbox)
-        if not inbox.records or not isinstance(inbox.records[0].judgement, dict):
-            return finding.fingerprint, {
-                "keep": True,
-                "reason": "no second opinion (the agent failed)",
-            }
-        return finding.fingerprint, inbox.records[0].judgement
+        judgement = inbox.records[0].judgement if inbox.records else None
+        return finding.fingerprint, Verdict.of(judgement)
