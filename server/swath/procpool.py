@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Any
 
+from swath.gcpause import gc_paused
+
 
 class WorkerFailed(RuntimeError):
     pass
@@ -77,7 +79,8 @@ class Worker:
             raise WorkerFailed(f"worker {self.proc.pid} is gone: {exc}") from exc
         if frame is None:
             raise WorkerFailed(f"worker {self.proc.pid} exited ({self.proc.poll()})")
-        ok, result = pickle.loads(frame)
+        with gc_paused():  # a batch's facts: plain data, unpickled while a large heap lives
+            ok, result = pickle.loads(frame)
         if not ok:
             raise WorkerFailed(f"worker {self.proc.pid} failed:\n{result}")
         return result

@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from swath.analyzers.gcpause import gc_paused
+from swath.gcpause import gc_paused
 
 
 def test_the_collector_is_off_inside_and_back_on_after_an_error() -> None:

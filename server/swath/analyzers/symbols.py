@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from swath import procpool
 from swath.analyzers.base import AnalyzerContext, AnalyzerOutput
 from swath.analyzers.filefacts import facts_batch
-from swath.analyzers.gcpause import gc_paused
+from swath.gcpause import gc_paused
 from swath.analyzers.hotspots import churn, hot_spots
 from swath.analyzers.importgraph import ImportGraph, build_graph, find_cycles, is_orphan
 from swath.analyzers.maplayers import go_packages, layers

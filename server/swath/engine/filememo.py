@@ -25,7 +25,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, Callable, TypedDict, TypeVar
 
-from swath.analyzers.gcpause import gc_paused
+from swath.gcpause import gc_paused
 from swath.engine import cache
 from swath.engine.verify import EvidenceVerifier, VerifyOutcome, identify
 from swath.findings.model import Evidence, Finding, Range
@@ -221,7 +221,7 @@ class FileMemo:
 
 
 def _paused(fn: Callable[..., _T], *args: Any) -> _T:
-    """`fn(*args)` with the cyclic collector held off (analyzers.gcpause): checking a large
+    """`fn(*args)` with the cyclic collector held off (swath.gcpause): checking a large
     map's findings copies thousands of them while the run's records are alive, and each
     collection walked all of those again (a third of identifying sympy's map)."""
     with gc_paused():

@@ -17,6 +17,8 @@ import json
 import sqlite3
 from typing import Any
 
+from swath.gcpause import gc_paused
+
 # A row no run has used for this long goes (store.retention); the next run that needs it
 # draws the conclusion again.
 MEMO_TTL_S = 30 * 24 * 3600.0
@@ -33,15 +35,17 @@ def get_many(
     out: dict[str, tuple[dict[str, str], Any]] = {}
     stale: list[str] = []
     unique = sorted(set(keys))
-    for start in range(0, len(unique), _CHUNK):
-        chunk = unique[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        for key, deps, value, used_at in c.execute(
-            f"SELECT key, deps_json, value_json, used_at FROM memo WHERE key IN ({marks})", chunk
-        ):
-            out[key] = (json.loads(deps), json.loads(value))
-            if used_at < now - TOUCH_EVERY_S:
-                stale.append(key)
+    with gc_paused():  # plain data (a reduce's contributions are megabytes of it)
+        for start in range(0, len(unique), _CHUNK):
+            chunk = unique[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for key, deps, value, used_at in c.execute(
+                f"SELECT key, deps_json, value_json, used_at FROM memo WHERE key IN ({marks})",
+                chunk,
+            ):
+                out[key] = (json.loads(deps), json.loads(value))
+                if used_at < now - TOUCH_EVERY_S:
+                    stale.append(key)
     if stale:
         c.executemany("UPDATE memo SET used_at=? WHERE key=?", [(now, k) for k in stale])
     return out
