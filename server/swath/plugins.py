@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def _installed() -> Any:  # EntryPoints (3.12+) or SelectableGroups (3.11): both `select`
+    """Every installed distribution's entry points, read once for all the registries (each
+    `entry_points(group=...)` reads every distribution's metadata again)."""
+    return entry_points()
 
 
 class EntryPointRegistry:
@@ -29,7 +37,7 @@ class EntryPointRegistry:
     def available(self) -> dict[str, str]:
         if self._available is None:
             found = dict(self.builtin)
-            for ep in entry_points(group=self.group):
+            for ep in _installed().select(group=self.group):
                 found.setdefault(ep.name, ep.value)  # a plug-in never shadows a built-in
             self._available = found
         return self._available

@@ -17,6 +17,7 @@ from pathlib import Path
 from pydantic import Field
 
 from swath.spec.checks import KnownNames, check_all
+from swath.spec.compiled import compiled_workflow
 from swath.spec.discovery import (
     WorkflowInfo,
     builtin_workflows_dir,
@@ -170,6 +171,10 @@ def load_workflow(
             code="io",
         )
         raise WorkflowError([issue]) from exc
+    # A built-in as shipped: its validated form, without parsing it again (spec.compiled).
+    wf = compiled_workflow(path, text, known)
+    if wf is not None:
+        return wf
     return load_workflow_text(text, str(path), known, workspace_root=workspace_root)
 
 
