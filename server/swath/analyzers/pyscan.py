@@ -70,9 +70,9 @@ _SPACE = re.compile(r"\s+")
 _SOFT = re.compile(
     r"(?:match|case)\b(?![ \t]*+[=.,:;)\]}]|[ \t]*+(?:\n|\Z|[-+*/%&|^@<>!]=|if\b|for\b|in\b|and\b|or\b|is\b|not\b))"
 )
-_PRINT = re.compile(
-    r"\n[ \t]*+(?:print|exec)[ \t]++(?![=(.,)\]\[+\-*/%<>!&|^:;\n]|if\b|for\b|in\b|and\b|or\b|is\b|not\b)"
-)
+# `print x` / `exec code` (a statement in Python 2), each pattern opening with its literal
+_PY2_AFTER = r"[ \t]++(?![=(.,)\]\[+\-*/%<>!&|^:;\n]|if\b|for\b|in\b|and\b|or\b|is\b|not\b)"
+_PY2_STATEMENTS = (re.compile("print" + _PY2_AFTER), re.compile("exec" + _PY2_AFTER))
 _EXCEPT_COMMA = re.compile(r"except[ \t]+[\w.]+[ \t]*,")
 _GROUP = re.compile(_G)
 _SIMPLE = re.compile(r"(?:[^\n;()\[\]{}\\]++|" + _G + r"|\\\r?\n|\\)*+")
@@ -116,6 +116,7 @@ IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseExcepti
 # Punctuation (and the skeleton's marks) to spaces, `:` to \x02: keywords become " if ".
 _PUNCT = {c: " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "_")}
 _PUNCT[ord(":")] = "\x02"
+_PUNCT[ord(FILL)] = FILL  # a string's inside: no keyword to find, skipped fast by str.find
 _PUNCT_TABLE = str.maketrans(_PUNCT)
 # keyword -> the searches that find it as a decision point (a conditional expression by
 # its `else`, which a statement's `else:` is not).
@@ -126,6 +127,16 @@ def _skip(pattern: re.Pattern[str], code: str, pos: int, end: int | None = None)
     """Where a pattern that always matches (blanks, indentation) ends from `pos`."""
     m = pattern.match(code, pos) if end is None else pattern.match(code, pos, end)
     return m.end() if m is not None else pos
+
+
+def _py2_statement(code: str) -> bool:
+    """Whether a line of `code` starts with Python 2's `print x` or `exec code`."""
+    for pattern in _PY2_STATEMENTS:
+        for m in pattern.finditer(code):
+            line = code.rfind("\n", 0, m.start()) + 1
+            if not code[line : m.start()].strip():
+                return True
+    return False
 
 
 def _continued(code: str, line: int) -> bool:
@@ -183,7 +194,9 @@ class _Source:
                     raise Unsure("unterminated string")
                 end = m.end()
                 strings[at] = end
-                pieces.append('"' + FILL * (end - at - 1))
+                # its first and last characters a quote, so that a keyword right after
+                # it (`"a"if`) stands apart in the skeleton as it does in the text
+                pieces.append('"' + FILL * (end - at - 2) + '"')
                 if "f" in text[max(at - 2, 0) : at].lower() and "{" in text[at:end]:
                     fstrings.append(at)
             last = end
@@ -279,11 +292,14 @@ class _Header:
         if m is None:
             raise Unsure("no colon in a compound statement's header")
         self.colon = m.end()
-        line = _LL.match(code, self.colon, st.end)
-        line_end = line.end() if line else st.end
-        self.inline = bool(code[self.colon : line_end].strip())
+        after = _skip(_INDENT, code, self.colon)
+        nxt = code[after : after + 1]
+        self.inline = nxt not in ("\n", "\r", "")
+        if nxt == "\\":
+            raise Unsure("a line continuation after a header's colon")
+        line_end = after + (2 if code.startswith("\r\n", after) else 1)
         if self.inline:
-            self.body = _skip(_INDENT, code, self.colon)
+            self.body = after
             self.body_indent = -1
         else:
             line_start = _skip(_BLANKS, code, line_end, st.end)
@@ -303,11 +319,10 @@ class _Scan:
             raise Unsure("tabs in indentation")
         if "\f" in code or ("\r" in text and text.count("\r") != text.count("\r\n")):
             raise Unsure("form feed or lone carriage return")
-        lead = "\n" + code
         if (
             "`" in code
             or "<>" in code
-            or (("print" in code or "exec" in code) and _PRINT.search(lead))
+            or _py2_statement(code)
             or ("except" in code and _EXCEPT_COMMA.search(code))
         ):
             raise Unsure("Python 2 syntax")
