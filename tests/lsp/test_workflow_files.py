@@ -22,6 +22,27 @@ def _open_yaml(s, rel: str, text: str) -> str:
     return u
 
 
+async def _labels(s, u: str, line: int, character: int) -> set[str]:
+    """The labels completion offers at (line, character) of `u`."""
+    got = await s.client.text_document_completion_async(
+        lsp.CompletionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=u),
+            position=lsp.Position(line=line, character=character),
+        )
+    )
+    return {i.label for i in got.items}
+
+
+async def _hover_text(s, u: str, line: int, character: int) -> str:
+    got = await s.client.text_document_hover_async(
+        lsp.HoverParams(
+            text_document=lsp.TextDocumentIdentifier(uri=u),
+            position=lsp.Position(line=line, character=character),
+        )
+    )
+    return got.contents.value if got is not None else ""
+
+
 @pytest.mark.parametrize("client_name", CLIENTS)
 async def test_invalid_workflow_file_gets_diagnostics_at_the_right_place(
     tmp_path: Path, client_name: str
@@ -126,29 +147,11 @@ async def test_a_step_change_completes_with_what_its_base_step_is(tmp_path: Path
     )
     async with lsp_session(root, capabilities("neovim")) as s:
         u = _open_yaml(s, ".swath/workflows/review-diff.yaml", text)
-
-        def at(line: int, character: int) -> lsp.TextDocumentPositionParams:
-            return lsp.TextDocumentPositionParams(
-                text_document=lsp.TextDocumentIdentifier(uri=u),
-                position=lsp.Position(line=line, character=character),
-            )
-
-        async def labels(line: int, character: int) -> set[str]:
-            p = at(line, character)
-            got = await s.client.text_document_completion_async(
-                lsp.CompletionParams(text_document=p.text_document, position=p.position)
-            )
-            return {i.label for i in got.items}
-
-        assert {"pass", "disable"} <= await labels(7, 8)  # diff-review's declared params
-        step_keys = await labels(8, 4)
+        assert {"pass", "disable"} <= await _labels(s, u, 7, 8)  # diff-review's declared params
+        step_keys = await _labels(s, u, 8, 4)
         assert {"agent", "batch", "after", "remove"} <= step_keys  # a map step's, placed
         assert "source" not in step_keys  # ... not a discover step's
-        p = at(6, 9)
-        hover = await s.client.text_document_hover_async(
-            lsp.HoverParams(text_document=p.text_document, position=p.position)
-        )
-        assert hover is not None and "ruff" in hover.contents.value
+        assert "ruff" in await _hover_text(s, u, 6, 9)
         # the file is valid as it stands: no diagnostics hide a broken lookup
         await s.wait_for(lambda: u in s.client.diagnostics, what="validation", timeout=30)
         assert not s.swath_diagnostics(u)
@@ -181,13 +184,7 @@ async def test_option_and_template_typos_are_diagnostics_and_options_complete(
         # completion inside `with:` offers the `files` source's declared options
         with_line = lines.index('      includ: ["pkg/**/*.py"]')
         s.change(u, 2, (with_line, 0), (with_line, len(lines[with_line])), "      ex")
-        done = await s.client.text_document_completion_async(
-            lsp.CompletionParams(
-                text_document=lsp.TextDocumentIdentifier(uri=u),
-                position=lsp.Position(line=with_line, character=8),
-            )
-        )
-        labels = {i.label for i in done.items}
+        labels = await _labels(s, u, with_line, 8)
         assert {"include", "exclude", "max_bytes", "text_only"} <= labels
         assert "source" not in labels
 
