@@ -192,37 +192,44 @@ class Database:
                     stop = True
                     break
                 batch.append(nxt)
-            results: list[tuple[_Op, Any, BaseException | None]] = []
-            # IMMEDIATE: another process's writer makes this wait (busy_timeout) here, at the
-            # start, instead of failing a write half-way with "database is locked".
-            conn.execute("BEGIN IMMEDIATE")
-            for op in batch:
-                fn = op[0]
-                try:
-                    conn.execute("SAVEPOINT op")
-                    value = fn(conn)
-                    conn.execute("RELEASE op")
-                    results.append((op, value, None))
-                except BaseException as exc:  # noqa: BLE001 - reported to the awaiting caller
-                    conn.execute("ROLLBACK TO op")
-                    conn.execute("RELEASE op")
-                    if op[1] is None:
-                        log.error("store write failed: %s", exc)
-                    results.append((op, None, exc))
-            try:
-                conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                log.error("store commit failed: %s", exc)
-                conn.execute("ROLLBACK")
-                results = [(op, None, exc) for op, _, _ in results]
-            for (_fn, fut, loop), value, err in results:
-                if fut is None or loop is None:
-                    continue
-                try:
-                    loop.call_soon_threadsafe(_resolve, fut, value, err)
-                except RuntimeError:  # the caller's loop has closed: nobody is waiting
-                    pass
+            self._apply(conn, batch)
+            # Nothing of this batch is held while the thread waits for the next: its ops'
+            # rows and results (a reduce's record, megabytes of contributions) go now.
+            del batch, first
         conn.close()
+
+    def _apply(self, conn: sqlite3.Connection, batch: list[_Op]) -> None:
+        """One transaction for `batch`, each op in a savepoint; the callers get their results."""
+        results: list[tuple[_Op, Any, BaseException | None]] = []
+        # IMMEDIATE: another process's writer makes this wait (busy_timeout) here, at the
+        # start, instead of failing a write half-way with "database is locked".
+        conn.execute("BEGIN IMMEDIATE")
+        for op in batch:
+            fn = op[0]
+            try:
+                conn.execute("SAVEPOINT op")
+                value = fn(conn)
+                conn.execute("RELEASE op")
+                results.append((op, value, None))
+            except BaseException as exc:  # noqa: BLE001 - reported to the awaiting caller
+                conn.execute("ROLLBACK TO op")
+                conn.execute("RELEASE op")
+                if op[1] is None:
+                    log.error("store write failed: %s", exc)
+                results.append((op, None, exc))
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            log.error("store commit failed: %s", exc)
+            conn.execute("ROLLBACK")
+            results = [(op, None, exc) for op, _, _ in results]
+        for (_fn, fut, loop), value, err in results:
+            if fut is None or loop is None:
+                continue
+            try:
+                loop.call_soon_threadsafe(_resolve, fut, value, err)
+            except RuntimeError:  # the caller's loop has closed: nobody is waiting
+                pass
 
 
 def _resolve(fut: asyncio.Future[Any], value: Any, err: BaseException | None) -> None:

@@ -282,13 +282,18 @@ class RunStore:
 
         def write(c: sqlite3.Connection) -> None:
             head = report.model_dump_json(exclude={"findings", "outputs"})
-            dumped = self._dumped.pop(run_id, {})
-            findings = "[" + ",".join(_dumped_json(dumped, f) for f in report.findings) + "]"
             # Serialised straight to JSON: a map's outputs are megabytes, and a dump to Python
-            # values first held a second copy of them at the end of every run.
+            # values first held a second copy of them at the end of every run. Each blob is
+            # stored and let go before the next is made.
             wrapped = report.model_dump_json(include={"outputs"})
             assert wrapped.startswith(_OUTPUTS_KEY) and wrapped.endswith("}")
-            outputs = wrapped[len(_OUTPUTS_KEY) : -1]
+            outputs_hash = _put_blob(c, wrapped[len(_OUTPUTS_KEY) : -1])
+            del wrapped
+            dumped = self._dumped.pop(run_id, {})
+            findings_hash = _put_blob(
+                c, "[" + ",".join(_dumped_json(dumped, f) for f in report.findings) + "]"
+            )
+            del dumped
             c.execute(
                 "UPDATE runs SET status=?, finished_at=?, report_json=?, outputs_hash=?, findings_hash=?"
                 " WHERE id=?",
@@ -296,8 +301,8 @@ class RunStore:
                     report.status.value,
                     report.finished_at,
                     head,
-                    _put_blob(c, outputs),
-                    _put_blob(c, findings),
+                    outputs_hash,
+                    findings_hash,
                     run_id,
                 ),
             )
