@@ -6,6 +6,7 @@ from its result in `findings.py`.
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from swath.analyzers.flags import classify, history
@@ -233,17 +234,19 @@ def _disambiguate(ws: Workspace, refs: list[ReferenceFact]) -> None:
     seen: dict[tuple[str, str], int] = {}
     for r in refs:
         seen[(r.path, r.quote)] = seen.get((r.path, r.quote), 0) + 1
+    headers: dict[str, list[int]] = {}  # path -> the lines that open a definition, in order
     for r in refs:
         if seen[(r.path, r.quote)] < 2:
             continue
         pf = parsed(ws, r.path)
         if pf is None:
             continue
-        for i in range(r.line - 1, -1, -1):
-            text = pf.lines[i] if i < len(pf.lines) else ""
-            if _HEADER.match(text):
-                r.context = (i, text.strip())
-                break
+        if r.path not in headers:
+            headers[r.path] = [i for i, text in enumerate(pf.lines) if _HEADER.match(text)]
+        found = headers[r.path]
+        at = bisect.bisect_left(found, r.line) - 1  # the nearest header above the line
+        if at >= 0:
+            r.context = (found[at], pf.lines[found[at]].strip())
 
 
 def _attach_edit(
