@@ -25,7 +25,6 @@ import subprocess
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-import pathspec
 from pydantic import BaseModel, ConfigDict, Field
 from unidiff.patch import PatchedFile, PatchSet
 
@@ -33,6 +32,7 @@ from swath.items.diff import DiffItemData, DiffStatus, Hunk
 from swath.sources.base import SourceContext
 from swath.spec.records import Item
 from swath.workspace import Workspace
+from swath.workspace.globs import gitignore_spec
 from swath.workspace.roles import TEST_PATHSPECS, path_role
 from swath.workspace.skips import SkipCounts
 
@@ -253,8 +253,8 @@ class DiffSource:
         untracked = ctx.inputs.get("untracked")
         untracked = opts.untracked if untracked is None else bool(untracked)
         rev, label = self._revision(ws, base, opts.merge_base)
-        include = pathspec.GitIgnoreSpec.from_lines(opts.include)
-        exclude = pathspec.GitIgnoreSpec.from_lines(opts.exclude)
+        include = gitignore_spec(opts.include)
+        exclude = gitignore_spec(opts.exclude)
 
         def wanted(path: str) -> bool:
             return (

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
-import pathspec
 from pydantic import BaseModel, ConfigDict, Field
 
 from swath.sources.base import SourceContext
 from swath.spec.records import Item
+from swath.workspace.globs import gitignore_spec
 from swath.workspace.regular_files import read_regular_head
 from swath.workspace.skips import SkipReason
 from swath.workspace.workspace import BINARY_SNIFF
@@ -32,8 +32,8 @@ class FilesOptions(BaseModel):
 
 
 def select_files(ctx: SourceContext, opts: FilesOptions) -> list[str]:
-    include = pathspec.GitIgnoreSpec.from_lines(opts.include)
-    exclude = pathspec.GitIgnoreSpec.from_lines(opts.exclude)
+    include = gitignore_spec(opts.include)
+    exclude = gitignore_spec(opts.exclude)
     ws = ctx.workspace
     out: list[str] = []
     for rel in ws.list_files(ctx.paths or None, ctx.skipped):

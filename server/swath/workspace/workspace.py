@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pathspec
 
+from swath.workspace.globs import gitignore_spec
 from swath.workspace.regular_files import read_regular_file
 from swath.workspace.skips import SkipCounts, SkipReason
 
@@ -105,7 +106,7 @@ class Workspace:
     ) -> None:
         self.root = Path(root).resolve()
         self.deny_patterns = tuple(deny)
-        self._deny = pathspec.GitIgnoreSpec.from_lines(self.deny_patterns)
+        self._deny = gitignore_spec(self.deny_patterns)
         self._root_str = str(self.root)
         self._hash_cache: dict[str, tuple[int, int, str]] = {}
         self._lock = threading.Lock()
