@@ -182,3 +182,10 @@ def test_module_names_in_strings_are_found_with_either_quote() -> None:
         "pkg.mod",
         "pkg.other",
     ]
+
+
+def test_a_licence_header_does_not_hide_the_module_docstring() -> None:
+    text = '#!/usr/bin/env python\n# Copyright 2026 Someone.\n# Licensed under X.\n"""Parse the widget files."""\nimport os\n'
+    want, got = _both(text)
+    assert got == want
+    assert got["docstring"] == "Parse the widget files."

@@ -89,9 +89,10 @@ def _text(node: ts.Node | None) -> str:
 
 def _docstring(body: ts.Node | None) -> str:
     """The first line of the docstring that opens `body` (a block or the module)."""
-    if body is None or not body.named_children:
+    # comments before it are no statements (a licence header, a shebang, a coding line)
+    first = next((c for c in body.named_children if c.type != "comment"), None) if body else None
+    if first is None:
         return ""
-    first = body.named_children[0]
     if first.type != "expression_statement" or not first.named_children:
         return ""
     string = first.named_children[0]

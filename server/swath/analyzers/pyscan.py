@@ -759,9 +759,7 @@ class _Scan:
     def module_docstring(self) -> str:
         if not self.top:
             return ""
-        first = self.top[0]
-        if self.src.comments and self.src.comments[0] < first.start:
-            return ""
+        first = self.top[0]  # comments before it are no statements
         return self._string_statement(first.start, first.end)
 
     def top_level(self) -> tuple[list[str], list[str] | None, bool]:

@@ -69,7 +69,7 @@ class Symbols:
         "via tree-sitter), parsed on worker processes."
     )
     params_model: ClassVar[type[BaseModel]] = SymbolsParams
-    version: ClassVar[str] = "4"
+    version: ClassVar[str] = "5"
     rules: ClassVar[list[RuleInfo]] = [
         RuleInfo(
             id="map/syntax-error",
