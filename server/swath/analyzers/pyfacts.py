@@ -1,8 +1,9 @@
-"""Facts about one Python file, read with tree-sitter: symbols, imports, public API, complexity.
+"""Facts about one Python file: symbols, imports, public API, complexity.
 
-One parse per file; the nodes the map needs (the imports, the definitions, the branch
-points) are reached without visiting the whole tree (`pynodes`), and the rest is read
-from the few nodes found.
+Most files are read by the lexer pass (`pyscan`), which gives these facts without a
+parse. A file that pass is unsure of is read here with tree-sitter: one parse, and the
+nodes the map needs (the imports, the definitions, the branch points) reached without
+visiting the whole tree (`pynodes`), the rest read from the few nodes found.
 tree-sitter, not `ast`: it parses a large package about twice as fast, builds no Python
 object per node, and has no recursion limit (a valid file of deeply nested expressions
 that CPython's own `ast` module refuses is mapped like any other). A tree with error
