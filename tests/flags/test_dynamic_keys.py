@@ -103,6 +103,7 @@ def test_an_f_string_key_keeps_the_definitions_of_the_keys_it_may_be(tmp_path: P
         "call": "variation",
         "prefix": "new-",
         "suffix": "",
+        "why": "",
     }
     assert data["new-search"]["dynamic_reads"] == 1
     assert data["dark-mode"]["dynamic_reads"] == 0
@@ -356,3 +357,29 @@ def test_a_decorator_passing_its_argument_down_and_a_docstring_are_no_dynamic_re
 
     discover(ws)
     assert FlagsSource.last_scan is not None and FlagsSource.last_scan.dynamic == {}
+
+
+def test_use_flags_without_a_camel_case_system_keeps_every_definition(tmp_path: Path) -> None:
+    # "Aliases off": the LaunchDarkly React SDK's camel-cased reads, with the preset that
+    # describes them turned off. The flags look unreferenced; their reads are only unseen.
+    from .test_presets import LD_REACT
+
+    ws = make_repo(tmp_path, {**LD_REACT, ".swath/flags.yaml": "detect_presets: false\n"})
+    data = _data(ws)
+    for key in ("new-onboarding", "dark-mode"):
+        read = data[key]["dynamic_read"]
+        assert data[key]["dynamic_reads"] == 1 and read["call"] == "useFlags", key
+        assert (read["path"], read["line"]) == ("src/Banner.tsx", 3)
+    _, found, plan = run_offline(ws)
+    unref = [f for f in found if f.rule == "flag/unreferenced"]
+    assert len(unref) == 2
+    for f in unref:
+        assert "cannot advise deleting the definition" in f.message
+        assert "src/Banner.tsx:4 (`const { newOnboarding } = useFlags();`) hands out every" in (
+            f.message
+        )
+        assert "delete the definition (lines" not in f.message
+    assert "launchdarkly-flags.json" not in plan["patch"]
+    # With the preset (detected by package.json), those reads are seen: nothing is hidden.
+    ws2 = make_repo(tmp_path / "with", LD_REACT)
+    assert all(d["dynamic_reads"] == 0 for d in _data(ws2).values())

@@ -147,6 +147,11 @@ class DynamicRead(BaseModel):
     call: str
     prefix: str = ""
     suffix: str = ""
+    why: str = Field(
+        default="",
+        description="Another reason the read's key cannot be seen (a bulk read under another "
+        "spelling); empty for a key built at run time.",
+    )
 
     def may_read(self, key: str) -> bool:
         return (

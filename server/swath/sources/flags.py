@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from swath.items.flags import (
     CallName,
     DefinitionError,
+    DynamicRead,
     FlagDefinition,
     FlagErrorData,
     FlagItemData,
@@ -32,10 +33,16 @@ from swath.items.flags import (
 from swath.sources.base import SourceContext
 from swath.sources.flagdefs import catalogue as catalogue_mod
 from swath.sources.flagdefs import globs, presets
-from swath.sources.flagdefs.common import spell_key
+from swath.sources.flagdefs.common import language_of, spell_key
 from swath.sources.flagdefs.config import CONFIG_PATHS, FlagsConfig, FlagsOptions, load_config
 from swath.sources.flagdefs.listing import scan_paths
-from swath.sources.flagdefs.scan import DefinitionSpan, ScanIndex, prestart, scan_references
+from swath.sources.flagdefs.scan import (
+    DefinitionSpan,
+    ScanIndex,
+    is_test_path,
+    prestart,
+    scan_references,
+)
 from swath.sources.flagdefs.sdk import merge_call_names
 from swath.spec.records import Item
 from swath.workspace import PathRefused, Workspace
@@ -159,6 +166,7 @@ class FlagsSource:
                 for k in sorted(index.undefined)
                 if k not in by_key and not any(fnmatch.fnmatchcase(k, g) for g in cfg.ignore_keys)
             ]
+        hidden = _uncovered_bulk_read(ws, cat.definitions, patterns, by_format)
         environment = cfg.environment or ctx.inputs.get("environment") or None
         names_in = _NamesIn([c.name for c in call_names])
         items = [
@@ -173,6 +181,7 @@ class FlagsSource:
                 cat.files,
                 config_path,
                 names_in,
+                hidden,
             )
             for k in keys
         ]
@@ -236,6 +245,7 @@ class FlagsSource:
         sources: list[str],
         config_path: str | None,
         names_in: _NamesIn,
+        hidden: dict[str, DynamicRead] | None = None,
     ) -> Item:
         refs = index.references.get(key, []) if defs else index.undefined.get(key, [])
         by_format = _systems_by_format(cfg)
@@ -246,6 +256,12 @@ class FlagsSource:
         on_lines = {n for r in refs for n in names_in(r.text)}
         relevant = [c for c in call_names if c.name in used or c.name in on_lines]
         dynamic, first_dynamic = index.dynamic_reads_of(key) if defs else (0, None)
+        for fmt in {d.format for d in defs}:
+            bulk = (hidden or {}).get(fmt)
+            if bulk is not None:
+                # Reads under another spelling that no system describes ("aliases off").
+                dynamic += 1
+                first_dynamic = first_dynamic or bulk
         data = FlagItemData(
             key=key,
             defined=bool(defs),
@@ -272,6 +288,48 @@ class FlagsSource:
             files=sorted(files),
             data=data.model_dump(mode="json"),
         )
+
+
+# SDK calls that hand every flag to the code under another spelling than its key: the
+# LaunchDarkly React SDK's `useFlags()` (camel-cased). Without a system reading those
+# spellings (the `launchdarkly` preset's `key_case: camel` patterns), no read of them is seen.
+BULK_READS: dict[str, tuple[str, str]] = {"launchdarkly": ("useFlags(", "camel")}
+
+
+def _uncovered_bulk_read(
+    ws: Workspace,
+    definitions: list[FlagDefinition],
+    patterns: dict[str, list[ReferencePattern]],
+    by_format: dict[str, list[str]],
+) -> dict[str, DynamicRead]:
+    """Per flag format, the first bulk read in code (outside tests) that no reference
+    pattern of that format's systems reads with the SDK's spelling."""
+    out: dict[str, DynamicRead] = {}
+    formats = {d.format for d in definitions}
+    for fmt, (needle, case) in BULK_READS.items():
+        if fmt not in formats or not ws.is_git():
+            continue
+        systems = by_format.get(fmt, [])
+        if any(p.key_case == case for s in systems for p in patterns.get(s, [])):
+            continue
+        found = ws.git("grep", "-n", "-F", "-e", needle, check=False)
+        for row in found.splitlines():
+            path, _, rest = row.partition(":")
+            line, _, text = rest.partition(":")
+            if not line.isdigit() or is_test_path(path) or language_of(path) is None:
+                continue
+            out[fmt] = DynamicRead(
+                path=path,
+                line=int(line) - 1,
+                col=max(text.find(needle), 0),
+                quote=text.strip(),
+                call=needle.rstrip("("),
+                why=f"hands out every flag {case}-cased, and no system reads those spellings "
+                "(the launchdarkly preset's `key_case: camel` patterns do): Swath cannot see "
+                "whether it reads this flag",
+            )
+            break
+    return out
 
 
 class _NamesIn:

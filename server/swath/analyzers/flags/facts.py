@@ -135,6 +135,8 @@ def dynamic_words(f: FlagFacts) -> str | None:
     if not f.dynamic_reads or read is None:
         return None
     more = f" (and {f.dynamic_reads - 1} more)" if f.dynamic_reads > 1 else ""
+    if read.why:
+        return f"{read.where()}{more} (`{read.quote}`) {read.why}"
     parts = " and ".join(
         p
         for p in (
