@@ -6,7 +6,8 @@ lines of it moves the finding there (re-anchoring) instead of dropping it; anyth
 further away, or a file that isn't there or may not be read, drops the finding with
 a reason the engine counts and logs.
 
-Synchronous and side-effect free: the engine calls it in a worker thread, and the
+Synchronous and side-effect free (a memo of files' split lines aside, see `_split`): the
+engine calls it in a worker thread, and the
 inputs are never mutated (kept findings are copies, with evidence of their own; what they
 did not change, such as `data`, they share with the input, which nobody changes in place:
 a deep copy of every finding of a large map was most of the cost of verifying it).
