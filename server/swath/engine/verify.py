@@ -7,10 +7,10 @@ further away, or a file that isn't there or may not be read, drops the finding w
 a reason the engine counts and logs.
 
 Synchronous and side-effect free (a memo of files' split lines aside, see `_split`): the
-engine calls it in a worker thread, and the
-inputs are never mutated (kept findings are copies, with evidence of their own; what they
-did not change, such as `data`, they share with the input, which nobody changes in place:
-a deep copy of every finding of a large map was most of the cost of verifying it).
+engine calls it in a worker thread, and the inputs are never mutated (kept findings are
+copies, with evidence of their own; what they did not change, such as `data`, they share
+with the input, which nobody changes in place: a deep copy of every finding of a large map
+was most of the cost of verifying it).
 """
 
 from __future__ import annotations
