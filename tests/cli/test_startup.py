@@ -32,3 +32,30 @@ def test_offline_commands_do_not_import_the_sdk(tmp_path: Path, args: tuple[str,
     modules = imported(root, *args)
     assert "swath.cli.main" in modules  # the measurement saw the CLI's imports at all
     assert not {m for m in modules if m == "anthropic" or m.startswith("anthropic.")}
+
+
+def test_a_command_tunes_the_collector_and_gives_it_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One-shot commands run with a larger young generation and the imports frozen out of
+    collections (cli.main._one_shot_collector); whoever called `main` gets its own back."""
+    import gc
+
+    from swath.cli.main import YOUNG, main
+
+    root = init_repo(tmp_path / "repo")
+    commit_files(root, {"a.py": "x = 1\n"})
+    monkeypatch.chdir(root)
+    before = gc.get_threshold()
+    seen: list[tuple[int, ...]] = []
+    real_freeze = gc.freeze
+
+    def freeze() -> None:  # the threshold in force when the imports are frozen
+        seen.append(gc.get_threshold())
+        real_freeze()
+
+    monkeypatch.setattr(gc, "freeze", freeze)
+    assert main(["workflows", "list"]) == 0
+    assert seen and seen[0][0] == YOUNG
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
