@@ -23,6 +23,7 @@ from swath.agents.config import ModelConfig
 from swath.agents.limiter import AdaptiveLimiter
 from swath.agents.policy import Policy
 from swath.analyzers import registry as analyzers
+from swath import arenas
 from swath.engine.channels import Channel, Inbox, Keep
 from swath.engine.events import (
     Event,
@@ -97,6 +98,7 @@ class Engine:
         model_config: ModelConfig | None = None,
         batch_limits: BatchLimits | None = None,
     ) -> None:
+        arenas.limit()  # before the run's threads make arenas of their own (swath.arenas)
         self.workspace = workspace
         self.store = store
         self.model_runner = model_runner
