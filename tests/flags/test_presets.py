@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -535,3 +536,53 @@ def test_flipper_keys_only_code_names_are_unknown_not_undefined(tmp_path: Path) 
     assert [(r["path"], r["line"] + 1, r["check"]) for r in refs] == [
         ("app/controllers/search_controller.rb", 3, True)
     ]
+
+
+# The React hooks of the Unleash, GrowthBook and OpenFeature presets, each on the shape of
+# its SDK's docs: package.json names the SDK, a definition file, a component with the hook.
+HOOKS = {
+    "unleash": (
+        '{"dependencies": {"@unleash/proxy-client-react": "^4.0.0"}}\n',
+        "unleash.json",
+        '{"features": [{"name": "fast-search", "enabled": true, "strategies": [{"name": "default"}]}]}\n',
+        'import { useFlag } from "@unleash/proxy-client-react";\n\n'
+        'export const Search = () => (useFlag("fast-search") ? <Fast /> : <Slow />);\n',
+        "fast-search",
+    ),
+    "growthbook": (
+        '{"dependencies": {"@growthbook/growthbook-react": "^1.0.0"}}\n',
+        "growthbook.json",
+        '{"features": {"new-checkout": {"defaultValue": true}}}\n',
+        'import { useFeatureIsOn } from "@growthbook/growthbook-react";\n\n'
+        'export const Pay = () => (useFeatureIsOn("new-checkout") ? <New /> : <Old />);\n',
+        "new-checkout",
+    ),
+    "openfeature": (
+        '{"dependencies": {"@openfeature/react-sdk": "^1.0.0"}}\n',
+        "flags.flagd.json",
+        '{"flags": {"new-banner": {"state": "ENABLED", "variants": {"on": true, "off": false}, '
+        '"defaultVariant": "on"}}}\n',
+        'import { useBooleanFlagValue } from "@openfeature/react-sdk";\n\n'
+        'export const Top = () => (useBooleanFlagValue("new-banner", false) ? <New /> : <Old />);\n',
+        "new-banner",
+    ),
+}
+
+
+@pytest.mark.parametrize("sdk", sorted(HOOKS))
+def test_react_hooks_of_sdk_presets_are_checks_rewritten(tmp_path: Path, sdk: str) -> None:
+    manifest, def_path, definition, component, key = HOOKS[sdk]
+    ws = make_repo(
+        tmp_path,
+        {"package.json": manifest, def_path: definition, "src/App.tsx": component},
+    )
+    facts = _facts(ws)
+    assert facts[key]["category"] == "fully-on", facts[key]
+    (ref,) = facts[key]["references"]
+    assert (ref["path"], ref["line"], ref["check"]) == ("src/App.tsx", 2, True)
+    _, plan = _run(ws)
+    # The check goes, keeping the "on" element; the hook's import goes with it.
+    line = component.splitlines()[-1]
+    kept = re.sub(r"\(\w+\([^)]*\) \? (<\w+ />) : <\w+ />\)", r"(\1)", line)
+    assert f"-{line}\n+{kept}\n" in plan["patch"] and kept != line
+    assert f"-{component.splitlines()[0]}\n" in plan["patch"]
