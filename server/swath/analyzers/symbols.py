@@ -349,24 +349,30 @@ class ModuleMap:
                 complexity = int(sym.get("branches") or 0) + 1
                 line = int(sym.get("line") or 0)
                 col = int(sym.get("column") or 0)
+                # Validated from one dict (not a Range, a FindingData and the Finding one by
+                # one): a large map makes thousands of these.
                 out.append(
-                    Finding(
-                        rule="map/symbol",
-                        severity=Severity.hint,
-                        path=f["path"],
-                        range=Range.of_line(line, col, col + len(name)),
-                        message=(
-                            f"{sym.get('kind', 'symbol')} {name}: used by {used} file(s) of this "
-                            f"module; complexity {complexity} ({complexity - 1} decision points)."
-                        ),
-                        data=FindingData.model_validate(
-                            {
+                    Finding.model_validate(
+                        {
+                            "rule": "map/symbol",
+                            "severity": "hint",
+                            "path": f["path"],
+                            "range": {
+                                "start": {"line": line, "character": col},
+                                "end": {"line": line, "character": col + len(name)},
+                            },
+                            "message": (
+                                f"{sym.get('kind', 'symbol')} {name}: used by {used} file(s) of "
+                                f"this module; complexity {complexity} ({complexity - 1} "
+                                "decision points)."
+                            ),
+                            "data": {
                                 "lens": f"used by {used} · complexity {complexity}",
                                 "symbol": name,
                                 "used_by": used,
                                 "complexity": complexity,
-                            }
-                        ),
+                            },
+                        }
                     )
                 )
         return out
