@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -42,7 +43,7 @@ def key_path_at(text: str, line0: int, char0: int) -> PathT | None:
     lines = text.split("\n")
     if line0 < 0 or line0 >= len(lines):
         return None
-    doc, _ = parse_yaml(text)
+    doc = _parsed(text)
     if doc is not None and doc.root is not None:
         found = _path_from_nodes(doc, line0, char0)
         if found is not None:
@@ -176,6 +177,14 @@ def step_value(
     return found if isinstance(found, str) else None
 
 
+@lru_cache(maxsize=4)
+def _parsed(text: str) -> YamlDoc | None:
+    """The open file's text parsed once per version: one hover or completion asks for its
+    key path and several values (kind, extends, step ids), each a full YAML parse before.
+    Callers only read the document, so sharing it is safe."""
+    return parse_yaml(text)[0]
+
+
 def _base_steps(target: str, filename: str) -> dict[str, dict[str, Any]]:
     """The steps of the workflow `target` as `extends: target` in `filename` means it, by
     id (nothing when it cannot be had: the file's diagnostics say why)."""
@@ -192,7 +201,7 @@ def _base_steps(target: str, filename: str) -> dict[str, dict[str, Any]]:
 
 def value_at(text: str, path: tuple[str | int, ...]) -> str | None:
     """The scalar written at `path`, read even from a file that does not parse."""
-    doc, _ = parse_yaml(text)
+    doc = _parsed(text)
     if doc is not None and isinstance(doc.data, dict):
         value: Any = doc.data
         for elem in path:
