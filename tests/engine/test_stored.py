@@ -4,6 +4,8 @@ a run whose reduce is cached reads no map output, and whatever reads outputs get
 from __future__ import annotations
 
 import gc
+import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -121,3 +123,37 @@ async def test_map_outputs_no_later_step_needs_are_let_go_before_the_run_ends(
     report = await engine.run(wf, RunOptions(), sink=at_the_end)
     assert report.status.value == "succeeded" and report.outputs["count"]["records"] == FILES
     assert alive == [0]
+
+
+async def test_a_reduce_output_is_stored_once_and_read_back_from_its_record(
+    engine: Engine, tmp_path: Path
+) -> None:
+    wf = workflow()
+    first = await engine.run(wf, RunOptions())
+    again = await rerun(engine, wf)  # its reduce served from the cache
+    (tmp_path / "f0.txt").write_text("changed\n", encoding="utf-8")
+    changed = await rerun(engine, wf)
+    db = sqlite3.connect(tmp_path / ".swath" / "swath.db")
+    try:
+        for report in (first, again, changed):
+            refs, blob = db.execute(
+                "SELECT runs.outputs_refs, blobs.json FROM runs"
+                " JOIN blobs ON blobs.hash = runs.outputs_hash WHERE runs.id=?",
+                (report.run_id,),
+            ).fetchone()
+            # The blob keeps the output's place; the run points at the reduce's record.
+            assert json.loads(blob) == {"count": None}
+            (digest,) = json.loads(refs).values()
+            (held,) = db.execute(
+                "SELECT COUNT(*) FROM tasks WHERE run_id=? AND step='count' AND record_hash=?",
+                (report.run_id, digest),
+            ).fetchone()
+            assert held == 1
+    finally:
+        db.close()
+    for report in (first, again, changed):
+        row = await engine.store.get_run(report.run_id)
+        assert row is not None and row.report is not None
+        assert row.report.outputs == report.outputs
+    assert changed.outputs["count"] == {"records": FILES, "items": FILES, "markdown": "6 items"}
+    assert first.outputs == again.outputs

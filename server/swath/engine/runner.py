@@ -446,6 +446,7 @@ class _Run:
             self.final.update(late)
             self.store.save_findings(self.run_id, "final", list(late.values()))
         ledger = self.ledger
+        outputs, output_records = await self._outputs()
         report = RunReport(
             run_id=self.run_id,
             workflow=self.workflow.name,
@@ -455,7 +456,7 @@ class _Run:
             findings=sorted(
                 self.final.values(), key=lambda f: (f.path, f.range.start.line, f.rule)
             ),
-            outputs=await self._outputs(),
+            outputs=outputs,
             dropped_findings=ledger.dropped,
             reanchored_findings=ledger.reanchored,
             checks=self.tasks.memo.checks,
@@ -468,20 +469,26 @@ class _Run:
             inputs=_json_safe(self.inputs),
             skipped=self.planner.skipped.as_dict(),
         )
-        await self.store.finish_run(report)
+        await self.store.finish_run(report, output_records)
         self.emit(RunFinished(run_id=self.run_id, report=report))
         return report
 
-    async def _outputs(self) -> dict[str, Any]:
+    async def _outputs(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """The run's outputs, and {step: digest} of those that are a stored record's output
+        (the store then points at the record instead of keeping the output twice)."""
         out: dict[str, Any] = {}
+        stored: dict[str, str] = {}
         for sid in _wanted_outputs(self.workflow):
             recs = await self.tasks.resolve(self.channels[sid].records)
             step = self.workflow.step(sid)
             if isinstance(step, ReduceStep):
                 out[sid] = _record_output(recs[0]) if recs else None
+                digest = self.tasks.digests.get(recs[0]) if recs else None
+                if digest is not None and recs[0].judgement is None:
+                    stored[sid] = digest
             else:
                 out[sid] = [_record_output(r) for r in recs]
-        return out
+        return out, stored
 
 
 def _wanted_outputs(workflow: Workflow) -> list[str]:

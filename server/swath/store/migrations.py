@@ -81,6 +81,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         "parsing megabytes of facts it does not use",
         "ALTER TABLE records ADD COLUMN head_json TEXT;",
     ),
+    Migration(
+        9,
+        "a run's output that is a task's result output (a reduce's: a map's is megabytes) "
+        "points at that result instead of being stored a second time in the outputs blob",
+        "ALTER TABLE runs ADD COLUMN outputs_refs TEXT;",
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version if MIGRATIONS else BASELINE_VERSION

@@ -2,8 +2,9 @@
 
 A run's rows (the run, its tasks, findings and audit) go when it falls out of the newest
 `keep` runs of its workflow; then what nothing references any more goes too: a task
-result (`records`) is kept while a kept run's task or a cache entry points at it, and a
-report's outputs and findings (`blobs`) while a kept run does. Shared content is never
+result (`records`) is kept while a kept run's task, a kept run's outputs (`outputs_refs`)
+or a cache entry points at it, and a report's outputs and findings (`blobs`) while a kept
+run does. Shared content is never
 lost because it is only ever deleted when unreferenced.
 
 The result cache is kept apart: an entry no kept run used goes only once it is a day old,
@@ -107,6 +108,9 @@ def prune(
         "DELETE FROM records WHERE hash NOT IN"
         " (SELECT record_hash FROM tasks WHERE record_hash IS NOT NULL)"
         " AND hash NOT IN (SELECT record_hash FROM cache)"
+        # a kept run's output read from its result (runs.outputs_refs)
+        " AND hash NOT IN (SELECT refs.value FROM runs, json_each(runs.outputs_refs) AS refs"
+        " WHERE runs.outputs_refs IS NOT NULL)"
     ).rowcount
     out.blobs = c.execute(
         "DELETE FROM blobs WHERE hash NOT IN"

@@ -272,37 +272,56 @@ class RunStore:
 
         return await self.db.call(q)
 
-    async def finish_run(self, report: RunReport) -> None:
+    async def finish_run(
+        self, report: RunReport, output_records: dict[str, str] | None = None
+    ) -> None:
         """The report, with its outputs and findings stored by content (see `blobs`).
 
         The findings streamed while the run went on are replaced by the report's set: a
         re-run with the same results then costs a run row, not a copy of every finding.
+        `output_records`: {step: record digest} of outputs that are that stored record's
+        output (a JSON object or array); the run points at the record instead of storing
+        the output again (a map's reduce output is megabytes, and changes with any file).
         """
         run_id = report.run_id
+        refs = {
+            sid: digest
+            for sid, digest in (output_records or {}).items()
+            if isinstance(report.outputs.get(sid), (dict, list))
+        }
 
         def write(c: sqlite3.Connection) -> None:
             head = report.model_dump_json(exclude={"findings", "outputs"})
             # Serialised straight to JSON: a map's outputs are megabytes, and a dump to Python
             # values first held a second copy of them at the end of every run. Each blob is
-            # stored and let go before the next is made.
-            wrapped = report.model_dump_json(include={"outputs"})
+            # stored and let go before the next is made. An output read from its record is
+            # kept in the blob's order as `null`.
+            shown = report
+            if refs:
+                shown = report.model_copy(
+                    update={
+                        "outputs": {k: None if k in refs else v for k, v in report.outputs.items()}
+                    }
+                )
+            wrapped = shown.model_dump_json(include={"outputs"})
             assert wrapped.startswith(_OUTPUTS_KEY) and wrapped.endswith("}")
             outputs_hash = _put_blob(c, wrapped[len(_OUTPUTS_KEY) : -1])
-            del wrapped
+            del wrapped, shown
             dumped = self._dumped.pop(run_id, {})
             findings_hash = _put_blob(
                 c, "[" + ",".join(_dumped_json(dumped, f) for f in report.findings) + "]"
             )
             del dumped
             c.execute(
-                "UPDATE runs SET status=?, finished_at=?, report_json=?, outputs_hash=?, findings_hash=?"
-                " WHERE id=?",
+                "UPDATE runs SET status=?, finished_at=?, report_json=?, outputs_hash=?,"
+                " findings_hash=?, outputs_refs=? WHERE id=?",
                 (
                     report.status.value,
                     report.finished_at,
                     head,
                     outputs_hash,
                     findings_hash,
+                    json.dumps(refs) if refs else None,
                     run_id,
                 ),
             )
@@ -468,7 +487,7 @@ class RunStore:
                 " SELECT MAX(started_at) FROM runs r2 WHERE r2.workflow = runs.workflow"
                 " AND r2.report_json IS NOT NULL)"
             )
-            return [_run_row(r) for r in cur]
+            return [_run_row(c, r) for r in cur]
 
         return await self.db.call(q)
 
@@ -702,7 +721,7 @@ def _shown_status(r: sqlite3.Row) -> str:
     return str(r["status"])
 
 
-def _run_row(r: sqlite3.Row) -> RunRow:
+def _run_row(c: sqlite3.Connection, r: sqlite3.Row) -> RunRow:
     return RunRow(
         id=r["id"],
         workflow=r["workflow"],
@@ -715,20 +734,34 @@ def _run_row(r: sqlite3.Row) -> RunRow:
         started_at=r["started_at"],
         finished_at=r["finished_at"],
         pid=r["pid"],
-        report=_report(r),
+        report=_report(c, r),
     )
 
 
-def _report(r: sqlite3.Row) -> RunReport | None:
+def _report(c: sqlite3.Connection, r: sqlite3.Row) -> RunReport | None:
     if not r["report_json"]:
         return None
     report = RunReport.model_validate_json(r["report_json"])
     keys = r.keys()
     if "outputs_blob" in keys and r["outputs_blob"] is not None:
         report.outputs = json.loads(r["outputs_blob"])
+        if r["outputs_refs"]:
+            report.outputs.update(_referenced_outputs(c, json.loads(r["outputs_refs"])))
     if "findings_blob" in keys and r["findings_blob"] is not None:
         report.findings = [Finding.model_validate(f) for f in json.loads(r["findings_blob"])]
     return report
+
+
+def _referenced_outputs(c: sqlite3.Connection, refs: dict[str, str]) -> dict[str, Any]:
+    """{step: output} of the outputs a run reads from their records (`outputs_refs`);
+    SQLite takes the output out of the record's JSON, which holds its findings too."""
+    out: dict[str, Any] = {}
+    for sid, digest in refs.items():
+        row = c.execute(
+            "SELECT json_extract(record_json, '$.output') FROM records WHERE hash=?", (digest,)
+        ).fetchone()
+        out[sid] = json.loads(row[0]) if row is not None and row[0] is not None else None
+    return out
 
 
 # A run row with its report's outputs and findings joined back from `blobs`.
@@ -743,7 +776,7 @@ def _get_run(c: sqlite3.Connection, run_id: str) -> RunRow | None:
     if row is None:  # a unique prefix is enough, like git
         rows = c.execute(_RUNS + " WHERE runs.id LIKE ? LIMIT 2", (run_id + "%",)).fetchall()
         row = rows[0] if len(rows) == 1 else None
-    return _run_row(row) if row else None
+    return _run_row(c, row) if row else None
 
 
 _SUMMARIES = """
