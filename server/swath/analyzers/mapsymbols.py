@@ -38,29 +38,37 @@ def pagerank(
     """PageRank by power iteration; a node without out-edges spreads its rank over all nodes.
 
     `edges[a][b]` is the weight of `a -> b`. The ranks sum to 1.
+
+    Over list indexes rather than dicts, each sum and each addition in the same order as
+    the plain reading (nodes in order; sources in `edges` order, their targets in theirs),
+    so the ranks are the same floats to the last bit, in about half the time.
     """
     n = len(nodes)
     if n == 0:
         return {}
-    rank = dict.fromkeys(nodes, 1.0 / n)
+    at = {node: i for i, node in enumerate(nodes)}
     out_weight = {a: sum(w.values()) for a, w in edges.items() if w}
+    dangling = [i for i, node in enumerate(nodes) if not out_weight.get(node)]
+    sources: list[tuple[int, float, list[tuple[int, float]]]] = []
+    for a, targets in edges.items():
+        total = out_weight.get(a)
+        if not total or a not in at:
+            continue
+        sources.append((at[a], total, [(at[b], w) for b, w in targets.items() if b in at]))
+    rank = [1.0 / n] * n
     for _ in range(max_iter):
-        dangling = sum(r for a, r in rank.items() if not out_weight.get(a))
-        base = (1.0 - damping) / n + damping * dangling / n
-        new = dict.fromkeys(nodes, base)
-        for a, targets in edges.items():
-            total = out_weight.get(a)
-            if not total or a not in rank:
-                continue
-            share = damping * rank[a] / total
-            for b, w in targets.items():
-                if b in new:
-                    new[b] += share * w
-        delta = sum(abs(new[k] - rank[k]) for k in nodes)
+        mass = sum([rank[i] for i in dangling])
+        base = (1.0 - damping) / n + damping * mass / n
+        new = [base] * n
+        for i, total, targets in sources:
+            share = damping * rank[i] / total
+            for j, w in targets:
+                new[j] += share * w
+        delta = sum([abs(x - y) for x, y in zip(new, rank, strict=True)])
         rank = new
         if delta < tol:
             break
-    return rank
+    return dict(zip(nodes, rank, strict=True))
 
 
 @dataclass
