@@ -60,10 +60,10 @@ def pagerank(
         mass = sum([rank[i] for i in dangling])
         base = (1.0 - damping) / n + damping * mass / n
         new = [base] * n
-        for i, total, targets in sources:
-            share = damping * rank[i] / total
-            for j, w in targets:
-                new[j] += share * w
+        for i, out_total, out_edges in sources:
+            share = damping * rank[i] / out_total
+            for j, weight in out_edges:
+                new[j] += share * weight
         delta = sum([abs(x - y) for x, y in zip(new, rank, strict=True)])
         rank = new
         if delta < tol:
