@@ -27,3 +27,23 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+# A one-shot process's young generation (see `one_shot_collector`).
+YOUNG = 20_000
+
+
+@contextmanager
+def one_shot_collector() -> Iterator[None]:
+    """The collector tuned for a process that builds its heap, runs once and exits (`swath
+    run`, the language server's run worker, a benchmark of either): a young collection every
+    20,000 allocations instead of 700, the older generations a little less often. With the
+    defaults a sympy re-map spent ~0.65 s of its CPU in the collector (gen-1 walks over the
+    facts and findings), ~0.2 s with this. Cycles are still collected; the previous
+    thresholds come back afterwards."""
+    before = gc.get_threshold()
+    gc.set_threshold(YOUNG, 20, 20)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from swath.engine.events import Event
+from swath.gcpause import one_shot_collector
 from swath.engine.worker_messages import (
     Cancel,
     RefusedReply,
@@ -141,7 +142,8 @@ def main() -> int:
         level=logging.WARNING,
         format="swath-worker %(levelname)s %(name)s: %(message)s",
     )
-    return asyncio.run(amain())
+    with one_shot_collector():  # one run, then the process exits (as `swath run`)
+        return asyncio.run(amain())
 
 
 if __name__ == "__main__":
