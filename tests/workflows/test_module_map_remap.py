@@ -82,12 +82,21 @@ async def test_the_incremental_remap_count(tmp_path: Path) -> None:
     again = await run(tmp_path)
     store = RunStore.open(tmp_path)
     try:
-        assert await _partials(store, first.run_id) == {"reused": 0, "computed": batches}
+        assert await _partials(store, first.run_id) == {
+            "reused": 0,
+            "computed": batches,
+            "combine_memo": 0,  # no graph kept yet
+        }
         tasks = await store.tasks(again.run_id)
         fresh = [(t.step, t.key) for t in tasks if not t.cached]
         assert len(fresh) == 2 and ("modmap", "reduce") in fresh  # one batch and the reduce
         assert [t.key for t in tasks if t.step == "symbols" and not t.cached][0].startswith("pkg/")
-        assert await _partials(store, again.run_id) == {"reused": batches - 1, "computed": 1}
+        # A new top-level name: the graph is drawn again (the uses may name it).
+        assert await _partials(store, again.run_id) == {
+            "reused": batches - 1,
+            "computed": 1,
+            "combine_memo": 0,
+        }
     finally:
         await store.aclose()
     # Done by parts, the map is the one a reduce over every batch's output makes.
@@ -101,3 +110,63 @@ async def test_the_incremental_remap_count(tmp_path: Path) -> None:
         await scratch.aclose()
     assert whole.outputs["modmap"] == again.outputs["modmap"]
     assert [f.model_dump() for f in whole.findings] == [f.model_dump() for f in again.findings]
+
+
+async def _whole(root: Path) -> RunReport:
+    """The map from scratch, in a store of its own, nothing reused."""
+    wf = load_workflow(builtin_workflows_dir() / "map-module.yaml")
+    scratch = RunStore.open(root / "scratch")
+    try:
+        return await Engine(Workspace(root), scratch).run(
+            wf, RunOptions(paths=["pkg"], max_agents=10_000, engine="static", use_cache=False)
+        )
+    finally:
+        await scratch.aclose()
+
+
+def _same_map(whole: RunReport, again: RunReport) -> None:
+    assert whole.outputs["modmap"] == again.outputs["modmap"]
+    assert [f.model_dump() for f in whole.findings] == [f.model_dump() for f in again.findings]
+
+
+async def test_a_remap_that_changes_no_import_reuses_the_graph_and_maps_the_same(
+    tmp_path: Path,
+) -> None:
+    """The combine keeps its import graph, symbol uses and ranking (engine.partials'
+    combine memo): an edit inside a function body and a new comment reuse them, and the
+    map (outputs, findings, key symbols' ranks) is the one drawn from scratch; an edit that
+    adds an import draws them again, and that map is the right one too."""
+    package(tmp_path)
+    write(tmp_path, {"pkg/m010.py": "from pkg.m011 import f011\n" + _body(10)})
+    await run(tmp_path)
+    body = tmp_path / "pkg" / "m020.py"
+    body.write_text(body.read_text().replace("return x\n", "y = x * 2\n        return y\n"))
+    (tmp_path / "pkg" / "__init__.py").write_text(
+        (tmp_path / "pkg" / "__init__.py").read_text() + "# a comment\n"
+    )
+    again = await run(tmp_path)
+    store = RunStore.open(tmp_path)
+    try:
+        counts = await _partials(store, again.run_id)
+    finally:
+        await store.aclose()
+    assert counts["combine_memo"] == 1 and counts["computed"] >= 1
+    assert again.outputs["modmap"]["key_symbols"]
+    _same_map(await _whole(tmp_path), again)
+    # A new import (and a cycle through it): the graph is drawn again, and right.
+    write(tmp_path, {"pkg/m030.py": "from pkg.m040 import f040\n" + _body(30)})
+    write(tmp_path, {"pkg/m040.py": "from pkg.m030 import f030\n" + _body(40)})
+    third = await run(tmp_path)
+    store = RunStore.open(tmp_path)
+    try:
+        assert (await _partials(store, third.run_id))["combine_memo"] == 0
+    finally:
+        await store.aclose()
+    assert third.outputs["modmap"]["cycles"] != again.outputs["modmap"]["cycles"]
+    _same_map(await _whole(tmp_path), third)
+
+
+def _body(n: int) -> str:
+    return (
+        f'"""Module {n}."""\n\n\ndef f{n:03d}(x):\n    if x:\n        return x\n    return None\n'
+    )

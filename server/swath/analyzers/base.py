@@ -18,6 +18,17 @@ from swath.spec.records import Item, Record
 from swath.workspace import Workspace
 
 
+class CombineMemo(Protocol):
+    """What a reduce's `combine` may keep between runs (engine.partials): a JSON value
+    under a key of its own making, drawn from the contributions alone, plus the files the
+    value also read (`files_read`, as `AnalyzerOutput.files_read`); `get` gives it back
+    only while every one of those files is unchanged."""
+
+    def get(self, key: str) -> Any | None: ...
+
+    def put(self, key: str, value: Any, files_read: list[str]) -> None: ...
+
+
 @dataclass
 class AnalyzerContext:
     workspace: Workspace
@@ -28,6 +39,9 @@ class AnalyzerContext:
     # for the step (review-diff's one ruff run). Empty when unknown (a streamed step, a
     # reduce); the same list object for every task of every step over that source.
     step_items: list[Item] = field(default_factory=list)
+    # A reduce's `combine` only: what earlier runs' combines kept (None: keep nothing, e.g.
+    # --no-cache). A value must be the one the combine would draw again.
+    memo: CombineMemo | None = None
 
 
 class AnalyzerOutput(BaseModel):

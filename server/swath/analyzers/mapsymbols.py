@@ -249,10 +249,10 @@ def _go_targets(graph: ImportGraph, path: str, imp: dict[str, Any], res: _Resolv
     return sorted(t for t in targets if t in res.go_dirs)
 
 
-def rank_symbols(
-    graph: ImportGraph, uses: SymbolUses, top: int = 20
-) -> tuple[list[dict[str, Any]], dict[str, float]]:
-    """(the `top` key symbols, each file's PageRank)."""
+def _weights(
+    graph: ImportGraph, uses: SymbolUses
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[tuple[str, str], float]]]:
+    """(file -> file edge weights, user file -> (definition -> weight))."""
     file_edges: dict[str, dict[str, float]] = defaultdict(dict)
     for src, imported in graph.edges.items():
         for dst in imported:
@@ -264,13 +264,32 @@ def rank_symbols(
             w = math.sqrt(w)
             sym_weight[user][target] = w
             file_edges[user][target[0]] = file_edges[user].get(target[0], 0.0) + w
-    nodes = sorted(graph.files)
-    file_rank = pagerank(nodes, file_edges)
+    return file_edges, sym_weight
+
+
+def symbol_scores(graph: ImportGraph, uses: SymbolUses) -> dict[tuple[str, str], float]:
+    """Each used definition's score: the PageRank of the files that use it, each file's
+    rank handed to the definitions it uses in proportion to its use of each."""
+    file_edges, sym_weight = _weights(graph, uses)
+    file_rank = pagerank(sorted(graph.files), file_edges)
     scores: dict[tuple[str, str], float] = defaultdict(float)
     for user, targets in sym_weight.items():
         total = sum(file_edges[user].values())
         for target, w in targets.items():
             scores[target] += file_rank.get(user, 0.0) * w / total
+    return scores
+
+
+def rank_symbols(
+    graph: ImportGraph,
+    uses: SymbolUses,
+    top: int = 20,
+    scores: dict[tuple[str, str], float] | None = None,
+) -> list[dict[str, Any]]:
+    """The `top` key symbols; `scores`: `symbol_scores` of the same graph and uses, drawn
+    before."""
+    if scores is None:
+        scores = symbol_scores(graph, uses)
     ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
     out = []
     for (path, name), score in ranked:
@@ -287,4 +306,4 @@ def rank_symbols(
                 "doc": sym.get("doc", ""),
             }
         )
-    return out, file_rank
+    return out

@@ -12,9 +12,12 @@ lines that close it) and one `map/summary` hint per file carrying its code lens.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import posixpath
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,11 +27,24 @@ from swath.analyzers.base import AnalyzerContext, AnalyzerOutput
 from swath.analyzers.filefacts import facts_batch
 from swath.gcpause import gc_paused
 from swath.analyzers.hotspots import churn, hot_spots
-from swath.analyzers.importgraph import ImportGraph, build_graph, find_cycles, is_orphan
+from swath.analyzers.importgraph import (
+    Edge,
+    External,
+    ImportGraph,
+    build_graph,
+    find_cycles,
+    is_orphan,
+)
 from swath.analyzers.maplayers import go_packages, layers
 from swath.analyzers.mapreport import render_markdown
 from swath.analyzers.namecheck import check_judgement
-from swath.analyzers.mapsymbols import SymbolUses, collect_uses, rank_symbols, top_level_defs
+from swath.analyzers.mapsymbols import (
+    SymbolUses,
+    collect_uses,
+    rank_symbols,
+    symbol_scores,
+    top_level_defs,
+)
 from swath.analyzers.sourcetext import is_test_path, split_lines
 from swath.analyzers.tsresolve import ScriptResolver
 from swath.findings.model import Evidence, Finding, FindingData, Range, Severity
@@ -130,7 +146,8 @@ class ModuleMap:
         "orphans, the most depended-on files, per-file code lenses and a Markdown module map."
     )
     params_model: ClassVar[type[BaseModel]] = ModuleMapParams
-    version: ClassVar[str] = "2"
+    # 3: each mapped file carries the digest of what the graph reads of it (`graph_digest`)
+    version: ClassVar[str] = "3"
     dated: ClassVar[bool] = True  # hot spots count the commits of the last year
     rules: ClassVar[list[RuleInfo]] = [
         RuleInfo(
@@ -174,12 +191,10 @@ class ModuleMap:
 
     def _map(self, files: dict[str, dict[str, Any]], ctx: AnalyzerContext) -> AnalyzerOutput:
         ordered = [files[p] for p in sorted(files)]
-        scripts = ScriptResolver(ctx.workspace.root, set(files))
-        graph = build_graph(ordered, scripts)
+        graph, uses, scores, resolution = _graph_of(ordered, ctx)
         p = ctx.params
-        uses = collect_uses(graph, scripts)
         output = self._output(graph, ordered, int(p.get("top") or 10))
-        output["key_symbols"], _ = rank_symbols(graph, uses, int(p.get("key_symbols", 15)))
+        output["key_symbols"] = rank_symbols(graph, uses, int(p.get("key_symbols", 15)), scores)
         self._hot_spots(ctx.workspace, output, int(p.get("hot_spots", 10)))
         findings = self._cycle_findings(output["_cycles"], graph)
         if p.get("lenses", True):
@@ -187,10 +202,11 @@ class ModuleMap:
         if p.get("symbol_lenses", True):
             findings += self._symbol_lenses(ordered, uses)
         del output["_cycles"]
-        output["config_problems"] = scripts.problems
+        output["config_problems"] = resolution.problems
         output["markdown"] = render_markdown(output)
         # The hot spots count commits: a new one changes them with no file read changing.
-        read = [*scripts.deps(), GIT_HEAD] if ctx.workspace.is_git() else scripts.deps()
+        deps = resolution.deps
+        read = [*deps, GIT_HEAD] if ctx.workspace.is_git() else list(deps)
         return AnalyzerOutput(output=output, findings=findings, files_read=read)
 
     def check_judgement(self, judgement: Any, output: Any, records: list[Record]) -> Any:
@@ -432,7 +448,8 @@ _IMPORT_IF_SET = ("names", "aliases", "uses", "level", "deferred", "type_checkin
 def _as_mapped(f: dict[str, Any]) -> dict[str, Any]:
     """A file's facts as the map reads them: its top-level symbols (what the map lists,
     ranks and lenses; a method is reached through its class), the count of all of them,
-    and its imports without what they leave at its default."""
+    its imports without what they leave at its default, and the digest of what the graph
+    reads of it (`_graph_of`)."""
     if "symbol_count" in f:  # already so
         return f
     symbols = f.get("symbols") or []
@@ -441,12 +458,102 @@ def _as_mapped(f: dict[str, Any]) -> dict[str, Any]:
         for s in symbols
         if "." not in s.get("qualname", ".")
     ]
-    return {
+    mapped = {
         **f,
         "symbols": top,
         "symbol_count": len(symbols),
         "imports": [_import_as_mapped(i) for i in f.get("imports") or []],
     }
+    mapped["graph_digest"] = _graph_digest(mapped)
+    return mapped
+
+
+# What the import graph, the symbol uses and their ranking read of a file's facts (besides
+# its top-level names and imports): a change anywhere else (a line count, a docstring, a
+# function's body) leaves them as they were.
+_GRAPH_KEYS = ("path", "language", "module", "go_module", "go_mod_dir", "string_refs")
+
+
+def _graph_digest(f: dict[str, Any]) -> str:
+    # Keys in the order the facts have them (no sorting: a new order is only a miss).
+    read: list[Any] = [f.get(k) for k in _GRAPH_KEYS]
+    read.append(f.get("imports") or [])
+    read.append([[s.get("name"), s.get("qualname")] for s in f.get("symbols") or []])
+    text = json.dumps(read, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class _Resolution:
+    """What resolving the imports read besides the facts: configs' problems, cache deps."""
+
+    problems: list[str]
+    deps: list[str]
+
+
+def _graph_of(
+    ordered: list[dict[str, Any]], ctx: AnalyzerContext
+) -> tuple[ImportGraph, SymbolUses, dict[tuple[str, str], float], _Resolution]:
+    """The import graph, the symbol uses and their scores (PageRank): from the combine's memo
+    when no file's graph digest changed (nor a config the resolution read), else drawn and
+    kept there. Held as JSON with every dict's order, so what is built on them downstream
+    (PageRank's floats among it) is the same to the last bit."""
+    memo = ctx.memo
+    key = ""
+    if memo is not None and all("graph_digest" in f for f in ordered):
+        h = hashlib.sha256(b"module-map graph 1")
+        for f in ordered:
+            h.update(f["graph_digest"].encode("ascii"))
+        key = h.hexdigest()
+        kept = memo.get(key)
+        if kept is not None:
+            return _graph_from(kept, ordered)
+    scripts = ScriptResolver(ctx.workspace.root, {f["path"] for f in ordered})
+    graph = build_graph(ordered, scripts)
+    uses = collect_uses(graph, scripts)
+    scores = symbol_scores(graph, uses)
+    resolution = _Resolution(list(scripts.problems), scripts.deps())
+    if memo is not None and key:
+        memo.put(key, _graph_as_json(graph, uses, scores, resolution), resolution.deps)
+    return graph, uses, scores, resolution
+
+
+def _graph_as_json(
+    graph: ImportGraph,
+    uses: SymbolUses,
+    scores: dict[tuple[str, str], float],
+    res: _Resolution,
+) -> dict[str, Any]:
+    return {
+        "edges": [
+            [src, [[e.dst, e.line, e.text, e.eager] for e in out.values()]]
+            for src, out in graph.edges.items()
+        ],
+        "external": [[k, e.name, e.kind, sorted(e.importers)] for k, e in graph.external.items()],
+        "unresolved": graph.unresolved,
+        "loaded_by_name": [[p, sorted(users)] for p, users in graph.loaded_by_name.items()],
+        "uses": [[t[0], t[1], list(users.items())] for t, users in uses.uses.items()],
+        "scores": [[t[0], t[1], score] for t, score in scores.items()],
+        "problems": res.problems,
+        "deps": res.deps,
+    }
+
+
+def _graph_from(
+    kept: dict[str, Any], ordered: list[dict[str, Any]]
+) -> tuple[ImportGraph, SymbolUses, dict[tuple[str, str], float], _Resolution]:
+    graph = ImportGraph(files={f["path"]: f for f in ordered})
+    for src, out in kept["edges"]:
+        graph.edges[src] = {
+            dst: Edge(src, dst, line, text, eager) for dst, line, text, eager in out
+        }
+    for k, name, kind, importers in kept["external"]:
+        graph.external[k] = External(name, kind, set(importers))
+    graph.unresolved = kept["unresolved"]
+    graph.loaded_by_name = {p: set(users) for p, users in kept["loaded_by_name"]}
+    uses = SymbolUses({(path, name): dict(users) for path, name, users in kept["uses"]})
+    scores = {(path, name): score for path, name, score in kept["scores"]}
+    return graph, uses, scores, _Resolution(kept["problems"], kept["deps"])
 
 
 def _import_as_mapped(imp: dict[str, Any]) -> dict[str, Any]:

@@ -15,11 +15,20 @@ arrive, while their outputs are in hand, and the reduce keeps only each record's
 (its output stays in the store): the map's outputs are not all held at once for the
 reduce to start. The run's audit log says how many contributions were reused and how many
 were drawn (`reduce_partials`).
+
+The combine itself may keep what it draws from the contributions alone between runs
+(`AnalyzerContext.memo`, a `CombineMemo`): map-module keeps its import graph, symbol uses
+and PageRank under a digest of what they read of the facts, so a re-map after an edit
+that changed no import and no top-level name builds none of them again. Such a value is
+kept in the memo too, under the analyzer's name, version and params and the combine's own
+key, beside the hash of every file it read besides the contributions; the audit row's
+`combine_memo` says how many of the combine's look-ups were served.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 from concurrent.futures import Executor
@@ -30,6 +39,7 @@ from swath.engine import cache
 from swath.engine.stored import Digests, StoredOutput
 from swath.spec.records import Record
 from swath.store import RunStore
+from swath.workspace import Workspace
 
 # Bump when what a contribution means changes for every analyzer.
 PARTIAL_EPOCH = "1"
@@ -68,6 +78,7 @@ class Partials:
         self._drawn: dict[str, Any] = {}  # key -> contribution drawn by this run
         self.reused = 0
         self.computed = 0
+        self.combine_memo = _StoreCombineMemo(store, ctx.workspace, self._base)
 
     def key(self, digest: str) -> str:
         return hashlib.sha256(f"{self._base}\x1f{digest}".encode()).hexdigest()
@@ -118,5 +129,39 @@ class Partials:
             self.store.memo_put([(key, {}, value)])
         return value
 
+    def combine_context(self) -> AnalyzerContext:
+        """The context `combine` runs with: the step's, and the memo while the cache is on."""
+        return dataclasses.replace(self.ctx, memo=self.combine_memo if self.enabled else None)
+
     def counts(self) -> dict[str, int]:
-        return {"reused": self.reused, "computed": self.computed}
+        out = {"reused": self.reused, "computed": self.computed}
+        if self.combine_memo.asked:
+            out["combine_memo"] = self.combine_memo.served
+        return out
+
+
+class _StoreCombineMemo:
+    """`CombineMemo` over the store's memo table, for `combine` on a worker thread: a look-up
+    waits for the store's thread (`memo_get_sync`), a value is hashed with the files it read."""
+
+    def __init__(self, store: RunStore, ws: Workspace, base: str) -> None:
+        self.store = store
+        self.ws = ws
+        self._base = f"{base}\x1fcombine"
+        self.asked = 0
+        self.served = 0
+
+    def _key(self, key: str) -> str:
+        return hashlib.sha256(f"{self._base}\x1f{key}".encode()).hexdigest()
+
+    def get(self, key: str) -> Any | None:
+        self.asked += 1
+        full = self._key(key)
+        hit = self.store.memo_get_sync([full]).get(full)
+        if hit is None or not cache.deps_unchanged(self.ws, hit[0]):
+            return None
+        self.served += 1
+        return hit[1]
+
+    def put(self, key: str, value: Any, files_read: list[str]) -> None:
+        self.store.memo_put([(self._key(key), cache.file_deps(self.ws, files_read), value)])

@@ -243,11 +243,11 @@ class TaskRunner:
     ) -> tuple[AnalyzerOutput, dict[str, str]]:
         """The reduce from its records' contributions, each drawn once (engine.partials)."""
         contributions = await parts.gather(records, await self.record_digests(records))
-        self.store.audit(self.run_id, step_id, key, "reduce_partials", parts.counts())
         loop = asyncio.get_running_loop()
         out = await loop.run_in_executor(
-            self.pool, parts.analyzer.combine, contributions, parts.ctx
+            self.pool, parts.analyzer.combine, contributions, parts.combine_context()
         )
+        self.store.audit(self.run_id, step_id, key, "reduce_partials", parts.counts())
         return out, {}
 
     async def remember(

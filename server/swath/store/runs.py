@@ -655,6 +655,14 @@ class RunStore:
         now = time.time()
         return await self.db.call(lambda c: memo.get_many(c, keys, now))
 
+    def memo_get_sync(self, keys: list[str]) -> dict[str, tuple[dict[str, str], Any]]:
+        """`memo_get` for a worker thread (an analyzer's combine): it waits for the store's
+        thread, never for the event loop."""
+        if not keys:
+            return {}
+        now = time.time()
+        return self.db.call_sync(lambda c: memo.get_many(c, keys, now))
+
     def memo_put(self, rows: list[tuple[str, dict[str, str], Any]]) -> None:
         """Store (key, deps, value) rows, replacing a key's row whose files have changed."""
         if rows:
