@@ -19,14 +19,15 @@ from swath.workspace import Workspace
 
 
 class CombineMemo(Protocol):
-    """What a reduce's `combine` may keep between runs (engine.partials): a JSON value
-    under a key of its own making, drawn from the contributions alone, plus the files the
-    value also read (`files_read`, as `AnalyzerOutput.files_read`); `get` gives it back
-    only while every one of those files is unchanged."""
+    """What a reduce's `combine` may keep between runs (engine.partials): in a slot of its
+    naming, one JSON value drawn from the contributions and the files it also read
+    (`files_read`, as `AnalyzerOutput.files_read`), with the digest of what it was drawn
+    from. `get` gives it back only for the same digest and while each of those files is
+    unchanged; `put` replaces the slot's value."""
 
-    def get(self, key: str) -> Any | None: ...
+    def get(self, slot: str, digest: str) -> Any | None: ...
 
-    def put(self, key: str, value: Any, files_read: list[str]) -> None: ...
+    def put(self, slot: str, digest: str, value: Any, files_read: list[str]) -> None: ...
 
 
 @dataclass

@@ -499,13 +499,16 @@ def _graph_of(
     kept there. Held as JSON with every dict's order, so what is built on them downstream
     (PageRank's floats among it) is the same to the last bit."""
     memo = ctx.memo
-    key = ""
+    slot = digest = ""
     if memo is not None and all("graph_digest" in f for f in ordered):
+        # One memo row per mapped set of files, replaced when its graph changes: a row per
+        # graph would leave megabytes behind at every edit of an import.
+        slot = hashlib.sha256("\x1f".join(f["path"] for f in ordered).encode()).hexdigest()
         h = hashlib.sha256(b"module-map graph 1")
         for f in ordered:
             h.update(f["graph_digest"].encode("ascii"))
-        key = h.hexdigest()
-        kept = memo.get(key)
+        digest = h.hexdigest()
+        kept = memo.get(slot, digest)
         if kept is not None:
             return _graph_from(kept, ordered)
     scripts = ScriptResolver(ctx.workspace.root, {f["path"] for f in ordered})
@@ -513,8 +516,8 @@ def _graph_of(
     uses = collect_uses(graph, scripts)
     scores = symbol_scores(graph, uses)
     resolution = _Resolution(list(scripts.problems), scripts.deps())
-    if memo is not None and key:
-        memo.put(key, _graph_as_json(graph, uses, scores, resolution), resolution.deps)
+    if memo is not None and slot:
+        memo.put(slot, digest, _graph_as_json(graph, uses, scores, resolution), resolution.deps)
     return graph, uses, scores, resolution
 
 

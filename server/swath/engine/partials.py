@@ -18,10 +18,12 @@ were drawn (`reduce_partials`).
 
 The combine itself may keep what it draws from the contributions alone between runs
 (`AnalyzerContext.memo`, a `CombineMemo`): map-module keeps its import graph, symbol uses
-and PageRank under a digest of what they read of the facts, so a re-map after an edit
-that changed no import and no top-level name builds none of them again. Such a value is
-kept in the memo too, under the analyzer's name, version and params and the combine's own
-key, beside the hash of every file it read besides the contributions; the audit row's
+and PageRank with a digest of what they read of the facts, so a re-map after an edit
+that changed no import and no top-level name builds none of them again. A slot (of the
+combine's naming) holds one value, the latest, with its digest: a look-up with another
+digest finds nothing, and the next `put` replaces it (the store keeps no value per edit).
+It is kept in the memo too, under the analyzer's name, version and params and the slot,
+beside the hash of every file it read besides the contributions; the audit row's
 `combine_memo` says how many of the combine's look-ups were served.
 """
 
@@ -154,14 +156,17 @@ class _StoreCombineMemo:
     def _key(self, key: str) -> str:
         return hashlib.sha256(f"{self._base}\x1f{key}".encode()).hexdigest()
 
-    def get(self, key: str) -> Any | None:
+    def get(self, slot: str, digest: str) -> Any | None:
         self.asked += 1
-        full = self._key(key)
+        full = self._key(slot)
         hit = self.store.memo_get_sync([full]).get(full)
-        if hit is None or not cache.deps_unchanged(self.ws, hit[0]):
+        if hit is None or not isinstance(hit[1], dict) or hit[1].get("digest") != digest:
+            return None
+        if not cache.deps_unchanged(self.ws, hit[0]):
             return None
         self.served += 1
-        return hit[1]
+        return hit[1].get("value")
 
-    def put(self, key: str, value: Any, files_read: list[str]) -> None:
-        self.store.memo_put([(self._key(key), cache.file_deps(self.ws, files_read), value)])
+    def put(self, slot: str, digest: str, value: Any, files_read: list[str]) -> None:
+        kept = {"digest": digest, "value": value}
+        self.store.memo_put([(self._key(slot), cache.file_deps(self.ws, files_read), kept)])
