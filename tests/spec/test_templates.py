@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import uuid
+
 import pytest
 
 from swath.findings.model import Finding, Range
@@ -11,6 +14,7 @@ from swath.spec.templates import (
     check_expression,
     check_template,
     compile_expression,
+    compile_template,
     render_prompt,
 )
 
@@ -111,3 +115,23 @@ def test_production_rendering_uses_the_same_strict_environment() -> None:
     assert "itme" in str(info.value)
     good = task.model_copy(update={"agent": AgentSpec(instructions="Look at {{ item.path }}")})
     assert render_instructions(good) == "Look at a.py"
+
+
+def test_a_template_first_asked_by_many_threads_at_once_is_compiled_once() -> None:
+    # The tasks of a step render the same pass template side by side: each thread must get
+    # the one compiled template, not compile its own (a fresh text, so nothing is cached yet).
+    body = "".join(f"{{% if x{i} %}}{{{{ x{i} | tojson }}}}{{% endif %}}\n" for i in range(300))
+    template = f"{{# {uuid.uuid4()} #}}\n{body}"
+    start = threading.Barrier(8)
+    got: list[object] = []
+
+    def first_use() -> None:
+        start.wait()
+        got.append(compile_template(template))
+
+    threads = [threading.Thread(target=first_use) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 8 and len({id(t) for t in got}) == 1
