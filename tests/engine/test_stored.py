@@ -157,3 +157,20 @@ async def test_a_reduce_output_is_stored_once_and_read_back_from_its_record(
         assert row.report.outputs == report.outputs
     assert changed.outputs["count"] == {"records": FILES, "items": FILES, "markdown": "6 items"}
     assert first.outputs == again.outputs
+
+
+def test_tied_records_are_ordered_by_their_json_and_keep_its_digest() -> None:
+    # Passes mapping the same batch, then one verify: records of one step sharing a key. Their
+    # JSON breaks the tie, and is their digest too (what the reduce's cache key needs next).
+    from swath.engine import cache
+    from swath.engine.runner import _stable_order
+    from swath.engine.stored import Digests
+
+    tied = [Record(step="verified", key="b", output={"pass": p}) for p in ("tests", "a11y", "perf")]
+    alone = Record(step="verified", key="a", output={"pass": "x"})
+    digests = Digests()
+    ordered = _stable_order([*tied, alone], digests)
+    assert ordered[0] is alone
+    assert ordered[1:4] == sorted(tied, key=lambda r: r.model_dump_json())
+    assert [digests.get(r) for r in tied] == [cache.record_digest(r) for r in tied]
+    assert digests.get(alone) is None  # not serialised to sort: left to the reduce

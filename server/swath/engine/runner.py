@@ -10,6 +10,7 @@ keeps every finished result and `resume` repeats only what had not finished.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import logging
 import secrets
@@ -40,6 +41,7 @@ from swath.engine.ledger import RunLedger
 from swath.engine.options import EngineError, PlanRefused, RunOptions
 from swath.engine.planner import Planner, batches_of, leaf_steps
 from swath.engine.second_opinion import SecondOpinion
+from swath.engine.stored import Digests
 from swath.engine.tasks import FatalRunError, TaskRunner, deliver
 from swath.engine.verify import EvidenceVerifier
 from swath.findings.model import Finding
@@ -404,7 +406,7 @@ class _Run:
             records = await inbox.collect()
         else:  # each record's contribution drawn as it arrives; its output is let go
             records = [await parts.arrived(rec) async for rec in inbox]
-        records = _stable_order(records)
+        records = _stable_order(records, self.tasks.digests)
         await self.tasks.run_task(step, step.agent, "reduce", [], records, self.channels[step.id])
         self._close(step.id)
 
@@ -515,19 +517,28 @@ def _record_output(rec: Record) -> Any:
     return {"analyzer": rec.output, "model": rec.judgement}
 
 
-def _stable_order(records: list[Record]) -> list[Record]:
+def _stable_order(records: list[Record], digests: Digests) -> list[Record]:
     """Records arrive in the order tasks finish; sorted, a reduce sees (and caches on) the
     same input however the map was scheduled.
 
     Several upstream steps can share a key (passes mapping the same items, then one verify):
     their content breaks the tie, or the cache key would follow the schedule. Only those
-    are serialised to compare: a map's records hold every file's facts (megabytes).
+    are serialised to compare: a map's records hold every file's facts (megabytes). The
+    JSON made for that is the record's digest too (the reduce's cache key needs it next):
+    noted, it is not made a second time (a verify step's copies have none noted yet).
     """
     out: list[Record] = []
     ordered = sorted(records, key=lambda r: (r.step, r.key))
     for _, same in itertools.groupby(ordered, key=lambda r: (r.step, r.key)):
         tied = list(same)
-        out += tied if len(tied) == 1 else sorted(tied, key=lambda r: r.model_dump_json())
+        if len(tied) == 1:
+            out += tied
+            continue
+        texts = {id(r): r.model_dump_json() for r in tied}
+        for r in tied:
+            if digests.get(r) is None:
+                digests.note(r, hashlib.sha256(texts[id(r)].encode("utf-8")).hexdigest())
+        out += sorted(tied, key=lambda r: texts[id(r)])
     return out
 
 
