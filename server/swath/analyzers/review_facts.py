@@ -11,6 +11,7 @@ test data gets nothing (it is input, not code).
 
 from __future__ import annotations
 
+import ast
 import logging
 import threading
 from collections import OrderedDict
@@ -105,7 +106,8 @@ def _compute(f: FileToCheck) -> FileChecks:
         return out
     text, language, path = f.text, f.language, f.path
     try:
-        spans: list[tuple[int, int]] = []  # the Python regions parsed, for the tests pass too
+        # The Python regions parsed, and their trees: the tests pass reads definitions off them.
+        spans: list[tuple[int, int, ast.Module]] = []
         if language == "python":
             own = python_hits(path, text, f.lines, added, spans)
             if own is None:

@@ -227,16 +227,17 @@ def python_hits(
     text: str,
     lines: list[str],
     added: set[int] | None = None,
-    spans: list[tuple[int, int]] | None = None,
+    spans: list[tuple[int, int, ast.Module]] | None = None,
 ) -> list[Hit] | None:
     """The hits (all of the file's with `added` None, else those of the regions holding the
     added lines, at least), or None when the interpreter's parser does not know the syntax.
-    `spans`, when given, receives the regions [a, b) parsed (none: the whole file was)."""
+    `spans`, when given, receives the regions [a, b) parsed and their trees (none: the whole
+    file was), for the tests pass to read the definitions off them."""
     rules = _LoopRules(lines)
     starts = _starts(lines) if added else []
     found = regions(lines, added, path, starts) if added else []
     if spans is not None:
-        spans.extend((a, b) for a, b, _ in found)
+        spans.extend(found)
     if found:
         # Module-level string names bound outside the regions still make `+=` quadratic.
         for n in starts:
