@@ -701,6 +701,37 @@ def test_ruff_runs_once_for_all_passes(tmp_path: Path, monkeypatch: pytest.Monke
     assert runs == [["a.py"]]
 
 
+def test_the_steps_python_files_are_worked_out_once_by_passes_starting_together(
+    tmp_path: Path,
+) -> None:
+    """The tasks of every pass ask for the step's Python files at once: one works them out,
+    the others get that very answer (they each read every item of the step before)."""
+    import threading
+
+    from swath.analyzers import review
+    from swath.analyzers.review_settings import ReviewSettings
+
+    root = init_repo(tmp_path / "r")
+    names = [f"m{n:02}.py" for n in range(40)]
+    commit_files(root, {n: "x = 1\n" for n in names})
+    write(root, {n: "x = 1\ny = 2\n" for n in names})
+    items = diff_items(root)
+    start = threading.Barrier(6)
+    got: list[object] = []
+
+    def task() -> None:
+        start.wait()
+        got.append(review._step_python(items, ReviewSettings(), root))
+
+    threads = [threading.Thread(target=task) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 6 and len({id(g) for g in got}) == 1
+    assert got[0] == {n: frozenset({1}) for n in names}
+
+
 def test_one_ruff_run_for_a_multi_batch_review(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
