@@ -101,7 +101,7 @@ def _ast_grep_definitions(text: str, offset: int) -> list[tuple[str, int, int, i
 def test_the_definitions_read_off_the_parsed_regions_are_ast_greps() -> None:
     # Every function of every region, with the lines it spans: what decides whether an added
     # line is in it; those whose last line is a comment after the body are counted.
-    compared = extended = 0
+    compared = extended = left = 0
     for name in DEFINITIONS:
         path = STDLIB / name
         if not path.exists():
@@ -112,10 +112,13 @@ def test_the_definitions_read_off_the_parsed_regions_are_ast_greps() -> None:
         found = {r[:2]: r for n in starts for r in regions(lines, {n}, name, starts)}
         for a, b, tree in found.values():
             ours = _python_definitions(tree, lines, b)
+            if ours is None:  # left to ast-grep (a body line dedented in a string, …)
+                left += 1
+                continue
             assert ours == _ast_grep_definitions("\n".join(lines[a:b]) + "\n", a)
             compared += len(ours)
             extended += sum(lines[d[5]].lstrip().startswith("#") for d in ours)
-    assert compared > 250 and extended > 0
+    assert compared > 250 and extended > 0 and left < compared // 10
 
 
 def test_a_comment_after_a_body_counts_in_the_function_as_ast_grep_has_it() -> None:
@@ -135,3 +138,13 @@ def test_a_comment_indented_less_than_the_body_is_outside_the_function() -> None
     assert python_hits("m.py", text, lines, {2}, spans) is not None and spans
     assert untested_hits(text, "python", {2}, lines, spans) == []
     assert untested_hits(text, "python", {2}) == []
+
+
+def test_a_body_line_dedented_in_brackets_is_left_to_ast_grep() -> None:
+    # Valid Python whose function tree-sitter ends at the dedented line: ast-grep decides.
+    text = "def changed():\n    x = (a.\nb)\n    return x\n"
+    lines = split_lines(text)
+    spans: list[tuple[int, int, ast.Module]] = []
+    assert python_hits("m.py", text, lines, {3}, spans) is not None and spans
+    assert _python_definitions(spans[0][2], lines, spans[0][1]) is None
+    assert untested_hits(text, "python", {3}, lines, spans) == untested_hits(text, "python", {3})
