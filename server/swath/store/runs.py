@@ -769,10 +769,15 @@ def _referenced_outputs(c: sqlite3.Connection, refs: dict[str, str]) -> dict[str
     SQLite takes the output out of the record's JSON, which holds its findings too."""
     out: dict[str, Any] = {}
     for sid, digest in refs.items():
-        row = c.execute(
-            "SELECT json_extract(record_json, '$.output') FROM records WHERE hash=?", (digest,)
-        ).fetchone()
-        out[sid] = json.loads(row[0]) if row is not None and row[0] is not None else None
+        try:
+            row = c.execute(
+                "SELECT json_extract(record_json, '$.output') FROM records WHERE hash=?",
+                (digest,),
+            ).fetchone()
+            out[sid] = json.loads(row[0]) if row is not None and row[0] is not None else None
+        except sqlite3.OperationalError:  # JSON SQLite will not read (it is stricter than Python)
+            row = c.execute("SELECT record_json FROM records WHERE hash=?", (digest,)).fetchone()
+            out[sid] = json.loads(row[0]).get("output") if row is not None else None
     return out
 
 
