@@ -104,6 +104,8 @@ def test_an_f_string_key_keeps_the_definitions_of_the_keys_it_may_be(tmp_path: P
         "prefix": "new-",
         "suffix": "",
         "why": "",
+        "system": None,  # an SDK call: any flag, whatever its system
+        "key_case": "as-is",
     }
     assert data["new-search"]["dynamic_reads"] == 1
     assert data["dark-mode"]["dynamic_reads"] == 0

@@ -137,14 +137,16 @@ class ConstantDef(BaseModel):
 
 class DynamicRead(BaseModel):
     """An SDK call whose key is built at run time (`variation(prefix + name)`,
-    `is_enabled(f"new-{x}")`, `variation(key)` with `key` no constant): it may read any flag
-    whose key has its literal `prefix` and `suffix`, so no such flag's definition is deleted."""
+    `is_enabled(f"new-{x}")`, `variation(key)` with `key` no constant), or a homegrown
+    system's reference pattern whose key capture is such an expression (`Feature[name]`,
+    `getattr(Feature, name)`): it may read any flag (of that `system`, for a pattern) whose
+    key has its literal `prefix` and `suffix`, so no such flag's definition is deleted."""
 
     path: str
     line: int
     col: int = 0
     quote: str = Field(description="The line, stripped.")
-    call: str
+    call: str = Field(description="The SDK call, or the reference pattern that matched.")
     prefix: str = ""
     suffix: str = ""
     why: str = Field(
@@ -152,12 +154,21 @@ class DynamicRead(BaseModel):
         description="Another reason the read's key cannot be seen (a bulk read under another "
         "spelling); empty for a key built at run time.",
     )
+    system: str | None = Field(
+        default=None,
+        description="The homegrown system whose reference pattern matched: only its flags "
+        "may be read (None: an SDK call, any flag).",
+    )
+    key_case: KeyCase = Field(
+        default="as-is", description="How the pattern spells keys: the literal parts are of that."
+    )
 
     def may_read(self, key: str) -> bool:
+        spelled = spell_key(key, self.key_case)
         return (
-            key.startswith(self.prefix)
-            and key.endswith(self.suffix)
-            and len(key) >= len(self.prefix) + len(self.suffix)
+            spelled.startswith(self.prefix)
+            and spelled.endswith(self.suffix)
+            and len(spelled) >= len(self.prefix) + len(self.suffix)
         )
 
     def where(self) -> str:

@@ -43,6 +43,8 @@ from swath.sources.flagdefs.scan import (
     prestart,
     scan_references,
 )
+from swath.sources.flagdefs.patternreads import PatternRead, anchor_groups, pattern_text
+from swath.sources.flagdefs.scanworker import CODE_EXTENSIONS
 from swath.sources.flagdefs.sdk import merge_call_names
 from swath.spec.records import Item
 from swath.workspace import PathRefused, Workspace
@@ -125,6 +127,7 @@ class FlagsSource:
             max_bytes=cfg.max_file_bytes,
             workers=cfg.workers,
             max_per_key=cfg.max_references_per_flag,
+            pattern_reads=pattern_reads(cfg, cat.definitions),
         )
         FlagsSource.last_scan = index
         for path, reason in index.skipped.items():
@@ -255,7 +258,7 @@ class FlagsSource:
         used = {r.call for r in refs if r.call}
         on_lines = {n for r in refs for n in names_in(r.text)}
         relevant = [c for c in call_names if c.name in used or c.name in on_lines]
-        dynamic, first_dynamic = index.dynamic_reads_of(key) if defs else (0, None)
+        dynamic, first_dynamic = index.dynamic_reads_of(key, systems) if defs else (0, None)
         for fmt in {d.format for d in defs}:
             bulk = (hidden or {}).get(fmt)
             if bulk is not None:
@@ -288,6 +291,37 @@ class FlagsSource:
             files=sorted(files),
             data=data.model_dump(mode="json"),
         )
+
+
+def pattern_reads(cfg: FlagsConfig, definitions: list[FlagDefinition]) -> list[PatternRead]:
+    """Each system's ast-grep reference patterns, for the search of reads whose key is built
+    at run time. A pattern without a `language` is tried on files of the languages the
+    system's flags are defined in (a Python enum's `Feature[$KEY]` is no TypeScript read)."""
+    langs: dict[str, set[str]] = {}
+    for d in definitions:
+        lang = language_of(d.path) if d.path.endswith(CODE_EXTENSIONS) else None
+        if d.system and lang:
+            langs.setdefault(d.system, set()).add(lang)
+    out: list[PatternRead] = []
+    for system in cfg.systems:
+        for spec in system.references:
+            if spec.regex is not None:
+                continue
+            lang = spec.language or system.language
+            out.append(
+                PatternRead(
+                    system=system.name,
+                    summary=pattern_text(spec),
+                    pattern=spec.pattern,
+                    rule=spec.rule,
+                    key=spec.key,
+                    language=lang,
+                    languages=frozenset(langs[system.name]) if system.name in langs else None,
+                    key_case=spec.key_case,
+                    groups=anchor_groups(spec.pattern, spec.rule, lang),
+                )
+            )
+    return out
 
 
 # SDK calls that hand every flag to the code under another spelling than its key: the

@@ -145,6 +145,13 @@ def dynamic_words(f: FlagFacts) -> str | None:
         )
         if p
     )
+    if read.system is not None:
+        which = f"any of its flags whose key {parts}" if parts else "any of its flags"
+        return (
+            f"{read.where()}{more} reads a flag of {read.system} by a key built at run time "
+            f"(`{read.quote}`, through its reference pattern `{read.call}`), which may be {which}: "
+            "Swath cannot see whether it reads this flag"
+        )
     which = f"a key that {parts}" if parts else "any key"
     return (
         f"{read.where()}{more} reads a key built at run time (`{read.quote}`), which may be "

@@ -21,11 +21,12 @@ import re
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from swath.items.flags import CallName, ConstantDef, DynamicRead, ReferenceHit
+from swath.items.flags import CallName, ConstantDef, DynamicRead, KeyCase, ReferenceHit
 from swath.sources.flagdefs import scanpool, scanworker
 from swath.sources.flagdefs.common import language_of
+from swath.sources.flagdefs.patternreads import PatternRead, find_captures
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ class ScanStats:
     seconds: float = 0.0
     workers: int = 1
     second_pass_files: int = 0
+    pattern_files: int = 0  # files parsed for homegrown dynamic reads (they hold an anchor)
 
 
 @dataclass
@@ -86,15 +88,21 @@ class ScanIndex:
     # Listed files the scan did not read, with the reason (SkipReason names): a flag read only
     # in a 6 MB generated file is not "unused", and the report must say what it left out.
     skipped: dict[str, str] = field(default_factory=dict)
-    # SDK calls whose key is built at run time, by the literal (prefix, suffix) it must have:
-    # (how many, the first by path and line).
-    dynamic: dict[tuple[str, str], tuple[int, DynamicRead]] = field(default_factory=dict)
+    # Reads whose key is built at run time, by the literal (prefix, suffix) it must have, the
+    # homegrown system they read ("": an SDK call) and its key case: (how many, the first
+    # by path and line).
+    dynamic: dict[tuple[str, str, str, str], tuple[int, DynamicRead]] = field(default_factory=dict)
     stats: ScanStats = field(default_factory=ScanStats)
 
-    def dynamic_reads_of(self, key: str) -> tuple[int, DynamicRead | None]:
-        """How many dynamic reads may read `key`, and the first of them."""
+    def dynamic_reads_of(
+        self, key: str, systems: Iterable[str] = ()
+    ) -> tuple[int, DynamicRead | None]:
+        """How many dynamic reads may read `key` (a flag of `systems`), and the first."""
+        mine = set(systems)
         count, first = 0, None
         for n, read in self.dynamic.values():
+            if read.system is not None and read.system not in mine:
+                continue
             if read.may_read(key):
                 count += n
                 if first is None or (read.path, read.line) < (first.path, first.line):
@@ -167,10 +175,13 @@ def scan_references(
     follow_constants: bool = True,
     max_per_key: int = MAX_PER_KEY,
     bare_aliases: dict[str, str] | None = None,
+    pattern_reads: list[PatternRead] | None = None,
 ) -> ScanIndex:
     """`bare_aliases`: spellings of a key that its system's code uses instead (LaunchDarkly's
     React SDK reads `new-onboarding` as `newOnboarding`; a kebab-cased `"dark-mode"` for
-    `darkMode`), spelling -> key; each is scanned as an identifier and as a quoted key."""
+    `darkMode`), spelling -> key; each is scanned as an identifier and as a quoted key.
+    `pattern_reads`: homegrown reference patterns searched for keys built at run time, in
+    the files that hold their anchor words (see patternreads.py)."""
     t0 = time.perf_counter()
     aliases = dict(bare_aliases or {})
     bare_keys = [*(bare_keys or []), *aliases]
@@ -186,10 +197,12 @@ def scan_references(
     for d in definitions:
         spans.setdefault(d.path, []).append(d)
 
-    merger = _Merger(index, keys, bare, calls, defined, spans, max_per_key, aliases)
+    specs = [p for p in pattern_reads or [] if p.groups]
+    anchors = sorted({w for p in specs for g in p.groups for w in g})
+    merger = _Merger(index, keys, bare, calls, defined, spans, max_per_key, aliases, anchors)
     # Chunk by chunk as the workers answer: no list of every raw hit of the tree.
     for found, n_files, n_bytes, skipped in _run_chunks(
-        root, files, (keys, bare, calls, max_bytes), n_workers, "scan_chunk"
+        root, files, (keys, bare, calls, max_bytes, anchors), n_workers, "scan_chunk"
     ):
         index.stats.files_read += n_files
         index.stats.bytes_read += n_bytes
@@ -206,6 +219,8 @@ def scan_references(
             for chunk in _run_chunks(root, targets, (names, max_bytes), n_workers, "scan_names"):
                 for path, hits in chunk:
                     merger.constant_uses(path, hits, exported)
+    if specs:
+        index.stats.pattern_files = merger.pattern_reads(root, specs, max_bytes)
     merger.finish()
     index.stats.seconds = time.perf_counter() - t0
     return index
@@ -224,8 +239,11 @@ class _Merger:
         spans: dict[str, list[DefinitionSpan]],
         max_per_key: int = MAX_PER_KEY,
         aliases: dict[str, str] | None = None,
+        anchors: list[str] | None = None,
     ) -> None:
         self.aliases = aliases or {}
+        self.anchors = anchors or []
+        self.anchored: dict[str, set[str]] = {}  # path -> the anchor words it holds
         self.index, self.keys, self.bare, self.calls, self.defined, self.spans = (
             index,
             keys,
@@ -242,8 +260,11 @@ class _Merger:
         self.max_per_key = max_per_key
         self.placed: dict[tuple[str, str, int, int], ReferenceHit] = {}
         self.go_imports: dict[str, dict[str, str]] = {}
-        # path, call, line, col, text, prefix, suffix, [(name, line, col)], enclosing functions
-        self.dynamic: list[tuple[str, str, int, int, str, str, str, list[Any], list[str]]] = []
+        # path, call, line, col, text, prefix, suffix, [(name, line, col)], enclosing functions,
+        # the homegrown system (None: an SDK call), its key case
+        self.dynamic: list[
+            tuple[str, str, int, int, str, str, str, list[Any], list[str], str | None, str]
+        ] = []
         self.positions: set[tuple[str, int, int]] = set()  # every placed hit, kept or not
         self.key_paths: dict[str, set[str]] = {}
         for path, file_spans in spans.items():
@@ -354,8 +375,22 @@ class _Merger:
             elif kind == "dynamic":
                 _, idx, line, col, _end, text, prefix, suffix, names, funcs = h
                 self.dynamic.append(
-                    (path, self.calls[idx], line, col, text, prefix, suffix, names, list(funcs))
+                    (
+                        path,
+                        self.calls[idx],
+                        line,
+                        col,
+                        text,
+                        prefix,
+                        suffix,
+                        names,
+                        list(funcs),
+                        None,
+                        "as-is",
+                    )
                 )
+            elif kind == "anchors":
+                self.anchored[path] = {self.anchors[i] for i in h[1]}
             elif kind == "use":
                 _, name, line, col, end_col, text = h
                 key = self.local_consts.get((path, str(name)))
@@ -441,6 +476,46 @@ class _Merger:
                     (c.path,),
                 )
 
+    def pattern_reads(self, root: str, specs: list[PatternRead], max_bytes: int) -> int:
+        """Matches of homegrown reference patterns whose key is built at run time, in the
+        files holding every anchor group of the pattern (tests are not reads). How many
+        files were parsed."""
+        parsed = 0
+        prefix = root.rstrip("/") + "/"
+        for path in sorted(self.anchored):
+            words = self.anchored[path]
+            wanted = [
+                (p, lang)
+                for p in specs
+                if all(any(w in words for w in g) for g in p.groups)
+                and (lang := p.applies_to(path)) is not None
+            ]
+            if not wanted or is_test_path(path):
+                continue
+            data = scanworker.read_file(prefix + path, max_bytes)
+            if data is None:
+                continue
+            text = data.decode("utf-8", "replace")
+            parsed += 1
+            for p, lang in wanted:
+                for c in find_captures(p, text, lang):
+                    self.dynamic.append(
+                        (
+                            path,
+                            p.summary,
+                            c.line,
+                            c.col,
+                            c.text,
+                            c.prefix,
+                            c.suffix,
+                            c.names,
+                            c.functions,
+                            p.system,
+                            p.key_case,
+                        )
+                    )
+        return parsed
+
     def finish(self) -> None:
         # SDK calls whose key argument is a name: mark the constant use they contain.
         for path, ident, call, line, col in self.pending_calls:
@@ -466,7 +541,12 @@ class _Merger:
             return
         callers: set[str] | None = None
         calls = set(self.calls)
-        for path, call, line, col, text, prefix, suffix, names, funcs in self.dynamic:
+        # A pattern's match that is also an SDK call (`is_on(f"beta_{x}")` with `is_on($KEY)`):
+        # one read, the SDK's (any flag with those literal parts).
+        sdk = {(d[0], d[2], d[5], d[6]) for d in self.dynamic if d[9] is None}
+        for path, call, line, col, text, prefix, suffix, names, funcs, system, case in self.dynamic:
+            if system is not None and (path, line, prefix, suffix) in sdk:
+                continue
             if any(
                 (path, iline, icol + len(ident) - len(ident.rsplit(".", 1)[-1])) in self.positions
                 for ident, iline, icol in names
@@ -485,13 +565,16 @@ class _Merger:
                 call=call,
                 prefix=prefix,
                 suffix=suffix,
+                system=system,
+                key_case=cast(KeyCase, case),
             )
-            seen = self.index.dynamic.get((prefix, suffix))
+            scope = (prefix, suffix, system or "", case)
+            seen = self.index.dynamic.get(scope)
             if seen is None:
-                self.index.dynamic[(prefix, suffix)] = (1, read)
+                self.index.dynamic[scope] = (1, read)
             else:
                 first = min(seen[1], read, key=lambda r: (r.path, r.line, r.col))
-                self.index.dynamic[(prefix, suffix)] = (seen[0] + 1, first)
+                self.index.dynamic[scope] = (seen[0] + 1, first)
 
     def _callers(self) -> set[str]:
         """Names of the functions code calls with a key (`is_feature_on("new-checkout")`,

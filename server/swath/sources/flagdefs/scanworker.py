@@ -85,6 +85,7 @@ CODE_EXTENSIONS = (
     ".scala",
 )
 _automata: dict[int, tuple[Any, int, int, int]] = {}
+_anchor_automata: dict[int, Any] = {}
 
 
 def build_patterns(keys: list[str], bare: list[str], calls: list[str]) -> list[bytes]:
@@ -183,7 +184,13 @@ class _Lines:
 
 
 def scan_chunk(
-    root: str, paths: list[str], keys: list[str], bare: list[str], calls: list[str], max_bytes: int
+    root: str,
+    paths: list[str],
+    keys: list[str],
+    bare: list[str],
+    calls: list[str],
+    max_bytes: int,
+    anchors: list[str] | None = None,
 ) -> tuple[list[tuple[str, list[Hit]]], int, int, list[tuple[str, str]]]:
     """([(path, hits)], files read, bytes read, [(path, why it was not read)]). Hit tuples:
 
@@ -194,9 +201,12 @@ def scan_chunk(
     ("dynamic", name_index, line, col, end_col, text, prefix, suffix, [(identifier, line, col)],
      [enclosing function, …])                        # a key built at run time (not in tests)
     ("use", const_name, line, col, end_col, text)   # file-scope constant used in its own file
+    ("anchors", [anchor_index, …])                  # code files holding `anchors` (words of
+                                                    # homegrown reference patterns)
     ("imports", {name: import path})                # Go files only, last
     """
     auto, n_quoted, n_bare, n_all = _automaton(keys, bare, calls)
+    anchored = _anchor_automaton(anchors or [])
     out: list[tuple[str, list[Hit]]] = []
     skipped: list[tuple[str, str]] = []
     files = total = 0
@@ -209,16 +219,32 @@ def scan_chunk(
             continue
         files += 1
         total += len(data)
-        if auto is None:
-            continue
-        matches = auto.find_matches_as_indexes(data)
-        if matches:
-            hits = _hits(data, matches, n_quoted, n_bare, rel)
-            if hits:
-                if rel.endswith(".go"):
-                    hits.append(("imports", go_imports(data)))
-                out.append((rel, hits))
+        matches = auto.find_matches_as_indexes(data) if auto is not None else []
+        hits = _hits(data, matches, n_quoted, n_bare, rel) if matches else []
+        if anchored is not None and rel.endswith(CODE_EXTENSIONS):
+            found = {i for i, _, _ in anchored.find_matches_as_indexes(data, overlapping=True)}
+            if found:
+                hits.append(("anchors", sorted(found)))
+        if hits:
+            if rel.endswith(".go"):
+                hits.append(("imports", go_imports(data)))
+            out.append((rel, hits))
     return out, files, total, skipped
+
+
+def _anchor_automaton(anchors: list[str]) -> Any:
+    if not anchors:
+        return None
+    sig = hash(("anchors", tuple(anchors)))
+    hit = _anchor_automata.get(sig)
+    if hit is None:
+        if len(_anchor_automata) > 8:
+            _anchor_automata.clear()
+        # Overlapping (standard) matching: which words a file holds, not where.
+        hit = _anchor_automata[sig] = ac.BytesAhoCorasick(
+            [a.encode() for a in anchors], implementation=ac.Implementation.DFA
+        )
+    return hit
 
 
 def _hits(

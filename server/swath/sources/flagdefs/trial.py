@@ -19,6 +19,7 @@ from ast_grep_py import SgNode, SgRoot
 from swath.sources.flagdefs import homegrown
 from swath.sources.flagdefs.common import language_of, spell_key
 from swath.sources.flagdefs.config import FlagsConfig, PatternSpec, SystemSpec
+from swath.sources.flagdefs.patternreads import summary
 from swath.sources.flagdefs.structured import split_lines
 
 SAMPLE_LINES = 6  # lines whose tree is shown for a pattern without matches
@@ -70,14 +71,6 @@ class TrialReport:
         return all(t.matches and not t.error for t in patterns) and (
             not calls or any(t.matches for t in calls)
         )
-
-
-def summary(spec: PatternSpec) -> str:
-    if spec.regex is not None:
-        return f"regex {spec.regex!r}"
-    if spec.rule is not None:
-        return f"rule {spec.rule}"
-    return f"pattern {spec.pattern!r}"
 
 
 def run_trial(
