@@ -62,3 +62,56 @@ def test_a_broken_config_is_exit_2_with_its_place(tmp_path: Path) -> None:
     proc = _swath(ws.root)
     assert proc.returncode == 2
     assert ".swath/flags.yaml:2:5: systems.0.nmae: Extra inputs are not permitted" in proc.stderr
+
+
+def test_dynamic_reads_are_listed_beside_the_matches(tmp_path: Path) -> None:
+    from .test_pattern_reads import PY_CONFIG, PY_TOGGLES, PY_VIEWS
+
+    files = {".swath/flags.yaml": PY_CONFIG, "app/toggles.py": PY_TOGGLES, "app/views.py": PY_VIEWS}
+    ws = make_repo(tmp_path, files)
+    proc = _swath(ws.root)
+    out = proc.stdout
+    assert proc.returncode == 0, out + proc.stderr
+    ref = out[out.index("toggles · reference 1:") :]
+    # The literal keys, then the read whose key is built at run time, with its scope.
+    assert "app/views.py:5  new_search" in ref and "app/views.py:11  dark_mode" in ref
+    assert (
+        "1 read(s) with a key built at run time (in files holding toggle_on); no definition "
+        "they may read is advised for deletion:" in ref
+    )
+    assert (
+        "app/views.py:17  any flag of the system whose key starts with 'beta_'  "
+        '`if toggle_on(f"beta_{kind}"):`' in ref
+    )
+    # `getattr(settings, name)` is nothing; the f-string's capture is no key match.
+    assert "getattr" not in ref and "beta_{kind}" not in ref.split("read(s)")[0]
+
+
+def test_a_pattern_naming_no_word_says_dynamic_reads_are_not_looked_for(tmp_path: Path) -> None:
+    config = """
+systems:
+  - name: toggles
+    files: ["app/toggles.py"]
+    definition:
+      pattern: {context: "{$KEY: $STATE}", selector: pair}
+    reference:
+      rule: {kind: call, has: {field: arguments, has: {kind: string, pattern: $KEY}}}
+"""
+    from .test_pattern_reads import PY_TOGGLES, PY_VIEWS
+
+    files = {".swath/flags.yaml": config, "app/toggles.py": PY_TOGGLES, "app/views.py": PY_VIEWS}
+    ws = make_repo(tmp_path, files)
+    out = _swath(ws.root).stdout
+    assert "reads with a key built at run time: not looked for (the pattern names no word" in out
+
+
+def test_an_optional_pattern_matching_nothing_is_no_failure(tmp_path: Path) -> None:
+    from .test_pattern_reads import ENUM
+
+    ws = make_repo(tmp_path, ENUM)
+    proc = _swath(ws.root, "--preset", "python-enum-features")
+    out = proc.stdout
+    assert proc.returncode == 0, out
+    lookups = out[out.index("python-enum-features · reference 2:") :]
+    assert "0 match(es)" in lookups
+    assert "(optional: a way of reading flags this code need not use)" in lookups

@@ -104,7 +104,10 @@ def _print_trial(t: PatternTrial, out: TextIO) -> None:
         print(f"  {m.path}:{m.line + 1}  {m.key}{state}", file=out)
     if len(t.matches) > MAX_MATCHES_SHOWN:
         print(f"  … {len(t.matches) - MAX_MATCHES_SHOWN} more", file=out)
-    if not t.matches:
+    _print_dynamic(t, out)
+    if not t.matches and not t.dynamic and t.optional:
+        print("  (optional: a way of reading flags this code need not use)", file=out)
+    elif not t.matches and not t.dynamic:
         if not t.files:
             print("  no file to try it on", file=out)
         if t.pattern_tree:
@@ -122,3 +125,28 @@ def _print_trial(t: PatternTrial, out: TextIO) -> None:
             for row in s.tree:
                 print(f"    {row}", file=out)
     print(file=out)
+
+
+def _print_dynamic(t: PatternTrial, out: TextIO) -> None:
+    if t.role != "reference" or t.anchors is None:
+        return
+    if not t.anchors:
+        print(
+            "  reads with a key built at run time: not looked for (the pattern names no word "
+            "to pick the files by, only node kinds)",
+            file=out,
+        )
+        return
+    words = " + ".join("/".join(g) for g in t.anchors)
+    if not t.dynamic:
+        print(f"  no read with a key built at run time (in files holding {words})", file=out)
+        return
+    print(
+        f"  {len(t.dynamic)} read(s) with a key built at run time (in files holding {words}); "
+        "no definition they may read is advised for deletion:",
+        file=out,
+    )
+    for d in t.dynamic[:MAX_MATCHES_SHOWN]:
+        print(f"  {d.path}:{d.line + 1}  {d.scope()}  `{d.quote}`", file=out)
+    if len(t.dynamic) > MAX_MATCHES_SHOWN:
+        print(f"  … {len(t.dynamic) - MAX_MATCHES_SHOWN} more", file=out)

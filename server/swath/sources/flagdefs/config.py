@@ -137,6 +137,11 @@ class PatternSpec(Strict):
     is_check: bool | None = Field(
         default=None, description="References: the match is itself the yes/no check."
     )
+    optional: bool = Field(
+        default=False,
+        description="References: a way code may read flags that a repository need not use "
+        "(`Feature[name]`): `swath flags test` does not fail when it matches nothing.",
+    )
     key_case: KeyCase = Field(
         default="as-is",
         description="References: how the code spells a key. `camel`: `new-onboarding` is read "

@@ -19,7 +19,14 @@ from ast_grep_py import SgNode, SgRoot
 from swath.sources.flagdefs import homegrown
 from swath.sources.flagdefs.common import language_of, spell_key
 from swath.sources.flagdefs.config import FlagsConfig, PatternSpec, SystemSpec
-from swath.sources.flagdefs.patternreads import summary
+from swath.sources.flagdefs.patternreads import (
+    PatternRead,
+    anchor_groups,
+    find_captures,
+    pattern_text,
+    summary,
+)
+from swath.sources.flagdefs.scan import is_test_path
 from swath.sources.flagdefs.structured import split_lines
 
 SAMPLE_LINES = 6  # lines whose tree is shown for a pattern without matches
@@ -45,6 +52,28 @@ class SampleTree:
 
 
 @dataclass
+class TrialDynamic:
+    """A read through a reference pattern whose key is built at run time."""
+
+    path: str
+    line: int
+    quote: str
+    prefix: str
+    suffix: str
+
+    def scope(self) -> str:
+        parts = " and ".join(
+            p
+            for p in (
+                f"starts with {self.prefix!r}" if self.prefix else "",
+                f"ends with {self.suffix!r}" if self.suffix else "",
+            )
+            if p
+        )
+        return f"any flag of the system whose key {parts}" if parts else "any flag of the system"
+
+
+@dataclass
 class PatternTrial:
     system: str
     role: Literal["definition", "reference", "call"]
@@ -55,6 +84,11 @@ class PatternTrial:
     error: str | None = None
     samples: list[SampleTree] = field(default_factory=list)
     pattern_tree: list[str] = field(default_factory=list)  # how the pattern alone parses
+    # References: reads whose key is built at run time, and the words that pick the files
+    # they are looked for in (None: not looked for, a regex).
+    dynamic: list[TrialDynamic] = field(default_factory=list)
+    anchors: list[list[str]] | None = None
+    optional: bool = False
 
 
 @dataclass
@@ -68,7 +102,7 @@ class TrialReport:
         lists every call its SDK has, and a repository uses a few of them."""
         patterns = [t for t in self.trials if t.role != "call"]
         calls = [t for t in self.trials if t.role == "call"]
-        return all(t.matches and not t.error for t in patterns) and (
+        return all((t.matches or t.dynamic or t.optional) and not t.error for t in patterns) and (
             not calls or any(t.matches for t in calls)
         )
 
@@ -118,7 +152,10 @@ def run_trial(
         ref_texts = _texts_holding(ref_files, read_text, keys)
         for n, spec in enumerate(system.references, 1):
             trial = _try(system, spec, "reference", n, ref_texts)
-            if not trial.matches and not trial.error:
+            trial.optional = spec.optional
+            if spec.regex is None and not trial.error:
+                _try_dynamic(system, spec, trial, ref_files, read_text, keys)
+            if not trial.matches and not trial.dynamic and not trial.error:
                 first = next(iter(ref_texts), None)
                 trial.pattern_tree = _pattern_tree(
                     spec, _lang(spec, system, first) if first else spec.language or system.language
@@ -131,6 +168,52 @@ def run_trial(
             report.trials.append(trial)
     _try_calls(cfg, files if not only else only, read_text, report)
     return report
+
+
+def _try_dynamic(
+    system: SystemSpec,
+    spec: PatternSpec,
+    trial: PatternTrial,
+    files: list[str],
+    read_text: Callable[[str], str],
+    keys: set[str],
+) -> None:
+    """The pattern's reads whose key is built at run time, in the (non-test) files holding
+    its anchor words, as the audit finds them (less the wrappers the audit also drops)."""
+    lang = spec.language or system.language
+    read = PatternRead(
+        system=system.name,
+        summary=pattern_text(spec),
+        pattern=spec.pattern,
+        rule=spec.rule,
+        key=spec.key,
+        language=lang,
+        groups=anchor_groups(spec.pattern, spec.rule, lang),
+    )
+    trial.anchors = read.groups
+    if not read.groups:
+        return
+    looked = 0
+    for path in files:
+        if looked >= MAX_REFERENCE_FILES:
+            break
+        plang = read.applies_to(path)
+        if plang is None or is_test_path(path):
+            continue
+        try:
+            text = read_text(path)
+        except (OSError, ValueError):
+            continue
+        if not read.holds_anchors(text):
+            continue
+        looked += 1
+        for c in find_captures(read, text, plang):
+            if any(spell_key(n.rsplit(".", 1)[-1], "as-is") in keys for n, _, _ in c.names):
+                continue  # a key named by its identifier: a reference, not a dynamic read
+            trial.dynamic.append(TrialDynamic(path, c.line, c.text.strip(), c.prefix, c.suffix))
+    # `Preview[name]` captured `name`: no key, and listed as the read it is.
+    built = {(d.path, d.line) for d in trial.dynamic}
+    trial.matches = [m for m in trial.matches if m.key in keys or (m.path, m.line) not in built]
 
 
 def _format_keys(
