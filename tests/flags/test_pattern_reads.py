@@ -441,7 +441,10 @@ def test_enum_preset_without_a_lookup_deletes_the_promoted_member(tmp_path: Path
 # -- anchors ---------------------------------------------------------------------------------
 def test_anchor_words_of_patterns_and_rules() -> None:
     assert anchor_groups("hasFeature($KEY)", None, None) == [["hasFeature"]]
-    assert anchor_groups("FEATURES.$KEY.enabled", None, None) == [["FEATURES"], ["enabled"]]
+    assert anchor_groups("flags.get($KEY, False)", None, None) == [["flags"], ["get"]]
+    # A key that is only ever an attribute's name cannot be built at run time: not searched.
+    assert anchor_groups("FEATURES.$KEY.enabled", None, None) == []
+    assert anchor_groups(None, {"kind": "attribute", "pattern": "$CLS.$KEY"}, "python") == []
     # A {context, selector} pattern: only the selected node's words are in the files.
     ctx = {"context": "func _() { _ = flags.Enabled($KEY) }", "selector": "call_expression"}
     assert anchor_groups(ctx, None, "go") == [["flags"], ["Enabled"]]
@@ -455,6 +458,8 @@ def test_anchor_words_of_patterns_and_rules() -> None:
     assert regex_words("^Enabled$") == ["Enabled"]
     assert regex_words(r"\bflag_\w+") == ["flag_"]
     assert regex_words("^new.*(x|y)$") == []  # not that simple: no anchor
+    assert regex_words(r"^(?:\w+\.)*\w*(?:Feature|Preview)s?$") == ["Feature", "Preview"]
+    assert regex_words("^(?:Abc|Bcd)?x$") == []  # an optional word is no anchor
     assert regex_words("^(?:a|bc)$") == []  # too short to say anything
 
 
@@ -471,3 +476,80 @@ def test_a_pattern_that_is_also_an_sdk_call_is_one_read(tmp_path: Path) -> None:
     data = _data(ws)
     assert data["beta_export"]["dynamic_reads"] == 1
     assert data["beta_export"]["dynamic_read"]["system"] is None
+
+
+def test_a_name_the_pattern_reads_as_the_key_is_no_dynamic_read(tmp_path: Path) -> None:
+    from .test_presets import LD_REACT
+
+    # The launchdarkly preset reads names destructured from useFlags() as keys
+    # (`{kind: identifier, pattern: $KEY}`): `betaBanner` is one no export has, not a
+    # variable holding a key.
+    files = dict(LD_REACT)
+    files["src/Beta.tsx"] = """
+        import { useFlags } from "launchdarkly-react-client-sdk";
+
+        export function Beta() {
+          const { betaBanner } = useFlags();
+          return betaBanner ? <Beta /> : null;
+        }
+        """
+    ws = make_repo(tmp_path, files)
+    data = _data(ws)
+    assert data["new-onboarding"]["dynamic_reads"] == 0
+    assert data["dark-mode"]["dynamic_reads"] == 0
+
+
+def test_flipper_a_feature_name_in_a_variable_keeps_its_gitlab_definitions(tmp_path: Path) -> None:
+    from .test_presets import FLIPPER
+
+    files = dict(FLIPPER)
+    files["config/feature_flags/beta/beta_search.yml"] = (
+        "---\nname: beta_search\ntype: beta\ndefault_enabled: true\n"
+    )
+    # GitLab's shape: a feature named by a variable, and by a built string.
+    files["app/models/project.rb"] = """
+        class Project
+          def beta_enabled?(name)
+            Feature.enabled?(:"beta_#{name}", self)
+          end
+
+          def feature_on?(flag_name)
+            Feature.enabled?(flag_name, self)
+          end
+        end
+        """
+    ws = make_repo(tmp_path, files)
+    data = _data(ws)
+    # `:"beta_#{name}"` may only be a beta_ feature (the preset's pattern sees it); `flag_name`
+    # may be any (flipper's `enabled?` is also a call name: the SDK read, of any flag).
+    assert data["new_search"]["dynamic_reads"] == 1 and data["fast_path"]["dynamic_reads"] == 1
+    read = data["new_search"]["dynamic_read"]
+    assert (read["path"], read["line"], read["system"]) == ("app/models/project.rb", 6, None)
+    assert data["beta_search"]["dynamic_reads"] == 2
+    read = data["beta_search"]["dynamic_read"]
+    assert (read["line"], read["prefix"], read["system"]) == (2, "beta_", "flipper")
+    # Symbols and literal keys are references as before, and files calling `enabled?` only
+    # with literals are not parsed for these reads at all.
+    without = make_repo(tmp_path / "plain", FLIPPER)
+    assert all(d["dynamic_reads"] == 0 for d in _data(without).values())
+
+
+def test_a_call_patterns_files_are_parsed_only_when_a_call_takes_no_literal() -> None:
+    from swath.sources.flagdefs.config import PatternSpec
+    from swath.sources.flagdefs.patternreads import PatternRead
+
+    read = PatternRead.of("flipper", PatternSpec(pattern="$R.enabled?($KEY)"), "ruby")
+    assert read.lead == "enabled?" and read.groups == [["enabled"]]
+    assert not read.might_build_key(b'Feature.enabled?(:x, user)\nFlipper.enabled?("y")\n')
+    assert read.might_build_key(b"Feature.enabled?(:x)\nFeature.enabled?(name, user)\n")
+    assert read.might_build_key(b'Feature.enabled?("beta_" + name)\n')
+    go = PatternSpec(
+        pattern={"context": "func _() { _ = flags.Enabled($KEY) }", "selector": "call_expression"}
+    )
+    assert PatternRead.of("go", go, "go").lead == "Enabled"
+    # A key that is only ever a name is never looked for: the k8s preset's `Enabled(features.X)`
+    # rule (its key is a selector's field or an identifier), `Feature.$KEY`.
+    from swath.sources.flagdefs.presets import load_preset
+
+    k8s = load_preset("k8s-feature-gates").systems[0]
+    assert [PatternRead.of(k8s.name, s, "go").groups for s in k8s.references] == [[]]

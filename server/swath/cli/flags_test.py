@@ -130,6 +130,8 @@ def _print_trial(t: PatternTrial, out: TextIO) -> None:
 def _print_dynamic(t: PatternTrial, out: TextIO) -> None:
     if t.role != "reference" or t.anchors is None:
         return
+    if t.key_is_a_name:
+        return  # `Feature.$KEY`: code cannot build that name at run time
     if not t.anchors:
         print(
             "  reads with a key built at run time: not looked for (the pattern names no word "

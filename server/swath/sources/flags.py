@@ -43,7 +43,7 @@ from swath.sources.flagdefs.scan import (
     prestart,
     scan_references,
 )
-from swath.sources.flagdefs.patternreads import PatternRead, anchor_groups, pattern_text
+from swath.sources.flagdefs.patternreads import PatternRead
 from swath.sources.flagdefs.scanworker import CODE_EXTENSIONS
 from swath.sources.flagdefs.sdk import merge_call_names
 from swath.spec.records import Item
@@ -308,19 +308,8 @@ def pattern_reads(cfg: FlagsConfig, definitions: list[FlagDefinition]) -> list[P
             if spec.regex is not None:
                 continue
             lang = spec.language or system.language
-            out.append(
-                PatternRead(
-                    system=system.name,
-                    summary=pattern_text(spec),
-                    pattern=spec.pattern,
-                    rule=spec.rule,
-                    key=spec.key,
-                    language=lang,
-                    languages=frozenset(langs[system.name]) if system.name in langs else None,
-                    key_case=spec.key_case,
-                    groups=anchor_groups(spec.pattern, spec.rule, lang),
-                )
-            )
+            languages = frozenset(langs[system.name]) if system.name in langs else None
+            out.append(PatternRead.of(system.name, spec, lang, languages))
     return out
 
 

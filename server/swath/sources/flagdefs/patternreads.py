@@ -22,7 +22,13 @@ from ast_grep_py import Config, SgNode, SgRoot
 
 from swath.sources.flagdefs.common import language_of
 from swath.sources.flagdefs.config import PatternSpec
-from swath.sources.flagdefs.scanworker import LITERAL, NAME, enclosing_functions, key_shape
+from swath.sources.flagdefs.scanworker import (
+    LITERAL,
+    NAME,
+    call_arguments,
+    enclosing_functions,
+    key_shape,
+)
 
 _METAVAR = re.compile(r"\$\$?\$?[A-Z_][A-Z0-9_]*")
 _WORD = re.compile(r"[A-Za-z_][\w]*")
@@ -61,6 +67,7 @@ _MIN_ANCHOR = 3
 # `^\w*(?:Feature|Preview)s?$` -> Feature, Preview; `^Enabled$` -> Enabled.
 _REGEX_NOISE = re.compile(r"\\[wdsbWDSBAZ][*+?]?|[\^$]|\\b")
 _ALTERNATION = re.compile(r"\(\?:([\w|]+)\)")
+_OPTIONAL_GROUP = re.compile(r"\(\?:[^()|]*\)[*?]")  # `(?:\w+\.)*`: nothing it holds is required
 _PLAIN = re.compile(r"[A-Za-z_]\w*")
 _ACCESSOR = (".", "?.", "::", "->")
 _NAME_KINDS = {"property_identifier", "field_identifier", "shorthand_property_identifier"}
@@ -80,6 +87,33 @@ class PatternRead:
     languages: frozenset[str] | None = None  # the system's code languages when not given
     key_case: str = "as-is"
     groups: list[list[str]] = field(default_factory=list)  # a match holds one word of each
+    # The rule says the key is written as a name (`{kind: identifier, pattern: $KEY}`: a
+    # gate constant, a name destructured from useFlags()): a name captured is no variable.
+    names_are_keys: bool = False
+    lead: str | None = None  # `enabled?` of `$R.enabled?($KEY)`: the key is its first argument
+
+    @classmethod
+    def of(
+        cls,
+        system: str,
+        spec: PatternSpec,
+        language: str | None,
+        languages: frozenset[str] | None = None,
+    ) -> PatternRead:
+        """A system's reference pattern (`language`: the spec's or the system's)."""
+        return cls(
+            system=system,
+            summary=pattern_text(spec),
+            pattern=spec.pattern,
+            rule=spec.rule,
+            key=spec.key,
+            language=language,
+            languages=languages,
+            key_case=spec.key_case,
+            groups=anchor_groups(spec.pattern, spec.rule, language, spec.key),
+            names_are_keys=names_are_keys(spec.rule, spec.key),
+            lead=call_lead(spec.pattern, spec.rule, language, spec.key),
+        )
 
     def applies_to(self, path: str) -> str | None:
         """The ast-grep language to parse `path` with for this pattern, or None."""
@@ -91,6 +125,26 @@ class PatternRead:
         if self.languages is not None and not any(_same_family(x, lang) for x in self.languages):
             return None
         return lang
+
+    def might_build_key(self, data: bytes) -> bool:
+        """Before parsing: does some call of `lead(` in the file take a first argument that is
+        no literal (a name, an f-string, a concatenation)? When the pattern is a call whose
+        key is its first argument, a file without one holds no read of this pattern's to
+        find, however often it holds the anchor (`Feature.enabled?(:x)` all over GitLab)."""
+        if self.lead is None:
+            return True
+        rx = _lead_regex(self.lead)
+        for m in rx.finditer(data):
+            args = call_arguments(data, m.end())
+            if not args:
+                return True  # too long to see: parse
+            arg = data[args[0][0] : args[0][1]].strip()
+            if _RUBY_SYMBOL.match(arg.decode("utf-8", "replace")):
+                continue
+            shape = key_shape(arg)
+            if shape != LITERAL and shape[0] != "other":
+                return True
+        return False
 
     def holds_anchors(self, text: str) -> bool:
         return bool(self.groups) and all(any(w in text for w in g) for g in self.groups)
@@ -138,6 +192,43 @@ def _first_pattern(rule: dict[str, Any]) -> str | None:
     return None
 
 
+_LEAD = re.compile(r"([A-Za-z_$][\w$]*[?!]?)\s*\(\s*\Z")
+_lead_regexes: dict[str, re.Pattern[bytes]] = {}
+
+
+def call_lead(
+    pattern: Any, rule: dict[str, Any] | None, lang: str | None, key: str = "KEY"
+) -> str | None:
+    """The callee whose first argument the key is (`toggle_on` of `toggle_on($KEY)`,
+    `Enabled` of `flags.Enabled($KEY)`), when the pattern is that one call; else None."""
+    if rule is not None:
+        if set(rule) - {"pattern", "kind", "has", "inside", "all"}:
+            return None
+        pattern = rule.get("pattern")
+    if isinstance(pattern, dict):
+        context, selector = pattern.get("context"), pattern.get("selector")
+        pattern = (
+            _selected(str(context), lang, str(selector)) if lang and context and selector else None
+        )
+    if not isinstance(pattern, str):
+        return None
+    meta = "$" + key.lstrip("$")
+    at = pattern.find(meta)
+    if at < 0 or pattern.count(meta) != 1:
+        return None
+    m = _LEAD.search(pattern[:at])
+    return m.group(1) if m is not None and not m.group(1).startswith("$") else None
+
+
+def _lead_regex(lead: str) -> re.Pattern[bytes]:
+    rx = _lead_regexes.get(lead)
+    if rx is None:
+        rx = _lead_regexes[lead] = re.compile(
+            rb"(?<![\w$])" + re.escape(lead.encode()) + rb"(?=\s*\()"
+        )
+    return rx
+
+
 def _family(lang: str) -> str:
     return "js" if lang in ("typescript", "tsx", "javascript", "jsx") else lang
 
@@ -146,12 +237,91 @@ def _same_family(a: str, b: str) -> bool:
     return _family(a) == _family(b)
 
 
-def anchor_groups(pattern: Any, rule: dict[str, Any] | None, lang: str | None) -> list[list[str]]:
+def anchor_groups(
+    pattern: Any, rule: dict[str, Any] | None, lang: str | None, key: str = "KEY"
+) -> list[list[str]]:
     """Words a match must contain, as groups of alternatives: [["getattr"], ["Feature",
-    "Preview"]]. Empty when the pattern names none (then it is not searched)."""
+    "Preview"]]. Empty when the pattern names none, or when its key is only ever an
+    attribute's name (`Feature.$KEY`), which code cannot build at run time: then it is not
+    searched."""
+    if key_is_a_name(pattern, rule, key):
+        return []
     if rule is not None:
         return _rule_groups(rule, lang)
     return _pattern_groups(pattern, lang)
+
+
+def key_is_a_name(pattern: Any, rule: dict[str, Any] | None, key: str = "KEY") -> bool:
+    """Is the pattern's key always a name, never an expression? It only ever follows a `.`
+    (`Feature.$KEY`, `FEATURES.$KEY.on`), or the rule gives it a name's kind or field
+    (`{kind: identifier, pattern: $KEY}`, `{field: field, pattern: $KEY}`: k8s gates)."""
+    meta = "$" + key.lstrip("$")
+    root = rule if rule is not None else {"pattern": pattern}
+    if _is_name_rule(root, meta):
+        return True
+    texts = [t for t in _pattern_texts(root) if meta in t]
+    return (
+        bool(texts)
+        and all(t.strip() == meta or _only_after_accessor(t, meta) for t in texts)
+        and all(_is_name_rule(r, meta) for r in _key_rules(root, meta))
+    )
+
+
+_NAME_FIELDS = {"field", "attribute", "property", "name"}
+
+
+def _is_name_rule(rule: dict[str, Any], meta: str) -> bool:
+    return rule.get("pattern") == meta and (
+        str(rule.get("kind", "")).endswith("identifier") or rule.get("field") in _NAME_FIELDS
+    )
+
+
+def _key_rules(rule: dict[str, Any], meta: str) -> list[dict[str, Any]]:
+    """The sub-rules whose pattern is the key alone (`{…, pattern: $KEY}`)."""
+    out = [rule] if rule.get("pattern") == meta else []
+    for name, value in rule.items():
+        if name == "not":
+            continue
+        for sub in value if isinstance(value, list) else [value]:
+            if isinstance(sub, dict):
+                out += _key_rules(sub, meta)
+    return out
+
+
+def names_are_keys(rule: dict[str, Any] | None, key: str = "KEY") -> bool:
+    """Does a rule give the key the kind of a name (`{kind: identifier, pattern: $KEY}`)?"""
+    if not rule:
+        return False
+    meta = "$" + key.lstrip("$")
+    if rule.get("pattern") == meta and str(rule.get("kind", "")).endswith("identifier"):
+        return True
+    for name, value in rule.items():
+        if name == "not":
+            continue
+        subs = value if isinstance(value, list) else [value]
+        if any(isinstance(sub, dict) and names_are_keys(sub, key) for sub in subs):
+            return True
+    return False
+
+
+def _pattern_texts(rule: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    for name, value in rule.items():
+        if name == "pattern":
+            if isinstance(value, str):
+                out.append(value)
+            elif isinstance(value, dict) and isinstance(value.get("context"), str):
+                out.append(value["context"])
+        elif isinstance(value, dict) and name != "not":
+            out += _pattern_texts(value)
+        elif isinstance(value, list) and name in ("all", "any"):
+            out += [t for sub in value if isinstance(sub, dict) for t in _pattern_texts(sub)]
+    return out
+
+
+def _only_after_accessor(text: str, meta: str) -> bool:
+    spots = [m.start() for m in re.finditer(re.escape(meta) + r"(?![\w])", text)]
+    return bool(spots) and all(text[:i].rstrip().endswith(_ACCESSOR) for i in spots)
 
 
 def _pattern_groups(pattern: Any, lang: str | None) -> list[list[str]]:
@@ -197,9 +367,15 @@ def _rule_groups(rule: dict[str, Any], lang: str | None) -> list[list[str]]:
                 if isinstance(sub, dict):
                     groups += _rule_groups(sub, lang)
         elif name == "any" and isinstance(value, list):
-            # One branch must hold: the longest word of each, any of them.
-            best = [_longest(_rule_groups(sub, lang)) for sub in value if isinstance(sub, dict)]
-            if best and all(best):
+            branches = [_rule_groups(sub, lang) for sub in value if isinstance(sub, dict)]
+            if not branches or not all(branches):
+                continue
+            # A group every branch requires is required; else one branch's best word must be.
+            shared = [g for g in branches[0] if all(g in b for b in branches[1:])]
+            if shared:
+                groups += shared
+            else:
+                best = [_longest(b) for b in branches]
                 groups.append(sorted({w for b in best if b for w in b}))
     return groups
 
@@ -211,23 +387,59 @@ def _longest(groups: list[list[str]]) -> list[str] | None:
 def regex_words(rx: str) -> list[str]:
     """The words one of which any text the regex matches holds, when the regex is that
     simple (a word, or one `(?:a|b)` alternation of words, with anchors and `\\w*` around)."""
-    core = _REGEX_NOISE.sub("", rx)
+    core = _OPTIONAL_GROUP.sub("", _REGEX_NOISE.sub("", rx))
     alt = _ALTERNATION.search(core)
     if alt is not None:
+        if core[alt.end() : alt.end() + 1] in ("?", "*"):
+            return []  # `(?:A|B)?`: neither need be there
         rest = core[: alt.start()] + core[alt.end() :]
         words = alt.group(1).split("|")
         simple = all(_PLAIN.fullmatch(w) and len(w) >= _MIN_ANCHOR for w in words)
-        return words if simple and re.fullmatch(r"[\w?]*", rest) else []
+        return words if simple and re.fullmatch(r"(?:[\w?]|\\.)*", rest) else []
     if _PLAIN.fullmatch(core) and len(core) >= _MIN_ANCHOR:
         return [core]
     return []
 
 
-def find_captures(spec: PatternRead, text: str, lang: str) -> list[Capture]:
-    """The pattern's matches in `text` whose key capture is no literal key and not the
-    name form the pattern reads keys in (`Feature.X`): each a key built at run time."""
+class SourceText:
+    """One file's text, parsed once per language for all the patterns tried on it."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.data = text.encode("utf-8")
+        self.lines = text.splitlines()
+        self.roots: dict[str, SgNode | None] = {}
+        self.line_starts: list[int] | None = None
+
+    def root(self, lang: str) -> SgNode | None:
+        if lang not in self.roots:
+            try:
+                self.roots[lang] = SgRoot(self.text, lang).root()
+            except (RuntimeError, ValueError):
+                self.roots[lang] = None
+        return self.roots[lang]
+
+    def byte_at(self, line: int, col: int) -> tuple[int, int]:
+        """(start of the line, the position) in bytes, for a zero-based line and column."""
+        if self.line_starts is None:
+            starts, at = [], 0
+            for raw in self.data.splitlines(keepends=True):
+                starts.append(at)
+                at += len(raw)
+            self.line_starts = starts or [0]
+        ls = self.line_starts[min(line, len(self.line_starts) - 1)]
+        text = self.lines[line] if line < len(self.lines) else ""
+        return ls, ls + len(text[:col].encode("utf-8"))
+
+
+def find_captures(spec: PatternRead, source: SourceText | str, lang: str) -> list[Capture]:
+    """The pattern's matches whose key capture is no literal key and not the name form the
+    pattern reads keys in (`Feature.X`): each a key built at run time."""
+    src = source if isinstance(source, SourceText) else SourceText(source)
+    root = src.root(lang)
+    if root is None:
+        return []
     try:
-        root = SgRoot(text, lang).root()
         nodes = (
             root.find_all(cast(Config, {"rule": spec.rule}))
             if spec.rule is not None
@@ -235,29 +447,26 @@ def find_captures(spec: PatternRead, text: str, lang: str) -> list[Capture]:
         )
     except (RuntimeError, ValueError):
         return []  # a pattern that is not valid in this language: `swath flags test` says so
-    data = text.encode("utf-8")
-    lines = text.splitlines()
     out: list[Capture] = []
     for node in nodes:
         cap = node.get_match(spec.key.lstrip("$"))
         if cap is None:
             continue
-        found = _classify(cap, lines)
-        if found is None:
+        found = _classify(cap, src.lines)
+        if found is None or (found[2] and spec.names_are_keys):
             continue
         prefix, suffix, names = found
         r = node.range()
-        start = r.start.index
-        line_start = data.rfind(b"\n", 0, start) + 1
+        line_start, start = src.byte_at(r.start.line, r.start.column)
         out.append(
             Capture(
                 line=r.start.line,
                 col=r.start.column,
-                text=lines[r.start.line] if r.start.line < len(lines) else "",
+                text=src.lines[r.start.line] if r.start.line < len(src.lines) else "",
                 prefix=prefix,
                 suffix=suffix,
                 names=names,
-                functions=enclosing_functions(data, line_start, start),
+                functions=enclosing_functions(src.data, line_start, start),
             )
         )
     return out
@@ -273,7 +482,8 @@ def _classify(cap: SgNode, lines: list[str]) -> tuple[str, str, list[tuple[str, 
     before = lines[r.start.line][: r.start.column] if r.start.line < len(lines) else ""
     if before.rstrip().endswith(_ACCESSOR):
         return None  # `Feature.$KEY`: the key is the attribute's name, never an expression
-    kind, prefix, suffix = key_shape(raw.encode("utf-8"))
+    # Ruby's `:"beta_#{name}"` is the string's key as a symbol: its literal parts are the string's.
+    kind, prefix, suffix = key_shape(raw[1:].encode() if raw.startswith(':"') else raw.encode())
     if (kind, prefix, suffix) == LITERAL or kind == "other":
         return None
     if (kind, prefix, suffix) == NAME:

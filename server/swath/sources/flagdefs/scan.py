@@ -26,7 +26,7 @@ from typing import Any, cast
 from swath.items.flags import CallName, ConstantDef, DynamicRead, KeyCase, ReferenceHit
 from swath.sources.flagdefs import scanpool, scanworker
 from swath.sources.flagdefs.common import language_of
-from swath.sources.flagdefs.patternreads import PatternRead, find_captures
+from swath.sources.flagdefs.patternreads import PatternRead, SourceText, find_captures
 
 log = logging.getLogger(__name__)
 
@@ -495,10 +495,13 @@ class _Merger:
             data = scanworker.read_file(prefix + path, max_bytes)
             if data is None:
                 continue
-            text = data.decode("utf-8", "replace")
+            wanted = [(p, lang) for p, lang in wanted if p.might_build_key(data)]
+            if not wanted:
+                continue
+            source = SourceText(data.decode("utf-8", "replace"))
             parsed += 1
             for p, lang in wanted:
-                for c in find_captures(p, text, lang):
+                for c in find_captures(p, source, lang):
                     self.dynamic.append(
                         (
                             path,

@@ -21,9 +21,8 @@ from swath.sources.flagdefs.common import language_of, spell_key
 from swath.sources.flagdefs.config import FlagsConfig, PatternSpec, SystemSpec
 from swath.sources.flagdefs.patternreads import (
     PatternRead,
-    anchor_groups,
     find_captures,
-    pattern_text,
+    key_is_a_name,
     summary,
 )
 from swath.sources.flagdefs.scan import is_test_path
@@ -88,6 +87,7 @@ class PatternTrial:
     # they are looked for in (None: not looked for, a regex).
     dynamic: list[TrialDynamic] = field(default_factory=list)
     anchors: list[list[str]] | None = None
+    key_is_a_name: bool = False  # `Feature.$KEY`: no key built at run time can stand there
     optional: bool = False
 
 
@@ -181,16 +181,9 @@ def _try_dynamic(
     """The pattern's reads whose key is built at run time, in the (non-test) files holding
     its anchor words, as the audit finds them (less the wrappers the audit also drops)."""
     lang = spec.language or system.language
-    read = PatternRead(
-        system=system.name,
-        summary=pattern_text(spec),
-        pattern=spec.pattern,
-        rule=spec.rule,
-        key=spec.key,
-        language=lang,
-        groups=anchor_groups(spec.pattern, spec.rule, lang),
-    )
+    read = PatternRead.of(system.name, spec, lang)
     trial.anchors = read.groups
+    trial.key_is_a_name = key_is_a_name(spec.pattern, spec.rule, spec.key)
     if not read.groups:
         return
     looked = 0
