@@ -13,11 +13,15 @@ Prints the medians, the ratio to the baseline (target: <= 2x), files per second 
 memory. First, in a process of its own, the property-name case of issue 12: a TypeScript
 monorepo whose flag keys also sit in object properties (`name: 'learningLab'`) while
 `name` is used everywhere, with discover's time, the keys' reference counts and peak
-memory (`--case property` runs only that, `--case ripgrep` only the comparison). `--full` also times the offline analysis of every flag (ast-grep on each
+memory (`--case property` runs only that, `--case ripgrep` only the comparison); then the
+homegrown-system case (`--case homegrown`): discover on a Python tree whose flags are an
+Enum's members, with and without the search for reads through reference patterns whose key
+is built at run time (`Feature[name]`). `--full` also times the offline analysis of every flag (ast-grep on each
 referenced file, history, edits), which the scan leaves to the map step.
 
     .venv/bin/python bench/flags.py [--files N] [--keys N] [--repeat N] [--keep DIR] [--full]
-                                    [--case ripgrep|property|both] [--property-files N]
+                                    [--case ripgrep|property|homegrown|all] [--property-files N]
+                                    [--homegrown-files N]
 """
 
 from __future__ import annotations
@@ -264,6 +268,82 @@ def property_case(files: int, repeat: int) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+# -- the homegrown-system case: dynamic reads through reference patterns ---------------------
+# A Python tree with an Enum of features (the python-enum-features preset, detected): checks
+# `Feature.X in mode` in 3 % of the files, the word `Feature` in 10 % more (a class
+# `FeatureStore`, comments), and two `Feature[name]` lookups. Every file holding the anchor
+# word is parsed; the pass is timed against the same discover without it, alternating.
+def generate_homegrown_case(root: Path, n_files: int, seed: int = 13) -> list[str]:
+    rng = random.Random(seed)
+    members = [f"{rng.choice(WORDS)}_{rng.choice(WORDS)}_{i}" for i in range(200)]
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "features.py").write_text(
+        "from enum import Enum, auto\n\n\nclass Feature(Enum):\n"
+        + "".join(f"    {m} = {rng.choice(['auto()', repr('on'), repr('off')])}\n" for m in members)
+    )
+    lookups = {n_files // 3, (2 * n_files) // 3}
+    for i in range(n_files):
+        body = filler("py", rng, 60)
+        roll = rng.random()
+        if roll < 0.03:
+            m = rng.choice(members)
+            body[rng.randrange(len(body))] = f"    if Feature.{m} in mode:"
+        elif roll < 0.13:
+            body[rng.randrange(len(body))] = "    store = FeatureStore(cache)  # Feature request 12"
+        if i in lookups:
+            body[rng.randrange(len(body))] = "    chosen = {Feature[name] for name in names}"
+        text = "from app.features import Feature\n\n\ndef f(mode, names, cache):\n"
+        text += "\n".join(body) + "\n"
+        d = root / f"pkg{i % 40:02d}"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"mod{i}.py").write_text(text)
+    return members
+
+
+def homegrown_case(files: int, repeat: int) -> None:
+    """discover with and without the dynamic-read pass over reference patterns."""
+    import swath.sources.flags as flags_source
+
+    tmp = tempfile.mkdtemp(prefix="swath-flags-home-")
+    root = Path(tmp) / "repo"
+    try:
+        root.mkdir()
+        generate_homegrown_case(root, files)
+        subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+        subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+        ws = Workspace(root)
+        items: list[Item] = []
+        with_pass = flags_source.pattern_reads
+
+        def run(enabled: bool) -> None:
+            flags_source.pattern_reads = with_pass if enabled else (lambda cfg, defs: [])
+            try:
+                items[:] = FlagsSource().discover(SourceContext(workspace=ws))
+            finally:
+                flags_source.pattern_reads = with_pass
+
+        run(True)  # starts the workers
+        on_t, off_t = [], []
+        for _ in range(repeat):
+            off_t.append(timed(lambda: run(False)))
+            on_t.append(timed(lambda: run(True)))
+        stats = FlagsSource.last_scan.stats if FlagsSource.last_scan else None
+        dynamic = sum(1 for i in items if i.kind == "flag" and i.data.get("dynamic_reads"))
+        on, off = statistics.median(on_t), statistics.median(off_t)
+        print(
+            f"homegrown case: {files:,} Python files, a 200-member Feature enum (preset "
+            f"python-enum-features), `Feature` in ~13 % of the files, 2 `Feature[name]` lookups"
+        )
+        print(
+            f"{'  discover without / with the pass':<40} {off * 1000:8.0f} ms / {on * 1000:.0f} ms "
+            f"(+{(on - off) * 1000:.0f} ms); files parsed {stats.pattern_files if stats else 0:,}; "
+            f"flags kept by a dynamic read {dynamic}"
+        )
+    finally:
+        scan_mod.shutdown_pool()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def timed(fn: Callable[[], None]) -> float:
     t = time.perf_counter()
     fn()
@@ -329,24 +409,31 @@ def main() -> int:
     )
     ap.add_argument(
         "--case",
-        choices=["ripgrep", "property", "both"],
-        default="both",
-        help="the ripgrep comparison, the property-name case (a child process), or both",
+        choices=["ripgrep", "property", "homegrown", "all", "both"],
+        default="all",
+        help="the ripgrep comparison, the property-name case, the homegrown-system case (each "
+        "case but ripgrep in a child process), or all of them (`both`: the old name of `all`)",
     )
     ap.add_argument("--property-files", type=int, default=5_000)
+    ap.add_argument("--homegrown-files", type=int, default=5_000)
     args = ap.parse_args()
     if args.quick:
         args.files, args.keys, args.repeat = min(args.files, 500), min(args.keys, 50), 2
         args.share = max(args.share, 0.2)
         args.property_files = min(args.property_files, 300)
+        args.homegrown_files = min(args.homegrown_files, 300)
     if args.case == "property":
         property_case(args.property_files, args.repeat)
         return 0
-    if args.case == "both":
-        # Its own process, so that its peak memory is its own, not the big tree's.
-        child = [sys.executable, __file__, "--case", "property", "--repeat", str(args.repeat)]
-        child += ["--property-files", str(args.property_files)]
-        subprocess.run(child, check=True)
+    if args.case == "homegrown":
+        homegrown_case(args.homegrown_files, args.repeat)
+        return 0
+    if args.case in ("all", "both"):
+        # Each in its own process, so that its peak memory is its own, not the big tree's.
+        for case, n in (("property", args.property_files), ("homegrown", args.homegrown_files)):
+            child = [sys.executable, __file__, "--case", case, "--repeat", str(args.repeat)]
+            child += [f"--{case}-files", str(n)]
+            subprocess.run(child, check=True)
 
     tmp = None
     if args.keep:

@@ -553,3 +553,23 @@ def test_a_call_patterns_files_are_parsed_only_when_a_call_takes_no_literal() ->
 
     k8s = load_preset("k8s-feature-gates").systems[0]
     assert [PatternRead.of(k8s.name, s, "go").groups for s in k8s.references] == [[]]
+
+
+def test_a_prefilter_picks_the_files_parsed_and_a_bad_one_is_a_config_error() -> None:
+    from swath.sources.flagdefs.config import load_config
+    from swath.sources.flagdefs.scanworker import might_build_key
+
+    rx = r"(?:Feature|Preview)s?\s*[\[(]|\bgetattr\s*\("
+    assert might_build_key(b"x = {Preview[name] for name in v}\n", rx, None)
+    assert might_build_key(b"getattr (Feature, name)\n", rx, None)
+    assert not might_build_key(b"if Preview.x in mode:\n    store = FeatureStore\n", rx, None)
+    # A lookaround RE2 cannot run still works, through `re`.
+    assert might_build_key(b"Preview[name]", r"Preview(?=\[)", None)
+    assert not might_build_key(b"Preview.name", r"Preview(?=\[)", None)
+    config = (
+        "systems:\n  - name: s\n    files: [a.py]\n    reference:\n"
+        "      pattern: Feature[$KEY]\n      prefilter: 'Feature['\n"
+    )
+    _, errors = load_config(config, ".swath/flags.yaml", {})
+    assert len(errors) == 1 and "`prefilter` is not a valid regex" in errors[0].message
+    assert errors[0].line == 5  # the `prefilter` line itself (zero-based)

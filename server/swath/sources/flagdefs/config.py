@@ -7,6 +7,7 @@ typo never silently disables a part of the audit.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -137,6 +138,12 @@ class PatternSpec(Strict):
     is_check: bool | None = Field(
         default=None, description="References: the match is itself the yes/no check."
     )
+    prefilter: str | None = Field(
+        default=None,
+        description="References: a Python regex every read with a key built at run time "
+        "through this pattern matches (`Feature\\s*\\[`); files it does not match are not "
+        "parsed for such reads (default: the files holding the words the pattern names).",
+    )
     optional: bool = Field(
         default=False,
         description="References: a way code may read flags that a repository need not use "
@@ -148,6 +155,16 @@ class PatternSpec(Strict):
         "as `newOnboarding` (LaunchDarkly's React SDK camel-cases keys by default); `snake`: "
         "`new_onboarding`; `kebab`: `newOnboarding` is read as `new-onboarding`.",
     )
+
+    @field_validator("prefilter")
+    @classmethod
+    def _compiles(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"`prefilter` is not a valid regex: {exc}") from exc
+        return v
 
     @model_validator(mode="after")
     def _one_matcher(self) -> PatternSpec:

@@ -25,9 +25,9 @@ from swath.sources.flagdefs.config import PatternSpec
 from swath.sources.flagdefs.scanworker import (
     LITERAL,
     NAME,
-    call_arguments,
     enclosing_functions,
     key_shape,
+    might_build_key,
 )
 
 _METAVAR = re.compile(r"\$\$?\$?[A-Z_][A-Z0-9_]*")
@@ -65,7 +65,7 @@ _COMMON = {
 }
 _MIN_ANCHOR = 3
 # `^\w*(?:Feature|Preview)s?$` -> Feature, Preview; `^Enabled$` -> Enabled.
-_REGEX_NOISE = re.compile(r"\\[wdsbWDSBAZ][*+?]?|[\^$]|\\b")
+_REGEX_NOISE = re.compile(r"\\[wdsbWDSBAZ][*+?]?|[\^$]|\\b|\(\?-?[a-zA-Z]+\)")  # and `(?-u)`
 _ALTERNATION = re.compile(r"\(\?:([\w|]+)\)")
 _OPTIONAL_GROUP = re.compile(r"\(\?:[^()|]*\)[*?]")  # `(?:\w+\.)*`: nothing it holds is required
 _PLAIN = re.compile(r"[A-Za-z_]\w*")
@@ -91,6 +91,7 @@ class PatternRead:
     # gate constant, a name destructured from useFlags()): a name captured is no variable.
     names_are_keys: bool = False
     lead: str | None = None  # `enabled?` of `$R.enabled?($KEY)`: the key is its first argument
+    prefilter: str | None = None  # the spec's: a regex every such read matches
 
     @classmethod
     def of(
@@ -113,6 +114,7 @@ class PatternRead:
             groups=anchor_groups(spec.pattern, spec.rule, language, spec.key),
             names_are_keys=names_are_keys(spec.rule, spec.key),
             lead=call_lead(spec.pattern, spec.rule, language, spec.key),
+            prefilter=spec.prefilter,
         )
 
     def applies_to(self, path: str) -> str | None:
@@ -127,24 +129,9 @@ class PatternRead:
         return lang
 
     def might_build_key(self, data: bytes) -> bool:
-        """Before parsing: does some call of `lead(` in the file take a first argument that is
-        no literal (a name, an f-string, a concatenation)? When the pattern is a call whose
-        key is its first argument, a file without one holds no read of this pattern's to
-        find, however often it holds the anchor (`Feature.enabled?(:x)` all over GitLab)."""
-        if self.lead is None:
-            return True
-        rx = _lead_regex(self.lead)
-        for m in rx.finditer(data):
-            args = call_arguments(data, m.end())
-            if not args:
-                return True  # too long to see: parse
-            arg = data[args[0][0] : args[0][1]].strip()
-            if _RUBY_SYMBOL.match(arg.decode("utf-8", "replace")):
-                continue
-            shape = key_shape(arg)
-            if shape != LITERAL and shape[0] != "other":
-                return True
-        return False
+        """Before parsing: see `scanworker.might_build_key` (the workers ask it of the files
+        they read; `swath flags test` asks it here)."""
+        return might_build_key(data, self.prefilter, self.lead)
 
     def holds_anchors(self, text: str) -> bool:
         return bool(self.groups) and all(any(w in text for w in g) for g in self.groups)
@@ -193,7 +180,6 @@ def _first_pattern(rule: dict[str, Any]) -> str | None:
 
 
 _LEAD = re.compile(r"([A-Za-z_$][\w$]*[?!]?)\s*\(\s*\Z")
-_lead_regexes: dict[str, re.Pattern[bytes]] = {}
 
 
 def call_lead(
@@ -218,15 +204,6 @@ def call_lead(
         return None
     m = _LEAD.search(pattern[:at])
     return m.group(1) if m is not None and not m.group(1).startswith("$") else None
-
-
-def _lead_regex(lead: str) -> re.Pattern[bytes]:
-    rx = _lead_regexes.get(lead)
-    if rx is None:
-        rx = _lead_regexes[lead] = re.compile(
-            rb"(?<![\w$])" + re.escape(lead.encode()) + rb"(?=\s*\()"
-        )
-    return rx
 
 
 def _family(lang: str) -> str:

@@ -199,10 +199,12 @@ def scan_references(
 
     specs = [p for p in pattern_reads or [] if p.groups]
     anchors = sorted({w for p in specs for g in p.groups for w in g})
-    merger = _Merger(index, keys, bare, calls, defined, spans, max_per_key, aliases, anchors)
+    at = {w: i for i, w in enumerate(anchors)}
+    checks = [([[at[w] for w in g] for g in p.groups], p.prefilter, p.lead) for p in specs]
+    merger = _Merger(index, keys, bare, calls, defined, spans, max_per_key, aliases)
     # Chunk by chunk as the workers answer: no list of every raw hit of the tree.
     for found, n_files, n_bytes, skipped in _run_chunks(
-        root, files, (keys, bare, calls, max_bytes, anchors), n_workers, "scan_chunk"
+        root, files, (keys, bare, calls, max_bytes, anchors, checks), n_workers, "scan_chunk"
     ):
         index.stats.files_read += n_files
         index.stats.bytes_read += n_bytes
@@ -239,11 +241,10 @@ class _Merger:
         spans: dict[str, list[DefinitionSpan]],
         max_per_key: int = MAX_PER_KEY,
         aliases: dict[str, str] | None = None,
-        anchors: list[str] | None = None,
     ) -> None:
         self.aliases = aliases or {}
-        self.anchors = anchors or []
-        self.anchored: dict[str, set[str]] = {}  # path -> the anchor words it holds
+        # path -> the homegrown reference patterns it may hold a dynamic read of (indices)
+        self.anchored: dict[str, list[int]] = {}
         self.index, self.keys, self.bare, self.calls, self.defined, self.spans = (
             index,
             keys,
@@ -389,8 +390,8 @@ class _Merger:
                         "as-is",
                     )
                 )
-            elif kind == "anchors":
-                self.anchored[path] = {self.anchors[i] for i in h[1]}
+            elif kind == "patterns":
+                self.anchored[path] = h[1]
             elif kind == "use":
                 _, name, line, col, end_col, text = h
                 key = self.local_consts.get((path, str(name)))
@@ -478,25 +479,20 @@ class _Merger:
 
     def pattern_reads(self, root: str, specs: list[PatternRead], max_bytes: int) -> int:
         """Matches of homegrown reference patterns whose key is built at run time, in the
-        files holding every anchor group of the pattern (tests are not reads). How many
-        files were parsed."""
+        files the workers found may hold one (tests are not reads). How many files were
+        parsed."""
         parsed = 0
         prefix = root.rstrip("/") + "/"
         for path in sorted(self.anchored):
-            words = self.anchored[path]
             wanted = [
                 (p, lang)
-                for p in specs
-                if all(any(w in words for w in g) for g in p.groups)
-                and (lang := p.applies_to(path)) is not None
+                for p in (specs[i] for i in self.anchored[path])
+                if (lang := p.applies_to(path)) is not None
             ]
             if not wanted or is_test_path(path):
                 continue
             data = scanworker.read_file(prefix + path, max_bytes)
             if data is None:
-                continue
-            wanted = [(p, lang) for p, lang in wanted if p.might_build_key(data)]
-            if not wanted:
                 continue
             source = SourceText(data.decode("utf-8", "replace"))
             parsed += 1

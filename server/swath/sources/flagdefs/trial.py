@@ -197,7 +197,7 @@ def _try_dynamic(
             text = read_text(path)
         except (OSError, ValueError):
             continue
-        if not read.holds_anchors(text):
+        if not read.holds_anchors(text) or not read.might_build_key(text.encode("utf-8")):
             continue
         looked += 1
         for c in find_captures(read, text, plang):
