@@ -72,7 +72,7 @@ class ScanStats:
     seconds: float = 0.0
     workers: int = 1
     second_pass_files: int = 0
-    pattern_files: int = 0  # files parsed for homegrown dynamic reads (they hold an anchor)
+    pattern_files: int = 0  # files parsed for reads through homegrown reference patterns
 
 
 @dataclass
