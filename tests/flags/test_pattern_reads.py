@@ -573,3 +573,39 @@ def test_a_prefilter_picks_the_files_parsed_and_a_bad_one_is_a_config_error() ->
     _, errors = load_config(config, ".swath/flags.yaml", {})
     assert len(errors) == 1 and "`prefilter` is not a valid regex" in errors[0].message
     assert errors[0].line == 5  # the `prefilter` line itself (zero-based)
+
+
+def test_launchdarkly_a_flag_looked_up_by_a_computed_key(tmp_path: Path) -> None:
+    from .test_presets import LD_REACT
+
+    files = dict(LD_REACT)
+    files["src/Gate.tsx"] = """
+        import { useFlags } from "launchdarkly-react-client-sdk";
+
+        export function Gate({ name }: { name: string }) {
+          const flags = useFlags();
+          return flags[name] ? <On /> : null;
+        }
+
+        export function Dark() {
+          const flags = useFlags();
+          return flags["darkMode"] ? <Dark /> : null;
+        }
+        """
+    ws = make_repo(tmp_path, files)
+    data = _data(ws)
+    for key in ("new-onboarding", "dark-mode"):
+        read = data[key]["dynamic_read"]
+        assert data[key]["dynamic_reads"] == 1, key
+        assert (read["path"], read["line"], read["system"], read["key_case"]) == (
+            "src/Gate.tsx",
+            4,
+            "launchdarkly-react",
+            "camel",
+        )
+    # `flags["darkMode"]` is a read of dark-mode, by its camel-cased key.
+    assert ("src/Gate.tsx", 9) in {(r["path"], r["line"]) for r in data["dark-mode"]["references"]}
+    # Without the lookup by a computed key, nothing is dynamic.
+    assert all(
+        d["dynamic_reads"] == 0 for d in _data(make_repo(tmp_path / "plain", LD_REACT)).values()
+    )
