@@ -308,3 +308,17 @@ def test_the_items_data_is_the_shared_model_whole(repo: Path, per: str) -> None:
 def test_an_item_of_another_kind_reads_as_a_change_with_nothing_added() -> None:
     other = DiffItemData.read({"status": 3, "hunks": "none", "lines": 12})
     assert other == DiffItemData() and other.added_lines() == set() and other.status is None
+
+
+def test_an_items_data_reads_once_as_the_same_change(tmp_path: Path) -> None:
+    # Every pass reads every item: the same dict is one validation, and one change object.
+    root = init_repo(tmp_path / "r")
+    commit_files(root, {"a.py": "x = 1\n"})
+    write(root, {"a.py": "x = 1\ny = 2\n"})
+    [item] = diff_items(root)
+    first = DiffItemData.read(item.data)
+    assert DiffItemData.read(item.data) is first and first.added_lines() == {1}
+    # Equal content in another dict (another item, another run) is read on its own.
+    copy = dict(item.data)
+    assert DiffItemData.read(copy) == first and DiffItemData.read(copy) is not first
+    assert DiffItemData.read({"hunks": "none"}) == DiffItemData()

@@ -10,6 +10,8 @@ split as the LSP splits them.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
@@ -56,11 +58,26 @@ class DiffItemData(BaseModel):
     @classmethod
     def read(cls, data: dict[str, Any]) -> DiffItemData:
         """An item's data as a change; an item of another kind (its data has other keys, or
-        the same keys meaning something else) reads as a change with no hunks."""
+        the same keys meaning something else) reads as a change with no hunks.
+
+        The same dict reads as the very same change: every pass's task reads every item of
+        its batch, and the step's Python files read every item of the step (~700 reads of
+        50 items a review). An item's data is not changed once the source made it (the
+        planner keys its JSON on the item the same way); read the change, never change it."""
+        with _read_lock:
+            hit = _read_memo.get(id(data))
+            if hit is not None and hit[0] is data:
+                _read_memo.move_to_end(id(data))
+                return hit[1]
         try:
-            return cls.model_validate(data)
+            change = cls.model_validate(data)
         except ValidationError:
-            return cls()
+            change = cls()
+        with _read_lock:
+            _read_memo[id(data)] = (data, change)  # the dict held: its id stays its own
+            while len(_read_memo) > READ_MEMO_SIZE:
+                _read_memo.popitem(last=False)
+        return change
 
     def as_item_data(self) -> dict[str, Any]:
         """`Item.data`: every field in its order; `hunk` only on a hunk's item."""
@@ -73,3 +90,8 @@ class DiffItemData(BaseModel):
     def committed(self) -> bool | None:
         """Whether the added lines are in a commit already: never for the working tree."""
         return False if self.base in ("HEAD", "(no commits yet)") else None
+
+
+READ_MEMO_SIZE = 512  # items; a review's passes read each within seconds
+_read_memo: OrderedDict[int, tuple[dict[str, Any], DiffItemData]] = OrderedDict()
+_read_lock = threading.Lock()
