@@ -405,12 +405,15 @@ def test_enum_preset_a_member_looked_up_at_run_time_keeps_every_member(
             "python-enum-features",
         )
         assert quote in read["quote"]
+        assert read["call"] == "$CLS[$KEY] | $CLS($KEY) | getattr($CLS, $KEY)"
     # `Target` is another enum: not the preset's, no flag of it.
     assert "PY38" not in data
     _, found, plan = run_offline(ws)
     md = plan["markdown"]
-    # The promoted member (no check left) would be deleted; the lookup keeps it.
+    # The promoted member (no check left) would be deleted; the lookup keeps it, and every
+    # other member too.
     assert not _deleted(plan["patch"], "    hex_codes_in_unicode_sequences = auto()")
+    assert "--- a/src/fmt/mode.py" not in plan["patch"]
     assert (
         "`hex_codes_in_unicode_sequences`: definition kept: src/fmt/cli.py:5 reads a flag of" in md
     )

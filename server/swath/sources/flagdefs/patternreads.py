@@ -159,12 +159,18 @@ def summary(spec: PatternSpec) -> str:
 
 
 def pattern_text(spec: PatternSpec) -> str:
-    """The pattern as a reader knows it: `Feature[$KEY]`, a rule's first pattern."""
+    """The pattern as a reader knows it: `Feature[$KEY]`, a rule's pattern, or its
+    alternatives' (`$CLS[$KEY] | $CLS($KEY) | getattr($CLS, $KEY)`)."""
     if isinstance(spec.pattern, str):
         return spec.pattern
     if isinstance(spec.pattern, dict):
         return str(spec.pattern.get("context", spec.pattern))
-    found = _first_pattern(spec.rule or {})
+    rule = spec.rule or {}
+    if isinstance(rule.get("any"), list) and not isinstance(rule.get("pattern"), str):
+        each = [_first_pattern(sub) for sub in rule["any"] if isinstance(sub, dict)]
+        if each and all(each):
+            return " | ".join(dict.fromkeys(e for e in each if e))
+    found = _first_pattern(rule)
     return found if found is not None else summary(spec)
 
 
