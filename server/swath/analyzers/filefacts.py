@@ -13,7 +13,7 @@ from typing import Any
 
 from swath.analyzers.pyfacts import importable, module_name, python_facts
 from swath.analyzers.sgfacts import go_facts, go_module_path, script_facts
-from swath.analyzers.sourcetext import SCRIPT_LANGUAGES, first_nonempty, language_of, split_lines
+from swath.analyzers.sourcetext import SCRIPT_LANGUAGES, first_nonempty_of, language_of
 from swath.workspace import Workspace
 from swath.workspace.depmarks import EXISTS
 
@@ -83,7 +83,7 @@ def file_facts(
         facts = go_facts(path, text)
         mod_dir, mod = _go_module(ws, posixpath.dirname(path), go_mods, files_read)
         facts["go_module"], facts["go_mod_dir"] = mod, mod_dir
-    first = first_nonempty(split_lines(text))
+    first = first_nonempty_of(text)
     facts["path"] = path
     facts["first_line"] = list(first) if first else None
     return facts

@@ -18,26 +18,35 @@ from collections import Counter
 MAX_NAMES = 200  # a file importing more names than this is a re-export hub: no weights needed
 
 
-def _word_char(ch: str) -> bool:
-    return ch.isalnum() or ch in "_$"
-
-
 def count_names(text: str, names: list[str], import_mentions: Counter[str]) -> dict[str, int]:
     """Mentions of each of `names` in `text`, minus those in the import statements."""
     out: dict[str, int] = {}
     size = len(text)
+    find = text.find
     for name in dict.fromkeys(names[:MAX_NAMES]):
         if not name or name == "*":
             continue
+        at = find(name)
+        if at < 0:
+            continue
         n = 0
         width = len(name)
-        at = text.find(name)
+        # The checks of either side are written out, not a helper per character: a
+        # short name (sympy's `S`) is found inside other words a million times a map.
         while at >= 0:
             end = at + width
-            before = text[at - 1] if at else " "
-            if not (_word_char(before) or before == "." or (end < size and _word_char(text[end]))):
-                n += 1
-            at = text.find(name, end)
+            if at:
+                before = text[at - 1]
+                if before.isalnum() or before in "_$.":
+                    at = find(name, end)
+                    continue
+            if end < size:
+                after = text[end]
+                if after.isalnum() or after in "_$":
+                    at = find(name, end)
+                    continue
+            n += 1
+            at = find(name, end)
         n -= import_mentions.get(name, 0)
         if n > 0:
             out[name] = n

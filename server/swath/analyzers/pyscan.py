@@ -162,7 +162,9 @@ def _block(indent: int) -> re.Pattern[str]:
 class _Source:
     """The text, its skeleton, and rows and columns of offsets."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, lines: list[str] | None = None) -> None:
+        """`lines`: the text split at "\\n" where the caller has it (each split of a
+        large package's files costs a share of the pass)."""
         self.text = text
         pieces: list[str] = []
         strings: dict[int, int] = {}
@@ -214,7 +216,7 @@ class _Source:
         self.strings = strings
         self.comments = comments
         self.fstrings = fstrings
-        parts = text.split("\n")
+        parts = text.split("\n") if lines is None else lines
         # newline offsets: the n-th line ends at nl[n]
         self.nl = list(map(int.__add__, accumulate(map(len, parts)), range(len(parts))))
 
@@ -313,7 +315,7 @@ class _Scan:
     def __init__(self, text: str, lines: list[str], module: str, is_package: bool) -> None:
         if text.startswith("\ufeff"):
             raise Unsure("byte-order mark")
-        self.src = src = _Source(text)
+        self.src = src = _Source(text, None if "\r" in text else lines)
         code = src.code
         if "\t" in code and re.search(r"(?m)^ *\t", code):
             raise Unsure("tabs in indentation")

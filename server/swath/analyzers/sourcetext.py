@@ -38,6 +38,21 @@ def first_nonempty(lines: list[str]) -> tuple[int, str] | None:
     return None
 
 
+def first_nonempty_of(text: str) -> tuple[int, str] | None:
+    """`first_nonempty(split_lines(text))` without splitting the whole file for it."""
+    if "\r" in text:
+        return first_nonempty(split_lines(text))
+    start = n = 0
+    while True:
+        end = text.find("\n", start)
+        line = (text[start:] if end < 0 else text[start:end]).strip()
+        if line:
+            return n, line
+        if end < 0:
+            return None
+        n, start = n + 1, end + 1
+
+
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 
 
