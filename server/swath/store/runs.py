@@ -94,22 +94,33 @@ HEAD_SHARE = 0.75
 
 
 class Serialised(BaseModel):
-    """A record as the store keeps it: its JSON, that JSON's sha256, and maybe its head."""
+    """A record as the store keeps it: its JSON (UTF-8), that JSON's sha256, and maybe its head."""
 
     digest: str
-    text: str
+    data: bytes
     head: str | None = None
 
 
+# The bytes that start a character in UTF-8 (all but the continuation bytes 0x80-0xBF).
+_LEADING = bytes(b for b in range(256) if not 0x80 <= b < 0xC0)
+
+
 def serialise(record: Record) -> Serialised:
-    """Done once per record, on whichever thread makes it (not the event loop's)."""
-    text = record.model_dump_json()
+    """Done once per record, on whichever thread makes it (not the event loop's).
+
+    Kept as the serializer's UTF-8 bytes, never as a str: a reduce's record is megabytes
+    of JSON with a few arrows in it, and a str of it takes two bytes a character (sympy's
+    map: 8.7 MB of JSON, a 17 MiB str, then its UTF-8 again for the hash and for SQLite).
+    """
+    data = record.__pydantic_serializer__.to_json(record)
     head = None
-    if record.output is not None and _findings_at_least(record) <= (1 - HEAD_SHARE) * len(text):
-        head = record.model_copy(update={"output": None}).model_dump_json()
-        if len(head) > (1 - HEAD_SHARE) * len(text):
-            head = None
-    return Serialised(digest=hashlib.sha256(text.encode("utf-8")).hexdigest(), text=text, head=head)
+    if record.output is not None:
+        chars = len(data) - len(data.translate(None, _LEADING))  # as len() of the str
+        if _findings_at_least(record) <= (1 - HEAD_SHARE) * chars:
+            head = record.model_copy(update={"output": None}).model_dump_json()
+            if len(head) > (1 - HEAD_SHARE) * chars:
+                head = None
+    return Serialised(digest=hashlib.sha256(data).hexdigest(), data=data, head=head)
 
 
 # What a finding's JSON takes at the least besides its id, fingerprint, rule, path and
@@ -309,8 +320,13 @@ class RunStore:
             outputs_hash = _put_blob(c, wrapped[len(_OUTPUTS_KEY) : -1])
             del wrapped, shown
             dumped = self._dumped.pop(run_id, {})
+            # Joined as UTF-8 bytes: a str of the whole list takes two bytes a character as
+            # soon as one finding has an arrow in it, and was encoded again to be hashed.
             findings_hash = _put_blob(
-                c, "[" + ",".join(_dumped_json(dumped, f) for f in report.findings) + "]"
+                c,
+                b"["
+                + b",".join(_dumped_json(dumped, f).encode("utf-8") for f in report.findings)
+                + b"]",
             )
             del dumped
             c.execute(
@@ -694,15 +710,21 @@ def _put_record(c: sqlite3.Connection, record: Record) -> str:
 
 def _put_serialised(c: sqlite3.Connection, s: Serialised) -> str:
     c.execute(
-        "INSERT OR IGNORE INTO records(hash, record_json, head_json) VALUES (?, ?, ?)",
-        (s.digest, s.text, s.head),
+        # The JSON as the same TEXT a str would have made (a blob cast in SQLite's UTF-8).
+        "INSERT OR IGNORE INTO records(hash, record_json, head_json) VALUES (?, CAST(? AS TEXT), ?)",
+        (s.digest, s.data, s.head),
     )
     return s.digest
 
 
-def _put_blob(c: sqlite3.Connection, text: str) -> str:
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    c.execute("INSERT OR IGNORE INTO blobs(hash, json) VALUES (?, ?)", (digest, text))
+def _put_blob(c: sqlite3.Connection, text: str | bytes) -> str:
+    """JSON by content; as bytes, its UTF-8, stored as the same TEXT (cast in SQLite)."""
+    if isinstance(text, str):
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        c.execute("INSERT OR IGNORE INTO blobs(hash, json) VALUES (?, ?)", (digest, text))
+        return digest
+    digest = hashlib.sha256(text).hexdigest()
+    c.execute("INSERT OR IGNORE INTO blobs(hash, json) VALUES (?, CAST(? AS TEXT))", (digest, text))
     return digest
 
 
