@@ -190,7 +190,7 @@ class RunStore:
         # The JSON of each finding a run streamed (`save_findings`), by the finding object,
         # for its report (`finish_run`) to reuse: a map's thousands of findings were dumped
         # twice. Only the store's thread touches it.
-        self._dumped: dict[str, dict[int, tuple[Finding, str]]] = {}
+        self._dumped: dict[str, dict[int, tuple[Finding, bytes]]] = {}
 
     @classmethod
     def open(cls, workspace_root: Path) -> "RunStore":
@@ -324,9 +324,7 @@ class RunStore:
             # soon as one finding has an arrow in it, and was encoded again to be hashed.
             findings_hash = _put_blob(
                 c,
-                b"["
-                + b",".join(_dumped_json(dumped, f).encode("utf-8") for f in report.findings)
-                + b"]",
+                b"[" + b",".join(_dumped_json(dumped, f) for f in report.findings) + b"]",
             )
             del dumped
             c.execute(
@@ -466,11 +464,13 @@ class RunStore:
             dumped = self._dumped.setdefault(run_id, {})
             rows = []
             for f in findings:
-                text = f.model_dump_json()
-                dumped[id(f)] = (f, text)
-                rows.append((run_id, step, f.fingerprint, f.path, text))
+                # Kept as UTF-8 for the report's blob (see finish_run), stored as TEXT.
+                data = f.__pydantic_serializer__.to_json(f)
+                dumped[id(f)] = (f, data)
+                rows.append((run_id, step, f.fingerprint, f.path, data))
             c.executemany(
-                "INSERT OR REPLACE INTO findings(run_id, step, fingerprint, path, finding_json) VALUES (?,?,?,?,?)",
+                "INSERT OR REPLACE INTO findings(run_id, step, fingerprint, path, finding_json)"
+                " VALUES (?,?,?,?,CAST(? AS TEXT))",
                 rows,
             )
 
@@ -694,9 +694,9 @@ _OUTPUTS_KEY = '{"outputs":'
 _last_put: tuple[Record | None, str] = (None, "")
 
 
-def _dumped_json(dumped: dict[int, tuple[Finding, str]], f: Finding) -> str:
+def _dumped_json(dumped: dict[int, tuple[Finding, bytes]], f: Finding) -> bytes:
     hit = dumped.get(id(f))
-    return hit[1] if hit is not None and hit[0] is f else f.model_dump_json()
+    return hit[1] if hit is not None and hit[0] is f else f.__pydantic_serializer__.to_json(f)
 
 
 def _put_record(c: sqlite3.Connection, record: Record) -> str:
