@@ -270,3 +270,25 @@ def test_parallel_scan_matches_the_serial_one(tmp_path, monkeypatch):
     assert parallel.constants == serial.constants
     assert serial.stats.files_read == 301
     assert sum(len(v) for v in serial.references.values()) > 100
+
+
+def test_minified_bundles_are_skipped_and_said_so(tmp_path):
+    # A bundle: one line naming the flag among kilobytes of other code (linguist's test: a
+    # .js/.css file whose lines average over 110 characters). Its sources are what a removal
+    # edits; the bundle's line would be a "reference" carrying the whole line.
+    bundle = "var a=1;" * 200 + 'if(c.isEnabled("k")){go()}' + ";var b=2" * 200 + "\n"
+    long_but_source = "// " + "x" * 300 + '\nif (c.isEnabled("k")) {\n  go();\n}\n' + "y = 1;\n" * 20
+    files = {
+        "flags.yaml": "k: true\n",
+        "src/a.js": 'if (c.isEnabled("k")) {}\n',
+        "src/long.js": long_but_source,
+        "static/app.min.js": bundle,
+        "static/app.css": "." + "a" * 500 + '{content:"k"}\n',
+        "data/one-line.json": '{"k": true, "pad": "' + "z" * 500 + '"}\n',
+    }
+    ws = make_repo(tmp_path, files)
+    spans = [DefinitionSpan(key="k", path="flags.yaml", line=0, end_line=0)]
+    index = scan_references(str(ws.root), sorted(files), ["k"], default_call_names(), spans)
+    paths = sorted({h.path for h in index.references["k"]})
+    assert paths == ["data/one-line.json", "src/a.js", "src/long.js"]
+    assert index.skipped == {"static/app.css": "minified", "static/app.min.js": "minified"}

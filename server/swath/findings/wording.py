@@ -15,6 +15,7 @@ _SKIP_WORDS = {
     "symlink_outside": "linked outside the workspace",
     "not_regular": "not a regular file",
     "unreadable": "unreadable",
+    "minified": "minified (build output)",
 }
 
 

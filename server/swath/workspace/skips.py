@@ -18,6 +18,7 @@ SkipReason = Literal[
     "symlink_outside",
     "not_regular",
     "unreadable",
+    "minified",
 ]
 SKIP_REASONS: frozenset[str] = frozenset(get_args(SkipReason))
 

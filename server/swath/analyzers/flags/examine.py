@@ -234,16 +234,13 @@ def _disambiguate(ws: Workspace, refs: list[ReferenceFact]) -> None:
     seen: dict[tuple[str, str], int] = {}
     for r in refs:
         seen[(r.path, r.quote)] = seen.get((r.path, r.quote), 0) + 1
-    headers: dict[str, list[int]] = {}  # path -> the lines that open a definition, in order
     for r in refs:
         if seen[(r.path, r.quote)] < 2:
             continue
         pf = parsed(ws, r.path)
         if pf is None:
             continue
-        if r.path not in headers:
-            headers[r.path] = [i for i, text in enumerate(pf.lines) if _HEADER.match(text)]
-        found = headers[r.path]
+        found = pf.lines_matching(_HEADER)  # the lines that open a definition, in order
         at = bisect.bisect_left(found, r.line) - 1  # the nearest header above the line
         if at >= 0:
             r.context = (found[at], pf.lines[found[at]].strip())

@@ -4,6 +4,7 @@ SDK to answer "on" for the key tests a branch the removal keeps or deletes)."""
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from pydantic import BaseModel
@@ -37,11 +38,11 @@ def pinning_tests(ws: Workspace, f: FlagFacts) -> list[PinningTest]:
         pf = parsed(ws, r.path)
         name = None
         if pf is not None:
-            for i in range(min(r.line, len(pf.lines) - 1), -1, -1):
-                m = _CASE.match(pf.lines[i])
-                if m is not None:
-                    name = next(g for g in (m["py"], m["go"], m["js"], m["rb"]) if g is not None)
-                    break
+            cases = pf.lines_matching(_CASE)
+            at = bisect.bisect_right(cases, min(r.line, len(pf.lines) - 1)) - 1
+            m = _CASE.match(pf.lines[cases[at]]) if at >= 0 else None
+            if m is not None:
+                name = next(g for g in (m["py"], m["go"], m["js"], m["rb"]) if g is not None)
         if (r.path, name) in seen:
             continue
         seen.add((r.path, name))
