@@ -38,10 +38,11 @@ def test_a_command_tunes_the_collector_and_gives_it_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One-shot commands run with a larger young generation and the imports frozen out of
-    collections (cli.main._one_shot_collector); whoever called `main` gets its own back."""
+    collections (gcpause.one_shot_collector); whoever called `main` gets its own back."""
     import gc
 
-    from swath.cli.main import YOUNG, main
+    from swath.cli.main import main
+    from swath.gcpause import YOUNG
 
     root = init_repo(tmp_path / "repo")
     commit_files(root, {"a.py": "x = 1\n"})

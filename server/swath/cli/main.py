@@ -11,12 +11,11 @@ import gc
 import logging
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Sequence
 
 from swath.cli.parser import build_parser, parse
 from swath.cli.usage import UsageError
+from swath.gcpause import one_shot_collector
 
 if TYPE_CHECKING:
     from swath.cli import commands as commands
@@ -35,33 +34,12 @@ def _enter(directory: str) -> None:
     os.chdir(target)
 
 
-# A command's young generation (see _one_shot_collector), and the collector's own setting.
-YOUNG = 20_000
+# The collector's own setting, for `swath lsp`: a long-lived server keeps the usual one.
 _DEFAULT_THRESHOLD = gc.get_threshold()
 
 
-@contextmanager
-def _one_shot_collector() -> Iterator[None]:
-    """The cyclic collector tuned for a command that builds its heap and exits.
-
-    With the defaults (a young collection every 700 allocations) a `swath run` of
-    review-diff collected ~145 times, 12 of them walking the middle generation and one
-    every object imported, for 60-150 ms CPU; with a larger young generation, and what
-    the imports made frozen out of later collections (`_dispatch`), ~16 times for 25-40 ms.
-    Cycles are still collected. The defaults come back afterwards (a test calling `main`
-    in its own process keeps its own); `swath lsp`, a long-lived server, keeps them.
-    """
-    before = gc.get_threshold()
-    gc.set_threshold(YOUNG, 20, 20)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
-        gc.unfreeze()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    with _one_shot_collector():
+    with one_shot_collector():
         return _main_tuned(argv)
 
 
