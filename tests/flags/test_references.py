@@ -277,7 +277,9 @@ def test_minified_bundles_are_skipped_and_said_so(tmp_path):
     # .js/.css file whose lines average over 110 characters). Its sources are what a removal
     # edits; the bundle's line would be a "reference" carrying the whole line.
     bundle = "var a=1;" * 200 + 'if(c.isEnabled("k")){go()}' + ";var b=2" * 200 + "\n"
-    long_but_source = "// " + "x" * 300 + '\nif (c.isEnabled("k")) {\n  go();\n}\n' + "y = 1;\n" * 20
+    long_but_source = (
+        "// " + "x" * 300 + '\nif (c.isEnabled("k")) {\n  go();\n}\n' + "y = 1;\n" * 20
+    )
     files = {
         "flags.yaml": "k: true\n",
         "src/a.js": 'if (c.isEnabled("k")) {}\n',
