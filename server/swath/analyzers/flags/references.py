@@ -47,6 +47,8 @@ _BOOL_LITERALS = {"True": True, "False": False, "true": True, "false": False}
 _lock = threading.Lock()
 _parsed: OrderedDict[tuple[str, str, str], ParsedFile] = OrderedDict()
 _MAX = 128
+_matching: OrderedDict[tuple[str, str, str, str], list[int]] = OrderedDict()
+_MAX_MATCHING = 2048
 
 
 def language_for(path: str) -> str | None:
@@ -65,7 +67,8 @@ class ParsedFile:
     # on a .ts file), kept like its own tree: parsed again for every flag, this was most of
     # an audit of unleash-server (68 flags over its ~3,000 compiled files: 32 s).
     _other_roots: dict[str, SgNode] = field(default_factory=dict)
-    _matching: dict[str, list[int]] = field(default_factory=dict)
+    # (workspace, path, content digest): what `lines_matching` keeps its answers under.
+    key: tuple[str, str, str] = ("", "", "")
 
     @property
     def root(self) -> SgNode | None:
@@ -74,13 +77,21 @@ class ParsedFile:
         return self._root
 
     def lines_matching(self, rx: re.Pattern[str]) -> list[int]:
-        """The lines `rx` matches (at their start), in order; found once per file, not once
-        per flag and reference (a common-word key's hundreds of references in one file)."""
-        found = self._matching.get(rx.pattern)
-        if found is None:
-            found = self._matching[rx.pattern] = [
-                i for i, text in enumerate(self.lines) if rx.match(text)
-            ]
+        """The lines `rx` matches (at their start), in order; found once per file version,
+        not once per flag and reference: a common-word key has hundreds of references in
+        hundreds of files, more than the parsed files kept, so the answers outlive them
+        (a few integers a file)."""
+        key = (*self.key, rx.pattern)
+        with _lock:
+            found = _matching.get(key)
+            if found is not None:
+                _matching.move_to_end(key)
+                return found
+        found = [i for i, text in enumerate(self.lines) if rx.match(text)]
+        with _lock:
+            _matching[key] = found
+            while len(_matching) > _MAX_MATCHING:
+                _matching.popitem(last=False)
         return found
 
     def root_as(self, lang: str) -> SgNode | None:
@@ -105,7 +116,11 @@ def parsed(ws: Workspace, path: str) -> ParsedFile | None:
     except (OSError, ValueError):
         return None
     pf = ParsedFile(
-        path=path, text=text, lines=re.split(r"\r\n|\r|\n", text), lang=language_for(path)
+        path=path,
+        text=text,
+        lines=re.split(r"\r\n|\r|\n", text),
+        lang=language_for(path),
+        key=key,
     )
     with _lock:
         _parsed[key] = pf
