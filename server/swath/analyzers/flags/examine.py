@@ -221,7 +221,7 @@ def _references(
     return out
 
 
-_HEADER = re.compile(
+HEADER_LINE = re.compile(
     r"^\s*(?:export\s+)?(?:async\s+)?(?:def|class|function|func|public|private|protected)\b"
     r"|^\s*(?:export\s+)?(?:const|let|var)\s+\w+\s*=\s*(?:async\s*)?(?:\(|function)"
 )
@@ -240,7 +240,7 @@ def _disambiguate(ws: Workspace, refs: list[ReferenceFact]) -> None:
         pf = parsed(ws, r.path)
         if pf is None:
             continue
-        found = pf.lines_matching(_HEADER)  # the lines that open a definition, in order
+        found = pf.lines_matching(HEADER_LINE)  # the lines that open a definition, in order
         at = bisect.bisect_left(found, r.line) - 1  # the nearest header above the line
         if at >= 0:
             r.context = (found[at], pf.lines[found[at]].strip())

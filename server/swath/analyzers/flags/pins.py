@@ -15,7 +15,7 @@ from swath.workspace import Workspace
 
 # A test case's first line: pytest/unittest `def test_…`, Go `func TestX(`, Jest/Mocha/
 # Vitest `it("…"` / `test("…"`, RSpec `it "…" do`. Whatever encloses the reference nearest.
-_CASE = re.compile(
+CASE_LINE = re.compile(
     r"^\s*(?:async\s+)?def\s+(?P<py>test\w*)"
     r"|^\s*func\s+(?P<go>(?:Test|Benchmark|Example)\w*)\s*\("
     r"|^\s*(?:it|test)(?:\.\w+)?\s*\(\s*(?P<q>[\"'`])(?P<js>.*?)(?P=q)"
@@ -38,9 +38,9 @@ def pinning_tests(ws: Workspace, f: FlagFacts) -> list[PinningTest]:
         pf = parsed(ws, r.path)
         name = None
         if pf is not None:
-            cases = pf.lines_matching(_CASE)
+            cases = pf.lines_matching(CASE_LINE)
             at = bisect.bisect_right(cases, min(r.line, len(pf.lines) - 1)) - 1
-            m = _CASE.match(pf.lines[cases[at]]) if at >= 0 else None
+            m = CASE_LINE.match(pf.lines[cases[at]]) if at >= 0 else None
             if m is not None:
                 name = next(g for g in (m["py"], m["go"], m["js"], m["rb"]) if g is not None)
         if (r.path, name) in seen:

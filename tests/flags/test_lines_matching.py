@@ -1,0 +1,54 @@
+"""The lines a file's regexes match (test cases, definition headers), found by one search of
+the text: the same lines as matching every line on its own, whatever the text."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from swath.analyzers.flags.examine import HEADER_LINE
+from swath.analyzers.flags.pins import CASE_LINE
+from swath.analyzers.flags.references import ParsedFile
+
+_n = itertools.count()
+
+PIECES = [
+    "",
+    " ",
+    "\t",
+    "def test_x():",
+    "  async def test_y(a):",
+    "func TestZ(t *testing.T) {",
+    'it("works", () => {',
+    "it 'ruby' do",
+    "export const f = async (",
+    "class A:",
+    "    return 1",
+    "x = 1  # def not_a_test",
+    "it",
+    "'",
+    "\r",
+    "\r\n",
+]
+
+
+def _file(text: str) -> ParsedFile:
+    lines = re.split(r"\r\n|\r|\n", text)
+    return ParsedFile(path="f", text=text, lines=lines, lang=None, key=("t", "f", str(next(_n))))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=40), st.sampled_from(["\n", " ", "\n\n"]))
+def test_the_same_lines_as_line_by_line(pieces, sep):
+    text = sep.join(pieces)
+    pf = _file(text)
+    for rx in (CASE_LINE, HEADER_LINE):
+        assert pf.lines_matching(rx) == [i for i, line in enumerate(pf.lines) if rx.match(line)]
+
+
+def test_a_match_across_a_blank_line_names_the_line_it_is_on():
+    pf = _file("x = 1\n\n   \ndef test_a():\n    pass\n")
+    assert pf.lines_matching(CASE_LINE) == [3]
