@@ -270,6 +270,18 @@ def _joined(key: str, sep: str) -> str:
     return sep.join(w.lower() for w in words) if words else key
 
 
+_METAVARIABLE = re.compile(r"\$\$?\$?[A-Z_][A-Z0-9_]*")
+_PATTERN_WORD = re.compile(r"[A-Za-z_]\w*")
+
+
+def pattern_words(pattern: str) -> list[str]:
+    """The identifiers an ast-grep pattern spells out, in order (`flagResolver`,
+    `isEnabled` of `flagResolver.isEnabled($KEY)`; metavariables left out). ast-grep
+    matches them literally, so a file without one of them holds no match: the scan picks
+    files for dynamic reads by them, the analyzer skips parsing files for a pattern."""
+    return _PATTERN_WORD.findall(_METAVARIABLE.sub(" ", pattern))
+
+
 def spell_key(key: str, case: str) -> str:
     """How code that renames keys by a convention spells `key` (see `KeyCase`)."""
     if case == "camel":

@@ -20,7 +20,7 @@ from typing import Any, cast
 from ast_grep_py import Config, SgNode, SgRoot
 
 from swath.findings.model import Position, Range
-from swath.items.flags import ReferenceHit, ReferencePattern, spell_key
+from swath.items.flags import ReferenceHit, ReferencePattern, pattern_words, spell_key
 from swath.workspace import Workspace
 from swath.workspace.languages import ANALYZED_LANGUAGES, language_of
 
@@ -334,17 +334,11 @@ def pattern_matches(
     return out
 
 
-_METAVARIABLE = re.compile(r"\$\$?\$?[A-Z_][A-Z0-9_]*")
-_PATTERN_WORD = re.compile(r"[A-Za-z_]\w*")
-
-
 @lru_cache(maxsize=256)
 def _pattern_words(pattern: str) -> tuple[str, ...]:
-    """The identifiers a plain pattern spells out (`flagResolver`, `isEnabled` of
-    `flagResolver.isEnabled($KEY)`): ast-grep matches them literally, so a file without one
-    of them is not parsed for it. A common-word key (`enabled`) is in hundreds of files the
-    pattern's call is not, each a tree-sitter parse (unleash-server: most of 25 s)."""
-    return tuple(_PATTERN_WORD.findall(_METAVARIABLE.sub(" ", pattern)))
+    # A common-word key (`enabled`) is in hundreds of files the pattern's call is not, each
+    # a tree-sitter parse when looked at (unleash-server: most of 25 s).
+    return tuple(pattern_words(pattern))
 
 
 def _pattern_nodes(pf: ParsedFile, lang: str, p: ReferencePattern) -> list[SgNode]:

@@ -20,6 +20,7 @@ from typing import Any, cast
 
 from ast_grep_py import Config, SgNode, SgRoot
 
+from swath.items.flags import pattern_words
 from swath.sources.flagdefs.common import language_of
 from swath.sources.flagdefs.config import PatternSpec
 from swath.sources.flagdefs.scanworker import (
@@ -30,8 +31,6 @@ from swath.sources.flagdefs.scanworker import (
     might_build_key,
 )
 
-_METAVAR = re.compile(r"\$\$?\$?[A-Z_][A-Z0-9_]*")
-_WORD = re.compile(r"[A-Za-z_][\w]*")
 # Words that say nothing about a file (every file of the language has them).
 _COMMON = {
     "func",
@@ -319,7 +318,7 @@ def _pattern_groups(pattern: Any, lang: str | None) -> list[list[str]]:
         text = pattern
     else:
         return []
-    words = _WORD.findall(_METAVAR.sub(" ", text))
+    words = pattern_words(text)
     return [[w] for w in dict.fromkeys(words) if w not in _COMMON and len(w) >= _MIN_ANCHOR]
 
 
