@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from swath.engine.options import RunOptions
 from swath.engine.runner import Engine
 from swath.findings.report import RunReport
 from swath.spec.discovery import builtin_workflows_dir
 from swath.spec.loader import load_workflow
 from swath.store import RunStore
-from swath.workspace import Workspace
+from swath.workspace import Workspace, workspace
 from tests.workflows.helpers import write
 
 FILES = 60  # several batches of the workflow's 24
@@ -63,6 +65,36 @@ async def test_a_remap_parses_one_batch_and_checks_only_the_changed_files_findin
     assert cached.agents.cached == tasks
     assert cached.checks.verified == cached.checks.identified == 0
     assert cached.checks.verify_reused == len(cached.findings)
+
+
+async def test_a_remap_reads_again_only_the_file_whose_stat_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every run checks the hash of every file a cached result read; the hashes taken by the
+    run before (kept in the store) stand for every file whose stat did not change, so the
+    next process reads only the changed one, and maps what a map from scratch maps."""
+    # The files were written a moment ago, inside the window where a stat is not trusted.
+    monkeypatch.setattr(workspace, "RACY_NS", 0)
+    package(tmp_path)
+    await run(tmp_path)
+    root = str(tmp_path.resolve())
+    store = RunStore.open(tmp_path)
+    try:
+        before = await store.file_hashes(root)
+    finally:
+        await store.aclose()
+    assert len([p for p in before if p.startswith("pkg/")]) == FILES
+    changed = tmp_path / "pkg" / "m030.py"
+    changed.write_text(changed.read_text() + "\n\ndef extra():\n    return 2\n")
+    again = await run(tmp_path)
+    store = RunStore.open(tmp_path)
+    try:
+        after = await store.file_hashes(root)
+    finally:
+        await store.aclose()
+    assert after.keys() == before.keys()
+    assert {p for p in after if after[p] != before[p]} == {"pkg/m030.py"}
+    _same_map(await _whole(tmp_path), again)
 
 
 async def _partials(store: RunStore, run_id: str) -> dict[str, int]:

@@ -109,6 +109,7 @@ class Engine:
         # Where `--batch` splits a step into several Message Batches (None: the API's limits).
         self.batch_limits = batch_limits
         self.limiter_factory = limiter_factory or (lambda n: AdaptiveLimiter(n))
+        self._hashes_known = False  # the store's file hashes handed to the workspace
 
     def use_model(self, options: RunOptions) -> bool:
         if options.engine == "static":
@@ -145,6 +146,11 @@ class Engine:
         inputs = resolve_inputs(workflow, options.inputs)
         limits = governed_limits(workflow, options, self.policy)
         enforce_policy(self.policy, workflow, limits, self.model_config, self.use_model(options))
+        if options.use_cache and not self._hashes_known:
+            # Checking a cached result hashes every file it read: the hashes an earlier
+            # process took stand for every file whose stat has not changed since.
+            self.workspace.known_hashes(await self.store.file_hashes(str(self.workspace.root)))
+            self._hashes_known = True
         planner = Planner(self, workflow, options, inputs, limits)
         await planner.discover()
         plan = await planner.plan()
@@ -471,6 +477,7 @@ class _Run:
             inputs=_json_safe(self.inputs),
             skipped=self.planner.skipped.as_dict(),
         )
+        self.store.save_file_hashes(str(self.ws.root), self.ws.new_hashes())
         await self.store.finish_run(report, output_records)
         self.emit(RunFinished(run_id=self.run_id, report=report))
         return report

@@ -87,6 +87,18 @@ MIGRATIONS: tuple[Migration, ...] = (
         "points at that result instead of being stored a second time in the outputs blob",
         "ALTER TABLE runs ADD COLUMN outputs_refs TEXT;",
     ),
+    Migration(
+        10,
+        "each file's content hash with the stat it was taken under (workspace.HashedFile), so "
+        "the next process re-reads only the files whose stat changed, not every file a cached "
+        "result depends on",
+        "CREATE TABLE IF NOT EXISTS file_hashes (\n"
+        "  root TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL,\n"
+        "  mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, ino INTEGER NOT NULL,\n"
+        "  hashed_ns INTEGER NOT NULL, hash TEXT NOT NULL,\n"
+        "  PRIMARY KEY (root, path)\n"
+        ") WITHOUT ROWID;",
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version if MIGRATIONS else BASELINE_VERSION

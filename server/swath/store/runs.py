@@ -20,6 +20,7 @@ from swath.spec.records import Record
 from swath.store import memo, retention
 from swath.store.db import Database
 from swath.store.lease import Heartbeat, Owner, RunLeased, owner_alive, this_host
+from swath.workspace import HashedFile
 
 log = logging.getLogger(__name__)
 
@@ -660,6 +661,41 @@ class RunStore:
                 "INSERT OR REPLACE INTO cache(key, deps_json, record_hash, created_at) VALUES (?,?,?,?)",
                 (key, json.dumps(entry.deps), digest, created),
             )
+
+        self.db.submit(write)
+
+    # -- file hashes (workspace.HashedFile) -----------------------------------------------
+    async def file_hashes(self, root: str) -> dict[str, HashedFile]:
+        """The content hashes earlier runs took of the files under `root`, by path."""
+
+        def q(c: sqlite3.Connection) -> dict[str, HashedFile]:
+            cur = c.execute(
+                "SELECT path, size, mtime_ns, ctime_ns, ino, hashed_ns, hash FROM file_hashes"
+                " WHERE root=?",
+                (root,),
+            )
+            return {r[0]: HashedFile(r[1], r[2], r[3], r[4], r[5], r[6]) for r in cur}
+
+        return await self.db.read(q)
+
+    def save_file_hashes(self, root: str, news: dict[str, HashedFile | None]) -> None:
+        """Keep the hashes a run took (`Workspace.new_hashes`); a None forgets a gone file."""
+        if not news:
+            return
+        kept = [
+            (root, p, h.size, h.mtime_ns, h.ctime_ns, h.ino, h.hashed_ns, h.digest)
+            for p, h in news.items()
+            if h is not None
+        ]
+        gone = [(root, p) for p, h in news.items() if h is None]
+
+        def write(c: sqlite3.Connection) -> None:
+            c.executemany(
+                "INSERT OR REPLACE INTO file_hashes(root, path, size, mtime_ns, ctime_ns, ino,"
+                " hashed_ns, hash) VALUES (?,?,?,?,?,?,?,?)",
+                kept,
+            )
+            c.executemany("DELETE FROM file_hashes WHERE root=? AND path=?", gone)
 
         self.db.submit(write)
 

@@ -1,3 +1,3 @@
-from swath.workspace.workspace import PathRefused, Workspace
+from swath.workspace.workspace import HashedFile, PathRefused, Workspace
 
-__all__ = ["PathRefused", "Workspace"]
+__all__ = ["HashedFile", "PathRefused", "Workspace"]

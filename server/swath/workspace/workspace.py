@@ -12,6 +12,7 @@ import os
 import stat
 import subprocess
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,6 +101,36 @@ class BlameLine:
     text: str
 
 
+# A hash is trusted by the file's stat alone only when the file had not been written for this
+# long before the hash was taken: timestamps are coarse (a clock tick, or seconds on some
+# file systems), so a file written again within the tick of the write it was hashed after
+# keeps its size and mtime with other bytes. Such a "racy" file is hashed again, as git
+# re-reads an index entry as new as the index itself.
+RACY_NS = 2_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class HashedFile:
+    """A file's content hash and the stat it was taken under (`Workspace.file_hash`)."""
+
+    size: int
+    mtime_ns: int
+    ctime_ns: int  # the kernel sets it on every write or rename; no tool sets it back
+    ino: int
+    hashed_ns: int  # the wall clock just before the stat the hash was taken under
+    digest: str
+
+    def serves(self, st: os.stat_result) -> bool:
+        """Is this hash the content of a file that stats as `st`?"""
+        return (
+            self.size == st.st_size
+            and self.mtime_ns == st.st_mtime_ns
+            and self.ctime_ns == st.st_ctime_ns
+            and self.ino == st.st_ino
+            and max(self.mtime_ns, self.ctime_ns) < self.hashed_ns - RACY_NS
+        )
+
+
 class Workspace:
     def __init__(
         self, root: str | os.PathLike[str], deny: tuple[str, ...] | list[str] = DEFAULT_DENY
@@ -108,7 +139,9 @@ class Workspace:
         self.deny_patterns = tuple(deny)
         self._deny = gitignore_spec(self.deny_patterns)
         self._root_str = str(self.root)
-        self._hash_cache: dict[str, tuple[int, int, str]] = {}
+        self._hash_cache: dict[str, HashedFile] = {}
+        # Paths whose entry changed since `new_hashes` was last asked (None: gone).
+        self._hash_news: dict[str, HashedFile | None] = {}
         self._lock = threading.Lock()
         self._is_git: bool | None = None
 
@@ -278,23 +311,51 @@ class Workspace:
         return b"\0" in data[:BINARY_SNIFF]
 
     def file_hash(self, rel: str) -> str:
-        """sha256 of a file's bytes, memoised on (mtime, size); '' when it does not exist."""
-        full = self.root / rel
+        """sha256 of a file's bytes; '' when it does not exist. Memoised on the file's stat
+        (`HashedFile.serves`), here and, through `known_hashes`/`new_hashes`, in the store:
+        a re-run reads again only the files whose stat changed."""
+        full = os.path.join(
+            self._root_str, rel
+        )  # not a Path: this runs for every file a run checks
+        before = time.time_ns()
         try:
-            st = full.stat()
+            st = os.stat(full)
         except OSError:
+            self._forget_hash(rel)
             return ""
         with self._lock:
             hit = self._hash_cache.get(rel)
-        if hit and hit[0] == st.st_mtime_ns and hit[1] == st.st_size:
-            return hit[2]
+        if hit is not None and hit.serves(st):
+            return hit.digest
         try:
-            digest = hashlib.sha256(read_regular_file(full)).hexdigest()
+            digest = hashlib.sha256(read_regular_file(Path(full))).hexdigest()
         except OSError:  # a pipe or device: no content to hash, as for a missing file
+            self._forget_hash(rel)
             return ""
+        entry = HashedFile(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, before, digest)
         with self._lock:
-            self._hash_cache[rel] = (st.st_mtime_ns, st.st_size, digest)
+            self._hash_cache[rel] = entry
+            self._hash_news[rel] = entry
         return digest
+
+    def _forget_hash(self, rel: str) -> None:
+        with self._lock:
+            if self._hash_cache.pop(rel, None) is not None:
+                self._hash_news[rel] = None
+
+    def known_hashes(self, known: dict[str, HashedFile]) -> None:
+        """Hashes an earlier process took (the store's), used while their stat holds; what
+        this workspace hashed itself stays."""
+        with self._lock:
+            for rel, entry in known.items():
+                self._hash_cache.setdefault(rel, entry)
+
+    def new_hashes(self) -> dict[str, HashedFile | None]:
+        """What changed among the hashes since the last call (None: the file is gone), for
+        the store to keep; each is handed out once."""
+        with self._lock:
+            news, self._hash_news = self._hash_news, {}
+        return news
 
     # -- git -------------------------------------------------------------------------
     def git(self, *args: str, check: bool = True, input: str | None = None) -> str:
