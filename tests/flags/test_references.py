@@ -9,6 +9,7 @@ import os
 import pytest
 
 from swath.analyzers.flags.examine import examine
+from swath.analyzers.flags.references import parsed
 from swath.items.flags import FlagItemData
 from swath.sources.flagdefs import scan as scan_mod
 from swath.sources.flagdefs.scan import DefinitionSpan, scan_references
@@ -294,3 +295,28 @@ def test_minified_bundles_are_skipped_and_said_so(tmp_path):
     paths = sorted({h.path for h in index.references["k"]})
     assert paths == ["data/one-line.json", "src/a.js", "src/long.js"]
     assert index.skipped == {"static/app.css": "minified", "static/app.min.js": "minified"}
+
+
+def test_declaration_files_hold_no_checks_and_are_not_parsed_for_them(tmp_path):
+    # A `.d.ts` evaluates nothing: the call below would not compile there (an ambient
+    # initializer must be a literal), yet parsed it would read as a check like the source's.
+    call = 'export const on = client.isEnabled("new_checkout");\n'
+    ws = make_repo(
+        tmp_path,
+        {
+            "flags.yaml": "new_checkout: true\n",
+            "src/page.ts": call,
+            "src/page.d.ts": call.replace("export const", "export declare const"),
+            "src/schema.d.mts": 'export declare const names: readonly ["new_checkout"];\n',
+        },
+    )
+    items = flag_items(discover(ws))
+    facts = examine(ws, FlagItemData.model_validate(items["new_checkout"].data), None)
+    by_path = {r.path: r for r in facts.references}
+    assert sorted(by_path) == ["src/page.d.ts", "src/page.ts", "src/schema.d.mts"]
+    assert by_path["src/page.ts"].check and by_path["src/page.ts"].edit is not None
+    assert not by_path["src/page.d.ts"].check and by_path["src/page.d.ts"].edit is None
+    assert not by_path["src/schema.d.mts"].check
+    for path in ("src/page.d.ts", "src/schema.d.mts"):
+        pf = parsed(ws, path)
+        assert pf is not None and pf._root is None and not pf._other_roots
