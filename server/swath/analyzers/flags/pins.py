@@ -15,11 +15,12 @@ from swath.workspace import Workspace
 
 # A test case's first line: pytest/unittest `def test_…`, Go `func TestX(`, Jest/Mocha/
 # Vitest `it("…"` / `test("…"`, RSpec `it "…" do`. Whatever encloses the reference nearest.
+# `\s*+` once, possessive (as examine.HEADER_LINE): no alternative starts with a space.
 CASE_LINE = re.compile(
-    r"^\s*(?:async\s+)?def\s+(?P<py>test\w*)"
-    r"|^\s*func\s+(?P<go>(?:Test|Benchmark|Example)\w*)\s*\("
-    r"|^\s*(?:it|test)(?:\.\w+)?\s*\(\s*(?P<q>[\"'`])(?P<js>.*?)(?P=q)"
-    r"|^\s*it\s+(?P<rq>[\"'])(?P<rb>.*?)(?P=rq)"
+    r"^\s*+(?:(?:async\s+)?def\s+(?P<py>test\w*)"
+    r"|func\s+(?P<go>(?:Test|Benchmark|Example)\w*)\s*\("
+    r"|(?:it|test)(?:\.\w+)?\s*\(\s*(?P<q>[\"'`])(?P<js>.*?)(?P=q)"
+    r"|it\s+(?P<rq>[\"'])(?P<rb>.*?)(?P=rq))"
 )
 
 
