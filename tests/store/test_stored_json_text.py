@@ -10,8 +10,11 @@ from pathlib import Path
 from swath.engine.options import RunOptions
 from swath.engine.runner import Engine
 from swath.spec.discovery import builtin_workflows_dir
+from swath.findings.model import Finding
 from swath.spec.loader import load_workflow
+from swath.spec.records import Record
 from swath.store import RunStore
+from swath.store.runs import serialise
 from swath.workspace import Workspace
 
 
@@ -59,3 +62,36 @@ async def test_a_map_with_arrows_in_its_findings_is_stored_as_text_by_its_hash(
         await shown.aclose()
     assert again is not None and again.report is not None
     assert again.report.findings == report.findings
+
+
+def test_a_record_is_stored_as_its_own_dump_with_its_findings_dumped_one_by_one() -> None:
+    """`serialise` dumps the findings one by one (the run's findings table and report take
+    those bytes): the record's JSON, its head and its digest are pydantic's dump of it."""
+    findings = [
+        Finding.model_validate(
+            {
+                "rule": "map/summary",
+                "severity": "hint",
+                "path": f"pkg/m{n}.py",
+                "range": {"start": {"line": n, "character": 0}, "end": {"line": n, "character": 3}},
+                "message": f"m{n} → used by {n}",
+                "evidence": [{"path": f"pkg/m{n}.py", "line": n, "quote": "déf"}],
+                "data": {"lens": f"⇄ used by {n}", "used_by": [f"pkg/u{n}.py"], "module": None},
+            }
+        )
+        for n in range(3)
+    ]
+    facts = {"files": [{"path": f"pkg/m{n}.py", "purpose": "x" * 4000} for n in range(3)]}
+    for record in (
+        Record(step="modmap", key="reduce", output=facts, findings=findings),
+        Record(step="modmap", key="reduce", output={"small": 1}, findings=findings),
+        Record(step="symbols", key="pkg/m0.py", output=facts),
+        Record(step="verified", key="reduce", findings=findings),
+    ):
+        stored = serialise(record)
+        assert stored.data == record.model_dump_json().encode("utf-8")
+        assert stored.digest == hashlib.sha256(stored.data).hexdigest()
+        assert stored.findings == [f.model_dump_json().encode("utf-8") for f in record.findings]
+        if stored.head is not None:
+            assert stored.head == record.model_copy(update={"output": None}).model_dump_json()
+    assert serialise(Record(step="modmap", key="reduce", output=facts, findings=findings)).head

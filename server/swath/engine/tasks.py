@@ -291,6 +291,7 @@ class TaskRunner:
         serialised = await loop.run_in_executor(self.pool, serialise, record)
         self.digests.note(record, serialised.digest)
         self.store.cache_put(ihash, entry, serialised)
+        self.store.dumped(self.run_id, record.findings, serialised.findings)
         return record
 
     async def reserve_for(self, task: ModelTask, env: AgentEnv) -> float:

@@ -95,15 +95,19 @@ HEAD_SHARE = 0.75
 
 
 class Serialised(BaseModel):
-    """A record as the store keeps it: its JSON (UTF-8), that JSON's sha256, and maybe its head."""
+    """A record as the store keeps it: its JSON (UTF-8), that JSON's sha256, and maybe its head.
+    `findings`: each of its findings' JSON, in order, as they stand in `data`."""
 
     digest: str
     data: bytes
     head: str | None = None
+    findings: list[bytes] = Field(default_factory=list)
 
 
 # The bytes that start a character in UTF-8 (all but the continuation bytes 0x80-0xBF).
 _LEADING = bytes(b for b in range(256) if not 0x80 <= b < 0xC0)
+# How a record without findings ends: `findings` is its last field.
+_NO_FINDINGS = b'"findings":[]}'
 
 
 def serialise(record: Record) -> Serialised:
@@ -112,16 +116,30 @@ def serialise(record: Record) -> Serialised:
     Kept as the serializer's UTF-8 bytes, never as a str: a reduce's record is megabytes
     of JSON with a few arrows in it, and a str of it takes two bytes a character (sympy's
     map: 8.7 MB of JSON, a 17 MiB str, then its UTF-8 again for the hash and for SQLite).
+    Its findings are dumped one by one into it, the same bytes as the record's own dump:
+    the run's findings table and report take those (`RunStore.dumped`) instead of dumping
+    a reduce's thousands of findings again.
     """
-    data = record.__pydantic_serializer__.to_json(record)
+    parts = [f.__pydantic_serializer__.to_json(f) for f in record.findings]
+    data = _spliced(record, parts)
     head = None
     if record.output is not None:
         chars = len(data) - len(data.translate(None, _LEADING))  # as len() of the str
         if _findings_at_least(record) <= (1 - HEAD_SHARE) * chars:
-            head = record.model_copy(update={"output": None}).model_dump_json()
+            head = _spliced(record.model_copy(update={"output": None}), parts).decode("utf-8")
             if len(head) > (1 - HEAD_SHARE) * chars:
                 head = None
-    return Serialised(digest=hashlib.sha256(data).hexdigest(), data=data, head=head)
+    return Serialised(digest=hashlib.sha256(data).hexdigest(), data=data, head=head, findings=parts)
+
+
+def _spliced(record: Record, findings: list[bytes]) -> bytes:
+    """The record's JSON with `findings` (its findings' JSON) in place of its own dump."""
+    if not findings:
+        return record.__pydantic_serializer__.to_json(record)
+    bare = record.model_copy(update={"findings": []})
+    data = bare.__pydantic_serializer__.to_json(bare)
+    assert data.endswith(_NO_FINDINGS)
+    return b"".join([data[:-3], b"[", b",".join(findings), b"]}"])
 
 
 # What a finding's JSON takes at the least besides its id, fingerprint, rule, path and
@@ -466,7 +484,7 @@ class RunStore:
             rows = []
             for f in findings:
                 # Kept as UTF-8 for the report's blob (see finish_run), stored as TEXT.
-                data = f.__pydantic_serializer__.to_json(f)
+                data = _dumped_json(dumped, f)
                 dumped[id(f)] = (f, data)
                 rows.append((run_id, step, f.fingerprint, f.path, data))
             c.executemany(
@@ -476,6 +494,17 @@ class RunStore:
             )
 
         self.db.submit(write)
+
+    def dumped(self, run_id: str, findings: list[Finding], dumps: list[bytes]) -> None:
+        """The JSON of findings dumped already (a record's, `serialise`): when they are the
+        run's findings, its findings table and report take these bytes."""
+        pairs = list(zip(findings, dumps, strict=True))
+        if pairs:  # on the store's thread, as every other use of `_dumped`
+            self.db.submit(
+                lambda c: self._dumped.setdefault(run_id, {}).update(
+                    (id(f), (f, d)) for f, d in pairs
+                )
+            )
 
     async def findings(self, run_id: str) -> list[Finding]:
         """A finished run's findings from its report; an unfinished one's as they were streamed."""
