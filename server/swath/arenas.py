@@ -13,7 +13,6 @@ made after the call, and does nothing off glibc or where the variable is already
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import sys
 
@@ -32,7 +31,9 @@ def limit() -> None:
     if not sys.platform.startswith("linux") or "MALLOC_ARENA_MAX" in os.environ:
         return
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        # The process's own symbols, libc's among them: `ctypes.util.find_library` would
+        # import shutil and subprocess and run `ldconfig -p` (~3-7 ms of a one-shot run).
+        libc = ctypes.CDLL(None)
         libc.mallopt(M_ARENA_MAX, ARENAS)
     except (OSError, AttributeError):  # not glibc (musl has no mallopt), or no libc found
         pass

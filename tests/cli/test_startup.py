@@ -60,3 +60,20 @@ def test_a_command_tunes_the_collector_and_gives_it_back(
     assert seen and seen[0][0] == YOUNG
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+
+
+def test_a_review_of_a_plain_repository_imports_no_yaml_or_toml_parser(tmp_path: Path) -> None:
+    """A built-in loads from its stored form (spec/compiled.py) and a tree with no
+    `.swath/review.yaml`, `pyproject.toml` or ruff configuration has nothing for ruamel or
+    tomllib to read; finding libc for the malloc arenas needs no `ctypes.util` (which runs
+    `ldconfig`)."""
+    root = init_repo(tmp_path / "repo")
+    commit_files(root, {"a.py": "x = 1\n"})
+    (root / "a.py").write_text("x = 1\ny = eval(input())\n")
+    modules = imported(root, "run", "review-diff")
+    assert "swath.analyzers.review_facts" in modules  # the review's own modules were measured
+    assert not {m for m in modules if m.split(".")[0] in ("ruamel", "tomllib")}
+    assert "ctypes.util" not in modules
+    # The parsers are still there when a repository has the files.
+    (root / "pyproject.toml").write_text('[tool.swath.review]\npasses = ["security"]\n')
+    assert "tomllib" in imported(root, "run", "review-diff")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -73,6 +72,13 @@ class PolicyViolation(BaseModel):
         return f"policy rule {self.rule}{where}: {step}{self.message}"
 
 
+def _pyproject_tool(path: Path) -> dict[str, Any]:
+    import tomllib  # here, not at the top: a tree without a pyproject.toml needs no parser
+
+    tool = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {})
+    return tool if isinstance(tool, dict) else {}
+
+
 def load_policy(workspace_root: str | os.PathLike[str]) -> Policy:
     root = Path(workspace_root)
     path = root / POLICY_FILE
@@ -83,22 +89,17 @@ def load_policy(workspace_root: str | os.PathLike[str]) -> Policy:
             return Policy.model_validate({**data, "source": str(POLICY_FILE)})
         pyproject = root / "pyproject.toml"
         if pyproject.is_file():
-            section = (
-                tomllib.loads(pyproject.read_text(encoding="utf-8"))
-                .get("tool", {})
-                .get("swath", {})
-                .get("policy")
-            )
+            section = _pyproject_tool(pyproject).get("swath", {}).get("policy")
             if isinstance(section, dict):
                 return Policy.model_validate(
                     {**section, "source": "pyproject.toml [tool.swath.policy]"}
                 )
-    except (ConfigError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"cannot read the policy: {exc}") from exc
-    except ValidationError as exc:
+    except ValidationError as exc:  # before ValueError, which it is
         raise PolicyError(
             f"invalid policy in {path if path.is_file() else 'pyproject.toml'}: {exc}"
         ) from exc
+    except (ConfigError, ValueError) as exc:  # tomllib's TOMLDecodeError and UnicodeDecodeError
+        raise PolicyError(f"cannot read the policy: {exc}") from exc
     return Policy()
 
 

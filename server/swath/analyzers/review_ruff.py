@@ -24,7 +24,6 @@ import os
 import re
 import subprocess
 import threading
-import tomllib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -100,6 +99,8 @@ def project_ruff(root: Path) -> ProjectRuff:
         path = root / name
         if not path.is_file():
             continue
+        import tomllib  # here: a tree without these files never needs the parser
+
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError):

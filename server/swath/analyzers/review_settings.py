@@ -12,13 +12,10 @@ silent default: the user wrote it to change what the review does.
 
 from __future__ import annotations
 
-import tomllib
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
 
 from swath.analyzers.review_passes import PASSES, PassError, parse_passes
 
@@ -59,6 +56,10 @@ class ReviewSettings(BaseModel):
 
 
 def _yaml_setting(path: Path) -> ReviewSettings:
+    # ruamel only for a repository with the setting file: most reviews read none.
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError
+
     text = path.read_text(encoding="utf-8")
     try:
         data = YAML(typ="rt").load(text) or {}
@@ -82,6 +83,8 @@ def _yaml_setting(path: Path) -> ReviewSettings:
 
 
 def _pyproject_setting(path: Path) -> ReviewSettings | None:
+    import tomllib
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

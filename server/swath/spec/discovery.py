@@ -11,12 +11,9 @@ from importlib import resources
 from pathlib import Path
 
 from pydantic import BaseModel, Field
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
 from swath.spec.errors import WorkflowNotFound
 from swath.spec.wording import did_you_mean
-from swath.spec.yaml_bounds import check_yaml_bounds
 
 WORKFLOW_SUFFIXES = (".yaml", ".yml")
 REPO_WORKFLOWS = Path(".swath") / "workflows"
@@ -126,6 +123,12 @@ def _read_info(path: Path, *, builtin: bool) -> WorkflowInfo:
 
 
 def _parse_info(path: Path, *, builtin: bool) -> WorkflowInfo:
+    # ruamel here, not at the top: a run of a built-in found by name reads no header.
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    from swath.spec.yaml_bounds import check_yaml_bounds
+
     name, description, error = path.stem, "", None
     try:
         text = path.read_text(encoding="utf-8")

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import TaggedScalar
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from ruamel.yaml.scalarbool import ScalarBoolean
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError
+    from ruamel.yaml.nodes import MappingNode, Node
 
-from swath.spec.yaml_bounds import YamlTooComplex, check_yaml_bounds
+    from swath.spec.yaml_bounds import YamlTooComplex
+# ruamel (and yaml_bounds, which needs it) is imported by the functions that parse or walk
+# its nodes: a run of a built-in loads its stored form (spec/compiled.py) and never parses
+# YAML, and importing ruamel's pure-Python round-trip machinery cost it ~10 ms.
 
 PathElem = str | int
 Path_ = tuple[PathElem, ...]
@@ -142,6 +144,10 @@ class YamlDoc:
 
 def parse_yaml(text: str) -> tuple[YamlDoc | None, list[YamlProblem]]:
     """Parse `text`; on a syntax error return None and the problem at ruamel's mark."""
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    from swath.spec.yaml_bounds import YamlTooComplex, check_yaml_bounds
+
     yaml = _yaml()
     try:
         check_yaml_bounds(text)
@@ -159,6 +165,8 @@ def parse_yaml(text: str) -> tuple[YamlDoc | None, list[YamlProblem]]:
 
 
 def _yaml() -> YAML:
+    from ruamel.yaml import YAML
+
     yaml = YAML(typ="rt")
     # Duplicates are reported by us with both places, and without stopping at the first.
     yaml.allow_duplicate_keys = True
@@ -192,6 +200,8 @@ def _syntax_problem(text: str, exc: MarkedYAMLError) -> YamlProblem:
 
 
 def duplicate_key_problems(doc: YamlDoc) -> list[YamlProblem]:
+    from ruamel.yaml.nodes import ScalarNode
+
     problems: list[YamlProblem] = []
     for node in _mapping_nodes(doc.root, set()):
         seen: dict[str, Node] = {}
@@ -209,6 +219,8 @@ def duplicate_key_problems(doc: YamlDoc) -> list[YamlProblem]:
 
 
 def _mapping_nodes(node: Node | None, visiting: set[int]) -> list[MappingNode]:
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
     if node is None or id(node) in visiting:
         return []
     visiting = visiting | {id(node)}
@@ -224,6 +236,8 @@ def _mapping_nodes(node: Node | None, visiting: set[int]) -> list[MappingNode]:
 
 
 def _index_node(node: Node, path: Path_, index: dict[Path_, Located], visiting: set[int]) -> None:
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
     # `visiting` guards against recursive anchors (`&a [*a]`), legal YAML but endless to walk.
     if id(node) in visiting:
         return
@@ -247,6 +261,8 @@ def _index_merged(
     value: Node, path: Path_, index: dict[Path_, Located], visiting: set[int]
 ) -> None:
     """Keys pulled in with `<<: *anchor` point at the anchor; explicit keys win."""
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
     sources = value.value if isinstance(value, SequenceNode) else [value]
     for src in sources:
         if not isinstance(src, MappingNode):
@@ -259,6 +275,8 @@ def _index_merged(
 
 def _node_end_index(node: Node) -> int:
     """End of a node's own content; a block collection's end mark lies on the next token."""
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
     if isinstance(node, (MappingNode, SequenceNode)) and node.flow_style is not True and node.value:
         last = node.value[-1]
         return _node_end_index(last[1] if isinstance(node, MappingNode) else last)
@@ -273,6 +291,8 @@ def _content_end(text: str, start: int, end: int) -> int:
 
 
 def _is_empty_scalar(node: Node) -> bool:
+    from ruamel.yaml.nodes import ScalarNode
+
     return (
         isinstance(node, ScalarNode)
         and node.value == ""
@@ -294,6 +314,9 @@ def to_plain(obj: Any) -> Any:
         return {to_plain(k): to_plain(v) for k, v in obj.items()}
     if isinstance(obj, list):
         return [to_plain(v) for v in obj]
+    from ruamel.yaml.comments import TaggedScalar
+    from ruamel.yaml.scalarbool import ScalarBoolean
+
     if isinstance(obj, (ScalarBoolean, bool)):
         return bool(obj)
     if isinstance(obj, int):

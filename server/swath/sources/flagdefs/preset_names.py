@@ -6,14 +6,16 @@ so that the command line can list them in its help without importing any of it.
 
 from __future__ import annotations
 
-from importlib import resources
+from pathlib import Path
 
 PACKAGE = "swath.sources.flagdefs"
 FOLDER = "presets"
 
 
 def preset_names() -> frozenset[str]:
-    folder = resources.files(PACKAGE).joinpath(FOLDER)
+    # The package's own folder, not importlib.resources: building the parser for any command
+    # would import it (and tempfile) for this one listing.
+    folder = Path(__file__).parent / FOLDER
     return frozenset(
         p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
     )
