@@ -161,6 +161,12 @@ def get(module: str, size: int | None = None) -> ProcessPool:
         return pool
 
 
+def running(module: str) -> bool:
+    """Is a pool of `module`'s workers started in this process?"""
+    with _lock:
+        return module in _pools
+
+
 def shutdown() -> None:
     with _lock:
         for pool in _pools.values():

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from swath import procpool
+from swath.analyzers.symbols import FACTS_WORKER
 from swath.engine.options import RunOptions
 from swath.engine.runner import Engine
 from swath.findings.report import RunReport
@@ -202,3 +204,18 @@ def _body(n: int) -> str:
     return (
         f'"""Module {n}."""\n\n\ndef f{n:03d}(x):\n    if x:\n        return x\n    return None\n'
     )
+
+
+async def test_a_remap_of_one_batch_parses_in_process_and_maps_the_same(tmp_path: Path) -> None:
+    """The plan says one batch is left to parse: no worker process is started for it (that
+    start is most of a one-file re-map's wall time), and the map is the one from scratch."""
+    package(tmp_path)
+    first = await run(tmp_path)
+    assert first.agents.total - first.agents.cached >= 4  # 3 batches and the reduce: workers
+    procpool.shutdown()
+    changed = tmp_path / "pkg" / "m030.py"
+    changed.write_text(changed.read_text() + "\n\ndef extra():\n    return 2\n")
+    again = await run(tmp_path)
+    assert again.agents.total - again.agents.cached == 2  # its batch and the reduce
+    assert not procpool.running(FACTS_WORKER)
+    _same_map(await _whole(tmp_path), again)

@@ -40,6 +40,10 @@ class AnalyzerContext:
     # for the step (review-diff's one ruff run). Empty when unknown (a streamed step, a
     # reduce); the same list object for every task of every step over that source.
     step_items: list[Item] = field(default_factory=list)
+    # How many of the map step's tasks run their analyzer in this run (the plan's count of
+    # those the cache does not serve), None when unknown: a re-map after one edit runs one,
+    # too few to be worth starting worker processes for.
+    tasks_to_run: int | None = None
     # A reduce's `combine` only: what earlier runs' combines kept (None: keep nothing, e.g.
     # --no-cache). A value must be the one the combine would draw again.
     memo: CombineMemo | None = None

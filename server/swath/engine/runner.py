@@ -230,6 +230,7 @@ class _Run:
     # -- the run -------------------------------------------------------------------------
     async def execute(self, plan: RunPlan, cancel: asyncio.Event | None) -> RunReport:
         self.ledger.planned(plan.total_agents)
+        self.tasks.planned(plan)
         await self._open_run()
         heartbeat = self.store.start_heartbeat(self.run_id)
         self.emit(RunStarted(run_id=self.run_id, workflow=self.workflow.name, plan=plan))

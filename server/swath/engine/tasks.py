@@ -27,7 +27,7 @@ from swath.analyzers import registry as analyzers
 from swath.analyzers.base import AnalyzerContext, AnalyzerOutput
 from swath.engine import cache
 from swath.engine.channels import Channel
-from swath.engine.events import Event, Sink, TaskFinished, TaskStarted
+from swath.engine.events import Event, RunPlan, Sink, TaskFinished, TaskStarted
 from swath.engine.filememo import FileMemo
 from swath.engine.ledger import BudgetExhausted, RunLedger
 from swath.engine.partials import Partials, supports
@@ -102,6 +102,13 @@ class TaskRunner:
         self.digests = Digests()  # of the records this run holds (engine.stored)
         self._prior: dict[tuple[str, str], TaskRow] = {}
         self._partials: dict[str, Partials] = {}  # reduce steps done by parts, by step id
+        self._to_run: dict[str, int] = {}  # map steps' tasks the cache will not serve (plan)
+
+    def planned(self, plan: RunPlan) -> None:
+        """The plan's counts: how many of each map step's tasks are not cached."""
+        self._to_run = {
+            sp.id: sp.agents - sp.cached for sp in plan.steps if sp.kind == "map" and sp.exact
+        }
 
     def resumed(self, prior: dict[tuple[str, str], TaskRow]) -> None:
         """A resumed run: the tasks an earlier attempt finished, reused when unchanged."""
@@ -211,6 +218,7 @@ class TaskRunner:
             inputs=self.inputs,
             params=agent.params,
             step_items=self.planner.discovered.get(from_, []) if isinstance(from_, str) else [],
+            tasks_to_run=self._to_run.get(step.id) if tier == "map" and step else None,
         )
         return await loop.run_in_executor(
             self.pool, _analyze_hashing, self.ws, analyzer, tier, items, records, ctx, item_files
