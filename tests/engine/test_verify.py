@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from swath.engine.verify import EvidenceVerifier, VerifyOutcome, dedupe
+from swath.engine.verify import EvidenceVerifier, VerifyOutcome, dedupe, identify
 from swath.findings.model import Evidence, Finding, Position, Range
 from swath.workspace import Workspace
 
@@ -353,3 +353,27 @@ def test_identical_lines_stay_apart_and_survive_an_insertion_above(ws: Workspace
     (ws.root / "src" / "dup.py").write_text("new\nx\ndup\ny\ndup\n", encoding="utf-8")
     moved = verify(ws, make(2, "dup", path="src/dup.py"), make(4, "dup", path="src/dup.py")).kept
     assert [f.fingerprint for f in moved] == [first.fingerprint, second.fingerprint]
+
+
+def test_identity_drawn_for_provisional_and_moved_findings_only(ws: Workspace) -> None:
+    """A finding the engine identified and verification leaves where it is keeps that
+    identity (no second pass over its file); a provisional one, or one that moved, gets
+    the identity of the line it stands on."""
+    dup = Path(ws.root / "src" / "dup.py")
+    provisional = make(3, None, path="src/dup.py")  # the second `dup`
+    (stable,) = identify(ws, [provisional])
+    assert stable.fingerprint != provisional.fingerprint
+    assert only_kept(verify(ws, provisional)).fingerprint == stable.fingerprint
+    # Kept as it came (unverified already, no quote to check): the very same finding.
+    assert only_kept(verify(ws, stable)) is stable
+    # A line inserted above makes this `dup` the third: a fresh identity would say so, the
+    # unmoved finding keeps what its record was given.
+    dup.write_text("dup\nx\ndup\ny\ndup\n", encoding="utf-8")
+    (fresh,) = identify(ws, [make(4, None, path="src/dup.py")])
+    assert fresh.fingerprint != stable.fingerprint
+    assert only_kept(verify(ws, stable)).fingerprint == stable.fingerprint
+    # Re-anchored by its quote, it is placed again, on the line it moved to.
+    cited = make(5, "dup", path="src/dup.py").model_copy(update={"fingerprint": stable.fingerprint})
+    moved = only_kept(verify(ws, cited))
+    assert moved.evidence[0].line == 4 and moved.fingerprint != stable.fingerprint
+    assert moved.fingerprint == only_kept(verify(ws, make(4, "dup", path="src/dup.py"))).fingerprint

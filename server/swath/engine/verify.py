@@ -7,10 +7,10 @@ further away, or a file that isn't there or may not be read, drops the finding w
 a reason the engine counts and logs.
 
 Synchronous and side-effect free (a memo of files' split lines aside, see `_split`): the
-engine calls it in a worker thread, and the inputs are never mutated (kept findings are
-copies, with evidence of their own; what they did not change, such as `data`, they share
-with the input, which nobody changes in place: a deep copy of every finding of a large map
-was most of the cost of verifying it).
+engine calls it in a worker thread, and the inputs are never mutated (a kept finding is a
+copy with evidence of its own, or the input itself where verifying changed nothing of it;
+what a copy did not change, such as `data`, it shares with the input, which nobody changes
+in place: a deep copy of every finding of a large map was most of the cost of verifying it).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from swath.findings.identity import with_identity
-from swath.findings.model import Evidence, Finding, Position, Range
+from swath.findings.model import Evidence, Finding, Position, Range, fingerprint_of
 from swath.workspace import PathRefused, Workspace
 
 # The LSP's line breaks; str.splitlines() would also split on \f, \v, \x1c… and
@@ -171,16 +171,27 @@ class EvidenceVerifier:
         kept: list[Finding] = []
         dropped: list[tuple[Finding, str]] = []
         reanchored = 0
+        placed: list[int] = []  # the kept findings whose identity is drawn here
         for f in findings:
             try:
                 checked, moved = self._check(f, files)
             except Unverifiable as exc:
                 dropped.append((f, str(exc)))
                 continue
+            if moved or checked.fingerprint == fingerprint_of(checked):
+                placed.append(len(kept))
             kept.append(checked)
             reanchored += moved
-        # Re-anchoring moved some findings: their identity follows their new line.
-        kept = with_identity(kept, files.lines_or_none)
+        # Re-anchoring moved some findings: their identity follows their new line. One that
+        # stayed keeps the identity its record gave it from the same file (the engine
+        # identifies every task's findings), drawn again only while still provisional (a
+        # finding made and verified without the engine): a large map's thousands of lenses
+        # were identified twice over, the second time to the same fingerprints.
+        if placed:
+            for n, f in zip(
+                placed, with_identity([kept[n] for n in placed], files.lines_or_none), strict=True
+            ):
+                kept[n] = f
         return VerifyOutcome(kept=kept, dropped=dropped, reanchored=reanchored)
 
     @staticmethod
@@ -190,7 +201,8 @@ class EvidenceVerifier:
 
     # -- one finding ------------------------------------------------------------------
     def _check(self, f: Finding, files: FileLines) -> tuple[Finding, bool]:
-        """The verified copy of `f` and whether it moved; raises Unverifiable."""
+        """`f` as verified (a copy where that changed it) and whether it moved; raises
+        Unverifiable."""
         own_lines = files.lines(f.path)  # the finding's own file must exist and be readable
         if not f.evidence:
             return self._check_bare(f, own_lines), False
@@ -211,7 +223,8 @@ class EvidenceVerifier:
             raise Unverifiable(
                 f"{f.path}:{line + 1}: beyond the end of the file ({len(lines)} lines)"
             )
-        return f.model_copy(update={"verified": False})
+        # Itself when it says so already (findings are never changed in place).
+        return f if not f.verified else f.model_copy(update={"verified": False})
 
     def _locate(self, ev: Evidence, files: FileLines) -> Evidence:
         """`ev` at the line its quote really starts on; raises Unverifiable."""
