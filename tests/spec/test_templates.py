@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -135,3 +136,66 @@ def test_a_template_first_asked_by_many_threads_at_once_is_compiled_once() -> No
     for t in threads:
         t.join()
     assert len(got) == 8 and len({id(t) for t in got}) == 1
+
+
+@pytest.fixture
+def bytecode_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The persisted templates' cache in a folder of this test's own."""
+    from jinja2.bccache import FileSystemBytecodeCache
+
+    from swath.spec import templates
+
+    folder = tmp_path / "bytecode"
+    folder.mkdir()
+    monkeypatch.setattr(templates, "_bytecode_cache", lambda: FileSystemBytecodeCache(str(folder)))
+    return folder
+
+
+def _fresh_process_view() -> None:
+    """What a new process sees: nothing compiled in memory, only what is on disk."""
+    from swath.spec import templates
+
+    templates._persisted.cache_clear()
+    templates._compile_template.cache_clear()
+
+
+def test_a_persisted_template_is_compiled_once_and_renders_as_a_plain_one(
+    bytecode_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from swath.spec import templates
+
+    template = f"{{# {uuid.uuid4()} #}}{{% for f in files %}}{{{{ f.path }}}}: {{{{ f | tojson }}}}\n{{% endfor %}}"
+    context = {"files": [{"path": "a.py", "hits": [1, 2]}, {"path": "b.py"}]}
+    plain = render_prompt(template, context)
+    assert render_prompt(template, context, persist=True) == plain
+    assert len(list(bytecode_dir.iterdir())) == 1  # one file for this template
+    _fresh_process_view()
+    compiled: list[str] = []
+    real = templates._code_of
+    monkeypatch.setattr(templates, "_code_of", lambda t: compiled.append(t) or real(t))
+    assert render_prompt(template, context, persist=True) == plain
+    assert compiled == []  # the code came from the disk
+    other = template + "!"
+    assert render_prompt(other, context, persist=True) == plain + "!"
+    assert compiled == [other] and len(list(bytecode_dir.iterdir())) == 2
+
+
+def test_a_persisted_template_still_names_its_failing_line(bytecode_dir: Path) -> None:
+    template = f"{{# {uuid.uuid4()} #}}\nfine\n{{{{ 1 // n }}}}\n"
+    for _ in range(2):  # compiled, then loaded from the disk
+        with pytest.raises(PromptError, match="on its line 3"):
+            render_prompt(template, {"n": 0}, persist=True)
+        _fresh_process_view()
+    with pytest.raises(PromptError, match="syntax error on its line 1"):
+        compile_template("{% if %}", persist=True)
+
+
+def test_a_damaged_cache_file_is_compiled_again(bytecode_dir: Path) -> None:
+    template = f"{{# {uuid.uuid4()} #}}{{{{ x }}}}"
+    assert render_prompt(template, {"x": 1}, persist=True) == "1"
+    (cached,) = bytecode_dir.iterdir()
+    data = cached.read_bytes()
+    for damaged in (data[: len(data) // 2], data[:-40] + b"\x00" * 40, b""):
+        cached.write_bytes(damaged)
+        _fresh_process_view()
+        assert render_prompt(template, {"x": 2}, persist=True) == "2"

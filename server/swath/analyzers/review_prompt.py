@@ -89,4 +89,5 @@ def render_pass_prompt(pass_: str, items: list[Item], files: list[ReviewedFile])
             "files": facts,
             "skipped": [f for f in files if f.get("skipped")],
         },
+        persist=True,  # the package's own five templates: compiled once per machine
     )

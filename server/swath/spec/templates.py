@@ -16,10 +16,13 @@ The policy on undefined values, in one place:
 
 from __future__ import annotations
 
+import hashlib
 import json
+import pickle
 import threading
 from collections.abc import Callable, Iterator
 from functools import lru_cache
+from types import CodeType
 from typing import Any
 
 from jinja2 import ChainableUndefined, Template, TemplateSyntaxError, Undefined, nodes
@@ -124,18 +127,83 @@ ENV = _make_env()
 _compile_lock = threading.RLock()
 
 
-def compile_template(template: str) -> Template:
-    """The compiled template (cached); raises PromptError for a syntax error."""
+def compile_template(template: str, *, persist: bool = False) -> Template:
+    """The compiled template (cached); raises PromptError for a syntax error.
+
+    `persist`: also keep the compiled code on disk for the next process (`_persisted`); for
+    the package's own templates, a bounded set, never for a workflow's text being edited."""
     with _compile_lock:
-        return _compile_template(template)
+        return _persisted(template) if persist else _compile_template(template)
 
 
 @lru_cache(maxsize=512)
 def _compile_template(template: str) -> Template:
+    return _template_of(_code_of(template))  # what ENV.from_string does
+
+
+def _code_of(template: str) -> CodeType:
     try:
-        return ENV.from_string(template)
+        return ENV.compile(template)
     except TemplateSyntaxError as exc:
         raise PromptError(f"template syntax error on its line {exc.lineno}: {exc.message}") from exc
+
+
+def _template_of(code: CodeType) -> Template:
+    return ENV.template_class.from_code(ENV, code, ENV.make_globals(None), None)
+
+
+# Compiling a template is mostly Jinja generating Python source from its syntax tree (~4-10
+# ms a pass prompt): a one-shot review compiled its five pass templates at every start
+# (~30 ms of CPU). Jinja's own bytecode cache keeps the compiled code in a folder of the
+# user's temporary directory that it checks is the user's own (mode 0700), under a file
+# named from the key and checked against the source's sha1, Jinja's bytecode format and the
+# Python version. The key here says what else shapes the code: this environment's settings,
+# Jinja's version and Swath's.
+def _cache_key() -> str:
+    import jinja2
+
+    from swath import __version__
+
+    settings = (
+        type(ENV).__qualname__,
+        ENV.autoescape,
+        ENV.keep_trailing_newline,
+        ENV.trim_blocks,
+        ENV.lstrip_blocks,
+        ENV.optimized,
+        sorted(ENV.extensions),
+    )
+    return f"swath-{__version__}-jinja-{jinja2.__version__}-{settings!r}"
+
+
+@lru_cache(maxsize=1)
+def _bytecode_cache() -> Any:
+    from jinja2.bccache import FileSystemBytecodeCache
+
+    try:
+        return FileSystemBytecodeCache()
+    except (OSError, RuntimeError):  # no temporary folder that is safely the user's own
+        return None
+
+
+@lru_cache(maxsize=64)
+def _persisted(template: str) -> Template:
+    cache = _bytecode_cache()
+    if cache is None:
+        return _compile_template(template)
+    # One file per template: Jinja names the file from the key alone.
+    key = f"{_cache_key()}-{hashlib.sha256(template.encode('utf-8')).hexdigest()}"
+    try:
+        bucket = cache.get_bucket(ENV, key, None, template)
+    except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError):
+        return _compile_template(template)  # a file cut short or damaged: compile it here
+    if bucket.code is None:
+        bucket.code = _code_of(template)
+        try:
+            cache.set_bucket(bucket)  # Jinja writes a temporary file and renames it
+        except OSError:  # a full or read-only disk: the next process compiles it again
+            pass
+    return _template_of(bucket.code)
 
 
 def _compiled_expression(expr: str) -> Any:
@@ -160,14 +228,14 @@ def template_line(exc: BaseException) -> int | None:
     return line
 
 
-def render_prompt(template: str, context: dict[str, Any]) -> str:
+def render_prompt(template: str, context: dict[str, Any], *, persist: bool = False) -> str:
     """Render a prompt template; raises PromptError saying what is wrong and which names exist.
 
     Any error a template raises while rendering (`1/0`, a sandbox refusal, a bad filter
     argument) is a PromptError naming the template's line: a workflow's mistake, never a
-    traceback.
+    traceback. `persist`: as for `compile_template`.
     """
-    compiled = compile_template(template)
+    compiled = compile_template(template, persist=persist)
     try:
         return str(compiled.render(**context))
     except Exception as exc:  # noqa: BLE001 - a template can raise anything; it is the user's bug
