@@ -169,6 +169,32 @@ def test_typescript_exported_declarations_stay() -> None:
     assert prune_ts.prune(before, after, "typescript") == after
 
 
+def test_javascript_helpers_the_edit_left_unused() -> None:
+    # JavaScript's grammar has no `type_identifier`: asking for one was an error that failed
+    # the plan of every JavaScript tree with a removal (unleash-server's compiled server).
+    before = (
+        'const { legacy } = require("./old");\n'
+        'const LABEL = "old";\n'
+        "const decorate = (s) => s + LABEL;\n"
+        "function page(client) {\n"
+        '  if (client.isEnabled("new_page")) {\n'
+        '    return "new";\n'
+        "  }\n"
+        "  return decorate(legacy());\n"
+        "}\n"
+        "module.exports = { page };\n"
+    )
+    after = before.replace(
+        '  if (client.isEnabled("new_page")) {\n    return "new";\n  }\n  return decorate(legacy());\n',
+        '  return "new";\n',
+    )
+    out = prune_ts.prune(before, after, "javascript")
+    assert SgRoot(out, "javascript").root().find(kind="ERROR") is None
+    assert "LABEL" not in out and "decorate" not in out
+    # A `require` is a call, which may have effects: it stays.
+    assert out.startswith('const { legacy } = require("./old");\n') and "function page" in out
+
+
 def test_the_plan_deletes_a_constant_held_key_once_its_uses_are_gone(tmp_path: Path) -> None:
     """End to end through the plan: the key's constant lives in one module, is imported by
     another; the check goes, then the import, then the constant, then the definition."""

@@ -17,15 +17,18 @@ from swath.analyzers.flags.remove_defs import delete_spans
 
 MAX_ROUNDS = 8
 NAME_KINDS = ("identifier", "type_identifier", "shorthand_property_identifier")
+# JavaScript's grammar has no type names, and ast-grep answers a kind its grammar lacks with
+# an error, not with nothing (which failed the whole plan of a JavaScript tree's removals).
+TYPED = ("typescript", "tsx")
 DECLARATIONS = ("function_declaration", "class_declaration", "lexical_declaration")
 
 
 def prune(before: str, after: str, lang: str) -> str:
-    read_before = _reads(SgRoot(before, lang).root())
+    read_before = _reads(SgRoot(before, lang).root(), lang)
     text = after
     for _ in range(MAX_ROUNDS):
         root = SgRoot(text, lang).root()
-        reads = _reads(root)
+        reads = _reads(root, lang)
         units: dict[tuple[int, int], tuple[int, int]] = {}
         for node, names in _bindings(root):
             gone = [n for n in names if read_before.get(n, 0) and not reads.get(n, 0)]
@@ -53,7 +56,7 @@ def prune(before: str, after: str, lang: str) -> str:
     return text
 
 
-def _reads(root: SgNode) -> dict[str, int]:
+def _reads(root: SgNode, lang: str) -> dict[str, int]:
     """Identifiers outside import statements and outside the names their declarations bind."""
     binders = {
         (n.range().start.index, n.range().end.index)
@@ -61,7 +64,7 @@ def _reads(root: SgNode) -> dict[str, int]:
         for n in _binding_nodes(decl)
     }
     out: dict[str, int] = {}
-    for kind in NAME_KINDS:
+    for kind in NAME_KINDS if lang in TYPED else [k for k in NAME_KINDS if k != "type_identifier"]:
         for n in root.find_all(kind=kind):
             r = n.range()
             if (r.start.index, r.end.index) in binders or n.inside(kind="import_statement"):
