@@ -19,9 +19,18 @@ Enum's members, with and without the search for reads through reference patterns
 is built at run time (`Feature[name]`). `--full` also times the offline analysis of every flag (ast-grep on each
 referenced file, history, edits), which the scan leaves to the map step.
 
+`--case unleash` (opt-in: it fetches a package from the npm registry, so `all` leaves it out)
+is the real tree with common-word keys: unleash-server 7.5.1 (`npm pack`, ~7,000 files, its
+compiled server and built frontend) with a `.swath/flags.yaml` for its experimental flags,
+whose keys include `enabled` and `demo`. It times the whole `swath run flag-audit` in a
+process of its own (wall and peak RSS, medians), and with `--against DIR` (another
+checkout's `server/`) the same run of that code, alternating, with whether the two reports
+are the same apart from their run ids and times.
+
     .venv/bin/python bench/flags.py [--files N] [--keys N] [--repeat N] [--keep DIR] [--full]
-                                    [--case ripgrep|property|homegrown|all] [--property-files N]
-                                    [--homegrown-files N]
+                                    [--case ripgrep|property|homegrown|unleash|all]
+                                    [--property-files N] [--homegrown-files N]
+                                    [--npm-cache DIR] [--against DIR]
 """
 
 from __future__ import annotations
@@ -39,6 +48,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 from swath.analyzers.base import AnalyzerContext
@@ -344,6 +354,120 @@ def homegrown_case(files: int, repeat: int) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+# -- unleash-server: a real tree with common-word keys (opt-in, from the npm registry) --------
+UNLEASH = "unleash-server@7.5.1"
+UNLEASH_FLAGS = """\
+systems:
+  - name: unleash-experimental
+    files: ["dist/lib/types/experimental.js"]
+    definition:
+      pattern:
+        context: "x = { $KEY: parseEnvVarBoolean($ENV, $STATE) }"
+        selector: pair
+      key: KEY
+      state: STATE
+    reference:
+      pattern: flagResolver.isEnabled($KEY)
+      language: javascript
+"""
+
+
+def unleash_repo(cache: Path) -> Path:
+    """The package unpacked into a git repository with its flags.yaml (made once per cache).
+    Its one commit is dated 2025-01-01, so that the flags are older than `min_age_days` and
+    the fully-on/off ones are candidates: the whole audit, removal edits and patch included."""
+    root = cache / "unleash-server-7.5.1" / "package"
+    if (root / ".swath" / "flags.yaml").exists():
+        return root
+    cache.mkdir(parents=True, exist_ok=True)
+    tarball = next(cache.glob("unleash-server-7.5.1.tgz"), None)
+    if tarball is None:
+        subprocess.run(
+            ["npm", "pack", UNLEASH, "--pack-destination", str(cache), "--loglevel=error"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        tarball = cache / "unleash-server-7.5.1.tgz"
+    shutil.rmtree(root.parent, ignore_errors=True)
+    root.parent.mkdir(parents=True)
+    subprocess.run(["tar", "-xzf", str(tarball), "-C", str(root.parent)], check=True)
+    env = {
+        **os.environ,
+        **{
+            f"GIT_{who}_{what}": v
+            for who in ("AUTHOR", "COMMITTER")
+            for what, v in (
+                ("NAME", "b"),
+                ("EMAIL", "b@example.com"),
+                ("DATE", "2025-01-01T00:00:00Z"),
+            )
+        },
+    }
+    for cmd in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", UNLEASH]):
+        subprocess.run(["git", *cmd], cwd=root, check=True, env=env)
+    (root / ".swath").mkdir(exist_ok=True)
+    (root / ".swath" / "flags.yaml").write_text(UNLEASH_FLAGS)
+    return root
+
+
+def audit_run(server: Path, root: Path, out: Path) -> tuple[float, float]:
+    """One `swath run flag-audit` of `server`'s code in a process of its own: wall s, peak MiB."""
+    env = {**os.environ, "PYTHONPATH": str(server)}
+    cmd = [sys.executable, "-m", "swath", "-C", str(root), "run", "flag-audit"]
+    cmd += ["--engine", "static", "--no-cache", "--format", "json", "-o", str(out)]
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    report = _report(out) if out.exists() else {"status": "no report", "errors": []}
+    if os.waitstatus_to_exitcode(status) != 0 or report["status"] != "succeeded":
+        first = next(iter(report["errors"]), "")
+        raise SystemExit(f"flag-audit of {server}: {report['status']}: {first.splitlines()[:1]}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def _report(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text())
+    for volatile in ("run_id", "started_at", "finished_at"):
+        data.pop(volatile, None)
+    return data
+
+
+def unleash_case(cache: Path, repeat: int, against: Path | None) -> None:
+    root = unleash_repo(cache)
+    here = Path(__file__).resolve().parents[1] / "server"
+    servers = {"this code": here} | ({f"--against {against}": against} if against else {})
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in servers}
+    tmp = Path(tempfile.mkdtemp(prefix="swath-flags-unleash-"))
+    try:
+        out = {name: tmp / f"{n}.json" for n, name in enumerate(servers)}
+        for i in range(repeat):
+            order = list(servers.items())
+            for name, server in order if i % 2 == 0 else order[::-1]:
+                runs[name].append(audit_run(server, root, out[name]))
+        reports = {name: _report(path) for name, path in out.items()}
+        mine = reports["this code"]
+        plan = mine["outputs"]["plan"]
+        files = sum(
+            1 for p in root.rglob("*") if p.is_file() and not {".git", ".swath"} & set(p.parts)
+        )
+        print(
+            f"unleash-server 7.5.1 ({files:,} files), `swath run flag-audit`: "
+            f"{len(mine['findings'])} findings, "
+            f"{len(plan.get('catalogue', []))} flags in the catalogue; median of {repeat}"
+            + (", alternating" if against else "")
+        )
+        for name, got in runs.items():
+            wall = statistics.median(w for w, _ in got)
+            peak = statistics.median(m for _, m in got)
+            print(f"  {name:<38} {wall:6.2f} s  {peak:5.0f} MiB peak RSS")
+        if against:
+            same = reports[f"--against {against}"] == mine
+            print(f"  reports the same (but run ids, times): {'yes' if same else 'NO'}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def timed(fn: Callable[[], None]) -> float:
     t = time.perf_counter()
     fn()
@@ -409,24 +533,36 @@ def main() -> int:
     )
     ap.add_argument(
         "--case",
-        choices=["ripgrep", "property", "homegrown", "all", "both"],
+        choices=["ripgrep", "property", "homegrown", "unleash", "all", "both"],
         default="all",
         help="the ripgrep comparison, the property-name case, the homegrown-system case (each "
-        "case but ripgrep in a child process), or all of them (`both`: the old name of `all`)",
+        "case but ripgrep in a child process), or all of them (`both`: the old name of `all`); "
+        "`unleash` (never in `all`: it fetches unleash-server from the npm registry)",
     )
     ap.add_argument("--property-files", type=int, default=5_000)
     ap.add_argument("--homegrown-files", type=int, default=5_000)
+    ap.add_argument(
+        "--npm-cache",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "swath-bench-npm",
+        help="where --case unleash keeps the package and its repository",
+    )
+    ap.add_argument(
+        "--against", type=Path, help="--case unleash: also time this checkout's server/ dir"
+    )
     args = ap.parse_args()
     if args.quick:
         args.files, args.keys, args.repeat = min(args.files, 500), min(args.keys, 50), 2
         args.share = max(args.share, 0.2)
         args.property_files = min(args.property_files, 300)
         args.homegrown_files = min(args.homegrown_files, 300)
-    if args.case == "property":
-        property_case(args.property_files, args.repeat)
-        return 0
-    if args.case == "homegrown":
-        homegrown_case(args.homegrown_files, args.repeat)
+    single = {
+        "property": lambda: property_case(args.property_files, args.repeat),
+        "homegrown": lambda: homegrown_case(args.homegrown_files, args.repeat),
+        "unleash": lambda: unleash_case(args.npm_cache, args.repeat, args.against),
+    }
+    if args.case in single:
+        single[args.case]()
         return 0
     if args.case in ("all", "both"):
         # Each in its own process, so that its peak memory is its own, not the big tree's.
