@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import stat
-from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
@@ -14,7 +14,7 @@ from swath.spec.records import Item
 from swath.workspace.globs import gitignore_spec
 from swath.workspace.regular_files import read_regular_head
 from swath.workspace.skips import SkipReason
-from swath.workspace.workspace import BINARY_SNIFF
+from swath.workspace.workspace import BINARY_SNIFF, Workspace
 
 
 class FilesOptions(BaseModel):
@@ -35,11 +35,12 @@ def select_files(ctx: SourceContext, opts: FilesOptions) -> list[str]:
     include = gitignore_spec(opts.include)
     exclude = gitignore_spec(opts.exclude)
     ws = ctx.workspace
+    root = str(ws.root)
     out: list[str] = []
     for rel in ws.list_files(ctx.paths or None, ctx.skipped):
         if not include.match_file(rel) or exclude.match_file(rel):
             continue
-        reason = _skip_reason(ws.root / rel, opts, ws.looks_binary)
+        reason = _skip_reason(os.path.join(root, rel), opts)
         if reason is None:
             out.append(rel)
         else:
@@ -47,18 +48,18 @@ def select_files(ctx: SourceContext, opts: FilesOptions) -> list[str]:
     return out
 
 
-def _skip_reason(
-    full: Path, opts: FilesOptions, looks_binary: Callable[[bytes], bool]
-) -> SkipReason | None:
+def _skip_reason(full: str, opts: FilesOptions) -> SkipReason | None:
+    """Why the file at `full` is left out, or None. `full` is a str, not a Path: this runs
+    for every listed file."""
     try:
-        st = full.stat()
+        st = os.stat(full)
         if not stat.S_ISREG(st.st_mode):
             return "not_regular"
         if st.st_size > opts.max_bytes:
             return "too_large"
         if opts.text_only:
             # Non-blocking, as everywhere: the file may have become a FIFO since the stat.
-            if looks_binary(read_regular_head(full, BINARY_SNIFF)):
+            if Workspace.looks_binary(read_regular_head(Path(full), BINARY_SNIFF)):
                 return "binary"
     except OSError:
         return "unreadable"
