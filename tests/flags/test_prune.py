@@ -10,6 +10,7 @@ import subprocess
 import textwrap
 from pathlib import Path
 
+import pytest
 from ast_grep_py import SgRoot
 from ruff.__main__ import find_ruff_bin
 
@@ -169,21 +170,24 @@ def test_typescript_exported_declarations_stay() -> None:
     assert prune_ts.prune(before, after, "typescript") == after
 
 
+JS_BEFORE = (
+    'const { legacy } = require("./old");\n'
+    'const LABEL = "old";\n'
+    "const decorate = (s) => s + LABEL;\n"
+    "function page(client) {\n"
+    '  if (client.isEnabled("new_page")) {\n'
+    '    return "new";\n'
+    "  }\n"
+    "  return decorate(legacy());\n"
+    "}\n"
+    "module.exports = { page };\n"
+)
+
+
 def test_javascript_helpers_the_edit_left_unused() -> None:
     # JavaScript's grammar has no `type_identifier`: asking for one was an error that failed
     # the plan of every JavaScript tree with a removal (unleash-server's compiled server).
-    before = (
-        'const { legacy } = require("./old");\n'
-        'const LABEL = "old";\n'
-        "const decorate = (s) => s + LABEL;\n"
-        "function page(client) {\n"
-        '  if (client.isEnabled("new_page")) {\n'
-        '    return "new";\n'
-        "  }\n"
-        "  return decorate(legacy());\n"
-        "}\n"
-        "module.exports = { page };\n"
-    )
+    before = JS_BEFORE
     after = before.replace(
         '  if (client.isEnabled("new_page")) {\n    return "new";\n  }\n  return decorate(legacy());\n',
         '  return "new";\n',
@@ -193,6 +197,34 @@ def test_javascript_helpers_the_edit_left_unused() -> None:
     assert "LABEL" not in out and "decorate" not in out
     # A `require` is a call, which may have effects: it stays.
     assert out.startswith('const { legacy } = require("./old");\n') and "function page" in out
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"), [(TS_BEFORE, "tsx"), (TS_AFTER, "tsx"), (JS_BEFORE, "javascript")]
+)
+def test_reads_of_the_names_asked_are_those_of_every_identifier_walked(
+    text: str, lang: str
+) -> None:
+    # _reads visits only identifiers spelling a name asked for (ast-grep's regex): the same
+    # counts as walking every identifier of the module and keeping those names.
+    root = SgRoot(text, lang).root()
+    binders = {
+        (n.range().start.index, n.range().end.index)
+        for decl, _ in prune_ts._bindings(root)
+        for n in prune_ts._binding_nodes(decl)
+    }
+    kinds = [k for k in prune_ts.NAME_KINDS if lang != "javascript" or k != "type_identifier"]
+    every: dict[str, int] = {}
+    for kind in kinds:
+        for n in root.find_all(kind=kind):
+            r = n.range()
+            if (r.start.index, r.end.index) not in binders and not n.inside(
+                kind="import_statement"
+            ):
+                every[n.text()] = every.get(n.text(), 0) + 1
+    names = {n for _, bound in prune_ts._bindings(root) for n in bound} | {"page", "absent", "a$b"}
+    assert prune_ts._reads(root, lang, names) == {n: every.get(n, 0) for n in names}
+    assert any(every.get(n) for n in names)  # some of them are read
 
 
 def test_the_plan_deletes_a_constant_held_key_once_its_uses_are_gone(tmp_path: Path) -> None:

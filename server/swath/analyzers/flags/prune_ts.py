@@ -11,7 +11,11 @@ leave another unused, so the pass repeats until nothing more goes.
 
 from __future__ import annotations
 
-from ast_grep_py import SgNode, SgRoot
+import re
+from collections.abc import Collection
+from typing import cast
+
+from ast_grep_py import Config, SgNode, SgRoot
 
 from swath.analyzers.flags.remove_defs import delete_spans
 
@@ -24,19 +28,24 @@ DECLARATIONS = ("function_declaration", "class_declaration", "lexical_declaratio
 
 
 def prune(before: str, after: str, lang: str) -> str:
-    read_before = _reads(SgRoot(before, lang).root(), lang)
+    before_root = SgRoot(before, lang).root()
+    read_before: dict[str, int] = {}
     text = after
     for _ in range(MAX_ROUNDS):
         root = SgRoot(text, lang).root()
-        reads = _reads(root, lang)
+        bindings = _bindings(root)
+        names = {n for _, bound in bindings for n in bound}
+        if names - read_before.keys():
+            read_before |= _reads(before_root, lang, names - read_before.keys())
+        reads = _reads(root, lang, names)
         units: dict[tuple[int, int], tuple[int, int]] = {}
-        for node, names in _bindings(root):
-            gone = [n for n in names if read_before.get(n, 0) and not reads.get(n, 0)]
+        for node, names_bound in bindings:
+            gone = [n for n in names_bound if read_before[n] and not reads[n]]
             if not gone:
                 continue
-            if len(gone) == len(names) or node.kind() in DECLARATIONS:
+            if len(gone) == len(names_bound) or node.kind() in DECLARATIONS:
                 unit = node
-                if unit.kind() in DECLARATIONS and len(gone) < len(names):
+                if unit.kind() in DECLARATIONS and len(gone) < len(names_bound):
                     continue  # `const a = 1, b = 2` with only one unused: leave it
             else:
                 # Some specifiers of an import: just those.
@@ -56,20 +65,26 @@ def prune(before: str, after: str, lang: str) -> str:
     return text
 
 
-def _reads(root: SgNode, lang: str) -> dict[str, int]:
-    """Identifiers outside import statements and outside the names their declarations bind."""
+def _reads(root: SgNode, lang: str, names: Collection[str]) -> dict[str, int]:
+    """How often each of `names` is read: its identifiers outside import statements and
+    outside the names their declarations bind. Only identifiers spelling one of `names` are
+    visited (ast-grep's `regex` picks them): walking every identifier of a module, each
+    asked whether it sits in an import, was most of a JavaScript tree's pruning."""
+    out = dict.fromkeys(names, 0)
+    if not out:
+        return out
     binders = {
         (n.range().start.index, n.range().end.index)
         for decl, _ in _bindings(root)
         for n in _binding_nodes(decl)
     }
-    out: dict[str, int] = {}
+    spelled = "^(?:" + "|".join(re.escape(n) for n in sorted(out)) + ")$"
     for kind in NAME_KINDS if lang in TYPED else [k for k in NAME_KINDS if k != "type_identifier"]:
-        for n in root.find_all(kind=kind):
+        for n in root.find_all(cast(Config, {"rule": {"kind": kind, "regex": spelled}})):
             r = n.range()
             if (r.start.index, r.end.index) in binders or n.inside(kind="import_statement"):
                 continue
-            out[n.text()] = out.get(n.text(), 0) + 1
+            out[n.text()] += 1
     return out
 
 

@@ -453,7 +453,7 @@ def has_errors(text: str, lang: str) -> bool:
 
 def rewrite(text: str, lang: str, req: RewriteRequest) -> RewriteResult:
     rw = _Rewriter(text, lang, req)
-    if has_errors(text, lang):
+    if rw.root.find(kind="ERROR") is not None:  # the tree just parsed, not a second parse
         return RewriteResult(
             new_text=text, error="the file does not parse cleanly; not rewriting it"
         )
