@@ -19,6 +19,7 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from swath.findings.identity import with_identity
 from swath.findings.model import Evidence, Finding, Position, Range, fingerprint_of
@@ -68,7 +69,8 @@ class FileLines:
 
     def _read(self, path: str) -> list[str] | Unverifiable:
         try:
-            data = self.workspace.resolve(path).read_bytes()
+            full = self.workspace.resolve(path)
+            data = self.workspace.file_bytes(full, Path.read_bytes)
         except PathRefused as exc:
             return Unverifiable(f"{path}: path refused ({exc})")
         except FileNotFoundError:

@@ -23,6 +23,7 @@ import os
 import re
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -364,7 +365,7 @@ class DiffSource:
         data: bytes | None = None
         if status != "deleted" and not f.is_binary_file and not symlink:
             try:
-                data = full.read_bytes()
+                data = ws.file_bytes(full, Path.read_bytes)  # the passes read it next
             except OSError:
                 data = None
         lines = _LineMap(data)

@@ -13,7 +13,8 @@ import stat
 import subprocess
 import threading
 import time
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,6 +132,36 @@ class HashedFile:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _ReadFile:
+    """A file's bytes and the stat they were read under (`Workspace.file_bytes`)."""
+
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    ino: int
+    read_ns: int  # the wall clock just before the stat
+    data: bytes
+
+    def serves(self, st: os.stat_result) -> bool:
+        """Are these the bytes of a regular file that stats as `st`? (HashedFile.serves)"""
+        return (
+            stat.S_ISREG(st.st_mode)
+            and self.size == st.st_size
+            and self.mtime_ns == st.st_mtime_ns
+            and self.ctime_ns == st.st_ctime_ns
+            and self.ino == st.st_ino
+            and max(self.mtime_ns, self.ctime_ns) < self.read_ns - RACY_NS
+        )
+
+
+# What `file_bytes` keeps: a review's files, not a whole tree's (the language server's
+# workspace lives long; a map reads thousands of files, most of them once: at most this
+# much more memory held while it runs).
+READ_MEMO_FILES = 128
+READ_MEMO_BYTES = 16 << 20
+
+
 class Workspace:
     def __init__(
         self, root: str | os.PathLike[str], deny: tuple[str, ...] | list[str] = DEFAULT_DENY
@@ -144,6 +175,8 @@ class Workspace:
         self._hash_news: dict[str, HashedFile | None] = {}
         self._lock = threading.Lock()
         self._is_git: bool | None = None
+        self._read: OrderedDict[str, _ReadFile] = OrderedDict()
+        self._read_size = 0
 
     # -- paths ---------------------------------------------------------------------
     def relpath(self, path: str | os.PathLike[str]) -> str:
@@ -305,7 +338,38 @@ class Workspace:
 
     def read_bytes(self, rel: str) -> bytes:
         # A FIFO or device under a cited path must not hang verification or a source.
-        return read_regular_file(self.resolve(rel))
+        return self.file_bytes(self.resolve(rel))
+
+    def file_bytes(self, full: Path, read: Callable[[Path], bytes] = read_regular_file) -> bytes:
+        """`read(full)` (a path the caller has resolved and checked), or the bytes read last
+        time while the file stats as it did then (`_ReadFile.serves`: a regular file of the
+        same size, mtime, ctime and inode, not written within RACY_NS of that read).
+
+        A review reads each changed file ~9 times (five passes, identity and verification,
+        the diff): one `stat` now stands for the open, read and close of the others."""
+        key = str(full)
+        before = time.time_ns()
+        try:
+            st = os.stat(key)
+        except OSError:
+            return read(full)  # raises as the caller's read does (missing, refused…)
+        with self._lock:
+            hit = self._read.get(key)
+            if hit is not None and hit.serves(st):
+                self._read.move_to_end(key)
+                return hit.data
+        data = read(full)
+        if not stat.S_ISREG(st.st_mode) or len(data) != st.st_size or st.st_size > READ_MEMO_BYTES:
+            return data  # changed while read, or not a file to keep
+        entry = _ReadFile(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, before, data)
+        with self._lock:
+            old = self._read.pop(key, None)
+            self._read_size += len(data) - (len(old.data) if old else 0)
+            self._read[key] = entry
+            while len(self._read) > READ_MEMO_FILES or self._read_size > READ_MEMO_BYTES:
+                _, dropped = self._read.popitem(last=False)
+                self._read_size -= len(dropped.data)
+        return data
 
     def read_text(self, rel: str) -> str:
         # A UTF-8 byte order mark is no part of the text: editors hide it, and a parser
@@ -334,7 +398,7 @@ class Workspace:
         if hit is not None and hit.serves(st):
             return hit.digest
         try:
-            digest = hashlib.sha256(read_regular_file(Path(full))).hexdigest()
+            digest = hashlib.sha256(self.file_bytes(Path(full))).hexdigest()
         except OSError:  # a pipe or device: no content to hash, as for a missing file
             self._forget_hash(rel)
             return ""
