@@ -410,8 +410,9 @@ def unleash_repo(cache: Path) -> Path:
     return root
 
 
-def audit_run(server: Path, root: Path, out: Path) -> tuple[float, float]:
-    """One `swath run flag-audit` of `server`'s code in a process of its own: wall s, peak MiB."""
+def audit_run(server: Path, root: Path, out: Path) -> tuple[float, float, float]:
+    """One `swath run flag-audit` of `server`'s code in a process of its own: wall s, CPU s
+    (user + system, its workers' included: less swayed by other load than the wall), peak MiB."""
     env = {**os.environ, "PYTHONPATH": str(server)}
     cmd = [sys.executable, "-m", "swath", "-C", str(root), "run", "flag-audit"]
     cmd += ["--engine", "static", "--no-cache", "--format", "json", "-o", str(out)]
@@ -423,7 +424,7 @@ def audit_run(server: Path, root: Path, out: Path) -> tuple[float, float]:
     if os.waitstatus_to_exitcode(status) != 0 or report["status"] != "succeeded":
         first = next(iter(report["errors"]), "")
         raise SystemExit(f"flag-audit of {server}: {report['status']}: {first.splitlines()[:1]}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def _report(path: Path) -> dict[str, Any]:
@@ -437,7 +438,7 @@ def unleash_case(cache: Path, repeat: int, against: Path | None) -> None:
     root = unleash_repo(cache)
     here = Path(__file__).resolve().parents[1] / "server"
     servers = {"this code": here} | ({f"--against {against}": against} if against else {})
-    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in servers}
+    runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in servers}
     tmp = Path(tempfile.mkdtemp(prefix="swath-flags-unleash-"))
     try:
         out = {name: tmp / f"{n}.json" for n, name in enumerate(servers)}
@@ -458,9 +459,9 @@ def unleash_case(cache: Path, repeat: int, against: Path | None) -> None:
             + (", alternating" if against else "")
         )
         for name, got in runs.items():
-            wall = statistics.median(w for w, _ in got)
-            peak = statistics.median(m for _, m in got)
-            print(f"  {name:<38} {wall:6.2f} s  {peak:5.0f} MiB peak RSS")
+            wall, cpu, peak = (statistics.median(x[i] for x in got) for i in range(3))
+            print(f"  {name:<38} {wall:6.2f} s wall  {cpu:6.2f} s CPU  {peak:5.0f} MiB peak RSS")
+        print(f"  load average after: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         if against:
             same = reports[f"--against {against}"] == mine
             print(f"  reports the same (but run ids, times): {'yes' if same else 'NO'}")
