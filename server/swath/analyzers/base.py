@@ -83,7 +83,8 @@ class NoParams(BaseModel):
 # one record's contribution as JSON values, which depends on that record and the params
 # alone, and `combine(partials, ctx) -> AnalyzerOutput` over every record's, in the
 # records' order. `reduce` must then equal `combine` of each record's `partial`. The engine
-# keeps each contribution and draws again only those of records that changed.
+# keeps each contribution and draws again only those of records that changed. The list
+# `combine` is given is its own (it may empty it to let the contributions go early).
 
 
 @runtime_checkable
