@@ -139,7 +139,8 @@ class FileMemo:
 
     # -- identity -------------------------------------------------------------------------
     async def identify(self, findings: list[Finding]) -> list[Finding]:
-        """`findings` with their stable fingerprints (engine.verify.identify), in order."""
+        """`findings` with their stable fingerprints (engine.verify.identify), in order: the
+        list given, each finding replaced by its identified copy as that is made."""
         if not findings:
             return findings
         groups, stored = await self._prepare("identity", findings)
@@ -156,7 +157,7 @@ class FileMemo:
         groups: list[_Group],
         stored: dict[str, tuple[dict[str, str], Any]],
     ) -> tuple[list[Finding], list[tuple[str, dict[str, str], Any]]]:
-        out: list[Finding] = list(findings)
+        out = findings  # in place: a finding is let go once its copy is in
         rows: list[tuple[str, dict[str, str], Any]] = []
         for g in groups:
             prints = _fresh(g, stored)

@@ -273,6 +273,9 @@ class TaskRunner:
         """The task's record, put in the cache with everything it read."""
         loop = asyncio.get_running_loop()
         findings = [*facts.findings, *(model_findings or [])]
+        # The record's now: each finding is let go as its identified copy is made, not held
+        # beside it (a map's thousands of lenses were there twice at its memory peak).
+        facts.findings.clear()
         findings = await self.memo.identify(findings)
         record = Record(
             step=step_id,
