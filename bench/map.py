@@ -8,7 +8,9 @@ both alike:
 - the first map: the built-in `map-module` workflow through the real engine and store,
   in this process (workers parse on every core), with a fresh store;
 - the re-map after one changed file (its batch is parsed again, the rest is cached);
-- a fully cached re-run, and how many bytes it added to the store.
+- a fully cached re-run, and how many bytes it added to the store;
+- once more, a first map in a fresh interpreter, for the peak memory a `swath run` of it
+  holds (this process's peak is every map's: the allocator keeps what each one freed).
 
 The maps run with the collector `swath run` and the language server's run worker use
 (`gcpause.one_shot_collector`). Prints medians, files per second, the first map's ratio
@@ -126,6 +128,32 @@ async def map_once(root: Path, paths: list[str]) -> tuple[float, dict[str, Any]]
     }
 
 
+def fresh_process_first_map(root: Path, name: str) -> tuple[float, float]:
+    """(peak MiB, wall seconds) of one first map in a fresh interpreter with a fresh store,
+    what `swath run map-module` holds: this process's peak is all of its maps' (the
+    allocator keeps what each one freed), and its workers are warm. The wall includes
+    starting the fresh process's parse workers."""
+    fresh_store(root)
+    out = subprocess.run(
+        [sys.executable, __file__, "--first-map-in", str(root), "--package", name],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return float(out[0]), float(out[1])
+
+
+def first_map_in(root: Path, name: str) -> int:
+    """`--first-map-in ROOT`: one map of ROOT/name, then this process's peak and the wall."""
+    with one_shot_collector():
+        wall, _ = asyncio.run(map_once(root, [name]))
+    procpool.shutdown()
+    print(
+        f"{peak_mib() or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} {wall:.3f}"
+    )
+    return 0
+
+
 def store_bytes(root: Path) -> int:
     return sum(p.stat().st_size for p in (root / ".swath").glob("swath.db*"))
 
@@ -165,6 +193,7 @@ def python_side(args: argparse.Namespace, repeat: int) -> None:
             cached.append(asyncio.run(map_once(root, paths))[0])
             cpus["cached"].append(CPU[-1])
             growth = store_bytes(root) - before
+        fresh = fresh_process_first_map(root, args.package)
     g, first, remap = (
         statistics.median(grimps),
         statistics.median(firsts),
@@ -189,6 +218,10 @@ def python_side(args: argparse.Namespace, repeat: int) -> None:
         f"store grew {growth / 1024:.1f} KiB"
     )
     print(f"ratio first map / grimp = {first / g:.2f} (target <= 4.5)")
+    print(
+        f"first map in a fresh process: peak {fresh[0]:.0f} MiB (target <= 150), "
+        f"wall {fresh[1]:.3f}s with its parse workers' start"
+    )
     print(
         "this process's CPU (its threads, not the parse workers), medians: "
         + ", ".join(f"{k} {statistics.median(v):.2f} s" for k, v in cpus.items())
@@ -227,7 +260,10 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="one sub-package, once; a small TS tree")
     ap.add_argument("--ts-features", type=int, default=48, help="TS tree: folders of 25 files")
     ap.add_argument("--no-ts", action="store_true", help="skip the TypeScript tree")
+    ap.add_argument("--first-map-in", type=Path, help=argparse.SUPPRESS)  # fresh_process_first_map
     args = ap.parse_args()
+    if args.first_map_in:
+        return first_map_in(args.first_map_in, args.package)
     repeat = 1 if args.quick else args.repeat
     # The collector as `swath run` and the language server's run worker set it (a larger
     # young generation): what a user's map pays, not the interpreter's defaults.

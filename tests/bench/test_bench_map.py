@@ -32,6 +32,8 @@ def test_bench_map_quick_prints_ratios_and_memory() -> None:
     assert files > 40 and modules >= files - 5 and edges > 50
     assert re.search(r"ratio first map / grimp = \d+\.\d\d \(target <= 4\.5\)", out)
     assert re.search(r"re-map after one changed file median=\d+\.\d+s", out)
+    fresh = re.search(r"first map in a fresh process: peak (\d+) MiB \(target <= 150\)", out)
+    assert fresh and 30 < int(fresh.group(1)) < 400, out  # its own peak, imports included
     growth = float(re.search(r"store grew (-?\d+\.\d) KiB", out).group(1))  # type: ignore[union-attr]
     assert growth < 64  # a fully cached re-run stores next to nothing
     ts = re.search(r"typescript generated files=(\d+) .* edges=(\d+)", out)
