@@ -16,6 +16,8 @@ from ruff.__main__ import find_ruff_bin
 
 from swath.analyzers.flags import prune_python, prune_ts
 
+from tests.clirun import swath
+
 from .conftest import make_repo, run_offline
 
 
@@ -264,3 +266,31 @@ def test_the_plan_deletes_a_constant_held_key_once_its_uses_are_gone(tmp_path: P
     for rel in ("app/keys.py", "app/shop.py"):
         compile((ws.root / rel).read_text(encoding="utf-8"), rel, "exec")
         assert unused_imports(ws.root / rel) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "code", "loads_libcst"),
+    [
+        ("web/page.js", 'if (client.isEnabled("new_page")) {\n  go();\n}\n', False),
+        ("app/page.py", 'if client.is_enabled("new_page"):\n    go()\n', True),
+    ],
+)
+def test_libcst_is_loaded_only_for_a_python_removal(
+    tmp_path: Path, path: str, code: str, loads_libcst: bool
+) -> None:
+    # libcst (~0.3 s to import) serves Python rewrites and pruning only: a flag audit whose
+    # patch edits JavaScript does without it.
+    make_repo(tmp_path, {"flags.yaml": "new_page: true\n", path: code})
+    proc = swath(
+        tmp_path, "run", "flag-audit", "--format", "json", python_flags=("-X", "importtime")
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    patch = json.loads(proc.stdout)["outputs"]["plan"]["patch"]
+    assert f"+++ b/{path}" in patch and "+go()" in patch  # the check is gone, its branch kept
+    modules = {
+        line.split("|")[-1].strip()
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "swath.analyzers.flags.removal_patch" in modules  # the plan's patch was built
+    assert ("libcst" in modules) is loads_libcst

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 
 from swath.analyzers.flags.facts import FlagFacts, ReferenceFact, dynamic_words
 from swath.analyzers.flags.references import parsed
-from swath.analyzers.flags import prune_python, prune_ts
+from swath.analyzers.flags import prune_ts
 from swath.analyzers.flags.remove_defs import (
     Target,
     delete_units,
@@ -194,6 +194,9 @@ def _prune(ws: Workspace, state: PatchState) -> None:
             continue
         lang = language_for(path)
         if lang == "python":
+            # Imported here, as rewrite.py imports rewrite_python: loading libcst is ~0.3 s
+            # of every flag audit's plan step otherwise, Python files in the patch or not.
+            from swath.analyzers.flags import prune_python
 
             def elsewhere(name: str, path: str = path) -> bool:
                 return _used_elsewhere(ws, state, name, path)
