@@ -199,3 +199,20 @@ def test_a_damaged_cache_file_is_compiled_again(bytecode_dir: Path) -> None:
         cached.write_bytes(damaged)
         _fresh_process_view()
         assert render_prompt(template, {"x": 2}, persist=True) == "2"
+
+
+def test_the_persisted_code_is_keyed_on_what_shapes_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Another Swath with the same version but another environment (a checkout being worked
+    # on) shares the user's cache folder: it must not be served this one's code.
+    from swath.spec import templates
+
+    base = templates._cache_key()
+    for setting, value in (
+        ("trim_blocks", True),
+        ("newline_sequence", "\r\n"),
+        ("optimized", False),
+    ):
+        with monkeypatch.context() as m:
+            m.setattr(templates.ENV, setting, value)
+            assert templates._cache_key() != base, setting
+    assert templates._cache_key() == base

@@ -164,13 +164,26 @@ def _cache_key() -> str:
 
     from swath import __version__
 
+    finalize = getattr(ENV.finalize, "__qualname__", None)
     settings = (
         type(ENV).__qualname__,
-        ENV.autoescape,
-        ENV.keep_trailing_newline,
+        # What the lexer is made from (jinja2.lexer.get_lexer's key) and what the compiler reads.
+        ENV.block_start_string,
+        ENV.block_end_string,
+        ENV.variable_start_string,
+        ENV.variable_end_string,
+        ENV.comment_start_string,
+        ENV.comment_end_string,
+        ENV.line_statement_prefix,
+        ENV.line_comment_prefix,
         ENV.trim_blocks,
         ENV.lstrip_blocks,
+        ENV.newline_sequence,
+        ENV.keep_trailing_newline,
+        ENV.autoescape,
         ENV.optimized,
+        ENV.is_async,
+        finalize,
         sorted(ENV.extensions),
     )
     return f"swath-{__version__}-jinja-{jinja2.__version__}-{settings!r}"
