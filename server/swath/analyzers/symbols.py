@@ -56,6 +56,8 @@ from swath.workspace.depmarks import GIT_HEAD
 log = logging.getLogger(__name__)
 
 FACTS_WORKER = "swath.analyzers.filefacts"
+# A map's batches outnumber the workers: each holds a second batch while it parses one.
+FACTS_DEPTH = 2
 # Up to this many batches to parse in a run are parsed in this process unless the workers
 # run already: starting them took ~0.75 s of wall time on 2 cores, parsing a batch here
 # 0.15-0.25 s (a re-map after one changed file parses one).
@@ -65,7 +67,8 @@ IN_PROCESS_BATCHES = 2
 def _facts_in_workers(root: str, paths: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
     """The batch on a worker process (both cores parse); in this process if none can start."""
     try:
-        return procpool.get(FACTS_WORKER).call("facts_batch", root, paths)  # type: ignore[no-any-return]
+        pool = procpool.get(FACTS_WORKER, depth=FACTS_DEPTH)
+        return pool.call("facts_batch", root, paths)  # type: ignore[no-any-return]
     except (procpool.WorkerFailed, OSError) as exc:
         log.warning("symbols: worker failed (%s); mapping in-process", exc)
         return facts_batch(root, paths)
