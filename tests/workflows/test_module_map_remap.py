@@ -219,3 +219,25 @@ async def test_a_remap_of_one_batch_parses_in_process_and_maps_the_same(tmp_path
     assert again.agents.total - again.agents.cached == 2  # its batch and the reduce
     assert not procpool.running(FACTS_WORKER)
     _same_map(await _whole(tmp_path), again)
+
+
+async def test_a_plan_counts_cached_tasks_from_the_hashes_the_store_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`plan` (the editor's preview, `swath plan`) checks every cached task's files too: with
+    the store's hashes it reads none of the unchanged files."""
+    monkeypatch.setattr(workspace, "RACY_NS", 0)  # files written a moment ago count as settled
+    package(tmp_path)
+    first = await run(tmp_path)
+    wf = load_workflow(builtin_workflows_dir() / "map-module.yaml")
+    ws = Workspace(tmp_path)
+    store = RunStore.open(tmp_path)
+    try:
+        plan = await Engine(ws, store).plan(
+            wf, RunOptions(paths=["pkg"], max_agents=10_000, engine="static")
+        )
+    finally:
+        await store.aclose()
+    (symbols,) = [s for s in plan.steps if s.id == "symbols"]
+    assert symbols.cached == symbols.agents == first.agents.total - 1
+    assert ws.new_hashes() == {}  # every hash the plan needed came from the store

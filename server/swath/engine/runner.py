@@ -121,7 +121,15 @@ class Engine:
             )
         return self.model_runner is not None
 
+    async def _know_hashes(self, options: RunOptions) -> None:
+        """Checking a cached result hashes every file it read: the hashes an earlier process
+        took (the store's) stand for every file whose stat has not changed since."""
+        if options.use_cache and not self._hashes_known:
+            self.workspace.known_hashes(await self.store.file_hashes(str(self.workspace.root)))
+            self._hashes_known = True
+
     async def plan(self, workflow: Workflow, options: RunOptions) -> RunPlan:
+        await self._know_hashes(options)  # the plan counts the cached tasks
         inputs = resolve_inputs(workflow, options.inputs)
         limits = governed_limits(workflow, options, self.policy)
         planner = Planner(self, workflow, options, inputs, limits)
@@ -146,11 +154,7 @@ class Engine:
         inputs = resolve_inputs(workflow, options.inputs)
         limits = governed_limits(workflow, options, self.policy)
         enforce_policy(self.policy, workflow, limits, self.model_config, self.use_model(options))
-        if options.use_cache and not self._hashes_known:
-            # Checking a cached result hashes every file it read: the hashes an earlier
-            # process took stand for every file whose stat has not changed since.
-            self.workspace.known_hashes(await self.store.file_hashes(str(self.workspace.root)))
-            self._hashes_known = True
+        await self._know_hashes(options)
         planner = Planner(self, workflow, options, inputs, limits)
         await planner.discover()
         plan = await planner.plan()

@@ -705,7 +705,9 @@ class RunStore:
             )
             return {r[0]: HashedFile(r[1], r[2], r[3], r[4], r[5], r[6]) for r in cur}
 
-        return await self.db.read(q)
+        # Not `db.read`: its own connection would open another, empty database where the
+        # store is in memory (`open_existing` for a plan where there is no store).
+        return await self.db.call(q)
 
     def save_file_hashes(self, root: str, news: dict[str, HashedFile | None]) -> None:
         """Keep the hashes a run took (`Workspace.new_hashes`); a None forgets a gone file."""
