@@ -320,3 +320,30 @@ def test_declaration_files_hold_no_checks_and_are_not_parsed_for_them(tmp_path):
     for path in ("src/page.d.ts", "src/schema.d.mts"):
         pf = parsed(ws, path)
         assert pf is not None and pf._root is None and not pf._other_roots
+
+
+def test_parsed_files_are_kept_by_what_they_hold_not_by_their_number(tmp_path, monkeypatch):
+    from swath.analyzers.flags import references as R
+
+    files = {
+        f"src/m{i}.js": f'if (c.isEnabled("k{i:03d}")) {{ go({i:03d}); }}\n' * 20
+        for i in range(200)
+    }
+    ws = make_repo(tmp_path, files)
+    text_weight = R._TEXT_WEIGHT * len(files["src/m0.js"])
+    monkeypatch.setattr(R, "_parsed", type(R._parsed)())
+    monkeypatch.setattr(R, "_weight", 0)
+    # 200 small files: more than the 128 once kept, far under the budget, each read once.
+    first = {p: R.parsed(ws, p) for p in files}
+    assert all(R.parsed(ws, p) is pf for p, pf in first.items())
+    assert R._weight == 200 * text_weight
+    # Under a budget of 50 texts, a tree (26 texts' worth) lets the oldest files go.
+    monkeypatch.setattr(R, "_BUDGET", 50 * text_weight)
+    R._evict()
+    assert len(R._parsed) == 50 and R._weight == 50 * text_weight
+    newest = R.parsed(ws, "src/m199.js")
+    assert newest is first["src/m199.js"] and newest.root is not None
+    assert newest.weight == (R._TEXT_WEIGHT + R._TREE_WEIGHT) * len(newest.text)
+    assert R._weight <= R._BUDGET and len(R._parsed) == 50 - R._TREE_WEIGHT // R._TEXT_WEIGHT
+    assert R.parsed(ws, "src/m150.js") is not first["src/m150.js"]  # let go: read again
+    assert R._weight == sum(pf.weight for pf in R._parsed.values()) <= R._BUDGET
