@@ -4,14 +4,25 @@ that dies fails every call waiting on it and is replaced once."""
 
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
 from swath.procpool import ProcessPool, WorkerFailed
 
 WORKER = "tests.procworker"
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _worker_importable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`python -m tests.procworker` finds `tests` from the repository, whatever the folder."""
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    )
 
 
 def test_each_caller_gets_its_own_reply() -> None:
