@@ -91,6 +91,8 @@ class Counter:
     rules: ClassVar[list[RuleInfo]] = []
 
     def reduce(self, records: list[Record], ctx: AnalyzerContext) -> AnalyzerOutput:
+        if ctx.params.get("fail"):
+            raise RuntimeError("the plan could not be drawn")
         n = sum(len((r.output or {}).get("ids", [])) for r in records)
         return AnalyzerOutput(
             output={"records": len(records), "items": n, "markdown": f"{n} items"}

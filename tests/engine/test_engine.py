@@ -127,11 +127,28 @@ async def test_failed_task_fails_alone(tmp_path: Path, engine: Engine) -> None:
     assert [t.key for t in failed] == ["bad.txt"] and "cannot analyze" in (failed[0].error or "")
 
 
+async def test_a_step_of_which_every_task_failed_fails_the_run(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """The map's files all succeeded, its reduce (a flag audit's plan, say) did not: the run
+    did not do its job and says so (CI exits 1), and the map's results are kept."""
+    make_files(tmp_path, 4)
+    count = {"analyzer": "probe-count", "params": {"fail": True}}
+    wf = workflow(extra_steps=[{"id": "count", "kind": "reduce", "from": "work", "agent": count}])
+    report = await engine.run(wf, RunOptions())
+    assert report.status == RunStatus.failed
+    assert (report.agents.succeeded, report.agents.failed) == (4, 1)
+    [error] = report.errors
+    assert error.startswith("count/") and "the plan could not be drawn" in error
+    kept = await engine.store.tasks(report.run_id, "succeeded")
+    assert sorted(t.key for t in kept) == [f"f{i:04d}.txt" for i in range(4)]
+
+
 async def test_task_timeout_fails_the_task(tmp_path: Path, engine: Engine) -> None:
     make_files(tmp_path, 2)
     report = await engine.run(workflow(seconds=0.5), RunOptions(task_timeout_s=0.1))
-    assert report.agents.failed == 2
-    assert all("timed out" in e for e in report.errors)
+    assert report.agents.failed == 2 and report.status == RunStatus.failed
+    assert len(report.errors) == 2 and all("timed out" in e for e in report.errors)
 
 
 async def test_dag_runs_reduce_after_map_and_streams_events(tmp_path: Path, engine: Engine) -> None:

@@ -36,15 +36,20 @@ def test_without_a_budget_nothing_is_reserved() -> None:
         (["ok", "error"], RunStatus.partial),  # a filter error, no failed task
         (["ok", "budget"], RunStatus.budget_exhausted),
         (["fail", "budget"], RunStatus.budget_exhausted),
+        # every task of one step failed (a flag audit's plan, after its scan): nothing came
+        # of the step the rest needed, so the run did not do its job
+        (["ok", "ok", "fail plan"], RunStatus.failed),
+        (["ok", "fail", "ok plan"], RunStatus.partial),
     ],
 )
 def test_the_status_follows_the_counts(events: list[str], status: RunStatus) -> None:
     ledger = RunLedger(budget_usd=1.0)
     for e in events:
-        if e == "ok":
-            ledger.succeeded(cached=False)
-        elif e == "fail":
-            ledger.failed("step/key: boom")
+        what, _, step = e.partition(" ")
+        if what == "ok":
+            ledger.succeeded(step or "map", cached=False)
+        elif what == "fail":
+            ledger.failed(step or "map", "step/key: boom")
         elif e == "error":
             ledger.error("filter failed")
         else:
@@ -56,8 +61,8 @@ def test_the_status_follows_the_counts(events: list[str], status: RunStatus) -> 
 
 def test_counts_are_read_as_copies() -> None:
     ledger = RunLedger(budget_usd=None)
-    ledger.succeeded(cached=True)
-    ledger.failed(None)  # a fatal error: the run reports it once, not as a task's line
+    ledger.succeeded("map", cached=True)
+    ledger.failed("map", None)  # a fatal error: the run reports it once, not as a task's line
     counts = ledger.counts
     counts.total = 99
     assert ledger.counts.total == 2 and ledger.counts.cached == 1 and ledger.counts.failed == 1

@@ -32,6 +32,9 @@ class RunLedger:
         self._dropped = 0
         self._reanchored = 0
         self._budget_hit = False
+        # {step: [succeeded, failed]}: a step of which every task failed gave nothing on
+        # (a flag audit's plan, a review's pass), and a run without it did not do its job.
+        self._per_step: dict[str, list[int]] = {}
 
     # -- the plan and the tasks ----------------------------------------------------------------
     def planned(self, total_agents: int) -> None:
@@ -51,14 +54,16 @@ class RunLedger:
         finally:
             self._running -= 1
 
-    def succeeded(self, cached: bool) -> None:
+    def succeeded(self, step: str, cached: bool) -> None:
+        self._per_step.setdefault(step, [0, 0])[0] += 1
         self._counts.total += 1
         self._counts.succeeded += 1
         self._counts.cached += int(cached)
         self._done += 1
 
-    def failed(self, error: str | None) -> None:
+    def failed(self, step: str, error: str | None) -> None:
         """A task failed; `error` is its line in the report (None: the run reports it once)."""
+        self._per_step.setdefault(step, [0, 0])[1] += 1
         self._counts.total += 1
         self._counts.failed += 1
         self._done += 1
@@ -130,6 +135,11 @@ class RunLedger:
         return list(self._errors)
 
     @property
+    def failed_steps(self) -> list[str]:
+        """The steps of which every task failed, in the order they first ran a task."""
+        return [step for step, (ok, bad) in self._per_step.items() if bad and not ok]
+
+    @property
     def dropped(self) -> int:
         return self._dropped
 
@@ -144,7 +154,7 @@ class RunLedger:
             return RunStatus.cancelled
         if self._budget_hit:
             return RunStatus.budget_exhausted
-        if self._counts.failed and not self._counts.succeeded:
+        if self.failed_steps:  # every task failed, or every task of a step the rest needed
             return RunStatus.failed
         if self._counts.failed or self._errors:
             return RunStatus.partial

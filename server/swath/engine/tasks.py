@@ -348,7 +348,7 @@ class TaskRunner:
         cached: bool,
         out: Channel,
     ) -> None:
-        self.ledger.succeeded(cached)
+        self.ledger.succeeded(step_id, cached)
         if (step_id, key) not in self._prior:  # a resumed task's row is already final
             self.store.task_finished(
                 self.run_id,
@@ -383,7 +383,7 @@ class TaskRunner:
             error = f"{type(exc).__name__}: {exc}"
         fatal = bool(getattr(exc, "fatal", False))
         # A fatal error is the run's one message (execute() adds it), not also a task's.
-        self.ledger.failed(None if fatal else f"{step_id}/{key}: {error}")
+        self.ledger.failed(step_id, None if fatal else f"{step_id}/{key}: {error}")
         self.store.task_finished(
             self.run_id,
             step_id,
