@@ -47,6 +47,9 @@ class AnalyzerContext:
     # A reduce's `combine` only: what earlier runs' combines kept (None: keep nothing, e.g.
     # --no-cache). A value must be the one the combine would draw again.
     memo: CombineMemo | None = None
+    # The day (ISO, UTC) a `dated` analyzer counts its ages to: the one the engine keys its
+    # cached results on, so a result and its cache entry agree. None: the clock's day.
+    today: str | None = None
 
 
 class AnalyzerOutput(BaseModel):

@@ -104,6 +104,7 @@ class Planner:
         self.skipped = SkipCounts()
         self.warnings: list[str] = []
         self._analyzer_versions: dict[str, str] = {}
+        self.today = today()  # one day for the whole run, however long it takes
         self._step_digests: dict[tuple[str, int], str] = {}
         # Each item's JSON for the tasks' keys, by the item object: every step over a
         # discovered source (review-diff's five passes) keys its tasks on the same items.
@@ -141,7 +142,7 @@ class Planner:
             # Ages and git-log windows are counted from today: such a result holds for the
             # day it was made, however long the files it read stay the same.
             if getattr(a, "dated", False):
-                version += f"+{today()}"
+                version += f"+{self.today}"
             self._analyzer_versions[name] = version
         return self._analyzer_versions[name]
 

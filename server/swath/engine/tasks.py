@@ -219,6 +219,7 @@ class TaskRunner:
             params=agent.params,
             step_items=self.planner.discovered.get(from_, []) if isinstance(from_, str) else [],
             tasks_to_run=self._to_run.get(step.id) if tier == "map" and step else None,
+            today=self.planner.today,
         )
         return await loop.run_in_executor(
             self.pool, _analyze_hashing, self.ws, analyzer, tier, items, records, ctx, item_files
@@ -236,7 +237,9 @@ class TaskRunner:
             return None
         parts = Partials(
             analyzer,
-            AnalyzerContext(workspace=self.ws, inputs=self.inputs, params=agent.params),
+            AnalyzerContext(
+                workspace=self.ws, inputs=self.inputs, params=agent.params, today=self.planner.today
+            ),
             self.store,
             self.pool,
             self.digests,

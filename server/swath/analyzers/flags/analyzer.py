@@ -90,7 +90,7 @@ class FlagClassify:
                     FlagErrorData(path=item.path or item.id, message=f"bad flag item: {exc}")
                 )
                 continue
-            facts = examine(ctx.workspace, flag, env, rewrite=rewrite)
+            facts = examine(ctx.workspace, flag, env, rewrite=rewrite, today=ctx.today)
             batch.flags.append(facts)
             found += findings_mod.for_flag(facts, annotate_all=annotate_all)
         return AnalyzerOutput(output=batch.model_dump(mode="json"), findings=found)

@@ -38,7 +38,12 @@ CODE_KINDS = {"call", "literal", "constant-use", "identifier", "pattern"}
 
 
 def examine(
-    ws: Workspace, flag: FlagItemData, configured_env: str | None, *, rewrite: bool = True
+    ws: Workspace,
+    flag: FlagItemData,
+    configured_env: str | None,
+    *,
+    rewrite: bool = True,
+    today: str | None = None,
 ) -> FlagFacts:
     decision = classify.decide(flag.definitions, configured_env or flag.environment)
     # Prose that names a flag is not a use of it: docs neither keep a flag alive nor get findings.
@@ -101,7 +106,7 @@ def examine(
         if pf is not None and d.line < len(pf.lines):
             d.col = len(pf.lines[d.line]) - len(pf.lines[d.line].lstrip())
     if flag.defined and decision.lines:
-        facts.history = history.since(ws, decision.lines)
+        facts.history = history.since(ws, decision.lines, today)
     min_age = min_age_days(flag)
     age = facts.history.age_days
     if cat in ("fully-on", "fully-off") and age is not None and age < min_age:

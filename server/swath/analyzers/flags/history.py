@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from swath.analyzers.flags.facts import History
 from swath.workspace import Workspace
@@ -40,8 +40,9 @@ def _blame(ws: Workspace, path: str) -> dict[int, BlameLine]:
     return lines
 
 
-def since(ws: Workspace, places: list[tuple[str, int]], now: datetime | None = None) -> History:
-    """When the newest of `places` ([(path, zero-based line)]) last changed."""
+def since(ws: Workspace, places: list[tuple[str, int]], today: str | None = None) -> History:
+    """When the newest of `places` ([(path, zero-based line)]) last changed, and how many
+    days before `today` (ISO; None: the clock's day)."""
     newest: BlameLine | None = None
     uncommitted = False
     for path, line in places:
@@ -56,11 +57,11 @@ def since(ws: Workspace, places: list[tuple[str, int]], now: datetime | None = N
     if newest is None:
         return History(uncommitted=uncommitted)
     when = datetime.fromtimestamp(newest.author_time, tz=UTC)
-    now = now or datetime.now(tz=UTC)
+    day = date.fromisoformat(today) if today else datetime.now(tz=UTC).date()
     return History(
         since=when.date().isoformat(),
         commit=newest.commit[:12],
         author=newest.author,
-        age_days=max(0, (now - when).days),
+        age_days=max(0, (day - when.date()).days),
         uncommitted=uncommitted,
     )
