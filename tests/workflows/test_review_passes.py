@@ -5,16 +5,20 @@ ways a change can stand in git (staged, unstaged, untracked, renamed, on a branc
 from __future__ import annotations
 
 import asyncio
+import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from swath.analyzers.review_passes import PassError, parse_passes, selector_matches
+from swath.analyzers import review as review_analyzer
+from swath.analyzers.review_passes import PASSES, PassError, parse_passes, selector_matches
 from swath.analyzers.review_report import merge_passes
 from swath.analyzers.review_settings import ReviewSettingError
 from swath.findings.model import Evidence, Finding, Range, Severity
 from swath.findings.report import RunReport, RunStatus
+from swath.spec.records import Item
 from tests.gitrepo import commit_files, git, init_repo
 from tests.workflows.helpers import analyze, diff_items, write
 from tests.workflows.test_workflows_e2e import run_engine
@@ -517,3 +521,42 @@ def test_against_a_base_only_the_branchs_lines_count(tmp_path: Path) -> None:
     [secret] = analyze("diff-review", diff_items(secret_root, base="main"), secret_root).findings
     assert "rotate it if it was ever pushed" in secret.message
     assert "not committed yet" not in secret.message
+
+
+# -- what only a model reads -----------------------------------------------------------------
+
+
+def test_an_offline_review_renders_no_pass_prompt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pass prompts (the compact diff and the facts, rendered from the pass's template)
+    are for a model: a run without one renders none and stores none (~1.3 MB of text on a
+    2,000-line diff). The analyzer asked on its own, as a model run asks it, still does."""
+    rendered: list[str] = []
+    real = review_analyzer.render_pass_prompt
+
+    def counting(pass_: str, items: list[Item], files: list[Any]) -> str:
+        rendered.append(pass_)
+        return real(pass_, items, files)
+
+    monkeypatch.setattr(review_analyzer, "render_pass_prompt", counting)
+    root = _repo(tmp_path, {"README.md": "r\n"})
+    write(root, PLANTED)
+    report = review(root)
+    assert report.status == RunStatus.succeeded
+    assert {"ruff/S307", "ruff/E722", "review/accessibility/img-alt"} <= {
+        f.rule for f in report.findings
+    }
+    assert rendered == []
+    conn = sqlite3.connect(root / ".swath" / "swath.db")
+    try:
+        records = [json.loads(r) for (r,) in conn.execute("SELECT record_json FROM records")]
+    finally:
+        conn.close()
+    passes = [r for r in records if r["step"] in PASSES]
+    assert {r["step"] for r in passes} == set(PASSES)
+    assert all(r["output"]["files"] and "prompt" not in r["output"] for r in passes)
+
+    out = analyze("diff-review", diff_items(root), root, {"pass": "security"})
+    assert rendered == ["security"]
+    assert "You are the **security** pass" in out.output["prompt"]

@@ -50,6 +50,12 @@ class AnalyzerContext:
     # The day (ISO, UTC) a `dated` analyzer counts its ages to: the one the engine keys its
     # cached results on, so a result and its cache entry agree. None: the clock's day.
     today: str | None = None
+    # Whether a model agent reads this task's output (its instructions render from it):
+    # False in a run without a model or on a step without model instructions, where an
+    # analyzer may leave out what only a model reads (review-diff's pass prompts). True when
+    # unknown, so an analyzer called on its own still gives everything; and in a reduce's
+    # `partial`/`combine` (their memo is shared by runs with and without a model).
+    for_model: bool = True
 
 
 class AnalyzerOutput(BaseModel):

@@ -11,7 +11,8 @@ repository's review setting are honoured. Every finding quotes its added line ve
 
 The analyzer's output is the grounding for the pass's model agent: the compact diff with
 numbered new-side lines, the facts per file, and the pass's instructions rendered from
-its template file (`review_prompts/<pass>.md`).
+its template file (`review_prompts/<pass>.md`); the instructions only when a model reads
+them (`AnalyzerContext.for_model`), not in an offline run.
 """
 
 from __future__ import annotations
@@ -232,7 +233,7 @@ class DiffReview:
         output: PassOutput = {"pass": pass_, "ran": bool(wanted), "files": files}
         if switched_off:
             output["switched_off"] = {p: settings.source or "setting" for p in switched_off}
-        if pass_ != "all":
+        if pass_ != "all" and ctx.for_model:  # only a model reads it (~1.3 MB a review)
             output["prompt"] = render_pass_prompt(pass_, items, files)
         return AnalyzerOutput(
             output=output, findings=findings, skip_model=self._nothing_to_judge(pass_, states)

@@ -220,6 +220,9 @@ class TaskRunner:
             step_items=self.planner.discovered.get(from_, []) if isinstance(from_, str) else [],
             tasks_to_run=self._to_run.get(step.id) if tier == "map" and step else None,
             today=self.planner.today,
+            # As `_perform` decides whether the model runs (skip_model aside), and as the
+            # task's input hash has it: a model run never reuses an output made without.
+            for_model=self.use_model and bool(agent.instructions),
         )
         return await loop.run_in_executor(
             self.pool, _analyze_hashing, self.ws, analyzer, tier, items, records, ctx, item_files
