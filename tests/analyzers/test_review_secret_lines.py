@@ -136,7 +136,27 @@ def test_the_stored_filters_are_those_of_the_installed_detect_secrets() -> None:
     # Regenerate with `python -m swath.analyzers.review_secrets` after upgrading it.
     from swath.analyzers.review_secret_lines import DATA, filters_data, line_filters
 
-    assert DATA.read_text(encoding="utf-8") == filters_data(line_filters(_plugins()))
+    modules = [type(p).__module__ for p in _plugins()]
+    assert DATA.read_text(encoding="utf-8") == filters_data(line_filters(_plugins()), modules)
+
+
+def test_only_the_plugins_the_lines_call_for_are_imported() -> None:
+    # The stored filters name each plugin's module: lines only the keyword plugin could
+    # match import it, not the other plugins (private_key comes with detect-secrets' filters).
+    code = (
+        "import sys\n"
+        "from swath.analyzers.review_secrets import secret_hits\n"
+        "def plugins():\n"
+        "    return sorted(m for m in sys.modules if m.startswith('detect_secrets.plugins.'))\n"
+        "hits = secret_hits('m.py', ['password = \"Xk9#mQ2!vR7pL4zW\"'], {0}, False)\n"
+        "assert [h.data['kind'] for h in hits] == ['secret'], hits\n"
+        "assert plugins() == ['detect_secrets.plugins.base', 'detect_secrets.plugins.keyword',"
+        " 'detect_secrets.plugins.private_key'], plugins()\n"
+        "hits = secret_hits('m.py', ['KEY = \"AKIAIOSFODNN7EXAMPLE\"'], {0}, False)\n"
+        "assert [h.data['kind'] for h in hits] == ['AWS Access Key'], hits\n"
+        "assert 'detect_secrets.plugins.aws' in plugins(), plugins()\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_lines_no_plugin_could_match_do_not_import_detect_secrets() -> None:

@@ -17,6 +17,7 @@ import importlib.util
 import json
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -81,20 +82,41 @@ def _installed_version() -> str | None:
         return None
 
 
-def stored_filters() -> LineFilters | None:
-    """The filters written for the installed detect-secrets, or None (another version, or
-    no file): then they are made from the plugins themselves."""
+@lru_cache(maxsize=1)
+def _stored() -> list[dict[str, Any]] | None:
+    """The plugins' entries written for the installed detect-secrets, or None (another
+    version, or no file)."""
     try:
         data = json.loads(DATA.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if data.get("detect_secrets") != _installed_version():
         return None
-    return LineFilters([p["name"] for p in data["plugins"]], [p["filter"] for p in data["plugins"]])
+    plugins: list[dict[str, Any]] = data["plugins"]
+    return plugins
 
 
-def filters_data(filters: LineFilters) -> str:
+def stored_filters() -> LineFilters | None:
+    """The filters written for the installed detect-secrets, or None (another version, or
+    no file): then they are made from the plugins themselves."""
+    plugins = _stored()
+    if plugins is None:
+        return None
+    return LineFilters([p["name"] for p in plugins], [p["filter"] for p in plugins])
+
+
+def stored_modules() -> list[str] | None:
+    """The module of each stored filter's plugin (with `stored_filters`' names: where to
+    import only the plugins a diff's lines call for), or None where not written."""
+    plugins = _stored()
+    if plugins is None or not all(isinstance(p.get("module"), str) for p in plugins):
+        return None
+    return [p["module"] for p in plugins]
+
+
+def filters_data(filters: LineFilters, modules: Sequence[str]) -> str:
     plugins = [
-        {"name": n, "filter": p} for n, p in zip(filters.names, filters.patterns, strict=True)
+        {"name": n, "module": m, "filter": p}
+        for n, m, p in zip(filters.names, modules, filters.patterns, strict=True)
     ]
     return json.dumps({"detect_secrets": _installed_version(), "plugins": plugins}, indent=1) + "\n"

@@ -32,7 +32,13 @@ from typing import Any
 from urllib.parse import unquote
 
 from swath.analyzers.review_rules import Hit, rule
-from swath.analyzers.review_secret_lines import DATA, filters_data, line_filters, stored_filters
+from swath.analyzers.review_secret_lines import (
+    DATA,
+    filters_data,
+    line_filters,
+    stored_filters,
+    stored_modules,
+)
 from swath.analyzers.review_text import looks_placeholder, looks_real_secret, triple_quoted_lines
 from swath.findings.model import Severity
 from swath.linefilter import LineFilters, filters_per_line
@@ -112,6 +118,44 @@ def _plugins() -> list[Any]:
     return [cls() for kind, cls in classes.items() if kind not in LEFT_OUT]
 
 
+class _OnDemandPlugins:
+    """The plugins of the stored filters (`review_secret_lines.stored_modules`), the i-th
+    imported and made when a line first calls for it: a diff whose lines only the keyword
+    plugin could match never imports the other 23 (~10 ms of a one-shot run). The same
+    plugins, in the same order, as `_plugins()` makes (the stored filters are written from
+    it, for the installed detect-secrets). Used under `_lock`."""
+
+    def __init__(self, modules: list[str], names: list[str]) -> None:
+        self._modules, self._names = modules, names
+        self._made: dict[int, Any] = {}
+        with _stand_ins():
+            from detect_secrets.settings import transient_settings
+
+            # As `_plugins()` has it, without the mapping that imports every plugin.
+            _settings.enter_context(
+                transient_settings({"plugins_used": [{"name": n} for n in names]})
+            )
+            from detect_secrets.core.scan import _is_filtered_out  # noqa: F401
+            from detect_secrets.util.code_snippet import get_code_snippet  # noqa: F401
+
+    def __getitem__(self, i: int) -> Any:
+        plugin = self._made.get(i)
+        if plugin is None:
+            with _stand_ins():
+                cls = getattr(importlib.import_module(self._modules[i]), self._names[i])
+            plugin = self._made[i] = cls()
+        return plugin
+
+
+@lru_cache(maxsize=1)
+def _on_demand() -> _OnDemandPlugins | None:
+    modules = stored_modules()
+    stored = stored_filters()
+    if modules is None or stored is None:
+        return None
+    return _OnDemandPlugins(modules, stored.names)
+
+
 @lru_cache(maxsize=1)
 def _filters() -> LineFilters:
     return stored_filters() or line_filters(_plugins())
@@ -187,10 +231,12 @@ def secret_hits(
             per_line = filters_per_line(_filters(), [lines[n] for n in numbers])
             if not any(per_line):
                 return []  # no line any plugin could match: detect-secrets not even imported
-            plugins = _plugins()
-            other = _checked_filters(plugins)
-            if other is not None:  # stored filters of other plugins: made from these
-                per_line = filters_per_line(other, [lines[n] for n in numbers])
+            plugins: Any = _on_demand()
+            if plugins is None:  # no stored modules: every plugin, and filters made for them
+                plugins = _plugins()
+                other = _checked_filters(plugins)
+                if other is not None:  # stored filters of other plugins: made from these
+                    per_line = filters_per_line(other, [lines[n] for n in numbers])
         else:
             plugins = _plugins()
             per_line = [tuple(range(len(plugins)))] * len(numbers)
@@ -264,7 +310,9 @@ def _hit(n: int, line: str, start: int, end: int, kind: str, committed: bool | N
 
 def write_filters() -> int:
     """Store the line filters of the installed detect-secrets' plugins (review_secret_lines.DATA)."""
-    DATA.write_text(filters_data(line_filters(_plugins())), encoding="utf-8")
+    plugins = _plugins()
+    modules = [type(p).__module__ for p in plugins]
+    DATA.write_text(filters_data(line_filters(plugins), modules), encoding="utf-8")
     return 0
 
 
