@@ -23,13 +23,16 @@ import threading
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from types import CodeType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import ChainableUndefined, Template, TemplateSyntaxError, Undefined, nodes
-from jinja2.exceptions import TemplateError, UndefinedError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-from jinja2.utils import missing
 from pydantic import BaseModel
+
+# Jinja is imported when a template is first compiled, parsed or checked, not with this
+# module (~10-15 ms of a one-shot run's start-up): a run without a model of a built-in
+# workflow (its checks stored, `spec.compiled`) renders no template at all.
+if TYPE_CHECKING:
+    from jinja2 import Template, nodes
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 # What a model or analyzer agent's instructions see (built by agents/prompts.py).
 AGENT_NAMES = frozenset({"item", "items", "records", "facts", "inputs", "step", "task_key"})
@@ -41,54 +44,63 @@ class PromptError(ValueError):
     """A template or expression that failed while rendering/evaluating, with the reason."""
 
 
-class NameStrictUndefined(ChainableUndefined):
-    """Strict for unknown names, chainable for missing fields of existing values."""
+@lru_cache(maxsize=1)
+def _undefined_class() -> type:
+    """`NameStrictUndefined`, made when Jinja is first needed."""
+    from jinja2 import ChainableUndefined
+    from jinja2.exceptions import UndefinedError
+    from jinja2.utils import missing
 
-    __slots__ = ()
+    class NameStrictUndefined(ChainableUndefined):
+        """Strict for unknown names, chainable for missing fields of existing values."""
 
-    def _unknown_name(self) -> bool:
-        # The sandbox refusing an attribute (`__class__`) is never a quiet empty string.
-        return self._undefined_obj is missing or self._undefined_exception is not UndefinedError
+        __slots__ = ()
 
-    def _fail_if_unknown_name(self) -> None:
-        if self._unknown_name():
-            self._fail_with_undefined_error()
+        def _unknown_name(self) -> bool:
+            # The sandbox refusing an attribute (`__class__`) is never a quiet empty string.
+            return self._undefined_obj is missing or self._undefined_exception is not UndefinedError
 
-    def __getattr__(self, name: str) -> Any:
-        if name[:2] == "__":
-            raise AttributeError(name)
-        self._fail_if_unknown_name()
-        return self
+        def _fail_if_unknown_name(self) -> None:
+            if self._unknown_name():
+                self._fail_with_undefined_error()
 
-    def __getitem__(self, _name: Any) -> Any:
-        self._fail_if_unknown_name()
-        return self
+        def __getattr__(self, name: str) -> Any:
+            if name[:2] == "__":
+                raise AttributeError(name)
+            self._fail_if_unknown_name()
+            return self
 
-    def __str__(self) -> str:
-        self._fail_if_unknown_name()
-        return ""
+        def __getitem__(self, _name: Any) -> Any:
+            self._fail_if_unknown_name()
+            return self
 
-    def __iter__(self) -> Iterator[Any]:
-        self._fail_if_unknown_name()
-        return iter(())
+        def __str__(self) -> str:
+            self._fail_if_unknown_name()
+            return ""
 
-    def __bool__(self) -> bool:
-        self._fail_if_unknown_name()
-        return False
+        def __iter__(self) -> Iterator[Any]:
+            self._fail_if_unknown_name()
+            return iter(())
 
-    def __len__(self) -> int:
-        self._fail_if_unknown_name()
-        return 0
+        def __bool__(self) -> bool:
+            self._fail_if_unknown_name()
+            return False
 
-    def __eq__(self, other: object) -> bool:
-        self._fail_if_unknown_name()
-        return type(self) is type(other)
+        def __len__(self) -> int:
+            self._fail_if_unknown_name()
+            return 0
 
-    def __ne__(self, other: object) -> bool:
-        return not self.__eq__(other)
+        def __eq__(self, other: object) -> bool:
+            self._fail_if_unknown_name()
+            return type(self) is type(other)
 
-    def __hash__(self) -> int:
-        return id(type(self))
+        def __ne__(self, other: object) -> bool:
+            return not self.__eq__(other)
+
+        def __hash__(self) -> int:
+            return id(type(self))
+
+    return NameStrictUndefined
 
 
 def _json_default(obj: Any) -> Any:
@@ -107,8 +119,10 @@ def _dumps(obj: Any, **kwargs: Any) -> str:
 
 
 def _make_env() -> ImmutableSandboxedEnvironment:
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
     env = ImmutableSandboxedEnvironment(
-        undefined=NameStrictUndefined,
+        undefined=_undefined_class(),
         autoescape=False,  # prompts are plain text, not HTML
         keep_trailing_newline=True,
     )
@@ -117,7 +131,29 @@ def _make_env() -> ImmutableSandboxedEnvironment:
     return env
 
 
-ENV = _make_env()
+_env_made: ImmutableSandboxedEnvironment | None = None
+_env_lock = threading.Lock()
+
+
+def _env() -> ImmutableSandboxedEnvironment:
+    """The one environment (`ENV`), made on first use; every thread gets the same one."""
+    global _env_made
+    env = _env_made
+    if env is None:
+        with _env_lock:
+            if _env_made is None:
+                _env_made = _make_env()
+            env = _env_made
+    return env
+
+
+def __getattr__(name: str) -> Any:
+    # `templates.ENV` and `templates.NameStrictUndefined`, as when they were made on import.
+    if name == "ENV":
+        return _env()
+    if name == "NameStrictUndefined":
+        return _undefined_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # `lru_cache` does not hold back a second caller while the first computes: the tasks of a
@@ -142,14 +178,17 @@ def _compile_template(template: str) -> Template:
 
 
 def _code_of(template: str) -> CodeType:
+    from jinja2 import TemplateSyntaxError
+
     try:
-        return ENV.compile(template)
+        return _env().compile(template)
     except TemplateSyntaxError as exc:
         raise PromptError(f"template syntax error on its line {exc.lineno}: {exc.message}") from exc
 
 
 def _template_of(code: CodeType) -> Template:
-    return ENV.template_class.from_code(ENV, code, ENV.make_globals(None), None)
+    env = _env()
+    return env.template_class.from_code(env, code, env.make_globals(None), None)
 
 
 # Compiling a template is mostly Jinja generating Python source from its syntax tree (~4-10
@@ -164,27 +203,28 @@ def _cache_key() -> str:
 
     from swath import __version__
 
-    finalize = getattr(ENV.finalize, "__qualname__", None)
+    env = _env()
+    finalize = getattr(env.finalize, "__qualname__", None)
     settings = (
-        type(ENV).__qualname__,
+        type(env).__qualname__,
         # What the lexer is made from (jinja2.lexer.get_lexer's key) and what the compiler reads.
-        ENV.block_start_string,
-        ENV.block_end_string,
-        ENV.variable_start_string,
-        ENV.variable_end_string,
-        ENV.comment_start_string,
-        ENV.comment_end_string,
-        ENV.line_statement_prefix,
-        ENV.line_comment_prefix,
-        ENV.trim_blocks,
-        ENV.lstrip_blocks,
-        ENV.newline_sequence,
-        ENV.keep_trailing_newline,
-        ENV.autoescape,
-        ENV.optimized,
-        ENV.is_async,
+        env.block_start_string,
+        env.block_end_string,
+        env.variable_start_string,
+        env.variable_end_string,
+        env.comment_start_string,
+        env.comment_end_string,
+        env.line_statement_prefix,
+        env.line_comment_prefix,
+        env.trim_blocks,
+        env.lstrip_blocks,
+        env.newline_sequence,
+        env.keep_trailing_newline,
+        env.autoescape,
+        env.optimized,
+        env.is_async,
         finalize,
-        sorted(ENV.extensions),
+        sorted(env.extensions),
     )
     return f"swath-{__version__}-jinja-{jinja2.__version__}-{settings!r}"
 
@@ -207,7 +247,7 @@ def _persisted(template: str) -> Template:
     # One file per template: Jinja names the file from the key alone.
     key = f"{_cache_key()}-{hashlib.sha256(template.encode('utf-8')).hexdigest()}"
     try:
-        bucket = cache.get_bucket(ENV, key, None, template)
+        bucket = cache.get_bucket(_env(), key, None, template)
     except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError):
         return _compile_template(template)  # a file cut short or damaged: compile it here
     if bucket.code is None:
@@ -227,7 +267,7 @@ def _compiled_expression(expr: str) -> Any:
 @lru_cache(maxsize=512)
 def _compiled_expression_cached(expr: str) -> Any:
     # undefined_to_none=False: the result is checked below so an undefined name fails loudly.
-    return ENV.compile_expression(expr, undefined_to_none=False)
+    return _env().compile_expression(expr, undefined_to_none=False)
 
 
 def template_line(exc: BaseException) -> int | None:
@@ -249,6 +289,8 @@ def render_prompt(template: str, context: dict[str, Any], *, persist: bool = Fal
     traceback. `persist`: as for `compile_template`.
     """
     compiled = compile_template(template, persist=persist)
+    from jinja2.exceptions import TemplateError
+
     try:
         return str(compiled.render(**context))
     except Exception as exc:  # noqa: BLE001 - a template can raise anything; it is the user's bug
@@ -266,6 +308,9 @@ def compile_expression(expr: str) -> Callable[[dict[str, Any]], Any]:
     Raises PromptError at compile time for syntax errors; the returned function raises it
     for undefined names or failing operations.
     """
+    from jinja2 import TemplateSyntaxError, Undefined
+    from jinja2.exceptions import TemplateError
+
     try:
         compiled = _compiled_expression(expr)
     except TemplateSyntaxError as exc:
@@ -287,8 +332,10 @@ def compile_expression(expr: str) -> Callable[[dict[str, Any]], Any]:
 
 def check_template(text: str) -> tuple[int, str] | None:
     """(1-based line within the template, message) for a syntax error, else None."""
+    from jinja2 import TemplateSyntaxError
+
     try:
-        ENV.parse(text)
+        _env().parse(text)
     except TemplateSyntaxError as exc:
         return (exc.lineno or 1), exc.message or "invalid template"
     return None
@@ -296,6 +343,8 @@ def check_template(text: str) -> tuple[int, str] | None:
 
 def check_expression(expr: str) -> tuple[int, str] | None:
     """Like check_template, for a bare expression (`output.score > 3`)."""
+    from jinja2 import TemplateSyntaxError
+
     try:
         _compiled_expression(expr)
     except TemplateSyntaxError as exc:
@@ -306,10 +355,10 @@ def check_expression(expr: str) -> tuple[int, str] | None:
 @lru_cache(maxsize=512)
 def template_names(source: str) -> frozenset[str]:
     """Top-level names a template reads from its context (`item`, `records`, ...)."""
-    from jinja2 import meta
+    from jinja2 import TemplateSyntaxError, meta
 
     try:
-        return frozenset(meta.find_undeclared_variables(ENV.parse(source)))
+        return frozenset(meta.find_undeclared_variables(_env().parse(source)))
     except TemplateSyntaxError:
         return frozenset()
 
@@ -323,14 +372,15 @@ def unknown_names(
     `x` is reported too. A template that does not parse yields nothing (its syntax error is
     reported on its own).
     """
-    from jinja2 import meta
+    from jinja2 import TemplateSyntaxError, meta, nodes
 
+    env = _env()
     try:
-        tree = ENV.parse(f"{{{{ {text} }}}}" if expression else text)
+        tree = env.parse(f"{{{{ {text} }}}}" if expression else text)
     except TemplateSyntaxError:
         return []
     undeclared = set(meta.find_undeclared_variables(tree))
-    free = undeclared - set(ENV.globals) - set(allowed)
+    free = undeclared - set(env.globals) - set(allowed)
     found: list[tuple[int, str, str]] = []
     reported: set[str] = set()
     for node in tree.find_all(nodes.Name):
@@ -346,6 +396,8 @@ def unknown_names(
 
 
 def _input_keys(tree: nodes.Template) -> Iterator[tuple[str, int]]:
+    from jinja2 import nodes
+
     for node in tree.find_all(nodes.Getattr):
         if isinstance(node.node, nodes.Name) and node.node.name == "inputs":
             yield node.attr, node.lineno
