@@ -4,6 +4,10 @@ one-line diff on a loaded machine). Checked with `-X importtime` on the real CLI
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -77,3 +81,41 @@ def test_a_review_of_a_plain_repository_imports_no_yaml_or_toml_parser(tmp_path:
     # The parsers are still there when a repository has the files.
     (root / "pyproject.toml").write_text('[tool.swath.review]\npasses = ["security"]\n')
     assert "tomllib" in imported(root, "run", "review-diff")
+
+
+def loaded(root: Path, *args: str) -> set[str]:
+    """Every module a CLI run has loaded by its end (`sys.modules` at exit): also those
+    imported through `importlib.import_module`, which `-X importtime` does not report."""
+    code = (
+        "import atexit, json, runpy, sys\n"
+        "atexit.register(lambda: print('MODULES', json.dumps(sorted(sys.modules)), file=sys.stderr))\n"
+        f"sys.argv = ['swath', *{list(args)!r}]\n"
+        "runpy.run_module('swath', run_name='__main__', alter_sys=True)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "ANTHROPIC_API_KEY": "", "NO_COLOR": "1"},
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next(x for x in reversed(proc.stderr.splitlines()) if x.startswith("MODULES "))
+    return set(json.loads(line.removeprefix("MODULES ")))
+
+
+def test_an_offline_review_imports_no_template_engine(tmp_path: Path) -> None:
+    """Only a model reads the pass prompts, and a built-in's template checks are stored:
+    an offline review renders, parses and checks no template, so Jinja stays out; a line
+    only detect-secrets' keyword plugin could match imports that plugin, not every one."""
+    root = init_repo(tmp_path / "repo")
+    commit_files(root, {"a.py": "x = 1\n"})
+    (root / "a.py").write_text('x = 1\npassword = "Xk9#mQ2!vR7pL4zW"\n')
+    modules = loaded(root, "run", "review-diff")
+    assert "swath.analyzers.review_facts" in modules  # the review's own modules were loaded
+    assert "detect_secrets.plugins.keyword" in modules  # the line's secret was looked at
+    assert not {m for m in modules if m.split(".")[0] == "jinja2"}
+    assert not {"detect_secrets.plugins.aws", "detect_secrets.plugins.stripe"} & modules
