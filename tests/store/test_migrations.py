@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,29 @@ async def test_a_batch_an_older_swath_noted_is_carried_into_step_batches(tmp_pat
         await store.aclose()
     # The latest id (an expired batch was submitted again), holding the whole step.
     assert (batch.part, batch.batch_id, batch.custom_ids) == (0, "msgbatch_resubmitted", None)
+
+
+async def test_an_up_to_date_store_opens_while_another_process_holds_its_write_lock(
+    tmp_path: Path,
+) -> None:
+    """A run elsewhere in a write (or stopped in one: `kill -STOP`) must not keep `swath
+    runs` or `swath resume` from opening the store: only a migration needs the lock."""
+    await _closed(RunStore.open(tmp_path))
+    writer = sqlite3.connect(tmp_path / ".swath" / "swath.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('held', '1')")
+    opened: list[RunStore] = []
+    opening = threading.Thread(target=lambda: opened.append(RunStore.open(tmp_path)))
+    opening.start()
+    opening.join(timeout=10)
+    held = opening.is_alive()
+    writer.execute("ROLLBACK")
+    writer.close()
+    opening.join()
+    assert not held, "opening the store waited for another process's write lock"
+    assert await opened[0].list_runs() == []
+    await opened[0].aclose()
+
+
+async def _closed(store: RunStore) -> None:
+    await store.aclose()

@@ -138,6 +138,10 @@ def migrate(conn: sqlite3.Connection, path: str = "the store") -> int:
             f"{path} has store schema {found}, newer than this Swath's {SCHEMA_VERSION}: "
             "upgrade Swath, or move the file away to start a new store"
         )
+    if found == SCHEMA_VERSION:
+        # Nothing to write, so no write lock: a run in another process may hold it for long,
+        # or be stopped holding it (a `resume` or `runs` beside it must still open the store).
+        return found
     if found is None:
         baseline = resources.files("swath.store").joinpath("schema.sql").read_text("utf-8")
         conn.executescript(baseline)  # CREATE … IF NOT EXISTS: safe if another process won
