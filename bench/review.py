@@ -15,8 +15,9 @@ on a project with tests). Then times, alternating in one run:
   compile all of Swath at every start.
 
 Prints the medians, wall and CPU (user + system, child processes included: on a shared
-machine the wall clock also counts the waiting for a core), and the ratio of the
-in-process review to the floor (target: <= 2x), and the CLI run's median (target: < 0.5 s).
+machine the wall clock also counts the waiting for a core), each with its spread, the load
+average at the start and the end, the ratio of the in-process review to the floor
+(target: <= 2x), and the CLI run's median (target: < 0.5 s).
 
     .venv/bin/python bench/review.py [--quick] [--files N] [--added N] [--repeat N]
 """
@@ -210,7 +211,15 @@ def cli_once(root: Path, env: dict[str, str]) -> Clock:
 def _line(label: str, runs: list[Clock], tail: str = "") -> str:
     wall = statistics.median(c.wall for c in runs) * 1000
     cpu = statistics.median(c.cpu for c in runs) * 1000
-    return f"{label:32s}median {wall:7.1f} ms  cpu {cpu:7.1f} ms{tail}"
+    walls, cpus = sorted(c.wall * 1000 for c in runs), sorted(c.cpu * 1000 for c in runs)
+    # The spread beside the median: on a shared machine one run's figure says little.
+    spread = f"  (wall {walls[0]:.0f}-{walls[-1]:.0f}, cpu {cpus[0]:.0f}-{cpus[-1]:.0f})"
+    return f"{label:32s}median {wall:7.1f} ms  cpu {cpu:7.1f} ms{tail}{spread}"
+
+
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (5 min {five:.2f})"
 
 
 def main() -> int:
@@ -229,7 +238,7 @@ def main() -> int:
         added = sum(
             int(line.split("\t")[0]) for line in git(root, "diff", "--numstat", "HEAD").splitlines()
         )
-        print(f"diff: {len(paths)} files of Python's standard library, +{added} lines")
+        print(f"diff: {len(paths)} files of Python's standard library, +{added} lines; {_load()}")
         asyncio.run(review_once(root))  # warm: imports, the first store
         env = cli_env(work)
         cli_once(root, env)  # warm: the bytecode cache, as an installed Swath has it
@@ -249,7 +258,7 @@ def main() -> int:
         print(_line("swath run review-diff (CLI)", cli, "  (target < 500 ms)"))
         print(
             f"ratio in-process / floor: {r / f:.2f}x wall, {rc / fc:.2f}x cpu (target <= 2x); "
-            f"CLI run {c:.2f} s"
+            f"CLI run {c:.2f} s; {_load()}"
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
