@@ -46,6 +46,7 @@ from swath.engine.tasks import FatalRunError, TaskRunner, deliver
 from swath.engine.verify import EvidenceVerifier
 from swath.findings.model import Finding
 from swath.findings.report import RuleInfo, RunReport
+from swath.findings.render_text import finding_sort_key
 from swath.spec.loader import step_order
 from swath.spec.models import (
     AgentSpec,
@@ -466,9 +467,9 @@ class _Run:
             status=ledger.status(cancelled=cancelled, failed=failed),
             agents=ledger.counts,
             usage=ledger.usage,
-            findings=sorted(
-                self.final.values(), key=lambda f: (f.path, f.range.start.line, f.rule)
-            ),
+            # Column and fingerprint too: findings on one line (a union type naming 50 keys)
+            # otherwise came in the order their tasks finished.
+            findings=sorted(self.final.values(), key=finding_sort_key),
             outputs=outputs,
             dropped_findings=ledger.dropped,
             reanchored_findings=ledger.reanchored,
