@@ -43,7 +43,14 @@ def test_an_object_property_holding_a_key_is_not_a_constant(tmp_path: Path) -> N
         ("src/menu.ts", 1, "literal"),
     ]
     assert lab["constants"] == []
-    assert _refs(flags["demo"].data) == [("src/demo.ts", 1, "literal")]
+    # `demo` is one plain word: its literal outside any check is set aside, counted, and named.
+    demo = flags["demo"].data
+    assert _refs(demo) == []
+    assert demo["ordinary_uses"] == 1
+    assert (demo["ordinary_example"]["path"], demo["ordinary_example"]["line"]) == (
+        "src/demo.ts",
+        1,
+    )
 
 
 def test_enum_members_and_declared_constants_are_still_followed(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ _SKIP_WORDS = {
     "not_regular": "not a regular file",
     "unreadable": "unreadable",
     "minified": "minified (build output)",
+    "generated": "generated (a source map, or marked generated)",
 }
 
 

@@ -221,6 +221,13 @@ class FlagItemData(BaseModel):
         default_factory=list,
         description="Occurrences inside other flags' definition files (prerequisites…).",
     )
+    ordinary_uses: int = Field(
+        default=0,
+        ge=0,
+        description="A one-word key's occurrences where its system reads no key (the word "
+        "`enabled` in `{ enabled: false }`): counted, not references.",
+    )
+    ordinary_example: ReferenceHit | None = None
     environment: str | None = Field(
         default=None, description="Environment configured to decide; None: production."
     )
@@ -272,6 +279,18 @@ def _joined(key: str, sep: str) -> str:
 
 _METAVARIABLE = re.compile(r"\$\$?\$?[A-Z_][A-Z0-9_]*")
 _PATTERN_WORD = re.compile(r"[A-Za-z_]\w*")
+
+
+# Prose: docs neither keep a flag alive nor get findings, but are listed as docs to update.
+DOC_EXTENSIONS = (".md", ".markdown", ".rst", ".txt", ".adoc", ".org")
+_ONE_WORD = re.compile(r"[A-Za-z][a-z]*")
+
+
+def one_word_key(key: str) -> bool:
+    """A key that is one plain word (`enabled`, `demo`, `Signals`), spelled like the
+    ordinary names, columns and prose of any code base; compound keys (`newCheckout`,
+    `new-checkout`, `NEW_CHECKOUT`) are not written by accident."""
+    return bool(_ONE_WORD.fullmatch(key))
 
 
 def pattern_words(pattern: str) -> list[str]:

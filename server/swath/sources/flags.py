@@ -29,6 +29,8 @@ from swath.items.flags import (
     FlagErrorData,
     FlagItemData,
     ReferencePattern,
+    one_word_key,
+    pattern_words,
 )
 from swath.sources.base import SourceContext
 from swath.sources.flagdefs import catalogue as catalogue_mod
@@ -111,6 +113,7 @@ class FlagsSource:
                         bare.add(d.key)
                     elif spelled not in by_key:  # another flag's own key is that flag's
                         aliases[spelled] = d.key
+        plain = _plain_keys(cat.definitions, by_format, patterns, call_names)
         index = scan_references(
             str(ws.root),
             ref_files,
@@ -128,6 +131,7 @@ class FlagsSource:
             workers=cfg.workers,
             max_per_key=cfg.max_references_per_flag,
             pattern_reads=pattern_reads(cfg, cat.definitions),
+            plain_keys=plain,
         )
         FlagsSource.last_scan = index
         for path, reason in index.skipped.items():
@@ -274,6 +278,8 @@ class FlagsSource:
             unlisted_references=index.unlisted.get(key, 0) if defs else 0,
             constants=index.constants.get(key, []),
             mentions=index.mentions.get(key, []),
+            ordinary_uses=index.ordinary[key][0] if key in index.ordinary and defs else 0,
+            ordinary_example=index.ordinary[key][1] if key in index.ordinary and defs else None,
             environment=environment,
             call_names=relevant,
             reference_patterns=[p for s in sorted(systems) for p in patterns.get(s, [])],
@@ -291,6 +297,34 @@ class FlagsSource:
             files=sorted(files),
             data=data.model_dump(mode="json"),
         )
+
+
+def _plain_keys(
+    definitions: list[FlagDefinition],
+    by_format: dict[str, list[str]],
+    patterns: dict[str, list[ReferencePattern]],
+    call_names: list[CallName],
+) -> dict[str, list[str]]:
+    """The one-word keys whose occurrences count only where their system may read them:
+    on a line holding an SDK call name, a membership test (see `scan._MEMBERSHIP_CALL`) or
+    a word of the system's reference pattern (`isEnabled`, `flagResolver`). A key of a system with a pattern that
+    spells no word (a `rule:`, a `regex:`) is left as it was: no line can be ruled out."""
+    calls = [c.name for c in call_names]
+    out: dict[str, list[str]] = {}
+    for d in definitions:
+        if not one_word_key(d.key) or out.get(d.key) == []:
+            continue
+        words = out.setdefault(d.key, list(calls))
+        for system in _systems_of(d, by_format):
+            for p in patterns.get(system, []):
+                spelled = pattern_words(p.pattern) if isinstance(p.pattern, str) else []
+                if p.rule or p.regex or not spelled:
+                    out[d.key] = []  # cannot tell: every occurrence stays a reference
+                    break
+                words += spelled
+            if out[d.key] == []:
+                break
+    return {k: sorted(set(w)) for k, w in out.items() if w}
 
 
 def pattern_reads(cfg: FlagsConfig, definitions: list[FlagDefinition]) -> list[PatternRead]:

@@ -19,6 +19,7 @@ SkipReason = Literal[
     "not_regular",
     "unreadable",
     "minified",
+    "generated",
 ]
 SKIP_REASONS: frozenset[str] = frozenset(get_args(SkipReason))
 

@@ -18,6 +18,7 @@ from swath.analyzers.flags.facts import (
     EnvSummary,
     Mention,
     RemovalSpec,
+    ordinary_words,
 )
 from swath.analyzers.flags.references import (
     ParsedFile,
@@ -28,12 +29,11 @@ from swath.analyzers.flags.references import (
 )
 from swath.analyzers.flags.rewrite import language_for, minimal_edit, rewrite_file
 from swath.findings.model import TextEdit
-from swath.items.flags import FlagItemData, ReferenceHit
+from swath.items.flags import DOC_EXTENSIONS, FlagItemData, ReferenceHit
 from swath.workspace import Workspace
 from swath.workspace.languages import language_of
 
 RECENT_DAYS = 14
-DOC_EXTENSIONS = (".md", ".markdown", ".rst", ".txt", ".adoc", ".org")
 CODE_KINDS = {"call", "literal", "constant-use", "identifier", "pattern"}
 
 
@@ -97,6 +97,16 @@ def examine(
         tests=sorted({r.path for r in refs if r.test}),
         constants=list(flag.constants),
         mentions=[Mention(path=m.path, line=m.line, quote=m.text.strip()) for m in flag.mentions],
+        ordinary_uses=flag.ordinary_uses,
+        ordinary_example=(
+            Mention(
+                path=flag.ordinary_example.path,
+                line=flag.ordinary_example.line,
+                quote=flag.ordinary_example.text.strip(),
+            )
+            if flag.ordinary_example is not None
+            else None
+        ),
         docs=[Mention(path=d.path, line=d.line, quote=d.text.strip()) for d in docs],
         dynamic_reads=flag.dynamic_reads,
         dynamic_read=flag.dynamic_read,
@@ -337,6 +347,9 @@ def _risks(flag: FlagItemData, facts: FlagFacts, notes: list[str]) -> list[str]:
         risks.append(
             f"the key is held in constant {c.name} ({c.path}:{c.line + 1}): delete it when its uses are gone"
         )
+    ordinary = ordinary_words(facts)
+    if ordinary is not None:
+        risks.append(ordinary)
     if flag.mentions:
         m = flag.mentions[0]
         risks.append(

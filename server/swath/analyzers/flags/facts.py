@@ -117,6 +117,13 @@ class FlagFacts(BaseModel):
     tests: list[str] = Field(default_factory=list)
     constants: list[ConstantDef] = Field(default_factory=list)
     mentions: list[Mention] = Field(default_factory=list)
+    ordinary_uses: int = Field(
+        default=0,
+        description="Occurrences of a one-word key where its system reads no key: not references.",
+    )
+    ordinary_example: Mention | None = Field(
+        default=None, description="The first of `ordinary_uses`, in code where there is one."
+    )
     docs: list[Mention] = Field(default_factory=list, description="Mentions in documentation.")
     risks: list[str] = Field(default_factory=list)
     dynamic_reads: int = Field(
@@ -126,6 +133,20 @@ class FlagFacts(BaseModel):
     lens: str = ""
     removal: RemovalSpec | None = Field(
         default=None, description="How to rewrite the flag's checks away, file by file."
+    )
+
+
+def ordinary_words(f: FlagFacts) -> str | None:
+    """Why no deletion of a one-word flag's definition can be advised: the occurrences of the
+    word that were not counted may hold a read through a helper (`{ featureName: 'demo' }`)."""
+    o = f.ordinary_example
+    if not f.ordinary_uses or o is None:
+        return None
+    return (
+        f"{f.ordinary_uses} occurrence(s) of the word `{f.key}` where no check of its system "
+        f"reads a key, e.g. {o.path}:{o.line + 1} (`{o.quote[:80]}`), were not counted as "
+        "references: a one-word key is also an ordinary word, but a read through a helper "
+        "Swath is not told of would be among them"
     )
 
 

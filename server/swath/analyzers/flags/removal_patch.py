@@ -18,7 +18,7 @@ import difflib
 import re
 from dataclasses import dataclass, field, replace
 
-from swath.analyzers.flags.facts import FlagFacts, ReferenceFact, dynamic_words
+from swath.analyzers.flags.facts import FlagFacts, ReferenceFact, dynamic_words, ordinary_words
 from swath.analyzers.flags.references import parsed
 from swath.analyzers.flags import prune_ts
 from swath.analyzers.flags.remove_defs import (
@@ -394,6 +394,9 @@ def _kept_because(  # noqa: C901 - one early return per reason a definition stay
         # A read Swath cannot see may be this flag's: deleting the definition would change
         # what it returns.
         return [f"`{f.key}`: definition kept: {dynamic}"]
+    ordinary = ordinary_words(f)
+    if ordinary is not None:
+        return [f"`{f.key}`: definition kept: {ordinary}; delete it by hand once none is"]
     listed = sum(1 for r in f.references if r.kind != "constant-def")
     if f.ref_count > listed:
         return [

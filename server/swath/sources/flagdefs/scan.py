@@ -23,7 +23,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from swath.items.flags import CallName, ConstantDef, DynamicRead, KeyCase, ReferenceHit
+from swath.items.flags import (
+    DOC_EXTENSIONS,
+    CallName,
+    ConstantDef,
+    DynamicRead,
+    KeyCase,
+    ReferenceHit,
+)
 from swath.sources.flagdefs import scanpool, scanworker
 from swath.sources.flagdefs.common import language_of
 from swath.sources.flagdefs.patternreads import PatternRead, SourceText, find_captures
@@ -52,6 +59,17 @@ _FAMILY = {
     ".cjs": "js",
     ".go": "go",
 }
+
+
+# Membership checks read a key without a call name: `enabled.has("demo")` (a method call:
+# prose "has" and "includes" too), `"demo" in flags` (told by the `in` after the key).
+# What a one-word key's occurrence may be the mere word in: a quoted string, a name. A
+# constant holding the key (`OTHER = "other"`) and its uses stay references: code that put
+# the key in a constant may pass it to a check anywhere (a helper), and the plan keeps a
+# definition that is still read so.
+_WORDLIKE = ("literal", "identifier")
+_MEMBERSHIP_CALL = r"\.\s*(?:has|includes|contains)\s*\("
+_MEMBERSHIP_AFTER = re.compile(r"\s*(?:not\s+)?in\b")
 
 
 def is_test_path(path: str) -> bool:
@@ -92,6 +110,9 @@ class ScanIndex:
     # homegrown system they read ("": an SDK call) and its key case: (how many, the first
     # by path and line).
     dynamic: dict[tuple[str, str, str, str], tuple[int, DynamicRead]] = field(default_factory=dict)
+    # One-word keys' occurrences where their system reads no key (see `plain_keys`): not
+    # references; how many, and the first by path and line.
+    ordinary: dict[str, tuple[int, ReferenceHit]] = field(default_factory=dict)
     stats: ScanStats = field(default_factory=ScanStats)
 
     def dynamic_reads_of(
@@ -176,8 +197,13 @@ def scan_references(
     max_per_key: int = MAX_PER_KEY,
     bare_aliases: dict[str, str] | None = None,
     pattern_reads: list[PatternRead] | None = None,
+    plain_keys: dict[str, list[str]] | None = None,
 ) -> ScanIndex:
-    """`bare_aliases`: spellings of a key that its system's code uses instead (LaunchDarkly's
+    """`plain_keys`: one-word keys (`enabled`, `demo`: also ordinary words of code and
+    prose) with the words their systems read a key through (SDK call names, the words a
+    reference pattern spells out): an occurrence on a line with none of them, and not a
+    call's key, is not counted as a reference, only in `ScanIndex.ordinary`.
+    `bare_aliases`: spellings of a key that its system's code uses instead (LaunchDarkly's
     React SDK reads `new-onboarding` as `newOnboarding`; a kebab-cased `"dark-mode"` for
     `darkMode`), spelling -> key; each is scanned as an identifier and as a quoted key.
     `pattern_reads`: homegrown reference patterns searched for keys built at run time, in
@@ -201,7 +227,7 @@ def scan_references(
     anchors = sorted({w for p in specs for g in p.groups for w in g})
     at = {w: i for i, w in enumerate(anchors)}
     checks = [([[at[w] for w in g] for g in p.groups], p.prefilter, p.lead) for p in specs]
-    merger = _Merger(index, keys, bare, calls, defined, spans, max_per_key, aliases)
+    merger = _Merger(index, keys, bare, calls, defined, spans, max_per_key, aliases, plain_keys)
     # Chunk by chunk as the workers answer: no list of every raw hit of the tree.
     for found, n_files, n_bytes, skipped in _run_chunks(
         root, files, (keys, bare, calls, max_bytes, anchors, checks), n_workers, "scan_chunk"
@@ -241,8 +267,22 @@ class _Merger:
         spans: dict[str, list[DefinitionSpan]],
         max_per_key: int = MAX_PER_KEY,
         aliases: dict[str, str] | None = None,
+        plain_keys: dict[str, list[str]] | None = None,
     ) -> None:
         self.aliases = aliases or {}
+        # one-word key -> a search for the words its system reads a key through
+        self.plain: dict[str, re.Pattern[str]] = {}
+        by_words: dict[tuple[str, ...], re.Pattern[str]] = {}
+        for k, words in (plain_keys or {}).items():
+            sig = tuple(sorted(set(words)))
+            rx = by_words.get(sig)
+            if rx is None:
+                alternatives = "|".join(re.escape(w) for w in sig) or "(?!)"
+                rx = by_words[sig] = re.compile(
+                    rf"(?<![\w$])(?:{alternatives})(?![\w$])|{_MEMBERSHIP_CALL}"
+                )
+            self.plain[k] = rx
+        self.call_keys: set[tuple[int, int]] = set()  # this file's calls' literal keys
         # path -> the homegrown reference patterns it may hold a dynamic read of (indices)
         self.anchored: dict[str, list[int]] = {}
         self.index, self.keys, self.bare, self.calls, self.defined, self.spans = (
@@ -303,8 +343,35 @@ class _Merger:
         if other or (in_definition_file and language_of(hit.path) is None):
             self._keep(self.index.mentions, key, hit)
             return
+        if key in self.plain and hit.kind in _WORDLIKE and self._ordinary(key, hit):
+            return
         if self._keep(self.index.references, key, hit):
             self.at[(hit.path, hit.line, hit.col)] = hit
+
+    def _ordinary(self, key: str, hit: ReferenceHit) -> bool:
+        """Is this occurrence of a one-word key outside every read of its system? Then it
+        is the word (`{ enabled: false }`, `.select('enabled')`, `/auth/demo/login`, a SQL
+        column, a description), counted in `ordinary` and not a reference."""
+        if (hit.line, hit.col) in self.call_keys or self.plain[key].search(hit.text):
+            return False
+        if hit.kind == "literal" and hit.path.lower().endswith(DOC_EXTENSIONS):
+            return False  # quoted in prose (`` `demo` ``): a name, a doc to update
+        if hit.kind == "literal" and _MEMBERSHIP_AFTER.match(hit.text, hit.end_col):
+            return False  # `"demo" in flags` (a name before `in` is no key: `enabled in prod`)
+        seen = self.index.ordinary.get(key)
+        if seen is None:
+            self.index.ordinary[key] = (1, hit)
+        else:
+            first = seen[1]  # the first in code, by path and line
+            if (hit.lang is None, hit.path, hit.line, hit.col) < (
+                first.lang is None,
+                first.path,
+                first.line,
+                first.col,
+            ):
+                first = hit
+            self.index.ordinary[key] = (seen[0] + 1, first)
+        return True
 
     def _keep(self, table: dict[str, list[ReferenceHit]], key: str, hit: ReferenceHit) -> bool:
         refs = table.setdefault(key, [])
@@ -321,6 +388,8 @@ class _Merger:
         test = is_test_path(path)
         lang = language_of(path)
         calls: list[tuple[Any, ...]] = []
+        # A call's literal key is a read wherever its line breaks (`isEnabled(\n 'demo')`).
+        self.call_keys = {(h[7], h[8]) for h in hits if h[0] == "call" and h[6] is not None}
         # `AnyVolumeDataSource featuregate.Feature = "AnyVolumeDataSource"`: the name on a
         # line that defines the constant is that definition, not a second reference.
         const_lines = {(self.keys[h[1]], h[2]) for h in hits if h[0] == "key" and h[6]}
@@ -455,6 +524,7 @@ class _Merger:
         test = is_test_path(path)
         lang = language_of(path)
         fam = family(path)
+        self.call_keys = set()
         for _, name, line, col, end_col, text in hits:
             for c in exported.get(str(name), []):
                 if c.path == path and c.line == line:
