@@ -113,8 +113,12 @@ def test_the_words_set_aside_are_said_and_keep_the_definition(tmp_path: Path) ->
     assert not any(f.path.endswith("demo-authentication.ts") for f in findings)
     assert not any(f.path.endswith("client-metrics.test.ts") for f in findings)
     entry = next(c for c in plan["catalogue"] if c["key"] == "demo")
+    assert entry["ordinary_uses"] == 2
     assert any("2 occurrence(s) of the word `demo`" in r for r in entry["risks"])
     assert "`demo`: definition kept: 2 occurrence(s) of the word `demo`" in plan["markdown"]
+    # The finding at the definition says the same, not "delete the definition".
+    (at_def,) = [f for f in findings if f.path.endswith("experimental.ts") and f.data.key == "demo"]
+    assert "keep this definition: 2 occurrence(s) of the word `demo`" in at_def.message
     # Both checks rewritten (the flags are off), the multi-line one included.
     assert (
         "-    return flagResolver.isEnabled(\n-        'demo',\n-    );\n+    return false;"

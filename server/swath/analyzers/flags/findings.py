@@ -12,7 +12,7 @@ from typing import Any
 
 from swath.analyzers.flags.classify import state_words
 from swath.analyzers.flags.examine import definition_lens
-from swath.analyzers.flags.facts import FlagFacts, ReferenceFact, dynamic_words
+from swath.analyzers.flags.facts import FlagFacts, ReferenceFact, dynamic_words, ordinary_words
 from swath.findings.model import Evidence, Finding, FindingData, Position, Range, Severity
 from swath.findings.report import RuleInfo
 from swath.items.flags import FlagErrorData
@@ -207,7 +207,8 @@ def _at_definitions(facts: FlagFacts) -> list[Finding]:
     for d in facts.definitions:
         if not d.quote:
             continue
-        dynamic = dynamic_words(facts)
+        # Why the definition stays: reads Swath cannot see, or a one-word key's words set aside.
+        dynamic = dynamic_words(facts) or ordinary_words(facts)
         if facts.category == "unreferenced":
             rule = "flag/unreferenced"
             message = (

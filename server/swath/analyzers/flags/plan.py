@@ -334,6 +334,7 @@ def catalogue(
                 "risks": f.risks,
                 "dynamic_reads": f.dynamic_reads,
                 "dynamic_read": f.dynamic_read.model_dump() if f.dynamic_read else None,
+                "ordinary_uses": f.ordinary_uses,
                 "evidence": evidence,
                 "model": assessments.get(f.key, []),
             }
