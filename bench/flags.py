@@ -23,9 +23,11 @@ referenced file, history, edits), which the scan leaves to the map step.
 is the real tree with common-word keys: unleash-server 7.5.1 (`npm pack`, ~7,000 files, its
 compiled server and built frontend) with a `.swath/flags.yaml` for its experimental flags,
 whose keys include `enabled` and `demo`. It times the whole `swath run flag-audit` in a
-process of its own (wall and peak RSS, medians), and with `--against DIR` (another
-checkout's `server/`) the same run of that code, alternating, with whether the two reports
-are the same apart from their run ids and times.
+process of its own (wall, CPU with the workers', peak RSS: medians and ranges), with
+Python's bytecode cache written as an installed Swath has it (after one untimed run that
+writes it), and with `--against DIR` (another checkout's `server/`) the same run of that
+code, alternating, with whether the two reports are the same apart from their run ids and
+times.
 
     .venv/bin/python bench/flags.py [--files N] [--keys N] [--repeat N] [--keep DIR] [--full]
                                     [--case ripgrep|property|homegrown|unleash|all]
@@ -410,10 +412,14 @@ def unleash_repo(cache: Path) -> Path:
     return root
 
 
-def audit_run(server: Path, root: Path, out: Path) -> tuple[float, float, float]:
+def audit_run(server: Path, root: Path, out: Path, pycache: Path) -> tuple[float, float, float]:
     """One `swath run flag-audit` of `server`'s code in a process of its own: wall s, CPU s
-    (user + system, its workers' included: less swayed by other load than the wall), peak MiB."""
-    env = {**os.environ, "PYTHONPATH": str(server)}
+    (user + system, its workers' included: less swayed by other load than the wall), peak MiB.
+    With Python's bytecode cache written (in `pycache`, PYTHONPYCACHEPREFIX), as an installed
+    Swath has it: a checkout run with PYTHONDONTWRITEBYTECODE=1 compiles all of Swath at every
+    start (~0.2 s of CPU, counted as "start-up imports" before 2026-12-04)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env |= {"PYTHONPATH": str(server), "PYTHONPYCACHEPREFIX": str(pycache)}
     cmd = [sys.executable, "-m", "swath", "-C", str(root), "run", "flag-audit"]
     cmd += ["--engine", "static", "--no-cache", "--format", "json", "-o", str(out)]
     t = time.perf_counter()
@@ -442,10 +448,13 @@ def unleash_case(cache: Path, repeat: int, against: Path | None) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="swath-flags-unleash-"))
     try:
         out = {name: tmp / f"{n}.json" for n, name in enumerate(servers)}
+        pyc = {name: tmp / f"pycache{n}" for n, name in enumerate(servers)}
+        for name, server in servers.items():  # untimed: writes each one's bytecode cache
+            audit_run(server, root, out[name], pyc[name])
         for i in range(repeat):
             order = list(servers.items())
             for name, server in order if i % 2 == 0 else order[::-1]:
-                runs[name].append(audit_run(server, root, out[name]))
+                runs[name].append(audit_run(server, root, out[name], pyc[name]))
         reports = {name: _report(path) for name, path in out.items()}
         mine = reports["this code"]
         plan = mine["outputs"]["plan"]
@@ -460,7 +469,16 @@ def unleash_case(cache: Path, repeat: int, against: Path | None) -> None:
         )
         for name, got in runs.items():
             wall, cpu, peak = (statistics.median(x[i] for x in got) for i in range(3))
-            print(f"  {name:<38} {wall:6.2f} s wall  {cpu:6.2f} s CPU  {peak:5.0f} MiB peak RSS")
+            span = " ".join(
+                f"{min(x[i] for x in got):.2f}-{max(x[i] for x in got):.2f}" for i in range(2)
+            )
+            print(
+                f"  {name:<38} {wall:6.2f} s wall  {cpu:6.2f} s CPU  {peak:5.0f} MiB peak RSS"
+                f"  (ranges wall, CPU: {span})"
+            )
+        if against:
+            r = reports[f"--against {against}"]
+            print(f"  {f'--against {against}':<38} {len(r['findings'])} findings")
         print(f"  load average after: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         if against:
             same = reports[f"--against {against}"] == mine
