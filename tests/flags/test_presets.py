@@ -586,3 +586,28 @@ def test_react_hooks_of_sdk_presets_are_checks_rewritten(tmp_path: Path, sdk: st
     kept = re.sub(r"\(\w+\([^)]*\) \? (<\w+ />) : <\w+ />\)", r"(\1)", line)
     assert f"-{line}\n+{kept}\n" in plan["patch"] and kept != line
     assert f"-{component.splitlines()[0]}\n" in plan["patch"]
+
+
+def test_the_presets_stored_form_is_what_parsing_makes() -> None:
+    """presets_compiled.json (what an audit loads) is the presets parsed and validated:
+    after changing a preset or the configuration's models, regenerate it with
+    `python -m swath.sources.flagdefs.compile_presets`."""
+    from swath.sources.flagdefs import compile_presets
+
+    assert presets.COMPILED.read_text(encoding="utf-8") == compile_presets.data_text()
+    for name in sorted(presets.preset_names()):
+        assert presets.load_preset(name) == presets.parse_preset(name), name
+
+
+def test_an_edited_preset_is_parsed_not_taken_from_the_stored_form(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    old = presets.preset_text("unleash")
+    text = old.replace("description: Unleash SDKs", "description: Edited SDKs", 1)
+    assert text != old
+    monkeypatch.setattr(presets, "preset_text", lambda name: text)
+    presets.load_preset.cache_clear()
+    try:
+        assert presets.load_preset("unleash").description.startswith("Edited SDKs")
+    finally:
+        presets.load_preset.cache_clear()
