@@ -389,6 +389,12 @@ QUIET: list[tuple[str, str, str, str]] = [
         "review/correctness/loose-equality",
     ),
     (
+        "eq-typeof",  # typeof gives a string: nothing to coerce (ESLint's eqeqeq "smart")
+        "ok/typeof.js",
+        "function f(a) {\n  return typeof a.then == 'function' || 'function' != typeof a;\n}\n",
+        "review/correctness/loose-equality",
+    ),
+    (
         "tagged-sql",
         "ok/db.ts",
         "const q = sql`SELECT * FROM t WHERE id = ${id}`;\n",

@@ -45,7 +45,7 @@ from swath.findings.report import RuleInfo
 from swath.gcpause import gc_paused
 from swath.items.diff import DiffItemData
 from swath.spec.records import Item
-from swath.workspace.roles import Role, path_role
+from swath.workspace.roles import Role, generated_text, path_role
 
 
 def _skip_reason(d: DiffItemData, role: str) -> str | None:
@@ -68,13 +68,13 @@ _step_lock = threading.Lock()
 
 def _step_python(items: list[Item], settings: ReviewSettings, root: Path) -> Added | None:
     """The added lines of every Python file of the step that a task would give ruff (not
-    deleted, binary, a symlink, test data, without added lines), or None when the step's
+    deleted, binary, a symlink, test data or generated, without added lines), or None when the step's
     items are unknown. Worked out once per list of items (every task of every pass gets the
     same list from the engine) and setting."""
     global _step_memo
     if not items:
         return None
-    key = (str(root), settings.tests, settings.test_data)
+    key = (str(root), settings.tests, settings.test_data, settings.generated)
     # Held while working it out: the tasks of every pass start side by side, and without
     # the lock each of them read every item of the step (16 times on the bench's review).
     with _step_lock:
@@ -92,7 +92,8 @@ def _python_added(items: list[Item], settings: ReviewSettings, root: Path) -> Ad
         if not item.path or language_of(item.path) != "python":
             continue
         change = DiffItemData.read(item.data)
-        if _skip_reason(change, path_role(item.path, settings.tests, settings.test_data)):
+        role = path_role(item.path, settings.tests, settings.test_data, settings.generated)
+        if _skip_reason(change, role) or role == "generated":
             continue
         if not (root / item.path).is_file():  # gone since discovery: its task skips it too
             continue
@@ -173,7 +174,7 @@ class DiffReview:
         for item in items:
             if not item.path:
                 continue
-            role = path_role(item.path, settings.tests, settings.test_data)
+            role = path_role(item.path, settings.tests, settings.test_data, settings.generated)
             change = DiffItemData.read(item.data)
             entry: ReviewedFile = {
                 "path": item.path,
@@ -193,6 +194,8 @@ class DiffReview:
             except (OSError, ValueError) as exc:  # gone since discovery, or refused
                 entry["skipped"] = f"unreadable: {exc}"
                 continue
+            if role == "source" and generated_text(item.path, lines):
+                role = entry["role"] = "generated"
             states.append(_FileState(item, entry, lines, change.added_lines(), text, role, change))
         # ruff works on the other core while this thread runs the other checks.
         ruff = self._start_ruff(states, ctx, settings, wanted)
@@ -265,7 +268,9 @@ class DiffReview:
         # The same file list for every pass (whatever it wants), so they share one ruff run:
         # every Python file of the step when its items are known (one run for all batches),
         # else the batch's.
-        py = [s for s in states if s.entry["language"] == "python"]
+        # Generated code is changed by changing its generator's input: no lint of its own
+        # (a header says so only once read: such a file may be in the step's run, unread).
+        py = [s for s in states if s.entry["language"] == "python" and s.role != "generated"]
         if not command or not py:
             return [], None
         root = ctx.workspace.root

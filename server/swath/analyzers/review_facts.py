@@ -6,6 +6,7 @@ memo keyed by its content, and each pass takes the hits that are its own.
 
 What a file gets depends on its role (swath.workspace.roles): source code gets every
 check; a test gets the secrets check, conflict markers and the tests pass's ruff rules;
+generated code (build output, minified, vendored) the secrets check and conflict markers;
 test data gets nothing (it is input, not code).
 """
 
@@ -22,7 +23,7 @@ from swath.analyzers.review_go import go_hits
 from swath.analyzers.review_passes import pass_of_rule
 from swath.analyzers.review_python import python_hits
 from swath.analyzers.review_rules import Hit
-from swath.analyzers.review_script import script_hits
+from swath.analyzers.review_script import LOOSE_EQUALITY, script_hits
 from swath.analyzers.review_secrets import secret_hits
 from swath.analyzers.review_tests import untested_hits
 from swath.analyzers.review_text import conflict_hits
@@ -94,6 +95,20 @@ _lock = threading.Lock()
 _key_locks: dict[FileToCheck, threading.Lock] = {}
 
 
+# A file whose unchanged lines already compare with `==` this often follows a style (preact's
+# sources do throughout, and their lint allows it): one more is not a slip worth a finding.
+_LOOSE_STYLE = 2
+
+
+def _in_the_files_style(hits: list[Hit], added: set[int], notes: list[str]) -> list[Hit]:
+    loose = LOOSE_EQUALITY.id
+    before = sum(1 for h in hits if h.rule == loose and h.line not in added)
+    if before < _LOOSE_STYLE:
+        return hits
+    notes.append(f"{loose}: the file's unchanged lines compare with ==/!= {before} times")
+    return [h for h in hits if h.rule != loose]
+
+
 def _compute(f: FileToCheck) -> FileChecks:
     out = FileChecks()
     if f.role == "test-data":
@@ -102,7 +117,7 @@ def _compute(f: FileToCheck) -> FileChecks:
     out.hits += conflict_hits(f.lines, added)
     out.hits += secret_hits(f.path, f.lines, added, f.committed, f.role)
     out.checks += ["conflict-markers", "secrets"]
-    if f.role == "test":
+    if f.role in ("test", "generated"):
         return out
     text, language, path = f.text, f.language, f.path
     try:
@@ -116,7 +131,8 @@ def _compute(f: FileToCheck) -> FileChecks:
                 out.hits += own
                 out.checks.append("python-loops")
         elif language in SCRIPT_LANGUAGES:
-            out.hits += script_hits(text, language)
+            own = script_hits(text, language)
+            out.hits += _in_the_files_style(own, added, out.notes)
             out.checks.append("ast-grep")
             if language == "tsx":
                 out.hits += a11y_hits(text, jsx_elements(text, language))

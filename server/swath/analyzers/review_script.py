@@ -114,6 +114,13 @@ def _first_arg(call: SgNode) -> SgNode | None:
     return next((c for c in args.children() if c.is_named() and c.kind() != "comment"), None)
 
 
+_LITERALS = {"string", "number", "true", "false", "template_string", "regex"}
+
+
+def _typeof(node: SgNode) -> bool:
+    return node.kind() == "unary_expression" and node.text().startswith("typeof")
+
+
 def script_hits(text: str, language: str) -> list[Hit]:  # noqa: C901 - one branch per rule over a single syntax tree
     root = SgRoot(text, language).root()
     hits: list[Hit] = []
@@ -250,6 +257,10 @@ def script_hits(text: str, language: str) -> list[Hit]:  # noqa: C901 - one bran
                 for s in sides
             ):
                 continue  # `x == null` is the idiom for null-or-undefined
+            if any(s is not None and _typeof(s) for s in sides) or all(
+                s is not None and s.kind() in _LITERALS for s in sides
+            ):
+                continue  # a string from `typeof`, or two literals: no coercion (eqeqeq "smart")
             r = op.range()
             hits.append(
                 Hit(

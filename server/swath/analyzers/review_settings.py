@@ -5,6 +5,7 @@ pyproject.toml (the YAML file wins when both exist).
     disable: [ruff/S608, review/tests/*]  # rules switched off (a trailing * matches a prefix)
     tests: ["qa/**"]                      # more paths that hold tests (gitignore globs)
     test_data: ["samples/"]               # more paths that hold test data (not reviewed)
+    generated: ["gen/**"]                 # more paths of generated code (secrets checked only)
 
 A setting that does not validate is an error naming the file, line and column, not a
 silent default: the user wrote it to change what the review does.
@@ -32,6 +33,7 @@ class ReviewSettings(BaseModel):
     disable: list[str] = Field(default_factory=list)
     tests: list[str] = Field(default_factory=list)
     test_data: list[str] = Field(default_factory=list)
+    generated: list[str] = Field(default_factory=list)
     source: str | None = Field(None, exclude=True, description="Where the setting was read.")
 
     @field_validator("passes", mode="before")

@@ -1,8 +1,12 @@
-"""What a path is for: source code, a test, or test data (fixtures, snapshots, golden files).
+"""What a path is for: source code, a test, test data (fixtures, snapshots, golden files),
+or generated code (build output, bundles, minified and vendored files, generated stubs).
 
 Reviews and audits treat them differently: a `print` or an `assert` is the point of a
-test, and a test-data file is input, not code anyone will run as written. The patterns
-are gitignore-style (pathspec), so a repository can add its own in the same syntax.
+test, a test-data file is input, not code anyone will run as written, and a generated
+file is changed by changing what it is generated from (a review of a release of preact
+or tRPC flagged their bundles' minified lines and their `dist/` copies of the source).
+The patterns are gitignore-style (pathspec), so a repository can add its own in the same
+syntax; `generated_text` tells a generated file by its content (a header, minified lines).
 """
 
 from __future__ import annotations
@@ -11,9 +15,11 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Literal
 
+import re
+
 import pathspec
 
-Role = Literal["source", "test", "test-data"]
+Role = Literal["source", "test", "test-data", "generated"]
 
 TEST_DATA_PATTERNS: tuple[str, ...] = (
     "**/tests/data/",
@@ -27,6 +33,27 @@ TEST_DATA_PATTERNS: tuple[str, ...] = (
     "**/snapshots/",
     "**/golden/",
     "*.snap",
+)
+# Build output, package managers' and vendored trees, minified files, and the files the
+# common generators name as theirs (protobuf, Kubernetes' deepcopy, source maps).
+GENERATED_PATTERNS: tuple[str, ...] = (
+    "**/dist/",
+    "**/node_modules/",
+    "**/vendor/",
+    "*.min.js",
+    "*.min.mjs",
+    "*.min.cjs",
+    "*.min.css",
+    "*.bundle.js",
+    "*.js.map",
+    "*.css.map",
+    "*_pb2.py",
+    "*_pb2.pyi",
+    "*_pb2_grpc.py",
+    "*.pb.go",
+    "*.pb.gw.go",
+    "zz_generated.*",
+    "*.generated.*",
 )
 TEST_PATTERNS: tuple[str, ...] = (
     "**/tests/",
@@ -52,13 +79,50 @@ def _spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
     return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
-def path_role(path: str, tests: Iterable[str] = (), test_data: Iterable[str] = ()) -> Role:
-    """The role of a workspace-relative path; `tests` / `test_data` add a repository's own globs."""
+def path_role(
+    path: str,
+    tests: Iterable[str] = (),
+    test_data: Iterable[str] = (),
+    generated: Iterable[str] = (),
+) -> Role:
+    """The role of a workspace-relative path; `tests` / `test_data` / `generated` add a
+    repository's own globs."""
     if _spec(TEST_DATA_PATTERNS + tuple(test_data)).match_file(path):
         return "test-data"
+    if _spec(GENERATED_PATTERNS + tuple(generated)).match_file(path):
+        return "generated"
     if _spec(TEST_PATTERNS + tuple(tests)).match_file(path):
         return "test"
     return "source"
+
+
+# The markers generators write in a file's first lines: Go's convention (`go generate`'s
+# documented regex), `@generated` (Meta's, used by many tools), the "automatically
+# generated … do not edit" headers of protoc, swagger/OpenAPI generators, Django, Alembic;
+# and what only compilers write: TypeScript's helpers (`var __awaiter = (this &&
+# this.__awaiter) || …`), tsc's and Babel's CommonJS `__esModule` mark (zod's `lib/`).
+_GENERATED_HEADER = re.compile(
+    r"^// Code generated .* DO NOT EDIT\.$"
+    r"|^var __\w+ = \(this && this\.__\w+\) \|\|"
+    r'|^Object\.defineProperty\(exports, "__esModule", \{ value: true \}\);'
+    r"|@generated\b"
+    r"|\b(?:auto(?:matically)?[- ]?generated|generated (?:automatically|by))\b.*\bdo not edit\b"
+    r"|\bdo not edit\b.*\b(?:auto(?:matically)?[- ]?generated|generated (?:automatically|by))\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+_HEADER_LINES = 10
+_MINIFIABLE = (".js", ".mjs", ".cjs", ".css")
+_MINIFIED_AVERAGE = 110  # characters a line, on average: GitHub linguist's bound
+
+
+def generated_text(path: str, lines: list[str]) -> bool:
+    """Whether a file says it is generated (a header in its first lines), or is minified
+    (a script or style sheet whose lines average over 110 characters, as linguist counts)."""
+    if _GENERATED_HEADER.search("\n".join(lines[:_HEADER_LINES])):
+        return True
+    if path.lower().endswith(_MINIFIABLE) and lines:
+        return sum(len(line) for line in lines) / len(lines) > _MINIFIED_AVERAGE
+    return False
 
 
 def _git_glob(pattern: str) -> str:
