@@ -92,3 +92,67 @@ def test_a_run_worker_lowers_its_priority_and_its_children_inherit_it() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     expected = min(before + 7, 19)
     assert out.stdout.split() == [str(expected), str(expected)]
+
+
+async def test_a_running_run_streams_one_row_a_batch_and_shows_its_findings(
+    tmp_path: Path,
+) -> None:
+    """A batch of streamed findings is one row (`streamed_findings`), read back by path with
+    what an older Swath streamed a finding a row (`findings`); a resume starts the run's
+    streamed rows again (it streams every finding again), and the report replaces them."""
+    store = RunStore.open(tmp_path)
+
+    def todo(n: int, path: str = "a.py") -> Finding:
+        return Finding(
+            rule="todo/comment",
+            message=f"TODO {n}",
+            path=path,
+            range=Range.of_line(n),
+            evidence=[Evidence(path=path, line=n, quote=f"x = {n}  # TODO")],
+            fingerprint=f"fp{n}",
+        )
+
+    try:
+        run_id = "20261204-000000-abcdef"
+        await store.create_run(
+            run_id, "todo-audit", {"name": "todo-audit"}, {}, [], "static", "2026-12-04T00:00:00"
+        )
+        old = todo(9, "0.py")  # as an older Swath streamed it
+        await store.db.call(
+            lambda c: c.execute(
+                "INSERT INTO findings(run_id, step, fingerprint, path, finding_json)"
+                " VALUES (?,?,?,?,?)",
+                (run_id, "todos", old.fingerprint, old.path, old.model_dump_json()),
+            )
+        )
+        store.save_findings(run_id, "todos", [todo(1, "b.py"), todo(2)])
+        store.save_findings(run_id, "todos", [todo(3)])
+        await store.flush()
+        count = await store.db.call(
+            lambda c: c.execute(
+                "SELECT COUNT(*) FROM streamed_findings WHERE run_id=?", (run_id,)
+            ).fetchone()[0]
+        )
+        assert count == 2
+        shown = await store.findings(run_id)
+        assert [(f.path, f.fingerprint) for f in shown] == [
+            ("0.py", "fp9"),
+            ("a.py", "fp2"),
+            ("a.py", "fp3"),
+            ("b.py", "fp1"),
+        ]
+        assert shown[1] == todo(2)
+        (s,) = await store.list_runs()
+        assert s.findings == 4
+
+        await store.db.call(
+            lambda c: c.execute("UPDATE runs SET status='failed' WHERE id=?", (run_id,))
+        )
+        await store.reopen_run(run_id)  # a resume streams them again
+        assert [f.fingerprint for f in await store.findings(run_id)] == ["fp9"]
+        store.save_findings(run_id, "todos", [todo(2), todo(3)])
+        await store.flush()
+        (s,) = await store.list_runs()
+        assert s.findings == 3
+    finally:
+        await store.aclose()

@@ -99,6 +99,18 @@ MIGRATIONS: tuple[Migration, ...] = (
         "  PRIMARY KEY (root, path)\n"
         ") WITHOUT ROWID;",
     ),
+    Migration(
+        11,
+        "the findings a run streams are kept one row per batch (a JSON array, as the report's "
+        "blob holds them) until its report holds them, not one row per finding: a map's "
+        "reduce streamed 7,634 rows, three B-trees each, only to delete them at its end. "
+        "`findings` stays for what an older Swath streamed",
+        "CREATE TABLE IF NOT EXISTS streamed_findings (\n"
+        "  id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, step TEXT NOT NULL,\n"
+        "  count INTEGER NOT NULL, findings_json TEXT NOT NULL\n"
+        ");\n"
+        "CREATE INDEX IF NOT EXISTS streamed_findings_run ON streamed_findings(run_id);",
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version if MIGRATIONS else BASELINE_VERSION

@@ -90,6 +90,7 @@ def prune(
         c.executemany("INSERT INTO swath_drop(id) VALUES (?)", [(r,) for r in drop])
         out.tasks = c.execute("DELETE FROM tasks WHERE run_id IN swath_drop").rowcount
         c.execute("DELETE FROM findings WHERE run_id IN swath_drop")
+        c.execute("DELETE FROM streamed_findings WHERE run_id IN swath_drop")
         out.audit = c.execute("DELETE FROM audit WHERE run_id IN swath_drop").rowcount
         c.execute("DELETE FROM step_batches WHERE run_id IN swath_drop")
         out.runs = c.execute("DELETE FROM runs WHERE id IN swath_drop").rowcount
