@@ -93,14 +93,23 @@ def _key_parts(f: Finding) -> str:
     return "\x1f".join(parts)
 
 
-def _hash_first(ws: Workspace, group: _Group) -> None:
+def _hash_first(ws: Workspace, group: _Group, refused: dict[str, bool]) -> None:
     """The group's files' hashes, before anything reads them; None when one may not be read
-    (outside the workspace, denied): such a group is checked every time, never memoised."""
-    try:
-        for p in group.paths:
-            ws.resolve(p, must_exist=False)
-    except PathRefused:
-        return
+    (outside the workspace, denied): such a group is checked every time, never memoised.
+    `refused`: whether each path was refused, as this run found it (identity and then
+    verification look at the same 1,500 files of a map; resolving each is an `lstat` per
+    part of its path and a match against the deny list)."""
+    for p in group.paths:
+        bad = refused.get(p)
+        if bad is None:
+            try:
+                ws.resolve(p, must_exist=False)
+                bad = False
+            except PathRefused:
+                bad = True
+            refused[p] = bad
+        if bad:
+            return
     group.deps = cache.file_deps(ws, group.paths)
 
 
@@ -121,6 +130,7 @@ class FileMemo:
         self.pool = pool
         self.enabled = enabled  # off with the result cache (--no-cache): everything is redone
         self.checks = FileChecks()
+        self._refused: dict[str, bool] = {}  # by path, as `_hash_first` found it this run
 
     async def _prepare(
         self, kind: str, findings: list[Finding]
@@ -134,7 +144,7 @@ class FileMemo:
         groups = _groups(kind, findings, keyed=self.enabled)
         if self.enabled:
             for g in groups:
-                _hash_first(self.ws, g)
+                _hash_first(self.ws, g, self._refused)
         return groups
 
     # -- identity -------------------------------------------------------------------------
