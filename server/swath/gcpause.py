@@ -17,15 +17,28 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
+# Inside `one_shot_collector` (how many are open): a paused section's plain data is frozen.
+_one_shot = 0
+
+
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """No automatic collection inside; the collector's previous state after, also on errors."""
+    """No automatic collection inside; the collector's previous state after, also on errors.
+
+    In a one-shot process (`one_shot_collector`) what the section made is frozen as it
+    ends (`gc.freeze`): plain data with no cycles to reclaim, which the next young
+    collection walked whole (a sympy re-map's 7,634 findings, built, identified and
+    verified: 4-5 young collections, 0.07-0.1 s), then every older one again. Freed by
+    its reference counts as ever; only a cycle among what is frozen would wait for the
+    process's end (or the collector's `unfreeze`)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_enabled:
+            if _one_shot:
+                gc.freeze()
             gc.enable()
 
 
@@ -45,10 +58,13 @@ def one_shot_collector() -> Iterator[None]:
     Cycles are still collected; the previous thresholds come back afterwards, and what was
     frozen inside is handed back to the collector (a test calling `main` in its own process
     keeps its own heap as it was)."""
+    global _one_shot
     before = gc.get_threshold()
     gc.set_threshold(YOUNG, 20, 20)
+    _one_shot += 1
     try:
         yield
     finally:
+        _one_shot -= 1
         gc.set_threshold(*before)
         gc.unfreeze()
