@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from swath.engine import filememo
 from swath.engine.options import RunOptions
 from swath.engine.runner import Engine
 from swath.findings.report import FileChecks, RunReport
@@ -21,7 +22,8 @@ probe_analyzers.register()
 FILES = {"a.txt": "one\nNEEDLE a\nNEEDLE b\n", "b.txt": "NEEDLE c\n", "c.txt": "NEEDLE d\nx\n"}
 
 
-def needles(shift: int = 0) -> Workflow:
+def needles(shift: int = 0, **params: Any) -> Workflow:
+    """`params`: more for the finder, which reads none of them (its tasks run again)."""
     return Workflow.model_validate(
         {
             "name": "needles",
@@ -36,7 +38,7 @@ def needles(shift: int = 0) -> Workflow:
                     "id": "find",
                     "kind": "map",
                     "from": "files",
-                    "agent": {"analyzer": "probe-find", "params": {"shift": shift}},
+                    "agent": {"analyzer": "probe-find", "params": {"shift": shift, **params}},
                 },
                 {"id": "check", "kind": "verify", "from": "find", "reanchor_window": 3},
                 {"id": "out", "kind": "emit", "from": "check"},
@@ -146,3 +148,40 @@ async def test_no_cache_redoes_every_check(engine: Engine) -> None:
     await engine.run(needles(), RunOptions())
     report = await engine.run(needles(), RunOptions(use_cache=False))
     assert report.checks == FileChecks(identified=4, verified=4)
+
+
+async def test_what_identity_reused_is_verified_as_it_was_and_a_cached_run_finds_it(
+    tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tasks that run again on unchanged files: identity reuses its fingerprints and hands
+    its groups to verification, which reuses its verdicts through identity's key; one that
+    had to verify again keeps its verdicts under the findings' own key too, for a run whose
+    tasks are cached (it identifies nothing)."""
+    first = await engine.run(needles(), RunOptions())
+
+    def again() -> Engine:
+        return Engine(Workspace(tmp_path), engine.store)
+
+    keyed: list[str] = []
+    real_key = filememo._group_key
+
+    def group_key(kind: str, findings: list[Any]) -> str:
+        keyed.append(kind)
+        return real_key(kind, findings)
+
+    monkeypatch.setattr(filememo, "_group_key", group_key)
+    rerun = await again().run(needles(run=2), RunOptions())
+    assert rerun.agents.cached == 0
+    assert keyed == ["identity"] * 3  # its verification keyed on identity's three groups
+    assert rerun.checks == FileChecks(identity_reused=4, verify_reused=4)
+    assert shown(rerun) == shown(first)
+
+    (tmp_path / "a.txt").write_text("new first line\none\nNEEDLE a\nNEEDLE b\n", encoding="utf-8")
+    changed = await again().run(needles(run=3), RunOptions())
+    assert changed.checks == FileChecks(
+        identified=2, identity_reused=2, verified=2, verify_reused=2
+    )
+    cached = await again().run(needles(run=3), RunOptions())
+    assert cached.agents.cached == 3
+    assert cached.checks == FileChecks(verify_reused=4)
+    assert shown(cached) == shown(changed)

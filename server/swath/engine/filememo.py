@@ -15,6 +15,13 @@ fallback for an unreadable file ranks only findings of that file).
 
 The group's files are hashed before they are read, as the result cache does: a file edited
 meanwhile leaves a conclusion that looks stale next time, never a stale one that looks fresh.
+
+What identity concluded about a group is handed to the verification of the very findings it
+made (`_Handed`): those are keyed on identity's key (and the verifier's window), with the
+hashes identity took, since what they are follows from both; a re-map's verification then
+neither keys its thousands of findings again nor hashes their files. A group verified that
+way afresh keeps its verdicts under its findings' own key too, where a run whose tasks are
+all cached (it identifies nothing) looks them up.
 """
 
 from __future__ import annotations
@@ -48,26 +55,59 @@ class _Group:
     key: str
     paths: list[str]
     deps: dict[str, str] | None = None  # hashed before reading; None: not memoised
+    # Keyed on the identity that made its findings (`_Handed`), not on the findings: its
+    # conclusion is also kept under `_group_key`'s key, for a run that identifies nothing.
+    after_identity: bool = False
+
+
+@dataclass
+class _Handed:
+    """A group identity concluded about, kept for the verification of its findings: the
+    identified findings (held, so their ids stay theirs), its key and its files' hashes."""
+
+    findings: list[Finding]
+    key: str
+    deps: dict[str, str]
+
+
+def _by_path(findings: list[Finding]) -> dict[str, list[int]]:
+    by_path: dict[str, list[int]] = {}
+    for n, f in enumerate(findings):
+        by_path.setdefault(f.path, []).append(n)
+    return by_path
+
+
+def _group_key(kind: str, findings: list[Finding]) -> str:
+    h = hashlib.sha256(f"{kind}\x1f{MEMO_EPOCH}\x1f{cache.CACHE_EPOCH}".encode())
+    for f in findings:
+        h.update(b"\x1e")
+        h.update(_key_parts(f).encode("utf-8"))
+    return h.hexdigest()
+
+
+def _paths(findings: list[Finding]) -> list[str]:
+    paths = {f.path for f in findings}
+    for f in findings:
+        paths.update(ev.path for ev in f.evidence)
+    return sorted(paths)
 
 
 def _groups(kind: str, findings: list[Finding], keyed: bool = True) -> list[_Group]:
     """`keyed`: with the digests that key the memo (a run that does not use it makes no
     keys nobody looks up)."""
-    by_path: dict[str, list[int]] = {}
-    for n, f in enumerate(findings):
-        by_path.setdefault(f.path, []).append(n)
     out = []
-    for path, indexes in by_path.items():
-        h = hashlib.sha256(f"{kind}\x1f{MEMO_EPOCH}\x1f{cache.CACHE_EPOCH}".encode())
-        paths = {path}
-        for n in indexes:
-            f = findings[n]
-            if keyed:
-                h.update(b"\x1e")
-                h.update(_key_parts(f).encode("utf-8"))
-            paths.update(ev.path for ev in f.evidence)
-        out.append(_Group(indexes, h.hexdigest() if keyed else "", sorted(paths)))
+    for indexes in _by_path(findings).values():
+        mine = [findings[n] for n in indexes]
+        out.append(_Group(indexes, _group_key(kind, mine) if keyed else "", _paths(mine)))
     return out
+
+
+def _after_identity_key(kind: str, identity_key: str) -> str:
+    """The key of a verification of the findings an identity group made: what identity
+    concluded follows from its key and its files, so what verifying that concludes follows
+    from the same (and the verifier's window, in `kind`)."""
+    text = f"{kind}\x1f{MEMO_EPOCH}\x1f{cache.CACHE_EPOCH}\x1fafter identity\x1f{identity_key}"
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _key_parts(f: Finding) -> str:
@@ -131,6 +171,9 @@ class FileMemo:
         self.enabled = enabled  # off with the result cache (--no-cache): everything is redone
         self.checks = FileChecks()
         self._refused: dict[str, bool] = {}  # by path, as `_hash_first` found it this run
+        # The groups identity concluded about, by the id of their first identified finding,
+        # until their verification takes them (see `_verify_groups_of`).
+        self._handed: dict[int, _Handed] = {}
 
     async def _prepare(
         self, kind: str, findings: list[Finding]
@@ -183,15 +226,48 @@ class FileMemo:
                 out[n] = f
             if g.deps is not None:
                 rows.append((g.key, g.deps, [f.fingerprint for f in done]))
+        for g in groups:
+            if g.deps is not None:
+                mine = [out[n] for n in g.indexes]
+                self._handed[id(mine[0])] = _Handed(mine, g.key, g.deps)
         return out, rows
 
     # -- verification ---------------------------------------------------------------------
+    def _verify_groups_of(self, kind: str, findings: list[Finding]) -> list[_Group]:
+        """The groups to verify `findings` by. Those identity handed over (the very findings
+        it made of a group, in its order) are keyed on identity's key, with the hashes it
+        took: what they are follows from those, so a re-map's findings of unchanged files
+        are neither keyed again nor their files hashed (a sympy re-map's verification keyed
+        7,634 findings it had identified a moment before from the same files)."""
+        if not self.enabled:
+            return _groups(kind, findings, keyed=False)
+        out = []
+        for indexes in _by_path(findings).values():
+            handed = self._handed.pop(id(findings[indexes[0]]), None)
+            if (
+                handed is not None
+                and len(handed.findings) == len(indexes)
+                and all(f is findings[n] for f, n in zip(handed.findings, indexes, strict=True))
+            ):
+                key = _after_identity_key(kind, handed.key)
+                out.append(
+                    _Group(indexes, key, _paths(handed.findings), handed.deps, after_identity=True)
+                )
+                continue
+            mine = [findings[n] for n in indexes]
+            group = _Group(indexes, _group_key(kind, mine), _paths(mine))
+            _hash_first(self.ws, group, self._refused)
+            out.append(group)
+        return out
+
     async def verify(self, verifier: EvidenceVerifier, findings: list[Finding]) -> VerifyOutcome:
         """`verifier.verify(findings)`, group by group, each reused while its files stand."""
         if not findings:
             return verifier.verify(findings)
-        groups, stored = await self._prepare(f"verify\x1f{verifier.window}", findings)
+        kind = f"verify\x1f{verifier.window}"
         loop = asyncio.get_running_loop()
+        groups = await loop.run_in_executor(self.pool, self._verify_groups_of, kind, findings)
+        stored = await self.store.memo_get([g.key for g in groups if g.deps is not None])
         outcome, rows = await loop.run_in_executor(
             self.pool, _paused, self._verify_groups, verifier, findings, groups, stored
         )
@@ -213,9 +289,13 @@ class FileMemo:
                 self.checks.verify_reused += len(g.indexes)
             else:
                 self.checks.verified += len(g.indexes)
-                known = _verdicts([findings[n] for n in g.indexes], verifier)
+                mine = [findings[n] for n in g.indexes]
+                known = _verdicts(mine, verifier)
                 if g.deps is not None:
                     rows.append((g.key, g.deps, known))
+                    if g.after_identity:  # and for a run that verifies them unidentified
+                        kind = f"verify\x1f{verifier.window}"
+                        rows.append((_group_key(kind, mine), g.deps, known))
             for n, verdict in zip(g.indexes, known, strict=True):
                 verdicts[n] = verdict
         kept: list[Finding] = []
