@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from swath.engine.catalog import known_names
 from swath.engine.options import RunOptions
 from swath.engine.runner import Engine
@@ -154,5 +156,44 @@ async def test_a_running_run_streams_one_row_a_batch_and_shows_its_findings(
         await store.flush()
         (s,) = await store.list_runs()
         assert s.findings == 3
+    finally:
+        await store.aclose()
+
+
+async def test_a_large_batch_of_streamed_findings_is_split_into_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No row holds much more than `STREAMED_ROW_BYTES` (one copy of a map's 3.5 MB of
+    findings less at its memory peak); the findings read back are the same."""
+    from swath.store import runs
+
+    monkeypatch.setattr(runs, "STREAMED_ROW_BYTES", 1)
+    store = RunStore.open(tmp_path)
+    try:
+        run_id = "20261204-000001-abcdef"
+        await store.create_run(
+            run_id, "todo-audit", {"name": "todo-audit"}, {}, [], "static", "2026-12-04T00:00:00"
+        )
+        found = [
+            Finding(
+                rule="todo/comment",
+                message=f"TODO {n}",
+                path="a.py",
+                range=Range.of_line(n),
+                fingerprint=f"fp{n}",
+            )
+            for n in range(5)
+        ]
+        store.save_findings(run_id, "todos", found)
+        await store.flush()
+        rows = await store.db.call(
+            lambda c: c.execute(
+                "SELECT count FROM streamed_findings WHERE run_id=? ORDER BY id", (run_id,)
+            ).fetchall()
+        )
+        assert [r[0] for r in rows] == [1] * 5
+        assert await store.findings(run_id) == found
+        (s,) = await store.list_runs()
+        assert s.findings == 5
     finally:
         await store.aclose()

@@ -89,6 +89,11 @@ class CacheEntry(BaseModel):
     )
 
 
+# How much of a batch of streamed findings one `streamed_findings` row holds at most (and
+# one finding more): the batch's 3.5 MB of JSON as one row was one more copy of it at a
+# first map's memory peak (+4 MiB).
+STREAMED_ROW_BYTES = 256 * 1024
+
 # A record's head (the record without its output) is stored beside it when the output is
 # at least this share of the whole: a map's records, whose facts are the bulk of them.
 HEAD_SHARE = 0.75
@@ -477,26 +482,31 @@ class RunStore:
     # -- findings --------------------------------------------------------------------
     def save_findings(self, run_id: str, step: str, findings: list[Finding]) -> None:
         """Findings the run has streamed so far, for `findings` to show while it has no
-        report: one row per call, a JSON array of the bytes the report takes too (a map's
-        reduce streams its 7,634 findings at once; a row each, three B-trees each, cost
-        ~0.13 s of the store's thread, and as much again to delete them at the end)."""
+        report: a row per call (per `STREAMED_ROW_BYTES` of it), a JSON array of the bytes
+        the report takes too (a map's reduce streams its 7,634 findings at once; a row each,
+        three B-trees each, cost ~0.13 s of the store's thread, and as much again to delete
+        them at the end)."""
         if not findings:
             return
         findings = list(findings)
 
         def write(c: sqlite3.Connection) -> None:  # serialised on the store's thread, off the loop
             dumped = self._dumped.setdefault(run_id, {})
-            parts = []
-            for f in findings:
+            parts: list[bytes] = []
+            size = 0
+            for n, f in enumerate(findings, 1):
                 # Kept as UTF-8 for the report's blob (see finish_run), stored as TEXT.
                 data = _dumped_json(dumped, f)
                 dumped[id(f)] = (f, data)
                 parts.append(data)
-            c.execute(
-                "INSERT INTO streamed_findings(run_id, step, count, findings_json)"
-                " VALUES (?,?,?,CAST(? AS TEXT))",
-                (run_id, step, len(parts), b"[" + b",".join(parts) + b"]"),
-            )
+                size += len(data)
+                if size >= STREAMED_ROW_BYTES or n == len(findings):
+                    c.execute(
+                        "INSERT INTO streamed_findings(run_id, step, count, findings_json)"
+                        " VALUES (?,?,?,CAST(? AS TEXT))",
+                        (run_id, step, len(parts), b"[" + b",".join(parts) + b"]"),
+                    )
+                    parts, size = [], 0
 
         self.db.submit(write)
 
