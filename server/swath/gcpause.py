@@ -29,8 +29,11 @@ def gc_paused() -> Iterator[None]:
     ends (`gc.freeze`): plain data with no cycles to reclaim, which the next young
     collection walked whole (a sympy re-map's 7,634 findings, built, identified and
     verified: 4-5 young collections, 0.07-0.1 s), then every older one again. Freed by
-    its reference counts as ever; only a cycle among what is frozen would wait for the
-    process's end (or the collector's `unfreeze`)."""
+    its reference counts as ever; only a cycle among what is frozen waits for the
+    process's end (or the collector's `unfreeze`). A run's own objects hold cycles (the
+    run and its task runner), so a process that runs map after map (bench/map.py's own)
+    keeps more: its peak ~430 -> ~500 MiB, while a `swath run`'s is what it was (sympy in a
+    fresh process: first map ~153, re-map ~169 MiB either way)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
