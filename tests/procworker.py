@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import select
 import sys
 import time
 
@@ -15,8 +14,19 @@ def echo(value: object, delay: float = 0.0) -> tuple[object, int]:
 
 def next_waiting(delay: float) -> bool:
     """After `delay`, is another request already in this worker's pipe?"""
+    from swath.procpool import request_waiting
+
     time.sleep(delay)
-    return bool(select.select([sys.stdin], [], [], 0)[0])
+    return request_waiting()
+
+
+def noisy(value: object) -> object:
+    """Prints (Python's and the C library's way) and reads stdin, as a library might."""
+    print("a stray line", value)
+    sys.stdout.flush()
+    os.write(1, b"\x00\x00 raw bytes\n")
+    sys.stdin.read()
+    return value
 
 
 def die(delay: float = 0.0) -> None:
@@ -27,4 +37,4 @@ def die(delay: float = 0.0) -> None:
 if __name__ == "__main__":
     from swath.procpool import serve
 
-    serve(globals(), ["echo", "next_waiting", "die"])
+    serve(globals(), ["echo", "next_waiting", "noisy", "die"])

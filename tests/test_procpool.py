@@ -73,3 +73,12 @@ def test_a_worker_that_dies_fails_its_waiting_calls_and_is_replaced_once() -> No
         assert got == [(n, after) for n in range(8)]
     finally:
         pool.close()
+
+
+def test_a_worker_that_prints_or_reads_stdin_does_not_break_its_replies() -> None:
+    pool = ProcessPool(WORKER, 1)
+    try:
+        assert pool.call("noisy", "x") == "x"
+        assert pool.call("echo", "after")[0] == "after"
+    finally:
+        pool.close()

@@ -48,8 +48,10 @@ def serve(namespace: dict[str, Any], served: Iterable[str]) -> None:
     The replies are written by a thread of their own, in order: a reply larger than the
     pipe holds is written as fast as the parent reads it, and the next request (already
     in the pipe, see `ProcessPool`'s `depth`) is worked on meanwhile."""
+    global _requests
     allowed = set(served)
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    stdin, stdout = _private_pipes()
+    _requests = stdin
     replies: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
     writer = threading.Thread(target=_write_replies, args=(stdout, replies), daemon=True)
     writer.start()
@@ -70,6 +72,31 @@ def serve(namespace: dict[str, Any], served: Iterable[str]) -> None:
     finally:
         replies.put(None)
         writer.join()
+
+
+_requests: IO[bytes] | None = None  # a worker's pipe of requests, once it serves
+
+
+def request_waiting() -> bool:
+    """In a worker: whether the parent's next request is already in the pipe."""
+    import select
+
+    return _requests is not None and bool(select.select([_requests], [], [], 0)[0])
+
+
+def _private_pipes() -> tuple[IO[bytes], IO[bytes]]:
+    """The parent's pipes on descriptors of their own; fd 0 and 1 become /dev/null and
+    stderr. A served function (or a library it calls) that prints, or reads stdin, would
+    otherwise put bytes inside a reply's frame or take a request's: the parent then waits
+    for a length that never comes."""
+    sys.stdout.flush()
+    requests = os.fdopen(os.dup(0), "rb")
+    replies = os.fdopen(os.dup(1), "wb")
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(2, 1)
+    return requests, replies
 
 
 def _write_replies(stream: IO[bytes], replies: queue.SimpleQueue[bytes | None]) -> None:
