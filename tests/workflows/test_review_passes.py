@@ -232,6 +232,39 @@ def test_generated_code_gets_the_secrets_check_only(tmp_path: Path) -> None:
     assert roles["src/once.js"][0] == "source"
 
 
+def test_gitattributes_have_the_last_word_on_generated_code(tmp_path: Path) -> None:
+    """GitHub linguist's attributes, as a repository writes them: `linguist-generated` marks
+    a file Swath would call source, `-linguist-vendored` / `linguist-generated=false` give
+    back one it would call generated (a project that keeps its own code under `dist/`)."""
+    attributes = (
+        "api/client/** linguist-generated\n"
+        "dist/tool.js -linguist-vendored\n"
+        "dist/own.js linguist-generated=false\n"
+    )
+    root = _repo(tmp_path, {".gitattributes": attributes})
+    changed = ["api/client/a.js", "api/server/a.js", "dist/tool.js", "dist/own.js", "dist/b.js"]
+    write(root, dict.fromkeys(changed, TRPC_DIST))
+    items = diff_items(root)
+    assert {i.path: i.data.get("generated") for i in items} == {
+        "api/client/a.js": True,
+        "api/server/a.js": None,  # nothing said: left out of the item
+        "dist/tool.js": False,
+        "dist/own.js": False,
+        "dist/b.js": None,
+    }
+    assert "generated" not in next(i.data for i in items if i.path == "dist/b.js")
+    out = analyze("diff-review", items, root)
+    roles = {f["path"]: f["role"] for f in out.output["files"]}
+    assert roles == {
+        "api/client/a.js": "generated",
+        "api/server/a.js": "source",
+        "dist/tool.js": "source",
+        "dist/own.js": "source",
+        "dist/b.js": "generated",
+    }
+    assert {f.path for f in out.findings} == {"api/server/a.js", "dist/tool.js", "dist/own.js"}
+
+
 def test_loose_equality_in_a_file_whose_style_it_is_is_not_reported(tmp_path: Path) -> None:
     """preact compares with `==` throughout: one more `==` there is its style, not a slip;
     in a file that otherwise compares strictly it is worth a look."""

@@ -48,6 +48,15 @@ from swath.spec.records import Item
 from swath.workspace.roles import Role, generated_text, path_role
 
 
+def _role(path: str, change: DiffItemData, settings: ReviewSettings) -> Role:
+    """The path's role, where the repository's .gitattributes have the last word on whether
+    it is generated (`linguist-generated`, `linguist-vendored`, set or unset)."""
+    if change.generated is False:
+        return path_role(path, settings.tests, settings.test_data, None)
+    role = path_role(path, settings.tests, settings.test_data, settings.generated)
+    return "generated" if change.generated and role != "test-data" else role
+
+
 def _skip_reason(d: DiffItemData, role: str) -> str | None:
     if d.status == "deleted":
         return "deleted"
@@ -92,7 +101,7 @@ def _python_added(items: list[Item], settings: ReviewSettings, root: Path) -> Ad
         if not item.path or language_of(item.path) != "python":
             continue
         change = DiffItemData.read(item.data)
-        role = path_role(item.path, settings.tests, settings.test_data, settings.generated)
+        role = _role(item.path, change, settings)
         if _skip_reason(change, role) or role == "generated":
             continue
         if not (root / item.path).is_file():  # gone since discovery: its task skips it too
@@ -174,8 +183,8 @@ class DiffReview:
         for item in items:
             if not item.path:
                 continue
-            role = path_role(item.path, settings.tests, settings.test_data, settings.generated)
             change = DiffItemData.read(item.data)
+            role = _role(item.path, change, settings)
             entry: ReviewedFile = {
                 "path": item.path,
                 "status": change.status,
@@ -194,7 +203,7 @@ class DiffReview:
             except (OSError, ValueError) as exc:  # gone since discovery, or refused
                 entry["skipped"] = f"unreadable: {exc}"
                 continue
-            if role == "source" and generated_text(item.path, lines):
+            if role == "source" and change.generated is None and generated_text(item.path, lines):
                 role = entry["role"] = "generated"
             states.append(_FileState(item, entry, lines, change.added_lines(), text, role, change))
         # ruff works on the other core while this thread runs the other checks.

@@ -52,6 +52,13 @@ class DiffItemData(BaseModel):
     )
     added: int = Field(default=0, description="Lines added (of this item).")
     truncated: bool = Field(default=False, description="Added text was cut at max_lines.")
+    generated: bool | None = Field(
+        default=None,
+        description=(
+            "What the repository's .gitattributes say (linguist-generated, linguist-vendored): "
+            "true when set, false when unset; None (left out) when they say nothing."
+        ),
+    )
     hunk: int | None = Field(default=None, description="For a 'hunk' item: its number, from 1.")
     hunks: list[Hunk] = Field(default_factory=list)
 
@@ -80,8 +87,10 @@ class DiffItemData(BaseModel):
         return change
 
     def as_item_data(self) -> dict[str, Any]:
-        """`Item.data`: every field in its order; `hunk` only on a hunk's item."""
-        return self.model_dump(mode="json", exclude={"hunk"} if self.hunk is None else None)
+        """`Item.data`: every field in its order; `hunk` only on a hunk's item, `generated`
+        only where .gitattributes say something."""
+        left_out = {n for n in ("hunk", "generated") if getattr(self, n) is None}
+        return self.model_dump(mode="json", exclude=left_out or None)
 
     def added_lines(self) -> set[int]:
         """Zero-based lines the diff added (complete even when the text was capped)."""

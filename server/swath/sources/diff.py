@@ -23,7 +23,7 @@ import os
 import re
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -78,10 +78,13 @@ class DiffOptions(BaseModel):
     max_bytes: int = Field(2_000_000, description="Untracked files larger than this are skipped")
 
 
-def _git_run(ws: Workspace, *args: str) -> subprocess.CompletedProcess[bytes]:
+def _git_run(
+    ws: Workspace, *args: str, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
         ["git", "-c", "core.quotepath=off", *args],
         cwd=ws.root,
+        input=stdin,
         capture_output=True,
         env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
     )
@@ -145,6 +148,38 @@ def _tree_has_tests(ws: Workspace) -> bool:
         check=False,
     )
     return any(p and path_role(p) == "test" for p in out.decode("utf-8", "replace").split("\0"))
+
+
+_LINGUIST = ("linguist-generated", "linguist-vendored")
+
+
+def _linguist_marks(ws: Workspace, paths: list[str]) -> dict[str, bool]:
+    """{path: generated} for the paths the repository's attributes mark (GitHub linguist's
+    `linguist-generated` / `linguist-vendored`: set or true, unset or false). One `git
+    check-attr` for all of them, and none when no .gitattributes stands on their way."""
+    if not paths or not _attributes_exist(ws, paths):
+        return {}
+    listed = b"\0".join(p.encode("utf-8") for p in paths) + b"\0"
+    proc = _git_run(ws, "check-attr", "-z", "--stdin", *_LINGUIST, stdin=listed)
+    if proc.returncode != 0:
+        return {}
+    out: dict[str, bool] = {}
+    fields = proc.stdout.decode("utf-8", "replace").split("\0")
+    for path, _attr, value in zip(fields[0::3], fields[1::3], fields[2::3], strict=False):
+        if value in ("set", "true"):
+            out[path] = True
+        elif value in ("unset", "false"):
+            out.setdefault(path, False)
+    return out
+
+
+def _attributes_exist(ws: Workspace, paths: list[str]) -> bool:
+    candidates = {ws.root / ".git" / "info" / "attributes"}
+    for p in paths:
+        candidates.update(
+            ws.root / folder / ".gitattributes" for folder in PurePosixPath(p).parents
+        )
+    return any(c.is_file() for c in candidates)
 
 
 _ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
@@ -316,9 +351,11 @@ class DiffSource:
         # batch of items cannot see; it changes rarely, so it costs the cache little.
         tests = [e.path for e in files if path_role(e.path) == "test"][:MAX_TESTS_LISTED]
         has_tests = bool(tests) or (bool(files) and _tree_has_tests(ws))
+        marked = _linguist_marks(ws, [e.path for e in files])
         for e in files:
             e.data.tests_changed = tests
             e.data.tree_has_tests = has_tests
+            e.data.generated = marked.get(e.path)
         return [it for e in files for it in self._items(e, opts)]
 
     # -- the revision -------------------------------------------------------------------------

@@ -83,13 +83,13 @@ def path_role(
     path: str,
     tests: Iterable[str] = (),
     test_data: Iterable[str] = (),
-    generated: Iterable[str] = (),
+    generated: Iterable[str] | None = (),
 ) -> Role:
     """The role of a workspace-relative path; `tests` / `test_data` / `generated` add a
-    repository's own globs."""
+    repository's own globs (`generated` None: the path is known not to be generated)."""
     if _spec(TEST_DATA_PATTERNS + tuple(test_data)).match_file(path):
         return "test-data"
-    if _spec(GENERATED_PATTERNS + tuple(generated)).match_file(path):
+    if generated is not None and _spec(GENERATED_PATTERNS + tuple(generated)).match_file(path):
         return "generated"
     if _spec(TEST_PATTERNS + tuple(tests)).match_file(path):
         return "test"
