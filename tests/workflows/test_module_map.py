@@ -321,7 +321,7 @@ def test_go_packages(tmp_path: Path) -> None:
     )
     mapped, result = module_map(tmp_path)
     cart = facts_of(mapped, "internal/cart/cart.go")
-    assert cart["package"] == "cart" and cart["docstring"] == "adds things up."
+    assert cart["package"] == "cart" and cart["docstring"] == "Adds things up."
     syms = {s["qualname"]: s for s in cart["symbols"]}
     assert syms["Total"]["doc"] == "Total sums the cart." and syms["Total"]["public"]
     assert syms["Cart.Add"]["public"] and not syms["Cart.reset"]["public"]

@@ -212,7 +212,7 @@ def test_go_package_view_and_ranking_by_package(tmp_path: Path) -> None:
     pkgs = {p["folder"]: p for p in out["go_packages"]}
     cart = pkgs["cart"]
     assert cart["package"] == "cart" and cart["files"] == 4
-    assert cart["purpose"] == "adds things up, line by line."  # doc.go's, the whole sentence
+    assert cart["purpose"] == "Adds things up, line by line."  # doc.go's, the whole sentence
     assert cart["used_by"] == ["api", "cmd/shop"] and cart["imports"] == []
     assert pkgs["cmd/shop"]["imports"] == ["cart"]
     # a package's files are not ranked one by one as "most depended on"

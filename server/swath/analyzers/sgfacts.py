@@ -66,49 +66,114 @@ def _string_value(node: SgNode | None) -> str | None:
     return None
 
 
+# Comments that talk to a tool, not to a reader: a purpose is never one of these.
+_DIRECTIVE = re.compile(
+    r"^\s*(?:eslint|oxlint|biome-ignore|prettier-ignore|istanbul\s|c8\s|v8\s|jshint|jscs:|"
+    r"global\s|tslint:|deno-(?:lint|fmt)|@ts-|ts-(?:check|nocheck|ignore|expect-error)|"
+    r"#?(?:end)?region\b|noinspection|nolint|lint:|go:|\+build|NOSONAR|webpack[A-Z]|"
+    r"@vite-ignore|@jsx|@flow\b|@refresh|TODO\b|FIXME\b|XXX\b|HACK\b)",
+)
+# A line of only rules and punctuation (`// -----`, ` * ======`) frames a comment.
+_DECORATION = re.compile(r"^[\W_]+$")
+# TSDoc/TypeDoc: a file's opening comment that sits right on top of a declaration is
+# that declaration's documentation unless a tag says it speaks for the file.
+_FILE_TAGS = re.compile(r"@(?:file|fileoverview|overview|module|packageDocumentation)\b")
+_SCRIPT_DECLARATIONS = {
+    "export_statement",
+    "function_declaration",
+    "generator_function_declaration",
+    "class_declaration",
+    "abstract_class_declaration",
+    "lexical_declaration",
+    "variable_declaration",
+    "interface_declaration",
+    "type_alias_declaration",
+    "enum_declaration",
+    "ambient_declaration",
+}
+
+
 def _leading_comment(root: SgNode) -> str:
-    """The first sentence of the comment block that opens the file."""
+    """The first sentence of the comment block that opens the file.
+
+    Tool directives (`// eslint-disable…`) and rules of dashes are not read; a block
+    of only those is passed over for the next. A block that ends in a `/** … */` right
+    on top of a declaration (no blank line between) documents that declaration, not
+    the file (TypeDoc's rule), unless it carries `@file`/`@fileoverview`/`@module`/`@packageDocumentation`.
+    """
     node = next((c for c in root.children() if c.kind() != "hash_bang_line"), None)
-    block: list[str] = []
     while node is not None and node.kind() == "comment":
-        block.append(_comment_text(node.text()))
-        after = node.next()
-        if after is None or after.range().start.line > node.range().end.line + 1:
-            break
-        node = after
-    return first_sentence("\n".join(block))
+        raw: list[str] = []
+        while True:
+            raw.append(node.text())
+            after = node.next()
+            if after is None or after.range().start.line > node.range().end.line + 1:
+                break
+            if after.kind() != "comment":
+                if (
+                    after.kind() in _SCRIPT_DECLARATIONS
+                    and raw[-1].startswith("/**")
+                    and not _FILE_TAGS.search("\n".join(raw))
+                ):
+                    return ""
+                break
+            node = after
+        text = first_sentence("\n".join(_comment_text(t) for t in raw))
+        if text:
+            return text
+        node = node.next()
+    return ""
 
 
 def _comment_text(text: str) -> str:
     body = re.sub(r"^/\*+|\*+/$", "", text.strip())
     lines = [re.sub(r"^\s*(\*|//+)\s?", "", ln).rstrip() for ln in body.splitlines()]
-    return "\n".join(ln for ln in lines if not ln.lstrip().startswith("@"))
+    return "\n".join(
+        ln
+        for ln in lines
+        if not ln.lstrip().startswith("@")
+        and not _DIRECTIVE.match(ln)
+        and not _DECORATION.match(ln.strip())
+    )
+
+
+def _comments_above(node: SgNode) -> list[SgNode]:
+    """The run of comments right above `node` (no blank line between), nearest first."""
+    run: list[SgNode] = []
+    below = node.range().start.line
+    prev = node.prev()
+    while prev is not None and prev.kind() == "comment" and prev.range().end.line >= below - 1:
+        run.append(prev)
+        below = prev.range().start.line
+        prev = prev.prev()
+    return run
 
 
 def _doc_before(node: SgNode) -> str:
-    prev = node.prev()
-    if prev is None or prev.kind() != "comment":
-        return ""
-    if prev.range().end.line < node.range().start.line - 1:
-        return ""
-    body = re.sub(r"^/\*+|\*+/$|^//+", "", prev.text().strip())
-    for line in body.splitlines():
-        line = re.sub(r"^\s*(\*|//)\s?", "", line).strip()
-        if line and not line.startswith("@"):
-            return line
-    return ""
+    """The first sentence of the documentation right above a declaration.
+
+    A `/** … */` block in the run above wins (the one TypeScript's hover shows, even
+    with an `// eslint-disable-next-line` between it and the declaration); else the
+    run's comment lines (Go's `//` doc comment, a JS `//` description), joined, so a
+    doc comment that wraps gives its first sentence, not its last line. Directives,
+    TODOs and rules of dashes are no documentation.
+    """
+    run = _comments_above(node)
+    jsdoc = next((c for c in run if c.text().startswith("/**")), None)
+    if jsdoc is not None:
+        return first_sentence(_comment_text(jsdoc.text()))
+    return first_sentence("\n".join(_comment_text(c.text()) for c in reversed(run)))
 
 
 def _comment_block(node: SgNode) -> str:
     """The text of the comments right above `node` (a run of `//` lines is one block)."""
-    parts: list[str] = []
-    below = node.range().start.line
-    prev = node.prev()
-    while prev is not None and prev.kind() == "comment" and prev.range().end.line >= below - 1:
-        parts.append(prev.text())
-        below = prev.range().start.line
-        prev = prev.prev()
-    return "\n".join(_comment_text(text) for text in reversed(parts))
+    return "\n".join(_comment_text(c.text()) for c in reversed(_comments_above(node)))
+
+
+def _package_purpose(doc: str) -> str:
+    """`Package cart adds things up.` reads "Adds things up." in a table of packages."""
+    rest = re.sub(r"^Package \S+\s+(?:(?:is|are)\s+)?", "", doc)
+    return (rest[:1].upper() + rest[1:]) if rest else doc
 
 
 def _count(root: SgNode, kinds: tuple[str, ...]) -> int:
@@ -382,8 +447,7 @@ def go_facts(path: str, text: str) -> dict[str, Any]:
             if kind == "package_clause":
                 ident = next((c for c in top.children() if c.kind() == "package_identifier"), None)
                 facts["package"] = ident.text() if ident is not None else ""
-                doc = first_sentence(_comment_block(top))
-                facts["docstring"] = re.sub(r"^Package \S+\s+", "", doc) or doc
+                facts["docstring"] = _package_purpose(first_sentence(_comment_block(top)))
             elif kind == "import_declaration":
                 for spec in find_kind(top, "import_spec"):
                     value = _string_value(spec.field("path"))
