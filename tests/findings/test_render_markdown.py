@@ -130,3 +130,28 @@ def test_empty_run() -> None:
     assert "## Errors" not in md
     assert "- **Status:** cancelled" in md
     assert md.endswith("\n") and not md.endswith("\n\n")
+
+
+def test_code_lens_hints_are_counted_not_listed() -> None:
+    # preact's map: 514 lens hints were 1,580 of the report's 1,811 lines
+    from swath.findings.model import FindingData, Severity
+
+    lens = [
+        finding("map/summary", f"src/f{i}.js", 0, severity=Severity.hint, quote="x")
+        for i in range(3)
+    ]
+    lens = [f.model_copy(update={"data": FindingData(lens="used by 2")}) for f in lens]
+    plain_hint = finding("flag/dead-branch", "src/a.py", 4, severity=Severity.hint)
+    cycle = finding("map/import-cycle", "src/a.js", 1)
+    report = RunReport(
+        run_id="r1",
+        workflow="map-module",
+        status=RunStatus.succeeded,
+        findings=[*lens, plain_hint, cycle],
+    )
+    findings = section(render_markdown(report), "Findings")
+    assert "src/f0.js" not in findings and "### `map/summary`" not in findings
+    assert "3 code-lens hints (`map/summary` 3) are not listed here" in findings
+    assert "### `map/import-cycle` (1 finding)" in findings
+    assert "### `flag/dead-branch` (1 finding)" in findings  # a hint without a lens stays
+    assert "| Findings | 5 (1 warning, 4 hint) |" in render_markdown(report)
