@@ -60,15 +60,18 @@ def test_enum_members_and_declared_constants_are_still_followed(tmp_path: Path) 
             "flags.json": json.dumps({"new-checkout": True, "dark-mode": True}),
             "web/flags.ts": 'export enum Flag {\n  NewCheckout = "new-checkout",\n}\n'
             'export const DARK = "dark-mode";\n',
-            "web/page.ts": "if (client.isEnabled(Flag.NewCheckout)) { a(); }\n"
+            # Another module's constant is seen through its import (`Flag.NewCheckout` is
+            # qualified: an enum member, read so wherever its enum is).
+            "web/page.ts": "import { DARK, Flag } from './flags';\n"
+            "if (client.isEnabled(Flag.NewCheckout)) { a(); }\n"
             "if (client.isEnabled(DARK)) { b(); }\n",
         },
     )
     flags = flag_items(discover(ws))
     checkout = flags["new-checkout"].data
     assert {c["name"] for c in checkout["constants"]} == {"NewCheckout"}
-    assert ("web/page.ts", 0, "call") in _refs(checkout)
-    assert ("web/page.ts", 1, "call") in _refs(flags["dark-mode"].data)
+    assert ("web/page.ts", 1, "call") in _refs(checkout)
+    assert ("web/page.ts", 2, "call") in _refs(flags["dark-mode"].data)
 
 
 GATES = """package features

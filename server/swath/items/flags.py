@@ -132,6 +132,8 @@ class ConstantDef(BaseModel):
     key: str
     path: str
     line: int
+    # "global": exported (seen in other files through an import or qualified); "file": seen
+    # only in its file, in its block for one declared in a function or block.
     scope: Literal["global", "file"]
 
 

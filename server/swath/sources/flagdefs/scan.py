@@ -31,7 +31,7 @@ from swath.items.flags import (
     KeyCase,
     ReferenceHit,
 )
-from swath.sources.flagdefs import scanpool, scanworker
+from swath.sources.flagdefs import scanpool, scanworker, scopes
 from swath.sources.flagdefs.common import language_of
 from swath.sources.flagdefs.patternreads import PatternRead, SourceText, find_captures
 
@@ -297,7 +297,8 @@ class _Merger:
         self.pending_calls: list[
             tuple[str, str, str, int, int]
         ] = []  # path, identifier, call, line, col
-        self.local_consts: dict[tuple[str, str], str] = {}  # (path, name) -> key
+        self.local_consts: dict[tuple[str, str, int], str] = {}  # (path, name, line) -> key
+        self.members: set[tuple[str, int, str]] = set()  # (path, line, name): enum/class members
         self.max_per_key = max_per_key
         self.placed: dict[tuple[str, str, int, int], ReferenceHit] = {}
         self.go_imports: dict[str, dict[str, str]] = {}
@@ -396,7 +397,7 @@ class _Merger:
         for h in hits:
             kind = h[0]
             if kind == "key":
-                _, idx, line, col, end_col, text, const, exported = h
+                _, idx, line, col, end_col, text, const, exported, scope_kind = h
                 key = self.aliases.get(self.keys[idx], self.keys[idx])
                 ref = ReferenceHit(
                     path=path,
@@ -417,8 +418,9 @@ class _Merger:
                         scope="global" if exported else "file",
                     )
                     self.index.constants.setdefault(key, []).append(cdef)
-                    if not exported:
-                        self.local_consts[(path, str(const))] = key
+                    self.local_consts[(path, str(const), line)] = key
+                    if scope_kind == scopes.MEMBER:
+                        self.members.add((path, line, str(const)))
                 self._place(key, ref)
             elif kind == "bare":
                 _, idx, line, col, end_col, text = h
@@ -462,8 +464,8 @@ class _Merger:
             elif kind == "patterns":
                 self.anchored[path] = h[1]
             elif kind == "use":
-                _, name, line, col, end_col, text = h
-                key = self.local_consts.get((path, str(name)))
+                _, name, line, col, end_col, text, def_line = h
+                key = self.local_consts.get((path, str(name), def_line))
                 if key is not None:
                     self._place(
                         key,
@@ -518,19 +520,32 @@ class _Merger:
     def constant_uses(
         self, path: str, hits: list[tuple[Any, ...]], exported: dict[str, list[ConstantDef]]
     ) -> None:
-        if hits and hits[-1][0] == "imports":
-            self.go_imports[path] = hits[-1][1]
+        """Uses, in other files, of exported constants. In JavaScript/TypeScript and Python a
+        bare name is one only where the file imports it (`import { FLAG } from './flags'`,
+        `from app.flags import FLAG`, a star import), and then of the definition the import's
+        module names when the paths tell (else of each of that name); a qualified one
+        (`flags.FLAG`, `Flag.NewCheckout`) of the definition its qualifier's import names, or
+        each. Go: the same package, or a qualifier importing it (see `_names_go_package`)."""
+        bindings: dict[str, tuple[str, str]] = {}
+        if hits and hits[-1][0] in ("imports", "bindings"):
+            if hits[-1][0] == "imports":
+                self.go_imports[path] = hits[-1][1]
+            else:
+                bindings = hits[-1][1]
             hits = hits[:-1]
         test = is_test_path(path)
         lang = language_of(path)
         fam = family(path)
+        imported = fam in ("py", "js")
         self.call_keys = set()
-        for _, name, line, col, end_col, text in hits:
-            for c in exported.get(str(name), []):
-                if c.path == path and c.line == line:
-                    continue  # the definition
-                if family(c.path) != fam:
-                    continue
+        for _, name, line, col, end_col, text, qual in hits:
+            # The defining file's own uses were found in its scan, where the declaration is seen.
+            cands = [
+                c for c in exported.get(str(name), []) if c.path != path and family(c.path) == fam
+            ]
+            if imported and cands:
+                cands = self._imported(path, str(name), qual, cands, bindings)
+            for c in cands:
                 self._place(
                     c.key,
                     ReferenceHit(
@@ -546,6 +561,32 @@ class _Merger:
                     ),
                     (c.path,),
                 )
+
+    def _imported(
+        self,
+        path: str,
+        name: str,
+        qual: str | None,
+        cands: list[ConstantDef],
+        bindings: dict[str, tuple[str, str]],
+    ) -> list[ConstantDef]:
+        """Which of the exported constants named `name` a use in `path` may stand for."""
+        if qual is None:
+            cands = [c for c in cands if (c.path, c.line, c.name) not in self.members]
+            bound = bindings.get(name)
+            if bound is not None:
+                modules = [bound[0]]
+            elif scopes.STAR in bindings:
+                modules = bindings[scopes.STAR][0].split("\n")
+            else:
+                return []  # not imported here: another thing of that name
+        else:
+            bound = bindings.get(qual)
+            modules = [bound[0]] if bound is not None else []
+        exact = [c for c in cands if any(scopes.resolves(m, path, c.path) for m in modules)]
+        # A module that is not the defining file (a barrel re-exporting it, a path alias, a
+        # package): each candidate, as before imports were read.
+        return exact or cands
 
     def pattern_reads(self, root: str, specs: list[PatternRead], max_bytes: int) -> int:
         """Matches of homegrown reference patterns whose key is built at run time, in the

@@ -18,6 +18,8 @@ from typing import Any
 import ahocorasick_rs as ac
 import re2
 
+from swath.sources.flagdefs import scopes
+
 QUOTES = (b'"', b"'", b"`")
 BINARY_SNIFF = 8192
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -228,13 +230,15 @@ def scan_chunk(
 ) -> tuple[list[tuple[str, list[Hit]]], int, int, list[tuple[str, str]]]:
     """([(path, hits)], files read, bytes read, [(path, why it was not read)]). Hit tuples:
 
-    ("key", key_index, line, col, end_col, text, const_name | None, const_exported)
+    ("key", key_index, line, col, end_col, text, const_name | None, const_exported,
+     scope kind: "module" | "block" | "member" | None)
     ("bare", bare_index, line, col, end_col, text)
     ("call", name_index, line, col, end_col, text, literal_key | None, key_line, key_col, key_end_col, key_text,
      [(identifier, line, col)])
     ("dynamic", name_index, line, col, end_col, text, prefix, suffix, [(identifier, line, col)],
      [enclosing function, …])                        # a key built at run time (not in tests)
-    ("use", const_name, line, col, end_col, text)   # file-scope constant used in its own file
+    ("use", const_name, line, col, end_col, text, def_line)  # a constant used in its own file,
+                                                    # where that declaration is visible
     ("patterns", [check_index, …])                  # code files that may hold a read through
                                                     # a homegrown reference pattern (`checks`)
     ("imports", {name: import path})                # Go files only, last
@@ -359,17 +363,27 @@ def _hits(
     code = path.endswith(CODE_EXTENSIONS)
     lines = _Lines(data)
     hits: list[Hit] = []
-    local_consts: list[tuple[str, int]] = []
+    consts: list[tuple[str, int, int, tuple[str, int, int]]] = []  # name, at, line, scope
+    file_scopes = scopes.FileScopes(data, path)
     n = len(data)
     for idx, start, end in matches:
         if idx < n_quoted:
             line, col, end_col, text, ls = lines.locate(start, end)
-            name, exported = (
-                _constant_on_line(data, ls, start, end, path) if code else (None, False)
+            name, exported, keyword = (
+                _constant_on_line(data, ls, start, end, path) if code else (None, False, b"")
             )
-            hits.append(("key", idx // 3, line, col, end_col, text, name, exported))
-            if name and not exported:
-                local_consts.append((name, start))
+            kind = None
+            if name:
+                scope = file_scopes.scope_of(ls, keyword)
+                kind = scope[0]
+                # A declaration inside a function or block is seen there only; a member of an
+                # enum or class is read qualified; Go's package-level names are the package's.
+                if kind == scopes.BLOCK:
+                    exported = False
+                elif kind == scopes.MEMBER or path.endswith(".go"):
+                    exported = True
+                consts.append((name, start, line, scope))
+            hits.append(("key", idx // 3, line, col, end_col, text, name, exported, kind))
         elif idx < n_bare:
             if (start and _IDENT.match(data, start - 1)) or (end < n and _IDENT.match(data, end)):
                 continue
@@ -379,8 +393,8 @@ def _hits(
             if not code or (start and _IDENT.match(data, start - 1)):
                 continue
             hits.extend(_call_hits(data, path, lines, idx - n_bare, start, end))
-    for name, def_at in local_consts:
-        hits += _uses(data, name.encode(), def_at)
+    for name, def_at, def_line, scope in consts:
+        hits += _uses(data, name.encode(), def_at, def_line, scope, file_scopes)
     return hits
 
 
@@ -768,23 +782,30 @@ def _symbol_call(
 
 def _constant_on_line(
     data: bytes, line_start: int, start: int, end: int, path: str = ""
-) -> tuple[str | None, bool]:
-    """Is the key the whole right-hand side of a constant definition? (name, visible outside the file)."""
+) -> tuple[str | None, bool, bytes]:
+    """Is the key the whole right-hand side of a constant definition? (name, visible outside
+    the file if declared at its top, the declaring keyword: `const`, `let`, `var` or b"")."""
     m = _CONST_PREFIX.match(data, line_start, start)
     if m is None:
-        return None, False
+        return None, False, b""
     export, modifiers, raw_name, annotation, space = (m.group(i) for i in range(1, 6))
     name = raw_name.decode("utf-8", "replace")
     python = path.endswith((".py", ".pyi"))
     if python and not (annotation or space):
-        return None, False  # `f(\n    name="key",` is an argument, not an assignment
+        return None, False, b""  # `f(\n    name="key",` is an argument, not an assignment
     if path.endswith(_JS_EXTENSIONS) and not (export or modifiers or name[:1].isupper()):
-        return None, False  # a class field or a parameter default; enum members are capitalised
+        return (
+            None,
+            False,
+            b"",
+        )  # a class field or a parameter default; enum members are capitalised
     le = data.find(b"\n", end)
     suffix = _CONST_SUFFIX_PY if python else _CONST_SUFFIX
     if not suffix.match(data, end, le if le >= 0 else len(data)):
-        return None, False
-    return name, bool(export) or name[:1].isupper()
+        return None, False, b""
+    words = modifiers.split()
+    keyword = next((w for w in words if w in (b"const", b"let", b"var")), b"")
+    return name, bool(export) or name[:1].isupper(), keyword
 
 
 def go_imports(data: bytes) -> dict[str, str]:
@@ -800,25 +821,55 @@ def go_imports(data: bytes) -> dict[str, str]:
     return out
 
 
-def _uses(data: bytes, name: bytes, def_at: int) -> list[Hit]:
-    """A file-scope constant's uses in its own file."""
+_QUALIFIED = re.compile(rb"([A-Za-z_$][\w$]*)?\s*(?:\?\.|\.|::|->)\s*\Z")
+
+
+def qualifier(data: bytes, start: int) -> str | None:
+    """`flags.FLAG`: "flags"; `this.FLAG`, `a().FLAG`: ""; a bare name: None."""
+    m = _QUALIFIED.search(data, max(0, start - 80), start)
+    if m is None or data[max(0, start - 3) : start] == b"...":  # a spread is the name itself
+        return None
+    return (m.group(1) or b"").decode("utf-8", "replace")
+
+
+def _uses(
+    data: bytes,
+    name: bytes,
+    def_at: int,
+    def_line: int,
+    scope: tuple[str, int, int],
+    file_scopes: scopes.FileScopes,
+) -> list[Hit]:
+    """A constant's uses in its own file, where its declaration is visible: a bare name in its
+    scope, less where a nested declaration of the name hides it (a member: qualified anywhere,
+    bare inside its enum or class)."""
     out: list[Hit] = []
     lines = _Lines(data)
+    kind, s, e = scope
+    hidden = file_scopes.hidden(name, def_at, scope) if kind != scopes.MEMBER else []
     i = data.find(name)
     while i >= 0:
         j = i + len(name)
         before_ok = i == 0 or not _IDENT.match(data, i - 1)
         after_ok = j >= len(data) or not _IDENT.match(data, j)
         if before_ok and after_ok and not _is_definition_of(data, i, j, def_at):
-            line, col, end_col, text, _ = lines.locate(i, j)
-            out.append(("use", name.decode(), line, col, end_col, text))
+            qualified = qualifier(data, i) is not None
+            if kind == scopes.MEMBER:
+                seen = qualified or s <= i < e
+            else:
+                seen = not qualified and s <= i < e and not any(a <= i < b for a, b in hidden)
+            if seen:
+                line, col, end_col, text, _ = lines.locate(i, j)
+                out.append(("use", name.decode(), line, col, end_col, text, def_line))
         i = data.find(name, j)
     return out
 
 
 def _is_definition_of(data: bytes, i: int, j: int, def_at: int) -> bool:
+    """On the definition's line (its name, and the key when the key is the name)."""
     line_start = data.rfind(b"\n", 0, def_at) + 1
-    return line_start <= i < def_at
+    line_end = data.find(b"\n", def_at)
+    return line_start <= i and (line_end < 0 or i < line_end)
 
 
 def scan_names(
@@ -844,14 +895,28 @@ def scan_names(
         lines = _Lines(data)
         hits: list[Hit] = []
         n = len(data)
+        hidden: dict[
+            int, list[tuple[int, int]]
+        ] = {}  # name index -> where this file's own hides it
+        file_scopes = scopes.FileScopes(data, rel)
         for idx, start, end in matches:
             if (start and _IDENT.match(data, start - 1)) or (end < n and _IDENT.match(data, end)):
                 continue
+            qual = qualifier(data, start)
+            if qual is None:
+                ranges = hidden.get(idx)
+                if ranges is None:
+                    whole = (scopes.MODULE, 0, n)
+                    ranges = hidden[idx] = file_scopes.hidden(names[idx].encode(), -1, whole)
+                if any(a <= start < b for a, b in ranges):
+                    continue  # a name this file declares itself there
             line, col, end_col, text, _ = lines.locate(start, end)
-            hits.append(("use", names[idx], line, col, end_col, text))
+            hits.append(("use", names[idx], line, col, end_col, text, qual))
         if hits:
             if rel.endswith(".go"):
                 hits.append(("imports", go_imports(data)))
+            elif rel.endswith((".py", ".pyi", *_JS_EXTENSIONS)):
+                hits.append(("bindings", scopes.imports(data, rel)))
             out.append((rel, hits))
     return out
 
