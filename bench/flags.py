@@ -163,15 +163,18 @@ def generate(
     for i in range(n_files):
         ext = ("py", "ts", "go")[i % 3]
         body = filler(ext, rng, lines - 3)
+        used: list[str] = []  # the constants this file reads, which it imports
         if rng.random() < share:
             for _ in range(rng.randint(1, 2)):
                 key = rng.choice(keys)
                 if ext == "py" and key in consts and rng.random() < 0.5:
                     body[rng.randrange(len(body))] = f"    if client.is_enabled({consts[key]}):"
+                    used.append(consts[key])
                 else:
                     body[rng.randrange(len(body))] = reference_line(ext, key, rng)
+        imports = f"from flags.keys import {', '.join(sorted(set(used)))}" if used else ""
         head = {
-            "py": ["from app import client", "", "def f():"],
+            "py": ["from app import client", imports, "def f():"],
             "ts": ["import { client } from './c';", "", "export async function f() {"],
             "go": ["package p", "", "func f() {"],
         }[ext]
