@@ -21,6 +21,7 @@ from swath.analyzers.flags.facts import (
     ordinary_words,
 )
 from swath.analyzers.flags.references import (
+    PatternMatch,
     ParsedFile,
     as_range,
     find_check,
@@ -156,6 +157,16 @@ def _bool_value(facts: FlagFacts) -> bool | None:
     return None
 
 
+def _pattern_at(matches: list[PatternMatch], hit: ReferenceHit) -> PatternMatch | None:
+    """The pattern match this hit is part of: the one around its position, else one on its
+    lines. A match where the flag is written (Go: `envconfig.Retry = true`) is no check."""
+    at = (hit.line, hit.col)
+    around = next((m for m in matches if (m.line, m.col) <= at <= (m.end_line, m.end_col)), None)
+    if around is not None:
+        return None if around.written else around
+    return next((m for m in matches if m.line <= hit.line <= m.end_line and not m.written), None)
+
+
 def _references(
     ws: Workspace, flag: FlagItemData, facts: FlagFacts, refs: list[ReferenceHit], *, rewrite: bool
 ) -> list[ReferenceFact]:
@@ -195,7 +206,7 @@ def _references(
                 test=hit.test,
             )
             check = find_check(pf, hit, all_calls) if pf is not None else None
-            pattern = next((m for m in pattern_refs if m.line <= hit.line <= m.end_line), None)
+            pattern = _pattern_at(pattern_refs, hit)
             if pattern is not None:
                 fact.kind = "pattern"
                 fact.check = True

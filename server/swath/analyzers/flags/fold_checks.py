@@ -29,7 +29,7 @@ def fold_checks(
     label: str,
     req: RewriteRequest,
     *,
-    call_kind: str,
+    call_kind: str | tuple[str, ...],
     check_value: CheckValue,
     fold: Fold,
     not_a_condition: str,
@@ -72,10 +72,11 @@ def _next_check(
     root: SgNode,
     req: RewriteRequest,
     skipped: set[tuple[int, int]],
-    call_kind: str,
+    call_kind: str | tuple[str, ...],
     check_value: CheckValue,
 ) -> tuple[SgNode, bool] | None:
-    for n in root.find_all(kind=call_kind):
+    kinds = (call_kind,) if isinstance(call_kind, str) else call_kind
+    for n in (n for kind in kinds for n in root.find_all(kind=kind)):
         r = n.range()
         if (r.start.index, r.end.index) in skipped:
             continue

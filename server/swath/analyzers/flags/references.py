@@ -17,6 +17,7 @@ from typing import Any, cast
 
 from ast_grep_py import Config, SgNode, SgRoot
 
+from swath.analyzers.flags.rewrite_go import written as go_written
 from swath.findings.model import Position, Range
 from swath.items.flags import ReferenceHit, ReferencePattern, pattern_words, spell_key
 from swath.workspace import Workspace
@@ -320,6 +321,7 @@ class PatternMatch:
     end_col: int
     text: str
     is_check: bool
+    written: bool = False  # Go: the pattern matched where the flag is set, not read
 
 
 def pattern_matches(
@@ -350,9 +352,17 @@ def pattern_matches(
                 continue
             r = node.range()
             is_check = p.is_check if p.is_check is not None else node.kind() in CALL_KINDS
+            # `envconfig.Retry = true` (a test) sets the flag: it checks nothing.
+            written = lang == "go" and go_written(node)
             out.append(
                 PatternMatch(
-                    r.start.line, r.start.column, r.end.line, r.end.column, node.text(), is_check
+                    r.start.line,
+                    r.start.column,
+                    r.end.line,
+                    r.end.column,
+                    node.text(),
+                    is_check and not written,
+                    written,
                 )
             )
     return out

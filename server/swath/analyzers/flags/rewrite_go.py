@@ -37,12 +37,17 @@ NOT_A_CONDITION = (
 
 
 def rewrite(src: str, req: RewriteRequest) -> RewriteResult:
+    # A homegrown check may be a plain bool read, not a call (`if envconfig.Retry`,
+    # `if flags.EnableFoo`): such check texts are looked for among selectors and names too.
+    kinds: tuple[str, ...] = ("call_expression",)
+    if any("(" not in t for t in req.check_texts):
+        kinds += ("selector_expression", "identifier")
     return fold_checks(
         src,
         "go",
         "Go",
         req,
-        call_kind="call_expression",
+        call_kind=kinds,
         check_value=_check_value,
         fold=_fold,
         not_a_condition=NOT_A_CONDITION,
@@ -62,6 +67,10 @@ def _is_key(n: SgNode, req: RewriteRequest) -> bool:
 
 
 def _check_value(n: SgNode, req: RewriteRequest) -> bool | None:
+    if n.kind() in ("selector_expression", "identifier"):
+        if " ".join(n.text().split()) in req.check_texts and not written(n):
+            return req.value
+        return None
     if n.kind() != "call_expression":
         return None
     if req.check_texts and " ".join(n.text().split()) in req.check_texts:
@@ -79,6 +88,33 @@ def _check_value(n: SgNode, req: RewriteRequest) -> bool | None:
     if name in req.call_names and any(_is_key(a, req) for a in named[:2]):
         return (not req.value) if name in req.negated_calls else req.value
     return None
+
+
+def written(n: SgNode) -> bool:
+    """Whether this bool variable is written here, not read: the left of `=` / `:=`, the
+    operand of `&` or `++`, the name a declaration binds. (`envconfig.Retry = true` in a
+    test is no check; folding it would make `true = true`.)"""
+    node = n
+    parent = node.parent()
+    while parent is not None and parent.kind() == "parenthesized_expression":
+        node, parent = parent, parent.parent()
+    if parent is None:
+        return True
+    kind = parent.kind()
+    if kind in ("inc_statement", "dec_statement", "const_spec", "var_spec"):
+        return True
+    if kind == "literal_element":  # `{Name: …}`: a key of a composite literal is no read
+        keyed = parent.parent()
+        return (
+            keyed is not None and keyed.kind() == "keyed_element" and same(keyed.child(0), parent)
+        )
+    if kind == "unary_expression" and parent.text().lstrip().startswith("&"):
+        return True
+    if kind == "expression_list":
+        stmt = parent.parent()
+        if stmt is not None and stmt.kind() in ("assignment_statement", "short_var_declaration"):
+            return same(stmt.field("left"), parent)
+    return False
 
 
 # -- folding ---------------------------------------------------------------------------------
@@ -121,7 +157,7 @@ def _fold(text: str, check: SgNode, value: bool) -> tuple[str, list[Range]] | No
             if parent.field("initializer") is not None:
                 return replace(text, node, "true" if const else "false"), []
             return _fold_if(text, parent, const)
-        if kind in ("return_statement", "expression_list", "argument_list"):
+        if kind in ("return_statement", "expression_list", "argument_list", "literal_element"):
             gp = parent.parent()
             if kind == "expression_list" and gp is not None and _multi_assign(gp):
                 return _fold_two_values(text, gp, parent, "true" if const else "false")

@@ -1,0 +1,237 @@
+"""Go flags in the shape of real code, read from Debian's golang-*-dev sources (2026-12-04):
+grpc-go 1.33's `internal/envconfig` (bool package variables read as `if envconfig.X`, a
+struct field `disableRetry: !envconfig.Retry`, a test saving and restoring the variable) and
+etcd 3.4's capability map (`if !api.IsCapabilityEnabled(api.V3rpcCapability)`). The
+audit's removal patch must compile (`go vet`, which builds tests too), and a variable's
+writes are never rewritten as checks."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from swath.analyzers.flags.rewrite import rewrite_file
+from tests.tools import go, gofmt
+
+from .conftest import git, make_repo, run_offline
+
+ENVCONFIG = {
+    ".swath/flags.yaml": """
+        overrides:
+          Retry: "on"
+          TXTErrIgnore: "on"
+        systems:
+          - name: grpc-envconfig
+            files: ["internal/envconfig/envconfig.go"]
+            language: go
+            definition:
+              rule:
+                kind: expression_list
+                pattern: $STATE
+                inside:
+                  kind: var_spec
+                  has: {field: name, pattern: $KEY}
+            reference:
+              pattern: {context: "func _() { _ = envconfig.$KEY }", selector: selector_expression}
+              is_check: true
+    """,
+    "go.mod": "module example.com/grpcish\n\ngo 1.19\n",
+    "internal/envconfig/envconfig.go": """
+        // Package envconfig contains grpc settings configured by environment variables.
+        package envconfig
+
+        import (
+        \t"os"
+        \t"strings"
+        )
+
+        const (
+        \tprefix          = "GRPC_GO_"
+        \tretryStr        = prefix + "RETRY"
+        \ttxtErrIgnoreStr = prefix + "IGNORE_TXT_ERRORS"
+        )
+
+        var (
+        \t// Retry is set if retry is explicitly enabled via "GRPC_GO_RETRY=on".
+        \tRetry = strings.EqualFold(os.Getenv(retryStr), "on")
+        \t// TXTErrIgnore is set if TXT errors should be ignored ("GRPC_GO_IGNORE_TXT_ERRORS" is not "false").
+        \tTXTErrIgnore = !strings.EqualFold(os.Getenv(txtErrIgnoreStr), "false")
+        )
+    """,
+    "dialoptions.go": """
+        package grpc
+
+        import (
+        \t"example.com/grpcish/internal/envconfig"
+        )
+
+        type dialOptions struct {
+        \tdisableRetry    bool
+        \thealthCheckFunc func() error
+        }
+
+        func defaultDialOptions() dialOptions {
+        \treturn dialOptions{
+        \t\tdisableRetry:    !envconfig.Retry,
+        \t\thealthCheckFunc: nil,
+        \t}
+        }
+    """,
+    "internal/resolver/dns/dns_resolver.go": """
+        package dns
+
+        import (
+        \t"errors"
+
+        \t"example.com/grpcish/internal/envconfig"
+        )
+
+        func handleDNSError(err error, lookupType string) error {
+        \treturn errors.New(lookupType + ": " + err.Error())
+        }
+
+        func lookupTXT(err error) error {
+        \tif err != nil {
+        \t\tif envconfig.TXTErrIgnore {
+        \t\t\treturn nil
+        \t\t}
+        \t\tif err = handleDNSError(err, "TXT"); err != nil {
+        \t\t\treturn err
+        \t\t}
+        \t\treturn nil
+        \t}
+        \treturn nil
+        }
+
+        func lookupSRV(err error) error {
+        \treturn handleDNSError(err, "SRV")
+        }
+    """,
+    "internal/resolver/dns/dns_resolver_test.go": """
+        package dns
+
+        import (
+        \t"errors"
+        \t"testing"
+
+        \t"example.com/grpcish/internal/envconfig"
+        )
+
+        func TestTXTError(t *testing.T) {
+        \tdefer func(v bool) { envconfig.TXTErrIgnore = v }(envconfig.TXTErrIgnore)
+        \tfor _, ignore := range []bool{false, true} {
+        \t\tenvconfig.TXTErrIgnore = ignore
+        \t\tif err := lookupTXT(errors.New("x")); (err == nil) != ignore {
+        \t\t\tt.Fatal(err)
+        \t\t}
+        \t}
+        }
+    """,
+    "test/retry_test.go": """
+        package test
+
+        import (
+        \t"testing"
+
+        \t"example.com/grpcish/internal/envconfig"
+        )
+
+        func enableRetry() func() {
+        \told := envconfig.Retry
+        \tenvconfig.Retry = true
+        \treturn func() { envconfig.Retry = old }
+        }
+
+        func TestRetry(t *testing.T) {
+        \tdefer enableRetry()()
+        }
+    """,
+}
+
+
+def _apply(root: Path, patch: str) -> None:
+    (root / "fix.diff").write_text(patch, encoding="utf-8")
+    git(root, "apply", "fix.diff")
+    (root / "fix.diff").unlink()
+
+
+def test_bool_variables_read_as_checks_are_rewritten_and_the_result_builds(
+    tmp_path: Path,
+) -> None:
+    ws = make_repo(tmp_path, ENVCONFIG)
+    _records, _found, plan = run_offline(ws)
+    patch = plan["patch"]
+    # `if envconfig.TXTErrIgnore { return nil }` lifts its return; what followed it goes.
+    assert "-\t\tif envconfig.TXTErrIgnore {" in patch
+    assert '-\t\tif err = handleDNSError(err, "TXT"); err != nil {' in patch
+    # A struct field's value is a value position like any other.
+    assert "+\t\tdisableRetry:    false," in patch
+    # The variable's writes in tests are not checks: never `true = true`.
+    assert "envconfig.Retry = true" not in "".join(
+        line for line in patch.splitlines() if line.startswith("+")
+    )
+    _apply(tmp_path, patch)
+    dialoptions = (tmp_path / "dialoptions.go").read_text(encoding="utf-8")
+    assert "envconfig" not in dialoptions  # the import the rewrite left unused went
+    test = (tmp_path / "test/retry_test.go").read_text(encoding="utf-8")
+    assert "\tenvconfig.Retry = true\n" in test and "envconfig.Retry = old" in test
+    for rel in ("dialoptions.go", "internal/resolver/dns/dns_resolver.go"):
+        proc = subprocess.run(
+            [gofmt(), "-e", "-l", str(tmp_path / rel)], capture_output=True, text=True
+        )
+        assert proc.returncode == 0 and proc.stdout == "", proc.stderr + proc.stdout
+    # `go vet` builds every package and its tests: an unused import or a write to a
+    # constant would fail it.
+    proc = subprocess.run(
+        [go(), "vet", "./..."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "GOFLAGS": "-mod=mod",
+            "GOCACHE": str(tmp_path / ".gocache"),
+            "GOPROXY": "off",
+        },
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_a_write_to_the_variable_is_not_a_check() -> None:
+    src = (
+        'package p\n\nimport "example.com/x/envconfig"\n\n'
+        "func f() bool {\n\tenvconfig.Retry = true\n\tp := &envconfig.Retry\n"
+        "\t_ = p\n\tx := opts{Retry: 1}\n\t_ = x\n\treturn envconfig.Retry\n}\n"
+    )
+    result = rewrite_file(src, "go", "Retry", True, [], check_texts=["envconfig.Retry"])
+    assert result.error is None, result.error
+    assert "\tenvconfig.Retry = true\n\tp := &envconfig.Retry\n" in result.new_text
+    assert "\treturn true\n" in result.new_text
+    # A bare name as the check (inside the flag's own package) leaves a composite
+    # literal's key alone.
+    bare = src.replace("envconfig.Retry", "Retry").replace(
+        'import "example.com/x/envconfig"\n\n', ""
+    )
+    result = rewrite_file(bare, "go", "Retry", True, [], check_texts=["Retry"])
+    assert result.error is None, result.error
+    assert "opts{Retry: 1}" in result.new_text and "\treturn true\n" in result.new_text
+    assert "\tRetry = true\n\tp := &Retry\n" in result.new_text
+
+
+def test_a_test_setting_the_variable_is_a_mention_not_a_check(tmp_path: Path) -> None:
+    ws = make_repo(tmp_path, ENVCONFIG)
+    _records, _found, plan = run_offline(ws)
+    cat = {c["key"]: c for c in plan["catalogue"]}
+    refs = {(r["path"], r["line"]): r["check"] for r in cat["Retry"]["references"]}
+    assert refs[("dialoptions.go", 13)] is True  # `disableRetry: !envconfig.Retry,`
+    assert refs[("test/retry_test.go", 9)] is True  # `old := envconfig.Retry` reads it
+    assert refs[("test/retry_test.go", 10)] is False  # `envconfig.Retry = true`
+    assert refs[("test/retry_test.go", 11)] is False  # `envconfig.Retry = old`
+    # One line both writing and reading: `defer func(v bool) { X = v }(X)`.
+    txt = [
+        r["check"]
+        for r in cat["TXTErrIgnore"]["references"]
+        if (r["path"], r["line"]) == ("internal/resolver/dns/dns_resolver_test.go", 10)
+    ]
+    assert sorted(txt) == [False, True]
