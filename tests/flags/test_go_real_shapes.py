@@ -235,3 +235,20 @@ def test_a_test_setting_the_variable_is_a_mention_not_a_check(tmp_path: Path) ->
         if (r["path"], r["line"]) == ("internal/resolver/dns/dns_resolver_test.go", 10)
     ]
     assert sorted(txt) == [False, True]
+
+
+def test_a_k8s_gate_nothing_reads_is_unreferenced_not_read_by_its_own_entry(
+    tmp_path: Path,
+) -> None:
+    from .test_presets import K8S
+
+    files = dict(K8S)
+    files["pkg/volume/populator.go"] = files["pkg/volume/populator.go"].replace(
+        "features.InPlacePodVerticalScaling", "features.DevicePluginCDIDevices"
+    )
+    ws = make_repo(tmp_path, files)
+    _records, _found, plan = run_offline(ws)
+    cat = {c["key"]: c for c in plan["catalogue"]}
+    gate = cat["InPlacePodVerticalScaling"]  # Beta at 1.33, and no code reads it any more
+    assert gate["state"] == "partial" and gate["category"] == "unreferenced"
+    assert [r["kind"] for r in gate["references"]] == ["constant-def"]

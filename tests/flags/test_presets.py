@@ -81,6 +81,9 @@ K8S = {
         	if utilfeature.DefaultFeatureGate.Enabled(features.DevicePluginCDIDevices) {
         		return "cdi"
         	}
+        	if utilfeature.DefaultFeatureGate.Enabled(features.InPlacePodVerticalScaling) {
+        		return "resize"
+        	}
         	return "pvc"
         }
         """,
@@ -307,6 +310,11 @@ def test_k8s_versioned_gates_the_newest_spec_decides(tmp_path: Path, how: str) -
     assert entries["path"] == "pkg/features/kube_features.go"
     refs = {(r["path"], r["line"] + 1): r for r in facts["AnyVolumeDataSource"]["references"]}
     assert refs[("pkg/volume/populator.go", 9)]["check"] is True
+    # The gate's own map entry (`AnyVolumeDataSource: {`, line 23) is its definition, not a
+    # use: listed as a reference, it gave every gate a risk "outside a check" by itself.
+    assert ("pkg/features/kube_features.go", 23) not in refs
+    assert not any("outside" in r for r in facts["AnyVolumeDataSource"]["risks"])
+    assert facts["AnyVolumeDataSource"]["ref_count"] == 1
 
 
 def test_k8s_checks_are_rewritten_and_the_go_still_parses(tmp_path: Path) -> None:

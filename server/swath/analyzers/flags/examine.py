@@ -49,7 +49,11 @@ def examine(
     decision = classify.decide(flag.definitions, configured_env or flag.environment)
     # Prose that names a flag is not a use of it: docs neither keep a flag alive nor get findings.
     docs = [r for r in flag.references if r.path.lower().endswith(DOC_EXTENSIONS)]
-    code_refs = [r for r in flag.references if not r.path.lower().endswith(DOC_EXTENSIONS)]
+    code_refs = [
+        r
+        for r in flag.references
+        if not r.path.lower().endswith(DOC_EXTENSIONS) and not _own_entry_key(flag, r)
+    ]
     refs = [r for r in code_refs if r.kind != "constant-def"]
     files = {r.path for r in refs}
     total_refs = len(refs) + flag.unlisted_references
@@ -155,6 +159,22 @@ def _bool_value(facts: FlagFacts) -> bool | None:
     if facts.category == "fully-off" and facts.value is None and not facts.code_default:
         return False
     return None
+
+
+def _own_entry_key(flag: FlagItemData, hit: ReferenceHit) -> bool:
+    """The hit is the key line of the flag's own definition entry, just above the lines that
+    hold its state: a k8s gate's `AnyVolumeDataSource: {` over its versioned specs. That is
+    the definition, not a use (it made every gate 'referenced', with a risk 'outside a
+    check', by itself)."""
+    text = hit.text.strip()
+    if not re.match(rf"[\"'`]?{re.escape(flag.key)}[\"'`]?\s*:", text):
+        return False
+    for d in flag.definitions:
+        entries = d.entries or [(d.line, d.end_line)]
+        lo = min(a for a, _ in entries)
+        if d.path == hit.path and lo - 3 <= hit.line < lo:
+            return True
+    return False
 
 
 def _pattern_at(matches: list[PatternMatch], hit: ReferenceHit) -> PatternMatch | None:
