@@ -211,3 +211,20 @@ def test_scopes_of_declarations() -> None:
     assert not scopes.resolves("./a", "src/page.ts", "src/b.ts")
     assert scopes.resolves("lodash", "src/page.ts", "src/b.ts") is None
     assert scopes.resolves("..keys", "app/sub/v.py", "app/keys.py")
+
+
+def test_an_exported_constant_is_the_modules_whatever_the_braces_before_it(tmp_path: Path) -> None:
+    # A regex literal with a brace and a quote that no block or string closes.
+    root = _repo(
+        tmp_path,
+        {
+            "src/flags.ts": "const rx = /[{'](x)/;\nexport const NEW_CHECKOUT = 'new-checkout';\n"
+            "const LOCAL = 'new-checkout';\nfunction f() {\n  return client.isEnabled(LOCAL);\n}\n",
+            "src/page.ts": "import { NEW_CHECKOUT } from './flags';\n"
+            "if (client.isEnabled(NEW_CHECKOUT)) { a(); }\n",
+        },
+        ["new-checkout"],
+    )
+    got = _scan(root, ["new-checkout"])["new-checkout"]
+    assert ("src/page.ts", 1, "call") in got
+    assert ("src/flags.ts", 4, "call") in got  # the regex literal's brace opens no block

@@ -375,6 +375,10 @@ def _hits(
             kind = None
             if name:
                 scope = file_scopes.scope_of(ls, keyword)
+                if scope[0] != scopes.MODULE and data[ls:start].lstrip().startswith(b"export"):
+                    # `export` stands at a module's top only: trust it over the braces counted
+                    # (a regex literal holding a quote or a brace can mislead them).
+                    scope = (scopes.MODULE, 0, n)
                 kind = scope[0]
                 # A declaration inside a function or block is seen there only; a member of an
                 # enum or class is read qualified; Go's package-level names are the package's.

@@ -34,7 +34,10 @@ import re
 MODULE, BLOCK, MEMBER = "module", "block", "member"
 
 _TOKENS = re.compile(
-    rb"""[{}]|//[^\n]*|/\*.*?\*/|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`""",
+    rb"""[{}]|//[^\n]*|/\*.*?\*/|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`"""
+    # a JavaScript regex literal, where an expression starts (`= /[{'"]/`): its braces and
+    # quotes are none
+    rb"""|(?<=[(,=:\[!&|?{};])[ \t]*/(?![/*])(?:[^/\\\n\[]|\\.|\[(?:[^\]\\\n]|\\.)*\])+/""",
     re.S,
 )
 _CONTAINER = re.compile(
