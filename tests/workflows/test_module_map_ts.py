@@ -120,3 +120,76 @@ def test_a_broken_tsconfig_is_named_not_fatal(mono: Path) -> None:
     [u] = [u for u in result.output["unresolved"] if u["path"] == "apps/admin/src/main.ts"]
     assert "@ui" in u["reason"]
     assert any("apps/admin/tsconfig.json" in p for p in result.output["config_problems"])
+
+
+def test_types_only_packages_and_declaration_file_cycles(tmp_path: Path) -> None:
+    """In the shape of tRPC's aws-lambda adapter and preact's src/dom.d.ts ⇄ src/index.d.ts."""
+    files = {
+        "package.json": json.dumps(
+            {"name": "srv", "devDependencies": {"@types/aws-lambda": "8", "@types/scope__lib": "1"}}
+        ),
+        "src/lambda.ts": "import type { Context } from 'aws-lambda';\nimport {\n  gone,\n} from './gone';\n"
+        "import type { L } from '@scope/lib';\nexport type C = Context | L;\n",
+        "src/dom.d.ts": "import { Component } from './index';\nexport interface DOMAttributes {}\n",
+        "src/index.d.ts": "import { DOMAttributes } from './dom';\nexport interface Component {}\n",
+        "src/a.js": "import { b } from './b';\nexport const a = () => b;\n",
+        "src/b.js": "import { a } from './a';\nexport const b = () => a;\n",
+    }
+    write(tmp_path, files)
+    _, result = module_map(tmp_path)
+    out = result.output
+    [gone] = out["unresolved"]  # a multi-line import names its specifier
+    assert gone["import"] == "import { … './gone'"
+    kinds = {e["name"]: e["kind"] for e in out["external"]}
+    assert kinds == {"aws-lambda": "package", "@scope/lib": "package"}
+    cycles = {tuple(c["cycle"]): c["eager"] for c in out["cycles"]}
+    assert cycles == {("src/a.js", "src/b.js"): True, ("src/dom.d.ts", "src/index.d.ts"): False}
+    messages = [f.message for f in result.findings if f.rule == "map/import-cycle"]
+    assert any("type-only" in m and "cannot fail at import time" in m for m in messages)
+
+
+def test_files_a_package_json_offers_are_no_orphans(tmp_path: Path) -> None:
+    """preact's root package.json exports `./compat/client` as compat/client.{mjs,js};
+    tRPC's exports `./rpc` as dist/rpc.mjs, built from src/rpc.ts."""
+    exports = {
+        ".": {"types": "./src/index.d.ts", "import": "./dist/index.mjs"},
+        "./compat/client": {"import": "./compat/client.mjs", "require": "./compat/client.js"},
+        "./rpc": {"import": "./dist/rpc.mjs"},
+        "./package.json": "./package.json",
+    }
+    files = {
+        "package.json": json.dumps({"name": "p", "exports": exports, "bin": {"p": "./cli.js"}}),
+        "src/index.d.ts": "export interface A {}\n",
+        "src/index.ts": "export const a = 1;\n",
+        "src/rpc.ts": "export const r = 1;\n",
+        "src/lost.ts": "export const l = 1;\n",
+        "compat/client.mjs": "export const c = 1;\n",
+        "compat/client.js": "module.exports = {};\n",
+        "cli.js": "console.log(1);\n",
+    }
+    write(tmp_path, files)
+    _, result = module_map(tmp_path)
+    out = result.output
+    assert out["orphans"] == ["src/lost.ts"]
+    mods = {m["path"]: m for m in out["modules"]}
+    assert mods["compat/client.js"]["loaded_by_name"] == ["package.json"]
+    assert "package.json" in result.files_read
+
+
+def test_a_relative_import_of_a_folder_reads_its_package_json(tmp_path: Path) -> None:
+    """preact's compat/src/index.d.ts: `import * as _hooks from '../../hooks'`, and
+    compat/src/internal.d.ts: `export { ComponentChildren } from '../..'`."""
+    files = {
+        "package.json": json.dumps({"name": "preact", "types": "src/index.d.ts"}),
+        "src/index.d.ts": "export type ComponentChildren = 1;\n",
+        "hooks/package.json": json.dumps({"name": "hooks", "main": "dist/hooks.mjs"}),
+        "hooks/src/hooks.js": "export const useState = 1;\n",
+        "compat/src/index.d.ts": "import * as _hooks from '../../hooks';\n"
+        "export { ComponentChildren } from '../..';\n",
+    }
+    write(tmp_path, files)
+    _, result = module_map(tmp_path)
+    edges = {(e["from"], e["to"]) for e in result.output["edges"]}
+    assert ("compat/src/index.d.ts", "hooks/src/hooks.js") in edges  # dist/ maps to src/
+    assert ("compat/src/index.d.ts", "src/index.d.ts") in edges
+    assert result.output["external"] == [] and result.output["unresolved"] == []

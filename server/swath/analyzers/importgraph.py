@@ -18,6 +18,8 @@ with the reason.
 
 from __future__ import annotations
 
+import re
+
 import posixpath
 from collections import deque
 from dataclasses import dataclass, field
@@ -123,11 +125,29 @@ def build_graph(files: list[dict[str, Any]], scripts: ScriptResolver | None = No
                 _resolve_script(graph, f, imp, scripts)
             elif lang == "go":
                 _resolve_go(graph, f, imp, go_dirs)
+    _offered_by_packages(graph, files, scripts)
     return graph
+
+
+def _offered_by_packages(
+    graph: ImportGraph, files: list[dict[str, Any]], scripts: ScriptResolver
+) -> None:
+    """A file a package.json offers (`exports`, `main`, `bin`…) is loaded by that name."""
+    if any(f.get("language") in SCRIPT_LANGUAGES for f in files):
+        for target, manifest in scripts.package_entries().items():
+            graph.loaded_by_name.setdefault(target, set()).add(manifest)
 
 
 def index_lookup(index: dict[str, list[str]], module: str) -> list[str]:
     return index.get(module, [])
+
+
+# `x.d.ts`, `x.d.mts`, `x.d.cts` and TS 5's `x.d.css.ts`: types only, no code that runs.
+_DECLARATION_FILE = re.compile(r"\.d\.(?:[^/.]+\.)?[mc]?ts$")
+
+
+def is_declaration_file(path: str) -> bool:
+    return _DECLARATION_FILE.search(path) is not None
 
 
 def _eager(imp: dict[str, Any]) -> bool:
@@ -181,26 +201,37 @@ def _resolve_python(
         graph.add_external(src, module.split(".")[0], "package")
 
 
+def _statement(imp: dict[str, Any], spec: str) -> str:
+    """The import's first line, and its specifier when that line does not hold it
+    (`import type {` of a multi-line import said nothing about what was unresolved)."""
+    text = str(imp.get("text") or "").strip()
+    return text if spec in text else f"{text} … '{spec}'".strip()
+
+
 def _resolve_script(
     graph: ImportGraph, f: dict[str, Any], imp: dict[str, Any], scripts: ScriptResolver
 ) -> None:
     src = f["path"]
     spec = str(imp.get("module") or "")
-    eager = not (imp.get("deferred") or imp.get("type_checking"))
     found = scripts.resolve(src, spec)
     if found.kind == "file":
+        # A declaration file (`.d.ts`) has no module at run time: an import in one, or
+        # of one, is types only, like `import type`: no cycle through it can fail at
+        # import time (preact's src/dom.d.ts ⇄ src/index.d.ts was called eager).
+        types_only = is_declaration_file(src) or is_declaration_file(found.target)
+        eager = not (imp.get("deferred") or imp.get("type_checking") or types_only)
         graph.add_edge(src, found.target, imp, eager)
     elif found.kind == "unresolved":
         graph.unresolved.append(
             {
                 "path": src,
                 "line": imp["line"],
-                "import": imp.get("text", ""),
+                "import": _statement(imp, spec),
                 "reason": found.target,
             }
         )
-    else:
-        graph.add_external(src, found.target, found.kind)
+    else:  # the workspace's root folder is `.`, not an empty name
+        graph.add_external(src, found.target or ".", found.kind)
 
 
 def _resolve_go(

@@ -24,8 +24,8 @@ API_SHOWN = 12
 CYCLE_NOTE = (
     "An eager cycle (every import runs at module level) *can* fail at import time: which of "
     "its modules is imported first decides whether a name is read before it is defined. "
-    "One closed only by a deferred import (in a function, under `TYPE_CHECKING`, a dynamic "
-    "`import()`) does not."
+    "One closed only by a deferred or type-only import (in a function, a dynamic `import()`, "
+    "under `TYPE_CHECKING`, an `import type`, in or of a `.d.ts` declaration file) does not."
 )
 
 
@@ -210,7 +210,7 @@ def _cycles(out: dict[str, Any]) -> list[str]:
     lines = ["### Import cycles", "", CYCLE_NOTE, ""]
     for c in out["cycles"][:LIST_MAX]:
         chain = " → ".join(f"`{_rel(p, root)}`" for p in [*c["cycle"], c["cycle"][0]])
-        kind = "eager" if c["eager"] else "closed by a deferred import"
+        kind = "eager" if c["eager"] else "closed by a deferred or type-only import"
         lines.append(f"- {chain} ({kind}; {len(c['files'])} files in the tangle)")
     _more(lines, len(out["cycles"]), LIST_MAX, "cycles")
     return [*lines, ""]

@@ -162,8 +162,8 @@ class ModuleMap:
             id="map/import-cycle",
             description=(
                 "Files that import each other in a cycle. A warning when every import of the cycle runs at import "
-                "time (it can break with a partially initialised module); information when a deferred import "
-                "(inside a function, under TYPE_CHECKING, dynamic import()) closes it."
+                "time (it can break with a partially initialised module); information when a deferred or type-only "
+                "import (inside a function, under TYPE_CHECKING, dynamic import(), import type, a .d.ts) closes it."
             ),
         ),
         RuleInfo(
@@ -347,8 +347,9 @@ class ModuleMap:
                 )
             else:
                 message = (
-                    f"Import cycle closed only by a deferred import: {chain}{more}. It works today; the "
-                    "deferred import is what keeps it from breaking."
+                    f"Import cycle closed only by a deferred or type-only import: {chain}{more}. "
+                    "It cannot fail at import time as it stands: the import that closes it runs "
+                    "later or not at all (`import type`, `TYPE_CHECKING`, a declaration file)."
                 )
             findings.append(
                 Finding(

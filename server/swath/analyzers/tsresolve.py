@@ -271,7 +271,16 @@ class ScriptResolver:
         return found
 
     def declared(self, name: str, importer: str) -> bool:
-        """A dependency some package.json above the importer declares, or node_modules holds."""
+        """A dependency some package.json above the importer declares, or node_modules holds.
+
+        A package's types may come alone as `@types/name` (`@types/scope__name` for
+        `@scope/name`): tRPC's `import type … from 'aws-lambda'` names a package through
+        its declared `@types/aws-lambda`, as tsc resolves it.
+        """
+        typings = "@types/" + (name[1:].replace("/", "__") if name.startswith("@") else name)
+        return any(self._declared(n, importer) for n in (name, typings))
+
+    def _declared(self, name: str, importer: str) -> bool:
         pkg = self.package_for(importer)
         while pkg is not None:
             for key in (
@@ -342,11 +351,57 @@ class ScriptResolver:
         ]
         return self._in_package(pkg, [*fields, "index", "src/index"])
 
+    def _folder_package_entry(self, folder: str) -> str | None:
+        """A relative import of a folder that holds a package.json: its `types`, `module`,
+        `main` or `source` (what tsc and Node read for a folder; not `exports`), as
+        preact's `import * as _hooks from '../../hooks'` and `from '../..'`."""
+        if folder.startswith("..") or (folder and not self._is_dir(folder)):
+            return None
+        pkg = self._package(folder)
+        if pkg is None:
+            return None
+        fields = [
+            str(pkg.data[k])
+            for k in ("types", "typings", "module", "main", "source")
+            if isinstance(pkg.data.get(k), str)
+        ]
+        return self._in_package(pkg, fields) if fields else None
+
+    def package_entries(self) -> dict[str, str]:
+        """Mapped files a package.json names as what its package offers (each `exports`
+        target under every condition, `main`, `module`, `types`, `source`, `bin`), with the
+        package.json naming them: preact's `compat/client.js` is `./compat/client`'s
+        `require` target, imported by no file of the package and no orphan."""
+        found: dict[str, str] = {}
+        for pkg in self.workspace_packages().values():
+            data = pkg.data
+            targets = [
+                str(data[k])
+                for k in ("main", "module", "types", "typings", "source", "browser")
+                if isinstance(data.get(k), str)
+            ]
+            bins = data.get("bin")
+            targets += [bins] if isinstance(bins, str) else []
+            targets += (
+                [v for v in bins.values() if isinstance(v, str)] if isinstance(bins, dict) else []
+            )
+            exports = data.get("exports")
+            if isinstance(exports, dict) and any(str(k).startswith(".") for k in exports):
+                values = [v for k, v in exports.items() if "*" not in str(k)]
+            else:
+                values = [exports]
+            targets += [t for v in values for t in self._conditions(v) if "*" not in t]
+            for t in targets:
+                hit = self._in_package(pkg, [t])
+                if hit is not None and hit in self.files:
+                    found.setdefault(hit, _posix_join(pkg.folder, "package.json"))
+        return found
+
     # -- the specifier -------------------------------------------------------------------
     def resolve(self, importer: str, spec: str) -> Resolution:  # noqa: C901 - one branch per resolution rule, in the order TypeScript applies them
         if spec.startswith("."):
             base = _posix_join(posixpath.dirname(importer), spec)
-            hit = self.file_at(base)
+            hit = self.file_at(base) or self._folder_package_entry(base)
             if hit is not None:
                 return Resolution("file", hit, "relative")
             if self._is_dir(base) or any(self._is_file(c) for c in self.candidates(base)):
