@@ -48,10 +48,29 @@ def test_a_file_purpose_is_no_lint_directive_rule_or_first_declarations_jsdoc() 
     # tRPC's unstable-core-do-not-import/utils.ts:1-5: UnsetMarker's doc, not the file's
     first_decl = (
         "/**\n * Marks a type a builder hasn't set yet.\n * @internal\n */\nexport type U = 1;\n"
+        "/** Is it an object? */\nexport function isObject() {}\n"
     )
-    facts = script_facts("u.ts", first_decl, "typescript")
+    facts = script_facts("utils.ts", first_decl, "typescript")
     assert facts["docstring"] == ""
-    assert docs(facts) == {"U": "Marks a type a builder hasn't set yet."}
+    assert docs(facts) == {
+        "U": "Marks a type a builder hasn't set yet.",
+        "isObject": "Is it an object?",
+    }
+    # …but a file named after its opening declaration, or with it as its only export, is
+    # about it (tanstack's subscribable.ts, tRPC's pathSeparator.ts)
+    namesake = (
+        "/**\n * The base class of what you can subscribe to.\n */\nexport class Subscribable {}\n"
+    )
+    namesake += "export type Listener = () => void;\n"
+    assert script_facts("src/subscribable.ts", namesake, "typescript")["docstring"] == (
+        "The base class of what you can subscribe to."
+    )
+    only = (
+        "/** The character between a path's segments. */\nexport const SEP = '~';\nconst x = 1;\n"
+    )
+    assert script_facts("pathSeparator.ts", only, "typescript")["docstring"] == (
+        "The character between a path's segments."
+    )
     tagged = "/**\n * @fileoverview\n * Helpers for builders.\n */\nexport type U = 1;\n"
     assert script_facts("u.ts", tagged, "typescript")["docstring"] == "Helpers for builders."
     # a header comment over the imports is the file's (tRPC's adapters/express.ts:1-10)

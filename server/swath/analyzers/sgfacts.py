@@ -7,6 +7,7 @@ tree is dropped as soon as the facts are out.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections import Counter
 from typing import Any
@@ -93,7 +94,7 @@ _SCRIPT_DECLARATIONS = {
 }
 
 
-def _leading_comment(root: SgNode) -> str:
+def _leading_comment(root: SgNode) -> tuple[str, bool]:
     """The first sentence of the comment block that opens the file.
 
     Tool directives (`// eslint-disable…`) and rules of dashes are not read; a block
@@ -115,13 +116,31 @@ def _leading_comment(root: SgNode) -> str:
                     and raw[-1].startswith("/**")
                     and not _FILE_TAGS.search("\n".join(raw))
                 ):
-                    return ""
+                    return first_sentence(_comment_text(raw[-1])), True
                 break
             node = after
         text = first_sentence("\n".join(_comment_text(t) for t in raw))
         if text:
-            return text
+            return text, False
         node = node.next()
+    return "", False
+
+
+def _stem_key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def _namesake_doc(path: str, doc: str, symbols: list[dict[str, Any]], exports: list[str]) -> str:
+    """The opening declaration's doc speaks for the file when that declaration is what the
+    file is about: named like the file (tanstack's subscribable.ts, `Subscribable`) or its
+    only export (tRPC's pathSeparator.ts); not tRPC's utils.ts, whose first of many
+    exports is `UnsetMarker`."""
+    if not doc or not symbols:
+        return ""
+    first = min(symbols, key=lambda s: s["start"])
+    stem = posixpath.basename(path).split(".")[0]
+    if _stem_key(first["name"]) == _stem_key(stem) or set(exports) == {first["name"]}:
+        return doc
     return ""
 
 
@@ -227,7 +246,8 @@ def script_facts(path: str, text: str, language: str) -> dict[str, Any]:  # noqa
     }
     root = SgRoot(text, language).root()
     try:
-        facts["docstring"] = _leading_comment(root)
+        purpose, of_first_declaration = _leading_comment(root)
+        facts["docstring"] = purpose
         facts["branches"] = _count(root, SCRIPT_BRANCHES)
         symbols: list[dict[str, Any]] = []
         exports: list[str] = []
@@ -350,6 +370,8 @@ def script_facts(path: str, text: str, language: str) -> dict[str, Any]:  # noqa
             imports=imports,
             exports=list(dict.fromkeys(e for e in exports if e in names or e == "default" or e)),
         )
+        if of_first_declaration:
+            facts["docstring"] = _namesake_doc(path, purpose, symbols, facts["exports"])
         if not facts["entry"] and re.search(r"\brequire\.main\s*===?\s*module\b", text):
             facts["entry"] = True
     finally:
