@@ -268,3 +268,26 @@ def test_collapse_folders_keeps_the_deepest_level_that_fits() -> None:
     assert box["r/x19"] == "x19"  # the biggest keep their own box
     box, note = collapse_folders({"r/a": 1, "r/b": 2}, "r", limit=5)
     assert box == {"r/a": "a", "r/b": "b"} and note == ""
+
+
+def test_a_go_package_import_counts_once_not_once_per_file(tmp_path: Path) -> None:
+    """cobra's doc/ package: 11 files importing cobra (14 files) were '154 imports'
+    between the two folders, and its file graph drew an arrow to every file."""
+    files = {
+        "go.mod": "module example.com/cli\n\ngo 1.22\n",
+        "command.go": "package cli\n\ntype Command struct{}\n",
+        "args.go": "package cli\n\nfunc Args() {}\n",
+        "flags.go": "package cli\n\nfunc Flags() {}\n",
+        "doc/man.go": 'package doc\n\nimport "example.com/cli"\n\nvar _ = cli.Command{}\n',
+        "doc/md.go": 'package doc\n\nimport "example.com/cli"\n\nvar _ = cli.Args\n',
+    }
+    write(tmp_path, files)
+    _, result = module_map(tmp_path)
+    out = result.output
+    assert len(out["edges"]) == 6  # the file edges stay, for used_by and the lenses
+    assert out["layering"]["folder_edges"] == [{"from": "doc", "to": ".", "imports": 2}]
+    md = out["markdown"]
+    assert " · 2 internal imports · " in md
+    assert "### Graph" not in md  # no file graph of Go files; the layers diagram has them
+    assert "-- 2 -->" in md
+    assert "- **Depends on:** `.` (package)\n" in md  # doc/man.go: the package, not its files
