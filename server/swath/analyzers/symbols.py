@@ -92,7 +92,8 @@ class Symbols:
         "via tree-sitter), parsed on worker processes."
     )
     params_model: ClassVar[type[BaseModel]] = SymbolsParams
-    version: ClassVar[str] = "5"
+    # 6: TS/Go purposes without directives, Go doc comments' first sentence
+    version: ClassVar[str] = "6"
     rules: ClassVar[list[RuleInfo]] = [
         RuleInfo(
             id="map/syntax-error",
@@ -155,7 +156,9 @@ class ModuleMap:
     )
     params_model: ClassVar[type[BaseModel]] = ModuleMapParams
     # 3: each mapped file carries the digest of what the graph reads of it (`graph_digest`)
-    version: ClassVar[str] = "3"
+    # 4: package.json entries, folder package.json, @types, type-only .d.ts cycles,
+    # a Go package import counted once
+    version: ClassVar[str] = "4"
     dated: ClassVar[bool] = True  # hot spots count the commits of the last year
     rules: ClassVar[list[RuleInfo]] = [
         RuleInfo(
