@@ -252,3 +252,54 @@ def test_a_k8s_gate_nothing_reads_is_unreferenced_not_read_by_its_own_entry(
     gate = cat["InPlacePodVerticalScaling"]  # Beta at 1.33, and no code reads it any more
     assert gate["state"] == "partial" and gate["category"] == "unreferenced"
     assert [r["kind"] for r in gate["references"]] == ["constant-def"]
+
+
+# etcd 3.4's etcdserver/api/v3rpc/interceptor.go, cut down: each interceptor opens with the
+# capability check, then a blank line; a lone `import` of the package the check named.
+ETCD_INTERCEPTOR = """\
+package v3rpc
+
+import "go.etcd.io/etcd/etcdserver/api"
+
+func newUnaryInterceptor(s *server) func() error {
+	return func() error {
+		if !api.IsCapabilityEnabled(api.V3rpcCapability) {
+			return errNotCapable
+		}
+
+		if s.IsLearner() {
+			return errNotSupportedForLearner
+		}
+		return nil
+	}
+}
+
+func check(s *server) error {
+	s.touch()
+
+	if !api.IsCapabilityEnabled(api.V3rpcCapability) {
+		return errNotCapable
+	}
+}
+"""
+
+
+def test_a_deleted_check_takes_its_blank_line_and_lone_import_with_it(tmp_path: Path) -> None:
+    check = "api.IsCapabilityEnabled(api.V3rpcCapability)"
+    result = rewrite_file(
+        ETCD_INTERCEPTOR,
+        "go",
+        "V3rpcCapability",
+        True,
+        ["IsCapabilityEnabled"],
+        check_texts=[check],
+    )
+    assert result.error is None, result.error
+    text = result.new_text
+    assert "api." not in text and "import" not in text
+    assert "\treturn func() error {\n\t\tif s.IsLearner() {" in text
+    assert "\ts.touch()\n}\n" in text
+    path = tmp_path / "interceptor.go"
+    path.write_text(text, encoding="utf-8")
+    proc = subprocess.run([gofmt(), "-e", "-l", str(path)], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout == "", proc.stderr + proc.stdout + text

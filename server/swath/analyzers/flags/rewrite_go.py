@@ -207,7 +207,7 @@ def _fold_if(text: str, stmt: SgNode, const: bool) -> tuple[str, list[Range]]:
         keep, gone = alternative, consequence
     dead = [node_range(gone)] if gone is not None else []
     if keep is None:
-        return replace_lines(text, stmt, None), dead
+        return _drop_statement(text, stmt), dead
     if keep.kind() == "if_statement":  # `else if …`: the chain goes on as an `if`
         return replace(text, stmt, keep.text()), dead
     after = _unreachable_after(stmt, keep)
@@ -221,6 +221,23 @@ def _fold_if(text: str, stmt: SgNode, const: bool) -> tuple[str, list[Range]]:
         end = len(text) if end < 0 else end + 1
         text = text[:start] + text[end:]
     return replace_lines(text, stmt, _lifted(text, stmt, keep)), dead
+
+
+def _drop_statement(text: str, stmt: SgNode) -> str:
+    """The statement's lines deleted, and with them the blank line it leaves at the start or
+    the end of its block (etcd's interceptors open with a check, then a blank line: gofmt
+    keeps a block's leading blank line, so it would stay)."""
+    r = stmt.range()
+    start = line_start(text, r.start.index)
+    end = text.find("\n", r.end.index)
+    end = len(text) if end < 0 else end + 1
+    before, after = text[:start], text[end:]
+    blank_after = re.match(r"[ \t]*\n", after)
+    if before.rstrip(" \t\n").endswith("{") and blank_after:
+        after = after[blank_after.end() :]
+    elif after.lstrip(" \t").startswith("}") and re.search(r"\n[ \t]*\n\Z", before):
+        before = before[: before.rstrip(" \t\n").__len__() + 1]
+    return before + after
 
 
 def _unreachable_after(stmt: SgNode, block: SgNode) -> tuple[SgNode, SgNode] | None:
@@ -325,7 +342,10 @@ def drop_unused_imports(text: str) -> str:
     for spec in sorted(drop, key=lambda s: -s.range().start.index):
         parent = spec.parent()
         if parent is not None and parent.kind() == "import_declaration":
+            at = line_start(text, parent.range().start.index)
             text = replace_lines(text, parent, None)  # `import "x"` alone
+            if text[at - 2 : at] == "\n\n" and text[at : at + 1] == "\n":
+                text = text[:at] + text[at + 1 :]  # its blank lines were two: gofmt keeps one
         else:
             text = replace_lines(text, spec, None)
     if drop:
