@@ -303,3 +303,111 @@ def test_a_deleted_check_takes_its_blank_line_and_lone_import_with_it(tmp_path: 
     path.write_text(text, encoding="utf-8")
     proc = subprocess.run([gofmt(), "-e", "-l", str(path)], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout == "", proc.stderr + proc.stdout + text
+
+
+# etcd 3.4's etcdserver/api/v2http/capability.go: `notCapable` is called only under the
+# capability check; once the check goes, so does it (and the imports only it used).
+ETCD = {
+    ".swath/flags.yaml": """
+        systems:
+          - name: etcd-capabilities
+            files: ["api/capability.go"]
+            language: go
+            definition:
+              rule:
+                kind: keyed_element
+                has: {kind: literal_element, nthChild: 1, pattern: $KEY}
+                all:
+                  - has: {kind: literal_element, nthChild: 2, pattern: $STATE}
+                inside: {kind: function_declaration, regex: '^func init', stopBy: end}
+            reference:
+              pattern: {context: "func _() { _ = api.IsCapabilityEnabled(api.$KEY) }", selector: call_expression}
+              is_check: true
+    """,
+    "go.mod": "module example.com/etcdish\n\ngo 1.19\n",
+    "api/capability.go": """
+        package api
+
+        type Capability string
+
+        const AuthCapability Capability = "auth"
+
+        var enabledMap map[Capability]bool
+
+        func init() {
+        \tenabledMap = map[Capability]bool{
+        \t\tAuthCapability: true,
+        \t}
+        }
+
+        func IsCapabilityEnabled(c Capability) bool { return enabledMap[c] }
+    """,
+    "v2http/capability.go": """
+        package v2http
+
+        import (
+        \t"fmt"
+        \t"net/http"
+
+        \t"example.com/etcdish/api"
+        )
+
+        func authCapabilityHandler(fn http.HandlerFunc) http.HandlerFunc {
+        \treturn func(w http.ResponseWriter, r *http.Request) {
+        \t\tif !api.IsCapabilityEnabled(api.AuthCapability) {
+        \t\t\tnotCapable(w, r, api.AuthCapability)
+        \t\t\treturn
+        \t\t}
+        \t\tfn(w, r)
+        \t}
+        }
+
+        // notCapable writes the error.
+        func notCapable(w http.ResponseWriter, r *http.Request, c api.Capability) {
+        \tfmt.Fprintf(w, "Not capable of accessing %s feature", c)
+        \twriteNote(r)
+        }
+
+        func writeNote(r *http.Request) { _ = r }
+
+        func stillUsed() {}
+    """,
+    "v2http/other.go": """
+        package v2http
+
+        func other() { stillUsed() }
+    """,
+}
+
+
+def test_an_unexported_helper_only_the_check_called_goes_and_the_package_builds(
+    tmp_path: Path,
+) -> None:
+    ws = make_repo(tmp_path, ETCD)
+    _records, _found, plan = run_offline(ws)
+    _apply(tmp_path, plan["patch"])
+    text = (tmp_path / "v2http/capability.go").read_text(encoding="utf-8")
+    # notCapable went with its comment, then writeNote (only notCapable called it), then
+    # the imports only they used; a helper another file of the package calls stays.
+    for gone in ("notCapable", "writeNote", '"fmt"', "etcdish/api"):
+        assert gone not in text, text
+    assert "func stillUsed() {}" in text
+    proc = subprocess.run(
+        [gofmt(), "-e", "-l", str(tmp_path / "v2http/capability.go")],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0 and proc.stdout == "", proc.stderr + proc.stdout + text
+    proc = subprocess.run(
+        [go(), "vet", "./..."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "GOCACHE": str(tmp_path / ".gocache"),
+            "GOPROXY": "off",
+        },
+    )
+    assert proc.returncode == 0, proc.stderr

@@ -29,7 +29,7 @@ from swath.analyzers.flags.remove_defs import (
     unit_lines,
 )
 from swath.analyzers.flags.rewrite import TS_LIKE, language_for, rewrite_file, unified_diff
-from swath.analyzers.flags.rewrite_go import drop_unused_imports
+from swath.analyzers.flags.rewrite_go import drop_unused_funcs, drop_unused_imports
 from swath.workspace import Workspace
 
 READ_KINDS = {"call", "literal", "constant-use", "identifier", "pattern"}
@@ -210,7 +210,27 @@ def _prune(ws: Workspace, state: PatchState) -> None:
         elif lang in TS_LIKE:
             state.text[path] = prune_ts.prune(old, new, "tsx" if lang == "jsx" else lang)
         elif lang == "go":
-            state.text[path] = drop_unused_imports(new)
+            others = _go_package_texts(ws, state, path)
+            state.text[path] = drop_unused_imports(drop_unused_funcs(old, new, others))
+
+
+def _go_package_texts(ws: Workspace, state: PatchState, path: str) -> list[tuple[str, str]]:
+    """(before, after) of the other .go files of `path`'s directory: its package, which may
+    call its unexported functions."""
+    folder = path.rsplit("/", 1)[0] if "/" in path else ""
+    base = ws.root / folder if folder else ws.root
+    out = []
+    for child in sorted(base.glob("*.go")):
+        rel = f"{folder}/{child.name}" if folder else child.name
+        if rel == path:
+            continue
+        if rel in state.text:
+            out.append((state.original[rel], state.text[rel]))
+            continue
+        pf = parsed(ws, rel)
+        if pf is not None:
+            out.append((pf.text, pf.text))
+    return out
 
 
 def _module_name(path: str) -> str:

@@ -313,6 +313,63 @@ def _unread(text: str, decl: SgNode) -> str | None:
 
 
 # -- imports ---------------------------------------------------------------------------------
+def drop_unused_funcs(old: str, new: str, others: list[tuple[str, str]]) -> str:
+    """Delete the unexported top-level functions of `new` the removal left unused: named
+    (outside their own body) in `old` or the package's other files before, and nowhere in
+    the package after (etcd's `notCapable`, called only under the capability check). Go
+    compiles an unused function, but linters (staticcheck's U1000) do not let it pass.
+    A word anywhere (a comment, a string) counts as a use: what goes is surely unused."""
+    text = new
+    for _ in range(20):  # a deleted helper may have held the last call of another
+        root = SgRoot(text, "go").root()
+        gone = None
+        for fn in root.children():
+            if fn.kind() != "function_declaration":
+                continue
+            name_node = fn.field("name")
+            name = name_node.text() if name_node is not None else ""
+            if not name or not name[0].islower() or name in ("init", "main"):
+                continue
+            word = re.compile(rf"\b{re.escape(name)}\b")
+            start, end = _declaration_span(text, fn)
+            own = len(word.findall(text[start:end]))  # its body and its doc comment
+            after = len(word.findall(text)) - own + sum(len(word.findall(b)) for _, b in others)
+            if after:
+                continue
+            before = sum(len(word.findall(a)) for a, _ in others) + len(word.findall(old))
+            if before > own:  # it was called before the removal
+                gone = fn
+                break
+        if gone is None:
+            return text
+        text = _drop_declaration(text, gone)
+    return text
+
+
+def _drop_declaration(text: str, decl: SgNode) -> str:
+    """The declaration's lines, the `//` comment lines right above it and one blank line
+    around it deleted."""
+    start, end = _declaration_span(text, decl)
+    if text[end : end + 1] == "\n":
+        end += 1
+    elif text[start - 2 : start] == "\n\n":
+        start -= 1
+    return text[:start] + text[end:]
+
+
+def _declaration_span(text: str, decl: SgNode) -> tuple[int, int]:
+    """Where the declaration's lines are, with the `//` comment lines right above it."""
+    start = line_start(text, decl.range().start.index)
+    end = text.find("\n", decl.range().end.index)
+    end = len(text) if end < 0 else end + 1
+    while start > 0:
+        prev = line_start(text, start - 1)
+        if not text[prev:start].lstrip().startswith("//"):
+            break
+        start = prev
+    return start, end
+
+
 def drop_unused_imports(text: str) -> str:
     """Delete the import specs whose package the file no longer names: Go does not compile a
     file with an unused import, and a removal often takes the last use of the flag package."""
