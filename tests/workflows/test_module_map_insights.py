@@ -291,3 +291,26 @@ def test_a_go_package_import_counts_once_not_once_per_file(tmp_path: Path) -> No
     assert "### Graph" not in md  # no file graph of Go files; the layers diagram has them
     assert "-- 2 -->" in md
     assert "- **Depends on:** `.` (package)\n" in md  # doc/man.go: the package, not its files
+
+
+def test_go_names_used_across_their_own_package_count(tmp_path: Path) -> None:
+    """cobra's `Command` (command.go:48) is used in every file of package cobra, which
+    sees it without an import: only package doc's 11 files were counted."""
+    files = {
+        "go.mod": "module example.com/cli\n\ngo 1.22\n",
+        "command.go": "package cli\n\n// Command is a command.\ntype Command struct{}\n\n"
+        "func (c *Command) Run() {}\n",
+        "args.go": "package cli\n\nfunc NoArgs(cmd *Command) error { return nil }\n",
+        "flags.go": "package cli\n\nfunc Flags(c *Command) { _ = NoArgs(c); var x Command; _ = x }\n",
+        "cli_ext_test.go": "package cli_test\n\nfunc f(Command int) {}\n",  # another package
+        "doc/man.go": 'package doc\n\nimport "example.com/cli"\n\nvar _ = cli.Command{}\n',
+    }
+    write(tmp_path, files)
+    _, result = module_map(tmp_path)
+    keys = {(k["path"], k["name"]): k for k in result.output["key_symbols"]}
+    command = keys[("command.go", "Command")]
+    assert command["used_by"] == 3  # args.go, flags.go, doc/man.go; not cli_ext_test.go
+    assert command["uses"] == 1 + 2 + 1
+    assert keys[("args.go", "NoArgs")]["used_by"] == 1
+    lens = {f.data.extra("symbol"): f.data.lens for f in result.findings if f.rule == "map/symbol"}
+    assert lens["Command"].startswith("used by 3 ")

@@ -76,6 +76,10 @@ class SymbolUses:
     """Who uses which top-level definition: `(path, name) -> {user path: weight}`."""
 
     uses: dict[tuple[str, str], dict[str, float]] = field(default_factory=dict)
+    # Uses of a Go name by its own package's files: they share the user's rank out but
+    # are no edge of the file graph PageRank walks: as edges, every package became a
+    # clique that kept its rank (x/tools ranked typeparams' `under`, 1 user, second).
+    package_local: set[tuple[tuple[str, str], str]] = field(default_factory=set)
 
     def add(self, target: tuple[str, str], user: str, weight: float) -> None:
         if target[0] == user:
@@ -205,6 +209,8 @@ def collect_uses(graph: ImportGraph, scripts: ScriptResolver | None) -> SymbolUs
     uses = SymbolUses()
     for path, f in graph.files.items():
         lang = f.get("language")
+        if lang == "go":
+            _same_package_uses(graph, path, f, res, uses)
         for imp in f.get("imports") or []:
             counts: dict[str, int] = imp.get("uses") or {}
             if lang == "go":
@@ -239,6 +245,28 @@ def collect_uses(graph: ImportGraph, scripts: ScriptResolver | None) -> SymbolUs
     return uses
 
 
+def _same_package_uses(
+    graph: ImportGraph, path: str, f: dict[str, Any], res: _Resolver, uses: SymbolUses
+) -> None:
+    """A Go file uses the names its own package's other files define, with no import."""
+    mentioned: dict[str, int] = f.get("package_uses") or {}
+    if not mentioned:
+        return
+    folder = path.rsplit("/", 1)[0] if "/" in path else ""
+    package = f.get("package")
+    for peer in res.go_dirs.get(folder, []):
+        if peer == path or graph.files.get(peer, {}).get("package") != package:
+            continue
+        defs = res.defs.get(peer, {})
+        # Exported names: the package's API. Its unexported helpers, handed the rank of
+        # widely imported files, came before the API (x/tools: typeparams' `under`,
+        # 1 user, fourth of all).
+        for name in defs.keys() & mentioned.keys():
+            if name[:1].isupper():
+                uses.add((peer, name), path, mentioned[name])
+                uses.package_local.add(((peer, name), path))
+
+
 def _go_targets(graph: ImportGraph, path: str, imp: dict[str, Any], res: _Resolver) -> list[str]:
     """The package folder a Go import names, when it is one of the map's."""
     targets = {
@@ -263,7 +291,8 @@ def _weights(
             # sqrt damps a file that mentions one name a hundred times, as aider does
             w = math.sqrt(w)
             sym_weight[user][target] = w
-            file_edges[user][target[0]] = file_edges[user].get(target[0], 0.0) + w
+            if (target, user) not in uses.package_local:
+                file_edges[user][target[0]] = file_edges[user].get(target[0], 0.0) + w
     return file_edges, sym_weight
 
 
@@ -274,7 +303,8 @@ def symbol_scores(graph: ImportGraph, uses: SymbolUses) -> dict[tuple[str, str],
     file_rank = pagerank(sorted(graph.files), file_edges)
     scores: dict[tuple[str, str], float] = defaultdict(float)
     for user, targets in sym_weight.items():
-        total = sum(file_edges[user].values())
+        local = sum(w for t, w in targets.items() if (t, user) in uses.package_local)
+        total = sum(file_edges[user].values()) + local
         for target, w in targets.items():
             scores[target] += file_rank.get(user, 0.0) * w / total
     return scores

@@ -464,6 +464,7 @@ def go_facts(path: str, text: str) -> dict[str, Any]:
         facts["branches"] = _count(root, GO_BRANCHES)
         symbols: list[dict[str, Any]] = []
         imports: list[dict[str, Any]] = []
+        import_names: set[str] = set()
         for top in root.children():
             kind = top.kind()
             if kind == "package_clause":
@@ -490,6 +491,7 @@ def go_facts(path: str, text: str) -> dict[str, Any]:
                                 "uses": count_attributes(text, _go_alias(spec, value)),
                             }
                         )
+                        import_names.add(_go_alias(spec, value))
             elif kind == "function_declaration":
                 name = top.field("name")
                 symbols.append(_sym(top, name, "function", None, _exported_go(name), GO_BRANCHES))
@@ -529,10 +531,40 @@ def go_facts(path: str, text: str) -> dict[str, Any]:
             symbols=symbols,
             imports=imports,
             exports=[s["qualname"] for s in symbols if s["public"]],
+            package_uses=_package_uses(root, symbols, import_names),
         )
     finally:
         del root
     return facts
+
+
+# Go's predeclared names: never a package's own definition.
+_GO_PREDECLARED = frozenset(
+    "bool byte complex64 complex128 error float32 float64 int int8 int16 int32 int64 rune "
+    "string uint uint8 uint16 uint32 uint64 uintptr any comparable true false iota nil "
+    "append cap clear close complex copy delete imag len make max min new panic print "
+    "println real recover _".split()
+)
+
+
+def _package_uses(
+    root: SgNode, symbols: list[dict[str, Any]], import_names: set[str]
+) -> dict[str, int]:
+    """Unqualified names this file mentions and does not define at top level, counted:
+    a Go package's files see each other's names without an import, so the map matches
+    these against the names its package's other files define (cobra's `Command`, used in
+    every file of cobra, had only the 11 users of package doc). `x.Name` is a field
+    identifier in the tree and is not counted here (imports count it), nor is `x` of it
+    when `x` is an imported package."""
+    own = {s["name"] for s in symbols if "." not in s["qualname"]} | import_names
+    counts: Counter[str] = Counter()
+    for kind in ("identifier", "type_identifier"):
+        counts.update(n.text() for n in find_kind(root, kind))
+    return {
+        name: n
+        for name, n in sorted(counts.items())
+        if name not in own and name not in _GO_PREDECLARED
+    }
 
 
 def _exported_go(name: SgNode | None) -> bool:

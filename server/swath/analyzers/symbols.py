@@ -507,7 +507,16 @@ def _as_mapped(f: dict[str, Any]) -> dict[str, Any]:
 # What the import graph, the symbol uses and their ranking read of a file's facts (besides
 # its top-level names and imports): a change anywhere else (a line count, a docstring, a
 # function's body) leaves them as they were.
-_GRAPH_KEYS = ("path", "language", "module", "go_module", "go_mod_dir", "string_refs")
+_GRAPH_KEYS = (
+    "path",
+    "language",
+    "module",
+    "go_module",
+    "go_mod_dir",
+    "string_refs",
+    "package",
+    "package_uses",
+)
 
 
 def _graph_digest(f: dict[str, Any]) -> str:
