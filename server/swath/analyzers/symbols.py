@@ -93,7 +93,8 @@ class Symbols:
     )
     params_model: ClassVar[type[BaseModel]] = SymbolsParams
     # 6: TS/Go purposes without directives, Go doc comments' first sentence
-    version: ClassVar[str] = "6"
+    # 7: Go files' package_uses
+    version: ClassVar[str] = "7"
     rules: ClassVar[list[RuleInfo]] = [
         RuleInfo(
             id="map/syntax-error",
@@ -157,8 +158,8 @@ class ModuleMap:
     params_model: ClassVar[type[BaseModel]] = ModuleMapParams
     # 3: each mapped file carries the digest of what the graph reads of it (`graph_digest`)
     # 4: package.json entries, folder package.json, @types, type-only .d.ts cycles,
-    # a Go package import counted once
-    version: ClassVar[str] = "4"
+    # a Go package import counted once; 5: Go same-package uses
+    version: ClassVar[str] = "5"
     dated: ClassVar[bool] = True  # hot spots count the commits of the last year
     rules: ClassVar[list[RuleInfo]] = [
         RuleInfo(
