@@ -5,9 +5,7 @@ python -m swath.spec.compile_builtins
 
 from __future__ import annotations
 
-import json
-import sys
-
+from swath.spec import datafile
 from swath.spec.checks import KnownNames
 from swath.spec.compiled import DATA, FORMAT, entry_of
 from swath.spec.discovery import BUILTIN_FILES, builtin_workflows_dir
@@ -23,16 +21,14 @@ def data_text(known: KnownNames | None = None) -> str:
         wf = load_workflow_text(text, str(path), known)
         workflows[name] = entry_of(path, wf, text)
     # Not sorted: a mapping field (`inputs`) keeps the order the file gives it.
-    return json.dumps({"format": FORMAT, "workflows": workflows}, indent=1) + "\n"
+    return datafile.section_text(FORMAT, "workflows", workflows)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Write builtin_workflows.json (the loader's checks of names and options are the
     test's: tests/spec/test_compiled.py loads each built-in with every known name)."""
     del argv
-    DATA.write_text(data_text(), encoding="utf-8")
-    print(f"wrote {DATA}", file=sys.stderr)
-    return 0
+    return datafile.write(DATA, data_text())
 
 
 if __name__ == "__main__":

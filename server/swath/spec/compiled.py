@@ -21,8 +21,6 @@ the models).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from swath.spec.checks import KnownNames, agent_paths, raw_steps
+from swath.spec.datafile import read_section, text_sha256
 from swath.spec.discovery import BUILTIN_FILES, builtin_workflows_dir
 from swath.spec.models import Workflow
 from swath.spec.positions import parse_yaml
@@ -38,20 +37,9 @@ DATA = Path(__file__).with_name("builtin_workflows.json")
 FORMAT = 1
 
 
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 @lru_cache(maxsize=1)
 def _stored() -> dict[str, Any]:
-    try:
-        data = json.loads(DATA.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        return {}
-    workflows = data.get("workflows")
-    return workflows if isinstance(workflows, dict) else {}
+    return read_section(DATA, FORMAT, "workflows")
 
 
 def _is_builtin(path: Path) -> bool:
@@ -89,7 +77,7 @@ def compiled_workflow(path: Path, text: str, known: KnownNames | None) -> Workfl
     if not _is_builtin(path):
         return None
     entry = _stored().get(path.name)
-    if not isinstance(entry, dict) or entry.get("sha256") != _sha256(text):
+    if not isinstance(entry, dict) or entry.get("sha256") != text_sha256(text):
         return None
     if not _names_known(entry.get("uses") or {}, known):
         return None
@@ -143,7 +131,7 @@ def entry_of(path: Path, wf: Workflow, text: str) -> dict[str, Any]:
         if where is not None:
             instructions.append([index, where[1]])
     return {
-        "sha256": _sha256(text),
+        "sha256": text_sha256(text),
         "uses": _uses(text),
         "workflow": wf.model_dump(mode="json", by_alias=True, exclude_unset=True),
         "instructions": instructions,

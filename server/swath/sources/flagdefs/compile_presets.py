@@ -5,36 +5,31 @@ python -m swath.sources.flagdefs.compile_presets
 
 from __future__ import annotations
 
-import json
-import sys
-
 from swath.sources.flagdefs.presets import (
     COMPILED,
     COMPILED_FORMAT,
     parse_preset,
     preset_names,
     preset_text,
-    sha256,
 )
+from swath.spec import datafile
 
 
 def data_text() -> str:
     """presets_compiled.json for the preset files as they are."""
     presets = {
         name: {
-            "sha256": sha256(preset_text(name)),
+            "sha256": datafile.text_sha256(preset_text(name)),
             "config": parse_preset(name).model_dump(mode="json", exclude_unset=True),
         }
         for name in sorted(preset_names())
     }
-    return json.dumps({"format": COMPILED_FORMAT, "presets": presets}, indent=1) + "\n"
+    return datafile.section_text(COMPILED_FORMAT, "presets", presets)
 
 
 def main(argv: list[str] | None = None) -> int:
     del argv
-    COMPILED.write_text(data_text(), encoding="utf-8")
-    print(f"wrote {COMPILED}", file=sys.stderr)
-    return 0
+    return datafile.write(COMPILED, data_text())
 
 
 if __name__ == "__main__":

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-import hashlib
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +31,7 @@ from swath.sources.flagdefs.config import FlagsConfig, SystemSpec, load_config
 from swath.sources.flagdefs.preset_names import FOLDER as FOLDER
 from swath.sources.flagdefs.preset_names import PACKAGE as PACKAGE
 from swath.sources.flagdefs.preset_names import preset_names as preset_names
+from swath.spec.datafile import read_section, text_sha256
 
 # Detection reads files only until one carries the signature; these bound the worst case
 # (a signature that is nowhere: on the 20,000-file bench tree, reading its 6,668 Python
@@ -75,20 +74,9 @@ COMPILED = Path(__file__).with_name("presets_compiled.json")
 COMPILED_FORMAT = 1
 
 
-def sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 @functools.cache
 def _compiled() -> dict[str, Any]:
-    try:
-        data = json.loads(COMPILED.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or data.get("format") != COMPILED_FORMAT:
-        return {}
-    found = data.get("presets")
-    return found if isinstance(found, dict) else {}
+    return read_section(COMPILED, COMPILED_FORMAT, "presets")
 
 
 def parse_preset(name: str) -> FlagsConfig:
@@ -102,7 +90,7 @@ def parse_preset(name: str) -> FlagsConfig:
 @functools.cache
 def load_preset(name: str) -> FlagsConfig:
     entry = _compiled().get(name)
-    if isinstance(entry, dict) and entry.get("sha256") == sha256(preset_text(name)):
+    if isinstance(entry, dict) and entry.get("sha256") == text_sha256(preset_text(name)):
         try:
             return FlagsConfig.model_validate(entry["config"])
         except (KeyError, ValidationError):
