@@ -30,10 +30,23 @@ class WorkerFailed(RuntimeError):
 
 
 def read_frame(stream: IO[bytes]) -> bytes | None:
-    head = stream.read(8)
+    head = _read_exactly(stream, 8)
     if len(head) < 8:
         return None
-    return stream.read(int.from_bytes(head, "little"))
+    return _read_exactly(stream, int.from_bytes(head, "little"))
+
+
+def _read_exactly(stream: IO[bytes], n: int) -> bytes:
+    """`n` bytes, or fewer at the end of the stream: an unbuffered pipe (a worker's
+    requests) may give a frame in several reads."""
+    parts: list[bytes] = []
+    while n > 0:
+        chunk = stream.read(n)
+        if not chunk:
+            break
+        parts.append(chunk)
+        n -= len(chunk)
+    return b"".join(parts)
 
 
 def write_frame(stream: IO[bytes], payload: bytes) -> None:
@@ -90,7 +103,9 @@ def _private_pipes() -> tuple[IO[bytes], IO[bytes]]:
     otherwise put bytes inside a reply's frame or take a request's: the parent then waits
     for a length that never comes."""
     sys.stdout.flush()
-    requests = os.fdopen(os.dup(0), "rb")
+    # Unbuffered, so that no request waits in a buffer of this process where a look at the
+    # pipe (`request_waiting`) would not see it.
+    requests = os.fdopen(os.dup(0), "rb", buffering=0)
     replies = os.fdopen(os.dup(1), "wb")
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
