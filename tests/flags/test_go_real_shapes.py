@@ -149,6 +149,32 @@ ENVCONFIG = {
 }
 
 
+def _assert_gofmt_clean(path: Path) -> None:
+    """The file parses and is formatted as gofmt would (`-l` names it otherwise)."""
+    proc = subprocess.run([gofmt(), "-e", "-l", str(path)], capture_output=True, text=True)
+    text = path.read_text(encoding="utf-8")
+    assert proc.returncode == 0 and proc.stdout == "", proc.stderr + proc.stdout + text
+
+
+def _assert_go_vet_passes(root: Path) -> None:
+    """`go vet` builds every package of the module and its tests: an unused import or a
+    write to a constant fails it. Offline, with its caches in the test's folder."""
+    proc = subprocess.run(
+        [go(), "vet", "./..."],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(root),
+            "GOFLAGS": "-mod=mod",
+            "GOCACHE": str(root / ".gocache"),
+            "GOPROXY": "off",
+        },
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
 def _apply(root: Path, patch: str) -> None:
     (root / "fix.diff").write_text(patch, encoding="utf-8")
     git(root, "apply", "fix.diff")
@@ -176,26 +202,8 @@ def test_bool_variables_read_as_checks_are_rewritten_and_the_result_builds(
     test = (tmp_path / "test/retry_test.go").read_text(encoding="utf-8")
     assert "\tenvconfig.Retry = true\n" in test and "envconfig.Retry = old" in test
     for rel in ("dialoptions.go", "internal/resolver/dns/dns_resolver.go"):
-        proc = subprocess.run(
-            [gofmt(), "-e", "-l", str(tmp_path / rel)], capture_output=True, text=True
-        )
-        assert proc.returncode == 0 and proc.stdout == "", proc.stderr + proc.stdout
-    # `go vet` builds every package and its tests: an unused import or a write to a
-    # constant would fail it.
-    proc = subprocess.run(
-        [go(), "vet", "./..."],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "HOME": str(tmp_path),
-            "GOFLAGS": "-mod=mod",
-            "GOCACHE": str(tmp_path / ".gocache"),
-            "GOPROXY": "off",
-        },
-    )
-    assert proc.returncode == 0, proc.stderr
+        _assert_gofmt_clean(tmp_path / rel)
+    _assert_go_vet_passes(tmp_path)
 
 
 def test_a_write_to_the_variable_is_not_a_check() -> None:
@@ -301,8 +309,7 @@ def test_a_deleted_check_takes_its_blank_line_and_lone_import_with_it(tmp_path: 
     assert "\ts.touch()\n}\n" in text
     path = tmp_path / "interceptor.go"
     path.write_text(text, encoding="utf-8")
-    proc = subprocess.run([gofmt(), "-e", "-l", str(path)], capture_output=True, text=True)
-    assert proc.returncode == 0 and proc.stdout == "", proc.stderr + proc.stdout + text
+    _assert_gofmt_clean(path)
 
 
 # etcd 3.4's etcdserver/api/v2http/capability.go: `notCapable` is called only under the
@@ -392,22 +399,5 @@ def test_an_unexported_helper_only_the_check_called_goes_and_the_package_builds(
     for gone in ("notCapable", "writeNote", '"fmt"', "etcdish/api"):
         assert gone not in text, text
     assert "func stillUsed() {}" in text
-    proc = subprocess.run(
-        [gofmt(), "-e", "-l", str(tmp_path / "v2http/capability.go")],
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 0 and proc.stdout == "", proc.stderr + proc.stdout + text
-    proc = subprocess.run(
-        [go(), "vet", "./..."],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "HOME": str(tmp_path),
-            "GOCACHE": str(tmp_path / ".gocache"),
-            "GOPROXY": "off",
-        },
-    )
-    assert proc.returncode == 0, proc.stderr
+    _assert_gofmt_clean(tmp_path / "v2http/capability.go")
+    _assert_go_vet_passes(tmp_path)
