@@ -40,7 +40,7 @@ def test_run_text_prints_one_based_findings(repo: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert (
-        "app/main.py:3:3: information todo/stale TODO by Ada Lovelace, 502 days old" in proc.stdout
+        "app/main.py:3:3: information todo/stale TODO by Ada Lovelace, 503 days old" in proc.stdout
     )
     assert any(ln.startswith("app/main.py:5:17: warning todo/stale FIXME by bob") for ln in lines)
     assert any(ln.startswith("web/ui.ts:1:4: warning todo/stale HACK") for ln in lines)

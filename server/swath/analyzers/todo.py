@@ -4,8 +4,7 @@ and catalogue them by owner and age."""
 from __future__ import annotations
 
 import re
-import time
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel
@@ -22,7 +21,6 @@ COMMENT_TAG = re.compile(
     r"(?P<opener>#|//|/\*|<!--|--|;|^\s*\*)\s*(?P<tag>TODO|FIXME|HACK|XXX)\b(?:\((?P<owner>[^)]*)\))?[:\s-]*(?P<text>.*)"
 )
 NOT_COMMITTED = "0" * 40
-DAY = 86400
 AGE_BUCKETS = (
     (30, "< 30 days"),
     (180, "30–180 days"),
@@ -46,11 +44,14 @@ class TodoEntry(BaseModel):
     age_days: int | None
 
 
-def _as_of(inputs: dict[str, Any]) -> float:
-    value = inputs.get("as_of")
+def _as_of(inputs: dict[str, Any], today: str | None) -> date:
+    """The day ages are counted to: the workflow's `as_of`, else the run's day (the one its
+    cached result is keyed on: counted to the clock's second, a result cached this morning
+    would disagree with one drawn tonight on the same day's key)."""
+    value = inputs.get("as_of") or today
     if value:
-        return datetime.fromisoformat(str(value)).replace(tzinfo=timezone.utc).timestamp()
-    return time.time()
+        return datetime.fromisoformat(str(value)).date()
+    return datetime.now(timezone.utc).date()
 
 
 def scan_text(path: str, text: str) -> list[tuple[int, re.Match[str]]]:
@@ -71,7 +72,7 @@ class TodoComments:
     kind: ClassVar[Literal["map"]] = "map"
     description: ClassVar[str] = "TODO/FIXME/HACK/XXX comments with their git blame author and age."
     params_model: ClassVar[type[BaseModel]] = NoParams
-    version: ClassVar[str] = "2"  # 2: lines split as the editor splits them (form feeds)
+    version: ClassVar[str] = "3"  # 3: ages in whole days to the run's day; 2: form feeds
     dated: ClassVar[bool] = True  # ages from git blame, counted to today
     rules: ClassVar[list[RuleInfo]] = [
         RuleInfo(
@@ -81,7 +82,7 @@ class TodoComments:
     ]
 
     def analyze(self, items: list[Item], ctx: AnalyzerContext) -> AnalyzerOutput:
-        now = _as_of(ctx.inputs)
+        now = _as_of(ctx.inputs, ctx.today)
         max_age = int(ctx.inputs.get("max_age_days") or 180)
         entries: list[TodoEntry] = []
         findings: list[Finding] = []
@@ -102,10 +103,11 @@ class TodoComments:
             output={"todos": [e.model_dump() for e in entries]}, findings=findings
         )
 
-    def _entry(self, path: str, n: int, m: re.Match[str], blame: Any, now: float) -> TodoEntry:
+    def _entry(self, path: str, n: int, m: re.Match[str], blame: Any, now: date) -> TodoEntry:
         committed = blame is not None and blame.commit != NOT_COMMITTED
         author = blame.author if committed else "(not committed)"
         when = blame.author_time if committed else None
+        day = datetime.fromtimestamp(when, timezone.utc).date() if when else None
         return TodoEntry(
             path=path,
             line=n,
@@ -117,8 +119,8 @@ class TodoComments:
             author=author,
             email=blame.author_mail if committed else "",
             commit=blame.commit if committed else "",
-            date=datetime.fromtimestamp(when, timezone.utc).date().isoformat() if when else None,
-            age_days=int((now - when) // DAY) if when else None,
+            date=day.isoformat() if day else None,
+            age_days=max(0, (now - day).days) if day else None,
         )
 
     def _finding(self, e: TodoEntry, max_age: int) -> Finding:
