@@ -6,6 +6,10 @@ points (the analyzer's `branches`: if/for/while/except/case/boolean operators). 
 that is complex but never changes, or changes often but is simple, is not a hot spot;
 one that is both is where bugs and merge conflicts collect (Tornhill, *Your Code as a
 Crime Scene*). Outside a git repository there is no churn and no hot spot.
+
+Tests and test data are no hot spot of the code: a test file branches over cases and
+changes with every change it tests (cobra's completions_test.go and command_test.go led
+its list, above command.go). They are ranked apart (`test_hot_spots`).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections import Counter
 from typing import Any
 
 from swath.workspace import Workspace
+from swath.workspace.roles import path_role
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +42,15 @@ def churn(ws: Workspace, folders: list[str], since: str = WINDOW) -> Counter[str
     return counts
 
 
+def is_test_file(path: str) -> bool:
+    """A test or test data (`*_test.go`, `tests/`, `testdata/`, `__fixtures__/` …)."""
+    return path_role(path, generated=None) != "source"
+
+
 def hot_spots(
-    modules: list[dict[str, Any]], commits: Counter[str], top: int = 10
+    modules: list[dict[str, Any]], commits: Counter[str], top: int = 10, tests: bool = False
 ) -> list[dict[str, Any]]:
+    """The `top` hot spots of the code (`tests`: of the tests and test data instead)."""
     rows = [
         {
             "path": m["path"],
@@ -51,6 +62,7 @@ def hot_spots(
     ]
     for r in rows:
         r["score"] = r["commits"] * r["branches"]
-    rows = [r for r in rows if r["score"] > 0]
+    # the role last: matching every path's patterns costs more than the product
+    rows = [r for r in rows if r["score"] > 0 and is_test_file(r["path"]) == tests]
     rows.sort(key=lambda r: (-r["score"], -r["commits"], r["path"]))
     return rows[:top]

@@ -27,7 +27,7 @@ from typing import Any
 
 from swath.analyzers.pyfacts import is_stdlib
 from swath.analyzers.sourcetext import SCRIPT_LANGUAGES, is_test_path
-from swath.analyzers.tsresolve import ScriptResolver
+from swath.analyzers.tsresolve import ScriptResolver, vendored_package
 
 
 @dataclass
@@ -195,6 +195,11 @@ def _resolve_python(
         return
     if is_stdlib(module):
         graph.add_external(src, module.split(".")[0], "stdlib")
+    elif "._vendor." in f".{module}.":  # pip's `pip._vendor.rich`, when not mapped
+        names = [n for n in imp.get("names") or [] if n != "*"] or [""]
+        for name in names if module.endswith("_vendor") else [""]:
+            found = vendored_package(f"{module}.{name}".strip(".").replace(".", "/"))
+            graph.add_external(src, found or module, "vendored")
     elif module.split(".")[0] in top_packages or int(imp.get("level") or 0) > 0:
         graph.add_external(src, module, "project")
     else:

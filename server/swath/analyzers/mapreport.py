@@ -190,15 +190,19 @@ def _key_symbols(out: dict[str, Any]) -> list[str]:
     lines = [
         "### Key symbols",
         "",
-        "Ranked by PageRank over the graph of which file uses which file's definitions.",
+        "Score: the symbol's share of PageRank (over the graph of which file uses which "
+        "file's definitions, so a use by an important file weighs more) times the number "
+        "of files that use it, so a name one file uses a lot does not lead. "
+        "Definitions in `.d.ts` declaration files come after the code's.",
         "",
-        "| symbol | kind | defined in | used by (files) | mentions | purpose |",
-        "| --- | --- | --- | ---: | ---: | --- |",
+        "| symbol | kind | defined in | score | used by (files) | mentions | purpose |",
+        "| --- | --- | --- | ---: | ---: | ---: | --- |",
     ]
     for s in out["key_symbols"]:
+        score = s.get("score", s["rank"] * s["used_by"])
         lines.append(
             f"| `{s['name']}` | {s['kind']} | `{_rel(s['path'], root)}:{s['line'] + 1}` | "
-            f"{s['used_by']} | {s['uses']} | {_cell(s['doc'])} |"
+            f"{score:.3f} | {s['used_by']} | {s['uses']} | {_cell(s['doc'])} |"
         )
     return [*lines, ""]
 
@@ -219,7 +223,12 @@ def _hot_spots(out: dict[str, Any]) -> list[str]:
         f"| `{_rel(h['path'], root)}` | {h['commits']} | {h['branches']} | {h['lines']} | {h['score']} |"
         for h in out["hot_spots"]
     ]
-    return [*lines, ""]
+    lines.append("")
+    tests = out.get("test_hot_spots") or []
+    if tests:
+        shown = ", ".join(f"`{_rel(h['path'], root)}` ({h['score']})" for h in tests)
+        lines += [f"Tests and test data are ranked apart; theirs: {shown}.", ""]
+    return lines
 
 
 def _cycles(out: dict[str, Any]) -> list[str]:

@@ -11,21 +11,44 @@ A use is an imported name (`from pkg.core import Engine`, `import { Engine } fro
 many times the importing file mentions the name (counted by the parse workers), at least
 one. A name imported from a module that does not define it and does not re-export it
 (an attribute set at run time) is no use of any symbol.
+
+What a key symbol's place says is its `score`: its PageRank share (`rank`) times the
+number of files that use it. The share alone put a name that one well-ranked file uses
+above names the whole module uses (preact's `PreactDOMAttributes`, 1 user, above
+`options`, 10; cobra's `MousetrapHelpText`, 1 user, among the first). A declaration
+file (`.d.ts`) stands for the code beside it: a code file's use of a name its
+implementation (`index.d.ts` -> `index.js`) defines or re-exports goes to that code, and
+where the map holds code, the definitions of declaration files are listed after the
+code's (preact's hand-written types came before all of its JavaScript).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from swath.analyzers.importgraph import ImportGraph
+from swath.analyzers.importgraph import ImportGraph, is_declaration_file
 from swath.analyzers.sourcetext import SCRIPT_LANGUAGES
 from swath.analyzers.tsresolve import ScriptResolver
 
 DAMPING = 0.85
 MAX_REEXPORT_DEPTH = 8
+# What runs beside a declaration file: `index.d.ts` types `index.js` (`.d.mts` a `.mjs`).
+_DECLARATION_SUFFIX = re.compile(r"\.d\.([mc]?)ts$")
+_IMPLEMENTATIONS = {"": (".js", ".jsx"), "m": (".mjs",), "c": (".cjs",)}
+
+
+def implementation_of(path: str, files: Collection[str]) -> str | None:
+    """The mapped JavaScript file a declaration file describes (same folder and name)."""
+    m = _DECLARATION_SUFFIX.search(path)
+    if m is None:
+        return None
+    stem = path[: m.start()]
+    return next((stem + ext for ext in _IMPLEMENTATIONS[m.group(1)] if stem + ext in files), None)
 
 
 def pagerank(
@@ -237,9 +260,12 @@ def collect_uses(graph: ImportGraph, scripts: ScriptResolver | None) -> SymbolUs
             source = res.module_file(f, imp)
             if source is None:
                 continue
+            # A code file's import of a declaration file uses the code it types, where
+            # that code defines or re-exports the name (a type stays the .d.ts's).
+            code = None if is_declaration_file(path) else implementation_of(source, graph.files)
             aliases = imp.get("aliases") or {}
             for name in names:
-                hit = res.define(source, name)
+                hit = (res.define(code, name) if code else None) or res.define(source, name)
                 if hit is not None:
                     uses.add(hit, path, max(1, counts.get(aliases.get(name, name), 0)))
     return uses
@@ -284,7 +310,12 @@ def _weights(
     file_edges: dict[str, dict[str, float]] = defaultdict(dict)
     for src, imported in graph.edges.items():
         for dst in imported:
-            file_edges[src][dst] = 1.0  # importing a module is a use of it
+            # importing a module is a use of it; a code file importing a declaration
+            # file uses the code beside it (preact's `.js` files import 'preact', whose
+            # package.json `types` is src/index.d.ts: that file and dom.d.ts, which
+            # import each other, kept most of the rank)
+            code = None if is_declaration_file(src) else implementation_of(dst, graph.files)
+            file_edges[src][code if code and code != src else dst] = 1.0
     sym_weight: dict[str, dict[tuple[str, str], float]] = defaultdict(dict)
     for target, users in uses.uses.items():
         for user, w in users.items():
@@ -316,13 +347,21 @@ def rank_symbols(
     top: int = 20,
     scores: dict[tuple[str, str], float] | None = None,
 ) -> list[dict[str, Any]]:
-    """The `top` key symbols; `scores`: `symbol_scores` of the same graph and uses, drawn
-    before."""
+    """The `top` key symbols by `score` (PageRank share x files using it), the code's
+    before the declaration files' when the map has code; `scores`: `symbol_scores` of
+    the same graph and uses, drawn before."""
     if scores is None:
         scores = symbol_scores(graph, uses)
-    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    has_code = any(not is_declaration_file(p) for p, _ in scores)
+
+    def order(kv: tuple[tuple[str, str], float]) -> tuple[bool, float, tuple[str, str]]:
+        target, share = kv
+        declared = has_code and is_declaration_file(target[0])
+        return (declared, -share * uses.used_by(target), target)
+
+    ranked = sorted(scores.items(), key=order)[:top]
     out = []
-    for (path, name), score in ranked:
+    for (path, name), share in ranked:
         sym = top_level_defs(graph.files[path]).get(name, {})
         out.append(
             {
@@ -330,7 +369,8 @@ def rank_symbols(
                 "name": name,
                 "kind": sym.get("kind", ""),
                 "line": sym.get("line", 0),
-                "rank": round(score, 6),
+                "rank": round(share, 6),
+                "score": round(share * uses.used_by((path, name)), 6),
                 "used_by": uses.used_by((path, name)),
                 "uses": int(sum(uses.uses[(path, name)].values())),
                 "doc": sym.get("doc", ""),

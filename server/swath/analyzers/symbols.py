@@ -33,6 +33,7 @@ from swath.analyzers.importgraph import (
     ImportGraph,
     build_graph,
     find_cycles,
+    is_declaration_file,
     is_orphan,
 )
 from swath.analyzers.maplayers import go_packages, layers
@@ -158,8 +159,10 @@ class ModuleMap:
     params_model: ClassVar[type[BaseModel]] = ModuleMapParams
     # 3: each mapped file carries the digest of what the graph reads of it (`graph_digest`)
     # 4: package.json entries, folder package.json, @types, type-only .d.ts cycles,
-    # a Go package import counted once; 5: Go same-package uses
-    version: ClassVar[str] = "5"
+    # a Go package import counted once; 5: Go same-package uses; 6: key symbols by
+    # score (share x users), code files' uses of a .d.ts go to its code, test hot
+    # spots apart, vendored imports
+    version: ClassVar[str] = "6"
     dated: ClassVar[bool] = True  # hot spots count the commits of the last year
     rules: ClassVar[list[RuleInfo]] = [
         RuleInfo(
@@ -247,11 +250,12 @@ class ModuleMap:
     @staticmethod
     def _hot_spots(ws: Workspace, output: dict[str, Any], top: int) -> None:
         if not ws.is_git():
-            output["hot_spots"] = []
+            output["hot_spots"] = output["test_hot_spots"] = []
             output["hot_spots_note"] = "the workspace is not a git repository, so there is no churn"
             return
         commits = churn(ws, [output["root"]] if output["root"] else [])
         output["hot_spots"] = hot_spots(output["modules"], commits, top)
+        output["test_hot_spots"] = hot_spots(output["modules"], commits, TEST_HOT_SPOTS, tests=True)
         if not output["hot_spots"]:
             output["hot_spots_note"] = "no mapped file with branches was committed in the last year"
 
@@ -297,9 +301,16 @@ class ModuleMap:
         externals = sorted(
             graph.external.values(), key=lambda e: (-len(e.importers), e.kind, e.name)
         )
+        # Declaration files (`.d.ts`) after the code, when there is code: preact's
+        # src/index.d.ts (what its `.js` files' imports of 'preact' resolve to) led.
+        has_code = any(not is_declaration_file(m["path"]) for m in modules)
         ranked = sorted(
             (m for m in modules if m["used_by"] and m["language"] != "go"),
-            key=lambda m: (-len(m["used_by"]), m["path"]),
+            key=lambda m: (
+                has_code and is_declaration_file(m["path"]),
+                -len(m["used_by"]),
+                m["path"],
+            ),
         )
         return {
             "root": root,
@@ -451,6 +462,7 @@ class ModuleMap:
 
 
 LENS_PURPOSE_MAX = 72
+TEST_HOT_SPOTS = 5  # the tests' own hot spots, listed apart
 
 # What a symbol's code lens reads of its definition: (path, name, kind, line, column, branches).
 _LensedDef = tuple[str, str, str, int, int, int]

@@ -16,6 +16,7 @@ reason: never an external package that does not exist.
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,9 +46,27 @@ MAX_EXTENDS = 10
 
 @dataclass
 class Resolution:
-    kind: str  # file | stdlib | package | unresolved
+    kind: str  # file | stdlib | package | vendored | project | unresolved
     target: str = ""  # the file (kind file), the dependency's name, or the reason
     via: str = ""  # how: "relative", "paths @/* in web/tsconfig.json", "workspace package @acme/ui"
+
+
+# Folders that hold other people's code copied in: what the review's roles call vendored
+# (`swath.workspace.roles`: vendor/, node_modules/) and Python's `_vendor` convention (pip).
+VENDOR_FOLDERS = frozenset({"vendor", "_vendor", "node_modules"})
+
+
+def vendored_package(path: str) -> str | None:
+    """The name of the vendored package a path lies in (`src/vendor/cookie-es/split` is
+    `cookie-es`, `node_modules/@scope/x/y` is `@scope/x`), else None."""
+    parts = [p for p in path.replace("\\", "/").split("/") if p and p != "."]
+    at = next((i for i, p in enumerate(parts) if p in VENDOR_FOLDERS), None)
+    if at is None or at + 1 >= len(parts):
+        return None
+    name = parts[at + 1]
+    if name.startswith("@") and at + 2 < len(parts):
+        name = f"{name}/{parts[at + 2]}"
+    return re.sub(r"\.(?:d\.)?[cm]?[jt]sx?$", "", name)
 
 
 @dataclass
@@ -404,6 +423,9 @@ class ScriptResolver:
             hit = self.file_at(base) or self._folder_package_entry(base)
             if hit is not None:
                 return Resolution("file", hit, "relative")
+            vendored = vendored_package(base)
+            if vendored is not None:  # a copy of someone else's code (the map skips vendor/)
+                return Resolution("vendored", vendored, "relative, a vendored copy")
             if self._is_dir(base) or any(self._is_file(c) for c in self.candidates(base)):
                 return Resolution("project", base, "relative, outside the mapped folder")
             return Resolution(
