@@ -91,7 +91,8 @@ def test_a_one_word_key_counts_only_where_its_system_reads_it(tmp_path: Path) ->
     assert [(r["path"], r["line"]) for r in signals["references"]] == [
         ("src/lib/features/signals.ts", 1)
     ]
-    assert signals["ordinary_uses"] == 2  # the schema's property and its description's word
+    # The schema's property; the word in its description string is prose, no occurrence.
+    assert signals["ordinary_uses"] == 1
     assert signals["ordinary_example"]["path"] == "src/lib/openapi/spec/signal-schema.ts"
     demo = flags["demo"].data
     # The call's key on a line of its own is still the call's.

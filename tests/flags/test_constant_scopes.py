@@ -228,3 +228,40 @@ def test_an_exported_constant_is_the_modules_whatever_the_braces_before_it(tmp_p
     got = _scan(root, ["new-checkout"])["new-checkout"]
     assert ("src/page.ts", 1, "call") in got
     assert ("src/flags.ts", 4, "call") in got  # the regex literal's brace opens no block
+
+
+def test_a_constants_name_in_a_comment_or_string_is_no_use(tmp_path: Path) -> None:
+    keys = ["new-checkout", "new_search"]
+    root = _repo(
+        tmp_path,
+        {
+            "src/flags.ts": "export const NEW_CHECKOUT = 'new-checkout';\n",
+            "src/page.ts": "import { NEW_CHECKOUT } from './flags';\n"
+            "// NEW_CHECKOUT: the new flow\n"
+            "/* NEW_CHECKOUT\n   again */\n"
+            "log('NEW_CHECKOUT is read below');\n"
+            "const url = 'http://x//'; if (client.isEnabled(NEW_CHECKOUT)) { a(); }\n"
+            "note(`${NEW_CHECKOUT} on`);\n",
+            "app/keys.py": 'NEW_SEARCH = "new_search"  # NEW_SEARCH: the key\n',
+            "app/views.py": '"""Views. NEW_SEARCH decides the search."""\n'
+            "from app.keys import NEW_SEARCH\n\n"
+            "# NEW_SEARCH is on in staging\n"
+            'print(f"{NEW_SEARCH}", "NEW_SEARCH")\n'
+            "client.is_enabled(NEW_SEARCH)\n",
+        },
+        keys,
+    )
+    got = _scan(root, keys)
+    # The import, the call (after a string holding `//`), the template's interpolation.
+    assert got["new-checkout"] == [
+        ("src/flags.ts", 0, "constant-def"),
+        ("src/page.ts", 0, "constant-use"),
+        ("src/page.ts", 5, "call"),
+        ("src/page.ts", 6, "constant-use"),
+    ]
+    assert got["new_search"] == [
+        ("app/keys.py", 0, "constant-def"),
+        ("app/views.py", 1, "constant-use"),
+        ("app/views.py", 4, "constant-use"),
+        ("app/views.py", 5, "call"),
+    ]

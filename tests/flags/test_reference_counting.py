@@ -182,3 +182,141 @@ def test_references_past_the_cap_are_counted_not_listed(tmp_path: Path) -> None:
     facts = next(f for r in records for f in r.output["flags"] if f["key"] == "busy")
     assert facts["ref_count"] == 5
     assert any("2 more reference(s)" in r for r in facts["risks"])
+
+
+# etcd 3.4.23's etcdserver/api/capability.go, cut down: the capabilities are constants of a
+# `const ( … )` block, the state is the map `init()` builds, and the versioned maps and the
+# handlers read the constants. Used 8 times, the capability was "9 references": its own
+# declaration counted as one.
+ETCD_CAPABILITY = """\
+package api
+
+type Capability string
+
+const (
+	AuthCapability  Capability = "auth"
+	V3rpcCapability Capability = "v3rpc"
+)
+
+var (
+	// capabilityMaps is a static map of version to capability map.
+	capabilityMaps = map[string]map[Capability]bool{
+		"3.0.0": {AuthCapability: true, V3rpcCapability: true},
+		"3.4.0": {AuthCapability: true, V3rpcCapability: true},
+	}
+	enabledMap map[Capability]bool
+)
+
+func init() {
+	enabledMap = map[Capability]bool{
+		AuthCapability:  true,
+		V3rpcCapability: true,
+	}
+}
+
+func IsCapabilityEnabled(c Capability) bool { return enabledMap[c] }
+"""
+ETCD_HANDLER = """\
+package v2http
+
+import "example.com/etcdish/etcdserver/api"
+
+func authCapabilityHandler(fn func()) func() {
+	return func() {
+		// AuthCapability off: refuse (a comment naming the constant is no read of it)
+		if !api.IsCapabilityEnabled(api.AuthCapability) {
+			notCapable(api.AuthCapability)
+			return
+		}
+		fn()
+	}
+}
+"""
+ETCD_YAML = """\
+systems:
+  - name: etcd-capabilities
+    files: ["etcdserver/api/capability.go"]
+    language: go
+    definition:
+      rule:
+        kind: keyed_element
+        has: {kind: literal_element, nthChild: 1, pattern: $KEY}
+        all:
+          - has: {kind: literal_element, nthChild: 2, pattern: $STATE}
+        inside: {kind: function_declaration, regex: '^func init', stopBy: end}
+    reference:
+      pattern: {context: "func _() { _ = api.IsCapabilityEnabled(api.$KEY) }", selector: call_expression}
+      is_check: true
+"""
+
+
+def test_a_go_constants_own_declaration_and_comments_are_no_references(tmp_path: Path) -> None:
+    ws = make_repo(
+        tmp_path,
+        {
+            ".swath/flags.yaml": ETCD_YAML,
+            "go.mod": "module example.com/etcdish\n\ngo 1.19\n",
+            "etcdserver/api/capability.go": ETCD_CAPABILITY,
+            "etcdserver/api/v2http/capability.go": ETCD_HANDLER,
+        },
+    )
+    auth = flag_items(discover(ws))["AuthCapability"].data
+    refs = _refs(auth)
+    # The declaration is listed (a removal would delete it), as a declaration, not a read.
+    assert ("etcdserver/api/capability.go", 5, "constant-def") in refs
+    reads = [r for r in refs if r[2] != "constant-def"]
+    assert reads == [
+        ("etcdserver/api/capability.go", 12, "identifier"),
+        ("etcdserver/api/capability.go", 13, "identifier"),
+        ("etcdserver/api/v2http/capability.go", 7, "identifier"),
+        ("etcdserver/api/v2http/capability.go", 8, "identifier"),
+    ]
+    _records, _found, plan = run_offline(ws)
+    cat = {c["key"]: c for c in plan["catalogue"]}
+    # 2 versioned map entries, the check and the handler's argument; nothing on the comment.
+    assert cat["AuthCapability"]["ref_count"] == 4
+
+
+def test_a_doc_comment_or_a_string_naming_a_variable_is_no_reference(tmp_path: Path) -> None:
+    """grpc-go 1.33.3's internal/envconfig: `// Retry is set if …` above the variable was a
+    reference of `Retry`; so was a word of a docstring or a log message."""
+    ws = make_repo(
+        tmp_path,
+        {
+            ".swath/flags.yaml": """\
+overrides:
+  Retry: "on"
+systems:
+  - name: grpc-envconfig
+    files: ["internal/envconfig/envconfig.go"]
+    language: go
+    definition:
+      rule:
+        kind: expression_list
+        pattern: $STATE
+        inside:
+          kind: var_spec
+          has: {field: name, pattern: $KEY}
+    reference:
+      pattern: {context: "func _() { _ = envconfig.$KEY }", selector: selector_expression}
+      is_check: true
+""",
+            "go.mod": "module example.com/grpcish\n\ngo 1.19\n",
+            "internal/envconfig/envconfig.go": "package envconfig\n\n"
+            'import "os"\n\n'
+            "var (\n"
+            '\t// Retry is set if retry is explicitly enabled via "GRPC_GO_RETRY=on".\n'
+            '\tRetry = os.Getenv("GRPC_GO_RETRY") == "on"\n'
+            ")\n",
+            "dialoptions.go": "package grpc\n\n"
+            'import (\n\t"log"\n\n\t"example.com/grpcish/internal/envconfig"\n)\n\n'
+            "/* Retry is on by default: see envconfig.Retry. */\n"
+            "func retry() bool {\n"
+            '\tlog.Print("Retry is on")\n'
+            "\treturn envconfig.Retry\n"
+            "}\n",
+        },
+    )
+    retry = flag_items(discover(ws))["Retry"].data
+    # Only the read; not the comments above the variable and the function, not the log line.
+    assert _refs(retry) == [("dialoptions.go", 11, "identifier")]

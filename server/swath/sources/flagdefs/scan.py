@@ -325,7 +325,7 @@ class _Merger:
             if seen.kind == "identifier" and hit.kind == "constant-use":
                 seen.kind, seen.via = hit.kind, hit.via
             return
-        if hit.path.endswith(".go") and hit.kind in ("identifier", "constant-use"):
+        if hit.path.endswith(".go") and hit.kind in ("identifier", "constant-use", "constant-def"):
             if not _names_go_package(hit, self.go_imports.get(hit.path, {}), origins):
                 return
         self.placed[where] = hit
@@ -423,7 +423,7 @@ class _Merger:
                         self.members.add((path, line, str(const)))
                 self._place(key, ref)
             elif kind == "bare":
-                _, idx, line, col, end_col, text = h
+                _, idx, line, col, end_col, text, declares = h
                 name = self.bare[idx]
                 key = self.aliases.get(name, name)
                 if (path, line, col) in self.at or (key, line) in const_lines:
@@ -436,7 +436,9 @@ class _Merger:
                         col=col,
                         end_col=end_col,
                         text=text,
-                        kind="identifier",
+                        # etcd's `AuthCapability  Capability = "auth"`, an enum's member:
+                        # listed (a removal deletes it), never counted as a read.
+                        kind="constant-def" if declares else "identifier",
                         test=test,
                         lang=lang,
                     ),

@@ -232,7 +232,7 @@ def scan_chunk(
 
     ("key", key_index, line, col, end_col, text, const_name | None, const_exported,
      scope kind: "module" | "block" | "member" | None)
-    ("bare", bare_index, line, col, end_col, text)
+    ("bare", bare_index, line, col, end_col, text, declares: the name's own declaration)
     ("call", name_index, line, col, end_col, text, literal_key | None, key_line, key_col, key_end_col, key_text,
      [(identifier, line, col)])
     ("dynamic", name_index, line, col, end_col, text, prefix, suffix, [(identifier, line, col)],
@@ -368,6 +368,8 @@ def _hits(
     n = len(data)
     for idx, start, end in matches:
         if idx < n_quoted:
+            if code and file_scopes.in_comment(start):
+                continue  # `// see 'new-checkout'`: prose, no read
             line, col, end_col, text, ls = lines.locate(start, end)
             name, exported, keyword = (
                 _constant_on_line(data, ls, start, end, path) if code else (None, False, b"")
@@ -391,7 +393,10 @@ def _hits(
         elif idx < n_bare:
             if (start and _IDENT.match(data, start - 1)) or (end < n and _IDENT.match(data, end)):
                 continue
-            hits.append(("bare", idx - n_quoted, *lines.locate(start, end)[:4]))
+            if code and file_scopes.in_prose(start):
+                continue  # a word of a comment or a string
+            declares = code and _declares_name(data, start, end, path)
+            hits.append(("bare", idx - n_quoted, *lines.locate(start, end)[:4], declares))
         else:
             # SDK call names only count in code: `flags.Enabled("x")` in a YAML comment is prose.
             if not code or (start and _IDENT.match(data, start - 1)):
@@ -856,7 +861,12 @@ def _uses(
         j = i + len(name)
         before_ok = i == 0 or not _IDENT.match(data, i - 1)
         after_ok = j >= len(data) or not _IDENT.match(data, j)
-        if before_ok and after_ok and not _is_definition_of(data, i, j, def_at):
+        if (
+            before_ok
+            and after_ok
+            and not _is_definition_of(data, i, j, def_at)
+            and not file_scopes.in_prose(i)
+        ):
             qualified = qualifier(data, i) is not None
             if kind == scopes.MEMBER:
                 seen = qualified or s <= i < e
@@ -867,6 +877,53 @@ def _uses(
                 out.append(("use", name.decode(), line, col, end_col, text, def_line))
         i = data.find(name, j)
     return out
+
+
+# The name a line declares: `const X`, `var X`, `type X`, `func X(`, `func (r *T) X(`,
+# `function X`, `class X`, `def X`, `enum X`, `interface X`, `let X` (with `export`, `async`).
+_DECLARING = re.compile(
+    rb"(?:^\s*|[;{(]\s*)(?:(?:export|declare|default|async|public|private|protected|static)\s+)*"
+    rb"(?:const|var|let|type|func(?:\s*\([^()]*\))?|function\*?|class|def|enum|interface)\s+\Z"
+)
+_GO_SPEC = re.compile(
+    rb"\s*(?:[A-Za-z_][\w.]*|\*[\w.]+|\[\][\w.*]+|map\[[^\]]+\][\w.*]+)?\s*=(?!=)"
+)
+_PY_ASSIGN = re.compile(rb"\s*(?::[^=\n]+)?=(?!=)")
+
+
+def _declares_name(data: bytes, start: int, end: int, path: str) -> bool:
+    """Does the identifier at start..end stand where a declaration names what it declares?
+    etcd's `AuthCapability  Capability = "auth"` (a line of a `const ( … )` block) declares
+    the capability its map then reads: the declaration is no reference of it. A write to the
+    name (`X = v` in a function body) is not a declaration and stays one."""
+    ls = data.rfind(b"\n", 0, start) + 1
+    before = data[ls:start]
+    if _DECLARING.search(before):
+        return True
+    if before.strip():
+        return False
+    if path.endswith(".go"):
+        if data.startswith(b":=", end) or re.match(rb"\s*(?:,\s*\w+\s*)*:=", data[end : end + 200]):
+            return True  # `x := …`, `x, err := …`: a new name of this scope
+        return _in_go_spec_block(data, ls) and _GO_SPEC.match(data, end) is not None
+    if path.endswith((".py", ".pyi")):
+        return _PY_ASSIGN.match(data, end) is not None and not data.startswith(b"==", end)
+    return False
+
+
+def _in_go_spec_block(data: bytes, ls: int) -> bool:
+    """Is the line at `ls` inside a top-level `const ( … )` or `var ( … )` block (gofmt
+    writes the block's own lines at column 0, its specs indented)?"""
+    pos = ls
+    for _ in range(2000):
+        if pos <= 0:
+            return False
+        prev = data.rfind(b"\n", 0, pos - 1) + 1
+        text = data[prev : pos - 1]
+        if text[:1] not in (b" ", b"\t", b"") and text.strip():
+            return re.match(rb"(?:const|var)\s*\(\s*(?://.*)?$", text.rstrip(b"\r")) is not None
+        pos = prev
+    return False
 
 
 def _is_definition_of(data: bytes, i: int, j: int, def_at: int) -> bool:
@@ -906,6 +963,8 @@ def scan_names(
         for idx, start, end in matches:
             if (start and _IDENT.match(data, start - 1)) or (end < n and _IDENT.match(data, end)):
                 continue
+            if file_scopes.in_prose(start):
+                continue  # a word of a comment or a string
             qual = qualifier(data, start)
             if qual is None:
                 ranges = hidden.get(idx)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 import re
+from bisect import bisect_right
 
 # Scope kinds: the whole file, a block (a function body, a test callback), a container's members.
 MODULE, BLOCK, MEMBER = "module", "block", "member"
@@ -91,18 +92,101 @@ def _is_function_header(header: bytes) -> bool:
     return m is not None and m.group(1) not in _CONTROL
 
 
+# -- comments and strings --------------------------------------------------------------------
+# A name in a comment or a string is prose (`// Retry is set if …` above grpc's
+# `envconfig.Retry`), not a read of the constant; a key quoted in a comment is no read either.
+# Python: comments, and strings with their prefixes (an f-string interpolates code: not prose).
+_PY_TOKENS = re.compile(rb"""#[^\n]*|(?:(?<![\w])([rRbBuUfF]{1,2}))?("{3}|'{3}|"|')""")
+_COMMENT, _STRING = 1, 2
+# The languages whose comments and strings these tokens are (Ruby's and PHP's `#`, Rust's
+# lifetimes `'a` are not told apart: their files get no prose spans).
+_PROSE_SUFFIXES = (
+    ".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".go", ".java", ".kt",
+    ".cs", ".swift", ".scala", ".py", ".pyi",
+)  # fmt: skip
+
+
+def _python_prose(data: bytes) -> list[tuple[int, int, int]]:
+    out: list[tuple[int, int, int]] = []
+    pos, n = 0, len(data)
+    while True:
+        m = _PY_TOKENS.search(data, pos)
+        if m is None:
+            return out
+        if m.group(2) is None:  # a comment
+            out.append((m.start(), m.end(), _COMMENT))
+            pos = m.end()
+            continue
+        quote = m.group(2)
+        i = m.end()
+        while i < n:
+            c = data[i]
+            if c == 0x5C:  # a backslash escapes the next byte
+                i += 2
+                continue
+            if data.startswith(quote, i):
+                i += len(quote)
+                break
+            if c == 0x0A and len(quote) == 1:
+                break  # an unterminated string ends at its line
+            i += 1
+        if b"f" not in (m.group(1) or b"").lower():
+            out.append((m.start(), min(i, n), _STRING))
+        pos = max(i, m.end())
+
+
+def _brace_prose(data: bytes) -> list[tuple[int, int, int]]:
+    out: list[tuple[int, int, int]] = []
+    for m in _TOKENS.finditer(data):
+        c = data[m.start()]
+        if c == 0x2F and data[m.start() + 1 : m.start() + 2] in (b"/", b"*"):
+            out.append((m.start(), m.end(), _COMMENT))
+        elif c in b"\"'":
+            out.append((m.start(), m.end(), _STRING))
+        elif c == 0x60 and b"${" not in data[m.start() : m.end()]:
+            out.append((m.start(), m.end(), _STRING))  # a template that interpolates is code
+    return out
+
+
 class FileScopes:
     """Scopes of one file's declarations (its blocks found once, when first asked)."""
 
     def __init__(self, data: bytes, path: str) -> None:
         self.data, self.path = data, path
         self._blocks: Blocks | None = None
+        self._prose: tuple[list[int], list[tuple[int, int, int]]] | None = None
 
     @property
     def blocks(self) -> Blocks:
         if self._blocks is None:
             self._blocks = Blocks(self.data)
         return self._blocks
+
+    def _prose_at(self, pos: int) -> tuple[int, int, int] | None:
+        """The comment or string holding the byte at `pos`, if any (found once per file)."""
+        if self._prose is None:
+            if not self.path.endswith(_PROSE_SUFFIXES):
+                spans: list[tuple[int, int, int]] = []
+            elif self.path.endswith(_PY):
+                spans = _python_prose(self.data)
+            else:
+                spans = _brace_prose(self.data)
+            self._prose = ([s for s, _, _ in spans], spans)
+        starts, spans = self._prose
+        i = bisect_right(starts, pos) - 1
+        if i < 0:
+            return None
+        span = spans[i]
+        return span if pos < span[1] else None
+
+    def in_comment(self, pos: int) -> bool:
+        found = self._prose_at(pos)
+        return found is not None and found[2] == _COMMENT
+
+    def in_prose(self, pos: int) -> bool:
+        """In a comment, or inside a string (a name there is a word, not a read)."""
+        found = self._prose_at(pos)
+        return found is not None and (found[2] == _COMMENT or found[0] < pos)
 
     def scope_of(self, line_start: int, keyword: bytes = b"") -> tuple[str, int, int]:
         """(kind, start, end): the scope of a declaration on the line starting at `line_start`."""
