@@ -186,3 +186,40 @@ def test_generated_files_are_not_read_for_references(tmp_path: Path) -> None:
         "src/test/e2e/api/admin/context.e2e.test.ts",
     ]
     assert ctx.skipped.as_dict() == {"generated": 4}  # said in the report's "Not read"
+
+
+def test_a_local_named_like_the_flag_and_a_word_in_a_description_are_no_references(
+    tmp_path: Path,
+) -> None:
+    """unleash-server 7.5.1: `const enableLegacyVariants = this.flagResolver.isEnabled(
+    'enableLegacyVariants');` was two references on one line (the local's name and the
+    call), and `milestoneProgression` inside the OpenAPI schemas' description strings 20."""
+    ws = _repo(
+        tmp_path,
+        {
+            "src/lib/features/feature-toggle/feature-toggle-service.ts": (
+                "export class FeatureToggleService {\n"
+                "    getVariants() {\n"
+                "        const strictSchemaValidation = this.flagResolver.isEnabled(\n"
+                "            'strictSchemaValidation',\n"
+                "        );\n"
+                "        return strictSchemaValidation ? [] : null;\n"
+                "    }\n"
+                "}\n"
+            ),
+            "src/lib/openapi/spec/feature-environment-schema.ts": (
+                "export const featureEnvironmentSchema = {\n"
+                "    releasePlans: {\n"
+                "        description: 'Release plans (only when strictSchemaValidation is on)',\n"
+                "    },\n"
+                "} as const;\n"
+            ),
+        },
+    )
+    strict = flag_items(discover(ws))["strictSchemaValidation"].data
+    service = "src/lib/features/feature-toggle/feature-toggle-service.ts"
+    got = [(r["path"], r["line"], r["kind"]) for r in strict["references"]]
+    # The call's key (the local's later read is the local's, as before); no schema line.
+    assert (service, 3, "call") in got
+    assert not any(p == service and line == 2 for p, line, _ in got), got
+    assert not any(p.endswith("feature-environment-schema.ts") for p, _, _ in got), got

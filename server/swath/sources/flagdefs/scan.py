@@ -428,6 +428,10 @@ class _Merger:
                 key = self.aliases.get(name, name)
                 if (path, line, col) in self.at or (key, line) in const_lines:
                     continue
+                if declares and path not in self.spans:
+                    # `const enabled = …` elsewhere: a name of its own, neither a read nor
+                    # the flag's declaration (those stand in its definition's files).
+                    continue
                 self._place(
                     key,
                     ReferenceHit(
