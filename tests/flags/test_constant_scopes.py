@@ -265,3 +265,90 @@ def test_a_constants_name_in_a_comment_or_string_is_no_use(tmp_path: Path) -> No
         ("app/views.py", 4, "constant-use"),
         ("app/views.py", 5, "call"),
     ]
+
+
+def test_commonjs_exports_and_aliased_imports_are_followed(tmp_path: Path) -> None:
+    """`exports.X = 'key'` (what tsc writes for `export const`), `module.exports = { X: 'key' }`,
+    read through `require` (a namespace or destructured, renamed or not) and through an
+    aliased ES import; the object's other properties stay property names."""
+    keys = ["new-pricing", "dark-mode", "learning-lab"]
+    root = _repo(
+        tmp_path,
+        {
+            "src/flags.js": '"use strict";\nexports.NEW_PRICING = void 0;\n'
+            "exports.NEW_PRICING = 'new-pricing';\n"
+            "exports.pricing = () => client.isEnabled(exports.NEW_PRICING);\n",
+            "src/cfg.js": "module.exports = {\n  DARK_MODE: 'dark-mode',\n  name: 'learning-lab',\n};\n",
+            "src/a.js": 'const flags_1 = require("./flags");\n'
+            "if (client.isEnabled(flags_1.NEW_PRICING)) { a(); }\n",
+            "src/b.js": "const { NEW_PRICING } = require('./flags');\n"
+            "if (client.isEnabled(NEW_PRICING)) { b(); }\n",
+            "src/c.js": "const { DARK_MODE: D } = require('./cfg');\n"
+            "if (client.isEnabled(D)) { c(); }\n",
+            "src/d.ts": "import { NEW_PRICING as P } from './flags';\n"
+            "const NEW_PRICING = 'other';\n"
+            "if (client.isEnabled(P)) { d(); }\n"
+            "function f(P) { return P; }\n",
+            # `name` of anything else is a property name: not the export of cfg.js.
+            "src/e.js": "const cfg = require('./cfg');\n"
+            "console.log(item.name, other.name);\nshow(cfg.name);\n",
+            "src/menu.js": "const menu = { name: 'learning-lab' };\nlog(menu.name);\n",
+        },
+        keys,
+    )
+    got = _scan(root, keys)
+    assert got["new-pricing"] == [
+        ("src/a.js", 1, "call"),
+        ("src/b.js", 0, "constant-use"),
+        ("src/b.js", 1, "call"),
+        ("src/d.ts", 0, "constant-use"),
+        ("src/d.ts", 2, "call"),
+        ("src/flags.js", 2, "constant-def"),
+        ("src/flags.js", 3, "call"),
+    ]
+    assert got["dark-mode"] == [
+        ("src/c.js", 0, "constant-use"),
+        ("src/c.js", 1, "call"),
+        ("src/cfg.js", 1, "constant-def"),
+    ]
+    assert got["learning-lab"] == [
+        ("src/cfg.js", 2, "constant-def"),
+        ("src/e.js", 2, "constant-use"),
+        ("src/menu.js", 0, "literal"),
+    ]
+
+
+def test_python_import_forms_are_followed_to_their_module(tmp_path: Path) -> None:
+    """`import a.b` then `a.b.X`, `import a.b as c` then `c.X`, `from a import b` then
+    `b.X`: the constant of that module only, not every module's constant of that name; an
+    import of a module from outside the tree is none of them."""
+    keys = ["new_search", "old_search"]
+    root = _repo(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/flags/__init__.py": "",
+            "app/flags/keys.py": 'NEW_SEARCH = "new_search"\n',
+            "app/legacy.py": 'NEW_SEARCH = "old_search"\n',
+            "app/a.py": "import app.flags.keys\nimport app.legacy\n\n"
+            "client.is_enabled(app.flags.keys.NEW_SEARCH)\n",
+            "app/b.py": "import app.legacy as legacy, app.flags.keys as k\n\n"
+            "client.is_enabled(k.NEW_SEARCH)\n",
+            "app/c.py": "from app.flags import keys\n\nclient.is_enabled(keys.NEW_SEARCH)\n",
+            "app/d.py": "from app.legacy import NEW_SEARCH as OLD\n\nclient.is_enabled(OLD)\n",
+            "app/e.py": "import vendor.keys\n\nclient.is_enabled(vendor.keys.NEW_SEARCH)\n",
+        },
+        keys,
+    )
+    got = _scan(root, keys)
+    assert got["new_search"] == [
+        ("app/a.py", 3, "call"),
+        ("app/b.py", 2, "call"),
+        ("app/c.py", 2, "call"),
+        ("app/flags/keys.py", 0, "constant-def"),
+    ]
+    assert got["old_search"] == [
+        ("app/d.py", 0, "constant-use"),
+        ("app/d.py", 2, "call"),
+        ("app/legacy.py", 0, "constant-def"),
+    ]

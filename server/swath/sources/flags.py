@@ -132,6 +132,7 @@ class FlagsSource:
             max_per_key=cfg.max_references_per_flag,
             pattern_reads=pattern_reads(cfg, cat.definitions),
             plain_keys=plain,
+            tree_files=all_files,
         )
         FlagsSource.last_scan = index
         for path, reason in index.skipped.items():

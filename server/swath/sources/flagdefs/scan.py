@@ -198,6 +198,7 @@ def scan_references(
     bare_aliases: dict[str, str] | None = None,
     pattern_reads: list[PatternRead] | None = None,
     plain_keys: dict[str, list[str]] | None = None,
+    tree_files: list[str] | None = None,
 ) -> ScanIndex:
     """`plain_keys`: one-word keys (`enabled`, `demo`: also ordinary words of code and
     prose) with the words their systems read a key through (SDK call names, the words a
@@ -207,7 +208,8 @@ def scan_references(
     React SDK reads `new-onboarding` as `newOnboarding`; a kebab-cased `"dark-mode"` for
     `darkMode`), spelling -> key; each is scanned as an identifier and as a quoted key.
     `pattern_reads`: homegrown reference patterns searched for keys built at run time, in
-    the files that hold their anchor words (see patternreads.py)."""
+    the files that hold their anchor words (see patternreads.py). `tree_files`: every file
+    of the tree when `files` are fewer (a Python import names a module of the tree or not)."""
     t0 = time.perf_counter()
     aliases = dict(bare_aliases or {})
     bare_keys = [*(bare_keys or []), *aliases]
@@ -228,6 +230,7 @@ def scan_references(
     at = {w: i for i, w in enumerate(anchors)}
     checks = [([[at[w] for w in g] for g in p.groups], p.prefilter, p.lead) for p in specs]
     merger = _Merger(index, keys, bare, calls, defined, spans, max_per_key, aliases, plain_keys)
+    merger.python_modules = _python_module_paths(tree_files if tree_files is not None else files)
     # Chunk by chunk as the workers answer: no list of every raw hit of the tree.
     for found, n_files, n_bytes, skipped in _run_chunks(
         root, files, (keys, bare, calls, max_bytes, anchors, checks), n_workers, "scan_chunk"
@@ -299,6 +302,9 @@ class _Merger:
         ] = []  # path, identifier, call, line, col
         self.local_consts: dict[tuple[str, str, int], str] = {}  # (path, name, line) -> key
         self.members: set[tuple[str, int, str]] = set()  # (path, line, name): enum/class members
+        self.commonjs: set[tuple[str, int, str]] = set()  # (path, line, name): `exports.X = …`
+        # Every tail of the tree's Python module paths (`app/flags/keys`, `flags/keys`, `keys`).
+        self.python_modules: set[str] = set()
         self.max_per_key = max_per_key
         self.placed: dict[tuple[str, str, int, int], ReferenceHit] = {}
         self.go_imports: dict[str, dict[str, str]] = {}
@@ -421,6 +427,8 @@ class _Merger:
                     self.local_consts[(path, str(const), line)] = key
                     if scope_kind == scopes.MEMBER:
                         self.members.add((path, line, str(const)))
+                    elif scope_kind == scopes.EXPORTS:
+                        self.commonjs.add((path, line, str(const)))
                 self._place(key, ref)
             elif kind == "bare":
                 _, idx, line, col, end_col, text, declares = h
@@ -544,13 +552,15 @@ class _Merger:
         fam = family(path)
         imported = fam in ("py", "js")
         self.call_keys = set()
-        for _, name, line, col, end_col, text, qual in hits:
+        for _, name, line, col, end_col, text, qual, *alias in hits:
             # The defining file's own uses were found in its scan, where the declaration is seen.
             cands = [
                 c for c in exported.get(str(name), []) if c.path != path and family(c.path) == fam
             ]
             if imported and cands:
-                cands = self._imported(path, str(name), qual, cands, bindings)
+                # `import { NEW_PRICING as P }`: `P` stands for the name it imports.
+                local = str(alias[0]) if alias else str(name)
+                cands = self._imported(path, local, qual, cands, bindings)
             for c in cands:
                 self._place(
                     c.key,
@@ -586,10 +596,21 @@ class _Merger:
                 modules = bindings[scopes.STAR][0].split("\n")
             else:
                 return []  # not imported here: another thing of that name
+        elif path.endswith((".py", ".pyi")):
+            modules = scopes.python_modules(qual, bindings)
         else:
             bound = bindings.get(qual)
             modules = [bound[0]] if bound is not None else []
+            if bound is None and qual:
+                # `item.name` where `item` is no import: not a CommonJS module's export (its
+                # names are property names too: `module.exports = { name: 'learningLab' }`).
+                cands = [c for c in cands if (c.path, c.line, c.name) not in self.commonjs]
         exact = [c for c in cands if any(scopes.resolves(m, path, c.path) for m in modules)]
+        if not exact and modules and path.endswith((".py", ".pyi")):
+            if not any(
+                m.startswith(".") or m.replace(".", "/") in self.python_modules for m in modules
+            ):
+                return []  # `import other.keys`: a module from outside the tree
         # A module that is not the defining file (a barrel re-exporting it, a path alias, a
         # package): each candidate, as before imports were read.
         return exact or cands
@@ -710,6 +731,22 @@ _CALLEE = re.compile(
     r"([A-Za-z_$][\w$]*[?!]?)\s*\(\s*(?:[A-Za-z_$][\w$.]*\s*,\s*)?(?:[A-Za-z_$][\w$]*\s*\.\s*)*:?$"
 )
 _QUALIFIER = re.compile(r"([A-Za-z_]\w*)\s*\.\s*$")
+
+
+def _python_module_paths(files: list[str]) -> set[str]:
+    """Each tail of each Python file's module path: an absolute import names one of these
+    when it names a module of the tree (whatever folder its imports are rooted at)."""
+    out: set[str] = set()
+    for f in files:
+        if not f.endswith((".py", ".pyi")):
+            continue
+        stem = f.rsplit(".", 1)[0]
+        if stem.endswith("/__init__") or stem == "__init__":
+            stem = stem[: -len("__init__")].rstrip("/")
+        parts = stem.split("/")
+        for i in range(len(parts)):
+            out.add("/".join(parts[i:]))
+    return out
 
 
 def _names_go_package(hit: ReferenceHit, imports: dict[str, str], origins: Iterable[str]) -> bool:

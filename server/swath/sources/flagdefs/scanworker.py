@@ -231,7 +231,7 @@ def scan_chunk(
     """([(path, hits)], files read, bytes read, [(path, why it was not read)]). Hit tuples:
 
     ("key", key_index, line, col, end_col, text, const_name | None, const_exported,
-     scope kind: "module" | "block" | "member" | None)
+     scope kind: "module" | "block" | "member" | "exports" | None)
     ("bare", bare_index, line, col, end_col, text, declares: the name's own declaration)
     ("call", name_index, line, col, end_col, text, literal_key | None, key_line, key_col, key_end_col, key_text,
      [(identifier, line, col)])
@@ -375,7 +375,12 @@ def _hits(
                 _constant_on_line(data, ls, start, end, path) if code else (None, False, b"")
             )
             kind = None
-            if name:
+            if name is None and path.endswith(_JS_EXTENSIONS):
+                name = _commonjs_export(data, ls, start, end, file_scopes)
+                if name is not None:
+                    kind, exported = scopes.EXPORTS, True
+                    consts.append((name, start, line, (scopes.EXPORTS, 0, n)))
+            elif name:
                 scope = file_scopes.scope_of(ls, keyword)
                 if scope[0] != scopes.MODULE and data[ls:start].lstrip().startswith(b"export"):
                     # `export` stands at a module's top only: trust it over the braces counted
@@ -817,6 +822,36 @@ def _constant_on_line(
     return name, bool(export) or name[:1].isupper(), keyword
 
 
+# CommonJS: `exports.NAME = 'key'`, `module.exports.NAME = 'key'` (what tsc writes for `export
+# const`), and a property of the object `module.exports = { NAME: 'key' }` is assigned.
+_COMMONJS_ASSIGN = re.compile(rb"\s*(?:module\s*\.\s*)?exports\s*\.\s*([A-Za-z_$][\w$]*)\s*=\s*$")
+_PROPERTY_BEFORE = re.compile(rb"(?:^|[{,])[ \t]*([A-Za-z_$][\w$]*)\s*:\s*\Z", re.M)
+_PROPERTY_AFTER = re.compile(rb"\s*(?:[,}]|(?://[^\n]*)?$)", re.M)
+_EXPORTS_HEADER = re.compile(rb"(?<![\w$.])module\s*\.\s*exports\s*=\Z")
+
+
+def _commonjs_export(
+    data: bytes, ls: int, start: int, end: int, file_scopes: scopes.FileScopes
+) -> str | None:
+    """The name a CommonJS module exports the key at start..end under, if it does: only
+    the module's own exports object, never another object's property (`{ name: 'demo' }`)."""
+    m = _COMMONJS_ASSIGN.match(data, ls, start)
+    if m is not None:
+        le = data.find(b"\n", end)
+        return (
+            m.group(1).decode("utf-8", "replace")
+            if _CONST_SUFFIX.match(data, end, le if le >= 0 else len(data))
+            else None
+        )
+    prop = _PROPERTY_BEFORE.search(data, max(ls, start - 200), start)
+    if prop is None or _PROPERTY_AFTER.match(data, end) is None:
+        return None
+    around = file_scopes.blocks.around(start)
+    if not around or not _EXPORTS_HEADER.search(file_scopes.blocks.header(around[0][0])):
+        return None
+    return prop.group(1).decode("utf-8", "replace")
+
+
 def go_imports(data: bytes) -> dict[str, str]:
     """A Go file's imports: name the file uses -> import path (the last element by default)."""
     out: dict[str, str] = {}
@@ -841,6 +876,19 @@ def qualifier(data: bytes, start: int) -> str | None:
     return (m.group(1) or b"").decode("utf-8", "replace")
 
 
+_ASSIGNED = re.compile(rb"\s*=(?![=>])")
+_CHAIN = re.compile(rb"((?:[A-Za-z_]\w*\s*\.\s*)+)\Z")
+
+
+def qualifier_chain(data: bytes, start: int) -> str | None:
+    """Python: `app.flags.keys.FLAG`: "app.flags.keys" (what `import app.flags.keys` makes
+    readable); `a().FLAG`: ""; a bare name: None."""
+    m = _CHAIN.search(data, max(0, start - 200), start)
+    if m is None:
+        return qualifier(data, start)
+    return re.sub(rb"\s+", b"", m.group(1)).rstrip(b".").decode("utf-8", "replace")
+
+
 def _uses(
     data: bytes,
     name: bytes,
@@ -855,7 +903,11 @@ def _uses(
     out: list[Hit] = []
     lines = _Lines(data)
     kind, s, e = scope
-    hidden = file_scopes.hidden(name, def_at, scope) if kind != scopes.MEMBER else []
+    hidden = (
+        file_scopes.hidden(name, def_at, scope)
+        if kind == scopes.MODULE or kind == scopes.BLOCK
+        else []
+    )
     i = data.find(name)
     while i >= 0:
         j = i + len(name)
@@ -867,8 +919,11 @@ def _uses(
             and not _is_definition_of(data, i, j, def_at)
             and not file_scopes.in_prose(i)
         ):
-            qualified = qualifier(data, i) is not None
-            if kind == scopes.MEMBER:
+            qual = qualifier(data, i)
+            qualified = qual is not None
+            if kind == scopes.EXPORTS:  # read through the module's exports object
+                seen = qual == "exports" and not _ASSIGNED.match(data, j)  # tsc's `= void 0`
+            elif kind == scopes.MEMBER:
                 seen = qualified or s <= i < e
             else:
                 seen = not qualified and s <= i < e and not any(a <= i < b for a, b in hidden)
@@ -946,6 +1001,7 @@ def scan_names(
     )
     prefix = root.rstrip("/") + "/"
     out = []
+    wanted = set(names)
     for rel in paths:
         data = read_file(prefix + rel, max_bytes)
         if data is None:
@@ -953,6 +1009,7 @@ def scan_names(
         matches = auto.find_matches_as_indexes(data)
         if not matches:
             continue
+        js_or_py = rel.endswith((".py", ".pyi", *_JS_EXTENSIONS))
         lines = _Lines(data)
         hits: list[Hit] = []
         n = len(data)
@@ -960,12 +1017,13 @@ def scan_names(
             int, list[tuple[int, int]]
         ] = {}  # name index -> where this file's own hides it
         file_scopes = scopes.FileScopes(data, rel)
+        python = rel.endswith((".py", ".pyi"))
         for idx, start, end in matches:
             if (start and _IDENT.match(data, start - 1)) or (end < n and _IDENT.match(data, end)):
                 continue
             if file_scopes.in_prose(start):
                 continue  # a word of a comment or a string
-            qual = qualifier(data, start)
+            qual = qualifier_chain(data, start) if python else qualifier(data, start)
             if qual is None:
                 ranges = hidden.get(idx)
                 if ranges is None:
@@ -975,12 +1033,51 @@ def scan_names(
                     continue  # a name this file declares itself there
             line, col, end_col, text, _ = lines.locate(start, end)
             hits.append(("use", names[idx], line, col, end_col, text, qual))
+        bindings = scopes.imports(data, rel) if js_or_py else {}
+        # A name imported under another is read by that one only (its own may be hidden).
+        hits += _alias_uses(data, bindings, wanted, file_scopes) if bindings else []
         if hits:
             if rel.endswith(".go"):
                 hits.append(("imports", go_imports(data)))
-            elif rel.endswith((".py", ".pyi", *_JS_EXTENSIONS)):
-                hits.append(("bindings", scopes.imports(data, rel)))
+            elif js_or_py:
+                hits.append(("bindings", bindings))
             out.append((rel, hits))
+    return out
+
+
+def _alias_uses(
+    data: bytes,
+    bindings: dict[str, tuple[str, str]],
+    names: set[str],
+    file_scopes: scopes.FileScopes,
+) -> list[Hit]:
+    """Uses of a wanted name imported under another (`import { NEW_PRICING as P } from
+    './flags'`, `const { NEW_PRICING: P } = require(…)`, `from app.flags import NEW_SEARCH
+    as NS`): each bare `P` the import binds, as a use of NEW_PRICING through `P`."""
+    out: list[Hit] = []
+    aliases = [
+        (local, src)
+        for local, (_, src) in bindings.items()
+        if src in names and local != src and local != scopes.STAR
+    ]
+    if not aliases:
+        return out
+    lines = _Lines(data)
+    n = len(data)
+    found: list[tuple[int, str, str]] = []
+    for local, src in aliases:
+        raw = local.encode()
+        hidden = file_scopes.hidden(raw, -1, (scopes.MODULE, 0, n))
+        for m in re.finditer(rb"(?<![\w$])" + re.escape(raw) + rb"(?![\w$])", data):
+            i = m.start()
+            if qualifier(data, i) is not None or file_scopes.in_prose(i):
+                continue  # `x.P` is another name; a word of a comment or string
+            if any(a <= i < b for a, b in hidden):
+                continue
+            found.append((i, src, local))
+    for i, src, local in sorted(found):
+        line, col, end_col, text, _ = lines.locate(i, i + len(local))
+        out.append(("use", src, line, col, end_col, text, None, local))
     return out
 
 

@@ -33,6 +33,9 @@ from bisect import bisect_right
 
 # Scope kinds: the whole file, a block (a function body, a test callback), a container's members.
 MODULE, BLOCK, MEMBER = "module", "block", "member"
+# A CommonJS export (`exports.X = …`, `module.exports = { X: … }`): read through the exports
+# object in its file, through `require` elsewhere.
+EXPORTS = "exports"
 
 _TOKENS = re.compile(
     rb"""[{}]|//[^\n]*|/\*.*?\*/|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`"""
@@ -339,8 +342,8 @@ def hidden_ranges(
                 else:
                     brace = data.find(b"{", body - 1)
                     inner = [p for p in blocks.pairs if p[0] == brace]
-                    if inner:
-                        s, e = inner[0]
+                    if inner:  # the parameter list and the body: `function f(P) { … }`
+                        s, e = (at if how == "params" else inner[0][0]), inner[0][1]
         if own_at < 0 or ((s, e) != (start, end) and start <= s and e <= end and e > s):
             if e > s:
                 out.append((s, e))
@@ -384,8 +387,11 @@ def imports(data: bytes, path: str) -> dict[str, tuple[str, str]]:
                 bits = part.split()
                 if not bits:
                     continue
-                local = bits[2] if len(bits) == 3 and bits[1] == "as" else bits[0].split(".")[-1]
-                out[local] = (bits[0], STAR)
+                if len(bits) == 3 and bits[1] == "as":  # `import a.b as c`: c is a.b
+                    out[bits[2]] = (bits[0], STAR)
+                else:  # `import a.b`: binds `a`, read as `a.b.X` (see python_modules)
+                    head = bits[0].split(".")[0]
+                    out.setdefault(head, (head, STAR))
         if stars:
             out[STAR] = ("\n".join(stars), STAR)
         return out
@@ -394,6 +400,24 @@ def imports(data: bytes, path: str) -> dict[str, tuple[str, str]]:
     for m in _JS_REQUIRE.finditer(data):
         _clause(m.group(1), m.group(3).decode("utf-8", "replace"), out, b":")
     return out
+
+
+def python_modules(chain: str | None, bindings: dict[str, tuple[str, str]]) -> list[str]:
+    """The modules a Python use `chain.NAME` may read NAME from, by what the file imports:
+    `import a.b` then `a.b.NAME`: a.b; `import a.b as c` then `c.NAME`: a.b; `from a import
+    b` then `b.NAME`: the submodule a.b, or a name `b` of a (a class whose member NAME is)."""
+    if not chain:
+        return []
+    head, _, rest = chain.partition(".")
+    bound = bindings.get(head)
+    if bound is None:
+        return []
+    mod, name = bound
+    tail = "." + rest if rest else ""
+    if name == STAR:
+        return [mod + tail]
+    sub = mod + ("" if mod.endswith(".") else ".") + name
+    return [sub + tail, mod] if not rest else [sub + tail]
 
 
 def _clause(clause: bytes, spec: str, out: dict[str, tuple[str, str]], alias: bytes) -> None:
