@@ -163,3 +163,69 @@ async def test_an_up_to_date_store_opens_while_another_process_holds_its_write_l
 
 async def _closed(store: RunStore) -> None:
     await store.aclose()
+
+
+async def test_a_schema_11_store_keeps_its_findings_blob_and_streamed_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Schema 12 keeps a run's findings in chunks; a run finished before it (its findings
+    in one blob, `findings_hash`) and a run interrupted before it (its streamed rows, a JSON
+    array each) read back the same after the upgrade, and retention keeps the old blob."""
+    from swath.findings.model import Finding, Range
+    from swath.store import retention
+
+    def lens(n: int) -> Finding:
+        return Finding(
+            rule="map/summary",
+            message=f"m{n}",
+            path=f"m{n}.py",
+            range=Range.of_line(0),
+            fingerprint=f"fp{n}",
+        )
+
+    old = [m for m in migrations.MIGRATIONS if m.version <= 11]
+    monkeypatch.setattr(migrations, "MIGRATIONS", tuple(old))
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 11)
+    await _closed(RunStore.open(tmp_path))
+    db = tmp_path / ".swath" / "swath.db"
+    assert version_of(db) == 11
+    conn = sqlite3.connect(db)
+    done, stopped = "20261204-000001-aaaaaa", "20261204-000002-bbbbbb"
+    for run_id, started in ((done, "2026-12-04T00:01"), (stopped, "2026-12-04T00:02")):
+        conn.execute(
+            "INSERT INTO runs(id, workflow, status, spec_json, inputs_json, paths_json, engine,"
+            " started_at, report_json) VALUES (?, 'map-module', ?, '{}', '{}', '[]', 'static', ?, ?)",
+            (
+                run_id,
+                "succeeded" if run_id == done else "failed",
+                started,
+                '{"run_id": "%s", "workflow": "map-module", "status": "succeeded"}' % run_id
+                if run_id == done
+                else None,
+            ),
+        )
+    blob = "[" + ",".join(lens(n).model_dump_json() for n in range(3)) + "]"
+    conn.execute("INSERT INTO blobs(hash, json) VALUES ('h-old', ?)", (blob,))
+    conn.execute("UPDATE runs SET findings_hash='h-old' WHERE id=?", (done,))
+    for n in (3, 4):
+        conn.execute(
+            "INSERT INTO streamed_findings(run_id, step, count, findings_json) VALUES (?,?,?,?)",
+            (stopped, "report", 1, "[" + lens(n).model_dump_json() + "]"),
+        )
+    conn.commit()
+    conn.close()
+    monkeypatch.undo()
+
+    store = RunStore.open(tmp_path)
+    try:
+        assert version_of(db) == SCHEMA_VERSION
+        assert {s.id: s.findings for s in await store.list_runs()} == {done: 3, stopped: 2}
+        row = await store.get_run(done)
+        assert row is not None and row.report is not None
+        assert row.report.findings == [lens(n) for n in range(3)]
+        assert await store.findings(done) == [lens(n) for n in range(3)]
+        assert await store.findings(stopped) == [lens(3), lens(4)]
+        await store.db.call(lambda c: retention.prune(c, keep=5))
+        assert await store.findings(done) == [lens(n) for n in range(3)]
+    finally:
+        await store.aclose()

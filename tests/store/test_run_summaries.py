@@ -160,40 +160,98 @@ async def test_a_running_run_streams_one_row_a_batch_and_shows_its_findings(
         await store.aclose()
 
 
-async def test_a_large_batch_of_streamed_findings_is_split_into_rows(
+def _lens(n: int, path: str, note: str = "") -> Finding:
+    return Finding(
+        rule="map/summary",
+        message=f"{path}: {n}{note}",
+        path=path,
+        range=Range.of_line(n),
+        fingerprint=f"{path}#{n}",
+    )
+
+
+async def _blob_count(store: RunStore) -> int:
+    return int(await store.db.call(lambda c: c.execute("SELECT COUNT(*) FROM blobs").fetchone()[0]))
+
+
+async def test_a_runs_findings_are_stored_in_chunks_a_later_run_finds_stored(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No row holds much more than `STREAMED_ROW_BYTES` (one copy of a map's 3.5 MB of
-    findings less at its memory peak); the findings read back are the same."""
+    """A run's findings (streamed and in its report) are stored in chunks by content, each
+    a run of whole files' findings: the report finds the chunks its streaming wrote, a run
+    whose findings changed in one file writes that file's chunk, and a run with the same
+    findings writes none (a sympy re-map wrote its 5.2 MB of findings twice more)."""
+    from swath.findings.report import RunReport
     from swath.store import runs
 
-    monkeypatch.setattr(runs, "STREAMED_ROW_BYTES", 1)
+    monkeypatch.setattr(runs, "CHUNK_MIN_BYTES", 1)
+    monkeypatch.setattr(runs, "CHUNK_MARK", 1)  # every file starts a chunk
+    monkeypatch.setattr(runs, "CHUNK_MAX_BYTES", 900)  # and a large one is cut: ~250 B each
     store = RunStore.open(tmp_path)
-    try:
-        run_id = "20261204-000001-abcdef"
+    paths = [f"m{n}.py" for n in range(6)]
+
+    async def one_run(n: int, changed: str = "") -> tuple[str, int]:
+        run_id = f"20261204-00000{n}-abcdef"
         await store.create_run(
-            run_id, "todo-audit", {"name": "todo-audit"}, {}, [], "static", "2026-12-04T00:00:00"
+            run_id, "map-module", {"name": "map-module"}, {}, [], "static", f"2026-12-04T00:0{n}"
         )
         found = [
-            Finding(
-                rule="todo/comment",
-                message=f"TODO {n}",
-                path="a.py",
-                range=Range.of_line(n),
-                fingerprint=f"fp{n}",
-            )
-            for n in range(5)
+            _lens(line, p, " (edited)" if p == changed else "") for p in paths for line in range(3)
         ]
-        store.save_findings(run_id, "todos", found)
-        await store.flush()
-        rows = await store.db.call(
-            lambda c: c.execute(
-                "SELECT count FROM streamed_findings WHERE run_id=? ORDER BY id", (run_id,)
-            ).fetchall()
+        found += [_lens(line, "big.py") for line in range(12)]
+        before = await _blob_count(store)
+        store.save_findings(run_id, "report", list(reversed(found)))  # any order streamed
+        report = RunReport(
+            run_id=run_id, workflow="map-module", status="succeeded", findings=found, outputs={}
         )
-        assert [r[0] for r in rows] == [1] * 5
-        assert await store.findings(run_id) == found
+        await store.finish_run(report)
+        return run_id, await _blob_count(store) - before
+
+    try:
+        first, written = await one_run(1)
+        # a chunk for each small file, big.py's 12 in three, the list of them and the
+        # outputs: the report's chunks were the streamed ones
+        assert written == 6 + 3 + 1 + 1
+        again, written = await one_run(2)
+        assert written == 0  # the same findings: the same chunks, the same list
+        edited, written = await one_run(3, changed="m2.py")
+        assert written == 2  # m2.py's chunk and the new list
+        for run_id, note in ((first, ""), (again, ""), (edited, " (edited)")):
+            row = await store.get_run(run_id)
+            assert row is not None and row.report is not None
+            assert [f.message for f in row.report.findings if f.path == "m2.py"] == [
+                f"m2.py: {n}{note}" for n in range(3)
+            ]
+            assert len(row.report.findings) == 30
+            assert len(await store.findings(run_id)) == 30
+        assert {s.findings for s in await store.list_runs()} == {30}
+    finally:
+        await store.aclose()
+
+
+async def test_the_chunks_a_running_run_streamed_survive_retention_and_read_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Retention drops a dropped run's chunks and keeps a kept run's and those a run still
+    going has streamed; the streamed findings read back the same."""
+    from swath.store import retention, runs
+
+    monkeypatch.setattr(runs, "CHUNK_MIN_BYTES", 1)
+    monkeypatch.setattr(runs, "CHUNK_MARK", 1)
+    store = RunStore.open(tmp_path)
+    try:
+        going = "20261204-000009-abcdef"
+        await store.create_run(
+            going, "todo-audit", {"name": "todo-audit"}, {}, [], "static", "2026-12-04T00:09"
+        )
+        found = [_lens(n, f"s{n}.py") for n in range(4)]
+        store.save_findings(going, "todos", found)
+        await store.flush()
+        assert await store.findings(going) == found
+        pruned = await store.db.call(lambda c: retention.prune(c, keep=1))
+        assert pruned.blobs == 0
+        assert await store.findings(going) == found
         (s,) = await store.list_runs()
-        assert s.findings == 5
+        assert s.findings == 4
     finally:
         await store.aclose()

@@ -111,6 +111,18 @@ MIGRATIONS: tuple[Migration, ...] = (
         ");\n"
         "CREATE INDEX IF NOT EXISTS streamed_findings_run ON streamed_findings(run_id);",
     ),
+    Migration(
+        12,
+        "a run's findings are kept in chunks by content (`blobs`), a run of whole files' "
+        "findings each; the report names its list of chunks (`findings_chunks`, a blob's "
+        "hash too) and a streamed row its chunks (`chunks_json`): a re-map "
+        "after one changed file stored all 7,634 findings of a map twice more (5.2 MB of "
+        "streamed rows, only to delete them, and the report's blob), a fully cached run "
+        "streamed them again; now both write only the chunks no earlier run wrote",
+        "ALTER TABLE runs ADD COLUMN findings_chunks TEXT;\n"
+        "ALTER TABLE runs ADD COLUMN findings_count INTEGER;\n"
+        "ALTER TABLE streamed_findings ADD COLUMN chunks_json TEXT;",
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version if MIGRATIONS else BASELINE_VERSION

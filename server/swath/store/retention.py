@@ -3,8 +3,9 @@
 A run's rows (the run, its tasks, findings and audit) go when it falls out of the newest
 `keep` runs of its workflow; then what nothing references any more goes too: a task
 result (`records`) is kept while a kept run's task, a kept run's outputs (`outputs_refs`)
-or a cache entry points at it, and a report's outputs and findings (`blobs`) while a kept
-run does. Shared content is never
+or a cache entry points at it, and a report's outputs and findings (`blobs`; the findings
+in chunks, which the rows a run still going has streamed name too) while a kept run does.
+Shared content is never
 lost because it is only ever deleted when unreferenced.
 
 The result cache is kept apart: an entry no kept run used goes only once it is a day old,
@@ -117,6 +118,13 @@ def prune(
         "DELETE FROM blobs WHERE hash NOT IN"
         " (SELECT outputs_hash FROM runs WHERE outputs_hash IS NOT NULL)"
         " AND hash NOT IN (SELECT findings_hash FROM runs WHERE findings_hash IS NOT NULL)"
+        # the chunks of a kept run's findings, and of those a run still going has streamed
+        " AND hash NOT IN (SELECT findings_chunks FROM runs WHERE findings_chunks IS NOT NULL)"
+        " AND hash NOT IN (SELECT chunk.value FROM runs"
+        " JOIN blobs AS m ON m.hash = runs.findings_chunks, json_each(m.json) AS chunk)"
+        " AND hash NOT IN (SELECT chunk.value FROM streamed_findings,"
+        " json_each(streamed_findings.chunks_json) AS chunk"
+        " WHERE streamed_findings.chunks_json IS NOT NULL)"
     ).rowcount
     return out
 

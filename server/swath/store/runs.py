@@ -8,13 +8,15 @@ import json
 import os
 import sqlite3
 import time
+import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from pydantic import BaseModel, Field
 
 from swath.findings.model import Finding
 from swath.gcpause import gc_paused
+from swath.findings.render_text import finding_sort_key
 from swath.findings.report import RunReport, Usage
 from swath.spec.records import Record
 from swath.store import memo, retention
@@ -89,10 +91,17 @@ class CacheEntry(BaseModel):
     )
 
 
-# How much of a batch of streamed findings one `streamed_findings` row holds at most (and
-# one finding more): the batch's 3.5 MB of JSON as one row was one more copy of it at a
-# first map's memory peak (+4 MiB).
-STREAMED_ROW_BYTES = 256 * 1024
+# A run's findings (its report's, and those it streams) are stored in chunks, each a JSON
+# array in `blobs` under its sha256, the run naming its chunks in order (store schema 12).
+# A chunk ends before a file whose path is a mark (its crc32 a multiple of CHUNK_MARK) once
+# it holds CHUNK_MIN_BYTES, and at CHUNK_MAX_BYTES anyway: where chunks end follows from
+# the files around the end, so a run whose findings changed in one file writes that file's
+# chunk and finds every other one stored (a sympy re-map wrote its 7,634 findings' 5.2 MB
+# twice, streamed and in the report; a fully cached run streamed them again). The largest
+# chunk is also the most any one row holds of them at a first map's memory peak.
+CHUNK_MIN_BYTES = 16 * 1024
+CHUNK_MAX_BYTES = 256 * 1024
+CHUNK_MARK = 8
 
 # A record's head (the record without its output) is stored beside it when the output is
 # at least this share of the whole: a map's records, whose facts are the bulk of them.
@@ -344,22 +353,28 @@ class RunStore:
             outputs_hash = _put_blob(c, wrapped[len(_OUTPUTS_KEY) : -1])
             del wrapped, shown
             dumped = self._dumped.pop(run_id, {})
-            # Joined as UTF-8 bytes: a str of the whole list takes two bytes a character as
-            # soon as one finding has an arrow in it, and was encoded again to be hashed.
-            findings_hash = _put_blob(
-                c,
-                b"[" + b",".join(_dumped_json(dumped, f) for f in report.findings) + b"]",
-            )
+            # In chunks by content (`_chunks`): those the run streamed, or an earlier run
+            # stored, are found there. Joined as UTF-8 bytes: a str takes two bytes a
+            # character as soon as one finding has an arrow in it.
+            chunks = [
+                _put_blob(c, chunk)
+                for chunk in _chunks((f.path, _dumped_json(dumped, f)) for f in report.findings)
+            ]
             del dumped
+            # The list of chunks is a blob too: a run naming its 100 chunks took 7 KB of
+            # its row, and a fully cached re-run names the chunks the last one did.
+            manifest = _put_blob(c, json.dumps(chunks, separators=(",", ":")))
             c.execute(
                 "UPDATE runs SET status=?, finished_at=?, report_json=?, outputs_hash=?,"
-                " findings_hash=?, outputs_refs=? WHERE id=?",
+                " findings_hash=NULL, findings_chunks=?, findings_count=?, outputs_refs=?"
+                " WHERE id=?",
                 (
                     report.status.value,
                     report.finished_at,
                     head,
                     outputs_hash,
-                    findings_hash,
+                    manifest,
+                    len(report.findings),
                     json.dumps(refs) if refs else None,
                     run_id,
                 ),
@@ -482,31 +497,29 @@ class RunStore:
     # -- findings --------------------------------------------------------------------
     def save_findings(self, run_id: str, step: str, findings: list[Finding]) -> None:
         """Findings the run has streamed so far, for `findings` to show while it has no
-        report: a row per call (per `STREAMED_ROW_BYTES` of it), a JSON array of the bytes
-        the report takes too (a map's reduce streams its 7,634 findings at once; a row each,
-        three B-trees each, cost ~0.13 s of the store's thread, and as much again to delete
-        them at the end)."""
+        report: a row per call naming the chunks that hold them (`_chunks`, in `blobs`), in
+        the report's order, so that the report finds the same chunks stored (a map's
+        reduce streams its 7,634 findings at once, and its report holds just those)."""
         if not findings:
             return
-        findings = list(findings)
+        findings = sorted(findings, key=finding_sort_key)
 
         def write(c: sqlite3.Connection) -> None:  # serialised on the store's thread, off the loop
             dumped = self._dumped.setdefault(run_id, {})
-            parts: list[bytes] = []
-            size = 0
-            for n, f in enumerate(findings, 1):
-                # Kept as UTF-8 for the report's blob (see finish_run), stored as TEXT.
-                data = _dumped_json(dumped, f)
-                dumped[id(f)] = (f, data)
-                parts.append(data)
-                size += len(data)
-                if size >= STREAMED_ROW_BYTES or n == len(findings):
-                    c.execute(
-                        "INSERT INTO streamed_findings(run_id, step, count, findings_json)"
-                        " VALUES (?,?,?,CAST(? AS TEXT))",
-                        (run_id, step, len(parts), b"[" + b",".join(parts) + b"]"),
-                    )
-                    parts, size = [], 0
+
+            def dumps() -> Iterator[tuple[str, bytes]]:
+                for f in findings:
+                    # Kept as UTF-8 for the report's chunks (see finish_run), stored as TEXT.
+                    data = _dumped_json(dumped, f)
+                    dumped[id(f)] = (f, data)
+                    yield f.path, data
+
+            chunks = [_put_blob(c, chunk) for chunk in _chunks(dumps())]
+            c.execute(
+                "INSERT INTO streamed_findings(run_id, step, count, findings_json, chunks_json)"
+                " VALUES (?,?,?,'[]',?)",
+                (run_id, step, len(findings), json.dumps(chunks)),
+            )
 
         self.db.submit(write)
 
@@ -526,12 +539,14 @@ class RunStore:
 
         def q(c: sqlite3.Connection) -> list[Finding]:
             row = c.execute(
-                "SELECT blobs.json FROM runs JOIN blobs ON blobs.hash = runs.findings_hash"
-                " WHERE runs.id=?",
+                "SELECT m.json, f.json FROM runs LEFT JOIN blobs m ON m.hash = runs.findings_chunks"
+                " LEFT JOIN blobs f ON f.hash = runs.findings_hash WHERE runs.id=?",
                 (run_id,),
             ).fetchone()
-            if row is not None:
-                found = [Finding.model_validate(f) for f in json.loads(row[0])]
+            if row is not None and (row[0] is not None or row[1] is not None):
+                with gc_paused():  # as in cache_get: thousands of findings of plain data
+                    raws = _chunked(c, row[0]) if row[0] is not None else json.loads(row[1])
+                    found = [Finding.model_validate(f) for f in raws]
                 return sorted(found, key=lambda f: f.path)
             return _streamed(c, run_id)
 
@@ -807,6 +822,49 @@ def _put_blob(c: sqlite3.Connection, text: str | bytes) -> str:
     return digest
 
 
+def _chunks(dumps: Iterable[tuple[str, bytes]]) -> Iterator[bytes]:
+    """(path, finding's JSON) pairs, in order, as JSON arrays: a chunk ends before a file
+    whose path is a mark once it holds `CHUNK_MIN_BYTES`, or at `CHUNK_MAX_BYTES`."""
+    parts: list[bytes] = []
+    size = 0
+    prev = None
+    for path, data in dumps:
+        if parts and (
+            size >= CHUNK_MAX_BYTES
+            or (
+                path != prev
+                and size >= CHUNK_MIN_BYTES
+                and zlib.crc32(path.encode("utf-8")) % CHUNK_MARK == 0
+            )
+        ):
+            yield b"[" + b",".join(parts) + b"]"
+            parts, size = [], 0
+        parts.append(data)
+        size += len(data)
+        prev = path
+    if parts:
+        yield b"[" + b",".join(parts) + b"]"
+
+
+def _chunked(c: sqlite3.Connection, chunks_json: str) -> list[Any]:
+    """The findings (as JSON values) of the chunks `chunks_json` names, in its order."""
+    hashes: list[str] = json.loads(chunks_json)
+    wanted = sorted(set(hashes))
+    texts: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):
+        part = wanted[start : start + 500]
+        marks = ",".join("?" * len(part))
+        texts.update(c.execute(f"SELECT hash, json FROM blobs WHERE hash IN ({marks})", part))
+    out: list[Any] = []
+    for h in hashes:
+        text = texts.get(h)
+        if text is None:  # retention keeps every chunk a run names; never seen
+            log.warning("store: a chunk of findings is missing (%s)", h)
+            continue
+        out.extend(json.loads(text))
+    return out
+
+
 def _streamed(c: sqlite3.Connection, run_id: str) -> list[Finding]:
     """The findings an unfinished run streamed, by path: an older Swath's rows (one a
     finding) and this one's (`save_findings`: one a batch), a fingerprint's last one kept."""
@@ -817,10 +875,11 @@ def _streamed(c: sqlite3.Connection, run_id: str) -> list[Finding]:
         f = Finding.model_validate_json(text)
         by_print[f.fingerprint] = f
     with gc_paused():  # as in cache_get: thousands of findings of plain data
-        for (text,) in c.execute(
-            "SELECT findings_json FROM streamed_findings WHERE run_id=? ORDER BY id", (run_id,)
-        ):
-            for raw in json.loads(text):
+        for text, chunks in c.execute(
+            "SELECT findings_json, chunks_json FROM streamed_findings WHERE run_id=? ORDER BY id",
+            (run_id,),
+        ).fetchall():
+            for raw in _chunked(c, chunks) if chunks is not None else json.loads(text):
                 f = Finding.model_validate(raw)
                 by_print.pop(f.fingerprint, None)
                 by_print[f.fingerprint] = f
@@ -883,8 +942,12 @@ def _report(c: sqlite3.Connection, r: sqlite3.Row) -> RunReport | None:
         report.outputs = json.loads(r["outputs_blob"])
         if r["outputs_refs"]:
             report.outputs.update(_referenced_outputs(c, json.loads(r["outputs_refs"])))
-    if "findings_blob" in keys and r["findings_blob"] is not None:
+    if "findings_manifest" in keys and r["findings_manifest"] is not None:
         with gc_paused():  # as in cache_get: thousands of findings of plain data
+            raws = _chunked(c, r["findings_manifest"])
+            report.findings = [Finding.model_validate(f) for f in raws]
+    elif "findings_blob" in keys and r["findings_blob"] is not None:  # before schema 12
+        with gc_paused():
             report.findings = [Finding.model_validate(f) for f in json.loads(r["findings_blob"])]
     return report
 
@@ -908,8 +971,10 @@ def _referenced_outputs(c: sqlite3.Connection, refs: dict[str, str]) -> dict[str
 
 # A run row with its report's outputs and findings joined back from `blobs`.
 _RUNS = (
-    "SELECT runs.*, o.json AS outputs_blob, f.json AS findings_blob FROM runs"
+    "SELECT runs.*, o.json AS outputs_blob, f.json AS findings_blob,"
+    " fc.json AS findings_manifest FROM runs"
     " LEFT JOIN blobs o ON o.hash = runs.outputs_hash LEFT JOIN blobs f ON f.hash = runs.findings_hash"
+    " LEFT JOIN blobs fc ON fc.hash = runs.findings_chunks"
 )
 
 
@@ -926,7 +991,8 @@ SELECT runs.id, runs.workflow, runs.status, runs.engine, runs.started_at, runs.f
        runs.pid, runs.host, runs.heartbeat_at,
        COALESCE(json_extract(runs.report_json, '$.agents.total'), 0) AS agents,
        COALESCE(json_extract(runs.report_json, '$.usage.cost_usd'), 0.0) AS cost_usd,
-       CASE WHEN runs.findings_hash IS NOT NULL
+       CASE WHEN runs.findings_count IS NOT NULL THEN runs.findings_count
+            WHEN runs.findings_hash IS NOT NULL
             THEN (SELECT json_array_length(blobs.json) FROM blobs WHERE blobs.hash = runs.findings_hash)
             ELSE (SELECT COUNT(*) FROM findings WHERE findings.run_id = runs.id)
                + (SELECT COALESCE(SUM(count), 0) FROM streamed_findings
