@@ -9,8 +9,8 @@ the module map's hot spots also on the commit checked out.
 
 from __future__ import annotations
 
+import asyncio
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ import pytest
 
 from swath.cli.main import main
 from swath.engine import planner
+from swath.store import RunStore
 from tests.gitrepo import commit_files, init_repo
 
 
@@ -30,10 +31,15 @@ def _run(root: Path, tmp_path: Path, *args: str) -> dict[str, Any]:
 def _cached_steps(root: Path, report: dict[str, Any]) -> dict[str, bool]:
     """Per step that ran agents: whether every one of its tasks came from the cache, as
     the store recorded the run."""
-    with sqlite3.connect(root / ".swath" / "swath.db") as db:
-        rows = db.execute(
-            "SELECT step, cached FROM tasks WHERE run_id = ?", (report["run_id"],)
-        ).fetchall()
+
+    async def tasks() -> list[tuple[str, bool]]:
+        store = RunStore.open(root)  # a cached run's tasks are a list (runs.cached_tasks)
+        try:
+            return [(t.step, t.cached) for t in await store.tasks(report["run_id"])]
+        finally:
+            await store.aclose()
+
+    rows = asyncio.run(tasks())
     steps: dict[str, list[bool]] = {}
     for step, cached in rows:
         steps.setdefault(step, []).append(bool(cached))

@@ -183,8 +183,10 @@ def _store_dump(root: Path) -> str:
             # pid is the test process's; the times are the clock's
             "runs": _rows(
                 conn,
-                "SELECT id, workflow, status, spec_json, inputs_json, paths_json, engine,"
-                " options_json, report_json FROM runs ORDER BY started_at",
+                # the spec as run is a blob by content (store schema 13)
+                "SELECT id, workflow, status, COALESCE(b.json, spec_json) AS spec_json,"
+                " inputs_json, paths_json, engine, options_json, report_json FROM runs"
+                " LEFT JOIN blobs b ON b.hash = runs.spec_hash ORDER BY started_at",
             ),
             "tasks": _rows(
                 conn,

@@ -165,7 +165,7 @@ async def _closed(store: RunStore) -> None:
     await store.aclose()
 
 
-async def test_a_schema_11_store_keeps_its_findings_blob_and_streamed_rows(
+async def test_a_schema_11_store_keeps_its_findings_blob_streamed_rows_and_spec(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Schema 12 keeps a run's findings in chunks; a run finished before it (its findings
@@ -223,6 +223,7 @@ async def test_a_schema_11_store_keeps_its_findings_blob_and_streamed_rows(
         row = await store.get_run(done)
         assert row is not None and row.report is not None
         assert row.report.findings == [lens(n) for n in range(3)]
+        assert row.spec == {}  # inline, as schema 12 kept it (now a blob by content)
         assert await store.findings(done) == [lens(n) for n in range(3)]
         assert await store.findings(stopped) == [lens(3), lens(4)]
         await store.db.call(lambda c: retention.prune(c, keep=5))

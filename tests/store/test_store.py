@@ -48,8 +48,14 @@ async def test_a_result_reused_by_many_runs_is_stored_once(tmp_path: Path) -> No
     await store.aclose()
     assert report.agents.cached == 10
     db = tmp_path / ".swath" / "swath.db"
-    assert count(db, "tasks") == 50  # every run keeps its own task rows ...
-    assert count(db, "records") == 10  # ... but each distinct result's bytes exist once
+    # The first run's task rows; the four cached runs' tasks are one list in `blobs`, the
+    # same for all four (runs.cached_tasks) ...
+    assert count(db, "tasks") == 10
+    con = sqlite3.connect(db)
+    lists = con.execute("SELECT COUNT(DISTINCT cached_tasks), COUNT(cached_tasks) FROM runs")
+    assert lists.fetchone() == (1, 4)
+    con.close()
+    assert count(db, "records") == 10  # ... and each distinct result's bytes exist once
     tasks = await _reopen_tasks(tmp_path, report.run_id)
     assert sorted(t.record.output["ids"][0] for t in tasks if t.record) == [
         f"f{i}.txt" for i in range(10)
@@ -96,8 +102,69 @@ async def test_a_cached_task_row_stores_no_usage(tmp_path: Path) -> None:
         ).fetchall()
     )
     reread = await store.spent(again.run_id)
+    tasks = await store.tasks(again.run_id)
     await store.aclose()
     assert again.agents.cached == 10
-    # The zero usage of 10 cached tasks: '{}' each (it was every counter at 0, ~100 bytes).
-    assert [r[0] for r in rows] == ["{}"] * 10
+    # A cached task's row says '{}' of its usage (it was every counter at 0, ~100 bytes), so
+    # at the run's end it is folded into the run's list of cached tasks, rows no more.
+    assert rows == []
+    assert len(tasks) == 10 and all(t.cached and t.usage.cost_usd == 0 for t in tasks)
     assert reread.cost_usd == 0 and reread.input_tokens == 0
+
+
+async def test_a_resumed_runs_list_of_cached_tasks_keeps_the_earlier_attempts(
+    tmp_path: Path,
+) -> None:
+    """A cache-served task's row is folded into the run's list (`runs.cached_tasks`) at its
+    end; a resumed run reuses those tasks without rows of its own, so its list at its end
+    holds them with the tasks it served itself."""
+    from swath.findings.report import RunReport, Usage
+    from swath.spec.records import Record
+
+    store = RunStore.open(tmp_path)
+    run_id = "20261204-000001-abcdef"
+
+    def served(key: str) -> None:
+        rec = Record(step="files", key=key, output={"key": key})
+        store.task_finished(
+            run_id, "files", key, f"ih-{key}", "succeeded", rec, Usage(), cached=True
+        )
+
+    async def finish() -> None:
+        report = RunReport(run_id=run_id, workflow="w", status="succeeded", outputs={})
+        await store.finish_run(report)
+
+    try:
+        await store.create_run(run_id, "w", {"name": "w"}, {}, [], "static", "2026-12-04T00:01")
+        served("a")
+        served("b")
+        store.task_finished(run_id, "sum", "reduce", "ih-r", "failed", None, Usage(), error="x")
+        await finish()
+        assert [(t.key, t.cached) for t in await store.tasks(run_id)] == [
+            ("a", True),
+            ("b", True),
+            ("reduce", False),
+        ]
+        await store.db.call(
+            lambda c: c.execute("UPDATE runs SET status='failed' WHERE id=?", (run_id,))
+        )
+        await store.reopen_run(run_id)
+        served("c")
+        await finish()
+        done = await store.finished_tasks(run_id)
+        assert sorted(k for _, k in done) == ["a", "b", "c"]
+        assert all(
+            t.record is not None and t.record.output == {"key": t.key} for t in done.values()
+        )
+        assert (
+            await store.db.call(
+                lambda c: c.execute(
+                    "SELECT COUNT(*) FROM tasks WHERE run_id=?", (run_id,)
+                ).fetchone()[0]
+            )
+            == 1
+        )  # the failed reduce's row
+        row = await store.get_run(run_id)
+        assert row is not None and row.spec == {"name": "w"}
+    finally:
+        await store.aclose()

@@ -123,6 +123,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE runs ADD COLUMN findings_count INTEGER;\n"
         "ALTER TABLE streamed_findings ADD COLUMN chunks_json TEXT;",
     ),
+    Migration(
+        13,
+        "a run's spec as run is a blob by content (`spec_hash`; `spec_json` is '' then), and "
+        "the tasks the cache served are one list in `blobs` at the run's end (`cached_tasks`), "
+        "not a row each: a fully cached re-run of a sympy map added 32 KiB to the store, its "
+        "75 task rows (25 KB) and the 5.5 KB spec in its run row, which the last run had too",
+        "ALTER TABLE runs ADD COLUMN spec_hash TEXT;\n"
+        "ALTER TABLE runs ADD COLUMN cached_tasks TEXT;",
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version if MIGRATIONS else BASELINE_VERSION

@@ -2,9 +2,11 @@
 
 A run's rows (the run, its tasks, findings and audit) go when it falls out of the newest
 `keep` runs of its workflow; then what nothing references any more goes too: a task
-result (`records`) is kept while a kept run's task, a kept run's outputs (`outputs_refs`)
-or a cache entry points at it, and a report's outputs and findings (`blobs`; the findings
-in chunks, which the rows a run still going has streamed name too) while a kept run does.
+result (`records`) is kept while a kept run's task (a row, or in the list of the tasks
+its cache served, `cached_tasks`), a kept run's outputs (`outputs_refs`) or a cache entry
+points at it, and a report's outputs and findings (`blobs`; the findings
+in chunks, which the rows a run still going has streamed name too; its spec as run; the
+list of its cached tasks) while a kept run does.
 Shared content is never
 lost because it is only ever deleted when unreferenced.
 
@@ -68,6 +70,14 @@ def keep_from_env() -> int:
         return DEFAULT_KEEP
 
 
+# The records of the tasks a kept run's cache served (`runs.cached_tasks`: a list in `blobs`
+# of [step, key, input hash, record hash]), which are no rows of `tasks`.
+_SERVED_RECORDS = (
+    "(SELECT json_extract(served.value, '$[3]') FROM runs"
+    " JOIN blobs AS b ON b.hash = runs.cached_tasks, json_each(b.json) AS served)"
+)
+
+
 def prune(
     c: sqlite3.Connection,
     keep: int = DEFAULT_KEEP,
@@ -103,13 +113,14 @@ def prune(
     out.memo = memo.prune(c, now)
     out.cache = c.execute(
         "DELETE FROM cache WHERE created_at < ? AND record_hash NOT IN"
-        " (SELECT record_hash FROM tasks WHERE record_hash IS NOT NULL)",
+        " (SELECT record_hash FROM tasks WHERE record_hash IS NOT NULL)"
+        " AND record_hash NOT IN " + _SERVED_RECORDS,
         (cutoff,),
     ).rowcount
     out.records = c.execute(
         "DELETE FROM records WHERE hash NOT IN"
         " (SELECT record_hash FROM tasks WHERE record_hash IS NOT NULL)"
-        " AND hash NOT IN (SELECT record_hash FROM cache)"
+        " AND hash NOT IN " + _SERVED_RECORDS + " AND hash NOT IN (SELECT record_hash FROM cache)"
         # a kept run's output read from its result (runs.outputs_refs)
         " AND hash NOT IN (SELECT refs.value FROM runs, json_each(runs.outputs_refs) AS refs"
         " WHERE runs.outputs_refs IS NOT NULL)"
@@ -118,6 +129,8 @@ def prune(
         "DELETE FROM blobs WHERE hash NOT IN"
         " (SELECT outputs_hash FROM runs WHERE outputs_hash IS NOT NULL)"
         " AND hash NOT IN (SELECT findings_hash FROM runs WHERE findings_hash IS NOT NULL)"
+        " AND hash NOT IN (SELECT spec_hash FROM runs WHERE spec_hash IS NOT NULL)"
+        " AND hash NOT IN (SELECT cached_tasks FROM runs WHERE cached_tasks IS NOT NULL)"
         # the chunks of a kept run's findings, and of those a run still going has streamed
         " AND hash NOT IN (SELECT findings_chunks FROM runs WHERE findings_chunks IS NOT NULL)"
         " AND hash NOT IN (SELECT chunk.value FROM runs"

@@ -258,11 +258,11 @@ class RunStore:
         started_at: str,
         options: dict[str, Any] | None = None,
     ) -> None:
+        spec_text = json.dumps(spec)
         args = (
             run_id,
             workflow,
             "running",
-            json.dumps(spec),
             json.dumps(inputs),
             json.dumps(paths),
             engine,
@@ -272,13 +272,18 @@ class RunStore:
             this_host(),
             time.time(),
         )
-        await self.db.call(
-            lambda c: c.execute(
-                "INSERT INTO runs(id, workflow, status, spec_json, inputs_json, paths_json, engine, options_json,"
-                " started_at, pid, host, heartbeat_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                args,
+
+        def write(c: sqlite3.Connection) -> None:
+            # The spec as run is a blob by content (schema 13): every run of a workflow
+            # holds the same one (map-module's is 5.5 KB, most of a cached re-run's row).
+            c.execute(
+                "INSERT INTO runs(id, workflow, status, inputs_json, paths_json, engine, options_json,"
+                " started_at, pid, host, heartbeat_at, spec_json, spec_hash)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,'',?)",
+                (*args, _put_blob(c, spec_text)),
             )
-        )
+
+        await self.db.call(write)
 
     async def reopen_run(self, run_id: str) -> None:
         """Take the run over for a resume; RunLeased if its owner is still alive.
@@ -381,6 +386,7 @@ class RunStore:
             )
             c.execute("DELETE FROM findings WHERE run_id=?", (run_id,))
             c.execute("DELETE FROM streamed_findings WHERE run_id=?", (run_id,))
+            _fold_cached_tasks(c, run_id)
             # Retention: the newest N runs of each workflow stay (see store.retention). It
             # must never cost the report just written: a failure only undoes the pruning.
             c.execute("SAVEPOINT prune")
@@ -909,6 +915,40 @@ def _claim(c: sqlite3.Connection, run_id: str) -> None:
     c.execute("DELETE FROM streamed_findings WHERE run_id=?", (run_id,))
 
 
+# A task row that says no more than that the cache served the task: succeeded, cached, never
+# attempted, nothing spent, no error. At a run's end such rows become one list in `blobs`.
+_SERVED = (
+    "run_id=? AND status='succeeded' AND cached=1 AND attempts=0 AND record_hash IS NOT NULL"
+    " AND error IS NULL AND raw IS NULL AND usage_json='{}'"
+)
+
+
+def _fold_cached_tasks(c: sqlite3.Connection, run_id: str) -> None:
+    """The run's tasks the cache served, as one list of [step, key, input hash, record hash]
+    in `blobs` (`runs.cached_tasks`, schema 13) instead of a row each: a fully cached
+    re-run of a sympy map wrote 75 task rows, 25 KB of its 32, and the next such run holds
+    the very same list. A resumed run's list keeps what the last attempt's list held."""
+    rows = c.execute(
+        f"SELECT step, key, input_hash, record_hash FROM tasks WHERE {_SERVED}", (run_id,)
+    ).fetchall()
+    if not rows:
+        return
+    served = {(r[0], r[1]): [r[0], r[1], r[2], r[3]] for r in _served_tasks(c, run_id)}
+    served.update({(r[0], r[1]): [r[0], r[1], r[2], r[3]] for r in rows})
+    listed = json.dumps([served[k] for k in sorted(served)], separators=(",", ":"))
+    c.execute("UPDATE runs SET cached_tasks=? WHERE id=?", (_put_blob(c, listed), run_id))
+    c.execute(f"DELETE FROM tasks WHERE {_SERVED}", (run_id,))
+
+
+def _served_tasks(c: sqlite3.Connection, run_id: str) -> list[list[str]]:
+    """The [step, key, input hash, record hash] of the run's tasks folded at its end."""
+    row = c.execute(
+        "SELECT b.json FROM runs JOIN blobs b ON b.hash = runs.cached_tasks WHERE runs.id=?",
+        (run_id,),
+    ).fetchone()
+    return list(json.loads(row[0])) if row is not None else []
+
+
 def _shown_status(r: sqlite3.Row) -> str:
     # `running` is a claim; whether anyone still runs it is the lease's to say.
     if r["status"] == "running" and not owner_alive(_owner(r)):
@@ -921,7 +961,7 @@ def _run_row(c: sqlite3.Connection, r: sqlite3.Row) -> RunRow:
         id=r["id"],
         workflow=r["workflow"],
         status=_shown_status(r),
-        spec=json.loads(r["spec_json"]),
+        spec=json.loads(r["spec_blob"] if r["spec_blob"] is not None else r["spec_json"]),
         inputs=json.loads(r["inputs_json"]),
         paths=json.loads(r["paths_json"]),
         engine=r["engine"],
@@ -972,9 +1012,10 @@ def _referenced_outputs(c: sqlite3.Connection, refs: dict[str, str]) -> dict[str
 # A run row with its report's outputs and findings joined back from `blobs`.
 _RUNS = (
     "SELECT runs.*, o.json AS outputs_blob, f.json AS findings_blob,"
-    " fc.json AS findings_manifest FROM runs"
+    " fc.json AS findings_manifest, sb.json AS spec_blob FROM runs"
     " LEFT JOIN blobs o ON o.hash = runs.outputs_hash LEFT JOIN blobs f ON f.hash = runs.findings_hash"
     " LEFT JOIN blobs fc ON fc.hash = runs.findings_chunks"
+    " LEFT JOIN blobs sb ON sb.hash = runs.spec_hash"
 )
 
 
@@ -1046,4 +1087,29 @@ def _tasks(c: sqlite3.Connection, run_id: str, status: str | None) -> list[TaskR
                 finished_at=r["finished_at"],
             )
         )
+    if status in (None, "succeeded"):  # and those the cache served, folded at the run's end
+        served = _served_tasks(c, run_id)
+        texts: dict[str, str] = {}
+        wanted = sorted({t[3] for t in served})
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            marks = ",".join("?" * len(part))
+            texts.update(
+                c.execute(f"SELECT hash, record_json FROM records WHERE hash IN ({marks})", part)
+            )
+        for step, key, input_hash, record_hash in served:
+            text = texts.get(record_hash)
+            out.append(
+                TaskRow(
+                    run_id=run_id,
+                    step=step,
+                    key=key,
+                    input_hash=input_hash,
+                    status="succeeded",
+                    attempts=0,
+                    cached=True,
+                    record=Record.model_validate_json(text) if text else None,
+                )
+            )
+        out.sort(key=lambda t: (t.step, t.key))
     return out
