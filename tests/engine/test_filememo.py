@@ -185,3 +185,40 @@ async def test_what_identity_reused_is_verified_as_it_was_and_a_cached_run_finds
     assert cached.agents.cached == 3
     assert cached.checks == FileChecks(verify_reused=4)
     assert shown(cached) == shown(changed)
+
+
+async def test_identity_hands_over_only_what_a_verification_takes_and_none_outlives_it(
+    tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A group identity concluded about is held for the verification of its findings
+    (`_Handed`): in a workflow without a verify step nothing is held (it stayed, with its
+    findings, to the run's end), and once the verify steps are done nothing is left."""
+    memos: list[filememo.FileMemo] = []
+    real_init = filememo.FileMemo.__init__
+
+    def init(self: filememo.FileMemo, *args: Any, **kwargs: Any) -> None:
+        real_init(self, *args, **kwargs)
+        memos.append(self)
+
+    monkeypatch.setattr(filememo.FileMemo, "__init__", init)
+    held: list[int] = []
+    real_identify = filememo.FileMemo._identify_groups
+
+    def identify_groups(self: filememo.FileMemo, *args: Any) -> Any:
+        out = real_identify(self, *args)
+        held.append(len(self._handed))
+        return out
+
+    monkeypatch.setattr(filememo.FileMemo, "_identify_groups", identify_groups)
+    unverified = needles().model_copy(deep=True)
+    unverified.steps = [s for s in unverified.steps if s.id != "check"]
+    unverified.steps[-1].from_ = "find"
+    report = await engine.run(unverified, RunOptions())
+    assert len(report.findings) == 4
+    assert held and max(held) == 0 and memos[-1]._handed == {}
+
+    held.clear()
+    report = await engine.run(needles(run=2), RunOptions())
+    assert report.checks == FileChecks(identity_reused=4, verified=4)
+    assert max(held) > 0  # handed over, and taken
+    assert memos[-1]._handed == {}

@@ -21,7 +21,9 @@ made (`_Handed`): those are keyed on identity's key (and the verifier's window),
 hashes identity took, since what they are follows from both; a re-map's verification then
 neither keys its thousands of findings again nor hashes their files. A group verified that
 way afresh keeps its verdicts under its findings' own key too, where a run whose tasks are
-all cached (it identifies nothing) looks them up.
+all cached (it identifies nothing) looks them up. Only the findings of steps a verify step
+checks are handed over, and what is left once the verify steps are done goes then: a
+hand-over nobody takes held its findings to the end of the run.
 """
 
 from __future__ import annotations
@@ -191,15 +193,18 @@ class FileMemo:
         return groups
 
     # -- identity -------------------------------------------------------------------------
-    async def identify(self, findings: list[Finding]) -> list[Finding]:
+    async def identify(self, findings: list[Finding], *, hand_over: bool = True) -> list[Finding]:
         """`findings` with their stable fingerprints (engine.verify.identify), in order: the
-        list given, each finding replaced by its identified copy as that is made."""
+        list given, each finding replaced by its identified copy as that is made.
+        `hand_over`: whether a verification of these very findings follows (`_Handed`):
+        without one, what identity concluded would be held, with its findings, to the end
+        of the run for nobody."""
         if not findings:
             return findings
         groups, stored = await self._prepare("identity", findings)
         loop = asyncio.get_running_loop()
         out, rows = await loop.run_in_executor(
-            self.pool, _paused, self._identify_groups, findings, groups, stored
+            self.pool, _paused, self._identify_groups, findings, groups, stored, hand_over
         )
         self.store.memo_put(rows)
         return out
@@ -209,6 +214,7 @@ class FileMemo:
         findings: list[Finding],
         groups: list[_Group],
         stored: dict[str, tuple[dict[str, str], Any]],
+        hand_over: bool,
     ) -> tuple[list[Finding], list[tuple[str, dict[str, str], Any]]]:
         out = findings  # in place: a finding is let go once its copy is in
         rows: list[tuple[str, dict[str, str], Any]] = []
@@ -226,11 +232,17 @@ class FileMemo:
                 out[n] = f
             if g.deps is not None:
                 rows.append((g.key, g.deps, [f.fingerprint for f in done]))
-        for g in groups:
+        for g in groups if hand_over else ():
             if g.deps is not None:
                 mine = [out[n] for n in g.indexes]
                 self._handed[id(mine[0])] = _Handed(mine, g.key, g.deps)
         return out, rows
+
+    def release_handed(self) -> None:
+        """The verifications are over: what identity handed them and none took (a record a
+        filter dropped, findings another step's dedupe left out) goes now, not at the end of
+        the run."""
+        self._handed.clear()
 
     # -- verification ---------------------------------------------------------------------
     def _verify_groups_of(self, kind: str, findings: list[Finding]) -> list[_Group]:

@@ -209,6 +209,8 @@ class _Run:
             sink=sink,
             findings_so_far=lambda: len(self.final),
         )
+        self.tasks.verified_steps = _verified_steps(workflow)
+        self._verifying = sum(isinstance(s, VerifyStep) for s in workflow.steps)
         self.rules: dict[str, RuleInfo] = {}
         self._declare_rules()
         self.started_at = _now_iso()
@@ -409,6 +411,9 @@ class _Run:
             self.channels[step.id].publish(
                 rec.model_copy(update={"step": step.id, "findings": kept})
             )
+        self._verifying -= 1
+        if self._verifying == 0:
+            self.tasks.memo.release_handed()
         self._close(step.id)
 
     async def _reduce(self, step: ReduceStep, inbox: Inbox) -> None:
@@ -552,6 +557,22 @@ def _stable_order(records: list[Record], digests: Digests) -> list[Record]:
             if digests.get(r) is None:
                 digests.note(r, hashlib.sha256(texts[id(r)].encode("utf-8")).hexdigest())
         out += sorted(tied, key=lambda r: texts[id(r)])
+    return out
+
+
+def _verified_steps(workflow: Workflow) -> set[str]:
+    """The steps whose records a verify step checks: its sources, and through a filter
+    (which passes records on as they are) the filter's."""
+    out: set[str] = set()
+    pending = [src for s in workflow.steps if isinstance(s, VerifyStep) for src in _from(s)]
+    while pending:
+        sid = pending.pop()
+        if sid in out:
+            continue
+        out.add(sid)
+        step = workflow.step(sid)
+        if isinstance(step, FilterStep):
+            pending.extend(_from(step))
     return out
 
 

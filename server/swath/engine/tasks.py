@@ -99,6 +99,9 @@ class TaskRunner:
         )
         # Fingerprints and verification, reused while the files they read are unchanged.
         self.memo = FileMemo(workspace, store, self.pool, enabled=use_cache)
+        # The steps whose records a verify step checks (directly or through filters): only
+        # their findings are handed from identity to verification (filememo `_Handed`).
+        self.verified_steps: set[str] = set()
         self.digests = Digests()  # of the records this run holds (engine.stored)
         self._prior: dict[tuple[str, str], TaskRow] = {}
         self._partials: dict[str, Partials] = {}  # reduce steps done by parts, by step id
@@ -282,7 +285,7 @@ class TaskRunner:
         # The record's now: each finding is let go as its identified copy is made, not held
         # beside it (a map's thousands of lenses were there twice at its memory peak).
         facts.findings.clear()
-        findings = await self.memo.identify(findings)
+        findings = await self.memo.identify(findings, hand_over=step_id in self.verified_steps)
         record = Record(
             step=step_id,
             key=key,
