@@ -222,3 +222,30 @@ async def test_identity_hands_over_only_what_a_verification_takes_and_none_outli
     assert report.checks == FileChecks(identity_reused=4, verified=4)
     assert max(held) > 0  # handed over, and taken
     assert memos[-1]._handed == {}
+
+
+def test_fingerprints_an_analyzer_drew_are_taken_only_while_its_file_hashes_so(
+    tmp_path: Path,
+) -> None:
+    """`AnalyzerOutput.identified`: a finding whose fingerprint is not provisional, on a file
+    that still hashes as the bytes the analyzer drew it from, keeps it (nothing is read);
+    once the file hashes otherwise, or for a provisional one, identity draws it."""
+    from swath.findings.model import Finding, Range, fingerprint_of
+
+    (tmp_path / "a.txt").write_text("one\nNEEDLE a\n")
+    ws = Workspace(tmp_path)
+
+    def made() -> list[Finding]:
+        drawn = Finding(rule="r", path="a.txt", range=Range.of_line(1, 0, 6), message="m")
+        drawn.fingerprint = "d" * 32  # what an analyzer drew (not identity's, to tell them apart)
+        plain = Finding(rule="r", path="a.txt", range=Range.of_line(0, 0, 3), message="p")
+        return [drawn, plain]
+
+    group = filememo._Group([0, 1], "k", ["a.txt"], {"a.txt": ws.file_hash("a.txt")})
+    found = made()
+    kept = filememo._identified(ws, found, group, {"a.txt": ws.file_hash("a.txt")})
+    assert kept[0] is found[0] and kept[0].fingerprint == "d" * 32
+    assert kept[1].fingerprint != fingerprint_of(kept[1])  # the provisional one is identified
+    redrawn = filememo._identified(ws, made(), group, {"a.txt": "0" * 64})  # another content
+    assert redrawn[0].fingerprint != "d" * 32
+    assert redrawn[0].fingerprint != fingerprint_of(redrawn[0])

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from swath.analyzers.importgraph import build_graph, find_cycles, strongly_connected
-from swath.engine.verify import EvidenceVerifier
-from swath.findings.model import Severity
+from swath.engine.verify import EvidenceVerifier, identify
+from swath.findings.model import Severity, fingerprint_of
 from swath.spec.records import Record
 from swath.workspace import Workspace
 from tests.workflows.helpers import analyze, file_items, reduce, write
@@ -391,3 +391,38 @@ def test_a_deeply_nested_file_that_cpython_compiles_is_mapped(tmp_path: Path) ->
         ("a.py", "b.py"),
         ("b.py", "a.py"),
     }
+
+
+def test_the_parse_draws_the_fingerprints_identity_would(tmp_path: Path) -> None:
+    """The summaries' and lenses' fingerprints come from the parse workers (filefacts), so
+    the engine need not read every file again to identify them: they must be exactly what
+    identity draws from the file, copies of a line above and re-indented lines included;
+    a file with a byte-order mark or \\r\\n breaks too (or it gives none and identity draws)."""
+    write(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/dup.py": "x = 1\n\ndef f(a):\n    return a\n\n\n  \ndef f(a):\n    return a\n",
+            "pkg/crlf.py": '"""Windows."""\r\nclass A:\r\n    pass\r\n\r\nclass A:\r\n    pass\r\n',
+            "pkg/bom.py": '\ufeff"""With a mark."""\ndef g():\n    pass\n',
+            "pkg/blank_first.py": "\n\n# c\ndef h(): pass\n",
+            "pkg/tests/test_it.py": "def test_x():\n    pass\n",
+        },
+    )
+    items = file_items(tmp_path)
+    facts = analyze("symbols", items, tmp_path, {"processes": False})
+    files = {f["path"]: f for f in facts.output["files"]}
+    assert "fp" in files["pkg/dup.py"]["symbols"][0] and "summary_fp" in files["pkg/crlf.py"]
+    assert "summary_fp" not in files["pkg/bom.py"]  # identity reads the mark as text
+    assert all("fp" not in s for s in files["pkg/tests/test_it.py"]["symbols"])
+    record = Record(step="symbols", key="b0", items=items, output=facts.output)
+    result = reduce("module-map", [record], tmp_path)
+    assert set(result.identified) == set(files) - {"pkg/bom.py"}
+    assert result.identified["pkg/dup.py"] == Workspace(tmp_path).file_hash("pkg/dup.py")
+    mine = [f for f in result.findings if f.rule in ("map/summary", "map/symbol")]
+    drawn = [f for f in mine if f.path in result.identified]
+    assert len(drawn) >= 8
+    assert [(f.path, f.fingerprint) for f in drawn] == [
+        (f.path, f.fingerprint) for f in identify(Workspace(tmp_path), drawn)
+    ]
+    assert all(f.fingerprint != fingerprint_of(f) for f in drawn)  # none is provisional

@@ -69,6 +69,14 @@ class AnalyzerOutput(BaseModel):
             "`git:HEAD` for an output drawn from the git history (a commit count)."
         ),
     )
+    identified: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Paths whose findings here already carry the fingerprint findings.identity gives them "
+            "(a provisional one aside), drawn from the file whose sha256 is the value: the engine "
+            "takes them as they are while the file still hashes so, instead of reading it again."
+        ),
+    )
     skip_model: bool = Field(
         False,
         description="Nothing here for a model to judge (e.g. a pass with no files of its kind): "

@@ -7,15 +7,29 @@ over every core. Only plain dicts come back; the trees die in the worker.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import posixpath
 from typing import Any
 
 from swath.analyzers.pyfacts import importable, module_name, python_facts
 from swath.analyzers.sgfacts import go_facts, go_module_path, script_facts
-from swath.analyzers.sourcetext import SCRIPT_LANGUAGES, first_nonempty_of, language_of
+from swath.analyzers.sourcetext import (
+    SCRIPT_LANGUAGES,
+    first_nonempty_of,
+    is_test_path,
+    language_of,
+    split_lines,
+)
+from swath.findings.fingerprints import LineIndex, fingerprint
 from swath.workspace import Workspace
 from swath.workspace.depmarks import EXISTS
+
+# The rules of the findings `module-map` makes on every mapped file and on every top-level
+# symbol of one that is not a test (analyzers/symbols.py); their fingerprints are drawn here.
+SUMMARY_RULE = "map/summary"
+SYMBOL_RULE = "map/symbol"
+BOM = b"\xef\xbb\xbf"
 
 
 log = logging.getLogger(__name__)
@@ -69,10 +83,13 @@ def file_facts(
     language = language_of(path)
     if language is None:
         return None
-    text = ws.read_text(path)
+    data = ws.read_bytes(path)
+    # As `Workspace.read_text`: a UTF-8 byte order mark is no part of the text.
+    text = data.removeprefix(BOM).decode("utf-8", errors="replace")
+    lines = split_lines(text)
     if language == "python":
         module, import_root = python_module(ws, path, files_read)
-        facts = python_facts(path, text, module)
+        facts = python_facts(path, text, module, lines=lines)
         if import_root:
             facts["import_root"] = import_root
         if module == path:
@@ -86,7 +103,36 @@ def file_facts(
     first = first_nonempty_of(text)
     facts["path"] = path
     facts["first_line"] = list(first) if first else None
+    _lens_identities(facts, path, data, text, lines)
     return facts
+
+
+def _lens_identities(
+    facts: dict[str, Any], path: str, data: bytes, text: str, lines: list[str]
+) -> None:
+    """The stable fingerprints (findings.identity) of the findings module-map makes on this
+    file, drawn from the very bytes parsed, with their sha256 (`content_hash`): its summary
+    (`summary_fp`, at the file's start) and each top-level symbol's code lens (`fp`; a
+    test file's symbols get none). The engine takes them for what identity would draw while
+    the file still hashes so, instead of reading and indexing every file of the map again
+    (engine.filememo). Where identity would read other lines than these (a byte-order mark
+    is part of its first line; a binary file it does not read), none are given."""
+    if data.startswith(BOM) or Workspace.looks_binary(data):
+        return
+    index = LineIndex(lines, None if "\r" in text else text)
+    at = index.place(0, 0)
+    if at is None:
+        return
+    facts["content_hash"] = hashlib.sha256(data).hexdigest()
+    facts["summary_fp"] = fingerprint(SUMMARY_RULE, path, *at)
+    if is_test_path(path):
+        return
+    for sym in facts.get("symbols") or []:
+        if "." in sym.get("qualname", "."):
+            continue
+        at = index.place(int(sym.get("line") or 0), int(sym.get("column") or 0))
+        if at is not None:
+            sym["fp"] = fingerprint(SYMBOL_RULE, path, *at)
 
 
 def _unmappable(

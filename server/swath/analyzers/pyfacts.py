@@ -397,10 +397,13 @@ def _tree_facts(
     }
 
 
-def python_facts(path: str, text: str, module: str, tree: bool = False) -> dict[str, Any]:
+def python_facts(
+    path: str, text: str, module: str, tree: bool = False, lines: list[str] | None = None
+) -> dict[str, Any]:
     """The facts of one Python file: from the lexer pass (`pyscan`), from tree-sitter where
-    that pass is unsure (or `tree`)."""
-    lines = split_lines(text)
+    that pass is unsure (or `tree`). `lines`: `split_lines(text)` where the caller has it."""
+    if lines is None:
+        lines = split_lines(text)
     stem = PurePosixPath(path).stem
     facts: dict[str, Any] = {
         "language": "python",

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from swath import procpool
 from swath.analyzers.base import AnalyzerContext, AnalyzerOutput
-from swath.analyzers.filefacts import facts_batch
+from swath.analyzers.filefacts import SUMMARY_RULE, SYMBOL_RULE, facts_batch
 from swath.gcpause import gc_paused
 from swath.analyzers.hotspots import churn, hot_spots
 from swath.analyzers.importgraph import (
@@ -95,7 +95,8 @@ class Symbols:
     params_model: ClassVar[type[BaseModel]] = SymbolsParams
     # 6: TS/Go purposes without directives, Go doc comments' first sentence
     # 7: Go files' package_uses
-    version: ClassVar[str] = "7"
+    # 8: the fingerprints of module-map's findings on each file (content_hash, summary_fp, fp)
+    version: ClassVar[str] = "8"
     rules: ClassVar[list[RuleInfo]] = [
         RuleInfo(
             id="map/syntax-error",
@@ -219,12 +220,14 @@ class ModuleMap:
         self._hot_spots(ctx.workspace, output, int(p.get("hot_spots", 10)))
         findings = self._cycle_findings(output["_cycles"], graph)
         firsts = {path: f.get("first_line") for path, f in files.items()}
+        drawn = {path: f.get("summary_fp") for path, f in files.items()}
+        identified = {path: f["content_hash"] for path, f in files.items() if f.get("content_hash")}
         defs = _lensed_defs(ordered) if p.get("symbol_lenses", True) else []
         files.clear()
         ordered.clear()
         del graph
         if p.get("lenses", True):
-            findings += self._summaries(output["modules"], firsts)
+            findings += self._summaries(output["modules"], firsts, drawn)
         findings += self._symbol_lenses(defs, uses)
         del output["_cycles"]
         output["config_problems"] = resolution.problems
@@ -232,7 +235,9 @@ class ModuleMap:
         # The hot spots count commits: a new one changes them with no file read changing.
         deps = resolution.deps
         read = [*deps, GIT_HEAD] if ctx.workspace.is_git() else list(deps)
-        return AnalyzerOutput(output=output, findings=findings, files_read=read)
+        return AnalyzerOutput(
+            output=output, findings=findings, files_read=read, identified=identified
+        )
 
     def check_judgement(self, judgement: Any, output: Any, records: list[Record]) -> Any:
         """Model mode: every file and symbol the narrative names must be on the map."""
@@ -391,39 +396,43 @@ class ModuleMap:
     @staticmethod
     def _symbol_lenses(defs: list[_LensedDef], uses: SymbolUses) -> list[Finding]:
         out = []
-        for path, name, kind, line, col, branches in defs:
+        for path, name, kind, line, col, branches, fp in defs:
             used = uses.used_by((path, name))
             complexity = branches + 1
             # Validated from one dict (not a Range, a FindingData and the Finding one by
             # one): a large map makes thousands of these.
-            out.append(
-                Finding.model_validate(
-                    {
-                        "rule": "map/symbol",
-                        "severity": "hint",
-                        "path": path,
-                        "range": {
-                            "start": {"line": line, "character": col},
-                            "end": {"line": line, "character": col + len(name)},
-                        },
-                        "message": (
-                            f"{kind} {name}: used by {used} file(s) of this module; complexity "
-                            f"{complexity} ({complexity - 1} decision points)."
-                        ),
-                        "data": {
-                            "lens": f"used by {used} · complexity {complexity}",
-                            "symbol": name,
-                            "used_by": used,
-                            "complexity": complexity,
-                        },
-                    }
-                )
+            lens = Finding.model_validate(
+                {
+                    "rule": SYMBOL_RULE,
+                    "severity": "hint",
+                    "path": path,
+                    "range": {
+                        "start": {"line": line, "character": col},
+                        "end": {"line": line, "character": col + len(name)},
+                    },
+                    "message": (
+                        f"{kind} {name}: used by {used} file(s) of this module; complexity "
+                        f"{complexity} ({complexity - 1} decision points)."
+                    ),
+                    "data": {
+                        "lens": f"used by {used} · complexity {complexity}",
+                        "symbol": name,
+                        "used_by": used,
+                        "complexity": complexity,
+                    },
+                }
             )
+            if fp:  # drawn by the parse (filefacts): its id stays the provisional one's
+                lens.fingerprint = fp
+            out.append(lens)
         return out
 
     @staticmethod
-    def _summaries(modules: list[dict[str, Any]], firsts: dict[str, Any]) -> list[Finding]:
-        """`firsts`: each file's first non-blank line (`[line, text]`, or None)."""
+    def _summaries(
+        modules: list[dict[str, Any]], firsts: dict[str, Any], drawn: dict[str, str | None]
+    ) -> list[Finding]:
+        """`firsts`: each file's first non-blank line (`[line, text]`, or None); `drawn`:
+        the summary's fingerprint the parse drew (filefacts), or None."""
         out = []
         for m in modules:
             first = firsts[m["path"]]
@@ -433,39 +442,42 @@ class ModuleMap:
                 lens = f"{_short(m['purpose'])} · {lens}"
             label = m["module"] or m["path"]
             purpose = m["purpose"].rstrip(".") or "no module docstring"
-            out.append(
-                Finding(
-                    rule="map/summary",
-                    severity=Severity.hint,
-                    path=m["path"],
-                    range=Range.of_line(0, 0, 0),
-                    message=(
-                        f"{label}: {purpose}. Used by {used} and imports {deps} file(s) of this module; "
-                        f"{len(m['external'])} external dependencies."
-                    ),
-                    evidence=[Evidence(path=m["path"], line=int(first[0]), quote=str(first[1]))]
-                    if first
-                    else [],
-                    data=FindingData.model_validate(
-                        {
-                            "lens": lens,
-                            "used_by": m["used_by"],
-                            "depends_on": m["depends_on"],
-                            "external": m["external"],
-                            "public_api": m["public_api"][:50],
-                            "module": m["module"],
-                        }
-                    ),
-                )
+            summary = Finding(
+                rule=SUMMARY_RULE,
+                severity=Severity.hint,
+                path=m["path"],
+                range=Range.of_line(0, 0, 0),
+                message=(
+                    f"{label}: {purpose}. Used by {used} and imports {deps} file(s) of this module; "
+                    f"{len(m['external'])} external dependencies."
+                ),
+                evidence=[Evidence(path=m["path"], line=int(first[0]), quote=str(first[1]))]
+                if first
+                else [],
+                data=FindingData.model_validate(
+                    {
+                        "lens": lens,
+                        "used_by": m["used_by"],
+                        "depends_on": m["depends_on"],
+                        "external": m["external"],
+                        "public_api": m["public_api"][:50],
+                        "module": m["module"],
+                    }
+                ),
             )
+            fp = drawn.get(m["path"])
+            if fp:  # drawn by the parse (filefacts): its id stays the provisional one's
+                summary.fingerprint = fp
+            out.append(summary)
         return out
 
 
 LENS_PURPOSE_MAX = 72
 TEST_HOT_SPOTS = 5  # the tests' own hot spots, listed apart
 
-# What a symbol's code lens reads of its definition: (path, name, kind, line, column, branches).
-_LensedDef = tuple[str, str, str, int, int, int]
+# What a symbol's code lens reads of its definition: (path, name, kind, line, column,
+# branches, the lens's fingerprint where the parse drew it).
+_LensedDef = tuple[str, str, str, int, int, int, str | None]
 
 
 def _lensed_defs(files: list[dict[str, Any]]) -> list[_LensedDef]:
@@ -479,6 +491,7 @@ def _lensed_defs(files: list[dict[str, Any]]) -> list[_LensedDef]:
             int(sym.get("line") or 0),
             int(sym.get("column") or 0),
             int(sym.get("branches") or 0),
+            sym.get("fp"),
         )
         for f in files
         if not is_test_path(f["path"])
@@ -489,7 +502,7 @@ def _lensed_defs(files: list[dict[str, Any]]) -> list[_LensedDef]:
 # What the map reads of a symbol and of an import (the rest is the map step's, for its
 # prompt); an import's flags, names, aliases and counts are left out where they are empty,
 # as the map reads them with those defaults.
-_SYMBOL_KEYS = ("name", "qualname", "kind", "line", "column", "branches", "doc")
+_SYMBOL_KEYS = ("name", "qualname", "kind", "line", "column", "branches", "doc", "fp")
 _IMPORT_KEYS = ("line", "text", "module", "kind")
 _IMPORT_IF_SET = ("names", "aliases", "uses", "level", "deferred", "type_checking")
 

@@ -37,7 +37,7 @@ from typing import Any, Callable, TypedDict, TypeVar
 from swath.gcpause import gc_paused
 from swath.engine import cache
 from swath.engine.verify import EvidenceVerifier, VerifyOutcome, identify
-from swath.findings.model import Evidence, Finding, Range
+from swath.findings.model import Evidence, Finding, Range, fingerprint_of
 from swath.findings.report import FileChecks
 from swath.store import RunStore
 from swath.workspace import PathRefused, Workspace
@@ -193,18 +193,32 @@ class FileMemo:
         return groups
 
     # -- identity -------------------------------------------------------------------------
-    async def identify(self, findings: list[Finding], *, hand_over: bool = True) -> list[Finding]:
+    async def identify(
+        self,
+        findings: list[Finding],
+        drawn: dict[str, str] | None = None,
+        *,
+        hand_over: bool = True,
+    ) -> list[Finding]:
         """`findings` with their stable fingerprints (engine.verify.identify), in order: the
-        list given, each finding replaced by its identified copy as that is made.
-        `hand_over`: whether a verification of these very findings follows (`_Handed`):
-        without one, what identity concluded would be held, with its findings, to the end
-        of the run for nobody."""
+        list given, each finding replaced by its identified copy as that is made. `drawn`:
+        the files (by path, with their sha256) on which the analyzer gave its findings their
+        stable fingerprints already (`AnalyzerOutput.identified`). `hand_over`: whether a
+        verification of these very findings follows (`_Handed`): without one, what identity
+        concluded would be held, with its findings, to the end of the run for nobody."""
         if not findings:
             return findings
         groups, stored = await self._prepare("identity", findings)
         loop = asyncio.get_running_loop()
         out, rows = await loop.run_in_executor(
-            self.pool, _paused, self._identify_groups, findings, groups, stored, hand_over
+            self.pool,
+            _paused,
+            self._identify_groups,
+            findings,
+            groups,
+            stored,
+            drawn or {},
+            hand_over,
         )
         self.store.memo_put(rows)
         return out
@@ -214,6 +228,7 @@ class FileMemo:
         findings: list[Finding],
         groups: list[_Group],
         stored: dict[str, tuple[dict[str, str], Any]],
+        drawn: dict[str, str],
         hand_over: bool,
     ) -> tuple[list[Finding], list[tuple[str, dict[str, str], Any]]]:
         out = findings  # in place: a finding is let go once its copy is in
@@ -227,7 +242,7 @@ class FileMemo:
                     out[n] = f if f.fingerprint == fp else f.model_copy(update={"fingerprint": fp})
                 continue
             self.checks.identified += len(g.indexes)
-            done = identify(self.ws, [findings[n] for n in g.indexes])
+            done = _identified(self.ws, [findings[n] for n in g.indexes], g, drawn)
             for n, f in zip(g.indexes, done, strict=True):
                 out[n] = f
             if g.deps is not None:
@@ -321,6 +336,27 @@ class FileMemo:
             kept.append(_apply(f, v))
             reanchored += bool(v.get("moved"))
         return VerifyOutcome(kept=kept, dropped=dropped, reanchored=reanchored), rows
+
+
+def _identified(
+    ws: Workspace, findings: list[Finding], group: _Group, drawn: dict[str, str]
+) -> list[Finding]:
+    """`identify(ws, findings)`, taking as they are the fingerprints the analyzer drew on
+    the group's files while these still hash as the bytes it drew them from (the hashes
+    `_hash_first` took before anything here reads them): a map's thousands of summaries and
+    lenses are identified in the parse workers, which read every file anyway, instead of
+    reading and indexing every file of the map again here. Identity of a finding reads its
+    own file's lines alone, so identifying the rest of a group without them is the same."""
+    deps = group.deps
+    if not drawn or deps is None or any(drawn.get(p) != deps.get(p) for p in group.paths):
+        return identify(ws, findings)
+    pending = [n for n, f in enumerate(findings) if f.fingerprint == fingerprint_of(f)]
+    if not pending:
+        return findings
+    done = list(findings)
+    for n, f in zip(pending, identify(ws, [findings[n] for n in pending]), strict=True):
+        done[n] = f
+    return done
 
 
 def _paused(fn: Callable[..., _T], *args: Any) -> _T:

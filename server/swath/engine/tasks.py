@@ -285,7 +285,9 @@ class TaskRunner:
         # The record's now: each finding is let go as its identified copy is made, not held
         # beside it (a map's thousands of lenses were there twice at its memory peak).
         facts.findings.clear()
-        findings = await self.memo.identify(findings, hand_over=step_id in self.verified_steps)
+        findings = await self.memo.identify(
+            findings, facts.identified, hand_over=step_id in self.verified_steps
+        )
         record = Record(
             step=step_id,
             key=key,

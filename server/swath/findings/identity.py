@@ -25,64 +25,17 @@ again after verification moves a finding.
 from __future__ import annotations
 
 import bisect
-import operator
 from collections.abc import Callable
-from itertools import accumulate, count
 
-from swath.findings.fingerprints import fingerprint, normalise_line
+from swath.findings.fingerprints import LineIndex, column_in_text, fingerprint, normalise_line
 from swath.findings.model import Finding, quoted_line
 
 # The lines of a workspace file (split the LSP's way), or None when it cannot be read.
 LinesOf = Callable[[str], "list[str] | None"]
 
-
-def column_in_text(line: str, character: int) -> int:
-    """`character` counted from the line's first non-blank: re-indenting keeps it."""
-    return max(0, character - (len(line) - len(line.lstrip())))
-
-
-class _LineIndex:
-    """Which copy of its text a line is: how many lines above it normalise to the same text.
-
-    Only lines holding the text's longest word can (every line that normalises to the text
-    holds each of its words): they are found with `str.find` in the joined lines and only
-    they are normalised. Not an index of every normalised line past a file's first few
-    findings: a large map has a summary and a lens per top-level symbol on each of 1,500
-    files, and normalising every line of each (twice a run) cost most of identifying them.
-    """
-
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
-        self._joined: str | None = None
-        self._ends: list[int] = []  # where each line's successor starts in `_joined`
-
-    def place(self, line: int, character: int) -> tuple[str, str] | None:
-        """The line's normalised text, and which of its copies (and column in it) this is."""
-        if line >= len(self.lines):
-            return None
-        raw = self.lines[line]
-        text = normalise_line(raw)
-        return text, f"{self._copies_above(line, text)}:{column_in_text(raw, character)}"
-
-    def _copies_above(self, line: int, text: str) -> int:
-        """How many lines above `line` normalise to `text`."""
-        lines = self.lines
-        word = max(text.split(" "), key=len)
-        if not word:  # a blank line: every blank line above is a copy
-            return sum(1 for other in lines[:line] if not other or other.isspace())
-        if self._joined is None:
-            self._joined = "\n".join(lines)
-            self._ends = list(map(operator.add, accumulate(map(len, lines)), count(1)))
-        joined, ends = self._joined, self._ends
-        end = ends[line - 1] if line else 0  # where `line` starts
-        copies = 0
-        pos = joined.find(word, 0, end)
-        while pos != -1:
-            n = bisect.bisect_right(ends, pos)  # the line `pos` is on
-            if normalise_line(lines[n]) == text:
-                copies += 1
-            pos = joined.find(word, ends[n], end)  # on to the next line
-        return copies
+# Where it lived before the parse workers drew places too (tests read it by this name).
+_LineIndex = LineIndex
+__all__ = ["LineIndex", "column_in_text", "with_identity"]
 
 
 def with_identity(findings: list[Finding], lines_of: LinesOf) -> list[Finding]:
@@ -92,13 +45,13 @@ def with_identity(findings: list[Finding], lines_of: LinesOf) -> list[Finding]:
     among the findings given here instead: its occurrence is the rank of its line among
     the lines of those with the same rule, path, quoted text and key.
     """
-    indexes: dict[str, _LineIndex | None] = {}
+    indexes: dict[str, LineIndex | None] = {}
     fallback: dict[tuple[str, str, str, str], list[int]] = {}
     prints: list[str | None] = []
     for n, f in enumerate(findings):
         if f.path not in indexes:
             lines = lines_of(f.path)
-            indexes[f.path] = _LineIndex(lines) if lines is not None else None
+            indexes[f.path] = LineIndex(lines) if lines is not None else None
         index = indexes[f.path]
         start = f.range.start
         hit = index.place(start.line, start.character) if index is not None else None
