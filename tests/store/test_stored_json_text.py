@@ -7,6 +7,8 @@ import hashlib
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from swath.engine.options import RunOptions
 from swath.engine.runner import Engine
 from swath.spec.discovery import builtin_workflows_dir
@@ -95,3 +97,77 @@ def test_a_record_is_stored_as_its_own_dump_with_its_findings_dumped_one_by_one(
         if stored.head is not None:
             assert stored.head == record.model_copy(update={"output": None}).model_dump_json()
     assert serialise(Record(step="modmap", key="reduce", output=facts, findings=findings)).head
+
+
+async def test_a_record_with_many_findings_keeps_them_in_chunks_a_changed_record_shares(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record whose findings are large stores them in chunks (`blobs`) and its own JSON
+    with `findings: []`, under the hash of its whole JSON: read back (whole, as a head, as
+    a task's), it is the record; a record whose findings changed in one file stores that
+    file's chunk and the list, and retention keeps the chunks of the records it keeps."""
+    from swath.findings.report import Usage
+    from swath.store import retention, runs
+    from swath.store.runs import CacheEntry
+
+    monkeypatch.setattr(runs, "RECORD_CHUNKED_BYTES", 1)
+    monkeypatch.setattr(runs, "CHUNK_MIN_BYTES", 1)
+    monkeypatch.setattr(runs, "CHUNK_MARK", 1)  # a chunk a file
+
+    def record(edited: str = "") -> Record:
+        findings = [
+            Finding.model_validate(
+                {
+                    "rule": "map/summary",
+                    "path": f"pkg/m{n}.py",
+                    "range": {
+                        "start": {"line": 0, "character": 0},
+                        "end": {"line": 0, "character": 1},
+                    },
+                    "message": f"m{n} → {'edited' if f'pkg/m{n}.py' == edited else 'as it was'}",
+                }
+            )
+            for n in range(5)
+        ]
+        output = {"files": [f"pkg/m{n}.py" for n in range(5)], "pad": "x" * 100_000}
+        return Record(step="modmap", key="reduce", output=output, findings=findings)
+
+    async def blobs(store: RunStore) -> int:
+        return int(
+            await store.db.call(lambda c: c.execute("SELECT COUNT(*) FROM blobs").fetchone()[0])
+        )
+
+    store = RunStore.open(tmp_path)
+    try:
+        first, second = record(), record(edited="pkg/m3.py")
+        await store.create_run("r1", "map-module", {}, {}, [], "static", "2026-12-04T00:01")
+        before = await blobs(store)
+        for key, rec in (("k1", first), ("k2", second)):
+            s = serialise(rec)
+            store.cache_put(key, CacheEntry(deps={}, record=rec), s)
+            store.task_finished(
+                "r1", "modmap", key, key, "succeeded", rec, Usage(), record_hash=s.digest
+            )
+            await store.flush()
+            if key == "k1":
+                assert await blobs(store) - before == 5 + 1  # a chunk a file, and the list
+                before = await blobs(store)
+        assert await blobs(store) - before == 1 + 1  # m3's chunk, and the list
+        for key, rec in (("k1", first), ("k2", second)):
+            whole = await store.cache_get(key)
+            assert whole is not None and whole.record == rec
+            assert whole.digest == serialise(rec).digest
+            head = await store.cache_get(key, head=True)
+            assert head is not None and head.output_stored and head.record.findings == rec.findings
+            assert (await store.record_outputs([whole.digest]))[whole.digest] == rec.output
+        assert [t.record for t in await store.tasks("r1")] == [first, second]
+        stored = await store.db.call(
+            lambda c: c.execute(
+                "SELECT json_array_length(record_json, '$.findings'), findings_chunks FROM records"
+            ).fetchall()
+        )
+        assert [n for n, _ in stored] == [0, 0] and all(m for _, m in stored)
+        await store.db.call(lambda c: retention.prune(c, keep=1))
+        assert (await store.cache_get("k2")).record == second  # type: ignore[union-attr]
+    finally:
+        await store.aclose()

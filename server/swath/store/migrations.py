@@ -132,6 +132,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE runs ADD COLUMN spec_hash TEXT;\n"
         "ALTER TABLE runs ADD COLUMN cached_tasks TEXT;",
     ),
+    Migration(
+        14,
+        "a record whose findings are large keeps them in chunks by content (`blobs`, as a "
+        "run's findings are) and names its list of chunks (`records.findings_chunks`); its "
+        "`record_json` and `head_json` then hold it with `findings: []`, and its hash is "
+        "still its whole JSON's: a sympy re-map stored its reduce's 7,634 findings (5.2 MB) "
+        "again in the new 8.7 MB record; now the chunk of the file that changed",
+        "ALTER TABLE records ADD COLUMN findings_chunks TEXT;",
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version if MIGRATIONS else BASELINE_VERSION

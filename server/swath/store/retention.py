@@ -135,6 +135,10 @@ def prune(
         " AND hash NOT IN (SELECT findings_chunks FROM runs WHERE findings_chunks IS NOT NULL)"
         " AND hash NOT IN (SELECT chunk.value FROM runs"
         " JOIN blobs AS m ON m.hash = runs.findings_chunks, json_each(m.json) AS chunk)"
+        # and of a kept record's (store schema 14)
+        " AND hash NOT IN (SELECT findings_chunks FROM records WHERE findings_chunks IS NOT NULL)"
+        " AND hash NOT IN (SELECT chunk.value FROM records"
+        " JOIN blobs AS m ON m.hash = records.findings_chunks, json_each(m.json) AS chunk)"
         " AND hash NOT IN (SELECT chunk.value FROM streamed_findings,"
         " json_each(streamed_findings.chunks_json) AS chunk"
         " WHERE streamed_findings.chunks_json IS NOT NULL)"

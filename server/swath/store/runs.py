@@ -110,12 +110,20 @@ HEAD_SHARE = 0.75
 
 class Serialised(BaseModel):
     """A record as the store keeps it: its JSON (UTF-8), that JSON's sha256, and maybe its head.
-    `findings`: each of its findings' JSON, in order, as they stand in `data`."""
+    `findings`: each of its findings' JSON, in order, as they stand in `data`; `paths`, each
+    one's path (where the chunks of a large record's findings end, `_chunks`)."""
 
     digest: str
     data: bytes
     head: str | None = None
     findings: list[bytes] = Field(default_factory=list)
+    paths: list[str] = Field(default_factory=list)
+
+
+# A record whose findings' JSON is at least this keeps them in chunks (`_chunks`, in `blobs`),
+# its own JSON holding `findings: []` (store schema 14): a reduce's findings over every file
+# of a module, of which one changed file changes one chunk.
+RECORD_CHUNKED_BYTES = 64 * 1024
 
 
 # The bytes that start a character in UTF-8 (all but the continuation bytes 0x80-0xBF).
@@ -143,7 +151,13 @@ def serialise(record: Record) -> Serialised:
             head = _spliced(record.model_copy(update={"output": None}), parts).decode("utf-8")
             if len(head) > (1 - HEAD_SHARE) * chars:
                 head = None
-    return Serialised(digest=hashlib.sha256(data).hexdigest(), data=data, head=head, findings=parts)
+    return Serialised(
+        digest=hashlib.sha256(data).hexdigest(),
+        data=data,
+        head=head,
+        findings=parts,
+        paths=[f.path for f in record.findings],
+    )
 
 
 def _spliced(record: Record, findings: list[bytes]) -> bytes:
@@ -665,18 +679,20 @@ class RunStore:
         def q(c: sqlite3.Connection) -> CacheEntry | None:
             row = c.execute(
                 "SELECT deps_json, records.hash, records.head_json,"
-                " CASE WHEN ? AND records.head_json IS NOT NULL THEN NULL ELSE record_json END"
+                " CASE WHEN ? AND records.head_json IS NOT NULL THEN NULL ELSE record_json END,"
+                " records.findings_chunks"
                 " FROM cache JOIN records ON records.hash = cache.record_hash WHERE key=?",
                 (int(head), key),
             ).fetchone()
             if row is None:
                 return None
             stored = row[3] is None
+            text = _whole_record(c, row[2] if stored else row[3], row[4])
             # A reduce's record is thousands of findings (and maybe its output): plain data,
             # and the collector walked it over and over while it was built (~0.6 -> 0.3 s
             # for a sympy map's 7,634).
             with gc_paused():
-                record = Record.model_validate_json(row[2] if stored else row[3])
+                record = Record.model_validate_json(text)
             return CacheEntry(
                 deps=json.loads(row[0]), record=record, digest=row[1], output_stored=stored
             )
@@ -809,12 +825,42 @@ def _put_record(c: sqlite3.Connection, record: Record) -> str:
 
 
 def _put_serialised(c: sqlite3.Connection, s: Serialised) -> str:
+    inner = sum(len(f) for f in s.findings) + max(len(s.findings) - 1, 0)  # joined by commas
+    if inner < RECORD_CHUNKED_BYTES or len(s.paths) != len(s.findings):
+        c.execute(
+            # The JSON as the same TEXT a str would have made (a blob cast in SQLite's UTF-8).
+            "INSERT OR IGNORE INTO records(hash, record_json, head_json) VALUES (?, CAST(? AS TEXT), ?)",
+            (s.digest, s.data, s.head),
+        )
+        return s.digest
+    if c.execute("SELECT 1 FROM records WHERE hash=?", (s.digest,)).fetchone() is not None:
+        return s.digest
+    # The record's JSON ends `"findings":[...]}` (serialise splices them in): kept with `[]`
+    # there, the findings in chunks; its head alike.
+    bare = s.data[: len(s.data) - inner - 3] + b"[]}"
+    head = None
+    if s.head is not None:
+        encoded = s.head.encode("utf-8")
+        head = (encoded[: len(encoded) - inner - 3] + b"[]}").decode("utf-8")
+    chunks = [_put_blob(c, chunk) for chunk in _chunks(zip(s.paths, s.findings, strict=True))]
+    manifest = _put_blob(c, json.dumps(chunks, separators=(",", ":")))
     c.execute(
-        # The JSON as the same TEXT a str would have made (a blob cast in SQLite's UTF-8).
-        "INSERT OR IGNORE INTO records(hash, record_json, head_json) VALUES (?, CAST(? AS TEXT), ?)",
-        (s.digest, s.data, s.head),
+        "INSERT INTO records(hash, record_json, head_json, findings_chunks)"
+        " VALUES (?, CAST(? AS TEXT), ?, ?)",
+        (s.digest, bare, head, manifest),
     )
     return s.digest
+
+
+def _whole_record(c: sqlite3.Connection, text: str, manifest: str | None) -> str:
+    """A stored record's JSON (or head) with its findings back in from their chunks."""
+    if manifest is None:
+        return text
+    row = c.execute("SELECT json FROM blobs WHERE hash=?", (manifest,)).fetchone()
+    chunks = _chunk_texts(c, json.loads(row[0]) if row is not None else [])
+    assert text.endswith('"findings":[]}'), "a record stored in chunks ends with its findings"
+    inner = ",".join(t[1:-1] for t in chunks if t != "[]")
+    return text[:-3] + "[" + inner + "]}"
 
 
 def _put_blob(c: sqlite3.Connection, text: str | bytes) -> str:
@@ -852,21 +898,28 @@ def _chunks(dumps: Iterable[tuple[str, bytes]]) -> Iterator[bytes]:
         yield b"[" + b",".join(parts) + b"]"
 
 
-def _chunked(c: sqlite3.Connection, chunks_json: str) -> list[Any]:
-    """The findings (as JSON values) of the chunks `chunks_json` names, in its order."""
-    hashes: list[str] = json.loads(chunks_json)
+def _chunk_texts(c: sqlite3.Connection, hashes: list[str]) -> list[str]:
+    """The JSON arrays of the chunks `hashes` names, in order."""
     wanted = sorted(set(hashes))
     texts: dict[str, str] = {}
     for start in range(0, len(wanted), 500):
         part = wanted[start : start + 500]
         marks = ",".join("?" * len(part))
         texts.update(c.execute(f"SELECT hash, json FROM blobs WHERE hash IN ({marks})", part))
-    out: list[Any] = []
+    out: list[str] = []
     for h in hashes:
         text = texts.get(h)
-        if text is None:  # retention keeps every chunk a run names; never seen
+        if text is None:  # retention keeps every chunk a run or record names; never seen
             log.warning("store: a chunk of findings is missing (%s)", h)
             continue
+        out.append(text)
+    return out
+
+
+def _chunked(c: sqlite3.Connection, chunks_json: str) -> list[Any]:
+    """The findings (as JSON values) of the chunks `chunks_json` names, in its order."""
+    out: list[Any] = []
+    for text in _chunk_texts(c, json.loads(chunks_json)):
         out.extend(json.loads(text))
     return out
 
@@ -1061,7 +1114,8 @@ def _list_runs(c: sqlite3.Connection, limit: int) -> list[RunSummary]:
 
 def _tasks(c: sqlite3.Connection, run_id: str, status: str | None) -> list[TaskRow]:
     sql = (
-        "SELECT tasks.*, records.record_json FROM tasks LEFT JOIN records ON records.hash = tasks.record_hash"
+        "SELECT tasks.*, records.record_json, records.findings_chunks AS record_chunks FROM tasks"
+        " LEFT JOIN records ON records.hash = tasks.record_hash"
         " WHERE run_id=?"
     )
     args: tuple[Any, ...] = (run_id,)
@@ -1079,7 +1133,11 @@ def _tasks(c: sqlite3.Connection, run_id: str, status: str | None) -> list[TaskR
                 status=r["status"],
                 attempts=r["attempts"],
                 cached=bool(r["cached"]),
-                record=Record.model_validate_json(r["record_json"]) if r["record_json"] else None,
+                record=Record.model_validate_json(
+                    _whole_record(c, r["record_json"], r["record_chunks"])
+                )
+                if r["record_json"]
+                else None,
                 error=r["error"],
                 raw=r["raw"],
                 usage=Usage.model_validate_json(r["usage_json"] or "{}"),
@@ -1094,9 +1152,11 @@ def _tasks(c: sqlite3.Connection, run_id: str, status: str | None) -> list[TaskR
         for start in range(0, len(wanted), 500):
             part = wanted[start : start + 500]
             marks = ",".join("?" * len(part))
-            texts.update(
-                c.execute(f"SELECT hash, record_json FROM records WHERE hash IN ({marks})", part)
-            )
+            for digest, text, chunks in c.execute(
+                f"SELECT hash, record_json, findings_chunks FROM records WHERE hash IN ({marks})",
+                part,
+            ):
+                texts[digest] = _whole_record(c, text, chunks)
         for step, key, input_hash, record_hash in served:
             text = texts.get(record_hash)
             out.append(
