@@ -115,3 +115,112 @@ def test_an_optional_pattern_matching_nothing_is_no_failure(tmp_path: Path) -> N
     lookups = out[out.index("python-enum-features · reference 2:") :]
     assert "0 match(es)" in lookups
     assert "(optional: a way of reading flags this code need not use)" in lookups
+
+
+# etcd 3.4's etcdserver/api/capability.go, cut down: imports first, the constants, a
+# version table, and the map `init()` fills, which the definition pattern is meant for.
+ETCD_CAPABILITY = """package api
+
+import (
+\t"sync"
+
+\t"go.uber.org/zap"
+)
+
+type Capability string
+
+const (
+\tAuthCapability  Capability = "auth"
+\tV3rpcCapability Capability = "v3rpc"
+)
+
+var (
+\tcapabilityMaps = map[string]map[Capability]bool{
+\t\t"3.0.0": {AuthCapability: true, V3rpcCapability: true},
+\t\t"3.1.0": {AuthCapability: true, V3rpcCapability: true},
+\t\t"3.2.0": {AuthCapability: true, V3rpcCapability: true},
+\t}
+\tenableMapMu sync.RWMutex
+\tenabledMap  map[Capability]bool
+)
+
+func init() {
+\tenabledMap = map[Capability]bool{
+\t\tAuthCapability:  true,
+\t\tV3rpcCapability: true,
+\t}
+}
+
+func IsCapabilityEnabled(c Capability) bool { _ = zap.L(); return enabledMap[c] }
+"""
+ETCD_USE = """package v3rpc
+
+import "example.com/etcdish/api"
+
+func check() bool { return api.IsCapabilityEnabled(api.V3rpcCapability) }
+"""
+ETCD_CONFIG = """{overrides}systems:
+  - name: etcd-capabilities
+    files: ["api/capability.go"]
+    language: go
+    definition:
+      {definition}
+    reference:
+      pattern: {{context: "func _() {{ _ = api.IsCapabilityEnabled(api.$KEY) }}", selector: call_expression}}
+      is_check: true
+"""
+
+
+def _tree_shown(out: str) -> str:
+    return out[out.index("definition 1:") : out.index("reference 1:")]
+
+
+def test_a_definition_matching_nothing_shows_the_lines_naming_the_keys_found(
+    tmp_path: Path,
+) -> None:
+    """The sample is the definition file's lines that name a key the reference pattern
+    found (one of each shape), not its first code lines (the imports)."""
+    config = ETCD_CONFIG.format(overrides="", definition='pattern: "$KEY: $STATE"')
+    ws = make_repo(
+        tmp_path,
+        {
+            "api/capability.go": ETCD_CAPABILITY,
+            "v3rpc/interceptor.go": ETCD_USE,
+            ".swath/flags.yaml": config,
+        },
+    )
+    proc = _swath(ws.root)
+    assert proc.returncode == 1, proc.stderr
+    shown = _tree_shown(proc.stdout)
+    # Line 13 (the constant), 18 (the first row of the version table; 19-20 are the same
+    # shape), 29 (init's map entry).
+    assert (
+        "syntax tree of api/capability.go lines 13, 18, 29 (lines naming a key "
+        "(`V3rpcCapability`, found by the reference patterns), one of each shape):"
+    ) in shown
+    assert "keyed_element [29:3-29:24]" in shown  # what the pattern should have named
+    assert "import_spec" not in shown and "`sync`" not in shown
+
+
+def test_with_no_key_known_the_sample_is_the_nodes_of_the_kind_asked_for(
+    tmp_path: Path,
+) -> None:
+    """No reference matched, no key configured: the nodes of the rule's `kind`."""
+    rule = "rule: {kind: keyed_element, has: {kind: literal_element, nthChild: 1, pattern: $KEY}, regex: '^nope'}"
+    config = ETCD_CONFIG.format(overrides="", definition=rule)
+    ws = make_repo(tmp_path, {"api/capability.go": ETCD_CAPABILITY, ".swath/flags.yaml": config})
+    shown = _tree_shown(_swath(ws.root).stdout)
+    assert "lines 18, 28, 29 (nodes of kind `keyed_element`, which the pattern asks for):" in shown
+    assert "import_spec" not in shown
+
+
+def test_keys_configured_in_overrides_pick_the_sample_lines(tmp_path: Path) -> None:
+    config = ETCD_CONFIG.format(
+        overrides="overrides:\n  AuthCapability: 'on'\n", definition='pattern: "$KEY: $STATE"'
+    )
+    ws = make_repo(tmp_path, {"api/capability.go": ETCD_CAPABILITY, ".swath/flags.yaml": config})
+    shown = _tree_shown(_swath(ws.root).stdout)
+    assert (
+        "lines 12, 18, 28 (lines naming a key (`AuthCapability`, configured in flags.yaml), "
+        "one of each shape):"
+    ) in shown

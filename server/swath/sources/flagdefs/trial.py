@@ -17,6 +17,7 @@ from typing import Literal
 from ast_grep_py import SgNode, SgRoot
 
 from swath.sources.flagdefs import homegrown
+from swath.items.flags import pattern_words
 from swath.sources.flagdefs.common import language_of, spell_key
 from swath.sources.flagdefs.config import FlagsConfig, PatternSpec, SystemSpec
 from swath.sources.flagdefs.patternreads import (
@@ -130,44 +131,212 @@ def run_trial(
         if system.formats:
             # A reference-only system reads the keys of its formats' definition files.
             keys |= _format_keys(cfg, system, files, read_text)
+        # Keys known without the definition patterns: the lines a pattern that matches
+        # nothing was meant for are the lines that name them.
+        known = _Keys()
+        known.add(keys, "from the system's formats")
+        known.add(_configured_keys(cfg, system), "configured in flags.yaml")
+        unmatched: list[tuple[PatternSpec, PatternTrial]] = []
         for n, spec in enumerate(system.definitions, 1):
             trial = _try(system, spec, "definition", n, texts)
             keys |= {m.key for m in trial.matches}
+            known.add({m.key for m in trial.matches}, f"matched by definition {n}")
             if not trial.matches and not trial.error:
-                first = next(iter(texts), None)
-                trial.pattern_tree = _pattern_tree(
-                    spec, _lang(spec, system, first) if first else spec.language or system.language
-                )
-                trial.samples = [
-                    _sample(p, t, _lang(spec, system, p), _first_code_lines(t), "first code lines")
-                    for p, t in list(texts.items())[:2]
-                    if _lang(spec, system, p) is not None
-                ]
+                unmatched.append((spec, trial))
             report.trials.append(trial)
-        if not system.references:
-            continue
-        # Regexes read any text (template tags); ast-grep patterns only code.
-        any_regex = any(spec.regex is not None for spec in system.references)
-        ref_files = [f for f in (only or files) if any_regex or language_of(f) is not None]
-        ref_texts = _texts_holding(ref_files, read_text, keys)
-        for n, spec in enumerate(system.references, 1):
-            trial = _try(system, spec, "reference", n, ref_texts)
-            trial.optional = spec.optional
-            if spec.regex is None and not trial.error:
-                _try_dynamic(system, spec, trial, ref_files, read_text, keys)
-            if not trial.matches and not trial.dynamic and not trial.error:
-                first = next(iter(ref_texts), None)
-                trial.pattern_tree = _pattern_tree(
-                    spec, _lang(spec, system, first) if first else spec.language or system.language
-                )
-                for p, t in list(ref_texts.items())[:2]:
-                    lang = _lang(spec, system, p)
-                    if lang is not None:
-                        lines = _lines_holding(t, keys)
-                        trial.samples.append(_sample(p, t, lang, lines, "lines that name a key"))
-            report.trials.append(trial)
+        ref_trials: list[PatternTrial] = []
+        if system.references:
+            ref_trials = _try_references(system, keys, known, files, only, read_text)
+            report.trials += ref_trials
+        # Definitions last: a key the reference patterns found names the definition's lines.
+        known.add({m.key for t in ref_trials for m in t.matches}, "found by the reference patterns")
+        for spec, trial in unmatched:
+            first = next(iter(texts), None)
+            trial.pattern_tree = _pattern_tree(
+                spec, _lang(spec, system, first) if first else spec.language or system.language
+            )
+            for p, t in list(texts.items())[:2]:
+                lang = _lang(spec, system, p)
+                if lang is not None:
+                    trial.samples.append(_aimed_sample(p, t, lang, spec, known))
     _try_calls(cfg, files if not only else only, read_text, report)
     return report
+
+
+def _try_references(
+    system: SystemSpec,
+    keys: set[str],
+    known: _Keys,
+    files: list[str],
+    only: list[str] | None,
+    read_text: Callable[[str], str],
+) -> list[PatternTrial]:
+    out = []
+    # Regexes read any text (template tags); ast-grep patterns only code.
+    any_regex = any(spec.regex is not None for spec in system.references)
+    ref_files = [f for f in (only or files) if any_regex or language_of(f) is not None]
+    ref_texts = _texts_holding(ref_files, read_text, keys)
+    for n, spec in enumerate(system.references, 1):
+        trial = _try(system, spec, "reference", n, ref_texts)
+        trial.optional = spec.optional
+        if spec.regex is None and not trial.error:
+            _try_dynamic(system, spec, trial, ref_files, read_text, keys)
+        if not trial.matches and not trial.dynamic and not trial.error:
+            first = next(iter(ref_texts), None)
+            trial.pattern_tree = _pattern_tree(
+                spec, _lang(spec, system, first) if first else spec.language or system.language
+            )
+            for p, t in _naming_first(ref_texts, known)[:2]:
+                lang = _lang(spec, system, p)
+                if lang is not None:
+                    trial.samples.append(_aimed_sample(p, t, lang, spec, known))
+        out.append(trial)
+    return out
+
+
+class _Keys:
+    """Keys known so far, each with where it came from (said beside a sample)."""
+
+    def __init__(self) -> None:
+        self.source: dict[str, str] = {}
+
+    def add(self, keys: set[str], source: str) -> None:
+        for k in sorted(keys):
+            self.source.setdefault(k, source)
+
+
+def _configured_keys(cfg: FlagsConfig, system: SystemSpec) -> set[str]:
+    """Keys flags.yaml names outright: `overrides:`, and the system's kill switches and
+    permanent flags that are names, not globs."""
+    names = set(cfg.overrides)
+    names |= {k for k in (*system.kill_switches, *system.permanent) if not set(k) & set("*?[")}
+    return {k for k in names if k}
+
+
+def _naming_first(texts: dict[str, str], known: _Keys) -> list[tuple[str, str]]:
+    """The files, those naming a known key first."""
+    items = list(texts.items())
+    return sorted(items, key=lambda pt: not any(k in pt[1] for k in known.source))
+
+
+def _aimed_sample(path: str, text: str, lang: str, spec: PatternSpec, known: _Keys) -> SampleTree:
+    """The tree of the lines the pattern was meant for, as near as can be told: the lines
+    naming a known key (one of each shape: a map's ten `"3.0.0": {A: true},` rows are one),
+    else the nodes of the kind its rule or selector names, else the lines holding its
+    words, else the first code lines."""
+    lines, why = _key_lines(text, known)
+    if not lines:
+        lines, why = _kind_lines(text, lang, spec)
+    if not lines:
+        lines, why = _word_lines(text, spec)
+    if not lines:
+        lines, why = (
+            _first_code_lines(text),
+            "first code lines: no known key, kind or word to look for",
+        )
+    return _sample(path, text, lang, lines, why)
+
+
+_STRING = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|`[^`]*`")
+
+
+def _shape(line: str, names: list[str]) -> str:
+    out = _STRING.sub('""', line)
+    for k in names:
+        out = re.sub(rf"(?<![\w$]){re.escape(k)}(?![\w$])", "K", out)
+    return " ".join(re.sub(r"\d+", "0", out).split())
+
+
+def _key_lines(text: str, known: _Keys) -> tuple[list[int], str]:
+    if not known.source:
+        return [], ""
+    words = re.compile(
+        r"(?<![\w$])("
+        + "|".join(re.escape(k) for k in sorted(known.source, key=len, reverse=True))
+        + r")(?![\w$])"
+    )
+    out: list[int] = []
+    shapes: set[str] = set()
+    named: dict[str, str] = {}
+    for i, line in enumerate(split_lines(text)):
+        found = words.findall(line)
+        if not found:
+            continue
+        shape = _shape(line, found)
+        if shape in shapes:
+            continue
+        shapes.add(shape)
+        out.append(i)
+        for k in found:
+            named.setdefault(k, known.source[k])
+        if len(out) >= SAMPLE_LINES:
+            break
+    if not out:
+        return [], ""
+    by_source: dict[str, list[str]] = {}
+    for k, src in named.items():
+        by_source.setdefault(src, []).append(f"`{k}`")
+    said = "; ".join(
+        f"{', '.join(ks[:4])}{' …' if len(ks) > 4 else ''}, {src}" for src, ks in by_source.items()
+    )
+    return out, f"lines naming a key ({said}), one of each shape"
+
+
+def _rule_kind(spec: PatternSpec) -> str | None:
+    """The node kind the pattern asks for: its rule's `kind`, or its selector."""
+    if spec.rule is not None:
+        if isinstance(spec.rule.get("kind"), str):
+            return str(spec.rule["kind"])
+        for sub in spec.rule.get("all") or []:
+            if isinstance(sub, dict) and isinstance(sub.get("kind"), str):
+                return str(sub["kind"])
+    if isinstance(spec.pattern, dict) and isinstance(spec.pattern.get("selector"), str):
+        return str(spec.pattern["selector"])
+    return None
+
+
+def _kind_lines(text: str, lang: str, spec: PatternSpec) -> tuple[list[int], str]:
+    kind = _rule_kind(spec)
+    if kind is None:
+        return [], ""
+    try:
+        nodes = SgRoot(text, lang).root().find_all(kind=kind)
+    except (RuntimeError, ValueError):
+        return [], ""
+    lines = split_lines(text)
+    out: list[int] = []
+    shapes: set[str] = set()
+    for n in nodes:
+        i = n.range().start.line
+        shape = _shape(lines[i], [])
+        if i in out or shape in shapes:
+            continue
+        shapes.add(shape)
+        out.append(i)
+        if len(out) >= SAMPLE_LINES:
+            break
+    return out, (f"nodes of kind `{kind}`, which the pattern asks for" if out else "")
+
+
+def _word_lines(text: str, spec: PatternSpec) -> tuple[list[int], str]:
+    texts = [spec.pattern] if isinstance(spec.pattern, str) else []
+    if isinstance(spec.pattern, dict) and isinstance(spec.pattern.get("context"), str):
+        texts.append(spec.pattern["context"])
+    words = [w for t in texts for w in pattern_words(t) if len(w) > 2 and w not in _KEYWORDS]
+    if not words:
+        return [], ""
+    rx = re.compile(
+        r"(?<![\w$])(?:" + "|".join(re.escape(w) for w in dict.fromkeys(words)) + r")(?![\w$])"
+    )
+    out = [i for i, line in enumerate(split_lines(text)) if rx.search(line)][:SAMPLE_LINES]
+    shown = ", ".join(f"`{w}`" for w in dict.fromkeys(words))
+    return out, (f"lines with the pattern's words ({shown})" if out else "")
+
+
+# Words of a `{context: …}` snippet that say nothing about where the pattern is aimed.
+_KEYWORDS = frozenset(
+    {"func", "def", "var", "let", "const", "return", "class", "function", "import", "package"}
+)
 
 
 def _try_dynamic(
@@ -329,12 +498,6 @@ def _first_code_lines(text: str) -> list[int]:
         if len(out) >= SAMPLE_LINES:
             break
     return out
-
-
-def _lines_holding(text: str, keys: set[str]) -> list[int]:
-    lines = split_lines(text)
-    hits = [i for i, line in enumerate(lines) if any(k in line for k in keys)]
-    return hits[:SAMPLE_LINES] or _first_code_lines(text)
 
 
 def _sample(path: str, text: str, lang: str | None, lines: list[int], why: str) -> SampleTree:
