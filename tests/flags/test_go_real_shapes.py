@@ -401,3 +401,123 @@ def test_an_unexported_helper_only_the_check_called_goes_and_the_package_builds(
     assert "func stillUsed() {}" in text
     _assert_gofmt_clean(tmp_path / "v2http/capability.go")
     _assert_go_vet_passes(tmp_path)
+
+
+def _at_definition(found: list, key: str) -> str:
+    (f,) = [f for f in found if f.data.key == key and f.data.model_dump().get("definition")]
+    return str(f.message)
+
+
+def test_a_variable_nothing_names_any_more_goes_whole_and_the_tree_builds(
+    tmp_path: Path,
+) -> None:
+    """grpc's envconfig without the tests that set the variables: once both reads are
+    rewritten, nothing names `Retry` or `TXTErrIgnore`, so their specs go with their doc
+    comments, the emptied `var ( … )` with them, then the imports only they used. The
+    finding at each definition names the lines the plan and the patch delete."""
+    files = {k: v for k, v in ENVCONFIG.items() if not k.endswith("_test.go")}
+    ws = make_repo(tmp_path, files)
+    _records, found, plan = run_offline(ws)
+    md, patch = plan["markdown"], plan["patch"]
+    assert "- **Delete** the definition entry: `internal/envconfig/envconfig.go` lines 16-17" in md
+    assert "then delete this definition (lines 16-17)" in _at_definition(found, "Retry")
+    assert "then delete this definition (lines 18-19)" in _at_definition(found, "TXTErrIgnore")
+    assert "kept" not in md[md.index("## Removal candidates") :], md
+    assert "-var (\n-\t// Retry is set" in patch
+    _apply(tmp_path, patch)
+    text = (tmp_path / "internal/envconfig/envconfig.go").read_text(encoding="utf-8")
+    assert "Retry" not in text and "TXTErrIgnore" not in text and "import" not in text, text
+    assert 'retryStr        = prefix + "RETRY"' in text  # Go builds an unused constant
+    _assert_gofmt_clean(tmp_path / "internal/envconfig/envconfig.go")
+    _assert_go_vet_passes(tmp_path)
+
+
+def test_a_variable_a_test_still_sets_is_kept_and_both_say_so(tmp_path: Path) -> None:
+    """With grpc's tests, which set `envconfig.Retry = true`, deleting the variable would
+    not build: the plan keeps it and names the line; the finding says to delete it only
+    after its references (that test's among them) are gone."""
+    ws = make_repo(tmp_path, ENVCONFIG)
+    _records, found, plan = run_offline(ws)
+    md = plan["markdown"]
+    assert (
+        "- `Retry`: definition kept: `Retry` is still named at test/retry_test.go:11 "
+        "(`envconfig.Retry = true`), and Go would not build without it"
+    ) in md
+    assert "`TXTErrIgnore`: definition kept: `TXTErrIgnore` is still named at " in md
+    assert "internal/envconfig/envconfig.go" not in plan["patch"]
+    assert "remove them, keeping the enabled branch: the check is always true, then delete" in (
+        _at_definition(found, "Retry")
+    )
+
+
+# A homegrown Go system registering each flag in `init()`: the definition is a statement
+# of a function, which no removal deletes as a unit (the function held the others too).
+REGISTERED = {
+    ".swath/flags.yaml": """
+        systems:
+          - name: registry
+            files: ["flags/flags.go"]
+            language: go
+            definition:
+              pattern: {context: "func _() { register($KEY, $STATE) }", selector: call_expression}
+            reference:
+              pattern: {context: "func _() { _ = flags.On($KEY) }", selector: call_expression}
+              is_check: true
+    """,
+    "go.mod": "module example.com/reg\n\ngo 1.19\n",
+    "flags/flags.go": """
+        package flags
+
+        var state = map[string]bool{}
+
+        func register(k string, v bool) { state[k] = v }
+
+        func init() {
+        \tregister("dark_mode", true)
+        \tregister("beta", false)
+        }
+
+        func On(k string) bool { return state[k] }
+    """,
+    "svc/run.go": """
+        package svc
+
+        import "example.com/reg/flags"
+
+        func Run() string {
+        \tif flags.On("dark_mode") {
+        \t\treturn "dark"
+        \t}
+        \treturn "light"
+        }
+    """,
+}
+
+
+def test_a_definition_with_no_whole_entry_is_kept_by_the_finding_and_the_plan(
+    tmp_path: Path,
+) -> None:
+    ws = make_repo(tmp_path, REGISTERED)
+    _records, found, plan = run_offline(ws)
+    md = plan["markdown"]
+    message = _at_definition(found, "dark_mode")
+    assert "delete" not in message, message
+    why = "flags/flags.go:8 is no whole entry (of a map, a list, an enum, a block)"
+    assert f"; keep this definition: {why}." in message
+    assert f"- **Keep** the definition (`flags/flags.go:8`): {why}" in md
+    assert "**Delete** the definition" not in md, md
+    assert f"- `dark_mode`: definition kept: {why}" in md
+    assert "flags/flags.go" not in plan["patch"]  # `func init` and `beta` stay
+    assert '-\tif flags.On("dark_mode") {' in plan["patch"]
+
+
+def test_a_homegrown_systems_risk_names_its_pattern_not_an_sdk(tmp_path: Path) -> None:
+    ws = make_repo(tmp_path, ETCD)
+    _records, _found, plan = run_offline(ws)
+    (gate,) = [c for c in plan["catalogue"] if c["key"] == "AuthCapability"]
+    risks = " ".join(gate["risks"])
+    assert "SDK" not in risks, risks
+    assert (
+        "1 reference(s) not matched as a check by the reference pattern of etcd-capabilities, "
+        "e.g. v2http/capability.go:13"
+    ) in risks

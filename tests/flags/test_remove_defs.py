@@ -339,3 +339,77 @@ def test_an_unleash_feature_goes_with_its_strategies_and_environments(tmp_path: 
     assert [f["name"] for f in data["features"]] == ["beta-ui"]
     assert [s["featureName"] for s in data["featureStrategies"]] == ["beta-ui"]
     assert [e["featureName"] for e in data["featureEnvironments"]] == ["beta-ui"]
+
+
+# grpc-go 1.33's internal/envconfig/envconfig.go and etcd 3.4's api/capability.go, cut
+# down: flags that are package-level variables and constants in parenthesised blocks.
+GO_SPECS = textwrap.dedent(
+    """\
+    package envconfig
+
+    import (
+    	"os"
+    	"strings"
+    )
+
+    type Capability string
+
+    const (
+    	AuthCapability  Capability = "auth"
+    	V3rpcCapability Capability = "v3rpc"
+    )
+
+    var (
+    	// Retry is set if retry is explicitly enabled via "GRPC_GO_RETRY=on".
+    	Retry = strings.EqualFold(os.Getenv("GRPC_GO_RETRY"), "on")
+    	// TXTErrIgnore is set if TXT errors should be ignored.
+    	TXTErrIgnore = !strings.EqualFold(os.Getenv("GRPC_GO_IGNORE_TXT_ERRORS"), "false")
+    )
+
+    var Single = os.Getenv("SINGLE") == "on"
+    """
+)
+
+
+def _spec(text: str, name: str) -> Target:
+    line = next(i for i, ln in enumerate(text.splitlines()) if ln.strip().startswith(name))
+    return Target(line, line, name, line, line)
+
+
+def test_a_go_var_spec_goes_with_its_doc_comment_and_the_block_stays(tmp_path: Path) -> None:
+    _gofmt_clean(tmp_path, GO_SPECS)
+    result = delete_units(GO_SPECS, "go", [_spec(GO_SPECS, "Retry")])
+    assert result.error is None and not result.missing, result
+    text = result.new_text
+    assert "Retry" not in text and "GRPC_GO_RETRY" not in text
+    assert "var (\n\t// TXTErrIgnore is set" in text  # the other spec and its doc stay
+    assert result.declared == ["Retry"]
+    _gofmt_clean(tmp_path, text)
+
+
+def test_the_last_go_specs_of_a_block_take_the_block(tmp_path: Path) -> None:
+    targets = [_spec(GO_SPECS, "Retry"), _spec(GO_SPECS, "TXTErrIgnore")]
+    targets += [_spec(GO_SPECS, "AuthCapability"), _spec(GO_SPECS, "V3rpcCapability")]
+    result = delete_units(GO_SPECS, "go", targets)
+    assert result.error is None and not result.missing, result
+    text = result.new_text
+    assert "var (" not in text and "const (" not in text, text
+    assert text.endswith('\nvar Single = os.Getenv("SINGLE") == "on"\n')
+    assert result.declared == ["AuthCapability", "Retry", "TXTErrIgnore", "V3rpcCapability"]
+    _gofmt_clean(tmp_path, text)
+    # A lone `var X = …` goes whole, and leaves no blank line at the end of the file.
+    single = _spec(GO_SPECS, "var Single")
+    alone = delete_units(GO_SPECS, "go", [Target(single.line, single.line, "Single")])
+    assert alone.new_text.endswith("\n)\n"), alone.new_text
+    _gofmt_clean(tmp_path, alone.new_text)
+
+
+def test_go_specs_that_cannot_go_alone_are_no_unit() -> None:
+    """A spec of two names, a const block counting with iota (deleting one renumbers the
+    rest), a registration inside a function (the function is not the definition)."""
+    two = "package p\n\nvar (\n\tA, B = 1, 2\n\tC    = 3\n)\n"
+    iota = "package p\n\nconst (\n\tA Kind = iota\n\tB\n\tC\n)\n"
+    init = 'package p\n\nfunc init() {\n\tregister("a", true)\n\tregister("b", false)\n}\n'
+    for src, name, line in ((two, "A", 3), (iota, "B", 4), (iota, "A", 3), (init, "a", 3)):
+        result = delete_units(src, "go", [Target(line, line, name, line, line)])
+        assert result.new_text == src and len(result.missing) == 1, (src, result)

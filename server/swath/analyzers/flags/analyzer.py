@@ -61,7 +61,8 @@ class FlagClassify:
         "removal candidates (fully on/off, unreferenced, undefined) with findings, lenses and removal edits."
     )
     params_model: ClassVar[type[BaseModel]] = FlagClassifyParams
-    version: ClassVar[str] = "1"
+    # 2: definitions carry their whole entries (`units`), which the findings quote.
+    version: ClassVar[str] = "2"
     dated: ClassVar[bool] = True  # ages from git blame, counted to today
     rules: ClassVar[list[RuleInfo]] = findings_mod.RULES
 

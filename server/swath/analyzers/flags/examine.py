@@ -28,6 +28,7 @@ from swath.analyzers.flags.references import (
     parsed,
     pattern_matches,
 )
+from swath.analyzers.flags.removal_patch import mark_units
 from swath.analyzers.flags.rewrite import language_for, minimal_edit, rewrite_file
 from swath.findings.model import TextEdit
 from swath.items.flags import DOC_EXTENSIONS, FlagItemData, ReferenceHit
@@ -133,6 +134,9 @@ def examine(
     facts.references = _references(
         ws, flag, facts, listed, rewrite=rewrite and cat in ("fully-on", "fully-off", "undefined")
     )
+    if cat is not None:
+        # The whole entries a removal deletes: what the finding at each definition says.
+        mark_units(ws, facts)
     facts.risks = _risks(flag, facts, decision.notes)
     facts.lens = _lens(facts)
     return facts
@@ -366,8 +370,8 @@ def _risks(flag: FlagItemData, facts: FlagFacts, notes: list[str]) -> list[str]:
     if loose and facts.category is not None:
         first = loose[0]
         risks.append(
-            f"{len(loose)} reference(s) outside an SDK check, e.g. {first.path}:{first.line + 1} "
-            "(a helper, a config, a log line): review by hand"
+            f"{len(loose)} reference(s) {_outside_words(flag)}, e.g. {first.path}:{first.line + 1} "
+            "(a helper, a config, a log line, a comment): review by hand"
         )
     if flag.unlisted_references:
         risks.append(
@@ -401,6 +405,30 @@ def _risks(flag: FlagItemData, facts: FlagFacts, notes: list[str]) -> list[str]:
             "every evaluation returns the call's default; the flag may be defined in another project"
         )
     return list(dict.fromkeys(risks))
+
+
+def _outside_words(flag: FlagItemData) -> str:
+    """Outside which checks the loose references are, in the flag's own system's terms: an
+    SDK's calls, a homegrown system's `calls:` or its `reference` pattern (a homegrown
+    system has no SDK; saying "SDK" sent its users looking for one)."""
+    sdks = sorted({c.family for c in flag.call_names if c.family != "custom"})
+    calls = sorted({c.name for c in flag.call_names if c.family == "custom"})
+    systems = sorted({d.system for d in flag.definitions if d.system and d.format == "homegrown"})
+    alone, kinds = [], []
+    if sdks:
+        alone.append(f"outside an SDK check ({', '.join(sdks)})")
+        kinds.append(f"an SDK call ({', '.join(sdks)})")
+    if calls:
+        names = ", ".join(f"`{n}(…)`" for n in calls[:3])
+        alone.append(f"outside a call of {names}")
+        kinds.append(f"a call of {names}")
+    if flag.reference_patterns:
+        whose = " or ".join(systems) if systems else "its system"
+        alone.append(f"not matched as a check by the reference pattern of {whose}")
+        kinds.append(f"a check the reference pattern of {whose} matches")
+    if len(kinds) == 1:
+        return alone[0]
+    return f"outside a check ({' or '.join(kinds)})" if kinds else "outside a check"
 
 
 def _lens(facts: FlagFacts) -> str:

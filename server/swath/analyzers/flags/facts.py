@@ -79,6 +79,16 @@ class DefinitionFact(BaseModel):
     entries: list[tuple[int, int]] = Field(
         default_factory=list, description="(line, end_line) of every entry."
     )
+    # Set for removal candidates (`removal_patch.mark_units`): what deleting it means.
+    units: list[tuple[int, int]] = Field(
+        default_factory=list,
+        description="(line, end_line) of the whole entries a removal deletes, comments above "
+        "included; empty when none was found.",
+    )
+    whole_file: bool = Field(default=False, description="The definition is the whole file.")
+    removable: bool = Field(
+        default=True, description="Swath deletes definitions in files of this type."
+    )
 
 
 class History(BaseModel):
@@ -178,6 +188,38 @@ def dynamic_words(f: FlagFacts) -> str | None:
         f"{read.where()}{more} reads a key built at run time (`{read.quote}`), which may be "
         f"{which}: Swath cannot see whether it reads this flag"
     )
+
+
+def lines_words(spans: list[tuple[int, int]]) -> str:
+    """`line 5`, `lines 4-8`, `lines 3, 9-12` (one-based)."""
+    parts = [f"{a + 1}-{b + 1}" if b > a else f"{a + 1}" for a, b in spans]
+    many = len(parts) > 1 or "-" in parts[0]
+    return f"line{'s' if many else ''} {', '.join(parts)}"
+
+
+def definition_advice(f: FlagFacts, d: DefinitionFact) -> tuple[bool, str]:
+    """(whether to delete the definition once the flag's reads are gone, and in words: the
+    lines, or why it stays). The finding at the definition, the plan's bullet and the
+    patch all start from this, so none says delete where another says keep. (The patch may
+    keep more, for what only the whole change shows: a read it did not rewrite, a Go name
+    still used; its note says why and to delete it by hand after.)"""
+    why = dynamic_words(f)
+    if why is not None:
+        return False, why
+    why = ordinary_words(f)
+    if why is not None:
+        return False, f"{why}; delete it by hand once none is"
+    listed = sum(1 for r in f.references if r.kind != "constant-def")
+    if f.ref_count > listed:
+        return False, f"{f.ref_count - listed} reference(s) beyond those listed were not examined"
+    if d.whole_file:
+        return True, f"the file {d.path}: the definition is the whole of it"
+    if d.units:
+        return True, lines_words(d.units)
+    if not d.removable:
+        # Swath deletes nothing in such a file; a human can, by the definition's own lines.
+        return True, lines_words(d.entries or [(d.line, d.end_line)])
+    return False, f"{d.path}:{d.line + 1} is no whole entry (of a map, a list, an enum, a block)"
 
 
 class RemovalSpec(BaseModel):

@@ -12,7 +12,7 @@ from typing import Any
 
 from swath.analyzers.flags.classify import state_words
 from swath.analyzers.flags.examine import definition_lens
-from swath.analyzers.flags.facts import FlagFacts, ReferenceFact, dynamic_words, ordinary_words
+from swath.analyzers.flags.facts import FlagFacts, ReferenceFact, definition_advice
 from swath.findings.model import Evidence, Finding, FindingData, Position, Range, Severity
 from swath.findings.report import RuleInfo
 from swath.items.flags import FlagErrorData
@@ -207,28 +207,33 @@ def _at_definitions(facts: FlagFacts) -> list[Finding]:
     for d in facts.definitions:
         if not d.quote:
             continue
-        # Why the definition stays: reads Swath cannot see, or a one-word key's words set aside.
-        dynamic = dynamic_words(facts) or ordinary_words(facts)
+        # The same advice as the plan's (`definition_advice`): the whole entry's lines, or
+        # why it stays (reads Swath cannot see, a one-word key's words set aside, no whole
+        # entry around it).
+        delete, words = definition_advice(facts, d)
+        state = f"{state_words(facts.state, facts.percent)}{_env(facts)}"
         if facts.category == "unreferenced":
             rule = "flag/unreferenced"
-            message = (
-                f"Flag `{facts.key}` ({state_words(facts.state, facts.percent)}{_env(facts)}) is referenced "
-                "nowhere in this workspace by its key, but "
-                f"{dynamic}, so it cannot advise deleting the definition."
-                if dynamic
-                else f"Flag `{facts.key}` ({state_words(facts.state, facts.percent)}{_env(facts)}) is "
-                f"referenced nowhere in this workspace: delete the definition (lines {d.line + 1}-"
-                f"{d.end_line + 1}) unless another service reads it."
-            )
+            if delete:
+                what = words if d.whole_file else f"the definition ({words})"
+                message = (
+                    f"Flag `{facts.key}` ({state}) is referenced nowhere in this workspace: "
+                    f"delete {what} unless another service reads it."
+                )
+            else:
+                message = (
+                    f"Flag `{facts.key}` ({state}) is referenced nowhere in this workspace by "
+                    f"its key, but {words}, so it cannot advise deleting the definition."
+                )
         elif facts.category in ("fully-on", "fully-off"):
             rule = _rule(facts)
-            then = (
-                f"; keep this definition: {dynamic}"
-                if dynamic
-                else f", then delete this definition (lines {d.line + 1}-{d.end_line + 1})"
-            )
+            if delete:
+                what = words if d.whole_file else f"this definition ({words})"
+                then = f", then delete {what}"
+            else:
+                then = f"; keep this definition: {words}"
             message = (
-                f"Flag `{facts.key}` is {state_words(facts.state, facts.percent)}{_env(facts)}{_since(facts)}"
+                f"Flag `{facts.key}` is {state}{_since(facts)}"
                 f" with {facts.ref_count} reference(s) in {facts.file_count} file(s): remove them, keeping "
                 f"{facts.keep}{then}."
             )

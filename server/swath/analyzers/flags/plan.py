@@ -15,9 +15,9 @@ from pydantic import BaseModel, ValidationError
 from swath.analyzers.base import AnalyzerContext, AnalyzerOutput, NoParams
 from swath.analyzers.flags import findings as findings_mod
 from swath.analyzers.flags.classify import state_words
-from swath.analyzers.flags.facts import FlagFacts, dynamic_words
+from swath.analyzers.flags.facts import FlagFacts, definition_advice, lines_words
 from swath.analyzers.flags.pins import PinningTest, pinning_tests
-from swath.analyzers.flags.removal_patch import build_patch, whole_entries
+from swath.analyzers.flags.removal_patch import build_patch
 from swath.findings.report import RuleInfo
 from swath.items.flags import FlagErrorData
 from swath.spec.records import Record
@@ -118,46 +118,38 @@ def _pins_md(pins: list[PinningTest]) -> str:
     )
 
 
-def _definitions_md(f: FlagFacts, entries: dict[str, list[tuple[int, int]] | None]) -> list[str]:
-    dynamic = dynamic_words(f)
-    if dynamic is not None:
-        where = ", ".join(f"`{d.path}:{d.line + 1}`" for d in f.definitions)
-        return [f"- **Keep** the definition ({where}): {dynamic}"]
+def _definitions_md(f: FlagFacts) -> list[str]:
+    """What to do with each definition, as the finding at it says (`definition_advice`):
+    the whole entries to delete (a gate's `X: {…},`, not only the lines that hold its
+    state, which would not build), or why it stays."""
     lines = []
+    keep: dict[str, list[str]] = {}
     for d in f.definitions:
-        if d.path in entries and entries[d.path] is None:
+        delete, words = definition_advice(f, d)
+        if not delete:
+            keep.setdefault(words, []).append(f"`{d.path}:{d.line + 1}`")
+        elif d.whole_file:
             lines.append(f"- **Delete** the file `{d.path}`: the definition is the whole of it")
-            continue
-        # The whole syntactic entries where they are known: deleting only the lines
-        # that hold the state (a gate's specs, an item's "key" line) would not build.
-        shown = entries.get(d.path) or d.entries or [(d.line, d.end_line)]
-        spans = ", ".join(f"{a + 1}-{b + 1}" if b > a else f"{a + 1}" for a, b in shown)
-        lines.append(
-            f"- **Delete** the definition entr{'ies' if len(shown) > 1 else 'y'}: `{d.path}` "
-            f"line{'s' if ',' in spans or '-' in spans else ''} {spans}"
-        )
+        else:
+            shown = d.units or d.entries or [(d.line, d.end_line)]
+            lines.append(
+                f"- **Delete** the definition entr{'ies' if len(shown) > 1 else 'y'}: `{d.path}` "
+                f"{lines_words(shown)}"
+            )
+    lines += [f"- **Keep** the definition ({', '.join(w)}): {why}" for why, w in keep.items()]
     return lines
 
 
-def _candidate_md(
-    f: FlagFacts,
-    assessments: list[dict[str, Any]],
-    pins: list[PinningTest] | None = None,
-    entries: dict[str, list[tuple[int, int]] | None] | None = None,
-) -> list[str]:
-    lines = [_heading(f), ""]
-    for d in f.definitions:
-        label = d.system or d.format
-        lines.append(f"- **Defined** in {label}: `{d.path}:{d.line + 1}` {_md_code(d.quote)}")
-    if f.reason:
-        lines.append(f"- **State**: {f.reason}")
-    if f.keep:
-        lines.append(f"- **Keep**: {f.keep}")
-    if f.references:
+def _references_md(f: FlagFacts) -> list[str]:
+    """The uses counted (a constant holding the key is no use: it has its own "Delete"
+    line), so that the count and the bullets under it agree."""
+    lines: list[str] = []
+    uses = [r for r in f.references if r.kind != "constant-def"]
+    if uses or f.ref_count:
         lines.append(
             f"- **References** ({f.ref_count} in {f.file_count} file{'s' if f.file_count != 1 else ''}):"
         )
-        for r in f.references[:MAX_REFS_LISTED]:
+        for r in uses[:MAX_REFS_LISTED]:
             tags = [
                 t
                 for t in (
@@ -168,14 +160,48 @@ def _candidate_md(
                 if t
             ]
             lines.append(f"  - `{r.path}:{r.line + 1}` {_md_code(r.quote)} ({', '.join(tags)})")
-        if len(f.references) > MAX_REFS_LISTED:
+        shown = min(len(uses), MAX_REFS_LISTED)
+        if f.ref_count > shown:
+            in_catalogue = len(uses) - shown
+            where = [
+                f"{in_catalogue} in the catalogue" if in_catalogue else "",
+                f"{f.ref_count - len(uses)} not listed (`max_references_per_flag`)"
+                if f.ref_count > len(uses)
+                else "",
+            ]
             lines.append(
-                f"  - … and {len(f.references) - MAX_REFS_LISTED} more (see the catalogue)"
+                f"  - … and {f.ref_count - shown} more ({', '.join(w for w in where if w)})"
             )
+    return lines
+
+
+def _candidate_md(
+    f: FlagFacts,
+    assessments: list[dict[str, Any]],
+    pins: list[PinningTest] | None = None,
+) -> list[str]:
+    lines = [_heading(f), ""]
+    for d in f.definitions:
+        label = d.system or d.format
+        lines.append(f"- **Defined** in {label}: `{d.path}:{d.line + 1}` {_md_code(d.quote)}")
+    if f.reason:
+        lines.append(f"- **State**: {f.reason}")
+    if f.keep:
+        lines.append(f"- **Keep**: {f.keep}")
+    lines += _references_md(f)
     if f.category != "undefined":
-        lines += _definitions_md(f, entries or {})
+        lines += _definitions_md(f)
     for c in f.constants:
         lines.append(f"- **Delete** constant `{c.name}` at `{c.path}:{c.line + 1}` once unused")
+    # The other declarations of the key (an enum member: `FAST_SHIPPING = enum.auto()`),
+    # which are not among the References either.
+    held = {(c.path, c.line) for c in f.constants}
+    for r in f.references:
+        if r.kind == "constant-def" and (r.path, r.line) not in held:
+            lines.append(
+                f"- **Delete** the declaration {_md_code(r.quote)} at `{r.path}:{r.line + 1}` "
+                "once unused"
+            )
     if pins:
         # Named, so the reviewer of the removal knows which cases to update or delete.
         lines.append(f"- **Tests** pinning it (update or delete them with it): {_pins_md(pins)}")
@@ -202,7 +228,6 @@ def markdown(
     disagree: list[dict[str, Any]],
     patch_notes: list[str],
     pins: dict[str, list[PinningTest]] | None = None,
-    entries: dict[str, dict[str, list[tuple[int, int]] | None]] | None = None,
 ) -> str:
     cands = sorted(
         (f for f in flags if f.candidate),
@@ -248,9 +273,7 @@ def markdown(
             "",
         ]
     for f in cands:
-        lines += _candidate_md(
-            f, assessments.get(f.key, []), (pins or {}).get(f.key), (entries or {}).get(f.key)
-        )
+        lines += _candidate_md(f, assessments.get(f.key, []), (pins or {}).get(f.key))
     rest = [f for f in flags if not f.candidate]
     if rest:
         lines += [
@@ -350,7 +373,8 @@ class FlagPlan:
         "risks) as Markdown, the catalogue of all flags, and one patch removing every candidate's checks."
     )
     params_model: ClassVar[type[BaseModel]] = NoParams
-    version: ClassVar[str] = "1"
+    # 2: the definitions' advice as the findings give it, a Go name still used, counts.
+    version: ClassVar[str] = "2"
     rules: ClassVar[list[RuleInfo]] = findings_mod.RULES
 
     def reduce(self, records: list[Record], ctx: AnalyzerContext) -> AnalyzerOutput:
@@ -358,7 +382,6 @@ class FlagPlan:
         disagree = disagreements(flags, assessments)
         patch, notes = build_patch(ctx.workspace, flags)
         pins = {f.key: pinning_tests(ctx.workspace, f) for f in flags if f.tests}
-        entries = {f.key: whole_entries(ctx.workspace, f) for f in flags if f.candidate}
         cands = [f for f in flags if f.candidate]
         summary = {
             "flags": len(flags),
@@ -372,7 +395,7 @@ class FlagPlan:
             "disagreements": len(disagree),
         }
         output = {
-            "markdown": markdown(flags, errors, assessments, disagree, notes, pins, entries),
+            "markdown": markdown(flags, errors, assessments, disagree, notes, pins),
             "catalogue": catalogue(flags, assessments, pins),
             "patch": patch,
             "summary": summary,

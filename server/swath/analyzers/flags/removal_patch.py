@@ -18,10 +18,13 @@ import difflib
 import re
 from dataclasses import dataclass, field, replace
 
-from swath.analyzers.flags.facts import FlagFacts, ReferenceFact, dynamic_words, ordinary_words
+from ast_grep_py import SgRoot
+
+from swath.analyzers.flags.facts import FlagFacts, ReferenceFact, definition_advice
 from swath.analyzers.flags.references import parsed
 from swath.analyzers.flags import prune_ts
 from swath.analyzers.flags.remove_defs import (
+    Removal,
     Target,
     delete_units,
     objects_naming,
@@ -164,25 +167,24 @@ def build_patch(ws: Workspace, flags: list[FlagFacts]) -> tuple[str, list[str]]:
     return state.diff(), notes
 
 
-def whole_entries(ws: Workspace, f: FlagFacts) -> dict[str, list[tuple[int, int]] | None]:
-    """Per definition file, the lines of each whole entry (a Go gate's `X: {…},` around its
-    versioned specs, a LaunchDarkly item's `{…}` around its `"key"` line), for the plan;
-    None when the definition is the whole file (GitLab's `config/feature_flags/…/key.yml`)."""
-    out: dict[str, list[tuple[int, int]] | None] = {}
+def mark_units(ws: Workspace, f: FlagFacts) -> None:
+    """Each definition's whole entries (a Go gate's `X: {…},` around its versioned specs, a
+    LaunchDarkly item's `{…}` around its `"key"` line, a Go `var` spec with its doc
+    comment), as the patch would delete them: what the finding at the definition and the
+    plan tell a human to delete, so that the two say the same. A definition that is the
+    whole file (GitLab's `config/feature_flags/…/key.yml`) is marked so."""
     for d in f.definitions:
         lang = removal_language(d.path)
         pf = parsed(ws, d.path)
+        d.removable = lang is not None
         if lang is None or pf is None:
             continue
         entries = d.entries or [(d.line, d.end_line)]
         lo, hi = min(a for a, _ in entries), max(b for _, b in entries)
         targets = [Target(a, b, f.key, lo, hi) for a, b in entries]
-        found = unit_lines(pf.text, lang, targets)
-        if found:
-            out[d.path] = found
-        elif _whole_file(pf.text, targets[0]):
-            out[d.path] = None
-    return out
+        root = pf.root if pf.lang == lang else None
+        d.units = unit_lines(pf.text, lang, targets, root=root)
+        d.whole_file = not d.units and _whole_file(pf.text, targets[0])
 
 
 def _prune(ws: Workspace, state: PatchState) -> None:
@@ -409,20 +411,13 @@ def _definition_targets(
 def _kept_because(  # noqa: C901 - one early return per reason a definition stays
     ws: Workspace, state: PatchState, f: FlagFacts
 ) -> list[str] | Deletion:
-    dynamic = dynamic_words(f)
-    if dynamic is not None:
-        # A read Swath cannot see may be this flag's: deleting the definition would change
-        # what it returns.
-        return [f"`{f.key}`: definition kept: {dynamic}"]
-    ordinary = ordinary_words(f)
-    if ordinary is not None:
-        return [f"`{f.key}`: definition kept: {ordinary}; delete it by hand once none is"]
-    listed = sum(1 for r in f.references if r.kind != "constant-def")
-    if f.ref_count > listed:
-        return [
-            f"`{f.key}`: definition kept: {f.ref_count - listed} reference(s) beyond those listed "
-            "were not examined"
-        ]
+    for d in f.definitions:
+        # What the finding at the definition and the plan say too: a read Swath cannot see
+        # may be this flag's (deleting the definition would change what it returns), or
+        # there is no whole entry to delete.
+        delete, why = definition_advice(f, d)
+        if not delete:
+            return [f"`{f.key}`: definition kept: {why}"]
     shared = sorted({d.path for d in f.definitions if d.format not in CODE_DEFINED})
     if f.category == "unreferenced" and shared:
         # Nothing here reads it, but a flag file (a flagd file, an SDK export) is what other
@@ -458,15 +453,94 @@ def _kept_because(  # noqa: C901 - one early return per reason a definition stay
             continue
         if missing:
             return [
-                f"`{f.key}`: definition at {path}:{missing[0].line + 1} kept: no whole entry "
-                "found there to delete"
+                f"`{f.key}`: definition kept: {path}:{missing[0].line + 1} is no whole entry "
+                "(of a map, a list, an enum, a block)"
             ]
+        named = _go_still_named(ws, state, path, result) if lang == "go" else None
+        if named is not None:
+            return [named.replace("KEY", f"`{f.key}`", 1)]
         tentative[path] = result.new_text
         chosen.units[path] = moved
     read = _still_read(ws, state, f, {**state.text, **tentative})
     if read is not None:
         return [_kept_for(f, read)]
     return chosen
+
+
+_GO_PACKAGE = re.compile(r"^package\s+(\w+)", re.M)
+
+
+def _go_still_named(ws: Workspace, state: PatchState, path: str, result: Removal) -> str | None:
+    """Why the Go constants or variables the deletion takes must stay: code (a test's
+    `envconfig.Retry = true` too; comments do not count) that still names one once the
+    patch is applied, which Go would not build. Tests count here: Go builds a package's
+    tests with it."""
+    folder = path.rsplit("/", 1)[0] if "/" in path else ""
+    m = _GO_PACKAGE.search(result.new_text)
+    package = m.group(1) if m else folder.rsplit("/", 1)[-1]
+    for name in result.declared:
+        at = _go_names(result.new_text, name, None)
+        if at is not None:
+            return _named_note(name, path, result.new_text, at, state.original.get(path))
+        if not ws.is_git():
+            return f"KEY: definition kept: outside git Swath cannot tell whether `{name}` is still named"
+        found = ws.git("grep", "-l", "-w", "-F", "-e", name, "--", "*.go", check=False)
+        for other in sorted(filter(None, found.split("\n"))):
+            if other == path:
+                continue
+            text = state.text[other] if other in state.text else state.load(ws, other)
+            if text is None:
+                continue
+            other_folder = other.rsplit("/", 1)[0] if "/" in other else ""
+            # The package's own files (and its `_test` package beside them) name it bare or
+            # qualified; another package through the name it imported it under.
+            if other_folder == folder:
+                at = _go_names(text, name, None)
+            else:
+                qualifier = _import_name(text, folder, package)
+                at = None if qualifier is None else _go_names(text, name, qualifier)
+            if at is not None:
+                return _named_note(name, other, text, at, state.original.get(other))
+    return None
+
+
+def _go_names(text: str, name: str, qualifier: str | None) -> int | None:
+    """The first line of Go code (not a comment) naming `name`: as an identifier, or with
+    a qualifier, as `qualifier.name`."""
+    root = SgRoot(text, "go").root()
+    if qualifier is None or qualifier == ".":
+        hit = root.find(kind="identifier", regex=rf"^{re.escape(name)}$")
+    else:
+        hit = root.find(
+            kind="selector_expression", regex=rf"^{re.escape(qualifier)}\s*\.\s*{re.escape(name)}$"
+        )
+    return None if hit is None else hit.range().start.line
+
+
+def _import_name(text: str, folder: str, package: str) -> str | None:
+    """The name a Go file imports `folder`'s package under (its package name, an alias,
+    `.` for a dot import); None when it does not import it."""
+    if not folder:
+        return None
+    imp = re.search(rf'(?m)^\s*(?:import\s+)?(\.|\w+)?\s*"(?:[^"]*/)?{re.escape(folder)}"', text)
+    if imp is None:
+        return None
+    return imp.group(1) or package
+
+
+def _named_note(name: str, path: str, text: str, line: int, original: str | None = None) -> str:
+    """The note, at the line's place in the file as it is (`text` is as the patch leaves
+    it, where lines above may have gone)."""
+    lines = text.splitlines()
+    quote = lines[line].strip() if line < len(lines) else ""
+    if original is not None and original != text:
+        before = [ln.strip() for ln in original.splitlines()]
+        if quote in before:
+            line = before.index(quote)
+    return (
+        f"KEY: definition kept: `{name}` is still named at {path}:{line + 1} (`{quote[:80]}`), "
+        "and Go would not build without it; edit that by hand, then delete the definition"
+    )
 
 
 def _kept_for(f: FlagFacts, read: ReferenceFact) -> str:

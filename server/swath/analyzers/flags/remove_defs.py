@@ -10,7 +10,9 @@ an `Enum` member, a TypeScript `FEATURES` entry and a YAML block. Separators go 
 unit: its own trailing comma, or the one before it when it was the last element (JSON
 allows no trailing comma); comment lines right above it and a comment after it on its
 line go too. A container left empty keeps its syntax valid: a Python class body gets
-`pass`, a Go `const (…)` holding one spec goes whole. The result is parsed again (JSON and
+`pass`, a Go `const (…)` or `var (…)` left with no spec goes whole. A Go constant or
+variable spec is a unit when it declares that one name (`Retry = …`, with its doc comment),
+not in a `const` block counting with `iota` (deleting one renumbers the rest). The result is parsed again (JSON and
 YAML loaded, Python compiled, the others without ERROR nodes) or refused.
 """
 
@@ -43,7 +45,8 @@ STATEMENTS: dict[str, frozenset[str]] = {
     "json": frozenset(),
     "yaml": frozenset({"block_mapping", "block_sequence"}),
     "python": frozenset({"block", "module"}),
-    "go": frozenset({"const_declaration", "var_declaration", "source_file"}),
+    # `var ( … )` holds its specs in a `var_spec_list`; `const ( … )` holds them itself.
+    "go": frozenset({"const_declaration", "var_declaration", "var_spec_list", "source_file"}),
     "typescript": frozenset({"program", "statement_block", "class_body"}),
     "tsx": frozenset({"program", "statement_block", "class_body"}),
     "javascript": frozenset({"program", "statement_block", "class_body"}),
@@ -53,6 +56,17 @@ STATEMENTS: dict[str, frozenset[str]] = {
 # (a whole class, a function) is not what the definition meant.
 SLACK_LINES = 2
 COMMENT_KINDS = frozenset({"comment", "line_comment", "block_comment"})
+# Never a definition's unit, however short: what they hold is code, not an entry.
+FUNCTION_KINDS = frozenset(
+    {
+        "function_declaration",  # Go, TypeScript
+        "method_declaration",
+        "function_definition",  # Python
+        "decorated_definition",
+        "method_definition",
+        "generator_function_declaration",
+    }
+)
 
 
 def removal_language(path: str) -> str | None:
@@ -83,6 +97,9 @@ class Removal:
     deleted: list[tuple[int, int]] = field(default_factory=list)  # original lines, inclusive
     missing: list[Target] = field(default_factory=list)  # no unit found at these lines
     error: str | None = None
+    # Names the deleted units declared (a Go constant or variable): what else names them
+    # would no longer build.
+    declared: list[str] = field(default_factory=list)
 
 
 def objects_naming(text: str, field_name: str, key: str) -> list[Target]:
@@ -100,16 +117,31 @@ def objects_naming(text: str, field_name: str, key: str) -> list[Target]:
     return out
 
 
-def unit_lines(text: str, lang: str, targets: Iterable[Target]) -> list[tuple[int, int]]:
+def unit_lines(
+    text: str, lang: str, targets: Iterable[Target], root: SgNode | None = None
+) -> list[tuple[int, int]]:
     """The lines (zero-based, inclusive) of the whole units at `targets`, as `delete_units`
-    would delete them: what a plan tells a human to delete."""
-    root = SgRoot(text, lang).root()
+    would delete them (with the comment lines right above): what a plan tells a human to
+    delete. `root`: the text's tree, when the caller has it."""
+    root = root if root is not None else SgRoot(text, lang).root()
     spans = set()
     for t in targets:
         node = _unit_at(text, root, lang, t)
         if node is not None:
-            spans.add((node.range().start.line, node.range().end.line))
+            spans.add((_comment_start(text, node, lang), node.range().end.line))
     return sorted(spans)
+
+
+def _comment_start(text: str, node: SgNode, lang: str) -> int:
+    """The unit's first line, counting the comment lines right above it that `_delete`
+    takes with it (a Go spec's doc comment)."""
+    lines = text.split("\n")
+    first = node.range().start.line
+    if node.kind() in COMMENT_KINDS or lines[first][: node.range().start.column].strip():
+        return first
+    while first > 0 and _is_line_comment(lines[first - 1].strip(), lang):
+        first -= 1
+    return first
 
 
 def delete_units(text: str, lang: str, targets: Iterable[Target]) -> Removal:
@@ -118,6 +150,7 @@ def delete_units(text: str, lang: str, targets: Iterable[Target]) -> Removal:
     root = SgRoot(text, lang).root()
     units: dict[tuple[int, int], tuple[int, int]] = {}  # (start, end) offset -> lines
     missing: list[Target] = []
+    declared: list[str] = []
     for t in targets:
         node = _unit_at(text, root, lang, t)
         if node is None:
@@ -125,7 +158,32 @@ def delete_units(text: str, lang: str, targets: Iterable[Target]) -> Removal:
             continue
         r = node.range()
         units[(r.start.index, r.end.index)] = (r.start.line, r.end.line)
-    return delete_spans(text, lang, units, missing)
+        declared += _go_declared(node) if lang == "go" else []
+    result = delete_spans(text, lang, units, missing)
+    if not result.error:
+        result.declared = sorted(set(declared))
+    return result
+
+
+GO_SPECS = ("const_spec", "var_spec")
+GO_DECLARATIONS = ("const_declaration", "var_declaration")
+
+
+def _go_specs(decl: SgNode) -> list[SgNode]:
+    """The specs of a Go `const`/`var` declaration, in a parenthesised list or not."""
+    out = []
+    for c in decl.children():
+        if c.kind() in GO_SPECS:
+            out.append(c)
+        elif c.kind() == "var_spec_list":
+            out += [s for s in c.children() if s.kind() in GO_SPECS]
+    return out
+
+
+def _go_declared(node: SgNode) -> list[str]:
+    """The names a Go unit declares: a spec's, or every spec's of a whole declaration."""
+    specs = _go_specs(node) if node.kind() in GO_DECLARATIONS else [node]
+    return [n.text() for s in specs if s.kind() in GO_SPECS for n in s.field_children("name")]
 
 
 def delete_spans(
@@ -145,7 +203,8 @@ def delete_spans(
         node = _node_with_range(SgRoot(out, lang).root(), lang, start, end)
         if node is None:
             continue
-        out = _delete(out, lang, node)
+        # Specs of one Go `var ( … )` deleted one by one: the last one takes the block.
+        out = _delete(out, lang, _widen(node, lang))
     broken = check_valid(out, lang)
     if broken:
         return Removal(new_text=text, missing=missing, error=broken)
@@ -223,9 +282,31 @@ def _unit_at(text: str, root: SgNode, lang: str, t: Target) -> SgNode | None:
             continue
         if r.start.line < lo or r.end.line > hi:
             return None  # the smallest unit naming it is far larger than the definition
+        if n.kind() in FUNCTION_KINDS:
+            # A registration inside a short function (`func init() { register("a", true);
+            # register("b", false) }`): the function is not the definition, and took the
+            # other flags' registrations with it.
+            return None
         if n.is_named() and _is_container(n.parent(), lang) and _names(n.text(), t.name):
+            if lang == "go" and n.kind() in GO_SPECS and not _go_spec_alone(n, t.name):
+                return None
             return _widen(n, lang)
     return _keyed_unit(root, lang, t)
+
+
+def _go_spec_alone(spec: SgNode, name: str) -> bool:
+    """A Go constant or variable spec that can go by itself: it declares `name` only, and
+    is not in a `const` block whose values count with `iota` (or repeat the spec above:
+    `B` after `A Kind = iota`), where deleting it changes the others' values."""
+    names = [n.text() for n in spec.field_children("name")]
+    if names != [name]:
+        return False
+    parent = spec.parent()
+    if spec.kind() == "const_spec" and parent is not None:
+        for s in _go_specs(parent):
+            if s.field("value") is None or re.search(r"\biota\b", s.text()):
+                return False
+    return True
 
 
 def _keyed_unit(root: SgNode, lang: str, t: Target) -> SgNode | None:
@@ -276,16 +357,15 @@ def _keyed_by(node: SgNode, name: str) -> bool:
 
 
 def _widen(n: SgNode, lang: str) -> SgNode:
-    """A Go `const X = …` is one spec of its declaration: the declaration is the unit
-    when it holds nothing else."""
-    parent = n.parent()
-    if (
-        lang == "go"
-        and parent is not None
-        and parent.kind() in ("const_declaration", "var_declaration")
-        and len([c for c in parent.children() if c.kind() in ("const_spec", "var_spec")]) == 1
-    ):
-        return parent
+    """A Go `const X = …` is one spec of its declaration: the declaration (`const ( … )`,
+    `var ( … )` around its `var_spec_list`) is the unit when it holds nothing else."""
+    if lang != "go" or n.kind() not in GO_SPECS:
+        return n
+    decl = n.parent()
+    if decl is not None and decl.kind() == "var_spec_list":
+        decl = decl.parent()
+    if decl is not None and decl.kind() in GO_DECLARATIONS and len(_go_specs(decl)) == 1:
+        return decl
     return n
 
 
@@ -371,6 +451,9 @@ def _tidy_blank_lines(head: str, tail: str) -> str:
     (or any formatter) would take out: two in a row, or one just inside a bracket."""
     if not head.endswith("\n") and head:
         return head + tail
+    if head and not tail.strip():
+        # The file's last unit: no blank line left at its end.
+        return head.rstrip("\n") + "\n"
     above = head[: len(head) - 1].rsplit("\n", 1)[-1] if head else ""
     below, _, after = tail.partition("\n")
     if (
