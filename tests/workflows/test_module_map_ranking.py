@@ -158,3 +158,20 @@ def test_imports_of_vendored_copies_are_third_party_not_the_projects(tmp_path: P
     assert ("src/other/thing", "project") in ext  # the project's own code outside the map
     assert not [e for e in result.output["external"] if "vendor" in e["name"]]
     assert "| `unpromise` | vendored | 2 |" in result.output["markdown"]
+
+
+def test_the_folders_section_says_nothing_of_a_file_without_a_purpose(tmp_path: Path) -> None:
+    """Above 60 files the report lists folders and their most used files: most files of
+    cobra, viper and x/tools read "(used by 3): no docstring"."""
+    files = {"pkg/__init__.py": '"""The package."""\n'}
+    for n in range(64):
+        doc = '"""Does thing {n}."""\n'.format(n=n) if n % 2 else ""
+        files[f"pkg/sub{n % 4}/m{n}.py"] = doc + "from pkg import core\n"
+    files["pkg/core.py"] = "X = 1\n"
+    write(tmp_path, files)
+    _, result = module_map(tmp_path)
+    md = result.output["markdown"]
+    assert "### Folders" in md
+    assert "no docstring" not in md
+    assert "- `core.py` (used by 64)\n" in md
+    assert "- `m1.py` (used by 0): Does thing 1.\n" in md

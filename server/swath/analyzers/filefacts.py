@@ -17,6 +17,7 @@ from swath.analyzers.sgfacts import go_facts, go_module_path, script_facts
 from swath.analyzers.sourcetext import (
     SCRIPT_LANGUAGES,
     first_nonempty_of,
+    is_boilerplate,
     is_test_path,
     language_of,
     split_lines,
@@ -94,6 +95,8 @@ def file_facts(
             facts["import_root"] = import_root
         if module == path:
             facts["importable"] = False
+        if is_boilerplate(facts.get("docstring") or ""):  # a licence as the docstring
+            facts["docstring"] = ""
     elif language in SCRIPT_LANGUAGES:
         facts = script_facts(path, text, language)
     else:

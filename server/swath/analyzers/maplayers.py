@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import posixpath
 from collections import defaultdict
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from swath.analyzers.importgraph import ImportGraph
@@ -133,8 +134,29 @@ def layers(graph: ImportGraph) -> dict[str, Any]:
     }
 
 
-def go_packages(graph: ImportGraph, used_by: dict[str, set[str]]) -> list[dict[str, Any]]:
-    """Go's unit: one entry per package folder, with the packages it imports and its users."""
+def repeated_purposes(files: Iterable[dict[str, Any]], least: int = 3) -> set[str]:
+    """Purposes that `least` or more files say word for word: a header pasted into each
+    (tRPC's ten adapters open with "If you're making an adapter for tRPC and looking at
+    this file for reference…"), not what any one of them is for. A Go package's files
+    count as one where it is their package comment: go doc joins those."""
+    holders: dict[str, set[str]] = defaultdict(set)
+    for f in files:
+        doc = f.get("docstring")
+        if doc:
+            path = str(f["path"])
+            package_doc = f.get("language") == "go" and not f.get("doc_detached")
+            holders[str(doc)].add(folder_of(path) if package_doc else path)
+    return {doc for doc, who in holders.items() if len(who) >= least}
+
+
+def go_packages(
+    graph: ImportGraph, used_by: dict[str, set[str]], repeated: Collection[str] = ()
+) -> list[dict[str, Any]]:
+    """Go's unit: one entry per package folder, with the packages it imports and its users.
+
+    Its purpose is a package comment (doc.go's first), else a file's description that
+    go doc does not read as one (`doc_detached`: viper.go's, above a blank line), marked
+    `purpose_detached`."""
     files_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for p, f in graph.files.items():
         if f.get("language") == "go":
@@ -150,15 +172,21 @@ def go_packages(graph: ImportGraph, used_by: dict[str, set[str]]) -> list[dict[s
         # a package's tests import it too; they are its own folder
         imports.discard(folder)
         users.discard(folder)
-        doc = next(
-            (f.get("docstring") for f in sorted(code, key=_doc_first) if f.get("docstring")), ""
+        doc, detached = next(
+            (
+                (str(f["docstring"]), bool(f.get("doc_detached")))
+                for f in sorted(code, key=_doc_first)
+                if f.get("docstring") and f["docstring"] not in repeated
+            ),
+            ("", False),
         )
         out.append(
             {
                 "folder": folder,
                 "package": next((f.get("package") for f in code if f.get("package")), "")
                 or next((f.get("package") for f in files if f.get("package")), ""),
-                "purpose": doc or "",
+                "purpose": doc,
+                **({"purpose_detached": True} if detached else {}),
                 "files": len(files),
                 "lines": sum(int(f.get("lines") or 0) for f in files),
                 "imports": sorted(imports),
@@ -169,6 +197,9 @@ def go_packages(graph: ImportGraph, used_by: dict[str, set[str]]) -> list[dict[s
     return out
 
 
-def _doc_first(f: dict[str, Any]) -> tuple[int, str]:
-    # Go's convention: the package comment lives in doc.go when there is one
-    return (0 if posixpath.basename(f["path"]) == "doc.go" else 1, f["path"])
+def _doc_first(f: dict[str, Any]) -> tuple[bool, int, str]:
+    # a package comment before a detached description; Go's convention: the package
+    # comment lives in doc.go when there is one, else the file named like the package
+    name = posixpath.basename(f["path"])
+    at = 0 if name == "doc.go" else 1 if name == f"{f.get('package')}.go" else 2
+    return (bool(f.get("doc_detached")), at, f["path"])

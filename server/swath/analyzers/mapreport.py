@@ -23,6 +23,8 @@ FILES_PER_FOLDER = 5
 INDEX_FILES = ("__init__.py", "index.ts", "index.tsx", "index.js", "doc.go")
 LIST_MAX = 30
 API_SHOWN = 12
+# A Go package whose purpose is a file's description go doc does not show (viper's)
+DETACHED = " (a file's comment, not a package comment: go doc shows none)"
 CYCLE_NOTE = (
     "An eager cycle (every import runs at module level) *can* fail at import time: which of "
     "its modules is imported first decides whether a name is read before it is defined. "
@@ -175,7 +177,7 @@ def _overview(out: dict[str, Any], mods: dict[str, dict[str, Any]]) -> list[str]
     if out["entry_points"]:
         lines += ["### Entry points", ""]
         lines += [
-            f"- `{_rel(p, root)}` — {mods[p]['purpose'] or 'no docstring'}"
+            f"- `{_rel(p, root)}`" + (f" — {mods[p]['purpose']}" if mods[p]["purpose"] else "")
             for p in out["entry_points"][:LIST_MAX]
         ]
         _more(lines, len(out["entry_points"]), LIST_MAX, "entry points")
@@ -272,7 +274,8 @@ def _depended_on(out: dict[str, Any], mods: dict[str, dict[str, Any]]) -> list[s
         for p in pkgs[:LIST_MAX]:
             lines.append(
                 f"| `{p['package']}` | `{_rel(p['folder'], root)}` | {p['files']} | "
-                f"{len(p['used_by'])} | {len(p['imports'])} | {_cell(p['purpose'])} |"
+                f"{len(p['used_by'])} | {len(p['imports'])} | {_cell(p['purpose'])}"
+                f"{DETACHED if p.get('purpose_detached') else ''} |"
             )
         if len(pkgs) > LIST_MAX:
             lines.append(f"| … {len(pkgs) - LIST_MAX} more | | | | | |")
@@ -321,11 +324,9 @@ def _folders(out: dict[str, Any]) -> list[str]:
         if purpose:
             lines += [purpose, ""]
         top = sorted(files, key=lambda m: (-len(m["used_by"]), m["path"]))[:FILES_PER_FOLDER]
-        for m in top:
-            lines.append(
-                f"- `{posixpath.basename(m['path'])}` (used by {len(m['used_by'])}): "
-                f"{m['purpose'] or 'no docstring'}"
-            )
+        for m in top:  # a file without a purpose says nothing ("no docstring" was noise)
+            what = f": {m['purpose']}" if m["purpose"] else ""
+            lines.append(f"- `{posixpath.basename(m['path'])}` (used by {len(m['used_by'])}){what}")
         if len(files) > len(top):
             lines.append(f"- … {len(files) - len(top)} more files")
         lines.append("")

@@ -15,7 +15,13 @@ from typing import Any
 from ast_grep_py import SgNode, SgRoot
 
 from swath.analyzers.nameuses import count_attributes, count_names
-from swath.analyzers.sourcetext import first_sentence, line_count, split_lines
+from swath.analyzers.sourcetext import (
+    first_sentence,
+    is_boilerplate,
+    is_section_label,
+    line_count,
+    split_lines,
+)
 
 DECLARATIONS = {
     "function_declaration": "function",
@@ -76,6 +82,8 @@ _DIRECTIVE = re.compile(
 )
 # A line of only rules and punctuation (`// -----`, ` * ======`) frames a comment.
 _DECORATION = re.compile(r"^[\W_]+$")
+# A label between rules on one line: `---- helpers ----`, `=== TYPES ===`.
+_FRAMED = re.compile(r"^[-=#*~_+<>|/\\ ]{3,}\s*([^\n]*?\w[^\n]*?)\s*[-=#*~_+<>|/\\ ]{3,}$")
 # TSDoc/TypeDoc: a file's opening comment that sits right on top of a declaration is
 # that declaration's documentation unless a tag says it speaks for the file.
 _FILE_TAGS = re.compile(r"@(?:file|fileoverview|overview|module|packageDocumentation)\b")
@@ -116,14 +124,46 @@ def _leading_comment(root: SgNode) -> tuple[str, bool]:
                     and raw[-1].startswith("/**")
                     and not _FILE_TAGS.search("\n".join(raw))
                 ):
-                    return first_sentence(_comment_text(raw[-1])), True
+                    return _purpose_of(raw[-1:]), True
                 break
             node = after
-        text = first_sentence("\n".join(_comment_text(t) for t in raw))
+        text = _purpose_of(raw)
         if text:
             return text, False
         node = node.next()
     return "", False
+
+
+def _purpose_of(raw: list[str], over_declaration: bool = False) -> str:
+    """The first sentence of a block of comments, unless the block is a licence or
+    copyright header (the description may follow it: viper.go, x/tools' godoc/static/*.js)
+    or a section label (tanstack's `// TYPES` atop notifyManager.ts; over a declaration,
+    a heading over a rule too: preact's `// Preact render` + `// -----` is no doc of
+    `ContainerNode`, while a title between rules opening a file is its purpose: tRPC's
+    types.ts "Useful utility types…")."""
+    body = "\n".join(_comment_text(t) for t in raw)
+    text = first_sentence(body)
+    if not text or is_boilerplate(text) or _is_label(raw, body, over_declaration):
+        return ""
+    return text
+
+
+def _is_label(raw: list[str], body: str, over_declaration: bool) -> bool:
+    lines = [ln for t in raw for ln in re.sub(r"^/\*+|\*+/$", "", t.strip()).splitlines()]
+    stripped = [re.sub(r"^\s*(\*|//+)\s?", "", ln).strip() for ln in lines]
+    ruled = any(_DECORATION.match(ln) for ln in stripped if ln)
+    label = body.strip()
+    framed = _FRAMED.match(label)
+    if framed is not None:  # `// ---- helpers ----`, `/* ==== TYPES ==== */`
+        label, ruled = framed.group(1), True
+    if is_section_label(label):  # in capitals: TYPES, PUBLIC API
+        return True
+    # a heading with rules: a section's over a declaration; a lone word's anywhere
+    return (
+        ruled
+        and is_section_label(label, ruled=True)
+        and (over_declaration or len(label.split()) == 1)
+    )
 
 
 def _stem_key(name: str) -> str:
@@ -180,13 +220,55 @@ def _doc_before(node: SgNode) -> str:
     run = _comments_above(node)
     jsdoc = next((c for c in run if c.text().startswith("/**")), None)
     if jsdoc is not None:
-        return first_sentence(_comment_text(jsdoc.text()))
-    return first_sentence("\n".join(_comment_text(c.text()) for c in reversed(run)))
+        return _purpose_of([jsdoc.text()], over_declaration=True)
+    return _purpose_of([c.text() for c in reversed(run)], over_declaration=True)
 
 
-def _comment_block(node: SgNode) -> str:
-    """The text of the comments right above `node` (a run of `//` lines is one block)."""
-    return "\n".join(_comment_text(c.text()) for c in reversed(_comments_above(node)))
+def _go_purpose(package: SgNode) -> tuple[str, bool]:
+    """A Go file's purpose, and whether it is *not* its package comment.
+
+    The package comment is what go doc reads: the comment right above `package`, with no
+    blank line between (ast.File.Doc), unless it opens with "Copyright", "All rights" or
+    "Author" (go/doc.Synopsis gives none for those). viper.go's description sits above a
+    blank line, so go doc shows no package comment for viper; the file's first
+    paragraph of comment above `package` that is no licence header, directive or section
+    label is then its purpose, a weaker one (`doc_detached`), which a package takes only
+    when none of its files has a package comment.
+    """
+    attached = _comments_above(package)
+    doc = _purpose_of([c.text() for c in reversed(attached)])
+    if doc:
+        return _package_purpose(doc), False
+    before: list[SgNode] = []
+    prev = package.prev()
+    while prev is not None and prev.kind() == "comment":
+        before.append(prev)
+        prev = prev.prev()
+    seen = {c.range().start.line for c in attached}
+    block: list[str] = []
+    last = -2
+    for c in reversed(before):
+        if c.range().start.line in seen:
+            break
+        if block and c.range().start.line > last + 1:
+            text = _detached_purpose(block)
+            if text:
+                return _package_purpose(text), True
+            block = []
+        block.append(c.text())
+        last = c.range().end.line
+    text = _detached_purpose(block) if block else ""
+    return (_package_purpose(text), True) if text else ("", False)
+
+
+_TODO_LINE = re.compile(r"^\s*//+\s*(?:TODO|FIXME|XXX|HACK)\b")
+
+
+def _detached_purpose(block: list[str]) -> str:
+    # a run of TODOs is no description, even its wrapped lines (x/tools' apidiff.go)
+    if any(_TODO_LINE.match(t) for t in block):
+        return ""
+    return _purpose_of(block)
 
 
 def _package_purpose(doc: str) -> str:
@@ -470,7 +552,9 @@ def go_facts(path: str, text: str) -> dict[str, Any]:
             if kind == "package_clause":
                 ident = next((c for c in top.children() if c.kind() == "package_identifier"), None)
                 facts["package"] = ident.text() if ident is not None else ""
-                facts["docstring"] = _package_purpose(first_sentence(_comment_block(top)))
+                facts["docstring"], detached = _go_purpose(top)
+                if detached:
+                    facts["doc_detached"] = True
             elif kind == "import_declaration":
                 for spec in find_kind(top, "import_spec"):
                     value = _string_value(spec.field("path"))

@@ -55,6 +55,39 @@ def first_nonempty_of(text: str) -> tuple[int, str] | None:
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 
+# A licence or copyright header says whose the file is, not what it is for. Go's own
+# rule (go/doc.Synopsis: a comment starting "copyright", "all rights" or "author" is no
+# package doc: "the common mistake of a copyright notice immediately before a package
+# statement"), SPDX tags, the common licence preambles, and generators' headers.
+_BOILERPLATE = re.compile(
+    r"^\W*(?:copyright\b|all rights\b|author\b|©|\(c\)\s|spdx-license-identifier\b|"
+    r"@license\b|licensed (?:under|to)\b|use of this source code is governed\b|"
+    r"this (?:source code|file|program|library|software) is (?:part of|free software|"
+    r"licensed|distributed|subject to|released)\b|permission is hereby granted\b|"
+    r"the mit license\b|code generated\b)",
+    re.IGNORECASE,
+)
+# A section label over a part of a file (`// TYPES`, `// ---- helpers ----`, a heading
+# over a rule of dashes) names the part below it; it is no one's purpose.
+_SECTION_WORDS = 4
+
+
+def is_boilerplate(text: str) -> bool:
+    """Whether a comment's first sentence is a licence, copyright or generated-file header."""
+    return _BOILERPLATE.match(text) is not None
+
+
+def is_section_label(text: str, ruled: bool = False) -> bool:
+    """Whether a comment's text is a section label: a few words, no sentence, in capitals
+    (`TYPES`, `PUBLIC API`) or framed by rules (`ruled`: the comment has a line of dashes)."""
+    words = text.split()
+    if not words or len(words) > _SECTION_WORDS or "\n" in text.strip():
+        return False
+    if text.rstrip()[-1:] in ".!?:" and not ruled:
+        return False
+    letters = [c for c in text if c.isalpha()]
+    return ruled or (len(letters) >= 3 and all(c.isupper() for c in letters))
+
 
 def first_sentence(text: str, limit: int = 240) -> str:
     """The first sentence of a doc comment's first paragraph, its lines joined.

@@ -36,7 +36,7 @@ from swath.analyzers.importgraph import (
     is_declaration_file,
     is_orphan,
 )
-from swath.analyzers.maplayers import go_packages, layers
+from swath.analyzers.maplayers import go_packages, layers, repeated_purposes
 from swath.analyzers.mapreport import render_markdown
 from swath.analyzers.namecheck import check_judgement
 from swath.analyzers.mapsymbols import (
@@ -96,7 +96,9 @@ class Symbols:
     # 6: TS/Go purposes without directives, Go doc comments' first sentence
     # 7: Go files' package_uses
     # 8: the fingerprints of module-map's findings on each file (content_hash, summary_fp, fp)
-    version: ClassVar[str] = "8"
+    # 9: purposes without licence headers or section labels, Go's package comment by go
+    # doc's rule, else a detached description (doc_detached)
+    version: ClassVar[str] = "9"
     rules: ClassVar[list[RuleInfo]] = [
         RuleInfo(
             id="map/syntax-error",
@@ -162,8 +164,9 @@ class ModuleMap:
     # 4: package.json entries, folder package.json, @types, type-only .d.ts cycles,
     # a Go package import counted once; 5: Go same-package uses; 6: key symbols by
     # score (share x users), code files' uses of a .d.ts go to its code, test hot
-    # spots apart, vendored imports
-    version: ClassVar[str] = "6"
+    # spots apart, vendored imports; 7: a purpose repeated in 3+ files is none, a Go
+    # package's detached purpose
+    version: ClassVar[str] = "7"
     dated: ClassVar[bool] = True  # hot spots count the commits of the last year
     rules: ClassVar[list[RuleInfo]] = [
         RuleInfo(
@@ -273,6 +276,7 @@ class ModuleMap:
         for ext in graph.external.values():
             for src in ext.importers:
                 ext_by_file.setdefault(src, []).append(ext.name)
+        repeated = repeated_purposes(files)
         modules = []
         for f in files:
             p = f["path"]
@@ -283,7 +287,7 @@ class ModuleMap:
                     "path": p,
                     "module": f.get("module") if f.get("language") == "python" else None,
                     "language": f.get("language"),
-                    "purpose": f.get("docstring") or "",
+                    "purpose": "" if f.get("docstring") in repeated else f.get("docstring") or "",
                     "lines": f.get("lines", 0),
                     "code_lines": f.get("code_lines", 0),
                     "branches": f.get("branches", 0),
@@ -306,6 +310,7 @@ class ModuleMap:
         externals = sorted(
             graph.external.values(), key=lambda e: (-len(e.importers), e.kind, e.name)
         )
+        packages = go_packages(graph, used_by, repeated)
         # Declaration files (`.d.ts`) after the code, when there is code: preact's
         # src/index.d.ts (what its `.js` files' imports of 'preact' resolve to) led.
         has_code = any(not is_declaration_file(m["path"]) for m in modules)
@@ -319,7 +324,7 @@ class ModuleMap:
         )
         return {
             "root": root,
-            "purpose": _root_purpose(modules, root),
+            "purpose": _root_purpose(modules, root, packages),
             "files": len(modules),
             "languages": dict(sorted(Counter(m["language"] for m in modules).items())),
             "lines": sum(m["lines"] for m in modules),
@@ -342,7 +347,7 @@ class ModuleMap:
             ],
             "unresolved": graph.unresolved,
             "layering": layers(graph),
-            "go_packages": go_packages(graph, used_by),
+            "go_packages": packages,
             "_cycles": cycles,
         }
 
@@ -644,11 +649,13 @@ def _short(text: str) -> str:
     return text if len(text) <= LENS_PURPOSE_MAX else text[: LENS_PURPOSE_MAX - 1] + "…"
 
 
-def _root_purpose(modules: list[dict[str, Any]], root: str) -> str:
-    """What the module says it is: its package docstring, Go package comment or index comment."""
+def _root_purpose(modules: list[dict[str, Any]], root: str, packages: list[dict[str, Any]]) -> str:
+    """What the module says it is: its package docstring, Go package comment or index
+    comment; else the Go package of its root folder's (cobra's is in command.go)."""
     for name in ("__init__.py", "doc.go", "index.ts", "index.js", "main.go", "__main__.py"):
         path = posixpath.join(root, name) if root else name
         m = next((m for m in modules if m["path"] == path), None)
         if m is not None and m["purpose"]:
             return str(m["purpose"])
-    return ""
+    folder = root or "."
+    return next((str(p["purpose"]) for p in packages if p["folder"] == folder), "")
