@@ -422,7 +422,8 @@ def audit_run(server: Path, root: Path, out: Path, pycache: Path) -> tuple[float
     Swath has it: a checkout run with PYTHONDONTWRITEBYTECODE=1 compiles all of Swath at every
     start (~0.2 s of CPU, counted as "start-up imports" before 2026-12-04)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env |= {"PYTHONPATH": str(server), "PYTHONPYCACHEPREFIX": str(pycache)}
+    # SWATH_WARM=0: this process's own CPU and peak, not a warm process's (swath.cli.warm).
+    env |= {"PYTHONPATH": str(server), "PYTHONPYCACHEPREFIX": str(pycache), "SWATH_WARM": "0"}
     cmd = [sys.executable, "-m", "swath", "-C", str(root), "run", "flag-audit"]
     cmd += ["--engine", "static", "--no-cache", "--format", "json", "-o", str(out)]
     t = time.perf_counter()

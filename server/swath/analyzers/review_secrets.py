@@ -161,6 +161,18 @@ def _filters() -> LineFilters:
     return stored_filters() or line_filters(_plugins())
 
 
+def prepare() -> None:
+    """Make the line filters and every plugin now, as the first lines that call for them
+    would (functions of the installed detect-secrets only): a warm CLI process does this
+    once before it forks its runs (swath.cli.warm)."""
+    filters = _filters()
+    plugins = _on_demand()
+    if plugins is not None:
+        with _lock:
+            for i in range(len(filters.names)):
+                plugins[i]
+
+
 def _checked_filters(plugins: list[Any]) -> LineFilters | None:
     """None when the filters are for these plugins (in this order); else theirs."""
     if _filters().names == [type(p).__name__ for p in plugins]:

@@ -6,27 +6,27 @@ workflow, 3 the run finished with findings at or above `--fail-on`.
 
 from __future__ import annotations
 
-import argparse
 import gc
-import logging
 import os
 import sys
 from typing import TYPE_CHECKING, Sequence
 
-from swath.cli.parser import build_parser, parse
-from swath.cli.usage import UsageError
-from swath.gcpause import one_shot_collector
-
 if TYPE_CHECKING:
+    import argparse
+
     from swath.cli import commands as commands
 # `commands` (the engine, the store, the loader), asyncio and the rest are imported once a
-# command is known to run: `swath --help` and a usage error need none of them.
+# command is known to run: `swath --help` and a usage error need none of them. Not even the
+# parser before `cli.warm` has had its say: a command handed to the workspace's warm process
+# imports nothing else of Swath.
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def _enter(directory: str) -> None:
     """`-C DIR`: every relative path after it is DIR's, as with `git -C`."""
+    from swath.cli.usage import UsageError
+
     target = os.path.expanduser(directory)
     if not os.path.isdir(target):
         what = "does not exist" if not os.path.exists(target) else "is a file, not a folder"
@@ -39,11 +39,28 @@ _DEFAULT_THRESHOLD = gc.get_threshold()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line `swath ARGS`; `argv` given (a caller in Python): always run here."""
+    if argv is None:
+        from swath.cli.warm import hand_off
+
+        code = hand_off(sys.argv[1:])
+        if code is not None:
+            return code
+    return run_here(argv)
+
+
+def run_here(argv: Sequence[str] | None) -> int:
+    """The command, in this process (also the warm process's child's way to run it)."""
+    from swath.gcpause import one_shot_collector
+
     with one_shot_collector():
         return _main_tuned(argv)
 
 
 def _main_tuned(argv: Sequence[str] | None) -> int:
+    from swath.cli.parser import build_parser, parse
+    from swath.cli.usage import UsageError
+
     parser = build_parser()
     args = parse(parser, argv)
     if args.command is None:
@@ -75,6 +92,8 @@ def _closed_pipe() -> int:
 
 
 def _main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    import logging
+
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         stream=sys.stderr,

@@ -87,6 +87,20 @@ def path_role(
 ) -> Role:
     """The role of a workspace-relative path; `tests` / `test_data` / `generated` add a
     repository's own globs (`generated` None: the path is known not to be generated)."""
+    # A review asks for each changed file's role in every pass (~350 times for 50 files,
+    # each up to three gitignore matches of ~30 patterns): answered once per path and lists.
+    return _role_of(
+        path, tuple(tests), tuple(test_data), None if generated is None else tuple(generated)
+    )
+
+
+@lru_cache(maxsize=4096)
+def _role_of(
+    path: str,
+    tests: tuple[str, ...],
+    test_data: tuple[str, ...],
+    generated: tuple[str, ...] | None,
+) -> Role:
     if _spec(TEST_DATA_PATTERNS + tuple(test_data)).match_file(path):
         return "test-data"
     if generated is not None and _spec(GENERATED_PATTERNS + tuple(generated)).match_file(path):
