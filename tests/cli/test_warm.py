@@ -194,7 +194,7 @@ def test_the_key_changes_with_the_code_the_packages_and_the_environment(tmp_path
     (pkg / "sub").mkdir(parents=True)
     (pkg / "a.py").write_text("x = 1\n")
     (pkg / "sub" / "b.py").write_text("y = 2\n")
-    site = tmp_path / "site"
+    site = tmp_path / "site-packages"
     site.mkdir()
     env = {"HOME": "/h", "PWD": "/a", "OLDPWD": "/b", "SHLVL": "1", "COLUMNS": "80"}
     k = warm.key([str(site)], env, str(pkg))
@@ -202,7 +202,11 @@ def test_the_key_changes_with_the_code_the_packages_and_the_environment(tmp_path
     assert k == warm.key([str(site)], {**env, "PWD": "/c", "SHLVL": "2", "COLUMNS": "9"}, str(pkg))
     assert k == warm.key([str(site)], {**env, "SWATH_WARM_IDLE": "5"}, str(pkg))
     assert k != warm.key([str(site)], {**env, "HOME": "/other"}, str(pkg))
-    assert k != warm.key([str(site), str(tmp_path)], env, str(pkg))
+    project = warm.key([str(site), str(tmp_path)], env, str(pkg))
+    assert project != k
+    (tmp_path / "saved.txt").write_text("")  # a file saved in a project folder on sys.path
+    os.utime(tmp_path, ns=(1, 1))
+    assert warm.key([str(site), str(tmp_path)], env, str(pkg)) == project
     (site / "newpkg").mkdir()  # a package installed: the folder's mtime moves
     os.utime(site, ns=(1, 1))
     k2 = warm.key([str(site)], env, str(pkg))
@@ -370,3 +374,29 @@ def _wait_tasks_running(root: Path, proc: subprocess.Popen[str]) -> None:
             pass
         time.sleep(0.1)
     raise AssertionError(f"the run never reached its analyzers: {proc.communicate()[1]}")
+
+
+def test_an_edited_swath_is_never_served_by_the_old_process(tmp_path: Path, repo: Path) -> None:
+    """A copy of the package stands for a checkout being edited: the edit is another key
+    (the next command runs here and starts a new server), and the old server leaves."""
+    import shutil
+
+    code = tmp_path / "code"
+    shutil.copytree(
+        ROOT / "server" / "swath", code / "swath", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    env = _env(PYTHONPATH=str(code))
+    assert _swath(repo, *RUN, env=env).returncode == 0
+    old = _wait_listening(repo)
+    old_socks = set((repo / ".swath" / "warm").glob("*.sock"))
+    with (code / "swath" / "cli" / "commands.py").open("a") as f:
+        f.write("\n# edited\n")
+    edited = _swath(repo, *RUN, env=env)
+    assert edited.returncode == 0, edited.stderr
+    deadline = time.monotonic() + 90
+    while (_alive(old) or not set((repo / ".swath" / "warm").glob("*.sock")) - old_socks) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.2)
+    assert not _alive(old)  # looked at its code again and left
+    assert set((repo / ".swath" / "warm").glob("*.sock")) - old_socks  # the edited code's

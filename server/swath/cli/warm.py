@@ -16,8 +16,8 @@ begins. Here the CLI hands its run to a process that has done all that already:
   exits with it (a run killed by a signal: the same signal); Ctrl-C and SIGTERM are passed
   on to the run, which stops as a one-shot CLI does (`cli.stopping`).
 - **The key** names everything the warm process's state was made from: this interpreter
-  and its flags, `sys.path` and each folder's mtime (installing or removing a package
-  changes it), every file of the Swath package (name, size, mtime), and the environment
+  and its flags, `sys.path` and each site-packages folder's mtime (installing or removing
+  a package changes it), every file of the Swath package (name, size, mtime), and the environment
   (but `PWD`, `OLDPWD`, `_`, `SHLVL`, `COLUMNS`, `LINES`). Another key is another socket:
   a stale process is never asked, it idles out.
 - **The server** (`serve`), started on demand by the first client that finds no socket
@@ -30,8 +30,9 @@ begins. Here the CLI hands its run to a process that has done all that already:
   workspace state, memo, thread or open database carries from one run to the next, and
   two runs at once are two processes, as two one-shot CLIs are. The server reports each
   child's exit status (from `waitpid`, so also `os._exit` and deaths by signal) and exits
-  after `SWATH_WARM_IDLE` seconds without a request (600), when its socket is gone, or
-  when it finds a thread it did not expect (no fork then).
+  after `SWATH_WARM_IDLE` seconds without a request (600), when its socket is gone, when
+  its key no longer matches the code on disk (looked at every 15 s), or when it finds a
+  thread it did not expect (no fork then).
 - **Handshake**: the child says `A` and runs only once the client answers `G`; a client
   that gave up waiting (30 s) closes instead, and the child leaves without running. Until
   `A`, nothing has run, so the client runs the command itself: no socket, a refused or
@@ -62,6 +63,9 @@ ACCEPT_WAIT_S = 30.0
 _VOLATILE = frozenset({"PWD", "OLDPWD", "_", "SHLVL", "COLUMNS", "LINES"})
 _SUN_PATH_MAX = 107  # sockaddr_un's sun_path, less its NUL
 EXIT_STALE = 3  # the server's own exit: its key no longer describes it
+# How often an idle server looks whether its code is still on disk as it was (~2 ms): an
+# edited checkout would otherwise keep one unreachable server per edit until each idles out.
+_RECHECK_S = 15.0
 
 
 def enabled(env: dict[str, str] | os._Environ[str]) -> bool:
@@ -149,6 +153,7 @@ def _package_files(top: str) -> Iterator[str]:
             yield f"{e.path}:{st.st_size}:{st.st_mtime_ns}"
 
 
+_PACKAGE_DIRS = ("site-packages", "dist-packages")
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -165,6 +170,12 @@ def key(
         repr(sorted(sys._xoptions.items())),
     ]
     for p in (sys.executable, *paths):
+        # A package folder's mtime moves when a package is installed, upgraded or removed;
+        # any other folder's (the project's own, first under `python -m`) moves with every
+        # file saved in it, so it counts by its path only (the Swath files below count each).
+        if p is not sys.executable and not p.rstrip("/").endswith(_PACKAGE_DIRS):
+            parts.append(p)
+            continue
         try:
             st = os.stat(p)
             parts.append(f"{p}:{st.st_mtime_ns}:{st.st_ino}")
@@ -527,13 +538,13 @@ def _loop(
     signal.signal(signal.SIGCHLD, lambda *_: None)
     signal.set_wakeup_fd(wake_w)
     children: dict[int, _socket.socket] = {}
-    last = time.monotonic()
+    last = checked = time.monotonic()
     try:
         while True:
             left = idle - (time.monotonic() - last)
             if left <= 0 and not children:
                 return 0
-            waited = max(min(left, 30.0), 0.5)
+            waited = max(min(left, _RECHECK_S), 0.5)
             ready, _, _ = select.select([listener.fileno(), wake_r], [], [], waited)
             if wake_r in ready:
                 try:
@@ -546,6 +557,10 @@ def _loop(
                     return 0  # someone removed .swath/ or the socket: nobody can reach us
             except OSError:
                 return 0
+            if time.monotonic() - checked >= _RECHECK_S:
+                checked = time.monotonic()
+                if key(sys.path, os.environ) != k:  # Swath edited or upgraded: never asked again
+                    return 0
             if listener.fileno() not in ready:
                 continue
             last = time.monotonic()
