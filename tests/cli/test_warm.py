@@ -235,10 +235,10 @@ def test_a_stale_server_is_not_asked(repo: Path) -> None:
     sock = next(p for p in (repo / ".swath" / "warm").glob("*.sock"))
     import socket
 
-    s = warm._connect(str(sock))  # through the folder: the path is longer than a socket's
+    s = warm.connect(str(sock))  # through the folder: the path is longer than a socket's
     assert s is not None
     try:
-        frame = warm._encode([warm.PROTOCOL, "0" * 24, str(repo), "2", "swath", "runs"])
+        frame = warm.encode([warm.PROTOCOL, "0" * 24, str(repo), "2", "swath", "runs"])
         fds = b"".join(fd.to_bytes(4, sys.byteorder) for fd in (0, 1, 2))
         s.sendmsg([frame], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)])
         assert s.recv(1) == b"R"
