@@ -17,6 +17,7 @@ def _cwd_restored() -> Iterator[None]:
     yield
     os.chdir(before)
 
+
 # `swath run` hands its run to a warm per-workspace process (swath.cli.warm) unless told not
 # to: the tests' CLI subprocesses run in their own process, as they measure and expect;
 # tests/cli/test_warm.py turns it on where it is the subject.
