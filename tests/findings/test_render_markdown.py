@@ -155,3 +155,18 @@ def test_code_lens_hints_are_counted_not_listed() -> None:
     assert "### `map/import-cycle` (1 finding)" in findings
     assert "### `flag/dead-branch` (1 finding)" in findings  # a hint without a lens stays
     assert "| Findings | 5 (1 warning, 4 hint) |" in render_markdown(report)
+
+
+def test_a_quote_given_twice_is_printed_once(report: RunReport) -> None:
+    """etcd's interceptors: the dead branch starts at its own check's line, and the check's
+    line joins a dead hint's evidence; the report printed the same line twice."""
+    from swath.findings.model import Evidence
+
+    check = "if !api.IsCapabilityEnabled(api.V3rpcCapability) {"
+    f = finding("flag/fully-on", "v3rpc/interceptor.go", 46, quote=check)
+    f.evidence.append(Evidence(path="v3rpc/interceptor.go", line=46, quote=check))
+    f.evidence.append(Evidence(path="v3rpc/interceptor.go", line=44, quote="func f() {"))
+    report.findings = [f]
+    findings = section(render_markdown(report), "Findings")
+    assert findings.count(check) == 1, findings
+    assert "Evidence at [v3rpc/interceptor.go:45](v3rpc/interceptor.go#L45):" in findings

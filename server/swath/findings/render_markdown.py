@@ -153,7 +153,14 @@ def finding_item(f: Finding, link_prefix: str) -> list[str]:
     unverified = " *(unverified)*" if not f.verified else ""
     message = indent_continuation(f.message, "  ")
     lines = [f"- **{f.severity.value}** {where}{unverified}: {message}"]
+    shown: set[tuple[str, int, str]] = set()
     for ev in f.evidence:
+        # A quote given twice (a dead branch that starts at its own check's line: the
+        # check's line joins a dead hint's evidence) is printed once.
+        seen = (ev.path, ev.line, ev.quote.strip())
+        if seen in shown:
+            continue
+        shown.add(seen)
         lines += evidence_lines(f, ev, link_prefix)
     return lines
 
