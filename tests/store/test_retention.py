@@ -61,8 +61,8 @@ async def test_old_runs_go_and_shared_results_stay(
     assert pruned.cache == 1 and pruned.records == 1 and pruned.runs == 0
     assert count(db, "records") == 9
     # what the two kept runs share: their outputs, their (empty) list of findings' chunks,
-    # their spec as run and their list of cached tasks
-    assert count(db, "blobs") == 4
+    # their spec as run and their list of cached tasks (one chunk, and the list of chunks)
+    assert count(db, "blobs") == 5
 
 
 async def test_a_running_run_is_never_dropped(tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from swath.engine.options import RunOptions
 from swath.engine.runner import Engine
 from swath.spec.models import Workflow
@@ -166,5 +168,64 @@ async def test_a_resumed_runs_list_of_cached_tasks_keeps_the_earlier_attempts(
         )  # the failed reduce's row
         row = await store.get_run(run_id)
         assert row is not None and row.spec == {"name": "w"}
+    finally:
+        await store.aclose()
+
+
+async def test_a_list_of_cached_tasks_in_either_form_reads_back_and_keeps_its_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The list of a run's cache-served tasks is kept in chunks (the run names the list of
+    their hashes); the first form of schema 13, the whole list in one blob, reads the same,
+    and retention keeps the records either names."""
+    import json
+
+    from swath.store import retention, runs
+
+    monkeypatch.setattr(runs, "TASK_CHUNK_BYTES", 1)
+    monkeypatch.setattr(runs, "CHUNK_MARK", 1)  # a chunk a task
+    for i in range(30):
+        (tmp_path / f"f{i}.txt").write_text(f"{i}\n")
+    store = RunStore.open(tmp_path)
+    engine = Engine(Workspace(tmp_path), store)
+    await engine.run(WORKFLOW, RunOptions())
+    cached = await engine.run(WORKFLOW, RunOptions())
+    try:
+        served = await store.tasks(cached.run_id)
+        assert len(served) == 30 and all(t.cached and t.record for t in served)
+        chunks = await store.db.call(
+            lambda c: json.loads(
+                c.execute(
+                    "SELECT b.json FROM runs JOIN blobs b ON b.hash = runs.cached_tasks"
+                    " WHERE runs.id=?",
+                    (cached.run_id,),
+                ).fetchone()[0]
+            )
+        )
+        assert len(chunks) > 1 and all(isinstance(h, str) for h in chunks)
+
+        def whole_list(c: sqlite3.Connection) -> None:  # as the first of schema 13 kept it
+            entries = [[t.step, t.key, t.input_hash, ""] for t in served]
+            for entry, (digest,) in zip(
+                entries,
+                c.execute(
+                    "SELECT record_hash FROM tasks WHERE run_id != ? ORDER BY step, key",
+                    (cached.run_id,),
+                ),
+                strict=True,
+            ):
+                entry[3] = digest
+            text = json.dumps(entries)
+            c.execute("INSERT INTO blobs(hash, json) VALUES ('old-list', ?)", (text,))
+            c.execute("UPDATE runs SET cached_tasks='old-list' WHERE id=?", (cached.run_id,))
+            c.execute("DELETE FROM runs WHERE id != ?", (cached.run_id,))
+            c.execute("DELETE FROM tasks WHERE run_id != ?", (cached.run_id,))
+
+        await store.db.call(whole_list)
+        assert [(t.key, t.record) for t in await store.tasks(cached.run_id)] == [
+            (t.key, t.record) for t in served
+        ]
+        await store.db.call(lambda c: retention.prune(c, keep=1, now=2e9))
+        assert [t.record for t in await store.tasks(cached.run_id)] == [t.record for t in served]
     finally:
         await store.aclose()

@@ -74,7 +74,12 @@ def keep_from_env() -> int:
 # of [step, key, input hash, record hash]), which are no rows of `tasks`.
 _SERVED_RECORDS = (
     "(SELECT json_extract(served.value, '$[3]') FROM runs"
-    " JOIN blobs AS b ON b.hash = runs.cached_tasks, json_each(b.json) AS served)"
+    " JOIN blobs AS b ON b.hash = runs.cached_tasks, json_each(b.json) AS served"
+    " WHERE served.type = 'array'"  # the whole list, as the first of schema 13 kept it
+    " UNION ALL SELECT json_extract(served.value, '$[3]') FROM runs"
+    " JOIN blobs AS b ON b.hash = runs.cached_tasks, json_each(b.json) AS chunk"
+    " JOIN blobs AS part ON part.hash = chunk.value, json_each(part.json) AS served"
+    " WHERE chunk.type = 'text')"
 )
 
 
@@ -131,6 +136,9 @@ def prune(
         " AND hash NOT IN (SELECT findings_hash FROM runs WHERE findings_hash IS NOT NULL)"
         " AND hash NOT IN (SELECT spec_hash FROM runs WHERE spec_hash IS NOT NULL)"
         " AND hash NOT IN (SELECT cached_tasks FROM runs WHERE cached_tasks IS NOT NULL)"
+        " AND hash NOT IN (SELECT chunk.value FROM runs"
+        " JOIN blobs AS b ON b.hash = runs.cached_tasks, json_each(b.json) AS chunk"
+        " WHERE chunk.type = 'text')"
         # the chunks of a kept run's findings, and of those a run still going has streamed
         " AND hash NOT IN (SELECT findings_chunks FROM runs WHERE findings_chunks IS NOT NULL)"
         " AND hash NOT IN (SELECT chunk.value FROM runs"

@@ -874,9 +874,11 @@ def _put_blob(c: sqlite3.Connection, text: str | bytes) -> str:
     return digest
 
 
-def _chunks(dumps: Iterable[tuple[str, bytes]]) -> Iterator[bytes]:
+def _chunks(dumps: Iterable[tuple[str, bytes]], min_bytes: int | None = None) -> Iterator[bytes]:
     """(path, finding's JSON) pairs, in order, as JSON arrays: a chunk ends before a file
-    whose path is a mark once it holds `CHUNK_MIN_BYTES`, or at `CHUNK_MAX_BYTES`."""
+    whose path is a mark once it holds `min_bytes` (`CHUNK_MIN_BYTES`), or at
+    `CHUNK_MAX_BYTES`."""
+    least = CHUNK_MIN_BYTES if min_bytes is None else min_bytes
     parts: list[bytes] = []
     size = 0
     prev = None
@@ -885,7 +887,7 @@ def _chunks(dumps: Iterable[tuple[str, bytes]]) -> Iterator[bytes]:
             size >= CHUNK_MAX_BYTES
             or (
                 path != prev
-                and size >= CHUNK_MIN_BYTES
+                and size >= least
                 and zlib.crc32(path.encode("utf-8")) % CHUNK_MARK == 0
             )
         ):
@@ -969,7 +971,10 @@ def _claim(c: sqlite3.Connection, run_id: str) -> None:
 
 
 # A task row that says no more than that the cache served the task: succeeded, cached, never
-# attempted, nothing spent, no error. At a run's end such rows become one list in `blobs`.
+# attempted, nothing spent, no error. At a run's end such rows become one list in `blobs`,
+# in chunks of about TASK_CHUNK_BYTES (`_chunks`, by step and key): a run after a re-map
+# names the reduce's new record, and so makes one chunk of the list anew, not all of it.
+TASK_CHUNK_BYTES = 2 * 1024
 _SERVED = (
     "run_id=? AND status='succeeded' AND cached=1 AND attempts=0 AND record_hash IS NOT NULL"
     " AND error IS NULL AND raw IS NULL AND usage_json='{}'"
@@ -988,18 +993,27 @@ def _fold_cached_tasks(c: sqlite3.Connection, run_id: str) -> None:
         return
     served = {(r[0], r[1]): [r[0], r[1], r[2], r[3]] for r in _served_tasks(c, run_id)}
     served.update({(r[0], r[1]): [r[0], r[1], r[2], r[3]] for r in rows})
-    listed = json.dumps([served[k] for k in sorted(served)], separators=(",", ":"))
-    c.execute("UPDATE runs SET cached_tasks=? WHERE id=?", (_put_blob(c, listed), run_id))
+    entries = (
+        (f"{k[0]}\x1f{k[1]}", json.dumps(served[k], separators=(",", ":")).encode("utf-8"))
+        for k in sorted(served)
+    )
+    chunks = [_put_blob(c, chunk) for chunk in _chunks(entries, TASK_CHUNK_BYTES)]
+    listed = _put_blob(c, json.dumps(chunks, separators=(",", ":")))
+    c.execute("UPDATE runs SET cached_tasks=? WHERE id=?", (listed, run_id))
     c.execute(f"DELETE FROM tasks WHERE {_SERVED}", (run_id,))
 
 
 def _served_tasks(c: sqlite3.Connection, run_id: str) -> list[list[str]]:
-    """The [step, key, input hash, record hash] of the run's tasks folded at its end."""
+    """The [step, key, input hash, record hash] of the run's tasks folded at its end: a
+    list of the hashes of its chunks, or (as the first of schema 13 wrote it) the list."""
     row = c.execute(
         "SELECT b.json FROM runs JOIN blobs b ON b.hash = runs.cached_tasks WHERE runs.id=?",
         (run_id,),
     ).fetchone()
-    return list(json.loads(row[0])) if row is not None else []
+    listed = json.loads(row[0]) if row is not None else []
+    if not listed or not isinstance(listed[0], str):
+        return list(listed)
+    return [entry for text in _chunk_texts(c, listed) for entry in json.loads(text)]
 
 
 def _shown_status(r: sqlite3.Row) -> str:
