@@ -400,3 +400,38 @@ def test_an_edited_swath_is_never_served_by_the_old_process(tmp_path: Path, repo
         time.sleep(0.2)
     assert not _alive(old)  # looked at its code again and left
     assert set((repo / ".swath" / "warm").glob("*.sock")) - old_socks  # the edited code's
+
+
+def test_a_model_run_handed_off_talks_to_the_api_as_one_run_here_does(repo: Path) -> None:
+    """The real SDK over real HTTP to the fake Messages API, from the server's forked child
+    (the server imported the SDK beforehand: a key is in the environment)."""
+    from tests.fake_anthropic.server import FakeAnthropicServer
+
+    commit_files(repo, {f"doc{i}.txt": f"document {i}\n" for i in range(5)})
+    wf = repo / ".swath" / "workflows" / "summaries.yaml"
+    wf.parent.mkdir(parents=True)
+    wf.write_text(
+        "name: summaries\nlimits: {concurrency: 2}\nsteps:\n"
+        "  - {id: files, kind: discover, source: files, with: {include: ['*.txt']}}\n"
+        "  - id: sum\n    kind: map\n    from: files\n    agent:\n"
+        "      instructions: 'Summarise {{ items[0].path }}'\n      output: report\n"
+    )
+    with FakeAnthropicServer() as api:
+        env = _env(ANTHROPIC_API_KEY="sk-test-key", ANTHROPIC_BASE_URL=api.url)
+        args = ("run", "summaries", "--no-cache", "--format", "json")
+        here = _swath(repo, *args, env=env)  # starts the server for this environment
+        assert here.returncode == 0, here.stderr
+        pid = _wait_listening(repo)
+        calls, before = len(api.message_requests()), _children_cpu_ticks(pid)
+        handed = _swath(repo, *args, env=env)
+        assert handed.returncode == 0, handed.stderr
+        assert _children_cpu_ticks(pid) > before
+        assert len(api.message_requests()) - calls == 5
+        a, b = json.loads(here.stdout), json.loads(handed.stdout)
+        assert a["status"] == b["status"] == "succeeded"
+        assert a["agents"] == b["agents"] and b["agents"]["succeeded"] == 5
+        # The fake API caches prompts as the real one does: the second run reads what the
+        # first wrote, wherever it ran; the tokens sent and received are the same.
+        sent = ("input_tokens", "output_tokens")
+        assert [a["usage"][k] for k in sent] == [b["usage"][k] for k in sent]
+        assert a["outputs"] == b["outputs"]

@@ -46,6 +46,13 @@ def _warm_up() -> None:
             importlib.import_module(target.split(":")[0])
         except Exception:  # noqa: BLE001 - warming is an optimisation: the run imports it again
             pass
+    if os.environ.get("ANTHROPIC_API_KEY", "").strip():
+        # A key in the environment: runs will use the model, and the SDK (with httpx) is
+        # the slowest import there is (~0.5-1 s); imported here once, not in every child.
+        try:
+            import swath.agents.llm  # noqa: F401
+        except Exception:  # noqa: BLE001 - as below
+            pass
     try:
         from swath.analyzers import review_ruff, review_secrets
 
