@@ -87,3 +87,33 @@ def test_references_beyond_the_listed_are_counted_in_a_more_line(tmp_path: Path)
     ((count, nfiles, bullets),) = _lists(plan["markdown"])
     assert (count, nfiles) == (30, 30)
     assert len(bullets) == 26 and bullets[-1] == "… and 5 more (5 in the catalogue)"
+
+
+RUBY_HASH = {
+    ".swath/flags.yaml": """
+        systems:
+          - name: rb-features
+            files: ["config/features.rb"]
+            definition:
+              regex: '^\\s*(?P<key>[a-z_]+): (?P<state>true|false),?$'
+            reference:
+              regex: 'feature_on\\?\\(:(?P<key>[a-z_]+)\\)'
+              is_check: true
+    """,
+    "config/features.rb": "FEATURES = {\n  new_ui: true,\n}\n",
+    "app/views.rb": "def show\n  feature_on?(:new_ui) ? 'new' : 'old'\nend\n",
+}
+
+
+def test_a_file_swath_cannot_edit_keeps_the_advice_to_delete_by_hand(tmp_path: Path) -> None:
+    """No automatic removal for a Ruby hash: the finding says which line to delete, the
+    plan says the same, and its note says the patch leaves that to a human."""
+    _r, found, plan = run_offline(make_repo(tmp_path, RUBY_HASH))
+    md = plan["markdown"]
+    (at_def,) = [f for f in found if f.path == "config/features.rb"]
+    assert "then delete this definition (line 2)." in at_def.message
+    assert "- **Delete** the definition entry: `config/features.rb` line 2" in md
+    assert (
+        "`new_ui`: definition in config/features.rb kept: no automatic removal for this file "
+        "type; delete it by hand once nothing reads it, as its finding says"
+    ) in md

@@ -435,7 +435,8 @@ def _kept_because(  # noqa: C901 - one early return per reason a definition stay
             continue
         if lang is None:
             return [
-                f"`{f.key}`: definition in {path} kept: no automatic removal for this file type"
+                f"`{f.key}`: definition in {path} kept: no automatic removal for this file "
+                "type; delete it by hand once nothing reads it, as its finding says"
             ]
         moved = state.moved(path, ts)
         if sum(t.lo is not None for t in moved) < sum(t.lo is not None for t in ts):
