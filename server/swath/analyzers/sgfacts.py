@@ -82,6 +82,7 @@ _DIRECTIVE = re.compile(
 )
 # A line of only rules and punctuation (`// -----`, ` * ======`) frames a comment.
 _DECORATION = re.compile(r"^[\W_]+$")
+_LABEL_MAX = 160  # characters: a section label is a few words between rules
 # A label between rules on one line: `---- helpers ----`, `=== TYPES ===`.
 _FRAMED = re.compile(r"^[-=#*~_+<>|/\\ ]{3,}\s*([^\n]*?\w[^\n]*?)\s*[-=#*~_+<>|/\\ ]{3,}$")
 # TSDoc/TypeDoc: a file's opening comment that sits right on top of a declaration is
@@ -153,6 +154,8 @@ def _is_label(raw: list[str], body: str, over_declaration: bool) -> bool:
     stripped = [re.sub(r"^\s*(\*|//+)\s?", "", ln).strip() for ln in lines]
     ruled = any(_DECORATION.match(ln) for ln in stripped if ln)
     label = body.strip()
+    if len(label) > _LABEL_MAX or "\n" in label:  # no label; and the pattern stays linear
+        return False
     framed = _FRAMED.match(label)
     if framed is not None:  # `// ---- helpers ----`, `/* ==== TYPES ==== */`
         label, ruled = framed.group(1), True

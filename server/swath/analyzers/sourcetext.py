@@ -60,7 +60,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 # package doc: "the common mistake of a copyright notice immediately before a package
 # statement"), SPDX tags, the common licence preambles, and generators' headers.
 _BOILERPLATE = re.compile(
-    r"^\W*(?:copyright\b|all rights\b|author\b|©|\(c\)\s|spdx-license-identifier\b|"
+    r"^\W*(?:copyright\b|all rights\b|author\b|authors?\s*:|©|\(c\)\s|spdx-license-identifier\b|"
     r"@license\b|licensed (?:under|to)\b|use of this source code is governed\b|"
     r"this (?:source code|file|program|library|software) is (?:part of|free software|"
     r"licensed|distributed|subject to|released)\b|permission is hereby granted\b|"

@@ -97,8 +97,9 @@ class Symbols:
     # 7: Go files' package_uses
     # 8: the fingerprints of module-map's findings on each file (content_hash, summary_fp, fp)
     # 9: purposes without licence headers or section labels, Go's package comment by go
-    # doc's rule, else a detached description (doc_detached)
-    version: ClassVar[str] = "9"
+    # doc's rule, else a detached description (doc_detached); 10: "Authors:" headers,
+    # no section label past 160 characters
+    version: ClassVar[str] = "10"
     rules: ClassVar[list[RuleInfo]] = [
         RuleInfo(
             id="map/syntax-error",
