@@ -521,3 +521,40 @@ def test_a_homegrown_systems_risk_names_its_pattern_not_an_sdk(tmp_path: Path) -
         "1 reference(s) not matched as a check by the reference pattern of etcd-capabilities, "
         "e.g. v2http/capability.go:13"
     ) in risks
+
+
+def test_a_k8s_gate_a_test_still_sets_keeps_its_constant_and_entry(tmp_path: Path) -> None:
+    """Kubernetes' tests set gates (`featuregatetesting.SetFeatureGateDuringTest(t, …,
+    features.AnyVolumeDataSource, true)`): deleting the gate's constant would not build
+    them, so the gate stays and the plan names the line; the gate no test names goes."""
+    from .test_presets import K8S
+
+    files = dict(K8S)
+    files["pkg/volume/populator_test.go"] = """
+        package volume
+
+        import (
+        \t"testing"
+
+        \tfeaturegatetesting "k8s.io/component-base/featuregate/testing"
+        \tutilfeature "k8s.io/apiserver/pkg/util/feature"
+        \t"k8s.io/kubernetes/pkg/features"
+        )
+
+        func TestPopulate(t *testing.T) {
+        \tfeaturegatetesting.SetFeatureGateDuringTest(t, utilfeature.DefaultFeatureGate, features.AnyVolumeDataSource, true)
+        \t_ = Populate()
+        }
+    """
+    ws = make_repo(tmp_path, files)
+    _records, _found, plan = run_offline(ws)
+    md, patch = plan["markdown"], plan["patch"]
+    assert (
+        "- `AnyVolumeDataSource`: definition kept: `AnyVolumeDataSource` is still named at "
+        "pkg/volume/populator_test.go:12 (`featuregatetesting.SetFeatureGateDuringTest("
+    ) in md
+    assert "-\tAnyVolumeDataSource featuregate.Feature" not in patch
+    assert "-\tAnyVolumeDataSource: {" not in patch
+    # Nothing names LegacyServiceAccountTokenCleanUp once the check goes: it goes whole.
+    assert "-\tLegacyServiceAccountTokenCleanUp: {" in patch
+    assert "-\tLegacyServiceAccountTokenCleanUp featuregate.Feature" in patch
