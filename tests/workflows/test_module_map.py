@@ -426,3 +426,17 @@ def test_the_parse_draws_the_fingerprints_identity_would(tmp_path: Path) -> None
         (f.path, f.fingerprint) for f in identify(Workspace(tmp_path), drawn)
     ]
     assert all(f.fingerprint != fingerprint_of(f) for f in drawn)  # none is provisional
+
+
+def test_the_parse_worker_does_not_import_the_findings_package() -> None:
+    """The worker draws places with `swath.places`: the findings package (pydantic and every
+    renderer) would cost each parse worker ~13 MiB and its start-up a tenth of a second."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, swath.analyzers.filefacts; "
+        "print(sorted(m for m in sys.modules if m == 'pydantic' or m.startswith('swath.findings')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -22,7 +22,7 @@ from swath.analyzers.sourcetext import (
     language_of,
     split_lines,
 )
-from swath.findings.fingerprints import LineIndex, fingerprint
+from swath.places import LineIndex, fingerprint
 from swath.workspace import Workspace
 from swath.workspace.depmarks import EXISTS
 
