@@ -9,10 +9,11 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from typing import TYPE_CHECKING, Sequence
 
+TYPE_CHECKING = False  # not `typing`'s: a command handed off imports neither typing nor re
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Sequence
 
     from swath.cli import commands as commands
 # `commands` (the engine, the store, the loader), asyncio and the rest are imported once a

@@ -299,7 +299,7 @@ def _handed(s: _socket.socket, head: list[str]) -> int | None:
 
 
 def _wait(s: _socket.socket) -> int:
-    import signal
+    import _signal as signal  # the C module: `signal` builds its enums (enum: ~2 ms)
 
     def forward(signum: int, frame: object) -> None:
         try:
