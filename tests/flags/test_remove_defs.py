@@ -413,3 +413,15 @@ def test_go_specs_that_cannot_go_alone_are_no_unit() -> None:
     for src, name, line in ((two, "A", 3), (iota, "B", 4), (iota, "A", 3), (init, "a", 3)):
         result = delete_units(src, "go", [Target(line, line, name, line, line)])
         assert result.new_text == src and len(result.missing) == 1, (src, result)
+
+
+def test_a_function_named_by_the_key_is_its_definition(tmp_path: Path) -> None:
+    """`func NewCheckout() bool { return true }` is the flag's definition (a homegrown
+    system of flag functions): it goes whole, unlike a function that only holds one."""
+    src = "package p\n\nfunc NewCheckout() bool { return true }\n\nfunc Other() bool { return false }\n"
+    result = delete_units(src, "go", [Target(2, 2, "NewCheckout", 2, 2)])
+    assert result.new_text == "package p\n\nfunc Other() bool { return false }\n", result
+    _gofmt_clean(tmp_path, result.new_text)
+    py = "def new_checkout():\n    return True\n\n\ndef other():\n    return False\n"
+    result = delete_units(py, "python", [Target(0, 1, "new_checkout", 0, 1)])
+    assert result.new_text.startswith("def other():"), result

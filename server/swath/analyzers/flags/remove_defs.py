@@ -282,16 +282,23 @@ def _unit_at(text: str, root: SgNode, lang: str, t: Target) -> SgNode | None:
             continue
         if r.start.line < lo or r.end.line > hi:
             return None  # the smallest unit naming it is far larger than the definition
-        if n.kind() in FUNCTION_KINDS:
+        if n.kind() in FUNCTION_KINDS and _function_name(n) != t.name:
             # A registration inside a short function (`func init() { register("a", true);
             # register("b", false) }`): the function is not the definition, and took the
-            # other flags' registrations with it.
+            # other flags' registrations with it. (A function named by the key, `def
+            # new_checkout(): return True`, is the definition.)
             return None
         if n.is_named() and _is_container(n.parent(), lang) and _names(n.text(), t.name):
             if lang == "go" and n.kind() in GO_SPECS and not _go_spec_alone(n, t.name):
                 return None
             return _widen(n, lang)
     return _keyed_unit(root, lang, t)
+
+
+def _function_name(n: SgNode) -> str | None:
+    inner = n.field("definition") if n.kind() == "decorated_definition" else n
+    name = inner.field("name") if inner is not None else None
+    return None if name is None else name.text()
 
 
 def _go_spec_alone(spec: SgNode, name: str) -> bool:
@@ -454,6 +461,9 @@ def _tidy_blank_lines(head: str, tail: str) -> str:
     if head and not tail.strip():
         # The file's last unit: no blank line left at its end.
         return head.rstrip("\n") + "\n"
+    if not head:
+        # Its first: no blank line left at its start.
+        return tail.lstrip("\n")
     above = head[: len(head) - 1].rsplit("\n", 1)[-1] if head else ""
     below, _, after = tail.partition("\n")
     if (
