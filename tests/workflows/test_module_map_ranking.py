@@ -175,3 +175,27 @@ def test_the_folders_section_says_nothing_of_a_file_without_a_purpose(tmp_path: 
     assert "no docstring" not in md
     assert "- `core.py` (used by 64)\n" in md
     assert "- `m1.py` (used by 0): Does thing 1.\n" in md
+
+
+def test_a_helper_only_tests_use_is_no_key_symbol_of_the_code(tmp_path: Path) -> None:
+    """x/tools: analysistest.TestData and Run (43 and 36 users, every one a _test.go file)
+    were the 5th and 8th key symbols."""
+    files = {
+        "go.mod": "module example.com/m\n\ngo 1.22\n",
+        "core/core.go": "package core\n\n// Engine runs.\ntype Engine struct{}\n",
+        "testkit/testkit.go": "package testkit\n\n// Run runs a test.\nfunc Run() {}\n",
+    }
+    for n in range(5):  # five tests use testkit.Run; two code files use core.Engine
+        files[f"p{n}/p_test.go"] = (
+            f'package p{n}\n\nimport "example.com/m/testkit"\n\nfunc T() {{ testkit.Run() }}\n'
+        )
+    for n in range(2):
+        files[f"c{n}/c.go"] = f'package c{n}\n\nimport "example.com/m/core"\n\nvar E core.Engine\n'
+    write(tmp_path, files)
+    _, result = module_map(tmp_path)
+    assert [k["name"] for k in result.output["key_symbols"]] == ["Engine", "Run"]
+    keys = {k["name"]: k for k in result.output["key_symbols"]}
+    run, engine = keys["Run"], keys["Engine"]
+    assert (run["used_by"], run["used_by_tests"], run["score"]) == (5, 5, 0)
+    assert (engine["used_by"], engine["used_by_tests"]) == (2, 0)
+    assert "| 0 (+5 tests) |" in result.output["markdown"]

@@ -194,17 +194,19 @@ def _key_symbols(out: dict[str, Any]) -> list[str]:
         "",
         "Score: the symbol's share of PageRank (over the graph of which file uses which "
         "file's definitions, so a use by an important file weighs more) times the number "
-        "of files that use it, so a name one file uses a lot does not lead. "
-        "Definitions in `.d.ts` declaration files come after the code's.",
+        "of files that use it, tests not counted, so a name one file uses a lot does not "
+        "lead. Definitions in `.d.ts` declaration files come after the code's.",
         "",
         "| symbol | kind | defined in | score | used by (files) | mentions | purpose |",
         "| --- | --- | --- | ---: | ---: | ---: | --- |",
     ]
     for s in out["key_symbols"]:
         score = s.get("score", s["rank"] * s["used_by"])
+        tests = s.get("used_by_tests") or 0
+        users = f"{s['used_by'] - tests} (+{tests} tests)" if tests else str(s["used_by"])
         lines.append(
             f"| `{s['name']}` | {s['kind']} | `{_rel(s['path'], root)}:{s['line'] + 1}` | "
-            f"{score:.3f} | {s['used_by']} | {s['uses']} | {_cell(s['doc'])} |"
+            f"{score:.3f} | {users} | {s['uses']} | {_cell(s['doc'])} |"
         )
     return [*lines, ""]
 

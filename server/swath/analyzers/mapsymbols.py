@@ -13,9 +13,11 @@ one. A name imported from a module that does not define it and does not re-expor
 (an attribute set at run time) is no use of any symbol.
 
 What a key symbol's place says is its `score`: its PageRank share (`rank`) times the
-number of files that use it. The share alone put a name that one well-ranked file uses
-above names the whole module uses (preact's `PreactDOMAttributes`, 1 user, above
-`options`, 10; cobra's `MousetrapHelpText`, 1 user, among the first). A declaration
+number of files that use it, tests and test data not counted (`used_by_tests`). The
+share alone put a name that one well-ranked file uses above names the whole module uses
+(preact's `PreactDOMAttributes`, 1 user, above `options`, 10; cobra's
+`MousetrapHelpText`, 1 user, among the first); counted with the tests, x/tools' test
+helpers `analysistest.TestData` and `Run` (43 and 36 users, all tests) were 5th and 8th. A declaration
 file (`.d.ts`) stands for the code beside it: a code file's use of a name its
 implementation (`index.d.ts` -> `index.js`) defines or re-exports goes to that code, and
 where the map holds code, the definitions of declaration files are listed after the
@@ -31,6 +33,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+from swath.analyzers.hotspots import is_test_file
 from swath.analyzers.importgraph import ImportGraph, is_declaration_file
 from swath.analyzers.sourcetext import SCRIPT_LANGUAGES
 from swath.analyzers.tsresolve import ScriptResolver
@@ -347,17 +350,21 @@ def rank_symbols(
     top: int = 20,
     scores: dict[tuple[str, str], float] | None = None,
 ) -> list[dict[str, Any]]:
-    """The `top` key symbols by `score` (PageRank share x files using it), the code's
+    """The `top` key symbols by `score` (PageRank share x code files using it), the code's
     before the declaration files' when the map has code; `scores`: `symbol_scores` of
     the same graph and uses, drawn before."""
     if scores is None:
         scores = symbol_scores(graph, uses)
     has_code = any(not is_declaration_file(p) for p, _ in scores)
+    tests = {p for p in graph.files if is_test_file(p)}
 
-    def order(kv: tuple[tuple[str, str], float]) -> tuple[bool, float, tuple[str, str]]:
+    def code_users(target: tuple[str, str]) -> int:
+        return sum(1 for user in uses.uses.get(target, ()) if user not in tests)
+
+    def order(kv: tuple[tuple[str, str], float]) -> tuple[bool, float, int, tuple[str, str]]:
         target, share = kv
         declared = has_code and is_declaration_file(target[0])
-        return (declared, -share * uses.used_by(target), target)
+        return (declared, -share * code_users(target), -uses.used_by(target), target)
 
     ranked = sorted(scores.items(), key=order)[:top]
     out = []
@@ -370,8 +377,9 @@ def rank_symbols(
                 "kind": sym.get("kind", ""),
                 "line": sym.get("line", 0),
                 "rank": round(share, 6),
-                "score": round(share * uses.used_by((path, name)), 6),
+                "score": round(share * code_users((path, name)), 6),
                 "used_by": uses.used_by((path, name)),
+                "used_by_tests": uses.used_by((path, name)) - code_users((path, name)),
                 "uses": int(sum(uses.uses[(path, name)].values())),
                 "doc": sym.get("doc", ""),
             }

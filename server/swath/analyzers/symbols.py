@@ -166,8 +166,9 @@ class ModuleMap:
     # a Go package import counted once; 5: Go same-package uses; 6: key symbols by
     # score (share x users), code files' uses of a .d.ts go to its code, test hot
     # spots apart, vendored imports; 7: a purpose repeated in 3+ files is none, a Go
-    # package's detached purpose
-    version: ClassVar[str] = "7"
+    # package's detached purpose; 8: tests' uses not counted in a key symbol's score
+    # (used_by_tests)
+    version: ClassVar[str] = "8"
     dated: ClassVar[bool] = True  # hot spots count the commits of the last year
     rules: ClassVar[list[RuleInfo]] = [
         RuleInfo(
