@@ -421,6 +421,7 @@ def test_a_function_named_by_the_key_is_its_definition(tmp_path: Path) -> None:
     src = "package p\n\nfunc NewCheckout() bool { return true }\n\nfunc Other() bool { return false }\n"
     result = delete_units(src, "go", [Target(2, 2, "NewCheckout", 2, 2)])
     assert result.new_text == "package p\n\nfunc Other() bool { return false }\n", result
+    assert result.declared == ["NewCheckout"]  # what else names it would not build
     _gofmt_clean(tmp_path, result.new_text)
     py = "def new_checkout():\n    return True\n\n\ndef other():\n    return False\n"
     result = delete_units(py, "python", [Target(0, 1, "new_checkout", 0, 1)])

@@ -181,7 +181,11 @@ def _go_specs(decl: SgNode) -> list[SgNode]:
 
 
 def _go_declared(node: SgNode) -> list[str]:
-    """The names a Go unit declares: a spec's, or every spec's of a whole declaration."""
+    """The names a Go unit declares: a spec's, every spec's of a whole declaration, a
+    function's."""
+    if node.kind() == "function_declaration":
+        name = _function_name(node)
+        return [name] if name else []
     specs = _go_specs(node) if node.kind() in GO_DECLARATIONS else [node]
     return [n.text() for s in specs if s.kind() in GO_SPECS for n in s.field_children("name")]
 
