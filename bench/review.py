@@ -14,8 +14,9 @@ on a project with tests). Then times, alternating in one run:
   installed Swath has it: a checkout run with PYTHONDONTWRITEBYTECODE=1 would otherwise
   compile all of Swath at every start. Twice: in its own process (`SWATH_WARM=0`, the
   "cold" run) and handed to the workspace's warm process (swath.cli.warm) as a user's
-  second and later runs are; the warm run's CPU is the client's plus what the server's
-  forked child used (the server's reaped children's CPU in /proc/PID/stat, 10 ms ticks).
+  later runs are (from the third in a workspace); the warm run's CPU is the client's plus
+  what the server's forked child used (its reaped children's CPU in /proc/PID/stat, 10 ms
+  ticks).
 
 Prints the medians, wall and CPU (user + system, child processes included: on a shared
 machine the wall clock also counts the waiting for a core), each with its spread, the load
@@ -280,7 +281,8 @@ def main() -> int:
         cli_once(root, env)  # warm: the bytecode cache, as an installed Swath has it
         warm_env = {**env, "SWATH_WARM": "1", "SWATH_WARM_IDLE": "120"}
         warm_env.pop("CI", None)
-        cli_once(root, warm_env)  # runs in its own process and starts the warm one
+        for _ in range(2):  # both run in their own process; the second starts the warm one
+            cli_once(root, warm_env)
         server = warm_server(root)
         floor: list[Clock] = []
         inproc: list[Clock] = []

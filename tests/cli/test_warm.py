@@ -71,6 +71,14 @@ def _wait_listening(root: Path, timeout: float = 60) -> int:
     raise AssertionError("no warm process came up")
 
 
+def _warm(root: Path, *args: str, env: dict[str, str] | None = None) -> int:
+    """Two runs (the second starts the server) and the server's pid once it listens."""
+    for _ in range(2):
+        r = _swath(root, *(args or RUN), env=env)
+        assert r.returncode == 0, r.stderr
+    return _wait_listening(root)
+
+
 def _children_cpu_ticks(pid: int) -> int:
     """What the server's reaped children used (cutime + cstime, /proc/PID/stat)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -113,9 +121,11 @@ def test_a_run_handed_to_the_warm_process_is_the_same_run(repo: Path) -> None:
     here = _swath(repo, *RUN, env=_env(SWATH_WARM="0"))
     assert here.returncode == 0, here.stderr
     assert not (repo / ".swath" / "warm").exists()  # nothing warm unless asked
-    first = _swath(repo, *RUN)  # no server yet: runs here and starts one
+    first = _swath(repo, *RUN)  # no server yet, and the first run here: runs here, no more
     assert first.returncode == 0, first.stderr
-    pid = _wait_listening(repo)
+    time.sleep(1.0)
+    assert not list((repo / ".swath" / "warm").glob("*.sock"))
+    pid = _warm(repo)  # the second run starts one
     before = _children_cpu_ticks(pid)
     handed = _swath(repo, *RUN)
     assert handed.returncode == 0, handed.stderr
@@ -136,8 +146,7 @@ def test_a_run_handed_to_the_warm_process_is_the_same_run(repo: Path) -> None:
 
 
 def test_exit_codes_errors_relative_paths_and_folders_are_the_clients(repo: Path) -> None:
-    _swath(repo, *RUN)
-    _wait_listening(repo)
+    _warm(repo)
     sub = repo / "tests"
     for env in (_env(SWATH_WARM="0"), _env()):
         # --fail-on: exit 3 and its sentence; -o relative to the client's folder
@@ -223,10 +232,10 @@ def test_the_key_changes_with_the_code_the_packages_and_the_environment(tmp_path
 
 def test_a_stale_server_is_not_asked(repo: Path) -> None:
     """Another environment (or code) is another key: its own socket, its own server."""
-    _swath(repo, *RUN)
-    first = _wait_listening(repo)
-    other = _swath(repo, *RUN, env=_env(SWATH_TEST_MARK="1"))  # runs here, starts another
-    assert other.returncode == 0, other.stderr
+    first = _warm(repo)
+    for _ in range(2):  # another environment: runs here, and the second starts another
+        other = _swath(repo, *RUN, env=_env(SWATH_TEST_MARK="1"))
+        assert other.returncode == 0, other.stderr
     deadline = time.monotonic() + 60
     while len(_server_pids(repo)) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -248,6 +257,7 @@ def test_a_stale_server_is_not_asked(repo: Path) -> None:
 
 def test_two_clients_racing_start_one_server_and_both_runs_are_right(repo: Path) -> None:
     here = _swath(repo, *RUN, env=_env(SWATH_WARM="0"))
+    assert _swath(repo, *RUN).returncode == 0  # the first run: the next ones start a server
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "swath", *RUN],
@@ -286,15 +296,13 @@ def test_two_clients_racing_start_one_server_and_both_runs_are_right(repo: Path)
 
 
 def test_the_server_leaves_when_idle_or_when_its_socket_is_gone(repo: Path) -> None:
-    _swath(repo, *RUN, env=_env(SWATH_WARM_IDLE="1"))
-    pid = _wait_listening(repo)
+    pid = _warm(repo, env=_env(SWATH_WARM_IDLE="1"))
     deadline = time.monotonic() + 30
     while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(pid)
     assert not list((repo / ".swath" / "warm").glob("*.sock"))
-    _swath(repo, *RUN)
-    pid = _wait_listening(repo)
+    pid = _warm(repo)
     for sock in (repo / ".swath" / "warm").glob("*.sock"):
         sock.unlink()
     deadline = time.monotonic() + 60
@@ -336,8 +344,7 @@ def test_a_signal_to_the_client_stops_the_handed_run(
         "    agent: {analyzer: probe-sleep, params: {seconds: 60}}\n"
     )
     env = _env(PYTHONPATH=f"{site}{os.pathsep}{ROOT}", SWATH_TEST_PROBES="1")
-    _swath(repo, "run", "review-diff", "--engine", "static", env=env)
-    pid = _wait_listening(repo)
+    pid = _warm(repo, "run", "review-diff", "--engine", "static", env=env)
     before = _children_cpu_ticks(pid)
     proc = subprocess.Popen(
         [sys.executable, "-m", "swath", "run", "stuck", "--no-cache", "--format", "json"],
@@ -386,13 +393,13 @@ def test_an_edited_swath_is_never_served_by_the_old_process(tmp_path: Path, repo
         ROOT / "server" / "swath", code / "swath", ignore=shutil.ignore_patterns("__pycache__")
     )
     env = _env(PYTHONPATH=str(code))
-    assert _swath(repo, *RUN, env=env).returncode == 0
-    old = _wait_listening(repo)
+    old = _warm(repo, env=env)
     old_socks = set((repo / ".swath" / "warm").glob("*.sock"))
     with (code / "swath" / "cli" / "commands.py").open("a") as f:
         f.write("\n# edited\n")
-    edited = _swath(repo, *RUN, env=env)
-    assert edited.returncode == 0, edited.stderr
+    for _ in range(2):  # another key: runs here, and the second starts its server
+        edited = _swath(repo, *RUN, env=env)
+        assert edited.returncode == 0, edited.stderr
     deadline = time.monotonic() + 90
     while (_alive(old) or not set((repo / ".swath" / "warm").glob("*.sock")) - old_socks) and (
         time.monotonic() < deadline
@@ -419,9 +426,9 @@ def test_a_model_run_handed_off_talks_to_the_api_as_one_run_here_does(repo: Path
     with FakeAnthropicServer() as api:
         env = _env(ANTHROPIC_API_KEY="sk-test-key", ANTHROPIC_BASE_URL=api.url)
         args = ("run", "summaries", "--no-cache", "--format", "json")
-        here = _swath(repo, *args, env=env)  # starts the server for this environment
+        here = _swath(repo, *args, env=env)
         assert here.returncode == 0, here.stderr
-        pid = _wait_listening(repo)
+        pid = _warm(repo, *args, env=env)  # the server for this environment
         calls, before = len(api.message_requests()), _children_cpu_ticks(pid)
         handed = _swath(repo, *args, env=env)
         assert handed.returncode == 0, handed.stderr

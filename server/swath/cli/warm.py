@@ -20,8 +20,9 @@ begins. Here the CLI hands its run to a process that has done all that already:
   a package changes it), every file of the Swath package (name, size, mtime), and the environment
   (but `PWD`, `OLDPWD`, `_`, `SHLVL`, `COLUMNS`, `LINES`). Another key is another socket:
   a stale process is never asked, it idles out.
-- **The server** (`swath.cli.warm_server.serve`), started on demand by the first client that finds no socket
-  (detached, its own session), takes `.swath/warm/<key>.lock` (a second one started by a
+- **The server** (`swath.cli.warm_server.serve`), started on demand by a client that finds
+  no socket when a command like it ran in the workspace within the idle time (the second
+  run starts it: a workspace used once never gets one; detached, its own session), takes `.swath/warm/<key>.lock` (a second one started by a
   racing client sees it taken and leaves), imports what a run imports and makes the
   detect-secrets plugins and line filters (functions of the installed packages only, no
   workspace data), checks its key again, then listens. For each request it **forks**: the
@@ -273,7 +274,8 @@ def hand_off(argv: Sequence[str]) -> int | None:
     sock = os.path.join(warm, f"{k}.sock")
     s = connect(sock)
     if s is None:
-        _start(root, warm, k, paths)
+        if _repeated(os.path.join(warm, f"{k}.seen")):
+            _start(root, warm, k, paths)
         return None
     try:
         return _handed(s, [PROTOCOL, k, os.getcwd(), str(len(argv) + 1), sys.argv[0], *argv])
@@ -325,6 +327,24 @@ def _wait(s: _socket.socket) -> int:
         os.kill(os.getpid(), -code)
         return 128 - code
     return code
+
+
+def _repeated(seen: str) -> bool:
+    """Whether this workspace ran a command like this one within the idle time: a server
+    is started for the second run, so a workspace used once (a script's temporary
+    repository, a one-off command) never gets a process that would sit there idle."""
+    import time
+
+    try:
+        fresh = time.time() - os.stat(seen).st_mtime < IDLE_S
+    except OSError:
+        fresh = False
+    try:
+        with open(seen, "w", encoding="utf-8"):
+            pass  # now
+    except OSError:
+        pass
+    return fresh
 
 
 def _start(root: str, warm: str, k: str, paths: list[str]) -> None:
