@@ -85,6 +85,7 @@ def test_a_cloned_repository_cannot_redirect_the_key(tmp_path: Path) -> None:
         }
         base_env["XDG_CONFIG_HOME"] = str(tmp_path / "cfg")
         base_env["GITHUB_TOKEN"] = "ghp_do_not_send_me"
+        base_env["SWATH_WARM"] = "0"  # each run a process of its own (swath.cli.warm)
 
         def run(**env: str) -> subprocess.CompletedProcess[str]:
             return subprocess.run(
