@@ -13,8 +13,8 @@ both alike:
   holds (this process's peak is every map's: the allocator keeps what each one freed).
 
 The maps run with the collector `swath run` and the language server's run worker use
-(`gcpause.one_shot_collector`). Prints medians, files per second, the first map's ratio
-to grimp (target <= 4.5) and peak memory (this process, the largest parse worker, grimp's process: each its own VmHWM).
+(`gcpause.one_shot_collector`). Prints medians, files per second, this process's and the parse workers' CPU, the load
+average, the first map's ratio to grimp (target <= 4.5) and peak memory (this process, the largest parse worker, grimp's process: each its own VmHWM).
 Then a generated TypeScript tree that imports through tsconfig aliases (bench/map_ts.py), mapped by swath and, when installed,
 by dependency-cruiser: times side by side, and recall/precision of swath's edges against
 dependency-cruiser's. `--quick` maps one sub-package once and a small TS tree (a test runs it).
@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
+import os
 import resource
 import shutil
 import statistics
@@ -85,6 +86,23 @@ def peak_mib(pid: int | str = "self") -> float | None:
 GRIMP_PEAK: list[float] = []
 # This process's CPU seconds (all its threads; not the parse workers') of each map_once.
 CPU: list[float] = []
+# The parse workers' CPU seconds (user + system, from /proc) of each map_once.
+WORKER_CPU: list[float] = []
+
+
+def workers_cpu() -> float:
+    """CPU seconds the running parse workers have used (0 where /proc cannot say)."""
+    if not procpool.running(FACTS_WORKER):
+        return 0.0
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in procpool.get(FACTS_WORKER).pids():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
 
 
 def grimp_build(root: Path, name: str) -> tuple[float, int]:
@@ -113,10 +131,11 @@ async def map_once(root: Path, paths: list[str]) -> tuple[float, dict[str, Any]]
     wf = load_workflow(builtin_workflows_dir() / "map-module.yaml")
     store = RunStore.open(root)
     engine = Engine(Workspace(root), store)
-    start, cpu = time.perf_counter(), time.process_time()
+    start, cpu, wcpu = time.perf_counter(), time.process_time(), workers_cpu()
     report = await engine.run(wf, RunOptions(paths=paths, max_agents=10_000))
     wall = time.perf_counter() - start
     CPU.append(time.process_time() - cpu)
+    WORKER_CPU.append(max(workers_cpu() - wcpu, 0.0))  # a worker restarted: its CPU is lost
     await store.aclose()
     if report.status.value != "succeeded":
         raise SystemExit(f"bench/map.py: the map {report.status.value}: {report.errors[:3]}")
@@ -176,6 +195,7 @@ def python_side(args: argparse.Namespace, repeat: int) -> None:
         asyncio.run(map_once(root, paths))  # warm the page cache and the parse workers
         grimps, firsts, remaps, cached = [], [], [], []
         cpus: dict[str, list[float]] = {"first": [], "remap": [], "cached": []}
+        wcpus: dict[str, list[float]] = {"first": [], "remap": [], "cached": []}
         modules = 0
         growth = 0
         info: dict[str, Any] = {}
@@ -186,12 +206,15 @@ def python_side(args: argparse.Namespace, repeat: int) -> None:
             wall, info = asyncio.run(map_once(root, paths))
             firsts.append(wall)
             cpus["first"].append(CPU[-1])
+            wcpus["first"].append(WORKER_CPU[-1])
             touch_one(root, args.package, n)
             remaps.append(asyncio.run(map_once(root, paths))[0])
             cpus["remap"].append(CPU[-1])
+            wcpus["remap"].append(WORKER_CPU[-1])
             before = store_bytes(root)
             cached.append(asyncio.run(map_once(root, paths))[0])
             cpus["cached"].append(CPU[-1])
+            wcpus["cached"].append(WORKER_CPU[-1])
             growth = store_bytes(root) - before
         fresh = fresh_process_first_map(root, args.package)
     g, first, remap = (
@@ -225,6 +248,10 @@ def python_side(args: argparse.Namespace, repeat: int) -> None:
     print(
         "this process's CPU (its threads, not the parse workers), medians: "
         + ", ".join(f"{k} {statistics.median(v):.2f} s" for k, v in cpus.items())
+    )
+    print(
+        "the parse workers' CPU, medians: "
+        + ", ".join(f"{k} {statistics.median(v):.2f} s" for k, v in wcpus.items())
     )
 
 
@@ -265,6 +292,7 @@ def main() -> int:
     if args.first_map_in:
         return first_map_in(args.first_map_in, args.package)
     repeat = 1 if args.quick else args.repeat
+    print("load average at the start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     # The collector as `swath run` and the language server's run worker set it (a larger
     # young generation): what a user's map pays, not the interpreter's defaults.
     with one_shot_collector():
@@ -279,6 +307,7 @@ def main() -> int:
         + (f"{worker_peak:.0f} MiB" if worker_peak is not None else "n/a")
         + (f", grimp {max(GRIMP_PEAK):.0f} MiB" if GRIMP_PEAK else "")
     )
+    print("load average at the end: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     procpool.shutdown()
     return 0
 
