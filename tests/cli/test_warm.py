@@ -442,3 +442,29 @@ def test_a_model_run_handed_off_talks_to_the_api_as_one_run_here_does(repo: Path
         sent = ("input_tokens", "output_tokens")
         assert [a["usage"][k] for k in sent] == [b["usage"][k] for k in sent]
         assert a["outputs"] == b["outputs"]
+
+
+def test_a_warm_folder_that_is_not_the_users_own_is_never_used(
+    tmp_path: Path, repo: Path
+) -> None:
+    # A cloned repository can commit `.swath/warm` as a symlink to a folder elsewhere: the
+    # socket, lock, log and .gitignore would be made there, and a socket found there used.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (repo / ".swath" / "warm").symlink_to(elsewhere, target_is_directory=True)
+    for _ in range(3):
+        r = _swath(repo, *RUN)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["workflow"] == "review-diff"
+    time.sleep(1)  # a server started anyway would have made its lock by now
+    assert list(elsewhere.iterdir()) == []
+    with pytest.raises(OSError, match="not a folder of this user's"):
+        warm.warm_dir(str(repo))
+    # A real folder others may write to is refused too; the user's own 0700 one is used.
+    (repo / ".swath" / "warm").unlink()
+    (repo / ".swath" / "warm").mkdir(mode=0o777)
+    os.chmod(repo / ".swath" / "warm", 0o777)
+    with pytest.raises(OSError, match="others may write"):
+        warm.warm_dir(str(repo))
+    os.chmod(repo / ".swath" / "warm", 0o700)
+    assert warm.warm_dir(str(repo)) == str(repo / ".swath" / "warm")

@@ -247,8 +247,21 @@ def recv_exact(s: _socket.socket, n: int) -> bytes:
 
 
 def warm_dir(root: str) -> str:
-    d = os.path.join(root, ".swath", "warm")
+    """`.swath/warm/`, made if missing; OSError unless it is a real folder of this user's
+    that nobody else may write to. A cloned repository can commit `.swath/warm` (or
+    `.swath`) as a symlink to a folder elsewhere, and the socket, lock and log would land
+    there; or hold a folder another user wrote to on a shared machine."""
+    import stat
+
+    swath = os.path.join(root, ".swath")
+    d = os.path.join(swath, "warm")
     os.makedirs(d, mode=0o700, exist_ok=True)
+    for folder in (swath, d):
+        st = os.lstat(folder)
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
+            raise OSError(f"{folder}: not a folder of this user's")
+    if os.lstat(d).st_mode & 0o077:
+        raise OSError(f"{d}: others may write to it")
     ignore = os.path.join(d, ".gitignore")
     if not os.path.exists(ignore):  # the socket and lock are nobody's to commit or review
         with open(ignore, "w", encoding="utf-8") as f:

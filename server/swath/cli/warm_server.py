@@ -134,7 +134,10 @@ def serve(args: Sequence[str]) -> int:
         os._exit(0)
     root, k = args[0], args[1]
     idle = float(os.environ.get("SWATH_WARM_IDLE", IDLE_S))
-    warm = warm_dir(root)
+    try:
+        warm = warm_dir(root)
+    except OSError:  # not a folder of ours: the client refuses it too, and runs itself
+        return 0
     sock_path = os.path.join(warm, f"{k}.sock")
     lock = os.open(os.path.join(warm, f"{k}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
     try:
