@@ -444,9 +444,7 @@ def test_a_model_run_handed_off_talks_to_the_api_as_one_run_here_does(repo: Path
         assert a["outputs"] == b["outputs"]
 
 
-def test_a_warm_folder_that_is_not_the_users_own_is_never_used(
-    tmp_path: Path, repo: Path
-) -> None:
+def test_a_warm_folder_that_is_not_the_users_own_is_never_used(tmp_path: Path, repo: Path) -> None:
     # A cloned repository can commit `.swath/warm` as a symlink to a folder elsewhere: the
     # socket, lock, log and .gitignore would be made there, and a socket found there used.
     elsewhere = tmp_path / "elsewhere"
