@@ -171,3 +171,84 @@ async def test_a_record_with_many_findings_keeps_them_in_chunks_a_changed_record
         assert (await store.cache_get("k2")).record == second  # type: ignore[union-attr]
     finally:
         await store.aclose()
+
+
+async def test_a_record_with_a_large_output_is_kept_in_parts_a_changed_one_shares(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record whose JSON is large is kept in parts (byte ranges in `blobs`, cut where the
+    text says): read back it is the record (whole, a task's, its output alone, a run's
+    output read from it), and a record with one row of its output changed stores the part
+    that holds the row and the list of parts, not the whole output again."""
+    from swath.findings.report import RunReport, Usage
+    from swath.store import retention, runs
+    from swath.store.runs import CacheEntry
+
+    monkeypatch.setattr(runs, "RECORD_PARTS_BYTES", 10_000)
+    monkeypatch.setattr(runs, "PART_MIN_BYTES", 500)
+    monkeypatch.setattr(runs, "PART_MARK", 4)
+
+    def record(changed: int = -1) -> Record:
+        rows = [
+            {
+                "path": f"pkg/m{n}.py",
+                "purpose": f"módulo {n}" + (" (edited)" if n == changed else ""),
+            }
+            for n in range(400)
+        ]
+        return Record(
+            step="modmap", key="reduce", output={"modules": rows, "markdown": "a\nb\n" * 300}
+        )
+
+    async def blobs(store: RunStore) -> int:
+        return int(
+            await store.db.call(lambda c: c.execute("SELECT COUNT(*) FROM blobs").fetchone()[0])
+        )
+
+    store = RunStore.open(tmp_path)
+    try:
+        first, second = record(), record(changed=200)
+        await store.create_run("r1", "map-module", {}, {}, [], "static", "2026-12-04T00:01")
+        digests = []
+        for key, rec in (("k1", first), ("k2", second)):
+            before = await blobs(store)
+            s = serialise(rec)
+            digests.append(s.digest)
+            store.cache_put(key, CacheEntry(deps={}, record=rec), s)
+            store.task_finished(
+                "r1", "modmap", key, key, "succeeded", rec, Usage(), record_hash=s.digest
+            )
+            await store.flush()
+            written = await blobs(store) - before
+        total_parts = await store.db.call(
+            lambda c: c.execute(
+                "SELECT json_array_length(b.json) FROM records JOIN blobs b ON b.hash = records.parts"
+            ).fetchall()
+        )
+        assert all(n > 10 for (n,) in total_parts)
+        assert written <= 3  # the part holding row 200 (or two), and the list of parts
+        for key, rec, digest in (("k1", first, digests[0]), ("k2", second, digests[1])):
+            got = await store.cache_get(key)
+            assert got is not None and got.record == rec and got.digest == digest
+            assert (await store.record_outputs([digest]))[digest] == rec.output
+        assert [t.record for t in await store.tasks("r1")] == [first, second]
+        report = RunReport(
+            run_id="r1",
+            workflow="map-module",
+            status="succeeded",
+            outputs={"modmap": second.output},
+        )
+        await store.finish_run(report, {"modmap": digests[1]})
+        row = await store.get_run("r1")
+        assert row is not None and row.report is not None
+        assert row.report.outputs == {"modmap": second.output}
+        await store.db.call(lambda c: retention.prune(c, keep=1))
+        assert (await store.cache_get("k1")).record == first  # type: ignore[union-attr]
+        texts = await store.db.call(
+            lambda c: c.execute(
+                "SELECT record_json FROM records WHERE parts IS NOT NULL"
+            ).fetchall()
+        )
+        assert [tuple(t) for t in texts] == [("",), ("",)]
+    finally:
+        await store.aclose()

@@ -141,6 +141,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         "again in the new 8.7 MB record; now the chunk of the file that changed",
         "ALTER TABLE records ADD COLUMN findings_chunks TEXT;",
     ),
+    Migration(
+        15,
+        "a record whose JSON (its findings' chunks aside) is large is kept in parts: byte "
+        "ranges of it in `blobs` by content, cut where the text says, the record naming "
+        "their list (`records.parts`; its `record_json` is '' then): a sympy re-map stored "
+        "its reduce's 3.5 MB module map again whole, for a few changed rows and counts",
+        "ALTER TABLE records ADD COLUMN parts TEXT;",
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version if MIGRATIONS else BASELINE_VERSION

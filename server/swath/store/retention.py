@@ -143,8 +143,11 @@ def prune(
         " AND hash NOT IN (SELECT findings_chunks FROM runs WHERE findings_chunks IS NOT NULL)"
         " AND hash NOT IN (SELECT chunk.value FROM runs"
         " JOIN blobs AS m ON m.hash = runs.findings_chunks, json_each(m.json) AS chunk)"
-        # and of a kept record's (store schema 14)
+        # and of a kept record's (store schema 14), and a kept record's parts (schema 15)
         " AND hash NOT IN (SELECT findings_chunks FROM records WHERE findings_chunks IS NOT NULL)"
+        " AND hash NOT IN (SELECT parts FROM records WHERE parts IS NOT NULL)"
+        " AND hash NOT IN (SELECT part.value FROM records"
+        " JOIN blobs AS m ON m.hash = records.parts, json_each(m.json) AS part)"
         " AND hash NOT IN (SELECT chunk.value FROM records"
         " JOIN blobs AS m ON m.hash = records.findings_chunks, json_each(m.json) AS chunk)"
         " AND hash NOT IN (SELECT chunk.value FROM streamed_findings,"

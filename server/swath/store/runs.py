@@ -6,6 +6,7 @@ import hashlib
 import logging
 import json
 import os
+import re
 import sqlite3
 import time
 import zlib
@@ -124,6 +125,19 @@ class Serialised(BaseModel):
 # its own JSON holding `findings: []` (store schema 14): a reduce's findings over every file
 # of a module, of which one changed file changes one chunk.
 RECORD_CHUNKED_BYTES = 64 * 1024
+
+# A record whose JSON (its findings' chunks aside) is at least RECORD_PARTS_BYTES is kept in
+# parts (store schema 15): byte ranges of that JSON in `blobs` by content, the record naming
+# their list (`records.parts`, its `record_json` ''). A part ends after a `},` or an escaped
+# newline once it holds PART_MIN_BYTES, where the crc32 of the 16 bytes after is a multiple
+# of PART_MARK (or at PART_MAX_BYTES): ends follow from the text around them, so a map's
+# module map (3.5 MB of sympy's, which changes with any file: a row, a count, the Markdown's
+# header) is stored again only where it changed.
+RECORD_PARTS_BYTES = 256 * 1024
+PART_MIN_BYTES = 8 * 1024
+PART_MAX_BYTES = 128 * 1024
+PART_MARK = 16
+_PART_END = re.compile(rb"\},|\\n")
 
 
 # The bytes that start a character in UTF-8 (all but the continuation bytes 0x80-0xBF).
@@ -680,14 +694,17 @@ class RunStore:
             row = c.execute(
                 "SELECT deps_json, records.hash, records.head_json,"
                 " CASE WHEN ? AND records.head_json IS NOT NULL THEN NULL ELSE record_json END,"
-                " records.findings_chunks"
+                " records.findings_chunks, records.parts"
                 " FROM cache JOIN records ON records.hash = cache.record_hash WHERE key=?",
                 (int(head), key),
             ).fetchone()
             if row is None:
                 return None
             stored = row[3] is None
-            text = _whole_record(c, row[2] if stored else row[3], row[4])
+            # a head is stored whole; the record itself maybe in parts
+            text = _whole_record(
+                c, row[2] if stored else row[3], row[4], None if stored else row[5]
+            )
             # A reduce's record is thousands of findings (and maybe its output): plain data,
             # and the collector walked it over and over while it was built (~0.6 -> 0.3 s
             # for a sympy map's 7,634).
@@ -708,10 +725,10 @@ class RunStore:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 marks = ",".join("?" * len(chunk))
-                for digest, text in c.execute(
-                    f"SELECT hash, record_json FROM records WHERE hash IN ({marks})", chunk
+                for digest, text, parts in c.execute(
+                    f"SELECT hash, record_json, parts FROM records WHERE hash IN ({marks})", chunk
                 ):
-                    out[digest] = json.loads(text).get("output")
+                    out[digest] = json.loads(_whole_record(c, text, None, parts)).get("output")
             return out
 
         return await self.db.call(q) if wanted else {}
@@ -826,7 +843,8 @@ def _put_record(c: sqlite3.Connection, record: Record) -> str:
 
 def _put_serialised(c: sqlite3.Connection, s: Serialised) -> str:
     inner = sum(len(f) for f in s.findings) + max(len(s.findings) - 1, 0)  # joined by commas
-    if inner < RECORD_CHUNKED_BYTES or len(s.paths) != len(s.findings):
+    chunked = inner >= RECORD_CHUNKED_BYTES and len(s.paths) == len(s.findings)
+    if not chunked and len(s.data) < RECORD_PARTS_BYTES:
         c.execute(
             # The JSON as the same TEXT a str would have made (a blob cast in SQLite's UTF-8).
             "INSERT OR IGNORE INTO records(hash, record_json, head_json) VALUES (?, CAST(? AS TEXT), ?)",
@@ -835,25 +853,54 @@ def _put_serialised(c: sqlite3.Connection, s: Serialised) -> str:
         return s.digest
     if c.execute("SELECT 1 FROM records WHERE hash=?", (s.digest,)).fetchone() is not None:
         return s.digest
-    # The record's JSON ends `"findings":[...]}` (serialise splices them in): kept with `[]`
-    # there, the findings in chunks; its head alike.
-    bare = s.data[: len(s.data) - inner - 3] + b"[]}"
-    head = None
-    if s.head is not None:
-        encoded = s.head.encode("utf-8")
-        head = (encoded[: len(encoded) - inner - 3] + b"[]}").decode("utf-8")
-    chunks = [_put_blob(c, chunk) for chunk in _chunks(zip(s.paths, s.findings, strict=True))]
-    manifest = _put_blob(c, json.dumps(chunks, separators=(",", ":")))
+    bare, head, manifest = s.data, s.head, None
+    if chunked:
+        # The record's JSON ends `"findings":[...]}` (serialise splices them in): kept with
+        # `[]` there, the findings in chunks; its head alike.
+        bare = s.data[: len(s.data) - inner - 3] + b"[]}"
+        if s.head is not None:
+            encoded = s.head.encode("utf-8")
+            head = (encoded[: len(encoded) - inner - 3] + b"[]}").decode("utf-8")
+        chunks = [_put_blob(c, chunk) for chunk in _chunks(zip(s.paths, s.findings, strict=True))]
+        manifest = _put_blob(c, json.dumps(chunks, separators=(",", ":")))
+    parts = None
+    if len(bare) >= RECORD_PARTS_BYTES:
+        listed = [_put_blob(c, part) for part in _parts(bare)]
+        parts, bare = _put_blob(c, json.dumps(listed, separators=(",", ":"))), b""
     c.execute(
-        "INSERT INTO records(hash, record_json, head_json, findings_chunks)"
-        " VALUES (?, CAST(? AS TEXT), ?, ?)",
-        (s.digest, bare, head, manifest),
+        "INSERT INTO records(hash, record_json, head_json, findings_chunks, parts)"
+        " VALUES (?, CAST(? AS TEXT), ?, ?, ?)",
+        (s.digest, bare, head, manifest, parts),
     )
     return s.digest
 
 
-def _whole_record(c: sqlite3.Connection, text: str, manifest: str | None) -> str:
-    """A stored record's JSON (or head) with its findings back in from their chunks."""
+def _parts(data: bytes) -> list[bytes]:
+    """`data` cut where `_PART_END` matches and the text after says so (`PART_MARK`), each
+    part at least `PART_MIN_BYTES` (the last aside)."""
+    out: list[bytes] = []
+    start = 0
+    for m in _PART_END.finditer(data):
+        end = m.end()
+        size = end - start
+        if size >= PART_MIN_BYTES and (
+            size >= PART_MAX_BYTES or zlib.crc32(data[end : end + 16]) % PART_MARK == 0
+        ):
+            out.append(data[start:end])
+            start = end
+    if start < len(data) or not out:
+        out.append(data[start:])
+    return out
+
+
+def _whole_record(
+    c: sqlite3.Connection, text: str, manifest: str | None, parts: str | None = None
+) -> str:
+    """A stored record's JSON (or head) from its parts, with its findings back in from their
+    chunks."""
+    if parts is not None:
+        row = c.execute("SELECT json FROM blobs WHERE hash=?", (parts,)).fetchone()
+        text = "".join(_chunk_texts(c, json.loads(row[0]) if row is not None else []))
     if manifest is None:
         return text
     row = c.execute("SELECT json FROM blobs WHERE hash=?", (manifest,)).fetchone()
@@ -1064,6 +1111,10 @@ def _referenced_outputs(c: sqlite3.Connection, refs: dict[str, str]) -> dict[str
     SQLite takes the output out of the record's JSON, which holds its findings too."""
     out: dict[str, Any] = {}
     for sid, digest in refs.items():
+        parts = c.execute("SELECT parts FROM records WHERE hash=?", (digest,)).fetchone()
+        if parts is not None and parts[0] is not None:  # kept in parts: put together here
+            out[sid] = json.loads(_whole_record(c, "", None, parts[0])).get("output")
+            continue
         try:
             row = c.execute(
                 "SELECT json_extract(record_json, '$.output') FROM records WHERE hash=?",
@@ -1128,7 +1179,8 @@ def _list_runs(c: sqlite3.Connection, limit: int) -> list[RunSummary]:
 
 def _tasks(c: sqlite3.Connection, run_id: str, status: str | None) -> list[TaskRow]:
     sql = (
-        "SELECT tasks.*, records.record_json, records.findings_chunks AS record_chunks FROM tasks"
+        "SELECT tasks.*, records.record_json, records.findings_chunks AS record_chunks,"
+        " records.parts AS record_parts FROM tasks"
         " LEFT JOIN records ON records.hash = tasks.record_hash"
         " WHERE run_id=?"
     )
@@ -1148,9 +1200,9 @@ def _tasks(c: sqlite3.Connection, run_id: str, status: str | None) -> list[TaskR
                 attempts=r["attempts"],
                 cached=bool(r["cached"]),
                 record=Record.model_validate_json(
-                    _whole_record(c, r["record_json"], r["record_chunks"])
+                    _whole_record(c, r["record_json"], r["record_chunks"], r["record_parts"])
                 )
-                if r["record_json"]
+                if r["record_json"] or r["record_parts"]
                 else None,
                 error=r["error"],
                 raw=r["raw"],
@@ -1166,11 +1218,12 @@ def _tasks(c: sqlite3.Connection, run_id: str, status: str | None) -> list[TaskR
         for start in range(0, len(wanted), 500):
             part = wanted[start : start + 500]
             marks = ",".join("?" * len(part))
-            for digest, text, chunks in c.execute(
-                f"SELECT hash, record_json, findings_chunks FROM records WHERE hash IN ({marks})",
+            for digest, text, chunks, parts in c.execute(
+                "SELECT hash, record_json, findings_chunks, parts FROM records"
+                f" WHERE hash IN ({marks})",
                 part,
             ):
-                texts[digest] = _whole_record(c, text, chunks)
+                texts[digest] = _whole_record(c, text, chunks, parts)
         for step, key, input_hash, record_hash in served:
             text = texts.get(record_hash)
             out.append(
