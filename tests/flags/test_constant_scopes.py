@@ -352,3 +352,28 @@ def test_python_import_forms_are_followed_to_their_module(tmp_path: Path) -> Non
         ("app/d.py", 2, "call"),
         ("app/legacy.py", 0, "constant-def"),
     ]
+
+
+def test_comments_and_strings_of_a_big_file_are_told_near_each_name(tmp_path: Path) -> None:
+    """Files over 16 KiB are not tokenised whole (generated schema types of megabytes): a
+    block comment still open, a template spanning lines, the name's own line."""
+    keys = ["new-checkout"]
+    filler = "export const pad = 1;\n" * 900  # ~20 KB
+    root = _repo(
+        tmp_path,
+        {
+            "src/flags.ts": "export const NEW_CHECKOUT = 'new-checkout';\n",
+            "src/big.ts": "import { NEW_CHECKOUT } from './flags';\n"
+            + filler
+            + "/* the old flow:\n   NEW_CHECKOUT off */\n"
+            + "const help = `multi\nNEW_CHECKOUT\n`;\n"
+            + "log('NEW_CHECKOUT is read'); if (client.isEnabled(NEW_CHECKOUT)) { a(); }\n",
+        },
+        keys,
+    )
+    got = _scan(root, keys)["new-checkout"]
+    assert got == [
+        ("src/big.ts", 0, "constant-use"),
+        ("src/big.ts", 906, "call"),
+        ("src/flags.ts", 0, "constant-def"),
+    ]

@@ -23,7 +23,7 @@ import os
 import re
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,7 +34,7 @@ from swath.sources.base import SourceContext
 from swath.spec.records import Item
 from swath.workspace import Workspace
 from swath.workspace.globs import gitignore_spec
-from swath.workspace.roles import TEST_PATHSPECS, path_role
+from swath.workspace.roles import TEST_PATHSPECS, linguist_marks, path_role
 from swath.workspace.skips import SkipCounts
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's well-known empty tree
@@ -148,38 +148,6 @@ def _tree_has_tests(ws: Workspace) -> bool:
         check=False,
     )
     return any(p and path_role(p) == "test" for p in out.decode("utf-8", "replace").split("\0"))
-
-
-_LINGUIST = ("linguist-generated", "linguist-vendored")
-
-
-def _linguist_marks(ws: Workspace, paths: list[str]) -> dict[str, bool]:
-    """{path: generated} for the paths the repository's attributes mark (GitHub linguist's
-    `linguist-generated` / `linguist-vendored`: set or true, unset or false). One `git
-    check-attr` for all of them, and none when no .gitattributes stands on their way."""
-    if not paths or not _attributes_exist(ws, paths):
-        return {}
-    listed = b"\0".join(p.encode("utf-8") for p in paths) + b"\0"
-    proc = _git_run(ws, "check-attr", "-z", "--stdin", *_LINGUIST, stdin=listed)
-    if proc.returncode != 0:
-        return {}
-    out: dict[str, bool] = {}
-    fields = proc.stdout.decode("utf-8", "replace").split("\0")
-    for path, _attr, value in zip(fields[0::3], fields[1::3], fields[2::3], strict=False):
-        if value in ("set", "true"):
-            out[path] = True
-        elif value in ("unset", "false"):
-            out.setdefault(path, False)
-    return out
-
-
-def _attributes_exist(ws: Workspace, paths: list[str]) -> bool:
-    candidates = {ws.root / ".git" / "info" / "attributes"}
-    for p in paths:
-        candidates.update(
-            ws.root / folder / ".gitattributes" for folder in PurePosixPath(p).parents
-        )
-    return any(c.is_file() for c in candidates)
 
 
 _ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
@@ -351,7 +319,7 @@ class DiffSource:
         # batch of items cannot see; it changes rarely, so it costs the cache little.
         tests = [e.path for e in files if path_role(e.path) == "test"][:MAX_TESTS_LISTED]
         has_tests = bool(tests) or (bool(files) and _tree_has_tests(ws))
-        marked = _linguist_marks(ws, [e.path for e in files])
+        marked = linguist_marks(ws, [e.path for e in files])
         for e in files:
             e.data.tests_changed = tests
             e.data.tree_has_tests = has_tests

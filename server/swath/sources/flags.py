@@ -50,6 +50,7 @@ from swath.sources.flagdefs.scanworker import CODE_EXTENSIONS
 from swath.sources.flagdefs.sdk import merge_call_names
 from swath.spec.records import Item
 from swath.workspace import PathRefused, Workspace
+from swath.workspace.roles import linguist_marks
 from swath.workspace.skips import SKIP_REASONS, SkipReason
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,19 @@ class FlagsConfigError(ValueError):
         self.errors = errors
         lines = "\n".join(str(e) for e in errors)
         super().__init__(f"invalid flag configuration (see docs/flags.md):\n{lines}")
+
+
+def _attributed(ctx: SourceContext, files: list[str]) -> tuple[list[str], list[str] | None]:
+    """The repository's .gitattributes have the last word on what is generated, as in a
+    review: `linguist-generated`/`-vendored` set, the file is not read (said under "Not
+    read"); unset or false, it is read whatever its text says. (files to read, those)."""
+    marks = linguist_marks(ctx.workspace, files)
+    if not marks:
+        return files, None
+    for path in sorted(p for p, gen in marks.items() if gen):
+        ctx.skipped.add("generated", path)
+    kept = sorted(p for p, gen in marks.items() if not gen)
+    return [f for f in files if not marks.get(f)], kept or None
 
 
 class FlagsSource:
@@ -97,6 +111,7 @@ class FlagsSource:
         # are where the state comes from, not code that reads it.
         not_code = {p for p in (cfg.override_file, config_path) if p}
         ref_files = [f for f in ref_files if f not in not_code]
+        ref_files, not_generated = _attributed(ctx, ref_files)
         call_names = merge_call_names(cfg.call_name_specs())
         by_key: dict[str, list[FlagDefinition]] = {}
         for d in cat.definitions:
@@ -133,6 +148,7 @@ class FlagsSource:
             pattern_reads=pattern_reads(cfg, cat.definitions),
             plain_keys=plain,
             tree_files=all_files,
+            not_generated=not_generated,
         )
         FlagsSource.last_scan = index
         for path, reason in index.skipped.items():

@@ -101,6 +101,8 @@ def _is_function_header(header: bytes) -> bool:
 # Python: comments, and strings with their prefixes (an f-string interpolates code: not prose).
 _PY_TOKENS = re.compile(rb"""#[^\n]*|(?:(?<![\w])([rRbBuUfF]{1,2}))?("{3}|'{3}|"|')""")
 _COMMENT, _STRING = 1, 2
+_WHOLE_FILE_PROSE = 16 << 10  # bigger files are read near each name only
+_PROSE_MARKS = b"#/\"'"  # what starts a comment or a one-line string
 # The languages whose comments and strings these tokens are (Ruby's and PHP's `#`, Rust's
 # lifetimes `'a` are not told apart: their files get no prose spans).
 _PROSE_SUFFIXES = (
@@ -138,15 +140,22 @@ def _python_prose(data: bytes) -> list[tuple[int, int, int]]:
         pos = max(i, m.end())
 
 
+# _TOKENS without the braces (most of a file's tokens), each kind its group: comment 1,
+# string 2, template 3; a regex literal (4) is neither, but its quotes open no string.
+_PROSE_TOKENS = re.compile(
+    rb"""(//[^\n]*|/\*.*?\*/)|("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|(`(?:[^`\\]|\\.)*`)"""
+    rb"""|((?<=[(,=:\[!&|?{};])[ \t]*/(?![/*])(?:[^/\\\n\[]|\\.|\[(?:[^\]\\\n]|\\.)*\])+/)""",
+    re.S,
+)
+
+
 def _brace_prose(data: bytes) -> list[tuple[int, int, int]]:
     out: list[tuple[int, int, int]] = []
-    for m in _TOKENS.finditer(data):
-        c = data[m.start()]
-        if c == 0x2F and data[m.start() + 1 : m.start() + 2] in (b"/", b"*"):
+    for m in _PROSE_TOKENS.finditer(data):
+        group = m.lastindex
+        if group == 1:
             out.append((m.start(), m.end(), _COMMENT))
-        elif c in b"\"'":
-            out.append((m.start(), m.end(), _STRING))
-        elif c == 0x60 and b"${" not in data[m.start() : m.end()]:
+        elif group == 2 or (group == 3 and b"${" not in m.group(3)):
             out.append((m.start(), m.end(), _STRING))  # a template that interpolates is code
     return out
 
@@ -158,6 +167,7 @@ class FileScopes:
         self.data, self.path = data, path
         self._blocks: Blocks | None = None
         self._prose: tuple[list[int], list[tuple[int, int, int]]] | None = None
+        self._multiline: bool | None = None
 
     @property
     def blocks(self) -> Blocks:
@@ -166,7 +176,10 @@ class FileScopes:
         return self._blocks
 
     def _prose_at(self, pos: int) -> tuple[int, int, int] | None:
-        """The comment or string holding the byte at `pos`, if any (found once per file)."""
+        """The comment or string holding the byte at `pos`, if any (found once per file; in a
+        big file, from its line, see `_prose_near`)."""
+        if self._prose is None and len(self.data) > _WHOLE_FILE_PROSE:
+            return self._prose_near(pos)
         if self._prose is None:
             if not self.path.endswith(_PROSE_SUFFIXES):
                 spans: list[tuple[int, int, int]] = []
@@ -182,12 +195,69 @@ class FileScopes:
         span = spans[i]
         return span if pos < span[1] else None
 
+    def _prose_near(self, pos: int) -> tuple[int, int, int] | None:
+        """`_prose_at` from the text near `pos`: a `/*` before its line not closed before it,
+        an odd number of backticks (Python: triple quotes) before its line (a template, a raw
+        string, a docstring spanning lines), else the tokens of its line. Generated type
+        files of megabytes (unleash-server's OpenAPI schemas, 1.3 MB each) are a few of the
+        files holding a name, but were most of the scan's time tokenised whole."""
+        if not self.path.endswith(_PROSE_SUFFIXES):
+            return None
+        d = self.data
+        ls = d.rfind(b"\n", 0, pos) + 1
+        le = d.find(b"\n", pos)
+        le = len(d) if le < 0 else le
+        start = ls
+        if self.path.endswith(_PY):
+            for q in (b'"""', b"'''"):
+                if d.count(q, 0, ls) % 2:
+                    return (d.rfind(q, 0, ls), le, _STRING)
+            spans = _python_prose(d[ls:le])
+        else:
+            opened = d.rfind(b"/*", 0, pos)
+            if opened >= 0:
+                closed = d.find(b"*/", opened + 2, pos)
+                if closed < 0:
+                    return (opened, le, _COMMENT)
+                start = max(start, closed + 2)
+            if d.count(b"`", 0, ls) % 2:
+                tick = d.rfind(b"`", 0, ls)
+                end = d.find(b"`", pos)
+                if b"${" not in d[tick : end if end >= 0 else le]:
+                    return (tick, le, _STRING)
+                return None
+            spans = _brace_prose(d[start:le])
+        for a, b, kind in spans:
+            if start + a <= pos < start + b:
+                return (start + a, start + b, kind)
+        return None
+
     def in_comment(self, pos: int) -> bool:
+        if self._prose is None and not self._maybe(pos, b"#" if self.path.endswith(_PY) else b"/"):
+            return False
         found = self._prose_at(pos)
         return found is not None and found[2] == _COMMENT
 
+    def _maybe(self, pos: int, marks: bytes) -> bool:
+        """Could a comment (or a string: `marks` with the quotes) hold `pos`? Most files
+        holding a key are never tokenised: with none of `marks` before it on its line and
+        nothing in the file spanning lines (`/*`, a backtick, Python's triple quotes), no."""
+        if self._multiline is None:
+            d = self.data
+            self._multiline = (
+                b'"""' in d or b"'''" in d
+                if self.path.endswith(_PY)
+                else b"/*" in d or b"`" in d or b'"""' in d
+            )  # (Java's and Kotlin's text blocks: `"""`)
+        if self._multiline:
+            return True
+        before = self.data[self.data.rfind(b"\n", 0, pos) + 1 : pos]
+        return any(m in before for m in marks)
+
     def in_prose(self, pos: int) -> bool:
         """In a comment, or inside a string (a name there is a word, not a read)."""
+        if self._prose is None and not self._maybe(pos, _PROSE_MARKS):
+            return False
         found = self._prose_at(pos)
         return found is not None and (found[2] == _COMMENT or found[0] < pos)
 
