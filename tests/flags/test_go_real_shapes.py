@@ -427,7 +427,12 @@ def test_a_variable_nothing_names_any_more_goes_whole_and_the_tree_builds(
     _apply(tmp_path, patch)
     text = (tmp_path / "internal/envconfig/envconfig.go").read_text(encoding="utf-8")
     assert "Retry" not in text and "TXTErrIgnore" not in text and "import" not in text, text
-    assert 'retryStr        = prefix + "RETRY"' in text  # Go builds an unused constant
+    # The names only the variables read went too (Go builds an unused constant; staticcheck
+    # does not pass one): `retryStr`, `txtErrIgnoreStr`, then `prefix` and the block.
+    assert text == (
+        "// Package envconfig contains grpc settings configured by environment variables.\n"
+        "package envconfig\n"
+    ), text
     _assert_gofmt_clean(tmp_path / "internal/envconfig/envconfig.go")
     _assert_go_vet_passes(tmp_path)
 
@@ -558,3 +563,30 @@ def test_a_k8s_gate_a_test_still_sets_keeps_its_constant_and_entry(tmp_path: Pat
     # Nothing names LegacyServiceAccountTokenCleanUp once the check goes: it goes whole.
     assert "-\tLegacyServiceAccountTokenCleanUp: {" in patch
     assert "-\tLegacyServiceAccountTokenCleanUp featuregate.Feature" in patch
+
+
+def test_only_constants_the_removal_left_unused_go(tmp_path: Path) -> None:
+    """Unexported constants named before and by nothing after go (a chain of them too);
+    one nothing named before (not the removal's doing), an exported one, one another file
+    of the package still names, and a block counting with iota stay."""
+    from swath.analyzers.flags.rewrite_go import drop_unused_consts
+
+    old = (
+        'package p\n\nconst (\n\tprefix = "P_"\n\t// keyStr is the variable\'s name.\n'
+        '\tkeyStr = prefix + "KEY"\n\tspare  = 1\n\tShown  = 2\n\tshared = 3\n)\n\n'
+        "const (\n\tkindA kind = iota\n\tkindB\n)\n\ntype kind int\n\n"
+        "func f() string { return keyStr + string(rune(shared)) + string(rune(kindB)) }\n"
+    )
+    new = old.replace(
+        "func f() string { return keyStr + string(rune(shared)) + string(rune(kindB)) }\n",
+        'func f() string { return "" }\n',
+    )
+    others = [("package p\n\nvar _ = shared\n", "package p\n\nvar _ = shared\n")]
+    text = drop_unused_consts(old, new, others)
+    for gone in ("prefix", "keyStr", "variable's name"):
+        assert gone not in text, text
+    for kept in ("spare  = 1", "Shown  = 2", "shared = 3", "kindA kind = iota", "\tkindB\n"):
+        assert kept in text, text
+    path = tmp_path / "p.go"
+    path.write_text(text, encoding="utf-8")
+    _assert_gofmt_clean(path)

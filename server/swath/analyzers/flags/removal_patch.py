@@ -32,7 +32,11 @@ from swath.analyzers.flags.remove_defs import (
     unit_lines,
 )
 from swath.analyzers.flags.rewrite import TS_LIKE, language_for, rewrite_file, unified_diff
-from swath.analyzers.flags.rewrite_go import drop_unused_funcs, drop_unused_imports
+from swath.analyzers.flags.rewrite_go import (
+    drop_unused_consts,
+    drop_unused_funcs,
+    drop_unused_imports,
+)
 from swath.workspace import Workspace
 
 READ_KINDS = {"call", "literal", "constant-use", "identifier", "pattern"}
@@ -213,7 +217,10 @@ def _prune(ws: Workspace, state: PatchState) -> None:
             state.text[path] = prune_ts.prune(old, new, "tsx" if lang == "jsx" else lang)
         elif lang == "go":
             others = _go_package_texts(ws, state, path)
-            state.text[path] = drop_unused_imports(drop_unused_funcs(old, new, others))
+            new = drop_unused_funcs(old, new, others)
+            new = drop_unused_imports(drop_unused_consts(old, new, others))
+            # All a file held after its package clause gone: gofmt keeps no blank last line.
+            state.text[path] = new.rstrip("\n") + "\n" if new.endswith("\n\n") else new
 
 
 def _go_package_texts(ws: Workspace, state: PatchState, path: str) -> list[tuple[str, str]]:

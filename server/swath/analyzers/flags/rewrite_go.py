@@ -18,6 +18,7 @@ import re
 from ast_grep_py import SgNode, SgRoot
 
 from swath.analyzers.flags.fold_checks import MAX_FOLDS, fold_checks
+from swath.analyzers.flags.remove_defs import Target, delete_units
 from swath.analyzers.flags.rewrite_request import RewriteRequest, RewriteResult
 from swath.analyzers.flags.node_edits import (
     indent_of,
@@ -433,3 +434,51 @@ def _tidy_block(decl: str) -> str:
     while len(out) > 1 and not out[-2].strip() and out[-1].strip() == ")":
         out.pop(-2)
     return "\n".join(out)
+
+
+def drop_unused_consts(old: str, new: str, others: list[tuple[str, str]]) -> str:
+    """Delete the unexported package-level constants of `new` the removal left unused, as
+    `drop_unused_funcs` does functions: named outside their own spec (and doc comment) in
+    `old` or the package's other files before, nowhere in the package after (grpc's
+    `retryStr = prefix + "RETRY"` once `Retry`'s variable went, then `prefix`). A block
+    emptied goes whole; a block counting with `iota` is left alone (deleting one spec
+    renumbers the rest). Go compiles an unused constant; staticcheck's U1000 does not.
+    Constants only: a variable's initializer may have effects."""
+    text = new
+    for _ in range(50):  # a constant may have held the last use of another
+        found = _unused_const(text, old, others)
+        if found is None:
+            return text
+        line, name = found
+        result = delete_units(text, "go", [Target(line, line, name, line, line)])
+        if result.error or not result.deleted:
+            return text
+        text = result.new_text
+    return text
+
+
+def _unused_const(text: str, old: str, others: list[tuple[str, str]]) -> tuple[int, str] | None:
+    lines = text.split("\n")
+    for decl in SgRoot(text, "go").root().children():
+        if decl.kind() != "const_declaration":
+            continue
+        specs = [c for c in decl.children() if c.kind() == "const_spec"]
+        if any(s.field("value") is None or re.search(r"\biota\b", s.text()) for s in specs):
+            continue
+        for spec in specs:
+            names = [n.text() for n in spec.field_children("name")]
+            if len(names) != 1 or not names[0][:1].islower() or names[0] == "_":
+                continue
+            name = names[0]
+            word = re.compile(rf"\b{re.escape(name)}\b")
+            first, last = spec.range().start.line, spec.range().end.line
+            while first > 0 and lines[first - 1].strip().startswith("//"):
+                first -= 1
+            own = len(word.findall("\n".join(lines[first : last + 1])))
+            after = len(word.findall(text)) - own + sum(len(word.findall(b)) for _, b in others)
+            if after:
+                continue
+            before = len(word.findall(old)) + sum(len(word.findall(a)) for a, _ in others)
+            if before > own:
+                return spec.range().start.line, name
+    return None
