@@ -895,19 +895,44 @@ def _parts(data: bytes) -> list[bytes]:
 
 def _whole_record(
     c: sqlite3.Connection, text: str, manifest: str | None, parts: str | None = None
-) -> str:
+) -> str | bytes:
     """A stored record's JSON (or head) from its parts, with its findings back in from their
-    chunks."""
+    chunks: as UTF-8 bytes when put together (a str of a map's 8.7 MB with an arrow in it
+    takes four bytes a character, and each join copied it again: 0.035 s of 0.06)."""
+    if parts is None and manifest is None:
+        return text
     if parts is not None:
         row = c.execute("SELECT json FROM blobs WHERE hash=?", (parts,)).fetchone()
-        text = "".join(_chunk_texts(c, json.loads(row[0]) if row is not None else []))
+        data = b"".join(_chunk_bytes(c, json.loads(row[0]) if row is not None else []))
+    else:
+        data = text.encode("utf-8")
     if manifest is None:
-        return text
+        return data
     row = c.execute("SELECT json FROM blobs WHERE hash=?", (manifest,)).fetchone()
-    chunks = _chunk_texts(c, json.loads(row[0]) if row is not None else [])
-    assert text.endswith('"findings":[]}'), "a record stored in chunks ends with its findings"
-    inner = ",".join(t[1:-1] for t in chunks if t != "[]")
-    return text[:-3] + "[" + inner + "]}"
+    chunks = _chunk_bytes(c, json.loads(row[0]) if row is not None else [])
+    assert data.endswith(b'"findings":[]}'), "a record stored in chunks ends with its findings"
+    inner = b",".join(t[1:-1] for t in chunks if t != b"[]")
+    return b"".join([data[:-3], b"[", inner, b"]}"])
+
+
+def _chunk_bytes(c: sqlite3.Connection, hashes: list[str]) -> list[bytes]:
+    """`_chunk_texts` as SQLite holds them, UTF-8, not decoded."""
+    wanted = sorted(set(hashes))
+    found: dict[str, bytes] = {}
+    for start in range(0, len(wanted), 500):
+        part = wanted[start : start + 500]
+        marks = ",".join("?" * len(part))
+        found.update(
+            c.execute(f"SELECT hash, CAST(json AS BLOB) FROM blobs WHERE hash IN ({marks})", part)
+        )
+    out: list[bytes] = []
+    for h in hashes:
+        data = found.get(h)
+        if data is None:  # retention keeps every part and chunk a record names; never seen
+            log.warning("store: a part of a record is missing (%s)", h)
+            continue
+        out.append(data)
+    return out
 
 
 def _put_blob(c: sqlite3.Connection, text: str | bytes) -> str:
@@ -1213,7 +1238,7 @@ def _tasks(c: sqlite3.Connection, run_id: str, status: str | None) -> list[TaskR
         )
     if status in (None, "succeeded"):  # and those the cache served, folded at the run's end
         served = _served_tasks(c, run_id)
-        texts: dict[str, str] = {}
+        texts: dict[str, str | bytes] = {}
         wanted = sorted({t[3] for t in served})
         for start in range(0, len(wanted), 500):
             part = wanted[start : start + 500]
