@@ -255,3 +255,43 @@ async def test_the_chunks_a_running_run_streamed_survive_retention_and_read_back
         assert s.findings == 4
     finally:
         await store.aclose()
+
+
+async def test_chunks_streamed_in_other_batches_than_the_reports_go_with_the_streamed_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that streams a few findings at a time (a flag audit, a record at a time) makes
+    chunks the report does not keep: they go at its end, as the streamed rows do, unless
+    something else names them."""
+    from swath.findings.report import RunReport
+    from swath.store import runs
+
+    monkeypatch.setattr(runs, "CHUNK_MIN_BYTES", 1)
+    monkeypatch.setattr(runs, "CHUNK_MARK", 4)
+    store = RunStore.open(tmp_path)
+    try:
+        run_id = "20261204-000011-abcdef"
+        await store.create_run(
+            run_id, "flag-audit", {"name": "flag-audit"}, {}, [], "static", "2026-12-04T00:11"
+        )
+        found = [_lens(n, f"f{n % 7}.py") for n in range(21)]
+        for start in range(0, 21, 2):  # batches that cut files apart
+            store.save_findings(run_id, "report", found[start : start + 2])
+        await store.flush()
+        assert len(await store.findings(run_id)) == 21
+        report = RunReport(
+            run_id=run_id, workflow="flag-audit", status="succeeded", findings=found, outputs={}
+        )
+        await store.finish_run(report)
+        row = await store.get_run(run_id)
+        assert row is not None and row.report is not None and row.report.findings == found
+        named = await store.db.call(
+            lambda c: c.execute(
+                "SELECT COUNT(*) FROM runs JOIN blobs m ON m.hash = runs.findings_chunks,"
+                " json_each(m.json)"
+            ).fetchone()[0]
+        )
+        # the report's chunks, its list of them, the outputs and the spec: nothing else
+        assert await _blob_count(store) == named + 3
+    finally:
+        await store.aclose()

@@ -83,6 +83,49 @@ _SERVED_RECORDS = (
 )
 
 
+# A blob no kept run, record or streamed row names (a report's outputs and findings, their
+# chunks, a spec as run, a list of cached tasks and its chunks, a record's chunks and parts).
+_UNREFERENCED_BLOB = (
+    "hash NOT IN"
+    " (SELECT outputs_hash FROM runs WHERE outputs_hash IS NOT NULL)"
+    " AND hash NOT IN (SELECT findings_hash FROM runs WHERE findings_hash IS NOT NULL)"
+    " AND hash NOT IN (SELECT spec_hash FROM runs WHERE spec_hash IS NOT NULL)"
+    " AND hash NOT IN (SELECT cached_tasks FROM runs WHERE cached_tasks IS NOT NULL)"
+    " AND hash NOT IN (SELECT chunk.value FROM runs"
+    " JOIN blobs AS b ON b.hash = runs.cached_tasks, json_each(b.json) AS chunk"
+    " WHERE chunk.type = 'text')"
+    # the chunks of a kept run's findings, and of those a run still going has streamed
+    " AND hash NOT IN (SELECT findings_chunks FROM runs WHERE findings_chunks IS NOT NULL)"
+    " AND hash NOT IN (SELECT chunk.value FROM runs"
+    " JOIN blobs AS m ON m.hash = runs.findings_chunks, json_each(m.json) AS chunk)"
+    # and of a kept record's (store schema 14), and a kept record's parts (schema 15)
+    " AND hash NOT IN (SELECT findings_chunks FROM records WHERE findings_chunks IS NOT NULL)"
+    " AND hash NOT IN (SELECT parts FROM records WHERE parts IS NOT NULL)"
+    " AND hash NOT IN (SELECT part.value FROM records"
+    " JOIN blobs AS m ON m.hash = records.parts, json_each(m.json) AS part)"
+    " AND hash NOT IN (SELECT chunk.value FROM records"
+    " JOIN blobs AS m ON m.hash = records.findings_chunks, json_each(m.json) AS chunk)"
+    " AND hash NOT IN (SELECT chunk.value FROM streamed_findings,"
+    " json_each(streamed_findings.chunks_json) AS chunk"
+    " WHERE streamed_findings.chunks_json IS NOT NULL)"
+)
+
+
+def drop_unreferenced_blobs(c: sqlite3.Connection, hashes: set[str]) -> int:
+    """Delete those of `hashes` nothing names any more (the chunks a run streamed that its
+    report did not keep): without a sweep they stayed until a run was dropped."""
+    if not hashes:
+        return 0
+    c.execute("CREATE TEMP TABLE IF NOT EXISTS swath_blob_drop(hash TEXT PRIMARY KEY)")
+    c.execute("DELETE FROM swath_blob_drop")
+    c.executemany("INSERT OR IGNORE INTO swath_blob_drop(hash) VALUES (?)", [(h,) for h in hashes])
+    n = c.execute(
+        "DELETE FROM blobs WHERE hash IN swath_blob_drop AND " + _UNREFERENCED_BLOB
+    ).rowcount
+    c.execute("DELETE FROM swath_blob_drop")
+    return int(n)
+
+
 def prune(
     c: sqlite3.Connection,
     keep: int = DEFAULT_KEEP,
@@ -130,30 +173,7 @@ def prune(
         " AND hash NOT IN (SELECT refs.value FROM runs, json_each(runs.outputs_refs) AS refs"
         " WHERE runs.outputs_refs IS NOT NULL)"
     ).rowcount
-    out.blobs = c.execute(
-        "DELETE FROM blobs WHERE hash NOT IN"
-        " (SELECT outputs_hash FROM runs WHERE outputs_hash IS NOT NULL)"
-        " AND hash NOT IN (SELECT findings_hash FROM runs WHERE findings_hash IS NOT NULL)"
-        " AND hash NOT IN (SELECT spec_hash FROM runs WHERE spec_hash IS NOT NULL)"
-        " AND hash NOT IN (SELECT cached_tasks FROM runs WHERE cached_tasks IS NOT NULL)"
-        " AND hash NOT IN (SELECT chunk.value FROM runs"
-        " JOIN blobs AS b ON b.hash = runs.cached_tasks, json_each(b.json) AS chunk"
-        " WHERE chunk.type = 'text')"
-        # the chunks of a kept run's findings, and of those a run still going has streamed
-        " AND hash NOT IN (SELECT findings_chunks FROM runs WHERE findings_chunks IS NOT NULL)"
-        " AND hash NOT IN (SELECT chunk.value FROM runs"
-        " JOIN blobs AS m ON m.hash = runs.findings_chunks, json_each(m.json) AS chunk)"
-        # and of a kept record's (store schema 14), and a kept record's parts (schema 15)
-        " AND hash NOT IN (SELECT findings_chunks FROM records WHERE findings_chunks IS NOT NULL)"
-        " AND hash NOT IN (SELECT parts FROM records WHERE parts IS NOT NULL)"
-        " AND hash NOT IN (SELECT part.value FROM records"
-        " JOIN blobs AS m ON m.hash = records.parts, json_each(m.json) AS part)"
-        " AND hash NOT IN (SELECT chunk.value FROM records"
-        " JOIN blobs AS m ON m.hash = records.findings_chunks, json_each(m.json) AS chunk)"
-        " AND hash NOT IN (SELECT chunk.value FROM streamed_findings,"
-        " json_each(streamed_findings.chunks_json) AS chunk"
-        " WHERE streamed_findings.chunks_json IS NOT NULL)"
-    ).rowcount
+    out.blobs = c.execute("DELETE FROM blobs WHERE " + _UNREFERENCED_BLOB).rowcount
     return out
 
 

@@ -385,6 +385,15 @@ class RunStore:
             assert wrapped.startswith(_OUTPUTS_KEY) and wrapped.endswith("}")
             outputs_hash = _put_blob(c, wrapped[len(_OUTPUTS_KEY) : -1])
             del wrapped, shown
+            streamed = {
+                h
+                for (listed,) in c.execute(
+                    "SELECT chunks_json FROM streamed_findings"
+                    " WHERE run_id=? AND chunks_json IS NOT NULL",
+                    (run_id,),
+                )
+                for h in json.loads(listed)
+            }
             dumped = self._dumped.pop(run_id, {})
             # In chunks by content (`_chunks`): those the run streamed, or an earlier run
             # stored, are found there. Joined as UTF-8 bytes: a str takes two bytes a
@@ -414,6 +423,9 @@ class RunStore:
             )
             c.execute("DELETE FROM findings WHERE run_id=?", (run_id,))
             c.execute("DELETE FROM streamed_findings WHERE run_id=?", (run_id,))
+            # Streamed in batches other than the report's chunks (a flag audit streams a
+            # record's findings at a time): those chunks go now, as the rows did.
+            retention.drop_unreferenced_blobs(c, streamed - set(chunks))
             _fold_cached_tasks(c, run_id)
             # Retention: the newest N runs of each workflow stay (see store.retention). It
             # must never cost the report just written: a failure only undoes the pruning.
