@@ -218,7 +218,7 @@ def test_every_file_gets_a_summary_lens(pkg: Path) -> None:
     assert len(lenses) == len(PACKAGE)
     core = lenses["pkg/core.py"]
     assert core.severity == Severity.hint and core.range.start.line == 0
-    assert core.data.lens == "Core engine: runs models · ⇄ used by 4 · imports 2"
+    assert core.data.lens == "Core engine: runs models · ⇄ used by 3 · +1 test · imports 2"
     assert lenses["pkg/registry.py"].data.lens == "⇄ used by 0 · imports 0"  # no docstring
     assert (
         core.evidence[0].quote == '"""Core engine: runs models."""' and core.evidence[0].line == 0
@@ -226,7 +226,8 @@ def test_every_file_gets_a_summary_lens(pkg: Path) -> None:
     deep = lenses["pkg/sub/deep.py"]
     assert (deep.evidence[0].line, deep.evidence[0].quote) == (2, "from ..util import helper")
     assert lenses["pkg/sub/__init__.py"].evidence == []  # an empty file has nothing to quote
-    assert "pkg.core: Core engine: runs models. Used by 4" in core.message
+    assert "pkg.core: Core engine: runs models. Used by 3" in core.message
+    assert "(and used by 1 test file(s))" in core.message
 
 
 def test_markdown_map(pkg: Path) -> None:

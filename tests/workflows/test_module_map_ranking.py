@@ -199,3 +199,37 @@ def test_a_helper_only_tests_use_is_no_key_symbol_of_the_code(tmp_path: Path) ->
     assert (run["used_by"], run["used_by_tests"], run["score"]) == (5, 5, 0)
     assert (engine["used_by"], engine["used_by_tests"]) == (2, 0)
     assert "| 0 (+5 tests) |" in result.output["markdown"]
+
+
+def test_the_lenses_count_the_tests_uses_apart_as_the_key_symbols_do(tmp_path: Path) -> None:
+    """cobra's command.go read "used by 24" on its file and its `Command` (17 of them
+    _test.go files) while the key symbols table said "7 (+17 tests)"; a summary of a file
+    without a docstring said "no module docstring", which the report no longer says."""
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/core.py": "class Engine:\n    pass\n",
+        "pkg/a.py": '"""Uses the engine."""\nfrom pkg.core import Engine\n\nE = Engine\n',
+        "pkg/b.py": "from pkg.core import Engine\n\nE = Engine\n",
+    }
+    for n in range(3):
+        files[f"tests/test_{n}.py"] = "from pkg.core import Engine\n\n\ndef test():\n    Engine()\n"
+    write(tmp_path, files)
+    _, result = module_map(tmp_path)
+    by = {(f.rule, f.path, (f.data.model_extra or {}).get("symbol")): f for f in result.findings}
+    summary = by[("map/summary", "pkg/core.py", None)]
+    assert summary.data.lens == "⇄ used by 2 · +3 tests · imports 0"
+    assert len((summary.data.model_extra or {})["used_by"]) == 5  # every user still listed
+    assert summary.message == (
+        "pkg.core. Used by 2 and imports 0 file(s) of this module (and used by 3 test "
+        "file(s)); 0 external dependencies."
+    )
+    a = by[("map/summary", "pkg/a.py", None)]
+    assert a.data.lens == "Uses the engine · ⇄ used by 0 · imports 1"
+    assert "docstring" not in " ".join(f.message for f in result.findings)
+    engine = by[("map/symbol", "pkg/core.py", "Engine")]
+    sym = engine.data.model_extra or {}
+    assert engine.data.lens == "used by 2 · +3 tests · complexity 1"
+    assert (sym["used_by"], sym["used_by_tests"]) == (5, 3)
+    assert engine.message.startswith("class Engine: used by 2 file(s) and 3 test file(s) of")
+    keys = {k["name"]: k for k in result.output["key_symbols"]}
+    assert (keys["Engine"]["used_by"], keys["Engine"]["used_by_tests"]) == (5, 3)

@@ -26,7 +26,7 @@ from swath import procpool
 from swath.analyzers.base import AnalyzerContext, AnalyzerOutput
 from swath.analyzers.filefacts import SUMMARY_RULE, SYMBOL_RULE, facts_batch
 from swath.gcpause import gc_paused
-from swath.analyzers.hotspots import churn, hot_spots
+from swath.analyzers.hotspots import churn, hot_spots, is_test_file
 from swath.analyzers.importgraph import (
     Edge,
     External,
@@ -167,8 +167,9 @@ class ModuleMap:
     # score (share x users), code files' uses of a .d.ts go to its code, test hot
     # spots apart, vendored imports; 7: a purpose repeated in 3+ files is none, a Go
     # package's detached purpose; 8: tests' uses not counted in a key symbol's score
-    # (used_by_tests)
-    version: ClassVar[str] = "8"
+    # (used_by_tests); 9: the lenses' "used by" counts the code's files, the tests' apart
+    # ("used by 3 · +2 tests"), a summary without a purpose says none
+    version: ClassVar[str] = "9"
     dated: ClassVar[bool] = True  # hot spots count the commits of the last year
     rules: ClassVar[list[RuleInfo]] = [
         RuleInfo(
@@ -231,9 +232,12 @@ class ModuleMap:
         files.clear()
         ordered.clear()
         del graph
+        # Tests and test data, as the key symbols' score leaves them out: a lens's "used by"
+        # counts the code's files, and the tests' beside it ("used by 3 · +2 tests").
+        tests = {m["path"] for m in output["modules"] if is_test_file(m["path"])}
         if p.get("lenses", True):
-            findings += self._summaries(output["modules"], firsts, drawn)
-        findings += self._symbol_lenses(defs, uses)
+            findings += self._summaries(output["modules"], firsts, drawn, tests)
+        findings += self._symbol_lenses(defs, uses, tests)
         del output["_cycles"]
         output["config_problems"] = resolution.problems
         output["markdown"] = render_markdown(output)
@@ -401,11 +405,15 @@ class ModuleMap:
         return findings
 
     @staticmethod
-    def _symbol_lenses(defs: list[_LensedDef], uses: SymbolUses) -> list[Finding]:
+    def _symbol_lenses(defs: list[_LensedDef], uses: SymbolUses, tests: set[str]) -> list[Finding]:
         out = []
         for path, name, kind, line, col, branches, fp in defs:
-            used = uses.used_by((path, name))
+            users = uses.uses.get((path, name)) or {}
+            used = len(users)
+            in_tests = sum(1 for u in users if u in tests) if tests else 0
             complexity = branches + 1
+            code, also = used - in_tests, _plus_tests(in_tests)
+            by_tests = f" and {in_tests} test file(s)" if in_tests else ""
             # Validated from one dict (not a Range, a FindingData and the Finding one by
             # one): a large map makes thousands of these.
             lens = Finding.model_validate(
@@ -418,13 +426,14 @@ class ModuleMap:
                         "end": {"line": line, "character": col + len(name)},
                     },
                     "message": (
-                        f"{kind} {name}: used by {used} file(s) of this module; complexity "
-                        f"{complexity} ({complexity - 1} decision points)."
+                        f"{kind} {name}: used by {code} file(s){by_tests} of this module; "
+                        f"complexity {complexity} ({complexity - 1} decision points)."
                     ),
                     "data": {
-                        "lens": f"used by {used} · complexity {complexity}",
+                        "lens": f"used by {code}{also} · complexity {complexity}",
                         "symbol": name,
                         "used_by": used,
+                        "used_by_tests": in_tests,
                         "complexity": complexity,
                     },
                 }
@@ -436,26 +445,35 @@ class ModuleMap:
 
     @staticmethod
     def _summaries(
-        modules: list[dict[str, Any]], firsts: dict[str, Any], drawn: dict[str, str | None]
+        modules: list[dict[str, Any]],
+        firsts: dict[str, Any],
+        drawn: dict[str, str | None],
+        tests: set[str],
     ) -> list[Finding]:
         """`firsts`: each file's first non-blank line (`[line, text]`, or None); `drawn`:
-        the summary's fingerprint the parse drew (filefacts), or None."""
+        the summary's fingerprint the parse drew (filefacts), or None; `tests`: the mapped
+        tests and test data, counted apart in "used by"."""
         out = []
         for m in modules:
             first = firsts[m["path"]]
-            used, deps = len(m["used_by"]), len(m["depends_on"])
-            lens = f"⇄ used by {used} · imports {deps}"
+            in_tests = sum(1 for u in m["used_by"] if u in tests) if tests else 0
+            used, deps = len(m["used_by"]) - in_tests, len(m["depends_on"])
+            also = _plus_tests(in_tests)
+            lens = f"⇄ used by {used}{also} · imports {deps}"
             if m["purpose"]:  # the file's first line says what the file is for
                 lens = f"{_short(m['purpose'])} · {lens}"
             label = m["module"] or m["path"]
-            purpose = m["purpose"].rstrip(".") or "no module docstring"
+            # a file without a purpose says none (the report's "no docstring" was noise)
+            purpose = m["purpose"].rstrip(".")
+            said = f"{label}: {purpose}." if purpose else f"{label}."
+            by_tests = f" (and used by {in_tests} test file(s))" if in_tests else ""
             summary = Finding(
                 rule=SUMMARY_RULE,
                 severity=Severity.hint,
                 path=m["path"],
                 range=Range.of_line(0, 0, 0),
                 message=(
-                    f"{label}: {purpose}. Used by {used} and imports {deps} file(s) of this module; "
+                    f"{said} Used by {used} and imports {deps} file(s) of this module{by_tests}; "
                     f"{len(m['external'])} external dependencies."
                 ),
                 evidence=[Evidence(path=m["path"], line=int(first[0]), quote=str(first[1]))]
@@ -477,6 +495,11 @@ class ModuleMap:
                 summary.fingerprint = fp
             out.append(summary)
         return out
+
+
+def _plus_tests(n: int) -> str:
+    """What a lens adds for the tests' uses: " · +17 tests" (none without)."""
+    return f" · +{n} test{'s' if n != 1 else ''}" if n else ""
 
 
 LENS_PURPOSE_MAX = 72
