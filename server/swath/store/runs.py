@@ -928,7 +928,8 @@ def _whole_record(
 
 
 def _chunk_bytes(c: sqlite3.Connection, hashes: list[str]) -> list[bytes]:
-    """`_chunk_texts` as SQLite holds them, UTF-8, not decoded."""
+    """The blobs `hashes` names (a record's parts, a run's chunks of findings), in order,
+    as SQLite holds them: UTF-8, not decoded."""
     wanted = sorted(set(hashes))
     found: dict[str, bytes] = {}
     for start in range(0, len(wanted), 500):
@@ -941,7 +942,7 @@ def _chunk_bytes(c: sqlite3.Connection, hashes: list[str]) -> list[bytes]:
     for h in hashes:
         data = found.get(h)
         if data is None:  # retention keeps every part and chunk a record names; never seen
-            log.warning("store: a part of a record is missing (%s)", h)
+            log.warning("store: a part of a record or a chunk of findings is missing (%s)", h)
             continue
         out.append(data)
     return out
@@ -986,20 +987,7 @@ def _chunks(dumps: Iterable[tuple[str, bytes]], min_bytes: int | None = None) ->
 
 def _chunk_texts(c: sqlite3.Connection, hashes: list[str]) -> list[str]:
     """The JSON arrays of the chunks `hashes` names, in order."""
-    wanted = sorted(set(hashes))
-    texts: dict[str, str] = {}
-    for start in range(0, len(wanted), 500):
-        part = wanted[start : start + 500]
-        marks = ",".join("?" * len(part))
-        texts.update(c.execute(f"SELECT hash, json FROM blobs WHERE hash IN ({marks})", part))
-    out: list[str] = []
-    for h in hashes:
-        text = texts.get(h)
-        if text is None:  # retention keeps every chunk a run or record names; never seen
-            log.warning("store: a chunk of findings is missing (%s)", h)
-            continue
-        out.append(text)
-    return out
+    return [data.decode("utf-8") for data in _chunk_bytes(c, hashes)]
 
 
 def _chunked(c: sqlite3.Connection, chunks_json: str) -> list[Any]:
