@@ -183,7 +183,7 @@ def test_cycles_entry_points_orphans_and_ranking(pkg: Path) -> None:
         "pkg/registry.py",
         "pkg/sub/deep.py",
     ]
-    assert out["most_depended_on"][0] == {"path": "pkg/core.py", "used_by": 4}
+    assert out["most_depended_on"][0] == {"path": "pkg/core.py", "used_by": 4, "used_by_tests": 1}
     plugin = next(m for m in out["modules"] if m["path"] == "pkg/plugin.py")
     assert plugin["loaded_by_name"] == ["pkg/registry.py"] and not plugin["orphan"]
 

@@ -233,3 +233,31 @@ def test_the_lenses_count_the_tests_uses_apart_as_the_key_symbols_do(tmp_path: P
     assert engine.message.startswith("class Engine: used by 2 file(s) and 3 test file(s) of")
     keys = {k["name"]: k for k in result.output["key_symbols"]}
     assert (keys["Engine"]["used_by"], keys["Engine"]["used_by_tests"]) == (5, 3)
+
+
+def test_most_depended_on_ranks_by_the_codes_users_and_shows_the_tests_apart(
+    tmp_path: Path,
+) -> None:
+    """A helper every test imports led "Most depended on" above what the code uses, and its
+    "used by" counted the tests the key symbols' table shows apart."""
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/core.py": '"""The core."""\nX = 1\n',
+        "pkg/testkit.py": '"""Helpers for tests."""\nY = 2\n',
+        "pkg/a.py": "from pkg.core import X\n",
+        "pkg/b.py": "from pkg.core import X\n",
+    }
+    for n in range(4):
+        files[f"tests/test_{n}.py"] = "from pkg.testkit import Y\n" + (
+            "from pkg.core import X\n" if n == 0 else ""
+        )
+    write(tmp_path, files)
+    _, result = module_map(tmp_path)
+    rows = result.output["most_depended_on"]
+    assert rows[:2] == [
+        {"path": "pkg/core.py", "used_by": 3, "used_by_tests": 1},
+        {"path": "pkg/testkit.py", "used_by": 4, "used_by_tests": 4},
+    ]
+    md = result.output["markdown"]
+    assert "| `pkg/core.py` | 2 (+1 test) | 0 | The core. |" in md
+    assert "| `pkg/testkit.py` | 0 (+4 tests) | 0 | Helpers for tests. |" in md

@@ -202,13 +202,20 @@ def _key_symbols(out: dict[str, Any]) -> list[str]:
     ]
     for s in out["key_symbols"]:
         score = s.get("score", s["rank"] * s["used_by"])
-        tests = s.get("used_by_tests") or 0
-        users = f"{s['used_by'] - tests} (+{tests} tests)" if tests else str(s["used_by"])
+        users = _users(s)
         lines.append(
             f"| `{s['name']}` | {s['kind']} | `{_rel(s['path'], root)}:{s['line'] + 1}` | "
             f"{score:.3f} | {users} | {s['uses']} | {_cell(s['doc'])} |"
         )
     return [*lines, ""]
+
+
+def _users(row: dict[str, Any]) -> str:
+    """A row's "used by": the code's files, the tests' apart ("7 (+17 tests)")."""
+    tests = row.get("used_by_tests") or 0
+    if not tests:
+        return str(row["used_by"])
+    return f"{row['used_by'] - tests} (+{tests} test{'s' if tests != 1 else ''})"
 
 
 def _hot_spots(out: dict[str, Any]) -> list[str]:
@@ -261,7 +268,7 @@ def _depended_on(out: dict[str, Any], mods: dict[str, dict[str, Any]]) -> list[s
         for row in out["most_depended_on"]:
             m = mods[row["path"]]
             lines.append(
-                f"| `{_rel(m['path'], root)}` | {row['used_by']} | {len(m['depends_on'])} | "
+                f"| `{_rel(m['path'], root)}` | {_users(row)} | {len(m['depends_on'])} | "
                 f"{_cell(m['purpose'])} |"
             )
         lines.append("")

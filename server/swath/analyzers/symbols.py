@@ -168,8 +168,9 @@ class ModuleMap:
     # spots apart, vendored imports; 7: a purpose repeated in 3+ files is none, a Go
     # package's detached purpose; 8: tests' uses not counted in a key symbol's score
     # (used_by_tests); 9: the lenses' "used by" counts the code's files, the tests' apart
-    # ("used by 3 · +2 tests"), a summary without a purpose says none
-    version: ClassVar[str] = "9"
+    # ("used by 3 · +2 tests"), a summary without a purpose says none; 10: most depended
+    # on ranked by the code's users, `used_by_tests` beside `used_by`
+    version: ClassVar[str] = "10"
     dated: ClassVar[bool] = True  # hot spots count the commits of the last year
     rules: ClassVar[list[RuleInfo]] = [
         RuleInfo(
@@ -320,10 +321,18 @@ class ModuleMap:
         # Declaration files (`.d.ts`) after the code, when there is code: preact's
         # src/index.d.ts (what its `.js` files' imports of 'preact' resolve to) led.
         has_code = any(not is_declaration_file(m["path"]) for m in modules)
+        # By the code's users, as the key symbols and the lenses count them: a test helper
+        # every test imports is not what the code depends on most.
+        tested = {
+            m["path"]: sum(1 for u in m["used_by"] if is_test_file(u))
+            for m in modules
+            if m["used_by"] and m["language"] != "go"
+        }
         ranked = sorted(
-            (m for m in modules if m["used_by"] and m["language"] != "go"),
+            (m for m in modules if m["path"] in tested),
             key=lambda m: (
                 has_code and is_declaration_file(m["path"]),
+                tested[m["path"]] - len(m["used_by"]),
                 -len(m["used_by"]),
                 m["path"],
             ),
@@ -349,7 +358,12 @@ class ModuleMap:
                 {"files": c["files"], "cycle": c["cycle"], "eager": c["eager"]} for c in cycles
             ],
             "most_depended_on": [
-                {"path": m["path"], "used_by": len(m["used_by"])} for m in ranked[:top]
+                {
+                    "path": m["path"],
+                    "used_by": len(m["used_by"]),
+                    "used_by_tests": tested[m["path"]],
+                }
+                for m in ranked[:top]
             ],
             "unresolved": graph.unresolved,
             "layering": layers(graph),
