@@ -261,3 +261,23 @@ def test_most_depended_on_ranks_by_the_codes_users_and_shows_the_tests_apart(
     md = result.output["markdown"]
     assert "| `pkg/core.py` | 2 (+1 test) | 0 | The core. |" in md
     assert "| `pkg/testkit.py` | 0 (+4 tests) | 0 | Helpers for tests. |" in md
+
+
+def test_the_folders_section_counts_the_tests_users_apart(tmp_path: Path) -> None:
+    """x/tools' folders section ranked folders and files by users that were _test.go files."""
+    files = {"pkg/__init__.py": '"""The package."""\n', "pkg/core.py": "X = 1\n"}
+    files["pkg/kit/__init__.py"] = ""
+    files["pkg/kit/helpers.py"] = "Y = 1\n"
+    for n in range(60):
+        files[f"tests/sub{n % 3}/test_{n}.py"] = "from pkg.kit.helpers import Y\n"
+    for n in range(3):
+        files[f"pkg/app/m{n}.py"] = "from pkg.core import X\n"
+    files["tests/sub0/test_core.py"] = "from pkg.core import X\n"
+    write(tmp_path, files)
+    _, result = module_map(tmp_path)
+    md = result.output["markdown"]
+    assert "### Folders" in md
+    assert "- `core.py` (used by 3, +1 test)\n" in md
+    assert "- `helpers.py` (used by 0, +60 tests)\n" in md
+    assert "#### `pkg/kit/` — 2 files, 1 lines, used by 0 files outside it" in md
+    assert md.index("#### `pkg/` —") < md.index("#### `pkg/kit/` —")

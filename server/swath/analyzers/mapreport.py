@@ -12,6 +12,7 @@ import posixpath
 from collections import Counter
 from typing import Any
 
+from swath.analyzers.hotspots import is_test_file
 from swath.analyzers.maplayers import import_count
 
 MERMAID_MAX_FILES = 40  # a file-level graph up to this many files
@@ -305,8 +306,12 @@ def _folders(out: dict[str, Any]) -> list[str]:
     by_folder: dict[str, list[dict[str, Any]]] = {}
     for m in out["modules"]:
         by_folder.setdefault(posixpath.dirname(m["path"]) or ".", []).append(m)
+    # The code's users, the tests' apart, as the key symbols, the lenses and the table of
+    # the most depended on count them: x/tools' folders were ranked by their _test.go users.
+    tests = {m["path"] for m in out["modules"] if is_test_file(m["path"])}
+    users = {m["path"]: [u for u in m["used_by"] if u not in tests] for m in out["modules"]}
     outside = {
-        folder: len({u for m in files for u in m["used_by"] if posixpath.dirname(u) != folder})
+        folder: len({u for m in files for u in users[m["path"]] if posixpath.dirname(u) != folder})
         for folder, files in by_folder.items()
     }
     ranked = sorted(by_folder, key=lambda f: (-outside[f], -len(by_folder[f]), f))
@@ -314,8 +319,8 @@ def _folders(out: dict[str, Any]) -> list[str]:
     lines = [
         "### Folders",
         "",
-        f"The {len(shown)} of {len(by_folder)} folders the rest of the module uses most, "
-        "with their most used files:",
+        f"The {len(shown)} of {len(by_folder)} folders the rest of the module's code uses "
+        "most, with their most used files (tests' uses counted apart):",
         "",
     ]
     for folder in shown:
@@ -332,10 +337,15 @@ def _folders(out: dict[str, Any]) -> list[str]:
         lines.append("")
         if purpose:
             lines += [purpose, ""]
-        top = sorted(files, key=lambda m: (-len(m["used_by"]), m["path"]))[:FILES_PER_FOLDER]
+        top = sorted(files, key=lambda m: (-len(users[m["path"]]), -len(m["used_by"]), m["path"]))[
+            :FILES_PER_FOLDER
+        ]
         for m in top:  # a file without a purpose says nothing ("no docstring" was noise)
             what = f": {m['purpose']}" if m["purpose"] else ""
-            lines.append(f"- `{posixpath.basename(m['path'])}` (used by {len(m['used_by'])}){what}")
+            in_tests = len(m["used_by"]) - len(users[m["path"]])
+            plus = f", +{in_tests} test{'s' if in_tests != 1 else ''}" if in_tests else ""
+            used = f"{len(users[m['path']])}{plus}"
+            lines.append(f"- `{posixpath.basename(m['path'])}` (used by {used}){what}")
         if len(files) > len(top):
             lines.append(f"- … {len(files) - len(top)} more files")
         lines.append("")

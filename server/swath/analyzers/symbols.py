@@ -169,8 +169,9 @@ class ModuleMap:
     # package's detached purpose; 8: tests' uses not counted in a key symbol's score
     # (used_by_tests); 9: the lenses' "used by" counts the code's files, the tests' apart
     # ("used by 3 · +2 tests"), a summary without a purpose says none; 10: most depended
-    # on ranked by the code's users, `used_by_tests` beside `used_by`
-    version: ClassVar[str] = "10"
+    # on ranked by the code's users, `used_by_tests` beside `used_by`; 11: the report's
+    # folders ranked and counted by the code's users, the tests' apart
+    version: ClassVar[str] = "11"
     dated: ClassVar[bool] = True  # hot spots count the commits of the last year
     rules: ClassVar[list[RuleInfo]] = [
         RuleInfo(
