@@ -18,6 +18,7 @@ from swath.workspace import Workspace
 from tests.fake_anthropic.fixtures import config_for, fake_anthropic  # noqa: F401
 from tests.fake_anthropic.replies import SUBMIT_TOOL, JsonText, ReplyLike, RequestContext, Submit
 from tests.fake_anthropic.server import FakeAnthropicServer
+from tests.workflows.helpers import write
 from tests.workflows.test_workflows_e2e import builtin, diff_repo, module_repo  # noqa: F401
 
 
@@ -187,6 +188,23 @@ async def test_map_module_with_a_model(
         "shop/cart.py",
         "shop/pricing.py",
     ]
+
+
+async def test_the_reduce_prompt_counts_the_tests_users_apart(
+    module_repo: Path, fake_anthropic: FakeAnthropicServer
+) -> None:  # noqa: F811
+    """The report and lenses count a file's test users apart; the model's facts did not."""
+    write(module_repo, {"tests/test_cart.py": "from shop.cart import Cart\n"})
+    server = fake_anthropic
+    server.script(answer({"findings": [], "summary": ""}), match="You are mapping")
+    server.script(answer({"markdown": "## The shop\n"}), match="Write the module map")
+    report = await run_with_model(module_repo, server, "map-module", ["shop", "tests"])
+    assert report.status == RunStatus.succeeded
+    prompts = server.all_request_text()
+    assert (
+        "Most depended on (files of the code using it, tests apart): `shop/cart.py` (3 +1 tests)"
+        in prompts
+    )
 
 
 async def test_the_narrative_names_are_checked_against_the_map(
