@@ -203,7 +203,16 @@ class Database:
         results: list[tuple[_Op, Any, BaseException | None]] = []
         # IMMEDIATE: another process's writer makes this wait (busy_timeout) here, at the
         # start, instead of failing a write half-way with "database is locked".
-        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            # Still locked after the busy timeout (a writer elsewhere stopped holding it):
+            # this batch fails, each caller hears why, and the thread lives for the next.
+            # Raised here, it ended the thread and every awaiting caller waited forever.
+            log.error("store write failed: %s", exc)
+            results = [(op, None, exc) for op in batch]
+            self._report(results)
+            return
         for op in batch:
             fn = op[0]
             try:
@@ -223,6 +232,10 @@ class Database:
             log.error("store commit failed: %s", exc)
             conn.execute("ROLLBACK")
             results = [(op, None, exc) for op, _, _ in results]
+        self._report(results)
+
+    @staticmethod
+    def _report(results: list[tuple[_Op, Any, BaseException | None]]) -> None:
         for (_fn, fut, loop), value, err in results:
             if fut is None or loop is None:
                 continue

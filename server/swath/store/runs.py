@@ -319,6 +319,9 @@ class RunStore:
         The check and the take-over are one transaction (the store begins IMMEDIATE), so of
         two processes resuming at once exactly one gets the run.
         """
+        # First without the write lock: a live owner holds it as often as not (a stopped
+        # one for good), and the answer is the same; the claim below checks again.
+        await self.db.read(lambda c: _live_owner(c, run_id))
         await self.db.call(lambda c: _claim(c, run_id))
 
     def start_heartbeat(self, run_id: str) -> Heartbeat:
@@ -1023,7 +1026,8 @@ def _owner(r: sqlite3.Row) -> Owner:
     return Owner(host=r["host"], pid=r["pid"], heartbeat_at=r["heartbeat_at"])
 
 
-def _claim(c: sqlite3.Connection, run_id: str) -> None:
+def _live_owner(c: sqlite3.Connection, run_id: str) -> None:
+    """KeyError for no such run; RunLeased while another live process runs it."""
     row = c.execute("SELECT status, pid, host, heartbeat_at FROM runs WHERE id=?", (run_id,))
     found = row.fetchone()
     if found is None:
@@ -1031,6 +1035,10 @@ def _claim(c: sqlite3.Connection, run_id: str) -> None:
     owner = _owner(found)
     if found["status"] == "running" and owner_alive(owner):
         raise RunLeased(run_id, owner)
+
+
+def _claim(c: sqlite3.Connection, run_id: str) -> None:
+    _live_owner(c, run_id)
     c.execute(
         "UPDATE runs SET status='running', finished_at=NULL, pid=?, host=?, heartbeat_at=?"
         " WHERE id=?",
