@@ -13,28 +13,11 @@ from pathlib import Path
 from swath.analyzers.flags.rewrite import rewrite_file
 from tests.tools import go, gofmt
 
+from .go_systems import etcd_capabilities, grpc_envconfig
 from .conftest import git, make_repo, run_offline
 
 ENVCONFIG = {
-    ".swath/flags.yaml": """
-        overrides:
-          Retry: "on"
-          TXTErrIgnore: "on"
-        systems:
-          - name: grpc-envconfig
-            files: ["internal/envconfig/envconfig.go"]
-            language: go
-            definition:
-              rule:
-                kind: expression_list
-                pattern: $STATE
-                inside:
-                  kind: var_spec
-                  has: {field: name, pattern: $KEY}
-            reference:
-              pattern: {context: "func _() { _ = envconfig.$KEY }", selector: selector_expression}
-              is_check: true
-    """,
+    ".swath/flags.yaml": grpc_envconfig("Retry", "TXTErrIgnore"),
     "go.mod": "module example.com/grpcish\n\ngo 1.19\n",
     "internal/envconfig/envconfig.go": """
         // Package envconfig contains grpc settings configured by environment variables.
@@ -315,22 +298,7 @@ def test_a_deleted_check_takes_its_blank_line_and_lone_import_with_it(tmp_path: 
 # etcd 3.4's etcdserver/api/v2http/capability.go: `notCapable` is called only under the
 # capability check; once the check goes, so does it (and the imports only it used).
 ETCD = {
-    ".swath/flags.yaml": """
-        systems:
-          - name: etcd-capabilities
-            files: ["api/capability.go"]
-            language: go
-            definition:
-              rule:
-                kind: keyed_element
-                has: {kind: literal_element, nthChild: 1, pattern: $KEY}
-                all:
-                  - has: {kind: literal_element, nthChild: 2, pattern: $STATE}
-                inside: {kind: function_declaration, regex: '^func init', stopBy: end}
-            reference:
-              pattern: {context: "func _() { _ = api.IsCapabilityEnabled(api.$KEY) }", selector: call_expression}
-              is_check: true
-    """,
+    ".swath/flags.yaml": etcd_capabilities("api/capability.go"),
     "go.mod": "module example.com/etcdish\n\ngo 1.19\n",
     "api/capability.go": """
         package api

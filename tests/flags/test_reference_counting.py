@@ -14,6 +14,7 @@ from pathlib import Path
 from swath.sources.flagdefs.scan import DefinitionSpan, scan_references
 from swath.sources.flagdefs.sdk import default_call_names
 
+from .go_systems import etcd_capabilities, grpc_envconfig
 from .conftest import discover, flag_items, make_repo, run_offline
 
 
@@ -232,22 +233,7 @@ func authCapabilityHandler(fn func()) func() {
 	}
 }
 """
-ETCD_YAML = """\
-systems:
-  - name: etcd-capabilities
-    files: ["etcdserver/api/capability.go"]
-    language: go
-    definition:
-      rule:
-        kind: keyed_element
-        has: {kind: literal_element, nthChild: 1, pattern: $KEY}
-        all:
-          - has: {kind: literal_element, nthChild: 2, pattern: $STATE}
-        inside: {kind: function_declaration, regex: '^func init', stopBy: end}
-    reference:
-      pattern: {context: "func _() { _ = api.IsCapabilityEnabled(api.$KEY) }", selector: call_expression}
-      is_check: true
-"""
+ETCD_YAML = etcd_capabilities("etcdserver/api/capability.go")
 
 
 def test_a_go_constants_own_declaration_and_comments_are_no_references(tmp_path: Path) -> None:
@@ -283,24 +269,7 @@ def test_a_doc_comment_or_a_string_naming_a_variable_is_no_reference(tmp_path: P
     ws = make_repo(
         tmp_path,
         {
-            ".swath/flags.yaml": """\
-overrides:
-  Retry: "on"
-systems:
-  - name: grpc-envconfig
-    files: ["internal/envconfig/envconfig.go"]
-    language: go
-    definition:
-      rule:
-        kind: expression_list
-        pattern: $STATE
-        inside:
-          kind: var_spec
-          has: {field: name, pattern: $KEY}
-    reference:
-      pattern: {context: "func _() { _ = envconfig.$KEY }", selector: selector_expression}
-      is_check: true
-""",
+            ".swath/flags.yaml": grpc_envconfig("Retry"),
             "go.mod": "module example.com/grpcish\n\ngo 1.19\n",
             "internal/envconfig/envconfig.go": "package envconfig\n\n"
             'import "os"\n\n'
