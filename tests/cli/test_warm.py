@@ -255,10 +255,9 @@ def test_a_stale_server_is_not_asked(repo: Path) -> None:
         s.close()
 
 
-def test_two_clients_racing_start_one_server_and_both_runs_are_right(repo: Path) -> None:
-    here = _swath(repo, *RUN, env=_env(SWATH_WARM="0"))
-    assert _swath(repo, *RUN).returncode == 0  # the first run: the next ones start a server
-    procs = [
+def _at_once(repo: Path, n: int) -> list[subprocess.Popen[str]]:
+    """`n` of `swath run` started together (not waited for)."""
+    return [
         subprocess.Popen(
             [sys.executable, "-m", "swath", *RUN],
             cwd=repo,
@@ -267,8 +266,14 @@ def test_two_clients_racing_start_one_server_and_both_runs_are_right(repo: Path)
             text=True,
             env=_env(),
         )
-        for _ in range(3)
+        for _ in range(n)
     ]
+
+
+def test_two_clients_racing_start_one_server_and_both_runs_are_right(repo: Path) -> None:
+    here = _swath(repo, *RUN, env=_env(SWATH_WARM="0"))
+    assert _swath(repo, *RUN).returncode == 0  # the first run: the next ones start a server
+    procs = _at_once(repo, 3)
     for p in procs:
         out, err = p.communicate(timeout=120)
         assert p.returncode == 0, err
@@ -277,17 +282,8 @@ def test_two_clients_racing_start_one_server_and_both_runs_are_right(repo: Path)
     time.sleep(1.0)  # any server that lost the race has left by now
     assert len(_server_pids(repo)) == 1
     assert len(list((repo / ".swath" / "warm").glob("*.sock"))) == 1
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "swath", *RUN],
-            cwd=repo,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=_env(),
-        )
-        for _ in range(3)
-    ]  # three runs at once through the server: three children, each its own run
+    # Three runs at once through the server: three children, each its own run.
+    procs = _at_once(repo, 3)
     outs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), outs
     for out, _ in outs:
