@@ -5,7 +5,7 @@ A circle means two modules can only be understood (and changed) together; it is 
 checking count too: they are a dependency all the same. When this fails, give the module
 lower in the circle a Protocol of what it needs (as `engine/planner.py`'s `PlanningEngine`
 or `lsp/feature.py` do) instead of importing the module above it, or move what both need
-into a module below both (as `findings/fingerprints.py`, `cli/parser.py` or
+into a module below both (as `swath/places.py`, `cli/parser.py` or
 `analyzers/flags/rewrite_request.py`).
 """
 

@@ -5,7 +5,6 @@ first non-blank, and the hash a fingerprint is of those (see `findings/identity.
 A module of its own, importing nothing of Swath's: the parse workers draw the places of the
 findings a map makes (`analyzers/filefacts.py`) and must not import the findings package
 (pydantic and every renderer: ~13 MiB and a tenth of a second more for each worker).
-`swath.findings.fingerprints` is this module as the findings package names it.
 """
 
 from __future__ import annotations

@@ -141,10 +141,9 @@ def test_two_columns_of_one_line_are_two_places_and_ids_stay() -> None:
 def test_copies_above_counts_the_lines_that_normalise_alike(
     lines: list[str], data: st.DataObject
 ) -> None:
-    from swath.findings.fingerprints import normalise_line
-    from swath.findings.identity import _LineIndex
+    from swath.places import LineIndex, normalise_line
 
     line = data.draw(st.integers(0, len(lines) - 1))
     text = normalise_line(lines[line])
     expected = sum(1 for other in lines[:line] if normalise_line(other) == text)
-    assert _LineIndex(lines)._copies_above(line, text) == expected
+    assert LineIndex(lines)._copies_above(line, text) == expected

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from swath.findings.identity import _LineIndex
+from swath.places import LineIndex
 
 LINES = st.lists(st.sampled_from(["x = 1", "  x  =   1", "", "   ", "pass", "y = 2"]), max_size=30)
 
@@ -15,8 +15,8 @@ def test_first_and_later_lookups_agree(lines: list[str], data: st.DataObject) ->
     if not lines:
         return
     line = data.draw(st.integers(0, len(lines) - 1))
-    first = _LineIndex(lines).place(line, 0)
-    warmed = _LineIndex(lines)
+    first = LineIndex(lines).place(line, 0)
+    warmed = LineIndex(lines)
     warmed.place(0, 0)
     later = warmed.place(line, 0)
     assert first == later

@@ -17,7 +17,7 @@ on one line are two places: their columns differ.)
 
 `Finding` computes a provisional fingerprint on construction (`findings/model.py`, with the
 line number in place of the occurrence index, so nothing merges that is not at one place;
-both hash with `findings/fingerprints.py`); the engine
+both hash with `swath/places.py`); the engine
 replaces it with this one, with the file at hand, when a task's record is made and
 again after verification moves a finding.
 """
@@ -27,15 +27,11 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable
 
-from swath.findings.fingerprints import LineIndex, column_in_text, fingerprint, normalise_line
+from swath.places import LineIndex, fingerprint, normalise_line
 from swath.findings.model import Finding, quoted_line
 
 # The lines of a workspace file (split the LSP's way), or None when it cannot be read.
 LinesOf = Callable[[str], "list[str] | None"]
-
-# Where it lived before the parse workers drew places too (tests read it by this name).
-_LineIndex = LineIndex
-__all__ = ["LineIndex", "column_in_text", "with_identity"]
 
 
 def with_identity(findings: list[Finding], lines_of: LinesOf) -> list[Finding]:

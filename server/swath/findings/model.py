@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from swath.findings.as_written import AsWritten
-from swath.findings.fingerprints import fingerprint
+from swath.places import fingerprint
 
 log = logging.getLogger(__name__)
 
