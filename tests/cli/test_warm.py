@@ -462,3 +462,30 @@ def test_a_warm_folder_that_is_not_the_users_own_is_never_used(tmp_path: Path, r
         warm.warm_dir(str(repo))
     os.chmod(repo / ".swath" / "warm", 0o700)
     assert warm.warm_dir(str(repo)) == str(repo / ".swath" / "warm")
+
+
+def test_the_client_finds_the_workspace_the_run_will_use(tmp_path: Path) -> None:
+    # The client cannot import the engine (pydantic alone is most of the start-up it
+    # saves), so it finds the workspace with a copy of engine.session.find_root: the two
+    # must agree, or a run's socket would be looked for in another workspace's .swath/.
+    from swath.engine.session import find_root
+
+    repo = init_repo(tmp_path / "repo")
+    (repo / ".swath").mkdir()
+    inner = repo / "pkg" / "sub"
+    inner.mkdir(parents=True)
+    nested = inner / "tool"  # a folder holding .swath/ inside the repository wins
+    (nested / ".swath").mkdir(parents=True)
+    plain = tmp_path / "plain"  # neither .git nor .swath/ anywhere above: no hand-off
+    plain.mkdir()
+    cwd = os.getcwd()
+    try:
+        for start in (repo, inner, nested, nested / ".swath"):
+            os.chdir(start)
+            assert warm.workspace_root(".") == str(find_root(start))
+        os.chdir(tmp_path)
+        assert warm.workspace_root("repo/pkg") == str(find_root(tmp_path / "repo" / "pkg"))
+        os.chdir(plain)
+        assert warm.workspace_root(".") is None
+    finally:
+        os.chdir(cwd)
