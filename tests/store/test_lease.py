@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from swath.store import RunLeased, RunStore
 from swath.store.lease import LEASE_S, Owner, owner_alive, this_host
 
@@ -81,3 +83,43 @@ async def test_two_takeovers_of_one_interrupted_run_one_wins(tmp_path: Path) -> 
         for p in procs:
             p.join(timeout=60)
     assert results == ["refused", "won"]
+
+
+async def test_a_resume_beside_an_owner_stopped_in_a_write_is_refused_at_once(
+    tmp_path: Path,
+) -> None:
+    """A run's process stopped (SIGSTOP) inside a write holds SQLite's write lock for good:
+    `swath resume` must say whose run it is without waiting for that lock, and a write that
+    cannot get it fails its caller instead of ending the store's writer thread (every
+    caller after it then waited forever: CI saw `swath resume` hang 120 s)."""
+    run_id = await _new_run(tmp_path)
+    owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    db = tmp_path / ".swath" / "swath.db"
+    writer = sqlite3.connect(db, isolation_level=None)
+    try:
+        writer.execute(
+            "UPDATE runs SET status='running', pid=?, host=?, heartbeat_at=? WHERE id=?",
+            (owner.pid, this_host(), time.time(), run_id),
+        )
+        writer.execute("BEGIN IMMEDIATE")  # the owner, stopped in a write
+        store = RunStore.open(tmp_path)
+        try:
+            started = time.monotonic()
+            try:
+                await asyncio.wait_for(store.reopen_run(run_id), timeout=10)
+            except RunLeased as exc:
+                assert f"process {owner.pid}" in str(exc)
+            else:
+                raise AssertionError("the live owner's run was taken over")
+            assert time.monotonic() - started < 5, "the refusal waited for the write lock"
+            store.db._conn.execute("PRAGMA busy_timeout=200")
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                await asyncio.wait_for(store.db.call(lambda c: c.execute("SELECT 1")), 10)
+            writer.execute("ROLLBACK")  # the owner goes on: the store writes again
+            assert await asyncio.wait_for(store.db.call(lambda c: 7), 10) == 7
+        finally:
+            await store.aclose()
+    finally:
+        writer.close()
+        owner.kill()
+        owner.wait()
