@@ -52,10 +52,17 @@ def _swath(
 
 
 def _server_pids(root: Path) -> list[int]:
+    """The warm servers of `root` still running. A lock keeps the pid of a server that has
+    left, and with Linux's 32,768 pids a long test run gives it to another process (a test
+    worker, once: killed by a teardown); so a pid counts only while it runs the server."""
     pids = []
     for lock in (root / ".swath" / "warm").glob("*.lock"):
         text = lock.read_text().strip()
-        if text and Path(f"/proc/{text}").exists():
+        try:
+            cmdline = Path(f"/proc/{text}/cmdline").read_bytes() if text else b""
+        except OSError:
+            continue
+        if b"swath.cli.warm_server" in cmdline:
             pids.append(int(text))
     return pids
 
