@@ -64,6 +64,35 @@ def test_resume_of_a_live_run_is_refused_and_a_killed_one_is_interrupted(tmp_pat
     assert _status(root, run_id) == "succeeded"
 
 
+def test_resume_beside_a_run_stopped_inside_a_write_is_refused_at_once(tmp_path: Path) -> None:
+    """The test above stops its run wherever it happens to be; stopped inside a write, the
+    run holds SQLite's write lock for good. Here it always is: the resume must still find
+    the run and name its owner, at once, not wait out the lock and fail."""
+    root = init_repo(tmp_path / "repo")
+    _slow_repo(root, 4)
+    assert swath(root, "run", "slow-todos", "--no-cache", "--format", "json").returncode == 0
+    db = root / ".swath" / "swath.db"
+    owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    writer = sqlite3.connect(db, isolation_level=None)
+    try:
+        run_id = writer.execute("SELECT id FROM runs").fetchone()[0]
+        writer.execute(
+            "UPDATE runs SET status='running', pid=?, host=?, heartbeat_at=? WHERE id=?",
+            (owner.pid, os.uname().nodename, time.time(), run_id),
+        )
+        writer.execute("BEGIN IMMEDIATE")  # the owner, stopped inside a write
+        started = time.monotonic()
+        second = swath(root, "resume", run_id, "--format", "json")
+        took = time.monotonic() - started
+    finally:
+        writer.close()
+        owner.kill()
+        owner.wait()
+    assert second.returncode == 2, second.stderr
+    assert f"run {run_id} is still running in process {owner.pid}" in second.stderr
+    assert took < 20, f"the refusal took {took:.1f} s: it waited for the write lock (30 s)"
+
+
 def _stored_output_tokens(db: Path) -> int:
     con = sqlite3.connect(db)
     try:

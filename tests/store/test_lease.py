@@ -89,7 +89,7 @@ async def test_a_resume_beside_an_owner_stopped_in_a_write_is_refused_at_once(
     tmp_path: Path,
 ) -> None:
     """A run's process stopped (SIGSTOP) inside a write holds SQLite's write lock for good:
-    `swath resume` must say whose run it is without waiting for that lock, and a write that
+    `swath resume` must find the run and say whose it is without waiting for that lock, and a write that
     cannot get it fails its caller instead of ending the store's writer thread (every
     caller after it then waited forever: CI saw `swath resume` hang 120 s)."""
     run_id = await _new_run(tmp_path)
@@ -105,6 +105,8 @@ async def test_a_resume_beside_an_owner_stopped_in_a_write_is_refused_at_once(
         store = RunStore.open(tmp_path)
         try:
             started = time.monotonic()
+            found = await asyncio.wait_for(store.get_run(run_id), timeout=10)  # resume's lookup
+            assert found is not None and found.status == "running"
             try:
                 await asyncio.wait_for(store.reopen_run(run_id), timeout=10)
             except RunLeased as exc:

@@ -155,6 +155,10 @@ class Engine:
         inputs = resolve_inputs(workflow, options.inputs)
         limits = governed_limits(workflow, options, self.policy)
         enforce_policy(self.policy, workflow, limits, self.model_config, self.use_model(options))
+        if options.resume and options.run_id:
+            # Before any work, and before anything waits for the store's write lock, which
+            # a live owner may hold (`swath resume` beside a run stopped inside a write).
+            await self.store.check_lease(options.run_id)
         await self._know_hashes(options)
         planner = Planner(self, workflow, options, inputs, limits)
         await planner.discover()

@@ -319,10 +319,15 @@ class RunStore:
         The check and the take-over are one transaction (the store begins IMMEDIATE), so of
         two processes resuming at once exactly one gets the run.
         """
-        # First without the write lock: a live owner holds it as often as not (a stopped
-        # one for good), and the answer is the same; the claim below checks again.
-        await self.db.read(lambda c: _live_owner(c, run_id))
+        await self.check_lease(run_id)
         await self.db.call(lambda c: _claim(c, run_id))
+
+    async def check_lease(self, run_id: str) -> None:
+        """RunLeased while another live process runs `run_id` (KeyError: no such run), read
+        without the write lock: a live owner holds it as often as not, one stopped inside a
+        write (SIGSTOP) for good, and the answer needs none. `reopen_run` checks again in
+        its write, where the take-over is decided."""
+        await self.db.read(lambda c: _live_owner(c, run_id))
 
     def start_heartbeat(self, run_id: str) -> Heartbeat:
         """Renew this process's lease on `run_id` until the returned heartbeat is stopped."""
@@ -447,7 +452,10 @@ class RunStore:
         return await self.db.call(lambda c: retention.prune(c, keep))
 
     async def get_run(self, run_id: str) -> RunRow | None:
-        return await self.db.call(lambda c: _get_run(c, run_id))
+        """A run as committed (`list_runs` reads the same way): on the writer's connection,
+        looking a run up waited for the write lock, and `swath resume` or `swath show`
+        beside a run stopped inside a write failed with "database is locked"."""
+        return await self.db.read(lambda c: _get_run(c, run_id))
 
     async def run_ids_with_prefix(self, prefix: str, limit: int = 10) -> list[str]:
         """Ids of the runs that start with `prefix` (to tell "ambiguous" from "no such run")."""
@@ -460,7 +468,7 @@ class RunStore:
             ).fetchall()
             return [str(r[0]) for r in rows]
 
-        return await self.db.call(q)
+        return await self.db.read(q)
 
     def get_run_sync(self, run_id: str) -> RunRow | None:
         return self.db.call_sync(lambda c: _get_run(c, run_id))
